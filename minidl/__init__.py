@@ -1,0 +1,31 @@
+"""minidl: a small deep-learning engine on numpy, written to be read.
+
+>>> import minidl
+>>> from minidl import functional as F
+>>> w = minidl.Tensor([[0.5], [-1.0]], requires_grad=True)
+>>> loss = F.mean_squared_error([[1.0]], minidl.Tensor([[2.0, 1.0]]) @ w)
+>>> loss.backward()
+>>> w.grad            # dL/dw
+"""
+
+from minidl import backend, random
+from minidl.tensor import Tensor
+from minidl.function import Function, is_grad_enabled, no_grad, unbroadcast
+from minidl import functional
+from minidl.gradcheck import GradcheckError, GradcheckReport, gradcheck
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Function",
+    "GradcheckError",
+    "GradcheckReport",
+    "Tensor",
+    "backend",
+    "functional",
+    "gradcheck",
+    "is_grad_enabled",
+    "no_grad",
+    "random",
+    "unbroadcast",
+]

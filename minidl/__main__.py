@@ -1,0 +1,3 @@
+from minidl.demo import main
+
+main()

@@ -1,0 +1,75 @@
+"""Every differentiable function of minidl, by name.
+
+Each lower-case function here calls one ``Function`` subclass (or a short
+composition of them) whose forward and backward sit side by side in the
+module named after its family:
+
+=============  =============================================================
+module         functions
+=============  =============================================================
+math           add, subtract, multiply, divide, negative, power, matmul,
+               exp, log, sqrt, abs, clip, maximum, where
+shape          reshape, transpose, getitem, concatenate, stack, pad
+reduce         sum, mean, max, min
+activation     sigmoid, tanh, relu, leaky_relu, elu, softplus, softmax,
+               log_softmax
+loss           mean_squared_error, mean_absolute_error, binary_crossentropy,
+               categorical_crossentropy, sparse_categorical_crossentropy
+linear         linear
+conv           conv1d, conv2d
+pool           max_pool1d, max_pool2d, avg_pool1d, avg_pool2d, global_avg_pool
+norm           batch_norm
+dropout        dropout
+=============  =============================================================
+"""
+
+from minidl.functional.activation import (
+    elu,
+    leaky_relu,
+    log_softmax,
+    relu,
+    sigmoid,
+    softmax,
+    softplus,
+    tanh,
+)
+from minidl.functional.conv import conv1d, conv2d
+from minidl.functional.dropout import dropout
+from minidl.functional.linear import linear
+from minidl.functional.loss import (
+    binary_crossentropy,
+    categorical_crossentropy,
+    mean_absolute_error,
+    mean_squared_error,
+    sparse_categorical_crossentropy,
+)
+from minidl.functional.math import (
+    abs,
+    add,
+    clip,
+    divide,
+    exp,
+    log,
+    matmul,
+    maximum,
+    multiply,
+    negative,
+    power,
+    sqrt,
+    subtract,
+    where,
+)
+from minidl.functional.norm import batch_norm
+from minidl.functional.pool import avg_pool1d, avg_pool2d, global_avg_pool, max_pool1d, max_pool2d
+from minidl.functional.reduce import max, mean, min, sum
+from minidl.functional.shape import concatenate, getitem, pad, reshape, stack, transpose
+
+__all__ = [
+    "abs", "add", "avg_pool1d", "avg_pool2d", "batch_norm", "binary_crossentropy",
+    "categorical_crossentropy", "clip", "concatenate", "conv1d", "conv2d", "divide", "dropout",
+    "elu", "exp", "getitem", "global_avg_pool", "leaky_relu", "linear", "log", "log_softmax",
+    "matmul", "max", "max_pool1d", "max_pool2d", "maximum", "mean", "mean_absolute_error",
+    "mean_squared_error", "min", "multiply", "negative", "pad", "power", "relu", "reshape",
+    "sigmoid", "softmax", "softplus", "sparse_categorical_crossentropy", "sqrt", "stack", "subtract",
+    "sum", "tanh", "transpose", "where",
+]

@@ -1,0 +1,135 @@
+"""Convolution (Keras's: cross-correlation) in the channels-last layout.
+
+conv2d:  x (N, H, W, Cin),  kernel (kh, kw, Cin, Cout),  y (N, OH, OW, Cout)
+
+    y[n, oh, ow, o] = b[o] + sum_{i, j, c} x_pad[n, oh*sh + i*dh, ow*sw + j*dw, c] kernel[i, j, c, o]
+
+Computed as one matrix product: im2col lays every window out as a row,
+``cols (N*OH*OW, kh*kw*Cin)``, so that ``y = cols @ K`` with
+``K = kernel.reshape(kh*kw*Cin, Cout)``. The backward is that product's:
+
+    dL/dK    = cols^T @ gy           (reshaped to the kernel's shape)
+    dL/dcols = gy @ K^T,  dL/dx = col2im(dL/dcols)   (windows added back in place)
+    dL/db    = gy summed over batch and positions
+
+conv1d is conv2d over an image of height 1.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from minidl import kernels
+from minidl.function import Function, as_tensor
+from minidl.functional.padding import (
+    effective_kernel_size,
+    normalize_padding,
+    normalize_tuple,
+    output_length,
+    padding_amounts,
+)
+from minidl.functional.shape import reshape
+from minidl.tensor import Tensor
+
+
+class Conv2D(Function):
+    """2-D convolution with optional bias; see the module docstring for both equations."""
+
+    def __init__(self, strides: tuple, padding: str, dilation_rate: tuple) -> None:
+        self.strides, self.padding, self.dilation = strides, padding, dilation_rate
+
+    def forward(self, x: Any, kernel: Any, bias: Any = None) -> Any:
+        _check_conv_shapes("conv2d", x.shape, kernel.shape, bias, rank=2)
+        kh, kw, _, filters = kernel.shape
+        out_size, self.pads = [], []
+        for axis, k, s, d in zip((1, 2), (kh, kw), self.strides, self.dilation):
+            out_size.append(output_length(x.shape[axis], k, s, d, self.padding))
+            self.pads.append(padding_amounts(x.shape[axis], k, s, d, self.padding))
+        self.pads = tuple(self.pads)
+        cols = kernels.im2col(x, (kh, kw), self.strides, self.dilation, self.pads, tuple(out_size))
+        self.cols = cols.reshape(-1, kh * kw * x.shape[3])
+        self.kernel, self.x_shape = kernel, x.shape
+        self.has_bias = bias is not None
+        y = self.cols @ kernel.reshape(-1, filters)
+        if self.has_bias:
+            y += bias
+        return y.reshape(x.shape[0], out_size[0], out_size[1], filters)
+
+    def backward(self, gy: Any) -> tuple:
+        filters = self.kernel.shape[3]
+        gy_rows = gy.reshape(-1, filters)
+        g_x = g_kernel = g_bias = None
+        if self.needs_input_grad[0]:
+            g_cols = gy_rows @ self.kernel.reshape(-1, filters).T
+            g_cols = g_cols.reshape(gy.shape[:3] + self.kernel.shape[:3])
+            g_x = kernels.col2im(g_cols, self.x_shape, self.strides, self.dilation, self.pads)
+        if self.needs_input_grad[1]:
+            g_kernel = (self.cols.T @ gy_rows).reshape(self.kernel.shape)
+        if self.has_bias:
+            g_bias = gy_rows.sum(axis=0) if self.needs_input_grad[2] else None
+            return g_x, g_kernel, g_bias
+        return g_x, g_kernel
+
+
+def _check_conv_shapes(name: str, x_shape: tuple, kernel_shape: tuple, bias: Any, rank: int) -> None:
+    x_layout = "(batch, length, channels)" if rank == 1 else "(batch, height, width, channels)"
+    k_layout = "(k, in, out)" if rank == 1 else "(kh, kw, in, out)"
+    if len(x_shape) != rank + 2:
+        raise ValueError(f"{name}: input must be {x_layout}, got shape {x_shape}")
+    if len(kernel_shape) != rank + 2:
+        raise ValueError(f"{name}: kernel must be {k_layout}, got shape {kernel_shape}")
+    if x_shape[-1] != kernel_shape[-2]:
+        raise ValueError(
+            f"{name}: input of shape {x_shape} has {x_shape[-1]} channels but the kernel of "
+            f"shape {kernel_shape} expects {kernel_shape[-2]}"
+        )
+    if bias is not None and tuple(bias.shape) != (kernel_shape[-1],):
+        raise ValueError(
+            f"{name}: bias must have shape ({kernel_shape[-1]},) for a kernel of shape "
+            f"{kernel_shape}, got {tuple(bias.shape)}"
+        )
+
+
+def conv2d(
+    x: Any, kernel: Any, bias: Any = None, strides: Any = 1, padding: str = "valid",
+    dilation_rate: Any = 1,
+) -> Tensor:
+    """2-D convolution of channels-last ``x (N, H, W, Cin)`` with ``kernel (kh, kw, Cin, Cout)``.
+
+    ``padding='same'`` pads so that the output has ceil(n / stride) positions
+    along each axis (Keras's rule); ``'valid'`` uses only complete windows.
+    """
+    x, kernel = as_tensor(x), as_tensor(kernel)
+    strides = normalize_tuple(strides, 2, "conv2d strides")
+    dilation = normalize_tuple(dilation_rate, 2, "conv2d dilation_rate")
+    padding = normalize_padding(padding)
+    _check_conv_shapes("conv2d", x.shape, kernel.shape, bias, rank=2)
+    if padding == "valid":
+        for axis, k, d in zip((1, 2), kernel.shape[:2], dilation):
+            if x.shape[axis] < effective_kernel_size(k, d):
+                raise ValueError(
+                    f"conv2d: with padding='valid' the kernel of shape {kernel.shape} "
+                    f"(dilation {dilation}) does not fit in the input of shape {x.shape}"
+                )
+    inputs = (x, kernel) if bias is None else (x, kernel, bias)
+    return Conv2D(strides, padding, dilation)(*inputs)
+
+
+def conv1d(
+    x: Any, kernel: Any, bias: Any = None, strides: Any = 1, padding: str = "valid",
+    dilation_rate: Any = 1,
+) -> Tensor:
+    """1-D convolution of ``x (N, L, Cin)`` with ``kernel (k, Cin, Cout)``, as conv2d over height 1."""
+    x, kernel = as_tensor(x), as_tensor(kernel)
+    (stride,) = normalize_tuple(strides, 1, "conv1d strides")
+    (dilation,) = normalize_tuple(dilation_rate, 1, "conv1d dilation_rate")
+    _check_conv_shapes("conv1d", x.shape, kernel.shape, bias, rank=1)
+    if normalize_padding(padding) == "valid" and x.shape[1] < effective_kernel_size(kernel.shape[0], dilation):
+        raise ValueError(
+            f"conv1d: with padding='valid' the kernel of shape {kernel.shape} "
+            f"(dilation {dilation}) does not fit in the input of shape {x.shape}"
+        )
+    image = reshape(x, (x.shape[0], 1) + x.shape[1:])
+    kernel_2d = reshape(kernel, (1,) + kernel.shape)
+    y = conv2d(image, kernel_2d, bias, (1, stride), padding, (1, dilation))
+    return reshape(y, (y.shape[0],) + y.shape[2:])

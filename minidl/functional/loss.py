@@ -1,0 +1,216 @@
+"""Loss functions: a scalar, the mean of the per-sample losses over the batch.
+
+Arguments follow Keras's order, ``loss(y_true, y_pred)``. The targets are
+constants (no gradient flows into them); ``y_pred`` is a Tensor. As in
+Keras, per-sample losses are averaged over the last axis (MSE, MAE,
+binary cross-entropy) or summed over the classes (categorical
+cross-entropy), then averaged over every other axis, so the result is
+comparable between batch sizes.
+
+Probabilities are clipped to ``[EPSILON, 1 - EPSILON]`` before taking
+logarithms, as Keras does; with ``from_logits=True`` the cross-entropies
+are computed from logits by the log-sum-exp form, stable for any magnitude.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from minidl import backend
+from minidl.function import Function, as_tensor
+from minidl.functional.activation import stable_log_softmax, stable_sigmoid
+from minidl.tensor import Tensor
+
+EPSILON = 1e-7  # Keras's backend.epsilon()
+
+
+def _target(name: str, y_true: Any, y_pred: Tensor) -> Any:
+    """``y_true`` as an array of ``y_pred``'s shape and dtype, or a ValueError naming both shapes."""
+    xp = backend.get_array_module(y_pred.data)
+    target = xp.asarray(y_true.data if isinstance(y_true, Tensor) else y_true)
+    pred_shape = y_pred.shape
+    if target.shape != pred_shape:
+        squeezed_last = pred_shape[:-1] if pred_shape and pred_shape[-1] == 1 else None
+        if target.shape == squeezed_last or (
+            target.shape[-1:] == (1,) and target.shape[:-1] == pred_shape
+        ):
+            target = target.reshape(pred_shape)
+        else:
+            raise ValueError(
+                f"{name}: y_true has shape {target.shape} but y_pred has shape {pred_shape}; "
+                "they must match (a trailing axis of size 1 may be left out)"
+            )
+    return target.astype(y_pred.dtype)
+
+
+class MeanSquaredError(Function):
+    """L = mean((y_pred - y_true)^2);  dL/dy_pred = 2 (y_pred - y_true) / n."""
+
+    def __init__(self, y_true: Any) -> None:
+        self.y_true = y_true
+
+    def forward(self, y_pred: Any) -> Any:
+        self.difference = y_pred - self.y_true
+        return (self.difference * self.difference).mean()
+
+    def backward(self, gy: Any) -> Any:
+        return gy * 2 * self.difference / self.difference.size
+
+
+class MeanAbsoluteError(Function):
+    """L = mean(|y_pred - y_true|);  dL/dy_pred = sign(y_pred - y_true) / n."""
+
+    def __init__(self, y_true: Any) -> None:
+        self.y_true = y_true
+
+    def forward(self, y_pred: Any) -> Any:
+        xp = backend.get_array_module(y_pred)
+        self.sign = xp.sign(y_pred - self.y_true)
+        return xp.abs(y_pred - self.y_true).mean()
+
+    def backward(self, gy: Any) -> Any:
+        return gy * self.sign / self.sign.size
+
+
+class BinaryCrossentropy(Function):
+    """L = -mean(t ln p + (1 - t) ln(1 - p)), p = clip(y_pred, eps, 1 - eps).
+
+    dL/dp = (p - t) / (p (1 - p)) / n inside the clip range, 0 outside it.
+    """
+
+    def __init__(self, y_true: Any) -> None:
+        self.y_true = y_true
+
+    def forward(self, y_pred: Any) -> Any:
+        xp = backend.get_array_module(y_pred)
+        self.p = xp.clip(y_pred, EPSILON, 1 - EPSILON)
+        self.inside = (y_pred >= EPSILON) & (y_pred <= 1 - EPSILON)
+        t = self.y_true
+        return -(t * xp.log(self.p) + (1 - t) * xp.log(1 - self.p)).mean()
+
+    def backward(self, gy: Any) -> Any:
+        p, t = self.p, self.y_true
+        return gy * self.inside * (p - t) / (p * (1 - p)) / p.size
+
+
+class BinaryCrossentropyFromLogits(Function):
+    """L = -mean(t ln s(z) + (1 - t) ln(1 - s(z))), s the sigmoid;  dL/dz = (s(z) - t) / n.
+
+    Evaluated as max(z, 0) - z t + ln(1 + e^-|z|), finite for any z.
+    """
+
+    def __init__(self, y_true: Any) -> None:
+        self.y_true = y_true
+
+    def forward(self, z: Any) -> Any:
+        xp = backend.get_array_module(z)
+        self.z = z
+        t = self.y_true
+        return (xp.maximum(z, 0) - z * t + xp.log1p(xp.exp(-xp.abs(z)))).mean()
+
+    def backward(self, gy: Any) -> Any:
+        return gy * (stable_sigmoid(self.z) - self.y_true) / self.z.size
+
+
+class CategoricalCrossentropy(Function):
+    """L = -mean over samples of sum_c t_c ln q_c, where q = clip(p / sum(p), eps, 1 - eps).
+
+    As Keras, the predicted probabilities are renormalised to sum to 1 along
+    the class axis, then clipped. With g_c = dL/dq_c = -t_c / q_c / n (zero
+    where clipping was active) and S = sum(p):
+    dL/dp_c = (g_c - sum_k g_k q_k) / S.
+    """
+
+    def __init__(self, y_true: Any) -> None:
+        self.y_true = y_true
+
+    def forward(self, y_pred: Any) -> Any:
+        xp = backend.get_array_module(y_pred)
+        self.total = y_pred.sum(axis=-1, keepdims=True)
+        q = y_pred / self.total
+        self.q = xp.clip(q, EPSILON, 1 - EPSILON)
+        self.inside = (q >= EPSILON) & (q <= 1 - EPSILON)
+        self.rows = q.size // q.shape[-1]
+        return -(self.y_true * xp.log(self.q)).sum() / self.rows
+
+    def backward(self, gy: Any) -> Any:
+        g = -self.y_true / self.q * self.inside / self.rows  # zero where the clip was active
+        return gy * (g - (g * self.q).sum(axis=-1, keepdims=True)) / self.total
+
+
+class CategoricalCrossentropyFromLogits(Function):
+    """L = -mean over samples of sum_c t_c log_softmax(z)_c.
+
+    dL/dz_c = (softmax(z)_c sum_k t_k - t_c) / n; for one-hot targets softmax(z) - t.
+    """
+
+    def __init__(self, y_true: Any) -> None:
+        self.y_true = y_true
+
+    def forward(self, z: Any) -> Any:
+        self.log_probabilities = stable_log_softmax(z, axis=-1)
+        self.rows = z.size // z.shape[-1]
+        return -(self.y_true * self.log_probabilities).sum() / self.rows
+
+    def backward(self, gy: Any) -> Any:
+        xp = backend.get_array_module(gy)
+        probabilities = xp.exp(self.log_probabilities)
+        target_mass = self.y_true.sum(axis=-1, keepdims=True)
+        return gy * (probabilities * target_mass - self.y_true) / self.rows
+
+
+def mean_squared_error(y_true: Any, y_pred: Any) -> Tensor:
+    y_pred = as_tensor(y_pred)
+    return MeanSquaredError(_target("mean_squared_error", y_true, y_pred))(y_pred)
+
+
+def mean_absolute_error(y_true: Any, y_pred: Any) -> Tensor:
+    y_pred = as_tensor(y_pred)
+    return MeanAbsoluteError(_target("mean_absolute_error", y_true, y_pred))(y_pred)
+
+
+def binary_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False) -> Tensor:
+    """Binary cross-entropy of targets in [0, 1] and probabilities (or logits)."""
+    y_pred = as_tensor(y_pred)
+    target = _target("binary_crossentropy", y_true, y_pred)
+    function = BinaryCrossentropyFromLogits if from_logits else BinaryCrossentropy
+    return function(target)(y_pred)
+
+
+def categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False) -> Tensor:
+    """Cross-entropy of one-hot (or soft) targets and class probabilities (or logits), classes last."""
+    y_pred = as_tensor(y_pred)
+    if y_pred.ndim == 0:
+        raise ValueError("categorical_crossentropy: y_pred needs a class axis, got a scalar")
+    target = _target("categorical_crossentropy", y_true, y_pred)
+    function = CategoricalCrossentropyFromLogits if from_logits else CategoricalCrossentropy
+    return function(target)(y_pred)
+
+
+def sparse_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False) -> Tensor:
+    """Cross-entropy of integer class labels, y_true of shape y_pred.shape[:-1] (or with a trailing 1).
+
+    The labels are turned into one-hot rows, then ``categorical_crossentropy``
+    applies; its backward is the backward of this loss.
+    """
+    y_pred = as_tensor(y_pred)
+    xp = backend.get_array_module(y_pred.data)
+    labels = xp.asarray(y_true.data if isinstance(y_true, Tensor) else y_true)
+    classes = y_pred.shape[-1] if y_pred.ndim else 0
+    if labels.shape == y_pred.shape[:-1] + (1,) and y_pred.ndim >= 1:
+        labels = labels.reshape(y_pred.shape[:-1])
+    if y_pred.ndim == 0 or labels.shape != y_pred.shape[:-1]:
+        raise ValueError(
+            f"sparse_categorical_crossentropy: y_true has shape {labels.shape} but y_pred has "
+            f"shape {y_pred.shape}; y_true must have y_pred's shape without its class axis"
+        )
+    if labels.dtype.kind == "f" and (labels != xp.round(labels)).any():
+        raise ValueError("sparse_categorical_crossentropy: y_true must hold integer class labels")
+    labels = labels.astype(int)
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        raise ValueError(
+            f"sparse_categorical_crossentropy: labels must lie in [0, {classes - 1}] for "
+            f"{classes} classes, got values from {int(labels.min())} to {int(labels.max())}"
+        )
+    one_hot = xp.eye(classes, dtype=y_pred.dtype)[labels]
+    return categorical_crossentropy(one_hot, y_pred, from_logits=from_logits)

@@ -1,0 +1,322 @@
+"""Tensor: an array that remembers how it was computed, and reverse-mode backward.
+
+A Tensor holds ``data`` (a numpy or cupy array). A Tensor made by a Function
+from inputs that require gradients keeps a link to that Function
+(``creator``), and the Function keeps its inputs: together they form the graph.
+``backward`` visits the graph from the output towards the leaves in reverse
+topological order, so every Function's output gradient is complete before the
+Function passes gradients on to its inputs (the chain rule).
+
+Only leaves (Tensors made by the user, such as weights) keep ``.grad``; it
+accumulates across calls to backward until the user resets it to None.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from minidl import backend
+
+
+class Tensor:
+    """A multidimensional array with automatic differentiation.
+
+    Parameters
+    ----------
+    data : array-like
+        Python numbers and lists become float32 arrays; floating arrays keep
+        their dtype; integer and boolean arrays become float32 unless
+        ``dtype`` is given.
+    requires_grad : bool
+        Whether backward should compute ``dL/d(this tensor)``.
+    dtype : dtype-like, optional
+        Cast the data to this dtype (``"float64"`` for gradient checking).
+    name : str, optional
+        A label shown in ``repr`` and error messages.
+    """
+
+    # numpy defers to Tensor's reflected operators: ndarray + Tensor -> Tensor.
+    __array_ufunc__ = None
+
+    def __init__(
+        self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None
+    ) -> None:
+        if isinstance(data, Tensor):
+            data = data.data
+        self.data = backend.as_array(data, dtype)
+        self.grad: Any = None
+        self.requires_grad = bool(requires_grad)
+        self.creator: Any = None
+        self.name = name
+
+    # ------------------------------------------------------------------ array facts
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> Any:
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __repr__(self) -> str:
+        body = repr(backend.to_numpy(self.data)).replace("array(", "").rstrip(")")
+        body = body.split(", dtype=")[0]
+        label = f", name={self.name!r}" if self.name else ""
+        grad = ", requires_grad=True" if self.requires_grad else ""
+        return f"Tensor({body}, shape={self.shape}, dtype={self.dtype}{grad}{label})"
+
+    def numpy(self) -> Any:
+        """The data as a numpy array on the host (a copy when it lives on a GPU)."""
+        return backend.to_numpy(self.data)
+
+    def item(self) -> float:
+        """The value of a one-element tensor as a Python number."""
+        if self.size != 1:
+            raise ValueError(f"item() needs a tensor of one element, got shape {self.shape}")
+        return self.data.reshape(()).item()
+
+    def detach(self) -> "Tensor":
+        """A new leaf sharing this tensor's data, cut off from the graph."""
+        return Tensor(self.data)
+
+    # ------------------------------------------------------------------ backward
+    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
+        """Accumulate ``dself/dleaf`` (times ``grad``) into every leaf's ``.grad``.
+
+        Parameters
+        ----------
+        grad : array-like, optional
+            ``dL/dself``, of this tensor's shape. May be omitted only when this
+            tensor holds a single element (a scalar loss), where it is 1.
+        retain_graph : bool
+            Keep what the Functions saved so that backward can run through the
+            same graph again. By default it is freed as the walk goes.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward() called on a tensor that does not require grad: none of the "
+                "tensors it was computed from has requires_grad=True (or it was computed "
+                "inside no_grad())"
+            )
+        xp = backend.get_array_module(self.data)
+        if grad is None:
+            if self.size != 1:
+                raise ValueError(
+                    f"backward() without a gradient needs a tensor of one element (a scalar "
+                    f"loss), got shape {self.shape}; pass grad= of that shape, or reduce first"
+                )
+            grad = xp.ones_like(self.data)
+        else:
+            grad = xp.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
+            if grad.shape != self.shape:
+                raise ValueError(
+                    f"backward(): grad has shape {grad.shape} but the tensor has shape {self.shape}"
+                )
+        if self.creator is None:
+            _accumulate_leaf_grad(self, grad)
+            return
+
+        output_grads = {self.creator: grad}  # gradient of each Function's output
+        for function in reversed(_topological_order(self.creator)):
+            gy = output_grads.pop(function, None)
+            if gy is None:  # every path from here to the loss returned no gradient
+                continue
+            if function.released:
+                raise RuntimeError(
+                    f"backward() reached {function}, whose saved arrays were already freed by an "
+                    "earlier backward(); pass retain_graph=True to the first call to go twice"
+                )
+            input_grads = function.backward(gy)
+            if not isinstance(input_grads, tuple):
+                input_grads = (input_grads,)
+            inputs = function.inputs
+            if len(input_grads) != len(inputs):
+                raise RuntimeError(
+                    f"{function}.backward returned {len(input_grads)} gradients for "
+                    f"{len(inputs)} inputs"
+                )
+            for x, needs_grad, gx in zip(inputs, function.needs_input_grad, input_grads):
+                if not needs_grad or gx is None:
+                    continue
+                gx = _checked_gradient(function, x, gx)
+                if x.creator is None:
+                    _accumulate_leaf_grad(x, gx)
+                elif x.creator in output_grads:
+                    output_grads[x.creator] = output_grads[x.creator] + gx
+                else:
+                    output_grads[x.creator] = gx
+            if not retain_graph:
+                function.release()
+
+    # ------------------------------------------------------------------ operators
+    def __add__(self, other: Any) -> "Tensor":
+        return F.add(self, other)
+
+    def __radd__(self, other: Any) -> "Tensor":
+        return F.add(other, self)
+
+    def __sub__(self, other: Any) -> "Tensor":
+        return F.subtract(self, other)
+
+    def __rsub__(self, other: Any) -> "Tensor":
+        return F.subtract(other, self)
+
+    def __mul__(self, other: Any) -> "Tensor":
+        return F.multiply(self, other)
+
+    def __rmul__(self, other: Any) -> "Tensor":
+        return F.multiply(other, self)
+
+    def __truediv__(self, other: Any) -> "Tensor":
+        return F.divide(self, other)
+
+    def __rtruediv__(self, other: Any) -> "Tensor":
+        return F.divide(other, self)
+
+    def __pow__(self, other: Any) -> "Tensor":
+        return F.power(self, other)
+
+    def __rpow__(self, other: Any) -> "Tensor":
+        return F.power(other, self)
+
+    def __matmul__(self, other: Any) -> "Tensor":
+        return F.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> "Tensor":
+        return F.matmul(other, self)
+
+    def __neg__(self) -> "Tensor":
+        return F.negative(self)
+
+    def __pos__(self) -> "Tensor":
+        return self
+
+    def __getitem__(self, index: Any) -> "Tensor":
+        return F.getitem(self, index)
+
+    # Comparisons are not differentiable: they return plain boolean arrays.
+    def __lt__(self, other: Any) -> Any:
+        return self.data < _data(other)
+
+    def __le__(self, other: Any) -> Any:
+        return self.data <= _data(other)
+
+    def __gt__(self, other: Any) -> Any:
+        return self.data > _data(other)
+
+    def __ge__(self, other: Any) -> Any:
+        return self.data >= _data(other)
+
+    def __eq__(self, other: Any) -> Any:  # type: ignore[override]
+        return self.data == _data(other)
+
+    def __ne__(self, other: Any) -> Any:  # type: ignore[override]
+        return self.data != _data(other)
+
+    __hash__ = object.__hash__  # identity, as for any Python object
+
+    # ------------------------------------------------------------------ methods
+    def reshape(self, *shape: Any) -> "Tensor":
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return F.reshape(self, shape)
+
+    def transpose(self, *axes: Any) -> "Tensor":
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        return F.transpose(self, axes or None)
+
+    @property
+    def T(self) -> "Tensor":
+        return F.transpose(self)
+
+    def sum(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
+        return F.sum(self, axis, keepdims)
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
+        return F.mean(self, axis, keepdims)
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
+        return F.max(self, axis, keepdims)
+
+    def min(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
+        return F.min(self, axis, keepdims)
+
+    def exp(self) -> "Tensor":
+        return F.exp(self)
+
+    def log(self) -> "Tensor":
+        return F.log(self)
+
+    def sqrt(self) -> "Tensor":
+        return F.sqrt(self)
+
+    def abs(self) -> "Tensor":
+        return F.abs(self)
+
+    def clip(self, min_value: Any = None, max_value: Any = None) -> "Tensor":
+        return F.clip(self, min_value, max_value)
+
+    def flatten(self) -> "Tensor":
+        return F.reshape(self, (-1,))
+
+
+def _data(x: Any) -> Any:
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _topological_order(root_function: Any) -> list:
+    """Functions of the graph behind ``root_function``, each after all its inputs' creators.
+
+    An iterative depth-first search (no recursion, so chains of any length
+    work) that appends a Function once every Function feeding it is appended.
+    """
+    order: list = []
+    visited: set = set()
+    stack = [(root_function, False)]
+    while stack:
+        function, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(function)
+            continue
+        if function in visited:
+            continue
+        visited.add(function)
+        stack.append((function, True))
+        for x in function.inputs:
+            if x.creator is not None and x.creator not in visited:
+                stack.append((x.creator, False))
+    return order
+
+
+def _checked_gradient(function: Any, x: Tensor, gx: Any) -> Any:
+    """Check that a backward returned a gradient of its input's shape; cast to its dtype."""
+    if gx.shape != x.shape:
+        raise RuntimeError(
+            f"{function}.backward returned a gradient of shape {gx.shape} for an input of "
+            f"shape {x.shape}; a backward must return one gradient per input, of that "
+            "input's shape (see minidl.function.unbroadcast)"
+        )
+    if gx.dtype != x.dtype:
+        gx = gx.astype(x.dtype)
+    return gx
+
+
+def _accumulate_leaf_grad(leaf: Tensor, gx: Any) -> None:
+    # A copy on first write: a backward may hand the same array to several inputs.
+    leaf.grad = gx.copy() if leaf.grad is None else leaf.grad + gx
+
+
+# Imported last: the operators above call functions that are themselves built on Tensor.
+from minidl import functional as F  # noqa: E402
