@@ -8,16 +8,43 @@
 >>> w.grad            # dL/dw
 """
 
+__version__ = "0.1.0"
+
 from minidl import backend, random
 from minidl.tensor import Tensor
 from minidl.function import Function, is_grad_enabled, no_grad, unbroadcast
 from minidl import functional
 from minidl.gradcheck import GradcheckError, GradcheckReport, gradcheck
-
-__version__ = "0.1.0"
+from minidl import (
+    activations,
+    callbacks,
+    datasets,
+    initializers,
+    layers,
+    losses,
+    metrics,
+    optimizers,
+    regularizers,
+    schedules,
+)
+from minidl.models import Sequential
+from minidl.saving import ModelFileError, load_model
 
 __all__ = [
     "Function",
+    "ModelFileError",
+    "Sequential",
+    "activations",
+    "callbacks",
+    "datasets",
+    "initializers",
+    "layers",
+    "load_model",
+    "losses",
+    "metrics",
+    "optimizers",
+    "regularizers",
+    "schedules",
     "GradcheckError",
     "GradcheckReport",
     "Tensor",

@@ -139,3 +139,29 @@ def test_sparse_labels_out_of_range_say_the_valid_range():
         F.sparse_categorical_crossentropy([0, 3], Tensor(np.full((2, 3), 1 / 3)))
     with pytest.raises(ValueError, match="integer"):
         F.sparse_categorical_crossentropy([0.5, 1], Tensor(np.full((2, 3), 1 / 3)))
+
+
+@given(shape=batch_and_classes, data=st.data())
+def test_sample_weights_scale_each_samples_loss_and_pass_gradcheck(shape, data):
+    batch, classes = shape
+    labels = data.draw(hnp.arrays(np.int64, batch, elements=st.integers(0, classes - 1)))
+    logits = data.draw(float64_arrays(shape, -6.0, 6.0))
+    weights = data.draw(float64_arrays((batch,), 0.0, 3.0))
+    log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    expected = -np.sum(weights * log_p[np.arange(batch), labels]) / batch
+    loss = F.sparse_categorical_crossentropy(labels, Tensor(logits), from_logits=True, sample_weight=weights)
+    np.testing.assert_allclose(loss.item(), expected, rtol=1e-9, atol=1e-12)
+    targets = data.draw(float64_arrays(shape))
+    expected_mse = np.sum(weights * np.mean((logits - targets) ** 2, axis=1)) / batch
+    np.testing.assert_allclose(F.mean_squared_error(targets, Tensor(logits), sample_weight=weights).item(), expected_mse, rtol=1e-9, atol=1e-12)
+    gradcheck(lambda z: F.sparse_categorical_crossentropy(labels, z, from_logits=True, sample_weight=weights), leaf(logits))
+    probabilities = data.draw(float64_arrays(shape, 0.05, 0.95))
+    gradcheck(lambda p: F.categorical_crossentropy(_one_hot(labels, classes), p, sample_weight=weights), leaf(probabilities))
+    gradcheck(lambda p: F.binary_crossentropy(targets.clip(0, 1), p, sample_weight=weights), leaf(probabilities))
+    gradcheck(lambda z: F.binary_crossentropy(targets.clip(0, 1), z, from_logits=True, sample_weight=weights), leaf(logits))
+    gradcheck(lambda z: F.mean_absolute_error(targets + 0.5 * (np.abs(logits - targets) < 1e-3), z, sample_weight=weights), leaf(logits))
+
+
+def test_sample_weight_of_the_wrong_shape_names_both_shapes():
+    with pytest.raises(ValueError, match=r"\(3,\).*\(2,\)"):
+        F.mean_squared_error(np.ones((2, 1)), Tensor(np.ones((2, 1))), sample_weight=np.ones(3))

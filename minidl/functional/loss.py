@@ -10,6 +10,10 @@ comparable between batch sizes.
 Probabilities are clipped to ``[EPSILON, 1 - EPSILON]`` before taking
 logarithms, as Keras does; with ``from_logits=True`` the cross-entropies
 are computed from logits by the log-sum-exp form, stable for any magnitude.
+
+``sample_weight`` (one weight per sample, shape (N,)) multiplies each
+sample's loss before the mean, which still divides by the number of samples
+(Keras's "sum over batch size" reduction): this is how ``class_weight`` acts.
 """
 
 from __future__ import annotations
@@ -46,30 +50,30 @@ def _target(name: str, y_true: Any, y_pred: Tensor) -> Any:
 class MeanSquaredError(Function):
     """L = mean((y_pred - y_true)^2);  dL/dy_pred = 2 (y_pred - y_true) / n."""
 
-    def __init__(self, y_true: Any) -> None:
-        self.y_true = y_true
+    def __init__(self, y_true: Any, weight: Any = 1.0) -> None:
+        self.y_true, self.weight = y_true, weight
 
     def forward(self, y_pred: Any) -> Any:
         self.difference = y_pred - self.y_true
-        return (self.difference * self.difference).mean()
+        return (self.weight * self.difference * self.difference).mean()
 
     def backward(self, gy: Any) -> Any:
-        return gy * 2 * self.difference / self.difference.size
+        return gy * self.weight * 2 * self.difference / self.difference.size
 
 
 class MeanAbsoluteError(Function):
     """L = mean(|y_pred - y_true|);  dL/dy_pred = sign(y_pred - y_true) / n."""
 
-    def __init__(self, y_true: Any) -> None:
-        self.y_true = y_true
+    def __init__(self, y_true: Any, weight: Any = 1.0) -> None:
+        self.y_true, self.weight = y_true, weight
 
     def forward(self, y_pred: Any) -> Any:
         xp = backend.get_array_module(y_pred)
         self.sign = xp.sign(y_pred - self.y_true)
-        return xp.abs(y_pred - self.y_true).mean()
+        return (self.weight * xp.abs(y_pred - self.y_true)).mean()
 
     def backward(self, gy: Any) -> Any:
-        return gy * self.sign / self.sign.size
+        return gy * self.weight * self.sign / self.sign.size
 
 
 class BinaryCrossentropy(Function):
@@ -78,19 +82,19 @@ class BinaryCrossentropy(Function):
     dL/dp = (p - t) / (p (1 - p)) / n inside the clip range, 0 outside it.
     """
 
-    def __init__(self, y_true: Any) -> None:
-        self.y_true = y_true
+    def __init__(self, y_true: Any, weight: Any = 1.0) -> None:
+        self.y_true, self.weight = y_true, weight
 
     def forward(self, y_pred: Any) -> Any:
         xp = backend.get_array_module(y_pred)
         self.p = xp.clip(y_pred, EPSILON, 1 - EPSILON)
         self.inside = (y_pred >= EPSILON) & (y_pred <= 1 - EPSILON)
         t = self.y_true
-        return -(t * xp.log(self.p) + (1 - t) * xp.log(1 - self.p)).mean()
+        return -(self.weight * (t * xp.log(self.p) + (1 - t) * xp.log(1 - self.p))).mean()
 
     def backward(self, gy: Any) -> Any:
         p, t = self.p, self.y_true
-        return gy * self.inside * (p - t) / (p * (1 - p)) / p.size
+        return gy * self.weight * self.inside * (p - t) / (p * (1 - p)) / p.size
 
 
 class BinaryCrossentropyFromLogits(Function):
@@ -99,17 +103,17 @@ class BinaryCrossentropyFromLogits(Function):
     Evaluated as max(z, 0) - z t + ln(1 + e^-|z|), finite for any z.
     """
 
-    def __init__(self, y_true: Any) -> None:
-        self.y_true = y_true
+    def __init__(self, y_true: Any, weight: Any = 1.0) -> None:
+        self.y_true, self.weight = y_true, weight
 
     def forward(self, z: Any) -> Any:
         xp = backend.get_array_module(z)
         self.z = z
         t = self.y_true
-        return (xp.maximum(z, 0) - z * t + xp.log1p(xp.exp(-xp.abs(z)))).mean()
+        return (self.weight * (xp.maximum(z, 0) - z * t + xp.log1p(xp.exp(-xp.abs(z))))).mean()
 
     def backward(self, gy: Any) -> Any:
-        return gy * (stable_sigmoid(self.z) - self.y_true) / self.z.size
+        return gy * self.weight * (stable_sigmoid(self.z) - self.y_true) / self.z.size
 
 
 class CategoricalCrossentropy(Function):
@@ -121,8 +125,8 @@ class CategoricalCrossentropy(Function):
     dL/dp_c = (g_c - sum_k g_k q_k) / S.
     """
 
-    def __init__(self, y_true: Any) -> None:
-        self.y_true = y_true
+    def __init__(self, y_true: Any, weight: Any = 1.0) -> None:
+        self.y_true, self.weight = y_true, weight
 
     def forward(self, y_pred: Any) -> Any:
         xp = backend.get_array_module(y_pred)
@@ -131,10 +135,10 @@ class CategoricalCrossentropy(Function):
         self.q = xp.clip(q, EPSILON, 1 - EPSILON)
         self.inside = (q >= EPSILON) & (q <= 1 - EPSILON)
         self.rows = q.size // q.shape[-1]
-        return -(self.y_true * xp.log(self.q)).sum() / self.rows
+        return -(self.weight * self.y_true * xp.log(self.q)).sum() / self.rows
 
     def backward(self, gy: Any) -> Any:
-        g = -self.y_true / self.q * self.inside / self.rows  # zero where the clip was active
+        g = -self.weight * self.y_true / self.q * self.inside / self.rows  # zero where clipped
         return gy * (g - (g * self.q).sum(axis=-1, keepdims=True)) / self.total
 
 
@@ -144,50 +148,75 @@ class CategoricalCrossentropyFromLogits(Function):
     dL/dz_c = (softmax(z)_c sum_k t_k - t_c) / n; for one-hot targets softmax(z) - t.
     """
 
-    def __init__(self, y_true: Any) -> None:
-        self.y_true = y_true
+    def __init__(self, y_true: Any, weight: Any = 1.0) -> None:
+        self.y_true, self.weight = y_true, weight
 
     def forward(self, z: Any) -> Any:
         self.log_probabilities = stable_log_softmax(z, axis=-1)
         self.rows = z.size // z.shape[-1]
-        return -(self.y_true * self.log_probabilities).sum() / self.rows
+        return -(self.weight * self.y_true * self.log_probabilities).sum() / self.rows
 
     def backward(self, gy: Any) -> Any:
         xp = backend.get_array_module(gy)
         probabilities = xp.exp(self.log_probabilities)
         target_mass = self.y_true.sum(axis=-1, keepdims=True)
-        return gy * (probabilities * target_mass - self.y_true) / self.rows
+        return gy * self.weight * (probabilities * target_mass - self.y_true) / self.rows
 
 
-def mean_squared_error(y_true: Any, y_pred: Any) -> Tensor:
+def _sample_weight(name: str, sample_weight: Any, y_pred: Tensor) -> Any:
+    """Per-sample weights of shape (N,) as an array that broadcasts over each sample's losses."""
+    if sample_weight is None:
+        return 1.0
+    xp = backend.get_array_module(y_pred.data)
+    weight = xp.asarray(sample_weight.data if isinstance(sample_weight, Tensor) else sample_weight)
+    if y_pred.ndim == 0 or weight.shape != (y_pred.shape[0],):
+        raise ValueError(
+            f"{name}: sample_weight has shape {weight.shape} but must be ({y_pred.shape[0] if y_pred.ndim else 0},), "
+            f"one weight per sample of y_pred of shape {y_pred.shape}"
+        )
+    trailing = y_pred.ndim - 1
+    return weight.astype(y_pred.dtype).reshape((-1,) + (1,) * trailing)
+
+
+def mean_squared_error(y_true: Any, y_pred: Any, sample_weight: Any = None) -> Tensor:
     y_pred = as_tensor(y_pred)
-    return MeanSquaredError(_target("mean_squared_error", y_true, y_pred))(y_pred)
+    weight = _sample_weight("mean_squared_error", sample_weight, y_pred)
+    return MeanSquaredError(_target("mean_squared_error", y_true, y_pred), weight)(y_pred)
 
 
-def mean_absolute_error(y_true: Any, y_pred: Any) -> Tensor:
+def mean_absolute_error(y_true: Any, y_pred: Any, sample_weight: Any = None) -> Tensor:
     y_pred = as_tensor(y_pred)
-    return MeanAbsoluteError(_target("mean_absolute_error", y_true, y_pred))(y_pred)
+    weight = _sample_weight("mean_absolute_error", sample_weight, y_pred)
+    return MeanAbsoluteError(_target("mean_absolute_error", y_true, y_pred), weight)(y_pred)
 
 
-def binary_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False) -> Tensor:
+def binary_crossentropy(
+    y_true: Any, y_pred: Any, from_logits: bool = False, sample_weight: Any = None
+) -> Tensor:
     """Binary cross-entropy of targets in [0, 1] and probabilities (or logits)."""
     y_pred = as_tensor(y_pred)
     target = _target("binary_crossentropy", y_true, y_pred)
+    weight = _sample_weight("binary_crossentropy", sample_weight, y_pred)
     function = BinaryCrossentropyFromLogits if from_logits else BinaryCrossentropy
-    return function(target)(y_pred)
+    return function(target, weight)(y_pred)
 
 
-def categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False) -> Tensor:
+def categorical_crossentropy(
+    y_true: Any, y_pred: Any, from_logits: bool = False, sample_weight: Any = None
+) -> Tensor:
     """Cross-entropy of one-hot (or soft) targets and class probabilities (or logits), classes last."""
     y_pred = as_tensor(y_pred)
     if y_pred.ndim == 0:
         raise ValueError("categorical_crossentropy: y_pred needs a class axis, got a scalar")
     target = _target("categorical_crossentropy", y_true, y_pred)
+    weight = _sample_weight("categorical_crossentropy", sample_weight, y_pred)
     function = CategoricalCrossentropyFromLogits if from_logits else CategoricalCrossentropy
-    return function(target)(y_pred)
+    return function(target, weight)(y_pred)
 
 
-def sparse_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False) -> Tensor:
+def sparse_categorical_crossentropy(
+    y_true: Any, y_pred: Any, from_logits: bool = False, sample_weight: Any = None
+) -> Tensor:
     """Cross-entropy of integer class labels, y_true of shape y_pred.shape[:-1] (or with a trailing 1).
 
     The labels are turned into one-hot rows, then ``categorical_crossentropy``
@@ -213,4 +242,4 @@ def sparse_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool 
             f"{classes} classes, got values from {int(labels.min())} to {int(labels.max())}"
         )
     one_hot = xp.eye(classes, dtype=y_pred.dtype)[labels]
-    return categorical_crossentropy(one_hot, y_pred, from_logits=from_logits)
+    return categorical_crossentropy(one_hot, y_pred, from_logits, sample_weight)

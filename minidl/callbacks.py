@@ -1,0 +1,199 @@
+"""Callbacks: code that ``fit`` runs at the start and end of training, epochs and batches.
+
+Every hook receives ``logs``, a dict of the current figures (``loss``,
+metric names, ``val_`` versions at epoch end). A callback stops training by
+setting ``self.model.stop_training = True``.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from collections.abc import Callable
+from typing import Any
+
+import numpy
+
+
+class Callback:
+    model: Any = None
+
+    def set_model(self, model: Any) -> None:
+        self.model = model
+
+    def on_train_begin(self, logs: dict | None = None) -> None: ...
+    def on_train_end(self, logs: dict | None = None) -> None: ...
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None: ...
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None: ...
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None: ...
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None: ...
+
+
+class History(Callback):
+    """Per-epoch figures: ``history.history["loss"][epoch]``; returned by ``fit``."""
+
+    def __init__(self) -> None:
+        self.history: dict[str, list[float]] = {}
+        self.epoch: list[int] = []
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.epoch.append(epoch)
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(value)
+
+
+def _monitor_mode(monitor: str, mode: str) -> str:
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
+    if mode != "auto":
+        return mode
+    return "max" if any(word in monitor for word in ("acc", "auc", "precision", "recall", "f1", "pearson")) else "min"
+
+
+def _monitored(logs: dict | None, monitor: str, who: str) -> float | None:
+    logs = logs or {}
+    if monitor not in logs:
+        print(f"{who}: the monitored quantity {monitor!r} is not available; available: {', '.join(sorted(logs))}")
+        return None
+    return float(logs[monitor])
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience`` epochs.
+
+    With ``restore_best_weights=True`` the model ends training with the
+    weights of its best epoch, whether training stopped early or ran out
+    of epochs.
+    """
+
+    def __init__(self, monitor: str = "val_loss", min_delta: float = 0.0, patience: int = 0, verbose: int = 0,
+                 mode: str = "auto", baseline: float | None = None, restore_best_weights: bool = False,
+                 start_from_epoch: int = 0) -> None:
+        self.monitor, self.min_delta, self.patience, self.verbose = monitor, abs(min_delta), patience, verbose
+        self.mode = _monitor_mode(monitor, mode)
+        self.baseline, self.restore_best_weights, self.start_from_epoch = baseline, restore_best_weights, start_from_epoch
+
+    def _improved(self, value: float, reference: float) -> bool:
+        if self.mode == "min":
+            return value < reference - self.min_delta
+        return value > reference + self.min_delta
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.wait, self.stopped_epoch, self.best_epoch = 0, None, None
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best_weights = None
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        value = _monitored(logs, self.monitor, "EarlyStopping")
+        if value is None or epoch < self.start_from_epoch:
+            return
+        if self.restore_best_weights and self.best_weights is None:
+            self.best_weights = self.model.get_weights()
+        self.wait += 1
+        if self._improved(value, self.best):
+            self.best, self.best_epoch = value, epoch
+            if self.restore_best_weights:
+                self.best_weights = self.model.get_weights()
+            if self.baseline is None or self._improved(value, self.baseline):
+                self.wait = 0
+            return
+        if self.wait >= self.patience and epoch > 0:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        if self.stopped_epoch is not None and self.verbose:
+            print(f"Epoch {self.stopped_epoch + 1}: early stopping")
+        if self.restore_best_weights and self.best_weights is not None:
+            if self.verbose:
+                print(f"Restoring the weights of epoch {self.best_epoch + 1}, the best ({self.monitor} = {self.best:.6g})")
+            self.model.set_weights(self.best_weights)
+
+
+class ModelCheckpoint(Callback):
+    """Save the model (or its weights) after each epoch, or only when ``monitor`` improves.
+
+    ``filepath`` may hold ``{epoch}`` and log names, e.g. ``"model-{epoch:02d}-{val_loss:.3f}.npz"``.
+    """
+
+    def __init__(self, filepath: str, monitor: str = "val_loss", verbose: int = 0, save_best_only: bool = False,
+                 save_weights_only: bool = False, mode: str = "auto") -> None:
+        self.filepath, self.monitor, self.verbose = os.fspath(filepath), monitor, verbose
+        self.save_best_only, self.save_weights_only = save_best_only, save_weights_only
+        self.mode = _monitor_mode(monitor, mode)
+        self.best = math.inf if self.mode == "min" else -math.inf
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        logs = logs or {}
+        path = self.filepath.format(epoch=epoch + 1, **logs)
+        if self.save_best_only:
+            value = _monitored(logs, self.monitor, "ModelCheckpoint")
+            if value is None:
+                return
+            better = value < self.best if self.mode == "min" else value > self.best
+            if not better:
+                return
+            if self.verbose:
+                print(f"Epoch {epoch + 1}: {self.monitor} improved from {self.best:.5g} to {value:.5g}, saving {path}")
+            self.best = value
+        if self.save_weights_only:
+            self.model.save_weights(path)
+        else:
+            self.model.save(path)
+
+
+class CSVLogger(Callback):
+    """Write one CSV row per epoch: the epoch number and every log figure."""
+
+    def __init__(self, filename: str, separator: str = ",", append: bool = False) -> None:
+        self.filename, self.separator, self.append = os.fspath(filename), separator, append
+        self.keys: list[str] | None = None
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.keys = None
+        self.file_existed = self.append and os.path.exists(self.filename) and os.path.getsize(self.filename) > 0
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        logs = logs or {}
+        mode = "a" if (self.append or self.keys is not None) else "w"
+        with open(self.filename, mode, newline="") as handle:
+            writer = csv.writer(handle, delimiter=self.separator)
+            if self.keys is None:
+                self.keys = sorted(logs)
+                if not self.file_existed:
+                    writer.writerow(["epoch", *self.keys])
+            writer.writerow([epoch, *(logs.get(key, "") for key in self.keys)])
+
+
+class LearningRateScheduler(Callback):
+    """At each epoch's start set the optimizer's learning rate to ``schedule(epoch, current_lr)``."""
+
+    def __init__(self, schedule: Callable[[int, float], float], verbose: int = 0) -> None:
+        self.schedule, self.verbose = schedule, verbose
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        optimizer = self.model.optimizer
+        rate = float(self.schedule(epoch, optimizer.learning_rate))
+        if not numpy.isfinite(rate):
+            raise ValueError(f"LearningRateScheduler: the schedule returned {rate} at epoch {epoch}")
+        optimizer.learning_rate = rate
+        if self.verbose:
+            print(f"Epoch {epoch + 1}: learning rate set to {rate:.6g}")
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if logs is not None:
+            logs["learning_rate"] = self.model.optimizer.learning_rate
+
+
+class TerminateOnNaN(Callback):
+    """Stop training at the first batch whose loss is NaN or infinite.
+
+    ``fit`` already stops on such a loss and says where; this callback is
+    kept for Keras scripts that name it.
+    """
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(loss):
+            self.model.stop_training = True

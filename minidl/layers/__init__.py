@@ -1,0 +1,35 @@
+"""Keras-style layers. Each holds weights and calls differentiable functions; none computes gradients."""
+
+from minidl.layers.base import Layer
+from minidl.layers.conv import Conv1D, Conv2D
+from minidl.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer
+from minidl.layers.normalization import BatchNormalization
+from minidl.layers.pooling import (
+    AveragePooling1D,
+    AveragePooling2D,
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    MaxPooling1D,
+    MaxPooling2D,
+)
+from minidl.registry import lookup
+
+ALL = {
+    cls.__name__: cls
+    for cls in (Activation, AveragePooling1D, AveragePooling2D, BatchNormalization, Conv1D, Conv2D, Dense, Dropout,
+                Flatten, GlobalAveragePooling1D, GlobalAveragePooling2D, InputLayer, MaxPooling1D, MaxPooling2D)
+}
+
+
+def deserialize(config: dict) -> Layer:
+    """A layer from ``{"class_name": ..., "config": ...}``, as written by ``serialize``."""
+    if config.get("class_name") not in ALL:
+        lookup("layer class", str(config.get("class_name")), {name.lower(): cls for name, cls in ALL.items()})
+    return ALL[config["class_name"]].from_config(config["config"])
+
+
+def serialize(layer: Layer) -> dict:
+    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+
+
+__all__ = ["Layer", "deserialize", "serialize", *ALL, "Input"]

@@ -1,0 +1,174 @@
+"""The Layer contract: weights, building from an input shape, calling on Tensors.
+
+A layer is built once it knows the shape of its input (without the batch
+axis): ``build`` creates its weights with Keras's shapes and order, and
+``compute_output_shape`` says what it returns. Calling a layer on a Tensor
+runs ``call(x, training)``; layers never compute gradients themselves: the
+differentiable functions they call do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy
+
+from minidl import backend, initializers, regularizers
+from minidl.tensor import Tensor
+
+
+class Layer:
+    """Base class of every layer.
+
+    Parameters
+    ----------
+    name : str, optional
+        Unique within a model; a model names unnamed layers after their class
+        (``dense``, ``dense_1``, ...).
+    input_shape : tuple, optional
+        The shape of one sample, for the first layer of a model (as Keras).
+    trainable : bool
+        Whether ``fit`` updates this layer's weights.
+    """
+
+    def __init__(self, name: str | None = None, input_shape: tuple | None = None, trainable: bool = True,
+                 dtype: Any = "float32") -> None:
+        self.name = name
+        self.input_shape = None if input_shape is None else _shape_tuple(input_shape, self)
+        self.trainable = trainable
+        self.dtype = numpy.dtype(dtype)
+        self.built = False
+        self.training = False
+        self._weights: list[tuple[str, Tensor, bool]] = []  # (name, tensor, trainable)
+        self._regularized: list[tuple[Tensor, Any]] = []
+
+    # ----------------------------------------------------------------- building
+    def build(self, input_shape: tuple) -> None:
+        """Create the weights for inputs of ``input_shape`` (one sample, no batch axis)."""
+        self.built = True
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        """The shape of one output sample for one input sample of ``input_shape``."""
+        return tuple(input_shape)
+
+    def ensure_built(self, input_shape: tuple) -> tuple:
+        """Build on first use (checking the configuration); return the output shape."""
+        input_shape = tuple(input_shape)
+        if not self.built:
+            self.build(input_shape)
+            self.built_input_shape = input_shape
+            self.built = True
+        return self.compute_output_shape(input_shape)
+
+    def add_weight(self, name: str, shape: tuple, initializer: Any = "zeros", regularizer: Any = None,
+                   trainable: bool = True) -> Tensor:
+        values = initializers.get(initializer)(tuple(shape), self.dtype)
+        weight = Tensor(values.astype(self.dtype, copy=False), requires_grad=trainable, name=f"{self.label}/{name}")
+        self._weights.append((name, weight, trainable))
+        if regularizer is not None:
+            self._regularized.append((weight, regularizer))
+        return weight
+
+    # ----------------------------------------------------------------- calling
+    def __call__(self, x: Any, training: bool | None = None) -> Tensor:
+        x = x if isinstance(x, Tensor) else Tensor(x)
+        if x.ndim == 0:
+            raise ValueError(f"layer {self.label!r}: input needs a batch axis, got a scalar")
+        self.ensure_built(x.shape[1:])
+        expected = getattr(self, "built_input_shape", None)
+        if expected is not None and not _compatible(expected, x.shape[1:]):
+            raise ValueError(
+                f"layer {self.label!r} was built for inputs of shape (batch,) + {expected} but got "
+                f"a tensor of shape {x.shape}"
+            )
+        return self.call(x, self.training if training is None else training)
+
+    def call(self, x: Tensor, training: bool) -> Tensor:
+        return x
+
+    def train(self, mode: bool = True) -> "Layer":
+        self.training = mode
+        return self
+
+    def eval(self) -> "Layer":
+        return self.train(False)
+
+    # ----------------------------------------------------------------- weights
+    @property
+    def label(self) -> str:
+        return self.name or type(self).__name__
+
+    @property
+    def weights(self) -> list[Tensor]:
+        """All weights in Keras's order (trainable and not, e.g. kernel, bias)."""
+        return [w for _, w, _ in self._weights]
+
+    @property
+    def trainable_weights(self) -> list[Tensor]:
+        return [w for _, w, trainable in self._weights if trainable and self.trainable]
+
+    @property
+    def non_trainable_weights(self) -> list[Tensor]:
+        return [w for _, w, trainable in self._weights if not (trainable and self.trainable)]
+
+    @property
+    def losses(self) -> list[Tensor]:
+        """The regularization penalties of this layer's weights (differentiable scalars)."""
+        return [regularizer(weight) for weight, regularizer in self._regularized]
+
+    def count_params(self) -> int:
+        return int(sum(w.size for w in self.weights))
+
+    def get_weights(self) -> list[numpy.ndarray]:
+        return [w.numpy().copy() for w in self.weights]
+
+    def set_weights(self, values: list) -> None:
+        """Replace every weight's values (same order as get_weights); checks count and shapes first."""
+        if len(values) != len(self._weights):
+            raise ValueError(f"layer {self.label!r} has {len(self._weights)} weights, got {len(values)} arrays")
+        arrays = []
+        for (name, weight, _), value in zip(self._weights, values):
+            value = numpy.asarray(value)
+            if value.shape != weight.shape:
+                raise ValueError(
+                    f"layer {self.label!r}: weight {name!r} has shape {weight.shape}, got an array of shape {value.shape}"
+                )
+            arrays.append(value)
+        for (_, weight, _), value in zip(self._weights, arrays):
+            xp = backend.get_array_module(weight.data)
+            weight.data[...] = xp.asarray(value, dtype=weight.dtype)
+
+    # ----------------------------------------------------------------- configuration
+    def get_config(self) -> dict:
+        config: dict = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype.name}
+        if self.input_shape is not None:
+            config["input_shape"] = list(self.input_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Layer":
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.label!r}>"
+
+
+def _shape_tuple(shape: Any, layer: Any) -> tuple:
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    if not all(dim is None or (isinstance(dim, (int, numpy.integer)) and dim > 0) for dim in shape):
+        raise ValueError(f"layer {type(layer).__name__}: input_shape must hold positive ints, got {shape}")
+    return tuple(None if dim is None else int(dim) for dim in shape)
+
+
+def _compatible(expected: tuple, actual: tuple) -> bool:
+    return len(expected) == len(actual) and all(e is None or e == a for e, a in zip(expected, actual))
+
+
+def check_positive_int(layer: str, name: str, value: Any) -> int:
+    if not isinstance(value, (int, numpy.integer)) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"{layer}: {name} must be a positive int, got {value!r}")
+    return int(value)
+
+
+def serialize_regularizer(regularizer: Any) -> Any:
+    return regularizers.serialize(regularizer)

@@ -1,0 +1,119 @@
+"""Dense, Activation, Flatten, Dropout and the Input marker."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy
+
+from minidl import activations, initializers, regularizers
+from minidl import functional as F
+from minidl.layers.base import Layer, _shape_tuple, check_positive_int
+from minidl.tensor import Tensor
+
+
+class InputLayer(Layer):
+    """Declares the shape of one input sample; a model's first entry, not counted among its layers."""
+
+    def __init__(self, shape: Any, name: str | None = None, **kwargs: Any) -> None:
+        super().__init__(name=name, input_shape=shape, **kwargs)
+
+    @property
+    def shape(self) -> tuple:
+        return self.input_shape
+
+    def get_config(self) -> dict:
+        return {"shape": list(self.input_shape), "name": self.name}
+
+
+def Input(shape: Any, name: str | None = None) -> InputLayer:  # noqa: N802 - Keras's name
+    """``Input(shape=(784,))``: the shape of one sample, without the batch axis."""
+    return InputLayer(_shape_tuple(shape, InputLayer), name=name)
+
+
+class Dense(Layer):
+    """y = activation(x @ kernel + bias), kernel (in, out), bias (out,): Keras's layout.
+
+    Acts on the last axis, so (batch, ..., in) becomes (batch, ..., units).
+    """
+
+    def __init__(self, units: int, activation: Any = None, use_bias: bool = True,
+                 kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
+                 kernel_regularizer: Any = None, bias_regularizer: Any = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.units = check_positive_int(f"Dense({units!r})", "units", units)
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+
+    def build(self, input_shape: tuple) -> None:
+        if len(input_shape) < 1 or input_shape[-1] is None:
+            raise ValueError(f"layer {self.label!r}: Dense needs a known last axis, got input shape {input_shape}")
+        self.kernel = self.add_weight("kernel", (input_shape[-1], self.units), self.kernel_initializer,
+                                      self.kernel_regularizer)
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight("bias", (self.units,), self.bias_initializer, self.bias_regularizer)
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def call(self, x: Tensor, training: bool) -> Tensor:
+        return self.activation(F.linear(x, self.kernel, self.bias))
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(), "units": self.units, "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+        }
+
+
+class Activation(Layer):
+    """y = activation(x), by name ("relu", "softmax", ...) or callable."""
+
+    def __init__(self, activation: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation)
+
+    def call(self, x: Tensor, training: bool) -> Tensor:
+        return self.activation(x)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "activation": activations.serialize(self.activation)}
+
+
+class Flatten(Layer):
+    """(batch, d1, d2, ...) -> (batch, d1 * d2 * ...), in row-major (channels-last) order, as Keras."""
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        if any(dim is None for dim in input_shape):
+            raise ValueError(f"layer {self.label!r}: Flatten needs a fully known input shape, got {input_shape}")
+        return (math.prod(input_shape),)
+
+    def call(self, x: Tensor, training: bool) -> Tensor:
+        return F.reshape(x, (x.shape[0], -1))
+
+
+class Dropout(Layer):
+    """Inverted dropout at ``rate`` in training; the identity in inference."""
+
+    def __init__(self, rate: float, seed: int | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not isinstance(rate, (int, float)) or not 0 <= rate < 1:
+            raise ValueError(f"Dropout: rate must be in [0, 1), got {rate!r}")
+        self.rate, self.seed = float(rate), seed
+        self._generator = None if seed is None else numpy.random.default_rng(seed)
+
+    def call(self, x: Tensor, training: bool) -> Tensor:
+        return F.dropout(x, self.rate, training=training, generator=self._generator)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed}

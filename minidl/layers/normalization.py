@@ -1,0 +1,55 @@
+"""BatchNormalization over the last (channel) axis, Keras's defaults and weight order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from minidl import functional as F
+from minidl import initializers
+from minidl.layers.base import Layer
+from minidl.tensor import Tensor
+
+
+class BatchNormalization(Layer):
+    """Normalise each channel by batch statistics in training, by moving statistics in inference.
+
+    Weights, in Keras's order: gamma (if ``scale``), beta (if ``center``),
+    moving_mean, moving_variance (these two not trainable; updated in
+    training as ``moving = moving * momentum + batch * (1 - momentum)``).
+    """
+
+    def __init__(self, momentum: float = 0.99, epsilon: float = 1e-3, center: bool = True, scale: bool = True,
+                 beta_initializer: Any = "zeros", gamma_initializer: Any = "ones",
+                 moving_mean_initializer: Any = "zeros", moving_variance_initializer: Any = "ones",
+                 axis: int = -1, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if axis != -1:
+            raise ValueError(f"BatchNormalization: only axis=-1 (channels-last) is supported, got axis={axis}")
+        if not 0 <= momentum <= 1:
+            raise ValueError(f"BatchNormalization: momentum must be in [0, 1], got {momentum}")
+        if epsilon <= 0:
+            raise ValueError(f"BatchNormalization: epsilon must be positive, got {epsilon}")
+        self.momentum, self.epsilon, self.center, self.scale = momentum, epsilon, center, scale
+        self.initializers = {
+            "gamma": initializers.get(gamma_initializer), "beta": initializers.get(beta_initializer),
+            "moving_mean": initializers.get(moving_mean_initializer),
+            "moving_variance": initializers.get(moving_variance_initializer),
+        }
+
+    def build(self, input_shape: tuple) -> None:
+        channels = (input_shape[-1],)
+        self.gamma = self.add_weight("gamma", channels, self.initializers["gamma"]) if self.scale else None
+        self.beta = self.add_weight("beta", channels, self.initializers["beta"]) if self.center else None
+        self.moving_mean = self.add_weight("moving_mean", channels, self.initializers["moving_mean"], trainable=False)
+        self.moving_variance = self.add_weight("moving_variance", channels, self.initializers["moving_variance"],
+                                               trainable=False)
+
+    def call(self, x: Tensor, training: bool) -> Tensor:
+        training = training and self.trainable  # a frozen BatchNormalization runs in inference mode, as Keras
+        return F.batch_norm(x, self.moving_mean, self.moving_variance, self.gamma, self.beta,
+                            training=training, momentum=self.momentum, epsilon=self.epsilon)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "momentum": self.momentum, "epsilon": self.epsilon,
+                "center": self.center, "scale": self.scale,
+                **{f"{name}_initializer": initializers.serialize(init) for name, init in self.initializers.items()}}

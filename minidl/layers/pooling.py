@@ -1,0 +1,88 @@
+"""Max and average pooling (1-D and 2-D) and global average pooling, channels-last."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from minidl import functional as F
+from minidl.functional.padding import normalize_padding, normalize_tuple, output_length
+from minidl.layers.base import Layer
+from minidl.tensor import Tensor
+
+
+class _Pooling(Layer):
+    rank = 2
+    pool_function: Any = None
+
+    def __init__(self, pool_size: Any = 2, strides: Any = None, padding: str = "valid", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        kind = type(self).__name__
+        self.pool_size = normalize_tuple(pool_size, self.rank, f"{kind} pool_size")
+        self.strides = self.pool_size if strides is None else normalize_tuple(strides, self.rank, f"{kind} strides")
+        self.padding = normalize_padding(padding)
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        if len(input_shape) != self.rank + 1:
+            layout = "(length, channels)" if self.rank == 1 else "(height, width, channels)"
+            raise ValueError(f"layer {self.label!r}: inputs must be {layout} per sample, got shape {tuple(input_shape)}")
+        spatial = []
+        for n, k, s in zip(input_shape[:-1], self.pool_size, self.strides):
+            if self.padding == "valid" and n < k:
+                raise ValueError(
+                    f"layer {self.label!r}: pool {self.pool_size} is larger than its input "
+                    f"{tuple(input_shape)} with padding='valid'"
+                )
+            spatial.append(output_length(n, k, s, 1, self.padding))
+        return tuple(spatial) + (input_shape[-1],)
+
+    def call(self, x: Tensor, training: bool) -> Tensor:
+        pool_size = self.pool_size[0] if self.rank == 1 else self.pool_size
+        strides = self.strides[0] if self.rank == 1 else self.strides
+        return type(self).pool_function(x, pool_size, strides, self.padding)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "pool_size": list(self.pool_size), "strides": list(self.strides),
+                "padding": self.padding}
+
+
+class MaxPooling1D(_Pooling):
+    rank, pool_function = 1, staticmethod(F.max_pool1d)
+
+
+class MaxPooling2D(_Pooling):
+    rank, pool_function = 2, staticmethod(F.max_pool2d)
+
+
+class AveragePooling1D(_Pooling):
+    rank, pool_function = 1, staticmethod(F.avg_pool1d)
+
+
+class AveragePooling2D(_Pooling):
+    rank, pool_function = 2, staticmethod(F.avg_pool2d)
+
+
+class _GlobalAveragePooling(Layer):
+    rank = 2
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        if len(input_shape) != self.rank + 1:
+            raise ValueError(
+                f"layer {self.label!r}: inputs must have {self.rank} spatial axes and channels, got shape "
+                f"{tuple(input_shape)}"
+            )
+        return (input_shape[-1],)
+
+    def call(self, x: Tensor, training: bool) -> Tensor:
+        return F.global_avg_pool(x)
+
+
+class GlobalAveragePooling1D(_GlobalAveragePooling):
+    """(batch, length, channels) -> (batch, channels): the mean over the length."""
+
+    rank = 1
+
+
+class GlobalAveragePooling2D(_GlobalAveragePooling):
+    """(batch, height, width, channels) -> (batch, channels): the mean over the image."""
+
+    rank = 2

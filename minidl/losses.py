@@ -1,0 +1,111 @@
+"""Loss objects and names for ``compile(loss=...)``, as in Keras.
+
+A loss is called as ``loss(y_true, y_pred, sample_weight=None)`` and returns
+a scalar Tensor, the mean over the batch (see ``minidl.functional.loss`` for
+the equations and their backward).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from minidl import functional as F
+from minidl.registry import lookup
+from minidl.tensor import Tensor
+
+
+class Loss:
+    """A named loss function with its options, callable as ``loss(y_true, y_pred, sample_weight)``."""
+
+    function: Callable  # one of minidl.functional's losses, set by each subclass
+
+    def __init__(self, **options: Any) -> None:
+        self.options = options
+
+    @property
+    def name(self) -> str:
+        return self.function.__name__
+
+    def __call__(self, y_true: Any, y_pred: Tensor, sample_weight: Any = None) -> Tensor:
+        return self.function(y_true, y_pred, sample_weight=sample_weight, **self.options)
+
+    def get_config(self) -> dict:
+        return dict(self.options)
+
+
+class MeanSquaredError(Loss):
+    function = staticmethod(F.mean_squared_error)
+
+
+class MeanAbsoluteError(Loss):
+    function = staticmethod(F.mean_absolute_error)
+
+
+class BinaryCrossentropy(Loss):
+    function = staticmethod(F.binary_crossentropy)
+
+    def __init__(self, from_logits: bool = False) -> None:
+        super().__init__(from_logits=from_logits)
+
+
+class CategoricalCrossentropy(BinaryCrossentropy):
+    function = staticmethod(F.categorical_crossentropy)
+
+
+class SparseCategoricalCrossentropy(BinaryCrossentropy):
+    function = staticmethod(F.sparse_categorical_crossentropy)
+
+
+ALL = {
+    "mean_squared_error": MeanSquaredError,
+    "mse": MeanSquaredError,
+    "mean_absolute_error": MeanAbsoluteError,
+    "mae": MeanAbsoluteError,
+    "binary_crossentropy": BinaryCrossentropy,
+    "categorical_crossentropy": CategoricalCrossentropy,
+    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+}
+
+
+def get(identifier: Any) -> Callable:
+    """A loss from a Keras name ("categorical_crossentropy", "mse"), a Loss or a callable."""
+    if isinstance(identifier, str):
+        return lookup("loss", identifier, ALL)()
+    if isinstance(identifier, dict):
+        return lookup("loss", _snake(identifier["class_name"]), ALL)(**identifier.get("config", {}))
+    if callable(identifier):
+        return identifier
+    raise ValueError(f"cannot interpret {identifier!r} as a loss; valid names are: {', '.join(sorted(ALL))}")
+
+
+def _snake(class_name: str) -> str:
+    for name, cls in ALL.items():
+        if cls.__name__ == class_name:
+            return name
+    return class_name
+
+
+def serialize(loss: Callable) -> dict:
+    if not isinstance(loss, Loss):
+        raise ValueError(f"cannot save the custom loss {loss!r}; compile with a built-in loss to save it")
+    return {"class_name": type(loss).__name__, "config": loss.get_config()}
+
+
+def name_of(loss: Callable) -> str:
+    """The Keras name of a loss (used to pick the right "accuracy")."""
+    if isinstance(loss, Loss):
+        return loss.name
+    return getattr(loss, "__name__", type(loss).__name__)
+
+
+def call_loss(loss: Callable, y_true: Any, y_pred: Tensor, sample_weight: Any) -> Tensor:
+    """Call a built-in or user loss; a user's two-argument loss gets weights applied by scaling."""
+    if isinstance(loss, Loss):
+        return loss(y_true, y_pred, sample_weight)
+    if sample_weight is not None:
+        raise ValueError(
+            "class_weight needs a built-in loss (a name such as 'categorical_crossentropy' or a "
+            f"minidl.losses.Loss); {name_of(loss)!r} takes no sample weights"
+        )
+    return loss(y_true, y_pred)

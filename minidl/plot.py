@@ -1,0 +1,78 @@
+"""Pictures of training, saved as PNG (matplotlib is an optional extra: pip install minidl[plot])."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy
+
+
+def _pyplot() -> Any:
+    try:
+        import matplotlib  # noqa: PLC0415 - optional dependency
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as pyplot  # noqa: PLC0415
+    except ImportError:
+        raise ImportError("minidl.plot needs matplotlib: pip install matplotlib") from None
+    return pyplot
+
+
+def training_curves(history: Any, path: str) -> str:
+    """One panel per quantity (loss, accuracy, ...) with its validation curve; saved to ``path``."""
+    pyplot = _pyplot()
+    logs = getattr(history, "history", history)
+    names = [key for key in logs if not key.startswith("val_")]
+    figure, axes = pyplot.subplots(1, len(names), figsize=(4.5 * len(names), 3.5), squeeze=False)
+    for axis, name in zip(axes[0], names):
+        epochs = numpy.arange(1, len(logs[name]) + 1)
+        axis.plot(epochs, logs[name], marker="o", label="training")
+        if f"val_{name}" in logs:
+            axis.plot(epochs, logs[f"val_{name}"], marker="o", label="validation")
+        axis.set_xlabel("epoch")
+        axis.set_title(name)
+        axis.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    pyplot.close(figure)
+    return path
+
+
+def confusion_matrix(counts: Any, path: str, class_names: list | None = None, title: str = "Confusion matrix") -> str:
+    """A heat map of ``counts[true, predicted]`` with the counts written in the cells."""
+    pyplot = _pyplot()
+    counts = numpy.asarray(counts)
+    names = class_names or [str(i) for i in range(len(counts))]
+    figure, axis = pyplot.subplots(figsize=(1.2 * len(names) + 2, 1.2 * len(names) + 1.5))
+    image = axis.imshow(counts, cmap="Blues")
+    figure.colorbar(image, ax=axis)
+    axis.set_xticks(range(len(names)), names, rotation=45, ha="right")
+    axis.set_yticks(range(len(names)), names)
+    axis.set_xlabel("predicted")
+    axis.set_ylabel("true")
+    axis.set_title(title)
+    threshold = counts.max() / 2 if counts.size else 0
+    for (row, column), value in numpy.ndenumerate(counts):
+        axis.text(column, row, str(value), ha="center", va="center", color="white" if value > threshold else "black")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    pyplot.close(figure)
+    return path
+
+
+def roc_curve(false_positive_rate: Any, true_positive_rate: Any, path: str, label: str | None = None) -> str:
+    """The ROC curve against the diagonal of chance, with its area in the legend."""
+    from minidl.metrics import auc  # noqa: PLC0415
+
+    pyplot = _pyplot()
+    figure, axis = pyplot.subplots(figsize=(4.5, 4.5))
+    area = auc(false_positive_rate, true_positive_rate)
+    axis.plot(false_positive_rate, true_positive_rate, label=f"{label or 'model'} (AUC {area:.3f})")
+    axis.plot([0, 1], [0, 1], linestyle="--", color="grey", label="chance")
+    axis.set_xlabel("false positive rate")
+    axis.set_ylabel("true positive rate")
+    axis.legend(loc="lower right")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    pyplot.close(figure)
+    return path

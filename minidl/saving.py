@@ -1,0 +1,98 @@
+"""Model files: architecture and compile settings as JSON, weights as arrays, in one .npz (never a pickle).
+
+The file is a numpy ``.npz`` archive holding ``__config__`` (the JSON, as
+bytes) and ``weight_0``, ``weight_1``, ... in ``get_weights`` order. It is
+read with ``allow_pickle=False``, so a file from a stranger cannot run code.
+Writes go to a temporary file first and replace the target only when
+complete, so an interrupted save never destroys the previous file.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import zipfile
+from typing import Any
+
+import numpy
+
+from minidl import __version__
+
+MODEL_FORMAT = "minidl-model"
+WEIGHTS_FORMAT = "minidl-weights"
+FORMAT_VERSION = 1
+
+
+class ModelFileError(ValueError):
+    """A file that is not a readable minidl model (or weights) file; the message names it and says why."""
+
+
+def _write(path: str, config: dict, weights: list) -> None:
+    arrays = {f"weight_{i}": numpy.asarray(w) for i, w in enumerate(weights)}
+    arrays["__config__"] = numpy.frombuffer(json.dumps(config).encode("utf-8"), dtype=numpy.uint8)
+    temporary = f"{path}.partial"
+    with open(temporary, "wb") as handle:
+        numpy.savez_compressed(handle, **arrays)
+    os.replace(temporary, path)
+
+
+def _read(path: str, expected_format: str) -> tuple[dict, list]:
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no model file at {path!r}")
+    try:
+        with open(path, "rb") as handle:
+            content = handle.read()
+        with numpy.load(io.BytesIO(content), allow_pickle=False) as archive:
+            if "__config__" not in archive.files:
+                raise ModelFileError(f"{path!r} is not a minidl file: it holds no __config__ entry")
+            config = json.loads(archive["__config__"].tobytes().decode("utf-8"))
+            count = sum(1 for name in archive.files if name.startswith("weight_"))
+            weights = [archive[f"weight_{i}"] for i in range(count)]
+    except ModelFileError:
+        raise
+    except (zipfile.BadZipFile, EOFError, OSError, KeyError, ValueError, UnicodeDecodeError) as error:
+        raise ModelFileError(f"cannot read {path!r} as a minidl file (truncated or not an .npz archive): {error}") from None
+    if config.get("format") != expected_format:
+        raise ModelFileError(f"{path!r} holds {config.get('format')!r}, not {expected_format!r}")
+    if config.get("version", 0) > FORMAT_VERSION:
+        raise ModelFileError(f"{path!r} has format version {config['version']}; this minidl reads up to {FORMAT_VERSION}")
+    return config, weights
+
+
+def save_model(model: Any, path: str) -> None:
+    model._require_built("save")
+    config = {"format": MODEL_FORMAT, "version": FORMAT_VERSION, "minidl_version": __version__,
+              "model": model.get_config(), "compile": model.compile_config()}
+    _write(os.fspath(path), config, model.get_weights())
+
+
+def load_model(path: str, compile: bool = True) -> Any:
+    """Rebuild a model saved by ``model.save(path)``: same architecture, weights and (if saved) compile settings."""
+    from minidl.models import Sequential  # noqa: PLC0415 - models imports saving lazily too
+
+    config, weights = _read(path, MODEL_FORMAT)
+    try:
+        model = Sequential.from_config(config["model"])
+        model.set_weights(weights)
+    except (KeyError, TypeError, ValueError) as error:
+        raise ModelFileError(f"{os.fspath(path)!r} describes a model that cannot be rebuilt: {error}") from None
+    if compile and config.get("compile"):
+        settings = config["compile"]
+        model.compile(optimizer=settings["optimizer"], loss=settings["loss"], metrics=settings["metrics"])
+    return model
+
+
+def save_weights(model: Any, path: str) -> None:
+    model._require_built("save_weights")
+    shapes = [list(w.shape) for w in model.get_weights()]
+    _write(os.fspath(path), {"format": WEIGHTS_FORMAT, "version": FORMAT_VERSION, "shapes": shapes}, model.get_weights())
+
+
+def load_weights(model: Any, path: str) -> None:
+    _, weights = _read(path, WEIGHTS_FORMAT)
+    try:
+        model.set_weights(weights)
+    except ValueError as error:
+        raise ModelFileError(f"{os.fspath(path)!r} does not fit model {model.name!r}: {error}") from None

@@ -1,0 +1,107 @@
+"""Learning-rate schedules: ``schedule(step) -> learning rate``, step = updates done so far.
+
+Pass one as an optimizer's ``learning_rate``; the optimizer evaluates it at
+every update with its iteration count (0 for the first update), as Keras does.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from minidl.registry import lookup
+
+
+class LearningRateSchedule:
+    def __call__(self, step: int) -> float:
+        raise NotImplementedError
+
+    def get_config(self) -> dict:
+        return dict(vars(self))
+
+
+class ExponentialDecay(LearningRateSchedule):
+    """lr = initial * decay_rate ^ (step / decay_steps)  (the exponent floored if ``staircase``)."""
+
+    def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float, staircase: bool = False) -> None:
+        if decay_steps <= 0:
+            raise ValueError(f"ExponentialDecay: decay_steps must be positive, got {decay_steps}")
+        self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
+        self.decay_rate, self.staircase = decay_rate, staircase
+
+    def __call__(self, step: int) -> float:
+        exponent = step / self.decay_steps
+        if self.staircase:
+            exponent = math.floor(exponent)
+        return self.initial_learning_rate * self.decay_rate**exponent
+
+
+class InverseTimeDecay(LearningRateSchedule):
+    """lr = initial / (1 + decay_rate * step / decay_steps).
+
+    With ``decay_steps=1`` this is the classic ``lr / (1 + decay * k)`` of
+    Keras 2's ``decay`` argument.
+    """
+
+    def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float, staircase: bool = False) -> None:
+        if decay_steps <= 0:
+            raise ValueError(f"InverseTimeDecay: decay_steps must be positive, got {decay_steps}")
+        self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
+        self.decay_rate, self.staircase = decay_rate, staircase
+
+    def __call__(self, step: int) -> float:
+        ratio = step / self.decay_steps
+        if self.staircase:
+            ratio = math.floor(ratio)
+        return self.initial_learning_rate / (1 + self.decay_rate * ratio)
+
+
+class PiecewiseConstantDecay(LearningRateSchedule):
+    """lr = values[i] for boundaries[i-1] < step <= boundaries[i] (values[0] up to the first boundary)."""
+
+    def __init__(self, boundaries: list, values: list) -> None:
+        if len(values) != len(boundaries) + 1:
+            raise ValueError(
+                f"PiecewiseConstantDecay: values needs one more entry than boundaries, got "
+                f"{len(values)} values for {len(boundaries)} boundaries"
+            )
+        if list(boundaries) != sorted(boundaries):
+            raise ValueError(f"PiecewiseConstantDecay: boundaries must increase, got {boundaries}")
+        self.boundaries, self.values = list(boundaries), list(values)
+
+    def __call__(self, step: int) -> float:
+        for boundary, value in zip(self.boundaries, self.values):
+            if step <= boundary:
+                return value
+        return self.values[-1]
+
+
+class PolynomialDecay(LearningRateSchedule):
+    """lr = (initial - end) * (1 - min(step, decay_steps) / decay_steps)^power + end.
+
+    ``power=1`` (the default) is a linear decay from ``initial_learning_rate``
+    to ``end_learning_rate`` over ``decay_steps`` updates, constant after.
+    """
+
+    def __init__(self, initial_learning_rate: float, decay_steps: int, end_learning_rate: float = 1e-4,
+                 power: float = 1.0) -> None:
+        if decay_steps <= 0:
+            raise ValueError(f"PolynomialDecay: decay_steps must be positive, got {decay_steps}")
+        self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
+        self.end_learning_rate, self.power = end_learning_rate, power
+
+    def __call__(self, step: int) -> float:
+        fraction = 1 - min(step, self.decay_steps) / self.decay_steps
+        span = self.initial_learning_rate - self.end_learning_rate
+        return span * fraction**self.power + self.end_learning_rate
+
+
+ALL = {cls.__name__.lower(): cls for cls in (ExponentialDecay, InverseTimeDecay, PiecewiseConstantDecay, PolynomialDecay)}
+
+
+def serialize(schedule: LearningRateSchedule) -> dict:
+    return {"class_name": type(schedule).__name__, "config": schedule.get_config()}
+
+
+def deserialize(config: dict) -> Any:
+    return lookup("learning-rate schedule", config["class_name"], ALL)(**config["config"])
