@@ -259,7 +259,7 @@ class Sequential:
         if len(x) == 0:
             raise ValueError("fit: no training samples are left (check validation_split)")
         history = History()
-        callback_list = [history, *(callbacks or [])]
+        callback_list = [*(callbacks or []), history]  # last, so it records what the others add to logs
         for callback in callback_list:
             callback.set_model(self)
         self.stop_training = False

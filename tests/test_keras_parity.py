@@ -1,0 +1,83 @@
+"""Side by side with Keras (TensorFlow backend): same weights give the same outputs and the same updates.
+
+Keras is an optional extra (pip install -e ".[bench]"); without it these tests are skipped.
+"""
+
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+
+import minidl  # noqa: E402
+from minidl import Sequential  # noqa: E402
+from minidl import layers as L  # noqa: E402
+
+
+def both(build):
+    """The same architecture in both libraries, minidl's weights copied from Keras's."""
+    keras_model = keras.Sequential(build(keras.layers, keras.Input))
+    model = Sequential(build(L, L.Input))
+    model.set_weights(keras_model.get_weights())
+    return keras_model, model
+
+
+def test_cnn_predictions_match_keras_with_copied_weights(rng):
+    def build(layers, Input):
+        return [Input((16, 12, 2)), layers.Conv2D(4, (3, 2), strides=(2, 1), padding="same", activation="relu"),
+                layers.MaxPooling2D(2, padding="same"), layers.BatchNormalization(),
+                layers.Conv2D(3, 2, dilation_rate=2), layers.AveragePooling2D(2), layers.Flatten(),
+                layers.Dense(5, activation="tanh"), layers.Dense(3, activation="softmax")]
+
+    keras_model, model = both(build)
+    keras_model.layers[2].set_weights([w + rng.random(w.shape).astype(np.float32) for w in keras_model.layers[2].get_weights()])
+    model.set_weights(keras_model.get_weights())
+    x = rng.random((6, 16, 12, 2)).astype(np.float32)
+    np.testing.assert_allclose(model.predict(x), keras_model.predict(x, verbose=0), rtol=1e-4, atol=1e-6)
+
+
+def test_conv1d_network_matches_keras(rng):
+    def build(layers, Input):
+        return [Input((20, 3)), layers.Conv1D(4, 5, strides=2, padding="same", activation="elu"),
+                layers.MaxPooling1D(3, strides=2), layers.Conv1D(2, 3), layers.GlobalAveragePooling1D(),
+                layers.Dense(1, activation="sigmoid")]
+
+    keras_model, model = both(build)
+    x = rng.random((4, 20, 3)).astype(np.float32)
+    np.testing.assert_allclose(model.predict(x), keras_model.predict(x, verbose=0), rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("name, options", [
+    ("SGD", {"learning_rate": 0.1}),
+    ("SGD", {"learning_rate": 0.05, "momentum": 0.9, "nesterov": True}),
+    ("RMSprop", {"learning_rate": 0.01, "momentum": 0.5, "centered": True}),
+    ("Adam", {"learning_rate": 0.01, "amsgrad": True, "weight_decay": 0.01}),
+    ("Adam", {"learning_rate": 0.01, "clipnorm": 0.5}),
+    ("Adagrad", {"learning_rate": 0.1, "clipvalue": 0.2}),
+    ("Adadelta", {"learning_rate": 1.0}),
+])
+def test_optimizers_give_keras_weights_after_100_steps(name, options, rng):
+    start = rng.normal(size=(4, 3)).astype(np.float32)
+    gradients = rng.normal(size=(100, 4, 3)).astype(np.float32)
+    variable = keras.Variable(start.copy())
+    keras_optimizer = getattr(keras.optimizers, name)(**options)
+    weight = minidl.Tensor(start.copy(), requires_grad=True)
+    optimizer = getattr(minidl.optimizers, name)(**options)
+    for g in gradients:
+        keras_optimizer.apply_gradients([(keras.ops.convert_to_tensor(g), variable)])
+        optimizer.apply_gradients([(g, weight)])
+    np.testing.assert_allclose(weight.data, keras.ops.convert_to_numpy(variable), rtol=1e-5, atol=1e-6)
+
+
+def test_training_histories_match_keras_for_a_few_epochs_without_shuffling(rng):
+    def build(layers, Input):
+        return [Input((6,)), layers.Dense(8, activation="relu"), layers.Dense(3, activation="softmax")]
+
+    keras_model, model = both(build)
+    x = rng.normal(size=(96, 6)).astype(np.float32)
+    y = rng.integers(0, 3, 96)
+    keras_model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.compile(minidl.optimizers.Adam(0.01), "sparse_categorical_crossentropy", ["accuracy"])
+    expected = keras_model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0).history
+    history = model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0).history
+    np.testing.assert_allclose(history["loss"], expected["loss"], rtol=1e-4)
+    np.testing.assert_allclose(history["accuracy"], expected["accuracy"])
