@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy
 
-from minidl import backend, initializers, regularizers
+from minidl import activations, backend, initializers, regularizers
 from minidl.tensor import Tensor
 
 
@@ -170,5 +170,31 @@ def check_positive_int(layer: str, name: str, value: Any) -> int:
     return int(value)
 
 
-def serialize_regularizer(regularizer: Any) -> Any:
-    return regularizers.serialize(regularizer)
+class KernelLayer(Layer):
+    """A layer with a kernel, an optional bias and an activation (Dense and the convolutions)."""
+
+    def __init__(self, activation: Any = None, use_bias: bool = True, kernel_initializer: Any = "glorot_uniform",
+                 bias_initializer: Any = "zeros", kernel_regularizer: Any = None, bias_regularizer: Any = None,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+
+    def build_kernel_and_bias(self, kernel_shape: tuple, units: int) -> None:
+        self.kernel = self.add_weight("kernel", kernel_shape, self.kernel_initializer, self.kernel_regularizer)
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight("bias", (units,), self.bias_initializer, self.bias_regularizer)
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(), "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+        }

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from minidl import activations, initializers, regularizers
 from minidl import functional as F
 from minidl.functional.padding import (
     effective_kernel_size,
@@ -12,30 +11,25 @@ from minidl.functional.padding import (
     normalize_tuple,
     output_length,
 )
-from minidl.layers.base import Layer, check_positive_int
+from minidl.layers.base import KernelLayer, check_positive_int
 from minidl.tensor import Tensor
 
 
-class _Conv(Layer):
+class _Conv(KernelLayer):
     rank = 2
 
     def __init__(self, filters: int, kernel_size: Any, strides: Any = 1, padding: str = "valid",
                  dilation_rate: Any = 1, activation: Any = None, use_bias: bool = True,
                  kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
                  kernel_regularizer: Any = None, bias_regularizer: Any = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        super().__init__(activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
+                         bias_regularizer, **kwargs)
         kind = type(self).__name__
         self.filters = check_positive_int(kind, "filters", filters)
         self.kernel_size = normalize_tuple(kernel_size, self.rank, f"{kind} kernel_size")
         self.strides = normalize_tuple(strides, self.rank, f"{kind} strides")
         self.dilation_rate = normalize_tuple(dilation_rate, self.rank, f"{kind} dilation_rate")
         self.padding = normalize_padding(padding)
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         layout = "(length, channels)" if self.rank == 1 else "(height, width, channels)"
@@ -53,11 +47,7 @@ class _Conv(Layer):
 
     def build(self, input_shape: tuple) -> None:
         self.compute_output_shape(input_shape)  # validates before any weight exists
-        kernel_shape = self.kernel_size + (input_shape[-1], self.filters)
-        self.kernel = self.add_weight("kernel", kernel_shape, self.kernel_initializer, self.kernel_regularizer)
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer, self.bias_regularizer)
+        self.build_kernel_and_bias(self.kernel_size + (input_shape[-1], self.filters), self.filters)
 
     def call(self, x: Tensor, training: bool) -> Tensor:
         convolve = F.conv1d if self.rank == 1 else F.conv2d
@@ -65,15 +55,8 @@ class _Conv(Layer):
         return self.activation(y)
 
     def get_config(self) -> dict:
-        return {
-            **super().get_config(), "filters": self.filters, "kernel_size": list(self.kernel_size),
-            "strides": list(self.strides), "padding": self.padding, "dilation_rate": list(self.dilation_rate),
-            "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-        }
+        return {**super().get_config(), "filters": self.filters, "kernel_size": list(self.kernel_size),
+                "strides": list(self.strides), "padding": self.padding, "dilation_rate": list(self.dilation_rate)}
 
 
 class Conv1D(_Conv):

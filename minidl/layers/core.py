@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy
 
-from minidl import activations, initializers, regularizers
+from minidl import activations
 from minidl import functional as F
-from minidl.layers.base import Layer, _shape_tuple, check_positive_int
+from minidl.layers.base import KernelLayer, Layer, _shape_tuple, check_positive_int
 from minidl.tensor import Tensor
 
 
@@ -32,7 +32,7 @@ def Input(shape: Any, name: str | None = None) -> InputLayer:  # noqa: N802 - Ke
     return InputLayer(_shape_tuple(shape, InputLayer), name=name)
 
 
-class Dense(Layer):
+class Dense(KernelLayer):
     """y = activation(x @ kernel + bias), kernel (in, out), bias (out,): Keras's layout.
 
     Acts on the last axis, so (batch, ..., in) becomes (batch, ..., units).
@@ -41,23 +41,14 @@ class Dense(Layer):
     def __init__(self, units: int, activation: Any = None, use_bias: bool = True,
                  kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
                  kernel_regularizer: Any = None, bias_regularizer: Any = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        super().__init__(activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
+                         bias_regularizer, **kwargs)
         self.units = check_positive_int(f"Dense({units!r})", "units", units)
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
 
     def build(self, input_shape: tuple) -> None:
         if len(input_shape) < 1 or input_shape[-1] is None:
             raise ValueError(f"layer {self.label!r}: Dense needs a known last axis, got input shape {input_shape}")
-        self.kernel = self.add_weight("kernel", (input_shape[-1], self.units), self.kernel_initializer,
-                                      self.kernel_regularizer)
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight("bias", (self.units,), self.bias_initializer, self.bias_regularizer)
+        self.build_kernel_and_bias((input_shape[-1], self.units), self.units)
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return tuple(input_shape[:-1]) + (self.units,)
@@ -66,14 +57,7 @@ class Dense(Layer):
         return self.activation(F.linear(x, self.kernel, self.bias))
 
     def get_config(self) -> dict:
-        return {
-            **super().get_config(), "units": self.units, "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-        }
+        return {**super().get_config(), "units": self.units}
 
 
 class Activation(Layer):
