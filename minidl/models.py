@@ -368,11 +368,11 @@ class Sequential:
             warnings.warn(f"the model is saved uncompiled: {error}", stacklevel=3)
             return None
 
-    def save(self, path: str) -> None:
-        """Save architecture, weights and compile settings to one file (no pickles)."""
+    def save(self, path: str, metadata: dict | None = None) -> None:
+        """Save architecture, weights, compile settings (and ``metadata``) to one file (no pickles)."""
         from minidl.saving import save_model  # noqa: PLC0415 - saving imports this module
 
-        save_model(self, path)
+        save_model(self, path, metadata)
 
     def save_weights(self, path: str) -> None:
         from minidl.saving import save_weights  # noqa: PLC0415

@@ -61,10 +61,11 @@ def _read(path: str, expected_format: str) -> tuple[dict, list]:
     return config, weights
 
 
-def save_model(model: Any, path: str) -> None:
+def save_model(model: Any, path: str, metadata: dict | None = None) -> None:
+    """Write ``model`` to ``path``; ``metadata`` (JSON-serialisable) travels with it, see ``read_metadata``."""
     model._require_built("save")
     config = {"format": MODEL_FORMAT, "version": FORMAT_VERSION, "minidl_version": __version__,
-              "model": model.get_config(), "compile": model.compile_config()}
+              "model": model.get_config(), "compile": model.compile_config(), "metadata": metadata or {}}
     _write(os.fspath(path), config, model.get_weights())
 
 
@@ -82,6 +83,12 @@ def load_model(path: str, compile: bool = True) -> Any:
         settings = config["compile"]
         model.compile(optimizer=settings["optimizer"], loss=settings["loss"], metrics=settings["metrics"])
     return model
+
+
+def read_metadata(path: str) -> dict:
+    """The metadata dict saved with a model (empty if none was given)."""
+    config, _ = _read(path, MODEL_FORMAT)
+    return config.get("metadata", {})
 
 
 def save_weights(model: Any, path: str) -> None:

@@ -1,0 +1,5 @@
+import sys
+
+from genomics.cli import main
+
+sys.exit(main())

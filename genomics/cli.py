@@ -1,0 +1,226 @@
+"""The ``genomics`` command: simulate, train, evaluate, predict, demo.
+
+    genomics demo                                   # the whole workflow on built-in scenarios, in one folder
+    genomics simulate three_populations --replicates 1000 --out sims
+    genomics train sims --out run
+    genomics evaluate run/model.npz other_sims
+    genomics predict run/model.npz data.vcf.gz --popmap populations.txt
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy
+
+from genomics import catalogue, workflow
+from genomics.encode import CODINGS, POLARISATIONS, ROW_SORTS, SELECTIONS, Encoder
+from genomics.models import KINDS
+from genomics.simulate import simulate
+
+
+def _add_encoder_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("encoding of genotype matrices as images")
+    group.add_argument("--n-snps", type=int, default=128, help="SNP columns per image (default 128)")
+    group.add_argument("--selection", choices=SELECTIONS, default="central", help="which SNPs to keep")
+    group.add_argument("--polarisation", choices=POLARISATIONS, default="major_minor",
+                       help="1 = minor allele (major_minor, for data without ancestral states) or derived allele")
+    group.add_argument("--row-sort", choices=ROW_SORTS, default="frequency", help="row order within each population")
+    group.add_argument("--coding", choices=CODINGS, default="plus_minus", help="-1/+1 (padding 0) or 0/1")
+    group.add_argument("--no-distance-channel", action="store_true", help="leave out the inter-SNP distance channel")
+
+
+def _encoder(arguments: argparse.Namespace) -> Encoder:
+    return Encoder(n_snps=arguments.n_snps, selection=arguments.selection, polarisation=arguments.polarisation,
+                   row_sort=arguments.row_sort, coding=arguments.coding,
+                   distance_channel=not arguments.no_distance_channel)
+
+
+def _add_training_options(parser: argparse.ArgumentParser, epochs: int = 30) -> None:
+    group = parser.add_argument_group("training")
+    group.add_argument("--network", choices=KINDS, default="cnn1d",
+                       help="cnn1d: haplotypes as channels (Flagel et al.); cnn2d: 2-D over haplotypes x SNPs")
+    group.add_argument("--epochs", type=int, default=epochs, help=f"most epochs (early stopping; default {epochs})")
+    group.add_argument("--batch-size", type=int, default=32)
+    group.add_argument("--learning-rate", type=float, default=1e-3, help="Adam's learning rate")
+    group.add_argument("--patience", type=int, default=5, help="epochs without a better validation loss before stopping")
+    group.add_argument("--test-fraction", type=float, default=0.2, help="replicates held out for the test")
+    group.add_argument("--validation-fraction", type=float, default=0.15, help="replicates for early stopping")
+    group.add_argument("--seed", type=int, default=0, help="seed of the split, the initial weights and the shuffles")
+
+
+def _print_training(result: dict) -> None:
+    split = result["split"]
+    print(f"\nreplicates: {split['train']} train, {split['validation']} validation, {split['test']} test")
+    print(result["evaluation"].report())
+    print(f"\nmodel bundle: {result['bundle']}")
+    for picture in result["pictures"]:
+        print(f"picture: {picture}")
+
+
+def command_simulate(arguments: argparse.Namespace) -> None:
+    scenarios = catalogue.resolve(arguments.scenarios)
+    print(f"simulating {arguments.replicates} replicates of each of {', '.join(s.name for s in scenarios)} "
+          f"(master seed {arguments.seed}) into {arguments.out}")
+    simulate(scenarios, arguments.replicates, arguments.out, master_seed=arguments.seed,
+             shard_size=arguments.shard_size, workers=arguments.workers)
+
+
+def command_train(arguments: argparse.Namespace) -> None:
+    result = workflow.train(arguments.simulations, arguments.out, kind=arguments.network, encoder=_encoder(arguments),
+                            epochs=arguments.epochs, batch_size=arguments.batch_size,
+                            learning_rate=arguments.learning_rate, patience=arguments.patience,
+                            test_fraction=arguments.test_fraction,
+                            validation_fraction=arguments.validation_fraction, seed=arguments.seed)
+    _print_training(result)
+
+
+def command_evaluate(arguments: argparse.Namespace) -> None:
+    evaluation = workflow.evaluate(arguments.bundle, arguments.simulations)
+    print(evaluation.report())
+    if arguments.out:
+        with open(arguments.out, "w") as handle:
+            json.dump(evaluation.to_dict(), handle, indent=1)
+
+
+def _print_prediction(result: dict) -> None:
+    report = result["report"]
+    print(f"VCF: {report['sites_in_vcf']} sites; kept {report['sites_kept']} biallelic SNPs with complete calls "
+          f"(dropped {report['dropped_not_biallelic_snp']} not biallelic SNPs, "
+          f"{report['dropped_missing_calls']} with missing calls)")
+    print(f"haplotypes used per population: {report['haplotypes_per_population']} "
+          f"(samples available: {report['samples_used']})")
+    names = result["scenario_names"]
+    print(f"\nposterior probabilities per window of {result['window_length']:g} bp:")
+    print("window".ljust(32) + "".join(f"{name[:24]:>26}" for name in names))
+    for row in result["windows"]:
+        label = f"{row['chromosome']}:{row['start']}-{row['end']} ({row['snps']} SNPs)"
+        print(label.ljust(32) + "".join(f"{p:>26.3f}" for p in row["probabilities"]))
+    mean = result["mean_probabilities"]
+    print("mean over windows".ljust(32) + "".join(f"{p:>26.3f}" for p in mean))
+    print(f"\nmost probable scenario: {names[int(numpy.argmax(mean))]}")
+
+
+def command_predict(arguments: argparse.Namespace) -> None:
+    result = workflow.predict_vcf(arguments.bundle, arguments.vcf, arguments.popmap, window=arguments.window,
+                                  min_snps=arguments.min_snps, seed=arguments.seed)
+    _print_prediction(result)
+    if arguments.out:
+        with open(arguments.out, "w") as handle:
+            json.dump(result, handle, indent=1)
+
+
+def write_demo_vcf(out_dir: str, scenario_name: str, seed: int, windows: int = 3) -> tuple[str, str, dict]:
+    """Simulate one data set of ``windows`` design-length windows from a built-in scenario, as VCF + population map."""
+    import msprime  # noqa: PLC0415
+
+    scenario = catalogue.get(scenario_name)
+    generator = numpy.random.default_rng(seed)
+    parameters = scenario.draw_parameters(generator)
+    length, recombination, mutation = scenario.genome(parameters)
+    ts = msprime.sim_ancestry(scenario.sample_sets(), demography=scenario.demography(parameters),
+                              sequence_length=length * windows, recombination_rate=recombination, random_seed=seed)
+    ts = msprime.sim_mutations(ts, rate=mutation, random_seed=seed, model=msprime.BinaryMutationModel())
+    names = [f"ind{i}" for i in range(ts.num_individuals)]
+    vcf_path, popmap_path = os.path.join(out_dir, "demo.vcf"), os.path.join(out_dir, "demo_populations.txt")
+    with open(vcf_path, "w") as handle:
+        ts.write_vcf(handle, individual_names=names, contig_id="1",
+                     position_transform=lambda positions: numpy.asarray(positions, dtype=int) + 1)
+    populations = numpy.repeat(scenario.design.populations, scenario.design.samples)
+    with open(popmap_path, "w") as handle:
+        handle.writelines(f"{name}\t{population}\n" for name, population in zip(names, populations))
+    return vcf_path, popmap_path, parameters
+
+
+def command_demo(arguments: argparse.Namespace) -> None:
+    start = time.perf_counter()
+    out = arguments.out
+    simulations, run = os.path.join(out, "simulations"), os.path.join(out, "run")
+    print(f"genomics demo: everything goes to {os.path.abspath(out)}\n")
+    print("1. simulate the built-in three-population scenarios (msprime)")
+    scenarios = catalogue.resolve(["three_populations"])
+    for scenario in scenarios:
+        print(f"   {scenario.name}: {scenario.description}")
+    design = scenarios[0].design
+    print(f"   design: populations {design.populations}, {design.samples} diploid individuals, "
+          f"{design.sequence_length:g} bp; {arguments.replicates} replicates per scenario")
+    simulate(scenarios, arguments.replicates, simulations, master_seed=arguments.seed, workers=arguments.workers)
+    print(f"\n2. train a {arguments.network} on {Encoder().n_snps}-SNP images, early stopping on a validation split")
+    result = workflow.train(simulations, run, kind=arguments.network, epochs=arguments.epochs,
+                            seed=arguments.seed, verbose=2)
+    print("\n3. evaluate on held-out simulations")
+    _print_training(result)
+    print("\n4. predict on a VCF (a divergence data set simulated with a seed the training never saw)")
+    vcf_path, popmap_path, parameters = write_demo_vcf(out, "divergence", seed=arguments.seed + 10_000)
+    print(f"   {vcf_path} with {popmap_path}; true parameters: "
+          + ", ".join(f"{k}={v:.3g}" for k, v in parameters.items()))
+    _print_prediction(workflow.predict_vcf(result["bundle"], vcf_path, popmap_path))
+    print(f"\ndemo finished in {time.perf_counter() - start:.0f} s; outputs in {os.path.abspath(out)}")
+
+
+def parser() -> argparse.ArgumentParser:
+    main_parser = argparse.ArgumentParser(
+        prog="genomics", description="Tell demographic scenarios apart with CNNs trained on msprime simulations.",
+        epilog="Start with 'genomics demo'; each command has its own --help.")
+    commands = main_parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="simulate, train, evaluate and predict on built-in scenarios (minutes)",
+                               description="The whole workflow on the built-in three-population scenarios.")
+    demo.add_argument("--out", default="genomics_demo", help="folder for every output (default genomics_demo)")
+    demo.add_argument("--replicates", type=int, default=1500, help="replicates per scenario (default 1500)")
+    demo.add_argument("--epochs", type=int, default=30)
+    demo.add_argument("--network", choices=KINDS, default="cnn1d")
+    demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument("--workers", type=int, default=None, help="simulation processes (default: all cores)")
+    demo.set_defaults(run=command_demo)
+
+    sim = commands.add_parser("simulate", help="simulate labelled replicates of scenarios into shards",
+                              description="Simulate replicates of each scenario with msprime, seeded and resumable.")
+    sim.add_argument("scenarios", nargs="+", help=f"built-in names ({', '.join(catalogue.SPECS)}), groups "
+                     f"({', '.join(catalogue.GROUPS)}) or TOML files")
+    sim.add_argument("--replicates", type=int, required=True, help="replicates per scenario")
+    sim.add_argument("--out", required=True, help="output folder (re-running resumes it)")
+    sim.add_argument("--seed", type=int, default=1, help="master seed (default 1)")
+    sim.add_argument("--shard-size", type=int, default=100, help="replicates per shard file")
+    sim.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    sim.set_defaults(run=command_simulate)
+
+    train = commands.add_parser("train", help="train a CNN on a simulation folder and evaluate it",
+                                description="Encode, train with early stopping, evaluate on held-out replicates.")
+    train.add_argument("simulations", help="folder written by 'genomics simulate'")
+    train.add_argument("--out", required=True, help="folder for the model bundle, the evaluation and pictures")
+    _add_training_options(train)
+    _add_encoder_options(train)
+    train.set_defaults(run=command_train)
+
+    evaluate = commands.add_parser("evaluate", help="accuracy of a trained model on another simulation folder")
+    evaluate.add_argument("bundle", help="model.npz written by 'genomics train'")
+    evaluate.add_argument("simulations", help="folder written by 'genomics simulate' (same scenarios)")
+    evaluate.add_argument("--out", help="write the evaluation as JSON here")
+    evaluate.set_defaults(run=command_evaluate)
+
+    predict = commands.add_parser("predict", help="posterior scenario probabilities for a VCF",
+                                  description="Classify windows of a VCF with a trained model bundle.")
+    predict.add_argument("bundle", help="model.npz written by 'genomics train'")
+    predict.add_argument("vcf", help="VCF or VCF.gz")
+    predict.add_argument("--popmap", required=True, help="two columns: sample population (the trained names)")
+    predict.add_argument("--window", type=float, help="window length in bp (default: the training sequence length)")
+    predict.add_argument("--min-snps", type=int, default=10, help="skip windows with fewer usable SNPs")
+    predict.add_argument("--seed", type=int, default=0, help="seed for subsampling haplotypes to the trained design")
+    predict.add_argument("--out", help="write the probabilities as JSON here")
+    predict.set_defaults(run=command_predict)
+    return main_parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = parser().parse_args(argv)
+    try:
+        arguments.run(arguments)
+    except (ValueError, FileNotFoundError) as error:
+        print(f"genomics {arguments.command}: error: {error}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,136 @@
+"""From a genotype matrix to a fixed-size, channels-last image, the same way for simulations and real data.
+
+Input: ``genotypes (haplotypes, sites)`` with 1 for the derived (or ALT)
+allele, ``positions (sites,)`` and which sampled population each haplotype
+belongs to. Output: ``image (haplotypes, n_snps, channels)`` and the number
+of real SNP columns. The steps, in order:
+
+1. drop sites that are not polymorphic in the sample;
+2. keep ``n_snps`` of them: the ``first``, the ``central`` ones, or ``even``ly
+   spaced ones across the region; pad with zero columns where there are fewer;
+3. polarise: ``ancestral`` keeps 1 = derived; ``major_minor`` flips each
+   column so that 1 = the minor allele (for data without an ancestral state);
+4. sort rows within each population's block, so that the image does not
+   depend on the order of the samples: ``frequency`` (most frequent
+   haplotype first, ImaGene's rule), ``similarity`` (a nearest-neighbour
+   chain from the most central haplotype) or ``none``;
+5. code alleles as ``plus_minus`` (-1 / +1, padding 0, so padding is never
+   mistaken for an allele) or ``zero_one`` (0 / 1, padding 0);
+6. with ``distance_channel``, add a channel holding each SNP's distance to
+   the previous kept SNP, in units of the mean spacing of ``n_snps`` SNPs
+   over the sequence (padding 0).
+
+Rows stay grouped by population in the design's order (per-population blocks).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy
+
+SELECTIONS = ("first", "central", "even")
+POLARISATIONS = ("ancestral", "major_minor")
+ROW_SORTS = ("frequency", "similarity", "none")
+CODINGS = ("plus_minus", "zero_one")
+
+
+@dataclass(frozen=True)
+class Encoder:
+    n_snps: int = 128
+    selection: str = "central"
+    polarisation: str = "major_minor"
+    row_sort: str = "frequency"
+    coding: str = "plus_minus"
+    distance_channel: bool = True
+
+    def __post_init__(self) -> None:
+        for name, value, valid in (("selection", self.selection, SELECTIONS),
+                                   ("polarisation", self.polarisation, POLARISATIONS),
+                                   ("row_sort", self.row_sort, ROW_SORTS), ("coding", self.coding, CODINGS)):
+            if value not in valid:
+                raise ValueError(f"encoder {name} must be one of {valid}, got {value!r}")
+        if not isinstance(self.n_snps, int) or self.n_snps < 1:
+            raise ValueError(f"encoder n_snps must be a positive int, got {self.n_snps!r}")
+
+    @property
+    def channels(self) -> int:
+        return 2 if self.distance_channel else 1
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, settings: dict) -> "Encoder":
+        return cls(**settings)
+
+    # ------------------------------------------------------------------ the steps
+    def select_columns(self, positions: numpy.ndarray, sequence_length: float) -> numpy.ndarray:
+        """Indices of the kept sites among ``positions`` (sorted, polymorphic sites)."""
+        count = positions.size
+        if count <= self.n_snps:
+            return numpy.arange(count)
+        if self.selection == "first":
+            return numpy.arange(self.n_snps)
+        if self.selection == "even":
+            return numpy.unique(numpy.linspace(0, count - 1, self.n_snps).round().astype(int))
+        middle = int(numpy.searchsorted(positions, sequence_length / 2))
+        start = min(max(middle - self.n_snps // 2, 0), count - self.n_snps)
+        return numpy.arange(start, start + self.n_snps)
+
+    def encode(self, genotypes: numpy.ndarray, positions: numpy.ndarray, sequence_length: float,
+               haplotype_populations: numpy.ndarray) -> tuple[numpy.ndarray, int]:
+        """One replicate's image (haplotypes, n_snps, channels) float32 and its number of real SNPs."""
+        genotypes = numpy.asarray(genotypes)
+        if genotypes.ndim != 2 or genotypes.shape[1] != len(positions):
+            raise ValueError(f"genotypes of shape {genotypes.shape} do not match {len(positions)} positions")
+        if genotypes.shape[0] != len(haplotype_populations):
+            raise ValueError(f"genotypes have {genotypes.shape[0]} haplotypes but the design has "
+                             f"{len(haplotype_populations)}")
+        derived = genotypes.sum(axis=0)
+        polymorphic = (derived > 0) & (derived < genotypes.shape[0])
+        genotypes, positions = genotypes[:, polymorphic], numpy.asarray(positions)[polymorphic]
+        kept = self.select_columns(positions, sequence_length)
+        genotypes, positions = genotypes[:, kept].astype(numpy.int8), positions[kept]
+        if self.polarisation == "major_minor":
+            flip = genotypes.sum(axis=0) > genotypes.shape[0] / 2
+            genotypes[:, flip] = 1 - genotypes[:, flip]
+        order = numpy.concatenate([
+            numpy.flatnonzero(haplotype_populations == p)[self._row_order(genotypes[haplotype_populations == p])]
+            for p in numpy.unique(haplotype_populations)
+        ])
+        genotypes = genotypes[order]
+        real = genotypes.shape[1]
+        image = numpy.zeros((genotypes.shape[0], self.n_snps, self.channels), dtype=numpy.float32)
+        image[:, :real, 0] = 2.0 * genotypes - 1.0 if self.coding == "plus_minus" else genotypes
+        if self.distance_channel and real:
+            gaps = numpy.diff(positions, prepend=positions[0])
+            image[:, :real, 1] = gaps / (sequence_length / self.n_snps)
+        return image, real
+
+    def _row_order(self, rows: numpy.ndarray) -> numpy.ndarray:
+        """The order of one population's haplotypes under ``row_sort``."""
+        if self.row_sort == "none" or len(rows) < 2:
+            return numpy.arange(len(rows))
+        if self.row_sort == "frequency":
+            _, inverse, counts = numpy.unique(rows, axis=0, return_inverse=True, return_counts=True)
+            inverse = inverse.ravel()
+            # most frequent haplotype first; equal haplotypes together; ties broken by the haplotype itself
+            keys = [tuple(row) for row in rows]
+            return numpy.array(sorted(range(len(rows)), key=lambda i: (-counts[inverse[i]], keys[i])))
+        distances = (rows[:, None, :] != rows[None, :, :]).sum(axis=2)
+        totals = distances.sum(axis=1)
+        order = [min(range(len(rows)), key=lambda i: (totals[i], tuple(rows[i])))]
+        remaining = set(range(len(rows))) - set(order)
+        while remaining:
+            last = order[-1]
+            order.append(min(remaining, key=lambda i: (distances[last, i], tuple(rows[i]))))
+            remaining.remove(order[-1])
+        return numpy.array(order)
+
+    def encode_many(self, genotypes: list, positions: list, sequence_lengths: numpy.ndarray,
+                    haplotype_populations: numpy.ndarray) -> tuple[numpy.ndarray, numpy.ndarray]:
+        """Images (replicates, haplotypes, n_snps, channels) and real-SNP counts of many replicates."""
+        encoded = [self.encode(g, p, float(length), haplotype_populations)
+                   for g, p, length in zip(genotypes, positions, sequence_lengths)]
+        return numpy.stack([image for image, _ in encoded]), numpy.array([real for _, real in encoded])

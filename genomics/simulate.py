@@ -1,0 +1,272 @@
+"""Seeded, parallel, resumable coalescent simulations of labelled replicates, written as shards.
+
+Every replicate's seed is derived from one master seed, its scenario's index
+and its own index (numpy's SeedSequence), so the same command writes the
+same bytes, whatever the number of workers. Replicates are grouped in shards
+of ``shard_size`` per scenario; each shard is one file, written whole or not
+at all, and a re-run skips the shards already on disk. The folder's
+``manifest.json`` records the scenario definitions, the master seed, every
+shard's replicates and the package versions that made them.
+
+A shard (``<scenario>-<k>.npz``) holds, for its R replicates:
+``genotypes`` (haplotypes, all sites) int8, 1 = derived allele;
+``positions`` (all sites) float64; ``site_offsets`` (R + 1) int64, replicate
+r owning sites ``site_offsets[r]:site_offsets[r + 1]``; ``parameters``
+(R, P) float64 in the order of the manifest's ``parameter_names``;
+``sequence_length`` (R,) and ``seeds`` (R,) uint64.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import io
+import json
+import os
+import platform
+import sys
+import time
+import zipfile
+from dataclasses import dataclass
+from typing import Any
+
+import msprime
+import numpy
+import tskit
+
+from genomics.scenarios import Scenario
+
+MANIFEST = "manifest.json"
+FORMAT = "genomics-simulations"
+FORMAT_VERSION = 1
+
+
+def replicate_seed(master_seed: int, scenario_index: int, replicate_index: int) -> int:
+    """A seed in [1, 2^32) for one replicate, independent of how the work is split."""
+    state = numpy.random.SeedSequence([master_seed, scenario_index, replicate_index]).generate_state(1)[0]
+    return int(state) or 1
+
+
+def simulate_replicate(scenario: Scenario, seed: int) -> dict[str, Any]:
+    """Draw parameters, simulate ancestry and infinite-sites binary mutations; return genotypes and positions."""
+    generator = numpy.random.default_rng(seed)
+    parameters = scenario.draw_parameters(generator)
+    ancestry_seed, mutation_seed = (int(s) for s in generator.integers(1, 2**31 - 1, size=2))
+    sequence_length, recombination_rate, mutation_rate = scenario.genome(parameters)
+    ts = msprime.sim_ancestry(
+        samples=scenario.sample_sets(), demography=scenario.demography(parameters),
+        sequence_length=sequence_length, recombination_rate=recombination_rate, random_seed=ancestry_seed,
+    )
+    ts = msprime.sim_mutations(ts, rate=mutation_rate, random_seed=mutation_seed,
+                               model=msprime.BinaryMutationModel(), discrete_genome=False)
+    return {
+        "genotypes": ts.genotype_matrix().T.astype(numpy.int8),  # (haplotypes, sites)
+        "positions": ts.tables.sites.position.copy(),
+        "parameters": parameters,
+        "sequence_length": sequence_length,
+    }
+
+
+def simulate_shard(spec: dict, seeds: list[int]) -> dict[str, numpy.ndarray]:
+    """Simulate one shard's replicates (runs in a worker process); returns the shard's arrays."""
+    scenario = Scenario(spec)
+    replicates = [simulate_replicate(scenario, seed) for seed in seeds]
+    offsets = numpy.cumsum([0] + [r["positions"].size for r in replicates]).astype(numpy.int64)
+    haplotypes = sum(scenario.design.haplotypes_per_population)
+    return {
+        "genotypes": numpy.concatenate([r["genotypes"] for r in replicates], axis=1) if offsets[-1]
+        else numpy.zeros((haplotypes, 0), numpy.int8),
+        "positions": numpy.concatenate([r["positions"] for r in replicates]),
+        "site_offsets": offsets,
+        "parameters": numpy.array([[r["parameters"][name] for name in scenario.priors] for r in replicates],
+                                  dtype=numpy.float64).reshape(len(seeds), len(scenario.priors)),
+        "sequence_length": numpy.array([r["sequence_length"] for r in replicates], dtype=numpy.float64),
+        "seeds": numpy.array(seeds, dtype=numpy.uint64),
+    }
+
+
+def write_npz(path: str, arrays: dict[str, numpy.ndarray]) -> None:
+    """An .npz with fixed zip timestamps (so equal arrays give equal bytes), written via a temporary file."""
+    temporary = f"{path}.partial"
+    with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(arrays):
+            buffer = io.BytesIO()
+            numpy.lib.format.write_array(buffer, numpy.ascontiguousarray(arrays[name]), allow_pickle=False)
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, buffer.getvalue())
+    os.replace(temporary, path)
+
+
+def package_versions() -> dict[str, str]:
+    from minidl import __version__ as minidl_version  # noqa: PLC0415
+
+    return {"python": platform.python_version(), "numpy": numpy.__version__, "msprime": msprime.__version__,
+            "tskit": tskit.__version__, "minidl": minidl_version}
+
+
+@dataclass
+class ShardPlan:
+    scenario_index: int
+    shard_index: int
+    first: int
+    count: int
+    file: str
+
+
+def plan_shards(scenarios: list[Scenario], replicates: int, shard_size: int) -> list[ShardPlan]:
+    plans = []
+    for s, scenario in enumerate(scenarios):
+        for k, first in enumerate(range(0, replicates, shard_size)):
+            count = min(shard_size, replicates - first)
+            plans.append(ShardPlan(s, k, first, count, f"{scenario.name}-{k:05d}.npz"))
+    return plans
+
+
+def manifest_for(scenarios: list[Scenario], replicates: int, master_seed: int, shard_size: int) -> dict:
+    plans = plan_shards(scenarios, replicates, shard_size)
+    return {
+        "format": FORMAT, "version": FORMAT_VERSION, "master_seed": master_seed,
+        "replicates_per_scenario": replicates, "shard_size": shard_size,
+        "seed_rule": "numpy.random.SeedSequence([master_seed, scenario_index, replicate_index]).generate_state(1)[0]",
+        "scenarios": [
+            {"name": scenario.name, "spec": scenario.spec, "parameter_names": list(scenario.priors),
+             "shards": [p.file for p in plans if p.scenario_index == s]}
+            for s, scenario in enumerate(scenarios)
+        ],
+        "versions": package_versions(),
+    }
+
+
+def simulate(scenarios: list[Scenario], replicates: int, out_dir: str, master_seed: int = 1,
+             shard_size: int = 100, executor: concurrent.futures.Executor | None = None,
+             workers: int | None = None, progress: bool = True) -> dict:
+    """Simulate ``replicates`` replicates of every scenario into ``out_dir``; returns the manifest.
+
+    ``executor`` may be any ``concurrent.futures.Executor`` (a Dask client's
+    ``get_executor()`` for a cluster); by default a process pool on all cores.
+    Shards already present are kept, so an interrupted run resumes.
+    """
+    if replicates < 1 or shard_size < 1:
+        raise ValueError(f"replicates and shard_size must be >= 1, got {replicates} and {shard_size}")
+    designs = {(tuple(s.design.populations), tuple(s.design.haplotypes_per_population)) for s in scenarios}
+    if len(designs) > 1:
+        raise ValueError("all scenarios of one data set must share the sampled populations and sample sizes, got "
+                         + "; ".join(f"{s.name}: {s.design.populations} x {s.design.haplotypes_per_population}"
+                                     for s in scenarios))
+    os.makedirs(out_dir, exist_ok=True)
+    manifest = manifest_for(scenarios, replicates, master_seed, shard_size)
+    manifest_path = os.path.join(out_dir, MANIFEST)
+    if os.path.exists(manifest_path):
+        with open(manifest_path) as handle:
+            existing = json.load(handle)
+        same = {k: existing.get(k) for k in ("master_seed", "replicates_per_scenario", "shard_size", "scenarios")}
+        if same != {k: manifest[k] for k in same}:
+            raise ValueError(f"{out_dir!r} already holds a different simulation (other scenarios, seed or sizes); "
+                             "choose another folder or delete it")
+    with open(manifest_path, "w") as handle:
+        json.dump(manifest, handle, indent=1, sort_keys=True)
+
+    todo = [p for p in plan_shards(scenarios, replicates, shard_size)
+            if not os.path.exists(os.path.join(out_dir, p.file))]
+    total = replicates * len(scenarios)
+    done = total - sum(p.count for p in todo)
+    if not todo:
+        if progress:
+            print(f"all {total} replicates already in {out_dir}")
+        return manifest
+    own_executor = executor is None
+    if own_executor:
+        executor = concurrent.futures.ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1)
+    report = _Progress(total, done)
+    try:
+        futures = {
+            executor.submit(simulate_shard, scenarios[p.scenario_index].spec,
+                            [replicate_seed(master_seed, p.scenario_index, r) for r in range(p.first, p.first + p.count)]): p
+            for p in todo
+        }
+        for future in concurrent.futures.as_completed(futures):
+            plan = futures[future]
+            write_npz(os.path.join(out_dir, plan.file), future.result())
+            done += plan.count
+            if progress:
+                report.update(done)
+    finally:
+        if own_executor:
+            executor.shutdown(cancel_futures=True)
+    if progress:
+        report.finish()
+    return manifest
+
+
+class _Progress:
+    """Replicates done and the rate: one refreshed line on a terminal, a line per tenth in a log."""
+
+    def __init__(self, total: int, already_done: int) -> None:
+        self.total, self.already_done = total, already_done
+        self.start = time.perf_counter()
+        self.interactive = sys.stdout.isatty()
+        self.next_tenth = 1
+
+    def update(self, done: int) -> None:
+        rate = (done - self.already_done) / max(time.perf_counter() - self.start, 1e-9)
+        line = f"simulated {done}/{self.total} replicates ({rate:.1f}/s)"
+        if self.interactive:
+            sys.stdout.write("\r" + line)
+            sys.stdout.flush()
+        elif done * 10 >= self.next_tenth * self.total:
+            print(line, flush=True)
+            self.next_tenth = done * 10 // self.total + 1
+
+    def finish(self) -> None:
+        if self.interactive:
+            print()
+
+
+@dataclass
+class SimulatedData:
+    """Every replicate of a simulation folder, in manifest order."""
+
+    scenario_names: list[str]
+    labels: numpy.ndarray                      # (replicates,) scenario index
+    genotypes: list[numpy.ndarray]             # each (haplotypes, sites)
+    positions: list[numpy.ndarray]
+    sequence_lengths: numpy.ndarray
+    haplotype_populations: numpy.ndarray       # (haplotypes,) sampled-population index
+    population_names: list[str]
+    manifest: dict
+
+
+def load_simulations(directory: str) -> SimulatedData:
+    """Read a folder written by ``simulate``; missing shards are an error naming them."""
+    manifest_path = os.path.join(directory, MANIFEST)
+    if not os.path.exists(manifest_path):
+        raise FileNotFoundError(f"{directory!r} holds no {MANIFEST}: not a simulation folder (run genomics simulate)")
+    with open(manifest_path) as handle:
+        manifest = json.load(handle)
+    if manifest.get("format") != FORMAT:
+        raise ValueError(f"{manifest_path!r} is not a {FORMAT} manifest")
+    missing = [f for s in manifest["scenarios"] for f in s["shards"] if not os.path.exists(os.path.join(directory, f))]
+    if missing:
+        raise FileNotFoundError(f"{directory!r} lacks {len(missing)} shards (first: {missing[0]}); re-run the same "
+                                "genomics simulate command to finish them")
+    labels, genotypes, positions, lengths = [], [], [], []
+    for index, entry in enumerate(manifest["scenarios"]):
+        for file in entry["shards"]:
+            path = os.path.join(directory, file)
+            try:
+                with numpy.load(path, allow_pickle=False) as shard:
+                    offsets, g, p = shard["site_offsets"], shard["genotypes"], shard["positions"]
+                    lengths.extend(shard["sequence_length"].tolist())
+            except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+                raise ValueError(f"cannot read shard {path!r}: {error}") from None
+            for r in range(len(offsets) - 1):
+                genotypes.append(g[:, offsets[r] : offsets[r + 1]])
+                positions.append(p[offsets[r] : offsets[r + 1]])
+                labels.append(index)
+    scenario = Scenario(manifest["scenarios"][0]["spec"])
+    return SimulatedData(
+        scenario_names=[s["name"] for s in manifest["scenarios"]], labels=numpy.array(labels),
+        genotypes=genotypes, positions=positions, sequence_lengths=numpy.array(lengths),
+        haplotype_populations=scenario.design.haplotype_populations,
+        population_names=scenario.design.populations, manifest=manifest,
+    )

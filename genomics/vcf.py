@@ -1,0 +1,126 @@
+"""Empirical data: a VCF and a population map, encoded as the trained model's simulations were.
+
+What is kept and what is dropped, reported to the user:
+
+- biallelic SNPs only (one single-base REF, one single-base ALT); other
+  sites (multiallelic, indels) are dropped;
+- sites with a missing call in any kept sample are dropped (a site-level
+  filter: the networks cannot read missing values);
+- samples absent from the population map are ignored; populations of the map
+  absent from the training design are an error.
+
+Each diploid call gives two haplotypes (ALT = 1), whether phased or not: the
+encoders sort rows, so phase is not used beyond grouping alleles into rows.
+Where a population has more haplotypes than the trained design, a seeded
+random subset of the design's size is used; fewer is an error naming both
+numbers. The chromosome is cut into windows of the design's sequence
+length and each window with at least ``min_snps`` SNPs is one image.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import numpy
+
+
+@dataclass
+class VcfData:
+    chromosomes: numpy.ndarray        # (sites,) str
+    positions: numpy.ndarray          # (sites,) int
+    haplotypes: numpy.ndarray         # (haplotypes, sites) int8, 1 = ALT
+    haplotype_populations: numpy.ndarray  # (haplotypes,) index into population_names
+    population_names: list[str]
+    report: dict = field(default_factory=dict)
+
+
+def read_population_map(path: str) -> dict[str, str]:
+    """sample -> population from a two-column text file (tab or spaces; '#' starts a comment)."""
+    mapping = {}
+    with open(path) as handle:
+        for number, line in enumerate(handle, start=1):
+            line = line.split("#", 1)[0].strip()
+            if not line:
+                continue
+            fields = line.split()
+            if len(fields) != 2:
+                raise ValueError(f"{path}, line {number}: expected 'sample population', got {line!r}")
+            if fields[0] in mapping:
+                raise ValueError(f"{path}, line {number}: sample {fields[0]!r} appears twice")
+            mapping[fields[0]] = fields[1]
+    if not mapping:
+        raise ValueError(f"{path}: the population map lists no samples")
+    return mapping
+
+
+def read_vcf(path: str, population_map: dict[str, str], populations: list[str], haplotypes_per_population: list[int],
+             seed: int = 0) -> VcfData:
+    """Biallelic SNP haplotypes of the mapped samples, grouped by population in ``populations``' order."""
+    import allel  # noqa: PLC0415 - scikit-allel is only needed for real data
+
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no VCF at {path!r}")
+    fields = ["samples", "variants/CHROM", "variants/POS", "variants/REF", "variants/ALT", "calldata/GT"]
+    try:
+        callset = allel.read_vcf(path, fields=fields, alt_number=2)
+    except Exception as error:  # scikit-allel raises many kinds on malformed input
+        raise ValueError(f"cannot read VCF {path!r}: {error}") from None
+    if callset is None:
+        raise ValueError(f"VCF {path!r} holds no variants")
+    samples = list(callset["samples"])
+    unknown = sorted(set(population_map.values()) - set(populations))
+    if unknown:
+        raise ValueError(f"the population map names populations {unknown} that the model was not trained on "
+                         f"(trained: {populations})")
+    missing_samples = sorted(set(population_map) - set(samples))
+    if missing_samples:
+        raise ValueError(f"{len(missing_samples)} samples of the population map are not in {path!r}: "
+                         f"{missing_samples[:5]}")
+    ref, alt = callset["variants/REF"], callset["variants/ALT"]
+    snp = numpy.array([len(r) == 1 for r in ref]) & numpy.array([len(a[0]) == 1 and a[1] == "" for a in alt])
+    genotypes = callset["calldata/GT"]  # (sites, samples, ploidy)
+    generator = numpy.random.default_rng(seed)
+    columns, labels, used_samples = [], [], []
+    for index, (population, wanted) in enumerate(zip(populations, haplotypes_per_population)):
+        members = [samples.index(s) for s, p in population_map.items() if p == population]
+        calls = genotypes[:, members, :].reshape(genotypes.shape[0], -1)  # (sites, haplotypes)
+        if calls.shape[1] < wanted:
+            raise ValueError(f"population {population!r} has {calls.shape[1]} haplotypes in the VCF "
+                             f"({len(members)} samples) but the model was trained on {wanted}")
+        chosen = numpy.sort(generator.choice(calls.shape[1], size=wanted, replace=False))
+        columns.append(calls[:, chosen])
+        labels.append(numpy.full(wanted, index))
+        used_samples.append(len(members))
+    calls = numpy.concatenate(columns, axis=1)
+    complete = (calls >= 0).all(axis=1)
+    keep = snp & complete
+    report = {
+        "sites_in_vcf": int(len(snp)), "dropped_not_biallelic_snp": int((~snp).sum()),
+        "dropped_missing_calls": int((snp & ~complete).sum()), "sites_kept": int(keep.sum()),
+        "samples_in_vcf": len(samples), "samples_used": dict(zip(populations, used_samples)),
+        "haplotypes_per_population": dict(zip(populations, haplotypes_per_population)),
+        "samples_ignored_not_in_map": len(set(samples) - set(population_map)),
+    }
+    return VcfData(
+        chromosomes=numpy.asarray(callset["variants/CHROM"])[keep], positions=callset["variants/POS"][keep],
+        haplotypes=(calls[keep] > 0).astype(numpy.int8).T, haplotype_populations=numpy.concatenate(labels),
+        population_names=list(populations), report=report,
+    )
+
+
+def windows(data: VcfData, window_length: float, min_snps: int = 10) -> list[tuple[str, int, int, numpy.ndarray]]:
+    """(chromosome, first position, last position, site indices) of each window with >= min_snps sites.
+
+    Windows tile each chromosome from position 1: 1..L, L+1..2L, ...
+    """
+    result = []
+    for chromosome in dict.fromkeys(data.chromosomes.tolist()):
+        on_chromosome = numpy.flatnonzero(data.chromosomes == chromosome)
+        window_index = (data.positions[on_chromosome] - 1) // int(window_length)  # windows from position 1
+        for w in numpy.unique(window_index):
+            sites = on_chromosome[window_index == w]
+            if sites.size >= min_snps:
+                start = 1 + int(w) * int(window_length)
+                result.append((str(chromosome), start, start + int(window_length) - 1, sites))
+    return result

@@ -1,0 +1,94 @@
+"""Encoder invariants: order independence, sizes and padding, SNP selection, polarisation, coding."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from genomics.encode import Encoder
+
+POPULATIONS = np.repeat([0, 1, 2], [4, 6, 4])
+
+
+def random_replicate(seed, sites=40):
+    rng = np.random.default_rng(seed)
+    genotypes = (rng.random((len(POPULATIONS), sites)) < rng.random(sites)).astype(np.int8)
+    genotypes[:, 0] = 0  # a monomorphic site, to be dropped
+    genotypes[0, 0] = 0
+    positions = np.sort(rng.uniform(0, 1e4, sites))
+    return genotypes, positions
+
+
+@pytest.mark.parametrize("row_sort", ["frequency", "similarity"])
+@given(seed=st.integers(0, 10_000))
+def test_row_sorting_makes_the_image_independent_of_sample_order_within_populations(row_sort, seed):
+    genotypes, positions = random_replicate(seed)
+    genotypes[1] = genotypes[2]  # a repeated haplotype: ties must not depend on order either
+    rng = np.random.default_rng(seed + 1)
+    shuffled = np.concatenate([rng.permutation(np.flatnonzero(POPULATIONS == p)) for p in range(3)])
+    encoder = Encoder(n_snps=32, row_sort=row_sort)
+    image, real = encoder.encode(genotypes, positions, 1e4, POPULATIONS)
+    image_shuffled, real_shuffled = encoder.encode(genotypes[shuffled], positions, 1e4, POPULATIONS)
+    np.testing.assert_array_equal(image, image_shuffled)
+    assert real == real_shuffled
+
+
+def test_rows_stay_in_their_population_block():
+    genotypes, positions = random_replicate(3)
+    genotypes[POPULATIONS == 1, 5] = 1  # a site fixed in population 1 only
+    genotypes[POPULATIONS != 1, 5] = 0
+    image, _ = Encoder(n_snps=64, polarisation="ancestral", coding="zero_one").encode(genotypes, positions, 1e4,
+                                                                                       POPULATIONS)
+    column = 4  # site 5 is the fifth kept site once the monomorphic site 0 is dropped
+    np.testing.assert_array_equal(image[:, column, 0], (POPULATIONS == 1).astype(np.float32))
+
+
+def test_padding_and_sizes():
+    genotypes, positions = random_replicate(1, sites=10)
+    image, real = Encoder(n_snps=16).encode(genotypes, positions, 1e4, POPULATIONS)
+    assert image.shape == (14, 16, 2) and image.dtype == np.float32
+    assert real == 9  # the monomorphic site is dropped
+    assert np.all(image[:, real:, :] == 0)
+    assert set(np.unique(image[:, :real, 0])) <= {-1.0, 1.0}
+    assert Encoder(n_snps=16, distance_channel=False).encode(genotypes, positions, 1e4, POPULATIONS)[0].shape == (14, 16, 1)
+
+
+@pytest.mark.parametrize("selection, expected", [
+    ("first", np.arange(1, 9)),
+    ("central", np.arange(16, 24)),
+    ("even", np.linspace(1, 39, 8).round().astype(int)),
+])
+def test_snp_selection(selection, expected):
+    genotypes, _ = random_replicate(2)
+    genotypes[0, 1:], genotypes[1, 1:] = 1, 0  # every site but the first is polymorphic
+    positions = np.arange(40) * 250.0  # position 5000 (the middle of 1e4) is site 20
+    encoder = Encoder(n_snps=8, selection=selection, polarisation="ancestral", coding="zero_one", row_sort="none",
+                      distance_channel=False)
+    image, real = encoder.encode(genotypes, positions, 1e4, POPULATIONS)
+    assert real == 8
+    np.testing.assert_array_equal(image[:, :, 0], genotypes[:, expected])
+
+
+def test_major_minor_polarisation_codes_the_minor_allele_as_one():
+    genotypes = np.zeros((14, 2), np.int8)
+    genotypes[:10, 0] = 1  # derived allele at frequency 10/14: flipped
+    genotypes[:3, 1] = 1   # derived allele at frequency 3/14: kept
+    encoder = Encoder(n_snps=2, polarisation="major_minor", coding="zero_one", row_sort="none", distance_channel=False)
+    image, _ = encoder.encode(genotypes, np.array([10.0, 20.0]), 100, POPULATIONS)
+    assert image[:, 0, 0].sum() == 4 and image[:, 1, 0].sum() == 3
+    ancestral = Encoder(n_snps=2, polarisation="ancestral", coding="zero_one", row_sort="none", distance_channel=False)
+    assert ancestral.encode(genotypes, np.array([10.0, 20.0]), 100, POPULATIONS)[0][:, 0, 0].sum() == 10
+
+
+def test_distance_channel_holds_scaled_gaps():
+    genotypes = np.eye(14, 3, dtype=np.int8)
+    image, _ = Encoder(n_snps=4).encode(genotypes, np.array([100.0, 300.0, 600.0]), 1000, POPULATIONS)
+    np.testing.assert_allclose(image[0, :, 1], [0.0, 200 / 250, 300 / 250, 0.0])
+
+
+def test_bad_settings_and_shapes_are_clear_errors():
+    with pytest.raises(ValueError, match="row_sort must be one of"):
+        Encoder(row_sort="alphabetical")
+    with pytest.raises(ValueError, match="14 haplotypes but the design has 3"):
+        Encoder().encode(np.zeros((14, 2)), np.array([1.0, 2.0]), 10, np.array([0, 1, 2]))
+    assert Encoder.from_dict(Encoder(n_snps=7).to_dict()) == Encoder(n_snps=7)

@@ -1,0 +1,98 @@
+"""Real-data reading on a VCF the test writes, and the command line end to end on a tiny run."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from genomics import vcf
+from genomics.cli import main, write_demo_vcf
+
+HEADER = """##fileformat=VCFv4.2
+##contig=<ID=1,length=100000>
+##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">
+#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\ts1\ts2\ts3\ts4\ts5
+"""
+ROWS = [
+    ("100", "A", "G", ["0|1", "1|1", "0|0", "0/1", "1|0"]),
+    ("200", "C", "T,G", ["0|1", "1|2", "0|0", "0|1", "1|0"]),   # multiallelic: dropped
+    ("300", "G", "A", ["0|1", "./.", "0|0", "0|1", "1|0"]),     # missing call: dropped
+    ("400", "AT", "A", ["0|1", "1|1", "0|0", "0|1", "1|0"]),    # indel: dropped
+    ("500", "T", "C", ["1|1", "0|0", "0|1", "1|1", "0|0"]),
+]
+
+
+def write_vcf(path):
+    with open(path, "w") as handle:
+        handle.write(HEADER)
+        for pos, ref, alt, calls in ROWS:
+            handle.write("\t".join(["1", pos, ".", ref, alt, ".", "PASS", ".", "GT", *calls]) + "\n")
+
+
+def write_popmap(path, rows):
+    with open(path, "w") as handle:
+        handle.write("# sample population\n")
+        handle.writelines(f"{sample}\t{population}\n" for sample, population in rows)
+
+
+def test_read_vcf_keeps_biallelic_complete_snps_and_reports_the_rest(tmp_path):
+    write_vcf(tmp_path / "data.vcf")
+    write_popmap(tmp_path / "pops.txt", [("s1", "A"), ("s2", "A"), ("s3", "B"), ("s4", "B")])
+    mapping = vcf.read_population_map(str(tmp_path / "pops.txt"))
+    data = vcf.read_vcf(str(tmp_path / "data.vcf"), mapping, ["A", "B"], [4, 4])
+    assert data.report["sites_in_vcf"] == 5
+    assert data.report["dropped_not_biallelic_snp"] == 2
+    assert data.report["dropped_missing_calls"] == 1
+    np.testing.assert_array_equal(data.positions, [100, 500])
+    np.testing.assert_array_equal(data.haplotypes[:, 0], [0, 1, 1, 1, 0, 0, 0, 1])  # s1, s2 | s3, s4
+    np.testing.assert_array_equal(data.haplotype_populations, [0, 0, 0, 0, 1, 1, 1, 1])
+    assert data.report["samples_ignored_not_in_map"] == 1
+
+
+def test_read_vcf_subsamples_with_a_seed_and_names_problems(tmp_path):
+    write_vcf(tmp_path / "data.vcf")
+    write_popmap(tmp_path / "pops.txt", [("s1", "A"), ("s2", "A"), ("s3", "A"), ("s4", "B"), ("s5", "B")])
+    mapping = vcf.read_population_map(str(tmp_path / "pops.txt"))
+    first = vcf.read_vcf(str(tmp_path / "data.vcf"), mapping, ["A", "B"], [4, 4], seed=3)
+    again = vcf.read_vcf(str(tmp_path / "data.vcf"), mapping, ["A", "B"], [4, 4], seed=3)
+    np.testing.assert_array_equal(first.haplotypes, again.haplotypes)
+    assert first.haplotypes.shape == (8, 2)
+    with pytest.raises(ValueError, match="population 'B' has 4 haplotypes .* trained on 6"):
+        vcf.read_vcf(str(tmp_path / "data.vcf"), mapping, ["A", "B"], [4, 6])
+    with pytest.raises(ValueError, match=r"populations \['B'\] that the model was not trained on"):
+        vcf.read_vcf(str(tmp_path / "data.vcf"), mapping, ["A", "C"], [4, 4])
+    write_popmap(tmp_path / "bad.txt", [("s1", "A"), ("s9", "A")])
+    with pytest.raises(ValueError, match="not in"):
+        vcf.read_vcf(str(tmp_path / "data.vcf"), vcf.read_population_map(str(tmp_path / "bad.txt")), ["A"], [2])
+    (tmp_path / "broken.txt").write_text("s1 A extra\n")
+    with pytest.raises(ValueError, match="broken.txt, line 1"):
+        vcf.read_population_map(str(tmp_path / "broken.txt"))
+
+
+def test_simulate_train_evaluate_predict_through_the_command_line(tmp_path, capsys):
+    sims, other, run = str(tmp_path / "sims"), str(tmp_path / "other"), str(tmp_path / "run")
+    assert main(["simulate", "three_populations", "--replicates", "12", "--out", sims, "--shard-size", "5",
+                 "--workers", "1"]) == 0
+    assert main(["simulate", "three_populations", "--replicates", "4", "--out", other, "--seed", "9",
+                 "--workers", "1"]) == 0
+    assert main(["train", sims, "--out", run, "--epochs", "1", "--n-snps", "32", "--row-sort", "similarity"]) == 0
+    printed = capsys.readouterr().out
+    assert "confusion matrix" in printed and "divergence_with_migration" in printed and "precision" in printed
+    assert os.path.exists(os.path.join(run, "model.npz"))
+    assert main(["evaluate", os.path.join(run, "model.npz"), other, "--out", str(tmp_path / "eval.json")]) == 0
+    assert json.load(open(tmp_path / "eval.json"))["samples"] == 12
+    vcf_path, popmap_path, _ = write_demo_vcf(str(tmp_path), "divergence", seed=5, windows=2)
+    assert main(["predict", os.path.join(run, "model.npz"), vcf_path, "--popmap", popmap_path,
+                 "--out", str(tmp_path / "prediction.json")]) == 0
+    prediction = json.load(open(tmp_path / "prediction.json"))
+    assert len(prediction["windows"]) == 2
+    assert sum(prediction["mean_probabilities"]) == pytest.approx(1.0, rel=1e-5)
+    assert "most probable scenario" in capsys.readouterr().out
+
+
+def test_command_line_errors_are_one_clear_line(tmp_path, capsys):
+    assert main(["train", str(tmp_path / "nowhere"), "--out", str(tmp_path / "run")]) == 2
+    assert "holds no manifest.json" in capsys.readouterr().err
+    assert main(["simulate", "no_such_scenario", "--replicates", "1", "--out", str(tmp_path / "s")]) == 2
+    assert "panmixia" in capsys.readouterr().err
