@@ -1,10 +1,11 @@
-"""The ``genomics`` command: simulate, train, evaluate, predict, demo.
+"""The ``genomics`` command: simulate, train, evaluate, predict, abc, demo.
 
     genomics demo                                   # the whole workflow on built-in scenarios, in one folder
     genomics simulate three_populations --replicates 1000 --out sims
     genomics train sims --out run
     genomics evaluate run/model.npz other_sims
     genomics predict run/model.npz data.vcf.gz --popmap populations.txt
+    genomics abc sims                               # the rejection-ABC baseline on the same kind of split
 """
 
 from __future__ import annotations
@@ -114,6 +115,13 @@ def command_predict(arguments: argparse.Namespace) -> None:
             json.dump(result, handle, indent=1)
 
 
+def command_abc(arguments: argparse.Namespace) -> None:
+    evaluation = workflow.abc_baseline(arguments.simulations, tolerance=arguments.tolerance,
+                                       test_fraction=arguments.test_fraction, seed=arguments.seed)
+    print(f"rejection ABC on summary statistics (tolerance {arguments.tolerance:g})")
+    print(evaluation.report())
+
+
 def write_demo_vcf(out_dir: str, scenario_name: str, seed: int, windows: int = 3) -> tuple[str, str, dict]:
     """Simulate one data set of ``windows`` design-length windows from a built-in scenario, as VCF + population map."""
     import msprime  # noqa: PLC0415
@@ -213,6 +221,14 @@ def parser() -> argparse.ArgumentParser:
     predict.add_argument("--seed", type=int, default=0, help="seed for subsampling haplotypes to the trained design")
     predict.add_argument("--out", help="write the probabilities as JSON here")
     predict.set_defaults(run=command_predict)
+    abc = commands.add_parser("abc", help="rejection-ABC model choice on summary statistics, the classical baseline",
+                              description="Score rejection ABC (pi, theta_w, Tajima's D, dxy, Fst) on held-out "
+                                          "replicates of a simulation folder, split as 'train' splits it.")
+    abc.add_argument("simulations", help="folder written by 'genomics simulate'")
+    abc.add_argument("--tolerance", type=float, default=0.01, help="fraction of the reference table accepted")
+    abc.add_argument("--test-fraction", type=float, default=0.2)
+    abc.add_argument("--seed", type=int, default=0, help="seed of the split (use train's --seed to compare)")
+    abc.set_defaults(run=command_abc)
     return main_parser
 
 

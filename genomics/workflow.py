@@ -198,3 +198,20 @@ def predict_vcf(bundle: str, vcf_path: str, popmap_path: str, window: float | No
     mean = numpy.mean([row["probabilities"] for row in rows], axis=0)
     return {"scenario_names": metadata["scenario_names"], "windows": rows, "mean_probabilities": mean.tolist(),
             "report": data.report, "window_length": window}
+
+
+def abc_baseline(simulations: str, tolerance: float = 0.01, test_fraction: float = 0.2, seed: int = 0) -> Evaluation:
+    """Rejection-ABC model choice on summary statistics, scored on the same kind of held-out split as ``train``.
+
+    The reference table is every replicate outside the test split (train and
+    validation together); each test replicate is classified by its highest
+    posterior probability.
+    """
+    from genomics import abc  # noqa: PLC0415
+
+    data = load_simulations(simulations)
+    table = abc.statistics_table(data)
+    reference_index, _, test_index = stratified_split(data.labels, test_fraction, 0.0, seed)
+    posteriors = abc.model_choice(table[reference_index], data.labels[reference_index], table[test_index],
+                                  len(data.scenario_names), tolerance)
+    return evaluate_predictions(data.scenario_names, data.labels[test_index], posteriors)

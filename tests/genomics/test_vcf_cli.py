@@ -89,6 +89,8 @@ def test_simulate_train_evaluate_predict_through_the_command_line(tmp_path, caps
     assert len(prediction["windows"]) == 2
     assert sum(prediction["mean_probabilities"]) == pytest.approx(1.0, rel=1e-5)
     assert "most probable scenario" in capsys.readouterr().out
+    assert main(["abc", sims, "--tolerance", "0.2"]) == 0
+    assert "rejection ABC" in capsys.readouterr().out
 
 
 def test_command_line_errors_are_one_clear_line(tmp_path, capsys):
