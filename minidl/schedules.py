@@ -20,40 +20,37 @@ class LearningRateSchedule:
         return dict(vars(self))
 
 
-class ExponentialDecay(LearningRateSchedule):
-    """lr = initial * decay_rate ^ (step / decay_steps)  (the exponent floored if ``staircase``)."""
+class _StepDecay(LearningRateSchedule):
+    """The shared arguments of the exponential and inverse-time decays."""
 
     def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float, staircase: bool = False) -> None:
         if decay_steps <= 0:
-            raise ValueError(f"ExponentialDecay: decay_steps must be positive, got {decay_steps}")
+            raise ValueError(f"{type(self).__name__}: decay_steps must be positive, got {decay_steps}")
         self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
         self.decay_rate, self.staircase = decay_rate, staircase
 
+    def progress(self, step: int) -> float:
+        """step / decay_steps, floored if ``staircase``."""
+        ratio = step / self.decay_steps
+        return math.floor(ratio) if self.staircase else ratio
+
+
+class ExponentialDecay(_StepDecay):
+    """lr = initial * decay_rate ^ (step / decay_steps)  (the exponent floored if ``staircase``)."""
+
     def __call__(self, step: int) -> float:
-        exponent = step / self.decay_steps
-        if self.staircase:
-            exponent = math.floor(exponent)
-        return self.initial_learning_rate * self.decay_rate**exponent
+        return self.initial_learning_rate * self.decay_rate ** self.progress(step)
 
 
-class InverseTimeDecay(LearningRateSchedule):
-    """lr = initial / (1 + decay_rate * step / decay_steps).
+class InverseTimeDecay(_StepDecay):
+    """lr = initial / (1 + decay_rate * step / decay_steps)  (the ratio floored if ``staircase``).
 
     With ``decay_steps=1`` this is the classic ``lr / (1 + decay * k)`` of
     Keras 2's ``decay`` argument.
     """
 
-    def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float, staircase: bool = False) -> None:
-        if decay_steps <= 0:
-            raise ValueError(f"InverseTimeDecay: decay_steps must be positive, got {decay_steps}")
-        self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
-        self.decay_rate, self.staircase = decay_rate, staircase
-
     def __call__(self, step: int) -> float:
-        ratio = step / self.decay_steps
-        if self.staircase:
-            ratio = math.floor(ratio)
-        return self.initial_learning_rate / (1 + self.decay_rate * ratio)
+        return self.initial_learning_rate / (1 + self.decay_rate * self.progress(step))
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
