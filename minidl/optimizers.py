@@ -11,6 +11,8 @@ Every update (``apply_gradients``) does, in this order, as Keras does:
 ``lr`` is the learning rate at this update: a number, or a schedule
 evaluated at ``iterations`` (0 for the first update). State (momenta,
 moments, accumulators) is kept per weight, created at its first update.
+SGD with momentum, RMSprop and Adam do their arithmetic in one fused kernel
+(``minidl.kernels``; the plain numpy version is ``kernels/reference.py``).
 
 Two ways to use one::
 
@@ -24,7 +26,7 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from minidl import backend
+from minidl import backend, kernels
 from minidl.registry import lookup
 from minidl.schedules import LearningRateSchedule, deserialize, serialize
 from minidl.tensor import Tensor
@@ -167,13 +169,7 @@ class SGD(Optimizer):
             return
         if "velocity" not in state:
             state["velocity"] = backend.get_array_module(w).zeros_like(w)
-        v = state["velocity"]
-        v *= self.momentum
-        v -= lr * g
-        if self.nesterov:
-            w += self.momentum * v - lr * g
-        else:
-            w += v
+        kernels.momentum_update(w, g, state["velocity"], lr, self.momentum, self.nesterov)
 
     def _own_config(self) -> dict:
         return {"momentum": self.momentum, "nesterov": self.nesterov}
@@ -201,24 +197,8 @@ class RMSprop(Optimizer):
                 state["average_gradient"] = xp.zeros_like(w)
             if self.momentum > 0:
                 state["momentum"] = xp.zeros_like(w)
-        a = state["velocity"]
-        a *= self.rho
-        a += (1 - self.rho) * g * g
-        if self.centered:
-            mg = state["average_gradient"]
-            mg *= self.rho
-            mg += (1 - self.rho) * g
-            denominator = a - mg * mg + self.epsilon
-        else:
-            denominator = a + self.epsilon
-        increment = lr * g / xp.sqrt(denominator)
-        if self.momentum > 0:
-            s = state["momentum"]
-            s *= self.momentum
-            s += increment
-            w -= s
-        else:
-            w -= increment
+        kernels.rmsprop_update(w, g, state["velocity"], state.get("average_gradient"), state.get("momentum"), lr,
+                               self.rho, self.momentum, self.epsilon)
 
     def _own_config(self) -> dict:
         return {"rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon, "centered": self.centered}
@@ -246,13 +226,8 @@ class Adam(Optimizer):
                 state["v_max"] = xp.zeros_like(w)
         t = self.iterations + 1
         alpha = lr * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
-        m, v = state["m"], state["v"]
-        m += (g - m) * (1 - self.beta_1)
-        v += (g * g - v) * (1 - self.beta_2)
-        if self.amsgrad:
-            xp.maximum(state["v_max"], v, out=state["v_max"])
-            v = state["v_max"]
-        w -= (m * alpha) / (xp.sqrt(v) + self.epsilon)
+        kernels.adam_update(w, g, state["m"], state["v"], state.get("v_max"), alpha, self.beta_1, self.beta_2,
+                            self.epsilon)
 
     def _own_config(self) -> dict:
         return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon, "amsgrad": self.amsgrad}

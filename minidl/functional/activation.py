@@ -51,11 +51,11 @@ class ReLU(Function):
 
     def forward(self, x: Any) -> Any:
         xp = backend.get_array_module(x)
-        self.positive = x > 0
-        return xp.where(self.positive, x, xp.zeros((), dtype=x.dtype))
+        self.y = xp.maximum(x, 0)
+        return self.y
 
     def backward(self, gy: Any) -> Any:
-        return gy * self.positive
+        return gy * (self.y > 0)
 
 
 class LeakyReLU(Function):

@@ -1,24 +1,95 @@
-"""Array kernels for convolution and pooling: pure functions on raw arrays.
+"""Array kernels for convolution, pooling and optimizer updates: pure functions on raw arrays.
 
-For now every kernel is the plain array reference in ``reference.py``.
-Faster implementations (numba on the CPU, cupy on a GPU) plug in here
-without changes to the autodiff code that calls these names.
+Two implementations of every kernel, with the same contract:
+
+- ``reference.py``: whole-array numpy (and cupy) code, written to be read;
+- ``cpu.py``: numba-compiled loops, parallel over the batch, used for numpy
+  arrays when numba is installed.
+
+The numba kernels are the default. Select the reference ones with the
+environment variable ``MINIDL_KERNELS=reference`` before the import, or
+``minidl.kernels.use("reference")`` at any time, for example to step through
+them in a debugger. Arrays that are not C-contiguous float32/float64 numpy
+arrays (cupy arrays, views with strides) always take the reference path.
 """
 
-from minidl.kernels.reference import (
-    avg_pool2d_backward,
-    avg_pool2d_forward,
-    col2im,
-    im2col,
-    max_pool2d_backward,
-    max_pool2d_forward,
-)
+from __future__ import annotations
 
-__all__ = [
-    "avg_pool2d_backward",
-    "avg_pool2d_forward",
-    "col2im",
-    "im2col",
-    "max_pool2d_backward",
-    "max_pool2d_forward",
-]
+import os
+from types import ModuleType
+from typing import Any
+
+import numpy
+
+from minidl.kernels import reference
+
+try:
+    from minidl.kernels import cpu as _cpu
+except ImportError:  # numba not installed: the reference kernels serve
+    _cpu = None
+
+CHOICES = ("numba", "reference")
+_selected = os.environ.get("MINIDL_KERNELS", "numba")
+if _selected not in CHOICES:
+    raise ValueError(f"MINIDL_KERNELS must be one of {CHOICES}, got {_selected!r}")
+
+
+def use(name: str) -> None:
+    """Select the kernels: "numba" (compiled, the default) or "reference" (plain numpy)."""
+    global _selected
+    if name not in CHOICES:
+        raise ValueError(f"kernels must be one of {CHOICES}, got {name!r}")
+    _selected = name
+
+
+def in_use() -> str:
+    """The kernels numpy arrays get now: "numba", or "reference" (chosen, or numba missing)."""
+    return "numba" if _selected == "numba" and _cpu is not None else "reference"
+
+
+def _implementation(*arrays: Any) -> ModuleType:
+    if in_use() == "numba" and all(
+        isinstance(a, numpy.ndarray) and a.flags.c_contiguous and a.dtype in (numpy.float32, numpy.float64)
+        for a in arrays if a is not None
+    ):
+        return _cpu
+    return reference
+
+
+def im2col(x: Any, kernel_size: tuple, strides: tuple, dilation: tuple, pads: tuple, out_size: tuple,
+           pad_value: float = 0.0) -> Any:
+    return _implementation(x).im2col(x, kernel_size, strides, dilation, pads, out_size, pad_value)
+
+
+def col2im(cols: Any, x_shape: tuple, strides: tuple, dilation: tuple, pads: tuple) -> Any:
+    return _implementation(cols).col2im(cols, x_shape, strides, dilation, pads)
+
+
+def max_pool2d_forward(x: Any, pool_size: tuple, strides: tuple, pads: tuple, out_size: tuple) -> tuple:
+    return _implementation(x).max_pool2d_forward(x, pool_size, strides, pads, out_size)
+
+
+def max_pool2d_backward(gy: Any, argmax: Any, x_shape: tuple, pool_size: tuple, strides: tuple, pads: tuple) -> Any:
+    return _implementation(gy).max_pool2d_backward(gy, argmax, x_shape, pool_size, strides, pads)
+
+
+def avg_pool2d_forward(x: Any, pool_size: tuple, strides: tuple, pads: tuple, out_size: tuple) -> Any:
+    return _implementation(x).avg_pool2d_forward(x, pool_size, strides, pads, out_size)
+
+
+def avg_pool2d_backward(gy: Any, x_shape: tuple, pool_size: tuple, strides: tuple, pads: tuple) -> Any:
+    return _implementation(gy).avg_pool2d_backward(gy, x_shape, pool_size, strides, pads)
+
+
+def adam_update(w: Any, g: Any, m: Any, v: Any, v_max: Any, alpha: float, beta_1: float, beta_2: float,
+                epsilon: float) -> None:
+    _implementation(w, g, m, v, v_max).adam_update(w, g, m, v, v_max, alpha, beta_1, beta_2, epsilon)
+
+
+def momentum_update(w: Any, g: Any, velocity: Any, lr: float, momentum: float, nesterov: bool) -> None:
+    _implementation(w, g, velocity).momentum_update(w, g, velocity, lr, momentum, nesterov)
+
+
+def rmsprop_update(w: Any, g: Any, a: Any, mg: Any, s: Any, lr: float, rho: float, momentum: float,
+                   epsilon: float) -> None:
+    _implementation(w, g, a, mg, s).rmsprop_update(w, g, a, mg, s, lr, rho, momentum, epsilon)

@@ -117,3 +117,46 @@ def avg_pool2d_backward(
         share[:, :, :, None, None, :], gy.shape[:3] + tuple(pool_size) + (gy.shape[3],)
     )
     return col2im(g_windows, x_shape, strides, (1, 1), pads)
+
+
+def adam_update(w: Any, g: Any, m: Any, v: Any, v_max: Any, alpha: float, beta_1: float, beta_2: float,
+                epsilon: float) -> None:
+    """Adam in place: m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2); w -= alpha m / (sqrt(v or v_max) + eps)."""
+    xp = backend.get_array_module(w)
+    m += (g - m) * (1 - beta_1)
+    v += (g * g - v) * (1 - beta_2)
+    if v_max is not None:
+        xp.maximum(v_max, v, out=v_max)
+        v = v_max
+    w -= (m * alpha) / (xp.sqrt(v) + epsilon)
+
+
+def momentum_update(w: Any, g: Any, velocity: Any, lr: float, momentum: float, nesterov: bool) -> None:
+    """SGD with momentum in place: v = momentum v - lr g; w += v (Nesterov: w += momentum v - lr g)."""
+    velocity *= momentum
+    velocity -= lr * g
+    if nesterov:
+        w += momentum * velocity - lr * g
+    else:
+        w += velocity
+
+
+def rmsprop_update(w: Any, g: Any, a: Any, mg: Any, s: Any, lr: float, rho: float, momentum: float,
+                   epsilon: float) -> None:
+    """RMSprop in place: a = rho a + (1 - rho) g^2; step = lr g / sqrt(a [- mg^2] + eps); w -= step (or momentum s)."""
+    xp = backend.get_array_module(w)
+    a *= rho
+    a += (1 - rho) * g * g
+    if mg is not None:
+        mg *= rho
+        mg += (1 - rho) * g
+        denominator = a - mg * mg + epsilon
+    else:
+        denominator = a + epsilon
+    increment = lr * g / xp.sqrt(denominator)
+    if s is not None:
+        s *= momentum
+        s += increment
+        w -= s
+    else:
+        w -= increment

@@ -1,0 +1,129 @@
+"""``python -m benchmarks [--vs keras,torch] [--tasks mlp,cnn,layers,mnist] [--size full|quick] [--json FILE]``
+
+Prints a table of medians and the ratios minidl / Keras and minidl / PyTorch
+measured in this run, checks them against the targets, and writes every
+figure to a JSON file. A framework that is not installed is reported and
+skipped (install them with ``pip install -e ".[bench]"``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+from benchmarks import workloads as W
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_MNIST = os.path.normpath(os.path.join(ROOT, "..", "shared", "data", "mnist"))
+TARGETS = {"epoch_vs_keras": 1.0, "epoch_vs_torch": 1.5, "dense_fraction_of_ceiling": 0.70, "mnist_points": 0.5}
+
+
+def child(framework: str, task: str, size: str, *extra: str) -> dict:
+    """Run one workload in a fresh process; its JSON result, or {"error": ...}."""
+    command = [sys.executable, "-m", "benchmarks.run", framework, task, size, *extra]
+    completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    if completed.returncode != 0:
+        last = (completed.stderr.strip().splitlines() or ["no output"])[-1]
+        return {"error": last}
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def available(framework: str) -> str | None:
+    """None if the framework imports, else why not."""
+    result = child(framework, "import", "quick")
+    return result.get("error")
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else a / b
+
+
+def fmt(value: float | None, spec: str = ".3f") -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    parser.add_argument("--vs", default="keras,torch", help="comparison frameworks, comma-separated ('' for none)")
+    parser.add_argument("--tasks", default="mlp,cnn,layers,mnist", help="any of mlp, cnn, layers, mnist")
+    parser.add_argument("--size", choices=sorted(W.SIZES), default="full", help="quick: small data, to check the suite")
+    parser.add_argument("--mnist", default=DEFAULT_MNIST, help="MNIST directory for the real-data task")
+    parser.add_argument("--epochs", type=int, default=20, help="epochs of the MNIST task")
+    parser.add_argument("--json", default=os.path.join(ROOT, "benchmarks", "results.json"), help="where to write figures")
+    arguments = parser.parse_args()
+    tasks = [t for t in arguments.tasks.split(",") if t]
+    others = [f for f in arguments.vs.split(",") if f]
+    report: dict = {"size": arguments.size, "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                                                       "platform": platform.platform()},
+                    "started": time.strftime("%Y-%m-%d %H:%M:%S"), "missing": {}, "results": {}}
+    for framework in others:
+        why = available(framework)
+        if why:
+            report["missing"][framework] = why
+            print(f"{framework}: not available ({why}); skipped")
+    others = [f for f in others if f not in report["missing"]]
+    frameworks = ["minidl", *others]
+    ceiling = W.matmul_ceiling()
+    report["matmul_ceiling_gflops"] = ceiling
+    print(f"numpy float32 matmul ceiling: {ceiling['1024']:.1f} GFLOP/s at n=1024, {ceiling['2048']:.1f} at n=2048")
+
+    for task in ("mlp", "cnn"):
+        if task not in tasks:
+            continue
+        results = {framework: child(framework, task, arguments.size) for framework in frameworks}
+        report["results"][task] = results
+        print(f"\n{task.upper()}: seconds per epoch (median of 3 after a warm-up) and predictions per second")
+        print(f"{'framework':<10}{'s/epoch':>10}{'predict/s':>12}{'peak MB':>10}{'minidl / it':>14}")
+        for framework, result in results.items():
+            if "error" in result:
+                print(f"{framework:<10} failed: {result['error']}")
+                continue
+            mine = results["minidl"].get("epoch_seconds")
+            print(f"{framework:<10}{result['epoch_seconds']:>10.3f}{result['predict_per_second']:>12.0f}"
+                  f"{result['peak_rss_mb']:>10.0f}{fmt(ratio(mine, result['epoch_seconds'])):>14}")
+
+    if "layers" in tasks:
+        layers = child("minidl", "layers", arguments.size)
+        report["results"]["layers"] = layers
+        if "error" not in layers:
+            fraction = layers["dense_256x1024x1024_gflops"] / ceiling["best"]
+            layers["dense_fraction_of_ceiling"] = fraction
+            print(f"\nLAYERS (minidl, forward + backward): Dense 256x1024->1024 "
+                  f"{layers['dense_256x1024x1024_gflops']:.1f} GFLOP/s = {fraction:.0%} of the ceiling; "
+                  f"Conv2D 3x3 32->64 {layers['conv2d_3x3_32to64_gflops']:.1f} GFLOP/s; "
+                  f"MaxPooling2D {layers['maxpool2d_forward_backward_melements_per_s']:.1f} M elements/s")
+
+    if "mnist" in tasks:
+        if not os.path.isdir(arguments.mnist):
+            print(f"\nMNIST: no data at {arguments.mnist}; skipped")
+        else:
+            weights = os.path.join(ROOT, "benchmarks", ".keras_initial_weights.npz")
+            mnist = {}
+            if "keras" in others:
+                mnist["keras"] = child("keras", "mnist", arguments.size, "--data", arguments.mnist,
+                                       "--epochs", str(arguments.epochs), "--weights", weights)
+            shared = ("--weights", weights) if "keras" in mnist and "error" not in mnist["keras"] else ()
+            mnist["minidl"] = child("minidl", "mnist", arguments.size, "--data", arguments.mnist,
+                                    "--epochs", str(arguments.epochs), *shared)
+            report["results"]["mnist"] = mnist
+            print(f"\nMNIST (real, first 8,000 train / last 2,000 test, {arguments.epochs} epochs"
+                  + (", same initial weights)" if shared else ")"))
+            for framework, result in mnist.items():
+                print(f"{framework:<10}" + (f"test accuracy {result['test_accuracy']:.4f}" if "error" not in result
+                                             else f"failed: {result['error']}"))
+            if os.path.exists(weights):
+                os.remove(weights)
+
+    with open(arguments.json, "w") as handle:
+        json.dump(report, handle, indent=1)
+    print(f"\nall figures: {arguments.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

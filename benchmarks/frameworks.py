@@ -1,0 +1,193 @@
+"""One implementation of each workload per framework: minidl, Keras (TensorFlow backend), PyTorch.
+
+Each function returns a dict of measurements and runs in a child process
+started by ``benchmarks.run``, so that only one framework is imported there.
+"""
+
+from __future__ import annotations
+
+import numpy
+
+from benchmarks import workloads as W
+
+PREDICT_BATCH = 1000
+
+
+# ---------------------------------------------------------------------------------------------- minidl
+def minidl_models(kind: str, shape: tuple | None = None):
+    import minidl
+    from minidl.layers import BatchNormalization, Conv2D, Dense, Dropout, Flatten, Input, MaxPooling2D
+
+    minidl.random.seed(0)
+    if kind == "mlp":
+        layers = [Input((784,)), Dense(100, activation="relu"), Dropout(0.3), Dense(10, activation="softmax")]
+    else:
+        layers = [Input(shape), Conv2D(32, 3, activation="relu"), MaxPooling2D(2), Conv2D(64, 3, activation="relu"),
+                  MaxPooling2D(2), BatchNormalization(), Flatten(), Dense(64, activation="relu"), Dropout(0.5),
+                  Dense(3, activation="softmax")]
+    model = minidl.Sequential(layers)
+    model.compile(optimizer=minidl.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def minidl_train(kind: str, size: dict) -> dict:
+    x, y = _data(kind, size)
+    model = minidl_models(kind, size["cnn_shape"])
+    batch = W.MLP["batch_size"] if kind == "mlp" else W.CNN["batch_size"]
+    seconds, times = W.median_seconds(lambda: model.fit(x, y, batch_size=batch, epochs=1, verbose=0))
+    sample = x[: size["predict_samples"]]
+    predict_seconds, _ = W.median_seconds(lambda: model.predict(sample, batch_size=PREDICT_BATCH))
+    return {"epoch_seconds": seconds, "epoch_times": times, "predict_per_second": len(sample) / predict_seconds}
+
+
+def minidl_layers(size: dict) -> dict:
+    import minidl
+    from minidl import Tensor
+    from minidl import functional as F
+
+    generator = numpy.random.default_rng(0)
+    results = {}
+    x = Tensor(generator.random((256, 1024), dtype=numpy.float32), requires_grad=True)
+    w = Tensor(generator.random((1024, 1024), dtype=numpy.float32) - 0.5, requires_grad=True)
+    b = Tensor(numpy.zeros(1024, numpy.float32), requires_grad=True)
+    gy = numpy.ones((256, 1024), numpy.float32)
+
+    def dense():
+        F.linear(x, w, b).backward(gy)
+
+    seconds, _ = W.median_seconds(dense, repeats=10)
+    results["dense_256x1024x1024_gflops"] = 3 * 2 * 256 * 1024 * 1024 / seconds / 1e9
+    batch = 32 if size is W.SIZES["full"] else 4
+    images = Tensor(generator.random((batch, 40, 128, 32), dtype=numpy.float32), requires_grad=True)
+    kernel = Tensor(generator.random((3, 3, 32, 64), dtype=numpy.float32) - 0.5, requires_grad=True)
+    gy_conv = numpy.ones((batch, 40, 128, 64), numpy.float32)
+
+    def conv():
+        F.conv2d(images, kernel, padding="same").backward(gy_conv)
+
+    seconds, _ = W.median_seconds(conv, repeats=5)
+    results["conv2d_3x3_32to64_gflops"] = 3 * 2 * batch * 40 * 128 * 9 * 32 * 64 / seconds / 1e9
+    pool_input = Tensor(generator.random((batch, 38, 126, 32), dtype=numpy.float32), requires_grad=True)
+    gy_pool = numpy.ones((batch, 19, 63, 32), numpy.float32)
+
+    def pool():
+        F.max_pool2d(pool_input, 2).backward(gy_pool)
+
+    seconds, _ = W.median_seconds(pool, repeats=5)
+    results["maxpool2d_forward_backward_melements_per_s"] = pool_input.size / seconds / 1e6
+    del minidl
+    return results
+
+
+def minidl_mnist(data_dir: str, epochs: int, weights: str | None) -> dict:
+    import minidl
+
+    x_train, y_train, x_test, y_test = _mnist(data_dir)
+    model = minidl_models("mlp")
+    if weights:
+        with numpy.load(weights) as archive:
+            model.set_weights([archive[f"w{i}"] for i in range(len(archive.files))])
+    model.fit(x_train, y_train, batch_size=100, epochs=epochs, verbose=0)
+    _, accuracy = model.evaluate(x_test, y_test, batch_size=1000, verbose=0)
+    del minidl
+    return {"test_accuracy": accuracy, "same_initial_weights": bool(weights)}
+
+
+# ---------------------------------------------------------------------------------------------- Keras
+def keras_models(kind: str, shape: tuple | None = None):
+    import keras
+
+    keras.utils.set_random_seed(0)
+    L = keras.layers
+    if kind == "mlp":
+        layers = [keras.Input((784,)), L.Dense(100, activation="relu"), L.Dropout(0.3), L.Dense(10, activation="softmax")]
+    else:
+        layers = [keras.Input(shape), L.Conv2D(32, 3, activation="relu"), L.MaxPooling2D(2),
+                  L.Conv2D(64, 3, activation="relu"), L.MaxPooling2D(2), L.BatchNormalization(), L.Flatten(),
+                  L.Dense(64, activation="relu"), L.Dropout(0.5), L.Dense(3, activation="softmax")]
+    model = keras.Sequential(layers)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def keras_train(kind: str, size: dict) -> dict:
+    x, y = _data(kind, size)
+    model = keras_models(kind, size["cnn_shape"])
+    batch = W.MLP["batch_size"] if kind == "mlp" else W.CNN["batch_size"]
+    seconds, times = W.median_seconds(lambda: model.fit(x, y, batch_size=batch, epochs=1, verbose=0))
+    sample = x[: size["predict_samples"]]
+    predict_seconds, _ = W.median_seconds(lambda: model.predict(sample, batch_size=PREDICT_BATCH, verbose=0))
+    return {"epoch_seconds": seconds, "epoch_times": times, "predict_per_second": len(sample) / predict_seconds}
+
+
+def keras_mnist(data_dir: str, epochs: int, weights_out: str | None) -> dict:
+    x_train, y_train, x_test, y_test = _mnist(data_dir)
+    model = keras_models("mlp")
+    if weights_out:
+        numpy.savez(weights_out, **{f"w{i}": w for i, w in enumerate(model.get_weights())})
+    model.fit(x_train, y_train, batch_size=100, epochs=epochs, verbose=0)
+    _, accuracy = model.evaluate(x_test, y_test, batch_size=1000, verbose=0)
+    return {"test_accuracy": float(accuracy)}
+
+
+# ---------------------------------------------------------------------------------------------- PyTorch
+def torch_train(kind: str, size: dict) -> dict:
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    x, y = _data(kind, size)
+    if kind == "mlp":
+        model = nn.Sequential(nn.Linear(784, 100), nn.ReLU(), nn.Dropout(0.3), nn.Linear(100, 10))
+        inputs = torch.from_numpy(x)
+        batch = W.MLP["batch_size"]
+    else:
+        height, width, _ = size["cnn_shape"]
+        flat = 64 * ((((height - 2) // 2) - 2) // 2) * ((((width - 2) // 2) - 2) // 2)
+        model = nn.Sequential(
+            nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+            nn.BatchNorm2d(64, eps=1e-3, momentum=0.01), nn.Flatten(), nn.Linear(flat, 64), nn.ReLU(),
+            nn.Dropout(0.5), nn.Linear(64, 3))
+        inputs = torch.from_numpy(numpy.ascontiguousarray(x.transpose(0, 3, 1, 2)))  # PyTorch is channels-first
+        batch = W.CNN["batch_size"]
+    labels = torch.from_numpy(y)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
+    loss_function = nn.CrossEntropyLoss()  # softmax folded into the loss, the usual PyTorch idiom
+
+    def epoch():
+        model.train()
+        order = torch.randperm(len(inputs))
+        for start in range(0, len(inputs), batch):
+            index = order[start : start + batch]
+            optimizer.zero_grad()
+            loss = loss_function(model(inputs[index]), labels[index])
+            loss.backward()
+            optimizer.step()
+
+    seconds, times = W.median_seconds(epoch)
+    sample = inputs[: size["predict_samples"]]
+
+    def predict():
+        model.eval()
+        with torch.no_grad():
+            return torch.cat([torch.softmax(model(sample[i : i + PREDICT_BATCH]), 1)
+                              for i in range(0, len(sample), PREDICT_BATCH)])
+
+    predict_seconds, _ = W.median_seconds(predict)
+    return {"epoch_seconds": seconds, "epoch_times": times, "predict_per_second": len(sample) / predict_seconds,
+            "threads": torch.get_num_threads()}
+
+
+# ---------------------------------------------------------------------------------------------- shared
+def _data(kind: str, size: dict) -> tuple:
+    if kind == "mlp":
+        return W.mlp_data(size["mlp_samples"])
+    return W.cnn_data(size["cnn_samples"], size["cnn_shape"])
+
+
+def _mnist(data_dir: str) -> tuple:
+    from minidl.datasets import load_mnist
+
+    images, labels = load_mnist(data_dir)
+    x = images.reshape(len(images), -1).astype(numpy.float32) / 255.0
+    return x[:8000], labels[:8000], x[8000:], labels[8000:]
