@@ -96,7 +96,8 @@ def main() -> int:
             print(f"\nLAYERS (minidl, forward + backward): Dense 256x1024->1024 "
                   f"{layers['dense_256x1024x1024_gflops']:.1f} GFLOP/s = {fraction:.0%} of the ceiling; "
                   f"Conv2D 3x3 32->64 {layers['conv2d_3x3_32to64_gflops']:.1f} GFLOP/s; "
-                  f"MaxPooling2D {layers['maxpool2d_forward_backward_melements_per_s']:.1f} M elements/s")
+                  f"MaxPooling2D {layers['maxpool2d_forward_backward_melements_per_s']:.1f} M elements/s; "
+                  f"first call of every {layers['kernels']} kernel {layers['kernels_first_call_seconds']:.2f} s")
 
     if "mnist" in tasks:
         if not os.path.isdir(arguments.mnist):

@@ -40,13 +40,37 @@ def minidl_train(kind: str, size: dict) -> dict:
     return {"epoch_seconds": seconds, "epoch_times": times, "predict_per_second": len(sample) / predict_seconds}
 
 
+def minidl_first_call_seconds() -> float:
+    """Seconds for the first call of every numba kernel in a fresh process (compiled, or loaded from the disk cache)."""
+    import time
+
+    from minidl import kernels
+
+    start = time.perf_counter()
+    for dtype in (numpy.float32, numpy.float64):
+        x = numpy.ones((1, 4, 4, 2), dtype)
+        pads = ((0, 1), (0, 1))
+        cols = kernels.im2col(x, (2, 2), (1, 1), (1, 1), pads, (4, 4))
+        kernels.col2im(cols, x.shape, (1, 1), (1, 1), pads)
+        y, argmax = kernels.max_pool2d_forward(x, (2, 2), (2, 2), pads, (2, 2))
+        kernels.max_pool2d_backward(y, argmax, x.shape, (2, 2), (2, 2), pads)
+        kernels.avg_pool2d_backward(kernels.avg_pool2d_forward(x, (2, 2), (2, 2), pads, (2, 2)), x.shape, (2, 2),
+                                    (2, 2), pads)
+        w = numpy.ones(3, dtype)
+        kernels.adam_update(w, w.copy(), w.copy(), w.copy(), None, 0.1, 0.9, 0.999, 1e-7)
+        kernels.adam_update(w, w.copy(), w.copy(), w.copy(), w.copy(), 0.1, 0.9, 0.999, 1e-7)
+        kernels.momentum_update(w, w.copy(), w.copy(), 0.1, 0.9, False)
+        kernels.rmsprop_update(w, w.copy(), w.copy() + 1, None, None, 0.1, 0.9, 0.0, 1e-7)
+    return time.perf_counter() - start
+
+
 def minidl_layers(size: dict) -> dict:
     import minidl
     from minidl import Tensor
     from minidl import functional as F
 
     generator = numpy.random.default_rng(0)
-    results = {}
+    results = {"kernels_first_call_seconds": minidl_first_call_seconds(), "kernels": minidl.kernels.in_use()}
     x = Tensor(generator.random((256, 1024), dtype=numpy.float32), requires_grad=True)
     w = Tensor(generator.random((1024, 1024), dtype=numpy.float32) - 0.5, requires_grad=True)
     b = Tensor(numpy.zeros(1024, numpy.float32), requires_grad=True)

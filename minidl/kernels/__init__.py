@@ -3,7 +3,7 @@
 Two implementations of every kernel, with the same contract:
 
 - ``reference.py``: whole-array numpy (and cupy) code, written to be read;
-- ``cpu.py``: numba-compiled loops, parallel over the batch, used for numpy
+- ``cpu.py``: numba-compiled loops (serial; see its docstring), used for numpy
   arrays when numba is installed.
 
 The numba kernels are the default. Select the reference ones with the

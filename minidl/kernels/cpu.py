@@ -2,24 +2,26 @@
 
 Each kernel here has a plain-array twin of the same name in ``reference.py``
 that defines what it must return; ``tests/test_kernels.py`` compares the two.
-Loops run in parallel over the batch (``prange``), so no two threads ever
-write the same output element, and innermost loops walk the channel axis,
-which is contiguous in the channels-last layout. Compiled code is cached on
-disk (``cache=True``): the first import after an install pays the compile
-time once.
+Innermost loops walk the channel axis, contiguous in the channels-last layout.
+The loops are serial on purpose: with ``parallel=True`` every kernel launched
+right after a BLAS matrix product waited about 8 ms for the BLAS threads to
+yield the cores (measured on the 2-core development machine), which made an
+MLP epoch six times slower; the parallelism comes from BLAS in the matrix
+products. Compiled code is cached on disk (``cache=True``): the first call
+after an install pays the compile time once.
 """
 
 from __future__ import annotations
 
 import numpy
-from numba import njit, prange
+from numba import njit
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def _im2col(x, kh, kw, sh, sw, dh, dw, top, left, out_h, out_w, pad_value):  # pragma: no cover - compiled
     n, height, width, channels = x.shape
     cols = numpy.empty((n, out_h, out_w, kh, kw, channels), dtype=x.dtype)
-    for b in prange(n):
+    for b in range(n):
         for oh in range(out_h):
             for ow in range(out_w):
                 for i in range(kh):
@@ -41,11 +43,11 @@ def im2col(x, kernel_size, strides, dilation, pads, out_size, pad_value=0.0):
                    pads[0][0], pads[1][0], out_size[0], out_size[1], pad_value)
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def _col2im(cols, height, width, sh, sw, dh, dw, top, left):  # pragma: no cover - compiled
     n, out_h, out_w, kh, kw, channels = cols.shape
     gx = numpy.zeros((n, height, width, channels), dtype=cols.dtype)
-    for b in prange(n):
+    for b in range(n):
         for oh in range(out_h):
             for ow in range(out_w):
                 for i in range(kh):
@@ -66,12 +68,12 @@ def col2im(cols, x_shape, strides, dilation, pads):
                    pads[0][0], pads[1][0])
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def _max_pool2d_forward(x, ph, pw, sh, sw, top, left, out_h, out_w):  # pragma: no cover - compiled
     n, height, width, channels = x.shape
     y = numpy.empty((n, out_h, out_w, channels), dtype=x.dtype)
     argmax = numpy.zeros((n, out_h, out_w, channels), dtype=numpy.int64)
-    for b in prange(n):
+    for b in range(n):
         for oh in range(out_h):
             for ow in range(out_w):
                 for ch in range(channels):
@@ -98,11 +100,11 @@ def max_pool2d_forward(x, pool_size, strides, pads, out_size):
                                out_size[0], out_size[1])
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def _max_pool2d_backward(gy, argmax, height, width, pw, sh, sw, top, left):  # pragma: no cover - compiled
     n, out_h, out_w, channels = gy.shape
     gx = numpy.zeros((n, height, width, channels), dtype=gy.dtype)
-    for b in prange(n):
+    for b in range(n):
         for oh in range(out_h):
             for ow in range(out_w):
                 for ch in range(channels):
@@ -119,12 +121,12 @@ def max_pool2d_backward(gy, argmax, x_shape, pool_size, strides, pads):
                                 pads[0][0], pads[1][0])
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def _avg_pool2d(x, gy, forward, ph, pw, sh, sw, top, left, out_h, out_w):  # pragma: no cover - compiled
     """Forward (x given): window means over real elements. Backward (gy given): gy / count to each element."""
     n, height, width, channels = x.shape
     result = numpy.zeros((n, out_h, out_w, channels) if forward else (n, height, width, channels), dtype=x.dtype)
-    for b in prange(n):
+    for b in range(n):
         for oh in range(out_h):
             for ow in range(out_w):
                 r0, c0 = oh * sh - top, ow * sw - left
@@ -159,9 +161,9 @@ def _flat(*arrays):
     return tuple(a.reshape(-1) for a in arrays)
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def _adam_update(w, g, m, v, v_max, amsgrad, alpha, beta_1, beta_2, epsilon):  # pragma: no cover - compiled
-    for k in prange(w.size):
+    for k in range(w.size):
         m[k] += (g[k] - m[k]) * (1 - beta_1)
         v[k] += (g[k] * g[k] - v[k]) * (1 - beta_2)
         second = v[k]
@@ -178,9 +180,9 @@ def adam_update(w, g, m, v, v_max, alpha, beta_1, beta_2, epsilon):
     _adam_update(*_flat(w, g, m, v, v_max if amsgrad else v), amsgrad, alpha, beta_1, beta_2, epsilon)
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def _momentum_update(w, g, velocity, lr, momentum, nesterov):  # pragma: no cover - compiled
-    for k in prange(w.size):
+    for k in range(w.size):
         velocity[k] = momentum * velocity[k] - lr * g[k]
         if nesterov:
             w[k] += momentum * velocity[k] - lr * g[k]
@@ -193,9 +195,9 @@ def momentum_update(w, g, velocity, lr, momentum, nesterov):
     _momentum_update(*_flat(w, g, velocity), lr, momentum, nesterov)
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def _rmsprop_update(w, g, a, mg, s, lr, rho, momentum, epsilon, centered):  # pragma: no cover - compiled
-    for k in prange(w.size):
+    for k in range(w.size):
         a[k] = rho * a[k] + (1 - rho) * g[k] * g[k]
         denominator = a[k] + epsilon
         if centered:
