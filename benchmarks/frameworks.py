@@ -30,14 +30,18 @@ def minidl_models(kind: str, shape: tuple | None = None):
     return model
 
 
-def minidl_train(kind: str, size: dict) -> dict:
+def _time_keras_style(model, kind: str, size: dict) -> dict:
+    """Seconds per epoch of ``model.fit`` and predictions per second of ``model.predict`` (Keras's API)."""
     x, y = _data(kind, size)
-    model = minidl_models(kind, size["cnn_shape"])
     batch = W.MLP["batch_size"] if kind == "mlp" else W.CNN["batch_size"]
     seconds, times = W.median_seconds(lambda: model.fit(x, y, batch_size=batch, epochs=1, verbose=0))
     sample = x[: size["predict_samples"]]
-    predict_seconds, _ = W.median_seconds(lambda: model.predict(sample, batch_size=PREDICT_BATCH))
+    predict_seconds, _ = W.median_seconds(lambda: model.predict(sample, batch_size=PREDICT_BATCH, verbose=0))
     return {"epoch_seconds": seconds, "epoch_times": times, "predict_per_second": len(sample) / predict_seconds}
+
+
+def minidl_train(kind: str, size: dict) -> dict:
+    return _time_keras_style(minidl_models(kind, size["cnn_shape"]), kind, size)
 
 
 def minidl_first_call_seconds() -> float:
@@ -135,13 +139,7 @@ def keras_models(kind: str, shape: tuple | None = None):
 
 
 def keras_train(kind: str, size: dict) -> dict:
-    x, y = _data(kind, size)
-    model = keras_models(kind, size["cnn_shape"])
-    batch = W.MLP["batch_size"] if kind == "mlp" else W.CNN["batch_size"]
-    seconds, times = W.median_seconds(lambda: model.fit(x, y, batch_size=batch, epochs=1, verbose=0))
-    sample = x[: size["predict_samples"]]
-    predict_seconds, _ = W.median_seconds(lambda: model.predict(sample, batch_size=PREDICT_BATCH, verbose=0))
-    return {"epoch_seconds": seconds, "epoch_times": times, "predict_per_second": len(sample) / predict_seconds}
+    return _time_keras_style(keras_models(kind, size["cnn_shape"]), kind, size)
 
 
 def keras_mnist(data_dir: str, epochs: int, weights_out: str | None) -> dict:

@@ -122,38 +122,49 @@ def max_pool2d_backward(gy, argmax, x_shape, pool_size, strides, pads):
 
 
 @njit(cache=True)
-def _avg_pool2d(x, gy, forward, ph, pw, sh, sw, top, left, out_h, out_w):  # pragma: no cover - compiled
-    """Forward (x given): window means over real elements. Backward (gy given): gy / count to each element."""
+def _avg_pool2d_forward(x, ph, pw, sh, sw, top, left, out_h, out_w):  # pragma: no cover - compiled
     n, height, width, channels = x.shape
-    result = numpy.zeros((n, out_h, out_w, channels) if forward else (n, height, width, channels), dtype=x.dtype)
+    y = numpy.zeros((n, out_h, out_w, channels), dtype=x.dtype)
     for b in range(n):
         for oh in range(out_h):
             for ow in range(out_w):
-                r0, c0 = oh * sh - top, ow * sw - left
-                r1, c1 = min(r0 + ph, height), min(c0 + pw, width)
-                r0, c0 = max(r0, 0), max(c0, 0)
+                r0, c0 = max(oh * sh - top, 0), max(ow * sw - left, 0)
+                r1, c1 = min(oh * sh - top + ph, height), min(ow * sw - left + pw, width)
                 count = (r1 - r0) * (c1 - c0)
                 for r in range(r0, r1):
                     for c in range(c0, c1):
                         for ch in range(channels):
-                            if forward:
-                                result[b, oh, ow, ch] += x[b, r, c, ch] / count
-                            else:
-                                result[b, r, c, ch] += gy[b, oh, ow, ch] / count
-    return result
+                            y[b, oh, ow, ch] += x[b, r, c, ch] / count
+    return y
 
 
 def avg_pool2d_forward(x, pool_size, strides, pads, out_size):
     """Window means over the real (non-padding) elements."""
-    return _avg_pool2d(x, x[:, :1, :1, :], True, pool_size[0], pool_size[1], strides[0], strides[1],
-                       pads[0][0], pads[1][0], out_size[0], out_size[1])
+    return _avg_pool2d_forward(x, pool_size[0], pool_size[1], strides[0], strides[1], pads[0][0], pads[1][0],
+                               out_size[0], out_size[1])
+
+
+@njit(cache=True)
+def _avg_pool2d_backward(gy, height, width, ph, pw, sh, sw, top, left):  # pragma: no cover - compiled
+    n, out_h, out_w, channels = gy.shape
+    gx = numpy.zeros((n, height, width, channels), dtype=gy.dtype)
+    for b in range(n):
+        for oh in range(out_h):
+            for ow in range(out_w):
+                r0, c0 = max(oh * sh - top, 0), max(ow * sw - left, 0)
+                r1, c1 = min(oh * sh - top + ph, height), min(ow * sw - left + pw, width)
+                count = (r1 - r0) * (c1 - c0)
+                for r in range(r0, r1):
+                    for c in range(c0, c1):
+                        for ch in range(channels):
+                            gx[b, r, c, ch] += gy[b, oh, ow, ch] / count
+    return gx
 
 
 def avg_pool2d_backward(gy, x_shape, pool_size, strides, pads):
     """Every real element of a window receives gy / (real elements in the window)."""
-    shape_holder = numpy.empty((x_shape[0], x_shape[1], x_shape[2], x_shape[3]), dtype=gy.dtype)
-    return _avg_pool2d(shape_holder, gy, False, pool_size[0], pool_size[1], strides[0], strides[1],
-                       pads[0][0], pads[1][0], gy.shape[1], gy.shape[2])
+    return _avg_pool2d_backward(gy, x_shape[1], x_shape[2], pool_size[0], pool_size[1], strides[0], strides[1],
+                                pads[0][0], pads[1][0])
 
 
 def _flat(*arrays):
