@@ -1,6 +1,8 @@
-"""genomics: simulation-trained classification of demographic scenarios, on minidl.
+"""genomics: tell demographic scenarios apart with CNNs trained on msprime simulations.
 
-Not built yet: this package is reserved for the workflow (msprime scenarios
-with priors -> simulated genotype images -> a trained minidl classifier ->
-prediction on a VCF) that its own issue delivers. See DESIGN.md in shared/.
+The flow, one module per arrow (see the README for the command line):
+scenario (``scenarios``, ``catalogue``, ``priors``) -> seeded simulations
+(``simulate``) -> images (``encode``) -> a trained minidl network and its
+bundle (``models``, ``workflow``) -> posterior probabilities for a VCF
+(``vcf``); ``sumstats`` and ``abc`` give the classical baseline.
 """
