@@ -5,7 +5,9 @@
 >>> w = minidl.Tensor([[0.5], [-1.0]], requires_grad=True)
 >>> loss = F.mean_squared_error([[1.0]], minidl.Tensor([[2.0, 1.0]]) @ w)
 >>> loss.backward()
->>> w.grad            # dL/dw
+>>> w.grad            # dL/dw = x^T 2 (x w - y)
+array([[-4.],
+       [-2.]], dtype=float32)
 """
 
 __version__ = "0.1.0"

@@ -16,3 +16,11 @@ def test_readme_python_block_runs(block):
 
 def test_readme_has_python_examples():
     assert len(BLOCKS) >= 2
+
+
+def test_the_package_docstring_example_runs_as_shown():
+    import doctest
+
+    import minidl
+
+    assert doctest.testmod(minidl).failed == 0
