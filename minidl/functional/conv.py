@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from minidl import kernels
+from minidl import backend, kernels
 from minidl.function import Function, as_tensor
 from minidl.functional.padding import (
     effective_kernel_size,
@@ -35,8 +35,9 @@ from minidl.tensor import Tensor
 class Conv2D(Function):
     """2-D convolution with optional bias; see the module docstring for both equations."""
 
-    def __init__(self, strides: tuple, padding: str, dilation_rate: tuple) -> None:
+    def __init__(self, strides: tuple, padding: str, dilation_rate: tuple, workspace: Any = None) -> None:
         self.strides, self.padding, self.dilation = strides, padding, dilation_rate
+        self.workspace = workspace
 
     def forward(self, x: Any, kernel: Any, bias: Any = None) -> Any:
         _check_conv_shapes("conv2d", x.shape, kernel.shape, bias, rank=2)
@@ -46,23 +47,43 @@ class Conv2D(Function):
             out_size.append(output_length(x.shape[axis], k, s, d, self.padding))
             self.pads.append(padding_amounts(x.shape[axis], k, s, d, self.padding))
         self.pads = tuple(self.pads)
-        cols = kernels.im2col(x, (kh, kw), self.strides, self.dilation, self.pads, tuple(out_size))
+        cols_shape = (x.shape[0], out_size[0], out_size[1], kh, kw, x.shape[3])
+        buffer = None if self.workspace is None else self.workspace.take(cols_shape, x.dtype, x)
+        cols = kernels.im2col(x, (kh, kw), self.strides, self.dilation, self.pads, tuple(out_size), out=buffer)
         self.cols = cols.reshape(-1, kh * kw * x.shape[3])
         self.kernel, self.x_shape = kernel, x.shape
         self.has_bias = bias is not None
         y = self.cols @ kernel.reshape(-1, filters)
         if self.has_bias:
             y += bias
+        if not any(self.needs_input_grad):  # no backward will read the patches
+            self._give_back_patches()
         return y.reshape(x.shape[0], out_size[0], out_size[1], filters)
 
+    def _give_back_patches(self) -> None:
+        if self.workspace is not None and getattr(self, "cols", None) is not None:
+            self.workspace.give_back(self.cols.base if self.cols.base is not None else self.cols)
+            self.cols = None
+
+    def release(self) -> None:
+        """After the last backward the patches go back to the layer's workspace for the next batch."""
+        self._give_back_patches()
+        super().release()
+
     def backward(self, gy: Any) -> tuple:
+        xp = backend.get_array_module(gy)
         filters = self.kernel.shape[3]
         gy_rows = gy.reshape(-1, filters)
         g_x = g_kernel = g_bias = None
         if self.needs_input_grad[0]:
-            g_cols = gy_rows @ self.kernel.reshape(-1, filters).T
-            g_cols = g_cols.reshape(gy.shape[:3] + self.kernel.shape[:3])
-            g_x = kernels.col2im(g_cols, self.x_shape, self.strides, self.dilation, self.pads)
+            kernel_rows = self.kernel.reshape(-1, filters)
+            shape = (gy_rows.shape[0], kernel_rows.shape[0])
+            g_cols = None if self.workspace is None else self.workspace.take(shape, gy.dtype, gy)
+            g_cols = xp.matmul(gy_rows, kernel_rows.T, out=g_cols)
+            g_x = kernels.col2im(g_cols.reshape(gy.shape[:3] + self.kernel.shape[:3]), self.x_shape, self.strides,
+                                 self.dilation, self.pads)
+            if self.workspace is not None:
+                self.workspace.give_back(g_cols)
         if self.needs_input_grad[1]:
             g_kernel = (self.cols.T @ gy_rows).reshape(self.kernel.shape)
         if self.has_bias:
@@ -92,12 +113,14 @@ def _check_conv_shapes(name: str, x_shape: tuple, kernel_shape: tuple, bias: Any
 
 def conv2d(
     x: Any, kernel: Any, bias: Any = None, strides: Any = 1, padding: str = "valid",
-    dilation_rate: Any = 1,
+    dilation_rate: Any = 1, workspace: Any = None,
 ) -> Tensor:
     """2-D convolution of channels-last ``x (N, H, W, Cin)`` with ``kernel (kh, kw, Cin, Cout)``.
 
     ``padding='same'`` pads so that the output has ceil(n / stride) positions
     along each axis (Keras's rule); ``'valid'`` uses only complete windows.
+    ``workspace`` (a ``minidl.kernels.Workspace``, owned by a layer) lends the
+    patch matrices, so that they are not allocated afresh at every batch.
     """
     x, kernel = as_tensor(x), as_tensor(kernel)
     strides = normalize_tuple(strides, 2, "conv2d strides")
@@ -112,12 +135,12 @@ def conv2d(
                     f"(dilation {dilation}) does not fit in the input of shape {x.shape}"
                 )
     inputs = (x, kernel) if bias is None else (x, kernel, bias)
-    return Conv2D(strides, padding, dilation)(*inputs)
+    return Conv2D(strides, padding, dilation, workspace)(*inputs)
 
 
 def conv1d(
     x: Any, kernel: Any, bias: Any = None, strides: Any = 1, padding: str = "valid",
-    dilation_rate: Any = 1,
+    dilation_rate: Any = 1, workspace: Any = None,
 ) -> Tensor:
     """1-D convolution of ``x (N, L, Cin)`` with ``kernel (k, Cin, Cout)``, as conv2d over height 1."""
     x, kernel = as_tensor(x), as_tensor(kernel)
@@ -131,5 +154,5 @@ def conv1d(
         )
     image = reshape(x, (x.shape[0], 1) + x.shape[1:])
     kernel_2d = reshape(kernel, (1,) + kernel.shape)
-    y = conv2d(image, kernel_2d, bias, (1, stride), padding, (1, dilation))
+    y = conv2d(image, kernel_2d, bias, (1, stride), padding, (1, dilation), workspace)
     return reshape(y, (y.shape[0],) + y.shape[2:])

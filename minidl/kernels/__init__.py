@@ -22,6 +22,7 @@ from typing import Any
 import numpy
 
 from minidl.kernels import reference
+from minidl.kernels.workspace import Workspace
 
 try:
     from minidl.kernels import cpu as _cpu
@@ -57,8 +58,8 @@ def _implementation(*arrays: Any) -> ModuleType:
 
 
 def im2col(x: Any, kernel_size: tuple, strides: tuple, dilation: tuple, pads: tuple, out_size: tuple,
-           pad_value: float = 0.0) -> Any:
-    return _implementation(x).im2col(x, kernel_size, strides, dilation, pads, out_size, pad_value)
+           pad_value: float = 0.0, out: Any = None) -> Any:
+    return _implementation(x, out).im2col(x, kernel_size, strides, dilation, pads, out_size, pad_value, out)
 
 
 def col2im(cols: Any, x_shape: tuple, strides: tuple, dilation: tuple, pads: tuple) -> Any:

@@ -18,9 +18,8 @@ from numba import njit
 
 
 @njit(cache=True)
-def _im2col(x, kh, kw, sh, sw, dh, dw, top, left, out_h, out_w, pad_value):  # pragma: no cover - compiled
+def _im2col(x, cols, kh, kw, sh, sw, dh, dw, top, left, out_h, out_w, pad_value):  # pragma: no cover - compiled
     n, height, width, channels = x.shape
-    cols = numpy.empty((n, out_h, out_w, kh, kw, channels), dtype=x.dtype)
     for b in range(n):
         for oh in range(out_h):
             for ow in range(out_w):
@@ -37,9 +36,11 @@ def _im2col(x, kh, kw, sh, sw, dh, dw, top, left, out_h, out_w, pad_value):  # p
     return cols
 
 
-def im2col(x, kernel_size, strides, dilation, pads, out_size, pad_value=0.0):
-    """Every window of ``x`` as a patch, (N, OH, OW, kh, kw, C); padding is read as ``pad_value``."""
-    return _im2col(x, kernel_size[0], kernel_size[1], strides[0], strides[1], dilation[0], dilation[1],
+def im2col(x, kernel_size, strides, dilation, pads, out_size, pad_value=0.0, out=None):
+    """Every window of ``x`` as a patch, (N, OH, OW, kh, kw, C), into ``out`` if given; padding reads ``pad_value``."""
+    shape = (x.shape[0], out_size[0], out_size[1], kernel_size[0], kernel_size[1], x.shape[3])
+    cols = numpy.empty(shape, dtype=x.dtype) if out is None else out
+    return _im2col(x, cols, kernel_size[0], kernel_size[1], strides[0], strides[1], dilation[0], dilation[1],
                    pads[0][0], pads[1][0], out_size[0], out_size[1], pad_value)
 
 

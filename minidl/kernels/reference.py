@@ -31,16 +31,17 @@ def pad_image(x: Any, pads: tuple, value: float = 0.0) -> Any:
 
 def im2col(
     x: Any, kernel_size: tuple, strides: tuple, dilation: tuple, pads: tuple, out_size: tuple,
-    pad_value: float = 0.0,
+    pad_value: float = 0.0, out: Any = None,
 ) -> Any:
     """Every window of ``x`` as a patch: cols[n, oh, ow, i, j, c] = x_padded[n, oh*sh + i*dh, ow*sw + j*dw, c].
 
-    Returns an array of shape (N, OH, OW, kh, kw, C).
+    Returns an array of shape (N, OH, OW, kh, kw, C), written into ``out`` when given.
     """
     xp = backend.get_array_module(x)
     padded = pad_image(x, pads, pad_value)
     (kh, kw), (out_h, out_w) = kernel_size, out_size
-    cols = xp.empty((x.shape[0], out_h, out_w, kh, kw, x.shape[3]), dtype=x.dtype)
+    shape = (x.shape[0], out_h, out_w, kh, kw, x.shape[3])
+    cols = xp.empty(shape, dtype=x.dtype) if out is None else out
     for i in range(kh):
         for j in range(kw):
             rows, columns = _window_slices(i, j, out_h, out_w, strides, dilation)

@@ -1,0 +1,31 @@
+"""Reusable scratch arrays, so that large per-step temporaries are not allocated afresh every batch.
+
+A fresh array of tens of megabytes costs a page fault per 4 KiB page the
+first time it is written, about as much as filling it. A layer that owns a
+``Workspace`` takes its im2col matrix from it and gives it back once the
+backward has used it; the next batch then writes into memory that is
+already mapped. A buffer is only ever handed out while nobody holds it, so
+two calls in flight (a layer applied twice in one graph) get two buffers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from minidl import backend
+
+
+class Workspace:
+    def __init__(self) -> None:
+        self.free: dict[tuple, list] = {}
+
+    def take(self, shape: tuple, dtype: Any, like: Any) -> Any:
+        """An uninitialised array of ``shape`` and ``dtype`` on ``like``'s backend, now owned by the caller."""
+        stack = self.free.get((tuple(shape), str(dtype)), [])
+        if stack:
+            return stack.pop()
+        return backend.get_array_module(like).empty(shape, dtype=dtype)
+
+    def give_back(self, array: Any) -> None:
+        """Return an array obtained from ``take``; the caller must not use it afterwards."""
+        self.free.setdefault((array.shape, str(array.dtype)), []).append(array)
