@@ -95,6 +95,8 @@ def train(simulations: str, out_dir: str, kind: str = "cnn1d", encoder: Encoder 
     ``confusion_matrix.png`` and ``training_curves.png`` (when matplotlib is
     installed). Returns a summary dict.
     """
+    if validation_fraction <= 0:
+        raise ValueError("train needs validation_fraction > 0: early stopping watches the validation loss")
     encoder = encoder or Encoder()
     data = load_simulations(simulations)
     start = time.perf_counter()

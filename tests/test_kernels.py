@@ -97,3 +97,17 @@ def test_the_switch_selects_the_reference_kernels_and_strided_arrays_fall_back()
         kernels.use("numba")
     with pytest.raises(ValueError, match="numba"):
         kernels.use("fortran")
+
+
+def test_a_workspace_lends_free_buffers_only_and_keeps_a_bounded_number():
+    workspace = kernels.Workspace(capacity=2)
+    like = np.zeros(1, np.float32)
+    first = workspace.take((3, 4), np.float32, like)
+    second = workspace.take((3, 4), np.float32, like)
+    assert first is not second  # both in use: two buffers
+    workspace.give_back(first)
+    assert workspace.take((3, 4), np.float32, like) is first
+    assert workspace.take((3, 4), np.float64, like) is not second  # another dtype is another buffer
+    for n in range(10):
+        workspace.give_back(np.empty((n + 1,), np.float32))
+    assert len(workspace.free) == 2 and workspace.free[-1].shape == (10,)
