@@ -15,5 +15,5 @@ def test_genomics_demo_runs_end_to_end_and_beats_chance_by_far(tmp_path, capsys)
     assert "confusion matrix" in printed and "most probable scenario" in printed
     evaluation = json.load(open(tmp_path / "demo" / "run" / "evaluation.json"))
     assert evaluation["samples"] == 900
-    assert evaluation["accuracy"] > 0.75  # measured 0.83; chance is 0.33
+    assert evaluation["accuracy"] > 0.75  # measured 0.80 and 0.83; chance is 0.33
     assert os.path.exists(tmp_path / "demo" / "run" / "confusion_matrix.png")
