@@ -123,14 +123,20 @@ def max_pool2d_backward(gy, argmax, x_shape, pool_size, strides, pads):
 
 
 @njit(cache=True)
+def _real_window(oh, ow, ph, pw, sh, sw, top, left, height, width):  # pragma: no cover - compiled
+    """Rows [r0, r1) and columns [c0, c1) of the input inside window (oh, ow), padding left out."""
+    r0, c0 = oh * sh - top, ow * sw - left
+    return max(r0, 0), min(r0 + ph, height), max(c0, 0), min(c0 + pw, width)
+
+
+@njit(cache=True)
 def _avg_pool2d_forward(x, ph, pw, sh, sw, top, left, out_h, out_w):  # pragma: no cover - compiled
     n, height, width, channels = x.shape
     y = numpy.zeros((n, out_h, out_w, channels), dtype=x.dtype)
     for b in range(n):
         for oh in range(out_h):
             for ow in range(out_w):
-                r0, c0 = max(oh * sh - top, 0), max(ow * sw - left, 0)
-                r1, c1 = min(oh * sh - top + ph, height), min(ow * sw - left + pw, width)
+                r0, r1, c0, c1 = _real_window(oh, ow, ph, pw, sh, sw, top, left, height, width)
                 count = (r1 - r0) * (c1 - c0)
                 for r in range(r0, r1):
                     for c in range(c0, c1):
@@ -152,8 +158,7 @@ def _avg_pool2d_backward(gy, height, width, ph, pw, sh, sw, top, left):  # pragm
     for b in range(n):
         for oh in range(out_h):
             for ow in range(out_w):
-                r0, c0 = max(oh * sh - top, 0), max(ow * sw - left, 0)
-                r1, c1 = min(oh * sh - top + ph, height), min(ow * sw - left + pw, width)
+                r0, r1, c0, c1 = _real_window(oh, ow, ph, pw, sh, sw, top, left, height, width)
                 count = (r1 - r0) * (c1 - c0)
                 for r in range(r0, r1):
                     for c in range(c0, c1):
