@@ -103,13 +103,10 @@ def minidl_layers(size: dict) -> dict:
 
     seconds, _ = W.median_seconds(pool, repeats=5)
     results["maxpool2d_forward_backward_melements_per_s"] = pool_input.size / seconds / 1e6
-    del minidl
     return results
 
 
 def minidl_mnist(data_dir: str, epochs: int, weights: str | None) -> dict:
-    import minidl
-
     x_train, y_train, x_test, y_test = _mnist(data_dir)
     model = minidl_models("mlp")
     if weights:
@@ -117,7 +114,6 @@ def minidl_mnist(data_dir: str, epochs: int, weights: str | None) -> dict:
             model.set_weights([archive[f"w{i}"] for i in range(len(archive.files))])
     model.fit(x_train, y_train, batch_size=100, epochs=epochs, verbose=0)
     _, accuracy = model.evaluate(x_test, y_test, batch_size=1000, verbose=0)
-    del minidl
     return {"test_accuracy": accuracy, "same_initial_weights": bool(weights)}
 
 

@@ -178,3 +178,15 @@ def test_retain_graph_backward_through_a_conv_layer_is_repeatable(rng):
     layer.kernel.grad = None
     loss.backward()
     np.testing.assert_allclose(layer.kernel.grad, first, rtol=1e-6)
+
+
+def test_a_conv_layer_with_float64_inputs_keeps_float64_input_gradients(rng):
+    layer = Conv2D(2, 3)
+    x = Tensor(rng.normal(size=(1, 5, 5, 1)), requires_grad=True)  # float64 against float32 weights
+    for _ in range(2):  # the second pass borrows the workspace's buffers
+        x.grad = None
+        layer(x).sum().backward()
+        expected = Tensor(x.data, requires_grad=True)
+        minidl.functional.conv2d(expected, Tensor(layer.kernel.data), Tensor(layer.bias.data)).sum().backward()
+        assert x.grad.dtype == np.float64
+        np.testing.assert_allclose(x.grad, expected.grad, rtol=1e-12)
