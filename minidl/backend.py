@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy
 
+from minidl import memory
+
 DEFAULT_FLOAT_DTYPE = numpy.dtype("float32")
 
 _cupy: ModuleType | None = None
@@ -82,3 +84,23 @@ def to_numpy(array: Any) -> numpy.ndarray:
     if hasattr(array, "get"):
         return array.get()
     return numpy.asarray(array)
+
+
+def empty(shape: tuple, dtype: Any, like: Any) -> Any:
+    """An uninitialised array on ``like``'s backend, for a temporary the caller fills completely.
+
+    numpy arrays of 1 MiB and more come from ``minidl.memory``'s cache of
+    buffers that earlier batches freed, so that their pages are already
+    mapped; cupy arrays come from cupy's own memory pool.
+    """
+    xp = get_array_module(like)
+    if xp is numpy:
+        return memory.buffer_cache().empty(shape, dtype)
+    return xp.empty(shape, dtype=dtype)
+
+
+def zeros(shape: tuple, dtype: Any, like: Any) -> Any:
+    """``empty`` filled with zeros."""
+    array = empty(shape, dtype, like)
+    array.fill(0)
+    return array

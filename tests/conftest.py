@@ -21,3 +21,17 @@ MNIST_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data"
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+@pytest.fixture
+def cache_every_array():
+    """Route even tiny temporaries through minidl's buffer cache, so that small tests exercise its reuse."""
+    from minidl.memory import buffer_cache
+
+    cache = buffer_cache()
+    saved = cache.min_bytes, cache.limit_bytes
+    cache.clear()
+    cache.min_bytes, cache.limit_bytes = 0, 64 * 2**20
+    yield cache
+    cache.min_bytes, cache.limit_bytes = saved
+    cache.clear()

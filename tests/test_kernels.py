@@ -99,15 +99,73 @@ def test_the_switch_selects_the_reference_kernels_and_strided_arrays_fall_back()
         kernels.use("fortran")
 
 
-def test_a_workspace_lends_free_buffers_only_and_keeps_a_bounded_number():
-    workspace = kernels.Workspace(capacity=2)
-    like = np.zeros(1, np.float32)
-    first = workspace.take((3, 4), np.float32, like)
-    second = workspace.take((3, 4), np.float32, like)
-    assert first is not second  # both in use: two buffers
-    workspace.give_back(first)
-    assert workspace.take((3, 4), np.float32, like) is first
-    assert workspace.take((3, 4), np.float64, like) is not second  # another dtype is another buffer
-    for n in range(10):
-        workspace.give_back(np.empty((n + 1,), np.float32))
-    assert len(workspace.free) == 2 and workspace.free[-1].shape == (10,)
+@st.composite
+def channels_last_arrays(draw, dtype=None):
+    shape = tuple(draw(st.lists(st.integers(1, 6), min_size=1, max_size=3))) + (draw(st.integers(1, 5)),)
+    dtype = dtype or draw(st.sampled_from([np.float32, np.float64]))
+    return np.random.default_rng(draw(st.integers(0, 1000))).normal(size=shape).astype(dtype)
+
+
+@given(x=channels_last_arrays())
+def test_activation_kernels_match_the_reference(x):
+    gy = np.random.default_rng(1).normal(size=x.shape).astype(x.dtype)
+    y = cpu.relu_forward(x)
+    np.testing.assert_array_equal(y, reference.relu_forward(x))
+    np.testing.assert_array_equal(cpu.relu_backward(gy, y), reference.relu_backward(gy, y))
+    for name, output in (("sigmoid_backward", 1 / (1 + np.exp(-x))), ("tanh_backward", np.tanh(x))):
+        np.testing.assert_allclose(getattr(cpu, name)(gy, output), getattr(reference, name)(gy, output), rtol=1e-6)
+
+
+def test_relu_kernel_keeps_nan_and_zero_as_numpy_maximum():
+    x = np.array([np.nan, 0.0, -0.0, -1.0, 2.0], np.float32)
+    np.testing.assert_array_equal(cpu.relu_forward(x), np.maximum(x, 0))
+    np.testing.assert_array_equal(cpu.relu_backward(np.ones(5, np.float32), np.maximum(x, 0)), [0, 0, 0, 0, 1])
+
+
+@given(x=channels_last_arrays())
+def test_channel_sums_and_batch_norm_kernels_match_the_reference(x):
+    rtol = 1e-5 if x.dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(cpu.channel_sums(x), reference.channel_sums(x), rtol=rtol, atol=rtol)
+    mean, variance = cpu.batch_norm_statistics(x)
+    mean_ref, variance_ref = reference.batch_norm_statistics(x)
+    np.testing.assert_allclose(mean, mean_ref, rtol=rtol, atol=rtol)
+    np.testing.assert_allclose(variance, variance_ref, rtol=rtol, atol=rtol)
+    channels = x.shape[-1]
+    rng = np.random.default_rng(2)
+    gamma, beta = rng.normal(size=channels).astype(x.dtype), rng.normal(size=channels).astype(x.dtype)
+    inverse_std = (1 / np.sqrt(variance_ref + 1e-3)).astype(x.dtype)
+    for got, expected in zip(cpu.batch_norm_forward(x, mean_ref, inverse_std, gamma, beta),
+                             reference.batch_norm_forward(x, mean_ref, inverse_std, gamma, beta)):
+        np.testing.assert_allclose(got, expected, rtol=rtol, atol=rtol)
+    x_hat = reference.batch_norm_forward(x, mean_ref, inverse_std, gamma, beta)[0]
+    gy = rng.normal(size=x.shape).astype(x.dtype)
+    for input_gradient in (True, False):
+        got = cpu.batch_norm_backward(gy, x_hat, gamma, inverse_std, input_gradient)
+        expected = reference.batch_norm_backward(gy, x_hat, gamma, inverse_std, input_gradient)
+        for g, e in zip(got, expected):
+            if e is None:
+                assert g is None
+            else:
+                assert g.dtype == x.dtype
+                np.testing.assert_allclose(g, e, rtol=10 * rtol, atol=10 * rtol)
+
+
+def test_the_batch_statistics_do_not_lose_the_variance_of_large_values():
+    x = (1e4 + np.random.default_rng(0).normal(size=(10000, 2))).astype(np.float32)
+    variance = cpu.batch_norm_statistics(x)[1]
+    np.testing.assert_allclose(variance, x.astype(np.float64).var(axis=0), rtol=1e-4)
+
+
+def test_max_pool_indices_are_one_byte_for_small_windows():
+    x = np.random.default_rng(0).normal(size=(1, 4, 4, 2)).astype(np.float32)
+    assert cpu.max_pool2d_forward(x, (2, 2), (2, 2), ((0, 0), (0, 0)), (2, 2))[1].dtype == np.uint8
+
+
+@pytest.mark.parametrize("height, width", [(4, 6), (5, 7)])  # tiled exactly, and with a row and column left over
+def test_max_pool_backward_over_tiling_windows_matches_the_reference(height, width):
+    x = np.random.default_rng(3).normal(size=(2, height, width, 3)).astype(np.float32)
+    pads, out = ((0, 0), (0, 0)), (height // 2, width // 2)
+    y, argmax = cpu.max_pool2d_forward(x, (2, 2), (2, 2), pads, out)
+    gy = np.random.default_rng(4).normal(size=y.shape).astype(np.float32)
+    np.testing.assert_array_equal(cpu.max_pool2d_backward(gy, argmax, x.shape, (2, 2), (2, 2), pads),
+                                  reference.max_pool2d_backward(gy, argmax, x.shape, (2, 2), (2, 2), pads))

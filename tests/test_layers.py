@@ -152,23 +152,23 @@ def test_layers_are_callable_on_tensors_for_a_custom_training_loop(rng):
     np.testing.assert_allclose(layer.get_weights()[1], [0.3], atol=1e-3)
 
 
-def test_a_conv_layer_applied_twice_in_one_graph_keeps_both_patch_matrices(rng):
+def test_a_conv_layer_applied_twice_in_one_graph_keeps_both_patch_matrices(rng, cache_every_array):
     layer = Conv2D(3, 2, padding="same")
     layer.ensure_built((5, 5, 3))
     x1 = Tensor(rng.normal(size=(2, 5, 5, 3)).astype(np.float32), requires_grad=True)
     x2 = Tensor(rng.normal(size=(2, 5, 5, 3)).astype(np.float32), requires_grad=True)
-    for _ in range(2):  # the second round reuses the workspace's buffers
+    for _ in range(2):  # the second round reuses cached buffers (see the conftest fixture)
         layer.kernel.grad = None
         (layer(x1) * layer(x2)).sum().backward()
-        with_workspace = layer.kernel.grad.copy()
+        with_cache = layer.kernel.grad.copy()
         kernel = Tensor(layer.kernel.data, requires_grad=True)
         bias = Tensor(layer.bias.data)
         (minidl.functional.conv2d(x1, kernel, bias, padding="same")
          * minidl.functional.conv2d(x2, kernel, bias, padding="same")).sum().backward()
-        np.testing.assert_allclose(with_workspace, kernel.grad, rtol=1e-5)
+        np.testing.assert_allclose(with_cache, kernel.grad, rtol=1e-5)
 
 
-def test_retain_graph_backward_through_a_conv_layer_is_repeatable(rng):
+def test_retain_graph_backward_through_a_conv_layer_is_repeatable(rng, cache_every_array):
     layer = Conv2D(2, 3)
     x = Tensor(rng.normal(size=(1, 6, 6, 1)).astype(np.float32))
     loss = layer(x).sum()
@@ -180,10 +180,10 @@ def test_retain_graph_backward_through_a_conv_layer_is_repeatable(rng):
     np.testing.assert_allclose(layer.kernel.grad, first, rtol=1e-6)
 
 
-def test_a_conv_layer_with_float64_inputs_keeps_float64_input_gradients(rng):
+def test_a_conv_layer_with_float64_inputs_keeps_float64_input_gradients(rng, cache_every_array):
     layer = Conv2D(2, 3)
     x = Tensor(rng.normal(size=(1, 5, 5, 1)), requires_grad=True)  # float64 against float32 weights
-    for _ in range(2):  # the second pass borrows the workspace's buffers
+    for _ in range(2):  # the second pass reuses cached buffers
         x.grad = None
         layer(x).sum().backward()
         expected = Tensor(x.data, requires_grad=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from minidl import backend
+from minidl import backend, kernels
 from minidl.function import Function
 from minidl.tensor import Tensor
 
@@ -31,7 +31,7 @@ class Sigmoid(Function):
         return self.y
 
     def backward(self, gy: Any) -> Any:
-        return gy * self.y * (1 - self.y)
+        return kernels.sigmoid_backward(gy, self.y)
 
 
 class Tanh(Function):
@@ -43,19 +43,18 @@ class Tanh(Function):
         return self.y
 
     def backward(self, gy: Any) -> Any:
-        return gy * (1 - self.y * self.y)
+        return kernels.tanh_backward(gy, self.y)
 
 
 class ReLU(Function):
     """y = max(x, 0);  dL/dx = gy * [x > 0]  (0 at x = 0, as Keras and PyTorch)."""
 
     def forward(self, x: Any) -> Any:
-        xp = backend.get_array_module(x)
-        self.y = xp.maximum(x, 0)
+        self.y = kernels.relu_forward(x)
         return self.y
 
     def backward(self, gy: Any) -> Any:
-        return gy * (self.y > 0)
+        return kernels.relu_backward(gy, self.y)
 
 
 class LeakyReLU(Function):

@@ -35,40 +35,46 @@ from minidl.tensor import Tensor
 class Conv2D(Function):
     """2-D convolution with optional bias; see the module docstring for both equations."""
 
-    def __init__(self, strides: tuple, padding: str, dilation_rate: tuple, workspace: Any = None) -> None:
+    #: In inference the patches of at most this many bytes exist at a time: the batch is convolved in slices.
+    inference_patch_bytes = 64 * 2**20
+
+    def __init__(self, strides: tuple, padding: str, dilation_rate: tuple) -> None:
         self.strides, self.padding, self.dilation = strides, padding, dilation_rate
-        self.workspace = workspace
 
     def forward(self, x: Any, kernel: Any, bias: Any = None) -> Any:
         _check_conv_shapes("conv2d", x.shape, kernel.shape, bias, rank=2)
+        xp = backend.get_array_module(x)
         kh, kw, _, filters = kernel.shape
         out_size, self.pads = [], []
         for axis, k, s, d in zip((1, 2), (kh, kw), self.strides, self.dilation):
             out_size.append(output_length(x.shape[axis], k, s, d, self.padding))
             self.pads.append(padding_amounts(x.shape[axis], k, s, d, self.padding))
-        self.pads = tuple(self.pads)
-        cols_shape = (x.shape[0], out_size[0], out_size[1], kh, kw, x.shape[3])
-        buffer = None if self.workspace is None else self.workspace.take(cols_shape, x.dtype, x)
-        cols = kernels.im2col(x, (kh, kw), self.strides, self.dilation, self.pads, tuple(out_size), out=buffer)
-        self.cols = cols.reshape(-1, kh * kw * x.shape[3])
-        self.kernel, self.x_shape = kernel, x.shape
-        self.has_bias = bias is not None
-        y = self.cols @ kernel.reshape(-1, filters)
+        self.pads, self.out_size = tuple(self.pads), tuple(out_size)
+        self.kernel, self.x_shape, self.has_bias = kernel, x.shape, bias is not None
+        kernel_rows = kernel.reshape(-1, filters)
+        positions = out_size[0] * out_size[1]
+        y = backend.empty((x.shape[0] * positions, filters), kernel.dtype, x)
+        self.cols = None
+        if self.needs_input_grad[1]:  # dL/dK = cols^T gy: keep the patches of the whole batch
+            self.cols = self._patches(x)
+            xp.matmul(self.cols, kernel_rows, out=y)
+        else:  # no backward reads the patches: build them for a slice of the batch at a time
+            patch_bytes = positions * kernel_rows.shape[0] * x.dtype.itemsize
+            step = max(1, self.inference_patch_bytes // patch_bytes)
+            for start in range(0, x.shape[0], step):
+                rows = slice(start * positions, (start + step) * positions)
+                xp.matmul(self._patches(x[start : start + step]), kernel_rows, out=y[rows])
         if self.has_bias:
             y += bias
-        if not any(self.needs_input_grad):  # no backward will read the patches
-            self._give_back_patches()
         return y.reshape(x.shape[0], out_size[0], out_size[1], filters)
 
-    def _give_back_patches(self) -> None:
-        if self.workspace is not None and getattr(self, "cols", None) is not None:
-            self.workspace.give_back(self.cols.base if self.cols.base is not None else self.cols)
-            self.cols = None
-
-    def release(self) -> None:
-        """After the last backward the patches go back to the layer's workspace for the next batch."""
-        self._give_back_patches()
-        super().release()
+    def _patches(self, x: Any) -> Any:
+        """im2col of ``x``: (N * OH * OW, kh * kw * Cin), one window a row."""
+        kh, kw, channels, _ = self.kernel.shape
+        shape = (x.shape[0],) + self.out_size + (kh, kw, channels)
+        cols = kernels.im2col(x, (kh, kw), self.strides, self.dilation, self.pads, self.out_size,
+                              out=backend.empty(shape, x.dtype, x))
+        return cols.reshape(-1, kh * kw * channels)
 
     def backward(self, gy: Any) -> tuple:
         xp = backend.get_array_module(gy)
@@ -77,17 +83,14 @@ class Conv2D(Function):
         g_x = g_kernel = g_bias = None
         if self.needs_input_grad[0]:
             kernel_rows = self.kernel.reshape(-1, filters)
-            shape = (gy_rows.shape[0], kernel_rows.shape[0])
-            g_cols = None if self.workspace is None else self.workspace.take(shape, gy.dtype, gy)
-            g_cols = xp.matmul(gy_rows, kernel_rows.T, out=g_cols)
+            g_cols = backend.empty((gy_rows.shape[0], kernel_rows.shape[0]), gy.dtype, gy)
+            xp.matmul(gy_rows, kernel_rows.T, out=g_cols)
             g_x = kernels.col2im(g_cols.reshape(gy.shape[:3] + self.kernel.shape[:3]), self.x_shape, self.strides,
                                  self.dilation, self.pads)
-            if self.workspace is not None:
-                self.workspace.give_back(g_cols)
         if self.needs_input_grad[1]:
             g_kernel = (self.cols.T @ gy_rows).reshape(self.kernel.shape)
         if self.has_bias:
-            g_bias = gy_rows.sum(axis=0) if self.needs_input_grad[2] else None
+            g_bias = kernels.channel_sums(gy) if self.needs_input_grad[2] else None
             return g_x, g_kernel, g_bias
         return g_x, g_kernel
 
@@ -113,14 +116,12 @@ def _check_conv_shapes(name: str, x_shape: tuple, kernel_shape: tuple, bias: Any
 
 def conv2d(
     x: Any, kernel: Any, bias: Any = None, strides: Any = 1, padding: str = "valid",
-    dilation_rate: Any = 1, workspace: Any = None,
+    dilation_rate: Any = 1,
 ) -> Tensor:
     """2-D convolution of channels-last ``x (N, H, W, Cin)`` with ``kernel (kh, kw, Cin, Cout)``.
 
     ``padding='same'`` pads so that the output has ceil(n / stride) positions
     along each axis (Keras's rule); ``'valid'`` uses only complete windows.
-    ``workspace`` (a ``minidl.kernels.Workspace``, owned by a layer) lends the
-    patch matrices, so that they are not allocated afresh at every batch.
     """
     x, kernel = as_tensor(x), as_tensor(kernel)
     strides = normalize_tuple(strides, 2, "conv2d strides")
@@ -135,12 +136,12 @@ def conv2d(
                     f"(dilation {dilation}) does not fit in the input of shape {x.shape}"
                 )
     inputs = (x, kernel) if bias is None else (x, kernel, bias)
-    return Conv2D(strides, padding, dilation, workspace)(*inputs)
+    return Conv2D(strides, padding, dilation)(*inputs)
 
 
 def conv1d(
     x: Any, kernel: Any, bias: Any = None, strides: Any = 1, padding: str = "valid",
-    dilation_rate: Any = 1, workspace: Any = None,
+    dilation_rate: Any = 1,
 ) -> Tensor:
     """1-D convolution of ``x (N, L, Cin)`` with ``kernel (k, Cin, Cout)``, as conv2d over height 1."""
     x, kernel = as_tensor(x), as_tensor(kernel)
@@ -154,5 +155,5 @@ def conv1d(
         )
     image = reshape(x, (x.shape[0], 1) + x.shape[1:])
     kernel_2d = reshape(kernel, (1,) + kernel.shape)
-    y = conv2d(image, kernel_2d, bias, (1, stride), padding, (1, dilation), workspace)
+    y = conv2d(image, kernel_2d, bias, (1, stride), padding, (1, dilation))
     return reshape(y, (y.shape[0],) + y.shape[2:])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from minidl import backend, kernels
 from minidl.function import Function, as_tensor
 from minidl.tensor import Tensor
 
@@ -20,8 +21,12 @@ class Linear(Function):
         _check_linear_shapes(x.shape, weight.shape, None if bias is None else bias.shape)
         self.x, self.weight = x, weight
         self.has_bias = bias is not None
-        y = x @ weight
-        return y + bias if self.has_bias else y
+        xp = backend.get_array_module(x)
+        y = backend.empty(x.shape[:-1] + weight.shape[1:], xp.result_type(x, weight), x)
+        xp.matmul(x, weight, out=y)
+        if self.has_bias:
+            y += bias
+        return y
 
     def backward(self, gy: Any) -> tuple:
         g_x = gy @ self.weight.T if self.needs_input_grad[0] else None
@@ -31,7 +36,7 @@ class Linear(Function):
             g_weight = self.x.reshape(-1, in_features).T @ gy.reshape(-1, out_features)
         if not self.has_bias:
             return g_x, g_weight
-        g_bias = gy.reshape(-1, gy.shape[-1]).sum(axis=0) if self.needs_input_grad[2] else None
+        g_bias = kernels.channel_sums(gy) if self.needs_input_grad[2] else None
         return g_x, g_weight, g_bias
 
 

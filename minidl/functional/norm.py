@@ -10,6 +10,9 @@ Training, with mean mu and biased variance var of the batch per channel
     dL/dx     = gamma / sqrt(var + eps) * (gy - mean(gy) - x_hat * mean(gy * x_hat))
 
 (the last line is the chain rule through mu and var, which depend on every x).
+The statistics, the normalisation and these sums are kernels
+(``minidl.kernels.batch_norm_*``); ``kernels/reference.py`` writes each one
+as the array expression above.
 Inference uses the moving statistics instead of the batch's, so y is an
 affine function of x, built from ordinary differentiable operations.
 """
@@ -18,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from minidl import backend
+from minidl import backend, kernels
 from minidl.function import Function, as_tensor
 from minidl.tensor import Tensor
 
@@ -31,23 +34,14 @@ class BatchNormTraining(Function):
 
     def forward(self, x: Any, gamma: Any, beta: Any) -> Any:
         xp = backend.get_array_module(x)
-        self.axes = tuple(range(x.ndim - 1))
-        self.batch_mean = x.mean(axis=self.axes)
-        self.batch_variance = x.var(axis=self.axes)
+        self.batch_mean, self.batch_variance = kernels.batch_norm_statistics(x)
         self.inverse_std = 1 / xp.sqrt(self.batch_variance + self.epsilon)
-        self.x_hat = (x - self.batch_mean) * self.inverse_std
+        self.x_hat, y = kernels.batch_norm_forward(x, self.batch_mean, self.inverse_std, gamma, beta)
         self.gamma = gamma
-        return gamma * self.x_hat + beta
+        return y
 
     def backward(self, gy: Any) -> tuple:
-        g_beta = gy.sum(axis=self.axes)
-        g_gamma = (gy * self.x_hat).sum(axis=self.axes)
-        g_x = None
-        if self.needs_input_grad[0]:
-            mean_gy = gy.mean(axis=self.axes)
-            mean_gy_x_hat = (gy * self.x_hat).mean(axis=self.axes)
-            g_x = self.gamma * self.inverse_std * (gy - mean_gy - self.x_hat * mean_gy_x_hat)
-        return g_x, g_gamma, g_beta
+        return kernels.batch_norm_backward(gy, self.x_hat, self.gamma, self.inverse_std, self.needs_input_grad[0])
 
 
 def batch_norm(

@@ -1,4 +1,4 @@
-"""Array kernels for convolution, pooling and optimizer updates: pure functions on raw arrays.
+"""Array kernels for convolution, pooling, activations, batch norm and optimizer updates: pure functions on arrays.
 
 Two implementations of every kernel, with the same contract:
 
@@ -22,7 +22,6 @@ from typing import Any
 import numpy
 
 from minidl.kernels import reference
-from minidl.kernels.workspace import Workspace
 
 try:
     from minidl.kernels import cpu as _cpu
@@ -80,6 +79,39 @@ def avg_pool2d_forward(x: Any, pool_size: tuple, strides: tuple, pads: tuple, ou
 
 def avg_pool2d_backward(gy: Any, x_shape: tuple, pool_size: tuple, strides: tuple, pads: tuple) -> Any:
     return _implementation(gy).avg_pool2d_backward(gy, x_shape, pool_size, strides, pads)
+
+
+def relu_forward(x: Any) -> Any:
+    return _implementation(x).relu_forward(x)
+
+
+def relu_backward(gy: Any, y: Any) -> Any:
+    return _implementation(gy, y).relu_backward(gy, y)
+
+
+def sigmoid_backward(gy: Any, y: Any) -> Any:
+    return _implementation(gy, y).sigmoid_backward(gy, y)
+
+
+def tanh_backward(gy: Any, y: Any) -> Any:
+    return _implementation(gy, y).tanh_backward(gy, y)
+
+
+def channel_sums(a: Any) -> Any:
+    return _implementation(a).channel_sums(a)
+
+
+def batch_norm_statistics(x: Any) -> tuple:
+    return _implementation(x).batch_norm_statistics(x)
+
+
+def batch_norm_forward(x: Any, mean: Any, inverse_std: Any, gamma: Any, beta: Any) -> tuple:
+    return _implementation(x, mean, inverse_std, gamma, beta).batch_norm_forward(x, mean, inverse_std, gamma, beta)
+
+
+def batch_norm_backward(gy: Any, x_hat: Any, gamma: Any, inverse_std: Any, input_gradient: bool) -> tuple:
+    return _implementation(gy, x_hat, gamma, inverse_std).batch_norm_backward(gy, x_hat, gamma, inverse_std,
+                                                                              input_gradient)
 
 
 def adam_update(w: Any, g: Any, m: Any, v: Any, v_max: Any, alpha: float, beta_1: float, beta_2: float,

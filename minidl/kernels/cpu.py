@@ -16,6 +16,8 @@ from __future__ import annotations
 import numpy
 from numba import njit
 
+from minidl import backend
+
 
 @njit(cache=True)
 def _im2col(x, cols, kh, kw, sh, sw, dh, dw, top, left, out_h, out_w, pad_value):  # pragma: no cover - compiled
@@ -39,15 +41,15 @@ def _im2col(x, cols, kh, kw, sh, sw, dh, dw, top, left, out_h, out_w, pad_value)
 def im2col(x, kernel_size, strides, dilation, pads, out_size, pad_value=0.0, out=None):
     """Every window of ``x`` as a patch, (N, OH, OW, kh, kw, C), into ``out`` if given; padding reads ``pad_value``."""
     shape = (x.shape[0], out_size[0], out_size[1], kernel_size[0], kernel_size[1], x.shape[3])
-    cols = numpy.empty(shape, dtype=x.dtype) if out is None else out
+    cols = backend.empty(shape, x.dtype, x) if out is None else out
     return _im2col(x, cols, kernel_size[0], kernel_size[1], strides[0], strides[1], dilation[0], dilation[1],
                    pads[0][0], pads[1][0], out_size[0], out_size[1], pad_value)
 
 
 @njit(cache=True)
-def _col2im(cols, height, width, sh, sw, dh, dw, top, left):  # pragma: no cover - compiled
+def _col2im(cols, gx, sh, sw, dh, dw, top, left):  # pragma: no cover - compiled
     n, out_h, out_w, kh, kw, channels = cols.shape
-    gx = numpy.zeros((n, height, width, channels), dtype=cols.dtype)
+    height, width = gx.shape[1], gx.shape[2]
     for b in range(n):
         for oh in range(out_h):
             for ow in range(out_w):
@@ -65,20 +67,20 @@ def _col2im(cols, height, width, sh, sw, dh, dw, top, left):  # pragma: no cover
 
 def col2im(cols, x_shape, strides, dilation, pads):
     """The adjoint of im2col: every patch added back where it was taken from (padding dropped)."""
-    return _col2im(cols, x_shape[1], x_shape[2], strides[0], strides[1], dilation[0], dilation[1],
-                   pads[0][0], pads[1][0])
+    gx = backend.zeros(x_shape, cols.dtype, cols)
+    return _col2im(cols, gx, strides[0], strides[1], dilation[0], dilation[1], pads[0][0], pads[1][0])
 
 
 @njit(cache=True)
-def _max_pool2d_forward(x, ph, pw, sh, sw, top, left, out_h, out_w):  # pragma: no cover - compiled
+def _max_pool2d_forward(x, y, argmax, ph, pw, sh, sw, top, left):  # pragma: no cover - compiled
     n, height, width, channels = x.shape
-    y = numpy.empty((n, out_h, out_w, channels), dtype=x.dtype)
-    argmax = numpy.zeros((n, out_h, out_w, channels), dtype=numpy.int64)
+    out_h, out_w = y.shape[1], y.shape[2]
     for b in range(n):
         for oh in range(out_h):
             for ow in range(out_w):
                 for ch in range(channels):
                     y[b, oh, ow, ch] = -numpy.inf
+                    argmax[b, oh, ow, ch] = 0
                 for i in range(ph):
                     r = oh * sh + i - top
                     if r < 0 or r >= height:
@@ -96,15 +98,21 @@ def _max_pool2d_forward(x, ph, pw, sh, sw, top, left, out_h, out_w):  # pragma: 
 
 
 def max_pool2d_forward(x, pool_size, strides, pads, out_size):
-    """(y, argmax): the window maxima and the flat index (i * pw + j) in its window of each one."""
-    return _max_pool2d_forward(x, pool_size[0], pool_size[1], strides[0], strides[1], pads[0][0], pads[1][0],
-                               out_size[0], out_size[1])
+    """(y, argmax): the window maxima and the flat index (i * pw + j) in its window of each one.
+
+    The indices are uint8 where every window has at most 256 elements (a
+    quarter of the memory of 32-bit indices), int32 otherwise.
+    """
+    shape = (x.shape[0],) + tuple(out_size) + (x.shape[3],)
+    index_dtype = numpy.uint8 if pool_size[0] * pool_size[1] <= 256 else numpy.int32
+    y, argmax = backend.empty(shape, x.dtype, x), backend.empty(shape, index_dtype, x)
+    return _max_pool2d_forward(x, y, argmax, pool_size[0], pool_size[1], strides[0], strides[1], pads[0][0],
+                               pads[1][0])
 
 
 @njit(cache=True)
-def _max_pool2d_backward(gy, argmax, height, width, pw, sh, sw, top, left):  # pragma: no cover - compiled
+def _max_pool2d_backward(gy, argmax, gx, pw, sh, sw, top, left):  # pragma: no cover - compiled
     n, out_h, out_w, channels = gy.shape
-    gx = numpy.zeros((n, height, width, channels), dtype=gy.dtype)
     for b in range(n):
         for oh in range(out_h):
             for ow in range(out_w):
@@ -116,10 +124,34 @@ def _max_pool2d_backward(gy, argmax, height, width, pw, sh, sw, top, left):  # p
     return gx
 
 
+@njit(cache=True)
+def _max_pool2d_backward_tiled(gy, argmax, gx, ph, pw):  # pragma: no cover - compiled
+    # Windows that tile the input (strides == pool, no padding): every element of gx is written
+    # once, in memory order, so no zero-filled array is needed first.
+    n, out_h, out_w, channels = gy.shape
+    height, width = gx.shape[1], gx.shape[2]
+    for b in range(n):
+        for r in range(height):
+            oh, i = r // ph, r % ph
+            for c in range(width):
+                ow, j = c // pw, c % pw
+                if oh >= out_h or ow >= out_w:  # the rows and columns no window reached
+                    for ch in range(channels):
+                        gx[b, r, c, ch] = 0
+                    continue
+                position = i * pw + j
+                for ch in range(channels):
+                    gx[b, r, c, ch] = gy[b, oh, ow, ch] if argmax[b, oh, ow, ch] == position else 0
+    return gx
+
+
 def max_pool2d_backward(gy, argmax, x_shape, pool_size, strides, pads):
     """Each gy added to the input element that was its window's maximum; no mask is materialised."""
-    return _max_pool2d_backward(gy, argmax, x_shape[1], x_shape[2], pool_size[1], strides[0], strides[1],
-                                pads[0][0], pads[1][0])
+    if tuple(strides) == tuple(pool_size) and pads == ((0, 0), (0, 0)):
+        gx = backend.empty(x_shape, gy.dtype, gy)
+        return _max_pool2d_backward_tiled(gy, argmax, gx, pool_size[0], pool_size[1])
+    gx = backend.zeros(x_shape, gy.dtype, gy)
+    return _max_pool2d_backward(gy, argmax, gx, pool_size[1], strides[0], strides[1], pads[0][0], pads[1][0])
 
 
 @njit(cache=True)
@@ -130,9 +162,9 @@ def _real_window(oh, ow, ph, pw, sh, sw, top, left, height, width):  # pragma: n
 
 
 @njit(cache=True)
-def _avg_pool2d_forward(x, ph, pw, sh, sw, top, left, out_h, out_w):  # pragma: no cover - compiled
+def _avg_pool2d_forward(x, y, ph, pw, sh, sw, top, left):  # pragma: no cover - compiled
     n, height, width, channels = x.shape
-    y = numpy.zeros((n, out_h, out_w, channels), dtype=x.dtype)
+    out_h, out_w = y.shape[1], y.shape[2]
     for b in range(n):
         for oh in range(out_h):
             for ow in range(out_w):
@@ -147,14 +179,14 @@ def _avg_pool2d_forward(x, ph, pw, sh, sw, top, left, out_h, out_w):  # pragma: 
 
 def avg_pool2d_forward(x, pool_size, strides, pads, out_size):
     """Window means over the real (non-padding) elements."""
-    return _avg_pool2d_forward(x, pool_size[0], pool_size[1], strides[0], strides[1], pads[0][0], pads[1][0],
-                               out_size[0], out_size[1])
+    y = backend.zeros((x.shape[0],) + tuple(out_size) + (x.shape[3],), x.dtype, x)
+    return _avg_pool2d_forward(x, y, pool_size[0], pool_size[1], strides[0], strides[1], pads[0][0], pads[1][0])
 
 
 @njit(cache=True)
-def _avg_pool2d_backward(gy, height, width, ph, pw, sh, sw, top, left):  # pragma: no cover - compiled
+def _avg_pool2d_backward(gy, gx, ph, pw, sh, sw, top, left):  # pragma: no cover - compiled
     n, out_h, out_w, channels = gy.shape
-    gx = numpy.zeros((n, height, width, channels), dtype=gy.dtype)
+    height, width = gx.shape[1], gx.shape[2]
     for b in range(n):
         for oh in range(out_h):
             for ow in range(out_w):
@@ -169,8 +201,164 @@ def _avg_pool2d_backward(gy, height, width, ph, pw, sh, sw, top, left):  # pragm
 
 def avg_pool2d_backward(gy, x_shape, pool_size, strides, pads):
     """Every real element of a window receives gy / (real elements in the window)."""
-    return _avg_pool2d_backward(gy, x_shape[1], x_shape[2], pool_size[0], pool_size[1], strides[0], strides[1],
-                                pads[0][0], pads[1][0])
+    gx = backend.zeros(x_shape, gy.dtype, gy)
+    return _avg_pool2d_backward(gy, gx, pool_size[0], pool_size[1], strides[0], strides[1], pads[0][0], pads[1][0])
+
+
+# Elementwise and per-channel kernels: one pass over memory where numpy makes two or three.
+
+
+@njit(cache=True)
+def _relu_forward(x, y):  # pragma: no cover - compiled
+    for k in range(x.size):
+        y[k] = 0 if x[k] <= 0 else x[k]  # NaN stays NaN, as numpy.maximum
+    return y
+
+
+def relu_forward(x):
+    """y = max(x, 0)."""
+    y = backend.empty(x.shape, x.dtype, x)
+    _relu_forward(x.reshape(-1), y.reshape(-1))
+    return y
+
+
+@njit(cache=True)
+def _gated_copy(gy, y, gx):  # pragma: no cover - compiled
+    for k in range(gy.size):
+        gx[k] = gy[k] * (1 if y[k] > 0 else 0)
+    return gx
+
+
+def relu_backward(gy, y):
+    """dL/dx = gy * [y > 0]."""
+    gx = backend.empty(gy.shape, numpy.result_type(gy, y), gy)
+    _gated_copy(gy.reshape(-1), y.reshape(-1), gx.reshape(-1))
+    return gx
+
+
+@njit(cache=True)
+def _sigmoid_backward(gy, y, gx):  # pragma: no cover - compiled
+    for k in range(gy.size):
+        gx[k] = gy[k] * y[k] * (1 - y[k])
+    return gx
+
+
+def sigmoid_backward(gy, y):
+    """dL/dx = gy * y * (1 - y), from the sigmoid's output y."""
+    gx = backend.empty(gy.shape, numpy.result_type(gy, y), gy)
+    _sigmoid_backward(gy.reshape(-1), y.reshape(-1), gx.reshape(-1))
+    return gx
+
+
+@njit(cache=True)
+def _tanh_backward(gy, y, gx):  # pragma: no cover - compiled
+    for k in range(gy.size):
+        gx[k] = gy[k] * (1 - y[k] * y[k])
+    return gx
+
+
+def tanh_backward(gy, y):
+    """dL/dx = gy * (1 - y^2), from tanh's output y."""
+    gx = backend.empty(gy.shape, numpy.result_type(gy, y), gy)
+    _tanh_backward(gy.reshape(-1), y.reshape(-1), gx.reshape(-1))
+    return gx
+
+
+def _rows(a):
+    """(elements per channel, channels) view of a channels-last array."""
+    return a.reshape(-1, a.shape[-1])
+
+
+@njit(cache=True)
+def _channel_sums(rows):  # pragma: no cover - compiled
+    sums = numpy.zeros(rows.shape[1], dtype=numpy.float64)
+    for r in range(rows.shape[0]):
+        for c in range(rows.shape[1]):
+            sums[c] += rows[r, c]
+    return sums
+
+
+def channel_sums(a):
+    """Sum over every axis but the last, accumulated in float64: (..., C) -> (C,)."""
+    return _channel_sums(_rows(a)).astype(a.dtype)
+
+
+@njit(cache=True)
+def _batch_norm_statistics(rows):  # pragma: no cover - compiled
+    m, channels = rows.shape
+    mean = numpy.zeros(channels, dtype=numpy.float64)
+    variance = numpy.zeros(channels, dtype=numpy.float64)
+    for r in range(m):
+        for c in range(channels):
+            mean[c] += rows[r, c]
+    mean /= m
+    for r in range(m):  # two passes, as numpy.var: no cancellation of large squares
+        for c in range(channels):
+            deviation = rows[r, c] - mean[c]
+            variance[c] += deviation * deviation
+    variance /= m
+    return mean, variance
+
+
+def batch_norm_statistics(x):
+    """Per-channel mean and biased variance over every axis but the last, in x's dtype."""
+    mean, variance = _batch_norm_statistics(_rows(x))
+    return mean.astype(x.dtype), variance.astype(x.dtype)
+
+
+@njit(cache=True)
+def _batch_norm_forward(rows, mean, inverse_std, gamma, beta, x_hat, y):  # pragma: no cover - compiled
+    for r in range(rows.shape[0]):
+        for c in range(rows.shape[1]):
+            x_hat[r, c] = (rows[r, c] - mean[c]) * inverse_std[c]
+            y[r, c] = gamma[c] * x_hat[r, c] + beta[c]
+    return x_hat, y
+
+
+def batch_norm_forward(x, mean, inverse_std, gamma, beta):
+    """(x_hat, y): x_hat = (x - mean) * inverse_std, y = gamma * x_hat + beta, per channel."""
+    x_hat, y = backend.empty(x.shape, x.dtype, x), backend.empty(x.shape, x.dtype, x)
+    _batch_norm_forward(_rows(x), mean, inverse_std, gamma, beta, _rows(x_hat), _rows(y))
+    return x_hat, y
+
+
+@njit(cache=True)
+def _batch_norm_backward_sums(gy, x_hat):  # pragma: no cover - compiled
+    sum_gy = numpy.zeros(gy.shape[1], dtype=numpy.float64)
+    sum_gy_x_hat = numpy.zeros(gy.shape[1], dtype=numpy.float64)
+    for r in range(gy.shape[0]):
+        for c in range(gy.shape[1]):
+            sum_gy[c] += gy[r, c]
+            sum_gy_x_hat[c] += gy[r, c] * x_hat[r, c]
+    return sum_gy, sum_gy_x_hat
+
+
+@njit(cache=True)
+def _batch_norm_input_gradient(gy, x_hat, scale, mean_gy, mean_gy_x_hat, gx):  # pragma: no cover - compiled
+    for r in range(gy.shape[0]):
+        for c in range(gy.shape[1]):
+            gx[r, c] = scale[c] * (gy[r, c] - mean_gy[c] - x_hat[r, c] * mean_gy_x_hat[c])
+    return gx
+
+
+def batch_norm_backward(gy, x_hat, gamma, inverse_std, input_gradient):
+    """(g_x, g_gamma, g_beta) of batch normalisation; g_x is None unless ``input_gradient``.
+
+    g_beta = sum(gy), g_gamma = sum(gy x_hat),
+    g_x = gamma inverse_std (gy - mean(gy) - x_hat mean(gy x_hat)).
+    """
+    gy_rows, x_hat_rows = _rows(gy), _rows(x_hat)
+    sum_gy, sum_gy_x_hat = _batch_norm_backward_sums(gy_rows, x_hat_rows)
+    g_x = None
+    if input_gradient:
+        m = gy_rows.shape[0]
+        g_x = backend.empty(gy.shape, gy.dtype, gy)
+        _batch_norm_input_gradient(gy_rows, x_hat_rows, (gamma * inverse_std).astype(numpy.float64), sum_gy / m,
+                                   sum_gy_x_hat / m, _rows(g_x))
+    return g_x, sum_gy_x_hat.astype(gy.dtype), sum_gy.astype(gy.dtype)
+
+
+# Optimizer updates, in place on flat views.
 
 
 def _flat(*arrays):

@@ -1,4 +1,4 @@
-"""Plain array implementations of the windowed operations (the reference kernels).
+"""Plain array implementations of every kernel (the reference kernels).
 
 Arrays in, arrays out, no graph. Activations are channels-last,
 ``x: (batch, height, width, channels)``. Written with whole-array slicing
@@ -118,6 +118,57 @@ def avg_pool2d_backward(
         share[:, :, :, None, None, :], gy.shape[:3] + tuple(pool_size) + (gy.shape[3],)
     )
     return col2im(g_windows, x_shape, strides, (1, 1), pads)
+
+
+def relu_forward(x: Any) -> Any:
+    """y = max(x, 0)."""
+    return backend.get_array_module(x).maximum(x, 0)
+
+
+def relu_backward(gy: Any, y: Any) -> Any:
+    """dL/dx = gy * [y > 0] (the gradient at 0 is 0, as Keras and PyTorch)."""
+    return gy * (y > 0)
+
+
+def sigmoid_backward(gy: Any, y: Any) -> Any:
+    """dL/dx = gy * y * (1 - y), from the sigmoid's output y."""
+    return gy * y * (1 - y)
+
+
+def tanh_backward(gy: Any, y: Any) -> Any:
+    """dL/dx = gy * (1 - y^2), from tanh's output y."""
+    return gy * (1 - y * y)
+
+
+def channel_sums(a: Any) -> Any:
+    """Sum over every axis but the last (channels): (..., C) -> (C,)."""
+    return a.sum(axis=tuple(range(a.ndim - 1)))
+
+
+def batch_norm_statistics(x: Any) -> tuple:
+    """Per-channel mean and biased variance over every axis but the last."""
+    axes = tuple(range(x.ndim - 1))
+    return x.mean(axis=axes), x.var(axis=axes)
+
+
+def batch_norm_forward(x: Any, mean: Any, inverse_std: Any, gamma: Any, beta: Any) -> tuple:
+    """(x_hat, y): x_hat = (x - mean) * inverse_std, y = gamma * x_hat + beta, per channel."""
+    x_hat = (x - mean) * inverse_std
+    return x_hat, gamma * x_hat + beta
+
+
+def batch_norm_backward(gy: Any, x_hat: Any, gamma: Any, inverse_std: Any, input_gradient: bool) -> tuple:
+    """(g_x, g_gamma, g_beta): g_beta = sum(gy), g_gamma = sum(gy x_hat),
+    g_x = gamma inverse_std (gy - mean(gy) - x_hat mean(gy x_hat)), None unless ``input_gradient``.
+    """
+    axes = tuple(range(gy.ndim - 1))
+    g_beta = gy.sum(axis=axes)
+    g_gamma = (gy * x_hat).sum(axis=axes)
+    g_x = None
+    if input_gradient:
+        m = gy.size // gy.shape[-1]
+        g_x = gamma * inverse_std * (gy - g_beta / m - x_hat * (g_gamma / m))
+    return g_x, g_gamma, g_beta
 
 
 def adam_update(w: Any, g: Any, m: Any, v: Any, v_max: Any, alpha: float, beta_1: float, beta_2: float,

@@ -11,7 +11,6 @@ from minidl.functional.padding import (
     normalize_tuple,
     output_length,
 )
-from minidl.kernels import Workspace
 from minidl.layers.base import KernelLayer, check_positive_int
 from minidl.tensor import Tensor
 
@@ -31,7 +30,6 @@ class _Conv(KernelLayer):
         self.strides = normalize_tuple(strides, self.rank, f"{kind} strides")
         self.dilation_rate = normalize_tuple(dilation_rate, self.rank, f"{kind} dilation_rate")
         self.padding = normalize_padding(padding)
-        self.workspace = Workspace()  # scratch patch matrices reused from batch to batch
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         layout = "(length, channels)" if self.rank == 1 else "(height, width, channels)"
@@ -53,7 +51,7 @@ class _Conv(KernelLayer):
 
     def call(self, x: Tensor, training: bool) -> Tensor:
         convolve = F.conv1d if self.rank == 1 else F.conv2d
-        y = convolve(x, self.kernel, self.bias, self.strides, self.padding, self.dilation_rate, self.workspace)
+        y = convolve(x, self.kernel, self.bias, self.strides, self.padding, self.dilation_rate)
         return self.activation(y)
 
     def get_config(self) -> dict:
