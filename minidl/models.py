@@ -328,16 +328,34 @@ class Sequential:
                                 final=batch + 1 == batches)
         return _results({key: value / len(x) for key, value in totals.items()}, return_dict)
 
+    #: predict passes at most this many bytes of any layer's output at once (see ``predict``).
+    predict_activation_bytes = 64 * 2**20
+
     def predict(self, x: Any, batch_size: int = 32, verbose: int = 0) -> numpy.ndarray:
-        """Outputs for every sample of ``x``, in inference mode, as one numpy array."""
+        """Outputs for every sample of ``x``, in inference mode, as one numpy array.
+
+        In inference every sample is computed on its own (batch norm uses its
+        moving statistics, dropout is off), so a batch whose largest layer
+        output would exceed ``predict_activation_bytes`` goes through in
+        slices: the same outputs, without arrays of gigabytes whose fresh
+        pages cost more than the arithmetic.
+        """
         x = numpy.asarray(x)
         if len(x) == 0:
             raise ValueError("predict: x holds no samples")
         batches = math.ceil(len(x) / batch_size)
         progress = ProgressBar(batches) if verbose == 1 else None
+        if not self.built:
+            self.build(x.shape[1:])
+        step = batch_size
+        shapes = [x.shape[1:]] + self.output_shapes
+        if all(isinstance(n, int) for shape in shapes for n in shape):
+            largest = max(math.prod(shape) for shape in shapes) * self.dtype.itemsize
+            step = max(1, min(batch_size, self.predict_activation_bytes // max(largest, 1)))
         outputs = []
         for batch in range(batches):
-            outputs.append(self.predict_on_batch(x[batch * batch_size : (batch + 1) * batch_size]))
+            part = x[batch * batch_size : (batch + 1) * batch_size]
+            outputs.extend(self.predict_on_batch(part[start : start + step]) for start in range(0, len(part), step))
             if progress is not None:
                 progress.update(batch + 1, final=batch + 1 == batches)
         return numpy.concatenate(outputs)

@@ -239,3 +239,15 @@ def test_using_an_uncompiled_or_unbuilt_model_says_what_to_do():
         model = small_model()
         model.compile("adam", "mse")
         model.fit(np.zeros((3, 4)), np.zeros((2, 3)))
+
+
+def test_predict_slices_batches_whose_activations_are_large_without_changing_outputs():
+    minidl.random.seed(3)
+    model = minidl.Sequential([minidl.layers.Conv2D(4, 3, activation="relu", input_shape=(8, 8, 2)),
+                               minidl.layers.BatchNormalization(), minidl.layers.Flatten(),
+                               minidl.layers.Dense(3, activation="softmax")])
+    x = np.random.default_rng(0).normal(size=(30, 8, 8, 2)).astype(np.float32)
+    whole = model.predict(x, batch_size=30)
+    model.predict_activation_bytes = 4 * 6 * 6 * 4 * 7  # seven samples' conv output at a time
+    np.testing.assert_allclose(model.predict(x, batch_size=30), whole, rtol=1e-6)
+    assert model.predict(x, batch_size=30).shape == (30, 3)
