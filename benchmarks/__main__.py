@@ -1,9 +1,11 @@
-"""``python -m benchmarks [--vs keras,torch] [--tasks mlp,cnn,layers,mnist] [--size full|quick] [--json FILE]``
+"""``python -m benchmarks [--vs keras,torch] [--tasks mlp,cnn,layers,mnist] [--size full|quick] [--gpu auto|off] [--json FILE]``
 
 Prints a table of medians and the ratios minidl / Keras and minidl / PyTorch
 measured in this run, checks them against the targets, and writes every
 figure to a JSON file. A framework that is not installed is reported and
-skipped (install them with ``pip install -e ".[bench]"``).
+skipped (install them with ``pip install -e ".[bench]"``). Where cupy and a
+CUDA device are present, the MLP and CNN tables gain GPU rows (minidl on
+cupy, PyTorch on CUDA); where not, the reason is printed and recorded.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ def main() -> int:
     parser.add_argument("--mnist", default=DEFAULT_MNIST, help="MNIST directory for the real-data task")
     parser.add_argument("--epochs", type=int, default=20, help="epochs of the MNIST task")
     parser.add_argument("--json", default=os.path.join(ROOT, "benchmarks", "results.json"), help="where to write figures")
+    parser.add_argument("--gpu", choices=["auto", "off"], default="auto", help="auto: GPU rows where a GPU is usable")
     arguments = parser.parse_args()
     tasks = [t for t in arguments.tasks.split(",") if t]
     others = [f for f in arguments.vs.split(",") if f]
@@ -68,6 +71,15 @@ def main() -> int:
             print(f"{framework}: not available ({why}); skipped")
     others = [f for f in others if f not in report["missing"]]
     frameworks = ["minidl", *others]
+    on_gpu = []  # frameworks that train on the GPU in this run
+    if arguments.gpu == "auto" and ({"mlp", "cnn"} & set(tasks)):
+        for framework in ["minidl", *[f for f in others if f == "torch"]]:
+            why = child(framework, "gpu", arguments.size).get("error")
+            if why:
+                report["missing"][f"{framework}-gpu"] = why
+                print(f"{framework} on the GPU: not available ({why}); skipped")
+            else:
+                on_gpu.append(framework)
     ceiling = W.matmul_ceiling()
     report["matmul_ceiling_gflops"] = ceiling
     print(f"numpy float32 matmul ceiling: {ceiling['1024']:.1f} GFLOP/s at n=1024, {ceiling['2048']:.1f} at n=2048")
@@ -76,15 +88,18 @@ def main() -> int:
         if task not in tasks:
             continue
         results = {framework: child(framework, task, arguments.size) for framework in frameworks}
+        for framework in on_gpu:
+            results[f"{framework}-gpu"] = child(framework, task, arguments.size, "--device", "gpu")
         report["results"][task] = results
         print(f"\n{task.upper()}: seconds per epoch (median of 3 after a warm-up) and predictions per second")
-        print(f"{'framework':<10}{'s/epoch':>10}{'predict/s':>12}{'peak MB':>10}{'minidl / it':>14}")
+        print(f"{'framework':<12}{'s/epoch':>10}{'predict/s':>12}{'peak MB':>10}{'minidl / it':>14}")
         for framework, result in results.items():
             if "error" in result:
-                print(f"{framework:<10} failed: {result['error']}")
+                print(f"{framework:<12} failed: {result['error']}")
                 continue
-            mine = results["minidl"].get("epoch_seconds")
-            print(f"{framework:<10}{result['epoch_seconds']:>10.3f}{result['predict_per_second']:>12.0f}"
+            same_device = "minidl-gpu" if framework.endswith("-gpu") else "minidl"
+            mine = results.get(same_device, {}).get("epoch_seconds")
+            print(f"{framework:<12}{result['epoch_seconds']:>10.3f}{result['predict_per_second']:>12.0f}"
                   f"{result['peak_rss_mb']:>10.0f}{fmt(ratio(mine, result['epoch_seconds'])):>14}")
 
     if "layers" in tasks:

@@ -40,8 +40,9 @@ def _time_keras_style(model, kind: str, size: dict) -> dict:
     return {"epoch_seconds": seconds, "epoch_times": times, "predict_per_second": len(sample) / predict_seconds}
 
 
-def minidl_train(kind: str, size: dict) -> dict:
-    return _time_keras_style(minidl_models(kind, size["cnn_shape"]), kind, size)
+def minidl_train(kind: str, size: dict, device: str = "cpu") -> dict:
+    model = minidl_models(kind, size["cnn_shape"]).to(device)  # fit and predict move each batch there
+    return _time_keras_style(model, kind, size)
 
 
 def minidl_first_call_seconds() -> float:
@@ -65,6 +66,13 @@ def minidl_first_call_seconds() -> float:
         kernels.adam_update(w, w.copy(), w.copy(), w.copy(), w.copy(), 0.1, 0.9, 0.999, 1e-7)
         kernels.momentum_update(w, w.copy(), w.copy(), 0.1, 0.9, False)
         kernels.rmsprop_update(w, w.copy(), w.copy() + 1, None, None, 0.1, 0.9, 0.0, 1e-7)
+        y = kernels.relu_forward(x)
+        for backward in (kernels.relu_backward, kernels.sigmoid_backward, kernels.tanh_backward):
+            backward(x, y)
+        kernels.channel_sums(x)
+        mean, variance = kernels.batch_norm_statistics(x)
+        x_hat, y = kernels.batch_norm_forward(x, mean, variance, mean, variance)
+        kernels.batch_norm_backward(y, x_hat, mean, variance, True)
     return time.perf_counter() - start
 
 
@@ -149,9 +157,13 @@ def keras_mnist(data_dir: str, epochs: int, weights_out: str | None) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------- PyTorch
-def torch_train(kind: str, size: dict) -> dict:
+def torch_train(kind: str, size: dict, device: str = "cpu") -> dict:
     import torch
     from torch import nn
+
+    where = "cuda" if device == "gpu" else "cpu"
+    if where == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("this PyTorch build sees no CUDA device")
 
     torch.manual_seed(0)
     x, y = _data(kind, size)
@@ -169,7 +181,12 @@ def torch_train(kind: str, size: dict) -> dict:
         inputs = torch.from_numpy(numpy.ascontiguousarray(x.transpose(0, 3, 1, 2)))  # PyTorch is channels-first
         batch = W.CNN["batch_size"]
     labels = torch.from_numpy(y)
+    model.to(where)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
+
+    def finish():  # GPU work is asynchronous: a timing ends when the device is done
+        if where == "cuda":
+            torch.cuda.synchronize()
     loss_function = nn.CrossEntropyLoss()  # softmax folded into the loss, the usual PyTorch idiom
 
     def epoch():
@@ -178,9 +195,10 @@ def torch_train(kind: str, size: dict) -> dict:
         for start in range(0, len(inputs), batch):
             index = order[start : start + batch]
             optimizer.zero_grad()
-            loss = loss_function(model(inputs[index]), labels[index])
+            loss = loss_function(model(inputs[index].to(where)), labels[index].to(where))
             loss.backward()
             optimizer.step()
+        finish()
 
     seconds, times = W.median_seconds(epoch)
     sample = inputs[: size["predict_samples"]]
@@ -188,7 +206,7 @@ def torch_train(kind: str, size: dict) -> dict:
     def predict():
         model.eval()
         with torch.no_grad():
-            return torch.cat([torch.softmax(model(sample[i : i + PREDICT_BATCH]), 1)
+            return torch.cat([torch.softmax(model(sample[i : i + PREDICT_BATCH].to(where)), 1).cpu()
                               for i in range(0, len(sample), PREDICT_BATCH)])
 
     predict_seconds, _ = W.median_seconds(predict)
@@ -197,6 +215,24 @@ def torch_train(kind: str, size: dict) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------- shared
+def gpu_check(framework: str) -> dict:
+    """{} when ``framework`` can train on the GPU here; raises with the reason otherwise."""
+    if framework == "minidl":
+        from minidl import backend
+
+        reason = backend.gpu_unavailable_reason()
+    elif framework == "torch":
+        import torch
+
+        reason = "" if torch.cuda.is_available() else "this PyTorch build sees no CUDA device"
+    else:
+        reason = "the benchmark runs Keras on the CPU only (tensorflow-cpu)"
+    if reason:
+        raise RuntimeError(reason)
+    return {}
+
+
+
 def _data(kind: str, size: dict) -> tuple:
     if kind == "mlp":
         return W.mlp_data(size["mlp_samples"])

@@ -15,19 +15,23 @@ from benchmarks import workloads as W
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("framework", choices=["minidl", "keras", "torch"])
-    parser.add_argument("task", choices=["mlp", "cnn", "layers", "mnist", "import"])
+    parser.add_argument("task", choices=["mlp", "cnn", "layers", "mnist", "import", "gpu"])
     parser.add_argument("size", choices=sorted(W.SIZES))
     parser.add_argument("--data", default=None)
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--weights", default=None)
+    parser.add_argument("--device", choices=["cpu", "gpu"], default="cpu")
     arguments = parser.parse_args()
     size = W.SIZES[arguments.size]
     start = time.perf_counter()
     if arguments.task == "import":
         __import__({"minidl": "minidl", "keras": "keras", "torch": "torch"}[arguments.framework])
         result = {}
+    elif arguments.task == "gpu":
+        result = frameworks.gpu_check(arguments.framework)
     elif arguments.task in ("mlp", "cnn"):
-        result = getattr(frameworks, f"{arguments.framework}_train")(arguments.task, size)
+        train = getattr(frameworks, f"{arguments.framework}_train")
+        result = train(arguments.task, size) if arguments.device == "cpu" else train(arguments.task, size, "gpu")
     elif arguments.task == "layers":
         result = frameworks.minidl_layers(size)
     elif arguments.framework == "keras":

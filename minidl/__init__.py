@@ -13,6 +13,7 @@ array([[-4.],
 __version__ = "0.1.0"
 
 from minidl import backend, random
+from minidl.backend import device
 from minidl.tensor import Tensor
 from minidl.function import Function, is_grad_enabled, no_grad, unbroadcast
 from minidl import functional
@@ -39,6 +40,7 @@ __all__ = [
     "activations",
     "callbacks",
     "datasets",
+    "device",
     "initializers",
     "layers",
     "load_model",

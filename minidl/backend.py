@@ -1,10 +1,15 @@
-"""The array backend: which array library holds the data, and the default dtype.
+"""The array backend: which array library holds the data, the devices, and the default dtype.
 
 Every other module asks this one for its array module (``xp``) instead of
 importing numpy directly, so the same autodiff code runs on numpy arrays on
-the CPU and, once the GPU backend lands, on cupy arrays on a GPU. This is the
-only module allowed to import cupy; it is imported lazily so that minidl works
-where cupy is not installed.
+the CPU and on cupy arrays on an NVIDIA GPU. This is the only module allowed
+to import cupy; it is imported lazily so that minidl works where cupy is not
+installed.
+
+Devices are named "cpu" (numpy) and "gpu" (cupy, the current CUDA device;
+"cuda" is accepted for it). The data chooses where a computation runs
+(Chainer's rule); ``to_device`` moves arrays, and the default device is where
+layers create their weights.
 """
 
 from __future__ import annotations
@@ -18,22 +23,90 @@ from minidl import memory
 
 DEFAULT_FLOAT_DTYPE = numpy.dtype("float32")
 
+DEVICES = ("cpu", "gpu")
+_ALIASES = {"cpu": "cpu", "gpu": "gpu", "cuda": "gpu"}
+
 _cupy: ModuleType | None = None
 _cupy_checked = False
+_cupy_problem = ""
+_default_device = "cpu"
 
 
 def _load_cupy() -> ModuleType | None:
     """Import cupy once, returning None where it is not installed or unusable."""
-    global _cupy, _cupy_checked
+    global _cupy, _cupy_checked, _cupy_problem
     if not _cupy_checked:
         _cupy_checked = True
         try:
             import cupy  # noqa: PLC0415 - optional dependency, imported on demand
 
             _cupy = cupy
-        except Exception:  # ImportError, or a CUDA runtime that fails to load
-            _cupy = None
+        except Exception as error:  # ImportError, or a CUDA runtime that fails to load
+            _cupy, _cupy_problem = None, f"cupy cannot be imported ({type(error).__name__}: {error})"
     return _cupy
+
+
+def gpu_unavailable_reason() -> str:
+    """Why the "gpu" device cannot be used here, or "" when it can."""
+    cupy = _load_cupy()
+    if cupy is None:
+        return _cupy_problem or "cupy is not installed (pip install 'minidl[gpu]')"
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as error:  # no driver, or no device visible
+        return f"cupy finds no usable CUDA device ({type(error).__name__}: {error})"
+    return "" if count > 0 else "cupy finds no CUDA device"
+
+
+def gpu_available() -> bool:
+    """Whether arrays can be moved to the "gpu" device (cupy installed and a CUDA device present)."""
+    return gpu_unavailable_reason() == ""
+
+
+def check_device(name: Any) -> str:
+    """The canonical name of a device ("cpu" or "gpu"); an unknown name lists the valid ones."""
+    canonical = _ALIASES.get(str(name).lower()) if isinstance(name, str) else None
+    if canonical is None:
+        raise ValueError(f"unknown device {name!r}; valid devices are: {', '.join(_ALIASES)}")
+    return canonical
+
+
+def device_of(array: Any) -> str:
+    """Where ``array`` (or a Tensor's data) lives: "gpu" for cupy arrays, "cpu" otherwise."""
+    return "gpu" if get_array_module(array) is not numpy else "cpu"
+
+
+def to_device(array: Any, device: str) -> Any:
+    """``array`` on ``device``: the same object when it is already there, else a copy.
+
+    Moving to "gpu" where cupy or a CUDA device is missing raises a
+    RuntimeError that says which.
+    """
+    device = check_device(device)
+    array = _unwrap(array)
+    if device == "cpu":
+        return to_numpy(array)
+    if device_of(array) == "gpu":
+        return array
+    problem = gpu_unavailable_reason()
+    if problem:
+        raise RuntimeError(f"cannot move data to the gpu: {problem}")
+    return _cupy.asarray(array)
+
+
+def default_device() -> str:
+    """The device on which layers create their weights ("cpu" unless changed)."""
+    return _default_device
+
+
+def set_default_device(device: str) -> str:
+    """Make ``device`` the default; returns the previous one. "gpu" is checked to be usable."""
+    global _default_device
+    device = check_device(device)
+    if device == "gpu" and not gpu_available():
+        raise RuntimeError(f"cannot make the gpu the default device: {gpu_unavailable_reason()}")
+    previous, _default_device = _default_device, device
+    return previous
 
 
 def get_array_module(*arrays: Any) -> ModuleType:
@@ -104,3 +177,25 @@ def zeros(shape: tuple, dtype: Any, like: Any) -> Any:
     array = empty(shape, dtype, like)
     array.fill(0)
     return array
+
+
+class device:  # noqa: N801 - used like a function: minidl.device("gpu")
+    """Make ``name`` the default device for the rest of the script, or, in a ``with`` block, for that block.
+
+    >>> minidl.device("gpu")              # from here on, new layers put their weights on the GPU
+    >>> with minidl.device("cpu"):        # ... except in this block
+    ...     model = build_model()
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = check_device(name)
+        self.previous = set_default_device(self.name)
+
+    def __enter__(self) -> "device":
+        return self
+
+    def __exit__(self, *exception: Any) -> None:
+        set_default_device(self.previous)
+
+    def __repr__(self) -> str:
+        return f"device({self.name!r})"

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy
 
+from minidl import backend
 from minidl import losses as losses_module
 from minidl import metrics as metrics_module
 from minidl import optimizers as optimizers_module
@@ -43,6 +44,7 @@ class Sequential:
         self.metric_functions: list[tuple[str, Any]] = []
         self._compile_args: dict | None = None
         self.stop_training = False
+        self._device: str | None = None
         for layer in layers or []:
             self.add(layer)
 
@@ -56,6 +58,8 @@ class Sequential:
             return
         if not isinstance(layer, Layer):
             raise TypeError(f"model {self.name!r}: can only add layers, got {type(layer).__name__}")
+        if self._device is not None:
+            layer.to(self._device)
         taken = {existing.name for existing in self._layers}
         if layer.name is None:
             layer.name = _unique_name(snake_case(type(layer).__name__), taken)
@@ -116,6 +120,29 @@ class Sequential:
         for layer in self._layers:
             x = layer(x, training=training)
         return x
+
+    # ----------------------------------------------------------------- devices
+    def to(self, device: str) -> "Sequential":
+        """Move the model to ``device`` ("cpu" or "gpu") in place: weights, gradients, optimizer state.
+
+        Layers built or added later are built there too; fit, evaluate and
+        predict move each batch of (numpy) data to the model's device and
+        return numpy results.
+        """
+        self._device = backend.check_device(device)
+        for layer in self._layers:
+            layer.to(self._device)
+        if self.optimizer is not None:
+            self.optimizer.to(self._device)
+        return self
+
+    @property
+    def device(self) -> str:
+        """Where the weights live ("cpu" or "gpu")."""
+        for layer in self._layers:
+            for weight in layer.weights:
+                return weight.device
+        return self._device or backend.default_device()
 
     def train(self, mode: bool = True) -> "Sequential":
         """Default mode for calls without ``training=``: True enables dropout and batch statistics."""
@@ -205,8 +232,8 @@ class Sequential:
         return logs
 
     def _compute_loss(self, x: Any, y: Any, sample_weight: Any, training: bool) -> tuple[Tensor, Tensor]:
-        y_pred = self(Tensor(x, dtype=self.dtype), training=training)
-        loss = losses_module.call_loss(self.loss, y, y_pred, sample_weight)
+        y_pred = self(Tensor(backend.to_device(x, self.device), dtype=self.dtype), training=training)
+        loss = losses_module.call_loss(self.loss, y, y_pred, sample_weight)  # losses take targets to y_pred's device
         for penalty in self.losses:
             loss = loss + penalty
         return y_pred, loss
@@ -232,7 +259,7 @@ class Sequential:
 
     def predict_on_batch(self, x: Any) -> numpy.ndarray:
         with no_grad():
-            return self(Tensor(x, dtype=self.dtype), training=False).numpy()
+            return self(Tensor(backend.to_device(x, self.device), dtype=self.dtype), training=False).numpy()
 
     def fit(self, x: Any, y: Any, batch_size: int = 32, epochs: int = 1, verbose: int = 1,
             validation_split: float = 0.0, validation_data: tuple | None = None, shuffle: bool = True,
@@ -280,7 +307,8 @@ class Sequential:
                 for callback in callback_list:
                     callback.on_train_batch_begin(batch, {})
                 batch_weight = None if sample_weight is None else sample_weight[index]
-                batch_logs = self.train_on_batch(x[index], y[index], sample_weight=batch_weight, return_dict=True)
+                batch_logs = self.train_on_batch(_rows(x, index), _rows(y, index), sample_weight=batch_weight,
+                                                 return_dict=True)
                 seen += len(index)
                 for key, value in batch_logs.items():
                     totals[key] = totals.get(key, 0.0) + value * len(index)
@@ -319,7 +347,7 @@ class Sequential:
         progress = ProgressBar(batches) if verbose == 1 else None
         for batch in range(batches):
             part = slice(batch * batch_size, (batch + 1) * batch_size)
-            weight = None if sample_weight is None else numpy.asarray(sample_weight)[part]
+            weight = None if sample_weight is None else numpy.asarray(backend.to_numpy(sample_weight))[part]
             logs = self.test_on_batch(x[part], y[part], sample_weight=weight, return_dict=True)
             for key, value in logs.items():
                 totals[key] = totals.get(key, 0.0) + value * len(x[part])
@@ -340,7 +368,7 @@ class Sequential:
         slices: the same outputs, without arrays of gigabytes whose fresh
         pages cost more than the arithmetic.
         """
-        x = numpy.asarray(x)
+        x = _as_array(x)
         if len(x) == 0:
             raise ValueError("predict: x holds no samples")
         batches = math.ceil(len(x) / batch_size)
@@ -438,8 +466,18 @@ def _results(logs: dict, return_dict: bool) -> Any:
     return values[0] if len(values) == 1 else values
 
 
-def _check_data(what: str, x: Any, y: Any) -> tuple[numpy.ndarray, numpy.ndarray]:
-    x, y = numpy.asarray(x), numpy.asarray(y)
+def _as_array(data: Any) -> Any:
+    """An array from ``data``: cupy arrays stay on their GPU, anything else becomes numpy."""
+    return data if backend.device_of(data) == "gpu" else numpy.asarray(data)
+
+
+def _rows(data: Any, index: numpy.ndarray) -> Any:
+    """``data[index]`` for a numpy index, with the index moved to the data's device."""
+    return data[backend.to_device(index, backend.device_of(data))]
+
+
+def _check_data(what: str, x: Any, y: Any) -> tuple[Any, Any]:
+    x, y = _as_array(x), _as_array(y)
     if len(x) != len(y):
         raise ValueError(f"{what}: x has {len(x)} samples (shape {x.shape}) but y has {len(y)} (shape {y.shape})")
     return x, y
@@ -447,9 +485,9 @@ def _check_data(what: str, x: Any, y: Any) -> tuple[numpy.ndarray, numpy.ndarray
 
 def _combined_weights(y: Any, sample_weight: Any, class_weight: dict | None) -> numpy.ndarray | None:
     """Per-sample weights: ``sample_weight`` times ``class_weight[class of the sample]`` (1 if absent)."""
-    weights = None if sample_weight is None else numpy.asarray(sample_weight, dtype=float)
+    weights = None if sample_weight is None else numpy.asarray(backend.to_numpy(sample_weight), dtype=float)
     if class_weight:
-        y = numpy.asarray(y)
+        y = numpy.asarray(backend.to_numpy(y))
         if y.ndim >= 2 and y.shape[-1] > 1:
             labels = y.argmax(axis=-1)
         else:

@@ -103,13 +103,21 @@ class Optimizer:
         """Change the array ``w`` in place given its gradient ``g``; ``state`` is this weight's own."""
         raise NotImplementedError
 
+    def to(self, device: str) -> "Optimizer":
+        """Move every state array (moments, accumulators) to ``device``, in place."""
+        for state in self.state.values():
+            for key, array in state.items():
+                state[key] = backend.to_device(array, device)
+        return self
+
     def _clip(self, grads: list) -> list:
         if self.clipnorm:
             return [_clip_by_norm(g, self.clipnorm) for g in grads]
         if self.global_clipnorm:
-            norm = math.sqrt(sum(float((g.astype("float64") ** 2).sum()) for g in grads))
-            scale = self.global_clipnorm / max(norm, self.global_clipnorm)
-            return [g * g.dtype.type(scale) for g in grads]
+            xp = backend.get_array_module(*grads)
+            norm = xp.sqrt(sum((g.astype(xp.float64) ** 2).sum() for g in grads))
+            scale = self.global_clipnorm / xp.maximum(norm, self.global_clipnorm)
+            return [g * scale.astype(g.dtype) for g in grads]
         if self.clipvalue:
             xp = backend.get_array_module(*grads)
             return [xp.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
@@ -145,8 +153,8 @@ def _array(g: Any) -> Any:
 def _clip_by_norm(g: Any, clipnorm: float) -> Any:
     """g * clipnorm / max(||g||, clipnorm): unchanged when the norm is within clipnorm."""
     xp = backend.get_array_module(g)
-    norm = float(xp.sqrt((g.astype("float64") ** 2).sum()))
-    return g * g.dtype.type(clipnorm / max(norm, clipnorm))
+    norm = xp.sqrt((g.astype(xp.float64) ** 2).sum())  # stays on g's device: no host round trip
+    return g * (clipnorm / xp.maximum(norm, clipnorm)).astype(g.dtype)
 
 
 class SGD(Optimizer):

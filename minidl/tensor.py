@@ -86,6 +86,22 @@ class Tensor:
             raise ValueError(f"item() needs a tensor of one element, got shape {self.shape}")
         return self.data.reshape(()).item()
 
+    @property
+    def device(self) -> str:
+        """Where the data lives: "cpu" (numpy) or "gpu" (cupy)."""
+        return backend.device_of(self.data)
+
+    def to(self, device: str) -> "Tensor":
+        """This tensor on ``device``: itself when already there, else a new leaf holding a copy.
+
+        The copy keeps ``requires_grad`` and the name (as ``torch.Tensor.to``);
+        to move a model's weights in place, use ``model.to(device)``.
+        """
+        data = backend.to_device(self.data, device)
+        if data is self.data:
+            return self
+        return Tensor(data, requires_grad=self.requires_grad, name=self.name)
+
     def detach(self) -> "Tensor":
         """A new leaf sharing this tensor's data, cut off from the graph."""
         return Tensor(self.data)

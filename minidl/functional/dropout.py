@@ -19,12 +19,13 @@ from minidl.tensor import Tensor
 class Dropout(Function):
     """y = x * mask with mask = Bernoulli(1 - rate) / (1 - rate);  dL/dx = gy * mask."""
 
-    def __init__(self, rate: float, generator: numpy.random.Generator) -> None:
+    def __init__(self, rate: float, generator: numpy.random.Generator | None) -> None:
         self.rate, self.generator = rate, generator
 
     def forward(self, x: Any) -> Any:
         xp = backend.get_array_module(x)
-        keep = xp.asarray(self.generator.random(x.shape) >= self.rate)
+        generator = self.generator or minidl_random.generator_for(xp)  # minidl's own: on x's device
+        keep = xp.asarray(generator.random(x.shape) >= self.rate)
         self.mask = keep.astype(x.dtype) / x.dtype.type(1 - self.rate)
         return x * self.mask
 
@@ -38,11 +39,12 @@ def dropout(
     """Zero each element with probability ``rate`` in training, scaling the rest by 1 / (1 - rate).
 
     ``generator`` (a numpy Generator) fixes the mask; by default the draw
-    comes from ``minidl.random``, so ``minidl.random.seed`` makes it repeat.
+    comes from ``minidl.random`` (on the GPU for GPU data), so
+    ``minidl.random.seed`` makes it repeat.
     """
     if not 0 <= rate < 1:
         raise ValueError(f"dropout: rate must be in [0, 1), got {rate}")
     x = as_tensor(x)
     if not training or rate == 0:
         return x
-    return Dropout(rate, generator or minidl_random.generator())(x)
+    return Dropout(rate, generator)(x)

@@ -224,7 +224,8 @@ def sparse_categorical_crossentropy(
     """
     y_pred = as_tensor(y_pred)
     xp = backend.get_array_module(y_pred.data)
-    labels = xp.asarray(y_true.data if isinstance(y_true, Tensor) else y_true)
+    labels = y_true.data if isinstance(y_true, Tensor) else y_true
+    labels = backend.get_array_module(labels).asarray(labels)  # checked where they are: no GPU-to-host copy
     classes = y_pred.shape[-1] if y_pred.ndim else 0
     if labels.shape == y_pred.shape[:-1] + (1,) and y_pred.ndim >= 1:
         labels = labels.reshape(y_pred.shape[:-1])
@@ -235,11 +236,11 @@ def sparse_categorical_crossentropy(
         )
     if labels.dtype.kind == "f" and (labels != xp.round(labels)).any():
         raise ValueError("sparse_categorical_crossentropy: y_true must hold integer class labels")
-    labels = labels.astype(int)
+    labels = labels.astype("int64")
     if labels.size and (labels.min() < 0 or labels.max() >= classes):
         raise ValueError(
             f"sparse_categorical_crossentropy: labels must lie in [0, {classes - 1}] for "
             f"{classes} classes, got values from {int(labels.min())} to {int(labels.max())}"
         )
-    one_hot = xp.eye(classes, dtype=y_pred.dtype)[labels]
+    one_hot = xp.eye(classes, dtype=y_pred.dtype)[xp.asarray(labels)]
     return categorical_crossentropy(one_hot, y_pred, from_logits, sample_weight)

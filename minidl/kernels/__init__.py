@@ -4,13 +4,14 @@ Two implementations of every kernel, with the same contract:
 
 - ``reference.py``: whole-array numpy (and cupy) code, written to be read;
 - ``cpu.py``: numba-compiled loops (serial; see its docstring), used for numpy
-  arrays when numba is installed.
+  arrays when numba is installed;
+- ``gpu.py``: CUDA kernels through cupy, used for cupy arrays.
 
-The numba kernels are the default. Select the reference ones with the
+The compiled kernels are the default. Select the reference ones with the
 environment variable ``MINIDL_KERNELS=reference`` before the import, or
 ``minidl.kernels.use("reference")`` at any time, for example to step through
-them in a debugger. Arrays that are not C-contiguous float32/float64 numpy
-arrays (cupy arrays, views with strides) always take the reference path.
+them in a debugger (they run on cupy arrays too). numpy arrays that are not
+C-contiguous float32/float64 (views with strides) take the reference path.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 import numpy
 
+from minidl import backend
 from minidl.kernels import reference
 
 try:
@@ -35,7 +37,7 @@ if _selected not in CHOICES:
 
 
 def use(name: str) -> None:
-    """Select the kernels: "numba" (compiled, the default) or "reference" (plain numpy)."""
+    """Select the kernels: "numba" (compiled: numba on the CPU, CUDA on a GPU; the default) or "reference"."""
     global _selected
     if name not in CHOICES:
         raise ValueError(f"kernels must be one of {CHOICES}, got {name!r}")
@@ -47,8 +49,25 @@ def in_use() -> str:
     return "numba" if _selected == "numba" and _cpu is not None else "reference"
 
 
+_gpu: ModuleType | None = None
+
+
+def _gpu_kernels() -> ModuleType:
+    """``gpu.py``, imported the first time a cupy array arrives (it needs cupy)."""
+    global _gpu
+    if _gpu is None:
+        from minidl.kernels import gpu  # noqa: PLC0415 - optional: only with cupy
+
+        _gpu = gpu
+    return _gpu
+
+
 def _implementation(*arrays: Any) -> ModuleType:
-    if in_use() == "numba" and all(
+    if _selected == "reference":
+        return reference
+    if any(backend.device_of(a) == "gpu" for a in arrays if a is not None):
+        return _gpu_kernels()
+    if _cpu is not None and all(
         isinstance(a, numpy.ndarray) and a.flags.c_contiguous and a.dtype in (numpy.float32, numpy.float64)
         for a in arrays if a is not None
     ):

@@ -62,8 +62,9 @@ class Layer:
 
     def add_weight(self, name: str, shape: tuple, initializer: Any = "zeros", regularizer: Any = None,
                    trainable: bool = True) -> Tensor:
-        values = initializers.get(initializer)(tuple(shape), self.dtype)
-        weight = Tensor(values.astype(self.dtype, copy=False), requires_grad=trainable, name=f"{self.label}/{name}")
+        values = initializers.get(initializer)(tuple(shape), self.dtype).astype(self.dtype, copy=False)
+        values = backend.to_device(values, getattr(self, "_device", None) or backend.default_device())
+        weight = Tensor(values, requires_grad=trainable, name=f"{self.label}/{name}")
         self._weights.append((name, weight, trainable))
         if regularizer is not None:
             self._regularized.append((weight, regularizer))
@@ -92,6 +93,23 @@ class Layer:
 
     def eval(self) -> "Layer":
         return self.train(False)
+
+    # ----------------------------------------------------------------- devices
+    def to(self, device: str) -> "Layer":
+        """Move the weights (and their gradients) to ``device`` in place; weights built later go there too."""
+        self._device = backend.check_device(device)
+        for _, weight, _ in self._weights:
+            weight.data = backend.to_device(weight.data, self._device)
+            if weight.grad is not None:
+                weight.grad = backend.to_device(weight.grad, self._device)
+        return self
+
+    @property
+    def device(self) -> str:
+        """Where the weights live (where they will be built, before the layer is built)."""
+        if self._weights:
+            return self._weights[0][1].device
+        return getattr(self, "_device", None) or backend.default_device()
 
     # ----------------------------------------------------------------- weights
     @property
@@ -128,7 +146,7 @@ class Layer:
             raise ValueError(f"layer {self.label!r} has {len(self._weights)} weights, got {len(values)} arrays")
         arrays = []
         for (name, weight, _), value in zip(self._weights, values):
-            value = numpy.asarray(value)
+            value = numpy.asarray(backend.to_numpy(value))
             if value.shape != weight.shape:
                 raise ValueError(
                     f"layer {self.label!r}: weight {name!r} has shape {weight.shape}, got an array of shape {value.shape}"
