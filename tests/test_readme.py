@@ -1,4 +1,7 @@
-"""The README's Python examples run as written."""
+"""The README's Python examples run as written.
+
+Blocks fenced as ```python run here; the one fenced as ```py needs a GPU and is shown only.
+"""
 
 import re
 from pathlib import Path
