@@ -88,7 +88,8 @@ def minidl_layers(size: dict) -> dict:
     b = Tensor(numpy.zeros(1024, numpy.float32), requires_grad=True)
     gy = numpy.ones((256, 1024), numpy.float32)
 
-    def dense():
+    def dense():  # one training step's forward and backward: gradients start from None, as in fit
+        x.grad = w.grad = b.grad = None
         F.linear(x, w, b).backward(gy)
 
     seconds, _ = W.median_seconds(dense, repeats=10)
@@ -99,6 +100,7 @@ def minidl_layers(size: dict) -> dict:
     gy_conv = numpy.ones((batch, 40, 128, 64), numpy.float32)
 
     def conv():
+        images.grad = kernel.grad = None
         F.conv2d(images, kernel, padding="same").backward(gy_conv)
 
     seconds, _ = W.median_seconds(conv, repeats=5)
@@ -107,6 +109,7 @@ def minidl_layers(size: dict) -> dict:
     gy_pool = numpy.ones((batch, 19, 63, 32), numpy.float32)
 
     def pool():
+        pool_input.grad = None
         F.max_pool2d(pool_input, 2).backward(gy_pool)
 
     seconds, _ = W.median_seconds(pool, repeats=5)

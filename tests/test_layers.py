@@ -185,7 +185,9 @@ def test_a_conv_layer_with_float64_inputs_keeps_float64_input_gradients(rng, cac
     x = Tensor(rng.normal(size=(1, 5, 5, 1)), requires_grad=True)  # float64 against float32 weights
     for _ in range(2):  # the second pass reuses cached buffers
         x.grad = None
-        layer(x).sum().backward()
+        y = layer(x)
+        assert y.dtype == np.float64  # numpy's promotion of float64 and float32
+        y.sum().backward()
         expected = Tensor(x.data, requires_grad=True)
         minidl.functional.conv2d(expected, Tensor(layer.kernel.data), Tensor(layer.bias.data)).sum().backward()
         assert x.grad.dtype == np.float64

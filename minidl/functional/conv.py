@@ -53,7 +53,7 @@ class Conv2D(Function):
         self.kernel, self.x_shape, self.has_bias = kernel, x.shape, bias is not None
         kernel_rows = kernel.reshape(-1, filters)
         positions = out_size[0] * out_size[1]
-        y = backend.empty((x.shape[0] * positions, filters), kernel.dtype, x)
+        y = backend.empty((x.shape[0] * positions, filters), xp.result_type(x, kernel), x)
         self.cols = None
         if self.needs_input_grad[1]:  # dL/dK = cols^T gy: keep the patches of the whole batch
             self.cols = self._patches(x)

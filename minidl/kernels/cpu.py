@@ -25,10 +25,18 @@ def _im2col(x, cols, kh, kw, sh, sw, dh, dw, top, left, out_h, out_w, pad_value)
     for b in range(n):
         for oh in range(out_h):
             for ow in range(out_w):
+                c0 = ow * sw - left
+                columns_inside = c0 >= 0 and c0 + (kw - 1) * dw < width  # no bounds checks in the loop below
                 for i in range(kh):
                     r = oh * sh + i * dh - top
+                    if columns_inside and 0 <= r < height:
+                        for j in range(kw):
+                            c = c0 + j * dw
+                            for ch in range(channels):
+                                cols[b, oh, ow, i, j, ch] = x[b, r, c, ch]
+                        continue
                     for j in range(kw):
-                        c = ow * sw + j * dw - left
+                        c = c0 + j * dw
                         if 0 <= r < height and 0 <= c < width:
                             for ch in range(channels):
                                 cols[b, oh, ow, i, j, ch] = x[b, r, c, ch]
