@@ -130,7 +130,7 @@ class HostElementwiseKernel:
 def _stand_in_cupy() -> types.ModuleType:
     module = types.ModuleType("cupy")
     module.ElementwiseKernel = HostElementwiseKernel
-    for name in ("empty", "empty_like", "ascontiguousarray", "uint8", "int32", "inf", "ndarray"):
+    for name in ("empty", "empty_like", "zeros", "ascontiguousarray", "uint8", "int32", "inf", "ndarray"):
         setattr(module, name, getattr(numpy, name))
     return module
 

@@ -208,3 +208,33 @@ def test_linear_passes_gradcheck_and_equals_x_at_w_plus_b(batch, n_in, n_out, da
 def test_linear_shape_error_names_both_shapes():
     with pytest.raises(ValueError, match=r"\(2, 3\).*\(4, 5\)"):
         F.linear(Tensor(np.ones((2, 3))), Tensor(np.ones((4, 5))))
+
+
+@given(case=conv2d_case())
+def test_conv2d_with_a_fused_relu_equals_relu_of_conv2d_in_values_and_gradients(case):
+    x, kernel, bias, strides, padding, dilation = case
+    pre_activation = direct_conv2d(x, kernel, bias, strides, padding, dilation)
+    assume(np.abs(pre_activation).min() > 1e-3)  # away from the kink, where the gradient is defined
+    def conv(*t, activation=None):  # t: x, kernel and, when there is one, bias
+        return F.conv2d(t[0], t[1], t[2] if len(t) > 2 else None, strides, padding, dilation, activation)
+
+    inputs = [x, kernel] + ([] if bias is None else [bias])
+    fused = [leaf(a) for a in inputs]
+    y = conv(*fused, activation="relu")
+    np.testing.assert_allclose(y.data, np.maximum(pre_activation, 0), rtol=1e-10, atol=1e-10)
+    gy = np.random.default_rng(0).normal(size=y.shape)
+    y.backward(gy)
+    separate = [leaf(a) for a in inputs]
+    F.relu(conv(*separate)).backward(gy)
+    for a, b in zip(fused, separate):
+        np.testing.assert_allclose(a.grad, b.grad, rtol=1e-10, atol=1e-12)
+    gradcheck(lambda *t: conv(*t, activation="relu"), *fused)
+
+
+def test_conv_activation_must_be_one_that_can_be_fused():
+    x, kernel = Tensor(np.ones((1, 4, 4, 1))), Tensor(np.ones((2, 2, 1, 1)))
+    with pytest.raises(ValueError, match=r"conv2d: activation must be one of \(None, 'linear', 'relu'\), got 'tanh'"):
+        F.conv2d(x, kernel, activation="tanh")
+    with pytest.raises(ValueError, match="conv1d: activation must be one of"):
+        F.conv1d(Tensor(np.ones((1, 4, 1))), Tensor(np.ones((2, 1, 1))), activation="elu")
+    assert F.conv1d(Tensor(-np.ones((1, 4, 1))), Tensor(np.ones((2, 1, 1))), activation="relu").data.max() == 0

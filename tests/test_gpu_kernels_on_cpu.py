@@ -99,3 +99,11 @@ def test_cuda_optimizer_updates_match_the_reference(gpu, name):
 def test_cuda_max_pool_ties_go_to_the_first_maximum(gpu):
     x = np.zeros((1, 2, 2, 1), np.float32)
     assert gpu.max_pool2d_forward(x, (2, 2), (2, 2), ((0, 0), (0, 0)), (1, 1))[1].item() == 0
+
+
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_cuda_fused_bias_relu_matches_the_reference(gpu, with_bias):
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(3, 4, 5)).astype(np.float32)
+    bias = rng.normal(size=5).astype(np.float32) if with_bias else None
+    np.testing.assert_allclose(gpu.bias_relu(x.copy(), bias), reference.bias_relu(x.copy(), bias), rtol=1e-6)

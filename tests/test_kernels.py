@@ -169,3 +169,15 @@ def test_max_pool_backward_over_tiling_windows_matches_the_reference(height, wid
     gy = np.random.default_rng(4).normal(size=y.shape).astype(np.float32)
     np.testing.assert_array_equal(cpu.max_pool2d_backward(gy, argmax, x.shape, (2, 2), (2, 2), pads),
                                   reference.max_pool2d_backward(gy, argmax, x.shape, (2, 2), (2, 2), pads))
+
+
+@given(x=channels_last_arrays(), with_bias=st.booleans())
+def test_fused_bias_relu_kernels_match_the_reference(x, with_bias):
+    rng = np.random.default_rng(5)
+    bias = rng.normal(size=x.shape[-1]).astype(x.dtype) if with_bias else None
+    y = cpu.bias_relu(x.copy(), bias)
+    np.testing.assert_allclose(y, reference.bias_relu(x.copy(), bias), rtol=1e-6)
+    gy = rng.normal(size=x.shape).astype(x.dtype)
+    got, expected = cpu.relu_backward_and_channel_sums(gy, y), reference.relu_backward_and_channel_sums(gy, y)
+    np.testing.assert_array_equal(got[0], expected[0])
+    np.testing.assert_allclose(got[1], expected[1], rtol=1e-5, atol=1e-5)

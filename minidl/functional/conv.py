@@ -12,6 +12,12 @@ Computed as one matrix product: im2col lays every window out as a row,
     dL/dcols = gy @ K^T,  dL/dx = col2im(dL/dcols)   (windows added back in place)
     dL/db    = gy summed over batch and positions
 
+With ``activation="relu"`` the ReLU is applied in the same pass as the bias,
+y = max(cols @ K + b, 0), and the backward first turns gy into the
+gradient before the ReLU, gy * [y > 0] (summed for dL/db in that pass):
+the same numbers as conv2d followed by relu, with two passes over the
+output fewer (cuDNN fuses them the same way).
+
 conv1d is conv2d over an image of height 1.
 """
 
@@ -38,8 +44,8 @@ class Conv2D(Function):
     #: In inference the patches of at most this many bytes exist at a time: the batch is convolved in slices.
     inference_patch_bytes = 64 * 2**20
 
-    def __init__(self, strides: tuple, padding: str, dilation_rate: tuple) -> None:
-        self.strides, self.padding, self.dilation = strides, padding, dilation_rate
+    def __init__(self, strides: tuple, padding: str, dilation_rate: tuple, relu: bool = False) -> None:
+        self.strides, self.padding, self.dilation, self.relu = strides, padding, dilation_rate, relu
 
     def forward(self, x: Any, kernel: Any, bias: Any = None) -> Any:
         _check_conv_shapes("conv2d", x.shape, kernel.shape, bias, rank=2)
@@ -64,7 +70,9 @@ class Conv2D(Function):
             for start in range(0, x.shape[0], step):
                 rows = slice(start * positions, (start + step) * positions)
                 xp.matmul(self._patches(x[start : start + step]), kernel_rows, out=y[rows])
-        if self.has_bias:
+        if self.relu:
+            self.y = kernels.bias_relu(y, bias)
+        elif self.has_bias:
             y += bias
         return y.reshape(x.shape[0], out_size[0], out_size[1], filters)
 
@@ -81,6 +89,9 @@ class Conv2D(Function):
         filters = self.kernel.shape[3]
         gy_rows = gy.reshape(-1, filters)
         g_x = g_kernel = g_bias = None
+        if self.relu:  # the gradient before the ReLU, and its sums (dL/db), in one pass
+            gy_rows, g_bias = kernels.relu_backward_and_channel_sums(gy_rows, self.y)
+            gy = gy_rows.reshape(gy.shape)
         if self.needs_input_grad[0]:
             kernel_rows = self.kernel.reshape(-1, filters)
             g_cols = backend.empty((gy_rows.shape[0], kernel_rows.shape[0]), gy.dtype, gy)
@@ -90,7 +101,10 @@ class Conv2D(Function):
         if self.needs_input_grad[1]:
             g_kernel = (self.cols.T @ gy_rows).reshape(self.kernel.shape)
         if self.has_bias:
-            g_bias = kernels.channel_sums(gy) if self.needs_input_grad[2] else None
+            if not self.needs_input_grad[2]:
+                g_bias = None
+            elif g_bias is None:
+                g_bias = kernels.channel_sums(gy)
             return g_x, g_kernel, g_bias
         return g_x, g_kernel
 
@@ -116,12 +130,14 @@ def _check_conv_shapes(name: str, x_shape: tuple, kernel_shape: tuple, bias: Any
 
 def conv2d(
     x: Any, kernel: Any, bias: Any = None, strides: Any = 1, padding: str = "valid",
-    dilation_rate: Any = 1,
+    dilation_rate: Any = 1, activation: str | None = None,
 ) -> Tensor:
     """2-D convolution of channels-last ``x (N, H, W, Cin)`` with ``kernel (kh, kw, Cin, Cout)``.
 
     ``padding='same'`` pads so that the output has ceil(n / stride) positions
     along each axis (Keras's rule); ``'valid'`` uses only complete windows.
+    ``activation="relu"`` applies a ReLU in the same pass as the bias (see
+    the module docstring); None or "linear" applies none.
     """
     x, kernel = as_tensor(x), as_tensor(kernel)
     strides = normalize_tuple(strides, 2, "conv2d strides")
@@ -136,14 +152,24 @@ def conv2d(
                     f"(dilation {dilation}) does not fit in the input of shape {x.shape}"
                 )
     inputs = (x, kernel) if bias is None else (x, kernel, bias)
-    return Conv2D(strides, padding, dilation)(*inputs)
+    return Conv2D(strides, padding, dilation, _fused_relu("conv2d", activation))(*inputs)
+
+
+def _fused_relu(name: str, activation: str | None) -> bool:
+    if activation not in FUSED_ACTIVATIONS:
+        raise ValueError(f"{name}: activation must be one of {FUSED_ACTIVATIONS}, got {activation!r}")
+    return activation == "relu"
+
+
+FUSED_ACTIVATIONS = (None, "linear", "relu")
 
 
 def conv1d(
     x: Any, kernel: Any, bias: Any = None, strides: Any = 1, padding: str = "valid",
-    dilation_rate: Any = 1,
+    dilation_rate: Any = 1, activation: str | None = None,
 ) -> Tensor:
     """1-D convolution of ``x (N, L, Cin)`` with ``kernel (k, Cin, Cout)``, as conv2d over height 1."""
+    _fused_relu("conv1d", activation)
     x, kernel = as_tensor(x), as_tensor(kernel)
     (stride,) = normalize_tuple(strides, 1, "conv1d strides")
     (dilation,) = normalize_tuple(dilation_rate, 1, "conv1d dilation_rate")
@@ -155,5 +181,5 @@ def conv1d(
         )
     image = reshape(x, (x.shape[0], 1) + x.shape[1:])
     kernel_2d = reshape(kernel, (1,) + kernel.shape)
-    y = conv2d(image, kernel_2d, bias, (1, stride), padding, (1, dilation))
+    y = conv2d(image, kernel_2d, bias, (1, stride), padding, (1, dilation), activation)
     return reshape(y, (y.shape[0],) + y.shape[2:])

@@ -120,6 +120,14 @@ def channel_sums(a: Any) -> Any:
     return _implementation(a).channel_sums(a)
 
 
+def bias_relu(y: Any, bias: Any) -> Any:
+    return _implementation(y, bias).bias_relu(y, bias)
+
+
+def relu_backward_and_channel_sums(gy: Any, y: Any) -> tuple:
+    return _implementation(gy, y).relu_backward_and_channel_sums(gy, y)
+
+
 def batch_norm_statistics(x: Any) -> tuple:
     return _implementation(x).batch_norm_statistics(x)
 

@@ -278,6 +278,40 @@ def _rows(a):
 
 
 @njit(cache=True)
+def _bias_relu(rows, bias, has_bias):  # pragma: no cover - compiled
+    for r in range(rows.shape[0]):
+        for c in range(rows.shape[1]):
+            value = rows[r, c] + bias[c] if has_bias else rows[r, c]
+            rows[r, c] = 0 if value <= 0 else value
+    return rows
+
+
+def bias_relu(y, bias):
+    """y = max(y + bias, 0) per channel, in place (``bias`` may be None)."""
+    has_bias = bias is not None
+    _bias_relu(_rows(y), bias if has_bias else numpy.zeros(1, y.dtype), has_bias)
+    return y
+
+
+@njit(cache=True)
+def _relu_backward_and_channel_sums(gy, y, gx):  # pragma: no cover - compiled
+    sums = numpy.zeros(gy.shape[1], dtype=numpy.float64)
+    for r in range(gy.shape[0]):
+        for c in range(gy.shape[1]):
+            g = gy[r, c] * (1 if y[r, c] > 0 else 0)
+            gx[r, c] = g
+            sums[c] += g
+    return sums
+
+
+def relu_backward_and_channel_sums(gy, y):
+    """(gy * [y > 0], its sums per channel): the gradient before a ReLU, and a bias's gradient, in one pass."""
+    gx = backend.empty(gy.shape, numpy.result_type(gy, y), gy)
+    sums = _relu_backward_and_channel_sums(_rows(gy), _rows(y), _rows(gx))
+    return gx, sums.astype(gx.dtype)
+
+
+@njit(cache=True)
 def _channel_sums(rows):  # pragma: no cover - compiled
     sums = numpy.zeros(rows.shape[1], dtype=numpy.float64)
     for r in range(rows.shape[0]):

@@ -271,6 +271,30 @@ def tanh_backward(gy, y):
     return _tanh_backward(gy, y.astype(gy.dtype, copy=False))
 
 
+_bias_relu = cupy.ElementwiseKernel(
+    "raw T bias, int32 channels, bool has_bias",
+    "T y",
+    """
+    const T value = has_bias ? y + bias[i % channels] : y;
+    y = value <= 0 ? (T)0 : value;
+    """,
+    "minidl_bias_relu",
+)
+
+
+def bias_relu(y, bias):
+    """y = max(y + bias, 0) per channel, in place (``bias`` may be None)."""
+    has_bias = bias is not None
+    _bias_relu(bias.astype(y.dtype) if has_bias else cupy.zeros(1, y.dtype), y.shape[-1], has_bias, y)
+    return y
+
+
+def relu_backward_and_channel_sums(gy, y):
+    """(gy * [y > 0], its sums per channel)."""
+    gx = relu_backward(gy, y)
+    return gx, channel_sums(gx)
+
+
 _adam = cupy.ElementwiseKernel(
     "T g, T alpha, T one_minus_beta_1, T one_minus_beta_2, T epsilon",
     "T w, T m, T v",

@@ -145,6 +145,19 @@ def channel_sums(a: Any) -> Any:
     return a.sum(axis=tuple(range(a.ndim - 1)))
 
 
+def bias_relu(y: Any, bias: Any) -> Any:
+    """y = max(y + bias, 0) per channel, in place (``bias`` may be None)."""
+    if bias is not None:
+        y += bias
+    return backend.get_array_module(y).maximum(y, 0, out=y)
+
+
+def relu_backward_and_channel_sums(gy: Any, y: Any) -> tuple:
+    """(gy * [y > 0], its sums per channel): the gradient before a ReLU and a bias's gradient."""
+    gx = relu_backward(gy, y)
+    return gx, channel_sums(gx)
+
+
 def batch_norm_statistics(x: Any) -> tuple:
     """Per-channel mean and biased variance over every axis but the last."""
     axes = tuple(range(x.ndim - 1))

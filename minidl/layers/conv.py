@@ -51,6 +51,8 @@ class _Conv(KernelLayer):
 
     def call(self, x: Tensor, training: bool) -> Tensor:
         convolve = F.conv1d if self.rank == 1 else F.conv2d
+        if self.activation is F.relu:  # applied inside the convolution, with the bias
+            return convolve(x, self.kernel, self.bias, self.strides, self.padding, self.dilation_rate, "relu")
         y = convolve(x, self.kernel, self.bias, self.strides, self.padding, self.dilation_rate)
         return self.activation(y)
 
