@@ -7,12 +7,19 @@ the reason.
 
 import numpy as np
 import pytest
+from hypothesis import given
 
 import minidl
 from minidl import Tensor, backend, kernels
 from minidl import functional as F
-from minidl.functional.padding import output_length, padding_amounts
 from minidl.kernels import reference
+from tests.kernel_cases import (
+    OPTIMIZER_UPDATES,
+    check_im2col_and_col2im,
+    check_optimizer_update,
+    check_pooling,
+    window_case,
+)
 from minidl.layers import BatchNormalization, Conv1D, Conv2D, Dense, Dropout, Flatten, MaxPooling2D
 
 if not backend.gpu_available():
@@ -33,40 +40,14 @@ def close(gpu_result, cpu_result, rtol=1e-5, atol=1e-6):
     np.testing.assert_allclose(cupy.asnumpy(gpu_result), cpu_result, rtol=rtol, atol=atol)
 
 
-WINDOWS = [  # (input shape, kernel or pool, strides, dilation, padding)
-    ((2, 7, 9, 3), (3, 3), (1, 1), (1, 1), "valid"),
-    ((2, 7, 9, 3), (3, 2), (2, 1), (1, 2), "same"),
-    ((1, 5, 6, 2), (2, 2), (2, 2), (1, 1), "valid"),
-    ((3, 8, 5, 4), (3, 3), (2, 3), (1, 1), "same"),
-]
+@given(case=window_case())
+def test_window_kernels_match_the_reference(case):
+    check_im2col_and_col2im(gpu, case, to=on_gpu, back=cupy.asnumpy)
 
 
-def geometry(shape, size, strides, dilation, padding):
-    out = tuple(output_length(n, k, s, d, padding) for n, k, s, d in zip(shape[1:3], size, strides, dilation))
-    pads = tuple(padding_amounts(n, k, s, d, padding) for n, k, s, d in zip(shape[1:3], size, strides, dilation))
-    return out, pads
-
-
-@pytest.mark.parametrize("shape, size, strides, dilation, padding", WINDOWS)
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_window_kernels_match_the_reference(shape, size, strides, dilation, padding, dtype):
-    x = RNG.normal(size=shape).astype(dtype)
-    out, pads = geometry(shape, size, strides, dilation, padding)
-    cols = reference.im2col(x, size, strides, dilation, pads, out)
-    close(gpu.im2col(on_gpu(x), size, strides, dilation, pads, out), cols, rtol=0, atol=0)
-    close(gpu.col2im(on_gpu(cols), shape, strides, dilation, pads), reference.col2im(cols, shape, strides, dilation, pads))
-    pool_out, pool_pads = geometry(shape, size, strides, (1, 1), padding)
-    y, argmax = reference.max_pool2d_forward(x, size, strides, pool_pads, pool_out)
-    y_gpu, argmax_gpu = gpu.max_pool2d_forward(on_gpu(x), size, strides, pool_pads, pool_out)
-    close(y_gpu, y, rtol=0, atol=0)
-    np.testing.assert_array_equal(cupy.asnumpy(argmax_gpu), argmax)
-    gy = RNG.normal(size=y.shape).astype(dtype)
-    close(gpu.max_pool2d_backward(on_gpu(gy), argmax_gpu, shape, size, strides, pool_pads),
-          reference.max_pool2d_backward(gy, argmax, shape, size, strides, pool_pads))
-    close(gpu.avg_pool2d_forward(on_gpu(x), size, strides, pool_pads, pool_out),
-          reference.avg_pool2d_forward(x, size, strides, pool_pads, pool_out))
-    close(gpu.avg_pool2d_backward(on_gpu(gy), shape, size, strides, pool_pads),
-          reference.avg_pool2d_backward(gy, shape, size, strides, pool_pads))
+@given(case=window_case(pooling=True))
+def test_pooling_kernels_match_the_reference(case):
+    check_pooling(gpu, case, to=on_gpu, back=cupy.asnumpy)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -82,22 +63,9 @@ def test_elementwise_and_channel_kernels_match_the_reference(dtype):
     close(gpu.channel_sums(on_gpu(x)), reference.channel_sums(x))
 
 
-@pytest.mark.parametrize("name", ["adam", "adam_amsgrad", "momentum", "nesterov", "rmsprop", "rmsprop_centered_momentum"])
+@pytest.mark.parametrize("name", OPTIMIZER_UPDATES)
 def test_fused_optimizer_updates_match_the_reference(name):
-    cpu_state = [RNG.random(37).astype(np.float32) for _ in range(5)]
-    cpu_state[2] += cpu_state[3] ** 2
-    gpu_state = [on_gpu(a) for a in cpu_state]
-    for module, (w, g, a, b, c) in ((gpu, gpu_state), (reference, cpu_state)):
-        if name.startswith("adam"):
-            module.adam_update(w, g, a, b, c if name == "adam_amsgrad" else None, 0.01, 0.9, 0.999, 1e-7)
-        elif name in ("momentum", "nesterov"):
-            module.momentum_update(w, g, a, 0.1, 0.9, name == "nesterov")
-        else:
-            centered = name != "rmsprop"
-            module.rmsprop_update(w, g, a, b if centered else None, c if centered else None, 0.01, 0.9,
-                                  0.5 if centered else 0.0, 1e-7)
-    for got, expected in zip(gpu_state, cpu_state):
-        close(got, expected)
+    check_optimizer_update(gpu, name, size=37, seed=4, to=on_gpu, back=cupy.asnumpy)
 
 
 def moving(x, value):

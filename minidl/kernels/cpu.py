@@ -230,6 +230,13 @@ def relu_forward(x):
     return y
 
 
+def _from_output(kernel, gy, y):
+    """Run ``kernel(gy, y, gx)`` over flat views: an activation's backward from its output y."""
+    gx = backend.empty(gy.shape, numpy.result_type(gy, y), gy)
+    kernel(gy.reshape(-1), y.reshape(-1), gx.reshape(-1))
+    return gx
+
+
 @njit(cache=True)
 def _gated_copy(gy, y, gx):  # pragma: no cover - compiled
     for k in range(gy.size):
@@ -239,9 +246,7 @@ def _gated_copy(gy, y, gx):  # pragma: no cover - compiled
 
 def relu_backward(gy, y):
     """dL/dx = gy * [y > 0]."""
-    gx = backend.empty(gy.shape, numpy.result_type(gy, y), gy)
-    _gated_copy(gy.reshape(-1), y.reshape(-1), gx.reshape(-1))
-    return gx
+    return _from_output(_gated_copy, gy, y)
 
 
 @njit(cache=True)
@@ -253,9 +258,7 @@ def _sigmoid_backward(gy, y, gx):  # pragma: no cover - compiled
 
 def sigmoid_backward(gy, y):
     """dL/dx = gy * y * (1 - y), from the sigmoid's output y."""
-    gx = backend.empty(gy.shape, numpy.result_type(gy, y), gy)
-    _sigmoid_backward(gy.reshape(-1), y.reshape(-1), gx.reshape(-1))
-    return gx
+    return _from_output(_sigmoid_backward, gy, y)
 
 
 @njit(cache=True)
@@ -267,9 +270,7 @@ def _tanh_backward(gy, y, gx):  # pragma: no cover - compiled
 
 def tanh_backward(gy, y):
     """dL/dx = gy * (1 - y^2), from tanh's output y."""
-    gx = backend.empty(gy.shape, numpy.result_type(gy, y), gy)
-    _tanh_backward(gy.reshape(-1), y.reshape(-1), gx.reshape(-1))
-    return gx
+    return _from_output(_tanh_backward, gy, y)
 
 
 def _rows(a):

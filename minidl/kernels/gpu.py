@@ -33,6 +33,27 @@ _SPLIT_IMAGE_INDEX = """
     const long long b = rest / rows;
 """
 
+
+def _sum_over_windows(height: str, width: str, row_step: str, column_step: str, term: str) -> str:
+    """CUDA code that adds ``term`` into ``sum`` for every window (oh, ow) and kernel position (k, j) that
+    read input element (r, c): the gather that replaces a scatter in the windowed backwards."""
+    return f"""
+    T sum = 0;
+    for (int k = 0; k < {height}; ++k) {{
+        const int row = r + top - k * {row_step};  // = oh * sh for the window that read row r at kernel row k
+        if (row < 0 || row % sh != 0 || row / sh >= out_h) continue;
+        const int oh = row / sh;
+        for (int j = 0; j < {width}; ++j) {{
+            const int column = c + left - j * {column_step};
+            if (column < 0 || column % sw != 0 || column / sw >= out_w) continue;
+            const int ow = column / sw;
+            {term}
+        }}
+    }}
+    gx = sum;
+"""
+
+
 _im2col_kernel = cupy.ElementwiseKernel(
     "raw T x, int32 height, int32 width, int32 channels, int32 out_h, int32 out_w, int32 kh, int32 kw, "
     "int32 sh, int32 sw, int32 dh, int32 dw, int32 top, int32 left, T pad_value",
@@ -69,21 +90,8 @@ _col2im_kernel = cupy.ElementwiseKernel(
     "raw T cols, int32 rows, int32 columns, int32 channels, int32 out_h, int32 out_w, int32 kh, int32 kw, "
     "int32 sh, int32 sw, int32 dh, int32 dw, int32 top, int32 left",
     "T gx",
-    _SPLIT_IMAGE_INDEX + """
-    T sum = 0;
-    for (int k = 0; k < kh; ++k) {
-        const int row = r + top - k * dh;  // = oh * sh for the window that put x[r] at kernel row k
-        if (row < 0 || row % sh != 0 || row / sh >= out_h) continue;
-        const int oh = row / sh;
-        for (int j = 0; j < kw; ++j) {
-            const int column = c + left - j * dw;
-            if (column < 0 || column % sw != 0 || column / sw >= out_w) continue;
-            const int ow = column / sw;
-            sum += cols[((((b * out_h + oh) * out_w + ow) * kh + k) * kw + j) * channels + ch];
-        }
-    }
-    gx = sum;
-    """,
+    _SPLIT_IMAGE_INDEX + _sum_over_windows(
+        "kh", "kw", "dh", "dw", "sum += cols[((((b * out_h + oh) * out_w + ow) * kh + k) * kw + j) * channels + ch];"),
     "minidl_col2im",
 )
 
@@ -98,29 +106,31 @@ def col2im(cols, x_shape, strides, dilation, pads):
     return gx
 
 
+def _over_the_window(term: str) -> str:
+    """CUDA loops that run ``term`` for every real (non-padding) input ``value`` of pooling window (r, c)."""
+    return f"""
+    for (int k = 0; k < ph; ++k) {{
+        const int xr = r * sh + k - top;
+        if (xr < 0 || xr >= height) continue;
+        for (int j = 0; j < pw; ++j) {{
+            const int xc = c * sw + j - left;
+            if (xc < 0 || xc >= width) continue;
+            const T value = x[((b * height + xr) * width + xc) * channels + ch];
+            {term}
+        }}
+    }}
+"""
+
+
 _max_pool_forward_kernel = cupy.ElementwiseKernel(
     "raw T x, int32 height, int32 width, int32 rows, int32 columns, int32 channels, int32 ph, int32 pw, "
     "int32 sh, int32 sw, int32 top, int32 left, T lowest",
     "T y, I argmax",
-    _SPLIT_IMAGE_INDEX + """
-    T best = lowest;
-    int best_position = 0;
-    for (int k = 0; k < ph; ++k) {
-        const int xr = r * sh + k - top;
-        if (xr < 0 || xr >= height) continue;
-        for (int j = 0; j < pw; ++j) {
-            const int xc = c * sw + j - left;
-            if (xc < 0 || xc >= width) continue;
-            const T value = x[((b * height + xr) * width + xc) * channels + ch];
+    _SPLIT_IMAGE_INDEX + "T best = lowest;\nint best_position = 0;\n" + _over_the_window("""
             if (value > best) {  // strict: the first maximum wins, as in the reference
                 best = value;
                 best_position = k * pw + j;
-            }
-        }
-    }
-    y = best;
-    argmax = best_position;
-    """,
+            }""") + "y = best;\nargmax = best_position;",
     "minidl_max_pool2d_forward",
 )
 
@@ -142,21 +152,9 @@ _max_pool_backward_kernel = cupy.ElementwiseKernel(
     "raw T gy, raw I argmax, int32 rows, int32 columns, int32 channels, int32 out_h, int32 out_w, "
     "int32 ph, int32 pw, int32 sh, int32 sw, int32 top, int32 left",
     "T gx",
-    _SPLIT_IMAGE_INDEX + """
-    T sum = 0;
-    for (int k = 0; k < ph; ++k) {
-        const int row = r + top - k;
-        if (row < 0 || row % sh != 0 || row / sh >= out_h) continue;
-        const int oh = row / sh;
-        for (int j = 0; j < pw; ++j) {
-            const int column = c + left - j;
-            if (column < 0 || column % sw != 0 || column / sw >= out_w) continue;
-            const long long o = ((b * out_h + oh) * out_w + column / sw) * channels + ch;
-            if ((int)argmax[o] == k * pw + j) sum += gy[o];
-        }
-    }
-    gx = sum;
-    """,
+    _SPLIT_IMAGE_INDEX + _sum_over_windows("ph", "pw", "1", "1", """
+            const long long o = ((b * out_h + oh) * out_w + ow) * channels + ch;
+            if ((int)argmax[o] == k * pw + j) sum += gy[o];"""),
     "minidl_max_pool2d_backward",
 )
 
@@ -184,19 +182,8 @@ _avg_pool_forward_kernel = cupy.ElementwiseKernel(
     "raw T x, int32 height, int32 width, int32 rows, int32 columns, int32 channels, int32 ph, int32 pw, "
     "int32 sh, int32 sw, int32 top, int32 left",
     "T y",
-    _SPLIT_IMAGE_INDEX + """
-    T sum = 0;
-    for (int k = 0; k < ph; ++k) {
-        const int xr = r * sh + k - top;
-        if (xr < 0 || xr >= height) continue;
-        for (int j = 0; j < pw; ++j) {
-            const int xc = c * sw + j - left;
-            if (xc < 0 || xc >= width) continue;
-            sum += x[((b * height + xr) * width + xc) * channels + ch];
-        }
-    }
-    y = sum / (T)window_count(r, c, ph, pw, sh, sw, top, left, height, width);
-    """,
+    _SPLIT_IMAGE_INDEX + "T sum = 0;\n" + _over_the_window("sum += value;")
+    + "y = sum / (T)window_count(r, c, ph, pw, sh, sw, top, left, height, width);",
     "minidl_avg_pool2d_forward",
     preamble=_WINDOW_COUNT,
 )
@@ -215,22 +202,9 @@ _avg_pool_backward_kernel = cupy.ElementwiseKernel(
     "raw T gy, int32 rows, int32 columns, int32 channels, int32 out_h, int32 out_w, "
     "int32 ph, int32 pw, int32 sh, int32 sw, int32 top, int32 left",
     "T gx",
-    _SPLIT_IMAGE_INDEX + """
-    T sum = 0;
-    for (int k = 0; k < ph; ++k) {
-        const int row = r + top - k;
-        if (row < 0 || row % sh != 0 || row / sh >= out_h) continue;
-        const int oh = row / sh;
-        for (int j = 0; j < pw; ++j) {
-            const int column = c + left - j;
-            if (column < 0 || column % sw != 0 || column / sw >= out_w) continue;
-            const int ow = column / sw;
+    _SPLIT_IMAGE_INDEX + _sum_over_windows("ph", "pw", "1", "1", """
             const int count = window_count(oh, ow, ph, pw, sh, sw, top, left, rows, columns);
-            sum += gy[((b * out_h + oh) * out_w + ow) * channels + ch] / (T)count;
-        }
-    }
-    gx = sum;
-    """,
+            sum += gy[((b * out_h + oh) * out_w + ow) * channels + ch] / (T)count;"""),
     "minidl_avg_pool2d_backward",
     preamble=_WINDOW_COUNT,
 )
