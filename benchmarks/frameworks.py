@@ -92,7 +92,7 @@ def minidl_layers(size: dict) -> dict:
         x.grad = w.grad = b.grad = None
         F.linear(x, w, b).backward(gy)
 
-    seconds, _ = W.median_seconds(dense, repeats=10)
+    seconds, _ = W.median_seconds(dense, repeats=20, warmup=5)
     results["dense_256x1024x1024_gflops"] = 3 * 2 * 256 * 1024 * 1024 / seconds / 1e9
     batch = 32 if size is W.SIZES["full"] else 4
     images = Tensor(generator.random((batch, 40, 128, 32), dtype=numpy.float32), requires_grad=True)

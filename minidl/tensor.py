@@ -331,7 +331,11 @@ def _checked_gradient(function: Any, x: Tensor, gx: Any) -> Any:
 
 def _accumulate_leaf_grad(leaf: Tensor, gx: Any) -> None:
     # A copy on first write: a backward may hand the same array to several inputs.
-    leaf.grad = gx.copy() if leaf.grad is None else leaf.grad + gx
+    if leaf.grad is None:
+        leaf.grad = backend.empty(gx.shape, gx.dtype, gx)
+        leaf.grad[...] = gx
+    else:
+        leaf.grad = leaf.grad + gx
 
 
 # Imported last: the operators above call functions that are themselves built on Tensor.

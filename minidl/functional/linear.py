@@ -29,11 +29,14 @@ class Linear(Function):
         return y
 
     def backward(self, gy: Any) -> tuple:
-        g_x = gy @ self.weight.T if self.needs_input_grad[0] else None
-        g_weight = None
+        xp = backend.get_array_module(gy)
+        g_x = g_weight = None
+        if self.needs_input_grad[0]:
+            g_x = xp.matmul(gy, self.weight.T, out=backend.empty(self.x.shape, xp.result_type(gy, self.weight), gy))
         if self.needs_input_grad[1]:
             in_features, out_features = self.weight.shape
-            g_weight = self.x.reshape(-1, in_features).T @ gy.reshape(-1, out_features)
+            g_weight = xp.matmul(self.x.reshape(-1, in_features).T, gy.reshape(-1, out_features),
+                                 out=backend.empty(self.weight.shape, xp.result_type(self.x, gy), gy))
         if not self.has_bias:
             return g_x, g_weight
         g_bias = kernels.channel_sums(gy) if self.needs_input_grad[2] else None
