@@ -8,6 +8,9 @@ import resource
 import sys
 import time
 
+if sys.argv[1:2] == ["minidl"]:
+    import minidl  # noqa: F401 - before numpy, as a minidl program would: it sets up the BLAS threads (minidl.cores)
+
 from benchmarks import frameworks
 from benchmarks import workloads as W
 

@@ -6,3 +6,5 @@ scenario (``scenarios``, ``catalogue``, ``priors``) -> seeded simulations
 bundle (``models``, ``workflow``) -> posterior probabilities for a VCF
 (``vcf``); ``sumstats`` and ``abc`` give the classical baseline.
 """
+
+import minidl  # noqa: F401, E402 - first, so that it sets up numpy's BLAS threads (see minidl.cores)

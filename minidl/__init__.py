@@ -12,6 +12,7 @@ array([[-4.],
 
 __version__ = "0.1.0"
 
+from minidl import cores  # first: it configures numpy's BLAS threads before numpy is imported
 from minidl import backend, random
 from minidl.backend import device
 from minidl.tensor import Tensor
@@ -39,6 +40,7 @@ __all__ = [
     "Sequential",
     "activations",
     "callbacks",
+    "cores",
     "datasets",
     "device",
     "initializers",

@@ -1,5 +1,7 @@
 """The numba kernels agree with their plain numpy references on drawn shapes, strides, dilations and paddings."""
 
+import contextlib
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -136,3 +138,38 @@ def test_fused_bias_relu_kernels_match_the_reference(x, with_bias):
     got, expected = cpu.relu_backward_and_channel_sums(gy, y), reference.relu_backward_and_channel_sums(gy, y)
     np.testing.assert_array_equal(got[0], expected[0])
     np.testing.assert_allclose(got[1], expected[1], rtol=1e-5, atol=1e-5)
+
+
+@contextlib.contextmanager
+def every_kernel_on_every_core():
+    """The multi-thread path of the kernels even for small arrays."""
+    from minidl import cores
+
+    saved = cores.PARALLEL_MIN_ELEMENTS, cores.parallel_kernels
+    cores.PARALLEL_MIN_ELEMENTS, cores.parallel_kernels = 0, True
+    try:
+        yield
+    finally:
+        cores.PARALLEL_MIN_ELEMENTS, cores.parallel_kernels = saved
+
+
+@given(case=window_case(), pool_case=window_case(pooling=True), size=st.integers(1, 50))
+def test_the_kernels_on_several_threads_give_the_reference_results(case, pool_case, size):
+    with every_kernel_on_every_core():
+        check_kernels_against_the_reference(case, pool_case, size)
+
+
+def check_kernels_against_the_reference(case, pool_case, size):
+    check_im2col_and_col2im(cpu, case)
+    check_pooling(cpu, pool_case)
+    check_optimizer_update(cpu, "adam", size, seed=size)
+    x = case[0]
+    gy = np.random.default_rng(1).normal(size=x.shape).astype(x.dtype)
+    bias = np.random.default_rng(2).normal(size=x.shape[-1]).astype(x.dtype)
+    y = cpu.bias_relu(x.copy(), bias)
+    np.testing.assert_allclose(y, reference.bias_relu(x.copy(), bias), rtol=1e-6)
+    got, expected = cpu.relu_backward_and_channel_sums(gy, y), reference.relu_backward_and_channel_sums(gy, y)
+    np.testing.assert_array_equal(got[0], expected[0])
+    np.testing.assert_allclose(got[1], expected[1], rtol=1e-5, atol=1e-5)
+    for name in ("relu_backward", "sigmoid_backward", "tanh_backward"):
+        np.testing.assert_allclose(getattr(cpu, name)(gy, y), getattr(reference, name)(gy, y), rtol=1e-6)

@@ -3,26 +3,50 @@
 Each kernel here has a plain-array twin of the same name in ``reference.py``
 that defines what it must return; ``tests/test_kernels.py`` compares the two.
 Innermost loops walk the channel axis, contiguous in the channels-last layout.
-The loops are serial on purpose: with ``parallel=True`` every kernel launched
-right after a BLAS matrix product waited about 8 ms for the BLAS threads to
-yield the cores (measured on the 2-core development machine), which made an
-MLP epoch six times slower; the parallelism comes from BLAS in the matrix
-products. Compiled code is cached on disk (``cache=True``): the first call
-after an install pays the compile time once.
+The outer loops of the large kernels are ``prange``: over the batch, or over
+elements. ``_Kernel`` runs them on every core only for arrays of a million
+elements or more, and only where numpy's BLAS threads yield the cores quickly
+after a matrix product (see ``minidl.cores``: otherwise every such kernel
+waited about 8 ms for them); everywhere else on one thread. Results do not
+depend on the number of threads: writes are disjoint and sums use a fixed
+number of blocks. Compiled code is cached on disk (``cache=True``): the
+first call after an install pays the compile time once.
 """
 
 from __future__ import annotations
 
+import types
+
 import numpy
-from numba import njit
+from numba import njit, prange
 
-from minidl import backend
+from minidl import backend, cores
 
 
-@njit(cache=True)
+class _Kernel:
+    """A loop nest compiled twice: its ``prange`` loops spread over every core, and all on one thread.
+
+    Called as ``kernel(elements, *arguments)``: the threaded version runs for
+    arrays of ``cores.PARALLEL_MIN_ELEMENTS`` elements or more, where numpy's
+    BLAS threads yield the cores quickly (``cores.parallel_kernels``); the
+    serial one everywhere else (waking threads costs more than small loops).
+    """
+
+    def __init__(self, loops):
+        self.threaded = njit(cache=True, parallel=True)(loops)
+        serial = types.FunctionType(loops.__code__, loops.__globals__, loops.__name__ + "_serial")
+        serial.__qualname__ = loops.__qualname__ + "_serial"  # its own entry in numba's disk cache
+        self.serial = njit(cache=True)(serial)
+
+    def __call__(self, elements, *arguments):
+        threaded = cores.parallel_kernels and elements >= cores.PARALLEL_MIN_ELEMENTS
+        return (self.threaded if threaded else self.serial)(*arguments)
+
+
+@_Kernel
 def _im2col(x, cols, kh, kw, sh, sw, dh, dw, top, left, out_h, out_w, pad_value):  # pragma: no cover - compiled
     n, height, width, channels = x.shape
-    for b in range(n):
+    for b in prange(n):
         for oh in range(out_h):
             for ow in range(out_w):
                 c0 = ow * sw - left
@@ -50,15 +74,15 @@ def im2col(x, kernel_size, strides, dilation, pads, out_size, pad_value=0.0, out
     """Every window of ``x`` as a patch, (N, OH, OW, kh, kw, C), into ``out`` if given; padding reads ``pad_value``."""
     shape = (x.shape[0], out_size[0], out_size[1], kernel_size[0], kernel_size[1], x.shape[3])
     cols = backend.empty(shape, x.dtype, x) if out is None else out
-    return _im2col(x, cols, kernel_size[0], kernel_size[1], strides[0], strides[1], dilation[0], dilation[1],
+    return _im2col(cols.size, x, cols, kernel_size[0], kernel_size[1], strides[0], strides[1], dilation[0], dilation[1],
                    pads[0][0], pads[1][0], out_size[0], out_size[1], pad_value)
 
 
-@njit(cache=True)
+@_Kernel
 def _col2im(cols, gx, sh, sw, dh, dw, top, left):  # pragma: no cover - compiled
     n, out_h, out_w, kh, kw, channels = cols.shape
     height, width = gx.shape[1], gx.shape[2]
-    for b in range(n):
+    for b in prange(n):
         for oh in range(out_h):
             for ow in range(out_w):
                 for i in range(kh):
@@ -76,14 +100,14 @@ def _col2im(cols, gx, sh, sw, dh, dw, top, left):  # pragma: no cover - compiled
 def col2im(cols, x_shape, strides, dilation, pads):
     """The adjoint of im2col: every patch added back where it was taken from (padding dropped)."""
     gx = backend.zeros(x_shape, cols.dtype, cols)
-    return _col2im(cols, gx, strides[0], strides[1], dilation[0], dilation[1], pads[0][0], pads[1][0])
+    return _col2im(cols.size, cols, gx, strides[0], strides[1], dilation[0], dilation[1], pads[0][0], pads[1][0])
 
 
-@njit(cache=True)
+@_Kernel
 def _max_pool2d_forward(x, y, argmax, ph, pw, sh, sw, top, left):  # pragma: no cover - compiled
     n, height, width, channels = x.shape
     out_h, out_w = y.shape[1], y.shape[2]
-    for b in range(n):
+    for b in prange(n):
         for oh in range(out_h):
             for ow in range(out_w):
                 for ch in range(channels):
@@ -114,7 +138,7 @@ def max_pool2d_forward(x, pool_size, strides, pads, out_size):
     shape = (x.shape[0],) + tuple(out_size) + (x.shape[3],)
     index_dtype = numpy.uint8 if pool_size[0] * pool_size[1] <= 256 else numpy.int32
     y, argmax = backend.empty(shape, x.dtype, x), backend.empty(shape, index_dtype, x)
-    return _max_pool2d_forward(x, y, argmax, pool_size[0], pool_size[1], strides[0], strides[1], pads[0][0],
+    return _max_pool2d_forward(x.size, x, y, argmax, pool_size[0], pool_size[1], strides[0], strides[1], pads[0][0],
                                pads[1][0])
 
 
@@ -132,13 +156,13 @@ def _max_pool2d_backward(gy, argmax, gx, pw, sh, sw, top, left):  # pragma: no c
     return gx
 
 
-@njit(cache=True)
+@_Kernel
 def _max_pool2d_backward_tiled(gy, argmax, gx, ph, pw):  # pragma: no cover - compiled
     # Windows that tile the input (strides == pool, no padding): every element of gx is written
     # once, in memory order, so no zero-filled array is needed first.
     n, out_h, out_w, channels = gy.shape
     height, width = gx.shape[1], gx.shape[2]
-    for b in range(n):
+    for b in prange(n):
         for r in range(height):
             oh, i = r // ph, r % ph
             for c in range(width):
@@ -157,7 +181,7 @@ def max_pool2d_backward(gy, argmax, x_shape, pool_size, strides, pads):
     """Each gy added to the input element that was its window's maximum; no mask is materialised."""
     if tuple(strides) == tuple(pool_size) and pads == ((0, 0), (0, 0)):
         gx = backend.empty(x_shape, gy.dtype, gy)
-        return _max_pool2d_backward_tiled(gy, argmax, gx, pool_size[0], pool_size[1])
+        return _max_pool2d_backward_tiled(gx.size, gy, argmax, gx, pool_size[0], pool_size[1])
     gx = backend.zeros(x_shape, gy.dtype, gy)
     return _max_pool2d_backward(gy, argmax, gx, pool_size[1], strides[0], strides[1], pads[0][0], pads[1][0])
 
@@ -169,11 +193,11 @@ def _real_window(oh, ow, ph, pw, sh, sw, top, left, height, width):  # pragma: n
     return max(r0, 0), min(r0 + ph, height), max(c0, 0), min(c0 + pw, width)
 
 
-@njit(cache=True)
+@_Kernel
 def _avg_pool2d_forward(x, y, ph, pw, sh, sw, top, left):  # pragma: no cover - compiled
     n, height, width, channels = x.shape
     out_h, out_w = y.shape[1], y.shape[2]
-    for b in range(n):
+    for b in prange(n):
         for oh in range(out_h):
             for ow in range(out_w):
                 r0, r1, c0, c1 = _real_window(oh, ow, ph, pw, sh, sw, top, left, height, width)
@@ -188,7 +212,7 @@ def _avg_pool2d_forward(x, y, ph, pw, sh, sw, top, left):  # pragma: no cover - 
 def avg_pool2d_forward(x, pool_size, strides, pads, out_size):
     """Window means over the real (non-padding) elements."""
     y = backend.zeros((x.shape[0],) + tuple(out_size) + (x.shape[3],), x.dtype, x)
-    return _avg_pool2d_forward(x, y, pool_size[0], pool_size[1], strides[0], strides[1], pads[0][0], pads[1][0])
+    return _avg_pool2d_forward(x.size, x, y, pool_size[0], pool_size[1], strides[0], strides[1], pads[0][0], pads[1][0])
 
 
 @njit(cache=True)
@@ -216,9 +240,9 @@ def avg_pool2d_backward(gy, x_shape, pool_size, strides, pads):
 # Elementwise and per-channel kernels: one pass over memory where numpy makes two or three.
 
 
-@njit(cache=True)
+@_Kernel
 def _relu_forward(x, y):  # pragma: no cover - compiled
-    for k in range(x.size):
+    for k in prange(x.size):
         y[k] = 0 if x[k] <= 0 else x[k]  # NaN stays NaN, as numpy.maximum
     return y
 
@@ -226,20 +250,20 @@ def _relu_forward(x, y):  # pragma: no cover - compiled
 def relu_forward(x):
     """y = max(x, 0)."""
     y = backend.empty(x.shape, x.dtype, x)
-    _relu_forward(x.reshape(-1), y.reshape(-1))
+    _relu_forward(x.size, x.reshape(-1), y.reshape(-1))
     return y
 
 
 def _from_output(kernel, gy, y):
     """Run ``kernel(gy, y, gx)`` over flat views: an activation's backward from its output y."""
     gx = backend.empty(gy.shape, numpy.result_type(gy, y), gy)
-    kernel(gy.reshape(-1), y.reshape(-1), gx.reshape(-1))
+    kernel(gy.size, gy.reshape(-1), y.reshape(-1), gx.reshape(-1))
     return gx
 
 
-@njit(cache=True)
+@_Kernel
 def _gated_copy(gy, y, gx):  # pragma: no cover - compiled
-    for k in range(gy.size):
+    for k in prange(gy.size):
         gx[k] = gy[k] * (1 if y[k] > 0 else 0)
     return gx
 
@@ -249,9 +273,9 @@ def relu_backward(gy, y):
     return _from_output(_gated_copy, gy, y)
 
 
-@njit(cache=True)
+@_Kernel
 def _sigmoid_backward(gy, y, gx):  # pragma: no cover - compiled
-    for k in range(gy.size):
+    for k in prange(gy.size):
         gx[k] = gy[k] * y[k] * (1 - y[k])
     return gx
 
@@ -261,9 +285,9 @@ def sigmoid_backward(gy, y):
     return _from_output(_sigmoid_backward, gy, y)
 
 
-@njit(cache=True)
+@_Kernel
 def _tanh_backward(gy, y, gx):  # pragma: no cover - compiled
-    for k in range(gy.size):
+    for k in prange(gy.size):
         gx[k] = gy[k] * (1 - y[k] * y[k])
     return gx
 
@@ -278,9 +302,9 @@ def _rows(a):
     return a.reshape(-1, a.shape[-1])
 
 
-@njit(cache=True)
+@_Kernel
 def _bias_relu(rows, bias, has_bias):  # pragma: no cover - compiled
-    for r in range(rows.shape[0]):
+    for r in prange(rows.shape[0]):
         for c in range(rows.shape[1]):
             value = rows[r, c] + bias[c] if has_bias else rows[r, c]
             rows[r, c] = 0 if value <= 0 else value
@@ -290,25 +314,28 @@ def _bias_relu(rows, bias, has_bias):  # pragma: no cover - compiled
 def bias_relu(y, bias):
     """y = max(y + bias, 0) per channel, in place (``bias`` may be None)."""
     has_bias = bias is not None
-    _bias_relu(_rows(y), bias if has_bias else numpy.zeros(1, y.dtype), has_bias)
+    _bias_relu(y.size, _rows(y), bias if has_bias else numpy.zeros(1, y.dtype), has_bias)
     return y
 
 
-@njit(cache=True)
-def _relu_backward_and_channel_sums(gy, y, gx):  # pragma: no cover - compiled
-    sums = numpy.zeros(gy.shape[1], dtype=numpy.float64)
-    for r in range(gy.shape[0]):
-        for c in range(gy.shape[1]):
-            g = gy[r, c] * (1 if y[r, c] > 0 else 0)
-            gx[r, c] = g
-            sums[c] += g
-    return sums
+@_Kernel
+def _relu_backward_and_channel_sums(gy, y, gx, chunks):  # pragma: no cover - compiled
+    # Partial sums over a fixed number of row blocks, so that the result does not depend on the thread count.
+    m, channels = gy.shape
+    partial = numpy.zeros((chunks, channels), dtype=numpy.float64)
+    for chunk in prange(chunks):
+        for r in range(chunk * m // chunks, (chunk + 1) * m // chunks):
+            for c in range(channels):
+                g = gy[r, c] * (1 if y[r, c] > 0 else 0)
+                gx[r, c] = g
+                partial[chunk, c] += g
+    return partial.sum(axis=0)
 
 
 def relu_backward_and_channel_sums(gy, y):
     """(gy * [y > 0], its sums per channel): the gradient before a ReLU, and a bias's gradient, in one pass."""
     gx = backend.empty(gy.shape, numpy.result_type(gy, y), gy)
-    sums = _relu_backward_and_channel_sums(_rows(gy), _rows(y), _rows(gx))
+    sums = _relu_backward_and_channel_sums(gy.size, _rows(gy), _rows(y), _rows(gx), 16)
     return gx, sums.astype(gx.dtype)
 
 
@@ -409,9 +436,9 @@ def _flat(*arrays):
     return tuple(a.reshape(-1) for a in arrays)
 
 
-@njit(cache=True)
+@_Kernel
 def _adam_update(w, g, m, v, v_max, amsgrad, alpha, beta_1, beta_2, epsilon):  # pragma: no cover - compiled
-    for k in range(w.size):
+    for k in prange(w.size):
         m[k] += (g[k] - m[k]) * (1 - beta_1)
         v[k] += (g[k] * g[k] - v[k]) * (1 - beta_2)
         second = v[k]
@@ -425,7 +452,8 @@ def _adam_update(w, g, m, v, v_max, amsgrad, alpha, beta_1, beta_2, epsilon):  #
 def adam_update(w, g, m, v, v_max, alpha, beta_1, beta_2, epsilon):
     """Adam's moment and weight updates in place, in one pass (``v_max`` None without amsgrad)."""
     amsgrad = v_max is not None
-    _adam_update(*_flat(w, g, m, v, v_max if amsgrad else v), amsgrad, alpha, beta_1, beta_2, epsilon)
+    _adam_update(w.size, *_flat(w, g, m, v, v_max if amsgrad else v), amsgrad, alpha, beta_1, beta_2,
+            epsilon)
 
 
 @njit(cache=True)

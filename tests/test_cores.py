@@ -1,0 +1,36 @@
+"""Kernels use several threads only where numpy's BLAS was started to yield the cores (see minidl.cores)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cores_in_a_fresh_process(code, **environment):
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_THREAD_TIMEOUT", "MINIDL_PARALLEL_KERNELS")}
+    env.update(environment)
+    completed = subprocess.run([sys.executable, "-c", code + "\nfrom minidl import cores\n"
+                                "import os\nprint(cores.parallel_kernels, os.environ.get('OPENBLAS_THREAD_TIMEOUT'))\n"
+                                "print(cores.serial_reason)"],
+                               cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    return completed.stdout.splitlines()
+
+
+def test_minidl_imported_first_sets_a_short_blas_spin_and_threads_the_kernels():
+    assert cores_in_a_fresh_process("import minidl")[0] == "True 4"
+
+
+def test_numpy_imported_first_keeps_the_kernels_on_one_thread_and_says_why():
+    lines = cores_in_a_fresh_process("import numpy, minidl")
+    assert lines[0] == "False None"
+    assert "import minidl first or set OPENBLAS_THREAD_TIMEOUT=4" in lines[1]
+
+
+def test_a_short_spin_set_by_the_user_counts_and_the_switch_turns_threads_off():
+    assert cores_in_a_fresh_process("import numpy, minidl", OPENBLAS_THREAD_TIMEOUT="6")[0] == "True 6"
+    assert cores_in_a_fresh_process("import numpy, minidl", OPENBLAS_THREAD_TIMEOUT="28")[0] == "False 28"
+    lines = cores_in_a_fresh_process("import minidl", MINIDL_PARALLEL_KERNELS="0")
+    assert lines[0] == "False 4" and lines[1] == "MINIDL_PARALLEL_KERNELS=0"
