@@ -11,7 +11,8 @@ start. minidl, imported before numpy, sets both unless they are set
 already (spin at most 2^4 cycles; sleep when idle), and then the same kernel
 takes 4.7 ms. The kernels use several threads only when the BLAS was
 started that way (``parallel_kernels``) and the array holds at least
-``PARALLEL_MIN_ELEMENTS`` elements (waking the threads costs about 0.1 ms).
+``PARALLEL_MIN_ELEMENTS`` (262,144) elements: waking the threads costs about
+0.1 ms, a loop over that many elements about 1 ms.
 
 ``MINIDL_PARALLEL_KERNELS=0`` keeps every kernel on one thread.
 """
@@ -21,7 +22,7 @@ from __future__ import annotations
 import os
 import sys
 
-PARALLEL_MIN_ELEMENTS = 1 << 20
+PARALLEL_MIN_ELEMENTS = 1 << 18
 
 _numpy_loaded_first = "numpy" in sys.modules
 if not _numpy_loaded_first:

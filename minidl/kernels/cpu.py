@@ -4,8 +4,8 @@ Each kernel here has a plain-array twin of the same name in ``reference.py``
 that defines what it must return; ``tests/test_kernels.py`` compares the two.
 Innermost loops walk the channel axis, contiguous in the channels-last layout.
 The outer loops of the large kernels are ``prange``: over the batch, or over
-elements. ``_Kernel`` runs them on every core only for arrays of a million
-elements or more, and only where numpy's BLAS threads yield the cores quickly
+elements. ``_Kernel`` runs them on every core only for arrays of
+``cores.PARALLEL_MIN_ELEMENTS`` elements or more, and only where numpy's BLAS threads yield the cores quickly
 after a matrix product (see ``minidl.cores``: otherwise every such kernel
 waited about 8 ms for them); everywhere else on one thread. Results do not
 depend on the number of threads: writes are disjoint and sums use a fixed
