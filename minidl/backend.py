@@ -23,12 +23,12 @@ from minidl import memory
 
 DEFAULT_FLOAT_DTYPE = numpy.dtype("float32")
 
-DEVICES = ("cpu", "gpu")
 _ALIASES = {"cpu": "cpu", "gpu": "gpu", "cuda": "gpu"}
 
 _cupy: ModuleType | None = None
 _cupy_checked = False
 _cupy_problem = ""
+_gpu_problem: str | None = None  # gpu_unavailable_reason's answer, found once
 _default_device = "cpu"
 
 
@@ -47,7 +47,14 @@ def _load_cupy() -> ModuleType | None:
 
 
 def gpu_unavailable_reason() -> str:
-    """Why the "gpu" device cannot be used here, or "" when it can."""
+    """Why the "gpu" device cannot be used here, or "" when it can (asked once: every batch moved asks)."""
+    global _gpu_problem
+    if _gpu_problem is None:
+        _gpu_problem = _find_gpu_problem()
+    return _gpu_problem
+
+
+def _find_gpu_problem() -> str:
     cupy = _load_cupy()
     if cupy is None:
         return _cupy_problem or "cupy is not installed (pip install 'minidl[gpu]')"

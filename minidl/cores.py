@@ -31,9 +31,13 @@ os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
 
 def _short_blas_spin() -> bool:
-    """Whether OpenBLAS started (or will start) with a thread timeout of at most 2^8 cycles."""
+    """Whether OpenBLAS started (or will start) with a thread timeout of at most 2^8 cycles.
+
+    Set here only when numpy was not loaded yet, so a value present now was
+    either set in time by this module or came with the process's environment.
+    """
     value = os.environ.get("OPENBLAS_THREAD_TIMEOUT", "")
-    return value.isdigit() and int(value) <= 8 and (not _numpy_loaded_first or "OPENBLAS_THREAD_TIMEOUT" in os.environ)
+    return value.isdigit() and int(value) <= 8
 
 
 def _why_serial() -> str:
