@@ -49,7 +49,7 @@ def minidl_first_call_seconds() -> float:
     """Seconds for the first call of every numba kernel in a fresh process (compiled, or loaded from the disk cache)."""
     import time
 
-    from minidl import kernels
+    from minidl.kernels import cpu as kernels  # the compiled loops themselves, not the dispatchers
 
     start = time.perf_counter()
     for dtype in (numpy.float32, numpy.float64):

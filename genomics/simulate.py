@@ -98,7 +98,7 @@ def write_npz(path: str, arrays: dict[str, numpy.ndarray]) -> None:
 
 
 def package_versions() -> dict[str, str]:
-    from minidl import __version__ as minidl_version  # noqa: PLC0415
+    from minidl.version import __version__ as minidl_version  # noqa: PLC0415
 
     return {"python": platform.python_version(), "numpy": numpy.__version__, "msprime": msprime.__version__,
             "tskit": tskit.__version__, "minidl": minidl_version}

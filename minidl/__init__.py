@@ -10,9 +10,8 @@ array([[-4.],
        [-2.]], dtype=float32)
 """
 
-__version__ = "0.1.0"
-
 from minidl import cores  # first: it configures numpy's BLAS threads before numpy is imported
+from minidl.version import __version__
 from minidl import backend, random
 from minidl.backend import device
 from minidl.tensor import Tensor
@@ -31,10 +30,11 @@ from minidl import (
     regularizers,
     schedules,
 )
-from minidl.models import Sequential
-from minidl.saving import ModelFileError, load_model
+from minidl.models import Sequential, load_model
+from minidl.saving import ModelFileError
 
 __all__ = [
+    "__version__",
     "Function",
     "ModelFileError",
     "Sequential",

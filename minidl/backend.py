@@ -79,7 +79,7 @@ def check_device(name: Any) -> str:
 
 
 def device_of(array: Any) -> str:
-    """Where ``array`` (or a Tensor's data) lives: "gpu" for cupy arrays, "cpu" otherwise."""
+    """Where ``array`` lives: "gpu" for cupy arrays, "cpu" otherwise."""
     return "gpu" if get_array_module(array) is not numpy else "cpu"
 
 
@@ -90,7 +90,6 @@ def to_device(array: Any, device: str) -> Any:
     RuntimeError that says which.
     """
     device = check_device(device)
-    array = _unwrap(array)
     if device == "cpu":
         return to_numpy(array)
     if device_of(array) == "gpu":
@@ -120,22 +119,15 @@ def get_array_module(*arrays: Any) -> ModuleType:
     """Return the array module (numpy or cupy) that owns ``arrays``.
 
     Chainer's rule: the data chooses the backend. If any argument is a cupy
-    array the answer is cupy, otherwise numpy. Arguments may be Tensors, arrays
-    or anything else (scalars, None), which count as numpy.
+    array the answer is cupy, otherwise numpy. Arguments are arrays or
+    anything else (scalars, None, lists), which count as numpy; the backend
+    knows arrays only, so a Tensor's caller passes ``tensor.data``.
     """
-    arrays = tuple(_unwrap(array) for array in arrays)
     if any(hasattr(array, "__cuda_array_interface__") for array in arrays):
         cupy = _load_cupy()
         if cupy is not None and any(isinstance(array, cupy.ndarray) for array in arrays):
             return cupy
     return numpy
-
-
-def _unwrap(x: Any) -> Any:
-    """The array inside a Tensor; anything else unchanged."""
-    from minidl.tensor import Tensor  # noqa: PLC0415 - tensor.py imports this module
-
-    return x.data if isinstance(x, Tensor) else x
 
 
 def as_array(data: Any, dtype: Any = None) -> Any:
@@ -184,6 +176,39 @@ def zeros(shape: tuple, dtype: Any, like: Any) -> Any:
     array = empty(shape, dtype, like)
     array.fill(0)
     return array
+
+
+def matmul(a: Any, b: Any) -> Any:
+    """``a @ b`` for 2-D arrays, written into a buffer from ``empty`` (no fresh pages for a large product)."""
+    xp = get_array_module(a, b)
+    return xp.matmul(a, b, out=empty((a.shape[0], b.shape[1]), xp.result_type(a, b), a))
+
+
+#: A batch whose temporaries would take more bytes than this is processed in slices by ``map_batch_in_slices``.
+SLICE_BYTES = 64 * 2**20
+
+
+def map_batch_in_slices(function: Any, x: Any, temporary_bytes_per_sample: int) -> Any:
+    """``function(x)``, computed on slices of the batch so that its temporaries stay under ``SLICE_BYTES``.
+
+    ``function`` maps a slice of ``x`` (samples along axis 0) to an array
+    whose first axis holds the same number of rows per sample; the slices'
+    results are written one after another into one output. Used where no
+    backward needs the temporaries, such as the patch matrices of a
+    convolution in inference.
+    """
+    n = x.shape[0]
+    step = max(1, SLICE_BYTES // max(1, temporary_bytes_per_sample))
+    if step >= n:
+        return function(x)
+    out = None
+    for start in range(0, n, step):
+        part = function(x[start : start + step])
+        if out is None:
+            rows_per_sample = part.shape[0] // min(step, n)
+            out = empty((n * rows_per_sample,) + part.shape[1:], part.dtype, part)
+        out[start * rows_per_sample : start * rows_per_sample + part.shape[0]] = part
+    return out
 
 
 class device:  # noqa: N801 - used like a function: minidl.device("gpu")

@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from minidl import backend
+from minidl.tensor import Tensor
 
 
 class _GradMode(threading.local):
@@ -136,7 +137,3 @@ def unbroadcast(gradient: Any, shape: tuple) -> Any:
     if size_one_axes:
         gradient = gradient.sum(axis=size_one_axes, keepdims=True)
     return gradient.reshape(shape)
-
-
-# Imported last: tensor.py builds on Function, and Function creates Tensors.
-from minidl.tensor import Tensor  # noqa: E402

@@ -19,12 +19,12 @@ import numpy
 
 from minidl import backend
 from minidl.registry import lookup
-from minidl.tensor import Tensor
+from minidl.tensor import data_of
 
 
 def _host(y: Any) -> numpy.ndarray:
     """A numpy array on the host from a Tensor or any array."""
-    return numpy.asarray(backend.to_numpy(y.data if isinstance(y, Tensor) else y))
+    return numpy.asarray(backend.to_numpy(data_of(y)))
 
 
 def _arrays(y_true: Any, y_pred: Any) -> tuple[numpy.ndarray, numpy.ndarray]:

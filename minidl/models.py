@@ -11,6 +11,7 @@ The training step, written out (``train_on_batch``)::
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from collections.abc import Iterable
 from typing import Any
@@ -22,6 +23,7 @@ from minidl import losses as losses_module
 from minidl import metrics as metrics_module
 from minidl import optimizers as optimizers_module
 from minidl import random as minidl_random
+from minidl import saving
 from minidl.callbacks import Callback, History
 from minidl.function import no_grad
 from minidl.layers import InputLayer, Layer, deserialize, serialize
@@ -416,19 +418,13 @@ class Sequential:
 
     def save(self, path: str, metadata: dict | None = None) -> None:
         """Save architecture, weights, compile settings (and ``metadata``) to one file (no pickles)."""
-        from minidl.saving import save_model  # noqa: PLC0415 - saving imports this module
-
-        save_model(self, path, metadata)
+        saving.save_model(self, path, metadata)
 
     def save_weights(self, path: str) -> None:
-        from minidl.saving import save_weights  # noqa: PLC0415
-
-        save_weights(self, path)
+        saving.save_weights(self, path)
 
     def load_weights(self, path: str) -> None:
-        from minidl.saving import load_weights  # noqa: PLC0415
-
-        load_weights(self, path)
+        saving.load_weights(self, path)
 
     # ----------------------------------------------------------------- checks
     def _require_built(self, what: str) -> None:
@@ -495,3 +491,17 @@ def _combined_weights(y: Any, sample_weight: Any, class_weight: dict | None) -> 
         per_class = numpy.array([class_weight.get(int(label), 1.0) for label in labels.reshape(len(y), -1)[:, 0]])
         weights = per_class if weights is None else weights * per_class
     return weights
+
+
+def load_model(path: str, compile: bool = True) -> Sequential:
+    """Rebuild a model saved by ``model.save(path)``: same architecture, weights and (if saved) compile settings."""
+    config, weights = saving.read_model(path)
+    try:
+        model = Sequential.from_config(config["model"])
+        model.set_weights(weights)
+    except (KeyError, TypeError, ValueError) as error:
+        raise saving.ModelFileError(f"{os.fspath(path)!r} describes a model that cannot be rebuilt: {error}") from None
+    if compile and config.get("compile"):
+        settings = config["compile"]
+        model.compile(optimizer=settings["optimizer"], loss=settings["loss"], metrics=settings["metrics"])
+    return model

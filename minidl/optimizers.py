@@ -11,8 +11,11 @@ Every update (``apply_gradients``) does, in this order, as Keras does:
 ``lr`` is the learning rate at this update: a number, or a schedule
 evaluated at ``iterations`` (0 for the first update). State (momenta,
 moments, accumulators) is kept per weight, created at its first update.
-SGD with momentum, RMSprop and Adam do their arithmetic in one fused kernel
-(``minidl.kernels``; the plain numpy version is ``kernels/reference.py``).
+SGD with momentum, RMSprop and Adam do their arithmetic in one fused kernel:
+the array code of each (``momentum_update``, ``rmsprop_update``,
+``adam_update``, in place, below) is registered with
+``minidl.kernels.accelerated``, which runs a compiled loop of the same name
+where one applies, checked against it.
 
 Two ways to use one::
 
@@ -26,10 +29,58 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from minidl import backend, kernels
+from minidl import backend
+from minidl.kernels import accelerated
 from minidl.registry import lookup
 from minidl.schedules import LearningRateSchedule, deserialize, serialize
-from minidl.tensor import Tensor
+from minidl.tensor import Tensor, data_of
+
+
+# ---------------------------------------------------------------------------- the fused updates, in place
+@accelerated
+def momentum_update(w: Any, g: Any, velocity: Any, lr: float, momentum: float, nesterov: bool) -> None:
+    """SGD with momentum: v = momentum v - lr g; w += v (Nesterov: w += momentum v - lr g)."""
+    velocity *= momentum
+    velocity -= lr * g
+    if nesterov:
+        w += momentum * velocity - lr * g
+    else:
+        w += velocity
+
+
+@accelerated
+def rmsprop_update(w: Any, g: Any, a: Any, mg: Any, s: Any, lr: float, rho: float, momentum: float,
+                   epsilon: float) -> None:
+    """RMSprop: a = rho a + (1 - rho) g^2; step = lr g / sqrt(a [- mg^2] + eps); w -= step (or momentum s)."""
+    xp = backend.get_array_module(w)
+    a *= rho
+    a += (1 - rho) * g * g
+    if mg is not None:  # centered: mg = rho mg + (1 - rho) g
+        mg *= rho
+        mg += (1 - rho) * g
+        denominator = a - mg * mg + epsilon
+    else:
+        denominator = a + epsilon
+    increment = lr * g / xp.sqrt(denominator)
+    if s is not None:
+        s *= momentum
+        s += increment
+        w -= s
+    else:
+        w -= increment
+
+
+@accelerated
+def adam_update(w: Any, g: Any, m: Any, v: Any, v_max: Any, alpha: float, beta_1: float, beta_2: float,
+                epsilon: float) -> None:
+    """Adam: m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2); w -= alpha m / (sqrt(v or v_max) + eps)."""
+    xp = backend.get_array_module(w)
+    m += (g - m) * (1 - beta_1)
+    v += (g * g - v) * (1 - beta_2)
+    if v_max is not None:  # amsgrad
+        xp.maximum(v_max, v, out=v_max)
+        v = v_max
+    w -= (m * alpha) / (xp.sqrt(v) + epsilon)
 
 
 class Optimizer:
@@ -75,7 +126,7 @@ class Optimizer:
 
     def apply_gradients(self, grads_and_weights: Iterable[tuple[Any, Tensor]]) -> None:
         """Update each weight with its gradient (array or Tensor); pairs whose gradient is None are skipped."""
-        pairs = [(_array(g), w) for g, w in grads_and_weights if g is not None]
+        pairs = [(data_of(g), w) for g, w in grads_and_weights if g is not None]
         if not pairs:
             return
         for g, w in pairs:
@@ -146,10 +197,6 @@ class Optimizer:
         return cls(**config)
 
 
-def _array(g: Any) -> Any:
-    return g.data if isinstance(g, Tensor) else g
-
-
 def _clip_by_norm(g: Any, clipnorm: float) -> Any:
     """g * clipnorm / max(||g||, clipnorm): unchanged when the norm is within clipnorm."""
     xp = backend.get_array_module(g)
@@ -177,7 +224,7 @@ class SGD(Optimizer):
             return
         if "velocity" not in state:
             state["velocity"] = backend.get_array_module(w).zeros_like(w)
-        kernels.momentum_update(w, g, state["velocity"], lr, self.momentum, self.nesterov)
+        momentum_update(w, g, state["velocity"], lr, self.momentum, self.nesterov)
 
     def _own_config(self) -> dict:
         return {"momentum": self.momentum, "nesterov": self.nesterov}
@@ -205,8 +252,8 @@ class RMSprop(Optimizer):
                 state["average_gradient"] = xp.zeros_like(w)
             if self.momentum > 0:
                 state["momentum"] = xp.zeros_like(w)
-        kernels.rmsprop_update(w, g, state["velocity"], state.get("average_gradient"), state.get("momentum"), lr,
-                               self.rho, self.momentum, self.epsilon)
+        rmsprop_update(w, g, state["velocity"], state.get("average_gradient"), state.get("momentum"), lr,
+                       self.rho, self.momentum, self.epsilon)
 
     def _own_config(self) -> dict:
         return {"rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon, "centered": self.centered}
@@ -234,8 +281,8 @@ class Adam(Optimizer):
                 state["v_max"] = xp.zeros_like(w)
         t = self.iterations + 1
         alpha = lr * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
-        kernels.adam_update(w, g, state["m"], state["v"], state.get("v_max"), alpha, self.beta_1, self.beta_2,
-                            self.epsilon)
+        adam_update(w, g, state["m"], state["v"], state.get("v_max"), alpha, self.beta_1, self.beta_2,
+                    self.epsilon)
 
     def _own_config(self) -> dict:
         return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon, "amsgrad": self.amsgrad}

@@ -1,5 +1,10 @@
 """Model files: architecture and compile settings as JSON, weights as arrays, in one .npz (never a pickle).
 
+This module knows the file format and nothing of model classes: ``save_model``
+takes any built model (``get_config``, ``compile_config``, ``get_weights``),
+and ``read_model`` returns the configuration and arrays that
+``minidl.models.load_model`` rebuilds a model from.
+
 The file is a numpy ``.npz`` archive holding ``__config__`` (the JSON, as
 bytes) and ``weight_0``, ``weight_1``, ... in ``get_weights`` order. It is
 read with ``allow_pickle=False``, so a file from a stranger cannot run code.
@@ -9,6 +14,7 @@ complete, so an interrupted save never destroys the previous file.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -17,7 +23,7 @@ from typing import Any
 
 import numpy
 
-from minidl import __version__
+from minidl.version import __version__
 
 MODEL_FORMAT = "minidl-model"
 WEIGHTS_FORMAT = "minidl-weights"
@@ -32,9 +38,14 @@ def _write(path: str, config: dict, weights: list) -> None:
     arrays = {f"weight_{i}": numpy.asarray(w) for i, w in enumerate(weights)}
     arrays["__config__"] = numpy.frombuffer(json.dumps(config).encode("utf-8"), dtype=numpy.uint8)
     temporary = f"{path}.partial"
-    with open(temporary, "wb") as handle:
-        numpy.savez_compressed(handle, **arrays)
-    os.replace(temporary, path)
+    try:
+        with open(temporary, "wb") as handle:
+            numpy.savez_compressed(handle, **arrays)
+        os.replace(temporary, path)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            os.remove(temporary)
+        raise OSError(f"cannot write the model file {path!r}: {error.strerror or error}") from None
 
 
 def _read(path: str, expected_format: str) -> tuple[dict, list]:
@@ -69,20 +80,9 @@ def save_model(model: Any, path: str, metadata: dict | None = None) -> None:
     _write(os.fspath(path), config, model.get_weights())
 
 
-def load_model(path: str, compile: bool = True) -> Any:
-    """Rebuild a model saved by ``model.save(path)``: same architecture, weights and (if saved) compile settings."""
-    from minidl.models import Sequential  # noqa: PLC0415 - models imports saving lazily too
-
-    config, weights = _read(path, MODEL_FORMAT)
-    try:
-        model = Sequential.from_config(config["model"])
-        model.set_weights(weights)
-    except (KeyError, TypeError, ValueError) as error:
-        raise ModelFileError(f"{os.fspath(path)!r} describes a model that cannot be rebuilt: {error}") from None
-    if compile and config.get("compile"):
-        settings = config["compile"]
-        model.compile(optimizer=settings["optimizer"], loss=settings["loss"], metrics=settings["metrics"])
-    return model
+def read_model(path: str) -> tuple[dict, list]:
+    """(configuration, weights) of a model file written by ``save_model``; a ModelFileError names what is wrong."""
+    return _read(path, MODEL_FORMAT)
 
 
 def read_metadata(path: str) -> dict:

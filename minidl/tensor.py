@@ -35,9 +35,6 @@ class Tensor:
         A label shown in ``repr`` and error messages.
     """
 
-    # numpy defers to Tensor's reflected operators: ndarray + Tensor -> Tensor.
-    __array_ufunc__ = None
-
     def __init__(
         self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None
     ) -> None:
@@ -134,7 +131,7 @@ class Tensor:
                 )
             grad = xp.ones_like(self.data)
         else:
-            grad = xp.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
+            grad = xp.asarray(data_of(grad), dtype=self.dtype)
             if grad.shape != self.shape:
                 raise ValueError(
                     f"backward(): grad has shape {grad.shape} but the tensor has shape {self.shape}"
@@ -176,119 +173,19 @@ class Tensor:
                 function.release()
 
     # ------------------------------------------------------------------ operators
-    def __add__(self, other: Any) -> "Tensor":
-        return F.add(self, other)
+    # Arithmetic (+ - * / ** @, unary -), indexing, comparisons and the methods
+    # reshape, transpose, .T, sum, mean, max, min, exp, log, sqrt, abs, clip and
+    # flatten are differentiable functions of ``minidl.functional``. They are
+    # installed on this class from one place, ``minidl/functional/operators.py``,
+    # so that this module stays at the bottom of the autodiff layer.
 
-    def __radd__(self, other: Any) -> "Tensor":
-        return F.add(other, self)
-
-    def __sub__(self, other: Any) -> "Tensor":
-        return F.subtract(self, other)
-
-    def __rsub__(self, other: Any) -> "Tensor":
-        return F.subtract(other, self)
-
-    def __mul__(self, other: Any) -> "Tensor":
-        return F.multiply(self, other)
-
-    def __rmul__(self, other: Any) -> "Tensor":
-        return F.multiply(other, self)
-
-    def __truediv__(self, other: Any) -> "Tensor":
-        return F.divide(self, other)
-
-    def __rtruediv__(self, other: Any) -> "Tensor":
-        return F.divide(other, self)
-
-    def __pow__(self, other: Any) -> "Tensor":
-        return F.power(self, other)
-
-    def __rpow__(self, other: Any) -> "Tensor":
-        return F.power(other, self)
-
-    def __matmul__(self, other: Any) -> "Tensor":
-        return F.matmul(self, other)
-
-    def __rmatmul__(self, other: Any) -> "Tensor":
-        return F.matmul(other, self)
-
-    def __neg__(self) -> "Tensor":
-        return F.negative(self)
-
-    def __pos__(self) -> "Tensor":
-        return self
-
-    def __getitem__(self, index: Any) -> "Tensor":
-        return F.getitem(self, index)
-
-    # Comparisons are not differentiable: they return plain boolean arrays.
-    def __lt__(self, other: Any) -> Any:
-        return self.data < _data(other)
-
-    def __le__(self, other: Any) -> Any:
-        return self.data <= _data(other)
-
-    def __gt__(self, other: Any) -> Any:
-        return self.data > _data(other)
-
-    def __ge__(self, other: Any) -> Any:
-        return self.data >= _data(other)
-
-    def __eq__(self, other: Any) -> Any:  # type: ignore[override]
-        return self.data == _data(other)
-
-    def __ne__(self, other: Any) -> Any:  # type: ignore[override]
-        return self.data != _data(other)
-
-    __hash__ = object.__hash__  # identity, as for any Python object
-
-    # ------------------------------------------------------------------ methods
-    def reshape(self, *shape: Any) -> "Tensor":
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = tuple(shape[0])
-        return F.reshape(self, shape)
-
-    def transpose(self, *axes: Any) -> "Tensor":
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = tuple(axes[0])
-        return F.transpose(self, axes or None)
-
-    @property
-    def T(self) -> "Tensor":
-        return F.transpose(self)
-
-    def sum(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
-        return F.sum(self, axis, keepdims)
-
-    def mean(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
-        return F.mean(self, axis, keepdims)
-
-    def max(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
-        return F.max(self, axis, keepdims)
-
-    def min(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
-        return F.min(self, axis, keepdims)
-
-    def exp(self) -> "Tensor":
-        return F.exp(self)
-
-    def log(self) -> "Tensor":
-        return F.log(self)
-
-    def sqrt(self) -> "Tensor":
-        return F.sqrt(self)
-
-    def abs(self) -> "Tensor":
-        return F.abs(self)
-
-    def clip(self, min_value: Any = None, max_value: Any = None) -> "Tensor":
-        return F.clip(self, min_value, max_value)
-
-    def flatten(self) -> "Tensor":
-        return F.reshape(self, (-1,))
+    # numpy defers to Tensor's reflected operators: ndarray + Tensor -> Tensor.
+    __array_ufunc__ = None
+    __hash__ = object.__hash__  # identity, as for any Python object (== compares elements)
 
 
-def _data(x: Any) -> Any:
+def data_of(x: Any) -> Any:
+    """The array inside a Tensor; anything else (an array, a number, a list) unchanged."""
     return x.data if isinstance(x, Tensor) else x
 
 
@@ -336,7 +233,3 @@ def _accumulate_leaf_grad(leaf: Tensor, gx: Any) -> None:
         leaf.grad[...] = gx
     else:
         leaf.grad = leaf.grad + gx
-
-
-# Imported last: the operators above call functions that are themselves built on Tensor.
-from minidl import functional as F  # noqa: E402

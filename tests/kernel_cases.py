@@ -1,4 +1,4 @@
-"""Cases and checks shared by the tests of every kernel implementation against ``reference.py``.
+"""Cases and checks shared by the tests of every kernel implementation against its reference array code.
 
 ``module`` is the implementation under test (numba, CUDA compiled for the
 CPU, CUDA on a GPU); ``to`` moves a numpy array to where it computes and
@@ -9,8 +9,14 @@ import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
 
+from types import SimpleNamespace
+
+import minidl  # noqa: F401 - importing the operations registers every kernel's reference
+from minidl import kernels
 from minidl.functional.padding import output_length, padding_amounts
-from minidl.kernels import reference
+
+#: The reference array code of every kernel, by name (it lives in the file of its operation).
+reference = SimpleNamespace(**kernels.REFERENCES)
 
 
 def same(array):

@@ -12,8 +12,8 @@ from hypothesis import given
 import minidl
 from minidl import Tensor, backend, kernels
 from minidl import functional as F
-from minidl.kernels import reference
 from tests.kernel_cases import (
+    reference,
     OPTIMIZER_UPDATES,
     check_im2col_and_col2im,
     check_optimizer_update,
@@ -163,4 +163,4 @@ def test_the_default_device_builds_weights_on_the_gpu_and_dropout_draws_there():
 
 
 def test_the_kernels_dispatch_cupy_arrays_to_the_gpu_module():
-    assert kernels._implementation(cupy.ones((2, 3, 3, 1), cupy.float32)) is gpu
+    assert kernels.implementation("relu_forward", cupy.ones((2, 3, 3, 1), cupy.float32)) is gpu.relu_forward

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from hypothesis import given
 
-from minidl.kernels import reference
 from tests.cuda_on_cpu import COMPILER, load_gpu_kernels
 from tests.kernel_cases import (
+    reference,
     OPTIMIZER_UPDATES,
     check_im2col_and_col2im,
     check_optimizer_update,

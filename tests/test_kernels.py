@@ -7,9 +7,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import minidl
 from minidl import kernels
-from minidl.kernels import reference
 from tests.kernel_cases import (
+    reference,
     OPTIMIZER_UPDATES,
     check_im2col_and_col2im,
     check_optimizer_update,
@@ -17,7 +18,13 @@ from tests.kernel_cases import (
     window_case,
 )
 
-cpu = pytest.importorskip("minidl.kernels.cpu")
+# numba is a dependency: a broken install fails here, loudly, instead of skipping these tests.
+from minidl.kernels import cpu  # noqa: E402
+
+
+def test_numba_kernels_load_and_are_in_use():
+    assert kernels.numba_problem == ""
+    assert kernels.in_use() == "numba"
 
 
 @given(case=window_case())
@@ -43,17 +50,33 @@ def test_fused_optimizer_updates_match_the_reference(name, size, seed):
 
 
 def test_the_switch_selects_the_reference_kernels_and_strided_arrays_fall_back():
-    assert kernels.in_use() == "numba"
     x = np.ones((1, 4, 4, 2), np.float32)
-    assert kernels._implementation(x) is cpu
-    assert kernels._implementation(x[:, ::2]) is reference  # not contiguous
+    assert kernels.implementation("relu_forward", x) is cpu.relu_forward
+    assert kernels.implementation("relu_forward", x[:, ::2]) is reference.relu_forward  # not contiguous
+    assert kernels.implementation("relu_forward", x.astype(np.float16)) is reference.relu_forward
     try:
         kernels.use("reference")
-        assert kernels.in_use() == "reference" and kernels._implementation(x) is reference
+        assert kernels.in_use() == "reference" and kernels.implementation("relu_forward", x) is reference.relu_forward
     finally:
         kernels.use("numba")
     with pytest.raises(ValueError, match="numba"):
         kernels.use("fortran")
+
+
+def test_every_compiled_kernel_has_a_reference_beside_its_operation():
+    compiled = {name for name, value in vars(cpu).items() if callable(value) and not name.startswith("_")
+                and getattr(value, "__module__", "") == cpu.__name__}
+    assert compiled <= set(kernels.REFERENCES), compiled - set(kernels.REFERENCES)
+    for name, function in kernels.REFERENCES.items():
+        assert function.__module__.startswith(("minidl.functional.", "minidl.optimizers")), (name, function.__module__)
+
+
+def test_the_operations_call_the_compiled_kernels(monkeypatch):
+    calls = []
+    original = cpu.im2col
+    monkeypatch.setattr(cpu, "im2col", lambda *a: calls.append(a) or original(*a))
+    minidl.functional.conv2d(np.ones((1, 3, 3, 1), np.float32), np.ones((2, 2, 1, 1), np.float32))
+    assert len(calls) == 1
 
 
 @st.composite

@@ -39,12 +39,23 @@ def test_batch_norm_training_output_has_zero_mean_unit_variance_per_channel(rng)
     np.testing.assert_allclose(y.var(axis=(0, 1)), 1.0, rtol=1e-10)
 
 
-def test_batch_norm_updates_moving_statistics_as_keras_does(rng):
+def test_batch_normalization_layer_updates_moving_statistics_as_keras_does(rng):
     x = rng.normal(2.0, 3.0, size=(32, 2))
-    moving_mean, moving_variance = np.zeros(2), np.ones(2)
-    F.batch_norm(Tensor(x), moving_mean, moving_variance, training=True, momentum=0.9)
-    np.testing.assert_allclose(moving_mean, 0.1 * x.mean(axis=0))
-    np.testing.assert_allclose(moving_variance, 0.9 + 0.1 * x.var(axis=0))  # biased batch variance
+    layer = minidl.layers.BatchNormalization(momentum=0.9, dtype="float64")
+    layer(Tensor(x), training=True)
+    np.testing.assert_allclose(layer.moving_mean.data, 0.1 * x.mean(axis=0))
+    np.testing.assert_allclose(layer.moving_variance.data, 0.9 + 0.1 * x.var(axis=0))  # biased batch variance
+
+
+def test_batch_norm_function_leaves_given_statistics_alone_and_returns_the_batch_ones(rng):
+    x = rng.normal(2.0, 3.0, size=(32, 2))
+    mean, variance = np.zeros(2), np.ones(2)
+    F.batch_norm(Tensor(x), mean, variance, training=True)
+    np.testing.assert_array_equal(mean, [0.0, 0.0])
+    np.testing.assert_array_equal(variance, [1.0, 1.0])
+    _, batch_mean, batch_variance = F.batch_norm_with_statistics(Tensor(x))
+    np.testing.assert_allclose(batch_mean, x.mean(axis=0))
+    np.testing.assert_allclose(batch_variance, x.var(axis=0))
 
 
 def test_batch_norm_inference_uses_the_moving_statistics_and_leaves_them_alone():

@@ -18,7 +18,7 @@ loss           mean_squared_error, mean_absolute_error, binary_crossentropy,
 linear         linear
 conv           conv1d, conv2d
 pool           max_pool1d, max_pool2d, avg_pool1d, avg_pool2d, global_avg_pool
-norm           batch_norm
+norm           batch_norm, batch_norm_with_statistics
 dropout        dropout
 =============  =============================================================
 """
@@ -59,13 +59,16 @@ from minidl.functional.math import (
     subtract,
     where,
 )
-from minidl.functional.norm import batch_norm
+from minidl.functional.norm import batch_norm, batch_norm_with_statistics
 from minidl.functional.pool import avg_pool1d, avg_pool2d, global_avg_pool, max_pool1d, max_pool2d
 from minidl.functional.reduce import max, mean, min, sum
 from minidl.functional.shape import concatenate, getitem, pad, reshape, stack, transpose
+from minidl.functional import operators
+
+operators.install()  # Tensor's + - * / @ ... and .sum() .reshape() ... call the functions above
 
 __all__ = [
-    "abs", "add", "avg_pool1d", "avg_pool2d", "batch_norm", "binary_crossentropy",
+    "abs", "add", "avg_pool1d", "avg_pool2d", "batch_norm", "batch_norm_with_statistics", "binary_crossentropy",
     "categorical_crossentropy", "clip", "concatenate", "conv1d", "conv2d", "divide", "dropout",
     "elu", "exp", "getitem", "global_avg_pool", "leaky_relu", "linear", "log", "log_softmax",
     "matmul", "max", "max_pool1d", "max_pool2d", "maximum", "mean", "mean_absolute_error",

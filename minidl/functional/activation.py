@@ -2,15 +2,66 @@
 
 Where the textbook formula overflows (``e^x`` for large x) the forward uses
 an equal, stable form; the docstring gives the textbook equation.
+
+The hottest element-wise steps (ReLU and its backward, the backwards of
+sigmoid and tanh from their outputs, and the ReLU fused with a bias that
+convolutions use) are written below as array code and registered with
+``minidl.kernels.accelerated``: a compiled loop of the same name runs
+where one applies, checked against this code.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from minidl import backend, kernels
+from minidl import backend
 from minidl.function import Function
+from minidl.functional.reduce import channel_sums
+from minidl.kernels import accelerated
 from minidl.tensor import Tensor
+
+
+# ---------------------------------------------------------------------------- the array code of the hot steps
+@accelerated
+def relu_forward(x: Any) -> Any:
+    """y = max(x, 0)."""
+    return backend.get_array_module(x).maximum(x, 0)
+
+
+@accelerated
+def relu_backward(gy: Any, y: Any) -> Any:
+    """dL/dx = gy * [y > 0] (the gradient at 0 is 0, as Keras and PyTorch)."""
+    return gy * (y > 0)
+
+
+@accelerated
+def sigmoid_backward(gy: Any, y: Any) -> Any:
+    """dL/dx = gy * y * (1 - y), from the sigmoid's output y."""
+    return gy * y * (1 - y)
+
+
+@accelerated
+def tanh_backward(gy: Any, y: Any) -> Any:
+    """dL/dx = gy * (1 - y^2), from tanh's output y."""
+    return gy * (1 - y * y)
+
+
+@accelerated
+def bias_relu(y: Any, bias: Any) -> Any:
+    """y = max(y + bias, 0) per channel, in place (``bias`` may be None)."""
+    if bias is not None:
+        y += bias
+    return backend.get_array_module(y).maximum(y, 0, out=y)
+
+
+@accelerated
+def relu_backward_and_channel_sums(gy: Any, y: Any) -> tuple:
+    """(gy * [y > 0], its sums per channel): the gradient before a ReLU, and the gradient of the bias before it."""
+    gx = relu_backward.reference(gy, y)
+    return gx, channel_sums.reference(gx)
+
+
+# ---------------------------------------------------------------------------- the differentiable functions
 
 
 def stable_sigmoid(x: Any) -> Any:
@@ -31,7 +82,7 @@ class Sigmoid(Function):
         return self.y
 
     def backward(self, gy: Any) -> Any:
-        return kernels.sigmoid_backward(gy, self.y)
+        return sigmoid_backward(gy, self.y)
 
 
 class Tanh(Function):
@@ -43,18 +94,18 @@ class Tanh(Function):
         return self.y
 
     def backward(self, gy: Any) -> Any:
-        return kernels.tanh_backward(gy, self.y)
+        return tanh_backward(gy, self.y)
 
 
 class ReLU(Function):
     """y = max(x, 0);  dL/dx = gy * [x > 0]  (0 at x = 0, as Keras and PyTorch)."""
 
     def forward(self, x: Any) -> Any:
-        self.y = kernels.relu_forward(x)
+        self.y = relu_forward(x)
         return self.y
 
     def backward(self, gy: Any) -> Any:
-        return kernels.relu_backward(gy, self.y)
+        return relu_backward(gy, self.y)
 
 
 class LeakyReLU(Function):

@@ -4,13 +4,16 @@ conv2d:  x (N, H, W, Cin),  kernel (kh, kw, Cin, Cout),  y (N, OH, OW, Cout)
 
     y[n, oh, ow, o] = b[o] + sum_{i, j, c} x_pad[n, oh*sh + i*dh, ow*sw + j*dw, c] kernel[i, j, c, o]
 
-Computed as one matrix product: im2col lays every window out as a row,
+Computed as one matrix product: ``im2col`` lays every window out as a row,
 ``cols (N*OH*OW, kh*kw*Cin)``, so that ``y = cols @ K`` with
 ``K = kernel.reshape(kh*kw*Cin, Cout)``. The backward is that product's:
 
     dL/dK    = cols^T @ gy           (reshaped to the kernel's shape)
     dL/dcols = gy @ K^T,  dL/dx = col2im(dL/dcols)   (windows added back in place)
     dL/db    = gy summed over batch and positions
+
+``col2im`` is the adjoint of ``im2col``: an input element that lies in
+several windows receives the sum of its patches' gradients.
 
 With ``activation="relu"`` the ReLU is applied in the same pass as the bias,
 y = max(cols @ K + b, 0), and the backward first turns gy into the
@@ -19,94 +22,134 @@ the same numbers as conv2d followed by relu, with two passes over the
 output fewer (cuDNN fuses them the same way).
 
 conv1d is conv2d over an image of height 1.
+
+``im2col`` and ``col2im`` below are the readable array code (one slice per
+kernel position); ``minidl.kernels`` runs a compiled loop of the same name
+where one applies (numba on the CPU, CUDA on a GPU), checked against them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from minidl import backend, kernels
+from minidl import backend
 from minidl.function import Function, as_tensor
-from minidl.functional.padding import (
-    effective_kernel_size,
-    normalize_padding,
-    normalize_tuple,
-    output_length,
-    padding_amounts,
-)
+from minidl.functional.activation import bias_relu, relu_backward_and_channel_sums
+from minidl.functional.padding import normalize_padding, normalize_tuple, padding_amounts, window_output_size
+from minidl.functional.reduce import channel_sums
 from minidl.functional.shape import reshape
+from minidl.kernels import accelerated
 from minidl.tensor import Tensor
 
 
-class Conv2D(Function):
-    """2-D convolution with optional bias; see the module docstring for both equations."""
+# ---------------------------------------------------------------------------- the array code: windows as rows
+def window_slices(i: int, j: int, out_size: tuple, strides: tuple, dilation: tuple) -> tuple:
+    """Rows and columns of the padded input that kernel position (i, j) meets, for every output position."""
+    (out_h, out_w), row0, col0 = out_size, i * dilation[0], j * dilation[1]
+    rows = slice(row0, row0 + strides[0] * (out_h - 1) + 1, strides[0])
+    cols = slice(col0, col0 + strides[1] * (out_w - 1) + 1, strides[1])
+    return rows, cols
 
-    #: In inference the patches of at most this many bytes exist at a time: the batch is convolved in slices.
-    inference_patch_bytes = 64 * 2**20
+
+def pad_image(x: Any, pads: tuple, value: float = 0.0) -> Any:
+    """Pad the height and width axes of (N, H, W, C) by ``pads = ((top, bottom), (left, right))``."""
+    if pads == ((0, 0), (0, 0)):
+        return x
+    xp = backend.get_array_module(x)
+    return xp.pad(x, ((0, 0), pads[0], pads[1], (0, 0)), mode="constant", constant_values=value)
+
+
+@accelerated
+def im2col(x: Any, kernel_size: tuple, strides: tuple, dilation: tuple, pads: tuple, out_size: tuple,
+           pad_value: float = 0.0, out: Any = None) -> Any:
+    """Every window of ``x`` as a patch: cols[n, oh, ow, i, j, c] = x_pad[n, oh*sh + i*dh, ow*sw + j*dw, c].
+
+    x: (N, H, W, C); returns (N, OH, OW, kh, kw, C), written into ``out`` when given.
+    """
+    xp = backend.get_array_module(x)
+    padded = pad_image(x, pads, pad_value)
+    kh, kw = kernel_size
+    cols = xp.empty((x.shape[0],) + tuple(out_size) + (kh, kw, x.shape[3]), dtype=x.dtype) if out is None else out
+    for i in range(kh):
+        for j in range(kw):
+            rows, columns = window_slices(i, j, out_size, strides, dilation)
+            cols[:, :, :, i, j, :] = padded[:, rows, columns, :]
+    return cols
+
+
+@accelerated
+def col2im(cols: Any, x_shape: tuple, strides: tuple, dilation: tuple, pads: tuple) -> Any:
+    """The adjoint of im2col: dx[n, r, c, ch] = sum of cols over every (window, position) that read x[n, r, c, ch].
+
+    cols: (N, OH, OW, kh, kw, C); returns ``x_shape`` (padding removed).
+    """
+    xp = backend.get_array_module(cols)
+    n, height, width, channels = x_shape
+    _, out_h, out_w, kh, kw, _ = cols.shape
+    (top, bottom), (left, right) = pads
+    padded = xp.zeros((n, height + top + bottom, width + left + right, channels), dtype=cols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            rows, columns = window_slices(i, j, (out_h, out_w), strides, dilation)
+            padded[:, rows, columns, :] += cols[:, :, :, i, j, :]
+    return padded[:, top : top + height, left : left + width, :]
+
+
+# ---------------------------------------------------------------------------- the differentiable function
+class Conv2D(Function):
+    """2-D convolution with optional bias and fused ReLU; see the module docstring for both equations."""
 
     def __init__(self, strides: tuple, padding: str, dilation_rate: tuple, relu: bool = False) -> None:
         self.strides, self.padding, self.dilation, self.relu = strides, padding, dilation_rate, relu
 
     def forward(self, x: Any, kernel: Any, bias: Any = None) -> Any:
-        _check_conv_shapes("conv2d", x.shape, kernel.shape, bias, rank=2)
-        xp = backend.get_array_module(x)
-        kh, kw, _, filters = kernel.shape
-        out_size, self.pads = [], []
-        for axis, k, s, d in zip((1, 2), (kh, kw), self.strides, self.dilation):
-            out_size.append(output_length(x.shape[axis], k, s, d, self.padding))
-            self.pads.append(padding_amounts(x.shape[axis], k, s, d, self.padding))
-        self.pads, self.out_size = tuple(self.pads), tuple(out_size)
+        kh, kw, channels, filters = kernel.shape
+        self.out_size = window_output_size("conv2d", x.shape, (1, 2), (kh, kw), self.strides, self.dilation,
+                                           self.padding)
+        self.pads = tuple(padding_amounts(x.shape[axis], k, s, d, self.padding)
+                          for axis, k, s, d in zip((1, 2), (kh, kw), self.strides, self.dilation))
         self.kernel, self.x_shape, self.has_bias = kernel, x.shape, bias is not None
-        kernel_rows = kernel.reshape(-1, filters)
-        positions = out_size[0] * out_size[1]
-        y = backend.empty((x.shape[0] * positions, filters), xp.result_type(x, kernel), x)
-        self.cols = None
-        if self.needs_input_grad[1]:  # dL/dK = cols^T gy: keep the patches of the whole batch
-            self.cols = self._patches(x)
-            xp.matmul(self.cols, kernel_rows, out=y)
-        else:  # no backward reads the patches: build them for a slice of the batch at a time
-            patch_bytes = positions * kernel_rows.shape[0] * x.dtype.itemsize
-            step = max(1, self.inference_patch_bytes // patch_bytes)
-            for start in range(0, x.shape[0], step):
-                rows = slice(start * positions, (start + step) * positions)
-                xp.matmul(self._patches(x[start : start + step]), kernel_rows, out=y[rows])
+        kernel_rows = kernel.reshape(-1, filters)                     # K: (kh*kw*Cin, Cout)
+        if self.needs_input_grad[1]:                                  # dL/dK = cols^T gy: keep the patches
+            self.cols = self.patches(x)
+            y = backend.matmul(self.cols, kernel_rows)                # y = cols @ K: (N*OH*OW, Cout)
+        else:                                                         # nothing reads them later: build by slices
+            patch_bytes = self.out_size[0] * self.out_size[1] * kernel_rows.shape[0] * x.dtype.itemsize
+            y = backend.map_batch_in_slices(lambda part: backend.matmul(self.patches(part), kernel_rows), x,
+                                            patch_bytes)
         if self.relu:
-            self.y = kernels.bias_relu(y, bias)
+            self.y = bias_relu(y, bias)                               # y = max(y + b, 0), in place
         elif self.has_bias:
             y += bias
-        return y.reshape(x.shape[0], out_size[0], out_size[1], filters)
+        return y.reshape((x.shape[0],) + self.out_size + (filters,))
 
-    def _patches(self, x: Any) -> Any:
-        """im2col of ``x``: (N * OH * OW, kh * kw * Cin), one window a row."""
+    def patches(self, x: Any) -> Any:
+        """im2col of ``x`` as a matrix: (N * OH * OW, kh * kw * Cin), one window a row."""
         kh, kw, channels, _ = self.kernel.shape
         shape = (x.shape[0],) + self.out_size + (kh, kw, channels)
-        cols = kernels.im2col(x, (kh, kw), self.strides, self.dilation, self.pads, self.out_size,
-                              out=backend.empty(shape, x.dtype, x))
+        cols = im2col(x, (kh, kw), self.strides, self.dilation, self.pads, self.out_size,
+                      0.0, backend.empty(shape, x.dtype, x))
         return cols.reshape(-1, kh * kw * channels)
 
     def backward(self, gy: Any) -> tuple:
-        xp = backend.get_array_module(gy)
         filters = self.kernel.shape[3]
-        gy_rows = gy.reshape(-1, filters)
+        gy_rows = gy.reshape(-1, filters)                             # (N*OH*OW, Cout)
         g_x = g_kernel = g_bias = None
-        if self.relu:  # the gradient before the ReLU, and its sums (dL/db), in one pass
-            gy_rows, g_bias = kernels.relu_backward_and_channel_sums(gy_rows, self.y)
-            gy = gy_rows.reshape(gy.shape)
-        if self.needs_input_grad[0]:
-            kernel_rows = self.kernel.reshape(-1, filters)
-            g_cols = backend.empty((gy_rows.shape[0], kernel_rows.shape[0]), gy.dtype, gy)
-            xp.matmul(gy_rows, kernel_rows.T, out=g_cols)
-            g_x = kernels.col2im(g_cols.reshape(gy.shape[:3] + self.kernel.shape[:3]), self.x_shape, self.strides,
-                                 self.dilation, self.pads)
-        if self.needs_input_grad[1]:
+        if self.relu:                                                 # gy * [y > 0], and its sums (dL/db)
+            gy_rows, g_bias = relu_backward_and_channel_sums(gy_rows, self.y)
+        if self.needs_input_grad[0]:                                  # dL/dcols = gy K^T, then col2im
+            g_cols = backend.matmul(gy_rows, self.kernel.reshape(-1, filters).T)
+            g_x = col2im(g_cols.reshape(gy.shape[:3] + self.kernel.shape[:3]), self.x_shape, self.strides,
+                         self.dilation, self.pads)
+        if self.needs_input_grad[1]:                                  # dL/dK = cols^T gy
             g_kernel = (self.cols.T @ gy_rows).reshape(self.kernel.shape)
-        if self.has_bias:
-            if not self.needs_input_grad[2]:
-                g_bias = None
-            elif g_bias is None:
-                g_bias = kernels.channel_sums(gy)
-            return g_x, g_kernel, g_bias
-        return g_x, g_kernel
+        if not self.has_bias:
+            return g_x, g_kernel
+        if not self.needs_input_grad[2]:
+            g_bias = None
+        elif g_bias is None:                                          # dL/db = sum of gy per channel
+            g_bias = channel_sums(gy_rows)
+        return g_x, g_kernel, g_bias
 
 
 def _check_conv_shapes(name: str, x_shape: tuple, kernel_shape: tuple, bias: Any, rank: int) -> None:
@@ -128,6 +171,15 @@ def _check_conv_shapes(name: str, x_shape: tuple, kernel_shape: tuple, bias: Any
         )
 
 
+FUSED_ACTIVATIONS = (None, "linear", "relu")
+
+
+def _fused_relu(name: str, activation: str | None) -> bool:
+    if activation not in FUSED_ACTIVATIONS:
+        raise ValueError(f"{name}: activation must be one of {FUSED_ACTIVATIONS}, got {activation!r}")
+    return activation == "relu"
+
+
 def conv2d(
     x: Any, kernel: Any, bias: Any = None, strides: Any = 1, padding: str = "valid",
     dilation_rate: Any = 1, activation: str | None = None,
@@ -144,24 +196,9 @@ def conv2d(
     dilation = normalize_tuple(dilation_rate, 2, "conv2d dilation_rate")
     padding = normalize_padding(padding)
     _check_conv_shapes("conv2d", x.shape, kernel.shape, bias, rank=2)
-    if padding == "valid":
-        for axis, k, d in zip((1, 2), kernel.shape[:2], dilation):
-            if x.shape[axis] < effective_kernel_size(k, d):
-                raise ValueError(
-                    f"conv2d: with padding='valid' the kernel of shape {kernel.shape} "
-                    f"(dilation {dilation}) does not fit in the input of shape {x.shape}"
-                )
+    window_output_size("conv2d", x.shape, (1, 2), kernel.shape[:2], strides, dilation, padding)
     inputs = (x, kernel) if bias is None else (x, kernel, bias)
     return Conv2D(strides, padding, dilation, _fused_relu("conv2d", activation))(*inputs)
-
-
-def _fused_relu(name: str, activation: str | None) -> bool:
-    if activation not in FUSED_ACTIVATIONS:
-        raise ValueError(f"{name}: activation must be one of {FUSED_ACTIVATIONS}, got {activation!r}")
-    return activation == "relu"
-
-
-FUSED_ACTIVATIONS = (None, "linear", "relu")
 
 
 def conv1d(
@@ -171,15 +208,11 @@ def conv1d(
     """1-D convolution of ``x (N, L, Cin)`` with ``kernel (k, Cin, Cout)``, as conv2d over height 1."""
     _fused_relu("conv1d", activation)
     x, kernel = as_tensor(x), as_tensor(kernel)
-    (stride,) = normalize_tuple(strides, 1, "conv1d strides")
-    (dilation,) = normalize_tuple(dilation_rate, 1, "conv1d dilation_rate")
+    strides = normalize_tuple(strides, 1, "conv1d strides")
+    dilation = normalize_tuple(dilation_rate, 1, "conv1d dilation_rate")
     _check_conv_shapes("conv1d", x.shape, kernel.shape, bias, rank=1)
-    if normalize_padding(padding) == "valid" and x.shape[1] < effective_kernel_size(kernel.shape[0], dilation):
-        raise ValueError(
-            f"conv1d: with padding='valid' the kernel of shape {kernel.shape} "
-            f"(dilation {dilation}) does not fit in the input of shape {x.shape}"
-        )
+    window_output_size("conv1d", x.shape, (1,), kernel.shape[:1], strides, dilation, normalize_padding(padding))
     image = reshape(x, (x.shape[0], 1) + x.shape[1:])
     kernel_2d = reshape(kernel, (1,) + kernel.shape)
-    y = conv2d(image, kernel_2d, bias, (1, stride), padding, (1, dilation), activation)
+    y = conv2d(image, kernel_2d, bias, (1,) + strides, padding, (1,) + dilation, activation)
     return reshape(y, (y.shape[0],) + y.shape[2:])

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from minidl import backend, kernels
+from minidl import backend
 from minidl.function import Function, as_tensor
+from minidl.functional.reduce import channel_sums
 from minidl.tensor import Tensor
 
 
@@ -39,7 +40,7 @@ class Linear(Function):
                                  out=backend.empty(self.weight.shape, xp.result_type(self.x, gy), gy))
         if not self.has_bias:
             return g_x, g_weight
-        g_bias = kernels.channel_sums(gy) if self.needs_input_grad[2] else None
+        g_bias = channel_sums(gy) if self.needs_input_grad[2] else None
         return g_x, g_weight, g_bias
 
 

@@ -23,7 +23,7 @@ from typing import Any
 from minidl import backend
 from minidl.function import Function, as_tensor
 from minidl.functional.activation import stable_log_softmax, stable_sigmoid
-from minidl.tensor import Tensor
+from minidl.tensor import Tensor, data_of
 
 EPSILON = 1e-7  # Keras's backend.epsilon()
 
@@ -31,7 +31,7 @@ EPSILON = 1e-7  # Keras's backend.epsilon()
 def _target(name: str, y_true: Any, y_pred: Tensor) -> Any:
     """``y_true`` as an array of ``y_pred``'s shape and dtype, or a ValueError naming both shapes."""
     xp = backend.get_array_module(y_pred.data)
-    target = xp.asarray(y_true.data if isinstance(y_true, Tensor) else y_true)
+    target = xp.asarray(data_of(y_true))
     pred_shape = y_pred.shape
     if target.shape != pred_shape:
         squeezed_last = pred_shape[:-1] if pred_shape and pred_shape[-1] == 1 else None
@@ -168,7 +168,7 @@ def _sample_weight(name: str, sample_weight: Any, y_pred: Tensor) -> Any:
     if sample_weight is None:
         return 1.0
     xp = backend.get_array_module(y_pred.data)
-    weight = xp.asarray(sample_weight.data if isinstance(sample_weight, Tensor) else sample_weight)
+    weight = xp.asarray(data_of(sample_weight))
     if y_pred.ndim == 0 or weight.shape != (y_pred.shape[0],):
         raise ValueError(
             f"{name}: sample_weight has shape {weight.shape} but must be ({y_pred.shape[0] if y_pred.ndim else 0},), "
@@ -224,7 +224,7 @@ def sparse_categorical_crossentropy(
     """
     y_pred = as_tensor(y_pred)
     xp = backend.get_array_module(y_pred.data)
-    labels = y_true.data if isinstance(y_true, Tensor) else y_true
+    labels = data_of(y_true)
     labels = backend.get_array_module(labels).asarray(labels)  # checked where they are: no GPU-to-host copy
     classes = y_pred.shape[-1] if y_pred.ndim else 0
     if labels.shape == y_pred.shape[:-1] + (1,) and y_pred.ndim >= 1:

@@ -10,7 +10,7 @@ from typing import Any
 
 from minidl import backend
 from minidl.function import Function, as_tensor, unbroadcast
-from minidl.tensor import Tensor
+from minidl.tensor import Tensor, data_of
 
 
 def _broadcast_shape(name: str, shape0: tuple, shape1: tuple) -> tuple:
@@ -255,7 +255,7 @@ class Where(Function):
     """y = x0 where condition else x1;  dL/dx0 = gy * condition,  dL/dx1 = gy * not condition."""
 
     def __init__(self, condition: Any) -> None:
-        self.condition = condition.data if isinstance(condition, Tensor) else condition
+        self.condition = data_of(condition)
 
     def forward(self, x0: Any, x1: Any) -> Any:
         xp = backend.get_array_module(x0, x1)

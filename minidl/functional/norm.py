@@ -3,6 +3,7 @@
 Training, with mean mu and biased variance var of the batch per channel
 (m elements each):
 
+    mu = mean(x),   var = mean((x - mu)^2)
     x_hat = (x - mu) / sqrt(var + eps),   y = gamma * x_hat + beta
 
     dL/dbeta  = sum(gy)
@@ -10,81 +11,121 @@ Training, with mean mu and biased variance var of the batch per channel
     dL/dx     = gamma / sqrt(var + eps) * (gy - mean(gy) - x_hat * mean(gy * x_hat))
 
 (the last line is the chain rule through mu and var, which depend on every x).
-The statistics, the normalisation and these sums are kernels
-(``minidl.kernels.batch_norm_*``); ``kernels/reference.py`` writes each one
-as the array expression above.
-Inference uses the moving statistics instead of the batch's, so y is an
-affine function of x, built from ordinary differentiable operations.
+The three steps (statistics, normalisation, these sums) are written below as
+array code and registered with ``minidl.kernels.accelerated``: compiled
+loops of the same names run where they apply, checked against this code.
+
+Inference uses given statistics (a BatchNormalization layer's moving ones)
+instead of the batch's, so y is an affine function of x, built from
+ordinary differentiable operations. Keeping the moving statistics is the
+layer's job (``layers/normalization.py``), not this function's.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from minidl import backend, kernels
+from minidl import backend
 from minidl.function import Function, as_tensor
-from minidl.tensor import Tensor
+from minidl.kernels import accelerated
+from minidl.tensor import Tensor, data_of
 
 
+# ---------------------------------------------------------------------------- the array code, per channel
+@accelerated
+def batch_norm_statistics(x: Any) -> tuple:
+    """(mu, var): per-channel mean and biased variance over every axis but the last; x (..., C) -> (C,), (C,)."""
+    axes = tuple(range(x.ndim - 1))
+    return x.mean(axis=axes), x.var(axis=axes)
+
+
+@accelerated
+def batch_norm_forward(x: Any, mean: Any, inverse_std: Any, gamma: Any, beta: Any) -> tuple:
+    """(x_hat, y): x_hat = (x - mu) * inverse_std, y = gamma * x_hat + beta, per channel."""
+    x_hat = (x - mean) * inverse_std
+    return x_hat, gamma * x_hat + beta
+
+
+@accelerated
+def batch_norm_backward(gy: Any, x_hat: Any, gamma: Any, inverse_std: Any, input_gradient: bool) -> tuple:
+    """(dL/dx, dL/dgamma, dL/dbeta) as in the module docstring; dL/dx is None unless ``input_gradient``."""
+    axes = tuple(range(gy.ndim - 1))
+    g_beta = gy.sum(axis=axes)
+    g_gamma = (gy * x_hat).sum(axis=axes)
+    g_x = None
+    if input_gradient:
+        m = gy.size // gy.shape[-1]
+        g_x = gamma * inverse_std * (gy - g_beta / m - x_hat * (g_gamma / m))
+    return g_x, g_gamma, g_beta
+
+
+# ---------------------------------------------------------------------------- the differentiable function
 class BatchNormTraining(Function):
-    """Normalise with the batch's own statistics; see the module docstring for the gradients."""
+    """Normalise with the batch's own statistics; see the module docstring for the gradients.
+
+    After the forward, ``batch_mean`` and ``batch_variance`` hold the batch's statistics.
+    """
 
     def __init__(self, epsilon: float) -> None:
         self.epsilon = epsilon
 
     def forward(self, x: Any, gamma: Any, beta: Any) -> Any:
         xp = backend.get_array_module(x)
-        self.batch_mean, self.batch_variance = kernels.batch_norm_statistics(x)
+        self.batch_mean, self.batch_variance = batch_norm_statistics(x)
         self.inverse_std = 1 / xp.sqrt(self.batch_variance + self.epsilon)
-        self.x_hat, y = kernels.batch_norm_forward(x, self.batch_mean, self.inverse_std, gamma, beta)
+        self.x_hat, y = batch_norm_forward(x, self.batch_mean, self.inverse_std, gamma, beta)
         self.gamma = gamma
         return y
 
     def backward(self, gy: Any) -> tuple:
-        return kernels.batch_norm_backward(gy, self.x_hat, self.gamma, self.inverse_std, self.needs_input_grad[0])
+        return batch_norm_backward(gy, self.x_hat, self.gamma, self.inverse_std, self.needs_input_grad[0])
 
 
-def batch_norm(
-    x: Any,
-    moving_mean: Any,
-    moving_variance: Any,
-    gamma: Any = None,
-    beta: Any = None,
-    training: bool = False,
-    momentum: float = 0.99,
-    epsilon: float = 1e-3,
-) -> Tensor:
-    """Batch normalisation of ``x (..., C)`` per channel, Keras's defaults.
-
-    In training the batch statistics normalise ``x`` and the moving
-    statistics (arrays or Tensors of shape (C,)) are updated in place as
-    Keras does: ``moving = moving * momentum + batch * (1 - momentum)``, with
-    the biased batch variance. In inference the moving statistics normalise.
-    ``gamma`` (scale) and ``beta`` (offset) default to 1 and 0.
-    """
-    x = as_tensor(x)
+def _scale_and_offset(x: Tensor, gamma: Any, beta: Any, **statistics: Any) -> tuple:
+    """gamma and beta as Tensors (default 1 and 0), every per-channel argument checked to be (C,)."""
     if x.ndim < 2:
         raise ValueError(f"batch_norm: input needs a batch axis and a channel axis, got shape {x.shape}")
     xp = backend.get_array_module(x.data)
     channels = x.shape[-1]
     gamma = as_tensor(xp.ones(channels, dtype=x.dtype) if gamma is None else gamma)
     beta = as_tensor(xp.zeros(channels, dtype=x.dtype) if beta is None else beta)
-    for name, value in (("gamma", gamma), ("beta", beta), ("moving_mean", moving_mean),
-                        ("moving_variance", moving_variance)):
+    for name, value in (("gamma", gamma), ("beta", beta), *statistics.items()):
         if tuple(value.shape) != (channels,):
             raise ValueError(
                 f"batch_norm: {name} must have shape ({channels},) for an input of shape "
                 f"{x.shape}, got {tuple(value.shape)}"
             )
-    moving_mean_data = moving_mean.data if isinstance(moving_mean, Tensor) else moving_mean
-    moving_variance_data = moving_variance.data if isinstance(moving_variance, Tensor) else moving_variance
-    if not training:
-        scale = gamma / (Tensor(moving_variance_data) + epsilon).sqrt()
-        return (x - Tensor(moving_mean_data)) * scale + beta
+    return gamma, beta
+
+
+def batch_norm_with_statistics(x: Any, gamma: Any = None, beta: Any = None, epsilon: float = 1e-3) -> tuple:
+    """Training-mode batch normalisation of ``x (..., C)``: (y, batch mean, batch variance).
+
+    The statistics are arrays of shape (C,) (the variance biased, as Keras
+    uses it for the moving average); y is differentiable in x, gamma, beta.
+    """
+    x = as_tensor(x)
+    gamma, beta = _scale_and_offset(x, gamma, beta)
     function = BatchNormTraining(epsilon)
     y = function(x, gamma, beta)
-    moving_mean_data *= momentum
-    moving_mean_data += (1 - momentum) * function.batch_mean
-    moving_variance_data *= momentum
-    moving_variance_data += (1 - momentum) * function.batch_variance
-    return y
+    return y, function.batch_mean, function.batch_variance
+
+
+def batch_norm(
+    x: Any, mean: Any, variance: Any, gamma: Any = None, beta: Any = None, training: bool = False,
+    epsilon: float = 1e-3,
+) -> Tensor:
+    """Batch normalisation of ``x (..., C)`` per channel, Keras's epsilon.
+
+    In inference ``mean`` and ``variance`` (shape (C,); a layer's moving
+    statistics) normalise: y = gamma (x - mean) / sqrt(variance + eps) + beta.
+    In training the batch's own statistics do, and ``mean``/``variance`` are
+    only checked for shape (``batch_norm_with_statistics`` returns the batch
+    statistics too). ``gamma`` (scale) and ``beta`` (offset) default to 1 and 0.
+    """
+    x = as_tensor(x)
+    gamma, beta = _scale_and_offset(x, gamma, beta, mean=mean, variance=variance)
+    if training:
+        return batch_norm_with_statistics(x, gamma, beta, epsilon)[0]
+    scale = gamma / (Tensor(data_of(variance)) + epsilon).sqrt()
+    return (x - Tensor(data_of(mean))) * scale + beta

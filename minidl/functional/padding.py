@@ -45,3 +45,26 @@ def padding_amounts(length: int, kernel_size: int, stride: int, dilation: int, p
     out = output_length(length, kernel_size, stride, dilation, padding)
     total = max((out - 1) * stride + effective_kernel_size(kernel_size, dilation) - length, 0)
     return (total // 2, total - total // 2)
+
+
+def window_output_size(
+    what: str, input_shape: tuple, spatial_axes: tuple, window: tuple, strides: tuple, dilation: tuple,
+    padding: str,
+) -> tuple:
+    """Output sizes along ``spatial_axes`` of ``input_shape`` for a (dilated) window, checked.
+
+    With 'valid' padding only complete windows count, so a window larger than
+    its input leaves nothing: that is a ValueError naming ``what`` (the
+    function or layer), the window and the input shape. Shared by every
+    convolution and pooling, functions and layers alike.
+    """
+    sizes = []
+    for axis, k, s, d in zip(spatial_axes, window, strides, dilation):
+        if padding == "valid" and input_shape[axis] < effective_kernel_size(k, d):
+            spread = "" if all(v == 1 for v in dilation) else f" (dilation {tuple(dilation)})"
+            raise ValueError(
+                f"{what}: the window {tuple(window)}{spread} is larger than its input of shape "
+                f"{tuple(input_shape)} with padding='valid'"
+            )
+        sizes.append(output_length(input_shape[axis], k, s, d, padding))
+    return tuple(sizes)

@@ -7,18 +7,82 @@ average pooling:  y = mean over the window's real (non-padding) elements;
 Windows may overlap (strides smaller than the pool), so the backward adds
 the contributions of every window an element belongs to. The 1-D versions
 pool an image of height 1; global average pooling is a mean.
+
+The forward and backward of both poolings are written below as array code
+on the windows that ``im2col`` lays out (``functional/conv.py``): the
+forward reduces each window, the backward builds each window's gradient and
+``col2im`` adds the windows back in place (the scatter). ``minidl.kernels``
+runs compiled loops of the same names where they apply (numba on the CPU,
+CUDA on a GPU; those gather instead of scatter), checked against this code.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from minidl import kernels
+from minidl import backend
 from minidl.function import Function, as_tensor
-from minidl.functional.padding import normalize_padding, normalize_tuple, output_length, padding_amounts
+from minidl.functional.conv import col2im, im2col
+from minidl.functional.padding import normalize_padding, normalize_tuple, padding_amounts, window_output_size
 from minidl.functional.reduce import mean
 from minidl.functional.shape import reshape
+from minidl.kernels import accelerated
 from minidl.tensor import Tensor
+
+
+# ---------------------------------------------------------------------------- the array code, on windows
+# Arrays: x (N, H, W, C); y, gy and argmax (N, OH, OW, C); pads ((top, bottom), (left, right)).
+@accelerated
+def max_pool2d_forward(x: Any, pool_size: tuple, strides: tuple, pads: tuple, out_size: tuple) -> tuple:
+    """(y, argmax): y = max over each window, argmax = its flat index in the window (the first, at ties).
+
+    Padding never wins: it is filled with -inf.
+    """
+    xp = backend.get_array_module(x)
+    windows = im2col.reference(x, pool_size, strides, (1, 1), pads, out_size, -xp.inf)
+    windows = windows.reshape(windows.shape[:3] + (-1, x.shape[3]))      # (N, OH, OW, ph*pw, C)
+    argmax = windows.argmax(axis=3)
+    y = xp.take_along_axis(windows, argmax[:, :, :, None, :], axis=3)[:, :, :, 0, :]
+    return y, argmax
+
+
+@accelerated
+def max_pool2d_backward(gy: Any, argmax: Any, x_shape: tuple, pool_size: tuple, strides: tuple, pads: tuple) -> Any:
+    """dL/dx: each gy goes to the element that was its window's maximum; overlapping windows add up."""
+    xp = backend.get_array_module(gy)
+    window_positions = xp.arange(pool_size[0] * pool_size[1]).reshape(1, 1, 1, -1, 1)
+    g_windows = (window_positions == argmax[:, :, :, None, :]) * gy[:, :, :, None, :]
+    g_windows = g_windows.reshape(gy.shape[:3] + tuple(pool_size) + (gy.shape[3],))
+    return col2im.reference(g_windows.astype(gy.dtype), x_shape, strides, (1, 1), pads)
+
+
+def real_elements_per_window(x_shape: tuple, pool_size: tuple, strides: tuple, pads: tuple, out_size: tuple,
+                             xp: Any) -> Any:
+    """How many real (non-padding) input elements each window holds: (1, OH, OW, 1)."""
+    ones = xp.ones((1, x_shape[1], x_shape[2], 1), dtype=xp.float64)
+    return im2col.reference(ones, pool_size, strides, (1, 1), pads, out_size).sum(axis=(3, 4))
+
+
+@accelerated
+def avg_pool2d_forward(x: Any, pool_size: tuple, strides: tuple, pads: tuple, out_size: tuple) -> Any:
+    """y = mean of the real elements in each window (padding is not counted, as Keras)."""
+    xp = backend.get_array_module(x)
+    windows = im2col.reference(x, pool_size, strides, (1, 1), pads, out_size)
+    counts = real_elements_per_window(x.shape, pool_size, strides, pads, out_size, xp)
+    return (windows.sum(axis=(3, 4)) / counts).astype(x.dtype)
+
+
+@accelerated
+def avg_pool2d_backward(gy: Any, x_shape: tuple, pool_size: tuple, strides: tuple, pads: tuple) -> Any:
+    """dL/dx: each window shares its gy equally among its real elements, gy / count; overlaps add up."""
+    xp = backend.get_array_module(gy)
+    counts = real_elements_per_window(x_shape, pool_size, strides, pads, gy.shape[1:3], xp)
+    share = (gy / counts).astype(gy.dtype)
+    g_windows = xp.broadcast_to(share[:, :, :, None, None, :], gy.shape[:3] + tuple(pool_size) + (gy.shape[3],))
+    return col2im.reference(g_windows, x_shape, strides, (1, 1), pads)
+
+
+# ---------------------------------------------------------------------------- the differentiable functions
 
 
 class _Pool2D(Function):
@@ -26,11 +90,11 @@ class _Pool2D(Function):
         self.pool_size, self.strides, self.padding = pool_size, strides, padding
 
     def _geometry(self, x: Any) -> tuple:
-        out_size, pads = [], []
-        for axis, k, s in zip((1, 2), self.pool_size, self.strides):
-            out_size.append(output_length(x.shape[axis], k, s, 1, self.padding))
-            pads.append(padding_amounts(x.shape[axis], k, s, 1, self.padding))
-        return tuple(out_size), tuple(pads)
+        out_size = window_output_size(type(self).__name__, x.shape, (1, 2), self.pool_size, self.strides, (1, 1),
+                                      self.padding)
+        pads = tuple(padding_amounts(x.shape[axis], k, s, 1, self.padding)
+                     for axis, k, s in zip((1, 2), self.pool_size, self.strides))
+        return out_size, pads
 
 
 class MaxPool2D(_Pool2D):
@@ -39,11 +103,11 @@ class MaxPool2D(_Pool2D):
     def forward(self, x: Any) -> Any:
         out_size, self.pads = self._geometry(x)
         self.x_shape = x.shape
-        y, self.argmax = kernels.max_pool2d_forward(x, self.pool_size, self.strides, self.pads, out_size)
+        y, self.argmax = max_pool2d_forward(x, self.pool_size, self.strides, self.pads, out_size)
         return y
 
     def backward(self, gy: Any) -> Any:
-        return kernels.max_pool2d_backward(
+        return max_pool2d_backward(
             gy, self.argmax, self.x_shape, self.pool_size, self.strides, self.pads
         )
 
@@ -54,10 +118,10 @@ class AvgPool2D(_Pool2D):
     def forward(self, x: Any) -> Any:
         out_size, self.pads = self._geometry(x)
         self.x_shape = x.shape
-        return kernels.avg_pool2d_forward(x, self.pool_size, self.strides, self.pads, out_size)
+        return avg_pool2d_forward(x, self.pool_size, self.strides, self.pads, out_size)
 
     def backward(self, gy: Any) -> Any:
-        return kernels.avg_pool2d_backward(gy, self.x_shape, self.pool_size, self.strides, self.pads)
+        return avg_pool2d_backward(gy, self.x_shape, self.pool_size, self.strides, self.pads)
 
 
 def _pool2d(function: type, name: str, x: Any, pool_size: Any, strides: Any, padding: str) -> Tensor:
@@ -67,10 +131,7 @@ def _pool2d(function: type, name: str, x: Any, pool_size: Any, strides: Any, pad
     pool_size = normalize_tuple(pool_size, 2, f"{name} pool_size")
     strides = pool_size if strides is None else normalize_tuple(strides, 2, f"{name} strides")
     padding = normalize_padding(padding)
-    if padding == "valid" and (x.shape[1] < pool_size[0] or x.shape[2] < pool_size[1]):
-        raise ValueError(
-            f"{name}: with padding='valid' the pool {pool_size} does not fit in the input of shape {x.shape}"
-        )
+    window_output_size(name, x.shape, (1, 2), pool_size, strides, (1, 1), padding)
     return function(pool_size, strides, padding)(x)
 
 

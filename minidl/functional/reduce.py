@@ -10,7 +10,14 @@ from typing import Any
 
 from minidl import backend
 from minidl.function import Function
+from minidl.kernels import accelerated
 from minidl.tensor import Tensor
+
+
+@accelerated
+def channel_sums(a: Any) -> Any:
+    """Sum over every axis but the last (channels): (..., C) -> (C,); the gradient of a bias added per channel."""
+    return a.sum(axis=tuple(range(a.ndim - 1)))
 
 
 def _normalise_axis(axis: Any, ndim: int, name: str) -> tuple:

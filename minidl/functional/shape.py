@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 from minidl import backend
 from minidl.function import Function
-from minidl.tensor import Tensor
+from minidl.tensor import Tensor, data_of
 
 
 class Reshape(Function):
@@ -193,7 +193,7 @@ def getitem(x: Any, index: Any) -> Tensor:
     if isinstance(index, Tensor):
         index = index.data
     elif isinstance(index, tuple):
-        index = tuple(part.data if isinstance(part, Tensor) else part for part in index)
+        index = tuple(data_of(part) for part in index)
     return GetItem(index)(x)
 
 

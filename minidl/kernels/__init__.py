@@ -1,39 +1,56 @@
-"""Array kernels for convolution, pooling, activations, batch norm and optimizer updates: pure functions on arrays.
+"""Accelerated kernels: compiled versions of array code that lives, readable, beside its operation.
 
-Two implementations of every kernel, with the same contract:
+The definition of every kernel is plain array code in the file of the
+operation that uses it: ``im2col``/``col2im`` in ``functional/conv.py``, the
+pooling gather and scatter in ``functional/pool.py``, the batch-norm
+statistics and gradient in ``functional/norm.py``, the ReLU family in
+``functional/activation.py``, per-channel sums in ``functional/reduce.py`` and
+the fused optimizer updates in ``optimizers.py``. Each is decorated with
+``@accelerated``, which registers it here as the *reference* and returns a
+dispatcher of the same name. The dispatcher calls, for the arrays it is
+given:
 
-- ``reference.py``: whole-array numpy (and cupy) code, written to be read;
-- ``cpu.py``: numba-compiled loops (serial; see its docstring), used for numpy
-  arrays when numba is installed;
-- ``gpu.py``: CUDA kernels through cupy, used for cupy arrays.
+- ``cpu.py``'s numba loop of that name, for C-contiguous float32/float64
+  numpy arrays (the default, where numba works);
+- ``gpu.py``'s CUDA kernel of that name, for cupy arrays (where ``gpu.py``
+  has none, the reference serves: it is written for numpy and cupy alike);
+- the reference itself otherwise (strided views, other dtypes), or for
+  every call after ``use("reference")`` or with ``MINIDL_KERNELS=reference``
+  set before the import: step through it in a debugger, or read it.
 
-The compiled kernels are the default. Select the reference ones with the
-environment variable ``MINIDL_KERNELS=reference`` before the import, or
-``minidl.kernels.use("reference")`` at any time, for example to step through
-them in a debugger (they run on cupy arrays too). numpy arrays that are not
-C-contiguous float32/float64 (views with strides) take the reference path.
+This package imports nothing above the backend: the operations register
+themselves here, not the other way round. ``tests/test_kernels.py`` checks
+every compiled kernel against its reference on drawn shapes.
 """
 
 from __future__ import annotations
 
+import functools
 import os
+import warnings
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
 import numpy
 
-from minidl import backend
-from minidl.kernels import reference
-
 try:
     from minidl.kernels import cpu as _cpu
-except ImportError:  # numba not installed: the reference kernels serve
-    _cpu = None
+
+    numba_problem = ""
+except ImportError as error:  # numba missing or broken: the reference array code serves, several times slower
+    _cpu, numba_problem = None, f"the numba kernels cannot be imported ({type(error).__name__}: {error})"
+    warnings.warn(f"minidl: {numba_problem}; using the reference array code instead", RuntimeWarning, stacklevel=2)
 
 CHOICES = ("numba", "reference")
 _selected = os.environ.get("MINIDL_KERNELS", "numba")
 if _selected not in CHOICES:
     raise ValueError(f"MINIDL_KERNELS must be one of {CHOICES}, got {_selected!r}")
+
+#: Every registered kernel's reference array code, by name.
+REFERENCES: dict[str, Callable] = {}
+
+_gpu: ModuleType | None = None
 
 
 def use(name: str) -> None:
@@ -49,7 +66,41 @@ def in_use() -> str:
     return "numba" if _selected == "numba" and _cpu is not None else "reference"
 
 
-_gpu: ModuleType | None = None
+def accelerated(reference: Callable) -> Callable:
+    """Register ``reference`` as the definition of the kernel of its name; return that kernel's dispatcher.
+
+    The dispatcher takes the reference's arguments and returns what the
+    reference returns; ``dispatcher.reference`` is the undecorated function.
+    """
+    name = reference.__name__
+    if name in REFERENCES:
+        raise ValueError(f"a kernel named {name!r} is registered twice")
+    REFERENCES[name] = reference
+
+    @functools.wraps(reference)
+    def kernel(*arguments: Any, **options: Any) -> Any:
+        return implementation(name, *arguments, *options.values())(*arguments, **options)
+
+    kernel.reference = reference
+    return kernel
+
+
+def implementation(name: str, *arguments: Any) -> Callable:
+    """The function that kernel ``name`` runs for these arguments (see the module docstring)."""
+    reference = REFERENCES[name]
+    if _selected == "reference":
+        return reference
+    arrays = [a for a in arguments if isinstance(a, numpy.ndarray) or hasattr(a, "__cuda_array_interface__")]
+    if any(not isinstance(a, numpy.ndarray) for a in arrays):
+        return getattr(_gpu_kernels(), name, reference)
+    if _cpu is not None and all(_compiled_loops_take(a) for a in arrays):
+        return getattr(_cpu, name, reference)
+    return reference
+
+
+def _compiled_loops_take(array: numpy.ndarray) -> bool:
+    """numba's loops index C-contiguous arrays; floating data must be float32 or float64."""
+    return array.flags.c_contiguous and (array.dtype.kind != "f" or array.dtype in (numpy.float32, numpy.float64))
 
 
 def _gpu_kernels() -> ModuleType:
@@ -60,96 +111,3 @@ def _gpu_kernels() -> ModuleType:
 
         _gpu = gpu
     return _gpu
-
-
-def _implementation(*arrays: Any) -> ModuleType:
-    if _selected == "reference":
-        return reference
-    if any(backend.device_of(a) == "gpu" for a in arrays if a is not None):
-        return _gpu_kernels()
-    if _cpu is not None and all(
-        isinstance(a, numpy.ndarray) and a.flags.c_contiguous and a.dtype in (numpy.float32, numpy.float64)
-        for a in arrays if a is not None
-    ):
-        return _cpu
-    return reference
-
-
-def im2col(x: Any, kernel_size: tuple, strides: tuple, dilation: tuple, pads: tuple, out_size: tuple,
-           pad_value: float = 0.0, out: Any = None) -> Any:
-    return _implementation(x, out).im2col(x, kernel_size, strides, dilation, pads, out_size, pad_value, out)
-
-
-def col2im(cols: Any, x_shape: tuple, strides: tuple, dilation: tuple, pads: tuple) -> Any:
-    return _implementation(cols).col2im(cols, x_shape, strides, dilation, pads)
-
-
-def max_pool2d_forward(x: Any, pool_size: tuple, strides: tuple, pads: tuple, out_size: tuple) -> tuple:
-    return _implementation(x).max_pool2d_forward(x, pool_size, strides, pads, out_size)
-
-
-def max_pool2d_backward(gy: Any, argmax: Any, x_shape: tuple, pool_size: tuple, strides: tuple, pads: tuple) -> Any:
-    return _implementation(gy).max_pool2d_backward(gy, argmax, x_shape, pool_size, strides, pads)
-
-
-def avg_pool2d_forward(x: Any, pool_size: tuple, strides: tuple, pads: tuple, out_size: tuple) -> Any:
-    return _implementation(x).avg_pool2d_forward(x, pool_size, strides, pads, out_size)
-
-
-def avg_pool2d_backward(gy: Any, x_shape: tuple, pool_size: tuple, strides: tuple, pads: tuple) -> Any:
-    return _implementation(gy).avg_pool2d_backward(gy, x_shape, pool_size, strides, pads)
-
-
-def relu_forward(x: Any) -> Any:
-    return _implementation(x).relu_forward(x)
-
-
-def relu_backward(gy: Any, y: Any) -> Any:
-    return _implementation(gy, y).relu_backward(gy, y)
-
-
-def sigmoid_backward(gy: Any, y: Any) -> Any:
-    return _implementation(gy, y).sigmoid_backward(gy, y)
-
-
-def tanh_backward(gy: Any, y: Any) -> Any:
-    return _implementation(gy, y).tanh_backward(gy, y)
-
-
-def channel_sums(a: Any) -> Any:
-    return _implementation(a).channel_sums(a)
-
-
-def bias_relu(y: Any, bias: Any) -> Any:
-    return _implementation(y, bias).bias_relu(y, bias)
-
-
-def relu_backward_and_channel_sums(gy: Any, y: Any) -> tuple:
-    return _implementation(gy, y).relu_backward_and_channel_sums(gy, y)
-
-
-def batch_norm_statistics(x: Any) -> tuple:
-    return _implementation(x).batch_norm_statistics(x)
-
-
-def batch_norm_forward(x: Any, mean: Any, inverse_std: Any, gamma: Any, beta: Any) -> tuple:
-    return _implementation(x, mean, inverse_std, gamma, beta).batch_norm_forward(x, mean, inverse_std, gamma, beta)
-
-
-def batch_norm_backward(gy: Any, x_hat: Any, gamma: Any, inverse_std: Any, input_gradient: bool) -> tuple:
-    return _implementation(gy, x_hat, gamma, inverse_std).batch_norm_backward(gy, x_hat, gamma, inverse_std,
-                                                                              input_gradient)
-
-
-def adam_update(w: Any, g: Any, m: Any, v: Any, v_max: Any, alpha: float, beta_1: float, beta_2: float,
-                epsilon: float) -> None:
-    _implementation(w, g, m, v, v_max).adam_update(w, g, m, v, v_max, alpha, beta_1, beta_2, epsilon)
-
-
-def momentum_update(w: Any, g: Any, velocity: Any, lr: float, momentum: float, nesterov: bool) -> None:
-    _implementation(w, g, velocity).momentum_update(w, g, velocity, lr, momentum, nesterov)
-
-
-def rmsprop_update(w: Any, g: Any, a: Any, mg: Any, s: Any, lr: float, rho: float, momentum: float,
-                   epsilon: float) -> None:
-    _implementation(w, g, a, mg, s).rmsprop_update(w, g, a, mg, s, lr, rho, momentum, epsilon)

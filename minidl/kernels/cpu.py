@@ -1,7 +1,9 @@
-"""numba kernels for the CPU: the same contracts as ``reference.py``, as explicit loops compiled to machine code.
+"""numba kernels for the CPU: the same contracts as the reference array code, as explicit loops compiled to machine code.
 
-Each kernel here has a plain-array twin of the same name in ``reference.py``
-that defines what it must return; ``tests/test_kernels.py`` compares the two.
+Each kernel here has a plain-array twin of the same name, registered with
+``minidl.kernels.accelerated`` in the file of its operation (``im2col`` in
+``functional/conv.py``, ``adam_update`` in ``optimizers.py``, ...), that
+defines what it must return; ``tests/test_kernels.py`` compares the two.
 Innermost loops walk the channel axis, contiguous in the channels-last layout.
 The outer loops of the large kernels are ``prange``: over the batch, or over
 elements. ``_Kernel`` runs them on every core only for arrays of

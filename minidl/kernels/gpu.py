@@ -1,4 +1,4 @@
-"""cupy kernels for an NVIDIA GPU: the same contracts as ``reference.py``, as CUDA code.
+"""cupy kernels for an NVIDIA GPU: the same contracts as the reference array code, as CUDA code.
 
 Each kernel computes one output element per GPU thread (cupy's
 ``ElementwiseKernel``, with ``i`` the flat index of that element in a
@@ -6,8 +6,9 @@ C-contiguous array). The windowed backwards *gather*: a thread owns one
 element of the input gradient and sums the window outputs that read it, so
 no two threads write the same place and no atomics are needed. Where
 cupy's own array operations already do the work in one or two passes
-(per-channel sums, batch-norm statistics) the reference code serves, on cupy
-arrays. Matrix products go to cuBLAS through ``cupy.matmul``.
+(per-channel sums, batch-norm statistics) this module defines no kernel and
+``minidl.kernels`` runs the reference code on the cupy arrays. Matrix
+products go to cuBLAS through ``cupy.matmul``.
 
 Importing this module needs cupy; ``minidl.kernels`` imports it only when a
 cupy array arrives.
@@ -17,12 +18,6 @@ from __future__ import annotations
 
 import cupy
 
-from minidl.kernels.reference import (  # noqa: F401 - cupy's array operations suffice for these
-    batch_norm_backward,
-    batch_norm_forward,
-    batch_norm_statistics,
-    channel_sums,
-)
 
 # Decomposes the flat index i of a channels-last element (b, r, c, ch) of shape (n, rows, columns, channels).
 _SPLIT_IMAGE_INDEX = """
@@ -266,7 +261,7 @@ def bias_relu(y, bias):
 def relu_backward_and_channel_sums(gy, y):
     """(gy * [y > 0], its sums per channel)."""
     gx = relu_backward(gy, y)
-    return gx, channel_sums(gx)
+    return gx, gx.sum(axis=tuple(range(gx.ndim - 1)))  # cupy's reduction; no kernel of ours needed
 
 
 _adam = cupy.ElementwiseKernel(

@@ -5,12 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from minidl import functional as F
-from minidl.functional.padding import (
-    effective_kernel_size,
-    normalize_padding,
-    normalize_tuple,
-    output_length,
-)
+from minidl.functional.padding import normalize_padding, normalize_tuple, window_output_size
 from minidl.layers.base import KernelLayer, check_positive_int
 from minidl.tensor import Tensor
 
@@ -35,15 +30,9 @@ class _Conv(KernelLayer):
         layout = "(length, channels)" if self.rank == 1 else "(height, width, channels)"
         if len(input_shape) != self.rank + 1:
             raise ValueError(f"layer {self.label!r}: inputs must be {layout} per sample, got shape {tuple(input_shape)}")
-        spatial = []
-        for n, k, s, d in zip(input_shape[:-1], self.kernel_size, self.strides, self.dilation_rate):
-            if self.padding == "valid" and n < effective_kernel_size(k, d):
-                raise ValueError(
-                    f"layer {self.label!r}: kernel {self.kernel_size} (dilation {self.dilation_rate}) is "
-                    f"larger than its input {tuple(input_shape)} with padding='valid'"
-                )
-            spatial.append(output_length(n, k, s, d, self.padding))
-        return tuple(spatial) + (self.filters,)
+        spatial = window_output_size(f"layer {self.label!r}", input_shape, range(self.rank), self.kernel_size,
+                                     self.strides, self.dilation_rate, self.padding)
+        return spatial + (self.filters,)
 
     def build(self, input_shape: tuple) -> None:
         self.compute_output_shape(input_shape)  # validates before any weight exists

@@ -45,9 +45,18 @@ class BatchNormalization(Layer):
                                                trainable=False)
 
     def call(self, x: Tensor, training: bool) -> Tensor:
-        training = training and self.trainable  # a frozen BatchNormalization runs in inference mode, as Keras
-        return F.batch_norm(x, self.moving_mean, self.moving_variance, self.gamma, self.beta,
-                            training=training, momentum=self.momentum, epsilon=self.epsilon)
+        if not (training and self.trainable):  # a frozen BatchNormalization runs in inference mode, as Keras
+            return F.batch_norm(x, self.moving_mean, self.moving_variance, self.gamma, self.beta,
+                                epsilon=self.epsilon)
+        y, batch_mean, batch_variance = F.batch_norm_with_statistics(x, self.gamma, self.beta, self.epsilon)
+        self.update_moving_statistics(batch_mean, batch_variance)
+        return y
+
+    def update_moving_statistics(self, batch_mean: Any, batch_variance: Any) -> None:
+        """moving = moving * momentum + batch * (1 - momentum), in place, with the biased batch variance (Keras)."""
+        for moving, batch in ((self.moving_mean, batch_mean), (self.moving_variance, batch_variance)):
+            moving.data *= self.momentum
+            moving.data += (1 - self.momentum) * batch
 
     def get_config(self) -> dict:
         return {**super().get_config(), "momentum": self.momentum, "epsilon": self.epsilon,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from minidl import functional as F
-from minidl.functional.padding import normalize_padding, normalize_tuple, output_length
+from minidl.functional.padding import normalize_padding, normalize_tuple, window_output_size
 from minidl.layers.base import Layer
 from minidl.tensor import Tensor
 
@@ -25,15 +25,9 @@ class _Pooling(Layer):
         if len(input_shape) != self.rank + 1:
             layout = "(length, channels)" if self.rank == 1 else "(height, width, channels)"
             raise ValueError(f"layer {self.label!r}: inputs must be {layout} per sample, got shape {tuple(input_shape)}")
-        spatial = []
-        for n, k, s in zip(input_shape[:-1], self.pool_size, self.strides):
-            if self.padding == "valid" and n < k:
-                raise ValueError(
-                    f"layer {self.label!r}: pool {self.pool_size} is larger than its input "
-                    f"{tuple(input_shape)} with padding='valid'"
-                )
-            spatial.append(output_length(n, k, s, 1, self.padding))
-        return tuple(spatial) + (input_shape[-1],)
+        spatial = window_output_size(f"layer {self.label!r}", input_shape, range(self.rank), self.pool_size,
+                                     self.strides, (1,) * self.rank, self.padding)
+        return spatial + (input_shape[-1],)
 
     def call(self, x: Tensor, training: bool) -> Tensor:
         pool_size = self.pool_size[0] if self.rank == 1 else self.pool_size
