@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from minidl import functional as F
-from minidl.registry import lookup
+from minidl.registry import Registry
 from minidl.tensor import Tensor
 
 
@@ -28,15 +28,12 @@ ALL: dict[str, Callable[[Tensor], Tensor]] = {
 }
 
 
+REGISTRY = Registry("activation", ALL, instantiate=False, none=linear)
+
+
 def get(identifier: Any) -> Callable[[Tensor], Tensor]:
     """The activation function for a name, None (linear) or a callable."""
-    if identifier is None:
-        return linear
-    if isinstance(identifier, str):
-        return lookup("activation", identifier, ALL)
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"cannot interpret {identifier!r} as an activation; valid names are: {', '.join(sorted(ALL))}")
+    return REGISTRY.get(identifier)
 
 
 def serialize(activation: Callable) -> str:

@@ -30,7 +30,7 @@ from typing import Any
 import numpy
 
 from minidl import random as minidl_random
-from minidl.registry import lookup, snake_case
+from minidl.registry import Registry, snake_case
 
 TRUNCATED_NORMAL_STDDEV = 0.87962566103423978
 
@@ -171,15 +171,12 @@ ALL = {
 }
 
 
+REGISTRY = Registry("initializer", ALL, base=Initializer)
+
+
 def get(identifier: Any) -> Initializer:
     """An initializer from a name ("glorot_uniform"), a config dict, an instance or a callable."""
-    if isinstance(identifier, Initializer) or callable(identifier) and not isinstance(identifier, type):
-        return identifier
-    if isinstance(identifier, dict):
-        return lookup("initializer", snake_case(identifier["class_name"]), ALL)(**identifier.get("config", {}))
-    if isinstance(identifier, str):
-        return lookup("initializer", identifier, ALL)()
-    raise ValueError(f"cannot interpret {identifier!r} as an initializer; give a name such as 'glorot_uniform'")
+    return REGISTRY.get(identifier)
 
 
 def serialize(initializer: Initializer) -> dict:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from minidl import functional as F
-from minidl.registry import lookup
+from minidl.registry import Registry, serialize as serialize_object
 from minidl.tensor import Tensor
 
 
@@ -68,28 +68,18 @@ ALL = {
 }
 
 
+REGISTRY = Registry("loss", ALL, base=Loss)
+
+
 def get(identifier: Any) -> Callable:
-    """A loss from a Keras name ("categorical_crossentropy", "mse"), a Loss or a callable."""
-    if isinstance(identifier, str):
-        return lookup("loss", identifier, ALL)()
-    if isinstance(identifier, dict):
-        return lookup("loss", _snake(identifier["class_name"]), ALL)(**identifier.get("config", {}))
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"cannot interpret {identifier!r} as a loss; valid names are: {', '.join(sorted(ALL))}")
-
-
-def _snake(class_name: str) -> str:
-    for name, cls in ALL.items():
-        if cls.__name__ == class_name:
-            return name
-    return class_name
+    """A loss from a Keras name ("categorical_crossentropy", "mse"), a config dict, a Loss or a callable."""
+    return REGISTRY.get(identifier)
 
 
 def serialize(loss: Callable) -> dict:
     if not isinstance(loss, Loss):
         raise ValueError(f"cannot save the custom loss {loss!r}; compile with a built-in loss to save it")
-    return {"class_name": type(loss).__name__, "config": loss.get_config()}
+    return serialize_object(loss)
 
 
 def name_of(loss: Callable) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy
 
 from minidl import backend
-from minidl.registry import lookup
+from minidl.registry import Registry
 from minidl.tensor import data_of
 
 
@@ -164,6 +164,8 @@ ALL: dict[str, Callable] = {
     "pearson": pearson,
 }
 
+REGISTRY = Registry("metric", {"accuracy": None, **ALL}, instantiate=False)
+
 ACCURACY_FOR_LOSS = {
     "categorical_crossentropy": categorical_accuracy,
     "sparse_categorical_crossentropy": sparse_categorical_accuracy,
@@ -181,7 +183,7 @@ def get(identifier: Any, loss_name: str | None = None) -> tuple[str, Callable]:
                 f"'accuracy' cannot be chosen for the loss {loss_name!r}; name the metric itself "
                 f"({', '.join(sorted(ALL))})"
             )
-        return identifier, lookup("metric", identifier, ALL)
-    if callable(identifier):
-        return getattr(identifier, "__name__", type(identifier).__name__), identifier
-    raise ValueError(f"cannot interpret {identifier!r} as a metric; valid names are: accuracy, {', '.join(sorted(ALL))}")
+        return identifier, REGISTRY.get(identifier)
+    if identifier is None:
+        raise ValueError(f"cannot interpret None as a metric; valid names are: {', '.join(REGISTRY.names)}")
+    return getattr(identifier, "__name__", type(identifier).__name__), REGISTRY.get(identifier)

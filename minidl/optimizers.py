@@ -31,7 +31,8 @@ from typing import Any
 
 from minidl import backend
 from minidl.kernels import accelerated
-from minidl.registry import lookup
+from minidl.registry import Registry
+from minidl.registry import serialize as serialize_object
 from minidl.schedules import LearningRateSchedule, deserialize, serialize
 from minidl.tensor import Tensor, data_of
 
@@ -345,16 +346,13 @@ class Adadelta(Optimizer):
 ALL = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam, "adagrad": Adagrad, "adadelta": Adadelta}
 
 
+REGISTRY = Registry("optimizer", ALL, base=Optimizer)
+
+
 def get(identifier: Any) -> Optimizer:
     """An optimizer from a Keras name ("adam"), a config dict or an instance."""
-    if isinstance(identifier, Optimizer):
-        return identifier
-    if isinstance(identifier, str):
-        return lookup("optimizer", identifier, ALL)()
-    if isinstance(identifier, dict):
-        return lookup("optimizer", identifier["class_name"], ALL).from_config(identifier.get("config", {}))
-    raise ValueError(f"cannot interpret {identifier!r} as an optimizer; valid names are: {', '.join(sorted(ALL))}")
+    return REGISTRY.get(identifier)
 
 
 def serialize_optimizer(optimizer: Optimizer) -> dict:
-    return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
+    return serialize_object(optimizer)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from minidl import functional as F
-from minidl.registry import lookup
+from minidl.registry import Registry, serialize as serialize_object
 from minidl.tensor import Tensor
 
 
@@ -75,15 +75,12 @@ def l1_l2(l1: float = 0.01, l2: float = 0.01) -> L1L2:  # noqa: E741
 ALL = {"l1": L1, "l2": L2, "l1_l2": L1L2, "l1l2": L1L2}
 
 
+REGISTRY = Registry("regularizer", ALL, base=Regularizer, none=None)
+
+
 def get(identifier: Any) -> Regularizer | None:
     """A regularizer from None, a name ("l2"), a config dict, an instance or a callable."""
-    if identifier is None or isinstance(identifier, Regularizer) or callable(identifier):
-        return identifier
-    if isinstance(identifier, dict):
-        return lookup("regularizer", identifier["class_name"], ALL)(**identifier.get("config", {}))
-    if isinstance(identifier, str):
-        return lookup("regularizer", identifier, ALL)()
-    raise ValueError(f"cannot interpret {identifier!r} as a regularizer; give 'l1', 'l2' or 'l1_l2'")
+    return REGISTRY.get(identifier)
 
 
 def serialize(regularizer: Regularizer | None) -> dict | None:
@@ -91,4 +88,4 @@ def serialize(regularizer: Regularizer | None) -> dict | None:
         return None
     if not isinstance(regularizer, Regularizer):
         raise ValueError(f"cannot save the custom regularizer {regularizer!r}; use L1, L2 or L1L2")
-    return {"class_name": type(regularizer).__name__, "config": regularizer.get_config()}
+    return serialize_object(regularizer)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from minidl.registry import lookup
+from minidl.registry import Registry, serialize as serialize_object
 
 
 class LearningRateSchedule:
@@ -93,12 +93,15 @@ class PolynomialDecay(LearningRateSchedule):
         return span * fraction**self.power + self.end_learning_rate
 
 
-ALL = {cls.__name__.lower(): cls for cls in (ExponentialDecay, InverseTimeDecay, PiecewiseConstantDecay, PolynomialDecay)}
+ALL = {cls.__name__: cls for cls in (ExponentialDecay, InverseTimeDecay, PiecewiseConstantDecay, PolynomialDecay)}
+
+
+REGISTRY = Registry("learning-rate schedule", ALL, base=LearningRateSchedule)
 
 
 def serialize(schedule: LearningRateSchedule) -> dict:
-    return {"class_name": type(schedule).__name__, "config": schedule.get_config()}
+    return serialize_object(schedule)
 
 
 def deserialize(config: dict) -> Any:
-    return lookup("learning-rate schedule", config["class_name"], ALL)(**config["config"])
+    return REGISTRY.deserialize(config)

@@ -12,7 +12,8 @@ from minidl.layers.pooling import (
     MaxPooling1D,
     MaxPooling2D,
 )
-from minidl.registry import lookup
+from minidl.registry import Registry
+from minidl.registry import serialize as serialize_object
 
 ALL = {
     cls.__name__: cls
@@ -21,15 +22,16 @@ ALL = {
 }
 
 
+REGISTRY = Registry("layer class", ALL, base=Layer)
+
+
 def deserialize(config: dict) -> Layer:
     """A layer from ``{"class_name": ..., "config": ...}``, as written by ``serialize``."""
-    if config.get("class_name") not in ALL:
-        lookup("layer class", str(config.get("class_name")), {name.lower(): cls for name, cls in ALL.items()})
-    return ALL[config["class_name"]].from_config(config["config"])
+    return REGISTRY.deserialize(config)
 
 
 def serialize(layer: Layer) -> dict:
-    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+    return serialize_object(layer)
 
 
 __all__ = ["Layer", "deserialize", "serialize", *ALL, "Input"]
