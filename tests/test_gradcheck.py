@@ -36,12 +36,34 @@ def test_gradcheck_raises_with_a_report_naming_the_input_and_worst_element():
     assert not report.passed
     check = report.checks[0]
     assert check.position == 0 and check.name == "x"
-    assert check.worst_index in {(0,), (1,), (2,)}
+    assert check.worst_index in {(0,), (1,), (2,)}  # every element is off by the same ratio; which one is pinned below
     np.testing.assert_allclose(check.numeric, 2 * check.analytic, rtol=1e-6)  # the missing factor 2
     assert check.failing_elements == 3
     text = str(error.value)
     assert "FAILED" in text and "input #0 ('x')" in text and f"worst element [{check.worst_index[0]}]" in text
     assert "analytic" in text and "numeric" in text and "rel error" in text
+
+
+class SquareWrongAtOneElement(Function):
+    """y = x^2 with a backward that is right everywhere but at element 2, where it adds 1."""
+
+    def forward(self, x):
+        self.x = x
+        return x * x
+
+    def backward(self, gy):
+        g = 2 * self.x * gy
+        g[2] += 1.0
+        return g
+
+
+def test_gradcheck_points_at_the_one_wrong_element():
+    x = Tensor(np.array([0.5, -3.0, 2.0, 1.5]), requires_grad=True, name="x")
+    report = gradcheck(lambda t: SquareWrongAtOneElement()(t).sum(), x, raise_exception=False)
+    check = report.checks[0]
+    assert check.worst_index == (2,) and check.failing_elements == 1
+    assert check.analytic - check.numeric == pytest.approx(1.0, rel=1e-6)  # the 1 the backward adds there
+    assert "worst element [2]" in str(report)
 
 
 def test_gradcheck_can_return_the_failed_report_instead_of_raising():
