@@ -15,43 +15,34 @@ import json
 import os
 import sys
 import time
+from dataclasses import fields
+from typing import Any
 
 import numpy
 
 from genomics import catalogue, workflow
-from genomics.encode import CODINGS, POLARISATIONS, ROW_SORTS, SELECTIONS, Encoder
+from genomics.encode import Encoder
 from genomics.models import KINDS
 from genomics.simulate import simulate
+from genomics.workflow import TrainingConfig
 
 
-def _add_encoder_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("encoding of genotype matrices as images")
-    group.add_argument("--n-snps", type=int, default=128, help="SNP columns per image (default 128)")
-    group.add_argument("--selection", choices=SELECTIONS, default="central", help="which SNPs to keep")
-    group.add_argument("--polarisation", choices=POLARISATIONS, default="major_minor",
-                       help="1 = minor allele (major_minor, for data without ancestral states) or derived allele")
-    group.add_argument("--row-sort", choices=ROW_SORTS, default="frequency", help="row order within each population")
-    group.add_argument("--coding", choices=CODINGS, default="plus_minus", help="-1/+1 (padding 0) or 0/1")
-    group.add_argument("--no-distance-channel", action="store_true", help="leave out the inter-SNP distance channel")
+def _add_dataclass_options(parser: argparse.ArgumentParser, title: str, settings: type, **overrides: Any) -> None:
+    """One option per field of a settings dataclass, with the field's default, choices and help: defaults live there."""
+    group = parser.add_argument_group(title)
+    for setting in fields(settings):
+        default = overrides.get(setting.name, setting.default)
+        option = "--" + setting.name.replace("_", "-")
+        if setting.type in (bool, "bool"):  # a switch that is on by default: --no-... turns it off
+            group.add_argument("--no-" + option[2:], dest=setting.name, action="store_false",
+                               help=f"leave out {setting.metadata['help']}")
+            continue
+        group.add_argument(option, type=type(default), default=default, choices=setting.metadata.get("choices"),
+                           help=f"{setting.metadata['help']} (default {default})")
 
 
-def _encoder(arguments: argparse.Namespace) -> Encoder:
-    return Encoder(n_snps=arguments.n_snps, selection=arguments.selection, polarisation=arguments.polarisation,
-                   row_sort=arguments.row_sort, coding=arguments.coding,
-                   distance_channel=not arguments.no_distance_channel)
-
-
-def _add_training_options(parser: argparse.ArgumentParser, epochs: int = 30) -> None:
-    group = parser.add_argument_group("training")
-    group.add_argument("--network", choices=KINDS, default="cnn1d",
-                       help="cnn1d: haplotypes as channels (Flagel et al.); cnn2d: 2-D over haplotypes x SNPs")
-    group.add_argument("--epochs", type=int, default=epochs, help=f"most epochs (early stopping; default {epochs})")
-    group.add_argument("--batch-size", type=int, default=32)
-    group.add_argument("--learning-rate", type=float, default=1e-3, help="Adam's learning rate")
-    group.add_argument("--patience", type=int, default=5, help="epochs without a better validation loss before stopping")
-    group.add_argument("--test-fraction", type=float, default=0.2, help="replicates held out for the test")
-    group.add_argument("--validation-fraction", type=float, default=0.15, help="replicates for early stopping")
-    group.add_argument("--seed", type=int, default=0, help="seed of the split, the initial weights and the shuffles")
+def _settings(settings: type, arguments: argparse.Namespace) -> Any:
+    return settings(**{setting.name: getattr(arguments, setting.name) for setting in fields(settings)})
 
 
 def _print_training(result: dict) -> None:
@@ -72,12 +63,8 @@ def command_simulate(arguments: argparse.Namespace) -> None:
 
 
 def command_train(arguments: argparse.Namespace) -> None:
-    result = workflow.train(arguments.simulations, arguments.out, kind=arguments.network, encoder=_encoder(arguments),
-                            epochs=arguments.epochs, batch_size=arguments.batch_size,
-                            learning_rate=arguments.learning_rate, patience=arguments.patience,
-                            test_fraction=arguments.test_fraction,
-                            validation_fraction=arguments.validation_fraction, seed=arguments.seed)
-    _print_training(result)
+    config, encoder = _settings(TrainingConfig, arguments), _settings(Encoder, arguments)
+    _print_training(workflow.train(arguments.simulations, arguments.out, config, encoder))
 
 
 def command_evaluate(arguments: argparse.Namespace) -> None:
@@ -122,28 +109,6 @@ def command_abc(arguments: argparse.Namespace) -> None:
     print(evaluation.report())
 
 
-def write_demo_vcf(out_dir: str, scenario_name: str, seed: int, windows: int = 3) -> tuple[str, str, dict]:
-    """Simulate one data set of ``windows`` design-length windows from a built-in scenario, as VCF + population map."""
-    import msprime  # noqa: PLC0415
-
-    scenario = catalogue.get(scenario_name)
-    generator = numpy.random.default_rng(seed)
-    parameters = scenario.draw_parameters(generator)
-    length, recombination, mutation = scenario.genome(parameters)
-    ts = msprime.sim_ancestry(scenario.sample_sets(), demography=scenario.demography(parameters),
-                              sequence_length=length * windows, recombination_rate=recombination, random_seed=seed)
-    ts = msprime.sim_mutations(ts, rate=mutation, random_seed=seed, model=msprime.BinaryMutationModel())
-    names = [f"ind{i}" for i in range(ts.num_individuals)]
-    vcf_path, popmap_path = os.path.join(out_dir, "demo.vcf"), os.path.join(out_dir, "demo_populations.txt")
-    with open(vcf_path, "w") as handle:
-        ts.write_vcf(handle, individual_names=names, contig_id="1",
-                     position_transform=lambda positions: numpy.asarray(positions, dtype=int) + 1)
-    populations = numpy.repeat(scenario.design.populations, scenario.design.samples)
-    with open(popmap_path, "w") as handle:
-        handle.writelines(f"{name}\t{population}\n" for name, population in zip(names, populations))
-    return vcf_path, popmap_path, parameters
-
-
 def command_demo(arguments: argparse.Namespace) -> None:
     start = time.perf_counter()
     out = arguments.out
@@ -157,13 +122,14 @@ def command_demo(arguments: argparse.Namespace) -> None:
     print(f"   design: populations {design.populations}, {design.samples} diploid individuals, "
           f"{design.sequence_length:g} bp; {arguments.replicates} replicates per scenario")
     simulate(scenarios, arguments.replicates, simulations, master_seed=arguments.seed, workers=arguments.workers)
-    print(f"\n2. train a {arguments.network} on {Encoder().n_snps}-SNP images, early stopping on a validation split")
-    result = workflow.train(simulations, run, kind=arguments.network, epochs=arguments.epochs,
-                            seed=arguments.seed, verbose=2)
+    config = TrainingConfig(network=arguments.network, epochs=arguments.epochs, seed=arguments.seed)
+    print(f"\n2. train a {config.network} on {Encoder().n_snps}-SNP images, early stopping on a validation split")
+    result = workflow.train(simulations, run, config)
     print("\n3. evaluate on held-out simulations")
     _print_training(result)
-    print("\n4. predict on a VCF (a divergence data set simulated with a seed the training never saw)")
-    vcf_path, popmap_path, parameters = write_demo_vcf(out, "divergence", seed=arguments.seed + 10_000)
+    print("\n4. predict on a VCF (a divergence data set from the same simulator, with a seed the training never saw)")
+    vcf_path, popmap_path, parameters = workflow.write_example_vcf(out, catalogue.get("divergence"),
+                                                                   seed=arguments.seed + 10_000)
     print(f"   {vcf_path} with {popmap_path}; true parameters: "
           + ", ".join(f"{k}={v:.3g}" for k, v in parameters.items()))
     _print_prediction(workflow.predict_vcf(result["bundle"], vcf_path, popmap_path))
@@ -180,8 +146,8 @@ def parser() -> argparse.ArgumentParser:
                                description="The whole workflow on the built-in three-population scenarios.")
     demo.add_argument("--out", default="genomics_demo", help="folder for every output (default genomics_demo)")
     demo.add_argument("--replicates", type=int, default=1500, help="replicates per scenario (default 1500)")
-    demo.add_argument("--epochs", type=int, default=30)
-    demo.add_argument("--network", choices=KINDS, default="cnn1d")
+    demo.add_argument("--epochs", type=int, default=TrainingConfig.epochs)
+    demo.add_argument("--network", choices=KINDS, default=TrainingConfig.network)
     demo.add_argument("--seed", type=int, default=1)
     demo.add_argument("--workers", type=int, default=None, help="simulation processes (default: all cores)")
     demo.set_defaults(run=command_demo)
@@ -201,8 +167,8 @@ def parser() -> argparse.ArgumentParser:
                                 description="Encode, train with early stopping, evaluate on held-out replicates.")
     train.add_argument("simulations", help="folder written by 'genomics simulate'")
     train.add_argument("--out", required=True, help="folder for the model bundle, the evaluation and pictures")
-    _add_training_options(train)
-    _add_encoder_options(train)
+    _add_dataclass_options(train, "training", TrainingConfig)
+    _add_dataclass_options(train, "encoding of genotype matrices as images", Encoder)
     train.set_defaults(run=command_train)
 
     evaluate = commands.add_parser("evaluate", help="accuracy of a trained model on another simulation folder")

@@ -25,7 +25,7 @@ Rows stay grouped by population in the design's order (per-population blocks).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy
 
@@ -37,12 +37,17 @@ CODINGS = ("plus_minus", "zero_one")
 
 @dataclass(frozen=True)
 class Encoder:
-    n_snps: int = 128
-    selection: str = "central"
-    polarisation: str = "major_minor"
-    row_sort: str = "frequency"
-    coding: str = "plus_minus"
-    distance_channel: bool = True
+    """The encoding settings; their defaults (and help texts) are the command line's."""
+
+    n_snps: int = field(default=128, metadata={"help": "SNP columns per image"})
+    selection: str = field(default="central", metadata={"help": "which SNPs to keep", "choices": SELECTIONS})
+    polarisation: str = field(default="major_minor", metadata={
+        "help": "1 = minor allele (major_minor, for data without ancestral states) or derived allele",
+        "choices": POLARISATIONS})
+    row_sort: str = field(default="frequency", metadata={"help": "row order within each population",
+                                                         "choices": ROW_SORTS})
+    coding: str = field(default="plus_minus", metadata={"help": "-1/+1 (padding 0) or 0/1", "choices": CODINGS})
+    distance_channel: bool = field(default=True, metadata={"help": "the inter-SNP distance channel"})
 
     def __post_init__(self) -> None:
         for name, value, valid in (("selection", self.selection, SELECTIONS),

@@ -46,10 +46,16 @@ def replicate_seed(master_seed: int, scenario_index: int, replicate_index: int) 
     return int(state) or 1
 
 
-def simulate_replicate(scenario: Scenario, seed: int) -> dict[str, Any]:
-    """Draw parameters, simulate ancestry and infinite-sites binary mutations; return genotypes and positions."""
+def simulate_replicate(scenario: Scenario, seed: int, parameters: dict | None = None) -> dict[str, Any]:
+    """Draw parameters, simulate ancestry and infinite-sites binary mutations; return genotypes and positions.
+
+    ``parameters`` given: use them instead of a draw from the priors (the
+    simulation seeds still come from ``seed``), e.g. for several windows of
+    one data set.
+    """
     generator = numpy.random.default_rng(seed)
-    parameters = scenario.draw_parameters(generator)
+    drawn = scenario.draw_parameters(generator)
+    parameters = drawn if parameters is None else parameters
     ancestry_seed, mutation_seed = (int(s) for s in generator.integers(1, 2**31 - 1, size=2))
     sequence_length, recombination_rate, mutation_rate = scenario.genome(parameters)
     ts = msprime.sim_ancestry(

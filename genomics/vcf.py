@@ -124,3 +124,28 @@ def windows(data: VcfData, window_length: float, min_snps: int = 10) -> list[tup
                 start = 1 + int(w) * int(window_length)
                 result.append((str(chromosome), start, start + int(window_length) - 1, sites))
     return result
+
+
+def write_vcf(path: str, haplotypes: numpy.ndarray, positions: numpy.ndarray, sample_names: list[str],
+              ploidy: int = 2, contig: str = "1") -> None:
+    """A minimal phased VCF 4.2 of biallelic SNPs (REF A, ALT T): haplotypes (samples * ploidy, sites), 1 = ALT.
+
+    Sample i owns haplotype rows ``i * ploidy`` to ``i * ploidy + ploidy - 1``;
+    ``positions`` are 1-based integers, strictly increasing.
+    """
+    positions = numpy.asarray(positions, dtype=numpy.int64)
+    if haplotypes.shape != (len(sample_names) * ploidy, positions.size):
+        raise ValueError(f"write_vcf: haplotypes of shape {haplotypes.shape} do not match {len(sample_names)} samples "
+                         f"of ploidy {ploidy} and {positions.size} positions")
+    if positions.size and (positions[0] < 1 or numpy.any(numpy.diff(positions) <= 0)):
+        raise ValueError("write_vcf: positions must be 1-based and strictly increasing")
+    calls = haplotypes.T.reshape(positions.size, len(sample_names), ploidy).astype(str)
+    with open(path, "w") as handle:
+        handle.write("##fileformat=VCFv4.2\n")
+        length = int(positions[-1]) if positions.size else 1
+        handle.write(f"##contig=<ID={contig},length={length}>\n")
+        handle.write('##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n')
+        handle.write("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t" + "\t".join(sample_names) + "\n")
+        for position, site in zip(positions, calls):
+            genotypes = "\t".join("|".join(call) for call in site)
+            handle.write(f"{contig}\t{position}\t.\tA\tT\t.\tPASS\t.\tGT\t{genotypes}\n")

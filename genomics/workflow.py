@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy
@@ -19,7 +19,15 @@ import numpy
 import minidl
 from genomics import models
 from genomics.encode import Encoder
-from genomics.simulate import SimulatedData, load_simulations, package_versions
+from genomics import vcf
+from genomics.scenarios import Scenario
+from genomics.simulate import (
+    SimulatedData,
+    load_simulations,
+    package_versions,
+    replicate_seed,
+    simulate_replicate,
+)
 from minidl import metrics
 from minidl.callbacks import EarlyStopping
 
@@ -81,59 +89,148 @@ def evaluate_predictions(scenario_names: list[str], labels: numpy.ndarray, proba
                       int(len(labels)))
 
 
+@dataclass(frozen=True)
+class TrainingConfig:
+    """How a network is trained; these defaults (and help texts) are the command line's."""
+
+    network: str = field(default="cnn1d", metadata={
+        "help": "cnn1d: haplotypes as channels (Flagel et al.); cnn2d: 2-D over haplotypes x SNPs",
+        "choices": models.KINDS})
+    epochs: int = field(default=30, metadata={"help": "most epochs (early stopping)"})
+    batch_size: int = field(default=32, metadata={"help": "replicates per gradient step"})
+    learning_rate: float = field(default=1e-3, metadata={"help": "Adam's learning rate"})
+    patience: int = field(default=5, metadata={"help": "epochs without a better validation loss before stopping"})
+    test_fraction: float = field(default=0.2, metadata={"help": "replicates held out for the test"})
+    validation_fraction: float = field(default=0.15, metadata={"help": "replicates for early stopping"})
+    seed: int = field(default=0, metadata={"help": "seed of the split, the initial weights and the shuffles"})
+
+    def __post_init__(self) -> None:
+        if self.network not in models.KINDS:
+            raise ValueError(f"network must be one of {', '.join(models.KINDS)}, got {self.network!r}")
+        for name, low in (("epochs", 1), ("batch_size", 1), ("patience", 0)):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < low:
+                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        if not (isinstance(self.learning_rate, (int, float)) and 0 < self.learning_rate < float("inf")):
+            raise ValueError(f"learning_rate must be a positive number, got {self.learning_rate!r}")
+        if not (0 < self.test_fraction < 1 and 0 < self.validation_fraction < 1
+                and self.test_fraction + self.validation_fraction < 1):
+            raise ValueError(f"test_fraction and validation_fraction must be in (0, 1) and sum below 1 (early "
+                             f"stopping watches the validation loss), got {self.test_fraction} and "
+                             f"{self.validation_fraction}")
+
+
+@dataclass
+class Split:
+    """Indices of the replicates in each part, every scenario split in the same proportions."""
+
+    train: numpy.ndarray
+    validation: numpy.ndarray
+    test: numpy.ndarray
+
+    def sizes(self) -> dict:
+        return {"train": len(self.train), "validation": len(self.validation), "test": len(self.test)}
+
+
+@dataclass
+class FittedNetwork:
+    model: minidl.Sequential
+    history: dict
+    best_epoch: int | None  # 1-based; None when the validation loss never improved
+
+
+# ---------------------------------------------------------------------------- the steps of train, in order
 def encode_data(data: SimulatedData, encoder: Encoder) -> numpy.ndarray:
+    """Step 1: every replicate as an image, (replicates, haplotypes, n_snps, channels)."""
     images, _ = encoder.encode_many(data.genotypes, data.positions, data.sequence_lengths, data.haplotype_populations)
     return images
 
 
-def train(simulations: str, out_dir: str, kind: str = "cnn1d", encoder: Encoder | None = None, epochs: int = 30,
-          batch_size: int = 32, learning_rate: float = 1e-3, patience: int = 5, test_fraction: float = 0.2,
-          validation_fraction: float = 0.15, seed: int = 0, verbose: int = 2) -> dict:
-    """Encode a simulation folder, train a CNN with early stopping, evaluate on held-out replicates, save all.
+def split_replicates(labels: numpy.ndarray, config: TrainingConfig) -> Split:
+    """Step 2: train / validation / test indices, stratified by scenario, seeded by ``config.seed``."""
+    return Split(*stratified_split(labels, config.test_fraction, config.validation_fraction, config.seed))
 
-    Writes to ``out_dir``: ``model.npz`` (the bundle), ``evaluation.json``,
-    ``confusion_matrix.png`` and ``training_curves.png`` (when matplotlib is
-    installed). Returns a summary dict.
-    """
-    if validation_fraction <= 0:
-        raise ValueError("train needs validation_fraction > 0: early stopping watches the validation loss")
-    encoder = encoder or Encoder()
-    data = load_simulations(simulations)
-    start = time.perf_counter()
-    images = encode_data(data, encoder)
-    inputs = models.model_input(images, kind)
-    train_index, validation_index, test_index = stratified_split(data.labels, test_fraction, validation_fraction, seed)
-    minidl.random.seed(seed)
-    model = models.build(kind, images.shape[1:], len(data.scenario_names))
-    model.compile(optimizer=minidl.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy",
+
+def fit_network(images: numpy.ndarray, labels: numpy.ndarray, split: Split, classes: int, config: TrainingConfig,
+                verbose: int = 2) -> FittedNetwork:
+    """Step 3: build the network (initial weights from ``config.seed``) and fit it with early stopping."""
+    inputs = models.model_input(images, config.network)
+    minidl.random.seed(config.seed)
+    model = models.build(config.network, images.shape[1:], classes)
+    model.compile(optimizer=minidl.optimizers.Adam(config.learning_rate), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
-    stopper = EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
-    history = model.fit(inputs[train_index], data.labels[train_index], batch_size=batch_size, epochs=epochs,
-                        validation_data=(inputs[validation_index], data.labels[validation_index]),
+    stopper = EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True)
+    history = model.fit(inputs[split.train], labels[split.train], batch_size=config.batch_size, epochs=config.epochs,
+                        validation_data=(inputs[split.validation], labels[split.validation]),
                         callbacks=[stopper], verbose=verbose)
-    evaluation = evaluate_predictions(data.scenario_names, data.labels[test_index],
-                                      model.predict(inputs[test_index], batch_size=256))
-    sizes = {"train": len(train_index), "validation": len(validation_index), "test": len(test_index)}
+    return FittedNetwork(model, history.history, None if stopper.best_epoch is None else stopper.best_epoch + 1)
+
+
+def evaluate_network(model: minidl.Sequential, images: numpy.ndarray, labels: numpy.ndarray, network: str,
+                     scenario_names: list[str]) -> Evaluation:
+    """Step 4: accuracy, confusion matrix, precision and recall of ``model`` on these replicates."""
+    probabilities = model.predict(models.model_input(images, network), batch_size=256)
+    return evaluate_predictions(scenario_names, labels, probabilities)
+
+
+def bundle_metadata(data: SimulatedData, simulations: str, encoder: Encoder, config: TrainingConfig, split: Split,
+                    fitted: FittedNetwork, evaluation: Evaluation) -> dict:
+    """What a bundle carries beside the weights, so that ``predict`` encodes data as the training data were."""
     design = data.manifest["scenarios"][0]["spec"]["design"]
-    metadata = {
-        "kind": BUNDLE_KIND, "network": kind, "encoder": encoder.to_dict(),
+    return {
+        "kind": BUNDLE_KIND, "network": config.network, "encoder": encoder.to_dict(),
         "scenario_names": data.scenario_names, "scenario_specs": [s["spec"] for s in data.manifest["scenarios"]],
         "design": {"populations": data.population_names,
                    "haplotypes_per_population": numpy.bincount(data.haplotype_populations).tolist(),
                    "sequence_length": design.get("sequence_length", 1e5)},
         "training": {"simulations": os.path.abspath(simulations), "master_seed": data.manifest["master_seed"],
-                     "replicates_per_scenario": data.manifest["replicates_per_scenario"], "split": sizes,
-                     "seed": seed, "epochs_run": len(history.history["loss"]),
-                     "best_epoch": None if stopper.best_epoch is None else stopper.best_epoch + 1,
-                     "test_accuracy": evaluation.accuracy, "versions": package_versions()},
+                     "replicates_per_scenario": data.manifest["replicates_per_scenario"], "split": split.sizes(),
+                     "config": asdict(config), "seed": config.seed, "epochs_run": len(fitted.history["loss"]),
+                     "best_epoch": fitted.best_epoch, "test_accuracy": evaluation.accuracy,
+                     "versions": package_versions()},
     }
-    os.makedirs(out_dir, exist_ok=True)
+
+
+def write_bundle(out_dir: str, model: minidl.Sequential, metadata: dict, evaluation: Evaluation, split: Split,
+                 history: dict) -> tuple[str, list[str]]:
+    """Step 5: ``model.npz`` (the bundle), ``evaluation.json`` and the pictures; returns (bundle, pictures)."""
     bundle = os.path.join(out_dir, "model.npz")
     model.save(bundle, metadata=metadata)
     with open(os.path.join(out_dir, "evaluation.json"), "w") as handle:
-        json.dump({**evaluation.to_dict(), "split": sizes, "history": history.history}, handle, indent=1)
-    pictures = _pictures(out_dir, history, evaluation)
-    return {"bundle": bundle, "evaluation": evaluation, "split": sizes, "history": history.history,
+        json.dump({**evaluation.to_dict(), "split": split.sizes(), "history": history}, handle, indent=1)
+    return bundle, _pictures(out_dir, history, evaluation)
+
+
+def prepare_output_folder(out_dir: str) -> None:
+    """Create ``out_dir`` (and its parents) now, so that a bad path fails before any long work."""
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+    except OSError as error:
+        raise ValueError(f"cannot create the output folder {out_dir!r}: {error.strerror or error}") from None
+    if not os.access(out_dir, os.W_OK):
+        raise ValueError(f"the output folder {out_dir!r} is not writable")
+
+
+def train(simulations: str, out_dir: str, config: TrainingConfig | None = None, encoder: Encoder | None = None,
+          verbose: int = 2) -> dict:
+    """Encode a simulation folder, train a CNN with early stopping, evaluate on held-out replicates, save all.
+
+    The five steps above, in order. Writes to ``out_dir``: ``model.npz`` (the
+    bundle), ``evaluation.json``, ``confusion_matrix.png`` and
+    ``training_curves.png`` (when matplotlib is installed). Returns a summary dict.
+    """
+    config, encoder = config or TrainingConfig(), encoder or Encoder()
+    prepare_output_folder(out_dir)
+    data = load_simulations(simulations)
+    start = time.perf_counter()
+    images = encode_data(data, encoder)
+    split = split_replicates(data.labels, config)
+    fitted = fit_network(images, data.labels, split, len(data.scenario_names), config, verbose)
+    evaluation = evaluate_network(fitted.model, images[split.test], data.labels[split.test], config.network,
+                                  data.scenario_names)
+    metadata = bundle_metadata(data, simulations, encoder, config, split, fitted, evaluation)
+    bundle, pictures = write_bundle(out_dir, fitted.model, metadata, evaluation, split, fitted.history)
+    return {"bundle": bundle, "evaluation": evaluation, "split": split.sizes(), "history": fitted.history,
             "seconds": time.perf_counter() - start, "pictures": pictures}
 
 
@@ -169,15 +266,12 @@ def evaluate(bundle: str, simulations: str) -> Evaluation:
         raise ValueError(f"{simulations!r} samples {numpy.bincount(data.haplotype_populations).tolist()} haplotypes "
                          f"per population but the model was trained on {trained}")
     images = encode_data(data, Encoder.from_dict(metadata["encoder"]))
-    probabilities = model.predict(models.model_input(images, metadata["network"]), batch_size=256)
-    return evaluate_predictions(data.scenario_names, data.labels, probabilities)
+    return evaluate_network(model, images, data.labels, metadata["network"], data.scenario_names)
 
 
 def predict_vcf(bundle: str, vcf_path: str, popmap_path: str, window: float | None = None, min_snps: int = 10,
                 seed: int = 0) -> dict:
     """Posterior class probabilities per window of a VCF, and their mean over windows."""
-    from genomics import vcf  # noqa: PLC0415
-
     model, metadata = load_bundle(bundle)
     design = metadata["design"]
     if window is None:
@@ -217,3 +311,34 @@ def abc_baseline(simulations: str, tolerance: float = 0.01, test_fraction: float
     posteriors = abc.model_choice(table[reference_index], data.labels[reference_index], table[test_index],
                                   len(data.scenario_names), tolerance)
     return evaluate_predictions(data.scenario_names, data.labels[test_index], posteriors)
+
+
+def write_example_vcf(out_dir: str, scenario: Scenario, seed: int, windows: int = 3) -> tuple[str, str, dict]:
+    """One data set of ``windows`` design-length windows from ``scenario``, as ``example.vcf`` + a population map.
+
+    Made by the same generator as the training simulations
+    (``simulate_replicate``): one parameter draw from the scenario's priors
+    (seeded by ``seed``), then each window simulated independently with those
+    parameters and placed end to end on contig "1" (so the windows are
+    unlinked, as the training replicates are). Site positions are rounded
+    to 1-based integers, moved up by one base where two would coincide.
+    Returns (VCF path, population-map path, the parameters).
+    """
+    parameters = scenario.draw_parameters(numpy.random.default_rng(seed))
+    design = scenario.design
+    blocks, positions = [], []
+    for window in range(windows):
+        replicate = simulate_replicate(scenario, replicate_seed(seed, 0, window), parameters)
+        blocks.append(replicate["genotypes"])
+        positions.append(numpy.floor(replicate["positions"]) + 1 + window * replicate["sequence_length"])
+    positions = numpy.concatenate(positions).astype(numpy.int64)
+    positions = numpy.maximum(positions, numpy.arange(positions.size) + 1)  # at least 1, 2, 3, ...
+    for i in range(1, positions.size):  # strictly increasing
+        positions[i] = max(positions[i], positions[i - 1] + 1)
+    names = [f"ind{i}" for i in range(sum(design.samples))]
+    vcf_path, popmap_path = os.path.join(out_dir, "example.vcf"), os.path.join(out_dir, "example_populations.txt")
+    vcf.write_vcf(vcf_path, numpy.concatenate(blocks, axis=1), positions, names, ploidy=design.ploidy)
+    with open(popmap_path, "w") as handle:
+        populations = numpy.repeat(design.populations, design.samples)
+        handle.writelines(f"{name}\t{population}\n" for name, population in zip(names, populations))
+    return vcf_path, popmap_path, parameters

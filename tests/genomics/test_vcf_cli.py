@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 
 from genomics import vcf
-from genomics.cli import main, write_demo_vcf
+from genomics import catalogue, models, workflow
+from genomics.cli import main
+from genomics.encode import Encoder
 
 HEADER = """##fileformat=VCFv4.2
 ##contig=<ID=1,length=100000>
@@ -70,6 +72,22 @@ def test_read_vcf_subsamples_with_a_seed_and_names_problems(tmp_path):
         vcf.read_population_map(str(tmp_path / "broken.txt"))
 
 
+def numpy_sites(positions, start, end):
+    return np.flatnonzero((positions >= start) & (positions <= end))
+
+
+def test_the_example_vcf_comes_from_the_training_simulator_and_reads_back_whole(tmp_path):
+    scenario = catalogue.get("divergence")
+    vcf_path, popmap_path, parameters = workflow.write_example_vcf(str(tmp_path), scenario, seed=3, windows=2)
+    assert set(parameters) == set(scenario.priors)
+    data = vcf.read_vcf(vcf_path, vcf.read_population_map(popmap_path), ["A", "B", "C"], [20, 20, 20])
+    assert data.report["sites_kept"] == data.report["sites_in_vcf"] > 0
+    assert np.all(np.diff(data.positions) > 0)
+    (tmp_path / "again").mkdir()
+    again = workflow.write_example_vcf(str(tmp_path / "again"), scenario, seed=3, windows=2)[0]
+    assert open(again).read() == open(vcf_path).read()  # same seed, same file
+
+
 def test_simulate_train_evaluate_predict_through_the_command_line(tmp_path, capsys):
     sims, other, run = str(tmp_path / "sims"), str(tmp_path / "other"), str(tmp_path / "run")
     assert main(["simulate", "three_populations", "--replicates", "12", "--out", sims, "--shard-size", "5",
@@ -82,12 +100,25 @@ def test_simulate_train_evaluate_predict_through_the_command_line(tmp_path, caps
     assert os.path.exists(os.path.join(run, "model.npz"))
     assert main(["evaluate", os.path.join(run, "model.npz"), other, "--out", str(tmp_path / "eval.json")]) == 0
     assert json.load(open(tmp_path / "eval.json"))["samples"] == 12
-    vcf_path, popmap_path, _ = write_demo_vcf(str(tmp_path), "divergence", seed=5, windows=2)
+    vcf_path, popmap_path, _ = workflow.write_example_vcf(str(tmp_path), catalogue.get("divergence"), seed=5,
+                                                          windows=2)
     assert main(["predict", os.path.join(run, "model.npz"), vcf_path, "--popmap", popmap_path,
                  "--out", str(tmp_path / "prediction.json")]) == 0
     prediction = json.load(open(tmp_path / "prediction.json"))
-    assert len(prediction["windows"]) == 2
-    assert sum(prediction["mean_probabilities"]) == pytest.approx(1.0, rel=1e-5)
+    assert [(w["start"], w["end"]) for w in prediction["windows"]] == [(1, 200_000), (200_001, 400_000)]
+    # The printed probabilities are the bundle's network applied to the VCF's windows, encoded independently here.
+    model, metadata = workflow.load_bundle(os.path.join(run, "model.npz"))
+    data = vcf.read_vcf(vcf_path, vcf.read_population_map(popmap_path), metadata["design"]["populations"],
+                        metadata["design"]["haplotypes_per_population"])
+    encoder = Encoder.from_dict(metadata["encoder"])
+    for window in prediction["windows"]:
+        sites = numpy_sites(data.positions, window["start"], window["end"])
+        image, _ = encoder.encode(data.haplotypes[:, sites], data.positions[sites] - window["start"], 200_000.0,
+                                  data.haplotype_populations)
+        expected = model.predict(models.model_input(image[None], metadata["network"]))[0]
+        np.testing.assert_allclose(window["probabilities"], expected, rtol=1e-6)
+    np.testing.assert_allclose(prediction["mean_probabilities"],
+                               np.mean([w["probabilities"] for w in prediction["windows"]], axis=0), rtol=1e-6)
     assert "most probable scenario" in capsys.readouterr().out
     assert main(["abc", sims, "--tolerance", "0.2"]) == 0
     assert "rejection ABC" in capsys.readouterr().out
