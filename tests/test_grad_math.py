@@ -184,7 +184,7 @@ def test_max_and_min_pass_gradcheck_without_ties(case):
 
 def test_max_shares_the_gradient_equally_among_ties_as_central_differences_do():
     x = leaf([[1.0, 3.0, 3.0], [2.0, 0.0, 2.0]])
-    report = gradcheck(lambda t: F.max(t, axis=1), x)
+    report = gradcheck(lambda t: F.max(t, axis=1), x, raise_exception=False)
     assert report.passed
     x = Tensor([[1.0, 3.0, 3.0]], requires_grad=True)
     F.max(x).backward()

@@ -23,7 +23,7 @@ class SquareWithWrongBackward(Function):
 
 def test_gradcheck_passes_a_correct_backward_and_is_truthy():
     x = Tensor(np.array([[0.5, -1.0], [2.0, 0.1]]), requires_grad=True)
-    report = gradcheck(F.tanh, x)
+    report = gradcheck(F.tanh, x, raise_exception=False)  # the verdict is the report's, not an exception's
     assert report.passed and bool(report)
     assert "gradcheck passed" in str(report)
 
@@ -75,7 +75,7 @@ def test_gradcheck_can_return_the_failed_report_instead_of_raising():
 
 def test_gradcheck_checks_float32_inputs_in_float64_and_says_so():
     x = Tensor(np.array([0.3, -0.7], dtype=np.float32), requires_grad=True)
-    report = gradcheck(F.sigmoid, x)
+    report = gradcheck(F.sigmoid, x, raise_exception=False)
     assert report.passed
     assert any("float32" in note and "float64" in note for note in report.notes)
     assert x.dtype == np.float32 and x.grad is None  # the caller's tensor is untouched
