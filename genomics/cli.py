@@ -27,22 +27,36 @@ from genomics.simulate import simulate
 from genomics.workflow import TrainingConfig
 
 
-def _add_dataclass_options(parser: argparse.ArgumentParser, title: str, settings: type, **overrides: Any) -> None:
-    """One option per field of a settings dataclass, with the field's default, choices and help: defaults live there."""
+def _add_dataclass_options(parser: argparse.ArgumentParser, title: str, settings: type,
+                           from_design: bool = False) -> None:
+    """One option per field of a settings dataclass, with the field's default, choices and help: defaults live there.
+
+    ``from_design``: options left out are None, so that the default comes
+    from the data's design (``Encoder.for_design``) rather than the field.
+    """
     group = parser.add_argument_group(title)
     for setting in fields(settings):
-        default = overrides.get(setting.name, setting.default)
+        default = None if from_design else setting.default
+        shown = f"default {setting.default}" + (", or the design's" if from_design else "")
         option = "--" + setting.name.replace("_", "-")
-        if setting.type in (bool, "bool"):  # a switch that is on by default: --no-... turns it off
-            group.add_argument("--no-" + option[2:], dest=setting.name, action="store_false",
+        if setting.type in (bool, "bool"):  # a switch: --x turns it on, --no-x off
+            group.add_argument(option, dest=setting.name, action="store_const", const=True, default=default,
+                               help=f"{setting.metadata['help']} ({shown})")
+            group.add_argument("--no-" + option[2:], dest=setting.name, action="store_const", const=False,
                                help=f"leave out {setting.metadata['help']}")
             continue
-        group.add_argument(option, type=type(default), default=default, choices=setting.metadata.get("choices"),
-                           help=f"{setting.metadata['help']} (default {default})")
+        group.add_argument(option, type=type(setting.default), default=default,
+                           choices=setting.metadata.get("choices"), help=f"{setting.metadata['help']} ({shown})")
 
 
 def _settings(settings: type, arguments: argparse.Namespace) -> Any:
     return settings(**{setting.name: getattr(arguments, setting.name) for setting in fields(settings)})
+
+
+def _given(settings: type, arguments: argparse.Namespace) -> dict:
+    """The options of a settings dataclass that the command line gave (not None)."""
+    values = {setting.name: getattr(arguments, setting.name) for setting in fields(settings)}
+    return {name: value for name, value in values.items() if value is not None}
 
 
 def _print_training(result: dict) -> None:
@@ -63,8 +77,8 @@ def command_simulate(arguments: argparse.Namespace) -> None:
 
 
 def command_train(arguments: argparse.Namespace) -> None:
-    config, encoder = _settings(TrainingConfig, arguments), _settings(Encoder, arguments)
-    _print_training(workflow.train(arguments.simulations, arguments.out, config, encoder))
+    config, encoder_settings = _settings(TrainingConfig, arguments), _given(Encoder, arguments)
+    _print_training(workflow.train(arguments.simulations, arguments.out, config, encoder_settings))
 
 
 def command_evaluate(arguments: argparse.Namespace) -> None:
@@ -168,7 +182,7 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("simulations", help="folder written by 'genomics simulate'")
     train.add_argument("--out", required=True, help="folder for the model bundle, the evaluation and pictures")
     _add_dataclass_options(train, "training", TrainingConfig)
-    _add_dataclass_options(train, "encoding of genotype matrices as images", Encoder)
+    _add_dataclass_options(train, "encoding of genotype matrices as images", Encoder, from_design=True)
     train.set_defaults(run=command_train)
 
     evaluate = commands.add_parser("evaluate", help="accuracy of a trained model on another simulation folder")

@@ -5,9 +5,12 @@ allele, ``positions (sites,)`` and which sampled population each haplotype
 belongs to. Output: ``image (haplotypes, n_snps, channels)`` and the number
 of real SNP columns. The steps, in order:
 
-1. drop sites that are not polymorphic in the sample;
-2. keep ``n_snps`` of them: the ``first``, the ``central`` ones, or ``even``ly
-   spaced ones across the region; pad with zero columns where there are fewer;
+1. drop sites that are not polymorphic among the called genotypes (except
+   with ``all``: designs with a fixed number of SNPs per locus keep every
+   site, so that each locus keeps its columns);
+2. keep ``n_snps`` of them: the ``first``, the ``central`` ones, ``even``ly
+   spaced ones across the region, or ``all``; pad with zero columns where
+   there are fewer;
 3. polarise: ``ancestral`` keeps 1 = derived; ``major_minor`` flips each
    column so that 1 = the minor allele (for data without an ancestral state);
 4. sort rows within each population's block, so that the image does not
@@ -18,7 +21,12 @@ of real SNP columns. The steps, in order:
    mistaken for an allele) or ``zero_one`` (0 / 1, padding 0);
 6. with ``distance_channel``, add a channel holding each SNP's distance to
    the previous kept SNP, in units of the mean spacing of ``n_snps`` SNPs
-   over the sequence (padding 0).
+   over the sequence (padding 0);
+7. missing calls (-1 in the genotypes) never look like an allele: under
+   ``plus_minus`` they are 0 (between the alleles, like padding, but inside
+   a real column); with ``missing_channel`` a last channel is 1 where a call
+   is missing (needed under ``zero_one``, where 0 is an allele). Polarisation
+   and polymorphism count the called genotypes only.
 
 Rows stay grouped by population in the design's order (per-population blocks).
 """
@@ -26,10 +34,12 @@ Rows stay grouped by population in the design's order (per-population blocks).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy
 
-SELECTIONS = ("first", "central", "even")
+SELECTIONS = ("first", "central", "even", "all")
+MISSING = -1
 POLARISATIONS = ("ancestral", "major_minor")
 ROW_SORTS = ("frequency", "similarity", "none")
 CODINGS = ("plus_minus", "zero_one")
@@ -48,6 +58,7 @@ class Encoder:
                                                          "choices": ROW_SORTS})
     coding: str = field(default="plus_minus", metadata={"help": "-1/+1 (padding 0) or 0/1", "choices": CODINGS})
     distance_channel: bool = field(default=True, metadata={"help": "the inter-SNP distance channel"})
+    missing_channel: bool = field(default=False, metadata={"help": "a channel marking missing calls"})
 
     def __post_init__(self) -> None:
         for name, value, valid in (("selection", self.selection, SELECTIONS),
@@ -60,7 +71,25 @@ class Encoder:
 
     @property
     def channels(self) -> int:
-        return 2 if self.distance_channel else 1
+        return 1 + int(self.distance_channel) + int(self.missing_channel)
+
+    @classmethod
+    def for_design(cls, design: Any, **settings: Any) -> "Encoder":
+        """The default encoding for a sampling design, with ``settings`` (not None) overriding it.
+
+        Designs with a fixed number of SNPs per locus keep ``all`` their
+        sites (``n_snps`` = their total) and have no distance channel
+        (positions within short loci say little); designs with missing calls
+        get a missing channel under ``zero_one`` coding.
+        """
+        chosen = {key: value for key, value in settings.items() if value is not None}
+        defaults: dict = {}
+        if design.segregating_sites is not None:
+            defaults = {"n_snps": sum(design.segregating_sites), "selection": "all", "distance_channel": False}
+        coding = chosen.get("coding", cls.coding)
+        if design.missing is not None and coding == "zero_one":
+            defaults["missing_channel"] = True
+        return cls(**{**defaults, **chosen})
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -73,6 +102,9 @@ class Encoder:
     def select_columns(self, positions: numpy.ndarray, sequence_length: float) -> numpy.ndarray:
         """Indices of the kept sites among ``positions`` (sorted, polymorphic sites)."""
         count = positions.size
+        if self.selection == "all" and count > self.n_snps:
+            raise ValueError(f"the data have {count} sites but the encoder keeps all of at most n_snps = "
+                             f"{self.n_snps}")
         if count <= self.n_snps:
             return numpy.arange(count)
         if self.selection == "first":
@@ -92,25 +124,39 @@ class Encoder:
         if genotypes.shape[0] != len(haplotype_populations):
             raise ValueError(f"genotypes have {genotypes.shape[0]} haplotypes but the design has "
                              f"{len(haplotype_populations)}")
-        derived = genotypes.sum(axis=0)
-        polymorphic = (derived > 0) & (derived < genotypes.shape[0])
-        genotypes, positions = genotypes[:, polymorphic], numpy.asarray(positions)[polymorphic]
+        positions = numpy.asarray(positions)
+        derived = (genotypes == 1).sum(axis=0)
+        called = (genotypes != MISSING).sum(axis=0)
+        if self.selection != "all":  # drop sites that do not vary among the called genotypes
+            polymorphic = (derived > 0) & (derived < called)
+            genotypes, positions = genotypes[:, polymorphic], positions[polymorphic]
+            derived, called = derived[polymorphic], called[polymorphic]
         kept = self.select_columns(positions, sequence_length)
         genotypes, positions = genotypes[:, kept].astype(numpy.int8), positions[kept]
+        derived, called = derived[kept], called[kept]
         if self.polarisation == "major_minor":
-            flip = genotypes.sum(axis=0) > genotypes.shape[0] / 2
-            genotypes[:, flip] = 1 - genotypes[:, flip]
+            flip = derived > called / 2
+            flipped = genotypes[:, flip]
+            genotypes[:, flip] = numpy.where(flipped == MISSING, MISSING, 1 - flipped)
         order = numpy.concatenate([
             numpy.flatnonzero(haplotype_populations == p)[self._row_order(genotypes[haplotype_populations == p])]
             for p in numpy.unique(haplotype_populations)
         ])
         genotypes = genotypes[order]
         real = genotypes.shape[1]
+        missing = genotypes == MISSING
+        if missing.any() and not self.missing_channel and self.coding == "zero_one":
+            raise ValueError("the data have missing calls, which zero_one coding cannot tell from allele 0 without "
+                             "a missing channel (encode with missing_channel=True, or use plus_minus coding)")
         image = numpy.zeros((genotypes.shape[0], self.n_snps, self.channels), dtype=numpy.float32)
-        image[:, :real, 0] = 2.0 * genotypes - 1.0 if self.coding == "plus_minus" else genotypes
+        alleles = numpy.where(missing, 0, 2.0 * genotypes - 1.0) if self.coding == "plus_minus" else \
+            numpy.where(missing, 0, genotypes)
+        image[:, :real, 0] = alleles
         if self.distance_channel and real:
             gaps = numpy.diff(positions, prepend=positions[0])
-            image[:, :real, 1] = gaps / (sequence_length / self.n_snps)
+            image[:, :real, 1] = numpy.maximum(gaps, 0) / (sequence_length / self.n_snps)
+        if self.missing_channel:
+            image[:, :real, -1] = missing
         return image, real
 
     def _row_order(self, rows: numpy.ndarray) -> numpy.ndarray:

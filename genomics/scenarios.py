@@ -24,100 +24,55 @@ the same shape; the schema is in the README)::
 
 Values are numbers, prior names, or arithmetic on them ("T1 + dT"). Times
 are in generations before the present, sizes are diploid effective sizes,
-rates are per generation (msprime's conventions).
+rates are per generation (msprime's conventions), unless the scenario says
+``units = "coalescent"``: then, as in ms, times are in units of 4 N0
+generations, sizes are relative to N0 (``reference_size``, default 10,000),
+migration rates are M = 4 N0 m, growth rates are 4 N0 r, and loci give
+``theta = 4 N0 mu L`` and ``rho = 4 N0 r (L - 1)`` instead of per-base rates.
+The design (populations, samples, ploidy, loci, missing data) is described
+in ``genomics/design.py``.
+
+Events (``[[events]]``, each with a ``type``; source and dest follow
+msprime's backward-in-time convention: lineages move from source to dest):
+
+- ``split``: time, derived (list), ancestral: the derived demes start from the ancestral one;
+- ``join``: time, source, dest: every lineage of source moves to dest, and no lineage
+  enters source afterwards (ms ``-ej``; source may be a sampled deme);
+- ``pulse``: time, source, dest, proportion: each lineage of source moves to dest
+  with that probability (admixture; ms ``-es`` into a new deme);
+- ``symmetric_migration``: populations, rate; ``migration``: source, dest, rate (asymmetric);
+- ``migration_rate_change``: time, populations, rate; ``migration_change``: time, source, dest, rate;
+- ``size_change``: time, population, size (and growth_rate); ``growth_change``: time, population, growth_rate.
 """
 
 from __future__ import annotations
 
-import ast
 import copy
-import operator
-from dataclasses import dataclass
 from typing import Any
 
 import msprime
 import numpy
 
+from genomics.design import Locus, SamplingDesign
+from genomics.expressions import ScenarioError, evaluate, is_number, names_in
 from genomics.priors import Prior, from_spec
+
+__all__ = ["EVENT_TYPES", "Scenario", "ScenarioError", "evaluate", "load_toml", "validate_spec"]
 
 EVENT_TYPES = {
     "split": {"time", "derived", "ancestral"},
+    "join": {"time", "source", "dest"},
+    "pulse": {"time", "source", "dest", "proportion"},
     "symmetric_migration": {"populations", "rate"},
+    "migration": {"source", "dest", "rate"},
     "migration_rate_change": {"time", "populations", "rate"},
+    "migration_change": {"time", "source", "dest", "rate"},
     "size_change": {"time", "population", "size"},
+    "growth_change": {"time", "population", "growth_rate"},
 }
 OPTIONAL_EVENT_KEYS = {"size_change": {"growth_rate"}}
-
-
-class ScenarioError(ValueError):
-    """A scenario specification that cannot be used; the message names the key and what was expected."""
-
-
-# ---------------------------------------------------------------------- values and expressions
-_OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
-              ast.Pow: operator.pow, ast.USub: operator.neg}
-
-
-def _names_in(value: Any, where: str) -> set:
-    """The prior names a value refers to (checking that it is a number or a valid expression)."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return set()
-    if not isinstance(value, str):
-        raise ScenarioError(f"{where}: expected a number, a prior name or an expression, got {value!r}")
-    try:
-        tree = ast.parse(value, mode="eval")
-    except SyntaxError:
-        raise ScenarioError(f"{where}: {value!r} is not a valid expression") from None
-    names = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            names.add(node.id)
-        elif not isinstance(node, (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Constant, ast.Load, *_OPERATORS)):
-            raise ScenarioError(f"{where}: {value!r} may only use numbers, prior names and + - * / **")
-    return names
-
-
-def evaluate(value: Any, parameters: dict) -> float:
-    """A number, a prior name or an arithmetic expression evaluated with the drawn ``parameters``."""
-    if isinstance(value, (int, float)):
-        return float(value)
-
-    def walk(node: ast.AST) -> float:
-        if isinstance(node, ast.Expression):
-            return walk(node.body)
-        if isinstance(node, ast.Constant):
-            return float(node.value)
-        if isinstance(node, ast.Name):
-            return float(parameters[node.id])
-        if isinstance(node, ast.BinOp):
-            return _OPERATORS[type(node.op)](walk(node.left), walk(node.right))
-        if isinstance(node, ast.UnaryOp):
-            return _OPERATORS[type(node.op)](walk(node.operand))
-        raise ScenarioError(f"unsupported expression {value!r}")
-
-    return walk(ast.parse(value, mode="eval"))
-
-
-# ---------------------------------------------------------------------- the scenario
-@dataclass
-class SamplingDesign:
-    """Who is sampled and what genome is simulated."""
-
-    populations: list[str]
-    samples: list[int]
-    ploidy: int = 2
-    sequence_length: Any = 1e5
-    recombination_rate: Any = 1e-8
-    mutation_rate: Any = 1.25e-8
-
-    @property
-    def haplotypes_per_population(self) -> list[int]:
-        return [n * self.ploidy for n in self.samples]
-
-    @property
-    def haplotype_populations(self) -> numpy.ndarray:
-        """Index of the sampled population of each haplotype, in msprime's sample order."""
-        return numpy.repeat(numpy.arange(len(self.populations)), self.haplotypes_per_population)
+UNITS = ("generations", "coalescent")
+TOP_KEYS = {"name", "description", "priors", "design", "demes", "events", "sampling", "units", "reference_size"}
 
 
 class Scenario:
@@ -127,13 +82,10 @@ class Scenario:
         self.spec = validate_spec(spec)
         self.name: str = self.spec["name"]
         self.priors: dict[str, Prior] = {key: from_spec(value, key) for key, value in self.spec["priors"].items()}
-        design = self.spec["design"]
-        self.design = SamplingDesign(
-            populations=list(design["populations"]), samples=[int(n) for n in design["samples"]],
-            ploidy=int(design.get("ploidy", 2)), sequence_length=design.get("sequence_length", 1e5),
-            recombination_rate=design.get("recombination_rate", 1e-8),
-            mutation_rate=design.get("mutation_rate", 1.25e-8),
-        )
+        self.units: str = self.spec.get("units", "generations")
+        self.reference_size = float(self.spec.get("reference_size", 1e4))
+        self.design = SamplingDesign.from_spec(self.spec["design"], f"scenario {self.name!r}", lambda v, k: None,
+                                               self.units)
 
     @property
     def description(self) -> str:
@@ -146,43 +98,97 @@ class Scenario:
         """One draw of every prior, in the order the specification lists them."""
         return {name: prior.draw(generator) for name, prior in self.priors.items()}
 
-    def genome(self, parameters: dict) -> tuple[float, float, float]:
-        """(sequence_length, recombination_rate, mutation_rate) for these parameters."""
-        design = self.design
-        return (evaluate(design.sequence_length, parameters), evaluate(design.recombination_rate, parameters),
-                evaluate(design.mutation_rate, parameters))
+    # ------------------------------------------------------------------ units
+    def _scale(self, kind: str) -> float:
+        """Multiply a value of ``kind`` (size, time, rate) in the scenario's units to get msprime's."""
+        if self.units == "generations":
+            return 1.0
+        return {"size": self.reference_size, "time": 4 * self.reference_size,
+                "rate": 1 / (4 * self.reference_size)}[kind]
 
-    def demography(self, parameters: dict) -> msprime.Demography:
-        """The msprime Demography of this scenario for one draw of its parameters."""
+    def locus_genome(self, locus: Locus, parameters: dict) -> tuple[float, float, float]:
+        """(sequence_length, recombination rate, mutation rate) of one locus, per base per generation."""
+        length = evaluate(locus.sequence_length, parameters)
+        if self.units == "coalescent":
+            per_base = 1 / (4 * self.reference_size)
+            mutation = 0.0 if locus.theta is None else evaluate(locus.theta, parameters) * per_base / length
+            recombination = 0.0 if locus.rho is None else \
+                evaluate(locus.rho, parameters) * per_base / max(length - 1, 1.0)
+        else:
+            mutation = 0.0 if locus.mutation_rate is None else evaluate(locus.mutation_rate, parameters)
+            recombination = evaluate(locus.recombination_rate, parameters)
+        for key, value in (("sequence_length", length), ("mutation rate", mutation),
+                           ("recombination rate", recombination)):
+            if not numpy.isfinite(value) or value < 0 or (key == "sequence_length" and value <= 0):
+                raise ScenarioError(f"scenario {self.name!r}, locus {locus.name!r}: the {key} is {value!r} for "
+                                    f"the parameters {parameters}")
+        return length, recombination, mutation
+
+    def genome(self, parameters: dict) -> tuple[float, float, float]:
+        """(sequence_length, recombination_rate, mutation_rate) of a design of one contiguous sequence."""
+        return self.locus_genome(self.design.loci[0], parameters)
+
+    # ------------------------------------------------------------------ msprime
+    def demography(self, parameters: dict, size_scale: float = 1.0) -> msprime.Demography:
+        """The msprime Demography of this scenario for one draw of its parameters.
+
+        ``size_scale`` multiplies every effective size (a locus with its own
+        effective size, such as mtDNA), which scales its coalescence times.
+        """
+        size, time, rate = (self._scale(kind) for kind in ("size", "time", "rate"))
+
+        def value(key_value: Any, scale: float) -> float:
+            result = evaluate(key_value, parameters) * scale
+            if not numpy.isfinite(result):
+                raise ScenarioError(f"scenario {self.name!r}: {key_value!r} is {result} for {parameters}")
+            return result
+
         demography = msprime.Demography()
         for deme in self.spec["demes"]:
-            demography.add_population(
-                name=deme["name"], initial_size=evaluate(deme["initial_size"], parameters),
-                growth_rate=evaluate(deme.get("growth_rate", 0.0), parameters),
-            )
+            demography.add_population(name=deme["name"], initial_size=value(deme["initial_size"], size) * size_scale,
+                                      growth_rate=value(deme.get("growth_rate", 0.0), rate))
         for event in self.spec.get("events", []):
             kind = event["type"]
+            at = value(event["time"], time) if "time" in event else None
             if kind == "split":
-                demography.add_population_split(
-                    time=evaluate(event["time"], parameters), derived=list(event["derived"]),
-                    ancestral=event["ancestral"])
+                demography.add_population_split(time=at, derived=list(event["derived"]), ancestral=event["ancestral"])
+            elif kind == "join":
+                demography.add_mass_migration(time=at, source=event["source"], dest=event["dest"], proportion=1.0)
+                for other in self.spec["demes"]:  # as ms -ej: nothing migrates into the joined deme any more
+                    if other["name"] != event["source"]:
+                        demography.add_migration_rate_change(time=at, rate=0.0, source=other["name"],
+                                                             dest=event["source"])
+            elif kind == "pulse":
+                demography.add_mass_migration(time=at, source=event["source"], dest=event["dest"],
+                                              proportion=value(event["proportion"], 1.0))
             elif kind == "symmetric_migration":
-                demography.set_symmetric_migration_rate(list(event["populations"]),
-                                                        evaluate(event["rate"], parameters))
+                demography.set_symmetric_migration_rate(list(event["populations"]), value(event["rate"], rate))
+            elif kind == "migration":
+                demography.set_migration_rate(source=event["source"], dest=event["dest"],
+                                              rate=value(event["rate"], rate))
             elif kind == "migration_rate_change":
-                demography.add_symmetric_migration_rate_change(
-                    time=evaluate(event["time"], parameters), populations=list(event["populations"]),
-                    rate=evaluate(event["rate"], parameters))
+                demography.add_symmetric_migration_rate_change(time=at, populations=list(event["populations"]),
+                                                               rate=value(event["rate"], rate))
+            elif kind == "migration_change":
+                demography.add_migration_rate_change(time=at, rate=value(event["rate"], rate),
+                                                     source=event["source"], dest=event["dest"])
             elif kind == "size_change":
                 demography.add_population_parameters_change(
-                    time=evaluate(event["time"], parameters), population=event["population"],
-                    initial_size=evaluate(event["size"], parameters),
-                    growth_rate=evaluate(event.get("growth_rate", 0.0), parameters))
+                    time=at, population=event["population"], initial_size=value(event["size"], size) * size_scale,
+                    growth_rate=value(event.get("growth_rate", 0.0), rate))
+            elif kind == "growth_change":
+                demography.add_population_parameters_change(time=at, population=event["population"],
+                                                             growth_rate=value(event["growth_rate"], rate))
         demography.sort_events()
         return demography
 
     def sample_sets(self) -> list[msprime.SampleSet]:
-        """One SampleSet per sampled population, taken from the deme the ``sampling`` table names."""
+        """One SampleSet per sampled population, taken from the deme the ``sampling`` table names.
+
+        Individuals have ``design.ploidy`` haplotypes; the coalescent's time
+        scale stays diploid (sizes are diploid effective sizes), so a ploidy
+        of 1 samples haplotypes as ms does.
+        """
         sampling = self.spec.get("sampling", {})
         return [msprime.SampleSet(n, population=sampling.get(population, population), ploidy=self.design.ploidy)
                 for population, n in zip(self.design.populations, self.design.samples)]
@@ -197,11 +203,18 @@ def validate_spec(spec: dict) -> dict:
         if key not in spec:
             raise ScenarioError(f"scenario is missing the key {key!r} (needs name, priors, design, demes)")
     name = spec["name"]
+    if not isinstance(name, str) or not name:
+        raise ScenarioError(f"a scenario's name must be a non-empty string, got {name!r}")
     where = f"scenario {name!r}"
-    unknown = set(spec) - {"name", "description", "priors", "design", "demes", "events", "sampling"}
+    unknown = set(spec) - TOP_KEYS
     if unknown:
-        raise ScenarioError(f"{where}: unknown keys {sorted(unknown)}; valid: name, description, priors, design, "
-                            "demes, events, sampling")
+        raise ScenarioError(f"{where}: unknown keys {sorted(unknown)}; valid: {', '.join(sorted(TOP_KEYS))}")
+    units = spec.get("units", "generations")
+    if units not in UNITS:
+        raise ScenarioError(f"{where}: units must be one of {UNITS}, got {units!r}")
+    reference = spec.get("reference_size", 1e4)
+    if not is_number(reference) or reference <= 0:
+        raise ScenarioError(f"{where}: reference_size must be a positive number, got {reference!r}")
     if not isinstance(spec["priors"], dict):
         raise ScenarioError(f"{where}: 'priors' must be a table of name = prior")
     for key, value in spec["priors"].items():
@@ -212,39 +225,34 @@ def validate_spec(spec: dict) -> dict:
     parameters = set(spec["priors"])
 
     def check_value(value: Any, key: str) -> None:
-        missing = _names_in(value, f"{where}: {key}") - parameters
+        missing = names_in(value, f"{where}: {key}") - parameters
         if missing:
             raise ScenarioError(f"{where}: {key} refers to {sorted(missing)}, which are not priors "
                                 f"(priors: {sorted(parameters)})")
 
-    design = spec["design"]
-    if not isinstance(design, dict) or "populations" not in design or "samples" not in design:
-        raise ScenarioError(f"{where}: 'design' needs 'populations' (names) and 'samples' (individuals per population)")
-    unknown = set(design) - {"populations", "samples", "ploidy", "sequence_length", "recombination_rate",
-                             "mutation_rate"}
-    if unknown:
-        raise ScenarioError(f"{where}: design has unknown keys {sorted(unknown)}")
-    if len(design["populations"]) != len(design["samples"]) or not design["populations"]:
-        raise ScenarioError(f"{where}: design.populations and design.samples must be non-empty lists of equal length")
-    if not all(isinstance(n, int) and n > 0 for n in design["samples"]):
-        raise ScenarioError(f"{where}: design.samples must be positive integers, got {design['samples']}")
-    for key in ("sequence_length", "recombination_rate", "mutation_rate"):
-        if key in design:
-            check_value(design[key], f"design.{key}")
+    design = SamplingDesign.from_spec(spec["design"], where, check_value, units)
 
-    demes = set()
+    if not isinstance(spec["demes"], list) or not spec["demes"]:
+        raise ScenarioError(f"{where}: 'demes' must be a non-empty list of tables with name and initial_size")
+    demes: set = set()
     for i, deme in enumerate(spec["demes"]):
         if not isinstance(deme, dict) or "name" not in deme or "initial_size" not in deme:
             raise ScenarioError(f"{where}: demes[{i}] needs 'name' and 'initial_size'")
+        if deme["name"] in demes:
+            raise ScenarioError(f"{where}: demes[{i}] repeats the name {deme['name']!r}")
         demes.add(deme["name"])
         check_value(deme["initial_size"], f"demes[{i}].initial_size")
+        if is_number(deme["initial_size"]) and deme["initial_size"] <= 0:
+            raise ScenarioError(f"{where}: demes[{i}].initial_size must be positive, got {deme['initial_size']!r}")
         if "growth_rate" in deme:
             check_value(deme["growth_rate"], f"demes[{i}].growth_rate")
 
-    def check_deme(name: Any, key: str) -> None:
-        if name not in demes:
-            raise ScenarioError(f"{where}: {key} names the deme {name!r}, which is not in demes {sorted(demes)}")
+    def check_deme(deme_name: Any, key: str) -> None:
+        if deme_name not in demes:
+            raise ScenarioError(f"{where}: {key} names the deme {deme_name!r}, which is not in demes {sorted(demes)}")
 
+    if not isinstance(spec.get("events", []), list):
+        raise ScenarioError(f"{where}: 'events' must be a list of tables")
     for i, event in enumerate(spec.get("events", [])):
         kind = event.get("type") if isinstance(event, dict) else None
         if kind not in EVENT_TYPES:
@@ -255,18 +263,35 @@ def validate_spec(spec: dict) -> dict:
             raise ScenarioError(f"{where}: events[{i}] ({kind}) needs keys {sorted(required)}"
                                 + (f", may have {sorted(optional)}" if optional else "")
                                 + f"; missing {sorted(missing)}, unexpected {sorted(extra)}")
-        for key in ("time", "rate", "size", "growth_rate"):
+        for key in ("time", "rate", "size", "growth_rate", "proportion"):
             if key in event:
                 check_value(event[key], f"events[{i}].{key}")
+        _check_event_numbers(event, f"{where}: events[{i}] ({kind})", units)
         for key in ("derived", "populations"):
+            if key in event and not isinstance(event[key], list):
+                raise ScenarioError(f"{where}: events[{i}].{key} must be a list of deme names")
             for deme in event.get(key, []):
                 check_deme(deme, f"events[{i}].{key}")
-        for key in ("ancestral", "population"):
+        for key in ("ancestral", "population", "source", "dest"):
             if key in event:
                 check_deme(event[key], f"events[{i}].{key}")
-    for population in design["populations"]:
+        if "source" in event and event.get("source") == event.get("dest"):
+            raise ScenarioError(f"{where}: events[{i}] ({kind}) moves lineages from {event['source']!r} to itself")
+    for population in design.populations:
         check_deme(spec.get("sampling", {}).get(population, population), f"sampling of population {population!r}")
     return spec
+
+
+def _check_event_numbers(event: dict, where: str, units: str) -> None:
+    """Ranges of the values given as plain numbers (expressions are checked when drawn)."""
+    checks = {"time": (0, float("inf"), "a time >= 0"), "size": (0, float("inf"), "a size > 0"),
+              "proportion": (0, 1, "a proportion in [0, 1]")}
+    checks["rate"] = (0, float("inf"), "a migration rate M = 4 N0 m >= 0") if units == "coalescent" else \
+        (0, 1, "a migration rate in [0, 1] per generation")
+    for key, (low, high, expected) in checks.items():
+        value = event.get(key)
+        if is_number(value) and not (low <= value <= high and (key != "size" or value > 0)):
+            raise ScenarioError(f"{where}: {key} must be {expected}, got {value!r}")
 
 
 def load_toml(path: str) -> list[Scenario]:
@@ -280,7 +305,13 @@ def load_toml(path: str) -> list[Scenario]:
             document = tomllib.load(handle)
     except tomllib.TOMLDecodeError as error:
         raise ScenarioError(f"{path}: not valid TOML: {error}") from None
+    except (IsADirectoryError, PermissionError, FileNotFoundError) as error:
+        raise ScenarioError(f"{path}: cannot read the scenario file ({error.strerror})") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{path}: not a UTF-8 text file") from None
     specs = document["scenario"] if "scenario" in document else [document]
+    if not isinstance(specs, list):
+        raise ScenarioError(f"{path}: 'scenario' must be an array of tables ([[scenario]]), got {specs!r}")
     scenarios = []
     for spec in specs:
         try:

@@ -9,11 +9,14 @@ at all, and a re-run skips the shards already on disk. The folder's
 shard's replicates and the package versions that made them.
 
 A shard (``<scenario>-<k>.npz``) holds, for its R replicates:
-``genotypes`` (haplotypes, all sites) int8, 1 = derived allele;
-``positions`` (all sites) float64; ``site_offsets`` (R + 1) int64, replicate
-r owning sites ``site_offsets[r]:site_offsets[r + 1]``; ``parameters``
-(R, P) float64 in the order of the manifest's ``parameter_names``;
-``sequence_length`` (R,) and ``seeds`` (R,) uint64.
+``genotypes`` (haplotypes, all sites) int8, 1 = derived allele, -1 = missing;
+``positions`` (all sites) float64, each within its locus copy;
+``site_offsets`` (R + 1) int64, replicate r owning sites
+``site_offsets[r]:site_offsets[r + 1]``; ``locus_site_counts`` and
+``locus_lengths`` (R, copies): each locus copy's sites and length, in the
+design's order; ``parameters`` (R, P) float64 in the order of the manifest's
+``parameter_names``; ``sequence_length`` (R,) (all copies together) and
+``seeds`` (R,) uint64.
 """
 
 from __future__ import annotations
@@ -26,18 +29,20 @@ import platform
 import sys
 import time
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import msprime
 import numpy
 import tskit
 
+from genomics.design import SamplingDesign
+from genomics.loci import simulate_loci
 from genomics.scenarios import Scenario
 
 MANIFEST = "manifest.json"
 FORMAT = "genomics-simulations"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 def replicate_seed(master_seed: int, scenario_index: int, replicate_index: int) -> int:
@@ -47,7 +52,7 @@ def replicate_seed(master_seed: int, scenario_index: int, replicate_index: int) 
 
 
 def simulate_replicate(scenario: Scenario, seed: int, parameters: dict | None = None) -> dict[str, Any]:
-    """Draw parameters, simulate ancestry and infinite-sites binary mutations; return genotypes and positions.
+    """Draw parameters and simulate every locus of the design (``genomics.loci``); genotypes and positions.
 
     ``parameters`` given: use them instead of a draw from the priors (the
     simulation seeds still come from ``seed``), e.g. for several windows of
@@ -56,20 +61,8 @@ def simulate_replicate(scenario: Scenario, seed: int, parameters: dict | None = 
     generator = numpy.random.default_rng(seed)
     drawn = scenario.draw_parameters(generator)
     parameters = drawn if parameters is None else parameters
-    ancestry_seed, mutation_seed = (int(s) for s in generator.integers(1, 2**31 - 1, size=2))
-    sequence_length, recombination_rate, mutation_rate = scenario.genome(parameters)
-    ts = msprime.sim_ancestry(
-        samples=scenario.sample_sets(), demography=scenario.demography(parameters),
-        sequence_length=sequence_length, recombination_rate=recombination_rate, random_seed=ancestry_seed,
-    )
-    ts = msprime.sim_mutations(ts, rate=mutation_rate, random_seed=mutation_seed,
-                               model=msprime.BinaryMutationModel(), discrete_genome=False)
-    return {
-        "genotypes": ts.genotype_matrix().T.astype(numpy.int8),  # (haplotypes, sites)
-        "positions": ts.tables.sites.position.copy(),
-        "parameters": parameters,
-        "sequence_length": sequence_length,
-    }
+    loci = simulate_loci(scenario, parameters, generator)
+    return {**loci, "parameters": parameters, "sequence_length": float(loci["sequence_lengths"].sum())}
 
 
 def simulate_shard(spec: dict, seeds: list[int]) -> dict[str, numpy.ndarray]:
@@ -83,6 +76,8 @@ def simulate_shard(spec: dict, seeds: list[int]) -> dict[str, numpy.ndarray]:
         else numpy.zeros((haplotypes, 0), numpy.int8),
         "positions": numpy.concatenate([r["positions"] for r in replicates]),
         "site_offsets": offsets,
+        "locus_site_counts": numpy.stack([r["site_counts"] for r in replicates]),
+        "locus_lengths": numpy.stack([r["sequence_lengths"] for r in replicates]),
         "parameters": numpy.array([[r["parameters"][name] for name in scenario.priors] for r in replicates],
                                   dtype=numpy.float64).reshape(len(seeds), len(scenario.priors)),
         "sequence_length": numpy.array([r["sequence_length"] for r in replicates], dtype=numpy.float64),
@@ -154,11 +149,11 @@ def simulate(scenarios: list[Scenario], replicates: int, out_dir: str, master_se
     """
     if replicates < 1 or shard_size < 1:
         raise ValueError(f"replicates and shard_size must be >= 1, got {replicates} and {shard_size}")
-    designs = {(tuple(s.design.populations), tuple(s.design.haplotypes_per_population)) for s in scenarios}
+    designs = {json.dumps(_design_shape(s), sort_keys=True) for s in scenarios}
     if len(designs) > 1:
-        raise ValueError("all scenarios of one data set must share the sampled populations and sample sizes, got "
-                         + "; ".join(f"{s.name}: {s.design.populations} x {s.design.haplotypes_per_population}"
-                                     for s in scenarios))
+        raise ValueError("all scenarios of one data set must share the sampled populations, sample sizes, ploidy "
+                         "and loci (names, copies and fixed SNP counts), got "
+                         + "; ".join(f"{s.name}: {_design_shape(s)}" for s in scenarios))
     os.makedirs(out_dir, exist_ok=True)
     manifest = manifest_for(scenarios, replicates, master_seed, shard_size)
     manifest_path = os.path.join(out_dir, MANIFEST)
@@ -204,6 +199,13 @@ def simulate(scenarios: list[Scenario], replicates: int, out_dir: str, master_se
     return manifest
 
 
+def _design_shape(scenario: Scenario) -> dict:
+    """What every scenario of one data set must share: the shape of the data, not the rates that made it."""
+    design = scenario.design
+    return {"populations": design.populations, "samples": design.samples, "ploidy": design.ploidy,
+            "loci": [(locus.name, locus.count, locus.segregating_sites) for locus in design.loci]}
+
+
 class _Progress:
     """Replicates done and the rate: one refreshed line on a terminal, a line per tenth in a log."""
 
@@ -240,6 +242,9 @@ class SimulatedData:
     haplotype_populations: numpy.ndarray       # (haplotypes,) sampled-population index
     population_names: list[str]
     manifest: dict
+    site_counts: list[numpy.ndarray] = field(default_factory=list)  # each (locus copies,): sites per copy
+    design: SamplingDesign | None = None
+    parameters: list[dict] = field(default_factory=list)             # each replicate's parameter draw
 
 
 def load_simulations(directory: str) -> SimulatedData:
@@ -255,7 +260,10 @@ def load_simulations(directory: str) -> SimulatedData:
     if missing:
         raise FileNotFoundError(f"{directory!r} lacks {len(missing)} shards (first: {missing[0]}); re-run the same "
                                 "genomics simulate command to finish them")
-    labels, genotypes, positions, lengths = [], [], [], []
+    if manifest.get("version") != FORMAT_VERSION:
+        raise ValueError(f"{manifest_path!r} has format version {manifest.get('version')}; this genomics reads "
+                         f"version {FORMAT_VERSION}: simulate again into a new folder")
+    labels, genotypes, positions, lengths, site_counts, parameters = [], [], [], [], [], []
     for index, entry in enumerate(manifest["scenarios"]):
         for file in entry["shards"]:
             path = os.path.join(directory, file)
@@ -263,16 +271,19 @@ def load_simulations(directory: str) -> SimulatedData:
                 with numpy.load(path, allow_pickle=False) as shard:
                     offsets, g, p = shard["site_offsets"], shard["genotypes"], shard["positions"]
                     lengths.extend(shard["sequence_length"].tolist())
+                    counts, draws = shard["locus_site_counts"], shard["parameters"]
             except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
                 raise ValueError(f"cannot read shard {path!r}: {error}") from None
             for r in range(len(offsets) - 1):
                 genotypes.append(g[:, offsets[r] : offsets[r + 1]])
                 positions.append(p[offsets[r] : offsets[r + 1]])
+                site_counts.append(counts[r])
+                parameters.append(dict(zip(entry["parameter_names"], draws[r].tolist())))
                 labels.append(index)
-    scenario = Scenario(manifest["scenarios"][0]["spec"])
+    design = Scenario(manifest["scenarios"][0]["spec"]).design
     return SimulatedData(
         scenario_names=[s["name"] for s in manifest["scenarios"]], labels=numpy.array(labels),
         genotypes=genotypes, positions=positions, sequence_lengths=numpy.array(lengths),
-        haplotype_populations=scenario.design.haplotype_populations,
-        population_names=scenario.design.populations, manifest=manifest,
+        haplotype_populations=design.haplotype_populations, population_names=design.populations,
+        manifest=manifest, site_counts=site_counts, design=design, parameters=parameters,
     )

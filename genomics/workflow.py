@@ -20,6 +20,7 @@ import minidl
 from genomics import models
 from genomics.encode import Encoder
 from genomics import vcf
+from genomics.design import SamplingDesign
 from genomics.scenarios import Scenario
 from genomics.simulate import (
     SimulatedData,
@@ -176,13 +177,10 @@ def evaluate_network(model: minidl.Sequential, images: numpy.ndarray, labels: nu
 def bundle_metadata(data: SimulatedData, simulations: str, encoder: Encoder, config: TrainingConfig, split: Split,
                     fitted: FittedNetwork, evaluation: Evaluation) -> dict:
     """What a bundle carries beside the weights, so that ``predict`` encodes data as the training data were."""
-    design = data.manifest["scenarios"][0]["spec"]["design"]
     return {
         "kind": BUNDLE_KIND, "network": config.network, "encoder": encoder.to_dict(),
         "scenario_names": data.scenario_names, "scenario_specs": [s["spec"] for s in data.manifest["scenarios"]],
-        "design": {"populations": data.population_names,
-                   "haplotypes_per_population": numpy.bincount(data.haplotype_populations).tolist(),
-                   "sequence_length": design.get("sequence_length", 1e5)},
+        "design": data.design.to_dict(),
         "training": {"simulations": os.path.abspath(simulations), "master_seed": data.manifest["master_seed"],
                      "replicates_per_scenario": data.manifest["replicates_per_scenario"], "split": split.sizes(),
                      "config": asdict(config), "seed": config.seed, "epochs_run": len(fitted.history["loss"]),
@@ -211,17 +209,20 @@ def prepare_output_folder(out_dir: str) -> None:
         raise ValueError(f"the output folder {out_dir!r} is not writable")
 
 
-def train(simulations: str, out_dir: str, config: TrainingConfig | None = None, encoder: Encoder | None = None,
-          verbose: int = 2) -> dict:
+def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
+          encoder: Encoder | dict | None = None, verbose: int = 2) -> dict:
     """Encode a simulation folder, train a CNN with early stopping, evaluate on held-out replicates, save all.
 
-    The five steps above, in order. Writes to ``out_dir``: ``model.npz`` (the
+    The five steps above, in order. ``encoder``: an Encoder, or settings
+    that override ``Encoder.for_design``'s defaults. Writes to ``out_dir``: ``model.npz`` (the
     bundle), ``evaluation.json``, ``confusion_matrix.png`` and
     ``training_curves.png`` (when matplotlib is installed). Returns a summary dict.
     """
-    config, encoder = config or TrainingConfig(), encoder or Encoder()
+    config = config or TrainingConfig()
     prepare_output_folder(out_dir)
     data = load_simulations(simulations)
+    if not isinstance(encoder, Encoder):  # settings that override the design's defaults
+        encoder = Encoder.for_design(data.design, **(encoder or {}))
     start = time.perf_counter()
     images = encode_data(data, encoder)
     split = split_replicates(data.labels, config)
@@ -261,7 +262,7 @@ def evaluate(bundle: str, simulations: str) -> Evaluation:
     if data.scenario_names != metadata["scenario_names"]:
         raise ValueError(f"{simulations!r} holds scenarios {data.scenario_names} but the model was trained on "
                          f"{metadata['scenario_names']} (same names, same order)")
-    trained = metadata["design"]["haplotypes_per_population"]
+    trained = SamplingDesign.from_dict(metadata["design"]).haplotypes_per_population
     if numpy.bincount(data.haplotype_populations).tolist() != trained:
         raise ValueError(f"{simulations!r} samples {numpy.bincount(data.haplotype_populations).tolist()} haplotypes "
                          f"per population but the model was trained on {trained}")
@@ -273,13 +274,16 @@ def predict_vcf(bundle: str, vcf_path: str, popmap_path: str, window: float | No
                 seed: int = 0) -> dict:
     """Posterior class probabilities per window of a VCF, and their mean over windows."""
     model, metadata = load_bundle(bundle)
-    design = metadata["design"]
+    design = SamplingDesign.from_dict(metadata["design"])
     if window is None:
-        if not isinstance(design["sequence_length"], (int, float)):
+        if not design.contiguous:
+            raise ValueError("the model was trained on a design of loci, not windows of one sequence: read the data "
+                             "with --matrix, --ms or alignments, or give --window")
+        if not isinstance(design.sequence_length, (int, float)):
             raise ValueError("the training design's sequence length was drawn from a prior: give --window")
-        window = float(design["sequence_length"])
-    data = vcf.read_vcf(vcf_path, vcf.read_population_map(popmap_path), design["populations"],
-                        design["haplotypes_per_population"], seed=seed)
+        window = float(design.sequence_length)
+    data = vcf.read_vcf(vcf_path, vcf.read_population_map(popmap_path), design.populations,
+                        design.haplotypes_per_population, seed=seed)
     encoder = Encoder.from_dict(metadata["encoder"])
     rows = []
     for chromosome, start, end, sites in vcf.windows(data, window, min_snps):

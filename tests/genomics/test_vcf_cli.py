@@ -9,6 +9,7 @@ import pytest
 from genomics import vcf
 from genomics import catalogue, models, workflow
 from genomics.cli import main
+from genomics.design import SamplingDesign
 from genomics.encode import Encoder
 
 HEADER = """##fileformat=VCFv4.2
@@ -108,8 +109,9 @@ def test_simulate_train_evaluate_predict_through_the_command_line(tmp_path, caps
     assert [(w["start"], w["end"]) for w in prediction["windows"]] == [(1, 200_000), (200_001, 400_000)]
     # The printed probabilities are the bundle's network applied to the VCF's windows, encoded independently here.
     model, metadata = workflow.load_bundle(os.path.join(run, "model.npz"))
-    data = vcf.read_vcf(vcf_path, vcf.read_population_map(popmap_path), metadata["design"]["populations"],
-                        metadata["design"]["haplotypes_per_population"])
+    design = SamplingDesign.from_dict(metadata["design"])
+    data = vcf.read_vcf(vcf_path, vcf.read_population_map(popmap_path), design.populations,
+                        design.haplotypes_per_population)
     encoder = Encoder.from_dict(metadata["encoder"])
     for window in prediction["windows"]:
         sites = numpy_sites(data.positions, window["start"], window["end"])

@@ -1,0 +1,104 @@
+"""One replicate of a scenario: every locus of its design, simulated independently, and its missing calls.
+
+For each kind of locus, ``count`` unlinked copies come from one
+``msprime.sim_ancestry(..., num_replicates=count)`` call. Their variable sites
+come either from mutations at a rate (``msprime.sim_mutations``, binary
+infinite-sites model) or, for ``segregating_sites = S``, exactly as ms ``-s S``
+places them: S mutations, each on a branch chosen with probability
+proportional to its length times the span of sequence it covers
+(``place_segregating_sites``), so every copy has exactly S biallelic sites.
+The copies are concatenated along the site axis in the design's order; the
+site count of every copy travels with the data.
+
+Missing calls, where the design has them, are drawn afresh for every
+replicate from the replicate's own seed, and written into the genotypes as
+``MISSING`` (-1).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msprime
+import numpy
+
+from genomics.design import MissingData, SamplingDesign
+
+MISSING = -1
+
+
+def place_segregating_sites(ts: Any, count: int, generator: numpy.random.Generator) -> tuple:
+    """Exactly ``count`` infinite-sites mutations on the genealogy ``ts``, as ms ``-s`` does.
+
+    Each mutation falls on an edge (a branch over an interval of the
+    sequence) with probability proportional to ``branch length x span``,
+    at a uniform position within the edge's interval; the haplotypes below
+    the branch carry the derived allele. Returns ``(genotypes (haplotypes,
+    count) int8, positions (count,) float64)``, sorted by position.
+    """
+    parent, child = ts.edges_parent, ts.edges_child
+    left, right = ts.edges_left, ts.edges_right
+    times = ts.nodes_time
+    area = (right - left) * (times[parent] - times[child])
+    chosen = generator.choice(area.size, size=count, p=area / area.sum())
+    positions = left[chosen] + generator.random(count) * (right - left)[chosen]
+    order = numpy.argsort(positions, kind="stable")
+    chosen, positions = chosen[order], positions[order]
+    genotypes = numpy.zeros((ts.num_samples, count), dtype=numpy.int8)
+    tree = ts.first() if ts.num_trees == 1 else None
+    for column, (edge, position) in enumerate(zip(chosen, positions)):
+        if ts.num_trees > 1:
+            tree = ts.at(position)
+        genotypes[numpy.fromiter(tree.samples(child[edge]), dtype=numpy.int64), column] = 1
+    return genotypes, positions
+
+
+def missing_mask(design: SamplingDesign, site_counts: list[int], generator: numpy.random.Generator) -> numpy.ndarray:
+    """(haplotypes, sites) bool: which calls are missing, drawn per call or per individual and locus."""
+    missing: MissingData = design.missing
+    individuals = sum(design.samples)
+    rates = numpy.repeat(missing.rates, design.samples)  # (individuals,)
+    sites = int(sum(site_counts))
+    if missing.kind == "per_call":
+        by_individual = generator.random((individuals, sites)) < rates[:, None]
+    else:  # per_individual: an individual misses a whole locus copy
+        by_locus = generator.random((individuals, len(site_counts))) < rates[:, None]
+        by_individual = numpy.repeat(by_locus, site_counts, axis=1)
+    return numpy.repeat(by_individual, design.ploidy, axis=0)
+
+
+def simulate_loci(scenario: Any, parameters: dict, generator: numpy.random.Generator) -> dict:
+    """Every locus copy of ``scenario``'s design for one draw of ``parameters``; seeds come from ``generator``.
+
+    Returns genotypes (haplotypes, sites) int8 (1 derived, 0 ancestral,
+    ``MISSING``), positions (sites,) within each copy, site_counts (copies,)
+    and sequence_lengths (copies,).
+    """
+    design = scenario.design
+    blocks, positions, site_counts, lengths = [], [], [], []
+    for locus in design.loci:
+        seeds = [int(s) for s in generator.integers(1, 2**31 - 1, size=1 + locus.count)]
+        length, recombination, mutation = scenario.locus_genome(locus, parameters)
+        replicates = msprime.sim_ancestry(
+            samples=scenario.sample_sets(), demography=scenario.demography(parameters, locus.size_scale),
+            sequence_length=length, recombination_rate=recombination, random_seed=seeds[0],
+            num_replicates=locus.count)
+        for ts, seed in zip(replicates, seeds[1:]):
+            if locus.fixed_sites:
+                g, p = place_segregating_sites(ts, locus.segregating_sites, numpy.random.default_rng(seed))
+            else:
+                ts = msprime.sim_mutations(ts, rate=mutation, random_seed=seed, model=msprime.BinaryMutationModel(),
+                                           discrete_genome=False)
+                g, p = ts.genotype_matrix().T.astype(numpy.int8), ts.tables.sites.position.copy()
+            blocks.append(g)
+            positions.append(p)
+            site_counts.append(p.size)
+            lengths.append(length)
+    haplotypes = sum(design.haplotypes_per_population)
+    genotypes = numpy.concatenate(blocks, axis=1) if sum(site_counts) else numpy.zeros((haplotypes, 0), numpy.int8)
+    if design.missing is not None:
+        mask_generator = numpy.random.default_rng(generator.integers(1, 2**63 - 1))
+        genotypes[missing_mask(design, site_counts, mask_generator)] = MISSING
+    return {"genotypes": genotypes, "positions": numpy.concatenate(positions),
+            "site_counts": numpy.array(site_counts, dtype=numpy.int64),
+            "sequence_lengths": numpy.array(lengths, dtype=numpy.float64)}
