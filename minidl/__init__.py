@@ -21,6 +21,7 @@ from minidl.gradcheck import GradcheckError, GradcheckReport, gradcheck
 from minidl import (
     activations,
     callbacks,
+    constraints,
     datasets,
     initializers,
     layers,
@@ -40,6 +41,7 @@ __all__ = [
     "Sequential",
     "activations",
     "callbacks",
+    "constraints",
     "cores",
     "datasets",
     "device",

@@ -197,3 +197,64 @@ class TerminateOnNaN(Callback):
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(loss):
             self.model.stop_training = True
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiply the learning rate by ``factor`` when ``monitor`` has not improved for ``patience`` epochs (Keras's rule).
+
+    An improvement is ``current < best - min_delta`` (mode "min") or
+    ``current > best + min_delta`` (mode "max"; "auto" picks "max" for
+    accuracy-like names). After a reduction, ``cooldown`` epochs pass before
+    waiting starts again; the rate never goes below ``min_lr``. The rate is
+    logged as ``learning_rate`` each epoch.
+    """
+
+    def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10, verbose: int = 0,
+                 mode: str = "auto", min_delta: float = 1e-4, cooldown: int = 0, min_lr: float = 0.0,
+                 **kwargs: Any) -> None:
+        if not 0 <= factor < 1:
+            raise ValueError(f"ReduceLROnPlateau: factor must be in [0, 1), got {factor}")
+        if patience < 0 or cooldown < 0 or min_lr < 0:
+            raise ValueError(f"ReduceLROnPlateau: patience, cooldown and min_lr must be >= 0, got {patience}, "
+                             f"{cooldown}, {min_lr}")
+        self.min_delta = kwargs.pop("epsilon", min_delta)  # Keras 2's old name
+        if kwargs:
+            raise TypeError(f"ReduceLROnPlateau got unexpected arguments {sorted(kwargs)}")
+        self.monitor, self.factor, self.patience, self.verbose = monitor, factor, patience, verbose
+        self.mode, self.cooldown, self.min_lr = _monitor_mode(monitor, mode), cooldown, min_lr
+        self._reset()
+
+    def _reset(self) -> None:
+        self.wait, self.cooldown_counter = 0, 0
+        self.best = math.inf if self.mode == "min" else -math.inf
+
+    def _improved(self, current: float) -> bool:
+        if self.mode == "min":
+            return current < self.best - self.min_delta
+        return current > self.best + self.min_delta
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self._reset()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        optimizer = self.model.optimizer
+        if logs is not None:
+            logs["learning_rate"] = float(optimizer.learning_rate)
+        current = _monitored(logs, self.monitor, "ReduceLROnPlateau")
+        if current is None:
+            return
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if self._improved(current):
+            self.best, self.wait = current, 0
+        elif self.cooldown_counter == 0:
+            self.wait += 1
+            if self.wait >= self.patience:
+                old = float(optimizer.learning_rate)
+                if old > self.min_lr:
+                    optimizer.learning_rate = max(old * self.factor, self.min_lr)
+                    if self.verbose:
+                        print(f"Epoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to "
+                              f"{optimizer.learning_rate:.6g}.")
+                    self.cooldown_counter, self.wait = self.cooldown, 0

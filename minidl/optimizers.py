@@ -140,6 +140,9 @@ class Optimizer:
                 w.data -= w.data * (self.weight_decay * lr)
             state = self.state.setdefault(w, {})
             self.update(w.data, g.astype(w.dtype, copy=False), lr, state)
+            constraint = getattr(w, "constraint", None)
+            if constraint is not None:  # a layer's kernel_constraint / bias_constraint, after the update (Keras)
+                w.data[...] = constraint(w.data)
         self.iterations += 1
 
     def step(self, weights: Iterable[Tensor] | None = None) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy
 
-from minidl import activations, backend, initializers, regularizers
+from minidl import activations, backend, constraints, initializers, regularizers
 from minidl.tensor import Tensor
 
 
@@ -61,10 +61,11 @@ class Layer:
         return self.compute_output_shape(input_shape)
 
     def add_weight(self, name: str, shape: tuple, initializer: Any = "zeros", regularizer: Any = None,
-                   trainable: bool = True) -> Tensor:
+                   trainable: bool = True, constraint: Any = None) -> Tensor:
         values = initializers.get(initializer)(tuple(shape), self.dtype).astype(self.dtype, copy=False)
         values = backend.to_device(values, getattr(self, "_device", None) or backend.default_device())
         weight = Tensor(values, requires_grad=trainable, name=f"{self.label}/{name}")
+        weight.constraint = constraints.get(constraint)  # the optimizer applies it after each update
         self._weights.append((name, weight, trainable))
         if regularizer is not None:
             self._regularized.append((weight, regularizer))
@@ -193,8 +194,10 @@ class KernelLayer(Layer):
 
     def __init__(self, activation: Any = None, use_bias: bool = True, kernel_initializer: Any = "glorot_uniform",
                  bias_initializer: Any = "zeros", kernel_regularizer: Any = None, bias_regularizer: Any = None,
-                 **kwargs: Any) -> None:
+                 kernel_constraint: Any = None, bias_constraint: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.activation = activations.get(activation)
         self.use_bias = use_bias
         self.kernel_initializer = initializers.get(kernel_initializer)
@@ -203,10 +206,12 @@ class KernelLayer(Layer):
         self.bias_regularizer = regularizers.get(bias_regularizer)
 
     def build_kernel_and_bias(self, kernel_shape: tuple, units: int) -> None:
-        self.kernel = self.add_weight("kernel", kernel_shape, self.kernel_initializer, self.kernel_regularizer)
+        self.kernel = self.add_weight("kernel", kernel_shape, self.kernel_initializer, self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
         self.bias = None
         if self.use_bias:
-            self.bias = self.add_weight("bias", (units,), self.bias_initializer, self.bias_regularizer)
+            self.bias = self.add_weight("bias", (units,), self.bias_initializer, self.bias_regularizer,
+                                        constraint=self.bias_constraint)
 
     def get_config(self) -> dict:
         return {
@@ -215,4 +220,6 @@ class KernelLayer(Layer):
             "bias_initializer": initializers.serialize(self.bias_initializer),
             "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
             "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
         }
