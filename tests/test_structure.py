@@ -31,9 +31,11 @@ STACKS = {
                    "minidl"]),
     ],
     "genomics": [
-        ("data", ["genomics.priors", "genomics.encode", "genomics.sumstats", "genomics.vcf"]),
+        ("values", ["genomics.expressions", "genomics.priors"]),
+        ("data", ["genomics.design", "genomics.encode", "genomics.sumstats", "genomics.vcf", "genomics.readers",
+                  "genomics.ms"]),
         ("scenarios", ["genomics.scenarios"]),
-        ("simulation", ["genomics.simulate", "genomics.catalogue"]),
+        ("simulation", ["genomics.loci", "genomics.simulate", "genomics.catalogue"]),
         ("inference", ["genomics.abc", "genomics.models"]),
         ("workflow", ["genomics.workflow"]),
         ("command line", ["genomics.cli", "genomics.__main__", "genomics"]),
