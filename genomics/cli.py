@@ -6,6 +6,7 @@
     genomics evaluate run/model.npz other_sims
     genomics predict run/model.npz data.vcf.gz --popmap populations.txt
     genomics abc sims                               # the rejection-ABC baseline on the same kind of split
+    genomics scenario from-ms "ms 20 1 -t {theta} -I 2 10 10 -ej {T} 2 1" --priors "theta=uniform(1,15),T=uniform(0,2)"
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from typing import Any
 
 import numpy
 
-from genomics import catalogue, workflow
+from genomics import catalogue, ms, workflow
+from genomics.scenarios import Scenario
 from genomics.encode import Encoder
 from genomics.models import KINDS
 from genomics.simulate import simulate
@@ -45,7 +47,8 @@ def _add_dataclass_options(parser: argparse.ArgumentParser, title: str, settings
             group.add_argument("--no-" + option[2:], dest=setting.name, action="store_const", const=False,
                                help=f"leave out {setting.metadata['help']}")
             continue
-        group.add_argument(option, type=type(setting.default), default=default,
+        kind = {"float": float, "int": int, "str": str}.get(str(setting.type).split(" ")[0], type(setting.default))
+        group.add_argument(option, type=kind, default=default,
                            choices=setting.metadata.get("choices"), help=f"{setting.metadata['help']} ({shown})")
 
 
@@ -121,6 +124,29 @@ def command_abc(arguments: argparse.Namespace) -> None:
                                        test_fraction=arguments.test_fraction, seed=arguments.seed)
     print(f"rejection ABC on summary statistics (tolerance {arguments.tolerance:g})")
     print(evaluation.report())
+
+
+def command_scenario_from_ms(arguments: argparse.Namespace) -> None:
+    loci = None
+    if arguments.loci:
+        try:
+            loci = [int(value) for value in arguments.loci.split(",")]
+        except ValueError:
+            raise ValueError(f"--loci must be comma-separated integers (segregating sites per locus), got "
+                             f"{arguments.loci!r}") from None
+    spec = ms.scenario_from_ms(arguments.command, ms.parse_priors(arguments.priors), arguments.name, loci)
+    if arguments.populations:
+        names = [name.strip() for name in arguments.populations.split(",")]
+        spec = ms.rename_populations(spec, names)
+    Scenario(spec)  # the translation must be a valid scenario: check before writing anything
+    text = ms.to_toml(spec)
+    if arguments.out:
+        workflow.prepare_output_folder(os.path.dirname(os.path.abspath(arguments.out)))
+        with open(arguments.out, "w") as handle:
+            handle.write(text)
+        print(f"wrote {arguments.out}")
+    else:
+        print(text, end="")
 
 
 def command_demo(arguments: argparse.Namespace) -> None:
@@ -209,6 +235,20 @@ def parser() -> argparse.ArgumentParser:
     abc.add_argument("--test-fraction", type=float, default=0.2)
     abc.add_argument("--seed", type=int, default=0, help="seed of the split (use train's --seed to compare)")
     abc.set_defaults(run=command_abc)
+
+    scenario = commands.add_parser("scenario", help="write scenario files (from an ms command line)")
+    scenario_commands = scenario.add_subparsers(dest="scenario_command", required=True, metavar="SUBCOMMAND")
+    from_ms = scenario_commands.add_parser(
+        "from-ms", help="translate an ms command into a scenario TOML (coalescent units)",
+        description="Translate an ms command line into a scenario file. Parameters are written {name} or "
+                    "{expression} where ms takes numbers; give their priors with --priors.")
+    from_ms.add_argument("command", help='the ms command, quoted: "ms 64 1 -s 26 -t {theta} -I 5 8 12 20 16 8 ..."')
+    from_ms.add_argument("--priors", default="", help='e.g. "theta=uniform(1,15),T=log_uniform(0.01,1)"')
+    from_ms.add_argument("--name", default="ms_model", help="the scenario's name")
+    from_ms.add_argument("--loci", help="segregating sites of each locus, comma-separated (one locus each, as -s)")
+    from_ms.add_argument("--populations", help="names for ms's populations 1, 2, ..., comma-separated")
+    from_ms.add_argument("--out", help="write the TOML here (default: print it)")
+    from_ms.set_defaults(run=command_scenario_from_ms)
     return main_parser
 
 

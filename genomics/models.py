@@ -4,6 +4,15 @@
 ``cnn1d``: 1-D convolutions along the SNPs with every haplotype (and channel)
 as an input channel (Flagel et al. 2019's design); its input is the image
 with the haplotype axis folded into the channels, see ``model_input``.
+``perez``: Perez et al. 2022's network (Mol. Ecol. Resources 22:1016):
+Conv1D 250 / 125 / 125 with kernel 2 along the SNPs, average pooling,
+dropout 0.75, then two dense layers of 125 with dropout 0.5.
+``flagel``: the genotype branch of Flagel et al. 2019's networks: Conv1D
+256 / 128 / 128 with kernel 2, average pooling and dropout 0.25, a dense
+layer of 128 (their second branch, on SNP positions, needs a two-input
+model; minidl has only Sequential for now).
+``perez`` and ``flagel`` take the ``cnn1d`` layout. ``dropout`` replaces
+every dropout rate of a network.
 """
 
 from __future__ import annotations
@@ -13,12 +22,13 @@ import numpy
 from minidl import Sequential
 from minidl.layers import (AveragePooling1D, Conv1D, Conv2D, Dense, Dropout, Flatten, Input, MaxPooling2D)
 
-KINDS = ("cnn1d", "cnn2d")
+KINDS = ("cnn1d", "cnn2d", "perez", "flagel")
+ONE_D = ("cnn1d", "perez", "flagel")
 
 
 def model_input(images: numpy.ndarray, kind: str) -> numpy.ndarray:
     """Images (N, haplotypes, snps, channels) in the layout a ``kind`` network takes."""
-    if kind == "cnn1d":
+    if kind in ONE_D:
         n, haplotypes, snps, channels = images.shape
         return numpy.ascontiguousarray(images.transpose(0, 2, 1, 3).reshape(n, snps, haplotypes * channels))
     if kind == "cnn2d":
@@ -26,21 +36,43 @@ def model_input(images: numpy.ndarray, kind: str) -> numpy.ndarray:
     raise ValueError(f"unknown network kind {kind!r}; valid: {', '.join(KINDS)}")
 
 
-def build(kind: str, image_shape: tuple, classes: int) -> Sequential:
+def build(kind: str, image_shape: tuple, classes: int, dropout: float | None = None) -> Sequential:
     """A classifier of ``classes`` scenarios for images of ``image_shape`` (haplotypes, snps, channels)."""
     haplotypes, snps, channels = image_shape
+    if dropout is not None and not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+
+    def rate(own: float) -> float:
+        return own if dropout is None else dropout
+
+    head = [Flatten(), Dense(64, activation="relu"), Dropout(rate(0.5)), Dense(classes, activation="softmax")]
     if kind == "cnn1d":
         return Sequential([
             Input((snps, haplotypes * channels)),
             Conv1D(64, 5, activation="relu"), AveragePooling1D(2),
-            Conv1D(64, 5, activation="relu"), AveragePooling1D(2),
-            Flatten(), Dense(64, activation="relu"), Dropout(0.5), Dense(classes, activation="softmax"),
+            Conv1D(64, 5, activation="relu"), AveragePooling1D(2), *head,
         ], name="cnn1d")
     if kind == "cnn2d":
         return Sequential([
             Input((haplotypes, snps, channels)),
             Conv2D(16, 3, activation="relu"), MaxPooling2D(2),
-            Conv2D(32, 3, activation="relu"), MaxPooling2D(2),
-            Flatten(), Dense(64, activation="relu"), Dropout(0.5), Dense(classes, activation="softmax"),
+            Conv2D(32, 3, activation="relu"), MaxPooling2D(2), *head,
         ], name="cnn2d")
+    if kind == "perez":
+        return Sequential([
+            Input((snps, haplotypes * channels)),
+            Conv1D(250, 2, activation="relu"), Conv1D(125, 2, activation="relu"), AveragePooling1D(2),
+            Dropout(rate(0.75)),
+            Conv1D(125, 2, activation="relu"), AveragePooling1D(2), Dropout(rate(0.75)),
+            Flatten(), Dense(125, activation="relu"), Dropout(rate(0.5)), Dense(125, activation="relu"),
+            Dropout(rate(0.5)), Dense(classes, activation="softmax"),
+        ], name="perez")
+    if kind == "flagel":
+        return Sequential([
+            Input((snps, haplotypes * channels)),
+            Conv1D(256, 2, activation="relu"), Conv1D(128, 2, activation="relu"), AveragePooling1D(2),
+            Dropout(rate(0.25)),
+            Conv1D(128, 2, activation="relu"), AveragePooling1D(2), Dropout(rate(0.25)),
+            Flatten(), Dense(128, activation="relu"), Dropout(rate(0.25)), Dense(classes, activation="softmax"),
+        ], name="flagel")
     raise ValueError(f"unknown network kind {kind!r}; valid: {', '.join(KINDS)}")

@@ -72,6 +72,7 @@ EVENT_TYPES = {
 }
 OPTIONAL_EVENT_KEYS = {"size_change": {"growth_rate"}}
 UNITS = ("generations", "coalescent")
+EVENT_AT_ZERO = 1e-9  # generations
 TOP_KEYS = {"name", "description", "priors", "design", "demes", "events", "sampling", "units", "reference_size"}
 
 
@@ -149,7 +150,9 @@ class Scenario:
                                       growth_rate=value(deme.get("growth_rate", 0.0), rate))
         for event in self.spec.get("events", []):
             kind = event["type"]
-            at = value(event["time"], time) if "time" in event else None
+            # msprime applies no event at the sampling time itself (lineages do not exist yet): an event at time 0
+            # (ms's "-ej 0 2 4", lumping two samples) happens EVENT_AT_ZERO generations back instead.
+            at = max(value(event["time"], time), EVENT_AT_ZERO) if "time" in event else None
             if kind == "split":
                 demography.add_population_split(time=at, derived=list(event["derived"]), ancestral=event["ancestral"])
             elif kind == "join":

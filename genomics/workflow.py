@@ -30,7 +30,7 @@ from genomics.simulate import (
     simulate_replicate,
 )
 from minidl import metrics
-from minidl.callbacks import EarlyStopping
+from minidl.callbacks import EarlyStopping, ReduceLROnPlateau
 
 BUNDLE_KIND = "genomics-scenario-classifier"
 
@@ -104,14 +104,24 @@ class TrainingConfig:
     test_fraction: float = field(default=0.2, metadata={"help": "replicates held out for the test"})
     validation_fraction: float = field(default=0.15, metadata={"help": "replicates for early stopping"})
     seed: int = field(default=0, metadata={"help": "seed of the split, the initial weights and the shuffles"})
+    dropout: float = field(default=None, metadata={"help": "every dropout rate of the network (default: its own)"})
+    monitor: str = field(default="val_loss", metadata={
+        "help": "what early stopping (and --reduce-lr-patience) watches; the best epoch's weights are kept",
+        "choices": ("val_loss", "val_accuracy")})
+    reduce_lr_patience: int = field(default=0, metadata={
+        "help": "epochs without improvement before the learning rate is multiplied by 0.2 (0: never)"})
 
     def __post_init__(self) -> None:
         if self.network not in models.KINDS:
             raise ValueError(f"network must be one of {', '.join(models.KINDS)}, got {self.network!r}")
-        for name, low in (("epochs", 1), ("batch_size", 1), ("patience", 0)):
+        for name, low in (("epochs", 1), ("batch_size", 1), ("patience", 0), ("reduce_lr_patience", 0)):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        if self.dropout is not None and not (isinstance(self.dropout, (int, float)) and 0 <= self.dropout < 1):
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        if self.monitor not in ("val_loss", "val_accuracy"):
+            raise ValueError(f"monitor must be val_loss or val_accuracy, got {self.monitor!r}")
         if not (isinstance(self.learning_rate, (int, float)) and 0 < self.learning_rate < float("inf")):
             raise ValueError(f"learning_rate must be a positive number, got {self.learning_rate!r}")
         if not (0 < self.test_fraction < 1 and 0 < self.validation_fraction < 1
@@ -157,13 +167,15 @@ def fit_network(images: numpy.ndarray, labels: numpy.ndarray, split: Split, clas
     """Step 3: build the network (initial weights from ``config.seed``) and fit it with early stopping."""
     inputs = models.model_input(images, config.network)
     minidl.random.seed(config.seed)
-    model = models.build(config.network, images.shape[1:], classes)
+    model = models.build(config.network, images.shape[1:], classes, config.dropout)
     model.compile(optimizer=minidl.optimizers.Adam(config.learning_rate), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
-    stopper = EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True)
+    stopper = EarlyStopping(monitor=config.monitor, patience=config.patience, restore_best_weights=True)
+    schedule = [ReduceLROnPlateau(monitor=config.monitor, factor=0.2, patience=config.reduce_lr_patience)] \
+        if config.reduce_lr_patience else []
     history = model.fit(inputs[split.train], labels[split.train], batch_size=config.batch_size, epochs=config.epochs,
                         validation_data=(inputs[split.validation], labels[split.validation]),
-                        callbacks=[stopper], verbose=verbose)
+                        callbacks=[*schedule, stopper], verbose=verbose)
     return FittedNetwork(model, history.history, None if stopper.best_epoch is None else stopper.best_epoch + 1)
 
 
