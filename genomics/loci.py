@@ -70,20 +70,34 @@ def missing_mask(design: SamplingDesign, site_counts: list[int], generator: nump
 def simulate_loci(scenario: Any, parameters: dict, generator: numpy.random.Generator) -> dict:
     """Every locus copy of ``scenario``'s design for one draw of ``parameters``; seeds come from ``generator``.
 
+    Consecutive loci with the same length, recombination rate and size
+    scale share one ``sim_ancestry`` call (``num_replicates`` = their copies:
+    starting a simulation costs about ten times more than one short locus).
     Returns genotypes (haplotypes, sites) int8 (1 derived, 0 ancestral,
     ``MISSING``), positions (sites,) within each copy, site_counts (copies,)
     and sequence_lengths (copies,).
     """
     design = scenario.design
+    genomes = [scenario.locus_genome(locus, parameters) for locus in design.loci]
+    groups: list[list[int]] = []
+    for index, locus in enumerate(design.loci):
+        key = (genomes[index][0], genomes[index][1], locus.size_scale)
+        if groups and (genomes[groups[-1][0]][0], genomes[groups[-1][0]][1],
+                       design.loci[groups[-1][0]].size_scale) == key:
+            groups[-1].append(index)
+        else:
+            groups.append([index])
     blocks, positions, site_counts, lengths = [], [], [], []
-    for locus in design.loci:
-        seeds = [int(s) for s in generator.integers(1, 2**31 - 1, size=1 + locus.count)]
-        length, recombination, mutation = scenario.locus_genome(locus, parameters)
+    for group in groups:
+        copies = [(design.loci[i], genomes[i][2]) for i in group for _ in range(design.loci[i].count)]
+        seeds = [int(s) for s in generator.integers(1, 2**31 - 1, size=1 + len(copies))]
+        length, recombination, _ = genomes[group[0]]
         replicates = msprime.sim_ancestry(
-            samples=scenario.sample_sets(), demography=scenario.demography(parameters, locus.size_scale),
+            samples=scenario.sample_sets(),
+            demography=scenario.demography(parameters, design.loci[group[0]].size_scale),
             sequence_length=length, recombination_rate=recombination, random_seed=seeds[0],
-            num_replicates=locus.count)
-        for ts, seed in zip(replicates, seeds[1:]):
+            num_replicates=len(copies))
+        for ts, (locus, mutation), seed in zip(replicates, copies, seeds[1:]):
             if locus.fixed_sites:
                 g, p = place_segregating_sites(ts, locus.segregating_sites, numpy.random.default_rng(seed))
             else:
