@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy
 
-from genomics import catalogue, ms, workflow
+from genomics import catalogue, ms, readers, workflow
 from genomics.scenarios import Scenario
 from genomics.encode import Encoder
 from genomics.models import KINDS
@@ -110,10 +110,38 @@ def _print_prediction(result: dict) -> None:
     print(f"\nmost probable scenario: {names[int(numpy.argmax(mean))]}")
 
 
+def _print_data_set_prediction(result: dict) -> None:
+    names = result["scenario_names"]
+    print("network output (softmax, not calibrated) per data set:")
+    print("data set".ljust(24) + "sites  missing" + "".join(f"{name[:24]:>26}" for name in names))
+    for row in result["data_sets"]:
+        print(f"{row['data_set'][:23]:<24}{row['sites']:>5}  {row['missing_fraction']:>7.3f}"
+              + "".join(f"{p:>26.3f}" for p in row["softmax"]))
+    if len(result["data_sets"]) > 1:
+        print("mean".ljust(38) + "".join(f"{p:>26.3f}" for p in result["mean_softmax"]))
+    print(f"\nhighest network output: {names[int(numpy.argmax(result['mean_softmax']))]}")
+
+
 def command_predict(arguments: argparse.Namespace) -> None:
-    result = workflow.predict_vcf(arguments.bundle, arguments.vcf, arguments.popmap, window=arguments.window,
-                                  min_snps=arguments.min_snps, seed=arguments.seed)
-    _print_prediction(result)
+    given = [name for name in ("vcf", "matrix", "ms") if getattr(arguments, name)]
+    if len(given) != 1:
+        raise ValueError("give the data as exactly one of: a VCF (with --popmap), --matrix FILE or --ms FILE")
+    if arguments.vcf:
+        if not arguments.popmap:
+            raise ValueError("a VCF needs --popmap (two columns: sample population)")
+        result = workflow.predict_vcf(arguments.bundle, arguments.vcf, arguments.popmap, window=arguments.window,
+                                      min_snps=arguments.min_snps, seed=arguments.seed)
+        _print_prediction(result)
+    else:
+        design = workflow.bundle_design(arguments.bundle)
+        if arguments.matrix:
+            data_sets = [readers.read_matrix(arguments.matrix, design, arguments.orientation, arguments.populations)]
+            labels = [os.path.basename(arguments.matrix)]
+        else:
+            data_sets = readers.read_ms(arguments.ms, design, arguments.populations)
+            labels = [f"replicate {i + 1}" for i in range(len(data_sets))]
+        result = workflow.predict_genotypes(arguments.bundle, data_sets, labels)
+        _print_data_set_prediction(result)
     if arguments.out:
         with open(arguments.out, "w") as handle:
             json.dump(result, handle, indent=1)
@@ -217,11 +245,18 @@ def parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--out", help="write the evaluation as JSON here")
     evaluate.set_defaults(run=command_evaluate)
 
-    predict = commands.add_parser("predict", help="posterior scenario probabilities for a VCF",
-                                  description="Classify windows of a VCF with a trained model bundle.")
+    predict = commands.add_parser("predict", help="scenario probabilities for observed data (VCF, matrix, ms)",
+                                  description="Classify observed data with a trained model bundle: windows of a "
+                                              "VCF, a 0/1 matrix, or ms output.")
     predict.add_argument("bundle", help="model.npz written by 'genomics train'")
-    predict.add_argument("vcf", help="VCF or VCF.gz")
-    predict.add_argument("--popmap", required=True, help="two columns: sample population (the trained names)")
+    predict.add_argument("vcf", nargs="?", help="VCF or VCF.gz (with --popmap)")
+    predict.add_argument("--popmap", help="for a VCF: two columns, sample population (the trained names)")
+    predict.add_argument("--matrix", help="a 0/1 text matrix (N, ?, - or 9: missing)")
+    predict.add_argument("--orientation", choices=readers.ORIENTATIONS, default="haplotypes-by-sites",
+                         help="rows of --matrix (default haplotypes-by-sites)")
+    predict.add_argument("--ms", help="ms output: each replicate (or each run of the design's loci) a data set")
+    predict.add_argument("--populations", help="for --matrix/--ms: name:count blocks in the file's row order, e.g. "
+                                               "north:10,south:12 (default: the design's populations and sizes)")
     predict.add_argument("--window", type=float, help="window length in bp (default: the training sequence length)")
     predict.add_argument("--min-snps", type=int, default=10, help="skip windows with fewer usable SNPs")
     predict.add_argument("--seed", type=int, default=0, help="seed for subsampling haplotypes to the trained design")

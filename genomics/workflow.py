@@ -31,6 +31,7 @@ from genomics.simulate import (
 )
 from minidl import metrics
 from minidl.callbacks import EarlyStopping, ReduceLROnPlateau
+from minidl.saving import read_metadata
 
 BUNDLE_KIND = "genomics-scenario-classifier"
 
@@ -110,11 +111,14 @@ class TrainingConfig:
         "choices": ("val_loss", "val_accuracy")})
     reduce_lr_patience: int = field(default=0, metadata={
         "help": "epochs without improvement before the learning rate is multiplied by 0.2 (0: never)"})
+    replicates_per_scenario: int = field(default=0, metadata={
+        "help": "use only the first N replicates of each scenario (a learning curve; 0: all)"})
 
     def __post_init__(self) -> None:
         if self.network not in models.KINDS:
             raise ValueError(f"network must be one of {', '.join(models.KINDS)}, got {self.network!r}")
-        for name, low in (("epochs", 1), ("batch_size", 1), ("patience", 0), ("reduce_lr_patience", 0)):
+        for name, low in (("epochs", 1), ("batch_size", 1), ("patience", 0), ("reduce_lr_patience", 0),
+                          ("replicates_per_scenario", 0)):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
@@ -151,15 +155,26 @@ class FittedNetwork:
 
 
 # ---------------------------------------------------------------------------- the steps of train, in order
-def encode_data(data: SimulatedData, encoder: Encoder) -> numpy.ndarray:
-    """Step 1: every replicate as an image, (replicates, haplotypes, n_snps, channels)."""
-    images, _ = encoder.encode_many(data.genotypes, data.positions, data.sequence_lengths, data.haplotype_populations)
+def encode_data(data: SimulatedData, encoder: Encoder, indices: numpy.ndarray | None = None) -> numpy.ndarray:
+    """Step 2: the replicates (all, or ``indices`` in that order) as images (n, haplotypes, n_snps, channels)."""
+    indices = numpy.arange(len(data.labels)) if indices is None else indices
+    images, _ = encoder.encode_many([data.genotypes[i] for i in indices], [data.positions[i] for i in indices],
+                                    data.sequence_lengths[indices], data.haplotype_populations)
     return images
 
 
 def split_replicates(labels: numpy.ndarray, config: TrainingConfig) -> Split:
-    """Step 2: train / validation / test indices, stratified by scenario, seeded by ``config.seed``."""
-    return Split(*stratified_split(labels, config.test_fraction, config.validation_fraction, config.seed))
+    """Step 1: train / validation / test indices, stratified by scenario, seeded by ``config.seed``.
+
+    With ``config.replicates_per_scenario`` = N, only the first N replicates
+    of each scenario take part (the same ones for every seed).
+    """
+    use = numpy.arange(len(labels))
+    if config.replicates_per_scenario:
+        use = numpy.concatenate([numpy.flatnonzero(labels == label)[: config.replicates_per_scenario]
+                                 for label in numpy.unique(labels)])
+    parts = stratified_split(labels[use], config.test_fraction, config.validation_fraction, config.seed)
+    return Split(*(use[part] for part in parts))
 
 
 def fit_network(images: numpy.ndarray, labels: numpy.ndarray, split: Split, classes: int, config: TrainingConfig,
@@ -225,7 +240,8 @@ def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
           encoder: Encoder | dict | None = None, verbose: int = 2) -> dict:
     """Encode a simulation folder, train a CNN with early stopping, evaluate on held-out replicates, save all.
 
-    The five steps above, in order. ``encoder``: an Encoder, or settings
+    The five steps above, in order (the split first, so that only the
+    replicates taking part are encoded). ``encoder``: an Encoder, or settings
     that override ``Encoder.for_design``'s defaults. Writes to ``out_dir``: ``model.npz`` (the
     bundle), ``evaluation.json``, ``confusion_matrix.png`` and
     ``training_curves.png`` (when matplotlib is installed). Returns a summary dict.
@@ -236,10 +252,13 @@ def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
     if not isinstance(encoder, Encoder):  # settings that override the design's defaults
         encoder = Encoder.for_design(data.design, **(encoder or {}))
     start = time.perf_counter()
-    images = encode_data(data, encoder)
     split = split_replicates(data.labels, config)
-    fitted = fit_network(images, data.labels, split, len(data.scenario_names), config, verbose)
-    evaluation = evaluate_network(fitted.model, images[split.test], data.labels[split.test], config.network,
+    used = numpy.concatenate([split.train, split.validation, split.test])  # encode only what takes part
+    images, labels = encode_data(data, encoder, used), data.labels[used]
+    ends = numpy.cumsum([len(split.train), len(split.validation)])
+    local = Split(numpy.arange(ends[0]), numpy.arange(ends[0], ends[1]), numpy.arange(ends[1], len(used)))
+    fitted = fit_network(images, labels, local, len(data.scenario_names), config, verbose)
+    evaluation = evaluate_network(fitted.model, images[local.test], labels[local.test], config.network,
                                   data.scenario_names)
     metadata = bundle_metadata(data, simulations, encoder, config, split, fitted, evaluation)
     bundle, pictures = write_bundle(out_dir, fitted.model, metadata, evaluation, split, fitted.history)
@@ -257,13 +276,17 @@ def _pictures(out_dir: str, history: Any, evaluation: Evaluation) -> list[str]:
         return []
 
 
-def load_bundle(path: str) -> tuple[minidl.Sequential, dict]:
-    """The model and its metadata; a model file that is not a genomics bundle is an error naming it."""
-    from minidl.saving import read_metadata  # noqa: PLC0415
-
+def read_bundle_metadata(path: str) -> dict:
+    """A bundle's metadata, without loading the network; a file that is not a bundle is an error naming it."""
     metadata = read_metadata(path)
     if metadata.get("kind") != BUNDLE_KIND:
         raise ValueError(f"{path!r} is a minidl model but not a genomics scenario classifier (no bundle metadata)")
+    return metadata
+
+
+def load_bundle(path: str) -> tuple[minidl.Sequential, dict]:
+    """The model and its metadata; a model file that is not a genomics bundle is an error naming it."""
+    metadata = read_bundle_metadata(path)
     return minidl.load_model(path), metadata
 
 
@@ -310,6 +333,32 @@ def predict_vcf(bundle: str, vcf_path: str, popmap_path: str, window: float | No
     mean = numpy.mean([row["probabilities"] for row in rows], axis=0)
     return {"scenario_names": metadata["scenario_names"], "windows": rows, "mean_probabilities": mean.tolist(),
             "report": data.report, "window_length": window}
+
+
+def predict_genotypes(bundle: str, data_sets: list, labels: list[str] | None = None) -> dict:
+    """The network's output for observed data sets (``readers.Genotypes``), each encoded as the training data were.
+
+    Returns the scenario names, one row per data set (its label, sites,
+    missing fraction and the network's softmax output per scenario) and the
+    mean over data sets. The values are the network's raw softmax output:
+    not calibrated probabilities.
+    """
+    model, metadata = load_bundle(bundle)
+    encoder = Encoder.from_dict(metadata["encoder"])
+    rows = []
+    for index, data in enumerate(data_sets):
+        length = float(numpy.max(data.positions, initial=0.0)) + 1.0
+        image, real = encoder.encode(data.haplotypes, data.positions, length, data.haplotype_populations)
+        output = model.predict(models.model_input(image[None], metadata["network"]))[0]
+        rows.append({"data_set": labels[index] if labels else f"data set {index + 1}", "sites": int(real),
+                     "missing_fraction": data.missing_fraction, "softmax": output.tolist(), "report": data.report})
+    mean = numpy.mean([row["softmax"] for row in rows], axis=0)
+    return {"scenario_names": metadata["scenario_names"], "data_sets": rows, "mean_softmax": mean.tolist()}
+
+
+def bundle_design(bundle: str) -> SamplingDesign:
+    """The sampling design a bundle was trained on."""
+    return SamplingDesign.from_dict(read_bundle_metadata(bundle)["design"])
 
 
 def abc_baseline(simulations: str, tolerance: float = 0.01, test_fraction: float = 0.2, seed: int = 0) -> Evaluation:
