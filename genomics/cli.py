@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy
 
-from genomics import catalogue, ms, readers, workflow
+from genomics import catalogue, ms, readers, vcf, workflow
 from genomics.scenarios import Scenario
 from genomics.encode import Encoder
 from genomics.models import KINDS
@@ -123,9 +123,10 @@ def _print_data_set_prediction(result: dict) -> None:
 
 
 def command_predict(arguments: argparse.Namespace) -> None:
-    given = [name for name in ("vcf", "matrix", "ms") if getattr(arguments, name)]
+    given = [name for name in ("vcf", "matrix", "ms", "alignments") if getattr(arguments, name)]
     if len(given) != 1:
-        raise ValueError("give the data as exactly one of: a VCF (with --popmap), --matrix FILE or --ms FILE")
+        raise ValueError("give the data as exactly one of: a VCF (with --popmap), --matrix FILE, --ms FILE or "
+                         "--alignments FILE... (with --popmap)")
     if arguments.vcf:
         if not arguments.popmap:
             raise ValueError("a VCF needs --popmap (two columns: sample population)")
@@ -137,6 +138,12 @@ def command_predict(arguments: argparse.Namespace) -> None:
         if arguments.matrix:
             data_sets = [readers.read_matrix(arguments.matrix, design, arguments.orientation, arguments.populations)]
             labels = [os.path.basename(arguments.matrix)]
+        elif arguments.alignments:
+            if not arguments.popmap:
+                raise ValueError("--alignments needs --popmap (two columns: sequence name, population)")
+            data_sets = [readers.read_alignments(arguments.alignments, vcf.read_population_map(arguments.popmap),
+                                                 design)]
+            labels = [f"{len(arguments.alignments)} alignments"]
         else:
             data_sets = readers.read_ms(arguments.ms, design, arguments.populations)
             labels = [f"replicate {i + 1}" for i in range(len(data_sets))]
@@ -173,6 +180,20 @@ def command_scenario_from_ms(arguments: argparse.Namespace) -> None:
         with open(arguments.out, "w") as handle:
             handle.write(text)
         print(f"wrote {arguments.out}")
+    else:
+        print(text, end="")
+
+
+def command_design_from_alignments(arguments: argparse.Namespace) -> None:
+    design = readers.design_from_alignments(arguments.alignments, vcf.read_population_map(arguments.popmap))
+    text = ms.to_toml({"name": arguments.name, "priors": {}, "design": design, "demes": []}).split("[design]", 1)[1]
+    text = "# the sampling design of the data: paste into a scenario file\n[design]" + text
+    if arguments.out:
+        workflow.prepare_output_folder(os.path.dirname(os.path.abspath(arguments.out)))
+        with open(arguments.out, "w") as handle:
+            handle.write(text)
+        print(f"wrote {arguments.out}: {len(design['loci'])} loci, "
+              f"{sum(locus['segregating_sites'] for locus in design['loci'])} segregating sites")
     else:
         print(text, end="")
 
@@ -250,11 +271,14 @@ def parser() -> argparse.ArgumentParser:
                                               "VCF, a 0/1 matrix, or ms output.")
     predict.add_argument("bundle", help="model.npz written by 'genomics train'")
     predict.add_argument("vcf", nargs="?", help="VCF or VCF.gz (with --popmap)")
-    predict.add_argument("--popmap", help="for a VCF: two columns, sample population (the trained names)")
+    predict.add_argument("--popmap", help="for a VCF: sample population; for --alignments: sequence population")
     predict.add_argument("--matrix", help="a 0/1 text matrix (N, ?, - or 9: missing)")
     predict.add_argument("--orientation", choices=readers.ORIENTATIONS, default="haplotypes-by-sites",
                          help="rows of --matrix (default haplotypes-by-sites)")
     predict.add_argument("--ms", help="ms output: each replicate (or each run of the design's loci) a data set")
+    predict.add_argument("--alignments", nargs="+", metavar="FILE",
+                         help="FASTA, PHYLIP or NEXUS alignments, one per locus in the design's order (with --popmap "
+                              "naming sequences)")
     predict.add_argument("--populations", help="for --matrix/--ms: name:count blocks in the file's row order, e.g. "
                                                "north:10,south:12 (default: the design's populations and sizes)")
     predict.add_argument("--window", type=float, help="window length in bp (default: the training sequence length)")
@@ -284,6 +308,16 @@ def parser() -> argparse.ArgumentParser:
     from_ms.add_argument("--populations", help="names for ms's populations 1, 2, ..., comma-separated")
     from_ms.add_argument("--out", help="write the TOML here (default: print it)")
     from_ms.set_defaults(run=command_scenario_from_ms)
+
+    from_alignments = commands.add_parser(
+        "design-from-alignments", help="the [design] table (loci and their S) of a set of alignments",
+        description="Read one alignment per locus and write the design table (populations, haplotypes, one locus "
+                    "per file with its number of biallelic segregating sites) to paste into scenario files.")
+    from_alignments.add_argument("alignments", nargs="+", help="FASTA, PHYLIP or NEXUS files, one per locus")
+    from_alignments.add_argument("--popmap", required=True, help="two columns: sequence name, population")
+    from_alignments.add_argument("--name", default="data", help=argparse.SUPPRESS)
+    from_alignments.add_argument("--out", help="write the table here (default: print it)")
+    from_alignments.set_defaults(run=command_design_from_alignments)
     return main_parser
 
 

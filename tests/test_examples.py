@@ -18,3 +18,15 @@ def test_the_seeds_mnist_mlp_reaches_95_percent_on_held_out_digits(tmp_path, cap
     assert result["test_accuracy"] > 0.95
     printed = capsys.readouterr().out
     assert "Total params: 79,510" in printed and "test accuracy" in printed
+
+
+def test_the_perez_2022_reproduction_runs_every_step_in_quick_mode(tmp_path, capsys):
+    """Simulate the 7 Pilosocereus models, train Perez's network, evaluate, predict the empirical matrix (CLI)."""
+    example = runpy.run_path(str(EXAMPLES / "perez2022_pilosocereus" / "run.py"))
+    results = example["main"](["--quick", "--out", str(tmp_path), "--workers", "1"])
+    (run,) = results["runs"]
+    assert run["simulations_per_model"] == 30 and run["test_samples"] == 7 * 30
+    assert sum(map(sum, run["confusion_matrix"])) == 210
+    assert set(run["empirical_softmax"]) == {f"model{i}_{name}" for i, name in enumerate(
+        ["splitter", "splitter_migration", "lumper", "lumper_migration", "geneland", "bpp", "bpp_migration"], 1)}
+    assert "Perez et al. 2022" in capsys.readouterr().out
