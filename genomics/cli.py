@@ -94,9 +94,10 @@ def command_evaluate(arguments: argparse.Namespace) -> None:
 
 def _print_prediction(result: dict) -> None:
     report = result["report"]
-    print(f"VCF: {report['sites_in_vcf']} sites; kept {report['sites_kept']} biallelic SNPs with complete calls "
-          f"(dropped {report['dropped_not_biallelic_snp']} not biallelic SNPs, "
-          f"{report['dropped_missing_calls']} with missing calls)")
+    print(f"VCF: {report['sites_in_vcf']} sites; kept {report['sites_kept']} biallelic SNPs with at most "
+          f"{report['max_missing']:g} of their calls missing ({report['missing_calls_kept']} missing calls kept; "
+          f"dropped {report['dropped_not_biallelic_snp']} not biallelic SNPs, "
+          f"{report['dropped_missing_calls']} with more missing calls)")
     print(f"haplotypes used per population: {report['haplotypes_per_population']} "
           f"(samples available: {report['samples_used']})")
     names = result["scenario_names"]
@@ -131,7 +132,8 @@ def command_predict(arguments: argparse.Namespace) -> None:
         if not arguments.popmap:
             raise ValueError("a VCF needs --popmap (two columns: sample population)")
         result = workflow.predict_vcf(arguments.bundle, arguments.vcf, arguments.popmap, window=arguments.window,
-                                      min_snps=arguments.min_snps, seed=arguments.seed)
+                                      min_snps=arguments.min_snps, seed=arguments.seed,
+                                      max_missing=arguments.max_missing)
         _print_prediction(result)
     else:
         design = workflow.bundle_design(arguments.bundle)
@@ -283,6 +285,9 @@ def parser() -> argparse.ArgumentParser:
                                                "north:10,south:12 (default: the design's populations and sizes)")
     predict.add_argument("--window", type=float, help="window length in bp (default: the training sequence length)")
     predict.add_argument("--min-snps", type=int, default=10, help="skip windows with fewer usable SNPs")
+    predict.add_argument("--max-missing", type=float, default=None,
+                         help="VCF: keep sites with at most this fraction of missing calls (default: 0 for a model "
+                              "trained without missing data, 1 for one trained with them)")
     predict.add_argument("--seed", type=int, default=0, help="seed for subsampling haplotypes to the trained design")
     predict.add_argument("--out", help="write the probabilities as JSON here")
     predict.set_defaults(run=command_predict)

@@ -4,8 +4,9 @@ What is kept and what is dropped, reported to the user:
 
 - biallelic SNPs only (one single-base REF, one single-base ALT); other
   sites (multiallelic, indels) are dropped;
-- sites with a missing call in any kept sample are dropped (a site-level
-  filter: the networks cannot read missing values);
+- sites where more than ``max_missing`` of the used haplotypes are missing
+  calls are dropped (default 0: complete sites only); kept missing calls are
+  -1 in the haplotypes, and the encoder codes them apart from alleles;
 - samples absent from the population map are ignored; populations of the map
   absent from the training design are an error.
 
@@ -55,8 +56,14 @@ def read_population_map(path: str) -> dict[str, str]:
 
 
 def read_vcf(path: str, population_map: dict[str, str], populations: list[str], haplotypes_per_population: list[int],
-             seed: int = 0) -> VcfData:
-    """Biallelic SNP haplotypes of the mapped samples, grouped by population in ``populations``' order."""
+             seed: int = 0, max_missing: float = 0.0) -> VcfData:
+    """Biallelic SNP haplotypes of the mapped samples, grouped by population in ``populations``' order.
+
+    A site is kept when at most ``max_missing`` of its used haplotypes are
+    missing calls (0: complete sites only); kept missing calls are -1.
+    """
+    if not 0 <= max_missing <= 1:
+        raise ValueError(f"max_missing must be a fraction in [0, 1], got {max_missing!r}")
     import allel  # noqa: PLC0415 - scikit-allel is only needed for real data
 
     if not os.path.exists(path):
@@ -93,18 +100,21 @@ def read_vcf(path: str, population_map: dict[str, str], populations: list[str], 
         labels.append(numpy.full(wanted, index))
         used_samples.append(len(members))
     calls = numpy.concatenate(columns, axis=1)
-    complete = (calls >= 0).all(axis=1)
-    keep = snp & complete
+    missing_fraction = (calls < 0).mean(axis=1)
+    acceptable = missing_fraction <= max_missing
+    keep = snp & acceptable
+    haplotypes = numpy.where(calls[keep] < 0, -1, calls[keep] > 0).astype(numpy.int8).T
     report = {
         "sites_in_vcf": int(len(snp)), "dropped_not_biallelic_snp": int((~snp).sum()),
-        "dropped_missing_calls": int((snp & ~complete).sum()), "sites_kept": int(keep.sum()),
+        "dropped_missing_calls": int((snp & ~acceptable).sum()), "sites_kept": int(keep.sum()),
+        "max_missing": max_missing, "missing_calls_kept": int((haplotypes < 0).sum()),
         "samples_in_vcf": len(samples), "samples_used": dict(zip(populations, used_samples)),
         "haplotypes_per_population": dict(zip(populations, haplotypes_per_population)),
         "samples_ignored_not_in_map": len(set(samples) - set(population_map)),
     }
     return VcfData(
         chromosomes=numpy.asarray(callset["variants/CHROM"])[keep], positions=callset["variants/POS"][keep],
-        haplotypes=(calls[keep] > 0).astype(numpy.int8).T, haplotype_populations=numpy.concatenate(labels),
+        haplotypes=haplotypes, haplotype_populations=numpy.concatenate(labels),
         population_names=list(populations), report=report,
     )
 

@@ -306,7 +306,7 @@ def evaluate(bundle: str, simulations: str) -> Evaluation:
 
 
 def predict_vcf(bundle: str, vcf_path: str, popmap_path: str, window: float | None = None, min_snps: int = 10,
-                seed: int = 0) -> dict:
+                seed: int = 0, max_missing: float | None = None) -> dict:
     """Posterior class probabilities per window of a VCF, and their mean over windows."""
     model, metadata = load_bundle(bundle)
     design = SamplingDesign.from_dict(metadata["design"])
@@ -317,8 +317,10 @@ def predict_vcf(bundle: str, vcf_path: str, popmap_path: str, window: float | No
         if not isinstance(design.sequence_length, (int, float)):
             raise ValueError("the training design's sequence length was drawn from a prior: give --window")
         window = float(design.sequence_length)
+    if max_missing is None:  # a model trained with missing data reads them; one trained without, complete sites
+        max_missing = 1.0 if design.missing is not None else 0.0
     data = vcf.read_vcf(vcf_path, vcf.read_population_map(popmap_path), design.populations,
-                        design.haplotypes_per_population, seed=seed)
+                        design.haplotypes_per_population, seed=seed, max_missing=max_missing)
     encoder = Encoder.from_dict(metadata["encoder"])
     rows = []
     for chromosome, start, end, sites in vcf.windows(data, window, min_snps):

@@ -53,6 +53,20 @@ def test_read_vcf_keeps_biallelic_complete_snps_and_reports_the_rest(tmp_path):
     assert data.report["samples_ignored_not_in_map"] == 1
 
 
+def test_read_vcf_keeps_sites_with_missing_calls_up_to_max_missing(tmp_path):
+    write_vcf(tmp_path / "data.vcf")
+    write_popmap(tmp_path / "pops.txt", [("s1", "A"), ("s2", "A"), ("s3", "B"), ("s4", "B")])
+    mapping = vcf.read_population_map(str(tmp_path / "pops.txt"))
+    kept = vcf.read_vcf(str(tmp_path / "data.vcf"), mapping, ["A", "B"], [4, 4], max_missing=0.25)
+    np.testing.assert_array_equal(kept.positions, [100, 300, 500])  # site 300 misses 2 of 8 haplotypes
+    np.testing.assert_array_equal(kept.haplotypes[:, 1], [0, 1, -1, -1, 0, 0, 0, 1])
+    assert kept.report["missing_calls_kept"] == 2 and kept.report["dropped_missing_calls"] == 0
+    strict = vcf.read_vcf(str(tmp_path / "data.vcf"), mapping, ["A", "B"], [4, 4], max_missing=0.2)
+    assert strict.report["dropped_missing_calls"] == 1
+    with pytest.raises(ValueError, match=r"max_missing must be a fraction in \[0, 1\], got 2"):
+        vcf.read_vcf(str(tmp_path / "data.vcf"), mapping, ["A", "B"], [4, 4], max_missing=2)
+
+
 def test_read_vcf_subsamples_with_a_seed_and_names_problems(tmp_path):
     write_vcf(tmp_path / "data.vcf")
     write_popmap(tmp_path / "pops.txt", [("s1", "A"), ("s2", "A"), ("s3", "A"), ("s4", "B"), ("s5", "B")])
