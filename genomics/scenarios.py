@@ -48,6 +48,7 @@ msprime's backward-in-time convention: lineages move from source to dest):
 from __future__ import annotations
 
 import copy
+import os
 from typing import Any
 
 import msprime
@@ -73,7 +74,11 @@ EVENT_TYPES = {
 OPTIONAL_EVENT_KEYS = {"size_change": {"growth_rate"}}
 UNITS = ("generations", "coalescent")
 EVENT_AT_ZERO = 1e-9  # generations
-TOP_KEYS = {"name", "description", "priors", "design", "demes", "events", "sampling", "units", "reference_size"}
+TOP_KEYS = {"name", "description", "priors", "design", "demes", "events", "sampling", "units", "reference_size",
+            "demes_graph"}
+#: Fields of a demes graph that hold numbers: there a scenario may write a prior name or an expression.
+DEMES_NUMBER_FIELDS = {"start_size", "end_size", "start_time", "end_time", "time", "rate", "proportion",
+                       "proportions", "generation_time", "selfing_rate", "cloning_rate"}
 
 
 class Scenario:
@@ -136,6 +141,8 @@ class Scenario:
         ``size_scale`` multiplies every effective size (a locus with its own
         effective size, such as mtDNA), which scales its coalescence times.
         """
+        if "demes_graph" in self.spec:
+            return self._demography_from_demes(parameters, size_scale)
         size, time, rate = (self._scale(kind) for kind in ("size", "time", "rate"))
 
         def value(key_value: Any, scale: float) -> float:
@@ -185,6 +192,28 @@ class Scenario:
         demography.sort_events()
         return demography
 
+    def _demography_from_demes(self, parameters: dict, size_scale: float) -> msprime.Demography:
+        """The scenario's demes graph with this draw's values filled in (sizes times ``size_scale``)."""
+        import demes  # noqa: PLC0415 - msprime's own dependency, needed only for demes-based scenarios
+
+        def fill(node: Any, key: str = "") -> Any:
+            if isinstance(node, dict):
+                return {k: fill(v, k) for k, v in node.items()}
+            if isinstance(node, list):
+                return [fill(v, key) for v in node]
+            if key in DEMES_NUMBER_FIELDS and isinstance(node, str) and node != "Infinity":
+                node = evaluate(node, parameters)
+            if key in ("start_size", "end_size") and is_number(node):
+                node = node * size_scale
+            return node
+
+        try:
+            graph = demes.Graph.fromdict(fill(self.spec["demes_graph"]))
+        except Exception as error:  # demes explains what is inconsistent (times out of order, sizes <= 0, ...)
+            raise ScenarioError(f"scenario {self.name!r}: the demes graph is invalid for {parameters}: {error}") \
+                from None
+        return msprime.Demography.from_demes(graph)
+
     def sample_sets(self) -> list[msprime.SampleSet]:
         """One SampleSet per sampled population, taken from the deme the ``sampling`` table names.
 
@@ -202,9 +231,12 @@ def validate_spec(spec: dict) -> dict:
     if not isinstance(spec, dict):
         raise ScenarioError(f"a scenario must be a table, got {type(spec).__name__}")
     spec = copy.deepcopy(spec)
-    for key in ("name", "priors", "design", "demes"):
+    for key in ("name", "priors", "design"):
         if key not in spec:
             raise ScenarioError(f"scenario is missing the key {key!r} (needs name, priors, design, demes)")
+    if ("demes" in spec) == ("demes_graph" in spec):
+        raise ScenarioError(f"scenario {spec.get('name')!r}: give either 'demes' (with 'events') or a demes YAML "
+                            "file ('demes_yaml'), not both and not neither")
     name = spec["name"]
     if not isinstance(name, str) or not name:
         raise ScenarioError(f"a scenario's name must be a non-empty string, got {name!r}")
@@ -234,6 +266,8 @@ def validate_spec(spec: dict) -> dict:
                                 f"(priors: {sorted(parameters)})")
 
     design = SamplingDesign.from_spec(spec["design"], where, check_value, units)
+    if "demes_graph" in spec:
+        return _validate_demes_graph(spec, design, where, units, check_value)
 
     if not isinstance(spec["demes"], list) or not spec["demes"]:
         raise ScenarioError(f"{where}: 'demes' must be a non-empty list of tables with name and initial_size")
@@ -285,6 +319,36 @@ def validate_spec(spec: dict) -> dict:
     return spec
 
 
+def _validate_demes_graph(spec: dict, design: SamplingDesign, where: str, units: str, check_value: Any) -> dict:
+    """Checks of a scenario whose demography is a demes graph (values may name priors)."""
+    if units != "generations":
+        raise ScenarioError(f"{where}: a demes graph carries its own time units; leave out units = {units!r}")
+    if "events" in spec:
+        raise ScenarioError(f"{where}: a demes graph holds the events itself; leave out [[events]]")
+    graph = spec["demes_graph"]
+    if not isinstance(graph, dict) or not isinstance(graph.get("demes"), list):
+        raise ScenarioError(f"{where}: the demes YAML must be a graph with a 'demes' list")
+
+    def walk(node: Any, path: str, key: str = "") -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, f"{path}.{k}", k)
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, f"{path}[{i}]", key)
+        elif key in DEMES_NUMBER_FIELDS and isinstance(node, str) and node != "Infinity":
+            check_value(node, path)
+
+    walk(graph, "demes_yaml")
+    names = {deme.get("name") for deme in graph["demes"] if isinstance(deme, dict)}
+    for population in design.populations:
+        sampled = spec.get("sampling", {}).get(population, population)
+        if sampled not in names:
+            raise ScenarioError(f"{where}: sampled population {population!r} is not a deme of the demes YAML "
+                                f"({sorted(names)})")
+    return spec
+
+
 def _check_event_numbers(event: dict, where: str, units: str) -> None:
     """Ranges of the values given as plain numbers (expressions are checked when drawn)."""
     checks = {"time": (0, float("inf"), "a time >= 0"), "size": (0, float("inf"), "a size > 0"),
@@ -317,8 +381,29 @@ def load_toml(path: str) -> list[Scenario]:
         raise ScenarioError(f"{path}: 'scenario' must be an array of tables ([[scenario]]), got {specs!r}")
     scenarios = []
     for spec in specs:
+        if isinstance(spec, dict) and "demes_yaml" in spec:
+            spec = dict(spec)
+            spec["demes_graph"] = _read_demes_yaml(spec.pop("demes_yaml"), path)
         try:
             scenarios.append(Scenario(spec))
         except ScenarioError as error:
             raise ScenarioError(f"{path}: {error}") from None
     return scenarios
+
+
+def _read_demes_yaml(name: Any, toml_path: str) -> dict:
+    """The demes graph of a YAML file named relative to the scenario file (stored in the spec, not the path)."""
+    from ruamel.yaml import YAML  # noqa: PLC0415 - demes' own dependency
+    from ruamel.yaml.error import YAMLError  # noqa: PLC0415
+
+    if not isinstance(name, str):
+        raise ScenarioError(f"{toml_path}: demes_yaml must be a file name, got {name!r}")
+    path = os.path.join(os.path.dirname(os.path.abspath(toml_path)), name)
+    try:
+        with open(path) as handle:
+            graph = YAML(typ="safe").load(handle)
+    except OSError as error:
+        raise ScenarioError(f"{toml_path}: cannot read demes_yaml {path!r} ({error.strerror})") from None
+    except YAMLError as error:
+        raise ScenarioError(f"{toml_path}: demes_yaml {path!r} is not valid YAML: {error}") from None
+    return graph

@@ -121,3 +121,27 @@ def test_fst_rises_with_split_time_and_falls_with_migration():
                                  "old, 4Nm = 4": (4000.0, 1e-3)}.items()}
     assert fst["young"] < fst["old"]
     assert fst["old"] > fst["old, 4Nm = 0.4"] > fst["old, 4Nm = 4"]
+
+
+def test_a_demes_yaml_scenario_with_priors_follows_the_same_theory(tmp_path):
+    from genomics.scenarios import ScenarioError, load_toml
+
+    (tmp_path / "split.yaml").write_text(
+        "time_units: generations\n"
+        "demes:\n"
+        "  - name: ANC\n    epochs: [{end_time: T, start_size: N}]\n"
+        "  - name: A\n    ancestors: [ANC]\n    epochs: [{start_size: N}]\n"
+        "  - name: B\n    ancestors: [ANC]\n    epochs: [{start_size: N}]\n")
+    (tmp_path / "split.toml").write_text(
+        'name = "yaml_split"\ndemes_yaml = "split.yaml"\n[priors]\nN = 1000.0\nT = 2000.0\n'
+        f'[design]\npopulations = ["A", "B"]\nsamples = [10, 10]\nsequence_length = {LENGTH}\n'
+        f'recombination_rate = 0.0\nmutation_rate = {MU}\n')
+    (model,) = load_toml(str(tmp_path / "split.toml"))
+    genotypes = replicates(model, 300)
+    fst, within, between = hudson_fst(genotypes)
+    assert fst == pytest.approx(2000 / (2000 + 2000), abs=0.05)
+    (tmp_path / "bad.toml").write_text(
+        'name = "bad"\ndemes_yaml = "split.yaml"\n[priors]\nN = 1000.0\n[design]\npopulations = ["A"]\n'
+        'samples = [2]\n')
+    with pytest.raises(ScenarioError, match=r"demes_yaml.demes\[0\].epochs\[0\].end_time refers to \['T'\]"):
+        load_toml(str(tmp_path / "bad.toml"))
