@@ -73,6 +73,14 @@ def _print_training(result: dict) -> None:
 
 def command_simulate(arguments: argparse.Namespace) -> None:
     scenarios = catalogue.resolve(arguments.scenarios)
+    if arguments.missing_like:
+        if not arguments.popmap:
+            raise ValueError("--missing-like needs --popmap (two columns: sample population)")
+        rates = vcf.missing_rates(arguments.missing_like, vcf.read_population_map(arguments.popmap),
+                                  scenarios[0].design.populations)
+        scenarios = [scenario.with_missing({"per_call": rates}) for scenario in scenarios]
+        print("missing calls per population, as in " + arguments.missing_like + ": "
+              + ", ".join(f"{name} {rate:.3f}" for name, rate in rates.items()))
     print(f"simulating {arguments.replicates} replicates of each of {', '.join(s.name for s in scenarios)} "
           f"(master seed {arguments.seed}) into {arguments.out}")
     simulate(scenarios, arguments.replicates, arguments.out, master_seed=arguments.seed,
@@ -252,6 +260,9 @@ def parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", type=int, default=1, help="master seed (default 1)")
     sim.add_argument("--shard-size", type=int, default=100, help="replicates per shard file")
     sim.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    sim.add_argument("--missing-like", metavar="VCF", help="give every scenario the per-population rate of missing "
+                                                            "calls of this VCF (per call; with --popmap)")
+    sim.add_argument("--popmap", help="with --missing-like: two columns, sample population")
     sim.set_defaults(run=command_simulate)
 
     train = commands.add_parser("train", help="train a CNN on a simulation folder and evaluate it",

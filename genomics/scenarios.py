@@ -100,6 +100,12 @@ class Scenario:
     def __repr__(self) -> str:
         return f"<Scenario {self.name!r}: {len(self.priors)} priors, populations {self.design.populations}>"
 
+    def with_missing(self, missing: dict) -> "Scenario":
+        """The same scenario with the design's missing data replaced by ``missing`` (a [design.missing] table)."""
+        spec = copy.deepcopy(self.spec)
+        spec["design"]["missing"] = missing
+        return Scenario(spec)
+
     def draw_parameters(self, generator: numpy.random.Generator) -> dict[str, float]:
         """One draw of every prior, in the order the specification lists them."""
         return {name: prior.draw(generator) for name, prior in self.priors.items()}

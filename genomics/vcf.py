@@ -119,6 +119,31 @@ def read_vcf(path: str, population_map: dict[str, str], populations: list[str], 
     )
 
 
+def missing_rates(path: str, population_map: dict[str, str], populations: list[str]) -> dict[str, float]:
+    """The fraction of missing genotype calls of each population's samples over the VCF's biallelic SNPs."""
+    import allel  # noqa: PLC0415
+
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no VCF at {path!r}")
+    try:
+        callset = allel.read_vcf(path, fields=["samples", "variants/REF", "variants/ALT", "calldata/GT"], alt_number=2)
+    except Exception as error:  # scikit-allel raises many kinds on malformed input
+        raise ValueError(f"cannot read VCF {path!r}: {error}") from None
+    if callset is None:
+        raise ValueError(f"VCF {path!r} holds no variants")
+    samples = list(callset["samples"])
+    snp = numpy.array([len(r) == 1 for r in callset["variants/REF"]]) & numpy.array(
+        [len(a[0]) == 1 and a[1] == "" for a in callset["variants/ALT"]])
+    rates = {}
+    for population in populations:
+        members = [samples.index(s) for s, p in population_map.items() if p == population and s in samples]
+        if not members:
+            raise ValueError(f"no sample of population {population!r} from the population map is in {path!r}")
+        calls = callset["calldata/GT"][snp][:, members, :]
+        rates[population] = float((calls < 0).any(axis=2).mean())
+    return rates
+
+
 def windows(data: VcfData, window_length: float, min_snps: int = 10) -> list[tuple[str, int, int, numpy.ndarray]]:
     """(chromosome, first position, last position, site indices) of each window with >= min_snps sites.
 

@@ -145,3 +145,25 @@ def test_command_line_errors_are_one_clear_line(tmp_path, capsys):
     assert "holds no manifest.json" in capsys.readouterr().err
     assert main(["simulate", "no_such_scenario", "--replicates", "1", "--out", str(tmp_path / "s")]) == 2
     assert "panmixia" in capsys.readouterr().err
+
+
+def test_simulate_missing_like_a_vcf_gives_its_per_population_rates(tmp_path, capsys):
+    from genomics.simulate import load_simulations
+
+    write_vcf(tmp_path / "data.vcf")
+    write_popmap(tmp_path / "pops.txt", [("s1", "A"), ("s2", "A"), ("s3", "B"), ("s4", "B")])
+    (tmp_path / "model.toml").write_text(
+        'name = "two"\n[priors]\nN = 1000.0\n[design]\npopulations = ["A", "B"]\nsamples = [20, 20]\n'
+        '[[design.loci]]\nname = "snp"\ncount = 400\nsegregating_sites = 1\n'
+        '[[demes]]\nname = "A"\ninitial_size = "N"\n[[demes]]\nname = "B"\ninitial_size = "N"\n'
+        '[[demes]]\nname = "C"\ninitial_size = "N"\n'
+        '[[events]]\ntype = "split"\ntime = 100.0\nderived = ["A", "B"]\nancestral = "C"\n')
+    out = str(tmp_path / "sims")
+    assert main(["simulate", str(tmp_path / "model.toml"), "--replicates", "2", "--out", out, "--workers", "1",
+                 "--missing-like", str(tmp_path / "data.vcf"), "--popmap", str(tmp_path / "pops.txt")]) == 0
+    assert "A 0.167, B 0.000" in capsys.readouterr().out
+    data = load_simulations(out)
+    assert data.design.missing.rates == pytest.approx((1 / 6, 0.0))
+    calls_a = np.concatenate([g[:40] for g in data.genotypes], axis=1) == -1
+    assert abs(calls_a.mean() - 1 / 6) < 4 * np.sqrt((1 / 6) * (5 / 6) / (20 * 800))
+    assert not any((g[40:] == -1).any() for g in data.genotypes)
