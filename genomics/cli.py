@@ -126,6 +126,10 @@ def _print_data_set_prediction(result: dict) -> None:
     for row in result["data_sets"]:
         print(f"{row['data_set'][:23]:<24}{row['sites']:>5}  {row['missing_fraction']:>7.3f}"
               + "".join(f"{p:>26.3f}" for p in row["softmax"]))
+        if "subsets" in row:
+            print(f"  median of {row['subsets']} random SNP subsets (seed {row['subset_seed']}); 2.5-97.5%:".ljust(38)
+                  + "".join(f"{f'{lo:.3f}-{hi:.3f}':>26}" for lo, hi in zip(row["low"], row["high"])))
+            print("  share of subsets won:".ljust(38) + "".join(f"{w:>26.3f}" for w in row["wins"]))
     if len(result["data_sets"]) > 1:
         print("mean".ljust(38) + "".join(f"{p:>26.3f}" for p in result["mean_softmax"]))
     print(f"\nhighest network output: {names[int(numpy.argmax(result['mean_softmax']))]}")
@@ -145,19 +149,22 @@ def command_predict(arguments: argparse.Namespace) -> None:
         _print_prediction(result)
     else:
         design = workflow.bundle_design(arguments.bundle)
+        more = arguments.subsets > 0
         if arguments.matrix:
-            data_sets = [readers.read_matrix(arguments.matrix, design, arguments.orientation, arguments.populations)]
+            data_sets = [readers.read_matrix(arguments.matrix, design, arguments.orientation, arguments.populations,
+                                             more_sites_allowed=more)]
             labels = [os.path.basename(arguments.matrix)]
         elif arguments.alignments:
             if not arguments.popmap:
                 raise ValueError("--alignments needs --popmap (two columns: sequence name, population)")
             data_sets = [readers.read_alignments(arguments.alignments, vcf.read_population_map(arguments.popmap),
-                                                 design)]
+                                                 design, more_sites_allowed=more)]
             labels = [f"{len(arguments.alignments)} alignments"]
         else:
             data_sets = readers.read_ms(arguments.ms, design, arguments.populations)
             labels = [f"replicate {i + 1}" for i in range(len(data_sets))]
-        result = workflow.predict_genotypes(arguments.bundle, data_sets, labels)
+        result = workflow.predict_genotypes(arguments.bundle, data_sets, labels, arguments.subsets,
+                                            arguments.subset_seed)
         _print_data_set_prediction(result)
     if arguments.out:
         with open(arguments.out, "w") as handle:
@@ -292,6 +299,10 @@ def parser() -> argparse.ArgumentParser:
     predict.add_argument("--alignments", nargs="+", metavar="FILE",
                          help="FASTA, PHYLIP or NEXUS alignments, one per locus in the design's order (with --popmap "
                               "naming sequences)")
+    predict.add_argument("--subsets", type=int, default=0,
+                         help="--matrix/--alignments with more SNPs than the model takes: predict this many random "
+                              "subsets and report the median and 2.5-97.5%% range")
+    predict.add_argument("--subset-seed", type=int, default=0, help="seed of the random SNP subsets")
     predict.add_argument("--populations", help="for --matrix/--ms: name:count blocks in the file's row order, e.g. "
                                                "north:10,south:12 (default: the design's populations and sizes)")
     predict.add_argument("--window", type=float, help="window length in bp (default: the training sequence length)")

@@ -89,9 +89,12 @@ def _to_design_order(rows: numpy.ndarray, blocks: list[tuple[str, int]], design:
     return numpy.concatenate(ordered), {"populations_in_file": names, "reordered": names != design.populations}
 
 
-def _locus_layout(sites: int, design: SamplingDesign, source: str) -> tuple[numpy.ndarray, numpy.ndarray]:
-    """(site_counts, positions) for ``sites`` columns under the design's loci."""
+def _locus_layout(sites: int, design: SamplingDesign, source: str,
+                  more_allowed: bool = False) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """(site_counts, positions) for ``sites`` columns under the design's loci (one block when ``more_allowed``)."""
     expected = design.segregating_sites
+    if more_allowed and expected is not None and sites >= sum(expected):
+        expected = None
     if expected is not None:
         if sites != sum(expected):
             raise ValueError(f"{source}: {sites} sites, but the model's design has {sum(expected)} segregating sites "
@@ -104,8 +107,12 @@ def _locus_layout(sites: int, design: SamplingDesign, source: str) -> tuple[nump
 
 
 def read_matrix(path: str, design: SamplingDesign, orientation: str = "haplotypes-by-sites",
-                populations: str | None = None) -> Genotypes:
-    """A 0/1 text matrix as ``Genotypes`` in the design's order; every problem names the file and line."""
+                populations: str | None = None, more_sites_allowed: bool = False) -> Genotypes:
+    """A 0/1 text matrix as ``Genotypes`` in the design's order; every problem names the file and line.
+
+    ``more_sites_allowed``: a matrix with more sites than the design's loci
+    hold is kept whole (one block), for predictions on random SNP subsets.
+    """
     if orientation not in ORIENTATIONS:
         raise ValueError(f"orientation must be one of {ORIENTATIONS}, got {orientation!r}")
     rows, width = [], None
@@ -139,7 +146,7 @@ def read_matrix(path: str, design: SamplingDesign, orientation: str = "haplotype
     blocks = parse_population_blocks(populations, f"{path} --populations") if populations else \
         list(zip(design.populations, design.haplotypes_per_population))
     haplotypes, order_report = _to_design_order(matrix, blocks, design, path)
-    counts, positions = _locus_layout(haplotypes.shape[1], design, path)
+    counts, positions = _locus_layout(haplotypes.shape[1], design, path, more_sites_allowed)
     report = {"source": path, "format": "0/1 matrix", "orientation": orientation, "sites": int(haplotypes.shape[1]),
               "haplotypes": int(haplotypes.shape[0]), "missing_calls": int((haplotypes == MISSING).sum()),
               **order_report}
@@ -301,8 +308,12 @@ def _names_by_population(population_map: dict[str, str], populations: list[str],
     return [[name for name, population in population_map.items() if population == wanted] for wanted in populations]
 
 
-def read_alignments(paths: list[str], population_map: dict[str, str], design: SamplingDesign) -> Genotypes:
+def read_alignments(paths: list[str], population_map: dict[str, str], design: SamplingDesign,
+                    more_sites_allowed: bool = False) -> Genotypes:
     """One alignment per locus (in the design's locus order) as ``Genotypes``; per-locus S checked against the design.
+
+    ``more_sites_allowed``: a locus may hold more segregating sites than the
+    design's S (never fewer), for predictions on random SNP subsets.
 
     The population map names sequences (haplotypes); each population's
     sequences must number exactly the design's haplotypes for it.
@@ -321,9 +332,12 @@ def read_alignments(paths: list[str], population_map: dict[str, str], design: Sa
     blocks, positions, reports = [], [], []
     for index, path in enumerate(paths):
         genotypes, report = alignment_sites(path, names)
-        if expected_sites is not None and genotypes.shape[1] != expected_sites[index]:
-            raise ValueError(f"{path}: locus {loci[index]!r} has {genotypes.shape[1]} biallelic segregating sites "
-                             f"but the design has {expected_sites[index]}")
+        found = genotypes.shape[1]
+        if expected_sites is not None and (found < expected_sites[index] or (
+                found > expected_sites[index] and not more_sites_allowed)):
+            raise ValueError(f"{path}: locus {loci[index]!r} has {found} biallelic segregating sites but the design "
+                             f"has {expected_sites[index]}" + ("" if more_sites_allowed else
+                                                               " (with more, predict on random subsets: --subsets)"))
         blocks.append(genotypes)
         positions.append((numpy.arange(genotypes.shape[1]) + 0.5) / max(genotypes.shape[1], 1))
         reports.append(report)
@@ -332,6 +346,26 @@ def read_alignments(paths: list[str], population_map: dict[str, str], design: Sa
               "missing_calls": int((haplotypes == MISSING).sum())}
     return Genotypes(haplotypes, numpy.concatenate(positions), numpy.array([b.shape[1] for b in blocks]),
                      design.haplotype_populations, list(design.populations), report)
+
+
+def random_subset(data: Genotypes, design: SamplingDesign, size: int, generator: numpy.random.Generator) -> Genotypes:
+    """A random subset of the data's sites that the model takes: per locus when the data's loci match the design's
+    (S of each locus), else ``size`` sites drawn over all sites; kept in their original order."""
+    expected = design.segregating_sites
+    starts = numpy.concatenate([[0], numpy.cumsum(data.site_counts)])
+    if expected is not None and len(expected) == len(data.site_counts):
+        chosen = [start + numpy.sort(generator.choice(count, size=want, replace=False))
+                  for start, count, want in zip(starts[:-1], data.site_counts, expected)]
+        columns, counts = numpy.concatenate(chosen), numpy.array(expected)
+    else:
+        if data.haplotypes.shape[1] < size:
+            raise ValueError(f"the data have {data.haplotypes.shape[1]} sites, fewer than the {size} of a subset")
+        columns = numpy.sort(generator.choice(data.haplotypes.shape[1], size=size, replace=False))
+        counts = numpy.array(expected) if expected is not None else numpy.array([size])
+    positions = numpy.concatenate([(numpy.arange(c) + 0.5) / c for c in counts]) if expected is not None \
+        else data.positions[columns]
+    return Genotypes(data.haplotypes[:, columns], positions, counts, data.haplotype_populations,
+                     data.population_names, {**data.report, "subset_of_sites": int(columns.size)})
 
 
 def design_from_alignments(paths: list[str], population_map: dict[str, str]) -> dict:

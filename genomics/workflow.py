@@ -21,6 +21,7 @@ from genomics import models
 from genomics.encode import Encoder
 from genomics import vcf
 from genomics.design import SamplingDesign
+from genomics.readers import random_subset
 from genomics.scenarios import Scenario
 from genomics.simulate import (
     SimulatedData,
@@ -337,23 +338,42 @@ def predict_vcf(bundle: str, vcf_path: str, popmap_path: str, window: float | No
             "report": data.report, "window_length": window}
 
 
-def predict_genotypes(bundle: str, data_sets: list, labels: list[str] | None = None) -> dict:
+def predict_genotypes(bundle: str, data_sets: list, labels: list[str] | None = None, subsets: int = 0,
+                      seed: int = 0) -> dict:
     """The network's output for observed data sets (``readers.Genotypes``), each encoded as the training data were.
 
     Returns the scenario names, one row per data set (its label, sites,
     missing fraction and the network's softmax output per scenario) and the
-    mean over data sets. The values are the network's raw softmax output:
-    not calibrated probabilities.
+    mean over data sets. With ``subsets`` = K, each data set is predicted on
+    K random subsets of its sites of the size the model takes (seeded by
+    ``seed``): its row then gives the median output, the 2.5-97.5% range and
+    the share of subsets each scenario wins. The values are the network's raw
+    softmax output: not calibrated probabilities.
     """
     model, metadata = load_bundle(bundle)
     encoder = Encoder.from_dict(metadata["encoder"])
+    design = SamplingDesign.from_dict(metadata["design"])
+    generator = numpy.random.default_rng(seed)
+
+    def output_of(data: Any) -> numpy.ndarray:
+        length = float(numpy.max(data.positions, initial=0.0)) + 1.0
+        image, _ = encoder.encode(data.haplotypes, data.positions, length, data.haplotype_populations)
+        return model.predict(models.model_input(image[None], metadata["network"]))[0]
+
     rows = []
     for index, data in enumerate(data_sets):
-        length = float(numpy.max(data.positions, initial=0.0)) + 1.0
-        image, real = encoder.encode(data.haplotypes, data.positions, length, data.haplotype_populations)
-        output = model.predict(models.model_input(image[None], metadata["network"]))[0]
-        rows.append({"data_set": labels[index] if labels else f"data set {index + 1}", "sites": int(real),
-                     "missing_fraction": data.missing_fraction, "softmax": output.tolist(), "report": data.report})
+        row = {"data_set": labels[index] if labels else f"data set {index + 1}", "sites": int(data.haplotypes.shape[1]),
+               "missing_fraction": data.missing_fraction, "report": data.report}
+        if subsets:
+            outputs = numpy.array([output_of(random_subset(data, design, encoder.n_snps, generator))
+                                   for _ in range(subsets)])
+            row.update(softmax=numpy.median(outputs, axis=0).tolist(), subsets=subsets, subset_seed=seed,
+                       low=numpy.percentile(outputs, 2.5, axis=0).tolist(),
+                       high=numpy.percentile(outputs, 97.5, axis=0).tolist(),
+                       wins=(numpy.bincount(outputs.argmax(axis=1), minlength=outputs.shape[1]) / subsets).tolist())
+        else:
+            row["softmax"] = output_of(data).tolist()
+        rows.append(row)
     mean = numpy.mean([row["softmax"] for row in rows], axis=0)
     return {"scenario_names": metadata["scenario_names"], "data_sets": rows, "mean_softmax": mean.tolist()}
 

@@ -196,3 +196,29 @@ def test_design_errors_name_the_key_and_the_allowed_values(change, message):
             "design": {"populations": ["POP"], "samples": [4], **change}}
     with pytest.raises(ScenarioError, match=message):
         Scenario(spec)
+
+
+def test_predictions_on_random_snp_subsets_report_a_range_and_repeat_with_the_seed(tmp_path):
+    from genomics import workflow
+    from genomics.simulate import simulate as simulate_folder
+
+    models = [scenario([{"name": "l", "count": 2, "segregating_sites": 4}], samples=(6, 6), populations=("A", "B"),
+                       size=size) for size in (500.0, 5000.0)]
+    for model, name in zip(models, ("small", "large")):
+        model.name = name
+        model.spec["name"] = name
+    simulate_folder(models, 20, str(tmp_path / "sims"), workers=1, progress=False)
+    result = workflow.train(str(tmp_path / "sims"), str(tmp_path / "run"),
+                            workflow.TrainingConfig(network="perez", epochs=1, test_fraction=0.2,
+                                                    validation_fraction=0.2), verbose=0)
+    rows = np.random.default_rng(0).integers(0, 2, size=(12, 20))
+    (tmp_path / "m.txt").write_text("\n".join(" ".join(map(str, r)) for r in rows) + "\n")
+    design = workflow.bundle_design(result["bundle"])
+    with pytest.raises(ValueError, match="20 sites, but the model's design has 8 segregating sites"):
+        readers.read_matrix(str(tmp_path / "m.txt"), design)
+    data = readers.read_matrix(str(tmp_path / "m.txt"), design, more_sites_allowed=True)
+    first, again, other = (workflow.predict_genotypes(result["bundle"], [data], subsets=15, seed=seed)["data_sets"][0]
+                           for seed in (1, 1, 2))
+    assert first["softmax"] == again["softmax"] and first["subsets"] == 15
+    assert all(lo <= mid <= hi for lo, mid, hi in zip(first["low"], first["softmax"], first["high"]))
+    assert sum(first["wins"]) == pytest.approx(1.0) and other["low"] != first["low"]
