@@ -145,7 +145,7 @@ def command_predict(arguments: argparse.Namespace) -> None:
             raise ValueError("a VCF needs --popmap (two columns: sample population)")
         result = workflow.predict_vcf(arguments.bundle, arguments.vcf, arguments.popmap, window=arguments.window,
                                       min_snps=arguments.min_snps, seed=arguments.seed,
-                                      max_missing=arguments.max_missing)
+                                      max_missing=arguments.max_missing, ref_is_ancestral=arguments.ref_is_ancestral)
         _print_prediction(result)
     else:
         design = workflow.bundle_design(arguments.bundle)
@@ -299,6 +299,8 @@ def parser() -> argparse.ArgumentParser:
     predict.add_argument("--alignments", nargs="+", metavar="FILE",
                          help="FASTA, PHYLIP or NEXUS alignments, one per locus in the design's order (with --popmap "
                               "naming sequences)")
+    predict.add_argument("--ref-is-ancestral", action="store_true",
+                         help="VCF: REF is the ancestral allele (needed by a model trained with ancestral polarisation)")
     predict.add_argument("--subsets", type=int, default=0,
                          help="--matrix/--alignments with more SNPs than the model takes: predict this many random "
                               "subsets and report the median and 2.5-97.5%% range")

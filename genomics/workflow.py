@@ -307,10 +307,14 @@ def evaluate(bundle: str, simulations: str) -> Evaluation:
 
 
 def predict_vcf(bundle: str, vcf_path: str, popmap_path: str, window: float | None = None, min_snps: int = 10,
-                seed: int = 0, max_missing: float | None = None) -> dict:
+                seed: int = 0, max_missing: float | None = None, ref_is_ancestral: bool = False) -> dict:
     """Posterior class probabilities per window of a VCF, and their mean over windows."""
     model, metadata = load_bundle(bundle)
     design = SamplingDesign.from_dict(metadata["design"])
+    if metadata["encoder"]["polarisation"] == "ancestral" and not ref_is_ancestral:
+        raise ValueError("the model was trained with ancestral polarisation (1 = derived allele), but a VCF's ALT is "
+                         "not known to be derived: retrain with --polarisation major_minor, or pass "
+                         "--ref-is-ancestral if these data were polarised so that REF is the ancestral allele")
     if window is None:
         if not design.contiguous:
             raise ValueError("the model was trained on a design of loci, not windows of one sequence: read the data "

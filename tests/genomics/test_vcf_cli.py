@@ -138,6 +138,14 @@ def test_simulate_train_evaluate_predict_through_the_command_line(tmp_path, caps
     assert "most probable scenario" in capsys.readouterr().out
     assert main(["abc", sims, "--tolerance", "0.2"]) == 0
     assert "rejection ABC" in capsys.readouterr().out
+    ancestral = str(tmp_path / "ancestral")
+    assert main(["train", sims, "--out", ancestral, "--epochs", "1", "--n-snps", "32",
+                 "--polarisation", "ancestral"]) == 0
+    capsys.readouterr()
+    bundle = os.path.join(ancestral, "model.npz")
+    assert main(["predict", bundle, vcf_path, "--popmap", popmap_path]) == 2
+    assert "ALT is not known to be derived" in capsys.readouterr().err
+    assert main(["predict", bundle, vcf_path, "--popmap", popmap_path, "--ref-is-ancestral"]) == 0
 
 
 def test_command_line_errors_are_one_clear_line(tmp_path, capsys):
