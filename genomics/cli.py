@@ -22,9 +22,9 @@ from typing import Any
 import numpy
 
 from genomics import catalogue, ms, readers, vcf, workflow
-from genomics.scenarios import Scenario
 from genomics.encode import Encoder
 from genomics.models import KINDS
+from genomics.scenarios import Scenario
 from genomics.simulate import simulate
 from genomics.workflow import TrainingConfig
 
@@ -47,7 +47,7 @@ def _add_dataclass_options(parser: argparse.ArgumentParser, title: str, settings
             group.add_argument("--no-" + option[2:], dest=setting.name, action="store_const", const=False,
                                help=f"leave out {setting.metadata['help']}")
             continue
-        kind = {"float": float, "int": int, "str": str}.get(str(setting.type).split(" ")[0], type(setting.default))
+        kind = {"float": float, "int": int, "str": str}.get(setting.type, type(setting.default))  # annotations are text
         group.add_argument(option, type=kind, default=default,
                            choices=setting.metadata.get("choices"), help=f"{setting.metadata['help']} ({shown})")
 

@@ -17,10 +17,9 @@ from typing import Any
 import numpy
 
 import minidl
-from genomics import models
-from genomics.encode import Encoder
-from genomics import vcf
+from genomics import models, vcf
 from genomics.design import SamplingDesign
+from genomics.encode import Encoder
 from genomics.readers import random_subset
 from genomics.scenarios import Scenario
 from genomics.simulate import (
@@ -97,12 +96,13 @@ class TrainingConfig:
     """How a network is trained; these defaults (and help texts) are the command line's."""
 
     network: str = field(default="cnn1d", metadata={
-        "help": "cnn1d: haplotypes as channels (Flagel et al.); cnn2d: 2-D over haplotypes x SNPs",
+        "help": "cnn1d: haplotypes as channels (Flagel et al.); cnn2d: 2-D over haplotypes x SNPs; perez: Perez et "
+                "al. 2022's Conv1D network; flagel: Flagel et al. 2019's genotype branch",
         "choices": models.KINDS})
     epochs: int = field(default=30, metadata={"help": "most epochs (early stopping)"})
     batch_size: int = field(default=32, metadata={"help": "replicates per gradient step"})
     learning_rate: float = field(default=1e-3, metadata={"help": "Adam's learning rate"})
-    patience: int = field(default=5, metadata={"help": "epochs without a better validation loss before stopping"})
+    patience: int = field(default=5, metadata={"help": "epochs without a better --monitor value before stopping"})
     test_fraction: float = field(default=0.2, metadata={"help": "replicates held out for the test"})
     validation_fraction: float = field(default=0.15, metadata={"help": "replicates for early stopping"})
     seed: int = field(default=0, metadata={"help": "seed of the split, the initial weights and the shuffles"})
@@ -152,7 +152,7 @@ class Split:
 class FittedNetwork:
     model: minidl.Sequential
     history: dict
-    best_epoch: int | None  # 1-based; None when the validation loss never improved
+    best_epoch: int | None  # 1-based; None when the monitored value never improved
 
 
 # ---------------------------------------------------------------------------- the steps of train, in order

@@ -30,3 +30,13 @@ def test_the_perez_2022_reproduction_runs_every_step_in_quick_mode(tmp_path, cap
     assert set(run["empirical_softmax"]) == {f"model{i}_{name}" for i, name in enumerate(
         ["splitter", "splitter_migration", "lumper", "lumper_migration", "geneland", "bpp", "bpp_migration"], 1)}
     assert "Perez et al. 2022" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_the_perez_2022_reproduction_reaches_perez_accuracy_at_2500_simulations(tmp_path):
+    """The learning curve's middle point in full (about 30 minutes on 2 cores): Perez reported 0.892 there."""
+    example = runpy.run_path(str(EXAMPLES / "perez2022_pilosocereus" / "run.py"))
+    results = example["main"](["--curve", "2500", "--out", str(tmp_path)])
+    (run,) = results["runs"]
+    assert run["test_samples"] == 7000
+    assert run["test_accuracy"] > 0.85
