@@ -17,7 +17,14 @@ from genomics.sumstats import summary_statistics
 
 
 def statistics_table(data: SimulatedData) -> numpy.ndarray:
-    """Summary statistics of every replicate: (replicates, statistics)."""
+    """Summary statistics of every replicate: (replicates, statistics).
+
+    The statistics count alleles over complete sites: data with missing
+    calls are refused rather than miscounted.
+    """
+    if data.design is not None and data.design.missing is not None:
+        raise ValueError("these simulations have missing calls, which the ABC summary statistics do not handle yet; "
+                         "simulate the scenarios without [design.missing] for the ABC baseline")
     return numpy.stack([summary_statistics(g, data.haplotype_populations, float(length))
                         for g, length in zip(data.genotypes, data.sequence_lengths)])
 
