@@ -79,13 +79,17 @@ class Encoder:
 
         Designs with a fixed number of SNPs per locus keep ``all`` their
         sites (``n_snps`` = their total) and have no distance channel
-        (positions within short loci say little); designs with missing calls
-        get a missing channel under ``zero_one`` coding.
+        (positions within short loci say little); other designs of several
+        loci keep ``even``ly spaced sites across the loci in order, also
+        without distances (positions restart at each locus); designs with
+        missing calls get a missing channel under ``zero_one`` coding.
         """
         chosen = {key: value for key, value in settings.items() if value is not None}
         defaults: dict = {}
         if design.segregating_sites is not None:
             defaults = {"n_snps": sum(design.segregating_sites), "selection": "all", "distance_channel": False}
+        elif not design.contiguous:  # loci with mutations at a rate: positions restart at every locus
+            defaults = {"selection": "even", "distance_channel": False}
         coding = chosen.get("coding", cls.coding)
         if design.missing is not None and coding == "zero_one":
             defaults["missing_channel"] = True

@@ -222,3 +222,14 @@ def test_predictions_on_random_snp_subsets_report_a_range_and_repeat_with_the_se
     assert first["softmax"] == again["softmax"] and first["subsets"] == 15
     assert all(lo <= mid <= hi for lo, mid, hi in zip(first["low"], first["softmax"], first["high"]))
     assert sum(first["wins"]) == pytest.approx(1.0) and other["low"] != first["low"]
+
+
+def test_the_default_encoding_follows_the_design():
+    fixed = scenario([{"name": "l", "count": 3, "segregating_sites": 4}]).design
+    assert (Encoder.for_design(fixed).n_snps, Encoder.for_design(fixed).selection) == (12, "all")
+    loci = scenario([{"name": "l", "count": 3, "sequence_length": 500, "mutation_rate": 1e-6}]).design
+    assert Encoder.for_design(loci).selection == "even" and not Encoder.for_design(loci).distance_channel
+    missing = scenario([{"name": "l", "segregating_sites": 4}], missing={"per_call": 0.1}).design
+    assert Encoder.for_design(missing, coding="zero_one").missing_channel
+    assert not Encoder.for_design(missing).missing_channel  # plus_minus codes missing as 0 already
+    assert Encoder.for_design(fixed, n_snps=20).n_snps == 20  # a setting given overrides the design's default
