@@ -140,6 +140,9 @@ class SamplingDesign:
     @classmethod
     def from_dict(cls, design: dict, where: str = "the stored design") -> "SamplingDesign":
         """A design stored by ``to_dict`` (in a bundle or a manifest)."""
+        if isinstance(design, dict) and "haplotypes_per_population" in design and "samples" not in design:
+            raise ScenarioError(f"{where} was written by an older genomics (no samples per population): train the "
+                                "model again with this version")
         return cls.from_spec(design, where, lambda value, key: None, units=None)
 
     @classmethod
