@@ -106,6 +106,9 @@ def _print_prediction(result: dict) -> None:
           f"{report['max_missing']:g} of their calls missing ({report['missing_calls_kept']} missing calls kept; "
           f"dropped {report['dropped_not_biallelic_snp']} not biallelic SNPs, "
           f"{report['dropped_missing_calls']} with more missing calls)")
+    if report.get("unphased_heterozygous_calls"):
+        print(f"{report['unphased_heterozygous_calls']} unphased heterozygous calls: their alleles fill each "
+              "individual's two rows in file order")
     print(f"haplotypes used per population: {report['haplotypes_per_population']} "
           f"(samples available: {report['samples_used']})")
     names = result["scenario_names"]

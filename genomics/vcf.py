@@ -10,8 +10,11 @@ What is kept and what is dropped, reported to the user:
 - samples absent from the population map are ignored; populations of the map
   absent from the training design are an error.
 
-Each diploid call gives two haplotypes (ALT = 1), whether phased or not: the
-encoders sort rows, so phase is not used beyond grouping alleles into rows.
+Each diploid call gives two haplotypes (ALT = 1). Phased calls (``|``) keep
+their haplotypes; the alleles of an unphased call (``/``) fill the
+individual's two rows in file order, and the report counts the unphased
+heterozygous calls. The encoders sort rows within populations, so phase
+only decides which alleles share a row.
 Where a population has more haplotypes than the trained design, a seeded
 random subset of the design's size is used; fewer is an error naming both
 numbers. The chromosome is cut into windows of the design's sequence
@@ -20,6 +23,7 @@ length and each window with at least ``min_snps`` SNPs is one image.
 
 from __future__ import annotations
 
+import gzip
 import os
 from dataclasses import dataclass, field
 
@@ -111,12 +115,34 @@ def read_vcf(path: str, population_map: dict[str, str], populations: list[str], 
         "samples_in_vcf": len(samples), "samples_used": dict(zip(populations, used_samples)),
         "haplotypes_per_population": dict(zip(populations, haplotypes_per_population)),
         "samples_ignored_not_in_map": len(set(samples) - set(population_map)),
+        "unphased_heterozygous_calls": unphased_heterozygous_calls(path, set(population_map)),
     }
     return VcfData(
         chromosomes=numpy.asarray(callset["variants/CHROM"])[keep], positions=callset["variants/POS"][keep],
         haplotypes=haplotypes, haplotype_populations=numpy.concatenate(labels),
         population_names=list(populations), report=report,
     )
+
+
+def unphased_heterozygous_calls(path: str, samples: set) -> int:
+    """How many heterozygous calls of ``samples`` are unphased ('/'): their alleles fill the individual's rows in
+    file order. Phased calls ('|') keep their haplotypes; the encoders sort rows within populations, so phase
+    matters only for which alleles share a row."""
+    opener = gzip.open if path.endswith((".gz", ".bgz")) else open
+    count, columns = 0, []
+    with opener(path, "rt") as handle:
+        for line in handle:
+            if line.startswith("##"):
+                continue
+            fields = line.rstrip("\n").split("\t")
+            if line.startswith("#"):
+                columns = [i for i, name in enumerate(fields[9:], start=9) if name in samples]
+                continue
+            for i in columns:
+                call = fields[i].split(":", 1)[0] if i < len(fields) else ""
+                if "/" in call and len(set(call.split("/")) - {"."}) > 1:
+                    count += 1
+    return count
 
 
 def missing_rates(path: str, population_map: dict[str, str], populations: list[str]) -> dict[str, float]:

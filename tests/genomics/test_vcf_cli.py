@@ -51,6 +51,7 @@ def test_read_vcf_keeps_biallelic_complete_snps_and_reports_the_rest(tmp_path):
     np.testing.assert_array_equal(data.haplotypes[:, 0], [0, 1, 1, 1, 0, 0, 0, 1])  # s1, s2 | s3, s4
     np.testing.assert_array_equal(data.haplotype_populations, [0, 0, 0, 0, 1, 1, 1, 1])
     assert data.report["samples_ignored_not_in_map"] == 1
+    assert data.report["unphased_heterozygous_calls"] == 1  # s4's 0/1 at position 100 (s5 is not mapped)
 
 
 def test_read_vcf_keeps_sites_with_missing_calls_up_to_max_missing(tmp_path):
