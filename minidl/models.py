@@ -274,11 +274,13 @@ class Sequential:
         the first batch whose loss is not finite.
         """
         self._require_compiled("fit")
+        batch_size = _checked_batch_size("fit", batch_size)
         x, y = _check_data("fit", x, y)
+        x = self._checked_input("fit", x)
         if not 0 <= validation_split < 1:
             raise ValueError(f"fit: validation_split must be in [0, 1), got {validation_split}")
-        if batch_size < 1 or epochs < 0:
-            raise ValueError(f"fit: batch_size must be >= 1 and epochs >= 0, got {batch_size} and {epochs}")
+        if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 0:
+            raise ValueError(f"fit: epochs must be an integer >= 0, got {epochs!r}")
         sample_weight = _combined_weights(y, sample_weight, class_weight)
         if validation_split and validation_data is None:
             split_at = int(math.ceil(len(x) * (1 - validation_split)))
@@ -343,7 +345,10 @@ class Sequential:
                  return_dict: bool = False) -> Any:
         """The loss (with penalties) and metrics over (x, y), averaged over samples, in inference mode."""
         self._require_compiled("evaluate")
+        batch_size = _checked_batch_size("evaluate", batch_size)
         x, y = _check_data("evaluate", x, y)
+        x = self._checked_input("evaluate", x)
+        _check_sample_weight("evaluate", sample_weight, len(x))
         totals: dict[str, float] = {}
         batches = math.ceil(len(x) / batch_size)
         progress = ProgressBar(batches) if verbose == 1 else None
@@ -370,7 +375,8 @@ class Sequential:
         slices: the same outputs, without arrays of gigabytes whose fresh
         pages cost more than the arithmetic.
         """
-        x = _as_array(x)
+        batch_size = _checked_batch_size("predict", batch_size)
+        x = self._checked_input("predict", _as_array(x))
         if len(x) == 0:
             raise ValueError("predict: x holds no samples")
         batches = math.ceil(len(x) / batch_size)
@@ -427,6 +433,15 @@ class Sequential:
         saving.load_weights(self, path)
 
     # ----------------------------------------------------------------- checks
+    def _checked_input(self, what: str, x: Any) -> Any:
+        """``x`` itself; a batch of the wrong shape is named, with ``x[None]`` suggested for one sample."""
+        if self.input_shape is None or tuple(x.shape[1:]) == tuple(self.input_shape):
+            return x
+        hint = f"; for one sample pass x[None] (shape {(1,) + tuple(x.shape)})" \
+            if tuple(x.shape) == tuple(self.input_shape) else ""
+        raise ValueError(f"{what}: x has shape {tuple(x.shape)} but model {self.name!r} takes (batch,) + "
+                         f"{tuple(self.input_shape)}{hint}")
+
     def _require_built(self, what: str) -> None:
         if not self.built:
             raise ValueError(
@@ -479,8 +494,23 @@ def _check_data(what: str, x: Any, y: Any) -> tuple[Any, Any]:
     return x, y
 
 
+def _checked_batch_size(what: str, batch_size: Any) -> int:
+    """``batch_size`` as a positive int; None means Keras's default, 32."""
+    if batch_size is None:
+        return 32
+    if not isinstance(batch_size, (int, numpy.integer)) or isinstance(batch_size, bool) or batch_size < 1:
+        raise ValueError(f"{what}: batch_size must be a positive integer (or None for 32), got {batch_size!r}")
+    return int(batch_size)
+
+
+def _check_sample_weight(what: str, sample_weight: Any, samples: int) -> None:
+    if sample_weight is not None and len(sample_weight) != samples:
+        raise ValueError(f"{what}: sample_weight has {len(sample_weight)} values for {samples} samples")
+
+
 def _combined_weights(y: Any, sample_weight: Any, class_weight: dict | None) -> numpy.ndarray | None:
     """Per-sample weights: ``sample_weight`` times ``class_weight[class of the sample]`` (1 if absent)."""
+    _check_sample_weight("fit", sample_weight, len(y))
     weights = None if sample_weight is None else numpy.asarray(backend.to_numpy(sample_weight), dtype=float)
     if class_weight:
         y = numpy.asarray(backend.to_numpy(y))
@@ -503,5 +533,9 @@ def load_model(path: str, compile: bool = True) -> Sequential:
         raise saving.ModelFileError(f"{os.fspath(path)!r} describes a model that cannot be rebuilt: {error}") from None
     if compile and config.get("compile"):
         settings = config["compile"]
-        model.compile(optimizer=settings["optimizer"], loss=settings["loss"], metrics=settings["metrics"])
+        try:
+            model.compile(optimizer=settings["optimizer"], loss=settings["loss"], metrics=settings["metrics"])
+        except (KeyError, TypeError, ValueError) as error:
+            raise saving.ModelFileError(f"{os.fspath(path)!r} has compile settings that cannot be used: {error} "
+                                        "(load_model(path, compile=False) loads the model uncompiled)") from None
     return model

@@ -19,6 +19,7 @@ import io
 import json
 import os
 import zipfile
+import zlib
 from typing import Any
 
 import numpy
@@ -52,9 +53,13 @@ def _read(path: str, expected_format: str) -> tuple[dict, list]:
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"no model file at {path!r}")
+    if os.path.isdir(path):
+        raise ModelFileError(f"{path!r} is a folder, not a minidl model file")
+    with open(path, "rb") as handle:
+        content = handle.read()
+    if not content.startswith(b"PK"):  # every .npz is a zip archive; anything else (text, pickles) is not ours
+        raise ModelFileError(f"{path!r} is not a minidl model file: it is not an .npz (zip) archive")
     try:
-        with open(path, "rb") as handle:
-            content = handle.read()
         with numpy.load(io.BytesIO(content), allow_pickle=False) as archive:
             if "__config__" not in archive.files:
                 raise ModelFileError(f"{path!r} is not a minidl file: it holds no __config__ entry")
@@ -63,8 +68,11 @@ def _read(path: str, expected_format: str) -> tuple[dict, list]:
             weights = [archive[f"weight_{i}"] for i in range(count)]
     except ModelFileError:
         raise
-    except (zipfile.BadZipFile, EOFError, OSError, KeyError, ValueError, UnicodeDecodeError) as error:
-        raise ModelFileError(f"cannot read {path!r} as a minidl file (truncated or not an .npz archive): {error}") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError, ValueError, UnicodeDecodeError) as error:
+        raise ModelFileError(f"cannot read {path!r} as a minidl file (damaged or truncated archive: "
+                             f"{type(error).__name__}: {error})") from None
+    if not isinstance(config, dict):
+        raise ModelFileError(f"{path!r} is not a minidl file: its __config__ is JSON but not an object")
     if config.get("format") != expected_format:
         raise ModelFileError(f"{path!r} holds {config.get('format')!r}, not {expected_format!r}")
     if config.get("version", 0) > FORMAT_VERSION:

@@ -251,3 +251,73 @@ def test_predict_slices_batches_whose_activations_are_large_without_changing_out
     model.predict_activation_bytes = 4 * 6 * 6 * 4 * 7  # seven samples' conv output at a time
     np.testing.assert_allclose(model.predict(x, batch_size=30), whole, rtol=1e-6)
     assert model.predict(x, batch_size=30).shape == (30, 3)
+
+
+def test_damaged_and_foreign_model_files_are_model_file_errors_naming_the_file(tmp_path):
+    import io
+    import json
+    import zipfile
+
+    from minidl import ModelFileError
+
+    model = Sequential([Input((3,)), Dense(2)])
+    model.compile(optimizer="adam", loss="mse")
+    path = tmp_path / "m.npz"
+    model.save(path)
+    data = bytearray(path.read_bytes())
+    for offset in range(200, len(data) - 200, 97):  # flip bytes inside the compressed entries
+        data[offset] ^= 0xFF
+    flipped = tmp_path / "flipped.npz"
+    flipped.write_bytes(bytes(data))
+    with pytest.raises(ModelFileError, match="flipped.npz"):
+        load_model(str(flipped))
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    with pytest.raises(ModelFileError, match=r"notes.txt' is not a minidl model file: it is not an .npz"):
+        load_model(str(text))
+    with pytest.raises(ModelFileError, match="is a folder"):
+        load_model(str(tmp_path))
+    odd = tmp_path / "odd.npz"
+    with zipfile.ZipFile(odd, "w") as archive:
+        buffer = io.BytesIO()
+        np.save(buffer, np.frombuffer(json.dumps([1, 2]).encode(), dtype=np.uint8))
+        archive.writestr("__config__.npy", buffer.getvalue())
+    with pytest.raises(ModelFileError, match="JSON but not an object"):
+        load_model(str(odd))
+    config, weights = minidl.saving.read_model(str(path))
+    config["compile"]["optimizer"] = "adamz"
+    minidl.saving._write(str(tmp_path / "bad_optimizer.npz"), config, weights)
+    with pytest.raises(ModelFileError, match=r"bad_optimizer.npz' has compile settings .* unknown optimizer 'adamz'"):
+        load_model(str(tmp_path / "bad_optimizer.npz"))
+
+
+def test_a_failed_save_names_the_target_and_leaves_no_partial_file(tmp_path):
+    model = Sequential([Input((3,)), Dense(2)])
+    with pytest.raises(OSError, match=r"cannot write the model file '.*nowhere/m.npz'"):
+        model.save(str(tmp_path / "nowhere" / "m.npz"))
+    assert not list(tmp_path.rglob("*.partial"))
+
+
+@pytest.mark.parametrize("call", ["fit", "evaluate", "predict"])
+@pytest.mark.parametrize("batch_size", [0, -1, 2.5, True])
+def test_bad_batch_sizes_are_named_before_any_work(call, batch_size):
+    model = Sequential([Input((3,)), Dense(2)])
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = np.ones((4, 3), np.float32), np.ones((4, 2), np.float32)
+    arguments = (x,) if call == "predict" else (x, y)
+    with pytest.raises(ValueError, match=rf"{call}: batch_size must be a positive integer .* got {batch_size!r}"):
+        getattr(model, call)(*arguments, batch_size=batch_size, verbose=0)
+
+
+def test_batch_size_none_means_32_and_wrong_inputs_are_named():
+    model = Sequential([Input((784,)), Dense(2)])
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = np.ones((40, 784), np.float32), np.ones((40, 2), np.float32)
+    assert len(model.fit(x, y, batch_size=None, verbose=0).history["loss"]) == 1
+    assert model.predict(x, batch_size=None).shape == (40, 2)
+    with pytest.raises(ValueError, match=r"predict: x has shape \(784,\) .* pass x\[None\] \(shape \(1, 784\)\)"):
+        model.predict(x[0])
+    with pytest.raises(ValueError, match="fit: sample_weight has 3 values for 40 samples"):
+        model.fit(x, y, sample_weight=np.ones(3), verbose=0)
+    with pytest.raises(ValueError, match="evaluate: sample_weight has 3 values for 40 samples"):
+        model.evaluate(x, y, sample_weight=np.ones(3), verbose=0)
