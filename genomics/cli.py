@@ -29,6 +29,26 @@ from genomics.simulate import simulate
 from genomics.workflow import TrainingConfig
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+    return value
+
+
 def _add_dataclass_options(parser: argparse.ArgumentParser, title: str, settings: type,
                            from_design: bool = False) -> None:
     """One option per field of a settings dataclass, with the field's default, choices and help: defaults live there.
@@ -92,7 +112,16 @@ def command_train(arguments: argparse.Namespace) -> None:
     _print_training(workflow.train(arguments.simulations, arguments.out, config, encoder_settings))
 
 
+def _prepare_output_file(path: str | None) -> None:
+    """Check that ``path``'s folder can be written before any work starts."""
+    if path:
+        workflow.prepare_output_folder(os.path.dirname(os.path.abspath(path)))
+        if os.path.isdir(path):
+            raise ValueError(f"--out {path!r} is a folder; give a file name")
+
+
 def command_evaluate(arguments: argparse.Namespace) -> None:
+    _prepare_output_file(arguments.out)
     evaluation = workflow.evaluate(arguments.bundle, arguments.simulations)
     print(evaluation.report())
     if arguments.out:
@@ -139,6 +168,9 @@ def _print_data_set_prediction(result: dict) -> None:
 
 
 def command_predict(arguments: argparse.Namespace) -> None:
+    _prepare_output_file(arguments.out)
+    if arguments.window is not None and arguments.window < 1:
+        raise ValueError(f"--window must be at least 1 bp, got {arguments.window:g}")
     given = [name for name in ("vcf", "matrix", "ms", "alignments") if getattr(arguments, name)]
     if len(given) != 1:
         raise ValueError("give the data as exactly one of: a VCF (with --popmap), --matrix FILE, --ms FILE or "
@@ -221,6 +253,8 @@ def command_design_from_alignments(arguments: argparse.Namespace) -> None:
 def command_demo(arguments: argparse.Namespace) -> None:
     start = time.perf_counter()
     out = arguments.out
+    config = TrainingConfig(network=arguments.network, epochs=arguments.epochs, seed=arguments.seed)  # checked first
+    workflow.prepare_output_folder(out)
     simulations, run = os.path.join(out, "simulations"), os.path.join(out, "run")
     print(f"genomics demo: everything goes to {os.path.abspath(out)}\n")
     print("1. simulate the built-in three-population scenarios (msprime)")
@@ -231,7 +265,6 @@ def command_demo(arguments: argparse.Namespace) -> None:
     print(f"   design: populations {design.populations}, {design.samples} diploid individuals, "
           f"{design.sequence_length:g} bp; {arguments.replicates} replicates per scenario")
     simulate(scenarios, arguments.replicates, simulations, master_seed=arguments.seed, workers=arguments.workers)
-    config = TrainingConfig(network=arguments.network, epochs=arguments.epochs, seed=arguments.seed)
     print(f"\n2. train a {config.network} on {Encoder().n_snps}-SNP images, early stopping on a validation split")
     result = workflow.train(simulations, run, config)
     print("\n3. evaluate on held-out simulations")
@@ -254,22 +287,22 @@ def parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="simulate, train, evaluate and predict on built-in scenarios (minutes)",
                                description="The whole workflow on the built-in three-population scenarios.")
     demo.add_argument("--out", default="genomics_demo", help="folder for every output (default genomics_demo)")
-    demo.add_argument("--replicates", type=int, default=1500, help="replicates per scenario (default 1500)")
+    demo.add_argument("--replicates", type=_positive_int, default=1500, help="replicates per scenario (default 1500)")
     demo.add_argument("--epochs", type=int, default=TrainingConfig.epochs)
     demo.add_argument("--network", choices=KINDS, default=TrainingConfig.network)
-    demo.add_argument("--seed", type=int, default=1)
-    demo.add_argument("--workers", type=int, default=None, help="simulation processes (default: all cores)")
+    demo.add_argument("--seed", type=_seed, default=1)
+    demo.add_argument("--workers", type=_positive_int, default=None, help="simulation processes (default: all cores)")
     demo.set_defaults(run=command_demo)
 
     sim = commands.add_parser("simulate", help="simulate labelled replicates of scenarios into shards",
                               description="Simulate replicates of each scenario with msprime, seeded and resumable.")
     sim.add_argument("scenarios", nargs="+", help=f"built-in names ({', '.join(catalogue.SPECS)}), groups "
                      f"({', '.join(catalogue.GROUPS)}) or TOML files")
-    sim.add_argument("--replicates", type=int, required=True, help="replicates per scenario")
+    sim.add_argument("--replicates", type=_positive_int, required=True, help="replicates per scenario")
     sim.add_argument("--out", required=True, help="output folder (re-running resumes it)")
-    sim.add_argument("--seed", type=int, default=1, help="master seed (default 1)")
-    sim.add_argument("--shard-size", type=int, default=100, help="replicates per shard file")
-    sim.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    sim.add_argument("--seed", type=_seed, default=1, help="master seed (default 1)")
+    sim.add_argument("--shard-size", type=_positive_int, default=100, help="replicates per shard file")
+    sim.add_argument("--workers", type=_positive_int, default=None, help="processes (default: all cores)")
     sim.add_argument("--missing-like", metavar="VCF", help="give every scenario the per-population rate of missing "
                                                             "calls of this VCF (per call; with --popmap)")
     sim.add_argument("--popmap", help="with --missing-like: two columns, sample population")
@@ -307,15 +340,15 @@ def parser() -> argparse.ArgumentParser:
     predict.add_argument("--subsets", type=int, default=0,
                          help="--matrix/--alignments with more SNPs than the model takes: predict this many random "
                               "subsets and report the median and 2.5-97.5%% range")
-    predict.add_argument("--subset-seed", type=int, default=0, help="seed of the random SNP subsets")
+    predict.add_argument("--subset-seed", type=_seed, default=0, help="seed of the random SNP subsets")
     predict.add_argument("--populations", help="for --matrix/--ms: name:count blocks in the file's row order, e.g. "
                                                "north:10,south:12 (default: the design's populations and sizes)")
     predict.add_argument("--window", type=float, help="window length in bp (default: the training sequence length)")
-    predict.add_argument("--min-snps", type=int, default=10, help="skip windows with fewer usable SNPs")
+    predict.add_argument("--min-snps", type=_positive_int, default=10, help="skip windows with fewer usable SNPs")
     predict.add_argument("--max-missing", type=float, default=None,
                          help="VCF: keep sites with at most this fraction of missing calls (default: 0 for a model "
                               "trained without missing data, 1 for one trained with them)")
-    predict.add_argument("--seed", type=int, default=0, help="seed for subsampling haplotypes to the trained design")
+    predict.add_argument("--seed", type=_seed, default=0, help="seed for subsampling haplotypes to the trained design")
     predict.add_argument("--out", help="write the probabilities as JSON here")
     predict.set_defaults(run=command_predict)
     abc = commands.add_parser("abc", help="rejection-ABC model choice on summary statistics, the classical baseline",

@@ -26,7 +26,9 @@ import io
 import json
 import os
 import platform
+import signal
 import sys
+import threading
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -88,14 +90,19 @@ def simulate_shard(spec: dict, seeds: list[int]) -> dict[str, numpy.ndarray]:
 def write_npz(path: str, arrays: dict[str, numpy.ndarray]) -> None:
     """An .npz with fixed zip timestamps (so equal arrays give equal bytes), written via a temporary file."""
     temporary = f"{path}.partial"
-    with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name in sorted(arrays):
-            buffer = io.BytesIO()
-            numpy.lib.format.write_array(buffer, numpy.ascontiguousarray(arrays[name]), allow_pickle=False)
-            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, buffer.getvalue())
-    os.replace(temporary, path)
+    try:
+        with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for name in sorted(arrays):
+                buffer = io.BytesIO()
+                numpy.lib.format.write_array(buffer, numpy.ascontiguousarray(arrays[name]), allow_pickle=False)
+                info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(info, buffer.getvalue())
+        os.replace(temporary, path)
+    except BaseException:  # interrupted or failed: no half-written file stays behind
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
 
 
 def package_versions() -> dict[str, str]:
@@ -154,7 +161,14 @@ def simulate(scenarios: list[Scenario], replicates: int, out_dir: str, master_se
         raise ValueError("all scenarios of one data set must share the sampled populations, sample sizes, ploidy "
                          "and loci (names, copies and fixed SNP counts), got "
                          + "; ".join(f"{s.name}: {_design_shape(s)}" for s in scenarios))
-    os.makedirs(out_dir, exist_ok=True)
+    if not isinstance(master_seed, int) or master_seed < 0:
+        raise ValueError(f"the master seed must be an integer >= 0, got {master_seed!r}")
+    if workers is not None and (not isinstance(workers, int) or workers < 1):
+        raise ValueError(f"workers must be a positive integer (or None for all cores), got {workers!r}")
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+    except OSError as error:
+        raise ValueError(f"cannot create the output folder {out_dir!r}: {error.strerror or error}") from None
     manifest = manifest_for(scenarios, replicates, master_seed, shard_size)
     manifest_path = os.path.join(out_dir, MANIFEST)
     if os.path.exists(manifest_path):
@@ -179,6 +193,7 @@ def simulate(scenarios: list[Scenario], replicates: int, out_dir: str, master_se
     if own_executor:
         executor = concurrent.futures.ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1)
     report = _Progress(total, done)
+    previous_handler = _stop_on_sigterm()
     try:
         futures = {
             executor.submit(simulate_shard, scenarios[p.scenario_index].spec,
@@ -191,12 +206,30 @@ def simulate(scenarios: list[Scenario], replicates: int, out_dir: str, master_se
             done += plan.count
             if progress:
                 report.update(done)
+    except BaseException:
+        if own_executor:  # interrupted: end the workers now rather than leave them running their shards
+            for process in list(getattr(executor, "_processes", {}).values()):
+                process.terminate()
+        raise
     finally:
         if own_executor:
             executor.shutdown(cancel_futures=True)
+        if previous_handler is not None:
+            signal.signal(signal.SIGTERM, previous_handler)
     if progress:
         report.finish()
     return manifest
+
+
+def _stop_on_sigterm() -> Any:
+    """Make SIGTERM end ``simulate`` as Ctrl-C does (workers terminated, finished shards kept); the old handler."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    return signal.signal(signal.SIGTERM, interrupt)
 
 
 def _design_shape(scenario: Scenario) -> dict:
