@@ -135,6 +135,8 @@ def _print_prediction(result: dict) -> None:
           f"{report['max_missing']:g} of their calls missing ({report['missing_calls_kept']} missing calls kept; "
           f"dropped {report['dropped_not_biallelic_snp']} not biallelic SNPs, "
           f"{report['dropped_missing_calls']} with more missing calls)")
+    if report.get("sorted_by_position"):
+        print("the VCF's records were not in position order: they were sorted")
     if report.get("unphased_heterozygous_calls"):
         print(f"{report['unphased_heterozygous_calls']} unphased heterozygous calls: their alleles fill each "
               "individual's two rows in file order")

@@ -8,7 +8,12 @@ What is kept and what is dropped, reported to the user:
   calls are dropped (default 0: complete sites only); kept missing calls are
   -1 in the haplotypes, and the encoder codes them apart from alleles;
 - samples absent from the population map are ignored; populations of the map
-  absent from the training design are an error.
+  absent from the training design are an error;
+- records out of position order are sorted (within each chromosome, which
+  keep the file's order) and the report says so; a position given twice is an
+  error naming it; calls of ploidy above 2, and calls naming an allele the
+  site does not have (GT 2 with one ALT), are errors naming the site;
+  haploid calls give one haplotype per sample.
 
 Each diploid call gives two haplotypes (ALT = 1). Phased calls (``|``) keep
 their haplotypes; the alleles of an unphased call (``/``) fill the
@@ -88,9 +93,27 @@ def read_vcf(path: str, population_map: dict[str, str], populations: list[str], 
     if missing_samples:
         raise ValueError(f"{len(missing_samples)} samples of the population map are not in {path!r}: "
                          f"{missing_samples[:5]}")
-    ref, alt = callset["variants/REF"], callset["variants/ALT"]
+    scan = scan_calls(path, set(population_map))
+    if scan.first_high_ploidy:
+        raise ValueError(f"{path}: calls of ploidy {max(scan.ploidies)} (first: {scan.first_high_ploidy}); only "
+                         "haploid and diploid calls can be read")
+    if scan.bad_alleles:
+        raise ValueError(f"{path}: genotype calls name alleles the site does not have: "
+                         + "; ".join(scan.bad_alleles))
+    chromosomes, positions = numpy.asarray(callset["variants/CHROM"]).astype(str), callset["variants/POS"]
+    order = numpy.lexsort((positions, _first_seen_rank(chromosomes)))
+    unsorted = bool((order != numpy.arange(order.size)).any())
+    same = (chromosomes[order][1:] == chromosomes[order][:-1]) & (positions[order][1:] == positions[order][:-1])
+    if same.any():
+        first = order[1:][same][0]
+        raise ValueError(f"{path}: position {chromosomes[first]}:{positions[first]} appears more than once; merge or "
+                         "remove duplicate records first")
+    ref, alt = callset["variants/REF"][order], callset["variants/ALT"][order]
     snp = numpy.array([len(r) == 1 for r in ref]) & numpy.array([len(a[0]) == 1 and a[1] == "" for a in alt])
-    genotypes = callset["calldata/GT"]  # (sites, samples, ploidy)
+    genotypes = callset["calldata/GT"][order]  # (sites, samples, 2)
+    if scan.ploidies == {1}:  # haploid calls: scikit-allel pads each with a missing second allele
+        genotypes = genotypes[:, :, :1]
+    chromosomes, positions = chromosomes[order], positions[order]
     generator = numpy.random.default_rng(seed)
     columns, labels, used_samples = [], [], []
     for index, (population, wanted) in enumerate(zip(populations, haplotypes_per_population)):
@@ -115,21 +138,35 @@ def read_vcf(path: str, population_map: dict[str, str], populations: list[str], 
         "samples_in_vcf": len(samples), "samples_used": dict(zip(populations, used_samples)),
         "haplotypes_per_population": dict(zip(populations, haplotypes_per_population)),
         "samples_ignored_not_in_map": len(set(samples) - set(population_map)),
-        "unphased_heterozygous_calls": unphased_heterozygous_calls(path, set(population_map)),
+        "unphased_heterozygous_calls": scan.unphased_heterozygous, "call_ploidy": sorted(scan.ploidies),
+        "sorted_by_position": unsorted,
     }
     return VcfData(
-        chromosomes=numpy.asarray(callset["variants/CHROM"])[keep], positions=callset["variants/POS"][keep],
+        chromosomes=chromosomes[keep], positions=positions[keep],
         haplotypes=haplotypes, haplotype_populations=numpy.concatenate(labels),
         population_names=list(populations), report=report,
     )
 
 
-def unphased_heterozygous_calls(path: str, samples: set) -> int:
-    """How many heterozygous calls of ``samples`` are unphased ('/'): their alleles fill the individual's rows in
-    file order. Phased calls ('|') keep their haplotypes; the encoders sort rows within populations, so phase
-    matters only for which alleles share a row."""
+@dataclass
+class CallScan:
+    """What the genotype calls of the used samples look like, read from the VCF text itself."""
+
+    ploidies: set = field(default_factory=set)  # numbers of alleles per call seen (missing calls not counted)
+    unphased_heterozygous: int = 0              # calls with '/' and two different alleles
+    first_high_ploidy: str = ""                 # "CHROM:POS 'call'" of the first call of ploidy > 2
+    bad_alleles: list = field(default_factory=list)  # "CHROM:POS 'call'" whose allele exceeds the ALT count
+
+
+def scan_calls(path: str, samples: set) -> CallScan:
+    """One pass over the VCF text: call ploidies, unphased heterozygous calls, allele indices beyond the ALTs.
+
+    scikit-allel reads every call as diploid (a tetraploid call is cut to
+    two alleles; a haploid call gets a missing second allele) and does not
+    check allele indices: this scan lets ``read_vcf`` say what it found.
+    """
     opener = gzip.open if path.endswith((".gz", ".bgz")) else open
-    count, columns = 0, []
+    scan, columns = CallScan(), []
     with opener(path, "rt") as handle:
         for line in handle:
             if line.startswith("##"):
@@ -138,11 +175,29 @@ def unphased_heterozygous_calls(path: str, samples: set) -> int:
             if line.startswith("#"):
                 columns = [i for i, name in enumerate(fields[9:], start=9) if name in samples]
                 continue
+            if len(fields) < 10:
+                continue
+            alt_count = 0 if fields[4] in (".", "") else len(fields[4].split(","))
             for i in columns:
-                call = fields[i].split(":", 1)[0] if i < len(fields) else ""
-                if "/" in call and len(set(call.split("/")) - {"."}) > 1:
-                    count += 1
-    return count
+                call = fields[i].split(":", 1)[0] if i < len(fields) else "."
+                alleles = call.replace("|", "/").split("/")
+                if all(allele == "." for allele in alleles):
+                    continue
+                scan.ploidies.add(len(alleles))
+                if len(alleles) > 2 and not scan.first_high_ploidy:
+                    scan.first_high_ploidy = f"{fields[0]}:{fields[1]} {call!r}"
+                if "/" in call and len(set(alleles) - {"."}) > 1:
+                    scan.unphased_heterozygous += 1
+                if any(allele.isdigit() and int(allele) > alt_count for allele in alleles) and \
+                        len(scan.bad_alleles) < 3:
+                    scan.bad_alleles.append(f"{fields[0]}:{fields[1]} {call!r} with {alt_count} ALT allele(s)")
+    return scan
+
+
+def _first_seen_rank(chromosomes: numpy.ndarray) -> numpy.ndarray:
+    """Each site's chromosome as its rank of first appearance (chromosomes keep the file's order)."""
+    ranks = {name: rank for rank, name in enumerate(dict.fromkeys(chromosomes.tolist()))}
+    return numpy.array([ranks[name] for name in chromosomes.tolist()], dtype=numpy.int64)
 
 
 def missing_rates(path: str, population_map: dict[str, str], populations: list[str]) -> dict[str, float]:

@@ -176,3 +176,43 @@ def test_simulate_missing_like_a_vcf_gives_its_per_population_rates(tmp_path, ca
     calls_a = np.concatenate([g[:40] for g in data.genotypes], axis=1) == -1
     assert abs(calls_a.mean() - 1 / 6) < 4 * np.sqrt((1 / 6) * (5 / 6) / (20 * 800))
     assert not any((g[40:] == -1).any() for g in data.genotypes)
+
+
+def write_rows(path, rows, samples=("s1", "s2", "s3", "s4", "s5")):
+    header = HEADER.replace("\ts1\ts2\ts3\ts4\ts5", "\t" + "\t".join(samples))
+    with open(path, "w") as handle:
+        handle.write(header)
+        for pos, ref, alt, calls in rows:
+            handle.write("\t".join(["1", pos, ".", ref, alt, ".", "PASS", ".", "GT", *calls]) + "\n")
+
+
+def read_ab(path, tmp_path, counts=(4, 4), pairs=(("s1", "A"), ("s2", "A"), ("s3", "B"), ("s4", "B"))):
+    write_popmap(tmp_path / "pops.txt", list(pairs))
+    return vcf.read_vcf(str(path), vcf.read_population_map(str(tmp_path / "pops.txt")), ["A", "B"], list(counts))
+
+
+def test_unsorted_records_are_sorted_and_said_so(tmp_path):
+    write_rows(tmp_path / "v.vcf", [ROWS[4], ROWS[0]])
+    data = read_ab(tmp_path / "v.vcf", tmp_path)
+    np.testing.assert_array_equal(data.positions, [100, 500])
+    np.testing.assert_array_equal(data.haplotypes[:, 0], [0, 1, 1, 1, 0, 0, 0, 1])  # position 100's calls
+    assert data.report["sorted_by_position"]
+
+
+@pytest.mark.parametrize("rows, message", [
+    ([ROWS[0], ROWS[0]], r"position 1:100 appears more than once"),
+    ([("100", "A", "G", ["0|1|0|1", "1|1", "0|0", "0|1", "1|0"])], r"calls of ploidy 4 \(first: 1:100 '0\|1\|0\|1'\)"),
+    ([("100", "A", "G", ["0|2", "1|1", "0|0", "0|1", "1|0"])], r"1:100 '0\|2' with 1 ALT allele"),
+])
+def test_duplicates_polyploid_calls_and_unknown_alleles_are_errors_naming_the_site(tmp_path, rows, message):
+    write_rows(tmp_path / "v.vcf", rows)
+    with pytest.raises(ValueError, match=message):
+        read_ab(tmp_path / "v.vcf", tmp_path)
+
+
+def test_haploid_calls_give_one_haplotype_per_sample(tmp_path):
+    write_rows(tmp_path / "v.vcf", [("100", "A", "G", ["0", "1", "1", "0", "1"]),
+                                     ("200", "C", "T", ["1", "1", "0", "0", "."])])
+    data = read_ab(tmp_path / "v.vcf", tmp_path, counts=(2, 2))
+    assert data.report["sites_kept"] == 2 and data.report["call_ploidy"] == [1]
+    np.testing.assert_array_equal(data.haplotypes, [[0, 1], [1, 1], [1, 0], [0, 0]])
