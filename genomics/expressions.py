@@ -67,3 +67,45 @@ def evaluate(value: Any, parameters: dict) -> float:
         return walk(ast.parse(value, mode="eval"))
     except ZeroDivisionError:
         raise ScenarioError(f"{value!r} divides by zero for {parameters}") from None
+
+
+def value_range(value: Any, supports: dict) -> tuple[float, float]:
+    """The smallest and largest values an expression can take when each prior ranges over its support.
+
+    Interval arithmetic: exact for expressions that use each prior once,
+    conservative (wider) otherwise, so a value it finds in range always is.
+    A division whose divisor's range contains 0 is a ScenarioError.
+    """
+    if is_number(value):
+        return (float(value), float(value))
+
+    def walk(node: ast.AST) -> tuple[float, float]:
+        if isinstance(node, ast.Expression):
+            return walk(node.body)
+        if isinstance(node, ast.Constant):
+            return (float(node.value), float(node.value))
+        if isinstance(node, ast.Name):
+            return supports[node.id]
+        if isinstance(node, ast.UnaryOp):
+            low, high = walk(node.operand)
+            return (-high, -low)
+        (a, b), (c, d) = walk(node.left), walk(node.right)
+        if isinstance(node.op, ast.Add):
+            return (a + c, b + d)
+        if isinstance(node.op, ast.Sub):
+            return (a - d, b - c)
+        if isinstance(node.op, ast.Div):
+            if c <= 0 <= d:
+                raise ScenarioError(f"{value!r} can divide by zero: its divisor ranges over [{c:g}, {d:g}]")
+            c, d = 1 / d, 1 / c
+        if isinstance(node.op, (ast.Mult, ast.Div)):
+            products = (a * c, a * d, b * c, b * d)
+            return (min(products), max(products))
+        powers = [x**y for x in (a, b) for y in (c, d) if not (x < 0 and y != int(y))]
+        if a < 0 < b and 0 < c:
+            powers.append(0.0)
+        if not powers:
+            raise ScenarioError(f"{value!r} raises a negative number to a fractional power")
+        return (min(powers), max(powers))
+
+    return walk(ast.parse(value, mode="eval"))

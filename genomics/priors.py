@@ -21,6 +21,11 @@ class Prior:
     def draw(self, generator: numpy.random.Generator) -> float:
         raise NotImplementedError
 
+    @property
+    def support(self) -> tuple[float, float]:
+        """The smallest and largest value a draw can take."""
+        return (self.low, self.high)
+
     def to_spec(self) -> Any:
         raise NotImplementedError
 
@@ -31,6 +36,10 @@ class Fixed(Prior):
 
     def draw(self, generator: numpy.random.Generator) -> float:
         return float(self.value)
+
+    @property
+    def support(self) -> tuple[float, float]:
+        return (float(self.value), float(self.value))
 
     def to_spec(self) -> Any:
         return self.value

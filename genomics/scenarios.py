@@ -48,14 +48,15 @@ msprime's backward-in-time convention: lineages move from source to dest):
 from __future__ import annotations
 
 import copy
+import math
 import os
 from typing import Any
 
 import msprime
 import numpy
 
-from genomics.design import Locus, SamplingDesign
-from genomics.expressions import ScenarioError, evaluate, is_number, names_in
+from genomics.design import MAX_RATE, Locus, SamplingDesign
+from genomics.expressions import ScenarioError, evaluate, is_number, names_in, value_range
 from genomics.priors import Prior, from_spec
 
 __all__ = ["EVENT_TYPES", "Scenario", "ScenarioError", "evaluate", "load_toml", "validate_spec"]
@@ -73,6 +74,17 @@ EVENT_TYPES = {
 }
 OPTIONAL_EVENT_KEYS = {"size_change": {"growth_rate"}}
 UNITS = ("generations", "coalescent")
+#: Allowed values of each kind: (low, high, must be > 0, what the message says is expected).
+RANGES = {
+    "size": (0.0, math.inf, True, "a size > 0"),
+    "length": (0.0, math.inf, True, "a length > 0"),
+    "time": (0.0, math.inf, False, "a time >= 0"),
+    "proportion": (0.0, 1.0, False, "a proportion in [0, 1]"),
+    "rate_generations": (0.0, 1.0, False, "a migration rate in [0, 1] per generation"),
+    "rate_coalescent": (0.0, math.inf, False, "a migration rate M = 4 N0 m >= 0"),
+    "per_base": (0.0, MAX_RATE, False, f"a rate in [0, {MAX_RATE:g}] per base per generation"),
+    "non_negative": (0.0, math.inf, False, "a value >= 0"),
+}
 EVENT_AT_ZERO = 1e-9  # generations
 TOP_KEYS = {"name", "description", "priors", "design", "demes", "events", "sampling", "units", "reference_size",
             "demes_graph"}
@@ -92,6 +104,7 @@ class Scenario:
         self.reference_size = float(self.spec.get("reference_size", 1e4))
         self.design = SamplingDesign.from_spec(self.spec["design"], f"scenario {self.name!r}", lambda v, k: None,
                                                self.units)
+        self.check_simulates()
 
     @property
     def description(self) -> str:
@@ -99,6 +112,21 @@ class Scenario:
 
     def __repr__(self) -> str:
         return f"<Scenario {self.name!r}: {len(self.priors)} priors, populations {self.design.populations}>"
+
+    def check_simulates(self, draws: int = 3) -> None:
+        """Simulate a tiny genealogy for a few seeded draws, so that a demography msprime cannot run (a deme split
+        twice, lineages that can never meet) is one ScenarioError when the scenario is read, not in a worker."""
+        generator = numpy.random.default_rng(12345)
+        for _ in range(draws):
+            parameters = self.draw_parameters(generator)
+            try:
+                msprime.sim_ancestry(samples=self.sample_sets(), demography=self.demography(parameters),
+                                     sequence_length=1, random_seed=1)
+            except ScenarioError:
+                raise
+            except Exception as error:  # msprime's LibraryError, InputError, ValueError name the problem
+                raise ScenarioError(f"scenario {self.name!r}: msprime cannot simulate this demography for the draw "
+                                    f"{ {k: round(v, 6) for k, v in parameters.items()} }: {error}") from None
 
     def with_missing(self, missing: dict) -> "Scenario":
         """The same scenario with the design's missing data replaced by ``missing`` (a [design.missing] table)."""
@@ -264,6 +292,7 @@ def validate_spec(spec: dict) -> dict:
         except ValueError as error:
             raise ScenarioError(f"{where}: priors.{key}: {error}") from None
     parameters = set(spec["priors"])
+    supports = {key: from_spec(value, key).support for key, value in spec["priors"].items()}
 
     def check_value(value: Any, key: str) -> None:
         missing = names_in(value, f"{where}: {key}") - parameters
@@ -271,7 +300,24 @@ def validate_spec(spec: dict) -> dict:
             raise ScenarioError(f"{where}: {key} refers to {sorted(missing)}, which are not priors "
                                 f"(priors: {sorted(parameters)})")
 
+    def check_range(value: Any, key: str, kind: str) -> None:
+        """The value's range over the priors' whole supports must lie in what ``kind`` allows."""
+        low, high, positive, expected = RANGES[kind if kind != "rate" else f"rate_{units}"]
+        try:
+            least, most = value_range(value, supports)
+        except ScenarioError as error:
+            raise ScenarioError(f"{where}: {key}: {error}") from None
+        if least < low or most > high or (positive and least <= 0):
+            shown = f"{least:g}" if least == most else f"from {least:g} to {most:g} over the priors' supports"
+            raise ScenarioError(f"{where}: {key} = {value!r} is {shown}; it must be {expected}")
+
     design = SamplingDesign.from_spec(spec["design"], where, check_value, units)
+    for index, locus in enumerate(design.loci):
+        label = "design" if design.contiguous else f"design.loci[{index}]"
+        for key, kind in (("sequence_length", "length"), ("mutation_rate", "per_base"),
+                          ("recombination_rate", "per_base"), ("theta", "non_negative"), ("rho", "non_negative")):
+            if getattr(locus, key) is not None:
+                check_range(getattr(locus, key), f"{label}.{key}", kind)
     if "demes_graph" in spec:
         return _validate_demes_graph(spec, design, where, units, check_value)
 
@@ -285,8 +331,7 @@ def validate_spec(spec: dict) -> dict:
             raise ScenarioError(f"{where}: demes[{i}] repeats the name {deme['name']!r}")
         demes.add(deme["name"])
         check_value(deme["initial_size"], f"demes[{i}].initial_size")
-        if is_number(deme["initial_size"]) and deme["initial_size"] <= 0:
-            raise ScenarioError(f"{where}: demes[{i}].initial_size must be positive, got {deme['initial_size']!r}")
+        check_range(deme["initial_size"], f"demes[{i}].initial_size", "size")
         if "growth_rate" in deme:
             check_value(deme["growth_rate"], f"demes[{i}].growth_rate")
 
@@ -309,7 +354,8 @@ def validate_spec(spec: dict) -> dict:
         for key in ("time", "rate", "size", "growth_rate", "proportion"):
             if key in event:
                 check_value(event[key], f"events[{i}].{key}")
-        _check_event_numbers(event, f"{where}: events[{i}] ({kind})", units)
+                if key != "growth_rate":
+                    check_range(event[key], f"events[{i}].{key}", key)
         for key in ("derived", "populations"):
             if key in event and not isinstance(event[key], list):
                 raise ScenarioError(f"{where}: events[{i}].{key} must be a list of deme names")
@@ -353,18 +399,6 @@ def _validate_demes_graph(spec: dict, design: SamplingDesign, where: str, units:
             raise ScenarioError(f"{where}: sampled population {population!r} is not a deme of the demes YAML "
                                 f"({sorted(names)})")
     return spec
-
-
-def _check_event_numbers(event: dict, where: str, units: str) -> None:
-    """Ranges of the values given as plain numbers (expressions are checked when drawn)."""
-    checks = {"time": (0, float("inf"), "a time >= 0"), "size": (0, float("inf"), "a size > 0"),
-              "proportion": (0, 1, "a proportion in [0, 1]")}
-    checks["rate"] = (0, float("inf"), "a migration rate M = 4 N0 m >= 0") if units == "coalescent" else \
-        (0, 1, "a migration rate in [0, 1] per generation")
-    for key, (low, high, expected) in checks.items():
-        value = event.get(key)
-        if is_number(value) and not (low <= value <= high and (key != "size" or value > 0)):
-            raise ScenarioError(f"{where}: {key} must be {expected}, got {value!r}")
 
 
 def load_toml(path: str) -> list[Scenario]:
