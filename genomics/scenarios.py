@@ -115,13 +115,17 @@ class Scenario:
 
     def check_simulates(self, draws: int = 3) -> None:
         """Simulate a tiny genealogy for a few seeded draws, so that a demography msprime cannot run (a deme split
-        twice, lineages that can never meet) is one ScenarioError when the scenario is read, not in a worker."""
+        twice, lineages moved into a deme not yet active, lineages that can never meet) is one ScenarioError when
+        the scenario is read, not in a worker. Every size is multiplied by a million there, so that the lineages
+        outlive every event (coalescing first would end the check before the event that fails)."""
         generator = numpy.random.default_rng(12345)
         for _ in range(draws):
             parameters = self.draw_parameters(generator)
             try:
-                msprime.sim_ancestry(samples=self.sample_sets(), demography=self.demography(parameters),
-                                     sequence_length=1, random_seed=1)
+                demography = self.demography(parameters, 1e6)
+                _check_lineages_enter_active_demes(demography)
+                msprime.sim_ancestry(samples=self.sample_sets(), demography=demography, sequence_length=1,
+                                     random_seed=1)
             except ScenarioError:
                 raise
             except Exception as error:  # msprime's LibraryError, InputError, ValueError name the problem
@@ -258,6 +262,31 @@ class Scenario:
         sampling = self.spec.get("sampling", {})
         return [msprime.SampleSet(n, population=sampling.get(population, population), ploidy=self.design.ploidy)
                 for population, n in zip(self.design.populations, self.design.samples)]
+
+
+def _check_lineages_enter_active_demes(demography: msprime.Demography) -> None:
+    """A deme that starts as the ancestor of a split exists only from that time back: migration or a pulse into it
+    before then would fail inside msprime (or only in some replicates). Raise a ValueError naming it."""
+    starts = {event.ancestral: event.time for event in demography.events
+              if type(event).__name__ == "PopulationSplit"}
+    names = [population.name for population in demography.populations]
+    for (source, dest) in zip(*numpy.nonzero(demography.migration_matrix)):
+        if names[dest] in starts:
+            raise ValueError(f"lineages migrate from {names[source]} into {names[dest]} from time 0, but "
+                             f"{names[dest]} exists only from its split at {starts[names[dest]]:g} generations back")
+    for event in demography.events:
+        kind = type(event).__name__
+        dest = getattr(event, "dest", None)
+        if kind == "MigrationRateChange" and event.rate > 0 and dest is not None:
+            dest = dest if isinstance(dest, str) else names[dest]
+            if dest in starts and event.time < starts[dest]:
+                raise ValueError(f"migration into {dest} starts at {event.time:g} generations, before {dest} exists "
+                                 f"(its split at {starts[dest]:g})")
+        if kind == "MassMigration":
+            dest = dest if isinstance(dest, str) else names[dest]
+            if dest in starts and event.time < starts[dest]:
+                raise ValueError(f"lineages move into {dest} at {event.time:g} generations, before {dest} exists "
+                                 f"(its split at {starts[dest]:g})")
 
 
 def validate_spec(spec: dict) -> dict:

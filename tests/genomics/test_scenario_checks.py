@@ -36,6 +36,15 @@ def spec(**changes):
     ({"design": {"populations": ["A", "B"], "samples": [3, 3], "mutation_rate": 2.0}},
      r"design \(sequence\): mutation_rate must be in \[0, 0.001\] per base per generation, got 2.0"),
     ({"design": {"populations": ["A", "B"], "samples": [3, 3], "ploidy": 0}}, "ploidy must be an integer from 1"),
+    ({"events": [{"type": "migration", "source": "A", "dest": "C", "rate": 1e-4},
+                 {"type": "split", "time": "T", "derived": ["A", "B"], "ancestral": "C"}]},
+     r"msprime cannot simulate .* lineages migrate from A into C from time 0, but C exists only from its split"),
+    ({"events": [{"type": "pulse", "time": 50.0, "source": "A", "dest": "C", "proportion": 0.2},
+                 {"type": "split", "time": "T", "derived": ["A", "B"], "ancestral": "C"}]},
+     r"lineages move into C at 50 generations, before C exists"),
+    ({"events": [{"type": "split", "time": "T", "derived": ["A", "B"], "ancestral": "C"},
+                 {"type": "split", "time": "T * 2", "derived": ["A", "B"], "ancestral": "C"}]},
+     r"msprime cannot simulate this demography"),
 ])
 def test_values_outside_their_range_name_the_key_and_the_range(changes, message):
     with pytest.raises(ScenarioError, match=message):
