@@ -86,6 +86,17 @@ class _Tokens:
         except ValueError:
             raise ScenarioError(f"ms command: {what} must be an integer, got {token!r}") from None
 
+    def matrix(self, npop: int, what: str) -> dict:
+        """An npop x npop matrix of values, row by row; diagonal entries (often 'x') are skipped."""
+        entries = {}
+        for i in range(1, npop + 1):
+            for j in range(1, npop + 1):
+                if i == j:
+                    self.take(what)
+                else:
+                    entries[(i, j)] = self.value(what)
+        return entries
+
     def peek_is_value(self) -> bool:
         if not self.more():
             return False
@@ -166,12 +177,7 @@ def scenario_from_ms(command: str, priors: dict, name: str = "ms_model",
             j = population(tokens.take("-m's population j"), "-m", npop)
             migration[(i, j)] = tokens.value("-m's rate")
         elif flag == "-ma":
-            for i in range(1, npop + 1):
-                for j in range(1, npop + 1):
-                    token = tokens.take("-ma's matrix entry")
-                    if i != j and token != "x":
-                        tokens.position -= 1
-                        migration[(i, j)] = tokens.value("-ma's matrix entry")
+            migration.update(tokens.matrix(npop, "-ma's matrix entry"))
         elif flag in ("-en", "-eg"):
             time = tokens.value(f"{flag}'s time")
             i = population(tokens.take(f"{flag}'s population"), flag, npop)
@@ -215,13 +221,7 @@ def scenario_from_ms(command: str, priors: dict, name: str = "ms_model",
                          for i in range(1, npop + 1) for j in range(1, npop + 1) if i != j}
             else:
                 tokens.integer("-ema's number of populations")
-                pairs = {}
-                for i in range(1, npop + 1):
-                    for j in range(1, npop + 1):
-                        token = tokens.take("-ema's matrix entry")
-                        if i != j and token != "x":
-                            tokens.position -= 1
-                            pairs[(i, j)] = tokens.value("-ema's matrix entry")
+                pairs = tokens.matrix(npop, "-ema's matrix entry")
             events.extend({"type": "migration_change", "time": time, "source": f"pop{i}", "dest": f"pop{j}",
                            "rate": rate} for (i, j), rate in pairs.items())
         elif flag in ("-T", "-L", "-seeds", "-p", "-f", "-c"):

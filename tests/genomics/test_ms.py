@@ -124,3 +124,11 @@ def test_the_reference_size_does_not_change_coalescent_unit_results():
                                   for s in range(1, 200)])
     assert pis[1e3] == pytest.approx(pis[1e5], rel=0.2)
     assert math.isfinite(pis[1e3])
+
+
+def test_full_migration_matrices_are_read_row_by_row_skipping_the_diagonal():
+    spec = ms.scenario_from_ms("ms 4 1 -t 1 -I 2 2 2 -ma x 1.5 {M} x -ema 0.5 2 x 0 2.0 x -ej 1 2 1",
+                               ms.parse_priors("M=uniform(0,1)"))
+    assert [(e["type"], e["source"], e["dest"], e["rate"]) for e in spec["events"] if "migration" in e["type"]] == [
+        ("migration", "pop1", "pop2", 1.5), ("migration", "pop2", "pop1", "M"),
+        ("migration_change", "pop1", "pop2", 0.0), ("migration_change", "pop2", "pop1", 2.0)]
