@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 
 import numpy
 
+from genomics.design import SamplingDesign
+
 
 @dataclass
 class VcfData:
@@ -64,15 +66,19 @@ def read_population_map(path: str) -> dict[str, str]:
     return mapping
 
 
-def read_vcf(path: str, population_map: dict[str, str], populations: list[str], haplotypes_per_population: list[int],
-             seed: int = 0, max_missing: float = 0.0) -> VcfData:
-    """Biallelic SNP haplotypes of the mapped samples, grouped by population in ``populations``' order.
+def read_vcf(path: str, population_map: dict[str, str], design: SamplingDesign, seed: int = 0,
+             max_missing: float = 0.0) -> VcfData:
+    """Biallelic SNP haplotypes of the mapped samples, grouped by population in the design's order.
+
+    Each population gives the design's number of haplotypes (a seeded subset
+    where the VCF has more).
 
     A site is kept when at most ``max_missing`` of its used haplotypes are
     missing calls (0: complete sites only); kept missing calls are -1.
     """
     if not 0 <= max_missing <= 1:
         raise ValueError(f"max_missing must be a fraction in [0, 1], got {max_missing!r}")
+    populations, haplotypes_per_population = design.populations, design.haplotypes_per_population
     import allel  # noqa: PLC0415 - scikit-allel is only needed for real data
 
     if not os.path.exists(path):

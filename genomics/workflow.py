@@ -324,8 +324,7 @@ def predict_vcf(bundle: str, vcf_path: str, popmap_path: str, window: float | No
         window = float(design.sequence_length)
     if max_missing is None:  # a model trained with missing data reads them; one trained without, complete sites
         max_missing = 1.0 if design.missing is not None else 0.0
-    data = vcf.read_vcf(vcf_path, vcf.read_population_map(popmap_path), design.populations,
-                        design.haplotypes_per_population, seed=seed, max_missing=max_missing)
+    data = vcf.read_vcf(vcf_path, vcf.read_population_map(popmap_path), design, seed=seed, max_missing=max_missing)
     encoder = Encoder.from_dict(metadata["encoder"])
     rows = []
     for chromosome, start, end, sites in vcf.windows(data, window, min_snps):

@@ -26,6 +26,11 @@ ROWS = [
 ]
 
 
+def haplotype_design(populations, haplotypes):
+    """A design sampling these haplotypes per population (counted as ms does, ploidy 1)."""
+    return SamplingDesign(list(populations), list(haplotypes), ploidy=1)
+
+
 def write_vcf(path):
     with open(path, "w") as handle:
         handle.write(HEADER)
@@ -43,7 +48,7 @@ def test_read_vcf_keeps_biallelic_complete_snps_and_reports_the_rest(tmp_path):
     write_vcf(tmp_path / "data.vcf")
     write_popmap(tmp_path / "pops.txt", [("s1", "A"), ("s2", "A"), ("s3", "B"), ("s4", "B")])
     mapping = vcf.read_population_map(str(tmp_path / "pops.txt"))
-    data = vcf.read_vcf(str(tmp_path / "data.vcf"), mapping, ["A", "B"], [4, 4])
+    data = vcf.read_vcf(str(tmp_path / "data.vcf"), mapping, haplotype_design(["A", "B"], [4, 4]))
     assert data.report["sites_in_vcf"] == 5
     assert data.report["dropped_not_biallelic_snp"] == 2
     assert data.report["dropped_missing_calls"] == 1
@@ -58,31 +63,32 @@ def test_read_vcf_keeps_sites_with_missing_calls_up_to_max_missing(tmp_path):
     write_vcf(tmp_path / "data.vcf")
     write_popmap(tmp_path / "pops.txt", [("s1", "A"), ("s2", "A"), ("s3", "B"), ("s4", "B")])
     mapping = vcf.read_population_map(str(tmp_path / "pops.txt"))
-    kept = vcf.read_vcf(str(tmp_path / "data.vcf"), mapping, ["A", "B"], [4, 4], max_missing=0.25)
+    kept = vcf.read_vcf(str(tmp_path / "data.vcf"), mapping, haplotype_design(["A", "B"], [4, 4]), max_missing=0.25)
     np.testing.assert_array_equal(kept.positions, [100, 300, 500])  # site 300 misses 2 of 8 haplotypes
     np.testing.assert_array_equal(kept.haplotypes[:, 1], [0, 1, -1, -1, 0, 0, 0, 1])
     assert kept.report["missing_calls_kept"] == 2 and kept.report["dropped_missing_calls"] == 0
-    strict = vcf.read_vcf(str(tmp_path / "data.vcf"), mapping, ["A", "B"], [4, 4], max_missing=0.2)
+    strict = vcf.read_vcf(str(tmp_path / "data.vcf"), mapping, haplotype_design(["A", "B"], [4, 4]), max_missing=0.2)
     assert strict.report["dropped_missing_calls"] == 1
     with pytest.raises(ValueError, match=r"max_missing must be a fraction in \[0, 1\], got 2"):
-        vcf.read_vcf(str(tmp_path / "data.vcf"), mapping, ["A", "B"], [4, 4], max_missing=2)
+        vcf.read_vcf(str(tmp_path / "data.vcf"), mapping, haplotype_design(["A", "B"], [4, 4]), max_missing=2)
 
 
 def test_read_vcf_subsamples_with_a_seed_and_names_problems(tmp_path):
     write_vcf(tmp_path / "data.vcf")
     write_popmap(tmp_path / "pops.txt", [("s1", "A"), ("s2", "A"), ("s3", "A"), ("s4", "B"), ("s5", "B")])
     mapping = vcf.read_population_map(str(tmp_path / "pops.txt"))
-    first = vcf.read_vcf(str(tmp_path / "data.vcf"), mapping, ["A", "B"], [4, 4], seed=3)
-    again = vcf.read_vcf(str(tmp_path / "data.vcf"), mapping, ["A", "B"], [4, 4], seed=3)
+    first = vcf.read_vcf(str(tmp_path / "data.vcf"), mapping, haplotype_design(["A", "B"], [4, 4]), seed=3)
+    again = vcf.read_vcf(str(tmp_path / "data.vcf"), mapping, haplotype_design(["A", "B"], [4, 4]), seed=3)
     np.testing.assert_array_equal(first.haplotypes, again.haplotypes)
     assert first.haplotypes.shape == (8, 2)
     with pytest.raises(ValueError, match="population 'B' has 4 haplotypes .* trained on 6"):
-        vcf.read_vcf(str(tmp_path / "data.vcf"), mapping, ["A", "B"], [4, 6])
+        vcf.read_vcf(str(tmp_path / "data.vcf"), mapping, haplotype_design(["A", "B"], [4, 6]))
     with pytest.raises(ValueError, match=r"populations \['B'\] that the model was not trained on"):
-        vcf.read_vcf(str(tmp_path / "data.vcf"), mapping, ["A", "C"], [4, 4])
+        vcf.read_vcf(str(tmp_path / "data.vcf"), mapping, haplotype_design(["A", "C"], [4, 4]))
     write_popmap(tmp_path / "bad.txt", [("s1", "A"), ("s9", "A")])
     with pytest.raises(ValueError, match="not in"):
-        vcf.read_vcf(str(tmp_path / "data.vcf"), vcf.read_population_map(str(tmp_path / "bad.txt")), ["A"], [2])
+        vcf.read_vcf(str(tmp_path / "data.vcf"), vcf.read_population_map(str(tmp_path / "bad.txt")),
+                     haplotype_design(["A"], [2]))
     (tmp_path / "broken.txt").write_text("s1 A extra\n")
     with pytest.raises(ValueError, match="broken.txt, line 1"):
         vcf.read_population_map(str(tmp_path / "broken.txt"))
@@ -96,7 +102,8 @@ def test_the_example_vcf_comes_from_the_training_simulator_and_reads_back_whole(
     scenario = catalogue.get("divergence")
     vcf_path, popmap_path, parameters = workflow.write_example_vcf(str(tmp_path), scenario, seed=3, windows=2)
     assert set(parameters) == set(scenario.priors)
-    data = vcf.read_vcf(vcf_path, vcf.read_population_map(popmap_path), ["A", "B", "C"], [20, 20, 20])
+    data = vcf.read_vcf(vcf_path, vcf.read_population_map(popmap_path),
+                        haplotype_design(["A", "B", "C"], [20, 20, 20]))
     assert data.report["sites_kept"] == data.report["sites_in_vcf"] > 0
     assert np.all(np.diff(data.positions) > 0)
     (tmp_path / "again").mkdir()
@@ -125,8 +132,7 @@ def test_simulate_train_evaluate_predict_through_the_command_line(tmp_path, caps
     # The printed probabilities are the bundle's network applied to the VCF's windows, encoded independently here.
     model, metadata = workflow.load_bundle(os.path.join(run, "model.npz"))
     design = SamplingDesign.from_dict(metadata["design"])
-    data = vcf.read_vcf(vcf_path, vcf.read_population_map(popmap_path), design.populations,
-                        design.haplotypes_per_population)
+    data = vcf.read_vcf(vcf_path, vcf.read_population_map(popmap_path), design)
     encoder = Encoder.from_dict(metadata["encoder"])
     for window in prediction["windows"]:
         sites = numpy_sites(data.positions, window["start"], window["end"])
@@ -188,7 +194,8 @@ def write_rows(path, rows, samples=("s1", "s2", "s3", "s4", "s5")):
 
 def read_ab(path, tmp_path, counts=(4, 4), pairs=(("s1", "A"), ("s2", "A"), ("s3", "B"), ("s4", "B"))):
     write_popmap(tmp_path / "pops.txt", list(pairs))
-    return vcf.read_vcf(str(path), vcf.read_population_map(str(tmp_path / "pops.txt")), ["A", "B"], list(counts))
+    return vcf.read_vcf(str(path), vcf.read_population_map(str(tmp_path / "pops.txt")),
+                        haplotype_design(["A", "B"], list(counts)))
 
 
 def test_unsorted_records_are_sorted_and_said_so(tmp_path):
