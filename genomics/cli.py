@@ -228,7 +228,7 @@ def command_scenario_from_ms(arguments: argparse.Namespace) -> None:
     Scenario(spec)  # the translation must be a valid scenario: check before writing anything
     text = ms.to_toml(spec)
     if arguments.out:
-        workflow.prepare_output_folder(os.path.dirname(os.path.abspath(arguments.out)))
+        _prepare_output_file(arguments.out)
         with open(arguments.out, "w") as handle:
             handle.write(text)
         print(f"wrote {arguments.out}")
@@ -241,7 +241,7 @@ def command_design_from_alignments(arguments: argparse.Namespace) -> None:
     text = ms.to_toml({"name": arguments.name, "priors": {}, "design": design, "demes": []}).split("[design]", 1)[1]
     text = "# the sampling design of the data: paste into a scenario file\n[design]" + text
     if arguments.out:
-        workflow.prepare_output_folder(os.path.dirname(os.path.abspath(arguments.out)))
+        _prepare_output_file(arguments.out)
         with open(arguments.out, "w") as handle:
             handle.write(text)
         print(f"wrote {arguments.out}: {len(design['loci'])} loci, "

@@ -79,17 +79,7 @@ def read_vcf(path: str, population_map: dict[str, str], design: SamplingDesign, 
     if not 0 <= max_missing <= 1:
         raise ValueError(f"max_missing must be a fraction in [0, 1], got {max_missing!r}")
     populations, haplotypes_per_population = design.populations, design.haplotypes_per_population
-    import allel  # noqa: PLC0415 - scikit-allel is only needed for real data
-
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"no VCF at {path!r}")
-    fields = ["samples", "variants/CHROM", "variants/POS", "variants/REF", "variants/ALT", "calldata/GT"]
-    try:
-        callset = allel.read_vcf(path, fields=fields, alt_number=2)
-    except Exception as error:  # scikit-allel raises many kinds on malformed input
-        raise ValueError(f"cannot read VCF {path!r}: {error}") from None
-    if callset is None:
-        raise ValueError(f"VCF {path!r} holds no variants")
+    callset = _read_callset(path, ["variants/CHROM", "variants/POS"])
     samples = list(callset["samples"])
     unknown = sorted(set(population_map.values()) - set(populations))
     if unknown:
@@ -115,7 +105,7 @@ def read_vcf(path: str, population_map: dict[str, str], design: SamplingDesign, 
         raise ValueError(f"{path}: position {chromosomes[first]}:{positions[first]} appears more than once; merge or "
                          "remove duplicate records first")
     ref, alt = callset["variants/REF"][order], callset["variants/ALT"][order]
-    snp = numpy.array([len(r) == 1 for r in ref]) & numpy.array([len(a[0]) == 1 and a[1] == "" for a in alt])
+    snp = _biallelic_snps(ref, alt)
     genotypes = callset["calldata/GT"][order]  # (sites, samples, 2)
     if scan.ploidies == {1}:  # haploid calls: scikit-allel pads each with a missing second allele
         genotypes = genotypes[:, :, :1]
@@ -200,6 +190,27 @@ def scan_calls(path: str, samples: set) -> CallScan:
     return scan
 
 
+def _read_callset(path: str, extra_fields: list[str]) -> dict:
+    """scikit-allel's arrays of samples, REF, ALT (two columns), GT and ``extra_fields``; problems are ValueErrors."""
+    import allel  # noqa: PLC0415 - scikit-allel is only needed for real data
+
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no VCF at {path!r}")
+    fields = ["samples", *extra_fields, "variants/REF", "variants/ALT", "calldata/GT"]
+    try:
+        callset = allel.read_vcf(path, fields=fields, alt_number=2)
+    except Exception as error:  # scikit-allel raises many kinds on malformed input
+        raise ValueError(f"cannot read VCF {path!r}: {error}") from None
+    if callset is None:
+        raise ValueError(f"VCF {path!r} holds no variants")
+    return callset
+
+
+def _biallelic_snps(ref: numpy.ndarray, alt: numpy.ndarray) -> numpy.ndarray:
+    """Sites with one single-base REF and one single-base ALT."""
+    return numpy.array([len(r) == 1 for r in ref]) & numpy.array([len(a[0]) == 1 and a[1] == "" for a in alt])
+
+
 def _first_seen_rank(chromosomes: numpy.ndarray) -> numpy.ndarray:
     """Each site's chromosome as its rank of first appearance (chromosomes keep the file's order)."""
     ranks = {name: rank for rank, name in enumerate(dict.fromkeys(chromosomes.tolist()))}
@@ -208,19 +219,9 @@ def _first_seen_rank(chromosomes: numpy.ndarray) -> numpy.ndarray:
 
 def missing_rates(path: str, population_map: dict[str, str], populations: list[str]) -> dict[str, float]:
     """The fraction of missing genotype calls of each population's samples over the VCF's biallelic SNPs."""
-    import allel  # noqa: PLC0415
-
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"no VCF at {path!r}")
-    try:
-        callset = allel.read_vcf(path, fields=["samples", "variants/REF", "variants/ALT", "calldata/GT"], alt_number=2)
-    except Exception as error:  # scikit-allel raises many kinds on malformed input
-        raise ValueError(f"cannot read VCF {path!r}: {error}") from None
-    if callset is None:
-        raise ValueError(f"VCF {path!r} holds no variants")
+    callset = _read_callset(path, [])
     samples = list(callset["samples"])
-    snp = numpy.array([len(r) == 1 for r in callset["variants/REF"]]) & numpy.array(
-        [len(a[0]) == 1 and a[1] == "" for a in callset["variants/ALT"]])
+    snp = _biallelic_snps(callset["variants/REF"], callset["variants/ALT"])
     rates = {}
     for population in populations:
         members = [samples.index(s) for s, p in population_map.items() if p == population and s in samples]

@@ -422,9 +422,8 @@ def write_example_vcf(out_dir: str, scenario: Scenario, seed: int, windows: int 
         blocks.append(replicate["genotypes"])
         positions.append(numpy.floor(replicate["positions"]) + 1 + window * replicate["sequence_length"])
     positions = numpy.concatenate(positions).astype(numpy.int64)
-    positions = numpy.maximum(positions, numpy.arange(positions.size) + 1)  # at least 1, 2, 3, ...
-    for i in range(1, positions.size):  # strictly increasing
-        positions[i] = max(positions[i], positions[i - 1] + 1)
+    steps = numpy.arange(positions.size)  # strictly increasing: q_i = max(p_i, q_(i-1) + 1)
+    positions = numpy.maximum.accumulate(positions - steps) + steps
     names = [f"ind{i}" for i in range(sum(design.samples))]
     vcf_path, popmap_path = os.path.join(out_dir, "example.vcf"), os.path.join(out_dir, "example_populations.txt")
     vcf.write_vcf(vcf_path, numpy.concatenate(blocks, axis=1), positions, names, ploidy=design.ploidy)
