@@ -27,6 +27,7 @@ from typing import Any
 import numpy
 
 from genomics.expressions import ScenarioError
+from genomics.textfile import read_text
 
 _PRIOR = re.compile(r"^\s*([A-Za-z_]\w*)\s*=\s*([a-z_]+)\s*\(([^)]*)\)\s*$")
 
@@ -308,8 +309,7 @@ def to_toml(spec: dict) -> str:
 
 def read_ms_output(path: str, haplotypes: int | None = None) -> list[tuple[numpy.ndarray, numpy.ndarray]]:
     """(genotypes (haplotypes, sites) int8, positions (sites,) in [0, 1)) of each replicate in an ms output file."""
-    with open(path) as handle:
-        lines = [line.rstrip("\n") for line in handle]
+    lines = read_text(path, "ms output file").splitlines()
     replicates, number = [], 0
     while number < len(lines):
         if not lines[number].startswith("//"):
@@ -321,7 +321,10 @@ def read_ms_output(path: str, haplotypes: int | None = None) -> list[tuple[numpy
         try:
             sites = int(lines[start].split(":", 1)[1])
         except ValueError:
-            raise ValueError(f"{path}, line {start + 1}: cannot read the number of segregating sites") from None
+            sites = -1
+        if sites < 0:
+            raise ValueError(f"{path}, line {start + 1}: expected 'segsites: S' with S a whole number >= 0, "
+                             f"got {lines[start]!r}")
         if sites == 0:
             n = haplotypes or 0
             replicates.append((numpy.zeros((n, 0), numpy.int8), numpy.zeros(0)))
@@ -329,7 +332,12 @@ def read_ms_output(path: str, haplotypes: int | None = None) -> list[tuple[numpy
             continue
         if start + 1 >= len(lines) or not lines[start + 1].startswith("positions:"):
             raise ValueError(f"{path}, line {start + 2}: expected 'positions:'")
-        positions = numpy.array([float(x) for x in lines[start + 1].split(":", 1)[1].split()])
+        try:
+            positions = numpy.array([float(x) for x in lines[start + 1].split(":", 1)[1].split()])
+        except ValueError:
+            positions = numpy.array([numpy.nan])
+        if not numpy.isfinite(positions).all():
+            raise ValueError(f"{path}, line {start + 2}: positions must be numbers, got {lines[start + 1][:60]!r}")
         if positions.size != sites:
             raise ValueError(f"{path}, line {start + 2}: {positions.size} positions for {sites} segregating sites")
         rows, number = [], start + 2

@@ -29,6 +29,7 @@ import numpy
 
 from genomics.design import SamplingDesign
 from genomics.ms import read_ms_output
+from genomics.textfile import read_text
 
 MISSING = -1
 MISSING_CODES = ("N", "?", "-", "9")
@@ -116,28 +117,24 @@ def read_matrix(path: str, design: SamplingDesign, orientation: str = "haplotype
     if orientation not in ORIENTATIONS:
         raise ValueError(f"orientation must be one of {ORIENTATIONS}, got {orientation!r}")
     rows, width = [], None
-    try:
-        with open(path) as handle:
-            for number, line in enumerate(handle, start=1):
-                fields = line.split()
-                if not fields:
-                    continue
-                if width is None:
-                    width = len(fields)
-                elif len(fields) != width:
-                    raise ValueError(f"{path}, line {number}: {len(fields)} values, but the first row has {width}")
-                row = numpy.empty(len(fields), dtype=numpy.int8)
-                for column, value in enumerate(fields):
-                    if value in ("0", "1"):
-                        row[column] = int(value)
-                    elif value.upper() in MISSING_CODES:
-                        row[column] = MISSING
-                    else:
-                        raise ValueError(f"{path}, line {number}, column {column + 1}: {value!r} is not 0, 1 or a "
-                                         f"missing code ({', '.join(MISSING_CODES)})")
-                rows.append(row)
-    except UnicodeDecodeError:
-        raise ValueError(f"{path}: not a text file") from None
+    for number, line in enumerate(read_text(path, "matrix file").splitlines(), start=1):
+        fields = line.split()
+        if not fields:
+            continue
+        if width is None:
+            width = len(fields)
+        elif len(fields) != width:
+            raise ValueError(f"{path}, line {number}: {len(fields)} values, but the first row has {width}")
+        row = numpy.empty(len(fields), dtype=numpy.int8)
+        for column, value in enumerate(fields):
+            if value in ("0", "1"):
+                row[column] = int(value)
+            elif value.upper() in MISSING_CODES:
+                row[column] = MISSING
+            else:
+                raise ValueError(f"{path}, line {number}, column {column + 1}: {value!r} is not 0, 1 or a "
+                                 f"missing code ({', '.join(MISSING_CODES)})")
+        rows.append(row)
     if not rows:
         raise ValueError(f"{path}: the matrix is empty")
     matrix = numpy.array(rows)
@@ -202,11 +199,7 @@ def _alignment_format(path: str, text: str) -> str:
 
 def read_alignment(path: str) -> dict[str, str]:
     """Sequence name -> aligned sequence (upper case) of a FASTA, PHYLIP (sequential or interleaved) or NEXUS file."""
-    try:
-        with open(path) as handle:
-            text = handle.read()
-    except UnicodeDecodeError:
-        raise ValueError(f"{path}: not a text file") from None
+    text = read_text(path, "alignment")
     kind = _alignment_format(path, text)
     sequences: dict[str, list[str]] = {}
     lines = text.splitlines()
@@ -224,9 +217,12 @@ def read_alignment(path: str) -> dict[str, str]:
                     raise ValueError(f"{path}, line {number}: sequence data before the first '>name' line")
                 sequences[name].append(line)
     elif kind == "phylip":
-        count, length = (int(v) for v in lines[0].split()[:2])
+        header, *body = [line for line in lines if line.strip()]
+        count, length = (int(v) for v in header.split()[:2])
+        if count < 1 or length < 1:
+            raise ValueError(f"{path}: the PHYLIP header {header.strip()!r} must announce at least one sequence "
+                             "and one character")
         order: list[str] = []
-        body = [line for line in lines[1:] if line.strip()]
         for index, line in enumerate(body):
             if index < count:
                 parts = line.split()

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 import numpy
 
 from genomics.design import SamplingDesign
+from genomics.textfile import read_text
 
 
 @dataclass
@@ -50,17 +51,16 @@ class VcfData:
 def read_population_map(path: str) -> dict[str, str]:
     """sample -> population from a two-column text file (tab or spaces; '#' starts a comment)."""
     mapping = {}
-    with open(path) as handle:
-        for number, line in enumerate(handle, start=1):
-            line = line.split("#", 1)[0].strip()
-            if not line:
-                continue
-            fields = line.split()
-            if len(fields) != 2:
-                raise ValueError(f"{path}, line {number}: expected 'sample population', got {line!r}")
-            if fields[0] in mapping:
-                raise ValueError(f"{path}, line {number}: sample {fields[0]!r} appears twice")
-            mapping[fields[0]] = fields[1]
+    for number, line in enumerate(read_text(path, "population map").splitlines(), start=1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        fields = line.split()
+        if len(fields) != 2:
+            raise ValueError(f"{path}, line {number}: expected 'sample population', got {line!r}")
+        if fields[0] in mapping:
+            raise ValueError(f"{path}, line {number}: sample {fields[0]!r} appears twice")
+        mapping[fields[0]] = fields[1]
     if not mapping:
         raise ValueError(f"{path}: the population map lists no samples")
     return mapping
@@ -79,7 +79,7 @@ def read_vcf(path: str, population_map: dict[str, str], design: SamplingDesign, 
     if not 0 <= max_missing <= 1:
         raise ValueError(f"max_missing must be a fraction in [0, 1], got {max_missing!r}")
     populations, haplotypes_per_population = design.populations, design.haplotypes_per_population
-    callset = _read_callset(path, ["variants/CHROM", "variants/POS"])
+    callset, scan = _read_callset(path, ["variants/CHROM", "variants/POS"], set(population_map))
     samples = list(callset["samples"])
     unknown = sorted(set(population_map.values()) - set(populations))
     if unknown:
@@ -89,7 +89,6 @@ def read_vcf(path: str, population_map: dict[str, str], design: SamplingDesign, 
     if missing_samples:
         raise ValueError(f"{len(missing_samples)} samples of the population map are not in {path!r}: "
                          f"{missing_samples[:5]}")
-    scan = scan_calls(path, set(population_map))
     if scan.first_high_ploidy:
         raise ValueError(f"{path}: calls of ploidy {max(scan.ploidies)} (first: {scan.first_high_ploidy}); only "
                          "haploid and diploid calls can be read")
@@ -152,50 +151,81 @@ class CallScan:
     unphased_heterozygous: int = 0              # calls with '/' and two different alleles
     first_high_ploidy: str = ""                 # "CHROM:POS 'call'" of the first call of ploidy > 2
     bad_alleles: list = field(default_factory=list)  # "CHROM:POS 'call'" whose allele exceeds the ALT count
+    sites: int = 0                              # data lines
+
+
+HEADER_COLUMNS = ["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT"]
 
 
 def scan_calls(path: str, samples: set) -> CallScan:
-    """One pass over the VCF text: call ploidies, unphased heterozygous calls, allele indices beyond the ALTs.
+    """One pass over the VCF text: its layout, call ploidies, unphased heterozygous calls, alleles beyond the ALTs.
 
     scikit-allel reads every call as diploid (a tetraploid call is cut to
     two alleles; a haploid call gets a missing second allele) and does not
     check allele indices: this scan lets ``read_vcf`` say what it found.
+    It also refuses a file scikit-allel's parser would crash on (a data line
+    whose number of tab-separated fields differs from the header's, which
+    can end the whole process with a segmentation fault in scikit-allel
+    1.3), and data lines before the ``#CHROM`` header line.
     """
     opener = gzip.open if path.endswith((".gz", ".bgz")) else open
-    scan, columns = CallScan(), []
-    with opener(path, "rt") as handle:
-        for line in handle:
-            if line.startswith("##"):
-                continue
-            fields = line.rstrip("\n").split("\t")
-            if line.startswith("#"):
-                columns = [i for i, name in enumerate(fields[9:], start=9) if name in samples]
-                continue
-            if len(fields) < 10:
-                continue
-            alt_count = 0 if fields[4] in (".", "") else len(fields[4].split(","))
-            for i in columns:
-                call = fields[i].split(":", 1)[0] if i < len(fields) else "."
-                alleles = call.replace("|", "/").split("/")
-                if all(allele == "." for allele in alleles):
+    scan, columns, width = CallScan(), [], None
+    try:
+        with opener(path, "rt", encoding="utf-8", errors="replace") as handle:  # bytes as scikit-allel reads them
+            for number, line in enumerate(handle, start=1):
+                if line.startswith("##"):
                     continue
-                scan.ploidies.add(len(alleles))
-                if len(alleles) > 2 and not scan.first_high_ploidy:
-                    scan.first_high_ploidy = f"{fields[0]}:{fields[1]} {call!r}"
-                if "/" in call and len(set(alleles) - {"."}) > 1:
-                    scan.unphased_heterozygous += 1
-                if any(allele.isdigit() and int(allele) > alt_count for allele in alleles) and \
-                        len(scan.bad_alleles) < 3:
-                    scan.bad_alleles.append(f"{fields[0]}:{fields[1]} {call!r} with {alt_count} ALT allele(s)")
+                fields = line.rstrip("\r\n").split("\t")
+                if line.startswith("#"):
+                    if width is not None or fields[:9] != HEADER_COLUMNS:
+                        raise ValueError(f"{path}, line {number}: expected one header line of the 9 columns "
+                                         f"{' '.join(HEADER_COLUMNS)} and the sample names, got {line[:60]!r}")
+                    columns = [i for i, name in enumerate(fields[9:], start=9) if name in samples]
+                    width = len(fields)
+                    continue
+                if not line.strip():
+                    continue
+                if width is None:
+                    raise ValueError(f"{path}, line {number}: a data line before the '#CHROM ... FORMAT sample' "
+                                     "header line")
+                if len(fields) != width:
+                    raise ValueError(f"{path}, line {number}: {len(fields)} tab-separated fields, but the header "
+                                     f"line has {width} (9 fixed columns and one per sample)")
+                scan.sites += 1
+                _scan_record(fields, columns, scan)
+    except (OSError, EOFError) as error:  # an unreadable or truncated gzip file
+        raise ValueError(f"cannot read VCF {path!r}: {error}") from None
     return scan
 
 
-def _read_callset(path: str, extra_fields: list[str]) -> dict:
-    """scikit-allel's arrays of samples, REF, ALT (two columns), GT and ``extra_fields``; problems are ValueErrors."""
+def _scan_record(fields: list[str], columns: list[int], scan: CallScan) -> None:
+    """Adds one data line's calls (of the columns of used samples) to ``scan``."""
+    alt_count = 0 if fields[4] in (".", "") else len(fields[4].split(","))
+    for i in columns:
+        call = fields[i].split(":", 1)[0]
+        alleles = call.replace("|", "/").split("/")
+        if all(allele == "." for allele in alleles):
+            continue
+        scan.ploidies.add(len(alleles))
+        if len(alleles) > 2 and not scan.first_high_ploidy:
+            scan.first_high_ploidy = f"{fields[0]}:{fields[1]} {call!r}"
+        if "/" in call and len(set(alleles) - {"."}) > 1:
+            scan.unphased_heterozygous += 1
+        if any(allele.isdigit() and int(allele) > alt_count for allele in alleles) and len(scan.bad_alleles) < 3:
+            scan.bad_alleles.append(f"{fields[0]}:{fields[1]} {call!r} with {alt_count} ALT allele(s)")
+
+
+def _read_callset(path: str, extra_fields: list[str], samples: set) -> tuple[dict, CallScan]:
+    """scikit-allel's arrays of samples, REF, ALT (two columns), GT and ``extra_fields``, and the text scan of
+    ``samples``' calls (``scan_calls``, run first so that a malformed file never reaches scikit-allel's parser);
+    problems are ValueErrors."""
     import allel  # noqa: PLC0415 - scikit-allel is only needed for real data
 
     if not os.path.exists(path):
         raise FileNotFoundError(f"no VCF at {path!r}")
+    if os.path.isdir(path):
+        raise ValueError(f"{path}: is a folder, not a VCF file")
+    scan = scan_calls(path, samples)
     fields = ["samples", *extra_fields, "variants/REF", "variants/ALT", "calldata/GT"]
     try:
         callset = allel.read_vcf(path, fields=fields, alt_number=2)
@@ -203,7 +233,11 @@ def _read_callset(path: str, extra_fields: list[str]) -> dict:
         raise ValueError(f"cannot read VCF {path!r}: {error}") from None
     if callset is None:
         raise ValueError(f"VCF {path!r} holds no variants")
-    return callset
+    absent = [name for name in fields if name not in callset]
+    if absent:
+        raise ValueError(f"VCF {path!r} has no {', '.join(absent)}: is its '#CHROM ... FORMAT sample' header line "
+                         "or the GT field missing?")
+    return callset, scan
 
 
 def _biallelic_snps(ref: numpy.ndarray, alt: numpy.ndarray) -> numpy.ndarray:
@@ -219,7 +253,7 @@ def _first_seen_rank(chromosomes: numpy.ndarray) -> numpy.ndarray:
 
 def missing_rates(path: str, population_map: dict[str, str], populations: list[str]) -> dict[str, float]:
     """The fraction of missing genotype calls of each population's samples over the VCF's biallelic SNPs."""
-    callset = _read_callset(path, [])
+    callset, _ = _read_callset(path, [], set(population_map))
     samples = list(callset["samples"])
     snp = _biallelic_snps(callset["variants/REF"], callset["variants/ALT"])
     rates = {}

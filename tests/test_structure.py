@@ -33,7 +33,7 @@ STACKS = {
     "genomics": [
         ("values", ["genomics.expressions", "genomics.priors"]),
         ("data", ["genomics.design", "genomics.encode", "genomics.sumstats", "genomics.vcf", "genomics.readers",
-                  "genomics.ms"]),
+                  "genomics.ms", "genomics.textfile"]),
         ("scenarios", ["genomics.scenarios"]),
         ("simulation", ["genomics.loci", "genomics.simulate", "genomics.catalogue"]),
         ("inference", ["genomics.abc", "genomics.models"]),

@@ -223,3 +223,18 @@ def test_haploid_calls_give_one_haplotype_per_sample(tmp_path):
     data = read_ab(tmp_path / "v.vcf", tmp_path, counts=(2, 2))
     assert data.report["sites_kept"] == 2 and data.report["call_ploidy"] == [1]
     np.testing.assert_array_equal(data.haplotypes, [[0, 1], [1, 1], [1, 0], [0, 0]])
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda text: text.replace("GT\t0|1\t1|1", "XX\t0|1\t1|1\t.\tA\tGT\t1", 1),
+     r"v.vcf, line 5: 18 tab-separated fields, but the header line has 14"),  # crashes scikit-allel 1.3.13
+    (lambda text: text.replace("#CHROM\tPOS", "#CHROM\n#CHROM\tPOS"), r"v.vcf, line 4: expected one header line"),
+    (lambda text: text.replace("#CHROM", "1\t5\t.\tA\tT\t.\t.\t.\tGT\t0|1\n#CHROM"),
+     r"v.vcf, line 4: a data line before the '#CHROM"),
+])
+def test_malformed_layouts_are_refused_before_scikit_allel_reads_them(tmp_path, edit, message):
+    write_rows(tmp_path / "v.vcf", [ROWS[0], ROWS[4]])
+    path = tmp_path / "v.vcf"
+    path.write_text(edit(path.read_text()))
+    with pytest.raises(ValueError, match=message):
+        read_ab(path, tmp_path)
