@@ -91,6 +91,7 @@ def _print_training(result: dict) -> None:
 
 def command_simulate(arguments: argparse.Namespace) -> None:
     scenarios = catalogue.resolve(arguments.scenarios)
+    workflow.prepare_output_folder(arguments.out)
     if arguments.missing_like:
         if not arguments.popmap:
             raise ValueError("--missing-like needs --popmap (two columns: sample population)")

@@ -229,6 +229,11 @@ def write_bundle(out_dir: str, model: minidl.Sequential, metadata: dict, evaluat
 
 def prepare_output_folder(out_dir: str) -> None:
     """Create ``out_dir`` (and its parents) now, so that a bad path fails before any long work."""
+    blocker = os.path.abspath(out_dir)
+    while blocker != os.path.dirname(blocker) and not os.path.exists(blocker):
+        blocker = os.path.dirname(blocker)
+    if os.path.exists(blocker) and not os.path.isdir(blocker):
+        raise ValueError(f"cannot create the output folder {out_dir!r}: {blocker!r} is a file, not a folder")
     try:
         os.makedirs(out_dir, exist_ok=True)
     except OSError as error:

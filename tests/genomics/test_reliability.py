@@ -39,8 +39,8 @@ def test_output_locations_under_a_file_fail_before_the_work(tmp_path, capsys):
     blocker.write_text("not a folder")
     assert main(["simulate", "panmixia", "--replicates", "2", "--out", str(blocker)]) == 2
     assert "cannot create the output folder" in capsys.readouterr().err
-    assert main(["train", str(tmp_path / "sims"), "--out", str(blocker / "run")]) == 2
-    assert "cannot create the output folder" in capsys.readouterr().err
+    assert main(["train", str(tmp_path / "sims"), "--out", str(blocker / "run" / "deeper")]) == 2
+    assert f"'{blocker}' is a file, not a folder" in capsys.readouterr().err
     assert main(["evaluate", "m.npz", str(tmp_path), "--out", str(blocker / "e.json")]) == 2
     assert "cannot create the output folder" in capsys.readouterr().err
 
