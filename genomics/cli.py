@@ -82,7 +82,14 @@ def _given(settings: type, arguments: argparse.Namespace) -> dict:
 
 def _print_training(result: dict) -> None:
     split = result["split"]
-    print(f"\nreplicates: {split['train']} train, {split['validation']} validation, {split['test']} test")
+    print(f"\nreplicates: {split['train']} train, {split['validation']} validation (early stopping), "
+          f"{split['calibration']} calibration, {split['test']} test")
+    calibrated = result["calibration"]
+    if calibrated:
+        print(f"temperature scaling on the calibration split: T = {calibrated['temperature']:.3f} (log-loss "
+              f"{calibrated['log_loss_before']:.4f} -> {calibrated['log_loss_after']:.4f})")
+    else:
+        print("no calibration split: the network's outputs are raw softmax values, not calibrated probabilities")
     print(result["evaluation"].report())
     print(f"\nmodel bundle: {result['bundle']}")
     for picture in result["pictures"]:
@@ -126,6 +133,10 @@ def command_evaluate(arguments: argparse.Namespace) -> None:
     if arguments.out:
         with open(arguments.out, "w") as handle:
             json.dump(evaluation.to_dict(), handle, indent=1)
+        stem = os.path.splitext(os.path.basename(arguments.out))[0]
+        for picture in workflow.evaluation_pictures(os.path.dirname(os.path.abspath(arguments.out)), evaluation,
+                                                    prefix=f"{stem}_"):
+            print(f"picture: {picture}")
 
 
 def _print_prediction(result: dict) -> None:
@@ -142,36 +153,48 @@ def _print_prediction(result: dict) -> None:
     print(f"haplotypes used per population: {report['haplotypes_per_population']} "
           f"(samples available: {report['samples_used']})")
     names = result["scenario_names"]
-    print(f"\nposterior probabilities per window of {result['window_length']:g} bp:")
+    step = "" if result["step"] == result["window_length"] else f", every {result['step']:g} bp"
+    print(f"\n{result['output']} per window of {result['window_length']:g} bp{step}:")
     print("window".ljust(32) + "".join(f"{name[:24]:>26}" for name in names))
     for row in result["windows"]:
         label = f"{row['chromosome']}:{row['start']}-{row['end']} ({row['snps']} SNPs)"
-        print(label.ljust(32) + "".join(f"{p:>26.3f}" for p in row["probabilities"]))
-    mean = result["mean_probabilities"]
-    print("mean over windows".ljust(32) + "".join(f"{p:>26.3f}" for p in mean))
-    print(f"\nmost probable scenario: {names[int(numpy.argmax(mean))]}")
+        print(label.ljust(32) + "".join(f"{p:>26.3f}" for p in row["values"]))
+    _print_summary(result["summary"], names, "windows")
+
+
+def _print_summary(summary: dict, names: list[str], rows: str) -> None:
+    if summary["rows"] > 1:
+        print(f"mean over {summary['rows']} {rows}".ljust(32) + "".join(f"{p:>26.3f}" for p in summary["mean"]))
+        print("median".ljust(32) + "".join(f"{p:>26.3f}" for p in summary["median"]))
+        print("2.5-97.5% range".ljust(32) + "".join(f"{f'{lo:.3f}-{hi:.3f}':>26}"
+                                                      for lo, hi in zip(summary["low"], summary["high"])))
+        print(f"share of {rows} won".ljust(32) + "".join(f"{w:>26.3f}" for w in summary["wins"]))
+    print(f"\nhighest mean: {names[int(numpy.argmax(summary['mean']))]}")
 
 
 def _print_data_set_prediction(result: dict) -> None:
     names = result["scenario_names"]
-    print("network output (softmax, not calibrated) per data set:")
+    print(f"{result['output']} per data set:")
     print("data set".ljust(24) + "sites  missing" + "".join(f"{name[:24]:>26}" for name in names))
     for row in result["data_sets"]:
         print(f"{row['data_set'][:23]:<24}{row['sites']:>5}  {row['missing_fraction']:>7.3f}"
-              + "".join(f"{p:>26.3f}" for p in row["softmax"]))
+              + "".join(f"{p:>26.3f}" for p in row["values"]))
         if "subsets" in row:
             print(f"  median of {row['subsets']} random SNP subsets (seed {row['subset_seed']}); 2.5-97.5%:".ljust(38)
                   + "".join(f"{f'{lo:.3f}-{hi:.3f}':>26}" for lo, hi in zip(row["low"], row["high"])))
             print("  share of subsets won:".ljust(38) + "".join(f"{w:>26.3f}" for w in row["wins"]))
-    if len(result["data_sets"]) > 1:
-        print("mean".ljust(38) + "".join(f"{p:>26.3f}" for p in result["mean_softmax"]))
-    print(f"\nhighest network output: {names[int(numpy.argmax(result['mean_softmax']))]}")
+    _print_summary(result["summary"], names, "data sets")
+    if not result["output"].startswith("calibrated"):
+        print("(this bundle was trained without a calibration split: the values are the network's raw softmax, "
+              "not calibrated probabilities)")
 
 
 def command_predict(arguments: argparse.Namespace) -> None:
     _prepare_output_file(arguments.out)
     if arguments.window is not None and arguments.window < 1:
         raise ValueError(f"--window must be at least 1 bp, got {arguments.window:g}")
+    if arguments.step is not None and arguments.step < 1:
+        raise ValueError(f"--step must be at least 1 bp, got {arguments.step:g}")
     given = [name for name in ("vcf", "matrix", "ms", "alignments") if getattr(arguments, name)]
     if len(given) != 1:
         raise ValueError("give the data as exactly one of: a VCF (with --popmap), --matrix FILE, --ms FILE or "
@@ -180,8 +203,9 @@ def command_predict(arguments: argparse.Namespace) -> None:
         if not arguments.popmap:
             raise ValueError("a VCF needs --popmap (two columns: sample population)")
         result = workflow.predict_vcf(arguments.bundle, arguments.vcf, arguments.popmap, window=arguments.window,
-                                      min_snps=arguments.min_snps, seed=arguments.seed,
-                                      max_missing=arguments.max_missing, ref_is_ancestral=arguments.ref_is_ancestral)
+                                      min_snps=arguments.min_snps, seed=arguments.haplotype_seed,
+                                      max_missing=arguments.max_missing, ref_is_ancestral=arguments.ref_is_ancestral,
+                                      step=arguments.step)
         _print_prediction(result)
     else:
         design = workflow.bundle_design(arguments.bundle)
@@ -202,7 +226,9 @@ def command_predict(arguments: argparse.Namespace) -> None:
         result = workflow.predict_genotypes(arguments.bundle, data_sets, labels, arguments.subsets,
                                             arguments.subset_seed)
         _print_data_set_prediction(result)
-    if arguments.out:
+    if arguments.out and arguments.out.lower().endswith(".csv"):
+        workflow.write_prediction_table(result, arguments.out)
+    elif arguments.out:
         with open(arguments.out, "w") as handle:
             json.dump(result, handle, indent=1)
 
@@ -301,7 +327,8 @@ def parser() -> argparse.ArgumentParser:
                      f"({', '.join(catalogue.GROUPS)}) or TOML files")
     sim.add_argument("--replicates", type=_positive_int, required=True, help="replicates per scenario")
     sim.add_argument("--out", required=True, help="output folder (re-running resumes it)")
-    sim.add_argument("--seed", type=_seed, default=1, help="master seed (default 1)")
+    sim.add_argument("--simulation-seed", "--seed", dest="seed", type=_seed, default=1,
+                     help="master seed of the simulations (default 1)")
     sim.add_argument("--shard-size", type=_positive_int, default=100, help="replicates per shard file")
     sim.add_argument("--workers", type=_positive_int, default=None, help="processes (default: all cores)")
     sim.add_argument("--missing-like", metavar="VCF", help="give every scenario the per-population rate of missing "
@@ -320,7 +347,8 @@ def parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", help="accuracy of a trained model on another simulation folder")
     evaluate.add_argument("bundle", help="model.npz written by 'genomics train'")
     evaluate.add_argument("simulations", help="folder written by 'genomics simulate' (same scenarios)")
-    evaluate.add_argument("--out", help="write the evaluation as JSON here")
+    evaluate.add_argument("--out", help="write the evaluation as JSON here, with its confusion matrix and "
+                                        "reliability diagram as PNGs beside it")
     evaluate.set_defaults(run=command_evaluate)
 
     predict = commands.add_parser("predict", help="scenario probabilities for observed data (VCF, matrix, ms)",
@@ -349,8 +377,12 @@ def parser() -> argparse.ArgumentParser:
     predict.add_argument("--max-missing", type=float, default=None,
                          help="VCF: keep sites with at most this fraction of missing calls (default: 0 for a model "
                               "trained without missing data, 1 for one trained with them)")
-    predict.add_argument("--seed", type=_seed, default=0, help="seed for subsampling haplotypes to the trained design")
-    predict.add_argument("--out", help="write the probabilities as JSON here")
+    predict.add_argument("--step", type=float, help="VCF: start a window every STEP bp (default: the window "
+                                                    "length; smaller steps overlap windows)")
+    predict.add_argument("--haplotype-seed", "--seed", dest="haplotype_seed", type=_seed, default=0,
+                         help="VCF: seed for subsampling haplotypes to the trained design")
+    predict.add_argument("--out", help="write the result here: FILE.csv (one row per window or subset, a column "
+                                       "per scenario) or JSON (anything else)")
     predict.set_defaults(run=command_predict)
     abc = commands.add_parser("abc", help="rejection-ABC model choice on summary statistics, the classical baseline",
                               description="Score rejection ABC (pi, theta_w, Tajima's D, dxy, Fst) on held-out "

@@ -12,7 +12,9 @@ dropout 0.75, then two dense layers of 125 with dropout 0.5.
 layer of 128 (their second branch, on SNP positions, needs a two-input
 model; minidl has only Sequential for now).
 ``perez`` and ``flagel`` take the ``cnn1d`` layout. ``dropout`` replaces
-every dropout rate of a network.
+every dropout rate of a network. Every network ends in a linear layer
+named "logits" and a softmax, so that ``logits`` can read the values that
+temperature scaling (``genomics.calibration``) divides.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from __future__ import annotations
 import numpy
 
 from minidl import Sequential
-from minidl.layers import (AveragePooling1D, Conv1D, Conv2D, Dense, Dropout, Flatten, Input, MaxPooling2D)
+from minidl.layers import (Activation, AveragePooling1D, Conv1D, Conv2D, Dense, Dropout, Flatten, Input,
+                           MaxPooling2D)
 
 KINDS = ("cnn1d", "cnn2d", "perez", "flagel")
 ONE_D = ("cnn1d", "perez", "flagel")
@@ -36,6 +39,29 @@ def model_input(images: numpy.ndarray, kind: str) -> numpy.ndarray:
     raise ValueError(f"unknown network kind {kind!r}; valid: {', '.join(KINDS)}")
 
 
+def _output(classes: int) -> list:
+    """The last two layers of every network: the logits z (a linear layer named "logits"), then softmax(z)."""
+    return [Dense(classes, name="logits"), Activation("softmax", name="probabilities")]
+
+
+def logits(model: Sequential, inputs: numpy.ndarray, batch_size: int = 256) -> numpy.ndarray:
+    """The scenario logits z of ``inputs`` (the values before the softmax), for temperature scaling.
+
+    Networks built here expose them as the layer named "logits". A network
+    saved before that layer existed ends in one Dense layer with a softmax:
+    its logits are that layer's linear part, x @ kernel + bias, applied to
+    the output of the layer before it.
+    """
+    names = [layer.name for layer in model.layers]
+    if "logits" in names:
+        return model.truncated("logits").predict(inputs, batch_size=batch_size)
+    last = model.layers[-1]
+    if not isinstance(last, Dense) or getattr(last.activation, "__name__", "") != "softmax":
+        raise ValueError("this network has neither a layer named 'logits' nor a final Dense softmax layer")
+    hidden = model.truncated(len(names) - 2).predict(inputs, batch_size=batch_size)
+    return hidden @ last.kernel.numpy() + (last.bias.numpy() if last.bias is not None else 0.0)
+
+
 def build(kind: str, image_shape: tuple, classes: int, dropout: float | None = None) -> Sequential:
     """A classifier of ``classes`` scenarios for images of ``image_shape`` (haplotypes, snps, channels)."""
     haplotypes, snps, channels = image_shape
@@ -45,7 +71,7 @@ def build(kind: str, image_shape: tuple, classes: int, dropout: float | None = N
     def rate(own: float) -> float:
         return own if dropout is None else dropout
 
-    head = [Flatten(), Dense(64, activation="relu"), Dropout(rate(0.5)), Dense(classes, activation="softmax")]
+    head = [Flatten(), Dense(64, activation="relu"), Dropout(rate(0.5)), *_output(classes)]
     if kind == "cnn1d":
         return Sequential([
             Input((snps, haplotypes * channels)),
@@ -65,7 +91,7 @@ def build(kind: str, image_shape: tuple, classes: int, dropout: float | None = N
             Dropout(rate(0.75)),
             Conv1D(125, 2, activation="relu"), AveragePooling1D(2), Dropout(rate(0.75)),
             Flatten(), Dense(125, activation="relu"), Dropout(rate(0.5)), Dense(125, activation="relu"),
-            Dropout(rate(0.5)), Dense(classes, activation="softmax"),
+            Dropout(rate(0.5)), *_output(classes),
         ], name="perez")
     if kind == "flagel":
         return Sequential([
@@ -73,6 +99,6 @@ def build(kind: str, image_shape: tuple, classes: int, dropout: float | None = N
             Conv1D(256, 2, activation="relu"), Conv1D(128, 2, activation="relu"), AveragePooling1D(2),
             Dropout(rate(0.25)),
             Conv1D(128, 2, activation="relu"), AveragePooling1D(2), Dropout(rate(0.25)),
-            Flatten(), Dense(128, activation="relu"), Dropout(rate(0.25)), Dense(classes, activation="softmax"),
+            Flatten(), Dense(128, activation="relu"), Dropout(rate(0.25)), *_output(classes),
         ], name="flagel")
     raise ValueError(f"unknown network kind {kind!r}; valid: {', '.join(KINDS)}")

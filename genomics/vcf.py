@@ -266,20 +266,27 @@ def missing_rates(path: str, population_map: dict[str, str], populations: list[s
     return rates
 
 
-def windows(data: VcfData, window_length: float, min_snps: int = 10) -> list[tuple[str, int, int, numpy.ndarray]]:
+def windows(data: VcfData, window_length: float, min_snps: int = 10,
+            step: float | None = None) -> list[tuple[str, int, int, numpy.ndarray]]:
     """(chromosome, first position, last position, site indices) of each window with >= min_snps sites.
 
-    Windows tile each chromosome from position 1: 1..L, L+1..2L, ...
+    Windows of ``window_length`` bp start at position 1 and then every
+    ``step`` bp (default: ``window_length``, so they tile the chromosome:
+    1..L, L+1..2L, ...; a smaller step gives overlapping windows), up to the
+    chromosome's last kept site.
     """
+    length = int(window_length)
+    step = length if step is None else int(step)
+    if length < 1 or step < 1:
+        raise ValueError(f"windows: the window length and step must be at least 1 bp, got {window_length} and {step}")
     result = []
     for chromosome in dict.fromkeys(data.chromosomes.tolist()):
         on_chromosome = numpy.flatnonzero(data.chromosomes == chromosome)
-        window_index = (data.positions[on_chromosome] - 1) // int(window_length)  # windows from position 1
-        for w in numpy.unique(window_index):
-            sites = on_chromosome[window_index == w]
+        positions = data.positions[on_chromosome]
+        for start in range(1, int(positions.max()) + 1, step):
+            sites = on_chromosome[(positions >= start) & (positions < start + length)]
             if sites.size >= min_snps:
-                start = 1 + int(w) * int(window_length)
-                result.append((str(chromosome), start, start + int(window_length) - 1, sites))
+                result.append((str(chromosome), start, start + length - 1, sites))
     return result
 
 

@@ -17,9 +17,10 @@ from typing import Any
 import numpy
 
 import minidl
-from genomics import models, vcf
+from genomics import calibration, models, vcf
 from genomics.design import SamplingDesign
 from genomics.encode import Encoder
+from genomics.evaluation import RAW, Evaluation, calibrated_name, network_evaluation
 from genomics.readers import random_subset
 from genomics.scenarios import Scenario
 from genomics.simulate import (
@@ -29,66 +30,32 @@ from genomics.simulate import (
     replicate_seed,
     simulate_replicate,
 )
-from minidl import metrics
 from minidl.callbacks import EarlyStopping, ReduceLROnPlateau
 from minidl.saving import read_metadata
 
 BUNDLE_KIND = "genomics-scenario-classifier"
 
 
-def stratified_split(labels: numpy.ndarray, test_fraction: float, validation_fraction: float,
-                     seed: int) -> tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray]:
-    """Index arrays (train, validation, test), each scenario split in the same proportions."""
-    if not (0 < test_fraction < 1 and 0 <= validation_fraction < 1 and test_fraction + validation_fraction < 1):
-        raise ValueError(f"test_fraction and validation_fraction must be in (0, 1) and sum below 1, got "
-                         f"{test_fraction} and {validation_fraction}")
+def stratified_split(labels: numpy.ndarray, fractions: tuple[float, ...], seed: int) -> tuple[numpy.ndarray, ...]:
+    """Index arrays (train, then one per fraction), every scenario split in the same proportions, seeded.
+
+    ``fractions`` are those of the held-out parts (e.g. validation,
+    calibration, test); train gets the rest. A part with a positive fraction
+    gets at least one replicate of each scenario.
+    """
+    if any(f < 0 for f in fractions) or sum(fractions) >= 1:
+        raise ValueError(f"the held-out fractions must be >= 0 and sum below 1, got {', '.join(map(str, fractions))}")
     generator = numpy.random.default_rng(seed)
-    train, validation, test = [], [], []
+    parts: list[list[int]] = [[] for _ in range(len(fractions) + 1)]
     for label in numpy.unique(labels):
         members = generator.permutation(numpy.flatnonzero(labels == label))
-        n_test = max(1, round(test_fraction * len(members)))
-        n_validation = round(validation_fraction * len(members))
-        test.extend(members[:n_test])
-        validation.extend(members[n_test : n_test + n_validation])
-        train.extend(members[n_test + n_validation :])
-    return tuple(generator.permutation(numpy.array(part, dtype=int)) for part in (train, validation, test))
-
-
-@dataclass
-class Evaluation:
-    scenario_names: list[str]
-    accuracy: float
-    confusion: numpy.ndarray
-    precision: numpy.ndarray
-    recall: numpy.ndarray
-    samples: int
-
-    def report(self) -> str:
-        width = max(len(name) for name in self.scenario_names) + 2
-        lines = [f"accuracy {self.accuracy:.3f} on {self.samples} held-out replicates "
-                 f"(chance {1 / len(self.scenario_names):.3f})", "",
-                 "confusion matrix (rows: true scenario, columns: predicted)",
-                 " " * width + "".join(f"{i:>8d}" for i in range(len(self.scenario_names)))]
-        for i, name in enumerate(self.scenario_names):
-            lines.append(f"{i} {name}".ljust(width) + "".join(f"{c:>8d}" for c in self.confusion[i]))
-        lines += ["", "scenario".ljust(width) + "  precision  recall"]
-        for name, p, r in zip(self.scenario_names, self.precision, self.recall):
-            lines.append(name.ljust(width) + f"  {p:9.3f}  {r:6.3f}")
-        return "\n".join(lines)
-
-    def to_dict(self) -> dict:
-        return {"scenario_names": self.scenario_names, "accuracy": self.accuracy, "samples": self.samples,
-                "confusion_matrix": self.confusion.tolist(), "precision": self.precision.tolist(),
-                "recall": self.recall.tolist()}
-
-
-def evaluate_predictions(scenario_names: list[str], labels: numpy.ndarray, probabilities: numpy.ndarray) -> Evaluation:
-    classes = len(scenario_names)
-    predicted = probabilities.argmax(axis=1)
-    return Evaluation(scenario_names, float(numpy.mean(predicted == labels)),
-                      metrics.confusion_matrix(labels, predicted, classes),
-                      metrics.precision(labels, predicted, classes), metrics.recall(labels, predicted, classes),
-                      int(len(labels)))
+        start = 0
+        for index, fraction in enumerate(fractions, start=1):
+            size = max(1, round(fraction * len(members))) if fraction > 0 else 0
+            parts[index].extend(members[start : start + size])
+            start += size
+        parts[0].extend(members[start:])
+    return tuple(generator.permutation(numpy.array(part, dtype=int)) for part in parts)
 
 
 @dataclass(frozen=True)
@@ -105,7 +72,12 @@ class TrainingConfig:
     patience: int = field(default=5, metadata={"help": "epochs without a better --monitor value before stopping"})
     test_fraction: float = field(default=0.2, metadata={"help": "replicates held out for the test"})
     validation_fraction: float = field(default=0.15, metadata={"help": "replicates for early stopping"})
-    seed: int = field(default=0, metadata={"help": "seed of the split, the initial weights and the shuffles"})
+    calibration_fraction: float = field(default=0.1, metadata={
+        "help": "replicates on which the temperature of the probabilities is fitted (0: no calibration; the "
+                "outputs are then labelled as raw softmax values)"})
+    seed: int = field(default=0, metadata={"help": "the default of --split-seed and --init-seed"})
+    split_seed: int = field(default=None, metadata={"help": "seed of the train/validation/calibration/test split"})
+    init_seed: int = field(default=None, metadata={"help": "seed of the initial weights, dropout and shuffles"})
     dropout: float = field(default=None, metadata={"help": "every dropout rate of the network (default: its own)"})
     monitor: str = field(default="val_loss", metadata={
         "help": "what early stopping (and --reduce-lr-patience) watches; the best epoch's weights are kept",
@@ -129,11 +101,22 @@ class TrainingConfig:
             raise ValueError(f"monitor must be val_loss or val_accuracy, got {self.monitor!r}")
         if not (isinstance(self.learning_rate, (int, float)) and 0 < self.learning_rate < float("inf")):
             raise ValueError(f"learning_rate must be a positive number, got {self.learning_rate!r}")
-        if not (0 < self.test_fraction < 1 and 0 < self.validation_fraction < 1
-                and self.test_fraction + self.validation_fraction < 1):
-            raise ValueError(f"test_fraction and validation_fraction must be in (0, 1) and sum below 1 (early "
-                             f"stopping watches the validation loss), got {self.test_fraction} and "
-                             f"{self.validation_fraction}")
+        for name in ("seed", "split_seed", "init_seed"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+                raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
+        fractions = (self.validation_fraction, self.calibration_fraction, self.test_fraction)
+        if not (0 < self.test_fraction < 1 and 0 < self.validation_fraction < 1 and 0 <= self.calibration_fraction < 1
+                and sum(fractions) < 1):
+            raise ValueError(f"test_fraction and validation_fraction must be in (0, 1), calibration_fraction in "
+                             f"[0, 1), and together below 1 (early stopping watches the validation loss), got "
+                             f"{self.test_fraction}, {self.validation_fraction} and {self.calibration_fraction}")
+
+    @property
+    def seeds(self) -> dict:
+        """The seed of each job: the split and the network's initial weights (``seed`` where not given)."""
+        return {"split": self.seed if self.split_seed is None else self.split_seed,
+                "init": self.seed if self.init_seed is None else self.init_seed}
 
 
 @dataclass
@@ -142,10 +125,12 @@ class Split:
 
     train: numpy.ndarray
     validation: numpy.ndarray
+    calibration: numpy.ndarray
     test: numpy.ndarray
 
     def sizes(self) -> dict:
-        return {"train": len(self.train), "validation": len(self.validation), "test": len(self.test)}
+        return {"train": len(self.train), "validation": len(self.validation), "calibration": len(self.calibration),
+                "test": len(self.test)}
 
 
 @dataclass
@@ -165,7 +150,7 @@ def encode_data(data: SimulatedData, encoder: Encoder, indices: numpy.ndarray | 
 
 
 def split_replicates(labels: numpy.ndarray, config: TrainingConfig) -> Split:
-    """Step 1: train / validation / test indices, stratified by scenario, seeded by ``config.seed``.
+    """Step 1: train / validation / calibration / test indices, stratified by scenario, seeded by the split seed.
 
     With ``config.replicates_per_scenario`` = N, only the first N replicates
     of each scenario take part (the same ones for every seed).
@@ -174,15 +159,16 @@ def split_replicates(labels: numpy.ndarray, config: TrainingConfig) -> Split:
     if config.replicates_per_scenario:
         use = numpy.concatenate([numpy.flatnonzero(labels == label)[: config.replicates_per_scenario]
                                  for label in numpy.unique(labels)])
-    parts = stratified_split(labels[use], config.test_fraction, config.validation_fraction, config.seed)
+    parts = stratified_split(labels[use], (config.validation_fraction, config.calibration_fraction,
+                                           config.test_fraction), config.seeds["split"])
     return Split(*(use[part] for part in parts))
 
 
 def fit_network(images: numpy.ndarray, labels: numpy.ndarray, split: Split, classes: int, config: TrainingConfig,
                 verbose: int = 2) -> FittedNetwork:
-    """Step 3: build the network (initial weights from ``config.seed``) and fit it with early stopping."""
+    """Step 3: build the network (initial weights from the init seed) and fit it with early stopping."""
     inputs = models.model_input(images, config.network)
-    minidl.random.seed(config.seed)
+    minidl.random.seed(config.seeds["init"])
     model = models.build(config.network, images.shape[1:], classes, config.dropout)
     model.compile(optimizer=minidl.optimizers.Adam(config.learning_rate), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
@@ -195,36 +181,51 @@ def fit_network(images: numpy.ndarray, labels: numpy.ndarray, split: Split, clas
     return FittedNetwork(model, history.history, None if stopper.best_epoch is None else stopper.best_epoch + 1)
 
 
+def network_logits(model: minidl.Sequential, images: numpy.ndarray, network: str) -> numpy.ndarray:
+    """The network's scenario logits (before the softmax) of encoded images (N, haplotypes, snps, channels)."""
+    return models.logits(model, models.model_input(images, network))
+
+
+def calibrate(model: minidl.Sequential, images: numpy.ndarray, labels: numpy.ndarray, network: str) -> dict:
+    """Step 4: the temperature T fitted on the calibration replicates, with their log-loss before and after."""
+    logits = network_logits(model, images, network)
+    temperature = calibration.fit_temperature(logits, labels)
+    return {"temperature": temperature, "replicates": int(len(labels)), "method": "temperature scaling",
+            "log_loss_before": calibration.log_loss(calibration.softmax(logits), labels),
+            "log_loss_after": calibration.log_loss(calibration.softmax(logits, temperature), labels)}
+
+
 def evaluate_network(model: minidl.Sequential, images: numpy.ndarray, labels: numpy.ndarray, network: str,
-                     scenario_names: list[str]) -> Evaluation:
-    """Step 4: accuracy, confusion matrix, precision and recall of ``model`` on these replicates."""
-    probabilities = model.predict(models.model_input(images, network), batch_size=256)
-    return evaluate_predictions(scenario_names, labels, probabilities)
+                     scenario_names: list[str], temperature: float | None = None) -> Evaluation:
+    """Step 5: classification and calibration scores of ``model`` on these replicates, before and after T."""
+    return network_evaluation(scenario_names, labels, network_logits(model, images, network), temperature)
 
 
 def bundle_metadata(data: SimulatedData, simulations: str, encoder: Encoder, config: TrainingConfig, split: Split,
-                    fitted: FittedNetwork, evaluation: Evaluation) -> dict:
-    """What a bundle carries beside the weights, so that ``predict`` encodes data as the training data were."""
+                    fitted: FittedNetwork, calibrated: dict | None, evaluation: Evaluation) -> dict:
+    """What a bundle carries beside the weights, so that ``predict`` encodes data as the training data were
+    and turns the network's logits into calibrated probabilities (``calibration``: None when not calibrated)."""
     return {
         "kind": BUNDLE_KIND, "network": config.network, "encoder": encoder.to_dict(),
         "scenario_names": data.scenario_names, "scenario_specs": [s["spec"] for s in data.manifest["scenarios"]],
-        "design": data.design.to_dict(),
+        "design": data.design.to_dict(), "calibration": calibrated,
         "training": {"simulations": os.path.abspath(simulations), "master_seed": data.manifest["master_seed"],
                      "replicates_per_scenario": data.manifest["replicates_per_scenario"], "split": split.sizes(),
-                     "config": asdict(config), "seed": config.seed, "epochs_run": len(fitted.history["loss"]),
+                     "config": asdict(config), "seeds": config.seeds, "epochs_run": len(fitted.history["loss"]),
                      "best_epoch": fitted.best_epoch, "test_accuracy": evaluation.accuracy,
-                     "versions": package_versions()},
+                     "test_scores": evaluation.scores, "versions": package_versions()},
     }
 
 
 def write_bundle(out_dir: str, model: minidl.Sequential, metadata: dict, evaluation: Evaluation, split: Split,
                  history: dict) -> tuple[str, list[str]]:
-    """Step 5: ``model.npz`` (the bundle), ``evaluation.json`` and the pictures; returns (bundle, pictures)."""
+    """Step 6: ``model.npz`` (the bundle), ``evaluation.json`` and the pictures; returns (bundle, pictures)."""
     bundle = os.path.join(out_dir, "model.npz")
     model.save(bundle, metadata=metadata)
     with open(os.path.join(out_dir, "evaluation.json"), "w") as handle:
-        json.dump({**evaluation.to_dict(), "split": split.sizes(), "history": history}, handle, indent=1)
-    return bundle, _pictures(out_dir, history, evaluation)
+        json.dump({**evaluation.to_dict(), "split": split.sizes(), "calibration": metadata["calibration"],
+                   "history": history}, handle, indent=1)
+    return bundle, evaluation_pictures(out_dir, evaluation, history)
 
 
 def prepare_output_folder(out_dir: str) -> None:
@@ -259,26 +260,35 @@ def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
         encoder = Encoder.for_design(data.design, **(encoder or {}))
     start = time.perf_counter()
     split = split_replicates(data.labels, config)
-    used = numpy.concatenate([split.train, split.validation, split.test])  # encode only what takes part
+    order = [split.train, split.validation, split.calibration, split.test]
+    used = numpy.concatenate(order)  # encode only what takes part
     images, labels = encode_data(data, encoder, used), data.labels[used]
-    ends = numpy.cumsum([len(split.train), len(split.validation)])
-    local = Split(numpy.arange(ends[0]), numpy.arange(ends[0], ends[1]), numpy.arange(ends[1], len(used)))
+    ends = numpy.cumsum([0] + [len(part) for part in order])
+    local = Split(*(numpy.arange(ends[i], ends[i + 1]) for i in range(4)))
     fitted = fit_network(images, labels, local, len(data.scenario_names), config, verbose)
+    calibrated = calibrate(fitted.model, images[local.calibration], labels[local.calibration], config.network) \
+        if len(local.calibration) else None
     evaluation = evaluate_network(fitted.model, images[local.test], labels[local.test], config.network,
-                                  data.scenario_names)
-    metadata = bundle_metadata(data, simulations, encoder, config, split, fitted, evaluation)
+                                  data.scenario_names, calibrated["temperature"] if calibrated else None)
+    metadata = bundle_metadata(data, simulations, encoder, config, split, fitted, calibrated, evaluation)
     bundle, pictures = write_bundle(out_dir, fitted.model, metadata, evaluation, split, fitted.history)
     return {"bundle": bundle, "evaluation": evaluation, "split": split.sizes(), "history": fitted.history,
-            "seconds": time.perf_counter() - start, "pictures": pictures}
+            "calibration": calibrated, "seconds": time.perf_counter() - start, "pictures": pictures}
 
 
-def _pictures(out_dir: str, history: Any, evaluation: Evaluation) -> list[str]:
+def evaluation_pictures(out_dir: str, evaluation: Evaluation, history: Any = None, prefix: str = "") -> list[str]:
+    """The confusion matrix, the reliability diagram and (given a history) the training curves, as PNGs."""
     try:
         from minidl import plot  # noqa: PLC0415
-        return [plot.training_curves(history, os.path.join(out_dir, "training_curves.png")),
-                plot.confusion_matrix(evaluation.confusion, os.path.join(out_dir, "confusion_matrix.png"),
-                                      evaluation.scenario_names, title="held-out simulations")]
     except ImportError:
+        return []
+    try:
+        pictures = [plot.training_curves(history, os.path.join(out_dir, "training_curves.png"))] if history else []
+        return pictures + [
+            plot.confusion_matrix(evaluation.confusion, os.path.join(out_dir, f"{prefix}confusion_matrix.png"),
+                                  evaluation.scenario_names, title="held-out simulations"),
+            plot.reliability_diagram(evaluation.reliability(), os.path.join(out_dir, f"{prefix}reliability.png"))]
+    except ImportError:  # matplotlib is an optional extra
         return []
 
 
@@ -296,8 +306,13 @@ def load_bundle(path: str) -> tuple[minidl.Sequential, dict]:
     return minidl.load_model(path), metadata
 
 
+def temperature_of(metadata: dict) -> float | None:
+    """The bundle's fitted temperature, or None for a bundle trained without calibration."""
+    return (metadata.get("calibration") or {}).get("temperature")
+
+
 def evaluate(bundle: str, simulations: str) -> Evaluation:
-    """Accuracy and confusion matrix of a trained bundle on another simulation folder."""
+    """Classification and calibration scores of a trained bundle on every replicate of a simulation folder."""
     model, metadata = load_bundle(bundle)
     data = load_simulations(simulations)
     if data.scenario_names != metadata["scenario_names"]:
@@ -308,12 +323,41 @@ def evaluate(bundle: str, simulations: str) -> Evaluation:
         raise ValueError(f"{simulations!r} samples {numpy.bincount(data.haplotype_populations).tolist()} haplotypes "
                          f"per population but the model was trained on {trained}")
     images = encode_data(data, Encoder.from_dict(metadata["encoder"]))
-    return evaluate_network(model, images, data.labels, metadata["network"], data.scenario_names)
+    return evaluate_network(model, images, data.labels, metadata["network"], data.scenario_names,
+                            temperature_of(metadata))
+
+
+def network_output(model: minidl.Sequential, metadata: dict, images: numpy.ndarray) -> tuple[numpy.ndarray, str]:
+    """(values (N, scenarios), their name): calibrated probabilities when the bundle has a temperature, else
+    the raw softmax, named as such."""
+    logits = network_logits(model, images, metadata["network"])
+    temperature = temperature_of(metadata)
+    if temperature is None:
+        return calibration.softmax(logits), RAW
+    return calibration.softmax(logits, temperature), calibrated_name(temperature)
+
+
+def summarise(values: numpy.ndarray) -> dict:
+    """Over rows (windows, subsets or data sets) of values (rows, scenarios): the mean, the median, the
+    2.5-97.5% range and the share of rows each scenario wins (has the highest value)."""
+    values = numpy.asarray(values, dtype=float)
+    return {"rows": int(len(values)), "mean": values.mean(axis=0).tolist(), "median": numpy.median(values, axis=0).tolist(),
+            "low": numpy.percentile(values, 2.5, axis=0).tolist(),
+            "high": numpy.percentile(values, 97.5, axis=0).tolist(),
+            "wins": (numpy.bincount(values.argmax(axis=1), minlength=values.shape[1]) / len(values)).tolist()}
 
 
 def predict_vcf(bundle: str, vcf_path: str, popmap_path: str, window: float | None = None, min_snps: int = 10,
-                seed: int = 0, max_missing: float | None = None, ref_is_ancestral: bool = False) -> dict:
-    """Posterior class probabilities per window of a VCF, and their mean over windows."""
+                seed: int = 0, max_missing: float | None = None, ref_is_ancestral: bool = False,
+                step: float | None = None) -> dict:
+    """The bundle's output for every window of a VCF (calibrated probabilities when the bundle has a temperature).
+
+    Returns the scenario names, the name of the output (``output``), one
+    row per window (chromosome, start, end, SNPs in the window, SNPs used,
+    the image's padded fraction, the missing fraction of its calls, the
+    values) and their ``summarise``. ``seed`` picks the haplotypes when the
+    VCF has more than the design; ``step`` < ``window`` overlaps windows.
+    """
     model, metadata = load_bundle(bundle)
     design = SamplingDesign.from_dict(metadata["design"])
     if metadata["encoder"]["polarisation"] == "ancestral" and not ref_is_ancestral:
@@ -331,59 +375,87 @@ def predict_vcf(bundle: str, vcf_path: str, popmap_path: str, window: float | No
         max_missing = 1.0 if design.missing is not None else 0.0
     data = vcf.read_vcf(vcf_path, vcf.read_population_map(popmap_path), design, seed=seed, max_missing=max_missing)
     encoder = Encoder.from_dict(metadata["encoder"])
-    rows = []
-    for chromosome, start, end, sites in vcf.windows(data, window, min_snps):
+    rows, images = [], []
+    for chromosome, start, end, sites in vcf.windows(data, window, min_snps, step):
         image, real = encoder.encode(data.haplotypes[:, sites], data.positions[sites] - start, window,
                                      data.haplotype_populations)
-        probabilities = model.predict(models.model_input(image[None], metadata["network"]))[0]
+        images.append(image)
         rows.append({"chromosome": chromosome, "start": start, "end": end, "snps": int(sites.size),
-                     "snps_used": int(real), "probabilities": probabilities.tolist()})
+                     "snps_used": int(real), "padded_fraction": 1 - real / encoder.n_snps,
+                     "missing_fraction": float((data.haplotypes[:, sites] < 0).mean())})
     if not rows:
         raise ValueError(f"no window of {window:g} bp in {vcf_path!r} holds {min_snps} or more usable SNPs "
                          f"({data.report['sites_kept']} sites kept of {data.report['sites_in_vcf']})")
-    mean = numpy.mean([row["probabilities"] for row in rows], axis=0)
-    return {"scenario_names": metadata["scenario_names"], "windows": rows, "mean_probabilities": mean.tolist(),
-            "report": data.report, "window_length": window}
+    values, output = network_output(model, metadata, numpy.stack(images))
+    for row, value in zip(rows, values):
+        row["values"] = value.tolist()
+    return {"scenario_names": metadata["scenario_names"], "output": output, "windows": rows,
+            "summary": summarise(values), "report": data.report, "window_length": window,
+            "step": step or window, "haplotype_seed": seed}
 
 
 def predict_genotypes(bundle: str, data_sets: list, labels: list[str] | None = None, subsets: int = 0,
                       seed: int = 0) -> dict:
-    """The network's output for observed data sets (``readers.Genotypes``), each encoded as the training data were.
+    """The bundle's output for observed data sets (``readers.Genotypes``), each encoded as the training data were.
 
-    Returns the scenario names, one row per data set (its label, sites,
-    missing fraction and the network's softmax output per scenario) and the
-    mean over data sets. With ``subsets`` = K, each data set is predicted on
-    K random subsets of its sites of the size the model takes (seeded by
-    ``seed``): its row then gives the median output, the 2.5-97.5% range and
-    the share of subsets each scenario wins. The values are the network's raw
-    softmax output: not calibrated probabilities.
+    Returns the scenario names, the name of the output (``output``:
+    calibrated probabilities when the bundle has a temperature, else the raw
+    softmax), one entry per data set (label, sites, missing fraction and its
+    values) and ``rows`` (one per data set, or per subset) for a table. With
+    ``subsets`` = K, each data set is predicted on K random subsets of its
+    sites of the size the model takes (seeded by ``seed``): its entry then
+    gives the ``summarise`` of its subsets and ``values`` is their median.
     """
     model, metadata = load_bundle(bundle)
     encoder = Encoder.from_dict(metadata["encoder"])
     design = SamplingDesign.from_dict(metadata["design"])
     generator = numpy.random.default_rng(seed)
 
-    def output_of(data: Any) -> numpy.ndarray:
+    def encoded(data: Any) -> tuple[numpy.ndarray, int]:
         length = float(numpy.max(data.positions, initial=0.0)) + 1.0
-        image, _ = encoder.encode(data.haplotypes, data.positions, length, data.haplotype_populations)
-        return model.predict(models.model_input(image[None], metadata["network"]))[0]
+        return encoder.encode(data.haplotypes, data.positions, length, data.haplotype_populations)
 
-    rows = []
+    entries, rows, output = [], [], RAW
     for index, data in enumerate(data_sets):
-        row = {"data_set": labels[index] if labels else f"data set {index + 1}", "sites": int(data.haplotypes.shape[1]),
-               "missing_fraction": data.missing_fraction, "report": data.report}
+        label = labels[index] if labels else f"data set {index + 1}"
+        entry = {"data_set": label, "sites": int(data.haplotypes.shape[1]),
+                 "missing_fraction": data.missing_fraction, "report": data.report}
+        parts = [random_subset(data, design, encoder.n_snps, generator) for _ in range(subsets)] if subsets else [data]
+        pictures = [encoded(part) for part in parts]
+        values, output = network_output(model, metadata, numpy.stack([image for image, _ in pictures]))
+        for number, (part, (_, real), value) in enumerate(zip(parts, pictures, values), start=1):
+            rows.append({"data_set": label, "subset": number if subsets else "", "snps_used": int(real),
+                         "padded_fraction": 1 - real / encoder.n_snps, "missing_fraction": part.missing_fraction,
+                         "values": value.tolist()})
         if subsets:
-            outputs = numpy.array([output_of(random_subset(data, design, encoder.n_snps, generator))
-                                   for _ in range(subsets)])
-            row.update(softmax=numpy.median(outputs, axis=0).tolist(), subsets=subsets, subset_seed=seed,
-                       low=numpy.percentile(outputs, 2.5, axis=0).tolist(),
-                       high=numpy.percentile(outputs, 97.5, axis=0).tolist(),
-                       wins=(numpy.bincount(outputs.argmax(axis=1), minlength=outputs.shape[1]) / subsets).tolist())
+            entry.update(summarise(values), subsets=subsets, subset_seed=seed, values=numpy.median(values, axis=0).tolist())
         else:
-            row["softmax"] = output_of(data).tolist()
-        rows.append(row)
-    mean = numpy.mean([row["softmax"] for row in rows], axis=0)
-    return {"scenario_names": metadata["scenario_names"], "data_sets": rows, "mean_softmax": mean.tolist()}
+            entry["values"] = values[0].tolist()
+        entries.append(entry)
+    return {"scenario_names": metadata["scenario_names"], "output": output, "data_sets": entries, "rows": rows,
+            "summary": summarise([entry["values"] for entry in entries])}
+
+
+PREDICTION_COLUMNS = ("data_set", "chromosome", "start", "end", "subset", "snps_used", "padded_fraction",
+                      "missing_fraction")
+
+
+def write_prediction_table(result: dict, path: str) -> None:
+    """One CSV row per window or subset: where it is, what went in, and a column per scenario (by name).
+
+    The scenario columns hold ``result["output"]`` (calibrated probabilities
+    or raw softmax values), which the ``output`` column names on every row.
+    """
+    import csv  # noqa: PLC0415
+
+    rows = result.get("windows") or result["rows"]
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([*PREDICTION_COLUMNS, "output", *result["scenario_names"]])
+        for row in rows:
+            cells = [row.get(column, "") for column in PREDICTION_COLUMNS]
+            cells = [f"{cell:.6g}" if isinstance(cell, float) else cell for cell in cells]
+            writer.writerow([*cells, result["output"], *(f"{value:.6g}" for value in row["values"])])
 
 
 def bundle_design(bundle: str) -> SamplingDesign:
@@ -402,10 +474,10 @@ def abc_baseline(simulations: str, tolerance: float = 0.01, test_fraction: float
 
     data = load_simulations(simulations)
     table = abc.statistics_table(data)
-    reference_index, _, test_index = stratified_split(data.labels, test_fraction, 0.0, seed)
+    reference_index, test_index = stratified_split(data.labels, (test_fraction,), seed)
     posteriors = abc.model_choice(table[reference_index], data.labels[reference_index], table[test_index],
                                   len(data.scenario_names), tolerance)
-    return evaluate_predictions(data.scenario_names, data.labels[test_index], posteriors)
+    return Evaluation(data.scenario_names, data.labels[test_index], {"ABC posterior (rejection)": posteriors})
 
 
 def write_example_vcf(out_dir: str, scenario: Scenario, seed: int, windows: int = 3) -> tuple[str, str, dict]:

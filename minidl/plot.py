@@ -76,3 +76,33 @@ def roc_curve(false_positive_rate: Any, true_positive_rate: Any, path: str, labe
     figure.savefig(path, dpi=100)
     pyplot.close(figure)
     return path
+
+
+def reliability_diagram(tables: dict, path: str, title: str = "Reliability diagram") -> str:
+    """Accuracy against mean confidence per confidence bin, one curve per set of predictions, beside the diagonal.
+
+    ``tables``: name -> {"confidence", "accuracy", "counts"} arrays per bin
+    (empty bins are NaN and skipped). A calibrated classifier lies on the
+    diagonal; points below it are over-confident. The lower panel shows how
+    many predictions fall in each bin.
+    """
+    pyplot = _pyplot()
+    figure, (upper, lower) = pyplot.subplots(2, 1, figsize=(5, 6), sharex=True,
+                                             gridspec_kw={"height_ratios": [3, 1]})
+    upper.plot([0, 1], [0, 1], color="grey", linestyle="--", label="perfect calibration")
+    for name, table in tables.items():
+        confidence, accuracy = numpy.asarray(table["confidence"]), numpy.asarray(table["accuracy"])
+        used = numpy.asarray(table["counts"]) > 0
+        upper.plot(confidence[used], accuracy[used], marker="o", label=name)
+        lower.plot(confidence[used], numpy.asarray(table["counts"])[used], marker="o")
+    upper.set_ylabel("accuracy")
+    upper.set_xlim(0, 1)
+    upper.set_ylim(0, 1)
+    upper.set_title(title)
+    upper.legend(fontsize=8)
+    lower.set_xlabel("mean confidence (highest probability) in the bin")
+    lower.set_ylabel("predictions")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    pyplot.close(figure)
+    return path

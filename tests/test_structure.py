@@ -36,7 +36,7 @@ STACKS = {
                   "genomics.ms", "genomics.textfile"]),
         ("scenarios", ["genomics.scenarios"]),
         ("simulation", ["genomics.loci", "genomics.simulate", "genomics.catalogue"]),
-        ("inference", ["genomics.abc", "genomics.models"]),
+        ("inference", ["genomics.calibration", "genomics.evaluation", "genomics.abc", "genomics.models"]),
         ("workflow", ["genomics.workflow"]),
         ("command line", ["genomics.cli", "genomics.__main__", "genomics"]),
     ],

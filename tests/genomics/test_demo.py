@@ -11,8 +11,10 @@ from genomics.cli import main
 def run_demo(tmp_path, capsys, *options):
     assert main(["demo", "--out", str(tmp_path / "demo"), *options]) == 0
     printed = capsys.readouterr().out
-    assert "confusion matrix" in printed and "most probable scenario" in printed
+    assert "confusion matrix" in printed and "highest mean" in printed
+    assert "calibrated probabilities (T = " in printed
     assert os.path.exists(tmp_path / "demo" / "run" / "confusion_matrix.png")
+    assert os.path.exists(tmp_path / "demo" / "run" / "reliability.png")
     assert os.path.exists(tmp_path / "demo" / "example.vcf")
     return json.load(open(tmp_path / "demo" / "run" / "evaluation.json"))
 

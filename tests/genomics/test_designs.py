@@ -219,8 +219,8 @@ def test_predictions_on_random_snp_subsets_report_a_range_and_repeat_with_the_se
     data = readers.read_matrix(str(tmp_path / "m.txt"), design, more_sites_allowed=True)
     first, again, other = (workflow.predict_genotypes(result["bundle"], [data], subsets=15, seed=seed)["data_sets"][0]
                            for seed in (1, 1, 2))
-    assert first["softmax"] == again["softmax"] and first["subsets"] == 15
-    assert all(lo <= mid <= hi for lo, mid, hi in zip(first["low"], first["softmax"], first["high"]))
+    assert first["values"] == again["values"] and first["subsets"] == 15
+    assert all(lo <= mid <= hi for lo, mid, hi in zip(first["low"], first["values"], first["high"]))
     assert sum(first["wins"]) == pytest.approx(1.0) and other["low"] != first["low"]
 
 

@@ -14,7 +14,7 @@ from genomics.cli import main
 @pytest.mark.parametrize("arguments, message", [
     (["simulate", "panmixia", "--replicates", "2", "--workers", "0"], "argument --workers: expected a positive integer"),
     (["simulate", "panmixia", "--replicates", "2", "--workers", "-2"], "argument --workers: expected a positive"),
-    (["simulate", "panmixia", "--replicates", "2", "--seed", "-1"], "argument --seed: expected an integer >= 0"),
+    (["simulate", "panmixia", "--replicates", "2", "--seed", "-1"], "argument --simulation-seed/--seed: expected an integer >= 0"),
     (["demo", "--replicates", "0"], "argument --replicates: expected a positive integer"),
 ])
 def test_bad_numbers_are_refused_by_the_option_name(tmp_path, capsys, arguments, message):

@@ -1,5 +1,6 @@
 """Real-data reading on a VCF the test writes, and the command line end to end on a tiny run."""
 
+import csv
 import json
 import os
 
@@ -138,11 +139,22 @@ def test_simulate_train_evaluate_predict_through_the_command_line(tmp_path, caps
         sites = numpy_sites(data.positions, window["start"], window["end"])
         image, _ = encoder.encode(data.haplotypes[:, sites], data.positions[sites] - window["start"], 200_000.0,
                                   data.haplotype_populations)
-        expected = model.predict(models.model_input(image[None], metadata["network"]))[0]
-        np.testing.assert_allclose(window["probabilities"], expected, rtol=1e-6)
-    np.testing.assert_allclose(prediction["mean_probabilities"],
-                               np.mean([w["probabilities"] for w in prediction["windows"]], axis=0), rtol=1e-6)
-    assert "most probable scenario" in capsys.readouterr().out
+        softmax = model.predict(models.model_input(image[None], metadata["network"]))[0].astype(float)
+        tempered = softmax ** (1 / metadata["calibration"]["temperature"])  # softmax(z / T) = p^(1/T) / sum
+        np.testing.assert_allclose(window["values"], tempered / tempered.sum(), atol=5e-5)  # float32 softmax
+    assert prediction["output"] == f"calibrated probabilities (T = {metadata['calibration']['temperature']:.3f})"
+    np.testing.assert_allclose(prediction["summary"]["mean"],
+                               np.mean([w["values"] for w in prediction["windows"]], axis=0), rtol=1e-6)
+    assert "highest mean" in capsys.readouterr().out
+    assert main(["predict", os.path.join(run, "model.npz"), vcf_path, "--popmap", popmap_path, "--step", "100000",
+                 "--out", str(tmp_path / "prediction.csv")]) == 0
+    with open(tmp_path / "prediction.csv") as handle:
+        table = list(csv.DictReader(handle))
+    assert [(row["start"], row["end"]) for row in table] == [("1", "200000"), ("100001", "300000"),
+                                                              ("200001", "400000"), ("300001", "500000")][:len(table)]
+    assert len(table) >= 3 and set(metadata["scenario_names"]) <= set(table[0])
+    assert all(abs(sum(float(row[name]) for name in metadata["scenario_names"]) - 1) < 1e-4 for row in table)
+    assert table[0]["output"].startswith("calibrated probabilities")
     assert main(["abc", sims, "--tolerance", "0.2"]) == 0
     assert "rejection ABC" in capsys.readouterr().out
     ancestral = str(tmp_path / "ancestral")
