@@ -16,16 +16,16 @@ import json
 import os
 import sys
 import time
-from dataclasses import fields
+from dataclasses import asdict, fields
 from typing import Any
 
 import numpy
 
-from genomics import catalogue, ms, readers, vcf, workflow
+from genomics import abc, catalogue, comparison, ms, readers, vcf, workflow
 from genomics.encode import Encoder
 from genomics.models import KINDS
 from genomics.scenarios import Scenario
-from genomics.simulate import simulate
+from genomics.simulate import load_simulations, simulate
 from genomics.workflow import TrainingConfig
 
 
@@ -189,6 +189,35 @@ def _print_data_set_prediction(result: dict) -> None:
               "not calibrated probabilities)")
 
 
+def _read_data_sets(arguments: argparse.Namespace, design: Any, more_sites_allowed: bool = False) -> tuple:
+    """(data sets, labels) from --matrix, --alignments (with --popmap) or --ms, read with the design."""
+    if arguments.matrix:
+        return [readers.read_matrix(arguments.matrix, design, arguments.orientation, arguments.populations,
+                                    more_sites_allowed=more_sites_allowed)], [os.path.basename(arguments.matrix)]
+    if arguments.alignments:
+        if not arguments.popmap:
+            raise ValueError("--alignments needs --popmap (two columns: sequence name, population)")
+        return [readers.read_alignments(arguments.alignments, vcf.read_population_map(arguments.popmap), design,
+                                        more_sites_allowed=more_sites_allowed)], \
+            [f"{len(arguments.alignments)} alignments"]
+    data_sets = readers.read_ms(arguments.ms, design, arguments.populations)
+    return data_sets, [f"replicate {i + 1}" for i in range(len(data_sets))]
+
+
+def _add_data_options(parser: argparse.ArgumentParser) -> None:
+    """The options that give observed data as a 0/1 matrix, alignments or ms output."""
+    parser.add_argument("--popmap", help="for a VCF: sample population; for --alignments: sequence population")
+    parser.add_argument("--matrix", help="a 0/1 text matrix (N, ?, - or 9: missing)")
+    parser.add_argument("--orientation", choices=readers.ORIENTATIONS, default="haplotypes-by-sites",
+                        help="rows of --matrix (default haplotypes-by-sites)")
+    parser.add_argument("--ms", help="ms output: each replicate (or each run of the design's loci) a data set")
+    parser.add_argument("--alignments", nargs="+", metavar="FILE",
+                        help="FASTA, PHYLIP or NEXUS alignments, one per locus in the design's order (with --popmap "
+                             "naming sequences)")
+    parser.add_argument("--populations", help="for --matrix/--ms: name:count blocks in the file's row order, e.g. "
+                                              "north:10,south:12 (default: the design's populations and sizes)")
+
+
 def command_predict(arguments: argparse.Namespace) -> None:
     _prepare_output_file(arguments.out)
     if arguments.window is not None and arguments.window < 1:
@@ -208,21 +237,8 @@ def command_predict(arguments: argparse.Namespace) -> None:
                                       step=arguments.step)
         _print_prediction(result)
     else:
-        design = workflow.bundle_design(arguments.bundle)
-        more = arguments.subsets > 0
-        if arguments.matrix:
-            data_sets = [readers.read_matrix(arguments.matrix, design, arguments.orientation, arguments.populations,
-                                             more_sites_allowed=more)]
-            labels = [os.path.basename(arguments.matrix)]
-        elif arguments.alignments:
-            if not arguments.popmap:
-                raise ValueError("--alignments needs --popmap (two columns: sequence name, population)")
-            data_sets = [readers.read_alignments(arguments.alignments, vcf.read_population_map(arguments.popmap),
-                                                 design, more_sites_allowed=more)]
-            labels = [f"{len(arguments.alignments)} alignments"]
-        else:
-            data_sets = readers.read_ms(arguments.ms, design, arguments.populations)
-            labels = [f"replicate {i + 1}" for i in range(len(data_sets))]
+        data_sets, labels = _read_data_sets(arguments, workflow.bundle_design(arguments.bundle),
+                                            more_sites_allowed=arguments.subsets > 0)
         result = workflow.predict_genotypes(arguments.bundle, data_sets, labels, arguments.subsets,
                                             arguments.subset_seed)
         _print_data_set_prediction(result)
@@ -233,11 +249,73 @@ def command_predict(arguments: argparse.Namespace) -> None:
             json.dump(result, handle, indent=1)
 
 
+def _print_scores(results: dict, budgets: dict) -> None:
+    """One line per method: accuracy, log-loss, Brier, ECE on its replicates, and its simulation budget."""
+    width = max(len(name) for name in results) + 2
+    print("method".ljust(width) + "replicates  accuracy  log-loss   Brier     ECE   simulations used")
+    for name, evaluation in results.items():
+        score = next(iter(evaluation.scores.values()))
+        print(name.ljust(width) + f"{evaluation.samples:>10d}  {score['accuracy']:8.3f}  {score['log_loss']:8.4f}  "
+              f"{score['brier']:6.4f}  {score['ece']:6.4f}   {budgets.get(name, '')}")
+
+
 def command_abc(arguments: argparse.Namespace) -> None:
-    evaluation = workflow.abc_baseline(arguments.simulations, tolerance=arguments.tolerance,
-                                       test_fraction=arguments.test_fraction, seed=arguments.seed)
-    print(f"rejection ABC on summary statistics (tolerance {arguments.tolerance:g})")
-    print(evaluation.report())
+    settings = _settings(comparison.AbcSettings, arguments)
+    _prepare_output_file(arguments.export)
+    observed = any(getattr(arguments, name) for name in ("matrix", "ms", "alignments"))
+    if observed:
+        data_sets, labels = _read_data_sets(arguments, load_simulations(arguments.simulations).design)
+        outcome = comparison.abc_observed(arguments.simulations, data_sets, settings)
+        names = outcome["scenario_names"]
+        for note in outcome["notes"]:
+            print(f"note: {note}")
+        print(f"reference table: {outcome['reference']} simulations; tolerance {settings.tolerance:g}\n")
+        for method, rows in outcome["methods"].items():
+            for label, row in zip(labels, rows):
+                print(f"{label}, {method}: posterior model probabilities ({row['accepted_count']} accepted)")
+                print("".join(f"{name[:24]:>26}" for name in names))
+                print("".join(f"{p:>26.4f}" for p in row["posterior"]))
+                best = int(numpy.argmax(row["posterior"]))
+                factors = row["bayes_factors"][best]
+                print(f"Bayes factors of {names[best]} against each:" + "".join(
+                    f" {name} {factor:.3g};" for name, factor in zip(names, factors) if name != names[best]) + "\n")
+    else:
+        data = load_simulations(arguments.simulations)
+        config = TrainingConfig(test_fraction=arguments.test_fraction, validation_fraction=arguments.validation_fraction,
+                                calibration_fraction=arguments.calibration_fraction, seed=arguments.split_seed)
+        reference, scored, _ = comparison.held_out(data, config, settings.per_scenario, settings.seed)
+        table, names = abc.statistics_table(data, settings.folded)
+        results, notes = comparison.score_abc(table, names, data, reference, scored, settings)
+        for note in notes:
+            print(f"note: {note}")
+        print(f"ABC on {len(scored)} held-out replicates (the test split of 'genomics train --split-seed "
+              f"{arguments.split_seed}'), reference table of {len(reference)} simulations\n")
+        _print_scores(results, {name: f"{len(reference)}" for name in results})
+        for name, evaluation in results.items():
+            print(f"\n{name}\n{evaluation.report()}")
+    if arguments.export:
+        data = load_simulations(arguments.simulations)
+        table, names = abc.statistics_table(data, settings.folded)
+        comparison.export_table(arguments.export, table, names, data)
+        print(f"statistics of {len(table)} simulations written to {arguments.export}")
+
+
+def command_compare(arguments: argparse.Namespace) -> None:
+    _prepare_output_file(arguments.out)
+    outcome = comparison.compare(arguments.simulations, arguments.bundle, _settings(comparison.AbcSettings, arguments),
+                                 hybrid=not arguments.no_hybrid)
+    for note in outcome["notes"]:
+        print(f"note: {note}")
+    print(f"every method on the same {outcome['scored']} held-out replicates ({outcome['settings'].per_scenario} per "
+          f"scenario from the bundle's test split of {outcome['test']}), tolerance "
+          f"{outcome['settings'].tolerance:g}\n")
+    _print_scores(outcome["results"], outcome["budgets"])
+    if arguments.out:
+        with open(arguments.out, "w") as handle:
+            json.dump({"scenario_names": outcome["scenario_names"], "notes": outcome["notes"],
+                       "settings": asdict(outcome["settings"]), "budgets": outcome["budgets"],
+                       "results": {name: evaluation.to_dict() for name, evaluation in outcome["results"].items()}},
+                      handle, indent=1)
 
 
 def command_scenario_from_ms(arguments: argparse.Namespace) -> None:
@@ -356,22 +434,13 @@ def parser() -> argparse.ArgumentParser:
                                               "VCF, a 0/1 matrix, or ms output.")
     predict.add_argument("bundle", help="model.npz written by 'genomics train'")
     predict.add_argument("vcf", nargs="?", help="VCF or VCF.gz (with --popmap)")
-    predict.add_argument("--popmap", help="for a VCF: sample population; for --alignments: sequence population")
-    predict.add_argument("--matrix", help="a 0/1 text matrix (N, ?, - or 9: missing)")
-    predict.add_argument("--orientation", choices=readers.ORIENTATIONS, default="haplotypes-by-sites",
-                         help="rows of --matrix (default haplotypes-by-sites)")
-    predict.add_argument("--ms", help="ms output: each replicate (or each run of the design's loci) a data set")
-    predict.add_argument("--alignments", nargs="+", metavar="FILE",
-                         help="FASTA, PHYLIP or NEXUS alignments, one per locus in the design's order (with --popmap "
-                              "naming sequences)")
+    _add_data_options(predict)
     predict.add_argument("--ref-is-ancestral", action="store_true",
                          help="VCF: REF is the ancestral allele (needed by a model trained with ancestral polarisation)")
     predict.add_argument("--subsets", type=int, default=0,
                          help="--matrix/--alignments with more SNPs than the model takes: predict this many random "
                               "subsets and report the median and 2.5-97.5%% range")
     predict.add_argument("--subset-seed", type=_seed, default=0, help="seed of the random SNP subsets")
-    predict.add_argument("--populations", help="for --matrix/--ms: name:count blocks in the file's row order, e.g. "
-                                               "north:10,south:12 (default: the design's populations and sizes)")
     predict.add_argument("--window", type=float, help="window length in bp (default: the training sequence length)")
     predict.add_argument("--min-snps", type=_positive_int, default=10, help="skip windows with fewer usable SNPs")
     predict.add_argument("--max-missing", type=float, default=None,
@@ -384,14 +453,34 @@ def parser() -> argparse.ArgumentParser:
     predict.add_argument("--out", help="write the result here: FILE.csv (one row per window or subset, a column "
                                        "per scenario) or JSON (anything else)")
     predict.set_defaults(run=command_predict)
-    abc = commands.add_parser("abc", help="rejection-ABC model choice on summary statistics, the classical baseline",
-                              description="Score rejection ABC (pi, theta_w, Tajima's D, dxy, Fst) on held-out "
-                                          "replicates of a simulation folder, split as 'train' splits it.")
-    abc.add_argument("simulations", help="folder written by 'genomics simulate'")
-    abc.add_argument("--tolerance", type=float, default=0.01, help="fraction of the reference table accepted")
-    abc.add_argument("--test-fraction", type=float, default=0.2)
-    abc.add_argument("--seed", type=int, default=0, help="seed of the split (use train's --seed to compare)")
-    abc.set_defaults(run=command_abc)
+    abc_parser = commands.add_parser(
+        "abc", help="ABC model choice on summary statistics (rejection, mnlogistic, neuralnet)",
+        description="Per-locus summary statistics averaged over loci, then R abc's postpr methods. Without observed "
+                    "data: scored on held-out replicates (the test split 'genomics train' makes with the same "
+                    "split settings). With --matrix, --ms or --alignments: posterior model probabilities and Bayes "
+                    "factors of those data.")
+    abc_parser.add_argument("simulations", help="folder written by 'genomics simulate'")
+    _add_dataclass_options(abc_parser, "ABC", comparison.AbcSettings)
+    split_options = abc_parser.add_argument_group("the held-out split (as 'genomics train' makes it)")
+    for name in ("test_fraction", "validation_fraction", "calibration_fraction"):
+        split_options.add_argument("--" + name.replace("_", "-"), type=float,
+                                   default=getattr(TrainingConfig, name))
+    split_options.add_argument("--split-seed", type=_seed, default=0)
+    _add_data_options(abc_parser)
+    abc_parser.add_argument("--export", metavar="FILE.csv", help="also write every simulation's statistics (with "
+                                                                 "scenario names and parameter draws) as CSV")
+    abc_parser.set_defaults(run=command_abc)
+
+    compare_parser = commands.add_parser(
+        "compare", help="the CNN, ABC and the hybrid side by side on the same held-out simulations",
+        description="Score a trained bundle, ABC (each method) and hybrid ABC (the CNN's calibrated probabilities "
+                    "as statistics) on the same replicates of the bundle's test split.")
+    compare_parser.add_argument("simulations", help="the folder the bundle was trained on")
+    compare_parser.add_argument("bundle", help="model.npz written by 'genomics train'")
+    _add_dataclass_options(compare_parser, "ABC", comparison.AbcSettings)
+    compare_parser.add_argument("--no-hybrid", action="store_true", help="leave out hybrid ABC")
+    compare_parser.add_argument("--out", help="write every evaluation as JSON here")
+    compare_parser.set_defaults(run=command_compare)
 
     scenario = commands.add_parser("scenario", help="write scenario files (from an ms command line)")
     scenario_commands = scenario.add_subparsers(dest="scenario_command", required=True, metavar="SUBCOMMAND")

@@ -463,23 +463,6 @@ def bundle_design(bundle: str) -> SamplingDesign:
     return SamplingDesign.from_dict(read_bundle_metadata(bundle)["design"])
 
 
-def abc_baseline(simulations: str, tolerance: float = 0.01, test_fraction: float = 0.2, seed: int = 0) -> Evaluation:
-    """Rejection-ABC model choice on summary statistics, scored on the same kind of held-out split as ``train``.
-
-    The reference table is every replicate outside the test split (train and
-    validation together); each test replicate is classified by its highest
-    posterior probability.
-    """
-    from genomics import abc  # noqa: PLC0415
-
-    data = load_simulations(simulations)
-    table = abc.statistics_table(data)
-    reference_index, test_index = stratified_split(data.labels, (test_fraction,), seed)
-    posteriors = abc.model_choice(table[reference_index], data.labels[reference_index], table[test_index],
-                                  len(data.scenario_names), tolerance)
-    return Evaluation(data.scenario_names, data.labels[test_index], {"ABC posterior (rejection)": posteriors})
-
-
 def write_example_vcf(out_dir: str, scenario: Scenario, seed: int, windows: int = 3) -> tuple[str, str, dict]:
     """One data set of ``windows`` design-length windows from ``scenario``, as ``example.vcf`` + a population map.
 

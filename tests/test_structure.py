@@ -38,6 +38,7 @@ STACKS = {
         ("simulation", ["genomics.loci", "genomics.simulate", "genomics.catalogue"]),
         ("inference", ["genomics.calibration", "genomics.evaluation", "genomics.abc", "genomics.models"]),
         ("workflow", ["genomics.workflow"]),
+        ("comparison", ["genomics.comparison"]),
         ("command line", ["genomics.cli", "genomics.__main__", "genomics"]),
     ],
 }

@@ -1,0 +1,203 @@
+"""ABC beside the CNN on the same simulations: held-out scores, observed data, the hybrid, the statistics table.
+
+The held-out replicates are the CNN's test split (``workflow.split_replicates``
+with the same settings), and ABC's reference table is every other replicate
+(train, validation and calibration together): both methods see the same
+simulation budget and are scored on the same replicates. Regression ABC fits
+one model per target, so held-out scoring uses a stratified subsample of
+the test split (``per_scenario`` replicates of each scenario, like
+``cv4postpr``'s ``nval``); the CNN is scored on that subsample too.
+
+The hybrid (the group's post-2021 studies) uses the network's calibrated
+probabilities as the summary statistics (the last one left out: they sum
+to 1). The network was fitted on the train split, so the hybrid's reference
+table is the validation and calibration replicates only, which the network
+never fitted.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+
+import numpy
+
+from genomics import abc
+from genomics.encode import Encoder
+from genomics.evaluation import Evaluation
+from genomics.readers import Genotypes
+from genomics.simulate import SimulatedData, load_simulations
+from genomics.sumstats import summary_statistics
+from genomics.workflow import (
+    TrainingConfig,
+    encode_data,
+    load_bundle,
+    network_output,
+    split_replicates,
+)
+
+
+@dataclass(frozen=True)
+class AbcSettings:
+    """How ABC is run; these defaults (and help texts) are the command line's."""
+
+    methods: str = field(default="rejection,mnlogistic,neuralnet", metadata={
+        "help": "comma-separated ABC methods: rejection, mnlogistic, neuralnet (as R abc's postpr)"})
+    tolerance: float = field(default=0.05, metadata={"help": "fraction of the reference table accepted"})
+    pca: float = field(default=None, metadata={
+        "help": "keep the principal components of the standardised statistics explaining this fraction of the "
+                "variance (e.g. 0.99; default: the statistics themselves)"})
+    networks: int = field(default=3, metadata={"help": "neuralnet: networks averaged per target (R abc: 10)"})
+    per_scenario: int = field(default=100, metadata={
+        "help": "held-out replicates of each scenario scored (cv4postpr's nval)"})
+    folded: bool = field(default=True, metadata={
+        "help": "theta_H and H on minor-allele counts (for data without ancestral states)"})
+    seed: int = field(default=0, metadata={"help": "seed of the held-out subsample and the networks"})
+
+    def __post_init__(self) -> None:
+        unknown = [m for m in self.method_list if m not in abc.METHODS]
+        if unknown or not self.method_list:
+            raise ValueError(f"methods must be among {', '.join(abc.METHODS)}, got {self.methods!r}")
+        if not (isinstance(self.tolerance, (int, float)) and 0 < self.tolerance <= 1):
+            raise ValueError(f"tolerance must be in (0, 1], got {self.tolerance!r}")
+        if self.pca is not None and not 0 < self.pca <= 1:
+            raise ValueError(f"pca must be a fraction of variance in (0, 1], got {self.pca!r}")
+        for name in ("networks", "per_scenario"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+
+    @property
+    def method_list(self) -> list[str]:
+        return [m.strip() for m in self.methods.split(",") if m.strip()]
+
+
+def statistics_of(data_set: Genotypes, folded: bool = True) -> numpy.ndarray:
+    """The summary statistics of one observed data set, computed as for the simulations."""
+    return summary_statistics(data_set.haplotypes, data_set.site_counts, data_set.haplotype_populations, folded)
+
+
+def held_out(data: SimulatedData, config: TrainingConfig, per_scenario: int,
+             seed: int) -> tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray]:
+    """(reference, scored, full test) indices: everything outside the test split, a stratified subsample of
+    ``per_scenario`` test replicates per scenario, and the whole test split."""
+    split = split_replicates(data.labels, config)
+    generator = numpy.random.default_rng(seed)
+    scored = numpy.concatenate([generator.permutation(split.test[data.labels[split.test] == k])[:per_scenario]
+                                for k in range(len(data.scenario_names))])
+    return numpy.sort(numpy.concatenate([split.train, split.validation, split.calibration])), scored, split.test
+
+
+def abc_posteriors(statistics: abc.Statistics, labels: numpy.ndarray, targets: numpy.ndarray, classes: int,
+                   settings: AbcSettings, method: str) -> numpy.ndarray:
+    """(targets, classes) posterior model probabilities of transformed target rows against the reference."""
+    scale = abc.mad_scale(statistics.reference)
+    return numpy.array([abc.postpr(target, statistics.reference, labels, classes, settings.tolerance, method,
+                                   scale, settings.networks, seed=settings.seed + row)["posterior"]
+                        for row, target in enumerate(targets)])
+
+
+def score_abc(table: numpy.ndarray, names: list[str], data: SimulatedData, reference: numpy.ndarray,
+              scored: numpy.ndarray, settings: AbcSettings, label: str = "ABC") -> tuple[dict, list[str]]:
+    """{"ABC (method)": Evaluation} on the scored replicates, and the notes of the statistics' preparation."""
+    statistics = abc.prepare(table[reference], names, settings.pca)
+    targets = statistics.transform(table[scored])
+    results = {}
+    for method in settings.method_list:
+        posteriors = abc_posteriors(statistics, data.labels[reference], targets, len(data.scenario_names),
+                                    settings, method)
+        name = f"{label} {method} (tolerance {settings.tolerance:g})"
+        results[name] = Evaluation(data.scenario_names, data.labels[scored], {name: posteriors})
+    return results, statistics.notes
+
+
+def bundle_config(metadata: dict, data: SimulatedData, simulations: str) -> TrainingConfig:
+    """The bundle's training settings, after checking that ``simulations`` is the folder it was trained on."""
+    training = metadata["training"]
+    if data.scenario_names != metadata["scenario_names"] or \
+            data.manifest["master_seed"] != training["master_seed"] or \
+            data.manifest["replicates_per_scenario"] != training["replicates_per_scenario"]:
+        raise ValueError(f"{simulations!r} is not the simulation folder this bundle was trained on (scenarios "
+                         f"{metadata['scenario_names']}, master seed {training['master_seed']}, "
+                         f"{training['replicates_per_scenario']} replicates each): compare needs the same replicates "
+                         "to keep the test split unseen")
+    return TrainingConfig(**training["config"])
+
+
+def compare(simulations: str, bundle: str, settings: AbcSettings, hybrid: bool = True) -> dict:
+    """The CNN, ABC (each method) and the hybrid on the same held-out replicates, with each one's budget."""
+    data = load_simulations(simulations)
+    model, metadata = load_bundle(bundle)
+    config = bundle_config(metadata, data, simulations)
+    reference, scored, test = held_out(data, config, settings.per_scenario, settings.seed)
+    split = split_replicates(data.labels, config)
+    encoder = Encoder.from_dict(metadata["encoder"])
+    classes = len(data.scenario_names)
+    results: dict[str, Evaluation] = {}
+    budgets: dict[str, str] = {}
+    network_values = {}
+    for part, indices in (("scored", scored), ("test", test), ("hybrid reference",
+                                                               numpy.concatenate([split.validation,
+                                                                                  split.calibration]))):
+        if part == "hybrid reference" and not hybrid:
+            continue
+        values, output = network_output(model, metadata, encode_data(data, encoder, indices))
+        network_values[part] = values
+    cnn_budget = f"{len(split.train)} train + {len(split.validation)} validation + {len(split.calibration)} " \
+                 "calibration simulations"
+    results[f"CNN ({output}), whole test split"] = Evaluation(data.scenario_names, data.labels[test],
+                                                              {output: network_values["test"]})
+    budgets[f"CNN ({output}), whole test split"] = cnn_budget
+    results[f"CNN ({output})"] = Evaluation(data.scenario_names, data.labels[scored], {output: network_values["scored"]})
+    budgets[f"CNN ({output})"] = cnn_budget
+    table, names = abc.statistics_table(data, settings.folded)
+    scores, notes = score_abc(table, names, data, reference, scored, settings)
+    results.update(scores)
+    budgets.update({name: f"{len(reference)} simulations in the reference table" for name in scores})
+    if hybrid:
+        hybrid_reference = numpy.concatenate([split.validation, split.calibration])
+        hybrid_table = numpy.zeros((len(data.labels), classes - 1))
+        hybrid_table[hybrid_reference] = network_values["hybrid reference"][:, :-1]
+        hybrid_table[scored] = network_values["scored"][:, :-1]
+        hybrid_names = [f"p_{name}" for name in data.scenario_names[:-1]]
+        scores, _ = score_abc(hybrid_table, hybrid_names, data, hybrid_reference, scored, settings, "hybrid ABC")
+        results.update(scores)
+        budgets.update({name: f"the CNN's training plus {len(hybrid_reference)} simulations in the reference "
+                              "table" for name in scores})
+    return {"scenario_names": data.scenario_names, "results": results, "budgets": budgets, "notes": notes,
+            "scored": int(len(scored)), "test": int(len(test)), "settings": settings}
+
+
+def export_table(path: str, table: numpy.ndarray, names: list[str], data: SimulatedData) -> None:
+    """The statistics table as CSV for R: scenario name, replicate index, the parameter draws, the statistics."""
+    parameter_names = sorted({name for draw in data.parameters for name in draw})
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["scenario", "replicate", *parameter_names, *names])
+        for index, row in enumerate(table):
+            draw = data.parameters[index] if data.parameters else {}
+            writer.writerow([data.scenario_names[data.labels[index]], index,
+                             *(f"{draw[p]:.8g}" if p in draw else "NA" for p in parameter_names),
+                             *("NA" if numpy.isnan(v) else f"{v:.8g}" for v in row)])
+
+
+def abc_observed(simulations: str, data_sets: list[Genotypes], settings: AbcSettings) -> dict:
+    """Posterior model probabilities and Bayes factors of observed data sets against every simulation."""
+    data = load_simulations(simulations)
+    table, names = abc.statistics_table(data, settings.folded)
+    statistics = abc.prepare(table, names, settings.pca)
+    observed = numpy.stack([statistics_of(d, settings.folded) for d in data_sets])
+    targets = statistics.transform(observed)
+    outcome = {"scenario_names": data.scenario_names, "notes": statistics.notes, "reference": int(len(table)),
+               "statistics": dict(zip(names, observed[0].tolist())), "methods": {}}
+    scale = abc.mad_scale(statistics.reference)
+    for method in settings.method_list:
+        rows = []
+        for row, target in enumerate(targets):
+            result = abc.postpr(target, statistics.reference, data.labels, len(data.scenario_names),
+                                settings.tolerance, method, scale, settings.networks, seed=settings.seed + row)
+            rows.append({"posterior": result["posterior"].tolist(), "accepted": result["accepted"].tolist(),
+                         "accepted_count": result["accepted_count"],
+                         "bayes_factors": abc.bayes_factors(result["posterior"]).tolist()})
+        outcome["methods"][method] = rows
+    return outcome
