@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy
 
-from genomics import abc, catalogue, comparison, ms, readers, vcf, workflow
+from genomics import abc, adequacy, catalogue, comparison, ms, readers, vcf, workflow
 from genomics.encode import Encoder
 from genomics.models import KINDS
 from genomics.scenarios import Scenario
@@ -300,14 +300,67 @@ def command_abc(arguments: argparse.Namespace) -> None:
         print(f"statistics of {len(table)} simulations written to {arguments.export}")
 
 
+def _print_check(result: dict) -> None:
+    names = result["scenario_names"]
+    alpha = result["alpha"]
+    for note in result["notes"]:
+        print(f"note: {note}")
+    print(f"adequacy: share of each scenario's simulations at least as far from its centre as the data "
+          f"(Mahalanobis distance, {result['components']} principal components of {len(result['statistics'])} "
+          "statistics):")
+    print("".join(f"{name[:24]:>26}" for name in names))
+    print("".join(f"{share:>26.3f}" for share in result["tail_share"]) + "   summary statistics")
+    if "embedding_tail_share" in result:
+        print("".join(f"{share:>26.3f}" for share in result["embedding_tail_share"]) + "   network embedding")
+    if result["statistics_outside_every_scenario"]:
+        print(f"statistics outside the central {1 - alpha:.0%} of every scenario: "
+              + ", ".join(result["statistics_outside_every_scenario"]))
+    predictive = result.get("posterior_predictive")
+    if predictive:
+        print(f"posterior predictive check of {predictive['scenario']} ({predictive['replicates']} replicates from "
+              f"the parameters of its {predictive['accepted']} closest simulations): "
+              + ("every statistic within 2.5-97.5%" if not predictive["outside_95"] else
+                 "outside 2.5-97.5%: " + ", ".join(predictive["outside_95"])))
+    if result["adequate"]:
+        print("the data lie within the simulations of at least one scenario")
+    else:
+        print(f"WARNING: the data lie outside {1 - alpha:.0%} of every scenario's simulations: no scenario "
+              "offered reproduces them, so a model choice among them is not to be trusted")
+    if result.get("picture"):
+        print(f"picture: {result['picture']}")
+
+
+def command_check(arguments: argparse.Namespace) -> None:
+    if arguments.out:
+        workflow.prepare_output_folder(arguments.out)
+    data_sets, labels = _read_data_sets(arguments, load_simulations(arguments.simulations).design)
+    for label, data_set in zip(labels, data_sets):
+        print(f"{label}:")
+        result = adequacy.run_check(arguments.simulations, data_set, arguments.bundle, arguments.alpha,
+                                    arguments.per_scenario, arguments.posterior_predictive, arguments.out)
+        _print_check(result)
+        if arguments.out:
+            with open(os.path.join(arguments.out, "adequacy.json"), "w") as handle:
+                json.dump({k: v for k, v in result.items() if not k.startswith("pca_")}, handle, indent=1)
+
+
+def command_calibrate(arguments: argparse.Namespace) -> None:
+    _prepare_output_file(arguments.out)
+    calibrated = workflow.calibrate_bundle(arguments.bundle, arguments.simulations, arguments.out)
+    print(f"temperature scaling on {calibrated['replicates']} replicates of {arguments.simulations}: "
+          f"T = {calibrated['temperature']:.3f} (log-loss {calibrated['log_loss_before']:.4f} -> "
+          f"{calibrated['log_loss_after']:.4f}); calibrated bundle: {arguments.out}")
+
+
 def command_compare(arguments: argparse.Namespace) -> None:
     _prepare_output_file(arguments.out)
     outcome = comparison.compare(arguments.simulations, arguments.bundle, _settings(comparison.AbcSettings, arguments),
-                                 hybrid=not arguments.no_hybrid)
+                                 hybrid=not arguments.no_hybrid, test_simulations=arguments.test_simulations)
     for note in outcome["notes"]:
         print(f"note: {note}")
+    source = "the fresh test folder" if arguments.test_simulations else "the bundle's test split"
     print(f"every method on the same {outcome['scored']} held-out replicates ({outcome['settings'].per_scenario} per "
-          f"scenario from the bundle's test split of {outcome['test']}), tolerance "
+          f"scenario from {source} of {outcome['test']}); CNN values: {outcome['output']}; ABC tolerance "
           f"{outcome['settings'].tolerance:g}\n")
     _print_scores(outcome["results"], outcome["budgets"])
     if arguments.out:
@@ -471,6 +524,31 @@ def parser() -> argparse.ArgumentParser:
                                                                  "scenario names and parameter draws) as CSV")
     abc_parser.set_defaults(run=command_abc)
 
+    check_parser = commands.add_parser(
+        "check", help="is any scenario adequate for the observed data? (distance to each scenario's simulations)",
+        description="Place observed data among each scenario's simulations (summary statistics and, with --bundle, "
+                    "the network's embedding) and warn when they lie outside all of them.")
+    check_parser.add_argument("simulations", help="folder written by 'genomics simulate'")
+    _add_data_options(check_parser)
+    check_parser.add_argument("--bundle", help="also check the network's penultimate-layer embedding")
+    check_parser.add_argument("--alpha", type=float, default=0.01, help="warn below this tail share (default 0.01)")
+    check_parser.add_argument("--per-scenario", type=_positive_int, default=1000,
+                              help="simulations of each scenario used (default 1000)")
+    check_parser.add_argument("--posterior-predictive", type=int, default=0, metavar="N",
+                              help="also simulate N replicates from the ABC-accepted parameters of the favoured "
+                                   "scenario and rank the data's statistics among them")
+    check_parser.add_argument("--out", help="folder for adequacy.json and the PCA picture")
+    check_parser.set_defaults(run=command_check)
+
+    calibrate_parser = commands.add_parser(
+        "calibrate", help="fit a bundle's temperature on fresh simulations (bundles trained without calibration)",
+        description="Temperature scaling of a trained bundle on every replicate of a fresh simulation folder "
+                    "(same scenarios, another --simulation-seed); writes a calibrated copy of the bundle.")
+    calibrate_parser.add_argument("bundle", help="model.npz written by 'genomics train'")
+    calibrate_parser.add_argument("simulations", help="fresh replicates of the bundle's scenarios")
+    calibrate_parser.add_argument("--out", required=True, help="the calibrated bundle to write")
+    calibrate_parser.set_defaults(run=command_calibrate)
+
     compare_parser = commands.add_parser(
         "compare", help="the CNN, ABC and the hybrid side by side on the same held-out simulations",
         description="Score a trained bundle, ABC (each method) and hybrid ABC (the CNN's calibrated probabilities "
@@ -479,6 +557,8 @@ def parser() -> argparse.ArgumentParser:
     compare_parser.add_argument("bundle", help="model.npz written by 'genomics train'")
     _add_dataclass_options(compare_parser, "ABC", comparison.AbcSettings)
     compare_parser.add_argument("--no-hybrid", action="store_true", help="leave out hybrid ABC")
+    compare_parser.add_argument("--test-simulations", help="score on replicates of this fresh folder (same "
+                                                           "scenarios, another seed) instead of the test split")
     compare_parser.add_argument("--out", help="write every evaluation as JSON here")
     compare_parser.set_defaults(run=command_compare)
 

@@ -121,51 +121,93 @@ def bundle_config(metadata: dict, data: SimulatedData, simulations: str) -> Trai
                          f"{metadata['scenario_names']}, master seed {training['master_seed']}, "
                          f"{training['replicates_per_scenario']} replicates each): compare needs the same replicates "
                          "to keep the test split unseen")
+    if "calibration_fraction" not in training["config"]:
+        raise ValueError(f"{simulations!r}: this bundle was trained before the four-way split (train, validation, "
+                         "calibration, test), so its test split cannot be rebuilt: score on fresh replicates with "
+                         "--test-simulations")
     return TrainingConfig(**training["config"])
 
 
-def compare(simulations: str, bundle: str, settings: AbcSettings, hybrid: bool = True) -> dict:
-    """The CNN, ABC (each method) and the hybrid on the same held-out replicates, with each one's budget."""
+def compare(simulations: str, bundle: str, settings: AbcSettings, hybrid: bool = True,
+            test_simulations: str | None = None) -> dict:
+    """The CNN, ABC (each method) and the hybrid on the same held-out replicates, with each one's budget.
+
+    Without ``test_simulations`` the scored replicates come from the bundle's
+    test split of ``simulations``; ABC's reference table is the rest of the
+    replicates the bundle used, and the hybrid's is its validation and
+    calibration splits. With ``test_simulations`` (a fresh folder of the same
+    scenarios) the scored replicates are drawn from it, ABC's reference
+    table is every replicate the bundle used, and the hybrid's reference
+    table is the fresh folder's unscored replicates (the network fitted none
+    of them).
+    """
     data = load_simulations(simulations)
     model, metadata = load_bundle(bundle)
-    config = bundle_config(metadata, data, simulations)
-    reference, scored, test = held_out(data, config, settings.per_scenario, settings.seed)
+    if test_simulations is None:
+        config = bundle_config(metadata, data, simulations)
+    else:  # every replicate the bundle used is in ABC's reference table: the split itself does not matter
+        try:
+            config = bundle_config(metadata, data, simulations)
+        except ValueError as error:
+            if "four-way split" not in str(error):
+                raise
+            config = TrainingConfig(**{**metadata["training"]["config"], "calibration_fraction": 0.0})
     split = split_replicates(data.labels, config)
+    if test_simulations is None:
+        reference, scored, test = held_out(data, config, settings.per_scenario, settings.seed)
+        fresh, hybrid_reference = data, numpy.concatenate([split.validation, split.calibration])
+    else:
+        fresh = load_simulations(test_simulations)
+        if fresh.scenario_names != data.scenario_names:
+            raise ValueError(f"{test_simulations!r} holds scenarios {fresh.scenario_names}, not the bundle's "
+                             f"{data.scenario_names}")
+        if fresh.manifest["master_seed"] == data.manifest["master_seed"]:
+            raise ValueError(f"{test_simulations!r} has the training folder's master seed "
+                             f"{data.manifest['master_seed']}: its replicates repeat the training replicates")
+        reference = numpy.sort(numpy.concatenate([split.train, split.validation, split.calibration, split.test]))
+        test = numpy.arange(len(fresh.labels))
+        generator = numpy.random.default_rng(settings.seed)
+        scored = numpy.concatenate([generator.permutation(numpy.flatnonzero(fresh.labels == k))[: settings.per_scenario]
+                                    for k in range(len(fresh.scenario_names))])
+        hybrid_reference = numpy.setdiff1d(test, scored)
     encoder = Encoder.from_dict(metadata["encoder"])
     classes = len(data.scenario_names)
     results: dict[str, Evaluation] = {}
     budgets: dict[str, str] = {}
-    network_values = {}
-    for part, indices in (("scored", scored), ("test", test), ("hybrid reference",
-                                                               numpy.concatenate([split.validation,
-                                                                                  split.calibration]))):
-        if part == "hybrid reference" and not hybrid:
-            continue
-        values, output = network_output(model, metadata, encode_data(data, encoder, indices))
-        network_values[part] = values
-    cnn_budget = f"{len(split.train)} train + {len(split.validation)} validation + {len(split.calibration)} " \
-                 "calibration simulations"
-    results[f"CNN ({output}), whole test split"] = Evaluation(data.scenario_names, data.labels[test],
-                                                              {output: network_values["test"]})
-    budgets[f"CNN ({output}), whole test split"] = cnn_budget
-    results[f"CNN ({output})"] = Evaluation(data.scenario_names, data.labels[scored], {output: network_values["scored"]})
-    budgets[f"CNN ({output})"] = cnn_budget
+    test_values, output = network_output(model, metadata, encode_data(fresh, encoder, test))
+    position = {index: row for row, index in enumerate(test)}
+    scored_values = test_values[[position[i] for i in scored]]
+    cnn_budget = (f"{len(split.train)} train + {len(split.validation)} validation"
+                  + (f" + {len(split.calibration)} calibration" if len(split.calibration) else "") + " simulations")
+    whole = f"CNN, whole test set ({len(test)})"
+    results[whole] = Evaluation(data.scenario_names, fresh.labels[test], {output: test_values})
+    results["CNN"] = Evaluation(data.scenario_names, fresh.labels[scored], {output: scored_values})
+    budgets[whole] = budgets["CNN"] = cnn_budget
     table, names = abc.statistics_table(data, settings.folded)
-    scores, notes = score_abc(table, names, data, reference, scored, settings)
-    results.update(scores)
-    budgets.update({name: f"{len(reference)} simulations in the reference table" for name in scores})
+    fresh_table = table if fresh is data else abc.statistics_table(fresh, settings.folded)[0]
+    statistics = abc.prepare(table[reference], names, settings.pca)
+    targets = statistics.transform(fresh_table[scored])
+    for method in settings.method_list:
+        name = f"ABC {method}"
+        posteriors = abc_posteriors(statistics, data.labels[reference], targets, classes, settings, method)
+        results[name] = Evaluation(data.scenario_names, fresh.labels[scored], {name: posteriors})
+        budgets[name] = f"{len(reference)} simulations in the reference table"
     if hybrid:
-        hybrid_reference = numpy.concatenate([split.validation, split.calibration])
-        hybrid_table = numpy.zeros((len(data.labels), classes - 1))
-        hybrid_table[hybrid_reference] = network_values["hybrid reference"][:, :-1]
-        hybrid_table[scored] = network_values["scored"][:, :-1]
-        hybrid_names = [f"p_{name}" for name in data.scenario_names[:-1]]
-        scores, _ = score_abc(hybrid_table, hybrid_names, data, hybrid_reference, scored, settings, "hybrid ABC")
-        results.update(scores)
-        budgets.update({name: f"the CNN's training plus {len(hybrid_reference)} simulations in the reference "
-                              "table" for name in scores})
-    return {"scenario_names": data.scenario_names, "results": results, "budgets": budgets, "notes": notes,
-            "scored": int(len(scored)), "test": int(len(test)), "settings": settings}
+        if test_simulations is None:
+            hybrid_values = network_output(model, metadata, encode_data(data, encoder, hybrid_reference))[0]
+        else:
+            hybrid_values = test_values[[position[i] for i in hybrid_reference]]
+        hybrid_statistics = abc.prepare(hybrid_values[:, :-1], [f"p_{n}" for n in data.scenario_names[:-1]],
+                                        settings.pca)
+        hybrid_targets = hybrid_statistics.transform(scored_values[:, :-1])
+        for method in settings.method_list:
+            name = f"hybrid ABC {method}"
+            posteriors = abc_posteriors(hybrid_statistics, fresh.labels[hybrid_reference], hybrid_targets, classes,
+                                        settings, method)
+            results[name] = Evaluation(data.scenario_names, fresh.labels[scored], {name: posteriors})
+            budgets[name] = f"the CNN's + {len(hybrid_reference)} simulations in the reference table"
+    return {"scenario_names": data.scenario_names, "output": output, "results": results, "budgets": budgets,
+            "notes": statistics.notes, "scored": int(len(scored)), "test": int(len(test)), "settings": settings}
 
 
 def export_table(path: str, table: numpy.ndarray, names: list[str], data: SimulatedData) -> None:

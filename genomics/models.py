@@ -62,6 +62,13 @@ def logits(model: Sequential, inputs: numpy.ndarray, batch_size: int = 256) -> n
     return hidden @ last.kernel.numpy() + (last.bias.numpy() if last.bias is not None else 0.0)
 
 
+def embedding(model: Sequential, inputs: numpy.ndarray, batch_size: int = 256) -> numpy.ndarray:
+    """The input of the network's logits layer (its penultimate representation), flattened per sample."""
+    names = [layer.name for layer in model.layers]
+    last = names.index("logits") - 1 if "logits" in names else len(names) - 2
+    return model.truncated(last).predict(inputs, batch_size=batch_size).reshape(len(inputs), -1)
+
+
 def build(kind: str, image_shape: tuple, classes: int, dropout: float | None = None) -> Sequential:
     """A classifier of ``classes`` scenarios for images of ``image_shape`` (haplotypes, snps, channels)."""
     haplotypes, snps, channels = image_shape

@@ -327,6 +327,28 @@ def evaluate(bundle: str, simulations: str) -> Evaluation:
                             temperature_of(metadata))
 
 
+def calibrate_bundle(bundle: str, simulations: str, out: str) -> dict:
+    """Fit a bundle's temperature on every replicate of a fresh simulation folder and save the bundle to ``out``.
+
+    For a bundle trained without a calibration split (or to recalibrate):
+    the folder must hold the bundle's scenarios, simulated with another
+    master seed than the training folder, so that no replicate was fitted.
+    """
+    model, metadata = load_bundle(bundle)
+    data = load_simulations(simulations)
+    if data.scenario_names != metadata["scenario_names"]:
+        raise ValueError(f"{simulations!r} holds scenarios {data.scenario_names} but the model was trained on "
+                         f"{metadata['scenario_names']} (same names, same order)")
+    if data.manifest["master_seed"] == metadata["training"]["master_seed"]:
+        raise ValueError(f"{simulations!r} has the training simulations' master seed "
+                         f"{data.manifest['master_seed']}: simulate fresh replicates (another --simulation-seed)")
+    calibrated = calibrate(model, encode_data(data, Encoder.from_dict(metadata["encoder"])), data.labels,
+                           metadata["network"])
+    calibrated["simulations"] = os.path.abspath(simulations)
+    model.save(out, metadata={**metadata, "calibration": calibrated})
+    return calibrated
+
+
 def network_output(model: minidl.Sequential, metadata: dict, images: numpy.ndarray) -> tuple[numpy.ndarray, str]:
     """(values (N, scenarios), their name): calibrated probabilities when the bundle has a temperature, else
     the raw softmax, named as such."""

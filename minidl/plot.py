@@ -106,3 +106,26 @@ def reliability_diagram(tables: dict, path: str, title: str = "Reliability diagr
     figure.savefig(path, dpi=100)
     pyplot.close(figure)
     return path
+
+
+def scatter_groups(points: Any, groups: Any, group_names: list, marked: Any, path: str,
+                   title: str = "", marked_label: str = "observed") -> str:
+    """The first two columns of ``points`` coloured by group, with one point ``marked`` as a black star."""
+    pyplot = _pyplot()
+    points, groups = numpy.asarray(points), numpy.asarray(groups)
+    figure, axis = pyplot.subplots(figsize=(6, 5))
+    for index, name in enumerate(group_names):
+        members = points[groups == index]
+        axis.scatter(members[:, 0], members[:, 1] if points.shape[1] > 1 else numpy.zeros(len(members)), s=6,
+                     alpha=0.4, label=name)
+    marked = numpy.asarray(marked)
+    axis.scatter([marked[0]], [marked[1] if marked.size > 1 else 0.0], marker="*", s=250, color="black",
+                 label=marked_label)
+    axis.set_xlabel("component 1")
+    axis.set_ylabel("component 2")
+    axis.set_title(title)
+    axis.legend(fontsize=8, markerscale=2)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    pyplot.close(figure)
+    return path

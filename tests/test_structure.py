@@ -38,7 +38,7 @@ STACKS = {
         ("simulation", ["genomics.loci", "genomics.simulate", "genomics.catalogue"]),
         ("inference", ["genomics.calibration", "genomics.evaluation", "genomics.abc", "genomics.models"]),
         ("workflow", ["genomics.workflow"]),
-        ("comparison", ["genomics.comparison"]),
+        ("comparison", ["genomics.comparison", "genomics.adequacy"]),
         ("command line", ["genomics.cli", "genomics.__main__", "genomics"]),
     ],
 }
