@@ -84,6 +84,15 @@ def _print_training(result: dict) -> None:
     split = result["split"]
     print(f"\nreplicates: {split['train']} train, {split['validation']} validation (early stopping), "
           f"{split['calibration']} calibration, {split['test']} test")
+    if result.get("task") == "regression":
+        from genomics.regression import report  # noqa: PLC0415
+        print(report(result["scores"], result["samples"]))
+        if not result["intervals"]:
+            print("no calibration split: no interval estimates")
+        print(f"\nmodel bundle: {result['bundle']}")
+        for picture in result["pictures"]:
+            print(f"picture: {picture}")
+        return
     calibrated = result["calibration"]
     if calibrated:
         print(f"temperature scaling on the calibration split: T = {calibrated['temperature']:.3f} (log-loss "
@@ -129,6 +138,13 @@ def _prepare_output_file(path: str | None) -> None:
 def command_evaluate(arguments: argparse.Namespace) -> None:
     _prepare_output_file(arguments.out)
     evaluation = workflow.evaluate(arguments.bundle, arguments.simulations)
+    if isinstance(evaluation, dict):  # a regression bundle
+        from genomics.regression import report  # noqa: PLC0415
+        print(report(evaluation["scores"], evaluation["samples"]))
+        if arguments.out:
+            with open(arguments.out, "w") as handle:
+                json.dump(evaluation, handle, indent=1)
+        return
     print(evaluation.report())
     if arguments.out:
         with open(arguments.out, "w") as handle:
@@ -152,38 +168,47 @@ def _print_prediction(result: dict) -> None:
               "individual's two rows in file order")
     print(f"haplotypes used per population: {report['haplotypes_per_population']} "
           f"(samples available: {report['samples_used']})")
-    names = result["scenario_names"]
+    names = result["columns"]
     step = "" if result["step"] == result["window_length"] else f", every {result['step']:g} bp"
     print(f"\n{result['output']} per window of {result['window_length']:g} bp{step}:")
     print("window".ljust(32) + "".join(f"{name[:24]:>26}" for name in names))
     for row in result["windows"]:
         label = f"{row['chromosome']}:{row['start']}-{row['end']} ({row['snps']} SNPs)"
         print(label.ljust(32) + "".join(f"{p:>26.3f}" for p in row["values"]))
-    _print_summary(result["summary"], names, "windows")
+    _print_summary(result["summary"], names, "windows", result["output"] == "estimates")
 
 
-def _print_summary(summary: dict, names: list[str], rows: str) -> None:
+def _print_summary(summary: dict, names: list[str], rows: str, estimates: bool = False) -> None:
+    number = "{:>26.4g}" if estimates else "{:>26.3f}"
     if summary["rows"] > 1:
-        print(f"mean over {summary['rows']} {rows}".ljust(32) + "".join(f"{p:>26.3f}" for p in summary["mean"]))
-        print("median".ljust(32) + "".join(f"{p:>26.3f}" for p in summary["median"]))
-        print("2.5-97.5% range".ljust(32) + "".join(f"{f'{lo:.3f}-{hi:.3f}':>26}"
+        print(f"mean over {summary['rows']} {rows}".ljust(32) + "".join(number.format(p) for p in summary["mean"]))
+        print("median".ljust(32) + "".join(number.format(p) for p in summary["median"]))
+        print("2.5-97.5% range".ljust(32) + "".join(f"{f'{lo:.4g}-{hi:.4g}':>26}"
                                                       for lo, hi in zip(summary["low"], summary["high"])))
-        print(f"share of {rows} won".ljust(32) + "".join(f"{w:>26.3f}" for w in summary["wins"]))
-    print(f"\nhighest mean: {names[int(numpy.argmax(summary['mean']))]}")
+        if not estimates:
+            print(f"share of {rows} won".ljust(32) + "".join(f"{w:>26.3f}" for w in summary["wins"]))
+    if not estimates:
+        print(f"\nhighest mean: {names[int(numpy.argmax(summary['mean']))]}")
 
 
 def _print_data_set_prediction(result: dict) -> None:
-    names = result["scenario_names"]
+    names = result["columns"]
     print(f"{result['output']} per data set:")
     print("data set".ljust(24) + "sites  missing" + "".join(f"{name[:24]:>26}" for name in names))
     for row in result["data_sets"]:
         print(f"{row['data_set'][:23]:<24}{row['sites']:>5}  {row['missing_fraction']:>7.3f}"
-              + "".join(f"{p:>26.3f}" for p in row["values"]))
+              + "".join(f"{p:>26.4g}" for p in row["values"]))
+        for level in ("0.5", "0.9"):
+            if f"low_{level}" in row:
+                print(f"  {float(level):.0%} interval (conformal):".ljust(38) + "".join(
+                    f"{f'{lo:.4g}-{hi:.4g}':>26}" for lo, hi in zip(row[f"low_{level}"], row[f"high_{level}"])))
         if "subsets" in row:
             print(f"  median of {row['subsets']} random SNP subsets (seed {row['subset_seed']}); 2.5-97.5%:".ljust(38)
                   + "".join(f"{f'{lo:.3f}-{hi:.3f}':>26}" for lo, hi in zip(row["low"], row["high"])))
             print("  share of subsets won:".ljust(38) + "".join(f"{w:>26.3f}" for w in row["wins"]))
-    _print_summary(result["summary"], names, "data sets")
+    _print_summary(result["summary"], names, "data sets", result["output"] == "estimates")
+    if result["output"] == "estimates":
+        return
     if not result["output"].startswith("calibrated"):
         print("(this bundle was trained without a calibration split: the values are the network's raw softmax, "
               "not calibrated probabilities)")
@@ -433,6 +458,15 @@ def command_demo(arguments: argparse.Namespace) -> None:
     print(f"   {vcf_path} with {popmap_path}; true parameters: "
           + ", ".join(f"{k}={v:.3g}" for k, v in parameters.items()))
     _print_prediction(workflow.predict_vcf(result["bundle"], vcf_path, popmap_path))
+    settings = comparison.AbcSettings(per_scenario=50, networks=2, seed=arguments.seed)
+    print(f"\n5. the CNN beside ABC (per-locus statistics; rejection, mnlogistic, neuralnet) on the same "
+          f"{settings.per_scenario} test replicates per scenario")
+    outcome = comparison.compare(simulations, result["bundle"], settings, hybrid=False)
+    _print_scores(outcome["results"], outcome["budgets"])
+    print("\n6. is any scenario adequate for the example data? (its first window against each scenario's simulations)")
+    _print_check(adequacy.run_check(simulations, workflow.vcf_window_genotypes(result["bundle"], vcf_path,
+                                                                              popmap_path), result["bundle"],
+                                    per_scenario=500, out_dir=out))
     print(f"\ndemo finished in {time.perf_counter() - start:.0f} s; outputs in {os.path.abspath(out)}")
 
 

@@ -63,22 +63,28 @@ def logits(model: Sequential, inputs: numpy.ndarray, batch_size: int = 256) -> n
 
 
 def embedding(model: Sequential, inputs: numpy.ndarray, batch_size: int = 256) -> numpy.ndarray:
-    """The input of the network's logits layer (its penultimate representation), flattened per sample."""
+    """The input of the network's logits (or estimates) layer, its penultimate representation, flattened per sample."""
     names = [layer.name for layer in model.layers]
-    last = names.index("logits") - 1 if "logits" in names else len(names) - 2
-    return model.truncated(last).predict(inputs, batch_size=batch_size).reshape(len(inputs), -1)
+    head = next((names.index(name) for name in ("logits", "estimates") if name in names), len(names) - 1)
+    return model.truncated(head - 1).predict(inputs, batch_size=batch_size).reshape(len(inputs), -1)
 
 
-def build(kind: str, image_shape: tuple, classes: int, dropout: float | None = None) -> Sequential:
-    """A classifier of ``classes`` scenarios for images of ``image_shape`` (haplotypes, snps, channels)."""
+def build(kind: str, image_shape: tuple, classes: int, dropout: float | None = None,
+          estimates: int = 0) -> Sequential:
+    """A classifier of ``classes`` scenarios for images of ``image_shape`` (haplotypes, snps, channels).
+
+    ``estimates`` > 0: a regression network instead, whose last layer (named
+    "estimates") is linear with one output per estimated parameter.
+    """
     haplotypes, snps, channels = image_shape
+    last = [Dense(estimates, name="estimates")] if estimates else _output(classes)
     if dropout is not None and not 0 <= dropout < 1:
         raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
 
     def rate(own: float) -> float:
         return own if dropout is None else dropout
 
-    head = [Flatten(), Dense(64, activation="relu"), Dropout(rate(0.5)), *_output(classes)]
+    head = [Flatten(), Dense(64, activation="relu"), Dropout(rate(0.5)), *last]
     if kind == "cnn1d":
         return Sequential([
             Input((snps, haplotypes * channels)),
@@ -98,7 +104,7 @@ def build(kind: str, image_shape: tuple, classes: int, dropout: float | None = N
             Dropout(rate(0.75)),
             Conv1D(125, 2, activation="relu"), AveragePooling1D(2), Dropout(rate(0.75)),
             Flatten(), Dense(125, activation="relu"), Dropout(rate(0.5)), Dense(125, activation="relu"),
-            Dropout(rate(0.5)), *_output(classes),
+            Dropout(rate(0.5)), *last,
         ], name="perez")
     if kind == "flagel":
         return Sequential([
@@ -106,6 +112,6 @@ def build(kind: str, image_shape: tuple, classes: int, dropout: float | None = N
             Conv1D(256, 2, activation="relu"), Conv1D(128, 2, activation="relu"), AveragePooling1D(2),
             Dropout(rate(0.25)),
             Conv1D(128, 2, activation="relu"), AveragePooling1D(2), Dropout(rate(0.25)),
-            Flatten(), Dense(128, activation="relu"), Dropout(rate(0.25)), *_output(classes),
+            Flatten(), Dense(128, activation="relu"), Dropout(rate(0.25)), *last,
         ], name="flagel")
     raise ValueError(f"unknown network kind {kind!r}; valid: {', '.join(KINDS)}")

@@ -17,11 +17,11 @@ from typing import Any
 import numpy
 
 import minidl
-from genomics import calibration, models, vcf
+from genomics import calibration, models, regression, vcf
 from genomics.design import SamplingDesign
 from genomics.encode import Encoder
 from genomics.evaluation import RAW, Evaluation, calibrated_name, network_evaluation
-from genomics.readers import random_subset
+from genomics.readers import Genotypes, random_subset
 from genomics.scenarios import Scenario
 from genomics.simulate import (
     SimulatedData,
@@ -86,6 +86,12 @@ class TrainingConfig:
         "help": "epochs without improvement before the learning rate is multiplied by 0.2 (0: never)"})
     replicates_per_scenario: int = field(default=0, metadata={
         "help": "use only the first N replicates of each scenario (a learning curve; 0: all)"})
+    task: str = field(default="classification", metadata={
+        "help": "classification of scenarios, or regression: estimate the --targets parameters",
+        "choices": ("classification", "regression")})
+    targets: str = field(default=None, metadata={
+        "help": "with --task regression: comma-separated parameter names to estimate (replicates of scenarios "
+                "without them are left out)"})
 
     def __post_init__(self) -> None:
         if self.network not in models.KINDS:
@@ -99,6 +105,14 @@ class TrainingConfig:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
         if self.monitor not in ("val_loss", "val_accuracy"):
             raise ValueError(f"monitor must be val_loss or val_accuracy, got {self.monitor!r}")
+        if self.task not in ("classification", "regression"):
+            raise ValueError(f"task must be classification or regression, got {self.task!r}")
+        if self.task == "regression" and not self.target_list:
+            raise ValueError("task regression needs targets: the parameter names to estimate, e.g. T1,N_A")
+        if self.task == "regression" and self.monitor != "val_loss":
+            raise ValueError("a regression is monitored by val_loss (it has no accuracy)")
+        if self.task == "classification" and self.targets:
+            raise ValueError("targets are estimated with task regression; classification predicts scenarios")
         if not (isinstance(self.learning_rate, (int, float)) and 0 < self.learning_rate < float("inf")):
             raise ValueError(f"learning_rate must be a positive number, got {self.learning_rate!r}")
         for name in ("seed", "split_seed", "init_seed"):
@@ -111,6 +125,10 @@ class TrainingConfig:
             raise ValueError(f"test_fraction and validation_fraction must be in (0, 1), calibration_fraction in "
                              f"[0, 1), and together below 1 (early stopping watches the validation loss), got "
                              f"{self.test_fraction}, {self.validation_fraction} and {self.calibration_fraction}")
+
+    @property
+    def target_list(self) -> list[str]:
+        return [name.strip() for name in (self.targets or "").split(",") if name.strip()]
 
     @property
     def seeds(self) -> dict:
@@ -166,12 +184,18 @@ def split_replicates(labels: numpy.ndarray, config: TrainingConfig) -> Split:
 
 def fit_network(images: numpy.ndarray, labels: numpy.ndarray, split: Split, classes: int, config: TrainingConfig,
                 verbose: int = 2) -> FittedNetwork:
-    """Step 3: build the network (initial weights from the init seed) and fit it with early stopping."""
+    """Step 3: build the network (initial weights from the init seed) and fit it with early stopping.
+
+    For a regression, ``labels`` are the scaled targets (replicates, parameters) and the loss is the MSE.
+    """
     inputs = models.model_input(images, config.network)
     minidl.random.seed(config.seeds["init"])
-    model = models.build(config.network, images.shape[1:], classes, config.dropout)
-    model.compile(optimizer=minidl.optimizers.Adam(config.learning_rate), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    regression = config.task == "regression"
+    model = models.build(config.network, images.shape[1:], classes, config.dropout,
+                         estimates=labels.shape[1] if regression else 0)
+    model.compile(optimizer=minidl.optimizers.Adam(config.learning_rate),
+                  loss="mse" if regression else "sparse_categorical_crossentropy",
+                  metrics=[] if regression else ["accuracy"])
     stopper = EarlyStopping(monitor=config.monitor, patience=config.patience, restore_best_weights=True)
     schedule = [ReduceLROnPlateau(monitor=config.monitor, factor=0.2, patience=config.reduce_lr_patience)] \
         if config.reduce_lr_patience else []
@@ -259,6 +283,8 @@ def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
     if not isinstance(encoder, Encoder):  # settings that override the design's defaults
         encoder = Encoder.for_design(data.design, **(encoder or {}))
     start = time.perf_counter()
+    if config.task == "regression":
+        return _train_regression(data, simulations, out_dir, config, encoder, verbose, start)
     split = split_replicates(data.labels, config)
     order = [split.train, split.validation, split.calibration, split.test]
     used = numpy.concatenate(order)  # encode only what takes part
@@ -274,6 +300,69 @@ def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
     bundle, pictures = write_bundle(out_dir, fitted.model, metadata, evaluation, split, fitted.history)
     return {"bundle": bundle, "evaluation": evaluation, "split": split.sizes(), "history": fitted.history,
             "calibration": calibrated, "seconds": time.perf_counter() - start, "pictures": pictures}
+
+
+def target_values(data: SimulatedData, targets: list[str]) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """(indices of the replicates whose scenario has every target, their values (replicates, targets))."""
+    available = sorted({name for draw in data.parameters for name in draw})
+    unknown = [name for name in targets if name not in available]
+    if unknown:
+        raise ValueError(f"targets {unknown} are not parameters of these simulations; their parameters: "
+                         f"{', '.join(available)}")
+    keep = numpy.array([i for i, draw in enumerate(data.parameters) if all(name in draw for name in targets)])
+    return keep, numpy.array([[data.parameters[i][name] for name in targets] for i in keep], dtype=float)
+
+
+def _train_regression(data: SimulatedData, simulations: str, out_dir: str, config: TrainingConfig, encoder: Encoder,
+                      verbose: int, start: float) -> dict:
+    """``train`` for a regression: the same steps with scaled parameter targets, conformal intervals fitted on
+    the calibration split and R^2, RMSE and coverage on the test split."""
+    targets = config.target_list
+    keep, values = target_values(data, targets)
+    split = split_replicates(data.labels[keep], config)
+    split = Split(*(keep[part] for part in (split.train, split.validation, split.calibration, split.test)))
+    position = {index: row for row, index in enumerate(keep)}
+    order = [split.train, split.validation, split.calibration, split.test]
+    used = numpy.concatenate(order)
+    raw = values[[position[i] for i in used]]
+    ends = numpy.cumsum([0] + [len(part) for part in order])
+    local = Split(*(numpy.arange(ends[i], ends[i + 1]) for i in range(4)))
+    scaling = regression.TargetScaling.fit(targets, raw[local.train])
+    scaled = scaling.to_network(raw)
+    images = encode_data(data, encoder, used)
+    fitted = fit_network(images, scaled, local, len(data.scenario_names), config, verbose)
+    inputs = models.model_input(images, config.network)
+    predicted = fitted.model.predict(inputs, batch_size=256).astype(float)
+    widths = regression.conformal_half_widths(scaled[local.calibration], predicted[local.calibration]) \
+        if len(local.calibration) else None
+    table = regression.scores(scaled[local.test], predicted[local.test], scaling, widths)
+    metadata = {
+        "kind": BUNDLE_KIND, "task": "regression", "network": config.network, "encoder": encoder.to_dict(),
+        "scenario_names": data.scenario_names, "scenario_specs": [s["spec"] for s in data.manifest["scenarios"]],
+        "design": data.design.to_dict(), "calibration": None,
+        "regression": {**scaling.to_dict(), "interval_half_widths": widths,
+                       "interval_method": "split conformal on the calibration split" if widths else None},
+        "training": {"simulations": os.path.abspath(simulations), "master_seed": data.manifest["master_seed"],
+                     "replicates_per_scenario": data.manifest["replicates_per_scenario"], "split": split.sizes(),
+                     "config": asdict(config), "seeds": config.seeds, "epochs_run": len(fitted.history["loss"]),
+                     "best_epoch": fitted.best_epoch, "test_scores": table, "versions": package_versions()},
+    }
+    bundle = os.path.join(out_dir, "model.npz")
+    fitted.model.save(bundle, metadata=metadata)
+    with open(os.path.join(out_dir, "evaluation.json"), "w") as handle:
+        json.dump({"task": "regression", "scores": table, "samples": len(local.test), "split": split.sizes(),
+                   "history": fitted.history}, handle, indent=1)
+    pictures = []
+    try:
+        from minidl import plot  # noqa: PLC0415
+        pictures = [plot.training_curves(fitted.history, os.path.join(out_dir, "training_curves.png")),
+                    plot.predicted_against_true(scaled[local.test], predicted[local.test], targets,
+                                                os.path.join(out_dir, "estimates.png"))]
+    except ImportError:
+        pass
+    return {"bundle": bundle, "task": "regression", "scores": table, "samples": len(local.test),
+            "split": split.sizes(), "history": fitted.history, "seconds": time.perf_counter() - start,
+            "pictures": pictures, "intervals": widths is not None}
 
 
 def evaluation_pictures(out_dir: str, evaluation: Evaluation, history: Any = None, prefix: str = "") -> list[str]:
@@ -311,10 +400,20 @@ def temperature_of(metadata: dict) -> float | None:
     return (metadata.get("calibration") or {}).get("temperature")
 
 
-def evaluate(bundle: str, simulations: str) -> Evaluation:
-    """Classification and calibration scores of a trained bundle on every replicate of a simulation folder."""
+def evaluate(bundle: str, simulations: str) -> Evaluation | dict:
+    """Classification and calibration scores of a trained bundle on every replicate of a simulation folder
+    (for a regression bundle: the ``regression.scores`` table and the number of replicates)."""
     model, metadata = load_bundle(bundle)
     data = load_simulations(simulations)
+    if metadata.get("task") == "regression":
+        settings = metadata["regression"]
+        scaling = regression.TargetScaling(settings["names"], settings["log"], settings["mean"], settings["sd"])
+        keep, values = target_values(data, scaling.names)
+        images = encode_data(data, Encoder.from_dict(metadata["encoder"]), keep)
+        predicted = model.predict(models.model_input(images, metadata["network"]), batch_size=256).astype(float)
+        return {"task": "regression", "samples": int(len(keep)),
+                "scores": regression.scores(scaling.to_network(values), predicted, scaling,
+                                            settings["interval_half_widths"])}
     if data.scenario_names != metadata["scenario_names"]:
         raise ValueError(f"{simulations!r} holds scenarios {data.scenario_names} but the model was trained on "
                          f"{metadata['scenario_names']} (same names, same order)")
@@ -347,6 +446,32 @@ def calibrate_bundle(bundle: str, simulations: str, out: str) -> dict:
     calibrated["simulations"] = os.path.abspath(simulations)
     model.save(out, metadata={**metadata, "calibration": calibrated})
     return calibrated
+
+
+def model_outputs(model: minidl.Sequential, metadata: dict, images: numpy.ndarray) -> tuple[numpy.ndarray, str, list]:
+    """(values (N, columns), their name, one dict of extras per row) of either kind of bundle.
+
+    A classifier gives ``network_output`` (no extras). A regression gives
+    its estimates in parameter units and, per row, the conformal intervals
+    ``{"low_0.9": [...], "high_0.9": [...], ...}`` when the bundle has them.
+    """
+    if metadata.get("task") != "regression":
+        values, output = network_output(model, metadata, images)
+        return values, output, [{} for _ in values]
+    settings = metadata["regression"]
+    scaling = regression.TargetScaling(settings["names"], settings["log"], settings["mean"], settings["sd"])
+    predicted = model.predict(models.model_input(images, metadata["network"]), batch_size=256).astype(float)
+    extras = [{} for _ in predicted]
+    for level, (low, high) in regression.intervals(predicted, settings["interval_half_widths"] or {},
+                                                   scaling).items():
+        for row, (lo, hi) in enumerate(zip(low, high)):
+            extras[row].update({f"low_{level}": lo.tolist(), f"high_{level}": hi.tolist()})
+    return scaling.from_network(predicted), "estimates", extras
+
+
+def output_columns(metadata: dict) -> list[str]:
+    """The names of a bundle's outputs: its scenarios, or the parameters a regression estimates."""
+    return metadata["regression"]["names"] if metadata.get("task") == "regression" else metadata["scenario_names"]
 
 
 def network_output(model: minidl.Sequential, metadata: dict, images: numpy.ndarray) -> tuple[numpy.ndarray, str]:
@@ -408,10 +533,11 @@ def predict_vcf(bundle: str, vcf_path: str, popmap_path: str, window: float | No
     if not rows:
         raise ValueError(f"no window of {window:g} bp in {vcf_path!r} holds {min_snps} or more usable SNPs "
                          f"({data.report['sites_kept']} sites kept of {data.report['sites_in_vcf']})")
-    values, output = network_output(model, metadata, numpy.stack(images))
-    for row, value in zip(rows, values):
-        row["values"] = value.tolist()
-    return {"scenario_names": metadata["scenario_names"], "output": output, "windows": rows,
+    values, output, extras = model_outputs(model, metadata, numpy.stack(images))
+    for row, value, extra in zip(rows, values, extras):
+        row.update(values=value.tolist(), **extra)
+    return {"scenario_names": metadata["scenario_names"], "columns": output_columns(metadata), "output": output,
+            "windows": rows,
             "summary": summarise(values), "report": data.report, "window_length": window,
             "step": step or window, "haplotype_seed": seed}
 
@@ -444,17 +570,18 @@ def predict_genotypes(bundle: str, data_sets: list, labels: list[str] | None = N
                  "missing_fraction": data.missing_fraction, "report": data.report}
         parts = [random_subset(data, design, encoder.n_snps, generator) for _ in range(subsets)] if subsets else [data]
         pictures = [encoded(part) for part in parts]
-        values, output = network_output(model, metadata, numpy.stack([image for image, _ in pictures]))
-        for number, (part, (_, real), value) in enumerate(zip(parts, pictures, values), start=1):
+        values, output, extras = model_outputs(model, metadata, numpy.stack([image for image, _ in pictures]))
+        for number, (part, (_, real), value, extra) in enumerate(zip(parts, pictures, values, extras), start=1):
             rows.append({"data_set": label, "subset": number if subsets else "", "snps_used": int(real),
                          "padded_fraction": 1 - real / encoder.n_snps, "missing_fraction": part.missing_fraction,
-                         "values": value.tolist()})
+                         "values": value.tolist(), **extra})
         if subsets:
             entry.update(summarise(values), subsets=subsets, subset_seed=seed, values=numpy.median(values, axis=0).tolist())
         else:
-            entry["values"] = values[0].tolist()
+            entry.update(values=values[0].tolist(), **extras[0])
         entries.append(entry)
-    return {"scenario_names": metadata["scenario_names"], "output": output, "data_sets": entries, "rows": rows,
+    return {"scenario_names": metadata["scenario_names"], "columns": output_columns(metadata), "output": output,
+            "data_sets": entries, "rows": rows,
             "summary": summarise([entry["values"] for entry in entries])}
 
 
@@ -473,11 +600,25 @@ def write_prediction_table(result: dict, path: str) -> None:
     rows = result.get("windows") or result["rows"]
     with open(path, "w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow([*PREDICTION_COLUMNS, "output", *result["scenario_names"]])
+        bounds = sorted(key for key in rows[0] if key.startswith(("low_", "high_")))
+        writer.writerow([*PREDICTION_COLUMNS, "output", *result["columns"],
+                         *(f"{name}_{bound}" for bound in bounds for name in result["columns"])])
         for row in rows:
             cells = [row.get(column, "") for column in PREDICTION_COLUMNS]
             cells = [f"{cell:.6g}" if isinstance(cell, float) else cell for cell in cells]
-            writer.writerow([*cells, result["output"], *(f"{value:.6g}" for value in row["values"])])
+            writer.writerow([*cells, result["output"], *(f"{value:.6g}" for value in row["values"]),
+                             *(f"{value:.6g}" for bound in bounds for value in row[bound])])
+
+
+def vcf_window_genotypes(bundle: str, vcf_path: str, popmap_path: str, window: int = 0) -> Genotypes:
+    """One window of a VCF (the ``window``-th of the design's sequence length) as ``Genotypes``, one locus."""
+    metadata = read_bundle_metadata(bundle)
+    design = SamplingDesign.from_dict(metadata["design"])
+    data = vcf.read_vcf(vcf_path, vcf.read_population_map(popmap_path), design)
+    chromosome, start, _, sites = vcf.windows(data, float(design.sequence_length), 1)[window]
+    return Genotypes(data.haplotypes[:, sites], data.positions[sites] - start, numpy.array([sites.size]),
+                     data.haplotype_populations, list(design.populations),
+                     {"source": vcf_path, "window": f"{chromosome}:{start}", **data.report})
 
 
 def bundle_design(bundle: str) -> SamplingDesign:

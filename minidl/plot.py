@@ -129,3 +129,21 @@ def scatter_groups(points: Any, groups: Any, group_names: list, marked: Any, pat
     figure.savefig(path, dpi=100)
     pyplot.close(figure)
     return path
+
+
+def predicted_against_true(true: Any, predicted: Any, names: list, path: str) -> str:
+    """One panel per output: predicted against true values, with the line of perfect prediction."""
+    pyplot = _pyplot()
+    true, predicted = numpy.asarray(true), numpy.asarray(predicted)
+    figure, axes = pyplot.subplots(1, len(names), figsize=(4 * len(names), 4), squeeze=False)
+    for index, (axis, name) in enumerate(zip(axes[0], names)):
+        axis.scatter(true[:, index], predicted[:, index], s=6, alpha=0.5)
+        low, high = min(true[:, index].min(), predicted[:, index].min()), max(true[:, index].max(),
+                                                                              predicted[:, index].max())
+        axis.plot([low, high], [low, high], color="grey", linestyle="--")
+        axis.set_xlabel(f"true {name}")
+        axis.set_ylabel(f"estimated {name}")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    pyplot.close(figure)
+    return path
