@@ -27,8 +27,11 @@ def test_the_perez_2022_reproduction_runs_every_step_in_quick_mode(tmp_path, cap
     (run,) = results["runs"]
     assert run["simulations_per_model"] == 30 and run["test_samples"] == 7 * 30
     assert sum(map(sum, run["confusion_matrix"])) == 210
-    assert set(run["empirical_softmax"]) == {f"model{i}_{name}" for i, name in enumerate(
+    assert set(run["empirical_probabilities"]) == {f"model{i}_{name}" for i, name in enumerate(
         ["splitter", "splitter_migration", "lumper", "lumper_migration", "geneland", "bpp", "bpp_migration"], 1)}
+    assert 0 <= run["test_ece_calibrated"] <= 1
+    assert set(results["comparison"]["accuracy"]) >= {"CNN", "ABC rejection", "ABC mnlogistic", "ABC neuralnet",
+                                                      "hybrid ABC neuralnet"}
     assert "Perez et al. 2022" in capsys.readouterr().out
 
 

@@ -2,11 +2,15 @@
 
 Simulates the 7 models (scenario files in this folder, translated from the
 published ms commands with ``genomics scenario from-ms``), trains Perez's
-network on 1,000 / 2,500 / 10,000 simulations per model, evaluates each on
-1,000 fresh simulations per model, and predicts the empirical matrix
-``Input_Piloso.txt`` (64 haplotypes x 195 SNPs of 14 loci). Every step is
-a ``genomics`` command; the figures go to ``OUT/results.json`` and are
-printed beside Perez's.
+network on 1,000 / 2,500 / 10,000 simulations per model (Perez's 75% train /
+25% validation), calibrates each on 1,000 fresh simulations per model
+(temperature scaling), evaluates it on 1,000 other fresh simulations per
+model, predicts the empirical matrix ``Input_Piloso.txt`` (64 haplotypes x
+195 SNPs of 14 loci) and, for the largest network, compares it with ABC
+(rejection, mnlogistic, neuralnet on per-locus statistics, PCA to 99% of
+the variance, tolerance 0.2 as Perez) and hybrid ABC on 100 test
+replicates per model. Every step is a ``genomics`` command; the figures go
+to ``OUT/results.json`` and are printed beside Perez's.
 
     python examples/perez2022_pilosocereus/run.py                 # the full reproduction (hours on 2 cores)
     python examples/perez2022_pilosocereus/run.py --quick          # every step on a few simulations (a minute)
@@ -29,6 +33,9 @@ MATRIX = os.path.join(HERE, "Input_Piloso.txt")
 POPULATIONS = "JFE:8,ITAPMN:12,BOVEDBODA:20,INAMEN:16,COC:8"  # the matrix's row blocks, as in the ms commands
 #: Perez et al. 2022's test accuracy on 1,000 fresh simulations per model, by training simulations per model.
 PUBLISHED = {1000: 0.879, 2500: 0.892, 10000: 0.930}
+#: Perez et al. 2022's ABC (neural-net posterior, tolerance 0.2, 100,000 simulations per model): mean of the
+#: diagonal of their cv4postpr confusion matrix (100 pseudo-observed data sets per model).
+PUBLISHED_ABC = (56 + 55 + 97 + 90 + 96 + 76 + 54) / 700
 #: Perez's preprocessing: 0/1 alleles, the minor allele coded 1 per site, haplotypes in file order, no positions.
 ENCODING = ["--coding", "zero_one", "--polarisation", "major_minor", "--row-sort", "none", "--no-distance-channel"]
 
@@ -58,6 +65,8 @@ def main(argv: list[str] | None = None) -> dict:
          "--shard-size", "500", *workers])
     run(["simulate", *MODELS, "--replicates", str(tests), "--out", os.path.join(out, "test"), "--seed", "2",
          "--shard-size", "500", *workers])
+    run(["simulate", *MODELS, "--replicates", str(tests), "--out", os.path.join(out, "calibration"), "--seed", "3",
+         "--shard-size", "500", *workers])
     simulated = time.perf_counter() - start
     results = {"published_test_accuracy": PUBLISHED, "runs": []}
     for per_model in curve:
@@ -68,35 +77,53 @@ def main(argv: list[str] | None = None) -> dict:
         # figures reported are on the fresh test simulations.
         run(["train", os.path.join(out, "train"), "--out", run_dir, "--network", "perez", "--epochs", str(epochs),
              "--batch-size", "250", "--validation-fraction", "0.25", "--test-fraction", "0.01", "--monitor",
-             "val_accuracy", "--patience", "15", "--reduce-lr-patience", "20",
+             "val_accuracy", "--patience", "15", "--reduce-lr-patience", "20", "--calibration-fraction", "0",
              "--replicates-per-scenario", str(per_model), *ENCODING])
         trained = time.perf_counter() - began
-        bundle = os.path.join(run_dir, "model.npz")
+        bundle = os.path.join(run_dir, "calibrated.npz")
+        run(["calibrate", os.path.join(run_dir, "model.npz"), os.path.join(out, "calibration"), "--out", bundle])
         run(["evaluate", bundle, os.path.join(out, "test"), "--out", os.path.join(run_dir, "test_evaluation.json")])
         run(["predict", bundle, "--matrix", MATRIX, "--populations", POPULATIONS,
              "--out", os.path.join(run_dir, "empirical.json")])
         evaluation = json.load(open(os.path.join(run_dir, "test_evaluation.json")))
         empirical = json.load(open(os.path.join(run_dir, "empirical.json")))
-        output = empirical["data_sets"][0]["softmax"]
+        output = empirical["data_sets"][0]["values"]
+        calibrated = [name for name in evaluation["scores"] if name.startswith("calibrated")][0]
         results["runs"].append({
             "simulations_per_model": per_model, "test_accuracy": evaluation["accuracy"],
             "test_samples": evaluation["samples"], "confusion_matrix": evaluation["confusion_matrix"],
-            "empirical_softmax": dict(zip(empirical["scenario_names"], output)),
+            "test_scores": evaluation["scores"], "test_ece_calibrated": evaluation["scores"][calibrated]["ece"],
+            "empirical_probabilities": dict(zip(empirical["scenario_names"], output)),
             "empirical_model": empirical["scenario_names"][output.index(max(output))],
             "training_seconds": trained,
         })
+    largest = os.path.join(out, f"cnn_{max(curve)}", "calibrated.npz")
+    per_scenario = "3" if arguments.quick else "100"
+    began = time.perf_counter()
+    run(["compare", os.path.join(out, "train"), largest, "--test-simulations", os.path.join(out, "test"),
+         "--pca", "0.99", "--tolerance", "0.2", "--per-scenario", per_scenario,
+         "--out", os.path.join(out, "compare.json")])
+    compared = json.load(open(os.path.join(out, "compare.json")))
+    results["comparison"] = {"simulations_per_model": max(curve), "seconds": time.perf_counter() - began,
+                             "accuracy": {name: entry["accuracy"] for name, entry in compared["results"].items()},
+                             "budgets": compared["budgets"], "notes": compared["notes"]}
     results["simulation_seconds"] = simulated
     results["total_seconds"] = time.perf_counter() - start
     with open(os.path.join(out, "results.json"), "w") as handle:
         json.dump(results, handle, indent=1)
-    print("\nsimulations per model   test accuracy   Perez et al. 2022   empirical data -> model (softmax)")
+    print("\nsimulations per model   test accuracy   ECE (calibrated)   Perez et al. 2022   empirical data -> model "
+          "(calibrated probability)")
     for entry in results["runs"]:
         n = entry["simulations_per_model"]
         published = f"{PUBLISHED[n]:.3f}" if n in PUBLISHED else "-"
         best = entry["empirical_model"]
-        print(f"{n:>21,}   {entry['test_accuracy']:>13.3f}   {published:>17}   {best} "
-              f"({entry['empirical_softmax'][best]:.3f})")
-    print(f"\nPerez et al. 2022: model 1 (splitter) for the empirical data, softmax 0.999. Results in {out}/results.json")
+        print(f"{n:>21,}   {entry['test_accuracy']:>13.3f}   {entry['test_ece_calibrated']:>16.4f}   {published:>17}   "
+              f"{best} ({entry['empirical_probabilities'][best]:.3f})")
+    print(f"\nthe same {per_scenario} test replicates per model, {max(curve)} training simulations per model:")
+    for name, accuracy in results["comparison"]["accuracy"].items():
+        print(f"  {name:<28} {accuracy:.3f}")
+    print(f"\nPerez et al. 2022: model 1 (splitter) for the empirical data, softmax 0.999; ABC neuralnet at tolerance 0.2 "
+          f"with 100,000 simulations per model: {PUBLISHED_ABC:.3f}. Results in {out}/results.json")
     return results
 
 
