@@ -269,13 +269,17 @@ def prepare_output_folder(out_dir: str) -> None:
 
 def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
           encoder: Encoder | dict | None = None, verbose: int = 2) -> dict:
-    """Encode a simulation folder, train a CNN with early stopping, evaluate on held-out replicates, save all.
+    """Encode a simulation folder, train a CNN with early stopping, calibrate it, evaluate it on held-out
+    replicates, save all.
 
-    The five steps above, in order (the split first, so that only the
-    replicates taking part are encoded). ``encoder``: an Encoder, or settings
-    that override ``Encoder.for_design``'s defaults. Writes to ``out_dir``: ``model.npz`` (the
-    bundle), ``evaluation.json``, ``confusion_matrix.png`` and
-    ``training_curves.png`` (when matplotlib is installed). Returns a summary dict.
+    The six steps above, in order (the split first, so that only the
+    replicates taking part are encoded); a regression (``config.task``)
+    takes the same steps with parameter targets (``_train_regression``).
+    ``encoder``: an Encoder, or settings that override
+    ``Encoder.for_design``'s defaults. Writes to ``out_dir``: ``model.npz``
+    (the bundle), ``evaluation.json``, ``confusion_matrix.png``,
+    ``reliability.png`` and ``training_curves.png`` (when matplotlib is
+    installed). Returns a summary dict.
     """
     config = config or TrainingConfig()
     prepare_output_folder(out_dir)
