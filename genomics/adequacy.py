@@ -25,13 +25,19 @@ them still get a winner. Three checks, each against the simulations:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy
 
 from genomics import abc
+from genomics.encode import Encoder
+from genomics.models import embedding, model_input
 from genomics.readers import Genotypes
 from genomics.scenarios import Scenario
-from genomics.simulate import SimulatedData, replicate_seed, simulate_replicate
+from genomics.simulate import SimulatedData, load_simulations, replicate_seed, simulate_replicate
 from genomics.sumstats import summary_statistics
+from genomics.workflow import encode_data, load_bundle
 
 
 def principal_components(reference: numpy.ndarray, variance: float = 0.99, most: int = 20) -> tuple:
@@ -136,16 +142,29 @@ def observed_statistics(data_set: Genotypes) -> numpy.ndarray:
     return summary_statistics(data_set.haplotypes, data_set.site_counts, data_set.haplotype_populations)
 
 
-def run_check(simulations: str, data_set: Genotypes, bundle: str | None = None, alpha: float = 0.01,
-              per_scenario: int = 1000, predictive: int = 0, out_dir: str | None = None, seed: int = 0) -> dict:
-    """``check`` of one observed data set against (up to ``per_scenario`` replicates of each scenario of) a
-    simulation folder; with ``bundle``, the network's embedding too; with ``predictive`` > 0, a posterior
-    predictive check of the scenario that rejection ABC favours; with ``out_dir``, the PCA picture."""
-    from genomics.encode import Encoder  # noqa: PLC0415
-    from genomics.models import embedding, model_input  # noqa: PLC0415
-    from genomics.simulate import load_simulations  # noqa: PLC0415
-    from genomics.workflow import encode_data, load_bundle  # noqa: PLC0415
+@dataclass
+class Reference:
+    """What observed data are checked against: a sample of each scenario's simulations, their statistics and
+    (given a bundle) their network embeddings; built once, used for every data set or window."""
 
+    data: SimulatedData
+    table: numpy.ndarray
+    names: list[str]
+    model: Any = None
+    metadata: dict | None = None
+    embeddings: numpy.ndarray | None = None
+
+    def embed(self, data_set: Genotypes) -> numpy.ndarray:
+        """The network's penultimate-layer embedding of one observed data set."""
+        encoder = Encoder.from_dict(self.metadata["encoder"])
+        length = float(numpy.max(data_set.positions, initial=0.0)) + 1.0
+        image, _ = encoder.encode(data_set.haplotypes, data_set.positions, length, data_set.haplotype_populations)
+        return embedding(self.model, model_input(image[None], self.metadata["network"]))[0]
+
+
+def reference(simulations: str, bundle: str | None = None, per_scenario: int = 1000, seed: int = 0) -> Reference:
+    """Up to ``per_scenario`` replicates of each scenario of a simulation folder (seeded), their statistics and,
+    with ``bundle``, their embeddings."""
     data = load_simulations(simulations)
     generator = numpy.random.default_rng(seed)
     used = numpy.sort(numpy.concatenate([generator.permutation(numpy.flatnonzero(data.labels == k))[:per_scenario]
@@ -155,28 +174,42 @@ def run_check(simulations: str, data_set: Genotypes, bundle: str | None = None, 
                            data.haplotype_populations, data.population_names, data.manifest,
                            [data.site_counts[i] for i in used], data.design, [data.parameters[i] for i in used])
     table, names = abc.statistics_table(subset)
-    observed = observed_statistics(data_set)
-    embeddings = None
+    result = Reference(subset, table, names)
     if bundle is not None:
-        model, metadata = load_bundle(bundle)
-        encoder = Encoder.from_dict(metadata["encoder"])
-        simulated = embedding(model, model_input(encode_data(subset, encoder), metadata["network"]))
-        length = float(numpy.max(data_set.positions, initial=0.0)) + 1.0
-        image, _ = encoder.encode(data_set.haplotypes, data_set.positions, length, data_set.haplotype_populations)
-        embeddings = (simulated, embedding(model, model_input(image[None], metadata["network"]))[0])
-    result = check(subset, table, names, observed, alpha, embeddings)
+        result.model, result.metadata = load_bundle(bundle)
+        encoder = Encoder.from_dict(result.metadata["encoder"])
+        result.embeddings = embedding(result.model, model_input(encode_data(subset, encoder),
+                                                                result.metadata["network"]))
+    return result
+
+
+def check_data_set(ref: Reference, data_set: Genotypes, alpha: float = 0.01, predictive: int = 0,
+                   picture: str | None = None, seed: int = 0) -> dict:
+    """``check`` of one observed data set against a ``Reference``; with ``predictive`` > 0, a posterior
+    predictive check of the scenario that rejection ABC favours; with ``picture``, the PCA picture there."""
+    observed = observed_statistics(data_set)
+    embeddings = (ref.embeddings, ref.embed(data_set)) if ref.model is not None else None
+    result = check(ref.data, ref.table, ref.names, observed, alpha, embeddings)
     if predictive:
-        prepared = abc.prepare(table, names)
-        shares = abc.postpr(prepared.transform(observed[None])[0], prepared.reference, subset.labels,
-                            len(data.scenario_names), 0.05)["posterior"]
-        result["posterior_predictive"] = posterior_predictive(subset, table, names, observed, int(numpy.argmax(shares)),
-                                                              replicates=predictive, seed=seed)
-    if out_dir is not None:
+        prepared = abc.prepare(ref.table, ref.names)
+        shares = abc.postpr(prepared.transform(observed[None])[0], prepared.reference, ref.data.labels,
+                            len(ref.data.scenario_names), 0.05)["posterior"]
+        result["posterior_predictive"] = posterior_predictive(ref.data, ref.table, ref.names, observed,
+                                                              int(numpy.argmax(shares)), replicates=predictive,
+                                                              seed=seed)
+    if picture is not None:
         try:
-            from minidl import plot  # noqa: PLC0415
+            from minidl import plot  # noqa: PLC0415 - matplotlib is optional
             result["picture"] = plot.scatter_groups(
-                result["pca_points"], subset.labels, data.scenario_names, result["pca_observed"],
-                f"{out_dir}/adequacy_pca.png", title="summary statistics, principal components 1 and 2")
+                result["pca_points"], ref.data.labels, ref.data.scenario_names, result["pca_observed"], picture,
+                title="summary statistics, principal components 1 and 2")
         except ImportError:
             pass
     return result
+
+
+def summary(result: dict) -> dict:
+    """The JSON-able core of a check: tail shares, statistics outside every scenario, the verdict."""
+    keys = ("tail_share", "embedding_tail_share", "statistics_outside_every_scenario", "adequate", "alpha",
+            "posterior_predictive", "picture")
+    return {key: result[key] for key in keys if key in result}

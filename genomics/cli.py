@@ -183,7 +183,8 @@ def _print_summary(summary: dict, names: list[str], rows: str, estimates: bool =
     if summary["rows"] > 1:
         print(f"mean over {summary['rows']} {rows}".ljust(32) + "".join(number.format(p) for p in summary["mean"]))
         print("median".ljust(32) + "".join(number.format(p) for p in summary["median"]))
-        print("2.5-97.5% range".ljust(32) + "".join(f"{f'{lo:.4g}-{hi:.4g}':>26}"
+        bound = "{:.4g}" if estimates else "{:.3f}"
+        print("2.5-97.5% range".ljust(32) + "".join(f"{bound.format(lo) + '-' + bound.format(hi):>26}"
                                                       for lo, hi in zip(summary["low"], summary["high"])))
         if not estimates:
             print(f"share of {rows} won".ljust(32) + "".join(f"{w:>26.3f}" for w in summary["wins"]))
@@ -259,14 +260,16 @@ def command_predict(arguments: argparse.Namespace) -> None:
         result = workflow.predict_vcf(arguments.bundle, arguments.vcf, arguments.popmap, window=arguments.window,
                                       min_snps=arguments.min_snps, seed=arguments.haplotype_seed,
                                       max_missing=arguments.max_missing, ref_is_ancestral=arguments.ref_is_ancestral,
-                                      step=arguments.step)
+                                      step=arguments.step, check=_adequacy_callback(arguments))
         _print_prediction(result)
+        _print_adequacy_rows(result["windows"], lambda row: f"{row['chromosome']}:{row['start']}-{row['end']}")
     else:
         data_sets, labels = _read_data_sets(arguments, workflow.bundle_design(arguments.bundle),
                                             more_sites_allowed=arguments.subsets > 0)
         result = workflow.predict_genotypes(arguments.bundle, data_sets, labels, arguments.subsets,
-                                            arguments.subset_seed)
+                                            arguments.subset_seed, check=_adequacy_callback(arguments))
         _print_data_set_prediction(result)
+        _print_adequacy_rows(result["data_sets"], lambda row: row["data_set"])
     if arguments.out and arguments.out.lower().endswith(".csv"):
         workflow.write_prediction_table(result, arguments.out)
     elif arguments.out:
@@ -359,14 +362,41 @@ def command_check(arguments: argparse.Namespace) -> None:
     if arguments.out:
         workflow.prepare_output_folder(arguments.out)
     data_sets, labels = _read_data_sets(arguments, load_simulations(arguments.simulations).design)
-    for label, data_set in zip(labels, data_sets):
+    reference = adequacy.reference(arguments.simulations, arguments.bundle, arguments.per_scenario)
+    for number, (label, data_set) in enumerate(zip(labels, data_sets)):
         print(f"{label}:")
-        result = adequacy.run_check(arguments.simulations, data_set, arguments.bundle, arguments.alpha,
-                                    arguments.per_scenario, arguments.posterior_predictive, arguments.out)
+        suffix = "" if len(data_sets) == 1 else f"_{number + 1}"
+        picture = os.path.join(arguments.out, f"adequacy_pca{suffix}.png") if arguments.out else None
+        result = adequacy.check_data_set(reference, data_set, arguments.alpha, arguments.posterior_predictive,
+                                         picture)
         _print_check(result)
         if arguments.out:
-            with open(os.path.join(arguments.out, "adequacy.json"), "w") as handle:
+            with open(os.path.join(arguments.out, f"adequacy{suffix}.json"), "w") as handle:
                 json.dump({k: v for k, v in result.items() if not k.startswith("pca_")}, handle, indent=1)
+
+
+def _adequacy_callback(arguments: argparse.Namespace) -> Any:
+    """predict --check SIMS: a function checking one data set or window against those simulations."""
+    if not arguments.check:
+        return None
+    reference = adequacy.reference(arguments.check, arguments.bundle, arguments.check_per_scenario)
+    return lambda data_set: adequacy.summary(adequacy.check_data_set(reference, data_set))
+
+
+def _print_adequacy_rows(rows: list[dict], label_of: Any) -> None:
+    if not rows or "adequacy" not in rows[0]:
+        return
+    print("\nadequacy (share of each scenario's simulations at least as far from its centre; statistics / "
+          "network embedding):")
+    for row in rows:
+        check = row["adequacy"]
+        shares = "  ".join(f"{s:.3f}" for s in check["tail_share"])
+        embedded = "  ".join(f"{s:.3f}" for s in check.get("embedding_tail_share", []))
+        verdict = "ok" if check["adequate"] else "OUTSIDE every scenario"
+        print(f"  {label_of(row)}: {shares} / {embedded}: {verdict}")
+    if not all(row["adequacy"]["adequate"] for row in rows):
+        print("WARNING: some data lie outside 99% of every scenario's simulations: their model choice is not to be "
+              "trusted")
 
 
 def command_calibrate(arguments: argparse.Namespace) -> None:
@@ -452,21 +482,22 @@ def command_demo(arguments: argparse.Namespace) -> None:
     result = workflow.train(simulations, run, config)
     print("\n3. evaluate on held-out simulations")
     _print_training(result)
-    print("\n4. predict on a VCF (a divergence data set from the same simulator, with a seed the training never saw)")
+    print("\n4. predict on a VCF (a divergence data set from the same simulator, with a seed the training never saw), "
+          "and check each window's adequacy")
     vcf_path, popmap_path, parameters = workflow.write_example_vcf(out, catalogue.get("divergence"),
                                                                    seed=arguments.seed + 10_000)
     print(f"   {vcf_path} with {popmap_path}; true parameters: "
           + ", ".join(f"{k}={v:.3g}" for k, v in parameters.items()))
-    _print_prediction(workflow.predict_vcf(result["bundle"], vcf_path, popmap_path))
+    check = adequacy.reference(simulations, result["bundle"], per_scenario=500)
+    prediction = workflow.predict_vcf(result["bundle"], vcf_path, popmap_path,
+                                      check=lambda data_set: adequacy.summary(adequacy.check_data_set(check, data_set)))
+    _print_prediction(prediction)
+    _print_adequacy_rows(prediction["windows"], lambda row: f"{row['chromosome']}:{row['start']}-{row['end']}")
     settings = comparison.AbcSettings(per_scenario=50, networks=2, seed=arguments.seed)
     print(f"\n5. the CNN beside ABC (per-locus statistics; rejection, mnlogistic, neuralnet) on the same "
           f"{settings.per_scenario} test replicates per scenario")
     outcome = comparison.compare(simulations, result["bundle"], settings, hybrid=False)
     _print_scores(outcome["results"], outcome["budgets"])
-    print("\n6. is any scenario adequate for the example data? (its first window against each scenario's simulations)")
-    _print_check(adequacy.run_check(simulations, workflow.vcf_window_genotypes(result["bundle"], vcf_path,
-                                                                              popmap_path), result["bundle"],
-                                    per_scenario=500, out_dir=out))
     print(f"\ndemo finished in {time.perf_counter() - start:.0f} s; outputs in {os.path.abspath(out)}")
 
 
@@ -537,6 +568,10 @@ def parser() -> argparse.ArgumentParser:
                                                     "length; smaller steps overlap windows)")
     predict.add_argument("--haplotype-seed", "--seed", dest="haplotype_seed", type=_seed, default=0,
                          help="VCF: seed for subsampling haplotypes to the trained design")
+    predict.add_argument("--check", metavar="SIMS", help="also check each window or data set against these "
+                                                        "simulations (see 'genomics check')")
+    predict.add_argument("--check-per-scenario", type=_positive_int, default=1000,
+                         help="with --check: simulations of each scenario used (default 1000)")
     predict.add_argument("--out", help="write the result here: FILE.csv (one row per window or subset, a column "
                                        "per scenario) or JSON (anything else)")
     predict.set_defaults(run=command_predict)

@@ -12,7 +12,7 @@ import json
 import os
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy
 
@@ -500,7 +500,7 @@ def summarise(values: numpy.ndarray) -> dict:
 
 def predict_vcf(bundle: str, vcf_path: str, popmap_path: str, window: float | None = None, min_snps: int = 10,
                 seed: int = 0, max_missing: float | None = None, ref_is_ancestral: bool = False,
-                step: float | None = None) -> dict:
+                step: float | None = None, check: Callable[[Genotypes], dict] | None = None) -> dict:
     """The bundle's output for every window of a VCF (calibrated probabilities when the bundle has a temperature).
 
     Returns the scenario names, the name of the output (``output``), one
@@ -508,6 +508,8 @@ def predict_vcf(bundle: str, vcf_path: str, popmap_path: str, window: float | No
     the image's padded fraction, the missing fraction of its calls, the
     values) and their ``summarise``. ``seed`` picks the haplotypes when the
     VCF has more than the design; ``step`` < ``window`` overlaps windows.
+    ``check``: called with each window's genotypes (one locus); what it
+    returns is the row's ``adequacy``.
     """
     model, metadata = load_bundle(bundle)
     design = SamplingDesign.from_dict(metadata["design"])
@@ -534,6 +536,10 @@ def predict_vcf(bundle: str, vcf_path: str, popmap_path: str, window: float | No
         rows.append({"chromosome": chromosome, "start": start, "end": end, "snps": int(sites.size),
                      "snps_used": int(real), "padded_fraction": 1 - real / encoder.n_snps,
                      "missing_fraction": float((data.haplotypes[:, sites] < 0).mean())})
+        if check is not None:
+            rows[-1]["adequacy"] = check(Genotypes(
+                data.haplotypes[:, sites], data.positions[sites] - start, numpy.array([sites.size]),
+                data.haplotype_populations, list(design.populations), {"window": f"{chromosome}:{start}-{end}"}))
     if not rows:
         raise ValueError(f"no window of {window:g} bp in {vcf_path!r} holds {min_snps} or more usable SNPs "
                          f"({data.report['sites_kept']} sites kept of {data.report['sites_in_vcf']})")
@@ -547,7 +553,7 @@ def predict_vcf(bundle: str, vcf_path: str, popmap_path: str, window: float | No
 
 
 def predict_genotypes(bundle: str, data_sets: list, labels: list[str] | None = None, subsets: int = 0,
-                      seed: int = 0) -> dict:
+                      seed: int = 0, check: Callable[[Genotypes], dict] | None = None) -> dict:
     """The bundle's output for observed data sets (``readers.Genotypes``), each encoded as the training data were.
 
     Returns the scenario names, the name of the output (``output``:
@@ -557,6 +563,7 @@ def predict_genotypes(bundle: str, data_sets: list, labels: list[str] | None = N
     ``subsets`` = K, each data set is predicted on K random subsets of its
     sites of the size the model takes (seeded by ``seed``): its entry then
     gives the ``summarise`` of its subsets and ``values`` is their median.
+    ``check``: called with each data set; what it returns is its entry's ``adequacy``.
     """
     model, metadata = load_bundle(bundle)
     encoder = Encoder.from_dict(metadata["encoder"])
@@ -572,6 +579,8 @@ def predict_genotypes(bundle: str, data_sets: list, labels: list[str] | None = N
         label = labels[index] if labels else f"data set {index + 1}"
         entry = {"data_set": label, "sites": int(data.haplotypes.shape[1]),
                  "missing_fraction": data.missing_fraction, "report": data.report}
+        if check is not None:
+            entry["adequacy"] = check(data)
         parts = [random_subset(data, design, encoder.n_snps, generator) for _ in range(subsets)] if subsets else [data]
         pictures = [encoded(part) for part in parts]
         values, output, extras = model_outputs(model, metadata, numpy.stack([image for image, _ in pictures]))
@@ -612,17 +621,6 @@ def write_prediction_table(result: dict, path: str) -> None:
             cells = [f"{cell:.6g}" if isinstance(cell, float) else cell for cell in cells]
             writer.writerow([*cells, result["output"], *(f"{value:.6g}" for value in row["values"]),
                              *(f"{value:.6g}" for bound in bounds for value in row[bound])])
-
-
-def vcf_window_genotypes(bundle: str, vcf_path: str, popmap_path: str, window: int = 0) -> Genotypes:
-    """One window of a VCF (the ``window``-th of the design's sequence length) as ``Genotypes``, one locus."""
-    metadata = read_bundle_metadata(bundle)
-    design = SamplingDesign.from_dict(metadata["design"])
-    data = vcf.read_vcf(vcf_path, vcf.read_population_map(popmap_path), design)
-    chromosome, start, _, sites = vcf.windows(data, float(design.sequence_length), 1)[window]
-    return Genotypes(data.haplotypes[:, sites], data.positions[sites] - start, numpy.array([sites.size]),
-                     data.haplotype_populations, list(design.populations),
-                     {"source": vcf_path, "window": f"{chromosome}:{start}", **data.report})
 
 
 def bundle_design(bundle: str) -> SamplingDesign:

@@ -136,3 +136,8 @@ def test_the_adequacy_check_flags_an_unrelated_scenario_and_passes_a_training_on
     assert main(["check", sims, "--matrix", str(matrices["training"]), "--posterior-predictive", "10"]) == 0
     printed = capsys.readouterr().out
     assert "within the simulations of at least one scenario" in printed and "posterior predictive check of" in printed
+    assert main(["predict", bundle, "--matrix", str(matrices["unrelated"]), "--check", sims,
+                 "--out", str(folder / "checked.json")]) == 0
+    assert "unrelated.txt: " in capsys.readouterr().out
+    (entry,) = json.load(open(folder / "checked.json"))["data_sets"]
+    assert entry["adequacy"]["adequate"] is False and len(entry["adequacy"]["embedding_tail_share"]) == 3
