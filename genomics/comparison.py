@@ -18,6 +18,8 @@ never fitted.
 from __future__ import annotations
 
 import csv
+import sys
+import time
 from dataclasses import dataclass, field
 
 import numpy
@@ -90,11 +92,20 @@ def held_out(data: SimulatedData, config: TrainingConfig, per_scenario: int,
 
 def abc_posteriors(statistics: abc.Statistics, labels: numpy.ndarray, targets: numpy.ndarray, classes: int,
                    settings: AbcSettings, method: str) -> numpy.ndarray:
-    """(targets, classes) posterior model probabilities of transformed target rows against the reference."""
+    """(targets, classes) posterior model probabilities of transformed target rows against the reference.
+
+    Runs of 200 targets or more say how far they are on stderr (regression
+    ABC on a large reference table takes minutes).
+    """
     scale = abc.mad_scale(statistics.reference)
-    return numpy.array([abc.postpr(target, statistics.reference, labels, classes, settings.tolerance, method,
-                                   scale, settings.networks, seed=settings.seed + row)["posterior"]
-                        for row, target in enumerate(targets)])
+    posteriors, started = [], time.perf_counter()
+    for row, target in enumerate(targets):
+        posteriors.append(abc.postpr(target, statistics.reference, labels, classes, settings.tolerance, method,
+                                     scale, settings.networks, seed=settings.seed + row)["posterior"])
+        if len(targets) >= 200 and (row + 1) % (len(targets) // 10) == 0:
+            print(f"  ABC {method}: {row + 1}/{len(targets)} targets ({time.perf_counter() - started:.0f} s)",
+                  file=sys.stderr, flush=True)
+    return numpy.array(posteriors)
 
 
 def score_abc(table: numpy.ndarray, names: list[str], data: SimulatedData, reference: numpy.ndarray,
