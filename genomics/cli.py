@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -313,7 +314,13 @@ def command_abc(arguments: argparse.Namespace) -> None:
                                 calibration_fraction=arguments.calibration_fraction, seed=arguments.split_seed)
         reference, scored, _ = comparison.held_out(data, config, settings.per_scenario, settings.seed)
         table, names = abc.statistics_table(data, settings.folded)
-        results, notes = comparison.score_abc(table, names, data, reference, scored, settings)
+        tolerances = [float(t) for t in arguments.tolerances.split(",")] if arguments.tolerances else \
+            [settings.tolerance]
+        results, notes = {}, []
+        for tolerance in tolerances:  # cv4postpr's tols: one confusion matrix per tolerance
+            scores, notes = comparison.score_abc(table, names, data, reference, scored,
+                                                 dataclasses.replace(settings, tolerance=tolerance))
+            results.update(scores)  # each name says its method and tolerance
         for note in notes:
             print(f"note: {note}")
         print(f"ABC on {len(scored)} held-out replicates (the test split of 'genomics train --split-seed "
@@ -589,6 +596,8 @@ def parser() -> argparse.ArgumentParser:
                                    default=getattr(TrainingConfig, name))
     split_options.add_argument("--split-seed", type=_seed, default=0)
     _add_data_options(abc_parser)
+    abc_parser.add_argument("--tolerances", metavar="T1,T2,...", help="held-out scoring at each of these "
+                                                                     "tolerances (cv4postpr's tols)")
     abc_parser.add_argument("--export", metavar="FILE.csv", help="also write every simulation's statistics (with "
                                                                  "scenario names and parameter draws) as CSV")
     abc_parser.set_defaults(run=command_abc)

@@ -78,8 +78,10 @@ def test_abc_on_observed_data_and_the_exported_table(trained, capsys):
     assert len(rows) == 120 and rows[0]["scenario"] == "panmixia" and "fst_A_B" in rows[0]
     assert rows[-1]["scenario"] == "divergence_with_migration" and rows[-1]["T1"] != "NA"
     assert rows[0]["T1"] == "NA"  # panmixia has no split time
-    assert main(["abc", sims, "--per-scenario", "3", "--methods", "rejection"]) == 0
-    assert "ABC on 9 held-out replicates" in capsys.readouterr().out
+    assert main(["abc", sims, "--per-scenario", "3", "--methods", "rejection", "--tolerances", "0.1,0.3"]) == 0
+    printed = capsys.readouterr().out
+    assert "ABC on 9 held-out replicates" in printed
+    assert "ABC rejection (tolerance 0.1)" in printed and "ABC rejection (tolerance 0.3)" in printed
 
 
 @pytest.mark.parametrize("arguments, message", [
