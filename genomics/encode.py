@@ -26,7 +26,12 @@ of real SNP columns. The steps, in order:
    ``plus_minus`` they are 0 (between the alleles, like padding, but inside
    a real column); with ``missing_channel`` a last channel is 1 where a call
    is missing (needed under ``zero_one``, where 0 is an allele). Polarisation
-   and polymorphism count the called genotypes only.
+   and polymorphism count the called genotypes only;
+8. with ``layout = population_frequencies`` the image has one row per
+   population instead: its allele-1 frequency at each kept SNP, a channel
+   marking real SNP columns, the distance channel and (with
+   ``missing_channel``) its fraction of missing calls (steps 4 and 5 do not
+   apply).
 
 Rows stay grouped by population in the design's order (per-population blocks).
 """
@@ -43,6 +48,7 @@ MISSING = -1
 POLARISATIONS = ("ancestral", "major_minor")
 ROW_SORTS = ("frequency", "similarity", "none")
 CODINGS = ("plus_minus", "zero_one")
+LAYOUTS = ("haplotypes", "population_frequencies")
 
 
 @dataclass(frozen=True)
@@ -59,11 +65,15 @@ class Encoder:
     coding: str = field(default="plus_minus", metadata={"help": "-1/+1 (padding 0) or 0/1", "choices": CODINGS})
     distance_channel: bool = field(default=True, metadata={"help": "the inter-SNP distance channel"})
     missing_channel: bool = field(default=False, metadata={"help": "a channel marking missing calls"})
+    layout: str = field(default="haplotypes", metadata={
+        "help": "rows of the image: one per haplotype, or one per population holding its allele-1 frequency at "
+                "each SNP (with a channel marking real SNP columns)", "choices": LAYOUTS})
 
     def __post_init__(self) -> None:
         for name, value, valid in (("selection", self.selection, SELECTIONS),
                                    ("polarisation", self.polarisation, POLARISATIONS),
-                                   ("row_sort", self.row_sort, ROW_SORTS), ("coding", self.coding, CODINGS)):
+                                   ("row_sort", self.row_sort, ROW_SORTS), ("coding", self.coding, CODINGS),
+                                   ("layout", self.layout, LAYOUTS)):
             if value not in valid:
                 raise ValueError(f"encoder {name} must be one of {valid}, got {value!r}")
         if not isinstance(self.n_snps, int) or self.n_snps < 1:
@@ -71,7 +81,7 @@ class Encoder:
 
     @property
     def channels(self) -> int:
-        return 1 + int(self.distance_channel) + int(self.missing_channel)
+        return 1 + int(self.distance_channel) + int(self.missing_channel) + int(self.layout != "haplotypes")
 
     @classmethod
     def for_design(cls, design: Any, **settings: Any) -> "Encoder":
@@ -147,6 +157,9 @@ class Encoder:
             for p in numpy.unique(haplotype_populations)
         ])
         genotypes = genotypes[order]
+        if self.layout == "population_frequencies":
+            return self._population_frequencies(genotypes, positions, sequence_length,
+                                                haplotype_populations[order]), genotypes.shape[1]
         real = genotypes.shape[1]
         missing = genotypes == MISSING
         if missing.any() and not self.missing_channel and self.coding == "zero_one":
@@ -162,6 +175,34 @@ class Encoder:
         if self.missing_channel:
             image[:, :real, -1] = missing
         return image, real
+
+    def _population_frequencies(self, genotypes: numpy.ndarray, positions: numpy.ndarray, sequence_length: float,
+                                haplotype_populations: numpy.ndarray) -> numpy.ndarray:
+        """Step 8 for ``layout = population_frequencies``: an image (populations, n_snps, channels).
+
+        Channel 0: the frequency of allele 1 among each population's called
+        haplotypes at each kept SNP (after polarisation); then 1 on real SNP
+        columns (padding 0, so a frequency of 0 is never mistaken for
+        padding); then the distance channel; then, with ``missing_channel``,
+        each population's fraction of missing calls. Row order and coding do
+        not apply: a population's frequency does not depend on the order of
+        its samples.
+        """
+        populations = numpy.unique(haplotype_populations)
+        real = genotypes.shape[1]
+        image = numpy.zeros((len(populations), self.n_snps, self.channels), dtype=numpy.float32)
+        for row, population in enumerate(populations):
+            calls = genotypes[haplotype_populations == population]
+            called = (calls != MISSING).sum(axis=0)
+            ones = (calls == 1).sum(axis=0)
+            image[row, :real, 0] = numpy.divide(ones, called, out=numpy.zeros(real), where=called > 0)
+            if self.missing_channel:
+                image[row, :real, -1] = 1 - called / len(calls)
+        image[:, :real, 1] = 1.0
+        if self.distance_channel and real:
+            gaps = numpy.diff(positions, prepend=positions[0])
+            image[:, :real, 2] = numpy.maximum(gaps, 0) / (sequence_length / self.n_snps)
+        return image
 
     def _row_order(self, rows: numpy.ndarray) -> numpy.ndarray:
         """The order of one population's haplotypes under ``row_sort``."""

@@ -11,7 +11,14 @@ dropout 0.75, then two dense layers of 125 with dropout 0.5.
 256 / 128 / 128 with kernel 2, average pooling and dropout 0.25, a dense
 layer of 128 (their second branch, on SNP positions, needs a two-input
 model; minidl has only Sequential for now).
-``perez`` and ``flagel`` take the ``cnn1d`` layout. ``dropout`` replaces
+``sites``: an exchangeable network over SNPs (DeepSets, Zaheer et al.
+2017): the same two dense layers on every SNP column (1-wide convolutions
+over the column's rows and channels), the mean over columns, then two
+dense layers. Its output does not depend on the order of the SNPs, and the
+mean over sites is how pi, dxy or F_ST summarise a window; with
+``--layout population_frequencies`` each column holds each population's
+allele frequency.
+``perez``, ``flagel`` and ``sites`` take the ``cnn1d`` layout. ``dropout`` replaces
 every dropout rate of a network. Every network ends in a linear layer
 named "logits" and a softmax, so that ``logits`` can read the values that
 temperature scaling (``genomics.calibration``) divides.
@@ -22,11 +29,11 @@ from __future__ import annotations
 import numpy
 
 from minidl import Sequential
-from minidl.layers import (Activation, AveragePooling1D, Conv1D, Conv2D, Dense, Dropout, Flatten, Input,
-                           MaxPooling2D)
+from minidl.layers import (Activation, AveragePooling1D, Conv1D, Conv2D, Dense, Dropout, Flatten,
+                           GlobalAveragePooling1D, Input, MaxPooling2D)
 
-KINDS = ("cnn1d", "cnn2d", "perez", "flagel")
-ONE_D = ("cnn1d", "perez", "flagel")
+KINDS = ("cnn1d", "cnn2d", "perez", "flagel", "sites")
+ONE_D = ("cnn1d", "perez", "flagel", "sites")
 
 
 def model_input(images: numpy.ndarray, kind: str) -> numpy.ndarray:
@@ -106,6 +113,12 @@ def build(kind: str, image_shape: tuple, classes: int, dropout: float | None = N
             Flatten(), Dense(125, activation="relu"), Dropout(rate(0.5)), Dense(125, activation="relu"),
             Dropout(rate(0.5)), *last,
         ], name="perez")
+    if kind == "sites":
+        return Sequential([
+            Input((snps, haplotypes * channels)),
+            Conv1D(128, 1, activation="relu"), Conv1D(128, 1, activation="relu"), GlobalAveragePooling1D(),
+            Dense(128, activation="relu"), Dense(64, activation="relu"), *last,
+        ], name="sites")
     if kind == "flagel":
         return Sequential([
             Input((snps, haplotypes * channels)),

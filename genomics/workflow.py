@@ -64,7 +64,8 @@ class TrainingConfig:
 
     network: str = field(default="cnn1d", metadata={
         "help": "cnn1d: haplotypes as channels (Flagel et al.); cnn2d: 2-D over haplotypes x SNPs; perez: Perez et "
-                "al. 2022's Conv1D network; flagel: Flagel et al. 2019's genotype branch",
+                "al. 2022's Conv1D network; flagel: Flagel et al. 2019's genotype branch; sites: the same network "
+                "on every SNP, then the mean over SNPs (with --layout population_frequencies)",
         "choices": models.KINDS})
     epochs: int = field(default=30, metadata={"help": "most epochs (early stopping)"})
     batch_size: int = field(default=32, metadata={"help": "replicates per gradient step"})

@@ -92,3 +92,34 @@ def test_bad_settings_and_shapes_are_clear_errors():
     with pytest.raises(ValueError, match="14 haplotypes but the design has 3"):
         Encoder().encode(np.zeros((14, 2)), np.array([1.0, 2.0]), 10, np.array([0, 1, 2]))
     assert Encoder.from_dict(Encoder(n_snps=7).to_dict()) == Encoder(n_snps=7)
+
+
+def test_population_frequency_rows_hold_each_population_s_allele_frequency():
+    generator = np.random.default_rng(4)
+    genotypes = generator.integers(0, 2, size=(12, 30)).astype(np.int8)
+    genotypes[:, 0] = [1] * 6 + [0] * 6  # polymorphic; population 0 all 1, population 1 all 0
+    genotypes[3, 5] = -1
+    populations = np.repeat([0, 1], 6)
+    positions = np.sort(generator.uniform(0, 1000, 30))
+    encoder = Encoder(n_snps=40, selection="all", polarisation="ancestral", distance_channel=False,
+                      layout="population_frequencies")
+    image, real = encoder.encode(genotypes, positions, 1000.0, populations)
+    assert image.shape == (2, 40, 2) and real == 30
+    for row in range(2):
+        calls = genotypes[populations == row]
+        expected = [(calls[:, j] == 1).sum() / (calls[:, j] >= 0).sum() for j in range(30)]
+        np.testing.assert_allclose(image[row, :30, 0], expected, rtol=1e-6)
+    assert image[0, 0, 0] == 1 and image[1, 0, 0] == 0
+    np.testing.assert_array_equal(image[:, :, 1], np.repeat([[1.0] * 30 + [0.0] * 10], 2, axis=0))  # real columns
+    shuffled = np.concatenate([generator.permutation(np.flatnonzero(populations == p)) for p in (0, 1)])
+    again, _ = encoder.encode(genotypes[shuffled], positions, 1000.0, populations)
+    np.testing.assert_array_equal(again, image)  # the order of the samples does not matter
+
+
+def test_the_sites_network_ignores_the_order_of_the_snps():
+    from genomics import models
+
+    network = models.build("sites", (3, 50, 3), 3)
+    x = np.random.default_rng(5).normal(size=(4, 50, 9)).astype(np.float32)
+    order = np.random.default_rng(6).permutation(50)
+    np.testing.assert_allclose(network.predict(x[:, order]), network.predict(x), atol=1e-6)
