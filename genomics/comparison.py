@@ -154,6 +154,8 @@ def compare(simulations: str, bundle: str, settings: AbcSettings, hybrid: bool =
     """
     data = load_simulations(simulations)
     model, metadata = load_bundle(bundle)
+    if metadata.get("task") == "regression":
+        raise ValueError(f"{bundle!r} estimates parameters; compare puts scenario classifiers beside ABC")
     if test_simulations is None:
         config = bundle_config(metadata, data, simulations)
     else:  # every replicate the bundle used is in ABC's reference table: the split itself does not matter

@@ -439,6 +439,9 @@ def calibrate_bundle(bundle: str, simulations: str, out: str) -> dict:
     master seed than the training folder, so that no replicate was fitted.
     """
     model, metadata = load_bundle(bundle)
+    if metadata.get("task") == "regression":
+        raise ValueError(f"{bundle!r} estimates parameters: its intervals are calibrated by conformal prediction "
+                         "at training, not by a temperature")
     data = load_simulations(simulations)
     if data.scenario_names != metadata["scenario_names"]:
         raise ValueError(f"{simulations!r} holds scenarios {data.scenario_names} but the model was trained on "
