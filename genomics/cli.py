@@ -298,7 +298,9 @@ def command_abc(arguments: argparse.Namespace) -> None:
         names = outcome["scenario_names"]
         for note in outcome["notes"]:
             print(f"note: {note}")
-        print(f"reference table: {outcome['reference']} simulations; tolerance {settings.tolerance:g}\n")
+        print(f"reference table: {outcome['reference']} simulations; tolerance {settings.tolerance:g}")
+        print("(how far to trust these posteriors: 'genomics abc SIMS' scores each method's calibration, its ECE, "
+              "on held-out replicates)\n")
         for method, rows in outcome["methods"].items():
             for label, row in zip(labels, rows):
                 print(f"{label}, {method}: posterior model probabilities ({row['accepted_count']} accepted)")
