@@ -1,11 +1,13 @@
-"""The ``genomics`` command: simulate, train, evaluate, predict, abc, demo.
+"""The ``genomics`` command: simulate, train, evaluate, predict, calibrate, compare, check, abc, demo.
 
     genomics demo                                   # the whole workflow on built-in scenarios, in one folder
     genomics simulate three_populations --replicates 1000 --out sims
     genomics train sims --out run
     genomics evaluate run/model.npz other_sims
     genomics predict run/model.npz data.vcf.gz --popmap populations.txt
-    genomics abc sims                               # the rejection-ABC baseline on the same kind of split
+    genomics compare sims run/model.npz             # the CNN beside ABC on the same held-out replicates
+    genomics check sims --matrix data.txt           # is any scenario adequate for the data?
+    genomics abc sims --matrix data.txt             # ABC posteriors and Bayes factors
     genomics scenario from-ms "ms 20 1 -t {theta} -I 2 10 10 -ej {T} 2 1" --priors "theta=uniform(1,15),T=uniform(0,2)"
 """
 
