@@ -280,6 +280,17 @@ def command_predict(arguments: argparse.Namespace) -> None:
             json.dump(result, handle, indent=1)
 
 
+def _fractions(option: str, text: str) -> list[float]:
+    """Comma-separated numbers in (0, 1]; anything else is one sentence naming the option."""
+    try:
+        values = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        values = []
+    if not values or not all(0 < value <= 1 for value in values):
+        raise ValueError(f"{option} must be comma-separated fractions in (0, 1], e.g. 0.05,0.1,0.2; got {text!r}")
+    return values
+
+
 def _print_scores(results: dict, budgets: dict) -> None:
     """One line per method: accuracy, log-loss, Brier, ECE on its replicates, and its simulation budget."""
     width = max(len(name) for name in results) + 2
@@ -292,6 +303,7 @@ def _print_scores(results: dict, budgets: dict) -> None:
 
 def command_abc(arguments: argparse.Namespace) -> None:
     settings = _settings(comparison.AbcSettings, arguments)
+    tolerances = _fractions("--tolerances", arguments.tolerances) if arguments.tolerances else [settings.tolerance]
     _prepare_output_file(arguments.export)
     observed = any(getattr(arguments, name) for name in ("matrix", "ms", "alignments"))
     if observed:
@@ -318,8 +330,6 @@ def command_abc(arguments: argparse.Namespace) -> None:
                                 calibration_fraction=arguments.calibration_fraction, seed=arguments.split_seed)
         reference, scored, _ = comparison.held_out(data, config, settings.per_scenario, settings.seed)
         table, names = abc.statistics_table(data, settings.folded)
-        tolerances = [float(t) for t in arguments.tolerances.split(",")] if arguments.tolerances else \
-            [settings.tolerance]
         results, notes = {}, []
         for tolerance in tolerances:  # cv4postpr's tols: one confusion matrix per tolerance
             scores, notes = comparison.score_abc(table, names, data, reference, scored,
@@ -370,6 +380,11 @@ def _print_check(result: dict) -> None:
 
 
 def command_check(arguments: argparse.Namespace) -> None:
+    if not 0 < arguments.alpha < 1:
+        raise ValueError(f"--alpha must be a share in (0, 1), got {arguments.alpha:g}")
+    if arguments.posterior_predictive < 0:
+        raise ValueError(f"--posterior-predictive must be a number of replicates >= 0, got "
+                         f"{arguments.posterior_predictive}")
     if arguments.out:
         workflow.prepare_output_folder(arguments.out)
     data_sets, labels = _read_data_sets(arguments, load_simulations(arguments.simulations).design)

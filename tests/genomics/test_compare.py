@@ -143,3 +143,15 @@ def test_the_adequacy_check_flags_an_unrelated_scenario_and_passes_a_training_on
     assert "unrelated.txt: " in capsys.readouterr().out
     (entry,) = json.load(open(folder / "checked.json"))["data_sets"]
     assert entry["adequacy"]["adequate"] is False and len(entry["adequacy"]["embedding_tail_share"]) == 3
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["abc", "{sims}", "--tolerances", "0.1,x"], r"--tolerances must be comma-separated fractions in \(0, 1\]"),
+    (["check", "{sims}", "--matrix", "m.txt", "--alpha", "2"], r"--alpha must be a share in \(0, 1\), got 2"),
+    (["check", "{sims}", "--matrix", "m.txt", "--posterior-predictive", "-1"],
+     "--posterior-predictive must be a number of replicates >= 0"),
+])
+def test_bad_check_and_abc_options_are_one_sentence(trained, capsys, arguments, message):
+    _, sims, _, _ = trained
+    assert main([argument.format(sims=sims) for argument in arguments]) == 2
+    assert re.search(message, capsys.readouterr().err)
