@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 
 import numpy
 
+from genomics.readers import Genotypes
 from genomics.simulate import SimulatedData
 from genomics.sumstats import statistic_names, summary_statistics
 
@@ -60,6 +61,11 @@ def statistics_table(data: SimulatedData, folded: bool = True) -> tuple[numpy.nd
     table = numpy.stack([summary_statistics(g, counts, data.haplotype_populations, folded)
                          for g, counts in zip(data.genotypes, data.site_counts)])
     return table, statistic_names(data.population_names)
+
+
+def observed_statistics(data_set: Genotypes, folded: bool = True) -> numpy.ndarray:
+    """The summary statistics of one observed data set, computed as ``statistics_table`` computes them."""
+    return summary_statistics(data_set.haplotypes, data_set.site_counts, data_set.haplotype_populations, folded)
 
 
 def mad_scale(reference: numpy.ndarray) -> numpy.ndarray:

@@ -25,19 +25,20 @@ them still get a winner. Three checks, each against the simulations:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy
 
 from genomics import abc
+from genomics.comparison import sample_per_scenario
 from genomics.encode import Encoder
 from genomics.models import embedding, model_input
 from genomics.readers import Genotypes
 from genomics.scenarios import Scenario
 from genomics.simulate import SimulatedData, load_simulations, replicate_seed, simulate_replicate
 from genomics.sumstats import summary_statistics
-from genomics.workflow import encode_data, load_bundle
+from genomics.workflow import encode_data, encode_genotypes, load_bundle
 
 
 def principal_components(reference: numpy.ndarray, variance: float = 0.99, most: int = 20) -> tuple:
@@ -51,19 +52,47 @@ def principal_components(reference: numpy.ndarray, variance: float = 0.99, most:
     return mean, sd, components[:keep].T
 
 
-def tail_shares(points: numpy.ndarray, labels: numpy.ndarray, observed: numpy.ndarray, classes: int) -> numpy.ndarray:
-    """(observed, classes): the share of each scenario's points at least as far (Mahalanobis) from its mean."""
-    shares = numpy.zeros((len(observed), classes))
-    for k in range(classes):
-        cloud = points[labels == k]
-        centre = cloud.mean(axis=0)
-        covariance = numpy.cov(cloud, rowvar=False).reshape(points.shape[1], points.shape[1])
-        covariance += 1e-9 * numpy.trace(covariance) / max(points.shape[1], 1) * numpy.eye(points.shape[1])
-        inverse = numpy.linalg.pinv(covariance)
-        own = numpy.einsum("ij,jk,ik->i", cloud - centre, inverse, cloud - centre)
-        theirs = numpy.einsum("ij,jk,ik->i", observed - centre, inverse, observed - centre)
-        shares[:, k] = (own[None, :] >= theirs[:, None]).mean(axis=1)
-    return shares
+@dataclass
+class Cloud:
+    """Each scenario's simulations in principal components: its centre, the inverse of its covariance and its
+    own simulations' squared Mahalanobis distances, computed once for every observed point."""
+
+    mean: numpy.ndarray
+    sd: numpy.ndarray
+    rotation: numpy.ndarray
+    points: numpy.ndarray       # (simulations, components)
+    centres: list
+    inverses: list
+    own: list                   # per scenario: its simulations' squared distances to its centre
+
+    @classmethod
+    def fit(cls, values: numpy.ndarray, labels: numpy.ndarray, classes: int, most: int) -> "Cloud":
+        mean, sd, rotation = principal_components(values, most=most)
+        points = (values - mean) / sd @ rotation
+        dimension = points.shape[1]
+        centres, inverses, own = [], [], []
+        for k in range(classes):
+            cloud = points[labels == k]
+            centre = cloud.mean(axis=0)
+            covariance = numpy.cov(cloud, rowvar=False).reshape(dimension, dimension)
+            covariance += 1e-9 * numpy.trace(covariance) / max(dimension, 1) * numpy.eye(dimension)
+            inverse = numpy.linalg.pinv(covariance)
+            centres.append(centre)
+            inverses.append(inverse)
+            own.append(numpy.einsum("ij,jk,ik->i", cloud - centre, inverse, cloud - centre))
+        return cls(mean, sd, rotation, points, centres, inverses, own)
+
+    def project(self, values: numpy.ndarray) -> numpy.ndarray:
+        return (numpy.atleast_2d(values) - self.mean) / self.sd @ self.rotation
+
+    def tail_shares(self, values: numpy.ndarray) -> numpy.ndarray:
+        """(rows, classes): the share of each scenario's simulations at least as far from its centre as each row."""
+        observed = self.project(values)
+        shares = numpy.zeros((len(observed), len(self.centres)))
+        for k, (centre, inverse, own) in enumerate(zip(self.centres, self.inverses, self.own)):
+            theirs = numpy.einsum("ij,jk,ik->i", observed - centre, inverse, observed - centre)
+            shares[:, k] = (own[None, :] >= theirs[:, None]).mean(axis=1)
+        return shares
 
 
 def statistic_ranks(table: numpy.ndarray, labels: numpy.ndarray, observed: numpy.ndarray,
@@ -78,45 +107,72 @@ def statistic_ranks(table: numpy.ndarray, labels: numpy.ndarray, observed: numpy
     return ranks
 
 
-def check(data: SimulatedData, table: numpy.ndarray, names: list[str], observed: numpy.ndarray,
-          alpha: float = 0.01, embeddings: tuple | None = None) -> dict:
+@dataclass
+class Reference:
+    """What observed data are checked against, prepared once for every data set or window: a sample of each
+    scenario's simulations, their statistics (prepared as for ABC) and their cloud in principal components,
+    and (given a bundle) the network and its embeddings' cloud."""
+
+    data: SimulatedData
+    table: numpy.ndarray
+    names: list[str]
+    statistics: abc.Statistics = field(init=False)
+    cloud: Cloud = field(init=False)
+    most: int = field(init=False)  # principal components at most: a tenth of the smallest scenario, 2 to 20
+    model: Any = None
+    metadata: dict | None = None
+    embedding_cloud: Cloud | None = None
+
+    def __post_init__(self) -> None:
+        classes = len(self.data.scenario_names)
+        self.most = max(2, min(20, int(numpy.bincount(self.data.labels, minlength=classes).min()) // 10))
+        self.statistics = abc.prepare(self.table, self.names)
+        self.cloud = Cloud.fit(self.statistics.reference, self.data.labels, classes, self.most)
+
+    def add_network(self, bundle: str) -> None:
+        """The bundle's network, and the cloud of its penultimate-layer embeddings of the simulations."""
+        self.model, self.metadata = load_bundle(bundle)
+        encoder = Encoder.from_dict(self.metadata["encoder"])
+        simulated = embedding(self.model, model_input(encode_data(self.data, encoder), self.metadata["network"]))
+        self.embedding_cloud = Cloud.fit(simulated, self.data.labels, len(self.data.scenario_names), self.most)
+
+    def embed(self, data_set: Genotypes) -> numpy.ndarray:
+        """The network's penultimate-layer embedding of one observed data set."""
+        image, _ = encode_genotypes(Encoder.from_dict(self.metadata["encoder"]), data_set)
+        return embedding(self.model, model_input(image[None], self.metadata["network"]))[0]
+
+
+def check(ref: Reference, observed: numpy.ndarray, alpha: float = 0.01,
+          embedded: numpy.ndarray | None = None) -> dict:
     """The distance and per-statistic checks of one observed statistics row; see the module docstring.
 
-    ``embeddings``: (simulated (N, features), observed (features,)) from a
-    network, checked the same way as the statistics.
+    ``embedded``: the network's embedding of the same data, checked the
+    same way against ``ref``'s embedding cloud.
     """
-    classes = len(data.scenario_names)
-    most = max(2, min(20, int(numpy.bincount(data.labels, minlength=classes).min()) // 10))
-    statistics = abc.prepare(table, names)
-    reference = statistics.reference
+    classes = len(ref.data.scenario_names)
+    statistics = ref.statistics
     target = statistics.transform(observed[None])
-    mean, sd, rotation = principal_components(reference, most=most)
-    points, point = (reference - mean) / sd @ rotation, (target - mean) / sd @ rotation
-    result = {"scenario_names": data.scenario_names, "statistics": statistics.names, "notes": statistics.notes,
-              "components": int(rotation.shape[1]), "alpha": alpha,
-              "tail_share": tail_shares(points, data.labels, point, classes)[0].tolist(),
-              "pca_points": points[:, :2], "pca_observed": point[0, :2]}
-    ranks = statistic_ranks(reference, data.labels, target[0], classes)
+    result = {"scenario_names": ref.data.scenario_names, "statistics": statistics.names, "notes": statistics.notes,
+              "components": int(ref.cloud.rotation.shape[1]), "alpha": alpha,
+              "tail_share": ref.cloud.tail_shares(target)[0].tolist(),
+              "pca_points": ref.cloud.points[:, :2], "pca_observed": ref.cloud.project(target)[0, :2]}
+    ranks = statistic_ranks(statistics.reference, ref.data.labels, target[0], classes)
     result["ranks"] = {name: ranks[i].tolist() for i, name in enumerate(statistics.names)}
     outside = [name for i, name in enumerate(statistics.names)
                if numpy.all((ranks[i] < alpha / 2) | (ranks[i] > 1 - alpha / 2))]
     result["statistics_outside_every_scenario"] = outside
-    if embeddings is not None:
-        simulated, seen = embeddings
-        e_mean, e_sd, e_rotation = principal_components(simulated, most=most)
-        e_points = (simulated - e_mean) / e_sd @ e_rotation
-        e_point = (seen[None] - e_mean) / e_sd @ e_rotation
-        result["embedding_tail_share"] = tail_shares(e_points, data.labels, e_point, classes)[0].tolist()
-    shares = [result["tail_share"]] + ([result["embedding_tail_share"]] if embeddings is not None else [])
+    if embedded is not None:
+        result["embedding_tail_share"] = ref.embedding_cloud.tail_shares(embedded[None])[0].tolist()
+    shares = [result["tail_share"]] + ([result["embedding_tail_share"]] if embedded is not None else [])
     result["adequate"] = bool(all(max(s) >= alpha for s in shares))
     return result
 
 
-def posterior_predictive(data: SimulatedData, table: numpy.ndarray, names: list[str], observed: numpy.ndarray,
-                         scenario: int, tolerance: float = 0.05, replicates: int = 100, seed: int = 0) -> dict:
+def posterior_predictive(ref: Reference, observed: numpy.ndarray, scenario: int, tolerance: float = 0.05,
+                         replicates: int = 100, seed: int = 0) -> dict:
     """Simulate ``scenario`` again from the parameters of its simulations that rejection ABC accepts, and rank
     the observed statistics among those replicates."""
-    statistics = abc.prepare(table, names)
+    data, statistics, names = ref.data, ref.statistics, ref.names
     scaled = (statistics.reference - statistics.transform(observed[None])) / abc.mad_scale(statistics.reference)
     distances = numpy.sqrt((scaled**2).sum(axis=1))
     own = numpy.flatnonzero(data.labels == scenario)
@@ -138,48 +194,19 @@ def posterior_predictive(data: SimulatedData, table: numpy.ndarray, names: list[
             "outside_95": [names[i] for i in kept if not 0.025 <= ranks[i] <= 0.975]}
 
 
-def observed_statistics(data_set: Genotypes) -> numpy.ndarray:
-    return summary_statistics(data_set.haplotypes, data_set.site_counts, data_set.haplotype_populations)
-
-
-@dataclass
-class Reference:
-    """What observed data are checked against: a sample of each scenario's simulations, their statistics and
-    (given a bundle) their network embeddings; built once, used for every data set or window."""
-
-    data: SimulatedData
-    table: numpy.ndarray
-    names: list[str]
-    model: Any = None
-    metadata: dict | None = None
-    embeddings: numpy.ndarray | None = None
-
-    def embed(self, data_set: Genotypes) -> numpy.ndarray:
-        """The network's penultimate-layer embedding of one observed data set."""
-        encoder = Encoder.from_dict(self.metadata["encoder"])
-        length = float(numpy.max(data_set.positions, initial=0.0)) + 1.0
-        image, _ = encoder.encode(data_set.haplotypes, data_set.positions, length, data_set.haplotype_populations)
-        return embedding(self.model, model_input(image[None], self.metadata["network"]))[0]
-
-
 def reference(simulations: str, bundle: str | None = None, per_scenario: int = 1000, seed: int = 0) -> Reference:
     """Up to ``per_scenario`` replicates of each scenario of a simulation folder (seeded), their statistics and,
     with ``bundle``, their embeddings."""
     data = load_simulations(simulations)
-    generator = numpy.random.default_rng(seed)
-    used = numpy.sort(numpy.concatenate([generator.permutation(numpy.flatnonzero(data.labels == k))[:per_scenario]
-                                         for k in range(len(data.scenario_names))]))
+    used = numpy.sort(sample_per_scenario(numpy.arange(len(data.labels)), data.labels, len(data.scenario_names),
+                                          per_scenario, seed))
     subset = SimulatedData(data.scenario_names, data.labels[used], [data.genotypes[i] for i in used],
                            [data.positions[i] for i in used], data.sequence_lengths[used],
                            data.haplotype_populations, data.population_names, data.manifest,
                            [data.site_counts[i] for i in used], data.design, [data.parameters[i] for i in used])
-    table, names = abc.statistics_table(subset)
-    result = Reference(subset, table, names)
+    result = Reference(subset, *abc.statistics_table(subset))
     if bundle is not None:
-        result.model, result.metadata = load_bundle(bundle)
-        encoder = Encoder.from_dict(result.metadata["encoder"])
-        result.embeddings = embedding(result.model, model_input(encode_data(subset, encoder),
-                                                                result.metadata["network"]))
+        result.add_network(bundle)
     return result
 
 
@@ -187,16 +214,13 @@ def check_data_set(ref: Reference, data_set: Genotypes, alpha: float = 0.01, pre
                    picture: str | None = None, seed: int = 0) -> dict:
     """``check`` of one observed data set against a ``Reference``; with ``predictive`` > 0, a posterior
     predictive check of the scenario that rejection ABC favours; with ``picture``, the PCA picture there."""
-    observed = observed_statistics(data_set)
-    embeddings = (ref.embeddings, ref.embed(data_set)) if ref.model is not None else None
-    result = check(ref.data, ref.table, ref.names, observed, alpha, embeddings)
+    observed = abc.observed_statistics(data_set)
+    result = check(ref, observed, alpha, ref.embed(data_set) if ref.model is not None else None)
     if predictive:
-        prepared = abc.prepare(ref.table, ref.names)
-        shares = abc.postpr(prepared.transform(observed[None])[0], prepared.reference, ref.data.labels,
+        shares = abc.postpr(ref.statistics.transform(observed[None])[0], ref.statistics.reference, ref.data.labels,
                             len(ref.data.scenario_names), 0.05)["posterior"]
-        result["posterior_predictive"] = posterior_predictive(ref.data, ref.table, ref.names, observed,
-                                                              int(numpy.argmax(shares)), replicates=predictive,
-                                                              seed=seed)
+        result["posterior_predictive"] = posterior_predictive(ref, observed, int(numpy.argmax(shares)),
+                                                              replicates=predictive, seed=seed)
     if picture is not None:
         try:
             from minidl import plot  # noqa: PLC0415 - matplotlib is optional

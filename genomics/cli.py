@@ -328,7 +328,8 @@ def command_abc(arguments: argparse.Namespace) -> None:
         data = load_simulations(arguments.simulations)
         config = TrainingConfig(test_fraction=arguments.test_fraction, validation_fraction=arguments.validation_fraction,
                                 calibration_fraction=arguments.calibration_fraction, seed=arguments.split_seed)
-        reference, scored, _ = comparison.held_out(data, config, settings.per_scenario, settings.seed)
+        reference, scored, _ = comparison.held_out(data, workflow.split_replicates(data.labels, config),
+                                                   settings.per_scenario, settings.seed)
         table, names = abc.statistics_table(data, settings.folded)
         results, notes = {}, []
         for tolerance in tolerances:  # cv4postpr's tols: one confusion matrix per tolerance

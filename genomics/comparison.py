@@ -29,8 +29,8 @@ from genomics.encode import Encoder
 from genomics.evaluation import Evaluation
 from genomics.readers import Genotypes
 from genomics.simulate import SimulatedData, load_simulations
-from genomics.sumstats import summary_statistics
 from genomics.workflow import (
+    Split,
     TrainingConfig,
     encode_data,
     load_bundle,
@@ -74,19 +74,18 @@ class AbcSettings:
         return [m.strip() for m in self.methods.split(",") if m.strip()]
 
 
-def statistics_of(data_set: Genotypes, folded: bool = True) -> numpy.ndarray:
-    """The summary statistics of one observed data set, computed as for the simulations."""
-    return summary_statistics(data_set.haplotypes, data_set.site_counts, data_set.haplotype_populations, folded)
+def sample_per_scenario(pool: numpy.ndarray, labels: numpy.ndarray, classes: int, count: int,
+                        seed: int) -> numpy.ndarray:
+    """Up to ``count`` indices of each scenario drawn from ``pool`` (seeded), scenario by scenario."""
+    generator = numpy.random.default_rng(seed)
+    return numpy.concatenate([generator.permutation(pool[labels[pool] == k])[:count] for k in range(classes)])
 
 
-def held_out(data: SimulatedData, config: TrainingConfig, per_scenario: int,
+def held_out(data: SimulatedData, split: Split, per_scenario: int,
              seed: int) -> tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray]:
     """(reference, scored, full test) indices: everything outside the test split, a stratified subsample of
     ``per_scenario`` test replicates per scenario, and the whole test split."""
-    split = split_replicates(data.labels, config)
-    generator = numpy.random.default_rng(seed)
-    scored = numpy.concatenate([generator.permutation(split.test[data.labels[split.test] == k])[:per_scenario]
-                                for k in range(len(data.scenario_names))])
+    scored = sample_per_scenario(split.test, data.labels, len(data.scenario_names), per_scenario, seed)
     return numpy.sort(numpy.concatenate([split.train, split.validation, split.calibration])), scored, split.test
 
 
@@ -122,8 +121,15 @@ def score_abc(table: numpy.ndarray, names: list[str], data: SimulatedData, refer
     return results, statistics.notes
 
 
-def bundle_config(metadata: dict, data: SimulatedData, simulations: str) -> TrainingConfig:
-    """The bundle's training settings, after checking that ``simulations`` is the folder it was trained on."""
+def bundle_config(metadata: dict, data: SimulatedData, simulations: str,
+                  rebuild_test_split: bool = True) -> TrainingConfig:
+    """The bundle's training settings, after checking that ``simulations`` is the folder it was trained on.
+
+    A bundle trained before the four-way split has settings whose test
+    split cannot be rebuilt: an error, unless ``rebuild_test_split`` is False
+    (every replicate it used is then taken together, and its settings are
+    read with no calibration split).
+    """
     training = metadata["training"]
     if data.scenario_names != metadata["scenario_names"] or \
             data.manifest["master_seed"] != training["master_seed"] or \
@@ -133,9 +139,11 @@ def bundle_config(metadata: dict, data: SimulatedData, simulations: str) -> Trai
                          f"{training['replicates_per_scenario']} replicates each): compare needs the same replicates "
                          "to keep the test split unseen")
     if "calibration_fraction" not in training["config"]:
-        raise ValueError(f"{simulations!r}: this bundle was trained before the four-way split (train, validation, "
-                         "calibration, test), so its test split cannot be rebuilt: score on fresh replicates with "
-                         "--test-simulations")
+        if rebuild_test_split:
+            raise ValueError(f"{simulations!r}: this bundle was trained before the four-way split (train, "
+                             "validation, calibration, test), so its test split cannot be rebuilt: score on fresh "
+                             "replicates with --test-simulations")
+        return TrainingConfig(**{**training["config"], "calibration_fraction": 0.0})
     return TrainingConfig(**training["config"])
 
 
@@ -156,18 +164,12 @@ def compare(simulations: str, bundle: str, settings: AbcSettings, hybrid: bool =
     model, metadata = load_bundle(bundle)
     if metadata.get("task") == "regression":
         raise ValueError(f"{bundle!r} estimates parameters; compare puts scenario classifiers beside ABC")
-    if test_simulations is None:
-        config = bundle_config(metadata, data, simulations)
-    else:  # every replicate the bundle used is in ABC's reference table: the split itself does not matter
-        try:
-            config = bundle_config(metadata, data, simulations)
-        except ValueError as error:
-            if "four-way split" not in str(error):
-                raise
-            config = TrainingConfig(**{**metadata["training"]["config"], "calibration_fraction": 0.0})
+    # With a fresh test folder every replicate the bundle used is in ABC's reference table: the split itself
+    # does not matter, so an older bundle's settings do.
+    config = bundle_config(metadata, data, simulations, rebuild_test_split=test_simulations is None)
     split = split_replicates(data.labels, config)
     if test_simulations is None:
-        reference, scored, test = held_out(data, config, settings.per_scenario, settings.seed)
+        reference, scored, test = held_out(data, split, settings.per_scenario, settings.seed)
         fresh, hybrid_reference = data, numpy.concatenate([split.validation, split.calibration])
     else:
         fresh = load_simulations(test_simulations)
@@ -179,9 +181,8 @@ def compare(simulations: str, bundle: str, settings: AbcSettings, hybrid: bool =
                              f"{data.manifest['master_seed']}: its replicates repeat the training replicates")
         reference = numpy.sort(numpy.concatenate([split.train, split.validation, split.calibration, split.test]))
         test = numpy.arange(len(fresh.labels))
-        generator = numpy.random.default_rng(settings.seed)
-        scored = numpy.concatenate([generator.permutation(numpy.flatnonzero(fresh.labels == k))[: settings.per_scenario]
-                                    for k in range(len(fresh.scenario_names))])
+        scored = sample_per_scenario(test, fresh.labels, len(fresh.scenario_names), settings.per_scenario,
+                                     settings.seed)
         hybrid_reference = numpy.setdiff1d(test, scored)
     encoder = Encoder.from_dict(metadata["encoder"])
     classes = len(data.scenario_names)
@@ -241,7 +242,7 @@ def abc_observed(simulations: str, data_sets: list[Genotypes], settings: AbcSett
     data = load_simulations(simulations)
     table, names = abc.statistics_table(data, settings.folded)
     statistics = abc.prepare(table, names, settings.pca)
-    observed = numpy.stack([statistics_of(d, settings.folded) for d in data_sets])
+    observed = numpy.stack([abc.observed_statistics(d, settings.folded) for d in data_sets])
     targets = statistics.transform(observed)
     outcome = {"scenario_names": data.scenario_names, "notes": statistics.notes, "reference": int(len(table)),
                "statistics": dict(zip(names, observed[0].tolist())), "methods": {}}

@@ -60,6 +60,11 @@ class TargetScaling:
     def to_dict(self) -> dict:
         return {"names": self.names, "log": self.log, "mean": self.mean, "sd": self.sd}
 
+    @classmethod
+    def from_dict(cls, settings: dict) -> "TargetScaling":
+        """From ``to_dict``'s keys (other keys of a bundle's regression settings are ignored)."""
+        return cls(settings["names"], settings["log"], settings["mean"], settings["sd"])
+
 
 def conformal_half_widths(true: numpy.ndarray, predicted: numpy.ndarray,
                           levels: tuple = LEVELS) -> dict[str, list[float]]:

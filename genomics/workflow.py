@@ -168,6 +168,13 @@ def encode_data(data: SimulatedData, encoder: Encoder, indices: numpy.ndarray | 
     return images
 
 
+def encode_genotypes(encoder: Encoder, data: Genotypes) -> tuple[numpy.ndarray, int]:
+    """One observed data set (``readers.Genotypes``) as an image and its number of real SNPs; its positions
+    are within its loci, so the sequence spans up to the last position plus one."""
+    length = float(numpy.max(data.positions, initial=0.0)) + 1.0
+    return encoder.encode(data.haplotypes, data.positions, length, data.haplotype_populations)
+
+
 def split_replicates(labels: numpy.ndarray, config: TrainingConfig) -> Split:
     """Step 1: train / validation / calibration / test indices, stratified by scenario, seeded by the split seed.
 
@@ -412,7 +419,7 @@ def evaluate(bundle: str, simulations: str) -> Evaluation | dict:
     data = load_simulations(simulations)
     if metadata.get("task") == "regression":
         settings = metadata["regression"]
-        scaling = regression.TargetScaling(settings["names"], settings["log"], settings["mean"], settings["sd"])
+        scaling = regression.TargetScaling.from_dict(settings)
         keep, values = target_values(data, scaling.names)
         images = encode_data(data, Encoder.from_dict(metadata["encoder"]), keep)
         predicted = model.predict(models.model_input(images, metadata["network"]), batch_size=256).astype(float)
@@ -467,7 +474,7 @@ def model_outputs(model: minidl.Sequential, metadata: dict, images: numpy.ndarra
         values, output = network_output(model, metadata, images)
         return values, output, [{} for _ in values]
     settings = metadata["regression"]
-    scaling = regression.TargetScaling(settings["names"], settings["log"], settings["mean"], settings["sd"])
+    scaling = regression.TargetScaling.from_dict(settings)
     predicted = model.predict(models.model_input(images, metadata["network"]), batch_size=256).astype(float)
     extras = [{} for _ in predicted]
     for level, (low, high) in regression.intervals(predicted, settings["interval_half_widths"] or {},
@@ -574,10 +581,6 @@ def predict_genotypes(bundle: str, data_sets: list, labels: list[str] | None = N
     design = SamplingDesign.from_dict(metadata["design"])
     generator = numpy.random.default_rng(seed)
 
-    def encoded(data: Any) -> tuple[numpy.ndarray, int]:
-        length = float(numpy.max(data.positions, initial=0.0)) + 1.0
-        return encoder.encode(data.haplotypes, data.positions, length, data.haplotype_populations)
-
     entries, rows, output = [], [], RAW
     for index, data in enumerate(data_sets):
         label = labels[index] if labels else f"data set {index + 1}"
@@ -586,7 +589,7 @@ def predict_genotypes(bundle: str, data_sets: list, labels: list[str] | None = N
         if check is not None:
             entry["adequacy"] = check(data)
         parts = [random_subset(data, design, encoder.n_snps, generator) for _ in range(subsets)] if subsets else [data]
-        pictures = [encoded(part) for part in parts]
+        pictures = [encode_genotypes(encoder, part) for part in parts]
         values, output, extras = model_outputs(model, metadata, numpy.stack([image for image, _ in pictures]))
         for number, (part, (_, real), value, extra) in enumerate(zip(parts, pictures, values, extras), start=1):
             rows.append({"data_set": label, "subset": number if subsets else "", "snps_used": int(real),

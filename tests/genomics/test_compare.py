@@ -11,6 +11,7 @@ import pytest
 from genomics import comparison
 from genomics.cli import main
 from genomics.simulate import load_simulations
+from genomics.workflow import split_replicates
 from minidl.saving import read_metadata
 
 
@@ -43,8 +44,8 @@ def test_compare_scores_every_method_on_the_same_replicates(trained, capsys):
     # The bundle's split is rebuilt: ABC's reference table is the 96 replicates outside the test split of 24.
     assert result["budgets"]["ABC rejection"].startswith("96 simulations")
     data = load_simulations(sims)
-    reference, scored, test = comparison.held_out(data, comparison.bundle_config(read_metadata(bundle), data, sims),
-                                                  4, 0)
+    config = comparison.bundle_config(read_metadata(bundle), data, sims)
+    reference, scored, test = comparison.held_out(data, split_replicates(data.labels, config), 4, 0)
     assert not set(reference) & set(test) and set(scored) <= set(test)
 
 
