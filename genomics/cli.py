@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy
 
-from genomics import abc, adequacy, catalogue, comparison, ms, readers, vcf, workflow
+from genomics import abc, adequacy, catalogue, comparison, ms, readers, regression, vcf, workflow
 from genomics.encode import Encoder
 from genomics.models import KINDS
 from genomics.scenarios import Scenario
@@ -88,8 +88,7 @@ def _print_training(result: dict) -> None:
     print(f"\nreplicates: {split['train']} train, {split['validation']} validation (early stopping), "
           f"{split['calibration']} calibration, {split['test']} test")
     if result.get("task") == "regression":
-        from genomics.regression import report  # noqa: PLC0415
-        print(report(result["scores"], result["samples"]))
+        print(regression.report(result["scores"], result["samples"]))
         if not result["intervals"]:
             print("no calibration split: no interval estimates")
         print(f"\nmodel bundle: {result['bundle']}")
@@ -142,8 +141,7 @@ def command_evaluate(arguments: argparse.Namespace) -> None:
     _prepare_output_file(arguments.out)
     evaluation = workflow.evaluate(arguments.bundle, arguments.simulations)
     if isinstance(evaluation, dict):  # a regression bundle
-        from genomics.regression import report  # noqa: PLC0415
-        print(report(evaluation["scores"], evaluation["samples"]))
+        print(regression.report(evaluation["scores"], evaluation["samples"]))
         if arguments.out:
             with open(arguments.out, "w") as handle:
                 json.dump(evaluation, handle, indent=1)
@@ -306,10 +304,15 @@ def command_abc(arguments: argparse.Namespace) -> None:
     tolerances = _fractions("--tolerances", arguments.tolerances) if arguments.tolerances else [settings.tolerance]
     _prepare_output_file(arguments.export)
     observed = any(getattr(arguments, name) for name in ("matrix", "ms", "alignments"))
+    config = None if observed else TrainingConfig(
+        test_fraction=arguments.test_fraction, validation_fraction=arguments.validation_fraction,
+        calibration_fraction=arguments.calibration_fraction, seed=arguments.split_seed)
+    data = load_simulations(arguments.simulations)
+    data_sets, labels = _read_data_sets(arguments, data.design) if observed else ([], [])
+    table, names = abc.statistics_table(data, settings.folded)  # once, for the scores and the export alike
     if observed:
-        data_sets, labels = _read_data_sets(arguments, load_simulations(arguments.simulations).design)
-        outcome = comparison.abc_observed(arguments.simulations, data_sets, settings)
-        names = outcome["scenario_names"]
+        outcome = comparison.abc_observed(data, table, names, data_sets, settings)
+        scenarios = outcome["scenario_names"]
         for note in outcome["notes"]:
             print(f"note: {note}")
         print(f"reference table: {outcome['reference']} simulations; tolerance {settings.tolerance:g}")
@@ -318,19 +321,16 @@ def command_abc(arguments: argparse.Namespace) -> None:
         for method, rows in outcome["methods"].items():
             for label, row in zip(labels, rows):
                 print(f"{label}, {method}: posterior model probabilities ({row['accepted_count']} accepted)")
-                print("".join(f"{name[:24]:>26}" for name in names))
+                print("".join(f"{name[:24]:>26}" for name in scenarios))
                 print("".join(f"{p:>26.4f}" for p in row["posterior"]))
                 best = int(numpy.argmax(row["posterior"]))
                 factors = row["bayes_factors"][best]
-                print(f"Bayes factors of {names[best]} against each:" + "".join(
-                    f" {name} {factor:.3g};" for name, factor in zip(names, factors) if name != names[best]) + "\n")
+                print(f"Bayes factors of {scenarios[best]} against each:" + "".join(
+                    f" {name} {factor:.3g};" for name, factor in zip(scenarios, factors) if name != scenarios[best])
+                      + "\n")
     else:
-        data = load_simulations(arguments.simulations)
-        config = TrainingConfig(test_fraction=arguments.test_fraction, validation_fraction=arguments.validation_fraction,
-                                calibration_fraction=arguments.calibration_fraction, seed=arguments.split_seed)
         reference, scored, _ = comparison.held_out(data, workflow.split_replicates(data.labels, config),
                                                    settings.per_scenario, settings.seed)
-        table, names = abc.statistics_table(data, settings.folded)
         results, notes = {}, []
         for tolerance in tolerances:  # cv4postpr's tols: one confusion matrix per tolerance
             scores, notes = comparison.score_abc(table, names, data, reference, scored,
@@ -344,8 +344,6 @@ def command_abc(arguments: argparse.Namespace) -> None:
         for name, evaluation in results.items():
             print(f"\n{name}\n{evaluation.report()}")
     if arguments.export:
-        data = load_simulations(arguments.simulations)
-        table, names = abc.statistics_table(data, settings.folded)
         comparison.export_table(arguments.export, table, names, data)
         print(f"statistics of {len(table)} simulations written to {arguments.export}")
 

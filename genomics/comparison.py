@@ -237,10 +237,10 @@ def export_table(path: str, table: numpy.ndarray, names: list[str], data: Simula
                              *("NA" if numpy.isnan(v) else f"{v:.8g}" for v in row)])
 
 
-def abc_observed(simulations: str, data_sets: list[Genotypes], settings: AbcSettings) -> dict:
-    """Posterior model probabilities and Bayes factors of observed data sets against every simulation."""
-    data = load_simulations(simulations)
-    table, names = abc.statistics_table(data, settings.folded)
+def abc_observed(data: SimulatedData, table: numpy.ndarray, names: list[str], data_sets: list[Genotypes],
+                 settings: AbcSettings) -> dict:
+    """Posterior model probabilities and Bayes factors of observed data sets against every simulation
+    (``table``, ``names``: ``abc.statistics_table`` of ``data``)."""
     statistics = abc.prepare(table, names, settings.pca)
     observed = numpy.stack([abc.observed_statistics(d, settings.folded) for d in data_sets])
     targets = statistics.transform(observed)

@@ -151,6 +151,13 @@ class Split:
         return {"train": len(self.train), "validation": len(self.validation), "calibration": len(self.calibration),
                 "test": len(self.test)}
 
+    def taking_part(self) -> tuple[numpy.ndarray, "Split"]:
+        """(the replicates of every part, in part order; the same split as positions in that array), so that
+        only the replicates taking part are encoded."""
+        parts = [self.train, self.validation, self.calibration, self.test]
+        ends = numpy.cumsum([0] + [len(part) for part in parts])
+        return numpy.concatenate(parts), Split(*(numpy.arange(ends[i], ends[i + 1]) for i in range(4)))
+
 
 @dataclass
 class FittedNetwork:
@@ -234,18 +241,27 @@ def evaluate_network(model: minidl.Sequential, images: numpy.ndarray, labels: nu
 
 
 def bundle_metadata(data: SimulatedData, simulations: str, encoder: Encoder, config: TrainingConfig, split: Split,
-                    fitted: FittedNetwork, calibrated: dict | None, evaluation: Evaluation) -> dict:
-    """What a bundle carries beside the weights, so that ``predict`` encodes data as the training data were
-    and turns the network's logits into calibrated probabilities (``calibration``: None when not calibrated)."""
+                    fitted: FittedNetwork, test_scores: dict, test_accuracy: float | None = None,
+                    **entries: Any) -> dict:
+    """What a bundle carries beside the weights, so that ``predict`` encodes data as the training data were.
+
+    ``entries``: the task's own keys: a classifier's ``calibration`` (the
+    temperature that turns its logits into calibrated probabilities; None
+    when not calibrated), a regression's ``task`` and ``regression`` (target
+    scaling and interval half-widths).
+    """
+    training = {"simulations": os.path.abspath(simulations), "master_seed": data.manifest["master_seed"],
+                "replicates_per_scenario": data.manifest["replicates_per_scenario"], "split": split.sizes(),
+                "config": asdict(config), "seeds": config.seeds, "epochs_run": len(fitted.history["loss"]),
+                "best_epoch": fitted.best_epoch}
+    if test_accuracy is not None:
+        training["test_accuracy"] = test_accuracy
     return {
-        "kind": BUNDLE_KIND, "network": config.network, "encoder": encoder.to_dict(),
+        "kind": BUNDLE_KIND, **({"task": entries.pop("task")} if "task" in entries else {}),
+        "network": config.network, "encoder": encoder.to_dict(),
         "scenario_names": data.scenario_names, "scenario_specs": [s["spec"] for s in data.manifest["scenarios"]],
-        "design": data.design.to_dict(), "calibration": calibrated,
-        "training": {"simulations": os.path.abspath(simulations), "master_seed": data.manifest["master_seed"],
-                     "replicates_per_scenario": data.manifest["replicates_per_scenario"], "split": split.sizes(),
-                     "config": asdict(config), "seeds": config.seeds, "epochs_run": len(fitted.history["loss"]),
-                     "best_epoch": fitted.best_epoch, "test_accuracy": evaluation.accuracy,
-                     "test_scores": evaluation.scores, "versions": package_versions()},
+        "design": data.design.to_dict(), **entries,
+        "training": {**training, "test_scores": test_scores, "versions": package_versions()},
     }
 
 
@@ -298,17 +314,15 @@ def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
     if config.task == "regression":
         return _train_regression(data, simulations, out_dir, config, encoder, verbose, start)
     split = split_replicates(data.labels, config)
-    order = [split.train, split.validation, split.calibration, split.test]
-    used = numpy.concatenate(order)  # encode only what takes part
+    used, local = split.taking_part()
     images, labels = encode_data(data, encoder, used), data.labels[used]
-    ends = numpy.cumsum([0] + [len(part) for part in order])
-    local = Split(*(numpy.arange(ends[i], ends[i + 1]) for i in range(4)))
     fitted = fit_network(images, labels, local, len(data.scenario_names), config, verbose)
     calibrated = calibrate(fitted.model, images[local.calibration], labels[local.calibration], config.network) \
         if len(local.calibration) else None
     evaluation = evaluate_network(fitted.model, images[local.test], labels[local.test], config.network,
                                   data.scenario_names, calibrated["temperature"] if calibrated else None)
-    metadata = bundle_metadata(data, simulations, encoder, config, split, fitted, calibrated, evaluation)
+    metadata = bundle_metadata(data, simulations, encoder, config, split, fitted, evaluation.scores,
+                               evaluation.accuracy, calibration=calibrated)
     bundle, pictures = write_bundle(out_dir, fitted.model, metadata, evaluation, split, fitted.history)
     return {"bundle": bundle, "evaluation": evaluation, "split": split.sizes(), "history": fitted.history,
             "calibration": calibrated, "seconds": time.perf_counter() - start, "pictures": pictures}
@@ -334,11 +348,8 @@ def _train_regression(data: SimulatedData, simulations: str, out_dir: str, confi
     split = split_replicates(data.labels[keep], config)
     split = Split(*(keep[part] for part in (split.train, split.validation, split.calibration, split.test)))
     position = {index: row for row, index in enumerate(keep)}
-    order = [split.train, split.validation, split.calibration, split.test]
-    used = numpy.concatenate(order)
+    used, local = split.taking_part()
     raw = values[[position[i] for i in used]]
-    ends = numpy.cumsum([0] + [len(part) for part in order])
-    local = Split(*(numpy.arange(ends[i], ends[i + 1]) for i in range(4)))
     scaling = regression.TargetScaling.fit(targets, raw[local.train])
     scaled = scaling.to_network(raw)
     images = encode_data(data, encoder, used)
@@ -348,17 +359,11 @@ def _train_regression(data: SimulatedData, simulations: str, out_dir: str, confi
     widths = regression.conformal_half_widths(scaled[local.calibration], predicted[local.calibration]) \
         if len(local.calibration) else None
     table = regression.scores(scaled[local.test], predicted[local.test], scaling, widths)
-    metadata = {
-        "kind": BUNDLE_KIND, "task": "regression", "network": config.network, "encoder": encoder.to_dict(),
-        "scenario_names": data.scenario_names, "scenario_specs": [s["spec"] for s in data.manifest["scenarios"]],
-        "design": data.design.to_dict(), "calibration": None,
-        "regression": {**scaling.to_dict(), "interval_half_widths": widths,
-                       "interval_method": "split conformal on the calibration split" if widths else None},
-        "training": {"simulations": os.path.abspath(simulations), "master_seed": data.manifest["master_seed"],
-                     "replicates_per_scenario": data.manifest["replicates_per_scenario"], "split": split.sizes(),
-                     "config": asdict(config), "seeds": config.seeds, "epochs_run": len(fitted.history["loss"]),
-                     "best_epoch": fitted.best_epoch, "test_scores": table, "versions": package_versions()},
-    }
+    metadata = bundle_metadata(data, simulations, encoder, config, split, fitted, table, task="regression",
+                               calibration=None,
+                               regression={**scaling.to_dict(), "interval_half_widths": widths,
+                                           "interval_method": "split conformal on the calibration split" if widths
+                                           else None})
     bundle = os.path.join(out_dir, "model.npz")
     fitted.model.save(bundle, metadata=metadata)
     with open(os.path.join(out_dir, "evaluation.json"), "w") as handle:
