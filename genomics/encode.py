@@ -170,11 +170,16 @@ class Encoder:
             numpy.where(missing, 0, genotypes)
         image[:, :real, 0] = alleles
         if self.distance_channel and real:
-            gaps = numpy.diff(positions, prepend=positions[0])
-            image[:, :real, 1] = numpy.maximum(gaps, 0) / (sequence_length / self.n_snps)
+            image[:, :real, 1] = self._distances(positions, sequence_length)
         if self.missing_channel:
             image[:, :real, -1] = missing
         return image, real
+
+    def _distances(self, positions: numpy.ndarray, sequence_length: float) -> numpy.ndarray:
+        """Step 6's channel: each kept SNP's distance to the previous one, in units of the mean spacing of
+        ``n_snps`` SNPs over the sequence (the first SNP: 0)."""
+        gaps = numpy.diff(positions, prepend=positions[0])
+        return numpy.maximum(gaps, 0) / (sequence_length / self.n_snps)
 
     def _population_frequencies(self, genotypes: numpy.ndarray, positions: numpy.ndarray, sequence_length: float,
                                 haplotype_populations: numpy.ndarray) -> numpy.ndarray:
@@ -200,8 +205,7 @@ class Encoder:
                 image[row, :real, -1] = 1 - called / len(calls)
         image[:, :real, 1] = 1.0
         if self.distance_channel and real:
-            gaps = numpy.diff(positions, prepend=positions[0])
-            image[:, :real, 2] = numpy.maximum(gaps, 0) / (sequence_length / self.n_snps)
+            image[:, :real, 2] = self._distances(positions, sequence_length)
         return image
 
     def _row_order(self, rows: numpy.ndarray) -> numpy.ndarray:
