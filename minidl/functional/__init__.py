@@ -20,6 +20,7 @@ conv           conv1d, conv2d
 pool           max_pool1d, max_pool2d, avg_pool1d, avg_pool2d, global_avg_pool
 norm           batch_norm, batch_norm_with_statistics
 dropout        dropout
+group          group_mean, group_max, group_shuffle
 =============  =============================================================
 """
 
@@ -35,6 +36,7 @@ from minidl.functional.activation import (
 )
 from minidl.functional.conv import conv1d, conv2d
 from minidl.functional.dropout import dropout
+from minidl.functional.group import group_max, group_mean, group_shuffle
 from minidl.functional.linear import linear
 from minidl.functional.loss import (
     binary_crossentropy,
@@ -70,7 +72,7 @@ operators.install()  # Tensor's + - * / @ ... and .sum() .reshape() ... call the
 __all__ = [
     "abs", "add", "avg_pool1d", "avg_pool2d", "batch_norm", "batch_norm_with_statistics", "binary_crossentropy",
     "categorical_crossentropy", "clip", "concatenate", "conv1d", "conv2d", "divide", "dropout",
-    "elu", "exp", "getitem", "global_avg_pool", "leaky_relu", "linear", "log", "log_softmax",
+    "elu", "exp", "getitem", "global_avg_pool", "group_max", "group_mean", "group_shuffle", "leaky_relu", "linear", "log", "log_softmax",
     "matmul", "max", "max_pool1d", "max_pool2d", "maximum", "mean", "mean_absolute_error",
     "mean_squared_error", "min", "multiply", "negative", "pad", "power", "relu", "reshape",
     "sigmoid", "softmax", "softplus", "sparse_categorical_crossentropy", "sqrt", "stack", "subtract",

@@ -3,6 +3,7 @@
 from minidl.layers.base import Layer
 from minidl.layers.conv import Conv1D, Conv2D
 from minidl.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer
+from minidl.layers.grouping import GroupPooling, GroupShuffle
 from minidl.layers.normalization import BatchNormalization
 from minidl.layers.pooling import (
     AveragePooling1D,
@@ -18,7 +19,8 @@ from minidl.registry import serialize as serialize_object
 ALL = {
     cls.__name__: cls
     for cls in (Activation, AveragePooling1D, AveragePooling2D, BatchNormalization, Conv1D, Conv2D, Dense, Dropout,
-                Flatten, GlobalAveragePooling1D, GlobalAveragePooling2D, InputLayer, MaxPooling1D, MaxPooling2D)
+                Flatten, GlobalAveragePooling1D, GlobalAveragePooling2D, GroupPooling, GroupShuffle, InputLayer,
+                MaxPooling1D, MaxPooling2D)
 }
 
 
