@@ -65,8 +65,13 @@ class TrainingConfig:
     network: str = field(default="cnn1d", metadata={
         "help": "cnn1d: haplotypes as channels (Flagel et al.); cnn2d: 2-D over haplotypes x SNPs; perez: Perez et "
                 "al. 2022's Conv1D network; flagel: Flagel et al. 2019's genotype branch; sites: the same network "
-                "on every SNP, then the mean over SNPs (with --layout population_frequencies)",
+                "on every SNP, then the mean over SNPs (with --layout population_frequencies); exchangeable: the "
+                "same features on every haplotype, their mean within each population (invariant to the order of "
+                "the haplotypes)",
         "choices": models.KINDS})
+    augment: str = field(default="none", metadata={
+        "help": "permute: shuffle the haplotypes within each population anew at every training step (for "
+                "networks that are not invariant to their order)", "choices": models.AUGMENTATIONS})
     epochs: int = field(default=30, metadata={"help": "most epochs (early stopping)"})
     batch_size: int = field(default=32, metadata={"help": "replicates per gradient step"})
     learning_rate: float = field(default=1e-3, metadata={"help": "Adam's learning rate"})
@@ -97,6 +102,11 @@ class TrainingConfig:
     def __post_init__(self) -> None:
         if self.network not in models.KINDS:
             raise ValueError(f"network must be one of {', '.join(models.KINDS)}, got {self.network!r}")
+        if self.augment not in models.AUGMENTATIONS:
+            raise ValueError(f"augment must be one of {', '.join(models.AUGMENTATIONS)}, got {self.augment!r}")
+        if self.network == "exchangeable" and self.augment == "permute":
+            raise ValueError("the exchangeable network gives the same output for any order of the haplotypes "
+                             "within a population: --augment permute would change nothing")
         for name, low in (("epochs", 1), ("batch_size", 1), ("patience", 0), ("reduce_lr_patience", 0),
                           ("replicates_per_scenario", 0)):
             value = getattr(self, name)
@@ -198,16 +208,20 @@ def split_replicates(labels: numpy.ndarray, config: TrainingConfig) -> Split:
 
 
 def fit_network(images: numpy.ndarray, labels: numpy.ndarray, split: Split, classes: int, config: TrainingConfig,
-                verbose: int = 2) -> FittedNetwork:
+                population_sizes: list[int], verbose: int = 2) -> FittedNetwork:
     """Step 3: build the network (initial weights from the init seed) and fit it with early stopping.
 
     For a regression, ``labels`` are the scaled targets (replicates, parameters) and the loss is the MSE.
+    ``population_sizes``: haplotypes per population, the image's row blocks.
     """
     inputs = models.model_input(images, config.network)
     minidl.random.seed(config.seeds["init"])
     regression = config.task == "regression"
+    rows = images.shape[1]
     model = models.build(config.network, images.shape[1:], classes, config.dropout,
-                         estimates=labels.shape[1] if regression else 0)
+                         estimates=labels.shape[1] if regression else 0,
+                         population_sizes=population_sizes if sum(population_sizes) == rows else None,
+                         augment=config.augment)
     model.compile(optimizer=minidl.optimizers.Adam(config.learning_rate),
                   loss="mse" if regression else "sparse_categorical_crossentropy",
                   metrics=[] if regression else ["accuracy"])
@@ -310,13 +324,17 @@ def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
     data = load_simulations(simulations)
     if not isinstance(encoder, Encoder):  # settings that override the design's defaults
         encoder = Encoder.for_design(data.design, **(encoder or {}))
+    if encoder.layout != "haplotypes" and (config.network == "exchangeable" or config.augment == "permute"):
+        raise ValueError(f"{'the exchangeable network' if config.network == 'exchangeable' else 'augment permute'} "
+                         f"needs one image row per haplotype, but layout {encoder.layout} has one row per population")
     start = time.perf_counter()
     if config.task == "regression":
         return _train_regression(data, simulations, out_dir, config, encoder, verbose, start)
     split = split_replicates(data.labels, config)
     used, local = split.taking_part()
     images, labels = encode_data(data, encoder, used), data.labels[used]
-    fitted = fit_network(images, labels, local, len(data.scenario_names), config, verbose)
+    fitted = fit_network(images, labels, local, len(data.scenario_names), config, data.design.haplotypes_per_population,
+                         verbose)
     calibrated = calibrate(fitted.model, images[local.calibration], labels[local.calibration], config.network) \
         if len(local.calibration) else None
     evaluation = evaluate_network(fitted.model, images[local.test], labels[local.test], config.network,
@@ -353,7 +371,8 @@ def _train_regression(data: SimulatedData, simulations: str, out_dir: str, confi
     scaling = regression.TargetScaling.fit(targets, raw[local.train])
     scaled = scaling.to_network(raw)
     images = encode_data(data, encoder, used)
-    fitted = fit_network(images, scaled, local, len(data.scenario_names), config, verbose)
+    fitted = fit_network(images, scaled, local, len(data.scenario_names), config, data.design.haplotypes_per_population,
+                         verbose)
     inputs = models.model_input(images, config.network)
     predicted = fitted.model.predict(inputs, batch_size=256).astype(float)
     widths = regression.conformal_half_widths(scaled[local.calibration], predicted[local.calibration]) \

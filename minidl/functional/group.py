@@ -97,12 +97,12 @@ class GroupMax(Function):
 
     def backward(self, gy: Any) -> Any:
         xp = backend.get_array_module(gy)
-        is_maximum = self.x == xp.repeat(self.y, self.sizes, axis=self.axis)
         gx = xp.empty(self.x.shape, dtype=gy.dtype)
         for g, index in enumerate(_slices(self.sizes, self.axis)):
-            group = is_maximum[index]
-            share = group / group.sum(axis=self.axis, keepdims=True)
-            gx[index] = share.astype(gy.dtype) * xp.take(gy, [g], axis=self.axis)
+            at = (slice(None),) * self.axis + (slice(g, g + 1),)
+            is_maximum = self.x[index] == self.y[at]
+            share = gy[at] / is_maximum.sum(axis=self.axis, keepdims=True).astype(gy.dtype)
+            xp.multiply(is_maximum, share, out=gx[index])
         return gx
 
 
