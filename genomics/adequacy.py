@@ -33,7 +33,8 @@ import numpy
 from genomics import abc
 from genomics.comparison import sample_per_scenario
 from genomics.encode import Encoder
-from genomics.models import embedding, model_input
+from genomics.ensemble import embedding
+from genomics.models import model_input
 from genomics.readers import Genotypes
 from genomics.scenarios import Scenario
 from genomics.simulate import SimulatedData, load_simulations, replicate_seed, simulate_replicate

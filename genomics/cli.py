@@ -96,6 +96,13 @@ def _print_training(result: dict) -> None:
             print(f"picture: {picture}")
         return
     calibrated = result["calibration"]
+    if "ensemble" in result:
+        members = result["ensemble"]
+        accuracies = numpy.array(members["member_test_accuracy"])
+        print(f"ensemble of {members['members']} networks (init seeds {members['init_seeds']}): test accuracy of "
+              f"each {', '.join(f'{a:.4f}' for a in accuracies)} (mean {accuracies.mean():.4f}, sd "
+              f"{accuracies.std(ddof=1):.4f}); mean sd of the members' probabilities {members['mean_member_sd']:.4f}")
+        print("the ensemble's values: the mean of the members' calibrated probabilities, calibrated once more")
     if calibrated:
         print(f"temperature scaling on the calibration split: T = {calibrated['temperature']:.3f} (log-loss "
               f"{calibrated['log_loss_before']:.4f} -> {calibrated['log_loss_after']:.4f})")

@@ -11,13 +11,15 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable
 
 import numpy
 
 import minidl
 from genomics import calibration, models, regression, vcf
+from genomics import ensemble as ensembles
+from genomics.ensemble import Ensemble
 from genomics.design import SamplingDesign
 from genomics.encode import Encoder
 from genomics.evaluation import RAW, Evaluation, calibrated_name, network_evaluation
@@ -95,6 +97,9 @@ class TrainingConfig:
     task: str = field(default="classification", metadata={
         "help": "classification of scenarios, or regression: estimate the --targets parameters",
         "choices": ("classification", "regression")})
+    ensemble: int = field(default=1, metadata={
+        "help": "train K networks from the init seeds s, s+1, ..., s+K-1 and average their calibrated probabilities "
+                "(a classification; the spread of the members is reported)"})
     targets: str = field(default=None, metadata={
         "help": "with --task regression: comma-separated parameter names to estimate (replicates of scenarios "
                 "without them are left out)"})
@@ -108,7 +113,7 @@ class TrainingConfig:
             raise ValueError("the exchangeable network gives the same output for any order of the haplotypes "
                              "within a population: --augment permute would change nothing")
         for name, low in (("epochs", 1), ("batch_size", 1), ("patience", 0), ("reduce_lr_patience", 0),
-                          ("replicates_per_scenario", 0)):
+                          ("replicates_per_scenario", 0), ("ensemble", 1)):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
@@ -122,6 +127,9 @@ class TrainingConfig:
             raise ValueError("task regression needs targets: the parameter names to estimate, e.g. T1,N_A")
         if self.task == "regression" and self.monitor != "val_loss":
             raise ValueError("a regression is monitored by val_loss (it has no accuracy)")
+        if self.task == "regression" and self.ensemble > 1:
+            raise ValueError("ensemble averages the probabilities of scenario classifiers; a regression trains one "
+                             "network")
         if self.task == "classification" and self.targets:
             raise ValueError("targets are estimated with task regression; classification predicts scenarios")
         if not (isinstance(self.learning_rate, (int, float)) and 0 < self.learning_rate < float("inf")):
@@ -211,6 +219,8 @@ def fit_network(images: numpy.ndarray, labels: numpy.ndarray, split: Split, clas
                 population_sizes: list[int], verbose: int = 2) -> FittedNetwork:
     """Step 3: build the network (initial weights from the init seed) and fit it with early stopping.
 
+    ``config.ensemble`` is not looked at: ``train`` calls this once per member.
+
     For a regression, ``labels`` are the scaled targets (replicates, parameters) and the loss is the MSE.
     ``population_sizes``: haplotypes per population, the image's row blocks.
     """
@@ -234,12 +244,13 @@ def fit_network(images: numpy.ndarray, labels: numpy.ndarray, split: Split, clas
     return FittedNetwork(model, history.history, None if stopper.best_epoch is None else stopper.best_epoch + 1)
 
 
-def network_logits(model: minidl.Sequential, images: numpy.ndarray, network: str) -> numpy.ndarray:
-    """The network's scenario logits (before the softmax) of encoded images (N, haplotypes, snps, channels)."""
-    return models.logits(model, models.model_input(images, network))
+def network_logits(model: minidl.Sequential | Ensemble, images: numpy.ndarray, network: str) -> numpy.ndarray:
+    """The network's (or ensemble's) scenario logits (before the softmax) of encoded images
+    (N, haplotypes, snps, channels)."""
+    return ensembles.logits(model, models.model_input(images, network))
 
 
-def calibrate(model: minidl.Sequential, images: numpy.ndarray, labels: numpy.ndarray, network: str) -> dict:
+def calibrate(model: minidl.Sequential | Ensemble, images: numpy.ndarray, labels: numpy.ndarray, network: str) -> dict:
     """Step 4: the temperature T fitted on the calibration replicates, with their log-loss before and after."""
     logits = network_logits(model, images, network)
     temperature = calibration.fit_temperature(logits, labels)
@@ -248,7 +259,7 @@ def calibrate(model: minidl.Sequential, images: numpy.ndarray, labels: numpy.nda
             "log_loss_after": calibration.log_loss(calibration.softmax(logits, temperature), labels)}
 
 
-def evaluate_network(model: minidl.Sequential, images: numpy.ndarray, labels: numpy.ndarray, network: str,
+def evaluate_network(model: minidl.Sequential | Ensemble, images: numpy.ndarray, labels: numpy.ndarray, network: str,
                      scenario_names: list[str], temperature: float | None = None) -> Evaluation:
     """Step 5: classification and calibration scores of ``model`` on these replicates, before and after T."""
     return network_evaluation(scenario_names, labels, network_logits(model, images, network), temperature)
@@ -279,7 +290,7 @@ def bundle_metadata(data: SimulatedData, simulations: str, encoder: Encoder, con
     }
 
 
-def write_bundle(out_dir: str, model: minidl.Sequential, metadata: dict, evaluation: Evaluation, split: Split,
+def write_bundle(out_dir: str, model: minidl.Sequential | Ensemble, metadata: dict, evaluation: Evaluation, split: Split,
                  history: dict) -> tuple[str, list[str]]:
     """Step 6: ``model.npz`` (the bundle), ``evaluation.json`` and the pictures; returns (bundle, pictures)."""
     bundle = os.path.join(out_dir, "model.npz")
@@ -333,17 +344,46 @@ def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
     split = split_replicates(data.labels, config)
     used, local = split.taking_part()
     images, labels = encode_data(data, encoder, used), data.labels[used]
-    fitted = fit_network(images, labels, local, len(data.scenario_names), config, data.design.haplotypes_per_population,
-                         verbose)
-    calibrated = calibrate(fitted.model, images[local.calibration], labels[local.calibration], config.network) \
+    members, entries = [], {}
+    for k in range(config.ensemble):
+        member_config = replace(config, init_seed=config.seeds["init"] + k) if k else config
+        if config.ensemble > 1 and verbose:
+            print(f"ensemble member {k + 1} of {config.ensemble} (init seed {member_config.seeds['init']})")
+        members.append(fit_network(images, labels, local, len(data.scenario_names), member_config,
+                                   data.design.haplotypes_per_population, verbose))
+    fitted = members[0]
+    model: minidl.Sequential | Ensemble = fitted.model
+    if config.ensemble > 1:
+        model, entries["ensemble"] = train_ensemble(members, images, labels, local, config, data.scenario_names)
+    calibrated = calibrate(model, images[local.calibration], labels[local.calibration], config.network) \
         if len(local.calibration) else None
-    evaluation = evaluate_network(fitted.model, images[local.test], labels[local.test], config.network,
+    evaluation = evaluate_network(model, images[local.test], labels[local.test], config.network,
                                   data.scenario_names, calibrated["temperature"] if calibrated else None)
     metadata = bundle_metadata(data, simulations, encoder, config, split, fitted, evaluation.scores,
-                               evaluation.accuracy, calibration=calibrated)
-    bundle, pictures = write_bundle(out_dir, fitted.model, metadata, evaluation, split, fitted.history)
+                               evaluation.accuracy, calibration=calibrated, **entries)
+    bundle, pictures = write_bundle(out_dir, model, metadata, evaluation, split, fitted.history)
     return {"bundle": bundle, "evaluation": evaluation, "split": split.sizes(), "history": fitted.history,
-            "calibration": calibrated, "seconds": time.perf_counter() - start, "pictures": pictures}
+            "calibration": calibrated, "seconds": time.perf_counter() - start, "pictures": pictures, **entries}
+
+
+def train_ensemble(members: list[FittedNetwork], images: numpy.ndarray, labels: numpy.ndarray, local: Split,
+                   config: TrainingConfig, scenario_names: list[str]) -> tuple[Ensemble, dict]:
+    """The ensemble of fitted members, each with its own temperature from the calibration split (none without
+    one), and what the bundle records of them: seeds, epochs, temperatures, each member's test scores and the
+    members' spread on the test split."""
+    temperatures = [calibrate(member.model, images[local.calibration], labels[local.calibration],
+                              config.network)["temperature"] if len(local.calibration) else None
+                    for member in members]
+    model = Ensemble([member.model for member in members], temperatures)
+    accuracies = [evaluate_network(member.model, images[local.test], labels[local.test], config.network,
+                                   scenario_names, temperature).accuracy
+                  for member, temperature in zip(members, temperatures)]
+    spread = ensembles.spread(model, models.model_input(images[local.test], config.network))
+    return model, {"members": len(members), "init_seeds": [config.seeds["init"] + k for k in range(len(members))],
+                   "member_temperatures": temperatures, "member_test_accuracy": accuracies,
+                   "member_best_epochs": [member.best_epoch for member in members],
+                   "member_epochs_run": [len(member.history["loss"]) for member in members],
+                   "mean_member_sd": float(spread.mean())}
 
 
 def target_values(data: SimulatedData, targets: list[str]) -> tuple[numpy.ndarray, numpy.ndarray]:
@@ -425,10 +465,12 @@ def read_bundle_metadata(path: str) -> dict:
     return metadata
 
 
-def load_bundle(path: str) -> tuple[minidl.Sequential, dict]:
-    """The model and its metadata; a model file that is not a genomics bundle is an error naming it."""
+def load_bundle(path: str) -> tuple[minidl.Sequential | Ensemble, dict]:
+    """The model (one network, or an ``Ensemble``) and its metadata; a model file that is not a genomics bundle
+    is an error naming it."""
     metadata = read_bundle_metadata(path)
-    return minidl.load_model(path), metadata
+    model = minidl.load_model(path)
+    return (Ensemble.load(path, model, metadata) if "ensemble" in metadata else model), metadata
 
 
 def temperature_of(metadata: dict) -> float | None:
@@ -496,7 +538,8 @@ def model_outputs(model: minidl.Sequential, metadata: dict, images: numpy.ndarra
     """
     if metadata.get("task") != "regression":
         values, output = network_output(model, metadata, images)
-        return values, output, [{} for _ in values]
+        spread = ensembles.spread(model, models.model_input(images, metadata["network"]))
+        return values, output, [{} if spread is None else {"member_sd": row.tolist()} for row in spread]
     settings = metadata["regression"]
     scaling = regression.TargetScaling.from_dict(settings)
     predicted = model.predict(models.model_input(images, metadata["network"]), batch_size=256).astype(float)

@@ -422,9 +422,12 @@ class Sequential:
             warnings.warn(f"the model is saved uncompiled: {error}", stacklevel=3)
             return None
 
-    def save(self, path: str, metadata: dict | None = None) -> None:
-        """Save architecture, weights, compile settings (and ``metadata``) to one file (no pickles)."""
-        saving.save_model(self, path, metadata)
+    def save(self, path: str, metadata: dict | None = None, extra_weights: dict | None = None) -> None:
+        """Save architecture, weights, compile settings (and ``metadata``) to one file (no pickles).
+
+        ``extra_weights`` ({name: list of arrays}) travel with them, see ``saving.read_extra_weights``.
+        """
+        saving.save_model(self, path, metadata, extra_weights)
 
     def save_weights(self, path: str) -> None:
         saving.save_weights(self, path)

@@ -10,6 +10,11 @@ bytes) and ``weight_0``, ``weight_1``, ... in ``get_weights`` order. It is
 read with ``allow_pickle=False``, so a file from a stranger cannot run code.
 Writes go to a temporary file first and replace the target only when
 complete, so an interrupted save never destroys the previous file.
+
+A model file may also carry named lists of extra weights (``extra_weights``),
+for example the other members of an ensemble of networks that share the
+model's architecture: entries ``extra_<name>_<i>``, their counts in the JSON.
+``load_model`` ignores them; ``read_extra_weights`` returns them.
 """
 
 from __future__ import annotations
@@ -35,8 +40,10 @@ class ModelFileError(ValueError):
     """A file that is not a readable minidl model (or weights) file; the message names it and says why."""
 
 
-def _write(path: str, config: dict, weights: list) -> None:
+def _write(path: str, config: dict, weights: list, extra_weights: dict | None = None) -> None:
     arrays = {f"weight_{i}": numpy.asarray(w) for i, w in enumerate(weights)}
+    for name, values in (extra_weights or {}).items():
+        arrays.update({f"extra_{name}_{i}": numpy.asarray(w) for i, w in enumerate(values)})
     arrays["__config__"] = numpy.frombuffer(json.dumps(config).encode("utf-8"), dtype=numpy.uint8)
     temporary = f"{path}.partial"
     try:
@@ -49,7 +56,7 @@ def _write(path: str, config: dict, weights: list) -> None:
         raise OSError(f"cannot write the model file {path!r}: {error.strerror or error}") from None
 
 
-def _read(path: str, expected_format: str) -> tuple[dict, list]:
+def _read(path: str, expected_format: str, extra: bool = False) -> tuple[dict, list]:
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"no model file at {path!r}")
@@ -64,8 +71,12 @@ def _read(path: str, expected_format: str) -> tuple[dict, list]:
             if "__config__" not in archive.files:
                 raise ModelFileError(f"{path!r} is not a minidl file: it holds no __config__ entry")
             config = json.loads(archive["__config__"].tobytes().decode("utf-8"))
-            count = sum(1 for name in archive.files if name.startswith("weight_"))
-            weights = [archive[f"weight_{i}"] for i in range(count)]
+            if extra:  # the named extra weight lists instead of the model's own
+                counts = json.loads(archive["__config__"].tobytes().decode("utf-8")).get("extra_weights", {})
+                weights = {name: [archive[f"extra_{name}_{i}"] for i in range(count)] for name, count in counts.items()}
+            else:
+                count = sum(1 for name in archive.files if name.startswith("weight_"))
+                weights = [archive[f"weight_{i}"] for i in range(count)]
     except ModelFileError:
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError, ValueError, UnicodeDecodeError) as error:
@@ -80,12 +91,20 @@ def _read(path: str, expected_format: str) -> tuple[dict, list]:
     return config, weights
 
 
-def save_model(model: Any, path: str, metadata: dict | None = None) -> None:
-    """Write ``model`` to ``path``; ``metadata`` (JSON-serialisable) travels with it, see ``read_metadata``."""
+def save_model(model: Any, path: str, metadata: dict | None = None, extra_weights: dict | None = None) -> None:
+    """Write ``model`` to ``path``; ``metadata`` (JSON-serialisable) travels with it, see ``read_metadata``.
+
+    ``extra_weights``: {name: list of arrays} stored beside the model's own
+    weights (names of letters, digits and underscores), see ``read_extra_weights``.
+    """
     model._require_built("save")
+    for name in extra_weights or {}:
+        if not isinstance(name, str) or not name.replace("_", "").isalnum():
+            raise ValueError(f"extra weight names are letters, digits and underscores, got {name!r}")
     config = {"format": MODEL_FORMAT, "version": FORMAT_VERSION, "minidl_version": __version__,
-              "model": model.get_config(), "compile": model.compile_config(), "metadata": metadata or {}}
-    _write(os.fspath(path), config, model.get_weights())
+              "model": model.get_config(), "compile": model.compile_config(), "metadata": metadata or {},
+              "extra_weights": {name: len(values) for name, values in (extra_weights or {}).items()}}
+    _write(os.fspath(path), config, model.get_weights(), extra_weights)
 
 
 def read_model(path: str) -> tuple[dict, list]:
@@ -97,6 +116,12 @@ def read_metadata(path: str) -> dict:
     """The metadata dict saved with a model (empty if none was given)."""
     config, _ = _read(path, MODEL_FORMAT)
     return config.get("metadata", {})
+
+
+def read_extra_weights(path: str) -> dict:
+    """{name: list of arrays}: the extra weight lists saved with a model (empty if none)."""
+    _, extra = _read(path, MODEL_FORMAT, extra=True)
+    return extra
 
 
 def save_weights(model: Any, path: str) -> None:

@@ -200,6 +200,24 @@ def test_save_and_load_reproduce_predictions_exactly(tmp_path):
     loaded.fit(x, np.arange(20) % 3, epochs=1, verbose=0)  # compiled and trainable
 
 
+def test_extra_weight_lists_travel_with_a_model_file_and_leave_the_model_alone(tmp_path):
+    first, second = small_model(), small_model()
+    second.set_weights([w + 1 for w in second.get_weights()])
+    path = str(tmp_path / "model.npz")
+    first.save(path, metadata={"members": 2}, extra_weights={"member_1": second.get_weights()})
+    loaded = load_model(path)
+    for a, b in zip(loaded.get_weights(), first.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    extra = minidl.saving.read_extra_weights(path)
+    assert list(extra) == ["member_1"]
+    for a, b in zip(extra["member_1"], second.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    first.save(path)
+    assert minidl.saving.read_extra_weights(path) == {}
+    with pytest.raises(ValueError, match="letters, digits and underscores"):
+        first.save(path, extra_weights={"a/b": []})
+
+
 def test_save_weights_and_load_weights(tmp_path):
     first, second = small_model(), small_model()
     first.save_weights(str(tmp_path / "w.npz"))

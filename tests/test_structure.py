@@ -37,7 +37,7 @@ STACKS = {
         ("scenarios", ["genomics.scenarios"]),
         ("simulation", ["genomics.loci", "genomics.simulate", "genomics.catalogue"]),
         ("inference", ["genomics.calibration", "genomics.evaluation", "genomics.regression", "genomics.abc",
-                       "genomics.models"]),
+                       "genomics.ensemble", "genomics.models"]),
         ("workflow", ["genomics.workflow"]),
         ("comparison", ["genomics.comparison", "genomics.adequacy"]),
         ("command line", ["genomics.cli", "genomics.__main__", "genomics"]),

@@ -97,3 +97,53 @@ def test_a_network_that_needs_haplotype_rows_is_refused_before_any_encoding(tmp_
         assert "one row per population" in captured.err and "Traceback" not in captured.err
         assert "train" not in captured.out.lower() or "Epoch" not in captured.out
         assert not os.path.exists(tmp_path / "bad" / "model.npz")
+
+
+def test_an_ensemble_averages_its_members_calibrated_probabilities_and_reports_their_spread(tmp_path, capsys):
+    from minidl.saving import read_extra_weights
+
+    from genomics.ensemble import Ensemble
+    from genomics.encode import Encoder
+    from genomics.simulate import load_simulations
+    from genomics.workflow import encode_data, model_outputs, network_output
+
+    sims, run = str(tmp_path / "sims"), str(tmp_path / "run")
+    assert main(["simulate", "three_populations", "--replicates", "40", "--out", sims, "--workers", "1"]) == 0
+    assert main(["train", sims, "--out", run, "--epochs", "2", "--n-snps", "32", "--ensemble", "3",
+                 "--init-seed", "7"]) == 0
+    printed = capsys.readouterr().out
+    assert "ensemble of 3 networks (init seeds [7, 8, 9])" in printed
+    bundle = os.path.join(run, "model.npz")
+    model, metadata = load_bundle(bundle)
+    assert isinstance(model, Ensemble) and len(model.members) == 3
+    entry = metadata["ensemble"]
+    assert len(entry["member_temperatures"]) == 3 and len(entry["member_test_accuracy"]) == 3
+    # Independently of the Ensemble class: members from the file, p = mean_k softmax(z_k / T_k), then T.
+    first = minidl.load_model(bundle)
+    members = [first]
+    for weights in read_extra_weights(bundle).values():
+        member = minidl.Sequential.from_config(first.get_config())
+        member.set_weights(weights)
+        members.append(member)
+    assert not np.allclose(members[0].get_weights()[0], members[1].get_weights()[0])  # independently initialised
+    data = load_simulations(sims)
+    images = encode_data(data, Encoder.from_dict(metadata["encoder"]), np.arange(9))
+    inputs = models.model_input(images, metadata["network"])
+
+    def softmax(z):
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    mean = np.mean([softmax(models.logits(m, inputs) / t) for m, t in zip(members, entry["member_temperatures"])],
+                   axis=0)
+    expected = softmax(np.log(mean) / metadata["calibration"]["temperature"])
+    values, output = network_output(model, metadata, images)
+    np.testing.assert_allclose(values, expected, rtol=1e-5, atol=1e-7)
+    assert output.startswith("calibrated")
+    member_probabilities = [softmax(models.logits(m, inputs) / t) for m, t in zip(members, entry["member_temperatures"])]
+    _, _, extras = model_outputs(model, metadata, images)
+    np.testing.assert_allclose([extra["member_sd"] for extra in extras], np.std(member_probabilities, axis=0),
+                               rtol=1e-5, atol=1e-7)
+    assert main(["evaluate", bundle, sims]) == 0
+    assert main(["calibrate", bundle, sims, "--out", str(tmp_path / "again.npz")]) == 2  # same master seed: refused
+    assert main(["train", sims, "--out", str(tmp_path / "bad"), "--ensemble", "0"]) == 2

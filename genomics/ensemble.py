@@ -1,0 +1,91 @@
+"""Ensembles of independently initialised networks whose calibrated probabilities are averaged.
+
+K networks of one architecture, trained on the same split from initial
+weights drawn with seeds s, s + 1, ..., s + K - 1 (Lakshminarayanan et al.
+2017, "deep ensembles"). Member k has logits z_k and its own temperature T_k
+(fitted on the calibration split; 1 when there is none), so its calibrated
+probabilities are p_k = softmax(z_k / T_k). The ensemble's probability is their
+mean, and its logits are the log of that mean:
+
+    p = (1/K) sum_k p_k,        z = log p        (softmax(z) = p, since sum p = 1)
+
+so that the ensemble is calibrated once more, as one network is, by a
+temperature on z (``genomics.calibration``): averaging calibrated members
+tends to soften the probabilities, and that temperature sharpens them back
+where the calibration split says so. The spread of the members, the
+standard deviation of p_k over k, says how much the networks disagree.
+
+One bundle file holds the ensemble: member 0 as the file's model, members 1
+to K - 1 as the file's extra weight lists (same architecture, see
+``minidl.saving``), the member temperatures in the bundle's metadata.
+"""
+
+from __future__ import annotations
+
+import numpy
+
+import minidl
+from genomics import calibration, models
+from minidl.saving import read_extra_weights
+
+
+class Ensemble:
+    """K networks of one architecture and their temperatures; ``logits`` are log of the mean calibrated probability."""
+
+    def __init__(self, members: list, temperatures: list) -> None:
+        if len(members) < 2 or len(temperatures) != len(members):
+            raise ValueError(f"an ensemble has 2 or more members, each with a temperature or None; got "
+                             f"{len(members)} members and {len(temperatures)} temperatures")
+        self.members, self.temperatures = list(members), list(temperatures)
+
+    def member_probabilities(self, inputs: numpy.ndarray, batch_size: int = 256) -> numpy.ndarray:
+        """p_k = softmax(z_k / T_k) of every member: (K, N, scenarios)."""
+        return numpy.stack([calibration.softmax(models.logits(member, inputs, batch_size), temperature or 1.0)
+                            for member, temperature in zip(self.members, self.temperatures)])
+
+    def logits(self, inputs: numpy.ndarray, batch_size: int = 256) -> numpy.ndarray:
+        """z = log((1/K) sum_k p_k), (N, scenarios); a probability below the smallest float is floored."""
+        mean = self.member_probabilities(inputs, batch_size).mean(axis=0)
+        return numpy.log(numpy.maximum(mean, numpy.finfo(float).tiny))
+
+    def embedding(self, inputs: numpy.ndarray, batch_size: int = 256) -> numpy.ndarray:
+        """The members' penultimate representations side by side: (N, K x features)."""
+        return numpy.concatenate([models.embedding(member, inputs, batch_size) for member in self.members], axis=1)
+
+    def save(self, path: str, metadata: dict) -> None:
+        """One file: member 0 as the model, the others as extra weight lists, the temperatures in ``metadata``."""
+        entry = {**metadata.get("ensemble", {}), "members": len(self.members),
+                 "member_temperatures": self.temperatures}
+        self.members[0].save(path, metadata={**metadata, "ensemble": entry},
+                             extra_weights={f"member_{k}": member.get_weights()
+                                            for k, member in enumerate(self.members[1:], start=1)})
+
+    @classmethod
+    def load(cls, path: str, first: minidl.Sequential, metadata: dict) -> "Ensemble":
+        """The ensemble of a bundle whose model (member 0) is ``first``."""
+        extra = read_extra_weights(path)
+        entry = metadata["ensemble"]
+        members = [first]
+        for k in range(1, entry["members"]):
+            if f"member_{k}" not in extra:
+                raise ValueError(f"{path!r} is an ensemble of {entry['members']} networks but lacks member {k}'s "
+                                 "weights")
+            member = minidl.Sequential.from_config(first.get_config())
+            member.set_weights(extra[f"member_{k}"])
+            members.append(member)
+        return cls(members, entry["member_temperatures"])
+
+
+def logits(model: minidl.Sequential | Ensemble, inputs: numpy.ndarray) -> numpy.ndarray:
+    """The scenario logits of one network or of an ensemble."""
+    return model.logits(inputs) if isinstance(model, Ensemble) else models.logits(model, inputs)
+
+
+def embedding(model: minidl.Sequential | Ensemble, inputs: numpy.ndarray) -> numpy.ndarray:
+    """The penultimate representation of one network or of an ensemble."""
+    return model.embedding(inputs) if isinstance(model, Ensemble) else models.embedding(model, inputs)
+
+
+def spread(model: minidl.Sequential | Ensemble, inputs: numpy.ndarray) -> numpy.ndarray | None:
+    """The standard deviation of the members' calibrated probabilities (N, scenarios); None for one network."""
+    return model.member_probabilities(inputs).std(axis=0) if isinstance(model, Ensemble) else None
