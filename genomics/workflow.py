@@ -529,17 +529,20 @@ def calibrate_bundle(bundle: str, simulations: str, out: str) -> dict:
     return calibrated
 
 
-def model_outputs(model: minidl.Sequential, metadata: dict, images: numpy.ndarray) -> tuple[numpy.ndarray, str, list]:
+def model_outputs(model: minidl.Sequential | Ensemble, metadata: dict, images: numpy.ndarray) -> tuple[numpy.ndarray, str, list]:
     """(values (N, columns), their name, one dict of extras per row) of either kind of bundle.
 
-    A classifier gives ``network_output`` (no extras). A regression gives
+    A classifier gives ``network_output`` (an ensemble adds each row's
+    ``member_sd``, the members' spread). A regression gives
     its estimates in parameter units and, per row, the conformal intervals
     ``{"low_0.9": [...], "high_0.9": [...], ...}`` when the bundle has them.
     """
     if metadata.get("task") != "regression":
         values, output = network_output(model, metadata, images)
         spread = ensembles.spread(model, models.model_input(images, metadata["network"]))
-        return values, output, [{} if spread is None else {"member_sd": row.tolist()} for row in spread]
+        if spread is None:
+            return values, output, [{} for _ in values]
+        return values, output, [{"member_sd": row.tolist()} for row in spread]
     settings = metadata["regression"]
     scaling = regression.TargetScaling.from_dict(settings)
     predicted = model.predict(models.model_input(images, metadata["network"]), batch_size=256).astype(float)
@@ -556,7 +559,7 @@ def output_columns(metadata: dict) -> list[str]:
     return metadata["regression"]["names"] if metadata.get("task") == "regression" else metadata["scenario_names"]
 
 
-def network_output(model: minidl.Sequential, metadata: dict, images: numpy.ndarray) -> tuple[numpy.ndarray, str]:
+def network_output(model: minidl.Sequential | Ensemble, metadata: dict, images: numpy.ndarray) -> tuple[numpy.ndarray, str]:
     """(values (N, scenarios), their name): calibrated probabilities when the bundle has a temperature, else
     the raw softmax, named as such."""
     logits = network_logits(model, images, metadata["network"])

@@ -23,8 +23,11 @@ def test_the_seeds_mnist_mlp_reaches_95_percent_on_held_out_digits(tmp_path, cap
 def test_the_perez_2022_reproduction_runs_every_step_in_quick_mode(tmp_path, capsys):
     """Simulate the 7 Pilosocereus models, train Perez's network, evaluate, predict the empirical matrix (CLI)."""
     example = runpy.run_path(str(EXAMPLES / "perez2022_pilosocereus" / "run.py"))
-    results = example["main"](["--quick", "--out", str(tmp_path), "--workers", "1"])
-    (run,) = results["runs"]
+    results = example["main"](["--quick", "--out", str(tmp_path), "--workers", "1", "--networks",
+                               "perez,exchangeable,perez+permute"])
+    run, exchangeable, permuted = results["runs"]
+    assert [entry["network"] for entry in results["runs"]] == ["perez", "exchangeable", "perez+permute"]
+    assert exchangeable["test_samples"] == permuted["test_samples"] == 7 * 30
     assert run["simulations_per_model"] == 30 and run["test_samples"] == 7 * 30
     assert sum(map(sum, run["confusion_matrix"])) == 210
     assert set(run["empirical_probabilities"]) == {f"model{i}_{name}" for i, name in enumerate(

@@ -14,6 +14,12 @@ to ``OUT/results.json`` and are printed beside Perez's.
 
     python examples/perez2022_pilosocereus/run.py                 # the full reproduction (hours on 2 cores)
     python examples/perez2022_pilosocereus/run.py --quick          # every step on a few simulations (a minute)
+
+``--networks`` trains other networks on the same simulations, for the
+learning curve of the efficiency study: ``exchangeable`` (invariant to the
+order of the haplotypes within each population), ``perez+permute`` (Perez's
+network with the haplotypes shuffled within populations at every step), and
+any preset ``NAME`` or ``NAME+permute``; ``--ensemble K`` trains K of each.
 """
 
 from __future__ import annotations
@@ -54,6 +60,10 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--test-replicates", type=int, default=1000, help="fresh test simulations per model")
     parser.add_argument("--epochs", type=int, default=60)
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--networks", default="perez",
+                        help="comma-separated networks for the curve: perez, exchangeable, perez+permute, ...")
+    parser.add_argument("--ensemble", type=int, default=1, help="networks per ensemble (their probabilities averaged)")
+    parser.add_argument("--no-compare", action="store_true", help="skip the comparison with ABC")
     arguments = parser.parse_args(argv)
     curve = [30] if arguments.quick else [int(n) for n in arguments.curve.split(",")]
     tests, epochs = (30, 1) if arguments.quick else (arguments.test_replicates, arguments.epochs)
@@ -69,62 +79,83 @@ def main(argv: list[str] | None = None) -> dict:
          "--shard-size", "500", *workers])
     simulated = time.perf_counter() - start
     results = {"published_test_accuracy": PUBLISHED, "runs": []}
-    for per_model in curve:
-        run_dir = os.path.join(out, f"cnn_{per_model}")
-        began = time.perf_counter()
-        # Perez: Adam, batch 250, 75% train / 25% validation, the epoch of best validation accuracy kept, the
-        # learning rate x0.2 after 20 epochs without improvement. A 1% test split is held out as a check; the
-        # figures reported are on the fresh test simulations.
-        run(["train", os.path.join(out, "train"), "--out", run_dir, "--network", "perez", "--epochs", str(epochs),
-             "--batch-size", "250", "--validation-fraction", "0.25", "--test-fraction", "0.01", "--monitor",
-             "val_accuracy", "--patience", "15", "--reduce-lr-patience", "20", "--calibration-fraction", "0",
-             "--replicates-per-scenario", str(per_model), *ENCODING])
-        trained = time.perf_counter() - began
-        bundle = os.path.join(run_dir, "calibrated.npz")
-        run(["calibrate", os.path.join(run_dir, "model.npz"), os.path.join(out, "calibration"), "--out", bundle])
-        run(["evaluate", bundle, os.path.join(out, "test"), "--out", os.path.join(run_dir, "test_evaluation.json")])
-        run(["predict", bundle, "--matrix", MATRIX, "--populations", POPULATIONS,
-             "--out", os.path.join(run_dir, "empirical.json")])
-        evaluation = json.load(open(os.path.join(run_dir, "test_evaluation.json")))
-        empirical = json.load(open(os.path.join(run_dir, "empirical.json")))
-        output = empirical["data_sets"][0]["values"]
-        calibrated = [name for name in evaluation["scores"] if name.startswith("calibrated")][0]
-        results["runs"].append({
-            "simulations_per_model": per_model, "test_accuracy": evaluation["accuracy"],
-            "test_samples": evaluation["samples"], "confusion_matrix": evaluation["confusion_matrix"],
-            "test_scores": evaluation["scores"], "test_ece_calibrated": evaluation["scores"][calibrated]["ece"],
-            "empirical_probabilities": dict(zip(empirical["scenario_names"], output)),
-            "empirical_model": empirical["scenario_names"][output.index(max(output))],
-            "training_seconds": trained,
-        })
-    largest = os.path.join(out, f"cnn_{max(curve)}", "calibrated.npz")
+    networks = [name.strip() for name in arguments.networks.split(",") if name.strip()]
+    for network in networks:
+        for per_model in curve:
+            results["runs"].append(train_and_test(out, network, per_model, epochs, arguments.ensemble))
     per_scenario = "3" if arguments.quick else "100"
-    began = time.perf_counter()
-    run(["compare", os.path.join(out, "train"), largest, "--test-simulations", os.path.join(out, "test"),
-         "--pca", "0.99", "--tolerance", "0.2", "--per-scenario", per_scenario,
-         "--out", os.path.join(out, "compare.json")])
-    compared = json.load(open(os.path.join(out, "compare.json")))
-    results["comparison"] = {"simulations_per_model": max(curve), "seconds": time.perf_counter() - began,
-                             "accuracy": {name: entry["accuracy"] for name, entry in compared["results"].items()},
-                             "budgets": compared["budgets"], "notes": compared["notes"]}
+    if not arguments.no_compare:
+        largest = os.path.join(out, run_name(networks[0], max(curve), arguments.ensemble), "calibrated.npz")
+        began = time.perf_counter()
+        run(["compare", os.path.join(out, "train"), largest, "--test-simulations", os.path.join(out, "test"),
+             "--pca", "0.99", "--tolerance", "0.2", "--per-scenario", per_scenario,
+             "--out", os.path.join(out, "compare.json")])
+        compared = json.load(open(os.path.join(out, "compare.json")))
+        results["comparison"] = {"network": networks[0], "simulations_per_model": max(curve),
+                                 "seconds": time.perf_counter() - began,
+                                 "accuracy": {name: entry["accuracy"] for name, entry in compared["results"].items()},
+                                 "budgets": compared["budgets"], "notes": compared["notes"]}
     results["simulation_seconds"] = simulated
     results["total_seconds"] = time.perf_counter() - start
     with open(os.path.join(out, "results.json"), "w") as handle:
         json.dump(results, handle, indent=1)
-    print("\nsimulations per model   test accuracy   ECE (calibrated)   Perez et al. 2022   empirical data -> model "
-          "(calibrated probability)")
+    print("\nnetwork               simulations per model   test accuracy   ECE (calibrated)   Perez et al. 2022   "
+          "training (min)   empirical data -> model (calibrated probability)")
     for entry in results["runs"]:
         n = entry["simulations_per_model"]
         published = f"{PUBLISHED[n]:.3f}" if n in PUBLISHED else "-"
         best = entry["empirical_model"]
-        print(f"{n:>21,}   {entry['test_accuracy']:>13.3f}   {entry['test_ece_calibrated']:>16.4f}   {published:>17}   "
+        print(f"{entry['network']:<21} {n:>21,}   {entry['test_accuracy']:>13.3f}   {entry['test_ece_calibrated']:>16.4f}   "
+              f"{published:>17}   {entry['training_seconds'] / 60:>14.1f}   "
               f"{best} ({entry['empirical_probabilities'][best]:.3f})")
-    print(f"\nthe same {per_scenario} test replicates per model, {max(curve)} training simulations per model:")
-    for name, accuracy in results["comparison"]["accuracy"].items():
-        print(f"  {name:<28} {accuracy:.3f}")
+    if "comparison" in results:
+        print(f"\nthe same {per_scenario} test replicates per model, {max(curve)} training simulations per model:")
+        for name, accuracy in results["comparison"]["accuracy"].items():
+            print(f"  {name:<28} {accuracy:.3f}")
     print(f"\nPerez et al. 2022: model 1 (splitter) for the empirical data, softmax 0.999; ABC neuralnet at tolerance 0.2 "
           f"with 100,000 simulations per model: {PUBLISHED_ABC:.3f}. Results in {out}/results.json")
     return results
+
+
+def run_name(network: str, per_model: int, ensemble: int) -> str:
+    """The folder of one training run: cnn_N for Perez's network (as before), else the network's name."""
+    name = "cnn" if network == "perez" else network.replace("+", "_")
+    return f"{name}_{per_model}" + (f"_ensemble{ensemble}" if ensemble > 1 else "")
+
+
+def train_and_test(out: str, network: str, per_model: int, epochs: int, ensemble: int) -> dict:
+    """Train ``network`` (``NAME`` or ``NAME+permute``) on the first ``per_model`` simulations of each model,
+    calibrate it on the calibration folder, evaluate it on the test folder and predict the empirical matrix."""
+    run_dir = os.path.join(out, run_name(network, per_model, ensemble))
+    kind, _, augment = network.partition("+")
+    began = time.perf_counter()
+    # Perez: Adam, batch 250, 75% train / 25% validation, the epoch of best validation accuracy kept, the
+    # learning rate x0.2 after 20 epochs without improvement. A 1% test split is held out as a check; the
+    # figures reported are on the fresh test simulations.
+    run(["train", os.path.join(out, "train"), "--out", run_dir, "--network", kind, "--epochs", str(epochs),
+         "--batch-size", "250", "--validation-fraction", "0.25", "--test-fraction", "0.01", "--monitor",
+         "val_accuracy", "--patience", "15", "--reduce-lr-patience", "20", "--calibration-fraction", "0",
+         "--replicates-per-scenario", str(per_model), "--ensemble", str(ensemble),
+         *(["--augment", augment] if augment else []), *ENCODING])
+    trained = time.perf_counter() - began
+    bundle = os.path.join(run_dir, "calibrated.npz")
+    run(["calibrate", os.path.join(run_dir, "model.npz"), os.path.join(out, "calibration"), "--out", bundle])
+    run(["evaluate", bundle, os.path.join(out, "test"), "--out", os.path.join(run_dir, "test_evaluation.json")])
+    run(["predict", bundle, "--matrix", MATRIX, "--populations", POPULATIONS,
+         "--out", os.path.join(run_dir, "empirical.json")])
+    evaluation = json.load(open(os.path.join(run_dir, "test_evaluation.json")))
+    empirical = json.load(open(os.path.join(run_dir, "empirical.json")))
+    output = empirical["data_sets"][0]["values"]
+    calibrated = [name for name in evaluation["scores"] if name.startswith("calibrated")][0]
+    return {
+        "network": network, "ensemble": ensemble, "simulations_per_model": per_model,
+        "test_accuracy": evaluation["accuracy"], "test_samples": evaluation["samples"],
+        "confusion_matrix": evaluation["confusion_matrix"], "test_scores": evaluation["scores"],
+        "test_ece_calibrated": evaluation["scores"][calibrated]["ece"],
+        "empirical_probabilities": dict(zip(empirical["scenario_names"], output)),
+        "empirical_model": empirical["scenario_names"][output.index(max(output))],
+        "training_seconds": trained,
+    }
 
 
 if __name__ == "__main__":
