@@ -46,3 +46,13 @@ def test_the_perez_2022_reproduction_reaches_perez_accuracy_at_2500_simulations(
     (run,) = results["runs"]
     assert run["test_samples"] == 7000
     assert run["test_accuracy"] > 0.85
+
+
+@pytest.mark.slow
+def test_the_exchangeable_network_beats_perez_published_accuracy_at_2500_simulations(tmp_path):
+    """The efficiency study's middle point (about 40 minutes on 2 cores): Perez reported 0.892 there."""
+    example = runpy.run_path(str(EXAMPLES / "perez2022_pilosocereus" / "run.py"))
+    results = example["main"](["--curve", "2500", "--networks", "exchangeable", "--no-compare", "--out", str(tmp_path)])
+    (run,) = results["runs"]
+    assert run["test_samples"] == 7000
+    assert run["test_accuracy"] > 0.892

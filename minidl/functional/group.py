@@ -101,7 +101,7 @@ class GroupMax(Function):
         for g, index in enumerate(_slices(self.sizes, self.axis)):
             at = (slice(None),) * self.axis + (slice(g, g + 1),)
             is_maximum = self.x[index] == self.y[at]
-            share = gy[at] / is_maximum.sum(axis=self.axis, keepdims=True).astype(gy.dtype)
+            share = gy[at] / is_maximum.sum(axis=self.axis, keepdims=True, dtype=gy.dtype)
             xp.multiply(is_maximum, share, out=gx[index])
         return gx
 
