@@ -63,6 +63,13 @@ def _slices(sizes: tuple, axis: int) -> list:
     return [(slice(None),) * axis + (slice(int(start), int(start) + size),) for start, size in zip(starts, sizes)]
 
 
+def _reduce_each_group(x: Any, sizes: tuple, axis: int, reduce: str) -> Any:
+    """Each group's entries reduced by the array method ``reduce`` ("mean" or "max"), the groups side by side."""
+    xp = backend.get_array_module(x)
+    return xp.concatenate([getattr(x[index], reduce)(axis=axis, keepdims=True) for index in _slices(sizes, axis)],
+                          axis=axis)
+
+
 class GroupMean(Function):
     """y_g = mean of x over group g of ``axis``;  dL/dx_i = gy_g / n_g for each i in g."""
 
@@ -70,10 +77,8 @@ class GroupMean(Function):
         self.sizes, self.axis = sizes, axis
 
     def forward(self, x: Any) -> Any:
-        xp = backend.get_array_module(x)
         self.axis = _check_axis("group_mean", x, self.sizes, self.axis)
-        return xp.concatenate([x[index].mean(axis=self.axis, keepdims=True)
-                               for index in _slices(self.sizes, self.axis)], axis=self.axis)
+        return _reduce_each_group(x, self.sizes, self.axis, "mean")
 
     def backward(self, gy: Any) -> Any:
         xp = backend.get_array_module(gy)
@@ -88,11 +93,9 @@ class GroupMax(Function):
         self.sizes, self.axis = sizes, axis
 
     def forward(self, x: Any) -> Any:
-        xp = backend.get_array_module(x)
         self.axis = _check_axis("group_max", x, self.sizes, self.axis)
         self.x = x
-        self.y = xp.concatenate([x[index].max(axis=self.axis, keepdims=True)
-                                 for index in _slices(self.sizes, self.axis)], axis=self.axis)
+        self.y = _reduce_each_group(x, self.sizes, self.axis, "max")
         return self.y
 
     def backward(self, gy: Any) -> Any:
