@@ -29,6 +29,11 @@ from genomics import calibration, models
 from minidl.saving import read_extra_weights
 
 
+def mean_logits(member_probabilities: numpy.ndarray) -> numpy.ndarray:
+    """z = log of the mean over members (axis 0) of their probabilities; a mean below the smallest float is floored."""
+    return numpy.log(numpy.maximum(member_probabilities.mean(axis=0), numpy.finfo(float).tiny))
+
+
 class Ensemble:
     """K networks of one architecture and their temperatures; ``logits`` are log of the mean calibrated probability."""
 
@@ -44,9 +49,8 @@ class Ensemble:
                             for member, temperature in zip(self.members, self.temperatures)])
 
     def logits(self, inputs: numpy.ndarray, batch_size: int = 256) -> numpy.ndarray:
-        """z = log((1/K) sum_k p_k), (N, scenarios); a probability below the smallest float is floored."""
-        mean = self.member_probabilities(inputs, batch_size).mean(axis=0)
-        return numpy.log(numpy.maximum(mean, numpy.finfo(float).tiny))
+        """z = log((1/K) sum_k p_k), (N, scenarios)."""
+        return mean_logits(self.member_probabilities(inputs, batch_size))
 
     def embedding(self, inputs: numpy.ndarray, batch_size: int = 256) -> numpy.ndarray:
         """The members' penultimate representations side by side: (N, K x features)."""
@@ -86,6 +90,11 @@ def embedding(model: minidl.Sequential | Ensemble, inputs: numpy.ndarray) -> num
     return model.embedding(inputs) if isinstance(model, Ensemble) else models.embedding(model, inputs)
 
 
-def spread(model: minidl.Sequential | Ensemble, inputs: numpy.ndarray) -> numpy.ndarray | None:
-    """The standard deviation of the members' calibrated probabilities (N, scenarios); None for one network."""
-    return model.member_probabilities(inputs).std(axis=0) if isinstance(model, Ensemble) else None
+def logits_and_spread(model: minidl.Sequential | Ensemble,
+                      inputs: numpy.ndarray) -> tuple[numpy.ndarray, numpy.ndarray | None]:
+    """(logits, the standard deviation of the members' calibrated probabilities (N, scenarios)), with one pass
+    of every member; the spread is None for one network."""
+    if not isinstance(model, Ensemble):
+        return models.logits(model, inputs), None
+    probabilities = model.member_probabilities(inputs)
+    return mean_logits(probabilities), probabilities.std(axis=0)

@@ -354,7 +354,7 @@ def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
     fitted = members[0]
     model: minidl.Sequential | Ensemble = fitted.model
     if config.ensemble > 1:
-        model, entries["ensemble"] = train_ensemble(members, images, labels, local, config, data.scenario_names)
+        model, entries["ensemble"] = train_ensemble(members, images, labels, local, config)
     calibrated = calibrate(model, images[local.calibration], labels[local.calibration], config.network) \
         if len(local.calibration) else None
     evaluation = evaluate_network(model, images[local.test], labels[local.test], config.network,
@@ -367,7 +367,7 @@ def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
 
 
 def train_ensemble(members: list[FittedNetwork], images: numpy.ndarray, labels: numpy.ndarray, local: Split,
-                   config: TrainingConfig, scenario_names: list[str]) -> tuple[Ensemble, dict]:
+                   config: TrainingConfig) -> tuple[Ensemble, dict]:
     """The ensemble of fitted members, each with its own temperature from the calibration split (none without
     one), and what the bundle records of them: seeds, epochs, temperatures, each member's test scores and the
     members' spread on the test split."""
@@ -375,10 +375,10 @@ def train_ensemble(members: list[FittedNetwork], images: numpy.ndarray, labels: 
                               config.network)["temperature"] if len(local.calibration) else None
                     for member in members]
     model = Ensemble([member.model for member in members], temperatures)
-    accuracies = [evaluate_network(member.model, images[local.test], labels[local.test], config.network,
-                                   scenario_names, temperature).accuracy
-                  for member, temperature in zip(members, temperatures)]
-    spread = ensembles.spread(model, models.model_input(images[local.test], config.network))
+    # one pass of every member over the test split; a temperature never changes which scenario wins
+    probabilities = model.member_probabilities(models.model_input(images[local.test], config.network))
+    accuracies = [float(numpy.mean(p.argmax(axis=1) == labels[local.test])) for p in probabilities]
+    spread = probabilities.std(axis=0)
     return model, {"members": len(members), "init_seeds": [config.seeds["init"] + k for k in range(len(members))],
                    "member_temperatures": temperatures, "member_test_accuracy": accuracies,
                    "member_best_epochs": [member.best_epoch for member in members],
@@ -538,8 +538,8 @@ def model_outputs(model: minidl.Sequential | Ensemble, metadata: dict, images: n
     ``{"low_0.9": [...], "high_0.9": [...], ...}`` when the bundle has them.
     """
     if metadata.get("task") != "regression":
-        values, output = network_output(model, metadata, images)
-        spread = ensembles.spread(model, models.model_input(images, metadata["network"]))
+        logits, spread = ensembles.logits_and_spread(model, models.model_input(images, metadata["network"]))
+        values, output = temperature_output(logits, metadata)
         if spread is None:
             return values, output, [{} for _ in values]
         return values, output, [{"member_sd": row.tolist()} for row in spread]
@@ -562,7 +562,12 @@ def output_columns(metadata: dict) -> list[str]:
 def network_output(model: minidl.Sequential | Ensemble, metadata: dict, images: numpy.ndarray) -> tuple[numpy.ndarray, str]:
     """(values (N, scenarios), their name): calibrated probabilities when the bundle has a temperature, else
     the raw softmax, named as such."""
-    logits = network_logits(model, images, metadata["network"])
+    return temperature_output(network_logits(model, images, metadata["network"]), metadata)
+
+
+def temperature_output(logits: numpy.ndarray, metadata: dict) -> tuple[numpy.ndarray, str]:
+    """(values, their name) of a bundle's logits: calibrated probabilities with its temperature, else the raw
+    softmax, named as such."""
     temperature = temperature_of(metadata)
     if temperature is None:
         return calibration.softmax(logits), RAW
