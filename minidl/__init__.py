@@ -31,12 +31,15 @@ from minidl import (
     regularizers,
     schedules,
 )
-from minidl.models import Sequential, load_model
+from minidl.layers import Input
+from minidl.models import Model, Sequential, load_model
 from minidl.saving import ModelFileError
 
 __all__ = [
     "__version__",
     "Function",
+    "Input",
+    "Model",
     "ModelFileError",
     "Sequential",
     "activations",

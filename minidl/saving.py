@@ -102,6 +102,7 @@ def save_model(model: Any, path: str, metadata: dict | None = None, extra_weight
         if not isinstance(name, str) or not name.replace("_", "").isalnum():
             raise ValueError(f"extra weight names are letters, digits and underscores, got {name!r}")
     config = {"format": MODEL_FORMAT, "version": FORMAT_VERSION, "minidl_version": __version__,
+              "model_class": getattr(model, "config_class_name", type(model).__name__),
               "model": model.get_config(), "compile": model.compile_config(), "metadata": metadata or {},
               "extra_weights": {name: len(values) for name, values in (extra_weights or {}).items()}}
     _write(os.fspath(path), config, model.get_weights(), extra_weights)

@@ -63,10 +63,11 @@ def test_config_round_trip_gives_an_equal_layer(name):
 IN_A_MODEL = sorted(set(CASES) - {"InputLayer"})  # an InputLayer only sets a model's input shape
 
 
-def test_an_input_layer_passes_its_shape_on():
-    layer = layers.Input((5, 2))
-    assert layer.shape == (5, 2)
-    assert Sequential([layer, layers.Flatten()]).output_shapes == [(10,)]
+def test_an_input_passes_its_shape_on():
+    tensor = layers.Input((5, 2))
+    assert tensor.shape == (None, 5, 2)  # Keras's: the batch axis first
+    assert Sequential([tensor, layers.Flatten()]).output_shapes == [(10,)]
+    assert Sequential([layers.InputLayer((5, 2)), layers.Flatten()]).output_shapes == [(10,)]
 
 
 @pytest.mark.parametrize("name", IN_A_MODEL)

@@ -4,7 +4,10 @@ A layer is built once it knows the shape of its input (without the batch
 axis): ``build`` creates its weights with Keras's shapes and order, and
 ``compute_output_shape`` says what it returns. Calling a layer on a Tensor
 runs ``call(x, training)``; layers never compute gradients themselves: the
-differentiable functions they call do.
+differentiable functions they call do. Calling a layer on symbolic tensors
+(from ``Input``) computes nothing: it records a node of a model's graph
+(see ``minidl.layers.symbolic``). A layer of several inputs (``Add``,
+``Concatenate``) takes a list, and its shapes are lists of shapes.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 import numpy
 
 from minidl import activations, backend, constraints, initializers, regularizers
+from minidl.layers.symbolic import call_symbolically, is_symbolic, sample_shapes
 from minidl.tensor import Tensor
 
 
@@ -41,6 +45,7 @@ class Layer:
         self.training = False
         self._weights: list[tuple[str, Tensor, bool]] = []  # (name, tensor, trainable)
         self._regularized: list[tuple[Tensor, Any]] = []
+        self.inbound_nodes: list = []  # one per call on symbolic tensors, see minidl.layers.symbolic
 
     # ----------------------------------------------------------------- building
     def build(self, input_shape: tuple) -> None:
@@ -51,9 +56,12 @@ class Layer:
         """The shape of one output sample for one input sample of ``input_shape``."""
         return tuple(input_shape)
 
-    def ensure_built(self, input_shape: tuple) -> tuple:
-        """Build on first use (checking the configuration); return the output shape."""
-        input_shape = tuple(input_shape)
+    def ensure_built(self, input_shape: Any) -> Any:
+        """Build on first use (checking the configuration); return the output shape.
+
+        ``input_shape`` is one shape, or a list of shapes for a layer of several inputs.
+        """
+        input_shape = [tuple(shape) for shape in input_shape] if isinstance(input_shape, list) else tuple(input_shape)
         if not self.built:
             self.build(input_shape)
             self.built_input_shape = input_shape
@@ -72,18 +80,47 @@ class Layer:
         return weight
 
     # ----------------------------------------------------------------- calling
-    def __call__(self, x: Any, training: bool | None = None) -> Tensor:
+    def __call__(self, x: Any, training: bool | None = None) -> Any:
+        """``call(x, training)`` on Tensors (or arrays); on symbolic tensors, a new node of a graph."""
+        symbolic = is_symbolic(x)
+        if not symbolic:
+            x = [self._as_tensor(item) for item in x] if isinstance(x, (list, tuple)) else self._as_tensor(x)
+        shapes = sample_shapes(x)
+        self.ensure_built(shapes)
+        expected = getattr(self, "built_input_shape", None)
+        if expected is not None and not _compatible_shapes(expected, shapes):
+            got = [item.shape for item in x] if isinstance(x, list) else x.shape
+            raise ValueError(
+                f"layer {self.label!r} was built for inputs of shape (batch,) + {expected} but got "
+                f"a tensor of shape {got}"
+            )
+        if symbolic:
+            return call_symbolically(self, x)
+        return self.call(x, self.training if training is None else training)
+
+    def _as_tensor(self, x: Any) -> Tensor:
         x = x if isinstance(x, Tensor) else Tensor(x)
         if x.ndim == 0:
             raise ValueError(f"layer {self.label!r}: input needs a batch axis, got a scalar")
-        self.ensure_built(x.shape[1:])
-        expected = getattr(self, "built_input_shape", None)
-        if expected is not None and not _compatible(expected, x.shape[1:]):
-            raise ValueError(
-                f"layer {self.label!r} was built for inputs of shape (batch,) + {expected} but got "
-                f"a tensor of shape {x.shape}"
-            )
-        return self.call(x, self.training if training is None else training)
+        return x
+
+    # ----------------------------------------------------------------- graph (functional models)
+    def _first_node(self, what: str) -> Any:
+        if not self.inbound_nodes:
+            raise AttributeError(f"layer {self.label!r} has no {what}: it has not been called on symbolic tensors "
+                                 "(from Input), so it belongs to no graph yet")
+        return self.inbound_nodes[0]
+
+    @property
+    def input(self) -> Any:
+        """The symbolic input(s) of this layer's first call in a graph (Keras's ``layer.input``)."""
+        return self._first_node("input").inputs
+
+    @property
+    def output(self) -> Any:
+        """The symbolic output of this layer's first call in a graph, e.g. for a model of hidden activations."""
+        outputs = self._first_node("output").outputs
+        return outputs[0] if len(outputs) == 1 else list(outputs)
 
     def call(self, x: Tensor, training: bool) -> Tensor:
         return x
@@ -181,6 +218,14 @@ def _shape_tuple(shape: Any, layer: Any) -> tuple:
 
 def _compatible(expected: tuple, actual: tuple) -> bool:
     return len(expected) == len(actual) and all(e is None or e == a for e, a in zip(expected, actual))
+
+
+def _compatible_shapes(expected: Any, actual: Any) -> bool:
+    """Shape compatibility for one shape or lists of shapes (None matches any size)."""
+    if isinstance(expected, list) or isinstance(actual, list):
+        return (isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual)
+                and all(_compatible(e, a) for e, a in zip(expected, actual)))
+    return _compatible(expected, actual)
 
 
 def check_positive_int(layer: str, name: str, value: Any) -> int:

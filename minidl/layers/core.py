@@ -10,26 +10,40 @@ import numpy
 from minidl import activations
 from minidl import functional as F
 from minidl.layers.base import KernelLayer, Layer, _shape_tuple, check_positive_int
+from minidl.layers.symbolic import Node, SymbolicTensor
 from minidl.tensor import Tensor
 
 
 class InputLayer(Layer):
-    """Declares the shape of one input sample; a model's first entry, not counted among its layers."""
+    """The source of a graph: the shape of one input sample; its ``output`` is the symbolic input tensor.
 
-    def __init__(self, shape: Any, name: str | None = None, **kwargs: Any) -> None:
-        super().__init__(name=name, input_shape=shape, **kwargs)
+    In a ``Sequential`` it only sets the input shape and is not counted among
+    the layers; in a functional ``Model`` it is listed first, as in Keras.
+    """
+
+    def __init__(self, shape: Any, name: str | None = None, dtype: Any = "float32", **kwargs: Any) -> None:
+        super().__init__(name=name, input_shape=shape, dtype=dtype, **kwargs)
+        self.built = True
+        self.inbound_nodes.append(Node(self, None, [(None,) + self.input_shape], self.dtype))
 
     @property
     def shape(self) -> tuple:
         return self.input_shape
 
     def get_config(self) -> dict:
-        return {"shape": list(self.input_shape), "name": self.name}
+        config = {"shape": list(self.input_shape), "name": self.name}
+        if self.dtype != numpy.dtype("float32"):
+            config["dtype"] = self.dtype.name
+        return config
 
 
-def Input(shape: Any, name: str | None = None) -> InputLayer:  # noqa: N802 - Keras's name
-    """``Input(shape=(784,))``: the shape of one sample, without the batch axis."""
-    return InputLayer(_shape_tuple(shape, InputLayer), name=name)
+def Input(shape: Any, name: str | None = None, dtype: Any = "float32") -> SymbolicTensor:  # noqa: N802 - Keras's name
+    """``Input(shape=(784,))``: a symbolic batch of samples of ``shape`` (no batch axis), Keras's ``keras.Input``.
+
+    Its ``shape`` is ``(None,) + shape``. Call layers on it and give the
+    results to ``Model(inputs, outputs)``, or put it first in a ``Sequential``.
+    """
+    return InputLayer(_shape_tuple(shape, InputLayer), name=name, dtype=dtype).output
 
 
 class Dense(KernelLayer):

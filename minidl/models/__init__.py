@@ -1,0 +1,19 @@
+"""Models: the graph of layers (functional ``Model``, ``Sequential``), their training loop, and loading.
+
+=============  ==============================================================
+module         what it holds
+=============  ==============================================================
+graph          the order of a graph's calls and layers; running it
+trainer        compile, fit, evaluate, predict, train_on_batch (one code path)
+functional     Model(inputs, outputs): structure, weights, summary, config
+sequential     Sequential: a straight graph built layer by layer
+loading        load_model
+=============  ==============================================================
+"""
+
+from minidl.models.functional import Model
+from minidl.models.graph import GraphError
+from minidl.models.loading import load_model
+from minidl.models.sequential import Sequential
+
+__all__ = ["GraphError", "Model", "Sequential", "load_model"]

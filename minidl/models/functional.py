@@ -1,0 +1,464 @@
+"""Model: a graph of layers from symbolic inputs to outputs (Keras's functional API).
+
+::
+
+    inputs = Input((64, 64, 1))
+    x = Conv2D(32, 3, activation="relu")(inputs)
+    branch = Dense(8)(Input((64,)))                # a second input
+    outputs = Dense(3, activation="softmax")(concatenate([Flatten()(x), branch]))
+    model = Model([inputs, branch_input], outputs)
+
+The model holds the graph that calling layers on symbolic tensors recorded
+(see ``minidl.layers.symbolic``) and runs it node by node on real Tensors
+(``minidl.models.graph``). Its layers, and so its weights, are in Keras's
+order, so ``set_weights(keras_model.get_weights())`` takes a Keras model's
+weights as they are. A model is also a layer: it can be called on symbolic
+tensors inside another model, or on data. Training is the ``Trainer``'s.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy
+
+from minidl import backend, saving
+from minidl import optimizers as optimizers_module
+from minidl import losses as losses_module
+from minidl.layers import InputLayer, Layer
+from minidl.layers import deserialize as deserialize_builtin_layer
+from minidl.layers.symbolic import SymbolicTensor, flatten, remove_nodes
+from minidl.models.graph import GraphError, map_graph, run_graph
+from minidl.models.trainer import Trainer
+from minidl.registry import snake_case
+from minidl.tensor import Tensor
+
+
+class Model(Trainer, Layer):
+    """``Model(inputs, outputs, name=None)``: inputs and outputs are symbolic tensors, lists, or dicts by name."""
+
+    #: the class name in configs and model files (Keras calls a graph model "Functional")
+    config_class_name = "Functional"
+
+    def __init__(self, inputs: Any = None, outputs: Any = None, name: str | None = None,
+                 trainable: bool = True) -> None:
+        Layer.__init__(self, name=name or "functional", trainable=trainable)
+        self._device: str | None = None
+        self._graph_nodes: list = []
+        self._layers: list = []
+        self.inputs: list = []
+        self.outputs: list = []
+        self.built = False
+        if inputs is None and outputs is None:
+            return
+        if inputs is None or outputs is None:
+            raise GraphError("Model(inputs, outputs): give both the inputs and the outputs")
+        self._set_graph(inputs, outputs)
+
+    # ----------------------------------------------------------------- structure
+    def _set_graph(self, inputs: Any, outputs: Any) -> None:
+        """Adopt the graph from ``inputs`` to ``outputs``: name unnamed layers, order layers and nodes."""
+        self._inputs_as_dict = isinstance(inputs, dict)
+        self._outputs_as_dict = isinstance(outputs, dict)
+        self.inputs = flatten(inputs)
+        self.outputs = flatten(outputs)
+        if not self.inputs or not self.outputs:
+            raise GraphError(f"model {self.name!r}: needs at least one input and one output")
+        if len({id(t) for t in self.inputs}) != len(self.inputs):
+            raise GraphError(f"model {self.name!r}: the same input tensor is given twice")
+        self._graph_nodes, self._layers = map_graph(self.inputs, self.outputs)
+        taken = {layer.name for layer in self._layers if layer.name is not None}
+        for layer in self._layers:
+            if layer.name is None:
+                base = "input_layer" if isinstance(layer, InputLayer) else snake_case(type(layer).__name__)
+                layer.name = _unique_name(base, taken)
+                taken.add(layer.name)
+        names = [layer.name for layer in self._layers]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise GraphError(f"model {self.name!r}: layer names must be unique; {', '.join(map(repr, repeated))} "
+                             "is used more than once")
+        if self._inputs_as_dict:
+            for key, tensor in inputs.items():
+                if key != tensor.name:
+                    raise GraphError(f"model {self.name!r}: the inputs dict maps {key!r} to the input named "
+                                     f"{tensor.name!r}; name the Input {key!r} (Input(..., name={key!r}))")
+        self.output_names = list(outputs) if self._outputs_as_dict else [t.node.layer.name for t in self.outputs]
+        if len(set(self.output_names)) != len(self.output_names):
+            self.output_names = [t.name for t in self.outputs]
+        if self._device is not None:
+            for layer in self._layers:
+                layer.to(self._device)
+        self.built = True
+        self.built_input_shape = self._input_sample_shapes() if len(self.inputs) > 1 else self._input_sample_shapes()[0]
+        if self.optimizer is not None:
+            self.optimizer.build(self.trainable_weights)
+
+    def _forget_graph(self) -> None:
+        """Drop this model's graph (its nodes leave their layers' histories), for a Sequential that rebuilds."""
+        remove_nodes([node for node in self._graph_nodes if not node.is_input])
+
+    @property
+    def input_names(self) -> list:
+        return [tensor.name for tensor in self.inputs]
+
+    def _input_sample_shapes(self) -> list:
+        return [tuple(tensor.shape[1:]) for tensor in self.inputs]
+
+    @property
+    def input(self) -> Any:
+        """The symbolic input (a list for several), for building models from this one's layers."""
+        self._require_built("input")
+        return self.inputs[0] if len(self.inputs) == 1 else list(self.inputs)
+
+    @property
+    def output(self) -> Any:
+        self._require_built("output")
+        return self.outputs[0] if len(self.outputs) == 1 else list(self.outputs)
+
+    @property
+    def input_shape(self) -> Any:
+        shapes = [tensor.shape for tensor in self.inputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    @input_shape.setter
+    def input_shape(self, value: Any) -> None:  # Layer.__init__ sets it; a model's comes from its inputs
+        pass
+
+    @property
+    def output_shape(self) -> Any:
+        shapes = [tensor.shape for tensor in self.outputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    @property
+    def layers(self) -> list:
+        """Every layer, InputLayers first, in Keras's order (by depth in the graph)."""
+        return list(self._layers)
+
+    def _owned_layers(self) -> list:
+        """The layers whose weights, device and mode the model manages (in weight order)."""
+        return self._layers
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        if (name is None) == (index is None):
+            raise ValueError("get_layer: give exactly one of name= or index=")
+        layers = self.layers
+        if index is not None:
+            if not -len(layers) <= index < len(layers):
+                raise ValueError(f"get_layer: index {index} is out of range for {len(layers)} layers")
+            return layers[index]
+        for layer in layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"no layer named {name!r}; the layers are: {', '.join(layer.name for layer in layers)}")
+
+    # ----------------------------------------------------------------- calling
+    def _run(self, values: list, training: bool | None) -> list:
+        return run_graph(self.inputs, self.outputs, self._graph_nodes, values, training)
+
+    def __call__(self, x: Any, training: bool | None = None) -> Any:
+        """The outputs for data ``x`` (a Tensor/array, a list, or a dict by input name), or a node on symbolic inputs."""
+        if isinstance(x, dict):
+            x = [x[name] for name in self.input_names]
+        if not isinstance(x, SymbolicTensor) and not (isinstance(x, (list, tuple)) and any(
+                isinstance(item, SymbolicTensor) for item in x)):
+            x = [self._as_data(item) for item in x] if isinstance(x, (list, tuple)) else self._as_data(x)
+        return Layer.__call__(self, x, training=training)
+
+    def _as_data(self, x: Any) -> Tensor:
+        return x if isinstance(x, Tensor) else Tensor(x, dtype=self.dtype)
+
+    def call(self, x: Any, training: bool | None) -> Any:
+        values = x if isinstance(x, list) else [x]
+        outputs = self._run(values, training)
+        return outputs[0] if len(outputs) == 1 else outputs
+
+    def build(self, input_shape: Any) -> None:
+        self._require_built("build")
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        shapes = [tuple(tensor.shape[1:]) for tensor in self.outputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    def _activation_shapes(self) -> list:
+        """Per-sample shapes of every tensor the graph makes (for predict's memory bound)."""
+        return [tuple(t.shape[1:]) for node in self._graph_nodes for t in node.outputs]
+
+    # ----------------------------------------------------------------- devices and modes
+    def to(self, device: str) -> "Model":
+        """Move the model to ``device`` ("cpu" or "gpu") in place: weights, gradients, optimizer state.
+
+        fit, evaluate and predict move each batch of (numpy) data to the
+        model's device and return numpy results.
+        """
+        self._device = backend.check_device(device)
+        for layer in self._owned_layers():
+            layer.to(self._device)
+        if self.optimizer is not None:
+            self.optimizer.to(self._device)
+        return self
+
+    @property
+    def device(self) -> str:
+        """Where the weights live ("cpu" or "gpu")."""
+        for weight in self.weights:
+            return weight.device
+        return self._device or backend.default_device()
+
+    def train(self, mode: bool = True) -> "Model":
+        """Default mode for calls without ``training=``: True enables dropout and batch statistics."""
+        self.training = mode
+        for layer in self._owned_layers():
+            layer.train(mode)
+        return self
+
+    @property
+    def dtype(self) -> Any:
+        for layer in self._owned_layers():
+            if not isinstance(layer, InputLayer):
+                return layer.dtype
+        return numpy.dtype("float32")
+
+    @dtype.setter
+    def dtype(self, value: Any) -> None:  # Layer.__init__ sets it; a model's is its layers'
+        pass
+
+    # ----------------------------------------------------------------- weights
+    @property
+    def weights(self) -> list[Tensor]:
+        """Every weight, layer by layer in ``layers`` order (a layer shared by two calls counts once)."""
+        return [w for layer in self._owned_layers() for w in layer.weights]
+
+    @property
+    def trainable_weights(self) -> list[Tensor]:
+        if not self.trainable:
+            return []
+        return [w for layer in self._owned_layers() for w in layer.trainable_weights]
+
+    @property
+    def non_trainable_weights(self) -> list[Tensor]:
+        if not self.trainable:
+            return self.weights
+        return [w for layer in self._owned_layers() for w in layer.non_trainable_weights]
+
+    @property
+    def losses(self) -> list[Tensor]:
+        return [penalty for layer in self._owned_layers() for penalty in layer.losses]
+
+    def get_weights(self) -> list[numpy.ndarray]:
+        return [array for layer in self._owned_layers() for array in layer.get_weights()]
+
+    def set_weights(self, values: list) -> None:
+        """Set every weight, in ``get_weights`` order (Keras's, so Keras weights load as they are)."""
+        self._require_built("set_weights")
+        values = list(values)
+        expected = sum(len(layer.weights) for layer in self._owned_layers())
+        if len(values) != expected:
+            raise ValueError(f"model {self.name!r} has {expected} weight arrays, got {len(values)}")
+        position = 0
+        for layer in self._owned_layers():
+            count = len(layer.weights)
+            layer.set_weights(values[position : position + count])
+            position += count
+
+    def count_params(self) -> int:
+        return sum(layer.count_params() for layer in self._owned_layers())
+
+    # ----------------------------------------------------------------- summary
+    def _summary_rows(self) -> tuple[tuple, list]:
+        header = ("Layer (type)", "Output Shape", "Param #", "Connected to")
+        in_model = {id(node) for node in self._graph_nodes}
+        rows = []
+        for layer in self._layers:
+            nodes = [node for node in layer.inbound_nodes if id(node) in in_model]
+            shapes = [str(t.shape) for node in nodes for t in node.outputs]
+            sources = [f"{t.node.layer.name}[{_node_index(t.node)}][{t.index}]"
+                       for node in nodes for t in node.input_tensors]
+            rows.append((f"{layer.name} ({type(layer).__name__})", ", ".join(dict.fromkeys(shapes)),
+                         f"{layer.count_params():,}", ", ".join(sources) or "-"))
+        return header, rows
+
+    def summary(self, print_fn: Any = print) -> str:
+        """Print (and return) the table of layers, output shapes, parameter counts (and inputs, for graphs)."""
+        self._require_built("summary")
+        header, rows = self._summary_rows()
+        widths = [max(len(row[i]) for row in rows + [header]) + 2 for i in range(len(header))]
+        rule = "-" * sum(widths)
+
+        def line(row: tuple) -> str:
+            cells = [row[0].ljust(widths[0]), row[1].ljust(widths[1]), row[2].rjust(widths[2])]
+            if len(row) > 3:
+                cells.append("  " + row[3].ljust(widths[3] - 2))
+            return "".join(cells).rstrip()
+
+        trainable = sum(w.size for w in self.trainable_weights)
+        total = self.count_params()
+        text = "\n".join([
+            f'Model: "{self.name}"', rule, line(header), "=" * sum(widths), *map(line, rows), "=" * sum(widths),
+            f"Total params: {total:,}", f"Trainable params: {trainable:,}",
+            f"Non-trainable params: {total - trainable:,}", rule,
+        ])
+        print_fn(text)
+        return text
+
+    # ----------------------------------------------------------------- configuration
+    def get_config(self) -> dict:
+        """The graph as JSON-ready data: each layer's config and the calls that feed it (Keras's layout).
+
+        ``inbound_nodes`` lists, per call of the layer, the tensors it reads as
+        ``[layer name, call index, output index]``; a call on a list of
+        tensors is marked ``"list": true``.
+        """
+        self._require_built("get_config")
+        in_model = [node for node in self._graph_nodes]
+        call_index = {}
+        for layer in self._layers:
+            for position, node in enumerate(n for n in in_model if n.layer is layer):
+                call_index[id(node)] = position
+
+        def reference(tensor: SymbolicTensor) -> list:
+            return [tensor.node.layer.name, call_index[id(tensor.node)], tensor.index]
+
+        layer_configs = []
+        for layer in self._layers:
+            calls = [node for node in in_model if node.layer is layer and not node.is_input]
+            layer_configs.append({
+                "class_name": _class_name(layer), "config": layer.get_config(), "name": layer.name,
+                "inbound_nodes": [{"args": [reference(t) for t in node.input_tensors],
+                                   "list": isinstance(node.inputs, list)} for node in calls],
+            })
+        return {
+            "name": self.name, "trainable": self.trainable, "layers": layer_configs,
+            "input_layers": {key: reference(t) for key, t in zip(self.input_names, self.inputs)}
+            if self._inputs_as_dict else [reference(t) for t in self.inputs],
+            "output_layers": {key: reference(t) for key, t in zip(self.output_names, self.outputs)}
+            if self._outputs_as_dict else [reference(t) for t in self.outputs],
+        }
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Model":
+        """Rebuild the graph of ``get_config``: create every layer, then replay the calls in dependency order."""
+        created: dict[str, Layer] = {}
+        produced: dict[tuple, Any] = {}  # (layer name, call index) -> output tensor(s)
+        pending: list[tuple[str, int, dict]] = []
+        for entry in config["layers"]:
+            layer = deserialize_layer({"class_name": entry["class_name"], "config": entry["config"]})
+            created[entry["name"]] = layer
+            if isinstance(layer, InputLayer):
+                produced[(entry["name"], 0)] = [layer.output]
+            pending.extend((entry["name"], index, call) for index, call in enumerate(entry["inbound_nodes"]))
+
+        def lookup(reference: list) -> Any:
+            outputs = produced.get((reference[0], reference[1]))
+            return None if outputs is None else outputs[reference[2]]
+
+        while pending:
+            progressed = False
+            for item in list(pending):
+                name, index, call = item
+                if (name, index - 1) not in produced and index > 0:
+                    continue  # a shared layer's calls replay in their order
+                tensors = [lookup(reference) for reference in call["args"]]
+                if any(tensor is None for tensor in tensors):
+                    continue
+                result = created[name](tensors if call.get("list") else tensors[0])
+                produced[(name, index)] = result if isinstance(result, list) else [result]
+                pending.remove(item)
+                progressed = True
+            if not progressed:
+                waiting = ", ".join(sorted({name for name, _, _ in pending}))
+                raise ValueError(f"the model config's graph cannot be rebuilt: layers {waiting} wait for inputs "
+                                 "that no layer makes")
+
+        def tensors_of(references: Any) -> Any:
+            if isinstance(references, dict):
+                return {key: lookup(value) for key, value in references.items()}
+            return [lookup(reference) for reference in references]
+
+        inputs, outputs = tensors_of(config["input_layers"]), tensors_of(config["output_layers"])
+        model = cls(inputs, outputs, name=config.get("name"), trainable=config.get("trainable", True))
+        return model
+
+    def compile_config(self) -> dict | None:
+        """What ``compile`` was given, in a form a file can hold (None if something custom cannot be)."""
+        if self._compiled is None:
+            return None
+        given = self._compiled.given
+        try:
+            return {"optimizer": optimizers_module.serialize_optimizer(self.optimizer),
+                    "loss": _map_given(given["loss"], lambda loss: losses_module.serialize(losses_module.get(loss))),
+                    "loss_weights": given["loss_weights"],
+                    "metrics": _map_given(given["metrics"], _metric_name)}
+        except ValueError as error:
+            warnings.warn(f"the model is saved uncompiled: {error}", stacklevel=3)
+            return None
+
+    def save(self, path: str, metadata: dict | None = None, extra_weights: dict | None = None) -> None:
+        """Save architecture, weights, compile settings (and ``metadata``) to one file (no pickles).
+
+        ``extra_weights`` ({name: list of arrays}) travel with them, see ``saving.read_extra_weights``.
+        """
+        saving.save_model(self, path, metadata, extra_weights)
+
+    def save_weights(self, path: str) -> None:
+        saving.save_weights(self, path)
+
+    def load_weights(self, path: str) -> None:
+        saving.load_weights(self, path)
+
+    # ----------------------------------------------------------------- checks
+    def _require_built(self, what: str) -> None:
+        if not self.built:
+            raise ValueError(
+                f"{what}: model {self.name!r} is not built yet; start it with Input(shape), give the first "
+                "layer input_shape=, or call it on data first"
+            )
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
+
+
+#: model classes by config class name; Sequential adds itself
+MODEL_CLASSES: dict = {"Functional": Model, "Model": Model}
+
+
+def deserialize_layer(config: dict) -> Layer:
+    """A layer, or a model used as a layer, from ``{"class_name": ..., "config": ...}``."""
+    cls = MODEL_CLASSES.get(config.get("class_name")) if isinstance(config, dict) else None
+    if cls is not None:
+        return cls.from_config(config.get("config", {}))
+    return deserialize_builtin_layer(config)
+
+
+def _node_index(node: Any) -> int:
+    return node.layer.inbound_nodes.index(node) if node in node.layer.inbound_nodes else 0
+
+
+def _class_name(layer: Layer) -> str:
+    return layer.config_class_name if isinstance(layer, Model) else type(layer).__name__
+
+
+def _unique_name(base: str, taken: set) -> str:
+    """``base``, or ``base_1``, ``base_2``, ... whichever is free first (Keras's naming)."""
+    name, suffix = base, 0
+    while name in taken:
+        suffix += 1
+        name = f"{base}_{suffix}"
+    return name
+
+
+def _map_given(given: Any, function: Any) -> Any:
+    if given is None:
+        return None
+    if isinstance(given, dict) and "class_name" not in given:  # by output name (a "class_name" dict is one config)
+        return {key: _map_given(value, function) for key, value in given.items()}
+    if isinstance(given, (list, tuple)):
+        return [_map_given(item, function) for item in given]
+    return function(given)
+
+
+def _metric_name(metric: Any) -> str:
+    if isinstance(metric, str):
+        return metric
+    raise ValueError(f"the custom metric {metric!r} cannot be saved by name")

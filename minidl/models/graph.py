@@ -1,0 +1,116 @@
+"""The graph of a functional model: which calls, in which order, from the inputs to the outputs.
+
+``map_graph(inputs, outputs)`` walks back from the outputs through the
+nodes recorded by calling layers on symbolic tensors (see
+``minidl.layers.symbolic``) and returns the nodes to run and the layers,
+both in Keras's order, so that weights come out as Keras lists them:
+
+- the *depth* of a node is the longest path from it to an output (an
+  output's node has depth 0, its parents depth 1, ...);
+- nodes run by decreasing depth: every node runs after the nodes it reads;
+- layers are listed by decreasing depth (a shared layer at its greatest),
+  ties broken by the order in which the walk from the outputs first met them.
+
+``run_graph`` then computes the outputs from real Tensors, node by node.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from minidl.layers.symbolic import Node, SymbolicTensor
+
+
+class GraphError(ValueError):
+    """Inputs and outputs that do not make a model (disconnected, or not symbolic)."""
+
+
+def _walk(inputs: list, outputs: list) -> tuple[list, dict]:
+    """(nodes from the inputs to the outputs, layer -> order of first visit), by a depth-first walk."""
+    given = {id(tensor) for tensor in inputs}
+    finished: set = set()
+    ordered: list[Node] = []
+    first_seen: dict = {}
+
+    def visit(tensor: SymbolicTensor) -> None:
+        node = tensor.node
+        if id(node) in finished:
+            return
+        if id(tensor) in given and not node.is_input:  # an intermediate tensor given as an input: the graph starts here
+            finished.add(id(node))
+            return
+        first_seen.setdefault(node.layer, len(first_seen))
+        for parent_tensor in node.input_tensors:
+            visit(parent_tensor)
+        finished.add(id(node))
+        ordered.append(node)
+
+    for tensor in outputs:
+        visit(tensor)
+    return ordered, first_seen
+
+
+def map_graph(inputs: list, outputs: list) -> tuple[list, list]:
+    """(nodes in running order, layers in Keras's order) of the model from ``inputs`` to ``outputs``.
+
+    Raises GraphError, naming the tensor and the layer, when an output needs
+    a tensor that cannot be computed from ``inputs``.
+    """
+    for role, tensors in (("input", inputs), ("output", outputs)):
+        for tensor in tensors:
+            if not isinstance(tensor, SymbolicTensor):
+                raise GraphError(f"Model {role}s must be symbolic tensors (from Input and calls of layers on them), "
+                                 f"got {type(tensor).__name__}")
+    ordered, first_seen = _walk(inputs, outputs)
+    in_graph = {id(node) for node in ordered}
+    node_depth: dict = {}
+    layer_depth: dict = {}
+    for node in reversed(ordered):
+        depth = max(node_depth.get(id(node), 0), layer_depth.get(node.layer, 0))
+        node_depth[id(node)] = depth
+        layer_depth[node.layer] = depth
+        for parent in node.parents:
+            if id(parent) in in_graph:
+                node_depth[id(parent)] = max(depth + 1, node_depth.get(id(parent), 0))
+    for tensor in inputs:  # an input no output uses still belongs to the model (Keras keeps it)
+        if tensor.node.is_input and tensor.node.layer not in layer_depth:
+            layer_depth[tensor.node.layer] = 0
+            first_seen[tensor.node.layer] = -1
+    nodes = sorted(ordered, key=lambda node: -node_depth[id(node)])  # stable: ties keep the walk's order
+    layers = sorted(layer_depth, key=lambda layer: (-layer_depth[layer], first_seen[layer]))
+    _check_computable(inputs, nodes)
+    return nodes, layers
+
+
+def _check_computable(inputs: list, nodes: list) -> None:
+    available = {id(tensor) for tensor in inputs}
+    for node in nodes:
+        if node.is_input and not any(id(tensor) in available for tensor in node.outputs):
+            raise GraphError(f"graph disconnected: the outputs need the input {node.outputs[0].name!r} "
+                             f"(shape {node.outputs[0].shape}), which is not among the model's inputs")
+        for tensor in node.input_tensors:
+            if id(tensor) not in available:
+                raise GraphError(f"graph disconnected: layer {node.layer.label!r} reads {tensor!r}, which cannot be "
+                                 "computed from the model's inputs")
+        available.update(id(tensor) for tensor in node.outputs)
+
+
+def map_structure(structure: Any, function: Any) -> Any:
+    """``structure`` with every leaf replaced by ``function(leaf)`` (lists, tuples and dicts kept)."""
+    if isinstance(structure, dict):
+        return {key: map_structure(value, function) for key, value in structure.items()}
+    if isinstance(structure, (list, tuple)):
+        return [map_structure(item, function) for item in structure]
+    return function(structure)
+
+
+def run_graph(inputs: list, outputs: list, nodes: list, values: list, training: bool | None) -> list:
+    """The outputs' values: ``values`` (one Tensor per input) pushed through ``nodes`` in order."""
+    known = {id(tensor): value for tensor, value in zip(inputs, values)}
+    for node in nodes:
+        if node.is_input:
+            continue
+        result = node.layer(map_structure(node.inputs, lambda tensor: known[id(tensor)]), training=training)
+        for tensor, value in zip(node.outputs, result if isinstance(result, list) else [result]):
+            known[id(tensor)] = value
+    return [known[id(tensor)] for tensor in outputs]

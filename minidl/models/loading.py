@@ -1,0 +1,28 @@
+"""load_model: a model file back into a Sequential or a functional Model, compiled as it was saved."""
+
+from __future__ import annotations
+
+import os
+
+from minidl import saving
+from minidl.models.functional import MODEL_CLASSES, Model
+
+
+def load_model(path: str, compile: bool = True) -> Model:
+    """Rebuild a model saved by ``model.save(path)``: same architecture, weights and (if saved) compile settings."""
+    config, weights = saving.read_model(path)
+    try:
+        cls = MODEL_CLASSES[config.get("model_class", "Sequential")]  # files before functional models: Sequential
+        model = cls.from_config(config["model"])
+        model.set_weights(weights)
+    except (KeyError, TypeError, ValueError) as error:
+        raise saving.ModelFileError(f"{os.fspath(path)!r} describes a model that cannot be rebuilt: {error}") from None
+    if compile and config.get("compile"):
+        settings = config["compile"]
+        try:
+            model.compile(optimizer=settings["optimizer"], loss=settings["loss"], metrics=settings["metrics"],
+                          loss_weights=settings.get("loss_weights"))
+        except (KeyError, TypeError, ValueError) as error:
+            raise saving.ModelFileError(f"{os.fspath(path)!r} has compile settings that cannot be used: {error} "
+                                        "(load_model(path, compile=False) loads the model uncompiled)") from None
+    return model
