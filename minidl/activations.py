@@ -25,6 +25,16 @@ ALL: dict[str, Callable[[Tensor], Tensor]] = {
     "softplus": F.softplus,
     "elu": F.elu,
     "leaky_relu": F.leaky_relu,
+    "selu": F.selu,
+    "gelu": F.gelu,
+    "swish": F.swish,
+    "silu": F.silu,
+    "hard_sigmoid": F.hard_sigmoid,
+    "hard_swish": F.hard_swish,
+    "hard_silu": F.hard_swish,
+    "softsign": F.softsign,
+    "relu6": F.relu6,
+    "exponential": F.exp,
 }
 
 

@@ -1,5 +1,7 @@
 """Activations: float64 gradient checks and forward values against closed forms."""
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -13,12 +15,14 @@ from tests.strategies import away_from, float64_arrays, leaf, small_shapes
 
 @pytest.mark.parametrize(
     "activation",
-    [F.sigmoid, F.tanh, F.softplus, F.relu, lambda x: F.leaky_relu(x, 0.2), lambda x: F.elu(x, 1.5)],
-    ids=["sigmoid", "tanh", "softplus", "relu", "leaky_relu", "elu"],
+    [F.sigmoid, F.tanh, F.softplus, F.relu, lambda x: F.leaky_relu(x, 0.2), lambda x: F.elu(x, 1.5), F.selu,
+     F.gelu, lambda x: F.gelu(x, approximate=True), F.swish, F.hard_sigmoid, F.hard_swish, F.softsign, F.relu6],
+    ids=["sigmoid", "tanh", "softplus", "relu", "leaky_relu", "elu", "selu", "gelu", "gelu_tanh", "swish",
+         "hard_sigmoid", "hard_swish", "softsign", "relu6"],
 )
-@given(x=float64_arrays(small_shapes, -6.0, 6.0))
+@given(x=float64_arrays(small_shapes, -8.0, 8.0))
 def test_elementwise_activations_pass_gradcheck(activation, x):
-    gradcheck(activation, leaf(away_from(x, [0.0])))
+    gradcheck(activation, leaf(away_from(x, [0.0, -3.0, 3.0, 6.0])))  # away from the kinks
 
 
 @given(x=float64_arrays(hnp.array_shapes(min_dims=1, max_dims=3, max_side=4), -5.0, 5.0), data=st.data())
@@ -53,6 +57,32 @@ def test_elementwise_activations_match_their_textbook_formulas():
     np.testing.assert_allclose(F.leaky_relu(t, 0.1).data, np.where(x > 0, x, 0.1 * x))
     np.testing.assert_allclose(F.elu(t, 2.0).data, np.where(x > 0, x, 2.0 * (np.exp(x) - 1)))
     np.testing.assert_allclose(F.softplus(t).data, np.log(1 + np.exp(x)))
+
+
+def test_newer_activations_match_closed_forms():
+    x = np.linspace(-7, 7, 57)
+    t = Tensor(x)
+    alpha, scale = 1.6732632423543772, 1.0507009873554805  # Klambauer et al. 2017, eq. 14
+    np.testing.assert_allclose(F.selu(t).data, scale * np.where(x > 0, x, alpha * (np.exp(x) - 1)), rtol=1e-12)
+    cdf = np.array([0.5 * (1 + math.erf(v / math.sqrt(2))) for v in x])
+    np.testing.assert_allclose(F.gelu(t).data, x * cdf, rtol=1e-12, atol=1e-300)
+    tanh_form = 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3)))
+    np.testing.assert_allclose(F.gelu(t, approximate=True).data, tanh_form, rtol=1e-12)
+    np.testing.assert_allclose(F.gelu(t, approximate=True).data, x * cdf, atol=1e-3)  # the approximation is close
+    np.testing.assert_allclose(F.swish(t).data, x / (1 + np.exp(-x)), rtol=1e-12)
+    np.testing.assert_allclose(F.hard_sigmoid(t).data, np.minimum(np.maximum(x + 3, 0), 6) / 6, rtol=1e-12)
+    np.testing.assert_allclose(F.softsign(t).data, x / (1 + np.abs(x)), rtol=1e-12)
+    np.testing.assert_allclose(F.relu6(t).data, np.minimum(np.maximum(x, 0), 6))
+
+
+def test_erf_kernel_matches_math_erf_in_both_precisions():
+    from minidl.functional.activation import erf
+
+    for dtype in (np.float32, np.float64):
+        x = np.random.default_rng(0).normal(scale=3, size=(7, 5)).astype(dtype)
+        expected = np.array([math.erf(v) for v in x.ravel().astype(float)]).reshape(x.shape)
+        np.testing.assert_allclose(erf(x), expected, rtol=1e-6 if dtype == np.float32 else 1e-15)
+        assert erf(x).dtype == dtype
 
 
 def test_sigmoid_and_softplus_are_finite_and_accurate_in_the_tails():

@@ -15,24 +15,46 @@ import pytest
 import minidl
 from minidl import Sequential, layers
 
-# class name -> (constructor arguments, input shape per sample)
+# class name -> (constructor arguments, input shape per sample; a list of shapes for a layer of several inputs)
 CASES = {
     "Activation": ({"activation": "tanh"}, (5,)),
+    "Add": ({}, [(4, 3), (4, 3), (4, 3)]),
+    "Average": ({}, [(2, 3), (2, 3)]),
     "AveragePooling1D": ({"pool_size": 2, "strides": 1, "padding": "same"}, (7, 3)),
     "AveragePooling2D": ({"pool_size": (2, 3), "padding": "valid"}, (6, 7, 2)),
     "BatchNormalization": ({"momentum": 0.9, "epsilon": 1e-2}, (4, 3)),
+    "Concatenate": ({"axis": 1}, [(2, 3), (4, 3), (1, 3)]),
     "Conv1D": ({"filters": 4, "kernel_size": 3, "strides": 2, "padding": "same", "activation": "relu"}, (9, 2)),
     "Conv2D": ({"filters": 3, "kernel_size": (2, 3), "dilation_rate": (2, 1), "kernel_regularizer": "l2"}, (7, 6, 2)),
+    "Cropping1D": ({"cropping": (1, 2)}, (6, 2)),
+    "Cropping2D": ({"cropping": ((1, 0), (2, 1))}, (5, 6, 2)),
     "Dense": ({"units": 4, "activation": "softmax", "bias_initializer": "ones"}, (6,)),
     "Dropout": ({"rate": 0.3, "seed": 2}, (8,)),
     "Flatten": ({}, (3, 4, 2)),
+    "GaussianNoise": ({"stddev": 0.5, "seed": 3}, (4, 2)),
     "GlobalAveragePooling1D": ({}, (5, 3)),
-    "GlobalAveragePooling2D": ({}, (4, 5, 3)),
+    "GlobalAveragePooling2D": ({"keepdims": True}, (4, 5, 3)),
+    "GlobalMaxPooling1D": ({}, (5, 3)),
+    "GlobalMaxPooling2D": ({}, (4, 5, 3)),
     "GroupPooling": ({"group_sizes": [2, 1, 3], "axis": 2, "statistics": ["mean", "max"]}, (4, 6, 3)),
     "GroupShuffle": ({"group_sizes": [2, 1], "axis": -1, "unit": 2, "seed": 4}, (3, 6)),
     "InputLayer": ({"shape": (5,)}, (5,)),
+    "LayerNormalization": ({"axis": [-2, -1], "epsilon": 1e-2}, (3, 4)),
+    "Maximum": ({}, [(3, 2), (3, 2)]),
     "MaxPooling1D": ({"pool_size": 3, "strides": 2}, (9, 2)),
     "MaxPooling2D": ({"pool_size": 2, "padding": "same"}, (5, 5, 3)),
+    "Minimum": ({}, [(3, 2), (3, 2)]),
+    "Multiply": ({}, [(5,), (5,)]),
+    "Permute": ({"dims": (2, 3, 1)}, (2, 3, 4)),
+    "RepeatVector": ({"n": 3}, (4,)),
+    "Reshape": ({"target_shape": (-1, 2)}, (3, 4)),
+    "SpatialDropout1D": ({"rate": 0.4, "seed": 1}, (6, 3)),
+    "SpatialDropout2D": ({"rate": 0.4, "seed": 1}, (4, 4, 3)),
+    "Subtract": ({}, [(2, 2), (2, 2)]),
+    "UpSampling1D": ({"size": 3}, (4, 2)),
+    "UpSampling2D": ({"size": (2, 3)}, (3, 2, 2)),
+    "ZeroPadding1D": ({"padding": (2, 1)}, (4, 3)),
+    "ZeroPadding2D": ({"padding": ((1, 2), (0, 1))}, (3, 3, 2)),
 }
 
 
@@ -41,13 +63,20 @@ def test_every_layer_class_has_a_case():
 
 
 def build(name):
+    """(layer, a model holding it, a batch of 3 samples): a Sequential, or a Model for a layer of several inputs."""
     options, shape = CASES[name]
     minidl.random.seed(0)
     layer = layers.ALL[name](**options)
     if name == "InputLayer":
         return layer, None, None
-    model = Sequential([layers.Input(shape), layer])
-    x = np.random.default_rng(1).normal(size=(3,) + shape).astype(np.float32)
+    rng = np.random.default_rng(1)
+    if isinstance(shape, list):
+        inputs = [layers.Input(s) for s in shape]
+        model = minidl.Model(inputs, layer(inputs))
+        x = [rng.normal(size=(3,) + s).astype(np.float32) for s in shape]
+    else:
+        model = Sequential([layers.Input(shape), layer])
+        x = rng.normal(size=(3,) + shape).astype(np.float32)
     return layer, model, x
 
 
@@ -70,12 +99,17 @@ def test_an_input_passes_its_shape_on():
     assert Sequential([layers.InputLayer((5, 2)), layers.Flatten()]).output_shapes == [(10,)]
 
 
+def sample_shapes(x):
+    return [a.shape[1:] for a in x] if isinstance(x, list) else x.shape[1:]
+
+
 @pytest.mark.parametrize("name", IN_A_MODEL)
 def test_output_shape_matches_the_real_output(name):
     layer, model, x = build(name)
     y = model.predict(x, verbose=0)
-    assert y.shape == (3,) + tuple(model.output_shapes[-1])
-    assert tuple(layer.compute_output_shape(x.shape[1:])) == y.shape[1:]
+    assert y.shape == (3,) + tuple(model.output_shape[1:])
+    assert tuple(layer.compute_output_shape(sample_shapes(x))) == y.shape[1:]
+    assert layer.output.shape == (None,) + y.shape[1:]  # the symbolic output of its call in the model
 
 
 @pytest.mark.parametrize("name", IN_A_MODEL)
@@ -96,14 +130,29 @@ KERAS = importlib.util.find_spec("keras") is not None
 NOT_IN_KERAS = {"GroupPooling", "GroupShuffle"}
 
 
+def keras_model_of(name, keras):
+    options, shape = CASES[name]
+    layer = getattr(keras.layers, name)(**options)
+    if isinstance(shape, list):
+        inputs = [keras.Input(s) for s in shape]
+        return keras.Model(inputs, layer(inputs))
+    return keras.Sequential([keras.Input(shape), layer])
+
+
 @pytest.mark.skipif(not KERAS, reason="Keras is not installed (pip install -e '.[test]' installs it)")
 @pytest.mark.parametrize("name", sorted(set(IN_A_MODEL) - NOT_IN_KERAS))
-def test_weight_shapes_and_output_shape_match_keras(name):
+def test_weights_shapes_and_outputs_match_keras(name):
+    """Same weight shapes as Keras, and the same outputs (inference) from the same weights."""
     import keras
 
-    options, shape = CASES[name]
-    _, model, _ = build(name)
-    keras_model = keras.Sequential([keras.Input(shape), getattr(keras.layers, name)(**options)])
+    _, model, x = build(name)
+    keras_model = keras_model_of(name, keras)
     assert [w.shape for w in model.get_weights()] == [tuple(w.shape) for w in keras_model.get_weights()]
     assert model.count_params() == keras_model.count_params()
-    assert tuple(model.output_shapes[-1]) == tuple(keras_model.output_shape[1:])
+    assert tuple(model.output_shape[1:]) == tuple(keras_model.output_shape[1:])
+    rng = np.random.default_rng(5)
+    weights = [w + rng.uniform(0.1, 0.5, size=w.shape).astype(np.float32) for w in keras_model.get_weights()]
+    keras_model.set_weights(weights)  # away from the initial values (and variances positive)
+    model.set_weights(weights)
+    np.testing.assert_allclose(model.predict(x, verbose=0), keras_model.predict(x, verbose=0), rtol=1e-5,
+                               atol=1e-6)

@@ -8,17 +8,20 @@ module named after its family:
 module         functions
 =============  =============================================================
 math           add, subtract, multiply, divide, negative, power, matmul,
-               exp, log, sqrt, abs, clip, maximum, where
-shape          reshape, transpose, getitem, concatenate, stack, pad
+               exp, log, sqrt, abs, clip, maximum, minimum, where
+shape          reshape, transpose, getitem, concatenate, stack, pad,
+               broadcast_to, repeat
 reduce         sum, mean, max, min
 activation     sigmoid, tanh, relu, leaky_relu, elu, softplus, softmax,
-               log_softmax
+               log_softmax, selu, gelu, swish (silu), hard_sigmoid,
+               hard_swish, softsign, relu6
 loss           mean_squared_error, mean_absolute_error, binary_crossentropy,
                categorical_crossentropy, sparse_categorical_crossentropy
 linear         linear
 conv           conv1d, conv2d
 pool           max_pool1d, max_pool2d, avg_pool1d, avg_pool2d, global_avg_pool
 norm           batch_norm, batch_norm_with_statistics
+layer_norm     layer_norm
 dropout        dropout
 group          group_mean, group_max, group_shuffle
 =============  =============================================================
@@ -26,12 +29,20 @@ group          group_mean, group_max, group_shuffle
 
 from minidl.functional.activation import (
     elu,
+    gelu,
+    hard_sigmoid,
+    hard_swish,
     leaky_relu,
     log_softmax,
     relu,
+    relu6,
+    selu,
     sigmoid,
+    silu,
     softmax,
     softplus,
+    softsign,
+    swish,
     tanh,
 )
 from minidl.functional.conv import conv1d, conv2d
@@ -54,6 +65,7 @@ from minidl.functional.math import (
     log,
     matmul,
     maximum,
+    minimum,
     multiply,
     negative,
     power,
@@ -61,10 +73,11 @@ from minidl.functional.math import (
     subtract,
     where,
 )
+from minidl.functional.layer_norm import layer_norm
 from minidl.functional.norm import batch_norm, batch_norm_with_statistics
 from minidl.functional.pool import avg_pool1d, avg_pool2d, global_avg_pool, max_pool1d, max_pool2d
 from minidl.functional.reduce import max, mean, min, sum
-from minidl.functional.shape import concatenate, getitem, pad, reshape, stack, transpose
+from minidl.functional.shape import broadcast_to, concatenate, getitem, pad, repeat, reshape, stack, transpose
 from minidl.functional import operators
 
 operators.install()  # Tensor's + - * / @ ... and .sum() .reshape() ... call the functions above
@@ -77,4 +90,6 @@ __all__ = [
     "mean_squared_error", "min", "multiply", "negative", "pad", "power", "relu", "reshape",
     "sigmoid", "softmax", "softplus", "sparse_categorical_crossentropy", "sqrt", "stack", "subtract",
     "sum", "tanh", "transpose", "where",
+    "gelu", "hard_sigmoid", "hard_swish", "relu6", "selu", "silu", "softsign", "swish",
+    "broadcast_to", "layer_norm", "minimum", "repeat",
 ]

@@ -12,10 +12,14 @@ where one applies, checked against this code.
 
 from __future__ import annotations
 
+import math
 from typing import Any
+
+import numpy
 
 from minidl import backend
 from minidl.function import Function
+from minidl.functional.math import multiply
 from minidl.functional.reduce import channel_sums
 from minidl.kernels import accelerated
 from minidl.tensor import Tensor
@@ -59,6 +63,20 @@ def relu_backward_and_channel_sums(gy: Any, y: Any) -> tuple:
     """(gy * [y > 0], its sums per channel): the gradient before a ReLU, and the gradient of the bias before it."""
     gx = relu_backward.reference(gy, y)
     return gx, channel_sums.reference(gx)
+
+
+@accelerated
+def erf(x: Any) -> Any:
+    """The error function erf(x) = 2 / sqrt(pi) * integral from 0 to x of e^(-t^2) dt, element by element.
+
+    numpy has no erf: the reference calls Python's ``math.erf`` per element
+    (exact, slow); the compiled loop calls the same function, compiled.
+    """
+    if backend.get_array_module(x) is numpy:
+        return numpy.frompyfunc(math.erf, 1, 1)(x).astype(x.dtype)
+    from cupyx.scipy.special import erf as cupy_erf  # noqa: PLC0415 - only for GPU arrays
+
+    return cupy_erf(x)
 
 
 # ---------------------------------------------------------------------------- the differentiable functions
@@ -156,6 +174,104 @@ class Softplus(Function):
         return gy * stable_sigmoid(self.x)
 
 
+class SELU(Function):
+    """y = scale * x for x > 0, scale * alpha * (e^x - 1) otherwise (self-normalizing, Klambauer et al. 2017).
+
+    dL/dx = gy * scale for x > 0, gy * scale * alpha * e^x otherwise;
+    alpha = 1.67326324 and scale = 1.05070098 keep activations at mean 0,
+    variance 1 under lecun_normal weights.
+    """
+
+    alpha, scale = 1.6732632423543772, 1.0507009873554805
+
+    def forward(self, x: Any) -> Any:
+        xp = backend.get_array_module(x)
+        exp_negative_part = xp.exp(xp.minimum(x, 0))
+        positive = x > 0
+        self.slope = xp.where(positive, self.scale, self.scale * self.alpha * exp_negative_part).astype(x.dtype)
+        return xp.where(positive, self.scale * x, self.scale * self.alpha * (exp_negative_part - 1)).astype(x.dtype)
+
+    def backward(self, gy: Any) -> Any:
+        return gy * self.slope
+
+
+class GELU(Function):
+    """y = x * Phi(x), Phi the standard normal CDF = (1 + erf(x / sqrt 2)) / 2 (Hendrycks and Gimpel 2016).
+
+    dL/dx = gy * (Phi(x) + x * phi(x)), phi(x) = e^(-x^2/2) / sqrt(2 pi).
+    With ``approximate`` (tanh form): y = x/2 * (1 + t), t = tanh(u),
+    u = sqrt(2/pi) (x + 0.044715 x^3); dL/dx = gy * ((1 + t)/2 + x/2 (1 - t^2) du/dx),
+    du/dx = sqrt(2/pi) (1 + 3 * 0.044715 x^2).
+    """
+
+    def __init__(self, approximate: bool = False) -> None:
+        self.approximate = approximate
+
+    def forward(self, x: Any) -> Any:
+        xp = backend.get_array_module(x)
+        if self.approximate:
+            c = math.sqrt(2 / math.pi)
+            t = xp.tanh(c * (x + 0.044715 * x**3))
+            self.slope = (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x)).astype(x.dtype)
+            return (0.5 * x * (1 + t)).astype(x.dtype)
+        cdf = 0.5 * (1 + erf(x / math.sqrt(2)))
+        density = xp.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+        self.slope = (cdf + x * density).astype(x.dtype)
+        return (x * cdf).astype(x.dtype)
+
+    def backward(self, gy: Any) -> Any:
+        return gy * self.slope
+
+
+class Swish(Function):
+    """y = x * sigmoid(x) (swish, SiLU);  dL/dx = gy * (s + y (1 - s)), s = sigmoid(x)."""
+
+    def forward(self, x: Any) -> Any:
+        s = stable_sigmoid(x)
+        y = x * s
+        self.slope = s + y * (1 - s)
+        return y
+
+    def backward(self, gy: Any) -> Any:
+        return gy * self.slope
+
+
+class HardSigmoid(Function):
+    """y = clip(x / 6 + 1/2, 0, 1) (Keras 3's, = relu6(x + 3) / 6);  dL/dx = gy / 6 for -3 < x < 3, else 0."""
+
+    def forward(self, x: Any) -> Any:
+        xp = backend.get_array_module(x)
+        self.inside = (x > -3) & (x < 3)
+        return xp.clip(x / 6 + 0.5, 0, 1).astype(x.dtype)
+
+    def backward(self, gy: Any) -> Any:
+        return gy * self.inside / 6
+
+
+class Softsign(Function):
+    """y = x / (1 + |x|);  dL/dx = gy / (1 + |x|)^2."""
+
+    def forward(self, x: Any) -> Any:
+        xp = backend.get_array_module(x)
+        self.denominator = 1 + xp.abs(x)
+        return x / self.denominator
+
+    def backward(self, gy: Any) -> Any:
+        return gy / (self.denominator * self.denominator)
+
+
+class ReLU6(Function):
+    """y = min(max(x, 0), 6);  dL/dx = gy * [0 < x < 6]."""
+
+    def forward(self, x: Any) -> Any:
+        xp = backend.get_array_module(x)
+        self.inside = (x > 0) & (x < 6)
+        return xp.clip(x, 0, 6)
+
+    def backward(self, gy: Any) -> Any:
+        return gy * self.inside
+
+
 def stable_log_softmax(x: Any, axis: int) -> Any:
     """x - log(sum(e^x)) along ``axis``, shifted by the maximum so that e^x cannot overflow."""
     xp = backend.get_array_module(x)
@@ -230,3 +346,37 @@ def softmax(x: Any, axis: int = -1) -> Tensor:
 
 def log_softmax(x: Any, axis: int = -1) -> Tensor:
     return LogSoftmax(axis)(x)
+
+
+def selu(x: Any) -> Tensor:
+    return SELU()(x)
+
+
+def gelu(x: Any, approximate: bool = False) -> Tensor:
+    """GELU; Keras's "gelu" activation is the exact form (``approximate=False``)."""
+    return GELU(approximate)(x)
+
+
+def swish(x: Any) -> Tensor:
+    """x * sigmoid(x), also called SiLU (``silu``)."""
+    return Swish()(x)
+
+
+silu = swish
+
+
+def hard_sigmoid(x: Any) -> Tensor:
+    return HardSigmoid()(x)
+
+
+def hard_swish(x: Any) -> Tensor:
+    """x * hard_sigmoid(x) (Keras's hard_silu / hard_swish): a product of two differentiable functions."""
+    return multiply(x, hard_sigmoid(x))
+
+
+def softsign(x: Any) -> Tensor:
+    return Softsign()(x)
+
+
+def relu6(x: Any) -> Tensor:
+    return ReLU6()(x)

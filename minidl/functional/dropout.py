@@ -17,15 +17,19 @@ from minidl.tensor import Tensor
 
 
 class Dropout(Function):
-    """y = x * mask with mask = Bernoulli(1 - rate) / (1 - rate);  dL/dx = gy * mask."""
+    """y = x * mask with mask = Bernoulli(1 - rate) / (1 - rate);  dL/dx = gy * mask.
 
-    def __init__(self, rate: float, generator: numpy.random.Generator | None) -> None:
-        self.rate, self.generator = rate, generator
+    With ``noise_shape`` the mask has that shape (1 along the axes where it
+    broadcasts): one draw per channel drops whole feature maps (SpatialDropout).
+    """
+
+    def __init__(self, rate: float, generator: numpy.random.Generator | None, noise_shape: tuple | None = None) -> None:
+        self.rate, self.generator, self.noise_shape = rate, generator, noise_shape
 
     def forward(self, x: Any) -> Any:
         xp = backend.get_array_module(x)
         generator = self.generator or minidl_random.generator_for(xp)  # minidl's own: on x's device
-        keep = xp.asarray(generator.random(x.shape) >= self.rate)
+        keep = xp.asarray(generator.random(self.noise_shape or x.shape) >= self.rate)
         self.mask = keep.astype(x.dtype) / x.dtype.type(1 - self.rate)
         return x * self.mask
 
@@ -34,11 +38,14 @@ class Dropout(Function):
 
 
 def dropout(
-    x: Any, rate: float, training: bool = True, generator: numpy.random.Generator | None = None
+    x: Any, rate: float, training: bool = True, generator: numpy.random.Generator | None = None,
+    noise_shape: Any = None,
 ) -> Tensor:
     """Zero each element with probability ``rate`` in training, scaling the rest by 1 / (1 - rate).
 
-    ``generator`` (a numpy Generator) fixes the mask; by default the draw
+    ``noise_shape`` (None entries: the input's size) shapes the mask, so that
+    elements along its axes of size 1 are dropped together. ``generator``
+    (a numpy Generator) fixes the mask; by default the draw
     comes from ``minidl.random`` (on the GPU for GPU data), so
     ``minidl.random.seed`` makes it repeat.
     """
@@ -47,4 +54,8 @@ def dropout(
     x = as_tensor(x)
     if not training or rate == 0:
         return x
-    return Dropout(rate, generator)(x)
+    if noise_shape is not None:
+        noise_shape = tuple(x.shape[axis] if size is None else int(size) for axis, size in enumerate(noise_shape))
+        if len(noise_shape) != x.ndim or any(n not in (1, s) for n, s in zip(noise_shape, x.shape)):
+            raise ValueError(f"dropout: noise_shape {noise_shape} does not broadcast to the input's shape {x.shape}")
+    return Dropout(rate, generator, noise_shape)(x)

@@ -251,6 +251,26 @@ class Maximum(Function):
         return g0, g1
 
 
+class Minimum(Function):
+    """y = min(x0, x1) elementwise;  the gradient goes to the smaller input.
+
+    dL/dx0 = gy * [x0 < x1] + gy/2 * [x0 == x1], and symmetrically for x1
+    (the mirror image of ``Maximum``).
+    """
+
+    def forward(self, x0: Any, x1: Any) -> Any:
+        xp = backend.get_array_module(x0)
+        _broadcast_shape("minimum", x0.shape, x1.shape)
+        self.x0, self.x1 = x0, x1
+        return xp.minimum(x0, x1)
+
+    def backward(self, gy: Any) -> tuple:
+        share0 = (self.x0 < self.x1) + 0.5 * (self.x0 == self.x1)
+        g0 = unbroadcast(gy * share0, self.x0.shape)
+        g1 = unbroadcast(gy * (1 - share0), self.x1.shape)
+        return g0, g1
+
+
 class Where(Function):
     """y = x0 where condition else x1;  dL/dx0 = gy * condition,  dL/dx1 = gy * not condition."""
 
@@ -326,6 +346,10 @@ def clip(x: Any, min_value: Any = None, max_value: Any = None) -> Tensor:
 
 def maximum(x0: Any, x1: Any) -> Tensor:
     return Maximum()(*_operands(x0, x1))
+
+
+def minimum(x0: Any, x1: Any) -> Tensor:
+    return Minimum()(*_operands(x0, x1))
 
 
 def where(condition: Any, x0: Any, x1: Any) -> Tensor:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from minidl import backend
-from minidl.function import Function
+from minidl.function import Function, unbroadcast
 from minidl.tensor import Tensor, data_of
 
 
@@ -145,6 +145,50 @@ def _check_same_shapes(name: str, xs: tuple, except_axis: int | None = None) -> 
             raise ValueError(f"{name}: shapes {first} and {x.shape} must match{along}")
 
 
+class BroadcastTo(Function):
+    """y = x copied along its axes of size 1 (and new leading axes) to ``shape``, as numpy.broadcast_to.
+
+    Each element of x appears many times in y, so dL/dx sums gy over the
+    copies: gy summed over the broadcast axes (``unbroadcast``).
+    """
+
+    def __init__(self, shape: Sequence[int]) -> None:
+        self.shape = tuple(shape)
+
+    def forward(self, x: Any) -> Any:
+        xp = backend.get_array_module(x)
+        self.x_shape = x.shape
+        try:
+            return xp.array(xp.broadcast_to(x, self.shape))  # a copy: later in-place steps must not write through
+        except ValueError:
+            raise ValueError(f"broadcast_to: a tensor of shape {x.shape} cannot be broadcast to {self.shape}") from None
+
+    def backward(self, gy: Any) -> Any:
+        return unbroadcast(gy, self.x_shape)
+
+
+class Repeat(Function):
+    """y = every element of x repeated ``repeats`` times in a row along ``axis``, as numpy.repeat.
+
+    Along that axis y = (x_0, x_0, ..., x_1, x_1, ...), so dL/dx_i is the sum
+    of gy over the ``repeats`` copies of x_i: gy viewed as (..., n, repeats, ...)
+    and summed over the repeats.
+    """
+
+    def __init__(self, repeats: int, axis: int) -> None:
+        self.repeats, self.axis = int(repeats), axis
+
+    def forward(self, x: Any) -> Any:
+        xp = backend.get_array_module(x)
+        self.axis = self.axis % x.ndim
+        return xp.repeat(x, self.repeats, axis=self.axis)
+
+    def backward(self, gy: Any) -> Any:
+        shape = gy.shape
+        grouped = gy.reshape(shape[: self.axis] + (shape[self.axis] // self.repeats, self.repeats) + shape[self.axis + 1 :])
+        return grouped.sum(axis=self.axis + 1)
+
+
 class Pad(Function):
     """y = x surrounded by a constant;  dL/dx = the central block of gy (the padding gets none)."""
 
@@ -203,6 +247,17 @@ def concatenate(xs: Sequence[Any], axis: int = 0) -> Tensor:
 
 def stack(xs: Sequence[Any], axis: int = 0) -> Tensor:
     return Stack(axis)(*xs)
+
+
+def broadcast_to(x: Any, shape: Sequence[int]) -> Tensor:
+    return BroadcastTo(shape)(x)
+
+
+def repeat(x: Any, repeats: int, axis: int) -> Tensor:
+    """Each element repeated ``repeats`` times along ``axis`` (nearest-neighbour upsampling uses it)."""
+    if not isinstance(repeats, int) or repeats < 1:
+        raise ValueError(f"repeat: repeats must be a positive int, got {repeats!r}")
+    return Repeat(repeats, axis)(x)
 
 
 def pad(x: Any, pad_width: Any, constant_value: float = 0.0) -> Tensor:

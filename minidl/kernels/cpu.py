@@ -17,6 +17,7 @@ first call after an install pays the compile time once.
 
 from __future__ import annotations
 
+import math
 import types
 
 import numpy
@@ -297,6 +298,20 @@ def _tanh_backward(gy, y, gx):  # pragma: no cover - compiled
 def tanh_backward(gy, y):
     """dL/dx = gy * (1 - y^2), from tanh's output y."""
     return _from_output(_tanh_backward, gy, y)
+
+
+@_Kernel
+def _erf(x, y):  # pragma: no cover - compiled
+    for k in prange(x.size):
+        y[k] = math.erf(x[k])
+    return y
+
+
+def erf(x):
+    """erf(x) element by element (GELU's normal CDF)."""
+    y = backend.empty(x.shape, x.dtype, x)
+    _erf(x.size, x.reshape(-1), y.reshape(-1))
+    return y
 
 
 def _rows(a):

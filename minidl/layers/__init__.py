@@ -4,23 +4,56 @@ from minidl.layers.base import Layer
 from minidl.layers.conv import Conv1D, Conv2D
 from minidl.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer
 from minidl.layers.grouping import GroupPooling, GroupShuffle
-from minidl.layers.normalization import BatchNormalization
+from minidl.layers.merging import (
+    Add,
+    Average,
+    Concatenate,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+    add,
+    average,
+    concatenate,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
+)
+from minidl.layers.noise import GaussianNoise, SpatialDropout1D, SpatialDropout2D
+from minidl.layers.normalization import BatchNormalization, LayerNormalization
 from minidl.layers.pooling import (
     AveragePooling1D,
     AveragePooling2D,
     GlobalAveragePooling1D,
     GlobalAveragePooling2D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
     MaxPooling1D,
     MaxPooling2D,
+)
+from minidl.layers.reshaping import (
+    Cropping1D,
+    Cropping2D,
+    Permute,
+    RepeatVector,
+    Reshape,
+    UpSampling1D,
+    UpSampling2D,
+    ZeroPadding1D,
+    ZeroPadding2D,
 )
 from minidl.registry import Registry
 from minidl.registry import serialize as serialize_object
 
 ALL = {
     cls.__name__: cls
-    for cls in (Activation, AveragePooling1D, AveragePooling2D, BatchNormalization, Conv1D, Conv2D, Dense, Dropout,
-                Flatten, GlobalAveragePooling1D, GlobalAveragePooling2D, GroupPooling, GroupShuffle, InputLayer,
-                MaxPooling1D, MaxPooling2D)
+    for cls in (Activation, Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Concatenate,
+                Conv1D, Conv2D, Cropping1D, Cropping2D, Dense, Dropout, Flatten, GaussianNoise,
+                GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, GroupPooling,
+                GroupShuffle, InputLayer, LayerNormalization, Maximum, MaxPooling1D, MaxPooling2D, Minimum, Multiply,
+                Permute, RepeatVector, Reshape, SpatialDropout1D, SpatialDropout2D, Subtract, UpSampling1D,
+                UpSampling2D, ZeroPadding1D, ZeroPadding2D)
 }
 
 
@@ -36,4 +69,7 @@ def serialize(layer: Layer) -> dict:
     return serialize_object(layer)
 
 
-__all__ = ["Layer", "deserialize", "serialize", *ALL, "Input"]
+#: Keras's functional forms of the merge layers: ``concatenate([a, b])`` is ``Concatenate()([a, b])``
+MERGE_FUNCTIONS = ["add", "average", "concatenate", "maximum", "minimum", "multiply", "subtract"]
+
+__all__ = ["Layer", "deserialize", "serialize", *ALL, "Input", *MERGE_FUNCTIONS]

@@ -101,17 +101,21 @@ class Flatten(Layer):
 
 
 class Dropout(Layer):
-    """Inverted dropout at ``rate`` in training; the identity in inference."""
+    """Inverted dropout at ``rate`` in training (``noise_shape``: a mask shape that broadcasts); the identity in inference."""
 
-    def __init__(self, rate: float, seed: int | None = None, **kwargs: Any) -> None:
+    def __init__(self, rate: float, noise_shape: Any = None, seed: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if not isinstance(rate, (int, float)) or not 0 <= rate < 1:
             raise ValueError(f"Dropout: rate must be in [0, 1), got {rate!r}")
         self.rate, self.seed = float(rate), seed
+        self.noise_shape = None if noise_shape is None else tuple(noise_shape)
         self._generator = None if seed is None else numpy.random.default_rng(seed)
 
     def call(self, x: Tensor, training: bool) -> Tensor:
-        return F.dropout(x, self.rate, training=training, generator=self._generator)
+        return F.dropout(x, self.rate, training=training, generator=self._generator, noise_shape=self.noise_shape)
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+        config = {**super().get_config(), "rate": self.rate, "seed": self.seed}
+        if self.noise_shape is not None:
+            config["noise_shape"] = list(self.noise_shape)
+        return config

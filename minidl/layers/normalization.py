@@ -1,4 +1,4 @@
-"""BatchNormalization over the last (channel) axis, Keras's defaults and weight order."""
+"""BatchNormalization over the last (channel) axis and LayerNormalization per sample, Keras's defaults and weight order."""
 
 from __future__ import annotations
 
@@ -61,4 +61,49 @@ class BatchNormalization(Layer):
     def get_config(self) -> dict:
         return {**super().get_config(), "momentum": self.momentum, "epsilon": self.epsilon,
                 "center": self.center, "scale": self.scale,
+                **{f"{name}_initializer": initializers.serialize(init) for name, init in self.initializers.items()}}
+
+
+class LayerNormalization(Layer):
+    """Normalise each sample over ``axis`` (default the last), then scale by gamma and shift by beta.
+
+    The same in training and inference (no batch statistics); the math and
+    its gradient are in ``functional/layer_norm.py``. Weights, in Keras's
+    order: gamma (if ``scale``), beta (if ``center``), shaped like the
+    normalised axes.
+    """
+
+    def __init__(self, axis: Any = -1, epsilon: float = 1e-3, center: bool = True, scale: bool = True,
+                 beta_initializer: Any = "zeros", gamma_initializer: Any = "ones", rms_scaling: bool = False,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if rms_scaling:
+            raise ValueError("LayerNormalization: rms_scaling=True is not supported")
+        if epsilon <= 0:
+            raise ValueError(f"LayerNormalization: epsilon must be positive, got {epsilon}")
+        self.axis = [axis] if isinstance(axis, int) else list(axis)
+        self.epsilon, self.center, self.scale = epsilon, center, scale
+        self.initializers = {"gamma": initializers.get(gamma_initializer), "beta": initializers.get(beta_initializer)}
+
+    def _axes(self, input_shape: tuple) -> tuple:
+        """The normalised axes of a batch (1 is the first axis after the batch axis)."""
+        rank = len(input_shape) + 1
+        if any(not -rank < axis < rank or axis % rank == 0 for axis in self.axis):
+            raise ValueError(f"layer {self.label!r}: axis {self.axis} must name feature axes of an input of "
+                             f"shape {(None,) + tuple(input_shape)}")
+        return tuple(sorted({axis % rank for axis in self.axis}))
+
+    def build(self, input_shape: tuple) -> None:
+        shape = tuple(input_shape[axis - 1] for axis in self._axes(input_shape))
+        if None in shape:
+            raise ValueError(f"layer {self.label!r}: the normalised axes need known sizes, got {input_shape}")
+        self.gamma = self.add_weight("gamma", shape, self.initializers["gamma"]) if self.scale else None
+        self.beta = self.add_weight("beta", shape, self.initializers["beta"]) if self.center else None
+
+    def call(self, x: Tensor, training: bool) -> Tensor:
+        return F.layer_norm(x, self.gamma, self.beta, axes=self._axes(x.shape[1:]), epsilon=self.epsilon)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "axis": self.axis if len(self.axis) > 1 else self.axis[0],
+                "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
                 **{f"{name}_initializer": initializers.serialize(init) for name, init in self.initializers.items()}}

@@ -1,4 +1,4 @@
-"""Max and average pooling (1-D and 2-D) and global average pooling, channels-last."""
+"""Max and average pooling (1-D and 2-D) and global average and max pooling, channels-last."""
 
 from __future__ import annotations
 
@@ -55,8 +55,17 @@ class AveragePooling2D(_Pooling):
     rank, pool_function = 2, staticmethod(F.avg_pool2d)
 
 
-class _GlobalAveragePooling(Layer):
+class _GlobalPooling(Layer):
+    """Base of the global poolings: one value per channel over all ``rank`` spatial axes."""
+
     rank = 2
+
+    def __init__(self, keepdims: bool = False, data_format: Any = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if data_format not in (None, "channels_last"):
+            raise ValueError(f"{type(self).__name__}: only data_format='channels_last' is supported, "
+                             f"got {data_format!r}")
+        self.keepdims = bool(keepdims)
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         if len(input_shape) != self.rank + 1:
@@ -64,10 +73,19 @@ class _GlobalAveragePooling(Layer):
                 f"layer {self.label!r}: inputs must have {self.rank} spatial axes and channels, got shape "
                 f"{tuple(input_shape)}"
             )
-        return (input_shape[-1],)
+        return (1,) * self.rank + (input_shape[-1],) if self.keepdims else (input_shape[-1],)
 
+    def get_config(self) -> dict:
+        config = super().get_config()
+        if self.keepdims:
+            config["keepdims"] = True
+        return config
+
+
+class _GlobalAveragePooling(_GlobalPooling):
     def call(self, x: Tensor, training: bool) -> Tensor:
-        return F.global_avg_pool(x)
+        y = F.global_avg_pool(x)
+        return F.reshape(y, (x.shape[0],) + (1,) * self.rank + (x.shape[-1],)) if self.keepdims else y
 
 
 class GlobalAveragePooling1D(_GlobalAveragePooling):
@@ -78,5 +96,24 @@ class GlobalAveragePooling1D(_GlobalAveragePooling):
 
 class GlobalAveragePooling2D(_GlobalAveragePooling):
     """(batch, height, width, channels) -> (batch, channels): the mean over the image."""
+
+    rank = 2
+
+
+class _GlobalMaxPooling(_GlobalPooling):
+    """The largest value of each channel; its gradient goes to that element (shared among ties), see ``F.max``."""
+
+    def call(self, x: Tensor, training: bool) -> Tensor:
+        return F.max(x, axis=tuple(range(1, self.rank + 1)), keepdims=self.keepdims)
+
+
+class GlobalMaxPooling1D(_GlobalMaxPooling):
+    """(batch, length, channels) -> (batch, channels): the maximum over the length."""
+
+    rank = 1
+
+
+class GlobalMaxPooling2D(_GlobalMaxPooling):
+    """(batch, height, width, channels) -> (batch, channels): the maximum over the image."""
 
     rank = 2

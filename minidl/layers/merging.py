@@ -1,0 +1,172 @@
+"""Layers that merge several tensors into one: Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate.
+
+They are called on a list, ``Add()([a, b])``, or through the lower-case
+functions Keras users write, ``add([a, b])``, ``concatenate([a, b])``. The
+element-wise ones take tensors of one shape (axes of size 1 broadcast);
+Concatenate joins tensors that differ only along ``axis``. None has
+weights; the gradient of each is that of its differentiable function
+(``functional/math.py``, ``functional/shape.py``): a sum passes gy to every
+input, a product gy times the other inputs, a maximum routes gy to the largest.
+"""
+
+from __future__ import annotations
+
+from functools import reduce
+from typing import Any
+
+from minidl import functional as F
+from minidl.layers.base import Layer
+from minidl.tensor import Tensor
+
+
+class _Merge(Layer):
+    """Base of the element-wise merges: a list of at least ``minimum_inputs`` tensors of broadcastable shapes."""
+
+    minimum_inputs, maximum_inputs = 2, None
+
+    def _check_inputs(self, input_shape: Any) -> list:
+        kind = type(self).__name__
+        if not isinstance(input_shape, list):
+            raise ValueError(f"layer {self.label!r}: {kind} merges a list of tensors, e.g. {kind}()([a, b]); "
+                             f"got one tensor of shape {input_shape}")
+        count = len(input_shape)
+        if count < self.minimum_inputs or (self.maximum_inputs is not None and count > self.maximum_inputs):
+            wanted = f"exactly {self.maximum_inputs}" if self.maximum_inputs == self.minimum_inputs else \
+                f"at least {self.minimum_inputs}"
+            raise ValueError(f"layer {self.label!r}: {kind} takes {wanted} tensors, got {count}")
+        return input_shape
+
+    def build(self, input_shape: Any) -> None:
+        self.compute_output_shape(input_shape)
+
+    def compute_output_shape(self, input_shape: Any) -> tuple:
+        shapes = self._check_inputs(input_shape)
+        if len({len(shape) for shape in shapes}) > 1:
+            raise ValueError(f"layer {self.label!r}: {type(self).__name__} needs inputs of one rank, got shapes "
+                             f"{', '.join(str((None,) + shape) for shape in shapes)}")
+        output = []
+        for sizes in zip(*shapes):
+            known = {size for size in sizes if size not in (None, 1)}
+            if len(known) > 1:
+                raise ValueError(f"layer {self.label!r}: {type(self).__name__} needs inputs of the same shape "
+                                 f"(or 1 where they broadcast), got shapes "
+                                 f"{', '.join(str((None,) + shape) for shape in shapes)}")
+            output.append(known.pop() if known else (None if None in sizes else 1))
+        return tuple(output)
+
+    def call(self, xs: list, training: bool) -> Tensor:
+        return self.merge(xs)
+
+    def merge(self, xs: list) -> Tensor:
+        raise NotImplementedError
+
+
+class Add(_Merge):
+    """y = x_1 + x_2 + ... (a residual connection: ``add([x, block(x)])``)."""
+
+    def merge(self, xs: list) -> Tensor:
+        return reduce(F.add, xs)
+
+
+class Subtract(_Merge):
+    """y = x_1 - x_2 (exactly two inputs)."""
+
+    minimum_inputs = maximum_inputs = 2
+
+    def merge(self, xs: list) -> Tensor:
+        return F.subtract(xs[0], xs[1])
+
+
+class Multiply(_Merge):
+    """y = x_1 * x_2 * ... element by element (a gate)."""
+
+    def merge(self, xs: list) -> Tensor:
+        return reduce(F.multiply, xs)
+
+
+class Average(_Merge):
+    """y = (x_1 + ... + x_n) / n."""
+
+    def merge(self, xs: list) -> Tensor:
+        return reduce(F.add, xs) * (1.0 / len(xs))
+
+
+class Maximum(_Merge):
+    """y = max(x_1, x_2, ...) element by element."""
+
+    def merge(self, xs: list) -> Tensor:
+        return reduce(F.maximum, xs)
+
+
+class Minimum(_Merge):
+    """y = min(x_1, x_2, ...) element by element."""
+
+    def merge(self, xs: list) -> Tensor:
+        return reduce(F.minimum, xs)
+
+
+class Concatenate(_Merge):
+    """y = the inputs joined along ``axis`` (counted with the batch axis, as Keras; -1: the channels)."""
+
+    minimum_inputs = 1
+
+    def __init__(self, axis: int = -1, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not isinstance(axis, int) or axis == 0:
+            raise ValueError(f"Concatenate: axis must be a non-zero int (0 is the batch axis), got {axis!r}")
+        self.axis = axis
+
+    def compute_output_shape(self, input_shape: Any) -> tuple:
+        shapes = self._check_inputs(input_shape)
+        rank = len(shapes[0])
+        if any(len(shape) != rank for shape in shapes) or not -rank - 1 <= self.axis <= rank:
+            raise ValueError(f"layer {self.label!r}: Concatenate(axis={self.axis}) needs inputs of one rank with "
+                             f"that axis, got shapes {', '.join(str((None,) + shape) for shape in shapes)}")
+        along = (self.axis - 1) if self.axis > 0 else (self.axis % (rank + 1)) - 1
+        output = []
+        for position, sizes in enumerate(zip(*shapes)):
+            if position == along:
+                output.append(None if None in sizes else sum(sizes))
+                continue
+            known = {size for size in sizes if size is not None}
+            if len(known) > 1:
+                raise ValueError(f"layer {self.label!r}: Concatenate(axis={self.axis}) needs shapes that match "
+                                 f"except along that axis, got {', '.join(str((None,) + s) for s in shapes)}")
+            output.append(known.pop() if known else None)
+        return tuple(output)
+
+    def merge(self, xs: list) -> Tensor:
+        return F.concatenate(xs, axis=self.axis)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "axis": self.axis}
+
+
+def add(inputs: list, **kwargs: Any) -> Any:
+    """``Add(**kwargs)(inputs)``: Keras's functional form."""
+    return Add(**kwargs)(inputs)
+
+
+def subtract(inputs: list, **kwargs: Any) -> Any:
+    return Subtract(**kwargs)(inputs)
+
+
+def multiply(inputs: list, **kwargs: Any) -> Any:
+    return Multiply(**kwargs)(inputs)
+
+
+def average(inputs: list, **kwargs: Any) -> Any:
+    return Average(**kwargs)(inputs)
+
+
+def maximum(inputs: list, **kwargs: Any) -> Any:
+    return Maximum(**kwargs)(inputs)
+
+
+def minimum(inputs: list, **kwargs: Any) -> Any:
+    return Minimum(**kwargs)(inputs)
+
+
+def concatenate(inputs: list, axis: int = -1, **kwargs: Any) -> Any:
+    """``Concatenate(axis, **kwargs)(inputs)``: Keras's functional form."""
+    return Concatenate(axis=axis, **kwargs)(inputs)

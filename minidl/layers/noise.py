@@ -1,0 +1,82 @@
+"""Regularisation by noise in training: SpatialDropout1D/2D (whole channels) and GaussianNoise.
+
+Both are the identity in inference. SpatialDropout drops each channel of a
+sample as a whole, with one mask draw per (sample, channel), because
+neighbouring positions of a feature map are strongly correlated and
+dropping single elements regularises little (Tompson et al. 2015); its math
+is ``functional/dropout.py``'s with a mask of shape (batch, 1, ..., channels).
+GaussianNoise adds y = x + e, e ~ N(0, stddev^2) drawn anew for every call;
+e does not depend on x, so dL/dx = gy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy
+
+from minidl import backend
+from minidl import functional as F
+from minidl import random as minidl_random
+from minidl.layers.base import Layer
+from minidl.tensor import Tensor
+
+
+class _SpatialDropout(Layer):
+    rank = 1
+
+    def __init__(self, rate: float, seed: int | None = None, data_format: Any = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not isinstance(rate, (int, float)) or not 0 <= rate < 1:
+            raise ValueError(f"{type(self).__name__}: rate must be in [0, 1), got {rate!r}")
+        if data_format not in (None, "channels_last"):
+            raise ValueError(f"{type(self).__name__}: only data_format='channels_last' is supported")
+        self.rate, self.seed = float(rate), seed
+        self._generator = None if seed is None else numpy.random.default_rng(seed)
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        if len(input_shape) != self.rank + 1:
+            layout = "(length, channels)" if self.rank == 1 else "(height, width, channels)"
+            raise ValueError(f"layer {self.label!r}: inputs must be {layout} per sample, got shape {input_shape}")
+        return tuple(input_shape)
+
+    def call(self, x: Tensor, training: bool) -> Tensor:
+        noise_shape = (x.shape[0],) + (1,) * self.rank + (x.shape[-1],)
+        return F.dropout(x, self.rate, training=training, generator=self._generator, noise_shape=noise_shape)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+
+
+class SpatialDropout1D(_SpatialDropout):
+    """(batch, length, channels): each channel of a sample dropped whole with probability ``rate``."""
+
+    rank = 1
+
+
+class SpatialDropout2D(_SpatialDropout):
+    """(batch, height, width, channels): each feature map of a sample dropped whole with probability ``rate``."""
+
+    rank = 2
+
+
+class GaussianNoise(Layer):
+    """y = x + N(0, stddev^2) noise in training; y = x in inference (see the module docstring)."""
+
+    def __init__(self, stddev: float, seed: int | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not isinstance(stddev, (int, float)) or stddev < 0:
+            raise ValueError(f"GaussianNoise: stddev must be a number >= 0, got {stddev!r}")
+        self.stddev, self.seed = float(stddev), seed
+        self._generator = None if seed is None else numpy.random.default_rng(seed)
+
+    def call(self, x: Tensor, training: bool) -> Tensor:
+        if not training or self.stddev == 0:
+            return x
+        xp = backend.get_array_module(x.data)
+        generator = self._generator or minidl_random.generator_for(xp)
+        noise = (xp.asarray(generator.standard_normal(x.shape)) * self.stddev).astype(x.dtype)
+        return x + Tensor(noise)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "stddev": self.stddev, "seed": self.seed}
