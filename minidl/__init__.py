@@ -30,6 +30,7 @@ from minidl import (
     optimizers,
     regularizers,
     schedules,
+    utils,
 )
 from minidl.layers import Input
 from minidl.models import Model, Sequential, load_model
@@ -66,4 +67,5 @@ __all__ = [
     "no_grad",
     "random",
     "unbroadcast",
+    "utils",
 ]

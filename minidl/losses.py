@@ -70,6 +70,14 @@ ALL = {
 
 REGISTRY = Registry("loss", ALL, base=Loss)
 
+#: Keras's lower-case losses, ``compile(loss=losses.categorical_crossentropy)``, as Loss objects with the
+#: defaults (called directly they return the batch mean, where Keras's functions return one value per sample)
+mean_squared_error = mse = MeanSquaredError()
+mean_absolute_error = mae = MeanAbsoluteError()
+binary_crossentropy = BinaryCrossentropy()
+categorical_crossentropy = CategoricalCrossentropy()
+sparse_categorical_crossentropy = SparseCategoricalCrossentropy()
+
 
 def get(identifier: Any) -> Callable:
     """A loss from a Keras name ("categorical_crossentropy", "mse"), a config dict, a Loss or a callable."""

@@ -18,8 +18,10 @@ from typing import Any
 import numpy
 
 from minidl import backend
+from minidl import functional as F
+from minidl.function import no_grad
 from minidl.registry import Registry
-from minidl.tensor import data_of
+from minidl.tensor import Tensor, data_of
 
 
 def _host(y: Any) -> numpy.ndarray:
@@ -157,11 +159,28 @@ def auc(x: Any, y: Any) -> float:
     return float(numpy.sum((x[1:] - x[:-1]) * (y[1:] + y[:-1]) / 2))
 
 
+def _as_metric(loss: Callable, name: str) -> Callable:
+    """A loss as a metric: its mean over the batch, as a number (Keras accepts every loss name as a metric)."""
+
+    def metric(y_true: Any, y_pred: Any) -> float:
+        with no_grad():
+            return float(loss(_host(y_true), Tensor(_host(y_pred))).item())
+
+    metric.__name__ = name
+    metric.__doc__ = f"The loss {name} as a metric (mean over the samples)."
+    return metric
+
+
 ALL: dict[str, Callable] = {
     "categorical_accuracy": categorical_accuracy,
     "sparse_categorical_accuracy": sparse_categorical_accuracy,
     "binary_accuracy": binary_accuracy,
     "pearson": pearson,
+    **{name: _as_metric(loss, name) for name, loss in (
+        ("mean_squared_error", F.mean_squared_error), ("mse", F.mean_squared_error),
+        ("mean_absolute_error", F.mean_absolute_error), ("mae", F.mean_absolute_error),
+        ("binary_crossentropy", F.binary_crossentropy), ("categorical_crossentropy", F.categorical_crossentropy),
+        ("sparse_categorical_crossentropy", F.sparse_categorical_crossentropy))},
 }
 
 REGISTRY = Registry("metric", {"accuracy": None, **ALL}, instantiate=False)

@@ -28,7 +28,7 @@ STACKS = {
                              "minidl.callbacks", "minidl.progbar"]),
         ("models", ["minidl.saving", "minidl.models.graph", "minidl.models.trainer", "minidl.models.functional",
                     "minidl.models.sequential", "minidl.models.loading", "minidl.models"]),
-        ("tools", ["minidl.gradcheck", "minidl.datasets", "minidl.plot", "minidl.demo", "minidl.__main__",
+        ("tools", ["minidl.gradcheck", "minidl.datasets", "minidl.utils", "minidl.plot", "minidl.demo", "minidl.__main__",
                    "minidl"]),
     ],
     "genomics": [

@@ -13,7 +13,10 @@ order or a dict by name. The training step, written out (``train_on_batch``)::
 
 Logs are Keras's: ``loss`` is the weighted total; a model of several
 outputs also logs each output's own (unweighted) loss as ``<output>_loss``
-and its metrics as ``<output>_<metric>``.
+and its metrics as ``<output>_<metric>``. Figures over an epoch are means
+over its samples, except the per-output losses: Keras 3 (measured on 3.15)
+counts each batch once in those, so a smaller last batch weighs as much as
+a full one. We do the same, so that the figures compare.
 """
 
 from __future__ import annotations
@@ -189,7 +192,7 @@ class Trainer:
             order = minidl_random.generator().permutation(samples) if shuffle else numpy.arange(samples)
             progress = ProgressBar(batches) if verbose == 1 else None
             totals: dict[str, float] = {}
-            seen = 0
+            counts: dict[str, float] = {}
             for batch in range(batches):
                 index = order[batch * batch_size : (batch + 1) * batch_size]
                 for callback in callback_list:
@@ -197,10 +200,8 @@ class Trainer:
                 batch_weight = None if sample_weight is None else sample_weight[index]
                 batch_logs = self._train_step([_rows(a, index) for a in xs], [_rows(a, index) for a in ys],
                                               batch_weight)
-                seen += len(index)
-                for key, value in batch_logs.items():
-                    totals[key] = totals.get(key, 0.0) + value * len(index)
-                logs = {key: value / seen for key, value in totals.items()}
+                _accumulate(totals, counts, batch_logs, len(index), self._compiled.per_output_losses)
+                logs = {key: value / counts[key] for key, value in totals.items()}
                 if not math.isfinite(batch_logs["loss"]):
                     print(f"\nEpoch {epoch + 1}, batch {batch + 1}: the loss is {batch_logs['loss']}; training stopped.")
                     self.stop_training = True
@@ -247,19 +248,17 @@ class Trainer:
                          verbose: int = 0) -> dict:
         samples = len(xs[0])
         totals: dict[str, float] = {}
+        counts: dict[str, float] = {}
         batches = math.ceil(samples / batch_size)
         progress = ProgressBar(batches) if verbose == 1 else None
         for batch in range(batches):
             part = slice(batch * batch_size, (batch + 1) * batch_size)
             weight = None if sample_weight is None else numpy.asarray(backend.to_numpy(sample_weight))[part]
             logs = self._test_step([a[part] for a in xs], [a[part] for a in ys], weight)
-            count = len(xs[0][part])
-            for key, value in logs.items():
-                totals[key] = totals.get(key, 0.0) + value * count
+            _accumulate(totals, counts, logs, len(xs[0][part]), self._compiled.per_output_losses)
             if progress is not None:
-                progress.update(batch + 1, {k: v / min(samples, (batch + 1) * batch_size) for k, v in totals.items()},
-                                final=batch + 1 == batches)
-        return {key: value / samples for key, value in totals.items()}
+                progress.update(batch + 1, {k: v / counts[k] for k, v in totals.items()}, final=batch + 1 == batches)
+        return {key: value / counts[key] for key, value in totals.items()}
 
     #: predict passes at most this many bytes of any layer's output at once (see ``predict``).
     predict_activation_bytes = 64 * 2**20
@@ -310,6 +309,14 @@ class Trainer:
             raise RuntimeError(f"{what}: call compile(optimizer, loss, metrics) first")
 
 
+def _accumulate(totals: dict, counts: dict, logs: dict, samples: int, once_per_batch: set) -> None:
+    """Add one batch's figures to running sums: weighted by its samples, or once (``once_per_batch``, as Keras)."""
+    for key, value in logs.items():
+        weight = 1 if key in once_per_batch else samples
+        totals[key] = totals.get(key, 0.0) + value * weight
+        counts[key] = counts.get(key, 0) + weight
+
+
 class CompiledLoss:
     """The losses, loss weights and metrics of ``compile``, resolved to one entry per output."""
 
@@ -323,6 +330,8 @@ class CompiledLoss:
             raise ValueError("compile: no output has a loss")
         weights = _per_output("loss_weights", loss_weights, self.output_names, broadcast=False)
         self.loss_weights = [1.0 if weight is None else float(weight) for weight in weights]
+        self.per_output_losses = {f"{name}_loss" for name, loss in zip(self.output_names, self.losses)
+                                  if loss is not None and len(self.output_names) > 1}
         several = len(self.output_names) > 1
         per_output_metrics = _per_output_metrics(metrics, self.output_names)
         self.metrics: list[tuple[str, int, Any]] = []

@@ -1,0 +1,26 @@
+"""Small data helpers Keras users reach for: ``to_categorical``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy
+
+
+def to_categorical(y: Any, num_classes: int | None = None, dtype: Any = "float32") -> numpy.ndarray:
+    """One-hot rows for integer class labels: ``to_categorical([2, 0], 3)`` is ``[[0, 0, 1], [1, 0, 0]]``.
+
+    ``num_classes`` defaults to the largest label + 1. A trailing axis of size
+    1 is dropped first, as in Keras; the result is float32 (Keras's is float64).
+    """
+    labels = numpy.asarray(y)
+    if labels.ndim and labels.shape[-1] == 1 and labels.ndim > 1:
+        labels = labels[..., 0]
+    if labels.size and (not numpy.issubdtype(labels.dtype, numpy.number) or numpy.any(labels != numpy.round(labels))
+                        or labels.min() < 0):
+        raise ValueError(f"to_categorical: labels must be integers >= 0, got values such as {labels.ravel()[:5]}")
+    labels = labels.astype(int)
+    classes = int(labels.max()) + 1 if num_classes is None and labels.size else int(num_classes or 0)
+    if labels.size and labels.max() >= classes:
+        raise ValueError(f"to_categorical: label {labels.max()} does not fit num_classes={classes}")
+    return numpy.eye(classes, dtype=dtype)[labels]
