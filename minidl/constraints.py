@@ -18,11 +18,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from minidl import backend
+from minidl import backend, config
 from minidl.registry import Registry
 from minidl.registry import serialize as serialize_object
-
-EPSILON = 1e-7
 
 
 class Constraint:
@@ -51,7 +49,7 @@ class MaxNorm(Constraint):
     def __call__(self, w: Any) -> Any:
         xp = backend.get_array_module(w)
         norms = _norms(w, self.axis)
-        return (w * (xp.clip(norms, 0, self.max_value) / (EPSILON + norms))).astype(w.dtype, copy=False)
+        return (w * (xp.clip(norms, 0, self.max_value) / (config.epsilon() + norms))).astype(w.dtype, copy=False)
 
     def get_config(self) -> dict:
         return {"max_value": self.max_value, "axis": list(self.axis) if isinstance(self.axis, tuple) else self.axis}
@@ -68,7 +66,7 @@ class MinMaxNorm(Constraint):
         xp = backend.get_array_module(w)
         norms = _norms(w, self.axis)
         desired = self.rate * xp.clip(norms, self.min_value, self.max_value) + (1 - self.rate) * norms
-        return (w * (desired / (EPSILON + norms))).astype(w.dtype, copy=False)
+        return (w * (desired / (config.epsilon() + norms))).astype(w.dtype, copy=False)
 
     def get_config(self) -> dict:
         return {"min_value": self.min_value, "max_value": self.max_value, "rate": self.rate,
@@ -82,7 +80,7 @@ class UnitNorm(Constraint):
         self.axis = _axis(axis)
 
     def __call__(self, w: Any) -> Any:
-        return (w / (EPSILON + _norms(w, self.axis))).astype(w.dtype, copy=False)
+        return (w / (config.epsilon() + _norms(w, self.axis))).astype(w.dtype, copy=False)
 
     def get_config(self) -> dict:
         return {"axis": list(self.axis) if isinstance(self.axis, tuple) else self.axis}

@@ -2,8 +2,12 @@
 
 A metric for ``compile(metrics=[...])`` is any ``metric(y_true, y_pred) ->
 number``; ``fit`` and ``evaluate`` report its mean over batches, weighted by
-batch size, as Keras does for metric functions. For accuracy this is exactly
-the accuracy over the whole epoch.
+batch size, as Keras does for its metric functions. For accuracy this is
+exactly the accuracy over the whole epoch. A user's function is reduced as
+Keras reduces it: its values are averaged, and it counts once per value it
+returns (once per batch for one number, once per sample for one value per
+sample). Figures that are not means over samples (AUC, precision, recall,
+R^2, RMSE) are streaming ``Metric`` objects (``minidl.streaming``).
 
 ``"accuracy"`` is chosen from the loss, as in Keras: categorical accuracy for
 ``categorical_crossentropy``, sparse for ``sparse_categorical_crossentropy``,
@@ -17,10 +21,22 @@ from typing import Any
 
 import numpy
 
-from minidl import backend
+from minidl import backend, streaming
 from minidl import functional as F
 from minidl.function import no_grad
-from minidl.registry import Registry
+from minidl.registry import Registry, snake_case
+from minidl.streaming import (  # noqa: F401 - Keras's metric classes, minidl.metrics.AUC as keras.metrics.AUC
+    AUC,
+    MeanAbsoluteError,
+    MeanSquaredError,
+    Metric,
+    Precision,
+    R2Score,
+    Recall,
+    RootMeanSquaredError,
+    SparseTopKCategoricalAccuracy,
+    TopKCategoricalAccuracy,
+)
 from minidl.tensor import Tensor, data_of
 
 
@@ -192,8 +208,30 @@ ACCURACY_FOR_LOSS = {
 }
 
 
+#: streaming metrics by the names Keras accepts ("AUC", "auc", "precision", "RootMeanSquaredError", ...)
+STREAMING = {**{name.lower(): cls for name, cls in streaming.CLASSES.items()},
+             **{snake_case(name): cls for name, cls in streaming.CLASSES.items()},
+             "rmse": streaming.RootMeanSquaredError}
+
+
 def get(identifier: Any, loss_name: str | None = None) -> tuple[str, Callable]:
-    """(name shown in logs, function) for a metric given to ``compile``."""
+    """(name shown in logs, metric) for a metric given to ``compile``: a function, or a streaming Metric object.
+
+    Names of losses ("mae", "mse", ...) are metrics too; "AUC", "precision",
+    "recall", "r2_score", ... give streaming metrics (``minidl.streaming``).
+    """
+    if isinstance(identifier, streaming.Metric):
+        return identifier.name, identifier
+    if isinstance(identifier, dict) and identifier.get("class_name") in streaming.CLASSES:
+        instance = streaming.CLASSES[identifier["class_name"]].from_config(identifier.get("config", {}))
+        return instance.name, instance
+    if isinstance(identifier, type) and issubclass(identifier, streaming.Metric):
+        instance = identifier()
+        return instance.name, instance
+    if isinstance(identifier, str) and identifier.lower() not in REGISTRY.entries and (
+            identifier.lower() in STREAMING or identifier in streaming.CLASSES):
+        instance = streaming.CLASSES.get(identifier, STREAMING.get(identifier.lower()))(name=identifier)
+        return instance.name, instance  # named as given, as Keras logs "AUC" for metrics=["AUC"]
     if isinstance(identifier, str):
         if identifier.lower() in ("accuracy", "acc"):
             if loss_name in ACCURACY_FOR_LOSS:

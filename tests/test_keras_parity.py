@@ -6,8 +6,11 @@ install without the test extra) these tests are skipped with the reason.
 """
 
 import os
+import re
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
+
+from types import SimpleNamespace  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
@@ -90,3 +93,84 @@ def test_training_histories_match_keras_for_a_few_epochs_without_shuffling(rng):
     history = model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0).history
     np.testing.assert_allclose(history["loss"], expected["loss"], rtol=1e-4)
     np.testing.assert_allclose(history["accuracy"], expected["accuracy"])
+
+
+def course_notes_metric(K):  # noqa: N803 - the module is passed as the course notes import it
+    """The course notes' epoch correlation, written with Keras backend functions: one value per output column."""
+
+    def pearson_in_epoch(y_true, y_pred):
+        fsp = y_pred - K.mean(y_pred, axis=0)
+        fst = y_true - K.mean(y_true, axis=0)
+        dev_p = K.std(y_pred, axis=0)
+        dev_t = K.std(y_true, axis=0)
+        return K.mean(fsp * fst, axis=0) / (dev_p * dev_t + K.epsilon())
+
+    return pearson_in_epoch
+
+
+def test_the_course_notes_compile_line_runs_and_its_epochs_match_keras(rng):
+    def build(layers, Input):
+        return [Input((5,)), layers.Dense(8, activation="tanh"), layers.Dense(2)]
+
+    keras_model, model = both(build)
+    x = rng.normal(size=(50, 5)).astype(np.float32)  # batches of 16, 16, 16 and 2: uneven on purpose
+    y = np.stack([x[:, 0] + 0.1 * x[:, 1], x[:, 2] * x[:, 3]], axis=1).astype(np.float32)
+    keras.config.set_epsilon(1e-7)
+    keras_backend = SimpleNamespace(mean=keras.ops.mean, std=keras.ops.std, epsilon=keras.config.epsilon)  # Keras 2's K
+    keras_model.compile(loss="mean_squared_error", optimizer="rmsprop",
+                        metrics=["mae", course_notes_metric(keras_backend)])
+    expected = keras_model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0).history
+    from minidl import ops as K
+
+    model.compile(loss="mean_squared_error", optimizer="rmsprop", metrics=["mae", course_notes_metric(K)])
+    history = model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0).history
+    assert set(history) == set(expected) == {"loss", "mae", "pearson_in_epoch"}
+    for key in expected:
+        np.testing.assert_allclose(history[key], expected[key], rtol=1e-4, err_msg=key)
+
+
+def test_streaming_metrics_match_keras_over_uneven_batches(rng):
+    scores = rng.random((90, 3)).astype(np.float32)
+    labels = (rng.random((90, 3)) < scores).astype(np.float32)  # informative but noisy
+    batches = [slice(0, 32), slice(32, 64), slice(64, 90)]
+    pairs = [
+        (keras.metrics.AUC(), minidl.metrics.AUC()),
+        (keras.metrics.AUC(curve="PR"), minidl.metrics.AUC(curve="PR")),
+        (keras.metrics.AUC(num_thresholds=7, summation_method="minoring"),
+         minidl.metrics.AUC(num_thresholds=7, summation_method="minoring")),
+        (keras.metrics.Precision(), minidl.metrics.Precision()),
+        (keras.metrics.Recall(thresholds=0.3), minidl.metrics.Recall(thresholds=0.3)),
+        (keras.metrics.Precision(class_id=1), minidl.metrics.Precision(class_id=1)),
+        (keras.metrics.Recall(top_k=1), minidl.metrics.Recall(top_k=1)),
+        (keras.metrics.RootMeanSquaredError(), minidl.metrics.RootMeanSquaredError()),
+        (keras.metrics.MeanAbsoluteError(), minidl.metrics.MeanAbsoluteError()),
+        (keras.metrics.R2Score(), minidl.metrics.R2Score()),
+        (keras.metrics.R2Score(class_aggregation="variance_weighted_average", num_regressors=2),
+         minidl.metrics.R2Score(class_aggregation="variance_weighted_average", num_regressors=2)),
+        (keras.metrics.TopKCategoricalAccuracy(k=2), minidl.metrics.TopKCategoricalAccuracy(k=2)),
+    ]
+    one_hot = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 90)]
+    for theirs, mine in pairs:
+        for part in batches:
+            truth = one_hot[part] if "top_k_categorical" in mine.name else labels[part]
+            theirs.update_state(truth, scores[part])
+            mine.update_state(truth, scores[part])
+        assert mine.name == re.sub(r"_\d+$", "", theirs.name)  # Keras numbers the second AUC "auc_1"
+        np.testing.assert_allclose(mine.result(), float(theirs.result()), rtol=1e-5, atol=1e-7, err_msg=mine.name)
+
+
+def test_streaming_metrics_by_name_in_fit_match_keras(rng):
+    def build(layers, Input):
+        return [Input((4,)), layers.Dense(6, activation="relu"), layers.Dense(1, activation="sigmoid")]
+
+    keras_model, model = both(build)
+    x = rng.normal(size=(70, 4)).astype(np.float32)
+    y = (x[:, 0] + 0.5 * rng.normal(size=70) > 0).astype(np.float32)[:, None]
+    names = ["AUC", "precision", "recall"]
+    keras_model.compile(optimizer=keras.optimizers.SGD(0.1), loss="binary_crossentropy", metrics=names)
+    model.compile(optimizer=minidl.optimizers.SGD(0.1), loss="binary_crossentropy", metrics=names)
+    expected = keras_model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0, validation_data=(x, y)).history
+    history = model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0, validation_data=(x, y)).history
+    assert set(history) == set(expected)
+    for key in expected:
+        np.testing.assert_allclose(history[key], expected[key], rtol=1e-4, atol=1e-6, err_msg=key)

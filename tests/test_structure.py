@@ -16,7 +16,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 STACKS = {
     "minidl": [
-        ("foundations", ["minidl.version", "minidl.cores", "minidl.memory", "minidl.random", "minidl.registry"]),
+        ("foundations", ["minidl.version", "minidl.config", "minidl.cores", "minidl.memory", "minidl.random", "minidl.registry"]),
         ("backend", ["minidl.backend"]),
         ("kernels", ["minidl.kernels", "minidl.kernels.cpu", "minidl.kernels.gpu"]),
         ("autodiff", ["minidl.tensor", "minidl.function"]),
@@ -24,7 +24,7 @@ STACKS = {
         ("layers", ["minidl.activations", "minidl.initializers", "minidl.regularizers", "minidl.constraints",
                     "minidl.layers",
                     "minidl.layers.*"]),
-        ("training pieces", ["minidl.losses", "minidl.metrics", "minidl.schedules", "minidl.optimizers",
+        ("training pieces", ["minidl.ops", "minidl.losses", "minidl.streaming", "minidl.metrics", "minidl.schedules", "minidl.optimizers",
                              "minidl.callbacks", "minidl.progbar"]),
         ("models", ["minidl.saving", "minidl.models.graph", "minidl.models.trainer", "minidl.models.functional",
                     "minidl.models.sequential", "minidl.models.loading", "minidl.models"]),

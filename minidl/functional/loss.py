@@ -7,7 +7,7 @@ binary cross-entropy) or summed over the classes (categorical
 cross-entropy), then averaged over every other axis, so the result is
 comparable between batch sizes.
 
-Probabilities are clipped to ``[EPSILON, 1 - EPSILON]`` before taking
+Probabilities are clipped to ``[eps, 1 - eps]`` (``minidl.config.epsilon()``, 1e-7) before taking
 logarithms, as Keras does; with ``from_logits=True`` the cross-entropies
 are computed from logits by the log-sum-exp form, stable for any magnitude.
 
@@ -20,12 +20,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from minidl import backend
+from minidl import backend, config
 from minidl.function import Function, as_tensor
 from minidl.functional.activation import stable_log_softmax, stable_sigmoid
 from minidl.tensor import Tensor, data_of
 
-EPSILON = 1e-7  # Keras's backend.epsilon()
 
 
 def _target(name: str, y_true: Any, y_pred: Tensor) -> Any:
@@ -87,8 +86,9 @@ class BinaryCrossentropy(Function):
 
     def forward(self, y_pred: Any) -> Any:
         xp = backend.get_array_module(y_pred)
-        self.p = xp.clip(y_pred, EPSILON, 1 - EPSILON)
-        self.inside = (y_pred >= EPSILON) & (y_pred <= 1 - EPSILON)
+        eps = config.epsilon()
+        self.p = xp.clip(y_pred, eps, 1 - eps)
+        self.inside = (y_pred >= eps) & (y_pred <= 1 - eps)
         t = self.y_true
         return -(self.weight * (t * xp.log(self.p) + (1 - t) * xp.log(1 - self.p))).mean()
 
@@ -132,8 +132,9 @@ class CategoricalCrossentropy(Function):
         xp = backend.get_array_module(y_pred)
         self.total = y_pred.sum(axis=-1, keepdims=True)
         q = y_pred / self.total
-        self.q = xp.clip(q, EPSILON, 1 - EPSILON)
-        self.inside = (q >= EPSILON) & (q <= 1 - EPSILON)
+        eps = config.epsilon()
+        self.q = xp.clip(q, eps, 1 - eps)
+        self.inside = (q >= eps) & (q <= 1 - eps)
         self.rows = q.size // q.shape[-1]
         return -(self.weight * self.y_true * xp.log(self.q)).sum() / self.rows
 

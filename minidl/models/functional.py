@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy
 
-from minidl import backend, saving
+from minidl import backend, saving, streaming
+from minidl import metrics as metrics_module
 from minidl import optimizers as optimizers_module
 from minidl import losses as losses_module
 from minidl.layers import InputLayer, Layer
@@ -458,7 +459,10 @@ def _map_given(given: Any, function: Any) -> Any:
     return function(given)
 
 
-def _metric_name(metric: Any) -> str:
+def _metric_name(metric: Any) -> Any:
+    """A metric as a file holds it: its name, or a streaming metric's class and config."""
     if isinstance(metric, str):
         return metric
+    if isinstance(metric, metrics_module.Metric) and type(metric).__name__ in streaming.CLASSES:
+        return {"class_name": type(metric).__name__, "config": metric.get_config()}
     raise ValueError(f"the custom metric {metric!r} cannot be saved by name")

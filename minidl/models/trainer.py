@@ -67,7 +67,7 @@ class Trainer:
     @property
     def metric_functions(self) -> list:
         """[(name in logs, function)] over every output."""
-        return [] if self._compiled is None else [(key, function) for key, _, function in self._compiled.metrics]
+        return [] if self._compiled is None else [(key, function) for key, _, function, _ in self._compiled.metrics]
 
     # ----------------------------------------------------------------- data
     def _inputs_of(self, what: str, x: Any) -> list:
@@ -105,10 +105,26 @@ class Trainer:
         return predictions, loss, per_output
 
     def _batch_logs(self, ys: list, predictions: list, loss: Tensor, per_output: dict) -> dict:
+        """The batch's figures; ``self._batch_counts`` says how much each weighs in the epoch's mean.
+
+        A count is the batch's samples (losses, built-in metrics), 1 (per-output
+        losses, as Keras), the number of values a user's metric returned, or
+        None for a streaming metric, whose figure already covers the epoch.
+        """
+        samples = len(ys[0])
         logs = {"loss": float(loss.item())}
-        logs.update({key: float(value.item()) for key, value in per_output.items()})
-        for key, output, function in self._compiled.metrics:
-            logs[key] = _metric_value(function(ys[output], predictions[output].data), key)
+        counts: dict = {"loss": samples}
+        for key, value in per_output.items():
+            logs[key], counts[key] = float(value.item()), 1
+        for key, output, metric, kind in self._compiled.metrics:
+            if kind == "streaming":
+                metric.update_state(ys[output], predictions[output].data)
+                logs[key], counts[key] = metric.result(), None
+            elif kind == "custom":
+                logs[key], counts[key] = _custom_metric_value(metric(ys[output], predictions[output].data), key)
+            else:
+                logs[key], counts[key] = float(metric(ys[output], predictions[output].data)), samples
+        self._batch_counts = counts
         return logs
 
     def train_on_batch(self, x: Any, y: Any, sample_weight: Any = None, class_weight: dict | None = None,
@@ -189,6 +205,7 @@ class Trainer:
                 callback.on_epoch_begin(epoch, {})
             if verbose == 1:
                 print(f"Epoch {epoch + 1}/{epochs}")
+            self._compiled.reset_metrics()
             order = minidl_random.generator().permutation(samples) if shuffle else numpy.arange(samples)
             progress = ProgressBar(batches) if verbose == 1 else None
             totals: dict[str, float] = {}
@@ -200,7 +217,7 @@ class Trainer:
                 batch_weight = None if sample_weight is None else sample_weight[index]
                 batch_logs = self._train_step([_rows(a, index) for a in xs], [_rows(a, index) for a in ys],
                                               batch_weight)
-                _accumulate(totals, counts, batch_logs, len(index), self._compiled.per_output_losses)
+                _accumulate(totals, counts, batch_logs, self._batch_counts)
                 logs = {key: value / counts[key] for key, value in totals.items()}
                 if not math.isfinite(batch_logs["loss"]):
                     print(f"\nEpoch {epoch + 1}, batch {batch + 1}: the loss is {batch_logs['loss']}; training stopped.")
@@ -249,13 +266,14 @@ class Trainer:
         samples = len(xs[0])
         totals: dict[str, float] = {}
         counts: dict[str, float] = {}
+        self._compiled.reset_metrics()
         batches = math.ceil(samples / batch_size)
         progress = ProgressBar(batches) if verbose == 1 else None
         for batch in range(batches):
             part = slice(batch * batch_size, (batch + 1) * batch_size)
             weight = None if sample_weight is None else numpy.asarray(backend.to_numpy(sample_weight))[part]
             logs = self._test_step([a[part] for a in xs], [a[part] for a in ys], weight)
-            _accumulate(totals, counts, logs, len(xs[0][part]), self._compiled.per_output_losses)
+            _accumulate(totals, counts, logs, self._batch_counts)
             if progress is not None:
                 progress.update(batch + 1, {k: v / counts[k] for k, v in totals.items()}, final=batch + 1 == batches)
         return {key: value / counts[key] for key, value in totals.items()}
@@ -309,10 +327,13 @@ class Trainer:
             raise RuntimeError(f"{what}: call compile(optimizer, loss, metrics) first")
 
 
-def _accumulate(totals: dict, counts: dict, logs: dict, samples: int, once_per_batch: set) -> None:
-    """Add one batch's figures to running sums: weighted by its samples, or once (``once_per_batch``, as Keras)."""
+def _accumulate(totals: dict, counts: dict, logs: dict, weights: dict) -> None:
+    """Add one batch's figures to running sums with their weights (None: the figure replaces the sum)."""
     for key, value in logs.items():
-        weight = 1 if key in once_per_batch else samples
+        weight = weights[key]
+        if weight is None:
+            totals[key], counts[key] = value, 1
+            continue
         totals[key] = totals.get(key, 0.0) + value * weight
         counts[key] = counts.get(key, 0) + weight
 
@@ -330,17 +351,24 @@ class CompiledLoss:
             raise ValueError("compile: no output has a loss")
         weights = _per_output("loss_weights", loss_weights, self.output_names, broadcast=False)
         self.loss_weights = [1.0 if weight is None else float(weight) for weight in weights]
-        self.per_output_losses = {f"{name}_loss" for name, loss in zip(self.output_names, self.losses)
-                                  if loss is not None and len(self.output_names) > 1}
         several = len(self.output_names) > 1
         per_output_metrics = _per_output_metrics(metrics, self.output_names)
-        self.metrics: list[tuple[str, int, Any]] = []
+        self.metrics: list[tuple[str, int, Any, str]] = []  # (key in logs, output, metric, kind)
+        builtin = set(map(id, metrics_module.ALL.values())) | set(map(id, metrics_module.ACCURACY_FOR_LOSS.values()))
         for output, (name, requested, loss_function) in enumerate(zip(self.output_names, per_output_metrics,
                                                                       self.losses)):
             loss_name = None if loss_function is None else losses_module.name_of(loss_function)
             for metric in requested:
                 metric_name, function = metrics_module.get(metric, loss_name)
-                self.metrics.append((f"{name}_{metric_name}" if several else metric_name, output, function))
+                kind = "streaming" if isinstance(function, metrics_module.Metric) else \
+                    "builtin" if id(function) in builtin else "custom"
+                self.metrics.append((f"{name}_{metric_name}" if several else metric_name, output, function, kind))
+
+    def reset_metrics(self) -> None:
+        """Start the streaming metrics afresh (each epoch, each evaluation)."""
+        for _, _, metric, kind in self.metrics:
+            if kind == "streaming":
+                metric.reset_state()
 
     def total(self, ys: list, predictions: list, sample_weight: Any) -> tuple[Tensor, dict]:
         """(sum of weighted losses, {"<output>_loss": unweighted loss} for models of several outputs)."""
@@ -397,12 +425,19 @@ def _per_output_metrics(metrics: Any, names: list) -> list:
                      f"or a dict by output name ({', '.join(names)})")
 
 
-def _metric_value(value: Any, name: str) -> float:
-    """A metric's value as one number; several values (one per output column) are averaged, as Keras does."""
+def _custom_metric_value(value: Any, name: str) -> tuple[float, int]:
+    """(mean, count) of a user's metric's values, as Keras reduces them (``keras.metrics.Mean``).
+
+    Values of two axes or more are first averaged over all but the first;
+    the figure weighs as many values as remain (1 for a single number), so
+    one value per sample weighs each sample, one per output column weighs each batch alike.
+    """
     array = numpy.asarray(backend.to_numpy(value.data if isinstance(value, Tensor) else value), dtype=float)
     if array.size == 0:
         raise ValueError(f"metric {name!r} returned no value")
-    return float(array.mean())
+    if array.ndim > 1:
+        array = array.reshape(len(array), -1).mean(axis=1)
+    return float(array.mean()), (len(array) if array.ndim else 1)
 
 
 def _standardize(what: str, role: str, data: Any, names: list) -> list:
