@@ -69,7 +69,8 @@ def serialize(layer: Layer) -> dict:
     return serialize_object(layer)
 
 
-#: Keras's functional forms of the merge layers: ``concatenate([a, b])`` is ``Concatenate()([a, b])``
-MERGE_FUNCTIONS = ["add", "average", "concatenate", "maximum", "minimum", "multiply", "subtract"]
-
-__all__ = ["Layer", "deserialize", "serialize", *ALL, "Input", *MERGE_FUNCTIONS]
+__all__ = [
+    "Layer", "deserialize", "serialize", *ALL, "Input",
+    # Keras's functional forms of the merge layers: concatenate([a, b]) is Concatenate()([a, b])
+    "add", "average", "concatenate", "maximum", "minimum", "multiply", "subtract",
+]
