@@ -144,7 +144,8 @@ class _ZeroPadding(_Spatial):
         return F.pad(x, ((0, 0), *self.padding, (0, 0)))
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "padding": [list(pair) for pair in self.padding]}
+        pairs = [list(pair) for pair in self.padding]
+        return {**super().get_config(), "padding": pairs[0] if self.rank == 1 else pairs}  # Keras's layout
 
 
 class ZeroPadding1D(_ZeroPadding):
@@ -180,7 +181,8 @@ class _Cropping(_Spatial):
         return F.getitem(x, index)
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "cropping": [list(pair) for pair in self.cropping]}
+        pairs = [list(pair) for pair in self.cropping]
+        return {**super().get_config(), "cropping": pairs[0] if self.rank == 1 else pairs}  # Keras's layout
 
 
 class Cropping1D(_Cropping):

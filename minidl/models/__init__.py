@@ -7,13 +7,15 @@ graph          the order of a graph's calls and layers; running it
 trainer        compile, fit, evaluate, predict, train_on_batch (one code path)
 functional     Model(inputs, outputs): structure, weights, summary, config
 sequential     Sequential: a straight graph built layer by layer
-loading        load_model
+keras_files    Keras .keras and legacy .h5 files, read and written without Keras
+loading        load_model (minidl .npz files and Keras files)
 =============  ==============================================================
 """
 
 from minidl.models.functional import Model
 from minidl.models.graph import GraphError
+from minidl.models.keras_files import KerasFileError
 from minidl.models.loading import load_model
 from minidl.models.sequential import Sequential
 
-__all__ = ["GraphError", "Model", "Sequential", "load_model"]
+__all__ = ["GraphError", "KerasFileError", "Model", "Sequential", "load_model"]

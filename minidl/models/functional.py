@@ -18,6 +18,7 @@ tensors inside another model, or on data. Training is the ``Trainer``'s.
 
 from __future__ import annotations
 
+import os
 import warnings
 from typing import Any
 
@@ -341,45 +342,12 @@ class Model(Trainer, Layer):
     def from_config(cls, config: dict) -> "Model":
         """Rebuild the graph of ``get_config``: create every layer, then replay the calls in dependency order."""
         created: dict[str, Layer] = {}
-        produced: dict[tuple, Any] = {}  # (layer name, call index) -> output tensor(s)
-        pending: list[tuple[str, int, dict]] = []
+        calls: list = []
         for entry in config["layers"]:
-            layer = deserialize_layer({"class_name": entry["class_name"], "config": entry["config"]})
-            created[entry["name"]] = layer
-            if isinstance(layer, InputLayer):
-                produced[(entry["name"], 0)] = [layer.output]
-            pending.extend((entry["name"], index, call) for index, call in enumerate(entry["inbound_nodes"]))
-
-        def lookup(reference: list) -> Any:
-            outputs = produced.get((reference[0], reference[1]))
-            return None if outputs is None else outputs[reference[2]]
-
-        while pending:
-            progressed = False
-            for item in list(pending):
-                name, index, call = item
-                if (name, index - 1) not in produced and index > 0:
-                    continue  # a shared layer's calls replay in their order
-                tensors = [lookup(reference) for reference in call["args"]]
-                if any(tensor is None for tensor in tensors):
-                    continue
-                result = created[name](tensors if call.get("list") else tensors[0])
-                produced[(name, index)] = result if isinstance(result, list) else [result]
-                pending.remove(item)
-                progressed = True
-            if not progressed:
-                waiting = ", ".join(sorted({name for name, _, _ in pending}))
-                raise ValueError(f"the model config's graph cannot be rebuilt: layers {waiting} wait for inputs "
-                                 "that no layer makes")
-
-        def tensors_of(references: Any) -> Any:
-            if isinstance(references, dict):
-                return {key: lookup(value) for key, value in references.items()}
-            return [lookup(reference) for reference in references]
-
-        inputs, outputs = tensors_of(config["input_layers"]), tensors_of(config["output_layers"])
-        model = cls(inputs, outputs, name=config.get("name"), trainable=config.get("trainable", True))
-        return model
+            created[entry["name"]] = deserialize_layer({"class_name": entry["class_name"], "config": entry["config"]})
+            calls.extend((entry["name"], index, call) for index, call in enumerate(entry["inbound_nodes"]))
+        return rebuild_graph(created, calls, config["input_layers"], config["output_layers"],
+                             name=config.get("name"), trainable=config.get("trainable", True), cls=cls)
 
     def compile_config(self) -> dict | None:
         """What ``compile`` was given, in a form a file can hold (None if something custom cannot be)."""
@@ -398,8 +366,17 @@ class Model(Trainer, Layer):
     def save(self, path: str, metadata: dict | None = None, extra_weights: dict | None = None) -> None:
         """Save architecture, weights, compile settings (and ``metadata``) to one file (no pickles).
 
-        ``extra_weights`` ({name: list of arrays}) travel with them, see ``saving.read_extra_weights``.
+        A path ending in ``.keras`` (or ``.h5``) writes a Keras file that Keras
+        3 loads (see ``minidl.models.keras_files``); any other, minidl's own
+        ``.npz``. ``extra_weights`` ({name: list of arrays}) travel with
+        minidl files, see ``saving.read_extra_weights``.
         """
+        extension = os.path.splitext(os.fspath(path))[1].lower()
+        if extension in FILE_WRITERS:
+            if metadata or extra_weights:
+                raise ValueError(f"save: a {extension} file cannot hold metadata or extra weights; use .npz")
+            FILE_WRITERS[extension](self, path)
+            return
         saving.save_model(self, path, metadata, extra_weights)
 
     def save_weights(self, path: str) -> None:
@@ -419,6 +396,55 @@ class Model(Trainer, Layer):
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
 
+
+def rebuild_graph(created: dict, calls: list, inputs: Any, outputs: Any, name: str | None = None,
+                  trainable: bool = True, cls: type = Model) -> Model:
+    """A model from layers by name and their recorded calls, replayed as soon as their inputs exist.
+
+    ``calls``: (layer name, call index, {"args": [[layer, call, output], ...],
+    "list": bool}); ``inputs``/``outputs``: lists (or dicts by name) of
+    [layer, call, output]. A shared layer's calls replay in their order, so
+    call indices keep their meaning.
+    """
+    produced: dict[tuple, list] = {}  # (layer name, call index) -> output tensors
+    for layer_name, layer in created.items():
+        if isinstance(layer, InputLayer):
+            produced[(layer_name, 0)] = [layer.output]
+
+    def lookup(reference: list) -> Any:
+        outputs_of_call = produced.get((reference[0], reference[1]))
+        return None if outputs_of_call is None else outputs_of_call[reference[2]]
+
+    pending = list(calls)
+    while pending:
+        progressed = False
+        for item in list(pending):
+            layer_name, index, call = item
+            if index > 0 and (layer_name, index - 1) not in produced:
+                continue
+            tensors = [lookup(reference) for reference in call["args"]]
+            if any(tensor is None for tensor in tensors):
+                continue
+            if layer_name not in created:
+                raise ValueError(f"the graph calls a layer {layer_name!r} that it does not define")
+            result = created[layer_name](tensors if call.get("list") else tensors[0])
+            produced[(layer_name, index)] = result if isinstance(result, list) else [result]
+            pending.remove(item)
+            progressed = True
+        if not progressed:
+            waiting = ", ".join(sorted({layer_name for layer_name, _, _ in pending}))
+            raise ValueError(f"the graph cannot be rebuilt: layers {waiting} wait for inputs that no layer makes")
+
+    def tensors_of(references: Any) -> Any:
+        if isinstance(references, dict):
+            return {key: lookup(value) for key, value in references.items()}
+        return [lookup(reference) for reference in references]
+
+    return cls(tensors_of(inputs), tensors_of(outputs), name=name, trainable=trainable)
+
+
+#: writers of other file formats by file extension (minidl.models.keras_files adds .keras and .h5)
+FILE_WRITERS: dict = {}
 
 #: model classes by config class name; Sequential adds itself
 MODEL_CLASSES: dict = {"Functional": Model, "Model": Model}

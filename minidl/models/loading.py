@@ -5,11 +5,25 @@ from __future__ import annotations
 import os
 
 from minidl import saving
+from minidl.models import keras_files
 from minidl.models.functional import MODEL_CLASSES, Model
 
 
 def load_model(path: str, compile: bool = True) -> Model:
-    """Rebuild a model saved by ``model.save(path)``: same architecture, weights and (if saved) compile settings."""
+    """Rebuild a model saved by ``model.save(path)``: same architecture, weights and (if saved) compile settings.
+
+    Keras files (``.keras`` archives and legacy ``.h5``, recognised by their
+    content) load too, without Keras: see ``minidl.models.keras_files``.
+    """
+    if os.path.isfile(path):
+        with open(path, "rb") as handle:
+            head = handle.read(8)
+        if head.startswith(b"\x89HDF") or head.startswith(b"PK"):
+            with open(path, "rb") as handle:
+                content = handle.read()
+            kind = keras_files.is_keras_file(content)
+            if kind is not None:
+                return keras_files.load_keras_model(os.fspath(path), content, kind, compile=compile)
     config, weights = saving.read_model(path)
     try:
         cls = MODEL_CLASSES[config.get("model_class", "Sequential")]  # files before functional models: Sequential

@@ -1,0 +1,447 @@
+"""Keras model files without Keras: read and write ``.keras`` archives and legacy ``.h5`` files.
+
+A Keras 3 ``.keras`` file is a zip archive of
+
+    metadata.json      {"keras_version": ..., "date_saved": ...}
+    config.json        the model: {"class_name": "Functional" | "Sequential", "config": {"layers": [...], ...}}
+    model.weights.h5   HDF5: layers/<group>/vars/0, 1, ... per layer, in model.layers order
+
+where a layer's group is its class name in snake case, numbered in order
+of appearance (the second Dense is ``dense_1`` whatever its own name).
+A legacy ``.h5`` file (``model.save("m.h5")`` in Keras 2 and 3) holds the
+same configuration in the root attribute ``model_config`` and the weights
+under ``model_weights/<layer name>/``, listed by the attribute ``weight_names``.
+
+Reading translates every layer's Keras configuration into minidl's: an
+option minidl does not have is accepted only at the value that makes it
+irrelevant (``data_format="channels_last"``, ``groups=1``, no activity
+regularizer, ...); any other value, and any layer minidl lacks, stops the
+load with one sentence naming the layer and the option. Nothing named in a
+file is imported or executed. The files are read with ``h5py``; Keras and
+TensorFlow are never needed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import inspect
+import io
+import json
+import os
+import re
+import zipfile
+from typing import Any
+
+import numpy
+
+from minidl import layers as layers_module
+from minidl.layers import InputLayer, Layer
+from minidl.models.functional import FILE_WRITERS, Model, rebuild_graph
+from minidl.models.sequential import Sequential
+from minidl.saving import ModelFileError
+
+KERAS_VERSION = "3.15.1"  # the version our files say they follow (the newest we test against)
+
+#: options minidl's layers lack, and the values at which they change nothing
+_NEUTRAL = {
+    "data_format": {"channels_last"}, "groups": {1}, "activity_regularizer": {None},
+    "beta_regularizer": {None}, "gamma_regularizer": {None}, "beta_constraint": {None}, "gamma_constraint": {None},
+    "synchronized": {False}, "renorm": {False}, "renorm_clipping": {None}, "quantization_config": {None},
+    "lora_rank": {None}, "sparse": {False}, "ragged": {False}, "optional": {False}, "autocast": {True},
+}
+_IGNORED = {"renorm_momentum", "lora_alpha", "build_config", "batch_size"}  # meaningful only with options above
+
+
+class KerasFileError(ModelFileError):
+    """A Keras file minidl cannot rebuild; the message names the layer and the option."""
+
+
+def _keras_snake_case(name: str) -> str:
+    """Keras's snake case of a class name: "BatchNormalization" -> "batch_normalization", "Conv1D" -> "conv1d"."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def _h5py() -> Any:
+    try:
+        import h5py  # noqa: PLC0415 - only Keras files need it
+    except ImportError:
+        raise KerasFileError("reading and writing Keras files needs h5py (pip install h5py)") from None
+    return h5py
+
+
+# ---------------------------------------------------------------------------- Keras config -> minidl layers
+def _accepted_options(cls: type) -> set:
+    """The keyword arguments a layer class takes (its own and its bases')."""
+    names = set()
+    for klass in cls.__mro__:
+        if "__init__" in vars(klass):
+            for parameter in inspect.signature(vars(klass)["__init__"]).parameters.values():
+                if parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY):
+                    names.add(parameter.name)
+    return names - {"self"}
+
+
+def _plain(value: Any) -> Any:
+    """A Keras-serialized value as minidl reads it: objects as {"class_name", "config"}, dtype policies as names."""
+    if isinstance(value, dict) and "class_name" in value:
+        if value["class_name"] in ("DTypePolicy", "Policy"):
+            return value.get("config", {}).get("name", "float32")
+        config = {key: _plain(item) for key, item in (value.get("config") or {}).items() if item is not None}
+        return {"class_name": value["class_name"], "config": config}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _layer_from_keras(entry: dict, where: str) -> Layer:
+    """A minidl layer (or model) from one entry of a Keras model config."""
+    class_name, config = entry.get("class_name"), dict(entry.get("config") or {})
+    name = config.get("name", entry.get("name"))
+    if class_name in ("Functional", "Model", "Sequential"):
+        return _model_from_keras(entry, f"{where}/{name}")
+    if class_name == "InputLayer":
+        shape = config.get("batch_shape") or config.get("batch_input_shape")
+        if shape is None:
+            raise KerasFileError(f"{where}: input layer {name!r} has no shape")
+        dtype = _plain(config.get("dtype", "float32"))
+        return InputLayer(tuple(shape[1:]), name=name, dtype=dtype if isinstance(dtype, str) else "float32")
+    cls = layers_module.ALL.get(class_name)
+    if cls is None:
+        raise KerasFileError(f"{where}: layer {name!r} is a Keras {class_name}, which minidl does not have "
+                             f"(it has: {', '.join(sorted(layers_module.ALL))})")
+    accepted = _accepted_options(cls)
+    options: dict = {}
+    for key, value in config.items():
+        value = _plain(value)
+        if key == "batch_input_shape" and value is not None:
+            options["input_shape"] = tuple(value[1:])
+        elif key == "dtype" and value not in ("float32", "float64"):
+            raise KerasFileError(f"{where}: layer {name!r} ({class_name}) computes in {value!r}; minidl loads "
+                                 "float32 and float64 models")
+        elif key == "axis" and class_name == "BatchNormalization" and value != -1:
+            options["axis"] = _last_axis(value, entry, where, name)
+        elif key in accepted:
+            options[key] = value
+        elif key in _IGNORED or (key in _NEUTRAL and _hashable(value) in _NEUTRAL[key]):
+            continue
+        else:
+            raise KerasFileError(f"{where}: layer {name!r} ({class_name}) has the option {key}={value!r}, which "
+                                 "minidl does not support")
+    try:
+        return cls(**options)
+    except (TypeError, ValueError) as error:
+        raise KerasFileError(f"{where}: layer {name!r} ({class_name}) cannot be rebuilt: {error}") from None
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _last_axis(value: Any, entry: dict, where: str, name: str) -> int:
+    """BatchNormalization's axis as saved ([3], 3 or -1): -1 when it is the last axis, else an error."""
+    axis = value[0] if isinstance(value, list) and len(value) == 1 else value
+    shape = (entry.get("build_config") or {}).get("input_shape")
+    if isinstance(axis, int) and (axis == -1 or (shape is not None and axis == len(shape) - 1)):
+        return -1
+    raise KerasFileError(f"{where}: layer {name!r} (BatchNormalization) normalises axis {value!r}; minidl "
+                         "normalises the last (channel) axis only")
+
+
+def _references(inbound: Any) -> list:
+    """A Keras 3 or Keras 2 inbound node as ({"args": [[layer, call, output], ...], "list": bool})."""
+    if isinstance(inbound, dict):  # Keras 3: {"args": [tensor or [tensors]], "kwargs": {...}}
+        kwargs = {key: value for key, value in (inbound.get("kwargs") or {}).items() if value is not None}
+        kwargs.pop("training", None)
+        if kwargs:
+            raise KerasFileError(f"a call with the arguments {sorted(kwargs)} is not supported")
+        argument = (inbound.get("args") or [None])[0]
+        several = isinstance(argument, list)
+        tensors = argument if several else [argument]
+        return {"args": [list(t["config"]["keras_history"]) for t in tensors], "list": several}
+    # Keras 2: [[layer, call, output, kwargs], ...]
+    return {"args": [list(item[:3]) for item in inbound], "list": len(inbound) > 1}
+
+
+def _endpoints(value: Any) -> Any:
+    """input_layers/output_layers: one [layer, call, output], a list of them, or a dict by name."""
+    if isinstance(value, dict):
+        return {key: list(item[:3]) for key, item in value.items()}
+    if value and isinstance(value[0], str):
+        return [list(value[:3])]
+    return [list(item[:3]) for item in value]
+
+
+def _model_from_keras(entry: dict, where: str = "model") -> Model:
+    class_name, config = entry.get("class_name"), entry.get("config") or {}
+    if class_name == "Sequential":
+        model = Sequential(name=config.get("name"), trainable=config.get("trainable", True))
+        for layer_entry in config.get("layers", []):
+            layer = _layer_from_keras(layer_entry, where)
+            model.add(layer)
+        if not model.built and (config.get("build_input_shape") or (entry.get("build_config") or {}).get(
+                "input_shape")):
+            shape = config.get("build_input_shape") or entry["build_config"]["input_shape"]
+            model.build(tuple(shape[1:]))
+        return model
+    if class_name not in ("Functional", "Model"):
+        raise KerasFileError(f"{where}: a {class_name} model is not supported (Functional and Sequential are)")
+    created, calls = {}, []
+    for layer_entry in config.get("layers", []):
+        layer = _layer_from_keras(layer_entry, where)
+        name = layer_entry.get("name") or layer.name
+        created[name] = layer
+        try:
+            calls.extend((name, index, _references(node)) for index, node in enumerate(layer_entry.get(
+                "inbound_nodes", [])))
+        except (KeyError, TypeError, IndexError) as error:
+            raise KerasFileError(f"{where}: the calls of layer {name!r} cannot be read ({error})") from None
+        except KerasFileError as error:
+            raise KerasFileError(f"{where}: layer {name!r}: {error}") from None
+    return rebuild_graph(created, calls, _endpoints(config["input_layers"]), _endpoints(config["output_layers"]),
+                         name=config.get("name"), trainable=config.get("trainable", True))
+
+
+# ---------------------------------------------------------------------------- weights
+def _weight_groups(model: Model, prefix: str = "layers") -> list:
+    """(HDF5 group path, layer) for every layer with weights, as Keras 3 names them (nested models recursed)."""
+    used: dict = {}
+    found = []
+    for layer in model.layers if not isinstance(model, Sequential) else model.layers:
+        base = _keras_snake_case(type(layer).__name__ if not isinstance(layer, Model) else
+                                 ("Sequential" if isinstance(layer, Sequential) else "Functional"))
+        used[base] = used.get(base, -1) + 1
+        group = f"{prefix}/{base}" if used[base] == 0 else f"{prefix}/{base}_{used[base]}"
+        if isinstance(layer, Model):
+            found.extend(_weight_groups(layer, f"{group}/layers"))
+        else:
+            found.append((group, layer))
+    return found
+
+
+def _read_keras_weights(model: Model, content: bytes, path: str) -> None:
+    h5py = _h5py()
+    with h5py.File(io.BytesIO(content), "r") as store:
+        for group, layer in _weight_groups(model):
+            if not layer.weights:
+                continue
+            if f"{group}/vars" not in store:
+                raise KerasFileError(f"{path!r}: the weights file has no group {group!r} for layer {layer.name!r}")
+            variables = store[f"{group}/vars"]
+            arrays = [numpy.asarray(variables[str(i)]) for i in range(len(variables))]
+            _set_layer_weights(layer, arrays, path)
+
+
+def _set_layer_weights(layer: Layer, arrays: list, path: str) -> None:
+    try:
+        layer.set_weights(arrays)
+    except ValueError as error:
+        raise KerasFileError(f"{path!r}: the weights of layer {layer.name!r} do not fit it: {error}") from None
+
+
+def _read_legacy_weights(model: Model, store: Any, path: str) -> None:
+    """Legacy weights: a group per top-level layer (a nested model's holds all of its weights, in order)."""
+    root = store["model_weights"] if "model_weights" in store else store
+    for layer in model.layers:
+        if not layer.weights:
+            continue
+        if layer.name not in root:
+            raise KerasFileError(f"{path!r} holds no weights for layer {layer.name!r}")
+        group = root[layer.name]
+        names = [name.decode() if isinstance(name, bytes) else str(name) for name in group.attrs["weight_names"]]
+        _set_layer_weights(layer, [numpy.asarray(group[name]) for name in names], path)
+
+
+def _weight_labels(layer: Layer) -> list:
+    """Names of a layer's weights as legacy files list them: "<layer>/<weight>" (nested: per inner layer)."""
+    if isinstance(layer, Model):
+        return [f"{layer.name}/{label}" for inner in layer.layers for label in _weight_labels(inner)]
+    return [f"{layer.name}/{label}" for label, _, _ in layer._weights]
+
+
+# ---------------------------------------------------------------------------- loading
+def is_keras_file(content: bytes) -> str | None:
+    """"keras" for a .keras archive, "h5" for an HDF5 file, None otherwise (from the first bytes)."""
+    if content.startswith(b"\x89HDF\r\n\x1a\n"):
+        return "h5"
+    if content.startswith(b"PK"):
+        with contextlib.suppress(zipfile.BadZipFile):
+            if "config.json" in zipfile.ZipFile(io.BytesIO(content)).namelist():
+                return "keras"
+    return None
+
+
+def load_keras_model(path: str, content: bytes, kind: str, compile: bool = True) -> Model:
+    """A minidl model from the bytes of a .keras or legacy .h5 file (see the module docstring)."""
+    if kind == "keras":
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            entry = json.loads(archive.read("config.json"))
+            weights = archive.read("model.weights.h5")
+        model = _model_from_keras(entry, os.path.basename(path))
+        _read_keras_weights(model, weights, path)
+        training = entry.get("compile_config")
+    else:
+        h5py = _h5py()
+        with h5py.File(io.BytesIO(content), "r") as store:
+            if "model_config" not in store.attrs:
+                raise KerasFileError(f"{path!r} is an HDF5 file without a model_config: a weights-only file? "
+                                     "Build the model and call model.load_weights instead")
+            entry = json.loads(_text(store.attrs["model_config"]))
+            model = _model_from_keras(entry, os.path.basename(path))
+            _read_legacy_weights(model, store, path)
+            training = json.loads(_text(store.attrs["training_config"])) if "training_config" in store.attrs \
+                else None
+    if compile and training:
+        _compile_from_keras(model, training, path)
+    return model
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+def _compile_from_keras(model: Model, training: dict, path: str) -> None:
+    """Compile as the file says (optimizer, loss, metrics); anything minidl cannot follow is a warning, not a stop."""
+    import warnings
+
+    optimizer = training.get("optimizer") or training.get("optimizer_config")
+    try:
+        optimizer = _plain(optimizer)
+        if isinstance(optimizer, dict):
+            known = {"learning_rate", "beta_1", "beta_2", "epsilon", "amsgrad", "momentum", "nesterov", "rho",
+                     "centered", "weight_decay", "clipnorm", "clipvalue", "initial_accumulator_value"}
+            optimizer = {"class_name": optimizer["class_name"],
+                         "config": {k: v for k, v in optimizer["config"].items() if k in known}}
+        model.compile(optimizer=optimizer, loss=_plain(training.get("loss")), metrics=_plain(training.get("metrics")),
+                      loss_weights=training.get("loss_weights"))
+    except (KeyError, TypeError, ValueError) as error:
+        warnings.warn(f"{path!r}: the model is loaded uncompiled; its training settings cannot be followed "
+                      f"({error})", stacklevel=3)
+
+
+# ---------------------------------------------------------------------------- saving
+def _keras_object(serialized: Any, module: str) -> Any:
+    """minidl's {"class_name", "config"} as Keras writes an object (with its module)."""
+    if isinstance(serialized, dict) and "class_name" in serialized:
+        return {"module": module, "class_name": serialized["class_name"], "config": serialized.get("config", {}),
+                "registered_name": None}
+    return serialized
+
+
+#: options Keras 3.15 writes for no layer of these classes and refuses on reading
+_KERAS_REFUSES = {"SpatialDropout1D": ("trainable",), "SpatialDropout2D": ("trainable",)}
+
+_OBJECT_MODULES = {"initializer": "keras.initializers", "regularizer": "keras.regularizers",
+                   "constraint": "keras.constraints"}
+
+
+def _keras_layer_config(layer: Layer) -> dict:
+    if isinstance(layer, InputLayer):
+        return {"batch_shape": [None, *layer.shape], "dtype": layer.dtype.name, "sparse": False, "ragged": False,
+                "name": layer.name}
+    if type(layer).__name__ not in _KERAS_LAYERS:
+        raise KerasFileError(f"layer {layer.name!r} is a minidl {type(layer).__name__}, which Keras does not have; "
+                             "save this model as a minidl file (.npz) instead")
+    config = dict(layer.get_config())
+    config.pop("input_shape", None)
+    for key in _KERAS_REFUSES.get(type(layer).__name__, ()):
+        config.pop(key, None)
+    for key, value in list(config.items()):
+        for suffix, module in _OBJECT_MODULES.items():
+            if key.endswith(suffix):
+                config[key] = _keras_object(value, module)
+    return config
+
+
+#: minidl's layer classes that Keras has under the same name and options
+_KERAS_LAYERS = set(layers_module.ALL) - {"GroupPooling", "GroupShuffle"}
+
+
+def _keras_entry(model: Model) -> dict:
+    """The config.json object of a minidl model, in Keras 3's layout."""
+    if isinstance(model, Sequential):
+        model._require_built("save")
+        layer_entries = [{"module": "keras.layers", "class_name": "InputLayer",
+                          "config": _keras_layer_config(model._input_layer), "registered_name": None}]
+        layer_entries += [_keras_entry(layer) if isinstance(layer, Model) else
+                          {"module": "keras.layers", "class_name": type(layer).__name__,
+                           "config": _keras_layer_config(layer), "registered_name": None}
+                          for layer in model.layers]
+        return {"module": "keras", "class_name": "Sequential", "registered_name": None,
+                "config": {"name": model.name, "trainable": model.trainable, "layers": layer_entries}}
+    graph = model.get_config()
+    entries = []
+    by_name = {layer.name: layer for layer in model.layers}
+    for item in graph["layers"]:
+        layer = by_name[item["name"]]
+        entry = _keras_entry(layer) if isinstance(layer, Model) else {
+            "module": "keras.layers", "class_name": item["class_name"], "config": _keras_layer_config(layer),
+            "registered_name": None}
+        entry["name"] = item["name"]
+        entry["inbound_nodes"] = [_keras_node(model, call) for call in item["inbound_nodes"]]
+        entries.append(entry)
+    return {"module": "keras.src.models.functional", "class_name": "Functional", "registered_name": "Functional",
+            "config": {"name": model.name, "trainable": model.trainable, "layers": entries,
+                       "input_layers": graph["input_layers"], "output_layers": graph["output_layers"]}}
+
+
+def _keras_node(model: Model, call: dict) -> dict:
+    shapes = {}
+    for node in model._graph_nodes:
+        for tensor in node.outputs:
+            shapes[(node.layer.name, tensor.index)] = list(tensor.shape)
+    tensors = [{"class_name": "__keras_tensor__",
+                "config": {"shape": shapes.get((ref[0], ref[2])), "dtype": "float32", "keras_history": ref}}
+               for ref in call["args"]]
+    return {"args": [tensors if call.get("list") else tensors[0]], "kwargs": {}}
+
+
+def save_keras_model(model: Model, path: str) -> None:
+    """Write ``model`` as a Keras 3 ``.keras`` archive (or a legacy ``.h5`` file) that Keras loads."""
+    h5py = _h5py()
+    path = os.fspath(path)
+    entry = _keras_entry(model)
+    temporary = f"{path}.partial"
+    try:
+        if path.endswith((".h5", ".hdf5")):
+            with h5py.File(temporary, "w") as store:
+                store.attrs["model_config"] = json.dumps({"class_name": entry["class_name"],
+                                                          "config": entry["config"]})
+                store.attrs["keras_version"] = KERAS_VERSION
+                store.attrs["backend"] = "tensorflow"
+                weights = store.create_group("model_weights")
+                weights.attrs["layer_names"] = [layer.name.encode() for layer in model.layers]
+                for layer in model.layers:
+                    group = weights.create_group(layer.name)
+                    names = _weight_labels(layer)
+                    group.attrs["weight_names"] = [name.encode() for name in names]
+                    for name, array in zip(names, layer.get_weights()):
+                        group.create_dataset(name, data=array)
+        else:
+            buffer = io.BytesIO()
+            with h5py.File(buffer, "w") as store:
+                store.create_group("vars")
+                for group, layer in _weight_groups(model):
+                    variables = store.create_group(f"{group}/vars")
+                    for index, array in enumerate(layer.get_weights()):
+                        variables.create_dataset(str(index), data=array)
+            with zipfile.ZipFile(temporary, "w") as archive:
+                archive.writestr("metadata.json", json.dumps({
+                    "keras_version": KERAS_VERSION,
+                    "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"), "writer": "minidl"}))
+                archive.writestr("config.json", json.dumps(entry))
+                archive.writestr("model.weights.h5", buffer.getvalue())
+        os.replace(temporary, path)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            os.remove(temporary)
+        raise OSError(f"cannot write the Keras file {path!r}: {error.strerror or error}") from None
+    except Exception:
+        with contextlib.suppress(OSError):
+            os.remove(temporary)
+        raise
+
+
+FILE_WRITERS.update({".keras": save_keras_model, ".h5": save_keras_model, ".hdf5": save_keras_model})
