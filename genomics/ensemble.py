@@ -62,7 +62,8 @@ class Ensemble:
                  "member_temperatures": self.temperatures}
         self.members[0].save(path, metadata={**metadata, "ensemble": entry},
                              extra_weights={f"member_{k}": member.get_weights()
-                                            for k, member in enumerate(self.members[1:], start=1)})
+                                            for k, member in enumerate(self.members[1:], start=1)},
+                             include_optimizer=False)
 
     @classmethod
     def load(cls, path: str, first: minidl.Sequential, metadata: dict) -> "Ensemble":

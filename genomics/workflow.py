@@ -294,7 +294,7 @@ def write_bundle(out_dir: str, model: minidl.Sequential | Ensemble, metadata: di
                  history: dict) -> tuple[str, list[str]]:
     """Step 6: ``model.npz`` (the bundle), ``evaluation.json`` and the pictures; returns (bundle, pictures)."""
     bundle = os.path.join(out_dir, "model.npz")
-    model.save(bundle, metadata=metadata)
+    model.save(bundle, metadata=metadata, include_optimizer=False)  # a bundle predicts; it is not resumed
     with open(os.path.join(out_dir, "evaluation.json"), "w") as handle:
         json.dump({**evaluation.to_dict(), "split": split.sizes(), "calibration": metadata["calibration"],
                    "history": history}, handle, indent=1)
@@ -424,7 +424,7 @@ def _train_regression(data: SimulatedData, simulations: str, out_dir: str, confi
                                            "interval_method": "split conformal on the calibration split" if widths
                                            else None})
     bundle = os.path.join(out_dir, "model.npz")
-    fitted.model.save(bundle, metadata=metadata)
+    fitted.model.save(bundle, metadata=metadata, include_optimizer=False)
     with open(os.path.join(out_dir, "evaluation.json"), "w") as handle:
         json.dump({"task": "regression", "scores": table, "samples": len(local.test), "split": split.sizes(),
                    "history": fitted.history}, handle, indent=1)
@@ -525,7 +525,7 @@ def calibrate_bundle(bundle: str, simulations: str, out: str) -> dict:
     calibrated = calibrate(model, encode_data(data, Encoder.from_dict(metadata["encoder"])), data.labels,
                            metadata["network"])
     calibrated["simulations"] = os.path.abspath(simulations)
-    model.save(out, metadata={**metadata, "calibration": calibrated})
+    model.save(out, metadata={**metadata, "calibration": calibrated}, include_optimizer=False)
     return calibrated
 
 

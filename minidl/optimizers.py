@@ -165,6 +165,31 @@ class Optimizer:
                 state[key] = backend.to_device(array, device)
         return self
 
+    # ----------------------------------------------------------------- saving and restoring the state
+    def get_state(self, weights: list) -> dict:
+        """{"iterations": n, "slots": one {name: array} per weight of ``weights``}: what resuming needs."""
+        return {"iterations": self.iterations,
+                "slots": [{key: backend.to_numpy(array) for key, array in self.state.get(w, {}).items()}
+                          for w in weights]}
+
+    def set_state(self, weights: list, state: dict) -> None:
+        """Restore ``get_state``'s result for the same weights, in the same order (shapes checked first)."""
+        slots = state["slots"]
+        if len(slots) != len(weights):
+            raise ValueError(f"{type(self).__name__}: the saved state is for {len(slots)} weights, the model "
+                             f"trains {len(weights)}")
+        for w, slot in zip(weights, slots):
+            for key, array in slot.items():
+                if tuple(array.shape) != tuple(w.shape):
+                    raise ValueError(f"{type(self).__name__}: saved {key!r} of shape {tuple(array.shape)} for a "
+                                     f"weight of shape {tuple(w.shape)}")
+        self.state = {}
+        xp_of = backend.get_array_module
+        for w, slot in zip(weights, slots):
+            if slot:
+                self.state[w] = {key: xp_of(w.data).asarray(array, dtype=w.dtype) for key, array in slot.items()}
+        self.iterations = int(state["iterations"])
+
     def _clip(self, grads: list) -> list:
         if self.clipnorm:
             return [_clip_by_norm(g, self.clipnorm) for g in grads]

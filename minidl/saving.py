@@ -34,6 +34,7 @@ from minidl.version import __version__
 MODEL_FORMAT = "minidl-model"
 WEIGHTS_FORMAT = "minidl-weights"
 FORMAT_VERSION = 1
+OPTIMIZER_STATE = "optimizer"  # the extra weight list that holds the optimizer's state
 
 
 class ModelFileError(ValueError):
@@ -91,21 +92,45 @@ def _read(path: str, expected_format: str, extra: bool = False) -> tuple[dict, l
     return config, weights
 
 
-def save_model(model: Any, path: str, metadata: dict | None = None, extra_weights: dict | None = None) -> None:
+def save_model(model: Any, path: str, metadata: dict | None = None, extra_weights: dict | None = None,
+               include_optimizer: bool = True) -> None:
     """Write ``model`` to ``path``; ``metadata`` (JSON-serialisable) travels with it, see ``read_metadata``.
 
     ``extra_weights``: {name: list of arrays} stored beside the model's own
     weights (names of letters, digits and underscores), see ``read_extra_weights``.
+    With ``include_optimizer`` (and a compiled model) the optimizer's state
+    (iteration count, moments) travels too, as the extra list "optimizer":
+    training resumed from the file continues exactly where it stopped.
     """
     model._require_built("save")
-    for name in extra_weights or {}:
-        if not isinstance(name, str) or not name.replace("_", "").isalnum():
-            raise ValueError(f"extra weight names are letters, digits and underscores, got {name!r}")
+    extra_weights = dict(extra_weights or {})
+    for name in extra_weights:
+        if not isinstance(name, str) or not name.replace("_", "").isalnum() or name == OPTIMIZER_STATE:
+            raise ValueError(f"extra weight names are letters, digits and underscores (not {OPTIMIZER_STATE!r}), "
+                             f"got {name!r}")
+    compile_config = model.compile_config()
+    optimizer_slots = None
+    if include_optimizer and compile_config is not None and model.optimizer is not None:
+        state = model.optimizer.get_state(model.trainable_weights)
+        optimizer_slots = {"iterations": state["iterations"], "slots": [sorted(slot) for slot in state["slots"]]}
+        extra_weights[OPTIMIZER_STATE] = [slot[key] for slot in state["slots"] for key in sorted(slot)]
     config = {"format": MODEL_FORMAT, "version": FORMAT_VERSION, "minidl_version": __version__,
               "model_class": getattr(model, "config_class_name", type(model).__name__),
-              "model": model.get_config(), "compile": model.compile_config(), "metadata": metadata or {},
-              "extra_weights": {name: len(values) for name, values in (extra_weights or {}).items()}}
+              "model": model.get_config(), "compile": compile_config, "metadata": metadata or {},
+              "optimizer_state": optimizer_slots,
+              "extra_weights": {name: len(values) for name, values in extra_weights.items()}}
     _write(os.fspath(path), config, model.get_weights(), extra_weights)
+
+
+def read_optimizer_state(path: str) -> dict | None:
+    """The optimizer state saved with a model ({"iterations", "slots"}, as Optimizer.set_state takes), or None."""
+    config, extra = _read(path, MODEL_FORMAT, extra=True)
+    layout = config.get("optimizer_state")
+    if not layout:
+        return None
+    arrays = iter(extra.get(OPTIMIZER_STATE, []))
+    return {"iterations": layout["iterations"],
+            "slots": [{key: next(arrays) for key in keys} for keys in layout["slots"]]}
 
 
 def read_model(path: str) -> tuple[dict, list]:
@@ -120,8 +145,9 @@ def read_metadata(path: str) -> dict:
 
 
 def read_extra_weights(path: str) -> dict:
-    """{name: list of arrays}: the extra weight lists saved with a model (empty if none)."""
+    """{name: list of arrays}: the extra weight lists saved with a model (empty if none; the optimizer's apart)."""
     _, extra = _read(path, MODEL_FORMAT, extra=True)
+    extra.pop(OPTIMIZER_STATE, None)
     return extra
 
 

@@ -302,3 +302,30 @@ def test_the_perez_2022_network_runs_with_only_the_imports_changed(rng, capsys, 
     history = cnn.fit(xtrain, ytrain, batch_size=7, epochs=2, verbose=0, validation_data=(xtest, ytest),
                       callbacks=[mcp_save, reduce_lr_loss])
     assert len(history.history["val_accuracy"]) == 2 and os.path.exists(path)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "rmsprop", "sgd_momentum"])
+def test_training_resumed_from_a_file_follows_the_uninterrupted_trajectory_bit_for_bit(optimizer, tmp_path, rng):
+    x, y = data(rng, 40)
+    settings = {"adam": minidl.optimizers.Adam(0.01), "rmsprop": minidl.optimizers.RMSprop(0.01, centered=True),
+                "sgd_momentum": minidl.optimizers.SGD(0.05, momentum=0.9, nesterov=True)}
+
+    def fresh():
+        minidl.random.seed(7)
+        model = two_branch(L, Input, Model)
+        model.compile(optimizer=minidl.optimizers.get(minidl.optimizers.serialize_optimizer(settings[optimizer])),
+                      loss=["sparse_categorical_crossentropy", "mse"], metrics=[["accuracy"], []])
+        return model
+
+    straight = fresh()
+    straight.fit(x, y, batch_size=8, epochs=4, shuffle=False, verbose=0)
+    first = fresh()
+    first.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    first.save(tmp_path / "half.npz")
+    resumed = minidl.load_model(tmp_path / "half.npz")
+    assert resumed.optimizer.iterations == first.optimizer.iterations == 10
+    resumed.fit(x, y, batch_size=8, epochs=4, initial_epoch=2, shuffle=False, verbose=0)
+    for a, b in zip(straight.get_weights(), resumed.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    first.save(tmp_path / "no_state.npz", include_optimizer=False)
+    assert minidl.load_model(tmp_path / "no_state.npz").optimizer.iterations == 0

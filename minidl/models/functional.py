@@ -363,13 +363,16 @@ class Model(Trainer, Layer):
             warnings.warn(f"the model is saved uncompiled: {error}", stacklevel=3)
             return None
 
-    def save(self, path: str, metadata: dict | None = None, extra_weights: dict | None = None) -> None:
+    def save(self, path: str, metadata: dict | None = None, extra_weights: dict | None = None,
+             include_optimizer: bool = True) -> None:
         """Save architecture, weights, compile settings (and ``metadata``) to one file (no pickles).
 
         A path ending in ``.keras`` (or ``.h5``) writes a Keras file that Keras
         3 loads (see ``minidl.models.keras_files``); any other, minidl's own
         ``.npz``. ``extra_weights`` ({name: list of arrays}) travel with
-        minidl files, see ``saving.read_extra_weights``.
+        minidl files, see ``saving.read_extra_weights``; so does the
+        optimizer's state, unless ``include_optimizer=False``, so that
+        ``load_model`` resumes training exactly where it stopped.
         """
         extension = os.path.splitext(os.fspath(path))[1].lower()
         if extension in FILE_WRITERS:
@@ -377,7 +380,7 @@ class Model(Trainer, Layer):
                 raise ValueError(f"save: a {extension} file cannot hold metadata or extra weights; use .npz")
             FILE_WRITERS[extension](self, path)
             return
-        saving.save_model(self, path, metadata, extra_weights)
+        saving.save_model(self, path, metadata, extra_weights, include_optimizer)
 
     def save_weights(self, path: str) -> None:
         saving.save_weights(self, path)

@@ -36,6 +36,9 @@ def load_model(path: str, compile: bool = True) -> Model:
         try:
             model.compile(optimizer=settings["optimizer"], loss=settings["loss"], metrics=settings["metrics"],
                           loss_weights=settings.get("loss_weights"))
+            state = saving.read_optimizer_state(path)
+            if state is not None:
+                model.optimizer.set_state(model.trainable_weights, state)
         except (KeyError, TypeError, ValueError) as error:
             raise saving.ModelFileError(f"{os.fspath(path)!r} has compile settings that cannot be used: {error} "
                                         "(load_model(path, compile=False) loads the model uncompiled)") from None
