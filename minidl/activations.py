@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from minidl import functional as F
-from minidl.registry import Registry
+from minidl.registry import Registry, registered_name
 from minidl.tensor import Tensor
 
 
@@ -47,9 +47,13 @@ def get(identifier: Any) -> Callable[[Tensor], Tensor]:
 
 
 def serialize(activation: Callable) -> str:
+    """The activation's name: built in, or registered with ``register_serializable``."""
     for name, function in ALL.items():
         if function is activation:
             return name
+    if registered_name(activation):
+        return registered_name(activation)
     raise ValueError(
-        f"cannot save the custom activation {activation!r}; use one of: {', '.join(sorted(ALL))}"
+        f"cannot save the custom activation {activation!r}; register it with "
+        f"minidl.saving.register_serializable, or use one of: {', '.join(sorted(ALL))}"
     )

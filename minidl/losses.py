@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from minidl import functional as F
-from minidl.registry import Registry, serialize as serialize_object
+from minidl.registry import Registry, registered_name, serialize as serialize_object
 from minidl.tensor import Tensor
 
 
@@ -84,10 +84,14 @@ def get(identifier: Any) -> Callable:
     return REGISTRY.get(identifier)
 
 
-def serialize(loss: Callable) -> dict:
-    if not isinstance(loss, Loss):
-        raise ValueError(f"cannot save the custom loss {loss!r}; compile with a built-in loss to save it")
-    return serialize_object(loss)
+def serialize(loss: Callable) -> Any:
+    """A Loss as {"class_name", "config"}; a registered function by its registered name."""
+    if isinstance(loss, Loss):
+        return serialize_object(loss)
+    if registered_name(loss):
+        return registered_name(loss)
+    raise ValueError(f"cannot save the custom loss {loss!r}; register it with minidl.saving.register_serializable "
+                     "or compile with a built-in loss")
 
 
 def name_of(loss: Callable) -> str:

@@ -240,7 +240,7 @@ def get(identifier: Any, loss_name: str | None = None) -> tuple[str, Callable]:
                 f"'accuracy' cannot be chosen for the loss {loss_name!r}; name the metric itself "
                 f"({', '.join(sorted(ALL))})"
             )
-        return identifier, REGISTRY.get(identifier)
+        return identifier.split(">", 1)[-1], REGISTRY.get(identifier)  # a registered "package>name" logs as name
     if identifier is None:
         raise ValueError(f"cannot interpret None as a metric; valid names are: {', '.join(REGISTRY.names)}")
     return getattr(identifier, "__name__", type(identifier).__name__), REGISTRY.get(identifier)

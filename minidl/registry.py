@@ -14,13 +14,78 @@ every one answers the same way:
 - ``None`` gives ``none``, where the kind allows it;
 - anything else, and an unknown name, is a ValueError that lists every
   valid name, in one format for all kinds.
+
+A user's own classes and functions (a custom layer, activation, loss or
+metric) are found by name too once registered, Keras's pattern:
+``@register_serializable(package="my_course")`` records them as
+"my_course>Name", and ``load_model(path, custom_objects={...})`` names
+others for one load. Nothing else is ever looked up: a file cannot make
+minidl import or run code it names.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 _NOT_ALLOWED = object()
+
+_REGISTERED: dict[str, Any] = {}  # "package>name" -> the class or function
+_REGISTERED_NAMES: dict[Any, str] = {}  # the class or function -> "package>name"
+_SCOPES: list[dict] = []  # the custom_objects of the loads in progress
+
+
+def register_serializable(package: str = "Custom", name: str | None = None) -> Any:
+    """Decorator: make a class or function loadable by name, as "package>name" (Keras's register_keras_serializable).
+
+    ::
+
+        @register_serializable(package="course")
+        class Maxout(Layer): ...
+    """
+    if ">" in package:
+        raise ValueError(f"register_serializable: the package name cannot contain '>', got {package!r}")
+
+    def decorate(obj: Any) -> Any:
+        key = f"{package}>{name or obj.__name__}"
+        if _REGISTERED.get(key, obj) is not obj:
+            raise ValueError(f"register_serializable: {key!r} is already registered to {_REGISTERED[key]!r}")
+        _REGISTERED[key] = obj
+        _REGISTERED_NAMES[obj] = key
+        return obj
+
+    return decorate
+
+
+def registered_name(obj: Any) -> str | None:
+    """"package>name" of a registered class or function (or of an instance of a registered class), else None."""
+    for candidate in (obj, type(obj)):
+        with contextlib.suppress(TypeError):
+            if candidate in _REGISTERED_NAMES:
+                return _REGISTERED_NAMES[candidate]
+    return None
+
+
+@contextlib.contextmanager
+def custom_object_scope(objects: dict | None) -> Iterator[None]:
+    """Within the block, names in ``objects`` ({name in the file: class or function}) resolve to those objects."""
+    _SCOPES.append(dict(objects or {}))
+    try:
+        yield
+    finally:
+        _SCOPES.pop()
+
+
+def custom_lookup(name: str) -> Any:
+    """The object a name stands for among custom objects in scope or registered ones, or None."""
+    for scope in reversed(_SCOPES):
+        if name in scope:
+            return scope[name]
+    if name in _REGISTERED:
+        return _REGISTERED[name]
+    matches = [obj for key, obj in _REGISTERED.items() if key.split(">", 1)[1] == name]
+    return matches[0] if len(matches) == 1 else None
 
 
 def snake_case(name: str) -> str:
@@ -47,10 +112,14 @@ class Registry:
                 self.entries.setdefault(entry.__name__.lower(), entry)
 
     def lookup(self, name: Any) -> Any:
-        """The registered object called ``name``, or a ValueError listing every valid name."""
+        """The object called ``name`` (built in, registered or a custom object in scope), or a ValueError."""
         key = name.lower() if isinstance(name, str) else name
         if key not in self.entries:
-            raise ValueError(f"unknown {self.kind} {name!r}; valid names are: {', '.join(self.names)}")
+            custom = custom_lookup(name) if isinstance(name, str) else None
+            if custom is not None:
+                return custom
+            raise ValueError(f"unknown {self.kind} {name!r}; valid names are: {', '.join(self.names)} (or a name "
+                             "registered with register_serializable, or given in custom_objects)")
         return self.entries[key]
 
     def get(self, identifier: Any) -> Any:
@@ -80,5 +149,5 @@ class Registry:
 
 
 def serialize(obj: Any) -> dict:
-    """``{"class_name": ..., "config": ...}`` of an object with ``get_config``."""
-    return {"class_name": type(obj).__name__, "config": obj.get_config()}
+    """``{"class_name": ..., "config": ...}`` of an object with ``get_config`` (a registered class by its registered name)."""
+    return {"class_name": registered_name(obj) or type(obj).__name__, "config": obj.get_config()}

@@ -29,7 +29,11 @@ from typing import Any
 
 import numpy
 
+from minidl.registry import custom_object_scope, register_serializable  # noqa: F401 - Keras's saving API
 from minidl.version import __version__
+
+#: Keras's name for the decorator, so that Keras code runs with only the import changed
+register_keras_serializable = register_serializable
 
 MODEL_FORMAT = "minidl-model"
 WEIGHTS_FORMAT = "minidl-weights"

@@ -329,3 +329,63 @@ def test_training_resumed_from_a_file_follows_the_uninterrupted_trajectory_bit_f
         np.testing.assert_array_equal(a, b)
     first.save(tmp_path / "no_state.npz", include_optimizer=False)
     assert minidl.load_model(tmp_path / "no_state.npz").optimizer.iterations == 0
+
+
+def test_custom_layers_activations_losses_and_metrics_load_by_registered_name_only(tmp_path, rng):
+    from minidl.saving import register_serializable
+
+    @register_serializable(package="course")
+    class Maxout(L.Layer):
+        """y = max over k pieces of the features (Goodfellow et al. 2013): (batch, k * units) -> (batch, units)."""
+
+        def __init__(self, pieces=2, **kwargs):
+            super().__init__(**kwargs)
+            self.pieces = pieces
+
+        def compute_output_shape(self, input_shape):
+            return (input_shape[0] // self.pieces,)
+
+        def call(self, x, training):
+            return minidl.functional.max(minidl.functional.reshape(x, (x.shape[0], -1, self.pieces)), axis=-1)
+
+        def get_config(self):
+            return {**super().get_config(), "pieces": self.pieces}
+
+    @register_serializable(package="course")
+    def softer_relu(x):
+        return minidl.functional.softplus(x)
+
+    @register_serializable(package="course")
+    def half_mse(y_true, y_pred):
+        return minidl.functional.mean_squared_error(y_true, y_pred) * 0.5
+
+    @register_serializable(package="course")
+    def mean_prediction(y_true, y_pred):
+        return float(np.mean(y_pred))
+
+    model = Sequential([Input((4,)), L.Dense(6, activation=softer_relu), Maxout(3), L.Dense(1)])
+    model.compile("adam", loss=half_mse, metrics=[mean_prediction])
+    x, y = rng.normal(size=(8, 4)).astype(np.float32), rng.normal(size=(8, 1)).astype(np.float32)
+    model.fit(x, y, verbose=0)
+    model.save(tmp_path / "custom.npz")
+    loaded = minidl.load_model(tmp_path / "custom.npz")
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
+    assert set(loaded.evaluate(x, y, verbose=0, return_dict=True)) == {"loss", "mean_prediction"}
+    with pytest.raises(ValueError, match="already registered"):
+        register_serializable(package="course", name="Maxout")(L.Dense)
+
+
+def test_custom_objects_name_unregistered_classes_for_one_load(tmp_path, rng):
+    class Doubling(L.Layer):
+        def call(self, x, training):
+            return x * 2.0
+
+    model = Sequential([Input((3,)), Doubling(), L.Dense(2)])
+    model.save(tmp_path / "doubling.npz")
+    with pytest.raises(minidl.ModelFileError, match="unknown layer class 'Doubling'.*custom_objects"):
+        minidl.load_model(tmp_path / "doubling.npz")
+    loaded = minidl.load_model(tmp_path / "doubling.npz", custom_objects={"Doubling": Doubling})
+    x = rng.normal(size=(2, 3)).astype(np.float32)
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
+    with pytest.raises(minidl.ModelFileError):  # the scope ended with the load
+        minidl.load_model(tmp_path / "doubling.npz")

@@ -33,7 +33,7 @@ from minidl.layers import deserialize as deserialize_builtin_layer
 from minidl.layers.symbolic import SymbolicTensor, flatten, remove_nodes
 from minidl.models.graph import GraphError, map_graph, run_graph
 from minidl.models.trainer import Trainer
-from minidl.registry import snake_case
+from minidl.registry import registered_name, snake_case
 from minidl.tensor import Tensor
 
 
@@ -494,4 +494,6 @@ def _metric_name(metric: Any) -> Any:
         return metric
     if isinstance(metric, metrics_module.Metric) and type(metric).__name__ in streaming.CLASSES:
         return {"class_name": type(metric).__name__, "config": metric.get_config()}
+    if registered_name(metric):
+        return registered_name(metric)
     raise ValueError(f"the custom metric {metric!r} cannot be saved by name")

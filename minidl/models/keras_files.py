@@ -39,6 +39,7 @@ from minidl import layers as layers_module
 from minidl.layers import InputLayer, Layer
 from minidl.models.functional import FILE_WRITERS, Model, rebuild_graph
 from minidl.models.sequential import Sequential
+from minidl.registry import custom_lookup
 from minidl.saving import ModelFileError
 
 KERAS_VERSION = "3.15.1"  # the version our files say they follow (the newest we test against)
@@ -109,6 +110,14 @@ def _layer_from_keras(entry: dict, where: str) -> Layer:
         dtype = _plain(config.get("dtype", "float32"))
         return InputLayer(tuple(shape[1:]), name=name, dtype=dtype if isinstance(dtype, str) else "float32")
     cls = layers_module.ALL.get(class_name)
+    custom = None if cls is not None else custom_lookup(entry.get("registered_name") or class_name) or \
+        custom_lookup(class_name)
+    if custom is not None:  # the user's own layer, registered or given in custom_objects: its own from_config
+        try:
+            return custom.from_config({key: _plain(value) for key, value in config.items()})
+        except (TypeError, ValueError) as error:
+            raise KerasFileError(f"{where}: the custom layer {name!r} ({class_name}) cannot be rebuilt: "
+                                 f"{error}") from None
     if cls is None:
         raise KerasFileError(f"{where}: layer {name!r} is a Keras {class_name}, which minidl does not have "
                              f"(it has: {', '.join(sorted(layers_module.ALL))})")

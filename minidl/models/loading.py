@@ -5,11 +5,23 @@ from __future__ import annotations
 import os
 
 from minidl import saving
+from minidl.registry import custom_object_scope
 from minidl.models import keras_files
 from minidl.models.functional import MODEL_CLASSES, Model
 
 
-def load_model(path: str, compile: bool = True) -> Model:
+def load_model(path: str, compile: bool = True, custom_objects: dict | None = None) -> Model:
+    """Rebuild a model saved by ``model.save(path)`` (or by Keras); see ``_load``.
+
+    ``custom_objects`` ({name in the file: class or function}) resolves the
+    user's own layers, activations, losses and metrics for this load, beside
+    those registered with ``minidl.saving.register_serializable``.
+    """
+    with custom_object_scope(custom_objects):
+        return _load(path, compile)
+
+
+def _load(path: str, compile: bool) -> Model:
     """Rebuild a model saved by ``model.save(path)``: same architecture, weights and (if saved) compile settings.
 
     Keras files (``.keras`` archives and legacy ``.h5``, recognised by their
