@@ -56,14 +56,18 @@ class Ensemble:
         """The members' penultimate representations side by side: (N, K x features)."""
         return numpy.concatenate([models.embedding(member, inputs, batch_size) for member in self.members], axis=1)
 
-    def save(self, path: str, metadata: dict) -> None:
-        """One file: member 0 as the model, the others as extra weight lists, the temperatures in ``metadata``."""
+    def save(self, path: str, metadata: dict, include_optimizer: bool = False) -> None:
+        """One file: member 0 as the model, the others as extra weight lists, the temperatures in ``metadata``.
+
+        ``include_optimizer`` keeps member 0's optimizer state (the others' never travel): off by default,
+        since a bundle predicts and is not resumed.
+        """
         entry = {**metadata.get("ensemble", {}), "members": len(self.members),
                  "member_temperatures": self.temperatures}
         self.members[0].save(path, metadata={**metadata, "ensemble": entry},
                              extra_weights={f"member_{k}": member.get_weights()
                                             for k, member in enumerate(self.members[1:], start=1)},
-                             include_optimizer=False)
+                             include_optimizer=include_optimizer)
 
     @classmethod
     def load(cls, path: str, first: minidl.Sequential, metadata: dict) -> "Ensemble":

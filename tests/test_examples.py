@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+import minidl
 from tests.conftest import MNIST_DIR
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -56,3 +57,16 @@ def test_the_exchangeable_network_beats_perez_published_accuracy_at_2500_simulat
     (run,) = results["runs"]
     assert run["test_samples"] == 7000
     assert run["test_accuracy"] > 0.892
+
+
+def test_papers_keras_code_runs_with_only_the_imports_changed(tmp_path, capsys):
+    """Perez et al.'s create_cnn and a Flagel-style two-branch network train on msprime data and save .keras files."""
+    example = runpy.run_path(str(EXAMPLES / "keras_code" / "run.py"))
+    results = example["main"](["--quick", "--out", str(tmp_path)])
+    assert set(results["accuracy"]) == {"perez_create_cnn", "flagel_two_branch"}
+    assert all(0 <= accuracy <= 1 for accuracy in results["accuracy"].values())
+    for name in ("perez_create_cnn", "flagel_two_branch"):
+        loaded = minidl.load_model(tmp_path / f"{name}.keras")
+        assert loaded.count_params() > 0
+    printed = capsys.readouterr().out
+    assert "concatenate (Concatenate)" in printed and "test accuracy" in printed
