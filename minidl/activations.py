@@ -15,6 +15,11 @@ def linear(x: Tensor) -> Tensor:
     return x
 
 
+def leaky_relu(x: Tensor) -> Tensor:
+    """Keras's "leaky_relu" activation: slope 0.2 below zero (keras.activations' default; the LeakyReLU layer's is 0.3)."""
+    return F.leaky_relu(x, 0.2)
+
+
 ALL: dict[str, Callable[[Tensor], Tensor]] = {
     "linear": linear,
     "relu": F.relu,
@@ -24,7 +29,7 @@ ALL: dict[str, Callable[[Tensor], Tensor]] = {
     "log_softmax": F.log_softmax,
     "softplus": F.softplus,
     "elu": F.elu,
-    "leaky_relu": F.leaky_relu,
+    "leaky_relu": leaky_relu,
     "selu": F.selu,
     "gelu": F.gelu,
     "swish": F.swish,

@@ -27,6 +27,10 @@ from minidl.function import no_grad
 from minidl.registry import Registry, snake_case
 from minidl.streaming import (  # noqa: F401 - Keras's metric classes, minidl.metrics.AUC as keras.metrics.AUC
     AUC,
+    Accuracy,
+    BinaryAccuracy,
+    CategoricalAccuracy,
+    SparseCategoricalAccuracy,
     MeanAbsoluteError,
     MeanSquaredError,
     Metric,

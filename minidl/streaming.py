@@ -111,6 +111,41 @@ class RootMeanSquaredError(MeanSquaredError):
         return float(numpy.sqrt(super().result()))
 
 
+class Accuracy(_MeanOfSamples):
+    """Fraction of values predicted exactly (Keras's Accuracy: y_pred == y_true)."""
+
+    def per_sample(self, y_true: numpy.ndarray, y_pred: numpy.ndarray) -> numpy.ndarray:
+        return (y_pred == y_true.reshape(y_pred.shape)).astype(float)
+
+
+class BinaryAccuracy(_MeanOfSamples):
+    """Fraction of values where (y_pred > threshold) equals the 0/1 target."""
+
+    def __init__(self, threshold: float = 0.5, name: str | None = None) -> None:
+        self.threshold = float(threshold)
+        super().__init__(name)
+
+    def per_sample(self, y_true: numpy.ndarray, y_pred: numpy.ndarray) -> numpy.ndarray:
+        return (y_true.reshape(y_pred.shape) == (y_pred > self.threshold)).astype(float)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "threshold": self.threshold}
+
+
+class CategoricalAccuracy(_MeanOfSamples):
+    """Fraction of samples whose largest prediction is the one-hot target's class."""
+
+    def per_sample(self, y_true: numpy.ndarray, y_pred: numpy.ndarray) -> numpy.ndarray:
+        return (y_true.argmax(axis=-1) == y_pred.argmax(axis=-1)).astype(float)
+
+
+class SparseCategoricalAccuracy(_MeanOfSamples):
+    """Fraction of samples whose largest prediction is the integer label."""
+
+    def per_sample(self, y_true: numpy.ndarray, y_pred: numpy.ndarray) -> numpy.ndarray:
+        return (y_true.reshape(y_pred.shape[:-1]) == y_pred.argmax(axis=-1)).astype(float)
+
+
 class TopKCategoricalAccuracy(_MeanOfSamples):
     """Fraction of samples whose one-hot target is among the ``k`` largest predictions."""
 
@@ -300,6 +335,7 @@ class R2Score(Metric):
                 "num_regressors": self.num_regressors}
 
 
-CLASSES = {cls.__name__: cls for cls in (AUC, MeanAbsoluteError, MeanSquaredError, Precision, R2Score, Recall,
-                                           RootMeanSquaredError, SparseTopKCategoricalAccuracy,
+CLASSES = {cls.__name__: cls for cls in (AUC, Accuracy, BinaryAccuracy, CategoricalAccuracy, MeanAbsoluteError,
+                                           MeanSquaredError, Precision, R2Score, Recall, RootMeanSquaredError,
+                                           SparseCategoricalAccuracy, SparseTopKCategoricalAccuracy,
                                            TopKCategoricalAccuracy)}

@@ -148,11 +148,13 @@ def test_streaming_metrics_match_keras_over_uneven_batches(rng):
         (keras.metrics.R2Score(class_aggregation="variance_weighted_average", num_regressors=2),
          minidl.metrics.R2Score(class_aggregation="variance_weighted_average", num_regressors=2)),
         (keras.metrics.TopKCategoricalAccuracy(k=2), minidl.metrics.TopKCategoricalAccuracy(k=2)),
+        (keras.metrics.CategoricalAccuracy(), minidl.metrics.CategoricalAccuracy()),
+        (keras.metrics.BinaryAccuracy(threshold=0.4), minidl.metrics.BinaryAccuracy(threshold=0.4)),
     ]
     one_hot = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 90)]
     for theirs, mine in pairs:
         for part in batches:
-            truth = one_hot[part] if "top_k_categorical" in mine.name else labels[part]
+            truth = one_hot[part] if "categorical" in mine.name else labels[part]
             theirs.update_state(truth, scores[part])
             mine.update_state(truth, scores[part])
         assert mine.name == re.sub(r"_\d+$", "", theirs.name)  # Keras numbers the second AUC "auc_1"
@@ -174,3 +176,13 @@ def test_streaming_metrics_by_name_in_fit_match_keras(rng):
     assert set(history) == set(expected)
     for key in expected:
         np.testing.assert_allclose(history[key], expected[key], rtol=1e-4, atol=1e-6, err_msg=key)
+
+
+@pytest.mark.parametrize("name", ["relu", "sigmoid", "tanh", "softmax", "softplus", "elu", "selu", "gelu", "swish",
+                                  "silu", "hard_sigmoid", "hard_silu", "softsign", "relu6", "exponential", "linear",
+                                  "log_softmax", "leaky_relu"])
+def test_every_activation_gives_kerass_values(name):
+    x = np.linspace(-7, 7, 141, dtype=np.float32).reshape(3, 47)
+    expected = keras.ops.convert_to_numpy(keras.activations.get(name)(keras.ops.convert_to_tensor(x)))
+    np.testing.assert_allclose(minidl.activations.get(name)(minidl.Tensor(x)).numpy(), expected, rtol=1e-5,
+                               atol=1e-6)
