@@ -9,14 +9,23 @@ Two networks, written as their authors wrote them for Keras:
   through 1-D convolutions, the SNP positions through a dense layer,
   joined with ``concatenate``.
 
-Both learn to tell a constant-size population from one that went through a
+The notebook validates on its test set; here a separate validation set
+serves the callbacks, and the test set is only scored at the end. Both
+networks learn to tell a constant-size population from one that went through a
 bottleneck, on genotype matrices simulated here with msprime (the first 64
 segregating sites of 20 haplotypes; shorter matrices are padded with zeros
 and their positions with 1, the end of the sequence). Each trained network
 is then saved as a Keras ``.keras`` file, which Keras 3 loads as it is.
 
-    python examples/keras_code/run.py            # 600 simulations per scenario, 20 epochs (a few minutes)
+    python examples/keras_code/run.py            # 600 simulations per scenario, 20 epochs (about 15 s on 2 cores)
     python examples/keras_code/run.py --quick    # 40 per scenario, 2 epochs: checks every step
+
+Measured (2026-12-03, 2 cores, default settings): test accuracy 0.667 for
+Perez's network and 0.880 for the two-branch one (0.660 and 0.893 with
+--epochs 60), and Keras 3.15 loading the saved files predicts within
+1.2e-7 of minidl. The gap is the lesson: with a fixed number of SNPs the
+genotype matrix alone hides how densely the SNPs lie, which a bottleneck
+changes; the positions branch sees it.
 """
 
 from __future__ import annotations
@@ -115,10 +124,12 @@ def main(argv: list[str] | None = None) -> dict:
     labels = np.repeat(np.arange(2), replicates)
     order = np.random.default_rng(2).permutation(len(labels))
     genotypes, positions, labels = genotypes[order], positions[order], labels[order]
-    test = len(labels) // 4
+    test = len(labels) // 4  # the first quarter: never seen in training, nor used to choose a checkpoint
+    valid = slice(test, test + len(labels) // 8)  # the next eighth: validation, for the callbacks
+    train = slice(valid.stop, None)
     y = keras.utils.to_categorical(labels, 2)
     print(f"simulated {len(labels)} genotype matrices of {SNPS} SNPs x {HAPLOTYPES} haplotypes "
-          f"in {time.time() - start:.0f} s; {test} held out for testing")
+          f"in {time.time() - start:.0f} s; {test} held out for testing, {valid.stop - valid.start} for validation")
 
     results = {}
     cnn = create_cnn(genotypes[:test], 2)
@@ -127,8 +138,8 @@ def main(argv: list[str] | None = None) -> dict:
     checkpoint = os.path.join(arguments.out, "perez_best.npz")
     mcp_save = ModelCheckpoint(checkpoint, save_best_only=True, monitor="val_accuracy", mode="max")
     reduce_lr_loss = ReduceLROnPlateau(monitor="val_accuracy", factor=0.2, patience=20, verbose=1, mode="max")
-    cnn.fit(genotypes[test:], y[test:], batch_size=64, epochs=epochs, verbose=2,
-            validation_data=(genotypes[:test], y[:test]), callbacks=[mcp_save, reduce_lr_loss])
+    cnn.fit(genotypes[train], y[train], batch_size=64, epochs=epochs, verbose=2,
+            validation_data=(genotypes[valid], y[valid]), callbacks=[mcp_save, reduce_lr_loss])
     best = keras.load_model(checkpoint)
     results["perez_create_cnn"] = best.evaluate(genotypes[:test], y[:test], verbose=0, return_dict=True)["accuracy"]
     best.save(os.path.join(arguments.out, "perez_create_cnn.keras"))
@@ -136,8 +147,9 @@ def main(argv: list[str] | None = None) -> dict:
     two_branch = create_two_branch(SNPS, HAPLOTYPES, 2)
     two_branch.compile(loss="categorical_crossentropy", optimizer=keras.optimizers.Adam(0.001), metrics=["accuracy"])
     two_branch.summary()
-    two_branch.fit([genotypes[test:], positions[test:]], y[test:], batch_size=64, epochs=epochs, verbose=2,
-                   validation_split=0.2, callbacks=[EarlyStopping(patience=5, restore_best_weights=True)])
+    two_branch.fit([genotypes[train], positions[train]], y[train], batch_size=64, epochs=epochs, verbose=2,
+                   validation_data=([genotypes[valid], positions[valid]], y[valid]),
+                   callbacks=[EarlyStopping(patience=5, restore_best_weights=True)])
     results["flagel_two_branch"] = two_branch.evaluate([genotypes[:test], positions[:test]], y[:test], verbose=0,
                                                        return_dict=True)["accuracy"]
     two_branch.save(os.path.join(arguments.out, "flagel_two_branch.keras"))
