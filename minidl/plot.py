@@ -6,16 +6,11 @@ from typing import Any
 
 import numpy
 
+from minidl.figures import pyplot
+
 
 def _pyplot() -> Any:
-    try:
-        import matplotlib  # noqa: PLC0415 - optional dependency
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as pyplot  # noqa: PLC0415
-    except ImportError:
-        raise ImportError("minidl.plot needs matplotlib: pip install matplotlib") from None
-    return pyplot
+    return pyplot()
 
 
 def training_curves(history: Any, path: str) -> str:
@@ -146,4 +141,90 @@ def predicted_against_true(true: Any, predicted: Any, names: list, path: str) ->
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     pyplot.close(figure)
+    return path
+
+
+def graph(output: Any, path: str | None = None, values: bool = False, gradients: bool = False) -> Any:
+    """The computation graph behind ``output`` (a ``ComputationGraph``), drawn to ``path`` if given.
+
+    Record it before ``backward`` (which releases the graph), draw after to
+    see the leaves' gradients::
+
+        g = minidl.plot.graph(loss)
+        loss.backward()
+        g.draw("graph.svg", values=True, gradients=True)
+
+    Graphviz's ``dot`` draws it where it is installed; otherwise matplotlib does.
+    """
+    from minidl.computation_graph import ComputationGraph  # noqa: PLC0415
+
+    recorded = ComputationGraph(output)
+    if path is not None:
+        recorded.draw(path, values=values, gradients=gradients)
+    return recorded
+
+
+def _summary(array: Any) -> dict:
+    values = numpy.asarray(array, dtype=float).ravel()
+    return {"mean": float(values.mean()), "std": float(values.std()), "min": float(values.min()),
+            "max": float(values.max()), "zeros": float((values == 0).mean()), "values": values}
+
+
+def layer_statistics(model: Any, x: Any, y: Any = None, path: str | None = None, loss: Any = None) -> dict:
+    """Per layer: the distribution of its weights, its activations on ``x`` and (given ``y``) its gradients.
+
+    Runs ``model`` on ``x`` in training mode (dropout on, batch statistics),
+    recording each layer's output; with targets ``y`` also the loss (the
+    compiled one, or ``loss``, or categorical cross-entropy) and its
+    gradient for every weight. Returns {layer name: {"weights" | "activations"
+    | "gradients": {"mean", "std", "min", "max", "zeros" (fraction), "values"}}}
+    and, with ``path``, draws a histogram of each (one row per layer): the
+    picture of vanishing gradients, saturated sigmoids or dead ReLUs.
+    """
+    from minidl import functional as F  # noqa: PLC0415
+    from minidl import losses  # noqa: PLC0415
+    from minidl.tensor import Tensor  # noqa: PLC0415
+
+    record: dict = {}
+    for weight in model.weights:
+        weight.grad = None
+    arrays = x if isinstance(x, (list, tuple)) else [x]
+    outputs = model._run([Tensor(numpy.asarray(a), dtype=model.dtype) for a in arrays], True, record)
+    if y is not None:
+        chosen = loss or getattr(model, "loss", None) or F.categorical_crossentropy
+        losses.call_loss(losses.get(chosen) if not callable(chosen) else chosen, y, outputs[0], None).backward()
+    statistics: dict = {}
+    for layer in model.layers:
+        entry = {}
+        if layer.weights:
+            entry["weights"] = _summary(numpy.concatenate([w.numpy().ravel() for w in layer.weights]))
+            grads = [w.grad for w in layer.weights if w.grad is not None]
+            if grads:
+                entry["gradients"] = _summary(numpy.concatenate([numpy.asarray(g).ravel() for g in grads]))
+        if layer.name in record and not isinstance(record[layer.name], list):
+            entry["activations"] = _summary(record[layer.name].numpy())
+        if entry:
+            statistics[layer.name] = entry
+    if path is not None:
+        _draw_layer_statistics(statistics, path)
+    return statistics
+
+
+def _draw_layer_statistics(statistics: dict, path: str) -> str:
+    plt = _pyplot()
+    kinds = ["weights", "activations", "gradients"]
+    figure, axes = plt.subplots(len(statistics), 3, figsize=(10, 1.8 * len(statistics) + 0.6), squeeze=False)
+    for row, (name, entry) in enumerate(statistics.items()):
+        for column, kind in enumerate(kinds):
+            axis = axes[row][column]
+            if kind in entry:
+                figures = entry[kind]
+                axis.hist(figures["values"], bins=40, color="#4c72b0")
+                axis.set_title(f"{name} {kind}: std {figures['std']:.2g}, zeros {figures['zeros']:.0%}", fontsize=8)
+            else:
+                axis.axis("off")
+            axis.tick_params(labelsize=6)
+    figure.tight_layout()
+    figure.savefig(path, dpi=90)
+    plt.close(figure)
     return path

@@ -29,7 +29,8 @@ STACKS = {
         ("models", ["minidl.saving", "minidl.models.graph", "minidl.models.trainer", "minidl.models.functional",
                     "minidl.models.sequential", "minidl.models.keras_files", "minidl.models.loading",
                     "minidl.models"]),
-        ("tools", ["minidl.gradcheck", "minidl.datasets", "minidl.utils", "minidl.plot", "minidl.demo", "minidl.__main__",
+        ("tools", ["minidl.gradcheck", "minidl.datasets", "minidl.utils", "minidl.exercises", "minidl.exercises.*", "minidl.figures", "minidl.computation_graph",
+                   "minidl.plot", "minidl.demo", "minidl.__main__",
                    "minidl"]),
     ],
     "genomics": [

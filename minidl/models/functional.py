@@ -156,8 +156,8 @@ class Model(Trainer, Layer):
         raise ValueError(f"no layer named {name!r}; the layers are: {', '.join(layer.name for layer in layers)}")
 
     # ----------------------------------------------------------------- calling
-    def _run(self, values: list, training: bool | None) -> list:
-        return run_graph(self.inputs, self.outputs, self._graph_nodes, values, training)
+    def _run(self, values: list, training: bool | None, record: dict | None = None) -> list:
+        return run_graph(self.inputs, self.outputs, self._graph_nodes, values, training, record)
 
     def __call__(self, x: Any, training: bool | None = None) -> Any:
         """The outputs for data ``x`` (a Tensor/array, a list, or a dict by input name), or a node on symbolic inputs."""

@@ -104,8 +104,14 @@ def map_structure(structure: Any, function: Any) -> Any:
     return function(structure)
 
 
-def run_graph(inputs: list, outputs: list, nodes: list, values: list, training: bool | None) -> list:
-    """The outputs' values: ``values`` (one Tensor per input) pushed through ``nodes`` in order."""
+def run_graph(inputs: list, outputs: list, nodes: list, values: list, training: bool | None,
+              record: dict | None = None) -> list:
+    """The outputs' values: ``values`` (one Tensor per input) pushed through ``nodes`` in order.
+
+    ``record``, if given, receives every call's output by layer name (a
+    shared layer's later calls as "name:1", "name:2", ...): the activations
+    ``minidl.plot.layer_statistics`` draws.
+    """
     known = {id(tensor): value for tensor, value in zip(inputs, values)}
     for node in nodes:
         if node.is_input:
@@ -113,4 +119,9 @@ def run_graph(inputs: list, outputs: list, nodes: list, values: list, training: 
         result = node.layer(map_structure(node.inputs, lambda tensor: known[id(tensor)]), training=training)
         for tensor, value in zip(node.outputs, result if isinstance(result, list) else [result]):
             known[id(tensor)] = value
+        if record is not None:
+            name = node.layer.name
+            while name in record:
+                name = f"{node.layer.name}:{name.count(':') and int(name.rsplit(':', 1)[1]) + 1 or 1}"
+            record[name] = result
     return [known[id(tensor)] for tensor in outputs]

@@ -1,0 +1,98 @@
+"""Graded exercises: write a forward, a backward or an update rule, and let a checker say where it is wrong.
+
+    python -m minidl.exercises list                    # the exercises, easiest first
+    python -m minidl.exercises start 5 mine.py         # copy exercise 5's scaffold to mine.py
+    python -m minidl.exercises check 5 mine.py         # check it: values, gradcheck, trajectories
+    python -m minidl.exercises run vanishing           # an experiment (vanishing, optimizers, overfitting)
+
+Each exercise is a module of this package: its docstring states the task
+and the equations; ``scaffolds/`` holds the file a student fills in; its
+``check(solution)`` compares the student's code with minidl's own (the
+reference solution: nothing is hidden, ``reference()`` names it) and
+returns a ``Report`` that says which check failed, and by how much: the
+gradcheck report (which input, which element), or the first optimizer step
+that differs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import shutil
+import sys
+from types import ModuleType
+
+from minidl.exercises.checks import Report
+
+#: exercise number -> module name, in the curriculum's order
+EXERCISES = {
+    1: "e01_perceptron",
+    2: "e02_activations",
+    3: "e03_elu_leaky_maxout",
+    4: "e04_losses",
+    5: "e05_backprop_mlp",
+    6: "e06_dense",
+    7: "e07_sgd_momentum",
+    8: "e08_rmsprop",
+    9: "e09_adam",
+    10: "e10_regularization_dropout",
+    11: "e11_convolution_pooling",
+    12: "e12_batch_norm",
+    13: "e13_vanishing_gradients",
+}
+
+SCAFFOLDS = os.path.join(os.path.dirname(__file__), "scaffolds")
+
+
+def exercise(number: int) -> ModuleType:
+    """The module of exercise ``number`` (its docstring is the task)."""
+    if number not in EXERCISES:
+        raise ValueError(f"there is no exercise {number}; they are numbered 1 to {max(EXERCISES)}")
+    return importlib.import_module(f"minidl.exercises.{EXERCISES[number]}")
+
+
+def scaffold_path(number: int) -> str:
+    exercise(number)
+    return os.path.join(SCAFFOLDS, f"{EXERCISES[number]}.py")
+
+
+def start(number: int, destination: str) -> str:
+    """Copy exercise ``number``'s scaffold to ``destination`` (never over an existing file); return its path."""
+    if os.path.exists(destination):
+        raise FileExistsError(f"{destination} exists already: choose another name, or check it with "
+                              f"python -m minidl.exercises check {number} {destination}")
+    shutil.copyfile(scaffold_path(number), destination)
+    return destination
+
+
+def load_solution(path: str) -> ModuleType:
+    """A student's file as a module (it runs: it is their own code)."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"no file at {path!r}")
+    name = f"solution_{abs(hash(os.path.abspath(path)))}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.modules.pop(name, None)
+    return module
+
+
+def check(number: int, solution: object) -> Report:
+    """Check ``solution`` (a module, a path to one, or any object with the exercise's names) against exercise ``number``."""
+    module = exercise(number)
+    if isinstance(solution, str):
+        solution = load_solution(solution)
+    missing = [name for name in module.NAMES if not hasattr(solution, name)]
+    if missing:
+        report = Report(f"exercise {number}: {module.TITLE}")
+        report.add("the solution defines " + ", ".join(module.NAMES), False,
+                   f"missing: {', '.join(missing)} (start from python -m minidl.exercises start {number} FILE)")
+        return report
+    return module.check(solution)
+
+
+__all__ = ["EXERCISES", "Report", "check", "exercise", "load_solution", "scaffold_path", "start"]
