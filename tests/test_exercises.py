@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from minidl import exercises
+from minidl import layers as minidl_layers
 from minidl.exercises import __main__ as cli
 from minidl.exercises import e03_elu_leaky_maxout, experiments
 from minidl.functional import activation, norm
@@ -94,6 +95,15 @@ def norms_last_first(model, x, y):
     return experiments.gradient_norms(model, x, y)[::-1]
 
 
+class DenseWithoutBias(minidl_layers.Dense):
+    """Builds (in, units) and a bias, then forgets to add the bias."""
+
+    def call(self, x, training):
+        from minidl import functional as F
+
+        return self.activation(F.linear(x, self.kernel))
+
+
 def reference_with(number, **replacements):
     namespace = vars(exercises.exercise(number).reference()).copy()
     namespace.update(replacements)
@@ -118,6 +128,7 @@ MISTAKES = {
     11: (reference_with(11, Conv1D=TrueConvolution), "Conv1D forward values (2, 7, 3) * (3, 3, 4) -> (2, 5, 4)",
          "yours"),
     13: (reference_with(13, gradient_norms=norms_last_first), "gradient_norms on a 6-layer sigmoid network", "yours"),
+    14: (reference_with(14, MyDense=DenseWithoutBias), "y = tanh(x kernel + bias)", "yours"),
 }
 
 

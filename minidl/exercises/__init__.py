@@ -40,6 +40,7 @@ EXERCISES = {
     11: "e11_convolution_pooling",
     12: "e12_batch_norm",
     13: "e13_vanishing_gradients",
+    14: "e14_a_layer",
 }
 
 SCAFFOLDS = os.path.join(os.path.dirname(__file__), "scaffolds")
