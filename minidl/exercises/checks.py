@@ -60,7 +60,8 @@ def attempt(report: Report, what: str, function: Callable, *arguments: Any) -> A
     try:
         return function(*arguments)
     except NotImplementedError as error:
-        report.add(what, False, f"not written yet: {error}")
+        report.add(what, False, f"not written yet: {error}" if str(error) else
+                   "not written yet (it raises NotImplementedError)")
     except Exception as error:  # the student's code: any error is a finding, not a crash of the checker
         frames = [frame for frame in traceback.extract_tb(error.__traceback__) if "minidl" not in frame.filename
                   or "solution" in frame.filename]
@@ -80,7 +81,7 @@ def same_values(report: Report, what: str, got: Any, expected: Any, rtol: float 
     if numpy.all(error <= allowed) and numpy.all(numpy.isfinite(got_array) == numpy.isfinite(expected_array)):
         return report.add(what, True)
     worst = numpy.unravel_index(numpy.nanargmax(error - allowed), error.shape) if error.size else ()
-    return report.add(what, False, f"element {list(worst)}: yours {got_array[worst]:.8g}, expected "
+    return report.add(what, False, f"element {[int(i) for i in worst]}: yours {got_array[worst]:.8g}, expected "
                                    f"{expected_array[worst]:.8g} ({int((error > allowed).sum())} of {error.size} "
                                    "elements off)")
 
@@ -104,7 +105,7 @@ def trajectories_agree(report: Report, what: str, yours: list, reference: list, 
                 return report.add(what, False, f"step {step}: shape {got.shape}, expected {expected.shape}")
             excess = numpy.abs(got - expected) - (atol + rtol * numpy.abs(expected))
             index = numpy.unravel_index(numpy.argmax(excess), got.shape)
-            return report.add(what, False, f"step {step} is the first to differ: element {list(index)} is "
+            return report.add(what, False, f"step {step} is the first to differ: element {[int(i) for i in index]} is "
                                            f"{got[index]:.8g}, the reference says {expected[index]:.8g}")
     return report.add(what, len(yours) == len(reference), "" if len(yours) == len(reference) else
                       f"{len(yours)} steps, expected {len(reference)}")
