@@ -259,40 +259,20 @@ def test_bad_graphs_and_bad_data_get_one_clear_sentence(rng):
 
 
 def test_the_perez_2022_network_runs_with_only_the_imports_changed(rng, capsys, tmp_path):
-    """Perez et al. 2022's create_cnn (CNN_Piloso.ipynb) and its training cell, Keras imports swapped for minidl's.
-
-    The notebook's own summary prints 877,382 parameters for inputs of 195 SNPs x 64 haplotypes.
+    """Perez et al. 2022's create_cnn (CNN_Piloso.ipynb, as examples/keras_code/run.py holds it) and their training
+    cell's compile and callbacks, on inputs of the notebook's shape: the notebook's summary prints 877,382 parameters.
     """
+    import pathlib
+    import runpy
+
     from minidl.callbacks import ModelCheckpoint, ReduceLROnPlateau
-    from minidl.layers import AveragePooling1D, Conv1D, Dense, Dropout, Flatten
-    from minidl.models import Model as KerasModel
-    from minidl.layers import Input as KerasInput
 
+    example = runpy.run_path(str(pathlib.Path(__file__).parent.parent / "examples" / "keras_code" / "run.py"))
     num_classes = 7
-
-    def create_cnn(xtest, regularizer=None):
-        input_shape = (xtest.shape[1], xtest.shape[2])
-        inputs = KerasInput(shape=input_shape)
-        x = inputs
-        x = Conv1D(250, kernel_size=2, activation="relu", input_shape=(xtest.shape[1], xtest.shape[2]))(x)
-        x = Conv1D(125, kernel_size=2, activation="relu")(x)
-        x = AveragePooling1D(pool_size=2)(x)
-        x = Dropout(0.75)(x)
-        x = Conv1D(125, kernel_size=2, activation="relu")(x)
-        x = AveragePooling1D(pool_size=2)(x)
-        x = Dropout(0.75)(x)
-        x = Flatten()(x)
-        x = Dense(125, activation="relu")(x)
-        x = Dropout(0.5)(x)
-        x = Dense(125, activation="relu")(x)
-        x = Dropout(0.5)(x)
-        x = Dense(num_classes, activation="softmax")(x)
-        return KerasModel(inputs, x)
-
     x = rng.integers(0, 2, (28, 195, 64)).astype(np.uint8)
     y = minidl.utils.to_categorical(np.arange(28) % num_classes, num_classes)
     xtrain, xtest, ytrain, ytest = x[7:], x[:7], y[7:], y[:7]
-    cnn = create_cnn(xtest)
+    cnn = example["create_cnn"](xtest, num_classes)
     cnn.compile(loss=minidl.losses.categorical_crossentropy, optimizer=minidl.optimizers.Adam(), metrics=["accuracy"])
     print(cnn.summary())
     assert "Total params: 877,382" in capsys.readouterr().out
