@@ -1,10 +1,12 @@
-"""Small data helpers Keras users reach for: ``to_categorical``."""
+"""Small data helpers Keras users reach for: ``to_categorical``, and ``PyDataset`` (from ``minidl.data``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import numpy
+
+from minidl.data import PyDataset  # noqa: F401 - keras.utils.PyDataset's place
 
 
 def to_categorical(y: Any, num_classes: int | None = None, dtype: Any = "float32") -> numpy.ndarray:

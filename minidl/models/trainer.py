@@ -32,6 +32,7 @@ from minidl import metrics as metrics_module
 from minidl import optimizers as optimizers_module
 from minidl import random as minidl_random
 from minidl.callbacks import Callback, History
+from minidl.data import Batches, PyDataset, is_batch_source, split_batch
 from minidl.function import no_grad
 from minidl.progbar import ProgressBar, format_logs
 from minidl.tensor import Tensor
@@ -162,42 +163,51 @@ class Trainer:
             return [prediction.numpy() for prediction in self._forward(xs, training=False)]
 
     # ----------------------------------------------------------------- loops
-    def fit(self, x: Any, y: Any, batch_size: int = 32, epochs: int = 1, verbose: int = 1,
-            validation_split: float = 0.0, validation_data: tuple | None = None, shuffle: bool = True,
+    def fit(self, x: Any, y: Any = None, batch_size: int = 32, epochs: int = 1, verbose: int = 1,
+            validation_split: float = 0.0, validation_data: Any = None, shuffle: bool = True,
             callbacks: list[Callback] | None = None, class_weight: dict | None = None,
-            sample_weight: Any = None, initial_epoch: int = 0) -> History:
+            sample_weight: Any = None, initial_epoch: int = 0, steps_per_epoch: int | None = None,
+            validation_steps: int | None = None) -> History:
         """Train for ``epochs`` passes over (x, y) in mini-batches; returns the History.
 
+        ``x`` may be arrays (with ``y``), or a ``minidl.data.PyDataset`` or a
+        generator that yields ``(x, y[, sample_weight])`` batches (then no
+        ``y``; a generator needs ``steps_per_epoch``): only the batches in
+        flight are in memory, the next ones prepared in threads meanwhile.
+        ``shuffle`` shuffles a PyDataset's batch order, as Keras does.
         ``validation_split`` keeps the last fraction of the data, before any
         shuffling, for validation (as Keras). Training stops with a message at
         the first batch whose loss is not finite.
         """
         self._require_compiled("fit")
-        batch_size = _checked_batch_size("fit", batch_size)
-        xs, ys = self._data("fit", x, y)
-        if not 0 <= validation_split < 1:
-            raise ValueError(f"fit: validation_split must be in [0, 1), got {validation_split}")
         if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 0:
             raise ValueError(f"fit: epochs must be an integer >= 0, got {epochs!r}")
-        if class_weight and len(ys) > 1:
-            raise ValueError("fit: class_weight is for models of one output; give sample_weight instead")
-        sample_weight = _combined_weights(ys, sample_weight, class_weight)
-        if validation_split and validation_data is None:
-            split_at = int(math.ceil(len(xs[0]) * (1 - validation_split)))
-            validation_data = ([a[split_at:] for a in xs], [a[split_at:] for a in ys])
-            xs, ys = [a[:split_at] for a in xs], [a[:split_at] for a in ys]
-            sample_weight = None if sample_weight is None else sample_weight[:split_at]
-        samples = len(xs[0])
-        if samples == 0:
-            raise ValueError("fit: no training samples are left (check validation_split)")
-        if validation_data is not None:
+        if is_batch_source(x):
+            epoch_batches, batches = self._source_batches("fit", x, y, steps_per_epoch, shuffle, sample_weight,
+                                                          class_weight, validation_split)
+        else:
+            batch_size = _checked_batch_size("fit", batch_size)
+            xs, ys = self._data("fit", x, y)
+            if not 0 <= validation_split < 1:
+                raise ValueError(f"fit: validation_split must be in [0, 1), got {validation_split}")
+            if class_weight and len(ys) > 1:
+                raise ValueError("fit: class_weight is for models of one output; give sample_weight instead")
+            sample_weight = _combined_weights(ys, sample_weight, class_weight)
+            if validation_split and validation_data is None:
+                split_at = int(math.ceil(len(xs[0]) * (1 - validation_split)))
+                validation_data = ([a[split_at:] for a in xs], [a[split_at:] for a in ys])
+                xs, ys = [a[:split_at] for a in xs], [a[:split_at] for a in ys]
+                sample_weight = None if sample_weight is None else sample_weight[:split_at]
+            if len(xs[0]) == 0:
+                raise ValueError("fit: no training samples are left (check validation_split)")
+            epoch_batches, batches = _array_batches(xs, ys, sample_weight, batch_size, shuffle, steps_per_epoch)
+        if validation_data is not None and not is_batch_source(validation_data):
             validation_data = self._validation_data(validation_data)
         history = History()
         callback_list = [*(callbacks or []), history]  # last, so it records what the others add to logs
         for callback in callback_list:
             callback.set_model(self)
         self.stop_training = False
-        batches = math.ceil(samples / batch_size)
         for callback in callback_list:
             callback.on_train_begin({})
         for epoch in range(initial_epoch, epochs):
@@ -206,33 +216,33 @@ class Trainer:
             if verbose == 1:
                 print(f"Epoch {epoch + 1}/{epochs}")
             self._compiled.reset_metrics()
-            order = minidl_random.generator().permutation(samples) if shuffle else numpy.arange(samples)
             progress = ProgressBar(batches) if verbose == 1 else None
             totals: dict[str, float] = {}
             counts: dict[str, float] = {}
-            for batch in range(batches):
-                index = order[batch * batch_size : (batch + 1) * batch_size]
-                for callback in callback_list:
-                    callback.on_train_batch_begin(batch, {})
-                batch_weight = None if sample_weight is None else sample_weight[index]
-                batch_logs = self._train_step([_rows(a, index) for a in xs], [_rows(a, index) for a in ys],
-                                              batch_weight)
-                _accumulate(totals, counts, batch_logs, self._batch_counts)
-                logs = {key: value / counts[key] for key, value in totals.items()}
-                if not math.isfinite(batch_logs["loss"]):
-                    print(f"\nEpoch {epoch + 1}, batch {batch + 1}: the loss is {batch_logs['loss']}; training stopped.")
-                    self.stop_training = True
-                for callback in callback_list:
-                    callback.on_train_batch_end(batch, dict(logs))
-                if progress is not None and (batch + 1 < batches and not self.stop_training):
-                    progress.update(batch + 1, logs)
-                if self.stop_training:
-                    break
+            logs: dict = {}
+            with epoch_batches() as epoch_iterator:
+                for batch, (batch_xs, batch_ys, batch_weight) in enumerate(epoch_iterator):
+                    for callback in callback_list:
+                        callback.on_train_batch_begin(batch, {})
+                    batch_logs = self._train_step(batch_xs, batch_ys, batch_weight)
+                    _accumulate(totals, counts, batch_logs, self._batch_counts)
+                    logs = {key: value / counts[key] for key, value in totals.items()}
+                    if not math.isfinite(batch_logs["loss"]):
+                        print(f"\nEpoch {epoch + 1}, batch {batch + 1}: the loss is {batch_logs['loss']}; "
+                              "training stopped.")
+                        self.stop_training = True
+                    for callback in callback_list:
+                        callback.on_train_batch_end(batch, dict(logs))
+                    if progress is not None and (batch + 1 < batches and not self.stop_training):
+                        progress.update(batch + 1, logs)
+                    if self.stop_training:
+                        break
             if validation_data is not None:
-                validation = self._evaluate_arrays(*validation_data, batch_size=batch_size)
+                validation = self._evaluate_any("fit (validation_data)", validation_data, batch_size,
+                                                validation_steps)
                 logs.update({f"val_{key}": value for key, value in validation.items()})
             if progress is not None:
-                progress.update(batch + 1, logs, final=True)
+                progress.update(batches, logs, final=True)
             elif verbose == 2:
                 print(f"Epoch {epoch + 1}/{epochs} - {format_logs(logs)}")
             for callback in callback_list:
@@ -243,6 +253,54 @@ class Trainer:
             callback.on_train_end({})
         return history
 
+    def _source_batches(self, what: str, source: Any, y: Any, steps: int | None, shuffle: bool, sample_weight: Any,
+                        class_weight: Any, validation_split: float) -> tuple:
+        """(a function giving one epoch's batches as a context manager, batches per epoch) from a dataset or generator."""
+        if y is not None:
+            raise ValueError(f"{what}: x is a dataset or generator of (x, y) batches; give no separate y")
+        for name, value in (("sample_weight", sample_weight), ("class_weight", class_weight)):
+            if value:
+                raise ValueError(f"{what}: {name} does not go with a dataset; yield (x, y, sample_weight) batches")
+        if validation_split:
+            raise ValueError(f"{what}: validation_split needs arrays; give validation_data (arrays or a dataset)")
+        if isinstance(source, PyDataset):
+            total = len(source)
+            batches = total if steps is None else min(int(steps), total)
+            if batches < 1:
+                raise ValueError(f"{what}: the dataset has no batches (len(dataset) is {total})")
+
+            def epoch_batches() -> Any:
+                source.on_epoch_begin()
+                order = (minidl_random.generator().permutation(total) if shuffle else numpy.arange(total))[:batches]
+                return _StandardizedBatches(self, what, Batches(source, order=[int(i) for i in order]), source)
+        else:
+            if steps is None or int(steps) < 1:
+                raise ValueError(f"{what}: a generator needs steps_per_epoch (how many of its batches make an epoch)")
+            batches = int(steps)
+
+            def epoch_batches() -> Any:
+                return _StandardizedBatches(self, what, Batches(source, steps=batches), None)
+        return epoch_batches, batches
+
+    def _evaluate_any(self, what: str, data: Any, batch_size: int, steps: int | None = None,
+                      sample_weight: Any = None, verbose: int = 0) -> dict:
+        """evaluate's figures over arrays (x, y[, w]) or a dataset/generator of batches."""
+        if not is_batch_source(data):  # (xs, ys, sample_weight) from _validation_data
+            return self._evaluate_arrays(*data, batch_size=batch_size, verbose=verbose)
+        epoch_batches, batches = self._source_batches(what, data, None, steps, False, None, None, 0.0)
+        totals: dict[str, float] = {}
+        counts: dict[str, float] = {}
+        self._compiled.reset_metrics()
+        progress = ProgressBar(batches) if verbose == 1 else None
+        with epoch_batches() as epoch_iterator:
+            for batch, (batch_xs, batch_ys, batch_weight) in enumerate(epoch_iterator):
+                logs = self._test_step(batch_xs, batch_ys, batch_weight)
+                _accumulate(totals, counts, logs, self._batch_counts)
+                if progress is not None:
+                    progress.update(batch + 1, {k: v / counts[k] for k, v in totals.items()},
+                                    final=batch + 1 == batches)
+        return {key: value / counts[key] for key, value in totals.items()}
+
     def _validation_data(self, validation_data: Any) -> tuple:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
             raise ValueError("fit: validation_data must be (x_val, y_val) or (x_val, y_val, sample_weight_val)")
@@ -251,10 +309,18 @@ class Trainer:
         _check_sample_weight("fit (validation_data)", weight, len(xs[0]))
         return xs, ys, weight
 
-    def evaluate(self, x: Any, y: Any, batch_size: int = 32, verbose: int = 1, sample_weight: Any = None,
-                 return_dict: bool = False) -> Any:
-        """The loss (with penalties) and metrics over (x, y), averaged over samples, in inference mode."""
+    def evaluate(self, x: Any, y: Any = None, batch_size: int = 32, verbose: int = 1, sample_weight: Any = None,
+                 return_dict: bool = False, steps: int | None = None) -> Any:
+        """The loss (with penalties) and metrics over (x, y), averaged over samples, in inference mode.
+
+        ``x`` may also be a PyDataset or a generator of batches (``steps`` of them).
+        """
         self._require_compiled("evaluate")
+        if is_batch_source(x):
+            if y is not None or sample_weight is not None:
+                raise ValueError("evaluate: x is a dataset or generator of (x, y[, sample_weight]) batches; give "
+                                 "no separate y or sample_weight")
+            return _results(self._evaluate_any("evaluate", x, 32, steps, verbose=verbose), return_dict)
         batch_size = _checked_batch_size("evaluate", batch_size)
         xs, ys = self._data("evaluate", x, y)
         _check_sample_weight("evaluate", sample_weight, len(xs[0]))
@@ -281,7 +347,7 @@ class Trainer:
     #: predict passes at most this many bytes of any layer's output at once (see ``predict``).
     predict_activation_bytes = 64 * 2**20
 
-    def predict(self, x: Any, batch_size: int = 32, verbose: int = 0) -> Any:
+    def predict(self, x: Any, batch_size: int = 32, verbose: int = 0, steps: int | None = None) -> Any:
         """Outputs for every sample of ``x``, in inference mode: one array per output (a list or dict for several).
 
         In inference every sample is computed on its own (batch norm uses its
@@ -290,6 +356,8 @@ class Trainer:
         slices: the same outputs, without arrays of gigabytes whose fresh
         pages cost more than the arithmetic.
         """
+        if is_batch_source(x):
+            return self._predict_source(x, steps, verbose)
         batch_size = _checked_batch_size("predict", batch_size)
         xs = self._inputs_of("predict", x)
         samples = len(xs[0])
@@ -315,6 +383,25 @@ class Trainer:
                 progress.update(batch + 1, final=batch + 1 == batches)
         return self._structured_outputs([numpy.concatenate(piece) for piece in pieces])
 
+    def _predict_source(self, source: Any, steps: int | None, verbose: int) -> Any:
+        """Predictions for every batch of a PyDataset (in order) or ``steps`` batches of a generator."""
+        if isinstance(source, PyDataset):
+            order = list(range(len(source) if steps is None else min(int(steps), len(source))))
+            batches = Batches(source, order=order)
+        elif steps is None or int(steps) < 1:
+            raise ValueError("predict: a generator needs steps (how many of its batches to predict)")
+        else:
+            batches = Batches(source, steps=int(steps))
+        pieces: list[list] = [[] for _ in self.output_names]
+        with batches:
+            for batch in batches:
+                x, _, _ = split_batch(batch, "predict", needs_y=False)
+                for output, array in enumerate(self._predict_arrays(self._inputs_of("predict", x))):
+                    pieces[output].append(array)
+        if not pieces[0]:
+            raise ValueError("predict: the dataset gave no batches")
+        return self._structured_outputs([numpy.concatenate(piece) for piece in pieces])
+
     def _structured_outputs(self, arrays: list) -> Any:
         """One array, a list, or a dict by output name (if the model's outputs were given as a dict)."""
         if getattr(self, "_outputs_as_dict", False):
@@ -325,6 +412,59 @@ class Trainer:
     def _require_compiled(self, what: str) -> None:
         if self.optimizer is None or self._compiled is None:
             raise RuntimeError(f"{what}: call compile(optimizer, loss, metrics) first")
+
+
+class _StandardizedBatches:
+    """A ``Batches`` whose items come out as (list of x arrays, list of y arrays, weights), checked; calls on_epoch_end."""
+
+    def __init__(self, model: Any, what: str, batches: Batches, dataset: PyDataset | None) -> None:
+        self.model, self.what, self.batches, self.dataset = model, what, batches, dataset
+
+    def __enter__(self) -> Any:
+        return (self._standardized(batch) for batch in self.batches)
+
+    def _standardized(self, batch: Any) -> tuple:
+        x, y, weight = split_batch(batch, self.what)
+        xs, ys = self.model._data(self.what, x, y)
+        _check_sample_weight(self.what, weight, len(xs[0]))
+        return xs, ys, None if weight is None else numpy.asarray(backend.to_numpy(weight), dtype=float)
+
+    def __exit__(self, kind: Any, *rest: Any) -> None:
+        self.batches.close()
+        if kind is None and self.dataset is not None:
+            self.dataset.on_epoch_end()
+
+
+class _ArrayBatches:
+    """One epoch of mini-batches cut from in-memory arrays (the same interface as ``_StandardizedBatches``)."""
+
+    def __init__(self, parts: Any) -> None:
+        self.parts = parts
+
+    def __enter__(self) -> Any:
+        return self.parts
+
+    def __exit__(self, *exception: Any) -> None:
+        pass
+
+
+def _array_batches(xs: list, ys: list, sample_weight: Any, batch_size: int, shuffle: bool,
+                   steps: int | None) -> tuple:
+    samples = len(xs[0])
+    batches = math.ceil(samples / batch_size) if steps is None else min(int(steps), math.ceil(samples / batch_size))
+
+    def epoch_batches() -> _ArrayBatches:
+        order = minidl_random.generator().permutation(samples) if shuffle else numpy.arange(samples)
+
+        def parts() -> Any:
+            for batch in range(batches):
+                index = order[batch * batch_size : (batch + 1) * batch_size]
+                yield ([_rows(a, index) for a in xs], [_rows(a, index) for a in ys],
+                       None if sample_weight is None else sample_weight[index])
+
+        return _ArrayBatches(parts())
+
+    return epoch_batches, batches
 
 
 def _accumulate(totals: dict, counts: dict, logs: dict, weights: dict) -> None:
