@@ -67,15 +67,17 @@ def missing_mask(design: SamplingDesign, site_counts: list[int], generator: nump
     return numpy.repeat(by_individual, design.ploidy, axis=0)
 
 
-def simulate_loci(scenario: Any, parameters: dict, generator: numpy.random.Generator) -> dict:
+def simulate_loci(scenario: Any, parameters: dict, generator: numpy.random.Generator, mask: bool = True) -> dict:
     """Every locus copy of ``scenario``'s design for one draw of ``parameters``; seeds come from ``generator``.
 
     Consecutive loci with the same length, recombination rate and size
     scale share one ``sim_ancestry`` call (``num_replicates`` = their copies:
     starting a simulation costs about ten times more than one short locus).
     Returns genotypes (haplotypes, sites) int8 (1 derived, 0 ancestral,
-    ``MISSING``), positions (sites,) within each copy, site_counts (copies,)
-    and sequence_lengths (copies,).
+    ``MISSING``), positions (sites,) within each copy, site_counts (copies,),
+    sequence_lengths (copies,) and the seed of the missing calls' mask
+    (``mask_seed``, 0 without missing data); with ``mask=False`` also the
+    genotypes before the mask (``complete_genotypes``).
     """
     design = scenario.design
     genomes = [scenario.locus_genome(locus, parameters) for locus in design.loci]
@@ -110,9 +112,24 @@ def simulate_loci(scenario: Any, parameters: dict, generator: numpy.random.Gener
             lengths.append(length)
     haplotypes = sum(design.haplotypes_per_population)
     genotypes = numpy.concatenate(blocks, axis=1) if sum(site_counts) else numpy.zeros((haplotypes, 0), numpy.int8)
+    replicate = {"positions": numpy.concatenate(positions), "site_counts": numpy.array(site_counts, dtype=numpy.int64),
+                 "sequence_lengths": numpy.array(lengths, dtype=numpy.float64), "mask_seed": 0}
     if design.missing is not None:
-        mask_generator = numpy.random.default_rng(generator.integers(1, 2**63 - 1))
-        genotypes[missing_mask(design, site_counts, mask_generator)] = MISSING
-    return {"genotypes": genotypes, "positions": numpy.concatenate(positions),
-            "site_counts": numpy.array(site_counts, dtype=numpy.int64),
-            "sequence_lengths": numpy.array(lengths, dtype=numpy.float64)}
+        replicate["mask_seed"] = int(generator.integers(1, 2**63 - 1))
+        if not mask:
+            replicate["complete_genotypes"] = genotypes.copy()
+        genotypes = with_missing_calls(genotypes, design, site_counts, replicate["mask_seed"])
+    return {"genotypes": genotypes, **replicate}
+
+
+def with_missing_calls(genotypes: numpy.ndarray, design: SamplingDesign, site_counts: Any,
+                       mask_seed: int) -> numpy.ndarray:
+    """A copy of complete ``genotypes`` with the design's missing calls (``MISSING``), drawn from ``mask_seed``.
+
+    The same seed gives the same calls: a replicate's simulated mask is
+    ``with_missing_calls(complete, design, counts, its mask_seed)``, and a
+    fresh seed gives a fresh mask of the same design (training augmentation).
+    """
+    masked = genotypes.copy()
+    masked[missing_mask(design, list(site_counts), numpy.random.default_rng(mask_seed))] = MISSING
+    return masked

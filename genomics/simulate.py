@@ -9,7 +9,12 @@ at all, and a re-run skips the shards already on disk. The folder's
 shard's replicates and the package versions that made them.
 
 A shard (``<scenario>-<k>.npz``) holds, for its R replicates:
-``genotypes`` (haplotypes, all sites) int8, 1 = derived allele, -1 = missing;
+``genotypes`` (haplotypes, all sites) int8, 1 = derived allele, 0 = ancestral,
+complete: under a design with missing calls, ``mask_seeds`` (R,) uint64 say
+which calls go missing (``loci.with_missing_calls``), and ``load_simulations``
+applies them, so the data read are exactly those simulated, while training
+can draw fresh masks of the same design (``genomics.augmentation``); shards
+written before ``mask_seeds`` existed hold -1 for missing calls instead;
 ``positions`` (all sites) float64, each within its locus copy;
 ``site_offsets`` (R + 1) int64, replicate r owning sites
 ``site_offsets[r]:site_offsets[r + 1]``; ``locus_site_counts`` and
@@ -39,7 +44,7 @@ import numpy
 import tskit
 
 from genomics.design import SamplingDesign
-from genomics.loci import simulate_loci
+from genomics.loci import simulate_loci, with_missing_calls
 from genomics.scenarios import Scenario
 
 MANIFEST = "manifest.json"
@@ -53,8 +58,11 @@ def replicate_seed(master_seed: int, scenario_index: int, replicate_index: int) 
     return int(state) or 1
 
 
-def simulate_replicate(scenario: Scenario, seed: int, parameters: dict | None = None) -> dict[str, Any]:
+def simulate_replicate(scenario: Scenario, seed: int, parameters: dict | None = None,
+                       mask: bool = True) -> dict[str, Any]:
     """Draw parameters and simulate every locus of the design (``genomics.loci``); genotypes and positions.
+
+    ``mask=False``: also the genotypes before the missing calls (``complete_genotypes``), see ``simulate_loci``.
 
     ``parameters`` given: use them instead of a draw from the priors (the
     simulation seeds still come from ``seed``), e.g. for several windows of
@@ -63,19 +71,20 @@ def simulate_replicate(scenario: Scenario, seed: int, parameters: dict | None = 
     generator = numpy.random.default_rng(seed)
     drawn = scenario.draw_parameters(generator)
     parameters = drawn if parameters is None else parameters
-    loci = simulate_loci(scenario, parameters, generator)
+    loci = simulate_loci(scenario, parameters, generator, mask=mask)
     return {**loci, "parameters": parameters, "sequence_length": float(loci["sequence_lengths"].sum())}
 
 
 def simulate_shard(spec: dict, seeds: list[int]) -> dict[str, numpy.ndarray]:
     """Simulate one shard's replicates (runs in a worker process); returns the shard's arrays."""
     scenario = Scenario(spec)
-    replicates = [simulate_replicate(scenario, seed) for seed in seeds]
+    replicates = [simulate_replicate(scenario, seed, mask=False) for seed in seeds]
     offsets = numpy.cumsum([0] + [r["positions"].size for r in replicates]).astype(numpy.int64)
     haplotypes = sum(scenario.design.haplotypes_per_population)
+    complete = [r.get("complete_genotypes", r["genotypes"]) for r in replicates]
     return {
-        "genotypes": numpy.concatenate([r["genotypes"] for r in replicates], axis=1) if offsets[-1]
-        else numpy.zeros((haplotypes, 0), numpy.int8),
+        "genotypes": numpy.concatenate(complete, axis=1) if offsets[-1] else numpy.zeros((haplotypes, 0), numpy.int8),
+        "mask_seeds": numpy.array([r["mask_seed"] for r in replicates], dtype=numpy.uint64),
         "positions": numpy.concatenate([r["positions"] for r in replicates]),
         "site_offsets": offsets,
         "locus_site_counts": numpy.stack([r["site_counts"] for r in replicates]),
@@ -278,6 +287,10 @@ class SimulatedData:
     site_counts: list[numpy.ndarray] = field(default_factory=list)  # each (locus copies,): sites per copy
     design: SamplingDesign | None = None
     parameters: list[dict] = field(default_factory=list)             # each replicate's parameter draw
+    # under a design with missing calls: each replicate's calls before the mask, and the mask's seed
+    # (None for folders simulated before shards kept them)
+    complete_genotypes: list[numpy.ndarray] | None = None
+    mask_seeds: numpy.ndarray | None = None
 
 
 def load_simulations(directory: str) -> SimulatedData:
@@ -297,6 +310,8 @@ def load_simulations(directory: str) -> SimulatedData:
         raise ValueError(f"{manifest_path!r} has format version {manifest.get('version')}; this genomics reads "
                          f"version {FORMAT_VERSION}: simulate again into a new folder")
     labels, genotypes, positions, lengths, site_counts, parameters = [], [], [], [], [], []
+    complete, mask_seeds = [], []
+    design = Scenario(manifest["scenarios"][0]["spec"]).design
     for index, entry in enumerate(manifest["scenarios"]):
         for file in entry["shards"]:
             path = os.path.join(directory, file)
@@ -305,18 +320,26 @@ def load_simulations(directory: str) -> SimulatedData:
                     offsets, g, p = shard["site_offsets"], shard["genotypes"], shard["positions"]
                     lengths.extend(shard["sequence_length"].tolist())
                     counts, draws = shard["locus_site_counts"], shard["parameters"]
+                    seeds = shard["mask_seeds"] if "mask_seeds" in shard.files else None
             except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
                 raise ValueError(f"cannot read shard {path!r}: {error}") from None
             for r in range(len(offsets) - 1):
-                genotypes.append(g[:, offsets[r] : offsets[r + 1]])
+                replicate = g[:, offsets[r] : offsets[r + 1]]
+                if design.missing is not None and seeds is not None:  # complete calls and their mask's seed
+                    complete.append(replicate)
+                    mask_seeds.append(int(seeds[r]))
+                    replicate = with_missing_calls(replicate, design, counts[r], int(seeds[r]))
+                genotypes.append(replicate)
                 positions.append(p[offsets[r] : offsets[r + 1]])
                 site_counts.append(counts[r])
                 parameters.append(dict(zip(entry["parameter_names"], draws[r].tolist())))
                 labels.append(index)
-    design = Scenario(manifest["scenarios"][0]["spec"]).design
+    fresh_masks_possible = design.missing is not None and len(complete) == len(genotypes)
     return SimulatedData(
         scenario_names=[s["name"] for s in manifest["scenarios"]], labels=numpy.array(labels),
         genotypes=genotypes, positions=positions, sequence_lengths=numpy.array(lengths),
         haplotype_populations=design.haplotype_populations, population_names=design.populations,
         manifest=manifest, site_counts=site_counts, design=design, parameters=parameters,
+        complete_genotypes=complete if fresh_masks_possible else None,
+        mask_seeds=numpy.array(mask_seeds, dtype=numpy.uint64) if fresh_masks_possible else None,
     )

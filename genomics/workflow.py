@@ -19,6 +19,7 @@ import numpy
 import minidl
 from genomics import calibration, models, regression, vcf
 from genomics import ensemble as ensembles
+from genomics.augmentation import FreshMasks, check_fresh_masks
 from genomics.ensemble import Ensemble
 from genomics.design import SamplingDesign
 from genomics.encode import Encoder
@@ -74,6 +75,9 @@ class TrainingConfig:
     augment: str = field(default="none", metadata={
         "help": "permute: shuffle the haplotypes within each population anew at every training step (for "
                 "networks that are not invariant to their order)", "choices": models.AUGMENTATIONS})
+    fresh_masks: bool = field(default=False, metadata={
+        "help": "under a design with missing calls: draw a new mask of the design for every training replicate at "
+                "every epoch (the other splits keep their simulated masks)"})
     epochs: int = field(default=30, metadata={"help": "most epochs (early stopping)"})
     batch_size: int = field(default=32, metadata={"help": "replicates per gradient step"})
     learning_rate: float = field(default=1e-3, metadata={"help": "Adam's learning rate"})
@@ -216,10 +220,12 @@ def split_replicates(labels: numpy.ndarray, config: TrainingConfig) -> Split:
 
 
 def fit_network(images: numpy.ndarray, labels: numpy.ndarray, split: Split, classes: int, config: TrainingConfig,
-                population_sizes: list[int], verbose: int = 2) -> FittedNetwork:
+                population_sizes: list[int], verbose: int = 2, training_data: Any = None) -> FittedNetwork:
     """Step 3: build the network (initial weights from the init seed) and fit it with early stopping.
 
     ``config.ensemble`` is not looked at: ``train`` calls this once per member.
+    ``training_data``: a ``minidl.data.PyDataset`` of training batches to use
+    instead of ``images[split.train]`` (``genomics.augmentation.FreshMasks``).
 
     For a regression, ``labels`` are the scaled targets (replicates, parameters) and the loss is the MSE.
     ``population_sizes``: haplotypes per population, the image's row blocks.
@@ -238,7 +244,8 @@ def fit_network(images: numpy.ndarray, labels: numpy.ndarray, split: Split, clas
     stopper = EarlyStopping(monitor=config.monitor, patience=config.patience, restore_best_weights=True)
     schedule = [ReduceLROnPlateau(monitor=config.monitor, factor=0.2, patience=config.reduce_lr_patience)] \
         if config.reduce_lr_patience else []
-    history = model.fit(inputs[split.train], labels[split.train], batch_size=config.batch_size, epochs=config.epochs,
+    training = (inputs[split.train], labels[split.train]) if training_data is None else (training_data, None)
+    history = model.fit(*training, batch_size=config.batch_size, epochs=config.epochs,
                         validation_data=(inputs[split.validation], labels[split.validation]),
                         callbacks=[*schedule, stopper], verbose=verbose)
     return FittedNetwork(model, history.history, None if stopper.best_epoch is None else stopper.best_epoch + 1)
@@ -338,6 +345,10 @@ def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
     if encoder.layout != "haplotypes" and (config.network == "exchangeable" or config.augment == "permute"):
         raise ValueError(f"{'the exchangeable network' if config.network == 'exchangeable' else 'augment permute'} "
                          f"needs one image row per haplotype, but layout {encoder.layout} has one row per population")
+    if config.fresh_masks:
+        if config.task == "regression":
+            raise ValueError("--fresh-masks: only classification draws fresh masks so far, not --task regression")
+        check_fresh_masks(data)
     start = time.perf_counter()
     if config.task == "regression":
         return _train_regression(data, simulations, out_dir, config, encoder, verbose, start)
@@ -349,8 +360,10 @@ def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
         member_config = replace(config, init_seed=config.seeds["init"] + k) if k else config
         if config.ensemble > 1 and verbose:
             print(f"ensemble member {k + 1} of {config.ensemble} (init seed {member_config.seeds['init']})")
+        fresh = FreshMasks(data, used[local.train], labels[local.train], encoder, config.network, config.batch_size,
+                           member_config.seeds["init"]) if config.fresh_masks else None
         members.append(fit_network(images, labels, local, len(data.scenario_names), member_config,
-                                   data.design.haplotypes_per_population, verbose))
+                                   data.design.haplotypes_per_population, verbose, training_data=fresh))
     fitted = members[0]
     model: minidl.Sequential | Ensemble = fitted.model
     if config.ensemble > 1:

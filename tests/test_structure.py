@@ -40,7 +40,7 @@ STACKS = {
         ("scenarios", ["genomics.scenarios"]),
         ("simulation", ["genomics.loci", "genomics.simulate", "genomics.catalogue"]),
         ("inference", ["genomics.calibration", "genomics.evaluation", "genomics.regression", "genomics.abc",
-                       "genomics.ensemble", "genomics.models"]),
+                       "genomics.ensemble", "genomics.models", "genomics.augmentation"]),
         ("workflow", ["genomics.workflow"]),
         ("comparison", ["genomics.comparison", "genomics.adequacy"]),
         ("command line", ["genomics.cli", "genomics.__main__", "genomics"]),
