@@ -49,7 +49,7 @@ class FreshMasks(PyDataset):
         self.data, self.replicates, self.labels = data, numpy.asarray(replicates), numpy.asarray(labels)
         self.encoder, self.network, self.batch_size, self.seed = encoder, network, int(batch_size), int(seed)
         self.epoch = 0
-        self._order = numpy.arange(len(self.replicates))
+        self._order = numpy.random.default_rng([self.seed, 0]).permutation(len(self.replicates))
 
     def __len__(self) -> int:
         return math.ceil(len(self.replicates) / self.batch_size)
@@ -70,6 +70,7 @@ class FreshMasks(PyDataset):
         return models.model_input(images, self.network), self.labels[positions]
 
     def on_epoch_end(self) -> None:
-        """The next epoch: new masks (its seed), and the replicates regrouped into new batches."""
+        """The next epoch: new masks (its seed), and the replicates regrouped into new batches (``fit`` is told
+        not to shuffle: the dataset does)."""
         self.epoch += 1
         self._order = numpy.random.default_rng([self.seed, self.epoch]).permutation(len(self.replicates))

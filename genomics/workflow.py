@@ -20,6 +20,8 @@ import minidl
 from genomics import calibration, models, regression, vcf
 from genomics import ensemble as ensembles
 from genomics.augmentation import FreshMasks, check_fresh_masks
+from genomics.shards import ShardReader
+from genomics.streaming import ShardBatches, encode_from_shards
 from genomics.ensemble import Ensemble
 from genomics.design import SamplingDesign
 from genomics.encode import Encoder
@@ -78,6 +80,11 @@ class TrainingConfig:
     fresh_masks: bool = field(default=False, metadata={
         "help": "under a design with missing calls: draw a new mask of the design for every training replicate at "
                 "every epoch (the other splits keep their simulated masks)"})
+    stream: bool = field(default=False, metadata={
+        "help": "read the training replicates from their shards batch by batch, encoding each batch while the "
+                "previous one trains: memory no longer grows with the training set (validation, calibration and "
+                "test replicates are still encoded in memory)"})
+    shards_in_memory: int = field(default=4, metadata={"help": "with --stream: shards held in memory at once"})
     epochs: int = field(default=30, metadata={"help": "most epochs (early stopping)"})
     batch_size: int = field(default=32, metadata={"help": "replicates per gradient step"})
     learning_rate: float = field(default=1e-3, metadata={"help": "Adam's learning rate"})
@@ -116,8 +123,10 @@ class TrainingConfig:
         if self.network == "exchangeable" and self.augment == "permute":
             raise ValueError("the exchangeable network gives the same output for any order of the haplotypes "
                              "within a population: --augment permute would change nothing")
+        if self.stream and self.fresh_masks:
+            raise ValueError("--stream and --fresh-masks cannot be combined yet: choose one")
         for name, low in (("epochs", 1), ("batch_size", 1), ("patience", 0), ("reduce_lr_patience", 0),
-                          ("replicates_per_scenario", 0), ("ensemble", 1)):
+                          ("replicates_per_scenario", 0), ("ensemble", 1), ("shards_in_memory", 1)):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
@@ -247,7 +256,8 @@ def fit_network(images: numpy.ndarray, labels: numpy.ndarray, split: Split, clas
     training = (inputs[split.train], labels[split.train]) if training_data is None else (training_data, None)
     history = model.fit(*training, batch_size=config.batch_size, epochs=config.epochs,
                         validation_data=(inputs[split.validation], labels[split.validation]),
-                        callbacks=[*schedule, stopper], verbose=verbose)
+                        callbacks=[*schedule, stopper], verbose=verbose,
+                        shuffle=training_data is None)  # a dataset shuffles itself (shard by shard for a stream)
     return FittedNetwork(model, history.history, None if stopper.best_epoch is None else stopper.best_epoch + 1)
 
 
@@ -339,7 +349,11 @@ def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
     """
     config = config or TrainingConfig()
     prepare_output_folder(out_dir)
-    data = load_simulations(simulations)
+    if config.stream and config.task == "regression":
+        raise ValueError("--stream: only classification streams its training replicates so far, not --task "
+                         "regression")
+    reader = ShardReader(simulations, config.shards_in_memory) if config.stream else None
+    data = reader.data if reader is not None else load_simulations(simulations)
     if not isinstance(encoder, Encoder):  # settings that override the design's defaults
         encoder = Encoder.for_design(data.design, **(encoder or {}))
     if encoder.layout != "haplotypes" and (config.network == "exchangeable" or config.augment == "permute"):
@@ -354,16 +368,28 @@ def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
         return _train_regression(data, simulations, out_dir, config, encoder, verbose, start)
     split = split_replicates(data.labels, config)
     used, local = split.taking_part()
-    images, labels = encode_data(data, encoder, used), data.labels[used]
+    labels = data.labels[used]
+    if reader is not None:  # only the held-out replicates in memory; local indices shifted to them
+        trained = len(local.train)
+        images = encode_from_shards(reader, encoder, used[trained:])
+        training_labels, labels = labels[: trained], labels[trained:]
+        local = Split(numpy.arange(0), local.validation - trained, local.calibration - trained, local.test - trained)
+    else:
+        images = encode_data(data, encoder, used)
     members, entries = [], {}
     for k in range(config.ensemble):
         member_config = replace(config, init_seed=config.seeds["init"] + k) if k else config
         if config.ensemble > 1 and verbose:
             print(f"ensemble member {k + 1} of {config.ensemble} (init seed {member_config.seeds['init']})")
-        fresh = FreshMasks(data, used[local.train], labels[local.train], encoder, config.network, config.batch_size,
-                           member_config.seeds["init"]) if config.fresh_masks else None
+        batches = None
+        if config.fresh_masks:
+            batches = FreshMasks(data, used[local.train], labels[local.train], encoder, config.network,
+                                 config.batch_size, member_config.seeds["init"])
+        elif reader is not None:
+            batches = ShardBatches(reader, used[: len(training_labels)], training_labels, encoder, config.network,
+                                   config.batch_size, member_config.seeds["init"])
         members.append(fit_network(images, labels, local, len(data.scenario_names), member_config,
-                                   data.design.haplotypes_per_population, verbose, training_data=fresh))
+                                   data.design.haplotypes_per_population, verbose, training_data=batches))
     fitted = members[0]
     model: minidl.Sequential | Ensemble = fitted.model
     if config.ensemble > 1:

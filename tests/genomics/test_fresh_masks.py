@@ -52,7 +52,8 @@ def test_fresh_masks_change_every_epoch_keep_the_design_rates_and_repeat_with_th
     fresh = FreshMasks(data, replicates, data.labels, encoder, "cnn2d", batch_size=48, seed=3)
     first_images, first_labels = fresh[0]
     assert first_images.shape == workflow.encode_data(data, encoder, replicates[:48]).shape
-    np.testing.assert_array_equal(first_labels, data.labels[:48])
+    np.testing.assert_array_equal(first_labels, data.labels[fresh._order[:48]])
+    assert len(set(first_labels.tolist())) == 2  # batches mix the scenarios from the first epoch on
     again, _ = FreshMasks(data, replicates, data.labels, encoder, "cnn2d", batch_size=48, seed=3)[0]
     np.testing.assert_array_equal(first_images, again)
     fresh.on_epoch_end()

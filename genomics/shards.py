@@ -1,0 +1,77 @@
+"""Replicates read from their shards when asked for, with at most a few shards in memory.
+
+``load_simulations`` reads a whole folder; for training sets larger than
+memory, ``ShardReader`` keeps only an index (which shard holds replicate i,
+and where) and the ``capacity`` most recently used shards, decompressed. A
+replicate's calls come out as ``load_simulations`` gives them: the
+simulated mask applied under a design with missing calls. Reading shard by
+shard, in any order within a few shards, is what ``genomics.streaming``
+arranges.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import threading
+import zipfile
+
+import numpy
+
+from genomics.loci import with_missing_calls
+from genomics.simulate import SimulatedData, load_simulations
+
+
+class ShardReader:
+    """Replicate i of ``directory`` (in ``load_simulations`` order), reading at most ``capacity`` shards at a time."""
+
+    def __init__(self, directory: str, capacity: int = 4) -> None:
+        if not isinstance(capacity, int) or capacity < 1:
+            raise ValueError(f"shards in memory must be a positive integer, got {capacity!r}")
+        self.directory, self.capacity = directory, capacity
+        self.data: SimulatedData = load_simulations(directory, genotypes=False)  # everything but the calls
+        self.locations: list[tuple[str, int]] = []  # (shard file, replicate's position in it)
+        for entry in self.data.manifest["scenarios"]:
+            for file in entry["shards"]:
+                with numpy.load(os.path.join(directory, file), allow_pickle=False) as shard:
+                    count = len(shard["site_offsets"]) - 1
+                self.locations.extend((file, r) for r in range(count))
+        self._cache: collections.OrderedDict = collections.OrderedDict()
+        self._lock = threading.Lock()
+        self.shards_read = 0
+
+    def __len__(self) -> int:
+        return len(self.locations)
+
+    def shard_of(self, index: int) -> str:
+        return self.locations[index][0]
+
+    def _shard(self, file: str) -> dict:
+        with self._lock:
+            if file in self._cache:
+                self._cache.move_to_end(file)
+                return self._cache[file]
+        path = os.path.join(self.directory, file)
+        try:
+            with numpy.load(path, allow_pickle=False) as shard:
+                arrays = {key: shard[key] for key in ("genotypes", "positions", "site_offsets", "locus_site_counts")}
+                arrays["mask_seeds"] = shard["mask_seeds"] if "mask_seeds" in shard.files else None
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+            raise ValueError(f"cannot read shard {path!r}: {error}") from None
+        with self._lock:
+            self._cache[file] = arrays
+            self.shards_read += 1
+            while len(self._cache) > self.capacity:
+                self._cache.popitem(last=False)
+        return arrays
+
+    def replicate(self, index: int) -> tuple[numpy.ndarray, numpy.ndarray]:
+        """(genotypes (haplotypes, sites) with the simulated missing calls, positions (sites,)) of replicate ``index``."""
+        file, r = self.locations[index]
+        shard = self._shard(file)
+        start, end = shard["site_offsets"][r], shard["site_offsets"][r + 1]
+        genotypes = shard["genotypes"][:, start:end]
+        design = self.data.design
+        if design.missing is not None and shard["mask_seeds"] is not None:
+            genotypes = with_missing_calls(genotypes, design, shard["locus_site_counts"][r], int(shard["mask_seeds"][r]))
+        return genotypes, shard["positions"][start:end]

@@ -1,0 +1,60 @@
+"""Training that streams from the shards: a few shards in memory, batches encoded while the network trains."""
+
+import numpy as np
+import pytest
+
+from genomics import workflow
+from genomics.encode import Encoder
+from genomics.shards import ShardReader
+from genomics.simulate import load_simulations, simulate
+from genomics.streaming import ShardBatches, encode_from_shards
+from tests.genomics.test_fresh_masks import missing_models
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("stream") / "sims")
+    simulate(missing_models(), 30, out, master_seed=9, shard_size=5, workers=1, progress=False)
+    return out
+
+
+def test_the_reader_gives_each_replicate_as_load_simulations_does_holding_few_shards(folder):
+    data = load_simulations(folder)
+    reader = ShardReader(folder, capacity=2)
+    assert len(reader) == len(data.labels) == 60
+    for index in (0, 4, 5, 33, 59, 1):
+        genotypes, positions = reader.replicate(index)
+        np.testing.assert_array_equal(genotypes, data.genotypes[index])  # simulated masks applied
+        np.testing.assert_array_equal(positions, data.positions[index])
+    assert len(reader._cache) <= 2
+    encoder = Encoder.for_design(data.design)
+    indices = np.array([59, 3, 31, 7, 0])
+    np.testing.assert_array_equal(encode_from_shards(reader, encoder, indices, chunk=2),
+                                  workflow.encode_data(data, encoder, indices))
+
+
+def test_shard_batches_cover_every_replicate_once_per_epoch_and_read_each_shard_once(folder):
+    reader = ShardReader(folder, capacity=2)
+    encoder = Encoder.for_design(reader.data.design)
+    replicates = np.arange(0, 60, 2)
+    batches = ShardBatches(reader, replicates, reader.data.labels[replicates], encoder, "cnn2d", batch_size=4, seed=1)
+    for epoch in range(2):
+        reader.shards_read = 0
+        labels = np.concatenate([batches[b][1] for b in range(len(batches))])
+        assert sorted(labels.tolist()) == sorted(reader.data.labels[replicates].tolist())
+        assert reader.shards_read <= 12 + 1  # 12 shards, each read once (one more at most across the boundary)
+        first = batches._order.copy()
+        batches.on_epoch_end()
+        assert not np.array_equal(first, batches._order)
+
+
+def test_training_from_the_shards_gives_a_bundle_like_training_in_memory(folder, tmp_path):
+    config = workflow.TrainingConfig(network="cnn2d", epochs=2, stream=True, shards_in_memory=2, test_fraction=0.2,
+                                     validation_fraction=0.2)
+    streamed = workflow.train(folder, str(tmp_path / "stream"), config, verbose=0)
+    in_memory = workflow.train(folder, str(tmp_path / "memory"), workflow.TrainingConfig(
+        network="cnn2d", epochs=2, test_fraction=0.2, validation_fraction=0.2), verbose=0)
+    assert streamed["split"] == in_memory["split"]
+    assert len(streamed["history"]["loss"]) == 2 and 0 <= streamed["evaluation"].accuracy <= 1
+    with pytest.raises(ValueError, match="--stream and --fresh-masks cannot be combined"):
+        workflow.TrainingConfig(stream=True, fresh_masks=True)
