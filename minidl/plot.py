@@ -6,11 +6,7 @@ from typing import Any
 
 import numpy
 
-from minidl.figures import pyplot
-
-
-def _pyplot() -> Any:
-    return pyplot()
+from minidl.figures import pyplot as _pyplot
 
 
 def training_curves(history: Any, path: str) -> str:

@@ -77,7 +77,7 @@ def _read(path: str, expected_format: str, extra: bool = False) -> tuple[dict, l
                 raise ModelFileError(f"{path!r} is not a minidl file: it holds no __config__ entry")
             config = json.loads(archive["__config__"].tobytes().decode("utf-8"))
             if extra:  # the named extra weight lists instead of the model's own
-                counts = json.loads(archive["__config__"].tobytes().decode("utf-8")).get("extra_weights", {})
+                counts = config.get("extra_weights", {}) if isinstance(config, dict) else {}
                 weights = {name: [archive[f"extra_{name}_{i}"] for i in range(count)] for name, count in counts.items()}
             else:
                 count = sum(1 for name in archive.files if name.startswith("weight_"))

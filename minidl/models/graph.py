@@ -113,6 +113,7 @@ def run_graph(inputs: list, outputs: list, nodes: list, values: list, training: 
     ``minidl.plot.layer_statistics`` draws.
     """
     known = {id(tensor): value for tensor, value in zip(inputs, values)}
+    calls: dict = {}  # layer name -> calls recorded so far
     for node in nodes:
         if node.is_input:
             continue
@@ -120,8 +121,6 @@ def run_graph(inputs: list, outputs: list, nodes: list, values: list, training: 
         for tensor, value in zip(node.outputs, result if isinstance(result, list) else [result]):
             known[id(tensor)] = value
         if record is not None:
-            name = node.layer.name
-            while name in record:
-                name = f"{node.layer.name}:{name.count(':') and int(name.rsplit(':', 1)[1]) + 1 or 1}"
-            record[name] = result
+            count = calls[node.layer.name] = calls.get(node.layer.name, -1) + 1
+            record[node.layer.name if count == 0 else f"{node.layer.name}:{count}"] = result
     return [known[id(tensor)] for tensor in outputs]

@@ -218,9 +218,8 @@ def _weight_groups(model: Model, prefix: str = "layers") -> list:
     """(HDF5 group path, layer) for every layer with weights, as Keras 3 names them (nested models recursed)."""
     used: dict = {}
     found = []
-    for layer in model.layers if not isinstance(model, Sequential) else model.layers:
-        base = _keras_snake_case(type(layer).__name__ if not isinstance(layer, Model) else
-                                 ("Sequential" if isinstance(layer, Sequential) else "Functional"))
+    for layer in model.layers:
+        base = _keras_snake_case(layer.config_class_name if isinstance(layer, Model) else type(layer).__name__)
         used[base] = used.get(base, -1) + 1
         group = f"{prefix}/{base}" if used[base] == 0 else f"{prefix}/{base}_{used[base]}"
         if isinstance(layer, Model):
@@ -381,6 +380,8 @@ def _keras_entry(model: Model) -> dict:
         return {"module": "keras", "class_name": "Sequential", "registered_name": None,
                 "config": {"name": model.name, "trainable": model.trainable, "layers": layer_entries}}
     graph = model.get_config()
+    shapes = {(node.layer.name, tensor.index): list(tensor.shape) for node in model._graph_nodes
+              for tensor in node.outputs}
     entries = []
     by_name = {layer.name: layer for layer in model.layers}
     for item in graph["layers"]:
@@ -389,18 +390,15 @@ def _keras_entry(model: Model) -> dict:
             "module": "keras.layers", "class_name": item["class_name"], "config": _keras_layer_config(layer),
             "registered_name": None}
         entry["name"] = item["name"]
-        entry["inbound_nodes"] = [_keras_node(model, call) for call in item["inbound_nodes"]]
+        entry["inbound_nodes"] = [_keras_node(shapes, call) for call in item["inbound_nodes"]]
         entries.append(entry)
     return {"module": "keras.src.models.functional", "class_name": "Functional", "registered_name": "Functional",
             "config": {"name": model.name, "trainable": model.trainable, "layers": entries,
                        "input_layers": graph["input_layers"], "output_layers": graph["output_layers"]}}
 
 
-def _keras_node(model: Model, call: dict) -> dict:
-    shapes = {}
-    for node in model._graph_nodes:
-        for tensor in node.outputs:
-            shapes[(node.layer.name, tensor.index)] = list(tensor.shape)
+def _keras_node(shapes: dict, call: dict) -> dict:
+    """One call as Keras 3 writes it; ``shapes``: (layer name, output index) -> the tensor's shape."""
     tensors = [{"class_name": "__keras_tensor__",
                 "config": {"shape": shapes.get((ref[0], ref[2])), "dtype": "float32", "keras_history": ref}}
                for ref in call["args"]]

@@ -21,6 +21,7 @@ a full one. We do the same, so that the figures compare.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from typing import Any
 
@@ -435,25 +436,12 @@ class _StandardizedBatches:
             self.dataset.on_epoch_end()
 
 
-class _ArrayBatches:
-    """One epoch of mini-batches cut from in-memory arrays (the same interface as ``_StandardizedBatches``)."""
-
-    def __init__(self, parts: Any) -> None:
-        self.parts = parts
-
-    def __enter__(self) -> Any:
-        return self.parts
-
-    def __exit__(self, *exception: Any) -> None:
-        pass
-
-
 def _array_batches(xs: list, ys: list, sample_weight: Any, batch_size: int, shuffle: bool,
                    steps: int | None) -> tuple:
     samples = len(xs[0])
     batches = math.ceil(samples / batch_size) if steps is None else min(int(steps), math.ceil(samples / batch_size))
 
-    def epoch_batches() -> _ArrayBatches:
+    def epoch_batches() -> contextlib.nullcontext:
         order = minidl_random.generator().permutation(samples) if shuffle else numpy.arange(samples)
 
         def parts() -> Any:
@@ -462,7 +450,7 @@ def _array_batches(xs: list, ys: list, sample_weight: Any, batch_size: int, shuf
                 yield ([_rows(a, index) for a in xs], [_rows(a, index) for a in ys],
                        None if sample_weight is None else sample_weight[index])
 
-        return _ArrayBatches(parts())
+        return contextlib.nullcontext(parts())  # the same "with ... as batches" as a dataset's
 
     return epoch_batches, batches
 
