@@ -23,28 +23,37 @@ from genomics.simulate import SimulatedData, load_simulations
 
 
 class ShardReader:
-    """Replicate i of ``directory`` (in ``load_simulations`` order), reading at most ``capacity`` shards at a time."""
+    """Replicate i of ``directory`` (in ``load_simulations`` order), reading at most ``capacity`` shards at a time.
+
+    The index costs 8 bytes per replicate (its shard's number and its place
+    in the shard, int32 each) besides the label and sequence length of
+    ``load_simulations(genotypes=False)``: a million replicates take about
+    24 MB, and only ``capacity`` shards are ever decompressed.
+    """
 
     def __init__(self, directory: str, capacity: int = 4) -> None:
         if not isinstance(capacity, int) or capacity < 1:
             raise ValueError(f"shards in memory must be a positive integer, got {capacity!r}")
         self.directory, self.capacity = directory, capacity
-        self.data: SimulatedData = load_simulations(directory, genotypes=False)  # everything but the calls
-        self.locations: list[tuple[str, int]] = []  # (shard file, replicate's position in it)
-        for entry in self.data.manifest["scenarios"]:
-            for file in entry["shards"]:
-                with numpy.load(os.path.join(directory, file), allow_pickle=False) as shard:
-                    count = len(shard["site_offsets"]) - 1
-                self.locations.extend((file, r) for r in range(count))
+        self.data: SimulatedData = load_simulations(directory, genotypes=False)  # labels, lengths, design
+        manifest = self.data.manifest
+        self.files: list[str] = [file for entry in manifest["scenarios"] for file in entry["shards"]]
+        per_shard = [min(manifest["shard_size"], manifest["replicates_per_scenario"] - k * manifest["shard_size"])
+                     for entry in manifest["scenarios"] for k in range(len(entry["shards"]))]
+        self.shard_ids = numpy.repeat(numpy.arange(len(self.files), dtype=numpy.int32), per_shard)
+        self.places = numpy.concatenate([numpy.arange(n, dtype=numpy.int32) for n in per_shard])
+        if len(self.shard_ids) != len(self.data.labels):
+            raise ValueError(f"the shards of {directory!r} hold {len(self.data.labels)} replicates, but its manifest "
+                             f"says {len(self.shard_ids)}")
         self._cache: collections.OrderedDict = collections.OrderedDict()
         self._lock = threading.Lock()
         self.shards_read = 0
 
     def __len__(self) -> int:
-        return len(self.locations)
+        return len(self.shard_ids)
 
     def shard_of(self, index: int) -> str:
-        return self.locations[index][0]
+        return self.files[self.shard_ids[index]]
 
     def _shard(self, file: str) -> dict:
         with self._lock:
@@ -67,8 +76,8 @@ class ShardReader:
 
     def replicate(self, index: int) -> tuple[numpy.ndarray, numpy.ndarray]:
         """(genotypes (haplotypes, sites) with the simulated missing calls, positions (sites,)) of replicate ``index``."""
-        file, r = self.locations[index]
-        shard = self._shard(file)
+        shard = self._shard(self.files[self.shard_ids[index]])
+        r = self.places[index]
         start, end = shard["site_offsets"][r], shard["site_offsets"][r + 1]
         genotypes = shard["genotypes"][:, start:end]
         design = self.data.design

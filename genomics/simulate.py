@@ -296,9 +296,10 @@ class SimulatedData:
 def load_simulations(directory: str, genotypes: bool = True) -> SimulatedData:
     """Read a folder written by ``simulate``; missing shards are an error naming them.
 
-    ``genotypes=False``: everything but the genotypes and positions (labels,
-    lengths, site counts, parameters, the design), without reading the
-    shards' large arrays (``genomics.shards.ShardReader`` reads them on demand).
+    ``genotypes=False``: an index only, for reading the shards on demand
+    (``genomics.shards.ShardReader``): the labels, sequence lengths, design and
+    manifest, held in arrays whose size is a few bytes per replicate; the
+    genotypes, positions, site counts and parameter draws are left empty.
     """
     read_calls = genotypes
     manifest_path = os.path.join(directory, MANIFEST)
@@ -323,29 +324,31 @@ def load_simulations(directory: str, genotypes: bool = True) -> SimulatedData:
             path = os.path.join(directory, file)
             try:
                 with numpy.load(path, allow_pickle=False) as shard:
-                    offsets = shard["site_offsets"]
-                    g, p = (shard["genotypes"], shard["positions"]) if read_calls else (None, None)
-                    lengths.extend(shard["sequence_length"].tolist())
-                    counts, draws = shard["locus_site_counts"], shard["parameters"]
-                    seeds = shard["mask_seeds"] if "mask_seeds" in shard.files else None
+                    shard_lengths = shard["sequence_length"]
+                    if read_calls:
+                        offsets, g, p = shard["site_offsets"], shard["genotypes"], shard["positions"]
+                        counts, draws = shard["locus_site_counts"], shard["parameters"]
+                        seeds = shard["mask_seeds"] if "mask_seeds" in shard.files else None
             except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
                 raise ValueError(f"cannot read shard {path!r}: {error}") from None
+            lengths.append(shard_lengths)
+            labels.append(numpy.full(len(shard_lengths), index, dtype=numpy.int64))
+            if not read_calls:
+                continue
             for r in range(len(offsets) - 1):
-                if read_calls:
-                    replicate = g[:, offsets[r] : offsets[r + 1]]
-                    if design.missing is not None and seeds is not None:  # complete calls and their mask's seed
-                        complete.append(replicate)
-                        mask_seeds.append(int(seeds[r]))
-                        replicate = with_missing_calls(replicate, design, counts[r], int(seeds[r]))
-                    genotypes.append(replicate)
-                    positions.append(p[offsets[r] : offsets[r + 1]])
+                replicate = g[:, offsets[r] : offsets[r + 1]]
+                if design.missing is not None and seeds is not None:  # complete calls and their mask's seed
+                    complete.append(replicate)
+                    mask_seeds.append(int(seeds[r]))
+                    replicate = with_missing_calls(replicate, design, counts[r], int(seeds[r]))
+                genotypes.append(replicate)
+                positions.append(p[offsets[r] : offsets[r + 1]])
                 site_counts.append(counts[r])
                 parameters.append(dict(zip(entry["parameter_names"], draws[r].tolist())))
-                labels.append(index)
     fresh_masks_possible = read_calls and design.missing is not None and len(complete) == len(genotypes)
     return SimulatedData(
-        scenario_names=[s["name"] for s in manifest["scenarios"]], labels=numpy.array(labels),
-        genotypes=genotypes, positions=positions, sequence_lengths=numpy.array(lengths),
+        scenario_names=[s["name"] for s in manifest["scenarios"]], labels=numpy.concatenate(labels),
+        genotypes=genotypes, positions=positions, sequence_lengths=numpy.concatenate(lengths).astype(numpy.float64),
         haplotype_populations=design.haplotype_populations, population_names=design.populations,
         manifest=manifest, site_counts=site_counts, design=design, parameters=parameters,
         complete_genotypes=complete if fresh_masks_possible else None,

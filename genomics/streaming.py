@@ -13,6 +13,7 @@ the dataset shuffles itself in a shard-friendly way).
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import numpy
 
@@ -23,58 +24,86 @@ from minidl.data import PyDataset
 
 
 class ShardBatches(PyDataset):
-    """(network input, label) batches of ``replicates`` (indices of ``reader``), re-shuffled shard-wise each epoch."""
+    """(network input, label) batches of ``replicates`` (indices of ``reader``), re-shuffled shard-wise each epoch.
+
+    ``shuffle=False`` (validation data): the replicates in the order they lie
+    in the shards, the same every epoch.
+    """
 
     def __init__(self, reader: ShardReader, replicates: numpy.ndarray, labels: numpy.ndarray, encoder: Encoder,
-                 network: str, batch_size: int, seed: int, max_queue_size: int = 4) -> None:
+                 network: str, batch_size: int, seed: int, max_queue_size: int = 4, shuffle: bool = True) -> None:
         super().__init__(workers=1, max_queue_size=max_queue_size)
         self.reader, self.replicates, self.labels = reader, numpy.asarray(replicates), numpy.asarray(labels)
         self.encoder, self.network, self.batch_size, self.seed = encoder, network, int(batch_size), int(seed)
+        self.shuffle = shuffle
         self.epoch = 0
         self._order = self._plan()
 
     def _plan(self) -> numpy.ndarray:
         """Positions in ``replicates`` for this epoch: shards in a shuffled order, replicates shuffled in each."""
+        shards = self.reader.shard_ids[self.replicates]
+        if not self.shuffle:
+            return numpy.lexsort((self.reader.places[self.replicates], shards))
         generator = numpy.random.default_rng([self.seed, self.epoch])
-        by_shard: dict = {}
-        for position, index in enumerate(self.replicates):
-            by_shard.setdefault(self.reader.shard_of(int(index)), []).append(position)
-        shards = list(by_shard)
-        order = [position for k in generator.permutation(len(shards))
-                 for position in generator.permutation(by_shard[shards[k]])]
-        return numpy.array(order, dtype=numpy.int64)
+        rank = generator.permutation(len(self.reader.files))  # shard k comes rank[k]-th this epoch
+        return numpy.lexsort((generator.random(len(shards)), rank[shards]))
 
     def __len__(self) -> int:
         return math.ceil(len(self.replicates) / self.batch_size)
 
     def __getitem__(self, batch: int) -> tuple:
         positions = self._order[batch * self.batch_size : (batch + 1) * self.batch_size]
-        indices = self.replicates[positions]
-        calls = [self.reader.replicate(int(i)) for i in indices]
-        images, _ = self.encoder.encode_many([g for g, _ in calls], [p for _, p in calls],
-                                             self.reader.data.sequence_lengths[indices],
-                                             self.reader.data.haplotype_populations)
-        return models.model_input(images, self.network), self.labels[positions]
+        return models.model_input(_encode(self.reader, self.encoder, self.replicates[positions]), self.network), \
+            self.labels[positions]
 
     def on_epoch_end(self) -> None:
-        self.epoch += 1
-        self._order = self._plan()
+        if self.shuffle:
+            self.epoch += 1
+            self._order = self._plan()
+
+
+def _encode(reader: ShardReader, encoder: Encoder, indices: numpy.ndarray) -> numpy.ndarray:
+    calls = [reader.replicate(int(i)) for i in indices]
+    images, _ = encoder.encode_many([g for g, _ in calls], [p for _, p in calls], reader.data.sequence_lengths[indices],
+                                    reader.data.haplotype_populations)
+    return images
+
+
+def in_shard_order(reader: ShardReader, indices: numpy.ndarray) -> numpy.ndarray:
+    """The positions in ``indices`` sorted by where their replicates lie (shard, then place in it)."""
+    indices = numpy.asarray(indices)
+    return numpy.lexsort((reader.places[indices], reader.shard_ids[indices]))
 
 
 def encode_from_shards(reader: ShardReader, encoder: Encoder, indices: numpy.ndarray, chunk: int = 256) -> numpy.ndarray:
     """Images of replicates ``indices`` (in that order), read shard after shard (never thrashing the reader)."""
     indices = numpy.asarray(indices)
-    by_location = sorted(range(len(indices)), key=lambda k: reader.locations[int(indices[k])])
+    if not len(indices):
+        raise ValueError("no replicates to encode")
+    order = in_shard_order(reader, indices)
     images = None
-    for start in range(0, len(by_location), chunk):
-        part = by_location[start : start + chunk]
-        chosen = indices[part]
-        calls = [reader.replicate(int(i)) for i in chosen]
-        encoded, _ = encoder.encode_many([g for g, _ in calls], [p for _, p in calls],
-                                         reader.data.sequence_lengths[chosen], reader.data.haplotype_populations)
+    for start in range(0, len(order), chunk):
+        part = order[start : start + chunk]
+        encoded = _encode(reader, encoder, indices[part])
         if images is None:
             images = numpy.empty((len(indices),) + encoded.shape[1:], dtype=encoded.dtype)
         images[part] = encoded
-    if images is None:
-        raise ValueError("no replicates to encode")
     return images
+
+
+def map_from_shards(function: Callable[[numpy.ndarray], numpy.ndarray], reader: ShardReader, encoder: Encoder,
+                    indices: numpy.ndarray, chunk: int = 1024) -> numpy.ndarray:
+    """``function(images)`` of replicates ``indices`` (rows in that order), encoding ``chunk`` replicates at a
+    time in shard order: the network's outputs for any number of replicates, with one chunk's images in memory."""
+    indices = numpy.asarray(indices)
+    if not len(indices):
+        raise ValueError("no replicates to encode")
+    order = in_shard_order(reader, indices)
+    results = None
+    for start in range(0, len(order), chunk):
+        part = order[start : start + chunk]
+        values = function(_encode(reader, encoder, indices[part]))
+        if results is None:
+            results = numpy.empty((len(indices),) + values.shape[1:], dtype=values.dtype)
+        results[part] = values
+    return results

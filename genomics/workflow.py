@@ -21,7 +21,8 @@ from genomics import calibration, models, regression, vcf
 from genomics import ensemble as ensembles
 from genomics.augmentation import FreshMasks, check_fresh_masks
 from genomics.shards import ShardReader
-from genomics.streaming import ShardBatches, encode_from_shards
+from genomics.streaming import ShardBatches
+from genomics.heldout import PARTS, FromShards, InMemory
 from genomics.ensemble import Ensemble
 from genomics.design import SamplingDesign
 from genomics.encode import Encoder
@@ -81,9 +82,9 @@ class TrainingConfig:
         "help": "under a design with missing calls: draw a new mask of the design for every training replicate at "
                 "every epoch (the other splits keep their simulated masks)"})
     stream: bool = field(default=False, metadata={
-        "help": "read the training replicates from their shards batch by batch, encoding each batch while the "
-                "previous one trains: memory no longer grows with the training set (validation, calibration and "
-                "test replicates are still encoded in memory)"})
+        "help": "read the replicates from their shards batch by batch, encoding each training batch while the "
+                "previous one trains, and the validation, calibration and test replicates a chunk at a time: "
+                "memory holds --shards-in-memory shards and a few batches, whatever the number of simulations"})
     shards_in_memory: int = field(default=4, metadata={"help": "with --stream: shards held in memory at once"})
     epochs: int = field(default=30, metadata={"help": "most epochs (early stopping)"})
     batch_size: int = field(default=32, metadata={"help": "replicates per gradient step"})
@@ -228,22 +229,27 @@ def split_replicates(labels: numpy.ndarray, config: TrainingConfig) -> Split:
     return Split(*(use[part] for part in parts))
 
 
-def fit_network(images: numpy.ndarray, labels: numpy.ndarray, split: Split, classes: int, config: TrainingConfig,
-                population_sizes: list[int], verbose: int = 2, training_data: Any = None) -> FittedNetwork:
+def fit_network(images: numpy.ndarray | None, labels: numpy.ndarray | None, split: Split | None, classes: int,
+                config: TrainingConfig, population_sizes: list[int], verbose: int = 2, training_data: Any = None,
+                validation_data: Any = None, input_shape: tuple | None = None) -> FittedNetwork:
     """Step 3: build the network (initial weights from the init seed) and fit it with early stopping.
 
     ``config.ensemble`` is not looked at: ``train`` calls this once per member.
-    ``training_data``: a ``minidl.data.PyDataset`` of training batches to use
-    instead of ``images[split.train]`` (``genomics.augmentation.FreshMasks``).
+    The data are ``images[split.train]`` and ``images[split.validation]`` with
+    their ``labels``, unless given as ``training_data`` (``(inputs, labels)``
+    arrays, or a ``minidl.data.PyDataset`` of training batches:
+    ``genomics.augmentation.FreshMasks``, ``genomics.streaming.ShardBatches``)
+    and ``validation_data`` (arrays or a dataset); ``input_shape`` is then the
+    shape of one image.
 
     For a regression, ``labels`` are the scaled targets (replicates, parameters) and the loss is the MSE.
     ``population_sizes``: haplotypes per population, the image's row blocks.
     """
-    inputs = models.model_input(images, config.network)
+    input_shape = images.shape[1:] if input_shape is None else tuple(input_shape)
     minidl.random.seed(config.seeds["init"])
     regression = config.task == "regression"
-    rows = images.shape[1]
-    model = models.build(config.network, images.shape[1:], classes, config.dropout,
+    rows = input_shape[0]
+    model = models.build(config.network, input_shape, classes, config.dropout,
                          estimates=labels.shape[1] if regression else 0,
                          population_sizes=population_sizes if sum(population_sizes) == rows else None,
                          augment=config.augment)
@@ -253,11 +259,16 @@ def fit_network(images: numpy.ndarray, labels: numpy.ndarray, split: Split, clas
     stopper = EarlyStopping(monitor=config.monitor, patience=config.patience, restore_best_weights=True)
     schedule = [ReduceLROnPlateau(monitor=config.monitor, factor=0.2, patience=config.reduce_lr_patience)] \
         if config.reduce_lr_patience else []
-    training = (inputs[split.train], labels[split.train]) if training_data is None else (training_data, None)
-    history = model.fit(*training, batch_size=config.batch_size, epochs=config.epochs,
-                        validation_data=(inputs[split.validation], labels[split.validation]),
-                        callbacks=[*schedule, stopper], verbose=verbose,
-                        shuffle=training_data is None)  # a dataset shuffles itself (shard by shard for a stream)
+    if training_data is None or validation_data is None:
+        inputs = models.model_input(images, config.network)
+    if training_data is None:
+        training_data = (inputs[split.train], labels[split.train])
+    arrays = isinstance(training_data, tuple)
+    if validation_data is None:
+        validation_data = (inputs[split.validation], labels[split.validation])
+    history = model.fit(*(training_data if arrays else (training_data, None)), batch_size=config.batch_size,
+                        epochs=config.epochs, validation_data=validation_data, callbacks=[*schedule, stopper],
+                        verbose=verbose, shuffle=arrays)  # a dataset shuffles itself (shard by shard for a stream)
     return FittedNetwork(model, history.history, None if stopper.best_epoch is None else stopper.best_epoch + 1)
 
 
@@ -269,7 +280,11 @@ def network_logits(model: minidl.Sequential | Ensemble, images: numpy.ndarray, n
 
 def calibrate(model: minidl.Sequential | Ensemble, images: numpy.ndarray, labels: numpy.ndarray, network: str) -> dict:
     """Step 4: the temperature T fitted on the calibration replicates, with their log-loss before and after."""
-    logits = network_logits(model, images, network)
+    return calibrate_logits(network_logits(model, images, network), labels)
+
+
+def calibrate_logits(logits: numpy.ndarray, labels: numpy.ndarray) -> dict:
+    """``calibrate`` from the network's logits on the calibration replicates."""
     temperature = calibration.fit_temperature(logits, labels)
     return {"temperature": temperature, "replicates": int(len(labels)), "method": "temperature scaling",
             "log_loss_before": calibration.log_loss(calibration.softmax(logits), labels),
@@ -367,37 +382,39 @@ def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
     if config.task == "regression":
         return _train_regression(data, simulations, out_dir, config, encoder, verbose, start)
     split = split_replicates(data.labels, config)
-    used, local = split.taking_part()
-    labels = data.labels[used]
-    if reader is not None:  # only the held-out replicates in memory; local indices shifted to them
-        trained = len(local.train)
-        images = encode_from_shards(reader, encoder, used[trained:])
-        training_labels, labels = labels[: trained], labels[trained:]
-        local = Split(numpy.arange(0), local.validation - trained, local.calibration - trained, local.test - trained)
+    labels = {part: data.labels[getattr(split, part)] for part in ("train", *PARTS)}
+    if reader is not None:  # the held-out replicates too are read from the shards when needed
+        held_out = FromShards(config.network, reader, encoder, {part: getattr(split, part) for part in PARTS}, labels)
     else:
+        used, local = split.taking_part()
         images = encode_data(data, encoder, used)
+        train_images = images[local.train]
+        held_out = InMemory(config.network, {part: images[getattr(local, part)] for part in PARTS}, labels)
     members, entries = [], {}
     for k in range(config.ensemble):
         member_config = replace(config, init_seed=config.seeds["init"] + k) if k else config
         if config.ensemble > 1 and verbose:
             print(f"ensemble member {k + 1} of {config.ensemble} (init seed {member_config.seeds['init']})")
-        batches = None
         if config.fresh_masks:
-            batches = FreshMasks(data, used[local.train], labels[local.train], encoder, config.network,
-                                 config.batch_size, member_config.seeds["init"])
+            batches = FreshMasks(data, split.train, labels["train"], encoder, config.network, config.batch_size,
+                                 member_config.seeds["init"])
         elif reader is not None:
-            batches = ShardBatches(reader, used[: len(training_labels)], training_labels, encoder, config.network,
-                                   config.batch_size, member_config.seeds["init"])
-        members.append(fit_network(images, labels, local, len(data.scenario_names), member_config,
-                                   data.design.haplotypes_per_population, verbose, training_data=batches))
+            batches = ShardBatches(reader, split.train, labels["train"], encoder, config.network, config.batch_size,
+                                   member_config.seeds["init"])
+        else:
+            batches = (models.model_input(train_images, config.network), labels["train"])
+        members.append(fit_network(None, None, None, len(data.scenario_names), member_config,
+                                   data.design.haplotypes_per_population, verbose, training_data=batches,
+                                   validation_data=held_out.validation_data(config.batch_size),
+                                   input_shape=held_out.input_shape))
     fitted = members[0]
     model: minidl.Sequential | Ensemble = fitted.model
     if config.ensemble > 1:
-        model, entries["ensemble"] = train_ensemble(members, images, labels, local, config)
-    calibrated = calibrate(model, images[local.calibration], labels[local.calibration], config.network) \
-        if len(local.calibration) else None
-    evaluation = evaluate_network(model, images[local.test], labels[local.test], config.network,
-                                  data.scenario_names, calibrated["temperature"] if calibrated else None)
+        model, entries["ensemble"] = train_ensemble(members, held_out, config)
+    calibrated = calibrate_logits(held_out.logits(model, "calibration"), labels["calibration"]) \
+        if len(split.calibration) else None
+    evaluation = network_evaluation(data.scenario_names, labels["test"], held_out.logits(model, "test"),
+                                    calibrated["temperature"] if calibrated else None)
     metadata = bundle_metadata(data, simulations, encoder, config, split, fitted, evaluation.scores,
                                evaluation.accuracy, calibration=calibrated, **entries)
     bundle, pictures = write_bundle(out_dir, model, metadata, evaluation, split, fitted.history)
@@ -405,18 +422,19 @@ def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
             "calibration": calibrated, "seconds": time.perf_counter() - start, "pictures": pictures, **entries}
 
 
-def train_ensemble(members: list[FittedNetwork], images: numpy.ndarray, labels: numpy.ndarray, local: Split,
+def train_ensemble(members: list[FittedNetwork], held_out: InMemory | FromShards,
                    config: TrainingConfig) -> tuple[Ensemble, dict]:
     """The ensemble of fitted members, each with its own temperature from the calibration split (none without
     one), and what the bundle records of them: seeds, epochs, temperatures, each member's test scores and the
     members' spread on the test split."""
-    temperatures = [calibrate(member.model, images[local.calibration], labels[local.calibration],
-                              config.network)["temperature"] if len(local.calibration) else None
-                    for member in members]
+    calibration_labels, test_labels = held_out.labels["calibration"], held_out.labels["test"]
+    temperatures = [calibrate_logits(held_out.logits(member.model, "calibration"), calibration_labels)["temperature"]
+                    if len(calibration_labels) else None for member in members]
     model = Ensemble([member.model for member in members], temperatures)
     # one pass of every member over the test split; a temperature never changes which scenario wins
-    probabilities = model.member_probabilities(models.model_input(images[local.test], config.network))
-    accuracies = [float(numpy.mean(p.argmax(axis=1) == labels[local.test])) for p in probabilities]
+    probabilities = numpy.stack([calibration.softmax(held_out.logits(member.model, "test"), temperature or 1.0)
+                                 for member, temperature in zip(members, temperatures)])
+    accuracies = [float(numpy.mean(p.argmax(axis=1) == test_labels)) for p in probabilities]
     spread = probabilities.std(axis=0)
     return model, {"members": len(members), "init_seeds": [config.seeds["init"] + k for k in range(len(members))],
                    "member_temperatures": temperatures, "member_test_accuracy": accuracies,

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from genomics import workflow
+from genomics import heldout, models, workflow
 from genomics.encode import Encoder
 from genomics.shards import ShardReader
 from genomics.simulate import load_simulations, simulate
@@ -58,3 +58,32 @@ def test_training_from_the_shards_gives_a_bundle_like_training_in_memory(folder,
     assert len(streamed["history"]["loss"]) == 2 and 0 <= streamed["evaluation"].accuracy <= 1
     with pytest.raises(ValueError, match="--stream and --fresh-masks cannot be combined"):
         workflow.TrainingConfig(stream=True, fresh_masks=True)
+
+
+def test_held_out_parts_read_from_the_shards_give_the_logits_of_the_same_images_in_memory(folder):
+    reader = ShardReader(folder, capacity=1)
+    data = load_simulations(folder)
+    encoder = Encoder.for_design(data.design)
+    indices = {"validation": np.array([3, 40, 12]), "calibration": np.array([59, 0, 31, 30, 7]),
+               "test": np.arange(60)[::-3]}
+    labels = {part: data.labels[i] for part, i in indices.items()}
+    streamed = heldout.FromShards("cnn2d", reader, encoder, indices, labels, chunk=4)
+    in_memory = heldout.InMemory("cnn2d", {p: workflow.encode_data(data, encoder, i) for p, i in indices.items()},
+                                 labels)
+    assert streamed.input_shape == in_memory.input_shape
+    network = models.build("cnn2d", in_memory.input_shape, 2)
+    for part in ("calibration", "test"):
+        np.testing.assert_allclose(streamed.logits(network, part), in_memory.logits(network, part), rtol=1e-6)
+    network.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    validation = streamed.validation_data(batch_size=2)
+    assert len(validation) == 2 and reader.shards_read > 0
+    np.testing.assert_allclose(network.evaluate(validation, verbose=0),
+                               network.evaluate(*in_memory.validation_data(2), batch_size=2, verbose=0), rtol=1e-6)
+
+
+def test_the_index_of_a_large_folder_costs_a_few_bytes_per_replicate(folder):
+    reader = ShardReader(folder)
+    index_bytes = reader.shard_ids.nbytes + reader.places.nbytes + reader.data.labels.nbytes \
+        + reader.data.sequence_lengths.nbytes
+    assert index_bytes == 60 * (4 + 4 + 8 + 8)
+    assert reader.data.genotypes == [] and reader.data.parameters == []
