@@ -38,6 +38,7 @@ matrix and mean posterior probabilities.
 
 from __future__ import annotations
 
+import concurrent.futures
 import warnings
 from dataclasses import dataclass, field
 
@@ -51,16 +52,33 @@ METHODS = ("rejection", "mnlogistic", "neuralnet")
 RIDGE = 1e-6
 
 
-def statistics_table(data: SimulatedData, folded: bool = True) -> tuple[numpy.ndarray, list[str]]:
+def statistics_table(data: SimulatedData, folded: bool = True,
+                     executor: concurrent.futures.Executor | None = None,
+                     chunk: int = 500) -> tuple[numpy.ndarray, list[str]]:
     """(simulations, statistics) per-locus statistics averaged over loci (``genomics.sumstats``), and their names.
 
     Missing calls (-1) are left out site by site, so simulations with
     ``[design.missing]`` and observed data with missing calls are handled
-    alike.
+    alike. ``executor`` (a Dask cluster's, ``genomics.cluster``): the
+    replicates go to its workers ``chunk`` at a time; the table is the same.
     """
-    table = numpy.stack([summary_statistics(g, counts, data.haplotype_populations, folded)
-                         for g, counts in zip(data.genotypes, data.site_counts)])
-    return table, statistic_names(data.population_names)
+    names = statistic_names(data.population_names)
+    if executor is None:
+        return _statistics_rows(data.genotypes, data.site_counts, data.haplotype_populations, folded), names
+    starts = range(0, len(data.genotypes), chunk)
+    futures = [executor.submit(_statistics_rows, data.genotypes[s : s + chunk], data.site_counts[s : s + chunk],
+                               data.haplotype_populations, folded) for s in starts]
+    try:
+        return numpy.concatenate([future.result() for future in futures]), names
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
+
+
+def _statistics_rows(genotypes: list, site_counts: list, populations: numpy.ndarray, folded: bool) -> numpy.ndarray:
+    """The statistics of some replicates (a task of ``statistics_table``), one row each."""
+    return numpy.stack([summary_statistics(g, counts, populations, folded) for g, counts in zip(genotypes, site_counts)])
 
 
 def observed_statistics(data_set: Genotypes, folded: bool = True) -> numpy.ndarray:

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy
 
-from genomics import abc, adequacy, catalogue, comparison, ms, readers, regression, vcf, workflow
+from genomics import abc, adequacy, catalogue, cluster, comparison, ms, readers, regression, vcf, workflow
 from genomics.encode import Encoder
 from genomics.models import KINDS
 from genomics.scenarios import Scenario
@@ -125,10 +125,13 @@ def command_simulate(arguments: argparse.Namespace) -> None:
         scenarios = [scenario.with_missing({"per_call": rates}) for scenario in scenarios]
         print("missing calls per population, as in " + arguments.missing_like + ": "
               + ", ".join(f"{name} {rate:.3f}" for name, rate in rates.items()))
+    cluster.check_options(arguments.scheduler, arguments.dask_local, arguments.workers)
     print(f"simulating {arguments.replicates} replicates of each of {', '.join(s.name for s in scenarios)} "
-          f"(master seed {arguments.seed}) into {arguments.out}")
-    simulate(scenarios, arguments.replicates, arguments.out, master_seed=arguments.seed,
-             shard_size=arguments.shard_size, workers=arguments.workers)
+          f"(master seed {arguments.seed}) into {arguments.out}, "
+          f"{cluster.describe(arguments.scheduler, arguments.dask_local, arguments.workers)}")
+    with _cluster(arguments) as executor:
+        simulate(scenarios, arguments.replicates, arguments.out, master_seed=arguments.seed,
+                 shard_size=arguments.shard_size, executor=executor, workers=arguments.workers)
 
 
 def command_train(arguments: argparse.Namespace) -> None:
@@ -238,6 +241,22 @@ def _read_data_sets(arguments: argparse.Namespace, design: Any, more_sites_allow
     return data_sets, [f"replicate {i + 1}" for i in range(len(data_sets))]
 
 
+def _add_cluster_options(parser: argparse.ArgumentParser, workers_help: str | None) -> None:
+    """--workers (local processes, where the command has a pool), --scheduler and --dask-local."""
+    group = parser.add_argument_group("where the work runs (genomics.cluster)")
+    if workers_help:
+        group.add_argument("--workers", type=_positive_int, default=None, help=workers_help)
+    group.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                       help="run the tasks on the Dask cluster with this scheduler (pip install -e \".[cluster]\")")
+    group.add_argument("--dask-local", type=_positive_int, metavar="N",
+                       help="start a local Dask cluster of N worker processes for the tasks")
+
+
+def _cluster(arguments: argparse.Namespace) -> Any:
+    """The executor the command line asks for (a context manager; None inside it for no cluster)."""
+    return cluster.executor(arguments.scheduler, arguments.dask_local, getattr(arguments, "workers", None))
+
+
 def _add_data_options(parser: argparse.ArgumentParser) -> None:
     """The options that give observed data as a 0/1 matrix, alignments or ms output."""
     parser.add_argument("--popmap", help="for a VCF: sample population; for --alignments: sequence population")
@@ -316,7 +335,8 @@ def command_abc(arguments: argparse.Namespace) -> None:
         calibration_fraction=arguments.calibration_fraction, seed=arguments.split_seed)
     data = load_simulations(arguments.simulations)
     data_sets, labels = _read_data_sets(arguments, data.design) if observed else ([], [])
-    table, names = abc.statistics_table(data, settings.folded)  # once, for the scores and the export alike
+    with _cluster(arguments) as executor:  # once, for the scores and the export alike
+        table, names = abc.statistics_table(data, settings.folded, executor)
     if observed:
         outcome = comparison.abc_observed(data, table, names, data_sets, settings)
         scenarios = outcome["scenario_names"]
@@ -441,8 +461,10 @@ def command_calibrate(arguments: argparse.Namespace) -> None:
 
 def command_compare(arguments: argparse.Namespace) -> None:
     _prepare_output_file(arguments.out)
-    outcome = comparison.compare(arguments.simulations, arguments.bundle, _settings(comparison.AbcSettings, arguments),
-                                 hybrid=not arguments.no_hybrid, test_simulations=arguments.test_simulations)
+    with _cluster(arguments) as executor:
+        outcome = comparison.compare(arguments.simulations, arguments.bundle,
+                                     _settings(comparison.AbcSettings, arguments), hybrid=not arguments.no_hybrid,
+                                     test_simulations=arguments.test_simulations, executor=executor)
     for note in outcome["notes"]:
         print(f"note: {note}")
     source = "the fresh test folder" if arguments.test_simulations else "the bundle's test split"
@@ -558,7 +580,7 @@ def parser() -> argparse.ArgumentParser:
     sim.add_argument("--simulation-seed", "--seed", dest="seed", type=_seed, default=1,
                      help="master seed of the simulations (default 1)")
     sim.add_argument("--shard-size", type=_positive_int, default=100, help="replicates per shard file")
-    sim.add_argument("--workers", type=_positive_int, default=None, help="processes (default: all cores)")
+    _add_cluster_options(sim, "processes (default: all cores)")
     sim.add_argument("--missing-like", metavar="VCF", help="give every scenario the per-population rate of missing "
                                                             "calls of this VCF (per call; with --popmap)")
     sim.add_argument("--popmap", help="with --missing-like: two columns, sample population")
@@ -625,6 +647,7 @@ def parser() -> argparse.ArgumentParser:
                                                                      "tolerances (cv4postpr's tols)")
     abc_parser.add_argument("--export", metavar="FILE.csv", help="also write every simulation's statistics (with "
                                                                  "scenario names and parameter draws) as CSV")
+    _add_cluster_options(abc_parser, None)
     abc_parser.set_defaults(run=command_abc)
 
     check_parser = commands.add_parser(
@@ -663,6 +686,7 @@ def parser() -> argparse.ArgumentParser:
     compare_parser.add_argument("--test-simulations", help="score on replicates of this fresh folder (same "
                                                            "scenarios, another seed) instead of the test split")
     compare_parser.add_argument("--out", help="write every evaluation as JSON here")
+    _add_cluster_options(compare_parser, None)
     compare_parser.set_defaults(run=command_compare)
 
     scenario = commands.add_parser("scenario", help="write scenario files (from an ms command line)")

@@ -21,6 +21,7 @@ import csv
 import sys
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy
 
@@ -148,7 +149,7 @@ def bundle_config(metadata: dict, data: SimulatedData, simulations: str,
 
 
 def compare(simulations: str, bundle: str, settings: AbcSettings, hybrid: bool = True,
-            test_simulations: str | None = None) -> dict:
+            test_simulations: str | None = None, executor: Any = None) -> dict:
     """The CNN, ABC (each method) and the hybrid on the same held-out replicates, with each one's budget.
 
     Without ``test_simulations`` the scored replicates come from the bundle's
@@ -158,7 +159,8 @@ def compare(simulations: str, bundle: str, settings: AbcSettings, hybrid: bool =
     scenarios) the scored replicates are drawn from it, ABC's reference
     table is every replicate the bundle used, and the hybrid's reference
     table is the fresh folder's unscored replicates (the network fitted none
-    of them).
+    of them). ``executor``: where the summary statistics are computed
+    (``genomics.cluster``; None: in this process).
     """
     data = load_simulations(simulations)
     model, metadata = load_bundle(bundle)
@@ -197,8 +199,8 @@ def compare(simulations: str, bundle: str, settings: AbcSettings, hybrid: bool =
     results[whole] = Evaluation(data.scenario_names, fresh.labels[test], {output: test_values})
     results["CNN"] = Evaluation(data.scenario_names, fresh.labels[scored], {output: scored_values})
     budgets[whole] = budgets["CNN"] = cnn_budget
-    table, names = abc.statistics_table(data, settings.folded)
-    fresh_table = table if fresh is data else abc.statistics_table(fresh, settings.folded)[0]
+    table, names = abc.statistics_table(data, settings.folded, executor)
+    fresh_table = table if fresh is data else abc.statistics_table(fresh, settings.folded, executor)[0]
     statistics = abc.prepare(table[reference], names, settings.pca)
     targets = statistics.transform(fresh_table[scored])
     for method in settings.method_list:

@@ -230,7 +230,65 @@ class Encoder:
 
     def encode_many(self, genotypes: list, positions: list, sequence_lengths: numpy.ndarray,
                     haplotype_populations: numpy.ndarray) -> tuple[numpy.ndarray, numpy.ndarray]:
-        """Images (replicates, haplotypes, n_snps, channels) and real-SNP counts of many replicates."""
+        """Images (replicates, haplotypes, n_snps, channels) and real-SNP counts of many replicates.
+
+        Designs that keep every site in file order (``selection="all"``,
+        ``row_sort="none"``, one row per haplotype: Perez et al.'s encoding of
+        fixed-S loci) are encoded as one array operation over the replicates
+        (``_encode_all_sites``), giving exactly ``encode``'s images.
+        """
+        if self.selection == "all" and self.row_sort == "none" and self.layout == "haplotypes" and len(genotypes):
+            return self._encode_all_sites(genotypes, positions, sequence_lengths, haplotype_populations)
         encoded = [self.encode(g, p, float(length), haplotype_populations)
                    for g, p, length in zip(genotypes, positions, sequence_lengths)]
         return numpy.stack([image for image, _ in encoded]), numpy.array([real for _, real in encoded])
+
+    def _encode_all_sites(self, genotypes: list, positions: list, sequence_lengths: numpy.ndarray,
+                          haplotype_populations: numpy.ndarray) -> tuple[numpy.ndarray, numpy.ndarray]:
+        """``encode``'s steps on a batch: the calls padded to (replicates, haplotypes, n_snps), then polarised,
+        coded and given their channels at once."""
+        haplotypes = len(haplotype_populations)
+        calls = numpy.zeros((len(genotypes), haplotypes, self.n_snps), dtype=numpy.int8)
+        counts = numpy.zeros(len(genotypes), dtype=int)
+        for b, (g, p) in enumerate(zip(genotypes, positions)):
+            g = numpy.asarray(g)
+            if g.ndim != 2 or g.shape[1] != len(p):
+                raise ValueError(f"genotypes of shape {g.shape} do not match {len(p)} positions")
+            if g.shape[0] != haplotypes:
+                raise ValueError(f"genotypes have {g.shape[0]} haplotypes but the design has {haplotypes}")
+            self.select_columns(numpy.asarray(p), 0.0)  # more sites than n_snps: encode's error
+            calls[b, :, : g.shape[1]] = g
+            counts[b] = g.shape[1]
+        missing = calls == MISSING  # padding is 0, never missing
+        any_missing = bool(missing.any())
+        if any_missing and not self.missing_channel and self.coding == "zero_one":
+            raise ValueError("the data have missing calls, which zero_one coding cannot tell from allele 0 without "
+                             "a missing channel (encode with missing_channel=True, or use plus_minus coding)")
+        if self.polarisation == "major_minor":  # 1 - c is c XOR 1 for a call c in {0, 1}; missing calls stay
+            if any_missing:
+                derived = (calls == 1).sum(axis=1)
+                called = haplotypes - missing.sum(axis=1)
+            else:
+                derived, called = calls.sum(axis=1, dtype=numpy.int32), haplotypes
+            flip = (derived > called / 2).astype(numpy.int8)[:, None, :]
+            numpy.bitwise_xor(calls, flip, out=calls, where=~missing if any_missing else True)
+        order = numpy.argsort(haplotype_populations, kind="stable")  # populations in turn, each in file order
+        if numpy.any(order != numpy.arange(haplotypes)):
+            calls, missing = calls[:, order], missing[:, order]
+        image = numpy.zeros(calls.shape + (self.channels,), dtype=numpy.float32)
+        alleles = image[..., 0]
+        if self.coding == "plus_minus":
+            real = (numpy.arange(self.n_snps) < counts[:, None])[:, None, :]  # (replicates, 1, n_snps)
+            numpy.multiply(calls, 2, out=alleles, casting="unsafe")
+            numpy.subtract(alleles, 1, out=alleles, where=real & ~missing if any_missing else real)
+        else:
+            alleles[...] = calls
+        if any_missing:
+            alleles[missing] = 0
+        if self.distance_channel:
+            for b, (p, length) in enumerate(zip(positions, sequence_lengths)):
+                if counts[b]:
+                    image[b, :, : counts[b], 1] = self._distances(numpy.asarray(p), float(length))
+        if self.missing_channel:
+            image[..., -1] = missing
+        return image, counts

@@ -203,6 +203,7 @@ def simulate(scenarios: list[Scenario], replicates: int, out_dir: str, master_se
         executor = concurrent.futures.ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1)
     report = _Progress(total, done)
     previous_handler = _stop_on_sigterm()
+    futures: dict = {}
     try:
         futures = {
             executor.submit(simulate_shard, scenarios[p.scenario_index].spec,
@@ -216,6 +217,8 @@ def simulate(scenarios: list[Scenario], replicates: int, out_dir: str, master_se
             if progress:
                 report.update(done)
     except BaseException:
+        for future in futures:  # a cluster's executor outlives this call: take back the shards not yet begun
+            future.cancel()
         if own_executor:  # interrupted: end the workers now rather than leave them running their shards
             for process in list(getattr(executor, "_processes", {}).values()):
                 process.terminate()

@@ -258,3 +258,26 @@ class ReduceLROnPlateau(Callback):
                         print(f"Epoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to "
                               f"{optimizer.learning_rate:.6g}.")
                     self.cooldown_counter, self.wait = self.cooldown, 0
+
+
+class LambdaCallback(Callback):
+    """A callback made of plain functions (Keras's ``LambdaCallback``), e.g. to time the steps of ``fit``::
+
+        LambdaCallback(on_train_batch_end=lambda batch, logs: times.append(time.perf_counter()))
+
+    Each hook given replaces the do-nothing hook of that name; the epoch and
+    batch hooks take ``(index, logs)``, the train hooks take ``(logs)``.
+    """
+
+    HOOKS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end", "on_train_batch_begin",
+             "on_train_batch_end")
+
+    def __init__(self, **hooks: Callable) -> None:
+        unknown = sorted(set(hooks) - set(self.HOOKS))
+        if unknown:
+            raise ValueError(f"LambdaCallback: unknown hooks {unknown}; valid: {', '.join(self.HOOKS)}")
+        for name, function in hooks.items():
+            if function is not None and not callable(function):
+                raise ValueError(f"LambdaCallback: {name} must be a function, got {type(function).__name__}")
+            if function is not None:
+                setattr(self, name, function)

@@ -94,3 +94,19 @@ def test_reduce_lr_on_plateau_follows_keras():
     keras_model.compile(optimizer=keras.optimizers.SGD(1.0), loss="mse")
     theirs = run_plateau(keras.callbacks.ReduceLROnPlateau(**options), VAL_LOSSES, keras_model)
     np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+
+
+def test_a_lambda_callback_runs_its_functions_at_their_hooks_and_refuses_unknown_ones():
+    minidl.random.seed(0)
+    model = Sequential([Input((3,)), Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    calls = []
+    hooks = callbacks.LambdaCallback(on_train_begin=lambda logs: calls.append("begin"),
+                                     on_epoch_end=lambda epoch, logs: calls.append(("epoch", epoch, "loss" in logs)),
+                                     on_train_batch_end=lambda batch, logs: calls.append(("batch", batch)))
+    model.fit(np.ones((8, 3), np.float32), np.ones((8, 1), np.float32), batch_size=4, epochs=2, verbose=0,
+              callbacks=[hooks])
+    assert calls == ["begin", ("batch", 0), ("batch", 1), ("epoch", 0, True), ("batch", 0), ("batch", 1),
+                     ("epoch", 1, True)]
+    with pytest.raises(ValueError, match="unknown hooks \\['on_batch_end'\\]"):
+        callbacks.LambdaCallback(on_batch_end=print)

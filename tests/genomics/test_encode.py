@@ -123,3 +123,26 @@ def test_the_sites_network_ignores_the_order_of_the_snps():
     x = np.random.default_rng(5).normal(size=(4, 50, 9)).astype(np.float32)
     order = np.random.default_rng(6).permutation(50)
     np.testing.assert_allclose(network.predict(x[:, order]), network.predict(x), atol=1e-6)
+
+
+@given(seed=st.integers(0, 2**32 - 1), coding=st.sampled_from(["plus_minus", "zero_one"]),
+       polarisation=st.sampled_from(["major_minor", "ancestral"]), distance=st.booleans(),
+       missing_channel=st.booleans(), missing_rate=st.sampled_from([0.0, 0.2]))
+def test_a_batch_of_all_site_replicates_is_encoded_as_encode_does_one_at_a_time(seed, coding, polarisation, distance,
+                                                                                  missing_channel, missing_rate):
+    rng = np.random.default_rng(seed)
+    populations = rng.permutation(POPULATIONS)  # rows of a population need not be together in the data
+    encoder = Encoder(n_snps=12, selection="all", row_sort="none", coding=coding, polarisation=polarisation,
+                      distance_channel=distance, missing_channel=missing_channel or coding == "zero_one")
+    genotypes, positions, lengths = [], [], []
+    for sites in rng.integers(0, 13, size=5):  # some replicates padded, one possibly empty
+        calls = (rng.random((len(populations), sites)) < rng.random(sites)).astype(np.int8)
+        calls[rng.random(calls.shape) < missing_rate] = -1
+        genotypes.append(calls)
+        positions.append(np.sort(rng.uniform(0, 1e3, sites)))
+        lengths.append(1e3)
+    batch, counts = encoder.encode_many(genotypes, positions, np.array(lengths), populations)
+    for b, (g, p) in enumerate(zip(genotypes, positions)):
+        image, real = encoder.encode(g, p, 1e3, populations)
+        np.testing.assert_array_equal(batch[b], image)
+        assert counts[b] == real
