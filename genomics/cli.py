@@ -85,7 +85,10 @@ def _given(settings: type, arguments: argparse.Namespace) -> dict:
 
 def _print_training(result: dict) -> None:
     split = result["split"]
-    print(f"\nreplicates: {split['train']} train, {split['validation']} validation (early stopping), "
+    fresh = result.get("on_the_fly")
+    trained = f"{sum(fresh['simulated'])} fresh ({fresh['replicates_per_scenario_per_epoch']} per scenario per " \
+              f"epoch, simulated during training)" if fresh else str(split["train"])
+    print(f"\nreplicates: {trained} train, {split['validation']} validation (early stopping), "
           f"{split['calibration']} calibration, {split['test']} test")
     if result.get("task") == "regression":
         print(regression.report(result["scores"], result["samples"]))

@@ -96,6 +96,19 @@ def simulate_shard(spec: dict, seeds: list[int]) -> dict[str, numpy.ndarray]:
     }
 
 
+def shard_replicates(arrays: dict, design: SamplingDesign) -> list[tuple[numpy.ndarray, numpy.ndarray]]:
+    """(genotypes (haplotypes, sites), positions (sites,)) of each replicate of a shard's arrays, with the
+    simulated missing calls applied where the shard keeps complete calls and mask seeds."""
+    offsets, seeds = arrays["site_offsets"], arrays.get("mask_seeds")
+    replicates = []
+    for r in range(len(offsets) - 1):
+        genotypes = arrays["genotypes"][:, offsets[r] : offsets[r + 1]]
+        if design.missing is not None and seeds is not None:
+            genotypes = with_missing_calls(genotypes, design, arrays["locus_site_counts"][r], int(seeds[r]))
+        replicates.append((genotypes, arrays["positions"][offsets[r] : offsets[r + 1]]))
+    return replicates
+
+
 def write_npz(path: str, arrays: dict[str, numpy.ndarray]) -> None:
     """An .npz with fixed zip timestamps (so equal arrays give equal bytes), written via a temporary file."""
     temporary = f"{path}.partial"
@@ -338,14 +351,14 @@ def load_simulations(directory: str, genotypes: bool = True) -> SimulatedData:
             labels.append(numpy.full(len(shard_lengths), index, dtype=numpy.int64))
             if not read_calls:
                 continue
-            for r in range(len(offsets) - 1):
-                replicate = g[:, offsets[r] : offsets[r + 1]]
+            arrays = {"genotypes": g, "positions": p, "site_offsets": offsets, "locus_site_counts": counts,
+                      "mask_seeds": seeds}
+            for r, (replicate, replicate_positions) in enumerate(shard_replicates(arrays, design)):
                 if design.missing is not None and seeds is not None:  # complete calls and their mask's seed
-                    complete.append(replicate)
+                    complete.append(g[:, offsets[r] : offsets[r + 1]])
                     mask_seeds.append(int(seeds[r]))
-                    replicate = with_missing_calls(replicate, design, counts[r], int(seeds[r]))
                 genotypes.append(replicate)
-                positions.append(p[offsets[r] : offsets[r + 1]])
+                positions.append(replicate_positions)
                 site_counts.append(counts[r])
                 parameters.append(dict(zip(entry["parameter_names"], draws[r].tolist())))
     fresh_masks_possible = read_calls and design.missing is not None and len(complete) == len(genotypes)

@@ -23,6 +23,7 @@ from genomics.augmentation import FreshMasks, check_fresh_masks
 from genomics.shards import ShardReader
 from genomics.streaming import ShardBatches
 from genomics.heldout import PARTS, FromShards, InMemory
+from genomics.onthefly import FreshSimulations
 from genomics.ensemble import Ensemble
 from genomics.design import SamplingDesign
 from genomics.encode import Encoder
@@ -86,6 +87,12 @@ class TrainingConfig:
                 "previous one trains, and the validation, calibration and test replicates a chunk at a time: "
                 "memory holds --shards-in-memory shards and a few batches, whatever the number of simulations"})
     shards_in_memory: int = field(default=4, metadata={"help": "with --stream: shards held in memory at once"})
+    on_the_fly: int = field(default=0, metadata={
+        "help": "train on N fresh replicates of each scenario every epoch, simulated in worker processes while "
+                "the previous epoch trains, instead of on the folder's replicates; the folder's replicates are "
+                "then all held out (validation, calibration and test, in proportion to their fractions)"})
+    simulation_workers: int = field(default=1, metadata={
+        "help": "with --on-the-fly: simulation processes beside training"})
     epochs: int = field(default=30, metadata={"help": "most epochs (early stopping)"})
     batch_size: int = field(default=32, metadata={"help": "replicates per gradient step"})
     learning_rate: float = field(default=1e-3, metadata={"help": "Adam's learning rate"})
@@ -126,8 +133,12 @@ class TrainingConfig:
                              "within a population: --augment permute would change nothing")
         if self.stream and self.fresh_masks:
             raise ValueError("--stream and --fresh-masks cannot be combined yet: choose one")
+        if self.on_the_fly and (self.stream or self.fresh_masks or self.task == "regression"):
+            raise ValueError("--on-the-fly trains a scenario classifier on fresh replicates: it does not combine "
+                             "with --stream, --fresh-masks or --task regression")
         for name, low in (("epochs", 1), ("batch_size", 1), ("patience", 0), ("reduce_lr_patience", 0),
-                          ("replicates_per_scenario", 0), ("ensemble", 1), ("shards_in_memory", 1)):
+                          ("replicates_per_scenario", 0), ("ensemble", 1), ("shards_in_memory", 1),
+                          ("on_the_fly", 0), ("simulation_workers", 1)):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
@@ -224,6 +235,12 @@ def split_replicates(labels: numpy.ndarray, config: TrainingConfig) -> Split:
     if config.replicates_per_scenario:
         use = numpy.concatenate([numpy.flatnonzero(labels == label)[: config.replicates_per_scenario]
                                  for label in numpy.unique(labels)])
+    if config.on_the_fly:  # no training part: the fractions of the held-out parts, scaled to sum to 1
+        total = config.validation_fraction + config.calibration_fraction + config.test_fraction
+        test, validation, calibration = stratified_split(
+            labels[use], (config.validation_fraction / total, config.calibration_fraction / total),
+            config.seeds["split"])
+        return Split(use[:0], use[validation], use[calibration], use[test])
     parts = stratified_split(labels[use], (config.validation_fraction, config.calibration_fraction,
                                            config.test_fraction), config.seeds["split"])
     return Split(*(use[part] for part in parts))
@@ -390,12 +407,16 @@ def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
         images = encode_data(data, encoder, used)
         train_images = images[local.train]
         held_out = InMemory(config.network, {part: images[getattr(local, part)] for part in PARTS}, labels)
-    members, entries = [], {}
+    members, entries, fresh = [], {}, []
     for k in range(config.ensemble):
         member_config = replace(config, init_seed=config.seeds["init"] + k) if k else config
         if config.ensemble > 1 and verbose:
             print(f"ensemble member {k + 1} of {config.ensemble} (init seed {member_config.seeds['init']})")
-        if config.fresh_masks:
+        if config.on_the_fly:
+            batches = FreshSimulations([entry["spec"] for entry in data.manifest["scenarios"]], config.on_the_fly,
+                                       encoder, config.network, config.batch_size, data.manifest["master_seed"],
+                                       member_config.seeds["init"], config.simulation_workers)
+        elif config.fresh_masks:
             batches = FreshMasks(data, split.train, labels["train"], encoder, config.network, config.batch_size,
                                  member_config.seeds["init"])
         elif reader is not None:
@@ -403,14 +424,26 @@ def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
                                    member_config.seeds["init"])
         else:
             batches = (models.model_input(train_images, config.network), labels["train"])
-        members.append(fit_network(None, None, None, len(data.scenario_names), member_config,
-                                   data.design.haplotypes_per_population, verbose, training_data=batches,
-                                   validation_data=held_out.validation_data(config.batch_size),
-                                   input_shape=held_out.input_shape))
+        try:
+            members.append(fit_network(None, None, None, len(data.scenario_names), member_config,
+                                       data.design.haplotypes_per_population, verbose, training_data=batches,
+                                       validation_data=held_out.validation_data(config.batch_size),
+                                       input_shape=held_out.input_shape))
+        except BaseException:  # interrupted or failed: end the simulation workers now
+            if isinstance(batches, FreshSimulations):
+                batches.close(terminate=True)
+            raise
+        if isinstance(batches, FreshSimulations):
+            batches.close()
+            fresh.append(batches.simulated)
     fitted = members[0]
     model: minidl.Sequential | Ensemble = fitted.model
     if config.ensemble > 1:
         model, entries["ensemble"] = train_ensemble(members, held_out, config)
+    if fresh:
+        entries["on_the_fly"] = {"replicates_per_scenario_per_epoch": config.on_the_fly, "simulated": fresh,
+                                 "seed_rule": "numpy.random.SeedSequence([master_seed, scenario_index, "
+                                              "replicate_index, epoch + 1]).generate_state(1)[0]"}
     calibrated = calibrate_logits(held_out.logits(model, "calibration"), labels["calibration"]) \
         if len(split.calibration) else None
     evaluation = network_evaluation(data.scenario_names, labels["test"], held_out.logits(model, "test"),

@@ -39,6 +39,17 @@ def test_the_perez_2022_reproduction_runs_every_step_in_quick_mode(tmp_path, cap
     assert "Perez et al. 2022" in capsys.readouterr().out
 
 
+def test_training_on_fresh_pilosocereus_simulations_each_epoch_runs_in_quick_mode(tmp_path, capsys):
+    """The on-the-fly learning curve: fresh replicates every epoch, test accuracy at each checkpoint."""
+    example = runpy.run_path(str(EXAMPLES / "perez2022_pilosocereus" / "on_the_fly.py"))
+    result = example["main"](["--quick", "--out", str(tmp_path), "--workers", "1"])
+    assert [row["simulations_per_model"] for row in result["rows"]] == [5, 10]
+    assert [row["epochs"] for row in result["rows"]] == [1, 2]
+    assert result["test_replicates"] == 35 and all(0 <= row["test_accuracy"] <= 1 for row in result["rows"])
+    assert result["fixed_set"][2500] == 0.94  # the fixed-set curve it is printed beside
+    assert "on the fly (each seen once)" in capsys.readouterr().out
+
+
 @pytest.mark.slow
 def test_the_perez_2022_reproduction_reaches_perez_accuracy_at_2500_simulations(tmp_path):
     """The learning curve's middle point in full (about 30 minutes on 2 cores): Perez reported 0.892 there."""

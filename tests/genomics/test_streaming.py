@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from genomics import heldout, models, workflow
+from genomics import heldout, models, onthefly, workflow
 from genomics.encode import Encoder
 from genomics.shards import ShardReader
-from genomics.simulate import load_simulations, simulate
+from genomics.simulate import load_simulations, replicate_seed, simulate, simulate_shard
 from genomics.streaming import ShardBatches, encode_from_shards
 from tests.genomics.test_fresh_masks import missing_models
 
@@ -87,3 +87,48 @@ def test_the_index_of_a_large_folder_costs_a_few_bytes_per_replicate(folder):
         + reader.data.sequence_lengths.nbytes
     assert index_bytes == 60 * (4 + 4 + 8 + 8)
     assert reader.data.genotypes == [] and reader.data.parameters == []
+
+
+def test_on_the_fly_training_draws_new_replicates_each_epoch_and_holds_the_whole_folder_out(folder, tmp_path):
+    data = load_simulations(folder)
+    specs = [entry["spec"] for entry in data.manifest["scenarios"]]
+    encoder = Encoder.for_design(data.design)
+    fresh = onthefly.FreshSimulations(specs, 6, encoder, "cnn2d", batch_size=4, master_seed=9, seed=0)
+    try:
+        epochs = []
+        for _ in range(2):
+            fresh.on_epoch_begin()
+            inputs = np.concatenate([fresh[b][0] for b in range(len(fresh))])
+            labels = np.concatenate([fresh[b][1] for b in range(len(fresh))])
+            assert len(fresh) == 3 and sorted(labels.tolist()) == [0] * 6 + [1] * 6
+            epochs.append(inputs)
+            fresh.on_epoch_end()
+        assert fresh.simulated == 24 and not np.array_equal(np.sort(epochs[0], axis=0), np.sort(epochs[1], axis=0))
+    finally:
+        fresh.close()
+    # the same replicate as simulate would make it with that seed, masks included
+    arrays = simulate_shard(specs[1], [onthefly.fresh_seed(9, 1, 0, 0)])
+    again = simulate_shard(specs[1], [onthefly.fresh_seed(9, 1, 0, 0)])
+    np.testing.assert_array_equal(arrays["genotypes"], again["genotypes"])
+    assert onthefly.fresh_seed(9, 1, 0, 0) not in {replicate_seed(9, s, r) for s in (0, 1) for r in range(30)}
+
+    config = workflow.TrainingConfig(network="cnn2d", epochs=2, on_the_fly=8, test_fraction=0.2,
+                                     validation_fraction=0.2, calibration_fraction=0.1)
+    result = workflow.train(folder, str(tmp_path / "fresh"), config, verbose=0)
+    assert result["split"]["train"] == 0 and sum(result["split"].values()) == 60  # the folder is all held out
+    assert result["on_the_fly"]["simulated"] == [2 * 8 * 2]
+    with pytest.raises(ValueError, match="--on-the-fly trains a scenario classifier"):
+        workflow.TrainingConfig(on_the_fly=5, stream=True)
+
+
+def test_closing_fresh_simulations_after_an_interruption_leaves_no_worker_running(folder):
+    data = load_simulations(folder)
+    fresh = onthefly.FreshSimulations([entry["spec"] for entry in data.manifest["scenarios"]], 400,
+                                      Encoder.for_design(data.design), "cnn2d", batch_size=4, master_seed=9, seed=0,
+                                      workers=2)
+    processes = list(fresh._pool._processes.values())
+    assert processes
+    fresh.close(terminate=True)  # epoch 0's 800 replicates are still being simulated
+    for process in processes:
+        process.join(timeout=5)
+    assert not any(process.is_alive() for process in processes)
