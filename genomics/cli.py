@@ -139,7 +139,9 @@ def command_simulate(arguments: argparse.Namespace) -> None:
 
 def command_train(arguments: argparse.Namespace) -> None:
     config, encoder_settings = _settings(TrainingConfig, arguments), _given(Encoder, arguments)
-    _print_training(workflow.train(arguments.simulations, arguments.out, config, encoder_settings))
+    with _cluster(arguments) as executor:
+        _print_training(workflow.train(arguments.simulations, arguments.out, config, encoder_settings,
+                                       executor=executor))
 
 
 def _prepare_output_file(path: str | None) -> None:
@@ -595,6 +597,7 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("--out", required=True, help="folder for the model bundle, the evaluation and pictures")
     _add_dataclass_options(train, "training", TrainingConfig)
     _add_dataclass_options(train, "encoding of genotype matrices as images", Encoder, from_design=True)
+    _add_cluster_options(train, None)
     train.set_defaults(run=command_train)
 
     evaluate = commands.add_parser("evaluate", help="accuracy of a trained model on another simulation folder")

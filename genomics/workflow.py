@@ -210,12 +210,28 @@ class FittedNetwork:
 
 
 # ---------------------------------------------------------------------------- the steps of train, in order
-def encode_data(data: SimulatedData, encoder: Encoder, indices: numpy.ndarray | None = None) -> numpy.ndarray:
-    """Step 2: the replicates (all, or ``indices`` in that order) as images (n, haplotypes, n_snps, channels)."""
-    indices = numpy.arange(len(data.labels)) if indices is None else indices
-    images, _ = encoder.encode_many([data.genotypes[i] for i in indices], [data.positions[i] for i in indices],
-                                    data.sequence_lengths[indices], data.haplotype_populations)
-    return images
+def encode_data(data: SimulatedData, encoder: Encoder, indices: numpy.ndarray | None = None,
+                executor: Any = None, chunk: int = 500) -> numpy.ndarray:
+    """Step 2: the replicates (all, or ``indices`` in that order) as images (n, haplotypes, n_snps, channels).
+
+    ``executor`` (a Dask cluster's, ``genomics.cluster``): the replicates go to its workers ``chunk`` at a
+    time; the images are the same.
+    """
+    indices = numpy.arange(len(data.labels)) if indices is None else numpy.asarray(indices)
+    if executor is None:
+        images, _ = encoder.encode_many([data.genotypes[i] for i in indices], [data.positions[i] for i in indices],
+                                        data.sequence_lengths[indices], data.haplotype_populations)
+        return images
+    futures = [executor.submit(encoder.encode_many, [data.genotypes[i] for i in part],
+                               [data.positions[i] for i in part], data.sequence_lengths[part],
+                               data.haplotype_populations)
+               for part in (indices[start : start + chunk] for start in range(0, len(indices), chunk))]
+    try:
+        return numpy.concatenate([future.result()[0] for future in futures])
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
 
 
 def encode_genotypes(encoder: Encoder, data: Genotypes) -> tuple[numpy.ndarray, int]:
@@ -366,7 +382,7 @@ def prepare_output_folder(out_dir: str) -> None:
 
 
 def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
-          encoder: Encoder | dict | None = None, verbose: int = 2) -> dict:
+          encoder: Encoder | dict | None = None, verbose: int = 2, executor: Any = None) -> dict:
     """Encode a simulation folder, train a CNN with early stopping, calibrate it, evaluate it on held-out
     replicates, save all.
 
@@ -377,7 +393,8 @@ def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
     ``Encoder.for_design``'s defaults. Writes to ``out_dir``: ``model.npz``
     (the bundle), ``evaluation.json``, ``confusion_matrix.png``,
     ``reliability.png`` and ``training_curves.png`` (when matplotlib is
-    installed). Returns a summary dict.
+    installed). ``executor``: where the replicates are encoded (a Dask
+    cluster's, ``genomics.cluster``; None: here). Returns a summary dict.
     """
     config = config or TrainingConfig()
     prepare_output_folder(out_dir)
@@ -397,14 +414,14 @@ def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
         check_fresh_masks(data)
     start = time.perf_counter()
     if config.task == "regression":
-        return _train_regression(data, simulations, out_dir, config, encoder, verbose, start)
+        return _train_regression(data, simulations, out_dir, config, encoder, verbose, start, executor)
     split = split_replicates(data.labels, config)
     labels = {part: data.labels[getattr(split, part)] for part in ("train", *PARTS)}
     if reader is not None:  # the held-out replicates too are read from the shards when needed
         held_out = FromShards(config.network, reader, encoder, {part: getattr(split, part) for part in PARTS}, labels)
     else:
         used, local = split.taking_part()
-        images = encode_data(data, encoder, used)
+        images = encode_data(data, encoder, used, executor)
         train_images = images[local.train]
         held_out = InMemory(config.network, {part: images[getattr(local, part)] for part in PARTS}, labels)
     members, entries, fresh = [], {}, []
@@ -488,7 +505,7 @@ def target_values(data: SimulatedData, targets: list[str]) -> tuple[numpy.ndarra
 
 
 def _train_regression(data: SimulatedData, simulations: str, out_dir: str, config: TrainingConfig, encoder: Encoder,
-                      verbose: int, start: float) -> dict:
+                      verbose: int, start: float, executor: Any = None) -> dict:
     """``train`` for a regression: the same steps with scaled parameter targets, conformal intervals fitted on
     the calibration split and R^2, RMSE and coverage on the test split."""
     targets = config.target_list
@@ -500,7 +517,7 @@ def _train_regression(data: SimulatedData, simulations: str, out_dir: str, confi
     raw = values[[position[i] for i in used]]
     scaling = regression.TargetScaling.fit(targets, raw[local.train])
     scaled = scaling.to_network(raw)
-    images = encode_data(data, encoder, used)
+    images = encode_data(data, encoder, used, executor)
     fitted = fit_network(images, scaled, local, len(data.scenario_names), config, data.design.haplotypes_per_population,
                          verbose)
     inputs = models.model_input(images, config.network)

@@ -8,7 +8,8 @@ import time
 import numpy as np
 import pytest
 
-from genomics import abc, cluster
+from genomics import abc, cluster, workflow
+from genomics.encode import Encoder
 from genomics.cli import main as genomics
 from genomics.scenarios import Scenario
 from genomics.simulate import load_simulations, simulate
@@ -48,6 +49,15 @@ def test_summary_statistics_on_the_cluster_equal_those_computed_here(client, tmp
     there, same_names = abc.statistics_table(data, executor=client.get_executor(), chunk=3)
     assert names == same_names
     np.testing.assert_array_equal(here, there)  # bit for bit, NaN where undefined in both
+
+
+def test_encoding_on_the_cluster_gives_the_images_encoded_here(client, tmp_path):
+    simulate(scenarios(), 7, str(tmp_path / "sims"), master_seed=6, shard_size=3, workers=1, progress=False)
+    data = load_simulations(str(tmp_path / "sims"))
+    encoder = Encoder.for_design(data.design)
+    order = np.array([13, 0, 5, 9, 2, 11])
+    np.testing.assert_array_equal(workflow.encode_data(data, encoder, order, client.get_executor(), chunk=4),
+                                  workflow.encode_data(data, encoder, order))
 
 
 def _kill_one_worker_after_the_first_shard(client, out, killed):
