@@ -1,6 +1,6 @@
 """The README's Python examples run as written.
 
-Blocks fenced as ```python run here; the one fenced as ```py needs a GPU and is shown only.
+Blocks fenced as ```python run here; those fenced as ```py need a GPU or a SLURM cluster and are shown only.
 """
 
 import re

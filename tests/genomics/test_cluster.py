@@ -23,6 +23,26 @@ SLOW = {"name": "slow", "priors": {"N": {"log_uniform": [5000, 20000]}},
         "demes": [{"name": "P", "initial_size": "N"}]}
 
 
+def within(seconds, function, *args, **kwargs):
+    """``function(*args, **kwargs)``, failing the test (instead of hanging the suite) past ``seconds``."""
+    outcome = {}
+
+    def call():
+        try:
+            outcome["value"] = function(*args, **kwargs)
+        except BaseException as error:  # noqa: BLE001 - raised again in the test's thread
+            outcome["error"] = error
+
+    thread = threading.Thread(target=call, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        pytest.fail(f"{function.__name__} on the Dask cluster did not finish in {seconds} s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
+
+
 def slow_scenarios():
     return [Scenario(SLOW), Scenario(dict(SLOW, name="slower", priors={"N": {"log_uniform": [20000, 40000]}}))]
 
@@ -31,12 +51,13 @@ def slow_scenarios():
 def client():
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as local, \
             distributed.Client(local) as connected:
+        connected.wait_for_workers(2, timeout=60)
         yield connected
 
 
 def test_a_dask_cluster_writes_the_bytes_the_local_process_pool_writes(client, tmp_path):
-    simulate(scenarios(), 5, str(tmp_path / "dask"), master_seed=3, shard_size=2, executor=client.get_executor(),
-             progress=False)
+    within(120, simulate, scenarios(), 5, str(tmp_path / "dask"), master_seed=3, shard_size=2,
+           executor=client.get_executor(), progress=False)
     simulate(scenarios(), 5, str(tmp_path / "pool"), master_seed=3, shard_size=2, workers=2, progress=False)
     assert folder_bytes(tmp_path / "dask") == folder_bytes(tmp_path / "pool")
     assert len(set(client.run(os.getpid).values())) == 2  # two worker processes did the work
@@ -46,7 +67,7 @@ def test_summary_statistics_on_the_cluster_equal_those_computed_here(client, tmp
     simulate(scenarios(), 7, str(tmp_path / "sims"), master_seed=5, shard_size=3, workers=1, progress=False)
     data = load_simulations(str(tmp_path / "sims"))
     here, names = abc.statistics_table(data)
-    there, same_names = abc.statistics_table(data, executor=client.get_executor(), chunk=3)
+    there, same_names = within(120, abc.statistics_table, data, executor=client.get_executor(), chunk=3)
     assert names == same_names
     np.testing.assert_array_equal(here, there)  # bit for bit, NaN where undefined in both
 
@@ -56,7 +77,7 @@ def test_encoding_on_the_cluster_gives_the_images_encoded_here(client, tmp_path)
     data = load_simulations(str(tmp_path / "sims"))
     encoder = Encoder.for_design(data.design)
     order = np.array([13, 0, 5, 9, 2, 11])
-    np.testing.assert_array_equal(workflow.encode_data(data, encoder, order, client.get_executor(), chunk=4),
+    np.testing.assert_array_equal(within(120, workflow.encode_data, data, encoder, order, client.get_executor(), 4),
                                   workflow.encode_data(data, encoder, order))
 
 
@@ -76,8 +97,8 @@ def test_a_worker_killed_mid_run_costs_only_its_shard_in_flight(tmp_path):
             distributed.Client(local) as client:
         killer = threading.Thread(target=_kill_one_worker_after_the_first_shard, args=(client, out, killed))
         killer.start()
-        simulate(slow_scenarios(), 24, out, master_seed=2, shard_size=2, executor=client.get_executor(),
-                 progress=False)
+        within(120, simulate, slow_scenarios(), 24, out, master_seed=2, shard_size=2,
+               executor=client.get_executor(), progress=False)
         killer.join()
     assert killed, "no worker was killed"
     simulate(slow_scenarios(), 24, str(tmp_path / "pool"), master_seed=2, shard_size=2, workers=2, progress=False)
@@ -99,8 +120,8 @@ def test_a_run_whose_cluster_goes_away_keeps_its_shards_and_a_rerun_completes_it
     closer = threading.Thread(target=close_after_the_first_shard)
     closer.start()
     with pytest.raises(Exception):  # noqa: B017, PT011 - whatever the client raises when its cluster is gone
-        simulate(slow_scenarios(), 24, out, master_seed=2, shard_size=2, executor=client.get_executor(),
-                 progress=False)
+        within(120, simulate, slow_scenarios(), 24, out, master_seed=2, shard_size=2,
+               executor=client.get_executor(), progress=False)
     closer.join()
     kept = [name for name in os.listdir(out) if name.endswith(".npz")]
     assert 1 <= len(kept) < 24 and not [name for name in os.listdir(out) if name.endswith(".partial")]
