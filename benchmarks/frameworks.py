@@ -21,6 +21,13 @@ def minidl_models(kind: str, shape: tuple | None = None):
     minidl.random.seed(0)
     if kind == "mlp":
         layers = [Input((784,)), Dense(100, activation="relu"), Dropout(0.3), Dense(10, activation="softmax")]
+    elif kind in ("perez", "perez_small"):
+        from minidl.layers import AveragePooling1D, Conv1D
+
+        layers = [Input(shape), Conv1D(250, 2, activation="relu"), Conv1D(125, 2, activation="relu"),
+                  AveragePooling1D(2), Dropout(0.75), Conv1D(125, 2, activation="relu"), AveragePooling1D(2),
+                  Dropout(0.75), Flatten(), Dense(125, activation="relu"), Dropout(0.5),
+                  Dense(125, activation="relu"), Dropout(0.5), Dense(W.PEREZ["classes"], activation="softmax")]
     else:
         layers = [Input(shape), Conv2D(32, 3, activation="relu"), MaxPooling2D(2), Conv2D(64, 3, activation="relu"),
                   MaxPooling2D(2), BatchNormalization(), Flatten(), Dense(64, activation="relu"), Dropout(0.5),
@@ -33,7 +40,7 @@ def minidl_models(kind: str, shape: tuple | None = None):
 def _time_keras_style(model, kind: str, size: dict) -> dict:
     """Seconds per epoch of ``model.fit`` and predictions per second of ``model.predict`` (Keras's API)."""
     x, y = _data(kind, size)
-    batch = W.MLP["batch_size"] if kind == "mlp" else W.CNN["batch_size"]
+    batch = {"mlp": W.MLP["batch_size"], "cnn": W.CNN["batch_size"]}.get(kind, W.PEREZ["batch_size"])
     seconds, times = W.median_seconds(lambda: model.fit(x, y, batch_size=batch, epochs=1, verbose=0))
     sample = x[: size["predict_samples"]]
     predict_seconds, _ = W.median_seconds(lambda: model.predict(sample, batch_size=PREDICT_BATCH, verbose=0))
@@ -41,7 +48,7 @@ def _time_keras_style(model, kind: str, size: dict) -> dict:
 
 
 def minidl_train(kind: str, size: dict, device: str = "cpu") -> dict:
-    model = minidl_models(kind, size["cnn_shape"]).to(device)  # fit and predict move each batch there
+    model = minidl_models(kind, _shape(kind, size)).to(device)  # fit and predict move each batch there
     return _time_keras_style(model, kind, size)
 
 
@@ -136,6 +143,11 @@ def keras_models(kind: str, shape: tuple | None = None):
     L = keras.layers
     if kind == "mlp":
         layers = [keras.Input((784,)), L.Dense(100, activation="relu"), L.Dropout(0.3), L.Dense(10, activation="softmax")]
+    elif kind in ("perez", "perez_small"):
+        layers = [keras.Input(shape), L.Conv1D(250, 2, activation="relu"), L.Conv1D(125, 2, activation="relu"),
+                  L.AveragePooling1D(2), L.Dropout(0.75), L.Conv1D(125, 2, activation="relu"), L.AveragePooling1D(2),
+                  L.Dropout(0.75), L.Flatten(), L.Dense(125, activation="relu"), L.Dropout(0.5),
+                  L.Dense(125, activation="relu"), L.Dropout(0.5), L.Dense(W.PEREZ["classes"], activation="softmax")]
     else:
         layers = [keras.Input(shape), L.Conv2D(32, 3, activation="relu"), L.MaxPooling2D(2),
                   L.Conv2D(64, 3, activation="relu"), L.MaxPooling2D(2), L.BatchNormalization(), L.Flatten(),
@@ -146,7 +158,7 @@ def keras_models(kind: str, shape: tuple | None = None):
 
 
 def keras_train(kind: str, size: dict) -> dict:
-    return _time_keras_style(keras_models(kind, size["cnn_shape"]), kind, size)
+    return _time_keras_style(keras_models(kind, _shape(kind, size)), kind, size)
 
 
 def keras_mnist(data_dir: str, epochs: int, weights_out: str | None) -> dict:
@@ -174,6 +186,16 @@ def torch_train(kind: str, size: dict, device: str = "cpu") -> dict:
         model = nn.Sequential(nn.Linear(784, 100), nn.ReLU(), nn.Dropout(0.3), nn.Linear(100, 10))
         inputs = torch.from_numpy(x)
         batch = W.MLP["batch_size"]
+    elif kind in ("perez", "perez_small"):
+        snps, haplotypes = size[f"{kind}_shape"]
+        flat = 125 * (((snps - 2) // 2 - 1) // 2)
+        model = nn.Sequential(
+            nn.Conv1d(haplotypes, 250, 2), nn.ReLU(), nn.Conv1d(250, 125, 2), nn.ReLU(), nn.AvgPool1d(2),
+            nn.Dropout(0.75), nn.Conv1d(125, 125, 2), nn.ReLU(), nn.AvgPool1d(2), nn.Dropout(0.75), nn.Flatten(),
+            nn.Linear(flat, 125), nn.ReLU(), nn.Dropout(0.5), nn.Linear(125, 125), nn.ReLU(), nn.Dropout(0.5),
+            nn.Linear(125, W.PEREZ["classes"]))
+        inputs = torch.from_numpy(numpy.ascontiguousarray(x.transpose(0, 2, 1)))  # channels-first
+        batch = W.PEREZ["batch_size"]
     else:
         height, width, _ = size["cnn_shape"]
         flat = 64 * ((((height - 2) // 2) - 2) // 2) * ((((width - 2) // 2) - 2) // 2)
@@ -239,7 +261,15 @@ def gpu_check(framework: str) -> dict:
 def _data(kind: str, size: dict) -> tuple:
     if kind == "mlp":
         return W.mlp_data(size["mlp_samples"])
+    if kind in ("perez", "perez_small"):
+        return W.perez_data(size[f"{kind}_samples"], size[f"{kind}_shape"])
     return W.cnn_data(size["cnn_samples"], size["cnn_shape"])
+
+
+def _shape(kind: str, size: dict) -> tuple | None:
+    """The input shape of a workload's network (None for the MLP, whose input is fixed)."""
+    return {"cnn": size["cnn_shape"], "perez": size["perez_shape"],
+            "perez_small": size["perez_small_shape"]}.get(kind)
 
 
 def _mnist(data_dir: str) -> tuple:

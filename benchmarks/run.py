@@ -18,7 +18,7 @@ from benchmarks import workloads as W
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("framework", choices=["minidl", "keras", "torch"])
-    parser.add_argument("task", choices=["mlp", "cnn", "layers", "mnist", "import", "gpu"])
+    parser.add_argument("task", choices=[*W.TRAINING_TASKS, "layers", "mnist", "import", "gpu"])
     parser.add_argument("size", choices=sorted(W.SIZES))
     parser.add_argument("--data", default=None)
     parser.add_argument("--epochs", type=int, default=20)
@@ -32,7 +32,7 @@ def main() -> None:
         result = {}
     elif arguments.task == "gpu":
         result = frameworks.gpu_check(arguments.framework)
-    elif arguments.task in ("mlp", "cnn"):
+    elif arguments.task in W.TRAINING_TASKS:
         train = getattr(frameworks, f"{arguments.framework}_train")
         result = train(arguments.task, size) if arguments.device == "cpu" else train(arguments.task, size, "gpu")
     elif arguments.task == "layers":

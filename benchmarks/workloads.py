@@ -10,11 +10,48 @@ import numpy
 
 SIZES = {
     # name: (mlp samples, cnn samples, cnn height, cnn width, predict samples)
-    "full": {"mlp_samples": 60_000, "cnn_samples": 10_000, "cnn_shape": (40, 128, 1), "predict_samples": 10_000},
-    "quick": {"mlp_samples": 2_000, "cnn_samples": 256, "cnn_shape": (16, 32, 1), "predict_samples": 1_000},
+    "full": {"mlp_samples": 60_000, "cnn_samples": 10_000, "cnn_shape": (40, 128, 1), "predict_samples": 10_000,
+             "perez_samples": 14_000, "perez_shape": (195, 64), "perez_small_samples": 15_000,
+             "perez_small_shape": (108, 6)},
+    "quick": {"mlp_samples": 2_000, "cnn_samples": 256, "cnn_shape": (16, 32, 1), "predict_samples": 1_000,
+              "perez_samples": 500, "perez_shape": (40, 16), "perez_small_samples": 500, "perez_small_shape": (20, 6)},
 }
 MLP = {"batch_size": 100, "classes": 10, "features": 784}
 CNN = {"batch_size": 64, "classes": 3}
+#: Perez et al. 2022's Conv1D network (SNPs along the sequence, haplotypes as channels), batch 250, 7 models
+PEREZ = {"batch_size": 250, "classes": 7}
+TRAINING_TASKS = ("mlp", "cnn", "perez", "perez_small")
+
+
+def perez_data(samples: int, shape: tuple, seed: int = 0) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """Genotype-matrix-shaped data: binary (samples, snps, haplotypes) float32, labels 0-6."""
+    generator = numpy.random.default_rng(seed)
+    x = (generator.random((samples, *shape)) < 0.3).astype(numpy.float32)
+    return x, generator.integers(0, PEREZ["classes"], samples)
+
+
+def training_flops(task: str, size: dict) -> float:
+    """Floating-point operations of one training epoch: 3 x the forward pass's multiply-adds x 2 (the backward
+    computes two products per forward product), counting convolutions and dense layers only."""
+    def conv(length_out: int, kernel: int, channels_in: int, channels_out: int) -> int:
+        return 2 * length_out * kernel * channels_in * channels_out
+
+    if task == "mlp":
+        forward, samples = 2 * (784 * 100 + 100 * 10), size["mlp_samples"]
+    elif task == "cnn":
+        height, width, _ = size["cnn_shape"]
+        h1, w1 = height - 2, width - 2
+        h2, w2 = h1 // 2 - 2, w1 // 2 - 2
+        forward = conv(h1 * w1, 9, 1, 32) + conv(h2 * w2, 9, 32, 64) + 2 * (64 * (h2 // 2) * (w2 // 2) * 64 + 64 * 3)
+        samples = size["cnn_samples"]
+    else:
+        snps, haplotypes = size[f"{task}_shape"]
+        l1, l2 = snps - 1, snps - 2
+        l3 = l2 // 2 - 1
+        forward = conv(l1, 2, haplotypes, 250) + conv(l2, 2, 250, 125) + conv(l3, 2, 125, 125) \
+            + 2 * ((l3 // 2) * 125 * 125 + 125 * 125 + 125 * 7)
+        samples = size[f"{task}_samples"]
+    return 3.0 * forward * samples
 
 
 def mlp_data(samples: int, seed: int = 0) -> tuple[numpy.ndarray, numpy.ndarray]:

@@ -77,18 +77,7 @@ def in_shard_order(reader: ShardReader, indices: numpy.ndarray) -> numpy.ndarray
 
 def encode_from_shards(reader: ShardReader, encoder: Encoder, indices: numpy.ndarray, chunk: int = 256) -> numpy.ndarray:
     """Images of replicates ``indices`` (in that order), read shard after shard (never thrashing the reader)."""
-    indices = numpy.asarray(indices)
-    if not len(indices):
-        raise ValueError("no replicates to encode")
-    order = in_shard_order(reader, indices)
-    images = None
-    for start in range(0, len(order), chunk):
-        part = order[start : start + chunk]
-        encoded = _encode(reader, encoder, indices[part])
-        if images is None:
-            images = numpy.empty((len(indices),) + encoded.shape[1:], dtype=encoded.dtype)
-        images[part] = encoded
-    return images
+    return map_from_shards(lambda images: images, reader, encoder, indices, chunk)
 
 
 def map_from_shards(function: Callable[[numpy.ndarray], numpy.ndarray], reader: ShardReader, encoder: Encoder,

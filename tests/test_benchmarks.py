@@ -12,7 +12,7 @@ def test_the_benchmark_suite_runs_on_small_data_and_reports_a_missing_framework(
     output = tmp_path / "results.json"
     completed = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--size", "quick", "--vs", "nosuchframework",
-         "--tasks", "mlp,cnn,layers", "--json", str(output)],
+         "--tasks", "mlp,cnn,perez,layers", "--rounds", "2", "--json", str(output)],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
     )
     assert completed.returncode == 0, completed.stderr
@@ -22,8 +22,34 @@ def test_the_benchmark_suite_runs_on_small_data_and_reports_a_missing_framework(
     assert report["results"]["mlp"]["minidl"]["epoch_seconds"] > 0
     assert report["results"]["cnn"]["minidl"]["peak_rss_mb"] > 0
     assert report["results"]["layers"]["dense_256x1024x1024_gflops"] > 0
+    perez = report["results"]["perez"]["minidl"]
+    assert len(perez["epoch_seconds_rounds"]) == 2 and perez["epoch_seconds_min"] <= perez["epoch_seconds"]
+    assert report["results"]["perez_flop_floor_seconds"] > 0 and "/ floor" in completed.stdout
     assert "nosuchframework" in report["missing"]
     if "minidl-gpu" in report["missing"]:  # a machine without a usable GPU says why
         assert "minidl on the GPU: not available" in completed.stdout
     else:
         assert report["results"]["mlp"]["minidl-gpu"]["epoch_seconds"] > 0
+
+
+def test_the_flop_count_of_a_training_epoch_is_three_forward_passes_of_its_products():
+    from benchmarks import workloads
+
+    size = {"mlp_samples": 10}
+    assert workloads.training_flops("mlp", size) == 3 * 2 * (784 * 100 + 100 * 10) * 10
+    # Perez's network on 9 SNPs x 4 haplotypes: convolutions of lengths 8, 7 and 2, a dense input of 125
+    perez = {"perez_shape": (9, 4), "perez_samples": 1}
+    forward = 2 * (8 * 2 * 4 * 250 + 7 * 2 * 250 * 125 + 2 * 2 * 125 * 125 + 125 * 125 + 125 * 125 + 125 * 7)
+    assert workloads.training_flops("perez", perez) == 3 * forward
+
+
+def test_the_streaming_benchmark_runs_on_a_few_simulations(tmp_path):
+    output = tmp_path / "streaming.json"
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks.streaming", "--quick", "--work", str(tmp_path / "work"),
+         "--json", str(output)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert completed.returncode == 0, completed.stderr
+    summary = json.loads(output.read_text())["summary"]
+    assert {"stream 70", "memory 70", "stream 280", "memory 280"} <= set(summary)
+    assert summary["stream 280"]["replicates"] == 280 and summary["stream 280"]["peak_rss_mb_max"] > 0
+    assert "stream_over_memory_at_smallest" in summary and not (tmp_path / "work").exists()
