@@ -1,17 +1,19 @@
 """Where the parallel work runs: a process pool on this machine, or a Dask cluster.
 
-Simulation shards (``genomics.simulate``) and chunks of summary statistics
-(``genomics.abc.statistics_table``) are independent tasks handed to a
+Simulation shards (``genomics.simulate``), chunks of summary statistics
+(``genomics.abc.statistics_table``) and chunks of replicates to encode
+(``genomics.workflow.encode_data``) are independent tasks handed to a
 ``concurrent.futures.Executor``. ``executor`` gives one of three:
 
-- a ``ProcessPoolExecutor`` of ``workers`` processes (the default: all cores);
+- None: the caller's own way, a process pool of ``workers`` processes for
+  the simulations (the default: all cores), this process for the rest;
 - ``scheduler="tcp://HOST:PORT"``: the executor of a ``dask.distributed``
   client connected to a running cluster (a ``dask scheduler`` with
   ``dask worker`` processes, or ``dask_jobqueue.SLURMCluster`` on an HPC
   system; the README has a recipe);
 - ``dask_local=N``: a ``distributed.LocalCluster`` of N worker processes
   (one thread each) started here and closed at the end: the Dask path on one
-  machine, with Dask's dashboard and its handling of lost workers.
+  machine, with Dask's handling of lost workers (its dashboard on a free port).
 
 The results do not depend on which: every task is seeded by what it computes
 (a replicate's seed derives from the master seed and its index), and the
