@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 
 import numpy
 
+from genomics.cluster import gathered
 from genomics.readers import Genotypes
 from genomics.simulate import SimulatedData
 from genomics.sumstats import statistic_names, summary_statistics
@@ -65,15 +66,9 @@ def statistics_table(data: SimulatedData, folded: bool = True,
     names = statistic_names(data.population_names)
     if executor is None:
         return _statistics_rows(data.genotypes, data.site_counts, data.haplotype_populations, folded), names
-    starts = range(0, len(data.genotypes), chunk)
-    futures = [executor.submit(_statistics_rows, data.genotypes[s : s + chunk], data.site_counts[s : s + chunk],
-                               data.haplotype_populations, folded) for s in starts]
-    try:
-        return numpy.concatenate([future.result() for future in futures]), names
-    except BaseException:
-        for future in futures:
-            future.cancel()
-        raise
+    calls = ((data.genotypes[s : s + chunk], data.site_counts[s : s + chunk], data.haplotype_populations, folded)
+             for s in range(0, len(data.genotypes), chunk))
+    return numpy.concatenate(gathered(executor, _statistics_rows, calls)), names
 
 
 def _statistics_rows(genotypes: list, site_counts: list, populations: numpy.ndarray, folded: bool) -> numpy.ndarray:

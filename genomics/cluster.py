@@ -29,7 +29,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 INSTALL = "pip install -e \".[cluster]\" (dask.distributed)"
 
@@ -75,6 +75,18 @@ def executor(scheduler: str | None = None, dask_local: int | None = None, worker
             except (OSError, TimeoutError) as error:
                 raise ValueError(f"cannot reach the Dask scheduler at {scheduler!r}: {error}") from None
         yield client.get_executor()
+
+
+def gathered(executor: concurrent.futures.Executor, function: Callable, calls: Iterable[tuple]) -> list:
+    """``function(*arguments)`` for each tuple of ``calls``, run by ``executor``; the results in the order of
+    ``calls``. When one fails, or the caller is interrupted, the tasks not yet begun are cancelled."""
+    futures = [executor.submit(function, *arguments) for arguments in calls]
+    try:
+        return [future.result() for future in futures]
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
 
 
 def describe(scheduler: str | None, dask_local: int | None, workers: int | None) -> str:

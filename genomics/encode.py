@@ -116,9 +116,8 @@ class Encoder:
     def select_columns(self, positions: numpy.ndarray, sequence_length: float) -> numpy.ndarray:
         """Indices of the kept sites among ``positions`` (sorted, polymorphic sites)."""
         count = positions.size
-        if self.selection == "all" and count > self.n_snps:
-            raise ValueError(f"the data have {count} sites but the encoder keeps all of at most n_snps = "
-                             f"{self.n_snps}")
+        if self.selection == "all":
+            self._check_all_fit(count)
         if count <= self.n_snps:
             return numpy.arange(count)
         if self.selection == "first":
@@ -129,15 +128,26 @@ class Encoder:
         start = min(max(middle - self.n_snps // 2, 0), count - self.n_snps)
         return numpy.arange(start, start + self.n_snps)
 
-    def encode(self, genotypes: numpy.ndarray, positions: numpy.ndarray, sequence_length: float,
-               haplotype_populations: numpy.ndarray) -> tuple[numpy.ndarray, int]:
-        """One replicate's image (haplotypes, n_snps, channels) float32 and its number of real SNPs."""
+    def _check_all_fit(self, count: int) -> None:
+        """``selection="all"``: one sentence when the data have more sites than the image has columns."""
+        if count > self.n_snps:
+            raise ValueError(f"the data have {count} sites but the encoder keeps all of at most n_snps = "
+                             f"{self.n_snps}")
+
+    @staticmethod
+    def _checked(genotypes: numpy.ndarray, positions: numpy.ndarray, haplotypes: int) -> numpy.ndarray:
+        """One replicate's genotypes as an array, after checking them against its positions and the design."""
         genotypes = numpy.asarray(genotypes)
         if genotypes.ndim != 2 or genotypes.shape[1] != len(positions):
             raise ValueError(f"genotypes of shape {genotypes.shape} do not match {len(positions)} positions")
-        if genotypes.shape[0] != len(haplotype_populations):
-            raise ValueError(f"genotypes have {genotypes.shape[0]} haplotypes but the design has "
-                             f"{len(haplotype_populations)}")
+        if genotypes.shape[0] != haplotypes:
+            raise ValueError(f"genotypes have {genotypes.shape[0]} haplotypes but the design has {haplotypes}")
+        return genotypes
+
+    def encode(self, genotypes: numpy.ndarray, positions: numpy.ndarray, sequence_length: float,
+               haplotype_populations: numpy.ndarray) -> tuple[numpy.ndarray, int]:
+        """One replicate's image (haplotypes, n_snps, channels) float32 and its number of real SNPs."""
+        genotypes = self._checked(genotypes, positions, len(haplotype_populations))
         positions = numpy.asarray(positions)
         derived = (genotypes == 1).sum(axis=0)
         called = (genotypes != MISSING).sum(axis=0)
@@ -251,12 +261,8 @@ class Encoder:
         calls = numpy.zeros((len(genotypes), haplotypes, self.n_snps), dtype=numpy.int8)
         counts = numpy.zeros(len(genotypes), dtype=int)
         for b, (g, p) in enumerate(zip(genotypes, positions)):
-            g = numpy.asarray(g)
-            if g.ndim != 2 or g.shape[1] != len(p):
-                raise ValueError(f"genotypes of shape {g.shape} do not match {len(p)} positions")
-            if g.shape[0] != haplotypes:
-                raise ValueError(f"genotypes have {g.shape[0]} haplotypes but the design has {haplotypes}")
-            self.select_columns(numpy.asarray(p), 0.0)  # more sites than n_snps: encode's error
+            g = self._checked(g, p, haplotypes)
+            self._check_all_fit(g.shape[1])
             calls[b, :, : g.shape[1]] = g
             counts[b] = g.shape[1]
         missing = calls == MISSING  # padding is 0, never missing

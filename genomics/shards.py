@@ -18,8 +18,7 @@ import zipfile
 
 import numpy
 
-from genomics.loci import with_missing_calls
-from genomics.simulate import SimulatedData, load_simulations
+from genomics.simulate import SimulatedData, load_simulations, shard_replicate
 
 
 class ShardReader:
@@ -52,9 +51,6 @@ class ShardReader:
     def __len__(self) -> int:
         return len(self.shard_ids)
 
-    def shard_of(self, index: int) -> str:
-        return self.files[self.shard_ids[index]]
-
     def _shard(self, file: str) -> dict:
         with self._lock:
             if file in self._cache:
@@ -76,11 +72,4 @@ class ShardReader:
 
     def replicate(self, index: int) -> tuple[numpy.ndarray, numpy.ndarray]:
         """(genotypes (haplotypes, sites) with the simulated missing calls, positions (sites,)) of replicate ``index``."""
-        shard = self._shard(self.files[self.shard_ids[index]])
-        r = self.places[index]
-        start, end = shard["site_offsets"][r], shard["site_offsets"][r + 1]
-        genotypes = shard["genotypes"][:, start:end]
-        design = self.data.design
-        if design.missing is not None and shard["mask_seeds"] is not None:
-            genotypes = with_missing_calls(genotypes, design, shard["locus_site_counts"][r], int(shard["mask_seeds"][r]))
-        return genotypes, shard["positions"][start:end]
+        return shard_replicate(self._shard(self.files[self.shard_ids[index]]), self.data.design, self.places[index])

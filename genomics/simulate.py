@@ -96,17 +96,19 @@ def simulate_shard(spec: dict, seeds: list[int]) -> dict[str, numpy.ndarray]:
     }
 
 
-def shard_replicates(arrays: dict, design: SamplingDesign) -> list[tuple[numpy.ndarray, numpy.ndarray]]:
-    """(genotypes (haplotypes, sites), positions (sites,)) of each replicate of a shard's arrays, with the
+def shard_replicate(arrays: dict, design: SamplingDesign, r: int) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """(genotypes (haplotypes, sites), positions (sites,)) of replicate ``r`` of a shard's arrays, with the
     simulated missing calls applied where the shard keeps complete calls and mask seeds."""
-    offsets, seeds = arrays["site_offsets"], arrays.get("mask_seeds")
-    replicates = []
-    for r in range(len(offsets) - 1):
-        genotypes = arrays["genotypes"][:, offsets[r] : offsets[r + 1]]
-        if design.missing is not None and seeds is not None:
-            genotypes = with_missing_calls(genotypes, design, arrays["locus_site_counts"][r], int(seeds[r]))
-        replicates.append((genotypes, arrays["positions"][offsets[r] : offsets[r + 1]]))
-    return replicates
+    start, end = arrays["site_offsets"][r], arrays["site_offsets"][r + 1]
+    genotypes, seeds = arrays["genotypes"][:, start:end], arrays.get("mask_seeds")
+    if design.missing is not None and seeds is not None:
+        genotypes = with_missing_calls(genotypes, design, arrays["locus_site_counts"][r], int(seeds[r]))
+    return genotypes, arrays["positions"][start:end]
+
+
+def shard_replicates(arrays: dict, design: SamplingDesign) -> list[tuple[numpy.ndarray, numpy.ndarray]]:
+    """``shard_replicate`` of every replicate of a shard's arrays, in order."""
+    return [shard_replicate(arrays, design, r) for r in range(len(arrays["site_offsets"]) - 1)]
 
 
 def write_npz(path: str, arrays: dict[str, numpy.ndarray]) -> None:

@@ -20,6 +20,7 @@ import minidl
 from genomics import calibration, models, regression, vcf
 from genomics import ensemble as ensembles
 from genomics.augmentation import FreshMasks, check_fresh_masks
+from genomics.cluster import gathered
 from genomics.shards import ShardReader
 from genomics.streaming import ShardBatches
 from genomics.heldout import PARTS, FromShards, InMemory
@@ -222,16 +223,10 @@ def encode_data(data: SimulatedData, encoder: Encoder, indices: numpy.ndarray | 
         images, _ = encoder.encode_many([data.genotypes[i] for i in indices], [data.positions[i] for i in indices],
                                         data.sequence_lengths[indices], data.haplotype_populations)
         return images
-    futures = [executor.submit(encoder.encode_many, [data.genotypes[i] for i in part],
-                               [data.positions[i] for i in part], data.sequence_lengths[part],
-                               data.haplotype_populations)
-               for part in (indices[start : start + chunk] for start in range(0, len(indices), chunk))]
-    try:
-        return numpy.concatenate([future.result()[0] for future in futures])
-    except BaseException:
-        for future in futures:
-            future.cancel()
-        raise
+    calls = (([data.genotypes[i] for i in part], [data.positions[i] for i in part], data.sequence_lengths[part],
+              data.haplotype_populations)
+             for part in (indices[start : start + chunk] for start in range(0, len(indices), chunk)))
+    return numpy.concatenate([images for images, _ in gathered(executor, encoder.encode_many, calls)])
 
 
 def encode_genotypes(encoder: Encoder, data: Genotypes) -> tuple[numpy.ndarray, int]:
@@ -419,11 +414,11 @@ def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
     labels = {part: data.labels[getattr(split, part)] for part in ("train", *PARTS)}
     if reader is not None:  # the held-out replicates too are read from the shards when needed
         held_out = FromShards(config.network, reader, encoder, {part: getattr(split, part) for part in PARTS}, labels)
-    else:
-        used, local = split.taking_part()
-        images = encode_data(data, encoder, used, executor)
-        train_images = images[local.train]
-        held_out = InMemory(config.network, {part: images[getattr(local, part)] for part in PARTS}, labels)
+    else:  # the parts' images are consecutive blocks of one array: views, not copies
+        used, _ = split.taking_part()
+        train_images, *held_out_images = numpy.split(encode_data(data, encoder, used, executor),
+                                                     numpy.cumsum(list(split.sizes().values()))[:-1])
+        held_out = InMemory(config.network, dict(zip(PARTS, held_out_images)), labels)
     members, entries, fresh = [], {}, []
     for k in range(config.ensemble):
         member_config = replace(config, init_seed=config.seeds["init"] + k) if k else config
@@ -456,14 +451,15 @@ def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
     fitted = members[0]
     model: minidl.Sequential | Ensemble = fitted.model
     if config.ensemble > 1:
-        model, entries["ensemble"] = train_ensemble(members, held_out, config)
+        model, entries["ensemble"], logits = train_ensemble(members, held_out, config)
+    else:
+        logits = {part: held_out.logits(model, part) for part in ("calibration", "test") if len(getattr(split, part))}
     if fresh:
         entries["on_the_fly"] = {"replicates_per_scenario_per_epoch": config.on_the_fly, "simulated": fresh,
                                  "seed_rule": "numpy.random.SeedSequence([master_seed, scenario_index, "
                                               "replicate_index, epoch + 1]).generate_state(1)[0]"}
-    calibrated = calibrate_logits(held_out.logits(model, "calibration"), labels["calibration"]) \
-        if len(split.calibration) else None
-    evaluation = network_evaluation(data.scenario_names, labels["test"], held_out.logits(model, "test"),
+    calibrated = calibrate_logits(logits["calibration"], labels["calibration"]) if "calibration" in logits else None
+    evaluation = network_evaluation(data.scenario_names, labels["test"], logits["test"],
                                     calibrated["temperature"] if calibrated else None)
     metadata = bundle_metadata(data, simulations, encoder, config, split, fitted, evaluation.scores,
                                evaluation.accuracy, calibration=calibrated, **entries)
@@ -473,24 +469,31 @@ def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
 
 
 def train_ensemble(members: list[FittedNetwork], held_out: InMemory | FromShards,
-                   config: TrainingConfig) -> tuple[Ensemble, dict]:
+                   config: TrainingConfig) -> tuple[Ensemble, dict, dict]:
     """The ensemble of fitted members, each with its own temperature from the calibration split (none without
-    one), and what the bundle records of them: seeds, epochs, temperatures, each member's test scores and the
-    members' spread on the test split."""
+    one); what the bundle records of them: seeds, epochs, temperatures, each member's test scores and the
+    members' spread on the test split; and the ensemble's logits on the calibration and test splits, from the
+    one pass of every member over them that these took (``Ensemble.logits`` of the same replicates)."""
     calibration_labels, test_labels = held_out.labels["calibration"], held_out.labels["test"]
-    temperatures = [calibrate_logits(held_out.logits(member.model, "calibration"), calibration_labels)["temperature"]
-                    if len(calibration_labels) else None for member in members]
+    calibration_logits = [held_out.logits(member.model, "calibration") for member in members] \
+        if len(calibration_labels) else []
+    temperatures = [calibrate_logits(z, calibration_labels)["temperature"] for z in calibration_logits] \
+        or [None] * len(members)
     model = Ensemble([member.model for member in members], temperatures)
-    # one pass of every member over the test split; a temperature never changes which scenario wins
+    # a temperature never changes which scenario wins
     probabilities = numpy.stack([calibration.softmax(held_out.logits(member.model, "test"), temperature or 1.0)
                                  for member, temperature in zip(members, temperatures)])
+    logits = {"test": ensembles.mean_logits(probabilities)}
+    if calibration_logits:
+        logits["calibration"] = ensembles.mean_logits(numpy.stack(
+            [calibration.softmax(z, temperature) for z, temperature in zip(calibration_logits, temperatures)]))
     accuracies = [float(numpy.mean(p.argmax(axis=1) == test_labels)) for p in probabilities]
     spread = probabilities.std(axis=0)
     return model, {"members": len(members), "init_seeds": [config.seeds["init"] + k for k in range(len(members))],
                    "member_temperatures": temperatures, "member_test_accuracy": accuracies,
                    "member_best_epochs": [member.best_epoch for member in members],
                    "member_epochs_run": [len(member.history["loss"]) for member in members],
-                   "mean_member_sd": float(spread.mean())}
+                   "mean_member_sd": float(spread.mean())}, logits
 
 
 def target_values(data: SimulatedData, targets: list[str]) -> tuple[numpy.ndarray, numpy.ndarray]:
