@@ -31,7 +31,13 @@ of real SNP columns. The steps, in order:
    population instead: its allele-1 frequency at each kept SNP, a channel
    marking real SNP columns, the distance channel and (with
    ``missing_channel``) its fraction of missing calls (steps 4 and 5 do not
-   apply).
+   apply);
+9. with ``layout = joint_sfs`` the image is the joint site frequency
+   spectrum of every pair of populations instead (``genomics.sfs``): every
+   polymorphic site is used (steps 2 and 4 to 7 do not apply),
+   ``major_minor`` polarisation gives the folded spectra, and missing calls
+   are handled by projecting each population down to ``sfs_haplotypes``
+   haplotypes.
 
 Rows stay grouped by population in the design's order (per-population blocks).
 """
@@ -43,12 +49,14 @@ from typing import Any
 
 import numpy
 
+from genomics import sfs
+
 SELECTIONS = ("first", "central", "even", "all")
 MISSING = -1
 POLARISATIONS = ("ancestral", "major_minor")
 ROW_SORTS = ("frequency", "similarity", "none")
 CODINGS = ("plus_minus", "zero_one")
-LAYOUTS = ("haplotypes", "population_frequencies")
+LAYOUTS = ("haplotypes", "population_frequencies", "joint_sfs")
 
 
 @dataclass(frozen=True)
@@ -67,7 +75,13 @@ class Encoder:
     missing_channel: bool = field(default=False, metadata={"help": "a channel marking missing calls"})
     layout: str = field(default="haplotypes", metadata={
         "help": "rows of the image: one per haplotype, or one per population holding its allele-1 frequency at "
-                "each SNP (with a channel marking real SNP columns)", "choices": LAYOUTS})
+                "each SNP (with a channel marking real SNP columns); or joint_sfs: the image is the joint site "
+                "frequency spectrum of each pair of populations over every polymorphic site (SNP columns, "
+                "selection, row sort, coding and the extra channels do not apply)", "choices": LAYOUTS})
+    sfs_haplotypes: int = field(default=0, metadata={
+        "help": "with --layout joint_sfs: haplotypes per population each site is projected down to "
+                "(hypergeometric, for missing calls; sites with fewer calls are left out); 0: each population's "
+                "whole sample, leaving out the sites with a missing call"})
 
     def __post_init__(self) -> None:
         for name, value, valid in (("selection", self.selection, SELECTIONS),
@@ -78,10 +92,21 @@ class Encoder:
                 raise ValueError(f"encoder {name} must be one of {valid}, got {value!r}")
         if not isinstance(self.n_snps, int) or self.n_snps < 1:
             raise ValueError(f"encoder n_snps must be a positive int, got {self.n_snps!r}")
+        if not isinstance(self.sfs_haplotypes, int) or isinstance(self.sfs_haplotypes, bool) \
+                or self.sfs_haplotypes < 0:
+            raise ValueError(f"encoder sfs_haplotypes must be an int >= 0, got {self.sfs_haplotypes!r}")
+        if self.sfs_haplotypes and self.layout != "joint_sfs":
+            raise ValueError(f"encoder sfs_haplotypes applies to layout joint_sfs only, not {self.layout}")
 
     @property
     def channels(self) -> int:
+        """Channels of a haplotypes or population_frequencies image (a joint_sfs image has one per pair of
+        populations)."""
         return 1 + int(self.distance_channel) + int(self.missing_channel) + int(self.layout != "haplotypes")
+
+    def padded_fraction(self, real: int) -> float:
+        """The share of the image's SNP columns that are padding (none for a frequency spectrum)."""
+        return 0.0 if self.layout == "joint_sfs" else 1 - real / self.n_snps
 
     @classmethod
     def for_design(cls, design: Any, **settings: Any) -> "Encoder":
@@ -148,6 +173,8 @@ class Encoder:
                haplotype_populations: numpy.ndarray) -> tuple[numpy.ndarray, int]:
         """One replicate's image (haplotypes, n_snps, channels) float32 and its number of real SNPs."""
         genotypes = self._checked(genotypes, positions, len(haplotype_populations))
+        if self.layout == "joint_sfs":
+            return self._joint_spectra(genotypes, haplotype_populations)
         positions = numpy.asarray(positions)
         derived = (genotypes == 1).sum(axis=0)
         called = (genotypes != MISSING).sum(axis=0)
@@ -217,6 +244,21 @@ class Encoder:
         if self.distance_channel and real:
             image[:, :real, 2] = self._distances(positions, sequence_length)
         return image
+
+    def _joint_spectra(self, genotypes: numpy.ndarray, haplotype_populations: numpy.ndarray) -> tuple:
+        """Step 9 for ``layout = joint_sfs``: the pairwise joint spectra (``genomics.sfs``) of the sites that
+        are polymorphic among the called genotypes, and the number of sites they hold."""
+        derived, called = sfs.derived_and_called(genotypes, haplotype_populations)
+        total_derived, total_called = derived.sum(axis=0), called.sum(axis=0)
+        polymorphic = (total_derived > 0) & (total_derived < total_called)
+        derived, called = derived[:, polymorphic], called[:, polymorphic]
+        if self.polarisation == "major_minor":
+            derived = sfs.fold(derived, called)
+        sizes = numpy.unique(haplotype_populations, return_counts=True)[1]
+        if len(sizes) < 2:
+            raise ValueError("layout joint_sfs needs two or more populations (pairs of spectra); this design has one")
+        projected = [min(self.sfs_haplotypes, int(n)) if self.sfs_haplotypes else int(n) for n in sizes]
+        return sfs.pairwise_spectra(derived, called, projected)
 
     def _row_order(self, rows: numpy.ndarray) -> numpy.ndarray:
         """The order of one population's haplotypes under ``row_sort``."""

@@ -75,7 +75,7 @@ class TrainingConfig:
                 "al. 2022's Conv1D network; flagel: Flagel et al. 2019's genotype branch; sites: the same network "
                 "on every SNP, then the mean over SNPs (with --layout population_frequencies); exchangeable: the "
                 "same features on every haplotype, their mean within each population (invariant to the order of "
-                "the haplotypes)",
+                "the haplotypes); sfs: a 2-D CNN on the joint frequency spectra of --layout joint_sfs",
         "choices": models.KINDS})
     augment: str = field(default="none", metadata={
         "help": "permute: shuffle the haplotypes within each population anew at every training step (for "
@@ -400,9 +400,14 @@ def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
     data = reader.data if reader is not None else load_simulations(simulations)
     if not isinstance(encoder, Encoder):  # settings that override the design's defaults
         encoder = Encoder.for_design(data.design, **(encoder or {}))
+    if config.network == "sfs" and encoder.layout != "joint_sfs":
+        raise ValueError(f"the sfs network reads joint frequency spectra: train it with --layout joint_sfs, not "
+                         f"{encoder.layout}")
     if encoder.layout != "haplotypes" and (config.network == "exchangeable" or config.augment == "permute"):
         raise ValueError(f"{'the exchangeable network' if config.network == 'exchangeable' else 'augment permute'} "
-                         f"needs one image row per haplotype, but layout {encoder.layout} has one row per population")
+                         f"needs one image row per haplotype, but layout {encoder.layout} has "
+                         + ("one row per population" if encoder.layout == "population_frequencies"
+                            else "frequency spectra"))
     if config.fresh_masks:
         if config.task == "regression":
             raise ValueError("--fresh-masks: only classification draws fresh masks so far, not --task regression")
@@ -730,7 +735,7 @@ def predict_vcf(bundle: str, vcf_path: str, popmap_path: str, window: float | No
                                      data.haplotype_populations)
         images.append(image)
         rows.append({"chromosome": chromosome, "start": start, "end": end, "snps": int(sites.size),
-                     "snps_used": int(real), "padded_fraction": 1 - real / encoder.n_snps,
+                     "snps_used": int(real), "padded_fraction": encoder.padded_fraction(real),
                      "missing_fraction": float((data.haplotypes[:, sites] < 0).mean())})
         if check is not None:
             rows[-1]["adequacy"] = check(Genotypes(
@@ -764,6 +769,9 @@ def predict_genotypes(bundle: str, data_sets: list, labels: list[str] | None = N
     model, metadata = load_bundle(bundle)
     encoder = Encoder.from_dict(metadata["encoder"])
     design = SamplingDesign.from_dict(metadata["design"])
+    if subsets and encoder.layout == "joint_sfs":
+        raise ValueError(f"{bundle!r} reads the joint frequency spectra of every site, normalised: subsets of "
+                         "the sites (--subsets) do not apply to it")
     generator = numpy.random.default_rng(seed)
 
     entries, rows, output = [], [], RAW
@@ -778,7 +786,7 @@ def predict_genotypes(bundle: str, data_sets: list, labels: list[str] | None = N
         values, output, extras = model_outputs(model, metadata, numpy.stack([image for image, _ in pictures]))
         for number, (part, (_, real), value, extra) in enumerate(zip(parts, pictures, values, extras), start=1):
             rows.append({"data_set": label, "subset": number if subsets else "", "snps_used": int(real),
-                         "padded_fraction": 1 - real / encoder.n_snps, "missing_fraction": part.missing_fraction,
+                         "padded_fraction": encoder.padded_fraction(real), "missing_fraction": part.missing_fraction,
                          "values": value.tolist(), **extra})
         if subsets:
             entry.update(summarise(values), subsets=subsets, subset_seed=seed, values=numpy.median(values, axis=0).tolist())
