@@ -25,7 +25,7 @@ from typing import Any
 import numpy
 
 from genomics import abc, adequacy, catalogue, cluster, comparison, ms, readers, regression, vcf, workflow
-from genomics.encode import Encoder
+from genomics.encode import LAYOUTS, Encoder
 from genomics.models import KINDS
 from genomics.scenarios import Scenario
 from genomics.simulate import load_simulations, simulate
@@ -525,7 +525,10 @@ def command_design_from_alignments(arguments: argparse.Namespace) -> None:
 def command_demo(arguments: argparse.Namespace) -> None:
     start = time.perf_counter()
     out = arguments.out
-    config = TrainingConfig(network=arguments.network, epochs=arguments.epochs, seed=arguments.seed)  # checked first
+    config = TrainingConfig(network=arguments.network, epochs=arguments.epochs, patience=arguments.patience,
+                            ensemble=arguments.ensemble, seed=arguments.seed)  # checked first
+    layout = arguments.layout
+    workflow.check_layout(config, layout)
     workflow.prepare_output_folder(out)
     simulations, run = os.path.join(out, "simulations"), os.path.join(out, "run")
     print(f"genomics demo: everything goes to {os.path.abspath(out)}\n")
@@ -537,8 +540,13 @@ def command_demo(arguments: argparse.Namespace) -> None:
     print(f"   design: populations {design.populations}, {design.samples} diploid individuals, "
           f"{design.sequence_length:g} bp; {arguments.replicates} replicates per scenario")
     simulate(scenarios, arguments.replicates, simulations, master_seed=arguments.seed, workers=arguments.workers)
-    print(f"\n2. train a {config.network} on {Encoder().n_snps}-SNP images, early stopping on a validation split")
-    result = workflow.train(simulations, run, config)
+    seen = {"joint_sfs": "the joint site frequency spectrum of the three populations (every SNP of a replicate)",
+            "pairwise_sfs": "the joint site frequency spectra of each pair of populations (every SNP of a replicate)"
+            }.get(layout) or f"{Encoder().n_snps}-SNP images ({layout})"
+    networks = f"an ensemble of {config.ensemble} {config.network} networks" if config.ensemble > 1 \
+        else f"a {config.network} network"
+    print(f"\n2. train {networks} on {seen}, early stopping on a validation split")
+    result = workflow.train(simulations, run, config, {"layout": layout})
     print("\n3. evaluate on held-out simulations")
     _print_training(result)
     print("\n4. predict on a VCF (a divergence data set from the same simulator, with a seed the training never saw), "
@@ -570,8 +578,15 @@ def parser() -> argparse.ArgumentParser:
                                description="The whole workflow on the built-in three-population scenarios.")
     demo.add_argument("--out", default="genomics_demo", help="folder for every output (default genomics_demo)")
     demo.add_argument("--replicates", type=_positive_int, default=1500, help="replicates per scenario (default 1500)")
-    demo.add_argument("--epochs", type=int, default=TrainingConfig.epochs)
-    demo.add_argument("--network", choices=KINDS, default=TrainingConfig.network)
+    demo.add_argument("--epochs", type=int, default=100, help="most epochs (default 100; early stopping)")
+    demo.add_argument("--patience", type=int, default=10,
+                      help="epochs without a better validation loss before stopping (default 10)")
+    demo.add_argument("--network", choices=KINDS, default="cnn2d", help="the network (default cnn2d)")
+    demo.add_argument("--ensemble", type=int, default=3,
+                      help="networks trained from successive init seeds, their calibrated probabilities averaged "
+                           "(default 3)")
+    demo.add_argument("--layout", choices=LAYOUTS, default="joint_sfs",
+                      help="the encoding (default joint_sfs: the joint site frequency spectrum)")
     demo.add_argument("--seed", type=_seed, default=1)
     demo.add_argument("--workers", type=_positive_int, default=None, help="simulation processes (default: all cores)")
     demo.set_defaults(run=command_demo)

@@ -33,11 +33,12 @@ of real SNP columns. The steps, in order:
    ``missing_channel``) its fraction of missing calls (steps 4 and 5 do not
    apply);
 9. with ``layout = joint_sfs`` the image is the joint site frequency
-   spectrum of every pair of populations instead (``genomics.sfs``): every
-   polymorphic site is used (steps 2 and 4 to 7 do not apply),
-   ``major_minor`` polarisation gives the folded spectra, and missing calls
-   are handled by projecting each population down to ``sfs_haplotypes``
-   haplotypes.
+   spectrum of all populations instead, and with ``pairwise_sfs`` those of
+   every pair of populations (``genomics.sfs``): every polymorphic site is
+   used (steps 2 and 4 to 7 do not apply), ``major_minor`` polarisation
+   gives the folded spectra, missing calls are handled by projecting each
+   population down to ``sfs_haplotypes`` haplotypes, and ``sfs_scale``
+   says whether the cells hold counts of sites or proportions.
 
 Rows stay grouped by population in the design's order (per-population blocks).
 """
@@ -56,7 +57,9 @@ MISSING = -1
 POLARISATIONS = ("ancestral", "major_minor")
 ROW_SORTS = ("frequency", "similarity", "none")
 CODINGS = ("plus_minus", "zero_one")
-LAYOUTS = ("haplotypes", "population_frequencies", "joint_sfs")
+LAYOUTS = ("haplotypes", "population_frequencies", "joint_sfs", "pairwise_sfs")
+SPECTRA = ("joint_sfs", "pairwise_sfs")
+SFS_SCALES = ("counts", "proportions")
 
 
 @dataclass(frozen=True)
@@ -76,18 +79,24 @@ class Encoder:
     layout: str = field(default="haplotypes", metadata={
         "help": "rows of the image: one per haplotype, or one per population holding its allele-1 frequency at "
                 "each SNP (with a channel marking real SNP columns); or joint_sfs: the image is the joint site "
-                "frequency spectrum of each pair of populations over every polymorphic site (SNP columns, "
-                "selection, row sort, coding and the extra channels do not apply)", "choices": LAYOUTS})
+                "frequency spectrum of all populations over every polymorphic site (population 1's count in "
+                "rows, population 2's in columns, the others' in channels), pairwise_sfs: that of each pair of "
+                "populations, one per channel (for the spectra, SNP columns, selection, row sort, coding and the "
+                "extra channels do not apply)", "choices": LAYOUTS})
     sfs_haplotypes: int = field(default=0, metadata={
-        "help": "with --layout joint_sfs: haplotypes per population each site is projected down to "
+        "help": "with a spectrum layout: haplotypes per population each site is projected down to "
                 "(hypergeometric, for missing calls; sites with fewer calls are left out); 0: each population's "
                 "whole sample, leaving out the sites with a missing call"})
+    sfs_scale: str = field(default="counts", metadata={
+        "help": "with a spectrum layout: counts of sites (their number tells the scale of diversity), or "
+                "proportions of the sites used (for data whose sequence length or mutation rate is not the "
+                "simulations')", "choices": SFS_SCALES})
 
     def __post_init__(self) -> None:
         for name, value, valid in (("selection", self.selection, SELECTIONS),
                                    ("polarisation", self.polarisation, POLARISATIONS),
                                    ("row_sort", self.row_sort, ROW_SORTS), ("coding", self.coding, CODINGS),
-                                   ("layout", self.layout, LAYOUTS)):
+                                   ("layout", self.layout, LAYOUTS), ("sfs_scale", self.sfs_scale, SFS_SCALES)):
             if value not in valid:
                 raise ValueError(f"encoder {name} must be one of {valid}, got {value!r}")
         if not isinstance(self.n_snps, int) or self.n_snps < 1:
@@ -95,18 +104,19 @@ class Encoder:
         if not isinstance(self.sfs_haplotypes, int) or isinstance(self.sfs_haplotypes, bool) \
                 or self.sfs_haplotypes < 0:
             raise ValueError(f"encoder sfs_haplotypes must be an int >= 0, got {self.sfs_haplotypes!r}")
-        if self.sfs_haplotypes and self.layout != "joint_sfs":
-            raise ValueError(f"encoder sfs_haplotypes applies to layout joint_sfs only, not {self.layout}")
+        if self.sfs_haplotypes and self.layout not in SPECTRA:
+            raise ValueError(f"encoder sfs_haplotypes applies to the layouts {' and '.join(SPECTRA)} only, not "
+                             f"{self.layout}")
 
     @property
     def channels(self) -> int:
-        """Channels of a haplotypes or population_frequencies image (a joint_sfs image has one per pair of
-        populations)."""
+        """Channels of a haplotypes or population_frequencies image (those of a spectrum depend on the
+        populations, see ``genomics.sfs``)."""
         return 1 + int(self.distance_channel) + int(self.missing_channel) + int(self.layout != "haplotypes")
 
     def padded_fraction(self, real: int) -> float:
         """The share of the image's SNP columns that are padding (none for a frequency spectrum)."""
-        return 0.0 if self.layout == "joint_sfs" else 1 - real / self.n_snps
+        return 0.0 if self.layout in SPECTRA else 1 - real / self.n_snps
 
     @classmethod
     def for_design(cls, design: Any, **settings: Any) -> "Encoder":
@@ -173,8 +183,8 @@ class Encoder:
                haplotype_populations: numpy.ndarray) -> tuple[numpy.ndarray, int]:
         """One replicate's image (haplotypes, n_snps, channels) float32 and its number of real SNPs."""
         genotypes = self._checked(genotypes, positions, len(haplotype_populations))
-        if self.layout == "joint_sfs":
-            return self._joint_spectra(genotypes, haplotype_populations)
+        if self.layout in SPECTRA:
+            return self._spectra(genotypes, haplotype_populations)
         positions = numpy.asarray(positions)
         derived = (genotypes == 1).sum(axis=0)
         called = (genotypes != MISSING).sum(axis=0)
@@ -245,9 +255,9 @@ class Encoder:
             image[:, :real, 2] = self._distances(positions, sequence_length)
         return image
 
-    def _joint_spectra(self, genotypes: numpy.ndarray, haplotype_populations: numpy.ndarray) -> tuple:
-        """Step 9 for ``layout = joint_sfs``: the pairwise joint spectra (``genomics.sfs``) of the sites that
-        are polymorphic among the called genotypes, and the number of sites they hold."""
+    def _spectra(self, genotypes: numpy.ndarray, haplotype_populations: numpy.ndarray) -> tuple:
+        """Step 9 for the spectrum layouts: the joint spectrum or the pairwise ones (``genomics.sfs``) of the
+        sites that are polymorphic among the called genotypes, and the number of sites they hold."""
         derived, called = sfs.derived_and_called(genotypes, haplotype_populations)
         total_derived, total_called = derived.sum(axis=0), called.sum(axis=0)
         polymorphic = (total_derived > 0) & (total_derived < total_called)
@@ -256,9 +266,11 @@ class Encoder:
             derived = sfs.fold(derived, called)
         sizes = numpy.unique(haplotype_populations, return_counts=True)[1]
         if len(sizes) < 2:
-            raise ValueError("layout joint_sfs needs two or more populations (pairs of spectra); this design has one")
+            raise ValueError(f"layout {self.layout} needs two or more populations (a joint spectrum); this design "
+                             "has one")
         projected = [min(self.sfs_haplotypes, int(n)) if self.sfs_haplotypes else int(n) for n in sizes]
-        return sfs.pairwise_spectra(derived, called, projected)
+        spectra = sfs.joint_spectrum if self.layout == "joint_sfs" else sfs.pairwise_spectra
+        return spectra(derived, called, projected, proportions=self.sfs_scale == "proportions")
 
     def _row_order(self, rows: numpy.ndarray) -> numpy.ndarray:
         """The order of one population's haplotypes under ``row_sort``."""

@@ -1,6 +1,9 @@
 """CNN builders on minidl layers for genotype images (haplotypes, SNPs, channels).
 
-``cnn2d``: 2-D convolutions over haplotypes x SNPs (ImaGene's design).
+``cnn2d``: 2-D convolutions over haplotypes x SNPs (ImaGene's design), or
+over the cells of a joint frequency spectrum (``--layout joint_sfs``,
+``genomics.sfs``), where neighbouring cells hold sites of neighbouring
+frequencies.
 ``cnn1d``: 1-D convolutions along the SNPs with every haplotype (and channel)
 as an input channel (Flagel et al. 2019's design); its input is the image
 with the haplotype axis folded into the channels, see ``model_input``.
@@ -28,13 +31,7 @@ convolution, the mean over SNPs and two dense layers. Its output does not
 depend on the order of the haplotypes within a population (exactly, up to
 float rounding), so it need not learn that from data; populations may
 differ in size.
-``sfs``: a 2-D CNN for the joint site frequency spectra of ``--layout
-joint_sfs`` (one channel per pair of populations, ``genomics.sfs``): two
-3 x 3 convolutions of 32 filters, max pooling, a 3 x 3 convolution of 64,
-max pooling, a dense layer of 128 with dropout 0.3. Neighbouring cells of a
-spectrum hold sites of neighbouring frequencies, which is what the small
-kernels look at.
-``perez``, ``flagel`` and ``sites`` take the ``cnn1d`` layout; ``cnn2d``, ``sfs`` and ``exchangeable`` the image itself.
+``perez``, ``flagel`` and ``sites`` take the ``cnn1d`` layout; ``cnn2d`` and ``exchangeable`` the image itself.
 ``augment="permute"`` puts a ``minidl.layers.GroupShuffle`` first: in
 training, each replicate's haplotypes are shuffled within their population
 anew at every step (identity at prediction), for the networks that are not
@@ -53,7 +50,7 @@ from minidl.layers import (Activation, AveragePooling1D, Conv1D, Conv2D, Dense, 
                            GlobalAveragePooling1D, GlobalAveragePooling2D, GroupPooling, GroupShuffle, Input,
                            MaxPooling2D)
 
-KINDS = ("cnn1d", "cnn2d", "perez", "flagel", "sites", "exchangeable", "sfs")
+KINDS = ("cnn1d", "cnn2d", "perez", "flagel", "sites", "exchangeable")
 ONE_D = ("cnn1d", "perez", "flagel", "sites")
 AUGMENTATIONS = ("none", "permute")
 #: the exchangeable network's per-haplotype features: filters and window along the SNPs
@@ -65,7 +62,7 @@ def model_input(images: numpy.ndarray, kind: str) -> numpy.ndarray:
     if kind in ONE_D:
         n, haplotypes, snps, channels = images.shape
         return numpy.ascontiguousarray(images.transpose(0, 2, 1, 3).reshape(n, snps, haplotypes * channels))
-    if kind in ("cnn2d", "exchangeable", "sfs"):
+    if kind in ("cnn2d", "exchangeable"):
         return images
     raise ValueError(f"unknown network kind {kind!r}; valid: {', '.join(KINDS)}")
 
@@ -151,13 +148,6 @@ def _layers(kind: str, image_shape: tuple, last: list, dropout: float | None,
             Input((haplotypes, snps, channels)),
             Conv2D(16, 3, activation="relu"), MaxPooling2D(2),
             Conv2D(32, 3, activation="relu"), MaxPooling2D(2), *head,
-        ]
-    if kind == "sfs":
-        return [
-            Input((haplotypes, snps, channels)),
-            Conv2D(32, 3, activation="relu"), Conv2D(32, 3, activation="relu"), MaxPooling2D(2),
-            Conv2D(64, 3, activation="relu"), MaxPooling2D(2),
-            Flatten(), Dense(128, activation="relu"), Dropout(rate(0.3)), *last,
         ]
     if kind == "perez":
         return [

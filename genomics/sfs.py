@@ -1,18 +1,20 @@
-"""Joint site frequency spectra of pairs of populations, as the image of a replicate.
+"""Joint site frequency spectra, as the image of a replicate.
 
 The site frequency spectrum of a population counts its sites by the number
 of derived alleles they carry among its ``n`` sampled haplotypes; the joint
-spectrum of populations a and b counts them by the pair of numbers,
+spectrum of K populations counts them by the K numbers at once,
 
-    Phi_ab[i, j] = #{sites s : d_a(s) = i and d_b(s) = j},   0 <= i <= n_a, 0 <= j <= n_b,
+    Phi[i_1, ..., i_K] = #{sites s : d_1(s) = i_1, ..., d_K(s) = i_K},   0 <= i_p <= n_p,
 
 where d_p(s) is the number of derived alleles at site s among population
-p's haplotypes. It is the data summary of dadi, moments and fastsimcoal2,
-and every statistic of ``genomics.sumstats`` that looks at sites one at a
-time (S, pi, Watterson's theta, Tajima's D, theta_H within a population;
-d_xy and F_ST between two) is a function of the populations' spectra, so a
-network that reads them sees at least what those statistics see (linkage
-between sites is lost).
+p's haplotypes. It is the data summary of dadi, moments and fastsimcoal2.
+Every statistic of ``genomics.sumstats`` that looks at sites one at a time
+(S, pi, Watterson's theta, Tajima's D, theta_H within a population; d_xy
+and F_ST between two) is a function of it, so a network that reads it sees
+at least what those statistics see (linkage between sites is lost). The
+joint spectrum of a pair (a, b) is its sum over the other populations'
+counts; the pairwise spectra are what remains of the joint one when it has
+too many cells, (n + 1)^K.
 
 Missing calls. A site where population p has only c_p < n_p called
 haplotypes cannot go into the n_p-haplotype spectrum as it is. Projection
@@ -23,24 +25,32 @@ derived alleles, a hypergeometric probability:
 
     H_p[s, j] = C(d_p, j) C(c_p - d_p, m_p - j) / C(c_p, m_p),   j = 0 .. m_p,
 
-and then
+and then, the populations' draws being independent,
 
-    Phi_ab = H_a^T H_b        (m_a + 1, m_b + 1).
+    Phi[i_1, ..., i_K] = sum_s H_1[s, i_1] ... H_K[s, i_K],      Phi_ab = H_a^T H_b.
 
 With no missing call and m_p = n_p, H_p[s] is 1 at d_p(s) and 0 elsewhere,
-and the product is the count above. Sites where some population has fewer
+and the sums are the counts above. Sites where some population has fewer
 than m_p called haplotypes are left out (their number is reported).
 
 Folding. Without ancestral states (``folded=True``), the allele counted at
 a site is the one in the minority among all called haplotypes (d is
 replaced by c - d in every population when the derived count exceeds half
-the called haplotypes), giving the folded joint spectrum.
+the called haplotypes), giving the folded spectrum.
 
-The image of a replicate stacks the K (K - 1) / 2 pairs of K populations as
-channels, each spectrum divided by the number of sites used (so that every
-channel sums to 1 and the image does not depend on the number of sites);
-with populations of different sizes every spectrum starts at the top-left
-corner of an (M + 1) x (M + 1) image, M the largest m_p, and the rest is 0.
+Images. A spectrum holds counts of sites (``proportions=False``): their
+number tells the scale of diversity, theta = 4 N mu L, which tells
+scenarios with other population sizes apart as S and pi do for ABC. With
+``proportions=True`` it is divided by the number of sites used, so that it
+sums to 1 and does not depend on the number of sites (for data whose
+sequence length or mutation rate is not the simulations'). The joint spectrum
+of K >= 2 populations is an image (m_1 + 1, m_2 + 1, channels): rows are
+population 1's count, columns population 2's, and channel
+c = i_3 (m_4 + 1) ... (m_K + 1) + ... + i_K holds the counts of the others
+(one channel for two populations). The pairwise spectra are an image
+(M + 1, M + 1, K (K - 1) / 2), M the largest m_p, one channel per pair in
+the order (1, 2), (1, 3), ..., each spectrum in the top-left corner and 0
+elsewhere.
 """
 
 from __future__ import annotations
@@ -50,6 +60,8 @@ import itertools
 import numpy
 
 MISSING = -1
+#: the most cells a joint spectrum image may have (a 4-population design of 20 haplotypes each has 194,481)
+MAX_CELLS = 2**20
 
 
 def derived_and_called(genotypes: numpy.ndarray, haplotype_populations: numpy.ndarray) -> tuple:
@@ -103,20 +115,61 @@ def _hypergeometric(derived: numpy.ndarray, called: numpy.ndarray, size: int) ->
     return numpy.where(enough, numpy.exp(log_h), 0.0)
 
 
-def pairwise_spectra(derived: numpy.ndarray, called: numpy.ndarray, sizes: list[int]) -> tuple[numpy.ndarray, int]:
-    """The image (M + 1, M + 1, pairs) float32 of the normalised joint spectra of every pair of populations,
-    projected to ``sizes`` haplotypes, and the number of sites used.
-
-    ``derived``, ``called``: (populations, sites), after folding if wanted.
-    """
+def _projected(derived: numpy.ndarray, called: numpy.ndarray, sizes: list[int]) -> tuple[list, int, bool]:
+    """(H_p of every population over the usable sites, the number of usable sites, whether every H_p is
+    one-hot: no call missing and no projection)."""
     if len(sizes) < 2:
         raise ValueError(f"a joint frequency spectrum needs two or more populations, got {len(sizes)}")
     usable = numpy.all(called >= numpy.asarray(sizes)[:, None], axis=0)
-    h = [projection(derived[p, usable], called[p, usable], size) for p, size in enumerate(sizes)]
-    used = int(usable.sum())
+    exact = bool(numpy.all(called[:, usable] == numpy.asarray(sizes)[:, None]))
+    return [(derived[p, usable], called[p, usable]) for p in range(len(sizes))], int(usable.sum()), exact
+
+
+def joint_spectrum(derived: numpy.ndarray, called: numpy.ndarray, sizes: list[int], proportions: bool = False,
+                   chunk: int = 4096) -> tuple[numpy.ndarray, int]:
+    """The image (m_1 + 1, m_2 + 1, (m_3 + 1) ... (m_K + 1)) float32 of the joint spectrum of all
+    populations, projected to ``sizes`` haplotypes (as proportions of the sites used with ``proportions``),
+    and the number of sites used.
+
+    ``derived``, ``called``: (populations, sites), after folding if wanted.
+    Sites are summed ``chunk`` at a time (the per-site products of all but
+    the last population's H take sites x cells / (m_K + 1) numbers).
+    """
+    shape = [size + 1 for size in sizes]
+    cells = int(numpy.prod(shape, dtype=numpy.int64))
+    if len(sizes) >= 2 and cells > MAX_CELLS:
+        raise ValueError(f"the joint spectrum of {len(sizes)} populations of {sizes} haplotypes has {cells:,} cells "
+                         f"(more than {MAX_CELLS:,}): project to fewer haplotypes (sfs_haplotypes) or use the "
+                         "pairwise spectra (layout pairwise_sfs)")
+    columns, used, exact = _projected(derived, called, sizes)
+    if exact:  # each site adds 1 to the cell of its counts
+        flat = numpy.ravel_multi_index(tuple(d for d, _ in columns), shape) if used else numpy.zeros(0, int)
+        total = numpy.bincount(flat, minlength=cells).astype(numpy.float64)
+    else:
+        h = [projection(d, c, size) for (d, c), size in zip(columns, sizes)]
+        total = numpy.zeros((cells // shape[-1], shape[-1]))
+        for start in range(0, used, chunk):
+            outer = h[0][start : start + chunk]
+            for factor in h[1:-1]:  # the per-site Kronecker product H_1[s] x ... x H_{K-1}[s]
+                outer = (outer[:, :, None] * factor[start : start + chunk, None, :]).reshape(len(outer), -1)
+            total += outer.T @ h[-1][start : start + chunk]
+        total = total.ravel()
+    image = (total / max(used, 1) if proportions else total).reshape(shape[0], shape[1], -1).astype(numpy.float32)
+    return image, used
+
+
+def pairwise_spectra(derived: numpy.ndarray, called: numpy.ndarray, sizes: list[int],
+                     proportions: bool = False) -> tuple[numpy.ndarray, int]:
+    """The image (M + 1, M + 1, pairs) float32 of the joint spectra of every pair of populations, projected to
+    ``sizes`` haplotypes (as proportions of the sites used with ``proportions``), and the number of sites used.
+
+    ``derived``, ``called``: (populations, sites), after folding if wanted.
+    """
+    columns, used, _ = _projected(derived, called, sizes)
+    h = [projection(d, c, size) for (d, c), size in zip(columns, sizes)]
     side = max(sizes) + 1
     pairs = list(itertools.combinations(range(len(sizes)), 2))
     image = numpy.zeros((side, side, len(pairs)), dtype=numpy.float32)
     for channel, (a, b) in enumerate(pairs):
-        image[: sizes[a] + 1, : sizes[b] + 1, channel] = h[a].T @ h[b] / max(used, 1)
+        image[: sizes[a] + 1, : sizes[b] + 1, channel] = h[a].T @ h[b] / (max(used, 1) if proportions else 1)
     return image, used

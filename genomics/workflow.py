@@ -27,7 +27,7 @@ from genomics.heldout import PARTS, FromShards, InMemory
 from genomics.onthefly import FreshSimulations
 from genomics.ensemble import Ensemble
 from genomics.design import SamplingDesign
-from genomics.encode import Encoder
+from genomics.encode import SPECTRA, Encoder
 from genomics.evaluation import RAW, Evaluation, calibrated_name, network_evaluation
 from genomics.readers import Genotypes, random_subset
 from genomics.scenarios import Scenario
@@ -75,7 +75,7 @@ class TrainingConfig:
                 "al. 2022's Conv1D network; flagel: Flagel et al. 2019's genotype branch; sites: the same network "
                 "on every SNP, then the mean over SNPs (with --layout population_frequencies); exchangeable: the "
                 "same features on every haplotype, their mean within each population (invariant to the order of "
-                "the haplotypes); sfs: a 2-D CNN on the joint frequency spectra of --layout joint_sfs",
+                "the haplotypes)",
         "choices": models.KINDS})
     augment: str = field(default="none", metadata={
         "help": "permute: shuffle the haplotypes within each population anew at every training step (for "
@@ -376,6 +376,15 @@ def prepare_output_folder(out_dir: str) -> None:
         raise ValueError(f"the output folder {out_dir!r} is not writable")
 
 
+def check_layout(config: TrainingConfig, layout: str) -> None:
+    """One sentence when the network or the augmentation needs one image row per haplotype and ``layout``
+    has none."""
+    if layout != "haplotypes" and (config.network == "exchangeable" or config.augment == "permute"):
+        raise ValueError(f"{'the exchangeable network' if config.network == 'exchangeable' else 'augment permute'} "
+                         f"needs one image row per haplotype, but layout {layout} has "
+                         + ("one row per population" if layout == "population_frequencies" else "a frequency spectrum"))
+
+
 def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
           encoder: Encoder | dict | None = None, verbose: int = 2, executor: Any = None) -> dict:
     """Encode a simulation folder, train a CNN with early stopping, calibrate it, evaluate it on held-out
@@ -400,14 +409,7 @@ def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
     data = reader.data if reader is not None else load_simulations(simulations)
     if not isinstance(encoder, Encoder):  # settings that override the design's defaults
         encoder = Encoder.for_design(data.design, **(encoder or {}))
-    if config.network == "sfs" and encoder.layout != "joint_sfs":
-        raise ValueError(f"the sfs network reads joint frequency spectra: train it with --layout joint_sfs, not "
-                         f"{encoder.layout}")
-    if encoder.layout != "haplotypes" and (config.network == "exchangeable" or config.augment == "permute"):
-        raise ValueError(f"{'the exchangeable network' if config.network == 'exchangeable' else 'augment permute'} "
-                         f"needs one image row per haplotype, but layout {encoder.layout} has "
-                         + ("one row per population" if encoder.layout == "population_frequencies"
-                            else "frequency spectra"))
+    check_layout(config, encoder.layout)
     if config.fresh_masks:
         if config.task == "regression":
             raise ValueError("--fresh-masks: only classification draws fresh masks so far, not --task regression")
@@ -769,8 +771,8 @@ def predict_genotypes(bundle: str, data_sets: list, labels: list[str] | None = N
     model, metadata = load_bundle(bundle)
     encoder = Encoder.from_dict(metadata["encoder"])
     design = SamplingDesign.from_dict(metadata["design"])
-    if subsets and encoder.layout == "joint_sfs":
-        raise ValueError(f"{bundle!r} reads the joint frequency spectra of every site, normalised: subsets of "
+    if subsets and encoder.layout in SPECTRA:
+        raise ValueError(f"{bundle!r} reads the frequency spectrum of every site, normalised: subsets of "
                          "the sites (--subsets) do not apply to it")
     generator = numpy.random.default_rng(seed)
 

@@ -20,7 +20,8 @@ def run_demo(tmp_path, capsys, *options):
 
 
 def test_a_small_genomics_demo_runs_end_to_end_and_beats_chance(tmp_path, capsys):
-    """200 replicates per scenario, 10 epochs (about 15 s): measured 0.667 on 120 test replicates; chance 0.333."""
+    """200 replicates per scenario, 10 epochs, the ensemble of 3 (about 30 s): measured 0.833 on 120 test
+    replicates; chance 0.333."""
     evaluation = run_demo(tmp_path, capsys, "--replicates", "200", "--epochs", "10")
     assert evaluation["samples"] == 120
     assert evaluation["accuracy"] > 0.5
@@ -28,7 +29,7 @@ def test_a_small_genomics_demo_runs_end_to_end_and_beats_chance(tmp_path, capsys
 
 @pytest.mark.slow
 def test_genomics_demo_runs_end_to_end_and_beats_chance_by_far(tmp_path, capsys):
-    """The full demo (about 70 s on 2 cores)."""
+    """The full demo (about 150 s on 2 cores)."""
     evaluation = run_demo(tmp_path, capsys)
     assert evaluation["samples"] == 900
-    assert evaluation["accuracy"] > 0.75  # measured 0.80 and 0.83; chance is 0.33
+    assert evaluation["accuracy"] > 0.88  # measured 0.924; chance is 0.33
