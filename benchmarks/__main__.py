@@ -1,4 +1,4 @@
-"""``python -m benchmarks [--vs keras,torch] [--tasks mlp,cnn,perez,perez_small,layers,mnist] [--rounds 2] [--size full|quick] [--gpu auto|off] [--json FILE]``
+"""``python -m benchmarks [--vs keras,torch] [--tasks mlp,cnn,perez,perez_small,preset_cnn1d,preset_cnn2d,preset_spectrum,layers,mnist] [--rounds 2] [--size full|quick] [--gpu auto|off] [--json FILE]``
 
 Prints a table of medians and the ratios minidl / Keras and minidl / PyTorch
 measured in this run, checks them against the targets, and writes every
@@ -68,9 +68,13 @@ def fmt(value: float | None, spec: str = ".3f") -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--vs", default="keras,torch", help="comparison frameworks, comma-separated ('' for none)")
-    parser.add_argument("--tasks", default="mlp,cnn,perez,perez_small,layers,mnist",
+    parser.add_argument("--tasks", default="mlp,cnn,perez,perez_small,preset_cnn1d,preset_cnn2d,preset_spectrum,"
+                                           "layers,mnist",
                         help="any of mlp, cnn, perez (Perez et al.'s Conv1D network on 14k x 195 SNPs x 64 "
-                             "haplotypes), perez_small (the same on 15k x 108 x 6), layers, mnist")
+                             "haplotypes), perez_small (the same on 15k x 108 x 6), preset_cnn1d, preset_cnn2d (genomics "
+                             "train's presets on 10k images of 60 haplotypes x 128 SNPs x 2 channels), "
+                             "preset_spectrum (cnn2d on 10k joint spectra of 21 x 21 x 21, the demo's), layers, "
+                             "mnist")
     parser.add_argument("--rounds", type=int, default=2,
                         help="rounds of the training tasks, the frameworks interleaved (A B C A B C)")
     parser.add_argument("--size", choices=sorted(W.SIZES), default="full", help="quick: small data, to check the suite")

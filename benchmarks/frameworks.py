@@ -19,6 +19,13 @@ def minidl_models(kind: str, shape: tuple | None = None):
     from minidl.layers import BatchNormalization, Conv2D, Dense, Dropout, Flatten, Input, MaxPooling2D
 
     minidl.random.seed(0)
+    if kind in W.PRESETS:  # the network genomics train builds, its input in the layout it takes
+        from genomics import models
+
+        model = models.build(W.PRESETS[kind][0], shape, W.PRESET["classes"])
+        model.compile(optimizer=minidl.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+        return model
     if kind == "mlp":
         layers = [Input((784,)), Dense(100, activation="relu"), Dropout(0.3), Dense(10, activation="softmax")]
     elif kind in ("perez", "perez_small"):
@@ -40,7 +47,8 @@ def minidl_models(kind: str, shape: tuple | None = None):
 def _time_keras_style(model, kind: str, size: dict) -> dict:
     """Seconds per epoch of ``model.fit`` and predictions per second of ``model.predict`` (Keras's API)."""
     x, y = _data(kind, size)
-    batch = {"mlp": W.MLP["batch_size"], "cnn": W.CNN["batch_size"]}.get(kind, W.PEREZ["batch_size"])
+    batch = {"mlp": W.MLP["batch_size"], "cnn": W.CNN["batch_size"],
+             **{name: W.PRESET["batch_size"] for name in W.PRESETS}}.get(kind, W.PEREZ["batch_size"])
     seconds, times = W.median_seconds(lambda: model.fit(x, y, batch_size=batch, epochs=1, verbose=0))
     sample = x[: size["predict_samples"]]
     predict_seconds, _ = W.median_seconds(lambda: model.predict(sample, batch_size=PREDICT_BATCH, verbose=0))
@@ -141,7 +149,17 @@ def keras_models(kind: str, shape: tuple | None = None):
 
     keras.utils.set_random_seed(0)
     L = keras.layers
-    if kind == "mlp":
+    if kind == "preset_cnn1d":  # genomics.models' cnn1d on images folded to (snps, haplotypes x channels)
+        rows, columns, channels = shape
+        layers = [keras.Input((columns, rows * channels)), L.Conv1D(64, 5, activation="relu"), L.AveragePooling1D(2),
+                  L.Conv1D(64, 5, activation="relu"), L.AveragePooling1D(2), L.Flatten(),
+                  L.Dense(64, activation="relu"), L.Dropout(0.5), L.Dense(W.PRESET["classes"]),
+                  L.Activation("softmax")]
+    elif kind in W.PRESETS:  # cnn2d
+        layers = [keras.Input(shape), L.Conv2D(16, 3, activation="relu"), L.MaxPooling2D(2),
+                  L.Conv2D(32, 3, activation="relu"), L.MaxPooling2D(2), L.Flatten(), L.Dense(64, activation="relu"),
+                  L.Dropout(0.5), L.Dense(W.PRESET["classes"]), L.Activation("softmax")]
+    elif kind == "mlp":
         layers = [keras.Input((784,)), L.Dense(100, activation="relu"), L.Dropout(0.3), L.Dense(10, activation="softmax")]
     elif kind in ("perez", "perez_small"):
         layers = [keras.Input(shape), L.Conv1D(250, 2, activation="relu"), L.Conv1D(125, 2, activation="relu"),
@@ -196,6 +214,23 @@ def torch_train(kind: str, size: dict, device: str = "cpu") -> dict:
             nn.Linear(125, W.PEREZ["classes"]))
         inputs = torch.from_numpy(numpy.ascontiguousarray(x.transpose(0, 2, 1)))  # channels-first
         batch = W.PEREZ["batch_size"]
+    elif kind == "preset_cnn1d":
+        rows, columns, channels = size[f"{kind}_shape"]
+        flat = 64 * (((columns - 4) // 2 - 4) // 2)
+        model = nn.Sequential(
+            nn.Conv1d(rows * channels, 64, 5), nn.ReLU(), nn.AvgPool1d(2), nn.Conv1d(64, 64, 5), nn.ReLU(),
+            nn.AvgPool1d(2), nn.Flatten(), nn.Linear(flat, 64), nn.ReLU(), nn.Dropout(0.5),
+            nn.Linear(64, W.PRESET["classes"]))
+        inputs = torch.from_numpy(numpy.ascontiguousarray(x.transpose(0, 2, 1)))  # (replicates, channels, snps)
+        batch = W.PRESET["batch_size"]
+    elif kind in W.PRESETS:
+        height, width, channels = size[f"{kind}_shape"]
+        flat = 32 * ((((height - 2) // 2) - 2) // 2) * ((((width - 2) // 2) - 2) // 2)
+        model = nn.Sequential(
+            nn.Conv2d(channels, 16, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(16, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(flat, 64), nn.ReLU(), nn.Dropout(0.5), nn.Linear(64, W.PRESET["classes"]))
+        inputs = torch.from_numpy(numpy.ascontiguousarray(x.transpose(0, 3, 1, 2)))
+        batch = W.PRESET["batch_size"]
     else:
         height, width, _ = size["cnn_shape"]
         flat = 64 * ((((height - 2) // 2) - 2) // 2) * ((((width - 2) // 2) - 2) // 2)
@@ -263,13 +298,18 @@ def _data(kind: str, size: dict) -> tuple:
         return W.mlp_data(size["mlp_samples"])
     if kind in ("perez", "perez_small"):
         return W.perez_data(size[f"{kind}_samples"], size[f"{kind}_shape"])
+    if kind in W.PRESETS:
+        x, y = W.preset_data(kind, size)
+        if kind == "preset_cnn1d":  # genomics.models.model_input: (replicates, snps, haplotypes x channels)
+            x = numpy.ascontiguousarray(x.transpose(0, 2, 1, 3).reshape(len(x), x.shape[2], -1))
+        return x, y
     return W.cnn_data(size["cnn_samples"], size["cnn_shape"])
 
 
 def _shape(kind: str, size: dict) -> tuple | None:
     """The input shape of a workload's network (None for the MLP, whose input is fixed)."""
-    return {"cnn": size["cnn_shape"], "perez": size["perez_shape"],
-            "perez_small": size["perez_small_shape"]}.get(kind)
+    return {"cnn": size["cnn_shape"], "perez": size["perez_shape"], "perez_small": size["perez_small_shape"],
+            **{name: size[f"{name}_shape"] for name in W.PRESETS}}.get(kind)
 
 
 def _mnist(data_dir: str) -> tuple:

@@ -16,11 +16,20 @@ SIZES = {
     "quick": {"mlp_samples": 2_000, "cnn_samples": 256, "cnn_shape": (16, 32, 1), "predict_samples": 1_000,
               "perez_samples": 500, "perez_shape": (40, 16), "perez_small_samples": 500, "perez_small_shape": (20, 6)},
 }
+#: the genomics presets (``genomics.models``) on the images ``genomics train`` makes of the demo's design
+#: (3 populations of 20 haplotypes): its default encoding, 128 SNPs x 60 haplotypes x 2 channels (alleles and
+#: distances), and the demo's joint frequency spectrum, 21 x 21 x 21; 10,000 replicates, batch 32, 3 scenarios
+PRESETS = {"preset_cnn1d": ("cnn1d", (60, 128, 2)), "preset_cnn2d": ("cnn2d", (60, 128, 2)),
+           "preset_spectrum": ("cnn2d", (21, 21, 21))}
+PRESET = {"batch_size": 32, "classes": 3}
+for _name, (_, _shape) in PRESETS.items():
+    SIZES["full"][f"{_name}_samples"], SIZES["full"][f"{_name}_shape"] = 10_000, _shape
+    SIZES["quick"][f"{_name}_samples"], SIZES["quick"][f"{_name}_shape"] = 256, _shape
 MLP = {"batch_size": 100, "classes": 10, "features": 784}
 CNN = {"batch_size": 64, "classes": 3}
 #: Perez et al. 2022's Conv1D network (SNPs along the sequence, haplotypes as channels), batch 250, 7 models
 PEREZ = {"batch_size": 250, "classes": 7}
-TRAINING_TASKS = ("mlp", "cnn", "perez", "perez_small")
+TRAINING_TASKS = ("mlp", "cnn", "perez", "perez_small", *PRESETS)
 
 
 def perez_data(samples: int, shape: tuple, seed: int = 0) -> tuple[numpy.ndarray, numpy.ndarray]:
@@ -36,6 +45,8 @@ def training_flops(task: str, size: dict) -> float:
     def conv(length_out: int, kernel: int, channels_in: int, channels_out: int) -> int:
         return 2 * length_out * kernel * channels_in * channels_out
 
+    if task in PRESETS:
+        return 3.0 * preset_forward_flops(PRESETS[task][0], size[f"{task}_shape"]) * size[f"{task}_samples"]
     if task == "mlp":
         forward, samples = 2 * (784 * 100 + 100 * 10), size["mlp_samples"]
     elif task == "cnn":
@@ -52,6 +63,35 @@ def training_flops(task: str, size: dict) -> float:
             + 2 * ((l3 // 2) * 125 * 125 + 125 * 125 + 125 * 7)
         samples = size[f"{task}_samples"]
     return 3.0 * forward * samples
+
+
+def preset_forward_flops(kind: str, image_shape: tuple) -> int:
+    """Multiply-adds x 2 of one forward pass of a genomics preset (``genomics.models._layers``: cnn1d's two
+    Conv1D 64 of width 5 with average pooling, cnn2d's Conv2D 16 and 32 of 3 x 3 with max pooling, then
+    Dense 64 and the logits)."""
+    rows, columns, channels = image_shape
+    if kind == "cnn1d":  # the haplotypes are channels of a sequence along the SNPs
+        l1 = columns - 4
+        l2 = l1 // 2 - 4
+        convolutions = 2 * l1 * 5 * rows * channels * 64 + 2 * l2 * 5 * 64 * 64
+        flat = (l2 // 2) * 64
+    else:
+        h1, w1 = rows - 2, columns - 2
+        h2, w2 = h1 // 2 - 2, w1 // 2 - 2
+        convolutions = 2 * h1 * w1 * 9 * channels * 16 + 2 * h2 * w2 * 9 * 16 * 32
+        flat = (h2 // 2) * (w2 // 2) * 32
+    return convolutions + 2 * (flat * 64 + 64 * PRESET["classes"])
+
+
+def preset_data(task: str, size: dict, seed: int = 0) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """A preset's images, labels 0-2: -1/+1 alleles for haplotype images, Poisson counts for a spectrum."""
+    generator = numpy.random.default_rng(seed)
+    samples, shape = size[f"{task}_samples"], size[f"{task}_shape"]
+    if task == "preset_spectrum":
+        x = generator.poisson(0.3, (samples, *shape)).astype(numpy.float32)
+    else:
+        x = numpy.where(generator.random((samples, *shape)) < 0.3, 1.0, -1.0).astype(numpy.float32)
+    return x, generator.integers(0, PRESET["classes"], samples)
 
 
 def mlp_data(samples: int, seed: int = 0) -> tuple[numpy.ndarray, numpy.ndarray]:

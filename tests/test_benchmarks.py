@@ -12,7 +12,7 @@ def test_the_benchmark_suite_runs_on_small_data_and_reports_a_missing_framework(
     output = tmp_path / "results.json"
     completed = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--size", "quick", "--vs", "nosuchframework",
-         "--tasks", "mlp,cnn,perez,layers", "--rounds", "2", "--json", str(output)],
+         "--tasks", "mlp,cnn,perez,preset_spectrum,layers", "--rounds", "2", "--json", str(output)],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
     )
     assert completed.returncode == 0, completed.stderr
@@ -25,6 +25,7 @@ def test_the_benchmark_suite_runs_on_small_data_and_reports_a_missing_framework(
     perez = report["results"]["perez"]["minidl"]
     assert len(perez["epoch_seconds_rounds"]) == 2 and perez["epoch_seconds_min"] <= perez["epoch_seconds"]
     assert report["results"]["perez_flop_floor_seconds"] > 0 and "/ floor" in completed.stdout
+    assert report["results"]["preset_spectrum"]["minidl"]["predict_per_second"] > 0
     assert "nosuchframework" in report["missing"]
     if "minidl-gpu" in report["missing"]:  # a machine without a usable GPU says why
         assert "minidl on the GPU: not available" in completed.stdout
@@ -53,3 +54,23 @@ def test_the_streaming_benchmark_runs_on_a_few_simulations(tmp_path):
     assert {"stream 70", "memory 70", "stream 280", "memory 280"} <= set(summary)
     assert summary["stream 280"]["replicates"] == 280 and summary["stream 280"]["peak_rss_mb_max"] > 0
     assert "stream_over_memory_at_smallest" in summary and not (tmp_path / "work").exists()
+
+
+def test_the_flop_count_of_each_genomics_preset_matches_the_network_genomics_builds():
+    # counted from the built network's layers: each kernel weight is one multiply-add per output position
+    import numpy
+
+    from benchmarks import workloads
+    from genomics import models
+    from minidl.layers import Conv1D, Conv2D, Dense
+
+    for task, (kind, shape) in workloads.PRESETS.items():
+        model = models.build(kind, shape, workloads.PRESET["classes"])
+        forward, current = 0, model.input_shape[1:]
+        for layer in model.layers:
+            current = layer.compute_output_shape(current)
+            if isinstance(layer, (Conv1D, Conv2D, Dense)):
+                positions = int(numpy.prod(current[:-1]))  # output positions (1 for a dense layer)
+                forward += 2 * positions * layer.kernel.numpy().size
+        size = {f"{task}_shape": shape, f"{task}_samples": 7}
+        assert workloads.training_flops(task, size) == 3 * forward * 7, task
