@@ -33,8 +33,9 @@ With no missing call and m_p = n_p, H_p[s] is 1 at d_p(s) and 0 elsewhere,
 and the sums are the counts above. Sites where some population has fewer
 than m_p called haplotypes are left out (their number is reported).
 
-Folding. Without ancestral states (``folded=True``), the allele counted at
-a site is the one in the minority among all called haplotypes (d is
+Folding. Without ancestral states (``fold``; the encoder's ``major_minor``
+polarisation), the allele counted at a site is the one in the minority
+among all called haplotypes (d is
 replaced by c - d in every population when the derived count exceeds half
 the called haplotypes), giving the folded spectrum.
 
@@ -116,8 +117,8 @@ def _hypergeometric(derived: numpy.ndarray, called: numpy.ndarray, size: int) ->
 
 
 def _projected(derived: numpy.ndarray, called: numpy.ndarray, sizes: list[int]) -> tuple[list, int, bool]:
-    """(H_p of every population over the usable sites, the number of usable sites, whether every H_p is
-    one-hot: no call missing and no projection)."""
+    """(each population's (derived, called) counts at the usable sites, the number of usable sites, whether
+    every H_p is one-hot there: no call missing and nothing to project)."""
     if len(sizes) < 2:
         raise ValueError(f"a joint frequency spectrum needs two or more populations, got {len(sizes)}")
     usable = numpy.all(called >= numpy.asarray(sizes)[:, None], axis=0)
@@ -137,7 +138,7 @@ def joint_spectrum(derived: numpy.ndarray, called: numpy.ndarray, sizes: list[in
     """
     shape = [size + 1 for size in sizes]
     cells = int(numpy.prod(shape, dtype=numpy.int64))
-    if len(sizes) >= 2 and cells > MAX_CELLS:
+    if cells > MAX_CELLS:
         raise ValueError(f"the joint spectrum of {len(sizes)} populations of {sizes} haplotypes has {cells:,} cells "
                          f"(more than {MAX_CELLS:,}): project to fewer haplotypes (sfs_haplotypes) or use the "
                          "pairwise spectra (layout pairwise_sfs)")

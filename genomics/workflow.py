@@ -772,7 +772,7 @@ def predict_genotypes(bundle: str, data_sets: list, labels: list[str] | None = N
     encoder = Encoder.from_dict(metadata["encoder"])
     design = SamplingDesign.from_dict(metadata["design"])
     if subsets and encoder.layout in SPECTRA:
-        raise ValueError(f"{bundle!r} reads the frequency spectrum of every site, normalised: subsets of "
+        raise ValueError(f"{bundle!r} reads the frequency spectrum of all of a data set's sites: subsets of "
                          "the sites (--subsets) do not apply to it")
     generator = numpy.random.default_rng(seed)
 
