@@ -127,7 +127,8 @@ class Encoder:
         (positions within short loci say little); other designs of several
         loci keep ``even``ly spaced sites across the loci in order, also
         without distances (positions restart at each locus); designs with
-        missing calls get a missing channel under ``zero_one`` coding.
+        missing calls get a missing channel under ``zero_one`` coding, and
+        need ``sfs_haplotypes`` with a spectrum layout.
         """
         chosen = {key: value for key, value in settings.items() if value is not None}
         defaults: dict = {}
@@ -138,6 +139,10 @@ class Encoder:
         coding = chosen.get("coding", cls.coding)
         if design.missing is not None and coding == "zero_one":
             defaults["missing_channel"] = True
+        if design.missing is not None and chosen.get("layout") in SPECTRA and not chosen.get("sfs_haplotypes"):
+            raise ValueError(f"the design has missing calls: layout {chosen['layout']} needs sfs_haplotypes, the "
+                             "haplotypes per population each site is projected down to (without it every site "
+                             "with a missing call would be left out)")
         return cls(**{**defaults, **chosen})
 
     def to_dict(self) -> dict:

@@ -195,3 +195,27 @@ def test_train_a_cnn_on_joint_spectra_and_predict_a_vcf_from_the_command_line(tm
     with pytest.raises(ValueError, match="subsets of the sites .* do not apply"):
         workflow.predict_genotypes(os.path.join(run, "model.npz"), [], subsets=3)
     assert not os.path.exists(tmp_path / "bad" / "model.npz")
+
+
+def test_a_design_with_missing_calls_needs_a_projection_and_keeps_its_sites_with_one():
+    # unlinked RAD-like SNPs, 20% of calls missing: without projection nearly every site would be left out
+    from genomics.scenarios import Scenario
+    from genomics.simulate import simulate_replicate
+
+    design = {"populations": ["A", "B"], "samples": [10, 10], "ploidy": 2,
+              "loci": [{"name": "rad", "count": 200, "segregating_sites": 1}], "missing": {"per_call": 0.2}}
+    model = Scenario({"name": "rad", "priors": {"N": 1000.0}, "design": design,
+                      "demes": [{"name": "A", "initial_size": "N"}, {"name": "B", "initial_size": "N"},
+                                {"name": "ANC", "initial_size": "N"}],
+                      "events": [{"type": "split", "time": 500.0, "derived": ["A", "B"], "ancestral": "ANC"}]})
+    with pytest.raises(ValueError, match="missing calls: layout joint_sfs needs sfs_haplotypes"):
+        Encoder.for_design(model.design, layout="joint_sfs")
+    replicate = simulate_replicate(model, 3)
+    genotypes = replicate["genotypes"]
+    populations = model.design.haplotype_populations
+    encoder = Encoder.for_design(model.design, layout="joint_sfs", sfs_haplotypes=10)
+    image, used = encoder.encode(genotypes, np.arange(genotypes.shape[1], dtype=float), 200.0, populations)
+    _, complete = Encoder(layout="joint_sfs").encode(genotypes, np.arange(genotypes.shape[1], dtype=float), 200.0,
+                                                     populations)
+    assert image.shape == (11, 11, 1) and used > 150 > 10 > complete
+    assert image.sum() == pytest.approx(used, rel=1e-5)
