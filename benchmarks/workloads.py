@@ -39,27 +39,36 @@ def perez_data(samples: int, shape: tuple, seed: int = 0) -> tuple[numpy.ndarray
     return x, generator.integers(0, PEREZ["classes"], samples)
 
 
+def _conv(positions: int, kernel: int, channels_in: int, channels_out: int) -> int:
+    """Multiply-adds x 2 of a convolution: every kernel weight once per output position."""
+    return 2 * positions * kernel * channels_in * channels_out
+
+
+def _two_conv2d_forward(shape: tuple, filters: tuple[int, int], dense: int, classes: int) -> int:
+    """Multiply-adds x 2 of Conv2D(f1, 3 x 3), max pooling 2, Conv2D(f2, 3 x 3), max pooling 2, Dense(dense),
+    Dense(classes) on images of ``shape`` (height, width, channels): the benchmark's CNN and the cnn2d preset."""
+    height, width, channels = shape
+    h1, w1 = height - 2, width - 2
+    h2, w2 = h1 // 2 - 2, w1 // 2 - 2
+    first, second = filters
+    return (_conv(h1 * w1, 9, channels, first) + _conv(h2 * w2, 9, first, second)
+            + 2 * ((h2 // 2) * (w2 // 2) * second * dense + dense * classes))
+
+
 def training_flops(task: str, size: dict) -> float:
     """Floating-point operations of one training epoch: 3 x the forward pass's multiply-adds x 2 (the backward
     computes two products per forward product), counting convolutions and dense layers only."""
-    def conv(length_out: int, kernel: int, channels_in: int, channels_out: int) -> int:
-        return 2 * length_out * kernel * channels_in * channels_out
-
     if task in PRESETS:
         return 3.0 * preset_forward_flops(PRESETS[task][0], size[f"{task}_shape"]) * size[f"{task}_samples"]
     if task == "mlp":
         forward, samples = 2 * (784 * 100 + 100 * 10), size["mlp_samples"]
     elif task == "cnn":
-        height, width, _ = size["cnn_shape"]
-        h1, w1 = height - 2, width - 2
-        h2, w2 = h1 // 2 - 2, w1 // 2 - 2
-        forward = conv(h1 * w1, 9, 1, 32) + conv(h2 * w2, 9, 32, 64) + 2 * (64 * (h2 // 2) * (w2 // 2) * 64 + 64 * 3)
-        samples = size["cnn_samples"]
+        forward, samples = _two_conv2d_forward(size["cnn_shape"], (32, 64), 64, CNN["classes"]), size["cnn_samples"]
     else:
         snps, haplotypes = size[f"{task}_shape"]
         l1, l2 = snps - 1, snps - 2
         l3 = l2 // 2 - 1
-        forward = conv(l1, 2, haplotypes, 250) + conv(l2, 2, 250, 125) + conv(l3, 2, 125, 125) \
+        forward = _conv(l1, 2, haplotypes, 250) + _conv(l2, 2, 250, 125) + _conv(l3, 2, 125, 125) \
             + 2 * ((l3 // 2) * 125 * 125 + 125 * 125 + 125 * 7)
         samples = size[f"{task}_samples"]
     return 3.0 * forward * samples
@@ -69,18 +78,13 @@ def preset_forward_flops(kind: str, image_shape: tuple) -> int:
     """Multiply-adds x 2 of one forward pass of a genomics preset (``genomics.models._layers``: cnn1d's two
     Conv1D 64 of width 5 with average pooling, cnn2d's Conv2D 16 and 32 of 3 x 3 with max pooling, then
     Dense 64 and the logits)."""
-    rows, columns, channels = image_shape
-    if kind == "cnn1d":  # the haplotypes are channels of a sequence along the SNPs
-        l1 = columns - 4
-        l2 = l1 // 2 - 4
-        convolutions = 2 * l1 * 5 * rows * channels * 64 + 2 * l2 * 5 * 64 * 64
-        flat = (l2 // 2) * 64
-    else:
-        h1, w1 = rows - 2, columns - 2
-        h2, w2 = h1 // 2 - 2, w1 // 2 - 2
-        convolutions = 2 * h1 * w1 * 9 * channels * 16 + 2 * h2 * w2 * 9 * 16 * 32
-        flat = (h2 // 2) * (w2 // 2) * 32
-    return convolutions + 2 * (flat * 64 + 64 * PRESET["classes"])
+    if kind != "cnn1d":
+        return _two_conv2d_forward(image_shape, (16, 32), 64, PRESET["classes"])
+    rows, columns, channels = image_shape  # the haplotypes are channels of a sequence along the SNPs
+    l1 = columns - 4
+    l2 = l1 // 2 - 4
+    return (_conv(l1, 5, rows * channels, 64) + _conv(l2, 5, 64, 64)
+            + 2 * ((l2 // 2) * 64 * 64 + 64 * PRESET["classes"]))
 
 
 def preset_data(task: str, size: dict, seed: int = 0) -> tuple[numpy.ndarray, numpy.ndarray]:
