@@ -269,10 +269,7 @@ class Encoder:
         derived, called = derived[:, polymorphic], called[:, polymorphic]
         if self.polarisation == "major_minor":
             derived = sfs.fold(derived, called)
-        sizes = numpy.unique(haplotype_populations, return_counts=True)[1]
-        if len(sizes) < 2:
-            raise ValueError(f"layout {self.layout} needs two or more populations (a joint spectrum); this design "
-                             "has one")
+        sizes = numpy.unique(haplotype_populations, return_counts=True)[1]  # sfs refuses fewer than two
         projected = [min(self.sfs_haplotypes, int(n)) if self.sfs_haplotypes else int(n) for n in sizes]
         spectra = sfs.joint_spectrum if self.layout == "joint_sfs" else sfs.pairwise_spectra
         return spectra(derived, called, projected, proportions=self.sfs_scale == "proportions")
