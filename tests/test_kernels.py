@@ -151,6 +151,31 @@ def test_max_pool_backward_over_tiling_windows_matches_the_reference(height, wid
                                   reference.max_pool2d_backward(gy, argmax, x.shape, (2, 2), (2, 2), pads))
 
 
+@pytest.mark.parametrize("threads", [False, True])
+@pytest.mark.parametrize("pool", [(2, 2), (1, 2), (2, 1), (1, 1)])
+def test_pooling_over_small_tiles_matches_the_reference(pool, threads):
+    # The unrolled kernels for windows of at most 2 x 2 that tile the input (Keras's default pooling).
+    # Small integers make ties, so the first maximum must win; -inf must still give index 0; a row and a
+    # column are left over (5 x 7).
+    rng = np.random.default_rng(6)
+    x = rng.integers(-2, 3, size=(3, 5, 7, 4)).astype(np.float32)
+    x[0, :2, :2, 0] = -np.inf
+    pads, out = ((0, 0), (0, 0)), (5 // pool[0], 7 // pool[1])
+    gy = rng.normal(size=(3,) + out + (4,)).astype(np.float32)
+    with every_kernel_on_every_core() if threads else contextlib.nullcontext():
+        y, argmax = cpu.max_pool2d_forward(x, pool, pool, pads, out)
+        mean = cpu.avg_pool2d_forward(x, pool, pool, pads, out)
+        g_mean = cpu.avg_pool2d_backward(gy, x.shape, pool, pool, pads)
+    y_ref, argmax_ref = reference.max_pool2d_forward(x, pool, pool, pads, out)
+    np.testing.assert_array_equal(y, y_ref)
+    np.testing.assert_array_equal(argmax, argmax_ref)
+    # the same sums in the same order as the general kernel: equal to the bit
+    general = cpu._avg_pool2d_forward.serial(x, np.zeros_like(mean), *pool, *pool, 0, 0)
+    np.testing.assert_array_equal(mean, general)
+    np.testing.assert_allclose(mean, reference.avg_pool2d_forward(x, pool, pool, pads, out), rtol=1e-6)
+    np.testing.assert_array_equal(g_mean, reference.avg_pool2d_backward(gy, x.shape, pool, pool, pads))
+
+
 @given(x=channels_last_arrays(), with_bias=st.booleans())
 def test_fused_bias_relu_kernels_match_the_reference(x, with_bias):
     rng = np.random.default_rng(5)
