@@ -184,6 +184,22 @@ def matmul(a: Any, b: Any) -> Any:
     return xp.matmul(a, b, out=empty((a.shape[0], b.shape[1]), xp.result_type(a, b), a))
 
 
+#: On the CPU, a product that a kernel reads right after it is computed in slices of about this many bytes,
+#: so that each slice is still in the processor's cache when the kernel reads it (``samples_per_cache_slice``).
+CACHE_SLICE_BYTES = 2 * 2**20
+
+
+def samples_per_cache_slice(like: Any, bytes_per_sample: int, samples: int) -> int:
+    """How many samples of a batch to process at a time so that a temporary stays near ``CACHE_SLICE_BYTES``.
+
+    ``bytes_per_sample``: the temporary's size per sample. On numpy arrays
+    at least one sample; on a GPU (no cache of that kind to keep) all of them.
+    """
+    if get_array_module(like) is not numpy:
+        return samples
+    return max(1, min(samples, CACHE_SLICE_BYTES // max(1, bytes_per_sample)))
+
+
 #: A batch whose temporaries would take more bytes than this is processed in slices by ``map_batch_in_slices``.
 SLICE_BYTES = 64 * 2**20
 

@@ -91,11 +91,11 @@ _col2im_kernel = cupy.ElementwiseKernel(
 )
 
 
-def col2im(cols, x_shape, strides, dilation, pads):
-    """The adjoint of im2col: every patch added back where it was taken from (padding dropped)."""
+def col2im(cols, x_shape, strides, dilation, pads, out=None):
+    """The adjoint of im2col: every patch added back where it was taken from (padding dropped), into ``out`` if given."""
     cols = cupy.ascontiguousarray(cols)
     _, out_h, out_w, kh, kw, _ = cols.shape
-    gx = cupy.empty(x_shape, dtype=cols.dtype)
+    gx = cupy.empty(x_shape, dtype=cols.dtype) if out is None else out
     _col2im_kernel(cols, x_shape[1], x_shape[2], x_shape[3], out_h, out_w, kh, kw, strides[0], strides[1],
                    dilation[0], dilation[1], pads[0][0], pads[1][0], gx)
     return gx
