@@ -123,6 +123,8 @@ def get_array_module(*arrays: Any) -> ModuleType:
     anything else (scalars, None, lists), which count as numpy; the backend
     knows arrays only, so a Tensor's caller passes ``tensor.data``.
     """
+    if all(type(array) is numpy.ndarray for array in arrays):  # the common case, answered at once
+        return numpy
     if any(hasattr(array, "__cuda_array_interface__") for array in arrays):
         cupy = _load_cupy()
         if cupy is not None and any(isinstance(array, cupy.ndarray) for array in arrays):

@@ -23,6 +23,7 @@ memory pool.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from typing import Any
@@ -55,8 +56,8 @@ class BufferCache:
     def empty(self, shape: tuple, dtype: Any) -> numpy.ndarray:
         """An uninitialised C-contiguous array; its contents are whatever its last user left."""
         dtype = numpy.dtype(dtype)
-        shape = tuple(int(n) for n in shape)
-        nbytes = int(numpy.prod(shape, dtype=numpy.int64)) * dtype.itemsize
+        shape = tuple(map(int, shape))
+        nbytes = math.prod(shape) * dtype.itemsize  # Python integers: no overflow, and no numpy call per array
         if nbytes < self.min_bytes or nbytes > self.limit_bytes:
             return numpy.empty(shape, dtype=dtype)
         buffer = self._take_free(nbytes)

@@ -90,12 +90,13 @@ def implementation(name: str, *arguments: Any) -> Callable:
     reference = REFERENCES[name]
     if _selected == "reference":
         return reference
-    arrays = [a for a in arguments if isinstance(a, numpy.ndarray) or hasattr(a, "__cuda_array_interface__")]
-    if any(not isinstance(a, numpy.ndarray) for a in arrays):
-        return getattr(_gpu_kernels(), name, reference)
-    if _cpu is not None and all(_compiled_loops_take(a) for a in arrays):
-        return getattr(_cpu, name, reference)
-    return reference
+    compiled = _cpu is not None
+    for a in arguments:
+        if isinstance(a, numpy.ndarray):
+            compiled = compiled and _compiled_loops_take(a)
+        elif hasattr(a, "__cuda_array_interface__"):
+            return getattr(_gpu_kernels(), name, reference)
+    return getattr(_cpu, name, reference) if compiled else reference
 
 
 def _compiled_loops_take(array: numpy.ndarray) -> bool:
