@@ -176,6 +176,24 @@ def test_pooling_over_small_tiles_matches_the_reference(pool, threads):
     np.testing.assert_array_equal(g_mean, reference.avg_pool2d_backward(gy, x.shape, pool, pool, pads))
 
 
+@given(x=channels_last_arrays(), rate=st.floats(0.0, 0.95), seed=st.integers(0, 1000))
+def test_the_dropout_kernels_match_the_reference_to_the_bit(x, rate, seed):
+    import sys
+
+    dropout = sys.modules["minidl.functional.dropout"]  # the module (minidl.functional.dropout is the function)
+    x = x.copy()
+    x.reshape(-1)[:3] = [np.nan, np.inf, -np.inf][: x.size]  # x * 0 stays nan where dropped, as in numpy
+    rng = np.random.default_rng(seed)
+    u, gy = rng.random(x.shape), rng.normal(size=x.shape).astype(x.dtype)
+    y, keep = cpu.dropout_forward(x, u, rate)
+    with np.errstate(invalid="ignore"):
+        y_ref, keep_ref = dropout.dropout_forward.reference(x, u, rate)
+    np.testing.assert_array_equal(y, y_ref)
+    np.testing.assert_array_equal(keep, keep_ref)
+    assert y.dtype == x.dtype
+    np.testing.assert_array_equal(cpu.dropout_backward(gy, keep, rate), dropout.dropout_backward.reference(gy, keep, rate))
+
+
 @given(x=channels_last_arrays(), with_bias=st.booleans())
 def test_fused_bias_relu_kernels_match_the_reference(x, with_bias):
     rng = np.random.default_rng(5)
@@ -221,3 +239,6 @@ def check_kernels_against_the_reference(case, pool_case, size):
     np.testing.assert_allclose(got[1], expected[1], rtol=1e-5, atol=1e-5)
     for name in ("relu_backward", "sigmoid_backward", "tanh_backward"):
         np.testing.assert_allclose(getattr(cpu, name)(gy, y), getattr(reference, name)(gy, y), rtol=1e-6)
+    u = np.random.default_rng(3).random(x.shape)
+    for got, expected in zip(cpu.dropout_forward(x, u, 0.3), reference.dropout_forward(x, u, 0.3)):
+        np.testing.assert_array_equal(got, expected)

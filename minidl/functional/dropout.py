@@ -13,12 +13,33 @@ import numpy
 from minidl import backend
 from minidl import random as minidl_random
 from minidl.function import Function, as_tensor
+from minidl.kernels import accelerated
 from minidl.tensor import Tensor
+
+
+def mask_values(keep: Any, rate: float, dtype: Any) -> Any:
+    """The mask: 1 / (1 - rate) where kept, 0 where dropped, in ``dtype``."""
+    return keep.astype(dtype) / dtype.type(1 - rate)
+
+
+@accelerated
+def dropout_forward(x: Any, u: Any, rate: float) -> tuple:
+    """(y, keep): keep = u >= rate, y = x * mask. ``u`` has x's shape (a compiled loop makes both in one pass)."""
+    keep = u >= rate
+    return x * mask_values(keep, rate, x.dtype), keep
+
+
+@accelerated
+def dropout_backward(gy: Any, keep: Any, rate: float) -> Any:
+    """dL/dx = gy * mask."""
+    return gy * mask_values(keep, rate, gy.dtype)
 
 
 class Dropout(Function):
     """y = x * mask with mask = Bernoulli(1 - rate) / (1 - rate);  dL/dx = gy * mask.
 
+    The draw: u uniform on [0, 1), one per element (``generator.random``), kept where u >= rate.
+    The mask is stored as one byte per element (kept or not) and scaled when used.
     With ``noise_shape`` the mask has that shape (1 along the axes where it
     broadcasts): one draw per channel drops whole feature maps (SpatialDropout).
     """
@@ -29,12 +50,17 @@ class Dropout(Function):
     def forward(self, x: Any) -> Any:
         xp = backend.get_array_module(x)
         generator = self.generator or minidl_random.generator_for(xp)  # minidl's own: on x's device
-        keep = xp.asarray(generator.random(self.noise_shape or x.shape) >= self.rate)
-        self.mask = keep.astype(x.dtype) / x.dtype.type(1 - self.rate)
-        return x * self.mask
+        u = backend.uniform(generator, self.noise_shape or x.shape, x)
+        if self.noise_shape is None or tuple(self.noise_shape) == x.shape:
+            y, self.keep = dropout_forward(x, u, self.rate)
+            return y
+        self.keep = u >= self.rate                                    # broadcast over x
+        return x * mask_values(self.keep, self.rate, x.dtype)
 
     def backward(self, gy: Any) -> Any:
-        return gy * self.mask
+        if self.keep.shape == gy.shape:
+            return dropout_backward(gy, self.keep, self.rate)
+        return gy * mask_values(self.keep, self.rate, gy.dtype)
 
 
 def dropout(

@@ -413,6 +413,40 @@ def relu_backward(gy, y):
 
 
 @_Kernel
+def _dropout_forward(x, u, rate, scale, y, keep):  # pragma: no cover - compiled
+    zero = scale - scale  # 0 in the mask's type, so that x * 0 keeps nan and inf as numpy does
+    for k in prange(x.size):
+        kept = u[k] >= rate
+        keep[k] = kept
+        y[k] = x[k] * (scale if kept else zero)
+    return y
+
+
+def dropout_forward(x, u, rate):
+    """(y, keep) in one pass: keep = u >= rate, y = x * keep / (1 - rate), the mask's value in x's type."""
+    y, keep = backend.empty(x.shape, x.dtype, x), backend.empty(x.shape, numpy.bool_, x)
+    scale = x.dtype.type(1) / x.dtype.type(1 - rate)
+    _dropout_forward(x.size, x.reshape(-1), u.reshape(-1), rate, scale, y.reshape(-1), keep.reshape(-1))
+    return y, keep
+
+
+@_Kernel
+def _dropout_backward(gy, keep, scale, gx):  # pragma: no cover - compiled
+    zero = scale - scale
+    for k in prange(gy.size):
+        gx[k] = gy[k] * (scale if keep[k] else zero)
+    return gx
+
+
+def dropout_backward(gy, keep, rate):
+    """dL/dx = gy * keep / (1 - rate)."""
+    gx = backend.empty(gy.shape, gy.dtype, gy)
+    _dropout_backward(gy.size, gy.reshape(-1), keep.reshape(-1), gy.dtype.type(1) / gy.dtype.type(1 - rate),
+                      gx.reshape(-1))
+    return gx
+
+
+@_Kernel
 def _sigmoid_backward(gy, y, gx):  # pragma: no cover - compiled
     for k in prange(gy.size):
         gx[k] = gy[k] * y[k] * (1 - y[k])
