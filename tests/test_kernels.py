@@ -176,6 +176,19 @@ def test_pooling_over_small_tiles_matches_the_reference(pool, threads):
     np.testing.assert_array_equal(g_mean, reference.avg_pool2d_backward(gy, x.shape, pool, pool, pads))
 
 
+@given(rows=st.integers(1, 300), patch=st.integers(1, 60), filters=st.integers(1, 40), seed=st.integers(0, 1000),
+       threads=st.booleans())
+def test_the_kernel_gradient_matches_the_product_in_float64(rows, patch, filters, seed, threads):
+    # The compiled loop (small patches and few filters) and numpy's product (the rest) alike.
+    rng = np.random.default_rng(seed)
+    cols = rng.normal(size=(rows, patch)).astype(np.float32)
+    gy = rng.normal(size=(rows, filters)).astype(np.float32)
+    with every_kernel_on_every_core() if threads else contextlib.nullcontext():
+        got = cpu.kernel_gradient(cols, gy)
+    assert got.shape == (patch, filters) and got.dtype == np.float32
+    np.testing.assert_allclose(got, cols.astype(np.float64).T @ gy.astype(np.float64), rtol=1e-4, atol=1e-4)
+
+
 @given(x=channels_last_arrays(), rate=st.floats(0.0, 0.95), seed=st.integers(0, 1000))
 def test_the_dropout_kernels_match_the_reference_to_the_bit(x, rate, seed):
     import sys

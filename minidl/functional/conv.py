@@ -108,6 +108,12 @@ def col2im(cols: Any, x_shape: tuple, strides: tuple, dilation: tuple, pads: tup
     return out
 
 
+@accelerated
+def kernel_gradient(cols: Any, gy_rows: Any) -> Any:
+    """dL/dK = cols^T gy: (kh*kw*Cin, Cout), summed over every output position of the batch."""
+    return cols.T @ gy_rows
+
+
 # ---------------------------------------------------------------------------- the differentiable function
 class Conv2D(Function):
     """2-D convolution with optional bias and fused ReLU; see the module docstring for both equations."""
@@ -153,7 +159,7 @@ class Conv2D(Function):
         if self.needs_input_grad[0]:                                  # dL/dcols = gy K^T, then col2im
             g_x = self.input_gradient(gy_rows)
         if self.needs_input_grad[1]:                                  # dL/dK = cols^T gy
-            g_kernel = (self.cols.T @ gy_rows).reshape(self.kernel.shape)
+            g_kernel = kernel_gradient(self.cols, gy_rows).reshape(self.kernel.shape)
         if not self.has_bias:
             return g_x, g_kernel
         if not self.needs_input_grad[2]:
