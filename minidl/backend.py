@@ -192,10 +192,12 @@ def zeros(shape: tuple, dtype: Any, like: Any) -> Any:
     return array
 
 
-def matmul(a: Any, b: Any) -> Any:
-    """``a @ b`` for 2-D arrays, written into a buffer from ``empty`` (no fresh pages for a large product)."""
+def matmul(a: Any, b: Any, out: Any = None) -> Any:
+    """``a @ b`` for 2-D arrays, into ``out`` or a buffer from ``empty`` (no fresh pages for a large product)."""
     xp = get_array_module(a, b)
-    return xp.matmul(a, b, out=empty((a.shape[0], b.shape[1]), xp.result_type(a, b), a))
+    if out is None:
+        out = empty((a.shape[0], b.shape[1]), xp.result_type(a, b), a)
+    return xp.matmul(a, b, out=out)
 
 
 #: On the CPU, a product that a kernel reads right after it is computed in slices of about this many bytes,
@@ -219,25 +221,26 @@ SLICE_BYTES = 64 * 2**20
 
 
 def map_batch_in_slices(function: Any, x: Any, temporary_bytes_per_sample: int) -> Any:
-    """``function(x)``, computed on slices of the batch so that its temporaries stay under ``SLICE_BYTES``.
+    """``function(x, None)``, computed on slices of the batch so that its temporaries stay under ``SLICE_BYTES``.
 
-    ``function`` maps a slice of ``x`` (samples along axis 0) to an array
-    whose first axis holds the same number of rows per sample; the slices'
-    results are written one after another into one output. Used where no
+    ``function(part, out)`` maps a slice of ``x`` (samples along axis 0) to
+    an array whose first axis holds the same number of rows per sample,
+    written into ``out`` when that is given (the slices' rows of one output,
+    one after another) and into a new array when it is None. Used where no
     backward needs the temporaries, such as the patch matrices of a
     convolution in inference.
     """
     n = x.shape[0]
     step = max(1, SLICE_BYTES // max(1, temporary_bytes_per_sample))
     if step >= n:
-        return function(x)
-    out = None
-    for start in range(0, n, step):
-        part = function(x[start : start + step])
-        if out is None:
-            rows_per_sample = part.shape[0] // min(step, n)
-            out = empty((n * rows_per_sample,) + part.shape[1:], part.dtype, part)
-        out[start * rows_per_sample : start * rows_per_sample + part.shape[0]] = part
+        return function(x, None)
+    first = function(x[:step], None)                 # tells the rows per sample and the type
+    rows_per_sample = first.shape[0] // step
+    out = empty((n * rows_per_sample,) + first.shape[1:], first.dtype, first)
+    out[: first.shape[0]] = first
+    for start in range(step, n, step):
+        stop = min(n, start + step)
+        function(x[start:stop], out[start * rows_per_sample : stop * rows_per_sample])
     return out
 
 

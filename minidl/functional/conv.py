@@ -134,7 +134,7 @@ class Conv2D(Function):
             y = backend.matmul(self.cols, kernel_rows)                # y = cols @ K: (N*OH*OW, Cout)
         else:                                                         # nothing reads them later: build by slices
             patch_bytes = self.out_size[0] * self.out_size[1] * kernel_rows.shape[0] * x.dtype.itemsize
-            y = backend.map_batch_in_slices(lambda part: backend.matmul(self.patches(part), kernel_rows), x,
+            y = backend.map_batch_in_slices(lambda part, out: backend.matmul(self.patches(part), kernel_rows, out), x,
                                             patch_bytes)
         if self.relu:
             self.y = bias_relu(y, bias)                               # y = max(y + b, 0), in place
