@@ -18,9 +18,10 @@ Arrays under ``min_bytes`` (256 KiB) come from ``numpy.empty``: malloc
 reuses small blocks. Arrays between 256 KiB and 1 MiB fault too: in the
 genomics spectrum network's training step, the second convolution's 0.9 MB
 patch matrix took 0.31 ms to fill from ``numpy.empty`` and 0.12 ms from the
-cache, and the whole step went from 7.2-7.4 ms to about 6.2. When the cached bytes would exceed ``limit_bytes`` the cache
-forgets its least recently handed-out buffers; a buffer still in use lives
-on with its user, untracked. cupy arrays never come here: cupy has its own
+cache, and the whole step went from 7.2-7.4 ms to about 6.2. When the
+cached bytes would exceed ``limit_bytes`` the cache forgets its least
+recently handed-out buffers; a buffer still in use lives on with its user,
+untracked. cupy arrays never come here: cupy has its own
 memory pool.
 """
 

@@ -168,7 +168,6 @@ class Conv2D(Function):
             g_bias = channel_sums(gy_rows)
         return g_x, g_kernel, g_bias
 
-
     def input_gradient(self, gy_rows: Any) -> Any:
         """dL/dx = col2im(gy K^T), a few samples at a time (see the module docstring)."""
         kernel_t = self.kernel.reshape(-1, self.kernel.shape[3]).T    # K^T: (Cout, kh*kw*Cin)
