@@ -221,7 +221,8 @@ def _max_pool2d_forward(x, y, argmax, ph, pw, sh, sw, top, left):  # pragma: no 
 def _max_pool2d_forward_small_tiles(x, y, argmax, ph, pw):  # pragma: no cover - compiled
     # Windows of at most 2 x 2 that tile the input (strides == pool, no padding): the four reads of a
     # window are written out, each kept in a register, so that LLVM vectorises the loop over channels
-    # (the loop above, with a window loop of unknown length, runs scalar: 25x slower on 2 x 2).
+    # (the loop above, with a window loop of unknown length, runs scalar: 18.3 against 2.0 ms on the
+    # benchmark CNN's first pooling layer).
     # Row r0 + i1 and column c0 + j1 are the window's last; for a window of 1 along an axis they repeat
     # the first, and a repeated element never wins the strict comparison, so the index stays the first's.
     n = x.shape[0]
