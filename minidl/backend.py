@@ -14,12 +14,14 @@ layers create their weights.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from types import ModuleType
 from typing import Any
 
 import numpy
 
-from minidl import memory
+from minidl import cores, memory
 
 DEFAULT_FLOAT_DTYPE = numpy.dtype("float32")
 
@@ -178,11 +180,58 @@ def uniform(generator: Any, shape: tuple, like: Any) -> Any:
 
     For numpy arrays the draws are written into a buffer from ``empty``, the
     same numbers as ``generator.random(shape)`` without a fresh array's page
-    faults (dropout draws one per activation, tens of megabytes a batch).
+    faults (dropout draws one per activation, tens of megabytes a batch),
+    and large draws are split over the cores (``fill_uniform``).
     """
     if get_array_module(like) is numpy and isinstance(generator, numpy.random.Generator):
-        return generator.random(out=empty(tuple(shape), numpy.float64, like))
+        out = empty(tuple(shape), numpy.float64, like)
+        fill_uniform(generator, out.reshape(-1))
+        return out
     return generator.random(shape)
+
+
+#: ``fill_uniform`` gives each core a part of a draw of at least this many numbers per core.
+PARALLEL_DRAWS_MIN = 1 << 18
+
+#: Bit generators that can jump ahead exactly, one 64-bit step per float64 draw.
+_JUMPING_BIT_GENERATORS = (numpy.random.PCG64, numpy.random.PCG64DXSM)
+_draw_threads: ThreadPoolExecutor | None = None
+
+
+def fill_uniform(generator: numpy.random.Generator, out: numpy.ndarray) -> None:
+    """Fill the 1-D float64 ``out`` with ``generator.random(out.size)``: the same numbers, a part per core.
+
+    Each float64 takes one 64-bit step of a PCG64 generator, so part k can
+    start from a copy of the state advanced past the parts before it
+    (``advance``) and all parts can be drawn at once; the generator then
+    continues from the end of the last part, as if it had drawn them in order.
+    numpy draws without holding the GIL, so the parts run in parallel (3M
+    draws: 9.6 ms in one thread, 5.3 ms in two). Other bit generators, small
+    draws and ``MINIDL_PARALLEL_KERNELS=0`` draw in one call.
+    """
+    global _draw_threads
+    workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    parts = min(workers, out.size // PARALLEL_DRAWS_MIN)
+    bit_generator = generator.bit_generator
+    if parts < 2 or type(bit_generator) not in _JUMPING_BIT_GENERATORS or not cores.parallel_kernels:
+        generator.random(out=out)
+        return
+    bounds = [out.size * k // parts for k in range(parts + 1)]
+    start = bit_generator.state
+    generators = [generator]
+    for k in range(1, parts):
+        jumped = type(bit_generator)()
+        jumped.state = start
+        jumped.advance(bounds[k])
+        generators.append(numpy.random.Generator(jumped))
+    if _draw_threads is None:
+        _draw_threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="minidl-draws")
+    drawn = [_draw_threads.submit(part.random, out=out[bounds[k] : bounds[k + 1]]) for k, part in enumerate(generators)]
+    for future in drawn:
+        future.result()
+    end = generators[-1].bit_generator.state
+    end["has_uint32"], end["uinteger"] = start["has_uint32"], start["uinteger"]  # advance drops the 32-bit half
+    bit_generator.state = end
 
 
 def zeros(shape: tuple, dtype: Any, like: Any) -> Any:

@@ -101,3 +101,26 @@ def test_dropout_repeats_after_reseeding():
 def test_dropout_rate_outside_zero_one_is_a_clear_error(rate):
     with pytest.raises(ValueError, match=r"\[0, 1\)"):
         F.dropout(Tensor(np.ones(3)), rate)
+
+
+@pytest.mark.parametrize("bit_generator", [np.random.PCG64, np.random.PCG64DXSM, np.random.MT19937])
+@given(size=st.integers(0, 200), half_drawn=st.booleans(), seed=st.integers(0, 1000))
+def test_draws_split_over_the_cores_are_the_generators_own_stream(bit_generator, size, half_drawn, seed):
+    # dropout's draws: backend.fill_uniform gives each core a part, each from a copy of the generator
+    # that jumped ahead; the numbers, and every draw after them, must be those of generator.random.
+    from minidl import backend, cores
+
+    ours, theirs = np.random.Generator(bit_generator(seed)), np.random.Generator(bit_generator(seed))
+    if half_drawn:  # a 32-bit draw leaves half of a 64-bit step buffered in the generator
+        ours.integers(0, 9, dtype=np.int32), theirs.integers(0, 9, dtype=np.int32)
+    saved = backend.PARALLEL_DRAWS_MIN, cores.parallel_kernels
+    backend.PARALLEL_DRAWS_MIN, cores.parallel_kernels = 7, True  # split even small draws
+    try:
+        out = np.empty(size)
+        backend.fill_uniform(ours, out)
+    finally:
+        backend.PARALLEL_DRAWS_MIN, cores.parallel_kernels = saved
+    np.testing.assert_array_equal(out, theirs.random(size))
+    five = dict(size=5, dtype=np.int32)
+    np.testing.assert_array_equal(ours.integers(0, 9, **five), theirs.integers(0, 9, **five))
+    np.testing.assert_array_equal(ours.random(3), theirs.random(3))
