@@ -198,6 +198,16 @@ _JUMPING_BIT_GENERATORS = (numpy.random.PCG64, numpy.random.PCG64DXSM)
 _draw_threads: ThreadPoolExecutor | None = None
 
 
+def _forget_draw_threads() -> None:
+    """In a forked child the pool's threads do not exist: start a new pool there if one is needed."""
+    global _draw_threads
+    _draw_threads = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_draw_threads)
+
+
 def fill_uniform(generator: numpy.random.Generator, out: numpy.ndarray) -> None:
     """Fill the 1-D float64 ``out`` with ``generator.random(out.size)``: the same numbers, a part per core.
 

@@ -124,3 +124,31 @@ def test_draws_split_over_the_cores_are_the_generators_own_stream(bit_generator,
     five = dict(size=5, dtype=np.int32)
     np.testing.assert_array_equal(ours.integers(0, 9, **five), theirs.integers(0, 9, **five))
     np.testing.assert_array_equal(ours.random(3), theirs.random(3))
+
+
+def _draw_in_child(result):
+    from minidl import backend
+
+    out = np.empty(1000)
+    backend.fill_uniform(np.random.default_rng(3), out)
+    result.put(np.array_equal(out, np.random.default_rng(3).random(1000)))
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_a_forked_child_splits_its_draws_over_the_cores_too(monkeypatch):
+    # The parent's pool of drawing threads does not exist in a forked child; the child must not wait on it.
+    import multiprocessing
+
+    from minidl import backend, cores
+
+    monkeypatch.setattr(backend, "PARALLEL_DRAWS_MIN", 10)
+    monkeypatch.setattr(cores, "parallel_kernels", True)
+    backend.fill_uniform(np.random.default_rng(0), np.empty(1000))  # the parent's pool exists now
+    context = multiprocessing.get_context("fork")
+    result = context.Queue()
+    child = context.Process(target=_draw_in_child, args=(result,))
+    child.start()
+    child.join(timeout=60)
+    if child.is_alive():
+        child.kill()
+    assert child.exitcode == 0 and result.get(timeout=5)
