@@ -196,6 +196,8 @@ PARALLEL_DRAWS_MIN = 1 << 18
 #: Bit generators that can jump ahead exactly, one 64-bit step per float64 draw.
 _JUMPING_BIT_GENERATORS = (numpy.random.PCG64, numpy.random.PCG64DXSM)
 _draw_threads: ThreadPoolExecutor | None = None
+#: The cores this process may run on (asked once, not at every draw).
+_DRAW_WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def _forget_draw_threads() -> None:
@@ -220,8 +222,7 @@ def fill_uniform(generator: numpy.random.Generator, out: numpy.ndarray) -> None:
     draws and ``MINIDL_PARALLEL_KERNELS=0`` draw in one call.
     """
     global _draw_threads
-    workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    parts = min(workers, out.size // PARALLEL_DRAWS_MIN)
+    parts = min(_DRAW_WORKERS, out.size // PARALLEL_DRAWS_MIN)
     bit_generator = generator.bit_generator
     if parts < 2 or type(bit_generator) not in _JUMPING_BIT_GENERATORS or not cores.parallel_kernels:
         generator.random(out=out)
@@ -235,7 +236,7 @@ def fill_uniform(generator: numpy.random.Generator, out: numpy.ndarray) -> None:
         jumped.advance(bounds[k])
         generators.append(numpy.random.Generator(jumped))
     if _draw_threads is None:
-        _draw_threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="minidl-draws")
+        _draw_threads = ThreadPoolExecutor(max_workers=_DRAW_WORKERS, thread_name_prefix="minidl-draws")
     drawn = [_draw_threads.submit(part.random, out=out[bounds[k] : bounds[k + 1]]) for k, part in enumerate(generators)]
     for future in drawn:
         future.result()

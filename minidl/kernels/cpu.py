@@ -268,9 +268,14 @@ def max_pool2d_forward(x, pool_size, strides, pads, out_size):
                                pads[1][0])
 
 
+def _tiling(pool_size, strides, pads):
+    """Whether the windows tile the input: strides equal to the pool, and no padding."""
+    return tuple(strides) == tuple(pool_size) and pads == ((0, 0), (0, 0))
+
+
 def _small_tiles(pool_size, strides, pads):
     """Whether the windows are at most 2 x 2 and tile the input: Keras's default pooling, (2, 2) or 1-D 2."""
-    return tuple(strides) == tuple(pool_size) and max(pool_size) <= 2 and pads == ((0, 0), (0, 0))
+    return _tiling(pool_size, strides, pads) and max(pool_size) <= 2
 
 
 @njit(**COMPILE)
@@ -310,7 +315,7 @@ def _max_pool2d_backward_tiled(gy, argmax, gx, ph, pw):  # pragma: no cover - co
 
 def max_pool2d_backward(gy, argmax, x_shape, pool_size, strides, pads):
     """Each gy added to the input element that was its window's maximum; no mask is materialised."""
-    if tuple(strides) == tuple(pool_size) and pads == ((0, 0), (0, 0)):
+    if _tiling(pool_size, strides, pads):
         gx = backend.empty(x_shape, gy.dtype, gy)
         return _max_pool2d_backward_tiled(gx.size, gy, argmax, gx, pool_size[0], pool_size[1])
     gx = backend.zeros(x_shape, gy.dtype, gy)
@@ -414,7 +419,7 @@ def _avg_pool2d_backward_tiled(gy, gx, ph, pw):  # pragma: no cover - compiled
 
 def avg_pool2d_backward(gy, x_shape, pool_size, strides, pads):
     """Every real element of a window receives gy / (real elements in the window)."""
-    if tuple(strides) == tuple(pool_size) and pads == ((0, 0), (0, 0)):
+    if _tiling(pool_size, strides, pads):
         gx = backend.empty(x_shape, gy.dtype, gy)
         return _avg_pool2d_backward_tiled(gx.size, gy, gx, pool_size[0], pool_size[1])
     gx = backend.zeros(x_shape, gy.dtype, gy)
@@ -467,11 +472,16 @@ def _dropout_forward(x, u, rate, scale, y, keep):  # pragma: no cover - compiled
     return y
 
 
+def _dropout_scale(dtype, rate):
+    """The kept elements' factor 1 / (1 - rate), computed in ``dtype`` as the reference's mask is."""
+    return dtype.type(1) / dtype.type(1 - rate)
+
+
 def dropout_forward(x, u, rate):
     """(y, keep) in one pass: keep = u >= rate, y = x * keep / (1 - rate), the mask's value in x's type."""
     y, keep = backend.empty(x.shape, x.dtype, x), backend.empty(x.shape, numpy.bool_, x)
-    scale = x.dtype.type(1) / x.dtype.type(1 - rate)
-    _dropout_forward(x.size, x.reshape(-1), u.reshape(-1), rate, scale, y.reshape(-1), keep.reshape(-1))
+    _dropout_forward(x.size, x.reshape(-1), u.reshape(-1), rate, _dropout_scale(x.dtype, rate), y.reshape(-1),
+                     keep.reshape(-1))
     return y, keep
 
 
@@ -486,8 +496,7 @@ def _dropout_backward(gy, keep, scale, gx):  # pragma: no cover - compiled
 def dropout_backward(gy, keep, rate):
     """dL/dx = gy * keep / (1 - rate)."""
     gx = backend.empty(gy.shape, gy.dtype, gy)
-    _dropout_backward(gy.size, gy.reshape(-1), keep.reshape(-1), gy.dtype.type(1) / gy.dtype.type(1 - rate),
-                      gx.reshape(-1))
+    _dropout_backward(gy.size, gy.reshape(-1), keep.reshape(-1), _dropout_scale(gy.dtype, rate), gx.reshape(-1))
     return gx
 
 
