@@ -252,3 +252,39 @@ def test_conv2d_in_inference_gives_the_same_output_when_the_batch_goes_in_slices
         sliced = F.conv2d(Tensor(x), Tensor(kernel), Tensor(bias), activation="relu").data
     np.testing.assert_allclose(sliced, whole, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(whole, np.maximum(F.conv2d(Tensor(x), Tensor(kernel), Tensor(bias)).data, 0))
+
+
+def _direct_conv2d(x, kernel, bias):
+    """The convolution's definition, summed window by window in float64 (no im2col, no product)."""
+    kh, kw = kernel.shape[:2]
+    out_h, out_w = x.shape[1] - kh + 1, x.shape[2] - kw + 1
+    y = np.zeros((x.shape[0], out_h, out_w, kernel.shape[3])) + bias
+    for i in range(kh):
+        for j in range(kw):
+            y += np.einsum("nhwc,co->nhwo", x[:, i : i + out_h, j : j + out_w], kernel[i, j])
+    return y
+
+
+@pytest.mark.parametrize("cache_slice_bytes", [1, 2 * 4 * 4 * 18 * 8 + 1, 2**30])  # 1 sample a slice; 2, last short; all
+@pytest.mark.parametrize("filters", [5, 20])  # patches of 18 wider than the output (in slices); narrower (one product)
+def test_conv2d_training_gives_the_same_output_and_gradients_in_cache_slices(cache_slice_bytes, filters, monkeypatch):
+    from minidl import backend
+
+    rng = np.random.default_rng(11)
+    x, kernel, bias = rng.normal(size=(7, 6, 6, 2)), rng.normal(size=(3, 3, 2, filters)), rng.normal(size=filters)
+    gy = rng.normal(size=(7, 4, 4, filters))
+
+    def run():
+        leaves = [leaf(a) for a in (x, kernel, bias)]
+        y = F.conv2d(*leaves, activation="relu")
+        y.backward(gy)
+        return [y.data] + [t.grad for t in leaves]
+
+    whole = run()
+    monkeypatch.setattr(backend, "CACHE_SLICE_BYTES", cache_slice_bytes)
+    sliced = run()
+    for a, b in zip(sliced, whole):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    reference = np.maximum(_direct_conv2d(x, kernel, bias), 0)
+    np.testing.assert_allclose(sliced[0], reference, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(sliced[3], (gy * (reference > 0)).sum(axis=(0, 1, 2)), rtol=1e-12, atol=1e-12)

@@ -25,6 +25,15 @@ of the benchmark's shapes 3% of the elements differ, by at most 8e-6 of
 their size or of 1), and the same batch size always gives the same slices,
 so a seed still fixes a run.
 
+In training, the forward product of a convolution with at most 64 filters
+and patches wider than its output is computed the same way: a slice of
+patches is built and multiplied right away, then kept for dL/dK. For such
+skinny products the whole product spends much of its time reading the patch
+matrix back from memory; on the genomics network over the joint spectrum a
+training step is about 9% faster, on the presets over SNP images 3-4%. For
+wider outputs (Perez et al.'s 125-250 filters) the whole product is one call:
+in slices those steps were about 5% slower.
+
 With ``activation="relu"`` the ReLU is applied in the same pass as the bias,
 y = max(cols @ K + b, 0), and the backward first turns gy into the
 gradient before the ReLU, gy * [y > 0] (summed for dL/db in that pass):
@@ -115,6 +124,11 @@ def kernel_gradient(cols: Any, gy_rows: Any) -> Any:
 
 
 # ---------------------------------------------------------------------------- the differentiable function
+#: In training, the patches and the forward product are computed slice by slice for convolutions of at most
+#: this many filters whose patches are wider than their output (see ``Conv2D.patches_and_product``).
+SLICED_PRODUCT_MAX_FILTERS = 64
+
+
 class Conv2D(Function):
     """2-D convolution with optional bias and fused ReLU; see the module docstring for both equations."""
 
@@ -130,8 +144,7 @@ class Conv2D(Function):
         self.kernel, self.x_shape, self.has_bias = kernel, x.shape, bias is not None
         kernel_rows = kernel.reshape(-1, filters)                     # K: (kh*kw*Cin, Cout)
         if self.needs_input_grad[1]:                                  # dL/dK = cols^T gy: keep the patches
-            self.cols = self.patches(x)
-            y = backend.matmul(self.cols, kernel_rows)                # y = cols @ K: (N*OH*OW, Cout)
+            self.cols, y = self.patches_and_product(x, kernel_rows)   # y = cols @ K: (N*OH*OW, Cout)
         else:                                                         # nothing reads them later: build by slices
             patch_bytes = self.out_size[0] * self.out_size[1] * kernel_rows.shape[0] * x.dtype.itemsize
             y = backend.map_batch_in_slices(lambda part, out: backend.matmul(self.patches(part), kernel_rows, out), x,
@@ -142,12 +155,35 @@ class Conv2D(Function):
             y += bias
         return y.reshape((x.shape[0],) + self.out_size + (filters,))
 
-    def patches(self, x: Any) -> Any:
-        """im2col of ``x`` as a matrix: (N * OH * OW, kh * kw * Cin), one window a row."""
+    def patches_and_product(self, x: Any, kernel_rows: Any) -> tuple:
+        """(cols, cols @ K), a few samples at a time where the patches are wider than the output.
+
+        Each slice of patches (about 2 MiB, ``backend.samples_per_cache_slice``)
+        is multiplied while it is still in the processor's cache, instead of
+        being read back from memory after the whole matrix is written (see the
+        module docstring). For wide outputs (more than
+        ``SLICED_PRODUCT_MAX_FILTERS`` filters) the whole product is one call.
+        """
+        patch, filters = kernel_rows.shape
+        if filters > SLICED_PRODUCT_MAX_FILTERS or patch <= filters:
+            cols = self.patches(x)
+            return cols, backend.matmul(cols, kernel_rows)
+        n, rows = x.shape[0], self.out_size[0] * self.out_size[1]
+        cols = backend.empty((n * rows, patch), x.dtype, x)
+        y = backend.empty((n * rows, filters), backend.get_array_module(x).result_type(x, kernel_rows), x)
+        step = backend.samples_per_cache_slice(x, rows * patch * x.dtype.itemsize, n)
+        for start in range(0, n, step):
+            stop = min(n, start + step)
+            part = self.patches(x[start:stop], out=cols[start * rows : stop * rows])
+            backend.matmul(part, kernel_rows, y[start * rows : stop * rows])
+        return cols, y
+
+    def patches(self, x: Any, out: Any = None) -> Any:
+        """im2col of ``x`` as a matrix: (N * OH * OW, kh * kw * Cin), one window a row (into ``out`` if given)."""
         kh, kw, channels, _ = self.kernel.shape
         shape = (x.shape[0],) + self.out_size + (kh, kw, channels)
         cols = im2col(x, (kh, kw), self.strides, self.dilation, self.pads, self.out_size,
-                      0.0, backend.empty(shape, x.dtype, x))
+                      0.0, backend.empty(shape, x.dtype, x) if out is None else out.reshape(shape))
         return cols.reshape(-1, kh * kw * channels)
 
     def backward(self, gy: Any) -> tuple:
