@@ -23,6 +23,8 @@ import os
 import sys
 
 PARALLEL_MIN_ELEMENTS = 1 << 18
+#: The cores this process may run on (asked once, at import).
+COUNT = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 _numpy_loaded_first = "numpy" in sys.modules
 if not _numpy_loaded_first:

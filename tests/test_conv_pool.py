@@ -265,7 +265,7 @@ def _direct_conv2d(x, kernel, bias):
     return y
 
 
-@pytest.mark.parametrize("cache_slice_bytes", [1, 2 * 4 * 4 * 18 * 8 + 1, 2**30])  # 1 sample a slice; 2, last short; all
+@pytest.mark.parametrize("cache_slice_bytes", [1, 3 * 4 * 4 * 18 * 8 + 1, 2**30])  # smallest slices; 2-3, last short; one
 @pytest.mark.parametrize("filters", [5, 20])  # patches of 18 wider than the output (in slices); narrower (one product)
 def test_conv2d_training_gives_the_same_output_and_gradients_in_cache_slices(cache_slice_bytes, filters, monkeypatch):
     from minidl import backend

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -34,3 +36,20 @@ def test_a_short_spin_set_by_the_user_counts_and_the_switch_turns_threads_off():
     assert cores_in_a_fresh_process("import numpy, minidl", OPENBLAS_THREAD_TIMEOUT="28")[0] == "False 28"
     lines = cores_in_a_fresh_process("import minidl", MINIDL_PARALLEL_KERNELS="0")
     assert lines[0] == "False 4" and lines[1] == "MINIDL_PARALLEL_KERNELS=0"
+
+
+@pytest.mark.parametrize("count", [1, 2, 4])
+def test_cache_slices_hold_a_whole_number_of_samples_per_core(count, monkeypatch):
+    import numpy
+
+    from minidl import backend, cores
+
+    monkeypatch.setattr(cores, "COUNT", count)
+    monkeypatch.setattr(backend, "CACHE_SLICE_BYTES", 1000)
+    like = numpy.zeros(1)
+    for per_sample in (1, 7, 90, 150, 260, 400, 999, 1000, 5000):
+        step = backend.samples_per_cache_slice(like, per_sample, 64)
+        assert step % count == 0 and step >= count
+        fits = 1000 // per_sample  # the slices nearest to the budget: within half a core's share of it
+        assert abs(step - fits) <= count / 2 or (fits < count and step == count) or step == 64
+    assert backend.samples_per_cache_slice(like, 1, 3) == 3  # never more than the batch
