@@ -265,13 +265,17 @@ def _direct_conv2d(x, kernel, bias):
     return y
 
 
-@pytest.mark.parametrize("cache_slice_bytes", [1, 3 * 4 * 4 * 18 * 8 + 1, 2**30])  # smallest slices; 2-3, last short; one
-@pytest.mark.parametrize("filters", [5, 20])  # patches of 18 wider than the output (in slices); narrower (one product)
-def test_conv2d_training_gives_the_same_output_and_gradients_in_cache_slices(cache_slice_bytes, filters, monkeypatch):
+@pytest.mark.parametrize("samples_per_slice", [1, 3, 7])  # the smallest slices; 2-3, the last short; one
+@pytest.mark.parametrize("channels, filters", [(2, 5), (2, 20), (6, 5)])  # patches of 18 kept, in slices or in one
+def test_conv2d_training_gives_the_same_output_and_gradients_in_cache_slices(  # product; patches of 54 built again
+        samples_per_slice, channels, filters, monkeypatch):
     from minidl import backend
+    from minidl.functional.conv import Conv2D
 
     rng = np.random.default_rng(11)
-    x, kernel, bias = rng.normal(size=(7, 6, 6, 2)), rng.normal(size=(3, 3, 2, filters)), rng.normal(size=filters)
+    x, kernel = rng.normal(size=(7, 6, 6, channels)), rng.normal(size=(3, 3, channels, filters))
+    bias = rng.normal(size=filters)
+    cache_slice_bytes = samples_per_slice * 4 * 4 * 9 * channels * 8 + 1
     gy = rng.normal(size=(7, 4, 4, filters))
 
     def run():
@@ -282,7 +286,11 @@ def test_conv2d_training_gives_the_same_output_and_gradients_in_cache_slices(cac
 
     whole = run()
     monkeypatch.setattr(backend, "CACHE_SLICE_BYTES", cache_slice_bytes)
+    rebuilt = []
+    monkeypatch.setattr(Conv2D, "kernel_gradient_by_slices",
+                        lambda self, gy, original=Conv2D.kernel_gradient_by_slices: rebuilt.append(1) or original(self, gy))
     sliced = run()
+    assert bool(rebuilt) == (channels == 6 and samples_per_slice < 7)  # patches of 54 in several slices: built again
     for a, b in zip(sliced, whole):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
     reference = np.maximum(_direct_conv2d(x, kernel, bias), 0)
