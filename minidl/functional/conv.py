@@ -42,7 +42,7 @@ forward and reading it back, cold, in the backward cost more than building
 it twice in the cache: a step of the spectrum network is 0.89x as long,
 the benchmark CNN's 0.95x (its second layer keeps no 79 MB patch matrix).
 For patches of up to 48 values (a first layer over one to five channels,
-whose dL/dK runs as a compiled loop) and for wider ones (Keras's cnn1d
+whose dL/dK runs as a compiled loop) and for wider ones (genomics's cnn1d
 preset, 320-600 values, short slices) rebuilding was 2-17% slower per layer.
 
 With ``activation="relu"`` the ReLU is applied in the same pass as the bias,
