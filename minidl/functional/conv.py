@@ -30,9 +30,10 @@ and patches wider than its output is computed the same way: a slice of
 patches is built and multiplied right away, then kept for dL/dK. For such
 skinny products the whole product spends much of its time reading the patch
 matrix back from memory; on the genomics network over the joint spectrum a
-training step is about 9% faster, on the presets over SNP images 3-4%. For
-wider outputs (Perez et al.'s 125-250 filters) the whole product is one call:
-in slices those steps were about 5% slower.
+training step is about 8% faster, on the cnn1d preset 4% (on the cnn2d preset
+0.96x and 1.03x in two measurements: within the noise). For wider outputs
+(Perez et al.'s 125-250 filters) the whole product is one call: in slices
+those steps were about 5% slower.
 
 Among those convolutions, where a patch holds 49 to 300 values and the batch
 takes more than one slice, the patches are not kept at all: dL/dK builds
@@ -66,12 +67,7 @@ from typing import Any
 from minidl import backend
 from minidl.function import Function, as_tensor
 from minidl.functional.activation import bias_relu, relu_backward_and_channel_sums
-from minidl.functional.padding import (
-    normalize_padding,
-    normalize_tuple,
-    padding_amounts,
-    window_output_size,
-)
+from minidl.functional.padding import normalize_padding, normalize_tuple, padding_amounts, window_output_size
 from minidl.functional.reduce import channel_sums
 from minidl.functional.shape import reshape
 from minidl.kernels import accelerated
