@@ -196,7 +196,6 @@ PARALLEL_DRAWS_MIN = 1 << 18
 #: Bit generators that can jump ahead exactly, one 64-bit step per float64 draw.
 _JUMPING_BIT_GENERATORS = (numpy.random.PCG64, numpy.random.PCG64DXSM)
 _draw_threads: ThreadPoolExecutor | None = None
-_DRAW_WORKERS = cores.COUNT
 
 
 def _forget_draw_threads() -> None:
@@ -221,7 +220,7 @@ def fill_uniform(generator: numpy.random.Generator, out: numpy.ndarray) -> None:
     draws and ``MINIDL_PARALLEL_KERNELS=0`` draw in one call.
     """
     global _draw_threads
-    parts = min(_DRAW_WORKERS, out.size // PARALLEL_DRAWS_MIN)
+    parts = min(cores.COUNT, out.size // PARALLEL_DRAWS_MIN)
     bit_generator = generator.bit_generator
     if parts < 2 or type(bit_generator) not in _JUMPING_BIT_GENERATORS or not cores.parallel_kernels:
         generator.random(out=out)
@@ -235,7 +234,7 @@ def fill_uniform(generator: numpy.random.Generator, out: numpy.ndarray) -> None:
         jumped.advance(bounds[k])
         generators.append(numpy.random.Generator(jumped))
     if _draw_threads is None:
-        _draw_threads = ThreadPoolExecutor(max_workers=_DRAW_WORKERS, thread_name_prefix="minidl-draws")
+        _draw_threads = ThreadPoolExecutor(max_workers=cores.COUNT, thread_name_prefix="minidl-draws")
     drawn = [_draw_threads.submit(part.random, out=out[bounds[k] : bounds[k + 1]]) for k, part in enumerate(generators)]
     for future in drawn:
         future.result()

@@ -61,7 +61,6 @@ where one applies (numba on the CPU, CUDA on a GPU), checked against them.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from minidl import backend
@@ -138,7 +137,7 @@ def kernel_gradient(cols: Any, gy_rows: Any) -> Any:
 
 # ---------------------------------------------------------------------------- the differentiable function
 #: In training, the patches and the forward product are computed slice by slice for convolutions of at most
-#: this many filters whose patches are wider than their output (see ``Conv2D.patches_and_product``).
+#: this many filters whose patches are wider than their output (see the module docstring).
 SLICED_PRODUCT_MAX_FILTERS = 64
 #: Among those, patches of these widths (values per window) are not kept but built again, slice by slice,
 #: for dL/dK (``Conv2D.kernel_gradient_by_slices``), where the batch takes more than one slice.
@@ -159,45 +158,38 @@ class Conv2D(Function):
                           for axis, k, s, d in zip((1, 2), (kh, kw), self.strides, self.dilation))
         self.kernel, self.x_shape, self.has_bias = kernel, x.shape, bias is not None
         kernel_rows = kernel.reshape(-1, filters)                     # K: (kh*kw*Cin, Cout)
-        patch_bytes = self.out_size[0] * self.out_size[1] * kernel_rows.shape[0] * x.dtype.itemsize
+        patch = kernel_rows.shape[0]
+        patch_bytes = self.out_size[0] * self.out_size[1] * patch * x.dtype.itemsize
         self.cols = self.x = None
-        if self.needs_input_grad[1] and not self.rebuilds_patches(x, kernel_rows):  # dL/dK = cols^T gy: keep them
-            self.cols, y = self.patches_and_product(x, kernel_rows)   # y = cols @ K: (N*OH*OW, Cout)
-        else:                                                         # nothing keeps them: build by slices
-            self.x = x if self.needs_input_grad[1] else None          # dL/dK builds them again
+        step = backend.samples_per_cache_slice(x, patch_bytes, x.shape[0])
+        narrow = filters <= SLICED_PRODUCT_MAX_FILTERS and patch > filters  # the skinny products of the docstring
+        if not self.needs_input_grad[1] or (narrow and step < x.shape[0] and patch in RECOMPUTED_PATCH_WIDTHS):
+            if self.needs_input_grad[1]:                              # dL/dK builds the patches again
+                self.x, self.step = x, step
             y = backend.map_batch_in_slices(lambda part, out: backend.matmul(self.patches(part), kernel_rows, out), x,
                                             patch_bytes)
+        else:                                                         # dL/dK = cols^T gy: keep the patches
+            self.cols, y = self.patches_and_product(x, kernel_rows, step if narrow else x.shape[0])
         if self.relu:
             self.y = bias_relu(y, bias)                               # y = max(y + b, 0), in place
         elif self.has_bias:
             y += bias
         return y.reshape((x.shape[0],) + self.out_size + (filters,))
 
-    def rebuilds_patches(self, x: Any, kernel_rows: Any) -> bool:
-        """Whether dL/dK builds the patches again instead of keeping them from the forward (module docstring)."""
-        patch, filters = kernel_rows.shape
-        if filters > SLICED_PRODUCT_MAX_FILTERS or patch <= filters or patch not in RECOMPUTED_PATCH_WIDTHS:
-            return False
-        rows = self.out_size[0] * self.out_size[1]
-        return backend.samples_per_cache_slice(x, rows * patch * x.dtype.itemsize, x.shape[0]) < x.shape[0]
+    def patches_and_product(self, x: Any, kernel_rows: Any, step: int) -> tuple:
+        """(cols, cols @ K), ``step`` samples at a time.
 
-    def patches_and_product(self, x: Any, kernel_rows: Any) -> tuple:
-        """(cols, cols @ K), a few samples at a time where the patches are wider than the output.
-
-        Each slice of patches (about 2 MiB, ``backend.samples_per_cache_slice``)
-        is multiplied while it is still in the processor's cache, instead of
-        being read back from memory after the whole matrix is written (see the
-        module docstring). For wide outputs (more than
-        ``SLICED_PRODUCT_MAX_FILTERS`` filters) the whole product is one call.
+        Each slice of patches (about 2 MiB for the narrow outputs, see the
+        module docstring) is multiplied while it is still in the processor's
+        cache, instead of being read back from memory after the whole matrix
+        is written. For wide outputs ``step`` is the batch: one product.
         """
-        patch, filters = kernel_rows.shape
-        if filters > SLICED_PRODUCT_MAX_FILTERS or patch <= filters:
+        if step >= x.shape[0]:
             cols = self.patches(x)
             return cols, backend.matmul(cols, kernel_rows)
-        n, rows = x.shape[0], self.out_size[0] * self.out_size[1]
+        (patch, filters), n, rows = kernel_rows.shape, x.shape[0], self.out_size[0] * self.out_size[1]
         cols = backend.empty((n * rows, patch), x.dtype, x)
         y = backend.empty((n * rows, filters), backend.get_array_module(x).result_type(x, kernel_rows), x)
-        step = backend.samples_per_cache_slice(x, rows * patch * x.dtype.itemsize, n)
         for start in range(0, n, step):
             stop = min(n, start + step)
             part = self.patches(x[start:stop], out=cols[start * rows : stop * rows])
@@ -233,9 +225,7 @@ class Conv2D(Function):
 
     def kernel_gradient_by_slices(self, gy_rows: Any) -> Any:
         """dL/dK = sum over slices of cols_s^T gy_s, each slice's patches built again from x while in cache."""
-        x, rows = self.x, self.out_size[0] * self.out_size[1]
-        bytes_per_sample = x.dtype.itemsize * rows * math.prod(self.kernel.shape[:3])
-        step = backend.samples_per_cache_slice(x, bytes_per_sample, x.shape[0])
+        x, step, rows = self.x, self.step, self.out_size[0] * self.out_size[1]
         total = None
         for start in range(0, x.shape[0], step):
             stop = min(x.shape[0], start + step)
