@@ -255,3 +255,27 @@ def check_kernels_against_the_reference(case, pool_case, size):
     u = np.random.default_rng(3).random(x.shape)
     for got, expected in zip(cpu.dropout_forward(x, u, 0.3), reference.dropout_forward(x, u, 0.3)):
         np.testing.assert_array_equal(got, expected)
+
+
+@given(case=window_case(), filters=st.integers(1, 4), pool=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+       pool_strides=st.tuples(st.integers(1, 3), st.integers(1, 3)), seed=st.integers(0, 1000))
+def test_the_gathered_conv_relu_max_pool_backward_matches_the_dense_reference(case, filters, pool, pool_strides,
+                                                                                seed):
+    x, kernel_size, strides, dilation, pads, out = case
+    rng = np.random.default_rng(seed)
+    kernel = rng.normal(size=kernel_size + (x.shape[3], filters)).astype(x.dtype)
+    pooled = tuple((size - p) // s + 1 for size, p, s in zip(out, pool, pool_strides))
+    if min(pooled) < 1:
+        return
+    cols = reference.im2col(x, kernel_size, strides, dilation, pads, out).reshape(-1, kernel[..., 0].size)
+    z = np.maximum(cols @ kernel.reshape(-1, filters), 0).reshape((x.shape[0],) + out + (filters,))
+    y, argmax = cpu.max_pool2d_forward(z, pool, pool_strides, ((0, 0), (0, 0)), pooled)
+    gy = rng.normal(size=y.shape).astype(x.dtype)
+    geometry = ((out, strides, dilation, pads), (pool, pool_strides, ((0, 0), (0, 0))))
+    got = cpu.conv_relu_max_pool_gradients(x, kernel, gy, y, argmax, *geometry, True)
+    expected = reference.conv_relu_max_pool_gradients(x, kernel, gy, y, argmax, *geometry, True)
+    tolerance = 1e-5 if x.dtype == np.float32 else 1e-12
+    for a, b in zip(got, expected):
+        assert a.dtype == b.dtype
+        np.testing.assert_allclose(a, b, rtol=tolerance, atol=tolerance)
+    assert cpu.conv_relu_max_pool_gradients(x, kernel, gy, y, argmax, *geometry, False)[0] is None

@@ -151,30 +151,39 @@ class Conv2D(Function):
         self.strides, self.padding, self.dilation, self.relu = strides, padding, dilation_rate, relu
 
     def forward(self, x: Any, kernel: Any, bias: Any = None) -> Any:
+        self.has_bias = bias is not None
+        y = self.product(x, kernel, keep_for_kernel_gradient=self.needs_input_grad[1])
+        if self.relu:
+            self.y = bias_relu(y, bias)                               # y = max(y + b, 0), in place
+        elif self.has_bias:
+            y += bias
+        return y.reshape((x.shape[0],) + self.out_size + (kernel.shape[3],))
+
+    def product(self, x: Any, kernel: Any, keep_for_kernel_gradient: bool) -> Any:
+        """cols @ K: (N * OH * OW, Cout), the output before bias and activation; sets the geometry.
+
+        With ``keep_for_kernel_gradient`` the patches are kept for dL/dK, or
+        x is kept to build them again slice by slice (module docstring).
+        """
         kh, kw, channels, filters = kernel.shape
         self.out_size = window_output_size("conv2d", x.shape, (1, 2), (kh, kw), self.strides, self.dilation,
                                            self.padding)
         self.pads = tuple(padding_amounts(x.shape[axis], k, s, d, self.padding)
                           for axis, k, s, d in zip((1, 2), (kh, kw), self.strides, self.dilation))
-        self.kernel, self.x_shape, self.has_bias = kernel, x.shape, bias is not None
+        self.kernel, self.x_shape = kernel, x.shape
         kernel_rows = kernel.reshape(-1, filters)                     # K: (kh*kw*Cin, Cout)
         patch = kernel_rows.shape[0]
         patch_bytes = self.out_size[0] * self.out_size[1] * patch * x.dtype.itemsize
         self.cols = self.x = None
         step = backend.samples_per_cache_slice(x, patch_bytes, x.shape[0])
         narrow = filters <= SLICED_PRODUCT_MAX_FILTERS and patch > filters  # the skinny products of the docstring
-        if not self.needs_input_grad[1] or (narrow and step < x.shape[0] and patch in RECOMPUTED_PATCH_WIDTHS):
-            if self.needs_input_grad[1]:                              # dL/dK builds the patches again
-                self.x, self.step = x, step
-            y = backend.map_batch_in_slices(lambda part, out: backend.matmul(self.patches(part), kernel_rows, out), x,
-                                            patch_bytes)
-        else:                                                         # dL/dK = cols^T gy: keep the patches
+        if keep_for_kernel_gradient and not (narrow and step < x.shape[0] and patch in RECOMPUTED_PATCH_WIDTHS):
             self.cols, y = self.patches_and_product(x, kernel_rows, step if narrow else x.shape[0])
-        if self.relu:
-            self.y = bias_relu(y, bias)                               # y = max(y + b, 0), in place
-        elif self.has_bias:
-            y += bias
-        return y.reshape((x.shape[0],) + self.out_size + (filters,))
+            return y                                                  # dL/dK = cols^T gy: the patches kept
+        if keep_for_kernel_gradient:                                  # dL/dK builds the patches again
+            self.x, self.step = x, step
+        return backend.map_batch_in_slices(lambda part, out: backend.matmul(self.patches(part), kernel_rows, out), x,
+                                           patch_bytes)
 
     def patches_and_product(self, x: Any, kernel_rows: Any, step: int) -> tuple:
         """(cols, cols @ K), ``step`` samples at a time.
@@ -205,11 +214,15 @@ class Conv2D(Function):
         return cols.reshape(-1, kh * kw * channels)
 
     def backward(self, gy: Any) -> tuple:
-        filters = self.kernel.shape[3]
-        gy_rows = gy.reshape(-1, filters)                             # (N*OH*OW, Cout)
-        g_x = g_kernel = g_bias = None
+        gy_rows = gy.reshape(-1, self.kernel.shape[3])                # (N*OH*OW, Cout)
+        g_bias = None
         if self.relu:                                                 # gy * [y > 0], and its sums (dL/db)
             gy_rows, g_bias = relu_backward_and_channel_sums(gy_rows, self.y)
+        return self.product_backward(gy_rows, g_bias)
+
+    def product_backward(self, gy_rows: Any, g_bias: Any = None) -> tuple:
+        """The gradients of the inputs from gy_rows = dL/d(cols @ K + b); ``g_bias`` if already summed."""
+        g_x = g_kernel = None
         if self.needs_input_grad[0]:                                  # dL/dcols = gy K^T, then col2im
             g_x = self.input_gradient(gy_rows)
         if self.needs_input_grad[1]:                                  # dL/dK = cols^T gy

@@ -83,6 +83,13 @@ class Layer:
     def __call__(self, x: Any, training: bool | None = None) -> Any:
         """``call(x, training)`` on Tensors (or arrays); on symbolic tensors, a new node of a graph."""
         symbolic = is_symbolic(x)
+        x = self.checked_inputs(x, symbolic)
+        if symbolic:
+            return call_symbolically(self, x)
+        return self.call(x, self.training if training is None else training)
+
+    def checked_inputs(self, x: Any, symbolic: bool = False) -> Any:
+        """``x`` as Tensors (unless symbolic), the layer built for it; a clear error for a shape it was not built for."""
         if not symbolic:
             x = [self._as_tensor(item) for item in x] if isinstance(x, (list, tuple)) else self._as_tensor(x)
         shapes = sample_shapes(x)
@@ -94,9 +101,7 @@ class Layer:
                 f"layer {self.label!r} was built for inputs of shape (batch,) + {expected} but got "
                 f"a tensor of shape {got}"
             )
-        if symbolic:
-            return call_symbolically(self, x)
-        return self.call(x, self.training if training is None else training)
+        return x
 
     def _as_tensor(self, x: Any) -> Tensor:
         x = x if isinstance(x, Tensor) else Tensor(x)

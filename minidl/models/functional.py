@@ -31,6 +31,7 @@ from minidl import losses as losses_module
 from minidl.layers import InputLayer, Layer
 from minidl.layers import deserialize as deserialize_builtin_layer
 from minidl.layers.symbolic import SymbolicTensor, flatten, remove_nodes
+from minidl.models.fusion import fused_pairs
 from minidl.models.graph import GraphError, map_graph, run_graph
 from minidl.models.trainer import Trainer
 from minidl.registry import registered_name, snake_case
@@ -48,6 +49,7 @@ class Model(Trainer, Layer):
         Layer.__init__(self, name=name or "functional", trainable=trainable)
         self._device: str | None = None
         self._graph_nodes: list = []
+        self._fused: dict = {}  # pairs of layers run as one function (minidl.models.fusion)
         self._layers: list = []
         self.inputs: list = []
         self.outputs: list = []
@@ -70,6 +72,7 @@ class Model(Trainer, Layer):
         if len({id(t) for t in self.inputs}) != len(self.inputs):
             raise GraphError(f"model {self.name!r}: the same input tensor is given twice")
         self._graph_nodes, self._layers = map_graph(self.inputs, self.outputs)
+        self._fused = fused_pairs(self._graph_nodes, self.outputs)
         taken = {layer.name for layer in self._layers if layer.name is not None}
         for layer in self._layers:
             if layer.name is None:
@@ -157,7 +160,7 @@ class Model(Trainer, Layer):
 
     # ----------------------------------------------------------------- calling
     def _run(self, values: list, training: bool | None, record: dict | None = None) -> list:
-        return run_graph(self.inputs, self.outputs, self._graph_nodes, values, training, record)
+        return run_graph(self.inputs, self.outputs, self._graph_nodes, values, training, record, self._fused)
 
     def __call__(self, x: Any, training: bool | None = None) -> Any:
         """The outputs for data ``x`` (a Tensor/array, a list, or a dict by input name), or a node on symbolic inputs."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from minidl.layers.symbolic import Node, SymbolicTensor
+from minidl.models import fusion
 
 
 class GraphError(ValueError):
@@ -105,19 +106,28 @@ def map_structure(structure: Any, function: Any) -> Any:
 
 
 def run_graph(inputs: list, outputs: list, nodes: list, values: list, training: bool | None,
-              record: dict | None = None) -> list:
+              record: dict | None = None, fused: dict | None = None) -> list:
     """The outputs' values: ``values`` (one Tensor per input) pushed through ``nodes`` in order.
 
     ``record``, if given, receives every call's output by layer name (a
     shared layer's later calls as "name:1", "name:2", ...): the activations
-    ``minidl.plot.layer_statistics`` draws.
+    ``minidl.plot.layer_statistics`` draws. ``fused``: the pairs of nodes
+    that run as one function (``fusion.fused_pairs``), unless ``record`` is given.
     """
     known = {id(tensor): value for tensor, value in zip(inputs, values)}
     calls: dict = {}  # layer name -> calls recorded so far
+    fused = {} if record is not None or not fused else {
+        pooling: convolution for pooling, convolution in fused.items() if fusion.runs_fused(convolution.layer)}
+    deferred = {id(convolution) for convolution in fused.values()}  # run by the pooling node after them
     for node in nodes:
-        if node.is_input:
+        if node.is_input or id(node) in deferred:
             continue
-        result = node.layer(map_structure(node.inputs, lambda tensor: known[id(tensor)]), training=training)
+        if id(node) in fused:
+            convolution = fused[id(node)]
+            (source,) = convolution.input_tensors
+            result = fusion.run_pair(convolution.layer, node.layer, known[id(source)])
+        else:
+            result = node.layer(map_structure(node.inputs, lambda tensor: known[id(tensor)]), training=training)
         for tensor, value in zip(node.outputs, result if isinstance(result, list) else [result]):
             known[id(tensor)] = value
         if record is not None:

@@ -67,7 +67,7 @@ class Sequential(Model):
         if self._input_layer is None or tuple(self._input_layer.shape) != shape:
             self._input_layer = InputLayer(shape, name=None if self._input_layer is None else self._input_layer.name)
         self._forget_graph()
-        self._graph_nodes = []
+        self._graph_nodes, self._fused = [], {}
         made = []
         x = self._input_layer.output
         try:

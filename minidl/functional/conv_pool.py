@@ -1,0 +1,145 @@
+"""A convolution with ReLU followed by max pooling, as one function: y = max_pool(relu(conv(x, K) + b)).
+
+x (N, H, W, Cin),  kernel (kh, kw, Cin, Cout),  z (N, OH, OW, Cout),  y (N, PH, PW, Cout)
+
+    z = relu(conv2d(x, K) + b)                   (functional/conv.py)
+    y[n, p, o] = max over the window of p of z,  argmax[n, p, o] = where in its window it was
+
+The same numbers as conv2d(..., activation="relu") then max_pool2d: this is
+how a model runs that pair of layers (``minidl.models.fusion``). What the
+fusion changes is the backward. Only one conv output per window and
+channel receives a gradient, its maximum, and only when that maximum is
+positive (the ReLU lets nothing through below zero). With
+
+    gm[n, p, o] = dL/dy[n, p, o] * [y[n, p, o] > 0]
+    q(n, p, o)  = the conv output position of that maximum
+
+the gradients of the convolution (conv.py's, with dL/dz zero everywhere
+else) become sums over the maxima only:
+
+    dL/db[o]          = sum_{n, p} gm[n, p, o]
+    dL/dK[i, j, c, o] = sum_{n, p} gm[n, p, o] x_pad[n, q*s + (i, j)*d, c]
+    dL/dx_pad[n, q*s + (i, j)*d, c] += gm[n, p, o] K[i, j, c, o]    for every (n, p, o)
+
+For 2 x 2 pooling that is a quarter of the multiply-adds of the dense
+products cols^T dL/dz and dL/dz K^T, and neither the patch matrix nor dL/dz
+(the size of the conv output) is ever written. The compiled loop
+(``minidl.kernels``) does exactly this, gathering each maximum's patch from
+x; it runs where a patch row, kw * Cin values, is long enough to be worth a
+vectorised loop (``GATHERED_MIN_ROW``). On the benchmark CNN's second layer
+(32 -> 64 channels, 3 x 3) dL/dK and dL/dx together take about 26 ms
+against about 50 ms for the dense products, their patch matrix and col2im.
+Elsewhere (a first layer over one or two channels, three or six values a
+row) the backward is the dense one: dL/dz is built by routing gm to the
+maxima and the convolution's own backward runs on it.
+
+The reference array code below computes the dense way, from im2col and
+col2im; ``tests/test_kernels.py`` checks the compiled loop against it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from minidl import backend
+from minidl.function import as_tensor
+from minidl.functional.activation import bias_relu, relu_backward_and_channel_sums
+from minidl.functional.conv import Conv2D, _check_conv_shapes, col2im, im2col
+from minidl.functional.padding import normalize_padding, normalize_tuple, padding_amounts, window_output_size
+from minidl.functional.pool import max_pool2d_backward, max_pool2d_forward
+from minidl.kernels import accelerated, implementation
+from minidl.tensor import Tensor
+
+#: The compiled backward gathers patches from x where a patch row (kw * Cin values) has at least this many.
+GATHERED_MIN_ROW = 16
+
+
+@accelerated
+def conv_relu_max_pool_gradients(x: Any, kernel: Any, gy: Any, y: Any, argmax: Any, conv_geometry: tuple,
+                                 pool_geometry: tuple, input_gradient: bool) -> tuple:
+    """(dL/dx or None, dL/dK, dL/db) of y = max_pool(relu(conv(x, K) + b)), from gy = dL/dy.
+
+    ``conv_geometry`` = (out_size, strides, dilation, pads) of the convolution,
+    ``pool_geometry`` = (pool_size, strides, pads) of the pooling; ``y`` and
+    ``argmax`` are the pooling's outputs. The dense way (see the module docstring).
+    """
+    out_size, strides, dilation, pads = conv_geometry
+    pool_size, pool_strides, pool_pads = pool_geometry
+    filters = kernel.shape[3]
+    g_max = gy * (y > 0)                                          # the ReLU passes positive maxima only
+    z_shape = (x.shape[0],) + tuple(out_size) + (filters,)
+    g_z = max_pool2d_backward.reference(g_max, argmax, z_shape, pool_size, pool_strides, pool_pads)
+    g_rows = g_z.reshape(-1, filters)                             # dL/dz: zero but at the maxima
+    cols = im2col.reference(x, kernel.shape[:2], strides, dilation, pads, out_size).reshape(g_rows.shape[0], -1)
+    g_kernel = (cols.T @ g_rows).reshape(kernel.shape)
+    g_x = None
+    if input_gradient:
+        g_cols = (g_rows @ kernel.reshape(-1, filters).T).reshape(z_shape[:3] + kernel.shape[:3])
+        g_x = col2im.reference(g_cols, x.shape, strides, dilation, pads)
+    return g_x, g_kernel, g_max.sum(axis=(0, 1, 2))
+
+
+class Conv2DReluMaxPool2D(Conv2D):
+    """y = max_pool(relu(conv2d(x, K) + b)); the backward sums over the pooled maxima (module docstring)."""
+
+    def __init__(self, strides: tuple, padding: str, dilation_rate: tuple, pool_size: tuple, pool_strides: tuple,
+                 pool_padding: str) -> None:
+        super().__init__(strides, padding, dilation_rate, relu=True)
+        self.pool_size, self.pool_strides, self.pool_padding = pool_size, pool_strides, pool_padding
+
+    def forward(self, x: Any, kernel: Any, bias: Any = None) -> Any:
+        self.has_bias = bias is not None
+        kh, kw, channels, filters = kernel.shape
+        self.gathers = (kw * channels >= GATHERED_MIN_ROW and implementation(
+            "conv_relu_max_pool_gradients", x, kernel) is not conv_relu_max_pool_gradients.reference)
+        z = self.product(x, kernel, keep_for_kernel_gradient=self.needs_input_grad[1] and not self.gathers)
+        z = bias_relu(z, bias).reshape((x.shape[0],) + self.out_size + (filters,))
+        pooled_size = window_output_size("conv2d_relu_max_pool2d", z.shape, (1, 2), self.pool_size,
+                                         self.pool_strides, (1, 1), self.pool_padding)
+        self.pool_pads = tuple(padding_amounts(z.shape[axis], k, s, 1, self.pool_padding)
+                               for axis, k, s in zip((1, 2), self.pool_size, self.pool_strides))
+        self.y, self.argmax = max_pool2d_forward(z, self.pool_size, self.pool_strides, self.pool_pads, pooled_size)
+        if self.gathers and any(self.needs_input_grad):
+            self.x = x                                                # the backward gathers patches from it
+        return self.y
+
+    def backward(self, gy: Any) -> tuple:
+        pool_geometry = (self.pool_size, self.pool_strides, self.pool_pads)
+        if self.gathers:
+            conv_geometry = (self.out_size, self.strides, self.dilation, self.pads)
+            gy = backend.get_array_module(gy).ascontiguousarray(gy)  # a broadcast gradient, as sum()'s, is not
+            g_x, g_kernel, g_bias = conv_relu_max_pool_gradients(self.x, self.kernel, gy, self.y, self.argmax,
+                                                                 conv_geometry, pool_geometry,
+                                                                 self.needs_input_grad[0])
+            g_kernel = g_kernel if self.needs_input_grad[1] else None
+            if not self.has_bias:
+                return g_x, g_kernel
+            return g_x, g_kernel, g_bias if self.needs_input_grad[2] else None
+        g_max, g_bias = relu_backward_and_channel_sums(gy, self.y)  # gy * [y > 0]: positive maxima only
+        z_shape = (self.x_shape[0],) + self.out_size + (self.kernel.shape[3],)
+        g_z = max_pool2d_backward(g_max, self.argmax, z_shape, *pool_geometry)  # dL/dz: zero but at the maxima
+        return self.product_backward(g_z.reshape(-1, self.kernel.shape[3]), g_bias)
+
+
+def conv2d_relu_max_pool2d(
+    x: Any, kernel: Any, bias: Any = None, strides: Any = 1, padding: str = "valid", dilation_rate: Any = 1,
+    pool_size: Any = 2, pool_strides: Any = None, pool_padding: str = "valid",
+) -> Tensor:
+    """max_pool2d(conv2d(x, kernel, bias, ..., activation="relu"), pool_size, pool_strides, pool_padding).
+
+    The same outputs as the two calls; the backward sums over the pooled
+    maxima only (module docstring). ``pool_strides`` defaults to ``pool_size``.
+    """
+    x, kernel = as_tensor(x), as_tensor(kernel)
+    strides = normalize_tuple(strides, 2, "conv2d strides")
+    dilation = normalize_tuple(dilation_rate, 2, "conv2d dilation_rate")
+    padding = normalize_padding(padding)
+    _check_conv_shapes("conv2d", x.shape, kernel.shape, bias, rank=2)
+    out_size = window_output_size("conv2d", x.shape, (1, 2), kernel.shape[:2], strides, dilation, padding)
+    pool_size = normalize_tuple(pool_size, 2, "max_pool2d pool_size")
+    pool_strides = pool_size if pool_strides is None else normalize_tuple(pool_strides, 2, "max_pool2d strides")
+    pool_padding = normalize_padding(pool_padding)
+    window_output_size("max_pool2d", (x.shape[0],) + out_size + (kernel.shape[3],), (1, 2), pool_size, pool_strides,
+                       (1, 1), pool_padding)
+    inputs = (x, kernel) if bias is None else (x, kernel, bias)
+    return Conv2DReluMaxPool2D(strides, padding, dilation, pool_size, pool_strides, pool_padding)(*inputs)
