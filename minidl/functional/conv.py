@@ -165,12 +165,8 @@ class Conv2D(Function):
         With ``keep_for_kernel_gradient`` the patches are kept for dL/dK, or
         x is kept to build them again slice by slice (module docstring).
         """
-        kh, kw, channels, filters = kernel.shape
-        self.out_size = window_output_size("conv2d", x.shape, (1, 2), (kh, kw), self.strides, self.dilation,
-                                           self.padding)
-        self.pads = tuple(padding_amounts(x.shape[axis], k, s, d, self.padding)
-                          for axis, k, s, d in zip((1, 2), (kh, kw), self.strides, self.dilation))
-        self.kernel, self.x_shape = kernel, x.shape
+        self.set_geometry(x, kernel)
+        filters = kernel.shape[3]
         kernel_rows = kernel.reshape(-1, filters)                     # K: (kh*kw*Cin, Cout)
         patch = kernel_rows.shape[0]
         patch_bytes = self.out_size[0] * self.out_size[1] * patch * x.dtype.itemsize
@@ -184,6 +180,14 @@ class Conv2D(Function):
             self.x, self.step = x, step
         return backend.map_batch_in_slices(lambda part, out: backend.matmul(self.patches(part), kernel_rows, out), x,
                                            patch_bytes)
+
+    def set_geometry(self, x: Any, kernel: Any) -> None:
+        """The output size and the padding of each side, for ``x`` and ``kernel`` (both kept, x by its shape)."""
+        self.out_size = window_output_size("conv2d", x.shape, (1, 2), kernel.shape[:2], self.strides, self.dilation,
+                                           self.padding)
+        self.pads = tuple(padding_amounts(x.shape[axis], k, s, d, self.padding)
+                          for axis, k, s, d in zip((1, 2), kernel.shape[:2], self.strides, self.dilation))
+        self.kernel, self.x_shape = kernel, x.shape
 
     def patches_and_product(self, x: Any, kernel_rows: Any, step: int) -> tuple:
         """(cols, cols @ K), ``step`` samples at a time.

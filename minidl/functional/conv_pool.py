@@ -41,6 +41,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy
+
 from minidl import backend
 from minidl.function import as_tensor
 from minidl.functional.activation import bias_relu, relu_backward_and_channel_sums
@@ -92,16 +94,37 @@ class Conv2DReluMaxPool2D(Conv2D):
         kh, kw, channels, filters = kernel.shape
         self.gathers = (kw * channels >= GATHERED_MIN_ROW and implementation(
             "conv_relu_max_pool_gradients", x, kernel) is not conv_relu_max_pool_gradients.reference)
-        z = self.product(x, kernel, keep_for_kernel_gradient=self.needs_input_grad[1] and not self.gathers)
-        z = bias_relu(z, bias).reshape((x.shape[0],) + self.out_size + (filters,))
-        pooled_size = window_output_size("conv2d_relu_max_pool2d", z.shape, (1, 2), self.pool_size,
+        self.set_geometry(x, kernel)
+        z_shape = (x.shape[0],) + self.out_size + (filters,)
+        pooled_size = window_output_size("conv2d_relu_max_pool2d", z_shape, (1, 2), self.pool_size,
                                          self.pool_strides, (1, 1), self.pool_padding)
-        self.pool_pads = tuple(padding_amounts(z.shape[axis], k, s, 1, self.pool_padding)
+        self.pool_pads = tuple(padding_amounts(z_shape[axis], k, s, 1, self.pool_padding)
                                for axis, k, s in zip((1, 2), self.pool_size, self.pool_strides))
-        self.y, self.argmax = max_pool2d_forward(z, self.pool_size, self.pool_strides, self.pool_pads, pooled_size)
-        if self.gathers and any(self.needs_input_grad):
-            self.x = x                                                # the backward gathers patches from it
+        self.y, self.argmax = self.pooled_in_slices(x, kernel.reshape(-1, filters), bias, pooled_size,
+                                                    self.needs_input_grad[1] and not self.gathers)
+        self.x = x if self.gathers and any(self.needs_input_grad) else None  # the backward gathers patches from it
         return self.y
+
+    def pooled_in_slices(self, x: Any, kernel_rows: Any, bias: Any, pooled_size: tuple, keep_patches: bool) -> tuple:
+        """(y, argmax), a few samples at a time: patches, cols @ K, bias and ReLU, pooling, while in the cache.
+
+        The conv output z is never written out whole (on the CPU a slice
+        takes about ``backend.CACHE_SLICE_BYTES`` of patches and z); with
+        ``keep_patches`` the patch matrix is (for dL/dK, self.cols).
+        """
+        n, (patch, filters), rows = x.shape[0], kernel_rows.shape, self.out_size[0] * self.out_size[1]
+        step = backend.samples_per_cache_slice(x, rows * (patch + filters) * x.dtype.itemsize, n)
+        shape = (n,) + pooled_size + (filters,)
+        y = backend.empty(shape, backend.get_array_module(x).result_type(x, kernel_rows), x)
+        argmax = backend.empty(shape, numpy.uint8 if self.pool_size[0] * self.pool_size[1] <= 256 else numpy.int32, x)
+        self.cols = backend.empty((n * rows, patch), x.dtype, x) if keep_patches else None
+        for start in range(0, n, step):
+            stop = min(n, start + step)
+            cols = self.patches(x[start:stop], None if self.cols is None else self.cols[start * rows : stop * rows])
+            z = bias_relu(backend.matmul(cols, kernel_rows), bias)    # z = max(cols @ K + b, 0)
+            max_pool2d_forward(z.reshape((stop - start,) + self.out_size + (filters,)), self.pool_size,
+                               self.pool_strides, self.pool_pads, pooled_size, out=(y[start:stop], argmax[start:stop]))
+        return y, argmax
 
     def backward(self, gy: Any) -> tuple:
         pool_geometry = (self.pool_size, self.pool_strides, self.pool_pads)

@@ -33,17 +33,21 @@ from minidl.tensor import Tensor
 # ---------------------------------------------------------------------------- the array code, on windows
 # Arrays: x (N, H, W, C); y, gy and argmax (N, OH, OW, C); pads ((top, bottom), (left, right)).
 @accelerated
-def max_pool2d_forward(x: Any, pool_size: tuple, strides: tuple, pads: tuple, out_size: tuple) -> tuple:
+def max_pool2d_forward(x: Any, pool_size: tuple, strides: tuple, pads: tuple, out_size: tuple,
+                       out: tuple | None = None) -> tuple:
     """(y, argmax): y = max over each window, argmax = its flat index in the window (the first, at ties).
 
-    Padding never wins: it is filled with -inf.
+    Padding never wins: it is filled with -inf. ``out``: (y, argmax) arrays to write into.
     """
     xp = backend.get_array_module(x)
     windows = im2col.reference(x, pool_size, strides, (1, 1), pads, out_size, -xp.inf)
     windows = windows.reshape(windows.shape[:3] + (-1, x.shape[3]))      # (N, OH, OW, ph*pw, C)
     argmax = windows.argmax(axis=3)
     y = xp.take_along_axis(windows, argmax[:, :, :, None, :], axis=3)[:, :, :, 0, :]
-    return y, argmax
+    if out is None:
+        return y, argmax
+    out[0][...], out[1][...] = y, argmax
+    return out
 
 
 @accelerated

@@ -130,12 +130,12 @@ _max_pool_forward_kernel = cupy.ElementwiseKernel(
 )
 
 
-def max_pool2d_forward(x, pool_size, strides, pads, out_size):
-    """(y, argmax): the window maxima and the flat index (i * pw + j) in its window of each one."""
+def max_pool2d_forward(x, pool_size, strides, pads, out_size, out=None):
+    """(y, argmax): the window maxima and the flat index (i * pw + j) in its window of each one (into ``out``)."""
     x = cupy.ascontiguousarray(x)
     shape = (x.shape[0], out_size[0], out_size[1], x.shape[3])
     index_dtype = cupy.uint8 if pool_size[0] * pool_size[1] <= 256 else cupy.int32
-    y, argmax = cupy.empty(shape, dtype=x.dtype), cupy.empty(shape, dtype=index_dtype)
+    y, argmax = (cupy.empty(shape, dtype=x.dtype), cupy.empty(shape, dtype=index_dtype)) if out is None else out
     # rows/columns name the output's spatial size here: the index split walks the output.
     _max_pool_forward_kernel(x, x.shape[1], x.shape[2], out_size[0], out_size[1], x.shape[3], pool_size[0],
                              pool_size[1], strides[0], strides[1], pads[0][0], pads[1][0], x.dtype.type(-cupy.inf),
