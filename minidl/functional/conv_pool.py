@@ -131,17 +131,20 @@ class Conv2DReluMaxPool2D(Conv2D):
         if self.gathers:
             conv_geometry = (self.out_size, self.strides, self.dilation, self.pads)
             gy = backend.get_array_module(gy).ascontiguousarray(gy)  # a broadcast gradient, as sum()'s, is not
-            g_x, g_kernel, g_bias = conv_relu_max_pool_gradients(self.x, self.kernel, gy, self.y, self.argmax,
-                                                                 conv_geometry, pool_geometry,
-                                                                 self.needs_input_grad[0])
-            g_kernel = g_kernel if self.needs_input_grad[1] else None
-            if not self.has_bias:
-                return g_x, g_kernel
-            return g_x, g_kernel, g_bias if self.needs_input_grad[2] else None
-        g_max, g_bias = relu_backward_and_channel_sums(gy, self.y)  # gy * [y > 0]: positive maxima only
+            return self.selected(*conv_relu_max_pool_gradients(self.x, self.kernel, gy, self.y, self.argmax,
+                                                               conv_geometry, pool_geometry, self.needs_input_grad[0]))
         z_shape = (self.x_shape[0],) + self.out_size + (self.kernel.shape[3],)
+        g_max, g_bias = relu_backward_and_channel_sums(gy, self.y)  # gy * [y > 0]: positive maxima only
         g_z = max_pool2d_backward(g_max, self.argmax, z_shape, *pool_geometry)  # dL/dz: zero but at the maxima
         return self.product_backward(g_z.reshape(-1, self.kernel.shape[3]), g_bias)
+
+    def selected(self, g_x: Any, g_kernel: Any, g_bias: Any) -> tuple:
+        """The gradients of the inputs that need them (None for the others), as many as the inputs."""
+        g_x = g_x if self.needs_input_grad[0] else None
+        g_kernel = g_kernel if self.needs_input_grad[1] else None
+        if not self.has_bias:
+            return g_x, g_kernel
+        return g_x, g_kernel, g_bias if self.needs_input_grad[2] else None
 
 
 def conv2d_relu_max_pool2d(
