@@ -50,7 +50,9 @@ With ``activation="relu"`` the ReLU is applied in the same pass as the bias,
 y = max(cols @ K + b, 0), and the backward first turns gy into the
 gradient before the ReLU, gy * [y > 0] (summed for dL/db in that pass):
 the same numbers as conv2d followed by relu, with two passes over the
-output fewer (cuDNN fuses them the same way).
+output fewer (cuDNN fuses them the same way). When max pooling follows,
+models run the three as one function whose backward needs the gradient at
+the pooled maxima only (``functional/conv_pool.py``).
 
 conv1d is conv2d over an image of height 1.
 
@@ -268,7 +270,8 @@ class Conv2D(Function):
         return g_x
 
 
-def _check_conv_shapes(name: str, x_shape: tuple, kernel_shape: tuple, bias: Any, rank: int) -> None:
+def check_conv_shapes(name: str, x_shape: tuple, kernel_shape: tuple, bias: Any, rank: int) -> None:
+    """One clear error for an input, kernel or bias whose shape does not fit a convolution of ``rank``."""
     x_layout = "(batch, length, channels)" if rank == 1 else "(batch, height, width, channels)"
     k_layout = "(k, in, out)" if rank == 1 else "(kh, kw, in, out)"
     if len(x_shape) != rank + 2:
@@ -311,7 +314,7 @@ def conv2d(
     strides = normalize_tuple(strides, 2, "conv2d strides")
     dilation = normalize_tuple(dilation_rate, 2, "conv2d dilation_rate")
     padding = normalize_padding(padding)
-    _check_conv_shapes("conv2d", x.shape, kernel.shape, bias, rank=2)
+    check_conv_shapes("conv2d", x.shape, kernel.shape, bias, rank=2)
     window_output_size("conv2d", x.shape, (1, 2), kernel.shape[:2], strides, dilation, padding)
     inputs = (x, kernel) if bias is None else (x, kernel, bias)
     return Conv2D(strides, padding, dilation, _fused_relu("conv2d", activation))(*inputs)
@@ -326,7 +329,7 @@ def conv1d(
     x, kernel = as_tensor(x), as_tensor(kernel)
     strides = normalize_tuple(strides, 1, "conv1d strides")
     dilation = normalize_tuple(dilation_rate, 1, "conv1d dilation_rate")
-    _check_conv_shapes("conv1d", x.shape, kernel.shape, bias, rank=1)
+    check_conv_shapes("conv1d", x.shape, kernel.shape, bias, rank=1)
     window_output_size("conv1d", x.shape, (1,), kernel.shape[:1], strides, dilation, normalize_padding(padding))
     image = reshape(x, (x.shape[0], 1) + x.shape[1:])
     kernel_2d = reshape(kernel, (1,) + kernel.shape)
