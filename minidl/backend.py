@@ -243,6 +243,12 @@ def fill_uniform(generator: numpy.random.Generator, out: numpy.ndarray) -> None:
     bit_generator.state = end
 
 
+def window_index_dtype(pool_size: tuple) -> Any:
+    """The type of max pooling's argmax (a flat index into each window): uint8 where every window has at most
+    256 elements (a quarter of the memory of 32-bit indices), int32 otherwise."""
+    return numpy.dtype(numpy.uint8 if pool_size[0] * pool_size[1] <= 256 else numpy.int32)
+
+
 def zeros(shape: tuple, dtype: Any, like: Any) -> Any:
     """``empty`` filled with zeros."""
     array = empty(shape, dtype, like)

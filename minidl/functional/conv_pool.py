@@ -49,8 +49,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy
-
 from minidl import backend
 from minidl.function import as_tensor
 from minidl.functional.activation import bias_relu, relu_backward_and_channel_sums
@@ -124,7 +122,7 @@ class Conv2DReluMaxPool2D(Conv2D):
         step = backend.samples_per_cache_slice(x, rows * (patch + filters) * x.dtype.itemsize, n)
         shape = (n,) + pooled_size + (filters,)
         y = backend.empty(shape, backend.get_array_module(x).result_type(x, kernel_rows), x)
-        argmax = backend.empty(shape, numpy.uint8 if self.pool_size[0] * self.pool_size[1] <= 256 else numpy.int32, x)
+        argmax = backend.empty(shape, backend.window_index_dtype(self.pool_size), x)
         self.cols = backend.empty((n * rows, patch), x.dtype, x) if keep_patches else None
         for start in range(0, n, step):
             stop = min(n, start + step)

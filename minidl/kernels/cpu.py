@@ -256,11 +256,10 @@ def _max_pool2d_forward_small_tiles(x, y, argmax, ph, pw):  # pragma: no cover -
 def max_pool2d_forward(x, pool_size, strides, pads, out_size, out=None):
     """(y, argmax): the window maxima and the flat index (i * pw + j) in its window of each one.
 
-    The indices are uint8 where every window has at most 256 elements (a
-    quarter of the memory of 32-bit indices), int32 otherwise. ``out``: (y, argmax) to write into.
+    The indices are of ``backend.window_index_dtype``. ``out``: (y, argmax) to write into.
     """
     shape = (x.shape[0],) + tuple(out_size) + (x.shape[3],)
-    index_dtype = numpy.uint8 if pool_size[0] * pool_size[1] <= 256 else numpy.int32
+    index_dtype = backend.window_index_dtype(pool_size)
     y, argmax = (backend.empty(shape, x.dtype, x), backend.empty(shape, index_dtype, x)) if out is None else out
     if _small_tiles(pool_size, strides, pads):
         return _max_pool2d_forward_small_tiles(x.size, x, y, argmax, pool_size[0], pool_size[1])

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import cupy
 
+from minidl import backend
+
 
 # Decomposes the flat index i of a channels-last element (b, r, c, ch) of shape (n, rows, columns, channels).
 _SPLIT_IMAGE_INDEX = """
@@ -134,7 +136,7 @@ def max_pool2d_forward(x, pool_size, strides, pads, out_size, out=None):
     """(y, argmax): the window maxima and the flat index (i * pw + j) in its window of each one (into ``out``)."""
     x = cupy.ascontiguousarray(x)
     shape = (x.shape[0], out_size[0], out_size[1], x.shape[3])
-    index_dtype = cupy.uint8 if pool_size[0] * pool_size[1] <= 256 else cupy.int32
+    index_dtype = backend.window_index_dtype(pool_size)
     y, argmax = (cupy.empty(shape, dtype=x.dtype), cupy.empty(shape, dtype=index_dtype)) if out is None else out
     # rows/columns name the output's spatial size here: the index split walks the output.
     _max_pool_forward_kernel(x, x.shape[1], x.shape[2], out_size[0], out_size[1], x.shape[3], pool_size[0],
