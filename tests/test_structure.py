@@ -16,7 +16,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 STACKS = {
     "minidl": [
-        ("foundations", ["minidl.version", "minidl.config", "minidl.cores", "minidl.memory", "minidl.random", "minidl.registry"]),
+        ("foundations", ["minidl.version", "minidl.config", "minidl.cores", "minidl.memory", "minidl.random", "minidl.registry",
+                         "minidl.file_limits"]),
         ("backend", ["minidl.backend"]),
         ("kernels", ["minidl.kernels", "minidl.kernels.cpu", "minidl.kernels.gpu"]),
         ("autodiff", ["minidl.tensor", "minidl.function"]),
@@ -27,7 +28,7 @@ STACKS = {
         ("training pieces", ["minidl.data", "minidl.ops", "minidl.losses", "minidl.streaming", "minidl.metrics", "minidl.schedules", "minidl.optimizers",
                              "minidl.callbacks", "minidl.progbar"]),
         ("models", ["minidl.saving", "minidl.models.fusion", "minidl.models.graph", "minidl.models.trainer", "minidl.models.functional",
-                    "minidl.models.sequential", "minidl.models.keras_files", "minidl.models.loading",
+                    "minidl.models.sequential", "minidl.models.safe_hdf5", "minidl.models.keras_files", "minidl.models.loading",
                     "minidl.models"]),
         ("tools", ["minidl.gradcheck", "minidl.datasets", "minidl.utils", "minidl.exercises", "minidl.exercises.*", "minidl.figures", "minidl.computation_graph",
                    "minidl.plot", "minidl.demo", "minidl.__main__",

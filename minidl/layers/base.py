@@ -17,6 +17,7 @@ from typing import Any
 import numpy
 
 from minidl import activations, backend, constraints, initializers, regularizers
+from minidl.file_limits import claim_weight
 from minidl.layers.symbolic import call_symbolically, is_symbolic, sample_shapes
 from minidl.tensor import Tensor
 
@@ -70,6 +71,7 @@ class Layer:
 
     def add_weight(self, name: str, shape: tuple, initializer: Any = "zeros", regularizer: Any = None,
                    trainable: bool = True, constraint: Any = None) -> Tensor:
+        claim_weight(f"{self.label}/{name}", shape)  # within a model file's weight budget, before allocating
         values = initializers.get(initializer)(tuple(shape), self.dtype).astype(self.dtype, copy=False)
         values = backend.to_device(values, getattr(self, "_device", None) or backend.default_device())
         weight = Tensor(values, requires_grad=trainable, name=f"{self.label}/{name}")
