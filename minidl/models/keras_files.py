@@ -192,7 +192,7 @@ def _model_from_keras(entry: dict, where: str = "model") -> Model:
     class_name, config = entry.get("class_name"), entry.get("config") or {}
     if class_name == "Sequential":
         model = Sequential(name=config.get("name"), trainable=config.get("trainable", True))
-        for layer_entry in config.get("layers", []):
+        for layer_entry in config["layers"]:  # as Keras: a model without a layer list is no model
             layer = _layer_from_keras(layer_entry, where)
             model.add(layer)
         if not model.built and (config.get("build_input_shape") or (entry.get("build_config") or {}).get(
@@ -203,7 +203,7 @@ def _model_from_keras(entry: dict, where: str = "model") -> Model:
     if class_name not in ("Functional", "Model"):
         raise KerasFileError(f"{where}: a {class_name} model is not supported (Functional and Sequential are)")
     created, calls = {}, []
-    for layer_entry in config.get("layers", []):
+    for layer_entry in config["layers"]:
         layer = _layer_from_keras(layer_entry, where)
         name = layer_entry.get("name") or layer.name
         created[name] = layer
