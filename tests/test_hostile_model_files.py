@@ -114,6 +114,17 @@ def model_config(kind, content):
     return npz_members(content)[0]["model"] if kind == ".npz" else keras_config(kind, content)
 
 
+def whole_config(kind, content):
+    """All the JSON a file holds: a minidl file's whole __config__ (compile settings, optimizer layout, ...)."""
+    return npz_members(content)[0] if kind == ".npz" else keras_config(kind, content)
+
+
+def with_whole_config(kind, content, config, path):
+    if kind == ".npz":
+        return write_npz(path, config, npz_members(content)[1])
+    return with_config(kind, content, config, path)
+
+
 def edit_hdf5(kind, content, path, change):
     """``content`` with ``change(h5py.File)`` applied to its HDF5 weights (the file, or the .keras member)."""
     if kind == ".h5":
@@ -350,8 +361,8 @@ def test_a_model_of_the_files_size_still_loads_within_the_budget(valid_files, tm
 def malformed_cases(kind, content):
     """(label, bytes or a config, match) for each malformation of a file of ``kind``."""
     config = model_config(kind, content)
-    cases = [("garbage bytes", b"\x00\xffnot a model" * 20, None), ("zip prefix then garbage", b"PK\x03\x04" + b"x" * 300,
-                                                                   ""),
+    cases = [("garbage bytes", b"\x00\xffnot a model" * 20, None),
+             ("zip signature then garbage", b"PK\x03\x04" + b"x" * 300, None),
              ("truncated to a quarter", content[: len(content) // 4], None),
              ("truncated by one byte", content[:-1], None), ("empty file", b"", None)]
 
@@ -368,8 +379,9 @@ def malformed_cases(kind, content):
     del dense_layers(missing)[0]["config"]["units"]
     no_layers = json.loads(json.dumps(config))
     (no_layers["config"] if "config" in no_layers else no_layers).pop("layers")
-    cases += [("a JSON list", [1, 2], None), ("a list as class name", layer, None), ("numbers as strings", numbers, None),
-              ("a missing key", missing, None), ("no layers", no_layers, None), ("a string as configuration", "Sequential", None),
+    cases += [("a JSON list", [1, 2], None), ("a list as class name", layer, None),
+              ("numbers where strings go", numbers, None), ("a missing key", missing, None),
+              ("no layers", no_layers, None), ("a string as configuration", "Sequential", None),
               ("unknown layer class", renamed("os.system"), "os.system"),
               ("__import__ as layer class", renamed("__import__('os').system"), "__import__")]
     if kind != ".npz":
@@ -478,10 +490,10 @@ FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthChe
 @FUZZ
 @given(kind=st.sampled_from(KINDS), data=st.data())
 def test_fuzz_replacing_any_configuration_value_by_random_json(kind, data, valid_files, tmp_path):
-    config = model_config(kind, valid_files[kind])
+    config = whole_config(kind, valid_files[kind])
     path = data.draw(st.sampled_from(sorted(json_paths(config), key=repr)))
     changed = replaced(config, path, data.draw(json_values))
-    load_outcome(with_config(kind, valid_files[kind], changed, tmp_path / f"fuzzed{kind}"))
+    load_outcome(with_whole_config(kind, valid_files[kind], changed, tmp_path / f"fuzzed{kind}"))
 
 
 @FUZZ

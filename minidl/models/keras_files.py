@@ -300,14 +300,14 @@ def load_keras_model(path: str, kind: str, compile: bool = True) -> Model:
         with file_limits.open_zip(path, path) as archive:
             entry = file_limits.parse_json(file_limits.read_zip_member(
                 archive, "config.json", file_limits.MAX_CONFIG_BYTES, path, "the configuration"), path, "config.json")
-            weights = file_limits.read_zip_member(archive, "model.weights.h5", file_limits.MAX_WEIGHT_BYTES, path,
-                                                  "the weights")
-        with safe_hdf5.open_hdf5(weights, path) as store:
+            store = safe_hdf5.open_hdf5(file_limits.read_zip_member(  # held once, by the HDF5 file
+                archive, "model.weights.h5", file_limits.MAX_WEIGHT_BYTES, path, "the weights"), path)
+        with store:
             model = _model_within_budget(entry, safe_hdf5.check_hdf5_file(store, path), path)
             _read_keras_weights(model, store, path)
         training = entry.get("compile_config")
     else:
-        with safe_hdf5.open_hdf5(path, path) as store:
+        with open(path, "rb") as handle, safe_hdf5.open_hdf5(handle, path) as store:  # no file lock needed
             budget = safe_hdf5.check_hdf5_file(store, path)
             text = safe_hdf5.read_text_attribute(store, "model_config", path)
             if text is None:

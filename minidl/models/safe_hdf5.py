@@ -40,8 +40,8 @@ def h5py_module() -> Any:
     return h5py
 
 
-def open_hdf5(source: str | bytes | bytearray, path: str) -> Any:
-    """An h5py File, read-only, from a file name or the bytes of a file; a damaged file is a ModelFileError."""
+def open_hdf5(source: Any, path: str) -> Any:
+    """An h5py File, read-only, from an open binary file or the bytes of a file; damaged: a ModelFileError."""
     h5py = h5py_module()
     try:
         return h5py.File(io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source, "r")
