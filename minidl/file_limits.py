@@ -67,6 +67,10 @@ class ModelFileError(ValueError):
 
 def one_line(error: BaseException) -> str:
     """An exception's text on one line (what a ModelFileError may quote of an error from inside)."""
+    if isinstance(error, KeyError) and len(error.args) == 1:  # str(KeyError("x")) is only "'x'"
+        return f"no entry {error.args[0]!r}"
+    if isinstance(error, (TypeError, AttributeError)):  # a value of the wrong type somewhere in the file
+        return f"a value of the wrong type ({' '.join(str(error).split())})"
     return " ".join(str(error).split()) or type(error).__name__
 
 

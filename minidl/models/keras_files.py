@@ -106,6 +106,8 @@ def _layer_from_keras(entry: dict, where: str) -> Layer:
     """A minidl layer (or model) from one entry of a Keras model config."""
     class_name, config = entry.get("class_name"), dict(entry.get("config") or {})
     name = config.get("name", entry.get("name"))
+    if not isinstance(class_name, str):
+        raise KerasFileError(f"{where}: layer {name!r} has the class name {class_name!r}; a class name is a string")
     if class_name in ("Functional", "Model", "Sequential"):
         return _model_from_keras(entry, f"{where}/{name}")
     if class_name == "InputLayer":
@@ -332,8 +334,7 @@ def _model_within_budget(entry: Any, budget: int, path: str) -> Model:
     except ModelFileError:
         raise
     except (AttributeError, KeyError, TypeError, ValueError, IndexError, RecursionError, OverflowError) as error:
-        raise KerasFileError(f"{path!r}: its configuration cannot be rebuilt ({type(error).__name__}: "
-                             f"{one_line(error)})") from None
+        raise KerasFileError(f"{path!r}: its configuration cannot be rebuilt ({one_line(error)})") from None
 
 
 def _compile_from_keras(model: Model, training: dict, path: str) -> None:

@@ -35,6 +35,11 @@ def _load(path: str, compile: bool) -> Model:
     kind = keras_files.keras_kind(path) if os.path.isfile(path) else None
     if kind is not None:
         return keras_files.load_keras_model(path, kind, compile=compile)
+    if os.path.isfile(path) and path.lower().endswith((".keras", ".h5", ".hdf5")):
+        with open(path, "rb") as handle:
+            if not handle.read(2).startswith(b"PK"):
+                raise ModelFileError(f"{path!r} is not a model file: it is neither a zip archive (.keras) nor an "
+                                     "HDF5 file (.h5)")
     config, weights, extra = saving.read_model_file(path, extra=(saving.OPTIMIZER_STATE,) if compile else ())
     model_class = config.get("model_class", "Sequential")  # files before functional models: Sequential
     if not isinstance(model_class, str) or model_class not in MODEL_CLASSES:
