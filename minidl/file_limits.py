@@ -30,6 +30,7 @@ import io
 import json
 import math
 import re
+import struct
 import zipfile
 import zlib
 from typing import Any, BinaryIO, Iterator
@@ -80,6 +81,7 @@ def open_zip(source: str | BinaryIO, path: str) -> zipfile.ZipFile:
 
     ``source``: a file name or an open binary file; ``path``: the file's name in messages.
     """
+    check_central_directory(source, path)
     try:
         archive = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError) as error:
@@ -90,6 +92,42 @@ def open_zip(source: str | BinaryIO, path: str) -> zipfile.ZipFile:
         archive.close()
         raise
     return archive
+
+
+def check_central_directory(source: str | BinaryIO, path: str) -> None:
+    """Refuse an archive whose end record announces more members than allowed, before zipfile parses them all.
+
+    ``zipfile`` builds an object of ~500 bytes per member of the central
+    directory (46 bytes each in the file) when it opens an archive; the end
+    record (and its zip64 twin) at the end of the file gives their number.
+    An archive whose end record cannot be found is left to ``zipfile`` to refuse.
+    """
+    handle = open(source, "rb") if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__") else source
+    try:
+        start = handle.tell()
+        handle.seek(0, io.SEEK_END)
+        size = handle.tell()
+        handle.seek(max(0, size - 65_536 - 22))
+        tail = handle.read()
+        end = tail.rfind(b"PK\x05\x06")
+        if end < 0 or len(tail) - end < 22:
+            return
+        members = struct.unpack_from("<H", tail, end + 10)[0]
+        locator = end - 20
+        if members == 0xFFFF and locator >= 0 and tail[locator:locator + 4] == b"PK\x06\x07":
+            handle.seek(struct.unpack_from("<Q", tail, locator + 8)[0])
+            record = handle.read(56)
+            if len(record) == 56 and record.startswith(b"PK\x06\x06"):
+                members = struct.unpack_from("<Q", record, 32)[0]
+        handle.seek(start)
+    except (OSError, ValueError, OverflowError, struct.error):
+        return
+    finally:
+        if handle is not source:
+            handle.close()
+    if members > MAX_ZIP_MEMBERS:
+        raise ModelFileError(f"{path!r} holds {members:,} zip members; a model file holds at most "
+                             f"{MAX_ZIP_MEMBERS:,} (minidl.file_limits.MAX_ZIP_MEMBERS)")
 
 
 def check_zip_members(archive: zipfile.ZipFile, path: str) -> None:
