@@ -51,8 +51,8 @@ MAX_ZIP_MEMBERS = 20_000
 MAX_JSON_DEPTH = 100
 #: JSON values (numbers, strings, arrays, objects) in one configuration: a 1,000-layer model has ~100,000
 MAX_JSON_VALUES = 2_000_000
-#: groups and datasets of one HDF5 file: a Keras weights file has a few per layer
-MAX_HDF5_OBJECTS = 100_000
+#: links (to groups and datasets) of one HDF5 file: a Keras weights file has a few per layer
+MAX_HDF5_LINKS = 100_000
 
 _CHUNK = 2**20  # bytes read from a zip member at a time
 _NPY_HEADER_BYTES = 10_000 + 16  # numpy's own bound on an .npy header (max_header_size), with its preamble

@@ -13,7 +13,7 @@ the file (iteratively, each object once) and refuses
 - any dataset that is filtered (compressed: Keras writes none, and a filtered
   dataset's stored size says nothing of its size once read), or that stores
   fewer bytes than ``prod(shape) * itemsize`` (its values would be invented),
-- more objects than ``MAX_HDF5_OBJECTS`` or more weight bytes than
+- more links than ``MAX_HDF5_LINKS`` or more weight bytes than
   ``MAX_WEIGHT_BYTES`` (see ``minidl.file_limits``).
 
 What is then read (``read_dataset``, ``read_text_attribute``) goes through
@@ -56,15 +56,16 @@ def check_hdf5_file(store: Any, path: str) -> int:
     built from the file's configuration may allocate.
     """
     h5py = h5py_module()
-    seen, pending, values, weight_bytes = set(), [("", store)], 0, 0
+    seen, pending, values, weight_bytes, links = set(), [("", store)], 0, 0, 0
     try:
         while pending:
             where, group = pending.pop()
             for name in group:
                 child = f"{where}/{name}"
-                if len(seen) >= file_limits.MAX_HDF5_OBJECTS:
-                    raise ModelFileError(f"{path!r} holds more than {file_limits.MAX_HDF5_OBJECTS:,} HDF5 objects "
-                                         "(minidl.file_limits.MAX_HDF5_OBJECTS)")
+                links += 1
+                if links > file_limits.MAX_HDF5_LINKS:
+                    raise ModelFileError(f"{path!r} holds more than {file_limits.MAX_HDF5_LINKS:,} HDF5 links "
+                                         "(minidl.file_limits.MAX_HDF5_LINKS)")
                 _check_link(group, name, child, path, h5py)
                 item = group[name]
                 if item.id in seen:
