@@ -153,22 +153,27 @@ def check_zip_members(archive: zipfile.ZipFile, path: str) -> None:
                              f"{MAX_CONFIG_BYTES + MAX_WEIGHT_BYTES:,} (minidl.file_limits)")
 
 
-def read_zip_member(archive: zipfile.ZipFile, name: str, limit: int, path: str, what: str) -> bytearray:
-    """The bytes of member ``name``, at most ``limit``: checked in its header, then while reading in chunks."""
-    stream = open_zip_member(archive, name, limit, path, what)
+def read_zip_member(archive: zipfile.ZipFile, name: str, bound: str, path: str, what: str) -> bytearray:
+    """The bytes of member ``name``, at most the bound named ``bound``: checked in its header, then while reading."""
+    stream = open_zip_member(archive, name, bound, path, what)
     with stream:
         return read_bounded(stream, archive.getinfo(name).file_size, path, f"{what} ({name})")
 
 
-def open_zip_member(archive: zipfile.ZipFile, name: str, limit: int, path: str, what: str) -> BinaryIO:
-    """An open stream of member ``name`` once its announced size passed ``limit`` (read it with ``read_bounded``)."""
+def open_zip_member(archive: zipfile.ZipFile, name: str, bound: str, path: str, what: str,
+                    allowance: int = 0) -> BinaryIO:
+    """An open stream of member ``name`` once its announced size passed the bound named ``bound`` (+ ``allowance``).
+
+    Read it with ``read_bounded``.
+    """
     try:
         member = archive.getinfo(name)
     except KeyError:
         raise ModelFileError(f"{path!r} holds no {name!r} ({what})") from None
+    limit = globals()[bound] + allowance
     if member.file_size > limit:
         raise ModelFileError(f"{path!r}: {what} ({name}) announces {member.file_size:,} bytes; at most {limit:,} "
-                             "are read (minidl.file_limits)")
+                             f"are read (minidl.file_limits.{bound})")
     try:
         return archive.open(member)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError) as error:
@@ -196,13 +201,13 @@ def read_bounded(stream: BinaryIO, size: int, path: str, what: str, into: bytear
 
 
 # ---------------------------------------------------------------------------- .npy arrays
-def read_npy_member(archive: zipfile.ZipFile, name: str, limit: int, path: str) -> numpy.ndarray:
-    """A numeric array from the ``.npy`` member ``name``: header checked against the member's size and ``limit``.
+def read_npy_member(archive: zipfile.ZipFile, name: str, bound: str, path: str) -> numpy.ndarray:
+    """A numeric array from the ``.npy`` member ``name``: header checked against the member's size and ``bound``.
 
     Refused: object (pickled) and other non-numeric types, shapes whose
-    ``prod(shape) * itemsize`` differs from the bytes stored or passes ``limit``.
+    ``prod(shape) * itemsize`` differs from the bytes stored or passes the bound named ``bound``.
     """
-    stream = open_zip_member(archive, name, limit, path, "an array")
+    stream = open_zip_member(archive, name, bound, path, "an array", allowance=_NPY_HEADER_BYTES)
     size = archive.getinfo(name).file_size
     with stream:
         prefix = _read_prefix(stream, min(size, _NPY_HEADER_BYTES), path, name)

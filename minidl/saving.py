@@ -78,7 +78,7 @@ def _read(path: str, expected_format: str, extra: tuple | str = ()) -> tuple[dic
         names = set(archive.namelist())
         if "__config__.npy" not in names:
             raise ModelFileError(f"{path!r} is not a minidl file: it holds no __config__ entry")
-        text = file_limits.read_npy_member(archive, "__config__.npy", file_limits.MAX_CONFIG_BYTES + 128, path)
+        text = file_limits.read_npy_member(archive, "__config__.npy", "MAX_CONFIG_BYTES", path)
         config = _checked_config(file_limits.parse_json(text.tobytes(), path, "its __config__"), path,
                                  expected_format)
         count = sum(1 for name in names if name.startswith("weight_"))
@@ -96,7 +96,7 @@ def _read_arrays(archive: Any, present: set, names: list, path: str) -> list:
     for name in names:
         if f"{name}.npy" not in present:
             raise ModelFileError(f"{path!r} holds no array {name!r}, which its __config__ announces")
-        arrays.append(file_limits.read_npy_member(archive, f"{name}.npy", file_limits.MAX_WEIGHT_BYTES, path))
+        arrays.append(file_limits.read_npy_member(archive, f"{name}.npy", "MAX_WEIGHT_BYTES", path))
         size += arrays[-1].nbytes
         if size > file_limits.MAX_WEIGHT_BYTES:
             raise ModelFileError(f"{path!r}: its arrays hold more than {file_limits.MAX_WEIGHT_BYTES:,} bytes "

@@ -326,6 +326,23 @@ def test_the_bounds_are_stated_and_json_depth_is_counted_outside_strings():
     assert file_limits.json_structure(b"[]") == (1, 2)
 
 
+@pytest.mark.parametrize("kind", [".npz", ".keras"])
+def test_a_bound_is_named_where_it_refuses_and_can_be_raised(kind, valid_files, tmp_path, monkeypatch):
+    path = tmp_path / f"m{kind}"
+    path.write_bytes(valid_files[kind])
+    monkeypatch.setattr(file_limits, "MAX_CONFIG_BYTES", 100)
+    expect_refusal(path, r"at most 100 are read \(minidl.file_limits.MAX_CONFIG_BYTES\)")
+    monkeypatch.setattr(file_limits, "MAX_CONFIG_BYTES", 16 * 2**20)
+    assert isinstance(load_model(path), Model)
+
+
+def test_model_file_errors_are_one_value_error_class_everywhere():
+    from minidl.models import KerasFileError
+
+    assert minidl.ModelFileError is minidl.saving.ModelFileError is file_limits.ModelFileError
+    assert issubclass(ModelFileError, ValueError) and issubclass(KerasFileError, ModelFileError)
+
+
 # ---------------------------------------------------------------------------- 3. no big allocation from a small file
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_small_file_asking_for_a_huge_layer_is_refused_before_it_is_built(kind, valid_files, tmp_path):

@@ -264,7 +264,7 @@ def _read_legacy_weights(model: Model, store: Any, path: str) -> None:
         group = safe_hdf5.get_group(store, f"{root}/{layer.name}", path)
         if group is None:
             raise KerasFileError(f"{path!r} holds no weights for layer {layer.name!r}")
-        listed = safe_hdf5.read_attribute(group, "weight_names", path, file_limits.MAX_CONFIG_BYTES)
+        listed = safe_hdf5.read_attribute(group, "weight_names", path, "MAX_CONFIG_BYTES")
         listed = [] if listed is None else numpy.atleast_1d(listed).tolist()
         names = [name.decode("utf-8", "replace") if isinstance(name, bytes) else str(name) for name in listed]
         _set_layer_weights(layer, [safe_hdf5.read_dataset(group, name, path) for name in names], path)
@@ -301,9 +301,9 @@ def load_keras_model(path: str, kind: str, compile: bool = True) -> Model:
     if kind == "keras":
         with file_limits.open_zip(path, path) as archive:
             entry = file_limits.parse_json(file_limits.read_zip_member(
-                archive, "config.json", file_limits.MAX_CONFIG_BYTES, path, "the configuration"), path, "config.json")
+                archive, "config.json", "MAX_CONFIG_BYTES", path, "the configuration"), path, "config.json")
             store = safe_hdf5.open_hdf5(file_limits.read_zip_member(  # held once, by the HDF5 file
-                archive, "model.weights.h5", file_limits.MAX_WEIGHT_BYTES, path, "the weights"), path)
+                archive, "model.weights.h5", "MAX_WEIGHT_BYTES", path, "the weights"), path)
         with store:
             model = _model_within_budget(entry, safe_hdf5.check_hdf5_file(store, path), path)
             _read_keras_weights(model, store, path)

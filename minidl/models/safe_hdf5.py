@@ -170,8 +170,8 @@ def read_dataset(store: Any, location: str, path: str) -> numpy.ndarray:
         raise ModelFileError(f"{path!r}: dataset {location} cannot be read ({one_line(error)})") from None
 
 
-def read_attribute(node: Any, name: str, path: str, limit: int) -> Any:
-    """The attribute ``name`` of ``node`` (None when absent), once its stored size passed ``limit``.
+def read_attribute(node: Any, name: str, path: str, bound: str) -> Any:
+    """The attribute ``name`` of ``node`` (None when absent), once its stored size passed the bound named ``bound``.
 
     A variable-length string's characters are in the file's heap, so the file's
     size bounds them; fixed-size values are checked before they are read.
@@ -180,9 +180,10 @@ def read_attribute(node: Any, name: str, path: str, limit: int) -> Any:
         if name not in node.attrs:
             return None
         attribute = node.attrs.get_id(name)
+        limit = getattr(file_limits, bound)
         if attribute.get_storage_size() > limit:
             raise ModelFileError(f"{path!r}: the attribute {name!r} has {attribute.get_storage_size():,} bytes; at "
-                                 f"most {limit:,} are read (minidl.file_limits)")
+                                 f"most {limit:,} are read (minidl.file_limits.{bound})")
         return node.attrs[name]
     except ModelFileError:
         raise
@@ -192,7 +193,7 @@ def read_attribute(node: Any, name: str, path: str, limit: int) -> Any:
 
 def read_text_attribute(node: Any, name: str, path: str) -> str | None:
     """A text attribute (a JSON configuration) as str, at most ``MAX_CONFIG_BYTES``; None when absent."""
-    value = read_attribute(node, name, path, file_limits.MAX_CONFIG_BYTES)
+    value = read_attribute(node, name, path, "MAX_CONFIG_BYTES")
     if value is None:
         return None
     if isinstance(value, numpy.ndarray) and value.shape == ():
