@@ -34,6 +34,8 @@ class CallbackList:
             self.callbacks.append(self.history)
         if self.progbar is None and add_progbar:
             self.progbar = ProgbarLogger()
+        if "verbose" in params:
+            params["verbose"] = _verbosity(params["verbose"])
         self.params = params
         for callback in self._all():  # a Keras-like object need not subclass Callback: absent hooks are skipped
             if hasattr(callback, "set_params"):
@@ -99,3 +101,12 @@ class CallbackList:
 
     def on_predict_batch_end(self, batch: int, logs: dict | None = None) -> None:
         self._call("on_predict_batch_end", batch, logs)
+
+
+def _verbosity(verbose: Any) -> int:
+    """0 (silent), 1 (a progress bar) or 2 (one line per epoch); Keras's "auto" is 1."""
+    if verbose == "auto":
+        return 1
+    if isinstance(verbose, bool) or verbose not in (0, 1, 2):
+        raise ValueError(f"verbose must be 0, 1, 2 or 'auto', got {verbose!r}")
+    return int(verbose)
