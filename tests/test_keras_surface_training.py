@@ -174,6 +174,25 @@ def test_metric_names_are_logged_as_the_user_gave_them_as_keras_does(rng):
     assert "val_acc" in names["minidl"]
 
 
+@pytest.mark.parametrize("targets", ["one_hot", "labels", "binary"])
+def test_accuracy_beside_a_users_loss_is_chosen_from_the_shapes_as_keras_does(rng, targets):
+    x = rng.normal(size=(30, 4)).astype(np.float32)
+    classes = 1 if targets == "binary" else 3
+    labels = rng.integers(0, max(classes, 2), 30)
+    y = {"one_hot": np.eye(3, dtype=np.float32)[labels], "labels": labels.astype(np.float32),
+         "binary": labels[:, None].astype(np.float32)}[targets]
+    keras.utils.set_random_seed(2)
+    activation = "sigmoid" if targets == "binary" else "softmax"
+    keras_model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(classes, activation=activation)])
+    model = Sequential([L.Input((4,)), L.Dense(classes, activation=activation)])
+    model.set_weights(keras_model.get_weights())
+    squares = lambda library_ops: lambda y_true, y_pred: library_ops.mean(library_ops.square(y_pred), axis=-1)  # noqa: E731
+    keras_model.compile("sgd", squares(keras.ops), metrics=["accuracy"])
+    model.compile("sgd", squares(ops), metrics=["accuracy"])
+    expected = keras_model.evaluate(x, y, verbose=0, return_dict=True)["accuracy"]
+    assert model.evaluate(x, y, verbose=0, return_dict=True)["accuracy"] == pytest.approx(expected)
+
+
 @pytest.mark.parametrize("schedule, arguments", [
     ("ExponentialDecay", dict(initial_learning_rate=0.1, decay_steps=7, decay_rate=0.5, staircase=True)),
     ("PiecewiseConstantDecay", dict(boundaries=[3, 8], values=[0.1, 0.05, 0.01])),

@@ -173,6 +173,24 @@ def test_regularization_penalties_enter_the_loss_once():
     assert model.evaluate(x, y, batch_size=len(x), verbose=0) == pytest.approx(expected, rel=1e-5)
 
 
+def test_every_penalty_in_model_losses_enters_the_loss_once():
+    """The contract of compile_utils: the loss adds sum(model.losses), which holds regularization and layer losses."""
+
+    class Penalised(Dense):
+        @property
+        def losses(self):
+            return [*super().losses, minidl.Tensor(np.float32(0.25))]
+
+    x, y = data()
+    minidl.random.seed(0)
+    model = Sequential([Input((4,)), Penalised(3, kernel_regularizer=minidl.regularizers.L2(0.3)), Dense(1)])
+    model.compile("sgd", "mse")
+    kernel = model.get_weights()[0]
+    expected = np.mean((model.predict(x) - y) ** 2) + 0.3 * np.sum(kernel.astype(np.float64) ** 2) + 0.25
+    assert len(model.losses) == 2
+    assert model.evaluate(x, y, batch_size=len(x), verbose=0) == pytest.approx(expected, rel=1e-5)
+
+
 class Slices(PyDataset):
     def __init__(self, x, y, batch):
         super().__init__()
