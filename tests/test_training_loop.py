@@ -12,12 +12,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 import minidl  # noqa: E402
 from minidl import Sequential, callbacks, load_model  # noqa: E402
 from minidl.callbacks import CallbackError, CSVLogger, ModelCheckpoint  # noqa: E402
 from minidl.data import PyDataset  # noqa: E402
 from minidl.layers import Dense, Input  # noqa: E402
+from minidl.training.standardize import check_finite  # noqa: E402
 
 
 def data(n=30, seed=0):
@@ -288,3 +291,17 @@ def test_weights_that_an_update_made_non_finite_are_put_back():
     weights = model.get_weights()
     assert all(np.isfinite(w).all() for w in weights)
     assert all(np.array_equal(a, b) for a, b in zip(first, weights))
+
+
+@settings(max_examples=30, deadline=None)
+@given(shape=st.tuples(st.integers(1, 40), st.integers(1, 5), st.integers(1, 3)), chunk_bytes=st.integers(1, 400),
+       bad=st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.sampled_from([np.nan, np.inf, -np.inf])),
+                    min_size=1, max_size=4))
+def test_the_first_non_finite_value_is_named_whatever_the_chunking(shape, chunk_bytes, bad):
+    array = np.zeros(shape, np.float32)
+    for position, value in bad:
+        array.reshape(-1)[int(position * array.size)] = value
+    first = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+    with pytest.raises(ValueError, match=rf"at index \({', '.join(map(str, first))}\) \(sample {first[0]}\)"):
+        check_finite("fit", "x", [array], ["x"], chunk_bytes=chunk_bytes)
+    check_finite("fit", "x", [np.nan_to_num(array, posinf=1.0, neginf=-1.0)], ["x"], chunk_bytes=chunk_bytes)

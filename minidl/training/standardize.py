@@ -75,25 +75,29 @@ def same_length(what: str, role: str, arrays: list, names: list) -> None:
         raise ValueError(f"{what}: the arrays of {role} hold different numbers of samples ({listing})")
 
 
-def check_finite(what: str, role: str, arrays: list, names: list) -> None:
+def check_finite(what: str, role: str, arrays: list, names: list, chunk_bytes: int = 64 * 2**20) -> None:
     """Refuse NaN or infinity in ``role``'s arrays, naming the first bad value's index.
 
-    One pass of ``isfinite`` over the data (integer and boolean arrays are
-    finite by construction and skipped).
+    One pass of ``isfinite`` over the data, ``chunk_bytes`` of it at a time
+    (so the check never holds a mask as large as the data); integer and
+    boolean arrays are finite by construction and skipped.
     """
     for name, array in zip(names, arrays):
-        if array.dtype.kind not in "fc":
+        if array.dtype.kind not in "fc" or array.size == 0:
             continue
         xp = backend.get_array_module(array)
-        finite = xp.isfinite(array)
-        if bool(finite.all()):
-            continue
-        flat = int(xp.argmin(finite.reshape(-1)))  # the first False
-        index = tuple(int(i) for i in numpy.unravel_index(flat, array.shape))
-        value = float(array[index])
-        label = role if len(arrays) == 1 else f"{role} ({name!r})"
-        raise ValueError(f"{what}: {label} holds {value} at index {index} (sample {index[0]}); every value must be "
-                         "finite, so clean or impute it before training")
+        rows_at_once = max(1, chunk_bytes // max(array[:1].nbytes, 1))
+        for start in range(0, len(array), rows_at_once):
+            finite = xp.isfinite(array[start : start + rows_at_once])
+            if bool(finite.all()):
+                continue
+            flat = int(xp.argmin(finite.reshape(-1)))  # the first False
+            index = tuple(int(i) for i in numpy.unravel_index(flat, finite.shape))
+            index = (index[0] + start,) + index[1:]
+            value = float(array[index])
+            label = role if len(arrays) == 1 else f"{role} ({name!r})"
+            raise ValueError(f"{what}: {label} holds {value} at index {index} (sample {index[0]}); every value "
+                             "must be finite, so clean or impute it before training")
 
 
 def rows(data: Any, index: numpy.ndarray) -> Any:
