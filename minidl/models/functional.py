@@ -33,7 +33,7 @@ from minidl.layers import deserialize as deserialize_builtin_layer
 from minidl.layers.symbolic import SymbolicTensor, flatten, remove_nodes
 from minidl.models.fusion import fused_pairs
 from minidl.models.graph import GraphError, map_graph, run_graph
-from minidl.models.trainer import Trainer
+from minidl.training import Trainer
 from minidl.registry import registered_name, snake_case
 from minidl.tensor import Tensor
 
