@@ -1,0 +1,142 @@
+"""Scenario files, simulation folders, bundles and data files from strangers: nothing is read or written outside
+what was asked, nothing expands beyond a stated bound, and odd but real data is never a silent wrong answer."""
+
+import json
+import os
+
+import pytest
+
+from genomics.scenarios import Scenario, ScenarioError, load_toml
+from genomics.simulate import load_simulations, simulate
+from genomics.textfile import MAX_DOCUMENT_BYTES, MAX_DOCUMENT_VALUES, path_within
+
+TINY = {"name": "tiny", "priors": {"N": {"log_uniform": [500, 2000]}},
+        "design": {"populations": ["P"], "samples": [4], "sequence_length": 2e4},
+        "demes": [{"name": "P", "initial_size": "N"}]}
+
+SPLIT_YAML = """time_units: generations
+demes:
+  - name: ANC
+    epochs: [{start_size: N, end_time: 1000}]
+  - name: A
+    ancestors: [ANC]
+    epochs: [{start_size: N}]
+"""
+YAML_TOML = ('name = "yaml_split"\ndemes_yaml = "{file}"\n[priors]\nN = {{ log_uniform = [500, 2000] }}\n'
+             '[design]\npopulations = ["A"]\nsamples = [2]\nsequence_length = 1e3\n')
+
+
+# ---------------------------------------------------------------- scenario names become file names
+@pytest.mark.parametrize("name", ["../x", "/tmp/evil", "a/b", "..", ".hidden", "", "x" * 65, "a b", "a\0b", 5])
+def test_a_scenario_name_that_is_not_an_identifier_is_refused_when_read(name):
+    with pytest.raises(ScenarioError, match=r"a scenario's name must be 1 to 64 letters, digits"):
+        Scenario(dict(TINY, name=name))
+
+
+@pytest.mark.parametrize("name", ["tiny", "model_1", "Model-2.b", "1", "_x"])
+def test_ordinary_scenario_names_are_accepted(name):
+    assert Scenario(dict(TINY, name=name)).name == name
+
+
+def test_a_scenario_file_naming_its_scenario_out_of_the_folder_writes_nothing_outside(tmp_path):
+    (tmp_path / "s.toml").write_text(
+        'name = "../../outside"\n[priors]\nN = 1000.0\n[design]\npopulations = ["P"]\nsamples = [2]\n'
+        'sequence_length = 1e3\n[[demes]]\nname = "P"\ninitial_size = "N"\n')
+    with pytest.raises(ScenarioError, match=r"s.toml: a scenario's name must be .* got '../../outside'"):
+        load_toml(str(tmp_path / "s.toml"))
+
+
+def test_the_shard_writer_refuses_a_file_outside_its_folder(tmp_path):
+    scenario = Scenario(TINY)
+    scenario.name = "../escaped"  # as if a name had slipped past the checks
+    with pytest.raises(ValueError, match=r"the shard '../escaped-00000.npz' leads outside that folder"):
+        simulate([scenario], 1, str(tmp_path / "out"), workers=1, progress=False)
+    assert not (tmp_path / "escaped-00000.npz").exists()
+
+
+# ---------------------------------------------------------------- manifests naming files outside their folder
+@pytest.mark.parametrize("shard", ["/etc/passwd", "../elsewhere.npz", "sub/../../elsewhere.npz", ""])
+def test_a_manifest_naming_a_shard_outside_its_folder_is_refused(tmp_path, shard):
+    out = tmp_path / "sims"
+    simulate([Scenario(TINY)], 1, str(out), workers=1, progress=False)
+    (tmp_path / "elsewhere.npz").write_bytes((out / "tiny-00000.npz").read_bytes())
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["scenarios"][0]["shards"] = [shard]
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ValueError, match=r"manifest's shard .* (leads outside that folder|is not a relative file)"):
+        load_simulations(str(out))
+
+
+def test_a_shard_linked_out_of_its_folder_is_refused(tmp_path):
+    out = tmp_path / "sims"
+    simulate([Scenario(TINY)], 1, str(out), workers=1, progress=False)
+    os.replace(out / "tiny-00000.npz", tmp_path / "moved.npz")
+    os.symlink(tmp_path / "moved.npz", out / "tiny-00000.npz")
+    with pytest.raises(ValueError, match="leads outside that folder"):
+        load_simulations(str(out))
+
+
+def test_paths_inside_the_folder_are_kept(tmp_path):
+    assert path_within(str(tmp_path), "a/b.npz", "shard") == os.path.join(str(tmp_path), "a/b.npz")
+    assert path_within(str(tmp_path), "a/../b.npz", "shard") == os.path.join(str(tmp_path), "a/../b.npz")
+
+
+# ---------------------------------------------------------------- YAML and TOML that expand beyond a bound
+def alias_bomb(levels):
+    """A YAML document of nested aliases: level k lists level k - 1 nine times (9**levels values, a few hundred
+    bytes)."""
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"a{k}: &a{k} [{', '.join([f'*a{k - 1}'] * 9)}]" for k in range(1, levels + 1)]
+    return "time_units: generations\n" + "\n".join(lines) + "\ndemes:\n  - name: A\n    epochs: [{start_size: 1000}]\n"
+
+
+def test_a_yaml_alias_bomb_is_refused_in_one_sentence(tmp_path):
+    bomb = alias_bomb(9)  # 9**10 = 3.5 billion values once expanded
+    assert len(bomb) < 1000
+    (tmp_path / "bomb.yaml").write_text(bomb)
+    (tmp_path / "s.toml").write_text(YAML_TOML.format(file="bomb.yaml"))
+    with pytest.raises(ScenarioError, match=rf"bomb.yaml: the demes YAML file expands to more than "
+                                            rf"{MAX_DOCUMENT_VALUES} values \(YAML aliases count at each use\)"):
+        load_toml(str(tmp_path / "s.toml"))
+
+
+def test_a_yaml_alias_of_itself_is_refused(tmp_path):
+    (tmp_path / "loop.yaml").write_text("time_units: generations\nx: &x [*x, *x]\ndemes: []\n")
+    (tmp_path / "s.toml").write_text(YAML_TOML.format(file="loop.yaml"))
+    with pytest.raises(ScenarioError, match=r"loop.yaml: the demes YAML file (expands to more|nests tables)"):
+        load_toml(str(tmp_path / "s.toml"))
+
+
+def test_a_few_aliases_are_still_read(tmp_path):
+    (tmp_path / "split.yaml").write_text(SPLIT_YAML.replace("epochs: [{start_size: N, end_time: 1000}]",
+                                                            "epochs: [&e {start_size: N, end_time: 1000}]"))
+    (tmp_path / "s.toml").write_text(YAML_TOML.format(file="split.yaml"))
+    assert load_toml(str(tmp_path / "s.toml"))[0].name == "yaml_split"
+
+
+@pytest.mark.parametrize("content, message", [
+    ("a = " + "[" * 5000 + "]" * 5000 + "\n", "nests tables or "),
+    ("a = [" + "1, " * 400_000 + "]\n", f"larger than {MAX_DOCUMENT_BYTES} bytes"),
+    ("a = [" + "1," * 120_000 + "]\n", f"expands to more than {MAX_DOCUMENT_VALUES} values"),
+])
+def test_toml_files_beyond_the_bounds_are_refused_in_one_sentence(tmp_path, content, message):
+    (tmp_path / "s.toml").write_text(content)
+    with pytest.raises(ScenarioError, match=message):
+        load_toml(str(tmp_path / "s.toml"))
+
+
+def test_deeply_nested_yaml_is_refused_in_one_sentence(tmp_path):
+    (tmp_path / "deep.yaml").write_text("demes: " + "[" * 20_000 + "]" * 20_000 + "\n")
+    (tmp_path / "s.toml").write_text(YAML_TOML.format(file="deep.yaml"))
+    with pytest.raises(ScenarioError, match=r"deep.yaml: the demes YAML file nests"):
+        load_toml(str(tmp_path / "s.toml"))
+
+
+@pytest.mark.parametrize("name", ["/etc/hostname", "../outside.yaml"])
+def test_a_demes_yaml_outside_the_scenario_files_folder_is_refused(tmp_path, name):
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    (tmp_path / "outside.yaml").write_text(SPLIT_YAML)
+    (folder / "s.toml").write_text(YAML_TOML.format(file=name))
+    with pytest.raises(ScenarioError, match=r"the demes_yaml file .* (leads outside|is not a relative file name)"):
+        load_toml(str(folder / "s.toml"))
