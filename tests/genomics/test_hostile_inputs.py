@@ -140,3 +140,68 @@ def test_a_demes_yaml_outside_the_scenario_files_folder_is_refused(tmp_path, nam
     (folder / "s.toml").write_text(YAML_TOML.format(file=name))
     with pytest.raises(ScenarioError, match=r"the demes_yaml file .* (leads outside|is not a relative file name)"):
         load_toml(str(folder / "s.toml"))
+
+
+# ---------------------------------------------------------------- VCF records that are not what they seem
+VCF_HEADER = ("##fileformat=VCFv4.2\n##contig=<ID=1,length=100000>\n"
+              '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n'
+              '##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Depth">\n'
+              "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\ts1\ts2\ts3\ts4\n")
+GOOD = [("100", "A", "G", "GT", ["0|1", "1|1", "0|0", "0|1"]), ("500", "T", "C", "GT", ["1|1", "0|0", "0|1", "1|0"])]
+
+
+def read_rows(tmp_path, rows, prefix="", max_missing=0.0):
+    from genomics import vcf
+    from genomics.design import SamplingDesign
+
+    path = tmp_path / "v.vcf"
+    text = VCF_HEADER + "".join("\t".join(["1", pos, ".", ref, alt, ".", "PASS", ".", form, *calls]) + "\n"
+                                for pos, ref, alt, form, calls in rows)
+    path.write_bytes(prefix.encode() + text.encode())
+    (tmp_path / "pops.txt").write_text("s1 A\ns2 A\ns3 B\ns4 B\n")
+    return vcf.read_vcf(str(path), vcf.read_population_map(str(tmp_path / "pops.txt")),
+                        SamplingDesign(["A", "B"], [4, 4], ploidy=1), max_missing=max_missing)
+
+
+@pytest.mark.parametrize("alt, key", [("*", "dropped_spanning_deletion"), ("A", "dropped_alt_same_as_ref"),
+                                      ("a", "dropped_alt_same_as_ref"), (".", "dropped_no_alt_allele")])
+def test_spanning_deletions_and_records_without_variation_are_not_snps(tmp_path, alt, key):
+    odd = ("300", "A", alt, "GT", ["0|1", "1|1", "0|0", "0|1"] if alt != "." else ["0|0"] * 4)
+    data = read_rows(tmp_path, [GOOD[0], odd, GOOD[1]], max_missing=1.0)
+    assert data.positions.tolist() == [100, 500]
+    assert data.report[key] == 1 and data.report["dropped_not_biallelic_snp"] == 1
+    assert any(warning.startswith("dropped 1 records") for warning in data.report["warnings"])
+
+
+def test_records_at_position_zero_or_below_are_dropped_and_counted(tmp_path):
+    rows = [("0", "A", "G", "GT", ["0|1", "1|1", "0|0", "0|1"]), ("-3", "C", "T", "GT", ["0|1", "1|1", "0|0", "0|1"]),
+            *GOOD]
+    data = read_rows(tmp_path, rows)
+    assert data.positions.tolist() == [100, 500] and data.report["sites_kept"] == 2
+    assert data.report["dropped_position_not_positive"] == 2
+    assert "dropped 2 records at POS <= 0, outside every window" in data.report["warnings"]
+
+
+def test_a_position_beyond_32_bits_is_refused_naming_the_line(tmp_path):
+    rows = [GOOD[0], ("3000000000", "C", "T", "GT", ["0|1", "1|1", "0|0", "0|1"])]
+    with pytest.raises(ValueError, match=r"v.vcf, line 7: POS 3000000000 is beyond 2147483647"):
+        read_rows(tmp_path, rows)
+
+
+def test_gt_is_read_where_format_puts_it(tmp_path):
+    rows = [("100", "A", "G", "DP:GT", ["12:0|1", "7:1|1", "3:0|0", "9:0|1"]), GOOD[1]]
+    data = read_rows(tmp_path, rows)
+    assert data.report["call_ploidy"] == [2]
+    assert data.haplotypes[:, 0].tolist() == [0, 1, 1, 1, 0, 0, 0, 1]
+
+
+def test_a_record_without_gt_is_refused_naming_the_line(tmp_path):
+    rows = [GOOD[0], ("300", "A", "G", "DP", ["12", "7", "3", "9"])]
+    with pytest.raises(ValueError, match=r"v.vcf, line 7: FORMAT is 'DP', without GT: the record holds no genotype"):
+        read_rows(tmp_path, rows)
+
+
+def test_a_utf8_byte_order_mark_is_accepted(tmp_path):
+    data = read_rows(tmp_path, GOOD, prefix="\ufeff")
+    assert data.positions.tolist() == [100, 500] and data.report["byte_order_mark"]
+    assert data.haplotypes[:, 0].tolist() == [0, 1, 1, 1, 0, 0, 0, 1]
