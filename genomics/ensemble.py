@@ -85,6 +85,27 @@ class Ensemble:
         return cls(members, entry["member_temperatures"])
 
 
+def check_temperatures(metadata: dict, path: str) -> None:
+    """Refuse a bundle whose temperature (or an ensemble member's) is not a finite number > 0.
+
+    p = softmax(z / T): T <= 0 reverses or erases the ranking of the scenarios and a non-finite T gives no
+    probabilities, so such a bundle is an error naming the file and the value when it is read. None (a
+    bundle without calibration, a member without a calibration split) is T = 1.
+    """
+    calibration_entry = metadata.get("calibration") or {}
+    members = (metadata.get("ensemble") or {}).get("member_temperatures") or []
+    if not isinstance(calibration_entry, dict) or not isinstance(members, list):
+        raise ValueError(f"{path!r}: the bundle's calibration or ensemble entry is not a table")
+    named = [("temperature", calibration_entry.get("temperature"))]
+    named += [(f"ensemble member {k}'s temperature", value) for k, value in enumerate(members)]
+    for what, value in named:
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not numpy.isfinite(value) or value <= 0:
+            raise ValueError(f"{path!r}: the bundle's {what} is {value!r}; a temperature must be a finite number > 0 "
+                             "(T <= 0 would reverse or erase the scenarios' ranking)")
+
+
 def logits(model: minidl.Sequential | Ensemble, inputs: numpy.ndarray) -> numpy.ndarray:
     """The scenario logits of one network or of an ensemble."""
     return model.logits(inputs) if isinstance(model, Ensemble) else models.logits(model, inputs)

@@ -205,3 +205,106 @@ def test_a_utf8_byte_order_mark_is_accepted(tmp_path):
     data = read_rows(tmp_path, GOOD, prefix="\ufeff")
     assert data.positions.tolist() == [100, 500] and data.report["byte_order_mark"]
     assert data.haplotypes[:, 0].tolist() == [0, 1, 1, 1, 0, 0, 0, 1]
+
+
+# ---------------------------------------------------------------- ms output out of range
+@pytest.mark.parametrize("positions, message", [
+    ("0.1 1.5", r"out.ms, line 3: replicate 1 has the position 1.5, outside \[0, 1\] where ms writes positions"),
+    ("-0.2 0.5", r"replicate 1 has the position -0.2, outside \[0, 1\]"),
+    ("0.7 0.1", r"replicate 1 has the position 0.1 after 0.7; ms writes positions in increasing order"),
+])
+def test_ms_positions_outside_the_unit_interval_or_out_of_order_are_refused(tmp_path, positions, message):
+    from genomics import ms
+
+    (tmp_path / "out.ms").write_text(f"//\nsegsites: 2\npositions: {positions}\n01\n11\n00\n")
+    with pytest.raises(ValueError, match=message):
+        ms.read_ms_output(str(tmp_path / "out.ms"))
+
+
+def test_ms_positions_as_ms_prints_them_are_read(tmp_path):
+    from genomics import ms
+
+    """ms prints positions to 4 decimals: ties, and 1.0000 for a position above 0.99995, are ms's own output."""
+    (tmp_path / "out.ms").write_text("//\nsegsites: 4\npositions: 0.0000 0.5000 0.5000 1.0000\n0110\n1100\n0001\n")
+    (genotypes, positions), = ms.read_ms_output(str(tmp_path / "out.ms"))
+    assert positions.tolist() == [0.0, 0.5, 0.5, 1.0] and genotypes.shape == (3, 4)
+
+
+# ---------------------------------------------------------------- bundles and the folders they are scored on
+SMALL = {"name": "small", "priors": {"N": {"log_uniform": [300, 1000]}},
+         "design": {"populations": ["P"], "samples": [4], "sequence_length": 2e4, "mutation_rate": 1e-7},
+         "demes": [{"name": "P", "initial_size": "N"}]}
+LARGE = dict(SMALL, name="large", priors={"N": {"log_uniform": [3000, 10000]}})
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    from genomics import workflow
+
+    folder = tmp_path_factory.mktemp("bundle")
+    simulate([Scenario(SMALL), Scenario(LARGE)], 16, str(folder / "sims"), master_seed=1, workers=1, progress=False)
+    simulate([Scenario(SMALL), Scenario(LARGE)], 4, str(folder / "fresh"), master_seed=2, workers=1, progress=False)
+    swapped = [Scenario(dict(LARGE, name="small")), Scenario(dict(SMALL, name="large"))]  # names kept, models swapped
+    simulate(swapped, 4, str(folder / "swapped"), master_seed=2, workers=1, progress=False)
+    config = workflow.TrainingConfig(epochs=1, test_fraction=0.25, validation_fraction=0.25, calibration_fraction=0.25)
+    result = workflow.train(str(folder / "sims"), str(folder / "run"), config, encoder={"n_snps": 16}, verbose=0)
+    return folder, result["bundle"]
+
+
+def test_evaluate_calibrate_and_check_refuse_scenarios_with_the_bundles_names_but_other_definitions(bundle):
+    from genomics import adequacy, workflow
+
+    folder, path = bundle
+    assert workflow.evaluate(path, str(folder / "fresh")).samples == 8
+    message = (r"swapped': scenario 'small' has the model's name but another definition: priors.N.log_uniform\[0\] "
+               r"is 3000 there and 300 in the model's training scenarios")
+    with pytest.raises(ValueError, match=message):
+        workflow.evaluate(path, str(folder / "swapped"))
+    with pytest.raises(ValueError, match=message):
+        workflow.calibrate_bundle(path, str(folder / "swapped"), str(folder / "recalibrated.npz"))
+    assert not (folder / "recalibrated.npz").exists()
+    with pytest.raises(ValueError, match=message):  # predict --check and check --bundle
+        adequacy.reference(str(folder / "swapped"), path, per_scenario=4)
+
+
+def test_a_description_alone_may_differ():
+    from genomics.scenarios import check_same_scenarios
+
+    spec = Scenario(SMALL).spec
+    metadata = {"scenario_names": ["small"], "scenario_specs": [spec]}
+    check_same_scenarios(metadata, {"scenarios": [{"name": "small", "spec": dict(spec, description="x")}]}, "f")
+    with pytest.raises(ValueError, match=r"design.samples\[0\] is 5 there and 4"):
+        changed = json.loads(json.dumps(spec))
+        changed["design"]["samples"] = [5]
+        check_same_scenarios(metadata, {"scenarios": [{"name": "small", "spec": changed}]}, "f")
+
+
+@pytest.mark.parametrize("temperature", [0.0, -1.097, float("nan"), float("inf"), "1.0", True])
+def test_a_bundle_whose_temperature_is_not_a_positive_number_is_refused_at_load(bundle, temperature):
+    import minidl
+    from genomics import workflow
+
+    folder, path = bundle
+    model, metadata = workflow.load_bundle(path)
+    assert metadata["calibration"]["temperature"] > 0
+    bad = str(folder / "bad_temperature.npz")
+    model.save(bad, metadata={**metadata, "calibration": {**metadata["calibration"], "temperature": temperature}})
+    assert minidl.load_model(bad) is not None
+    with pytest.raises(ValueError, match=rf"bad_temperature.npz': the bundle's temperature is .*; a temperature "
+                                         "must be a finite number > 0"):
+        workflow.load_bundle(bad)
+
+
+def test_data_without_a_segregating_site_are_refused_before_any_prediction(bundle, tmp_path):
+    from genomics import readers, workflow
+
+    _, path = bundle
+    design = workflow.bundle_design(path)
+    (tmp_path / "none.ms").write_text("//\nsegsites: 0\n\n")
+    no_sites, = readers.read_ms(str(tmp_path / "none.ms"), design)
+    (tmp_path / "same.ms").write_text("//\nsegsites: 2\npositions: 0.1 0.2\n" + "01\n" * 8)
+    identical, = readers.read_ms(str(tmp_path / "same.ms"), design)
+    for data in (no_sites, identical):
+        with pytest.raises(ValueError, match=r"data set 1 \(.*\.ms\) has no segregating site \(\d sites, each with "
+                                             r"one allele\): there is nothing to predict from"):
+            workflow.predict_genotypes(path, [data])
