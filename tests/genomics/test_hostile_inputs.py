@@ -308,3 +308,14 @@ def test_data_without_a_segregating_site_are_refused_before_any_prediction(bundl
         with pytest.raises(ValueError, match=r"data set 1 \(.*\.ms\) has no segregating site \(\d sites, each with "
                                              r"one allele\): there is nothing to predict from"):
             workflow.predict_genotypes(path, [data])
+
+
+@pytest.mark.parametrize("prior, message", [
+    ({"uniform": [0, float("inf")]}, r"prior 'N': uniform expects 2 numbers, each finite, got \[0, inf\]"),
+    ({"log_uniform": [float("nan"), 10]}, "log_uniform expects 2 numbers, each finite"),
+    ({"uniform": [True, 3]}, "uniform expects 2 numbers, each finite"),
+    (float("inf"), "a fixed value must be a finite number, got inf"),
+])
+def test_priors_with_infinite_or_missing_bounds_are_refused(prior, message):
+    with pytest.raises(ScenarioError, match=message):
+        Scenario(dict(TINY, priors={"N": prior}))
