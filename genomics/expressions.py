@@ -76,7 +76,7 @@ def _tokens(text: str) -> list[tuple[str, str]]:
     return tokens
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=256)
 def _compile(text: str) -> tuple:
     """The postfix program of an expression: ("number", x), ("name", n), ("unary", op), ("binary", op),
     ("call", function, argument count); a text outside the grammar is a ScenarioError."""

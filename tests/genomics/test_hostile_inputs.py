@@ -5,6 +5,8 @@ import json
 import os
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from genomics.scenarios import Scenario, ScenarioError, load_toml
 from genomics.simulate import load_simulations, simulate
@@ -319,3 +321,43 @@ def test_data_without_a_segregating_site_are_refused_before_any_prediction(bundl
 def test_priors_with_infinite_or_missing_bounds_are_refused(prior, message):
     with pytest.raises(ScenarioError, match=message):
         Scenario(dict(TINY, priors={"N": prior}))
+
+
+@pytest.mark.parametrize("entry, message", [
+    ({"members": 10**9, "member_temperatures": [1.0, 2.0]},
+     "says its ensemble has 1000000000 members, but it holds the weights of 2 networks"),
+    ({"members": "2", "member_temperatures": [1.0, 2.0]}, "says its ensemble has '2' members"),
+    ({"members": 2, "member_temperatures": [1.0]}, r"lists the temperatures \[1.0\], not one per member"),
+    ({"members": 2, "member_temperatures": [1.0, -2.0]}, "the bundle's ensemble member 1's temperature is -2.0"),
+])
+def test_an_ensemble_bundle_that_miscounts_its_members_or_temperatures_is_refused(bundle, entry, message):
+    from genomics import workflow
+    from genomics.ensemble import Ensemble
+
+    folder, path = bundle
+    model, metadata = workflow.load_bundle(path)
+    out = str(folder / "ensemble.npz")
+    model.save(out, metadata={**metadata, "ensemble": {"members": 2, "member_temperatures": [1.0, 2.0]}},
+               extra_weights={"member_1": model.get_weights()})
+    assert isinstance(workflow.load_bundle(out)[0], Ensemble)
+    model.save(out, metadata={**metadata, "ensemble": entry}, extra_weights={"member_1": model.get_weights()})
+    with pytest.raises(ValueError, match=message):
+        workflow.load_bundle(out)
+
+
+# ---------------------------------------------------------------- expressions fuzzed: a value or one sentence
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=list("0123456789.eE+-*/() ,abNlogexpsqrtminax_'[]:\\\"\n"), max_size=40))
+def test_any_text_is_a_finite_value_or_one_scenario_error(text):
+    import math
+
+    from genomics.expressions import evaluate, names_in, value_range
+
+    try:
+        names = names_in(text, "value")
+        value = evaluate(text, {name: 1.5 for name in names})
+        assert math.isfinite(value)
+        low, high = value_range(text, {name: (1.0, 2.0) for name in names})
+        assert low <= value <= high
+    except ScenarioError as error:
+        assert "\n" not in str(error).replace(repr(text), "")
