@@ -166,7 +166,6 @@ class CallScan:
     first_high_ploidy: str = ""                 # "CHROM:POS 'call'" of the first call of ploidy > 2
     bad_alleles: list = field(default_factory=list)  # "CHROM:POS 'call'" whose allele exceeds the ALT count
     sites: int = 0                              # data lines
-    non_positive_positions: int = 0             # data lines at POS <= 0 (telomeres in VCF 4.3; no window holds them)
     byte_order_mark: bool = False               # the file starts with a UTF-8 byte order mark
 
 
@@ -226,15 +225,13 @@ def scan_calls(path: str, samples: set) -> CallScan:
 
 
 def _check_record(fields: list[str], path: str, number: int, scan: CallScan) -> None:
-    """Refuse a position scikit-allel cannot hold or a record without genotype calls; count positions <= 0."""
+    """Refuse a position scikit-allel cannot hold (read_vcf drops those <= 0) or a record without genotype calls."""
     position = fields[1].strip()
     if not (position.isdigit() or (position.startswith("-") and position[1:].isdigit())):
         raise ValueError(f"{path}, line {number}: POS must be a whole number, got {position[:20]!r}")
-    if int(position) > MAX_POSITION:
-        raise ValueError(f"{path}, line {number}: POS {position} is beyond {MAX_POSITION}, the largest position a "
-                         "VCF may hold (a 32-bit integer); split the contig or shift its positions")
-    if int(position) <= 0:
-        scan.non_positive_positions += 1
+    if len(position.lstrip("-")) > 10 or abs(int(position)) > MAX_POSITION:  # int() never reads a huge number
+        raise ValueError(f"{path}, line {number}: POS {position[:20]} is beyond {MAX_POSITION}, the largest position "
+                         "a VCF may hold (a 32-bit integer); split the contig or shift its positions")
     if "GT" not in fields[8].split(":"):
         raise ValueError(f"{path}, line {number}: FORMAT is {fields[8][:40]!r}, without GT: the record holds no "
                          "genotype calls (remove it, or give its calls as GT)")

@@ -184,9 +184,16 @@ def test_records_at_position_zero_or_below_are_dropped_and_counted(tmp_path):
     assert "dropped 2 records at POS <= 0, outside every window" in data.report["warnings"]
 
 
-def test_a_position_beyond_32_bits_is_refused_naming_the_line(tmp_path):
-    rows = [GOOD[0], ("3000000000", "C", "T", "GT", ["0|1", "1|1", "0|0", "0|1"])]
-    with pytest.raises(ValueError, match=r"v.vcf, line 7: POS 3000000000 is beyond 2147483647"):
+@pytest.mark.parametrize("position", ["3000000000", "-3000000000", "1" * 5000])
+def test_a_position_beyond_32_bits_is_refused_naming_the_line(tmp_path, position):
+    rows = [GOOD[0], (position, "C", "T", "GT", ["0|1", "1|1", "0|0", "0|1"])]
+    with pytest.raises(ValueError, match=rf"v.vcf, line 7: POS {position[:20]} is beyond 2147483647"):
+        read_rows(tmp_path, rows)
+
+
+def test_a_position_that_is_not_a_number_is_refused_naming_the_line(tmp_path):
+    rows = [GOOD[0], ("12a", "C", "T", "GT", ["0|1", "1|1", "0|0", "0|1"])]
+    with pytest.raises(ValueError, match=r"v.vcf, line 7: POS must be a whole number, got '12a'"):
         read_rows(tmp_path, rows)
 
 
