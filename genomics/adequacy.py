@@ -36,7 +36,8 @@ from genomics.encode import Encoder
 from genomics.ensemble import embedding
 from genomics.models import model_input
 from genomics.readers import Genotypes
-from genomics.scenarios import Scenario, check_same_scenarios
+from genomics.scenarios import Scenario
+from genomics.shards import check_same_scenarios
 from genomics.simulate import SimulatedData, load_simulations, replicate_seed, simulate_replicate
 from genomics.sumstats import summary_statistics
 from genomics.workflow import encode_data, encode_genotypes, load_bundle, read_bundle_metadata

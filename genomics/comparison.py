@@ -29,7 +29,7 @@ from genomics import abc
 from genomics.encode import Encoder
 from genomics.evaluation import Evaluation
 from genomics.readers import Genotypes
-from genomics.scenarios import check_same_scenarios
+from genomics.shards import check_same_scenarios
 from genomics.simulate import SimulatedData, load_simulations
 from genomics.workflow import (
     Split,

@@ -47,7 +47,6 @@ msprime's backward-in-time convention: lineages move from source to dest):
 
 from __future__ import annotations
 
-import collections
 import copy
 import math
 import os
@@ -62,8 +61,7 @@ from genomics.expressions import ScenarioError, evaluate, is_number, names_in, v
 from genomics.priors import Prior, from_spec
 from genomics.textfile import path_within, read_toml, read_yaml
 
-__all__ = ["EVENT_TYPES", "Scenario", "ScenarioError", "check_same_scenarios", "evaluate", "load_toml",
-           "validate_spec"]
+__all__ = ["EVENT_TYPES", "Scenario", "ScenarioError", "evaluate", "load_toml", "validate_spec"]
 
 EVENT_TYPES = {
     "split": {"time", "derived", "ancestral"},
@@ -475,43 +473,3 @@ def _read_demes_yaml(name: Any, toml_path: str) -> dict:
     except ValueError as error:
         raise ScenarioError(f"{toml_path}: {error}") from None
 
-
-def check_same_scenarios(metadata: dict, manifest: dict, folder: str) -> None:
-    """Refuse a simulation folder whose scenarios are not a bundle's: the same names in the same order, and the
-    same definitions (priors, design, demography; only the description may differ).
-
-    ``metadata``: the bundle's (``scenario_names`` and, since bundles record them, ``scenario_specs``);
-    ``manifest``: the folder's. The sentence names the scenario and the first key that differs.
-    """
-    names = [entry.get("name") for entry in manifest.get("scenarios", [])]
-    if names != metadata["scenario_names"]:
-        raise ValueError(f"{folder!r} holds scenarios {names} but the model was trained on "
-                         f"{metadata['scenario_names']} (same names, same order)")
-    for name, trained, entry in zip(names, metadata.get("scenario_specs") or [], manifest["scenarios"]):
-        difference = _first_difference(trained, entry.get("spec"))
-        if difference is not None:
-            key, expected, found = difference
-            raise ValueError(f"{folder!r}: scenario {name!r} has the model's name but another definition: {key} is "
-                             f"{_short(found)} there and {_short(expected)} in the model's training scenarios; "
-                             "simulate the bundle's own scenarios")
-
-
-def _first_difference(expected: Any, found: Any) -> tuple[str, Any, Any] | None:
-    """(key path, expected value, found value) of the first place two specifications differ, or None."""
-    pending = collections.deque([("", expected, found)])
-    while pending:
-        key, a, b = pending.popleft()
-        if isinstance(a, dict) and isinstance(b, dict):
-            for k in sorted(set(a) | set(b), key=str):
-                if not (key == "" and k == "description"):
-                    pending.append((f"{key}.{k}" if key else str(k), a.get(k, "(absent)"), b.get(k, "(absent)")))
-        elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-            pending.extend((f"{key}[{i}]", x, y) for i, (x, y) in enumerate(zip(a, b)))
-        elif a != b or isinstance(a, bool) != isinstance(b, bool):
-            return key, a, b
-    return None
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."

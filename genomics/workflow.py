@@ -21,7 +21,7 @@ from genomics import calibration, models, regression, vcf
 from genomics import ensemble as ensembles
 from genomics.augmentation import FreshMasks, check_fresh_masks
 from genomics.cluster import gathered
-from genomics.shards import ShardReader
+from genomics.shards import ShardReader, check_same_scenarios
 from genomics.streaming import ShardBatches
 from genomics.heldout import PARTS, FromShards, InMemory
 from genomics.onthefly import FreshSimulations
@@ -30,7 +30,7 @@ from genomics.design import SamplingDesign
 from genomics.encode import SPECTRA, Encoder
 from genomics.evaluation import RAW, Evaluation, calibrated_name, network_evaluation
 from genomics.readers import Genotypes, random_subset
-from genomics.scenarios import Scenario, check_same_scenarios
+from genomics.scenarios import Scenario
 from genomics.simulate import (
     SimulatedData,
     load_simulations,

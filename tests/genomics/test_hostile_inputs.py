@@ -277,7 +277,7 @@ def test_evaluate_calibrate_and_check_refuse_scenarios_with_the_bundles_names_bu
 
 
 def test_a_description_alone_may_differ():
-    from genomics.scenarios import check_same_scenarios
+    from genomics.shards import check_same_scenarios
 
     spec = Scenario(SMALL).spec
     metadata = {"scenario_names": ["small"], "scenario_specs": [spec]}
