@@ -23,7 +23,7 @@ import shutil
 import sys
 from types import ModuleType
 
-from minidl.exercises.checks import Report
+from minidl.exercises.checks import Report, stop_watching
 
 #: exercise number -> module name, in the curriculum's order
 EXERCISES = {
@@ -93,7 +93,15 @@ def check(number: int, solution: object) -> Report:
         report.add("the solution defines " + ", ".join(module.NAMES), False,
                    f"missing: {', '.join(missing)} (start from python -m minidl.exercises start {number} FILE)")
         return report
-    return module.check(solution)
+    try:
+        return module.check(solution)
+    except Exception as error:  # noqa: BLE001 - what a solution returned broke a check: a finding, not a crash
+        report = Report(f"exercise {number}: {module.TITLE}")
+        report.add("the checker could use what your code returned", False,
+                   f"{type(error).__name__}: {error} (check the types and shapes your functions return)")
+        return report
+    finally:
+        stop_watching()
 
 
 __all__ = ["EXERCISES", "Report", "check", "exercise", "load_solution", "scaffold_path", "start"]
