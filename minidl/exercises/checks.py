@@ -365,7 +365,10 @@ def with_zeros(report: Report, array: numpy.ndarray, share: float = 0.3) -> nump
 
 
 def drawn_shape(report: Report, ranks: tuple = (1, 3), sizes: tuple = (2, 6)) -> tuple:
-    """A shape of ``ranks[0]`` to ``ranks[1]`` axes, each of ``sizes[0]`` to ``sizes[1]`` elements, new every run."""
+    """A shape of ``ranks[0]`` to ``ranks[1]`` axes, each of ``sizes[0]`` to ``sizes[1]`` elements, new every run.
+
+    Checks draw their two cases from ``case_sizes``: no single hard-coded size passes both.
+    """
     rank = int(report.rng.integers(ranks[0], ranks[1] + 1))
     return tuple(int(size) for size in report.rng.integers(sizes[0], sizes[1] + 1, rank))
 
@@ -373,3 +376,8 @@ def drawn_shape(report: Report, ranks: tuple = (1, 3), sizes: tuple = (2, 6)) ->
 def draw(report: Report, shape: tuple, low: float = -3.0, high: float = 3.0, away_from: tuple = ()) -> numpy.ndarray:
     """``drawn`` with this run's generator: float64 in [low, high), 0.01 away from the kinks ``away_from``."""
     return drawn(shape, int(report.rng.integers(2**31)), low, high, away_from)
+
+
+def case_sizes(case: int) -> tuple:
+    """The range of sizes of case 0 (2 to 4) and of case 1 (5 to 7): disjoint, so a hard-coded size fails one."""
+    return (2, 4) if case == 0 else (5, 7)

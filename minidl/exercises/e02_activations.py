@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from minidl.exercises.checks import (Report, check_function, draw, drawn_shape, forbid, uses_minidl,
+from minidl.exercises.checks import (Report, case_sizes, check_function, draw, drawn_shape, forbid, uses_minidl,
                                      verdict_on_library_use, with_zeros)
 from minidl.functional import activation
 
@@ -40,7 +40,7 @@ def check(solution: object) -> Report:
     uses_minidl(report, solution, NAMES)
     library = reference()
     for case in range(2):
-        x = draw(report, drawn_shape(report), low=-6, high=6, away_from=(0.0,))
+        x = draw(report, drawn_shape(report, sizes=case_sizes(case)), low=-6, high=6, away_from=(0.0,))
         for name in NAMES:
             yours, theirs = getattr(solution, name), getattr(library, name)
             check_function(report, f"{name}", yours, theirs, [x],

@@ -24,7 +24,7 @@ from typing import Any
 import numpy
 
 from minidl import Function
-from minidl.exercises.checks import (Report, check_function, draw, drawn_shape, forbid, uses_minidl,
+from minidl.exercises.checks import (Report, case_sizes, check_function, draw, drawn_shape, forbid, uses_minidl,
                                      verdict_on_library_use, with_zeros)
 from minidl.functional import activation
 
@@ -61,14 +61,14 @@ def check(solution: object) -> Report:
     library = reference()
     rng = report.rng
     for case in range(2):
-        x = draw(report, drawn_shape(report), low=-4, high=4, away_from=(0.0,))
+        x = draw(report, drawn_shape(report, sizes=case_sizes(case)), low=-4, high=4, away_from=(0.0,))
         for name, argument in (("LeakyReLU", round(float(rng.uniform(0.05, 0.5)), 3)),
                                ("ELU", round(float(rng.uniform(0.5, 2.0)), 3))):
             yours, theirs = getattr(solution, name), getattr(library, name)
             check_function(report, f"{name}({argument})", lambda cls=yours, a=argument: cls(a),
                            lambda cls=theirs, a=argument: cls(a), [x], rtol=1e-7,
                            kinks=[with_zeros(report, x)] if case == 0 else None)
-        pieces, units = int(rng.integers(2, 5)), int(rng.integers(1, 4))
+        pieces, units = (2 if case == 0 else int(rng.integers(3, 5))), int(rng.integers(1, 4))
         batch = drawn_shape(report, ranks=(1, 2), sizes=(2, 4))
         distinct = rng.permutation(int(numpy.prod(batch)) * units * pieces).reshape(batch + (units * pieces,)) * 0.37
         check_function(report, f"Maxout({pieces})", lambda p=pieces: solution.Maxout(p), lambda p=pieces: Maxout(p),

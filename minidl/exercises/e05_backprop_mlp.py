@@ -54,7 +54,7 @@ def check(solution: object) -> Report:
     uses_minidl(report, solution, NAMES)
     rng = report.rng
     for case in range(1, 3):
-        n, d, hidden, k = (int(value) for value in rng.integers(2, 8, 4))
+        n, d, hidden, k = (int(value) for value in rng.integers(*((2, 5) if case == 1 else (5, 8)), 4))
         x, y = rng.normal(size=(n, d)), numpy.eye(k)[rng.integers(0, k, n)]
         arrays = (rng.normal(size=(d, hidden)), rng.normal(size=hidden), rng.normal(size=(hidden, k)),
                   rng.normal(size=k))

@@ -38,8 +38,8 @@ def check(solution: object) -> Report:
     forbid(report, {"the dense product": [LibraryLinear, linear]})
     uses_minidl(report, solution, NAMES)
     rng = report.rng
-    for _ in range(2):
-        n, d, units = (int(value) for value in rng.integers(1, 8, 3))
+    for case in range(2):
+        n, d, units = (int(value) for value in rng.integers(*((1, 4) if case == 0 else (4, 8)), 3))
         x, w, b = rng.normal(size=(n, d)), rng.normal(size=(d, units)), rng.normal(size=units)
         check_function(report, "Linear", solution.Linear, LibraryLinear, [x, w, b])
     verdict_on_library_use(report)

@@ -64,7 +64,9 @@ def check(solution: object) -> Report:
                     run.student_trajectory(report, what, step, gradients),
                     run.library_trajectory(library, start, gradients))
     lr, momentum = settings[2][:2]
-    run.probe_state_and_dtype(report, "sgd_step", lambda w, g, v: solution.sgd_step(w, g, v, lr, momentum, True),
-                              [start.copy(), gradients[0].copy(), rng.normal(size=shape)])
+    for nesterov in (False, True):
+        run.probe_state_and_dtype(report, f"sgd_step (nesterov={nesterov})",
+                                  lambda w, g, v, n=nesterov: solution.sgd_step(w, g, v, lr, momentum, n),
+                                  [start.copy(), gradients[0].copy(), rng.normal(size=shape)])
     run.verdict_on_library_use(report)
     return report

@@ -71,13 +71,11 @@ def check(solution: object) -> Report:
             return state["w"]
 
         what = f"lr={lr}, beta_1={beta_1}, beta_2={beta_2}" + (", gradients of 1e-6" if scale < 1 else "")
-        if scale == 1.0:
-            library = optimizers.Adam(lr, beta_1=beta_1, beta_2=beta_2, epsilon=1e-7)
-            expected, source = run.library_trajectory(library, start, gradients), "minidl's Adam"
-        else:  # Keras's Adam adds epsilon after its own bias correction: with tiny gradients the forms part
-            expected, source = _kingma_ba_trajectory(start, gradients, lr, beta_1, beta_2), "Kingma and Ba's rule"
-        run.compare(report, f"{what}: 30 steps on {shape} as {source}",
-                    run.student_trajectory(report, what, step, gradients), expected, rtol=1e-5, atol=1e-6)
+        # Kingma and Ba's rule: minidl's Adam is Keras's, whose epsilon comes after its own bias correction,
+        # so the two part where a gradient is small (always with gradients of 1e-6)
+        run.compare(report, f"{what}: 30 steps on {shape} as Kingma and Ba's rule",
+                    run.student_trajectory(report, what, step, gradients),
+                    _kingma_ba_trajectory(start, gradients, lr, beta_1, beta_2), rtol=1e-5, atol=1e-6)
     run.probe_state_and_dtype(report, "adam_step",
                               lambda w, g, m, v: solution.adam_step(w, g, m, v, 3, 0.01, 0.9, 0.999, 1e-7),
                               [start.copy(), rng.normal(size=shape), rng.normal(size=shape),

@@ -58,15 +58,15 @@ def check(solution: object) -> Report:
     uses_minidl(report, solution, NAMES)
     library = reference()
     rng = report.rng
-    for _ in range(2):
-        n, channels_in, channels_out = (int(value) for value in rng.integers(1, 5, 3))
-        k = int(rng.integers(1, 5))
+    for case in range(2):
+        n, channels_in, channels_out = (int(value) for value in rng.integers(*((1, 3) if case == 0 else (3, 5)), 3))
+        k = int(rng.integers(1, 3) if case == 0 else rng.integers(3, 5))
         length = k + int(rng.integers(1, 6))
         x, w, b = rng.normal(size=(n, length, channels_in)), rng.normal(size=(k, channels_in, channels_out)), \
             rng.normal(size=channels_out)
         check_function(report, f"Conv1D with a kernel of {k}", solution.Conv1D, library.Conv1D, [x, w, b])
-        length = int(rng.integers(2, 10))
-        shape = (int(rng.integers(1, 4)), length, int(rng.integers(1, 4)))
+        length = int(rng.choice([2, 4, 6, 8] if case == 0 else [3, 5, 7, 9]))  # odd: the last step is left out
+        shape = (int(rng.integers(1, 3) if case == 0 else rng.integers(3, 5)), length, int(rng.integers(1, 4)))
         distinct = rng.permutation(int(numpy.prod(shape))).reshape(shape) * 0.37  # no ties within a window
         check_function(report, "MaxPool1D", solution.MaxPool1D, library.MaxPool1D, [distinct.astype(float)])
     verdict_on_library_use(report)

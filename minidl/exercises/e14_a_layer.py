@@ -41,8 +41,9 @@ def check(solution: object) -> Report:
     forbid(report, {"the dense layer": [Dense]})
     uses_minidl(report, solution, NAMES, allowed_bases=(Layer,))
     rng = report.rng
-    for _ in range(2):
-        n, features, units = int(rng.integers(2, 9)), int(rng.integers(1, 6)), int(rng.integers(1, 7))
+    for case in range(2):
+        n, features = (int(value) for value in rng.integers(*((1, 4) if case == 0 else (4, 8)), 2))
+        units = features + int(rng.integers(1, 3))  # never square: a transposed kernel shows in its shape
         activation = str(rng.choice(["tanh", "sigmoid", "relu"]))
         function = {"tanh": numpy.tanh, "sigmoid": lambda z: 1 / (1 + numpy.exp(-z)),
                     "relu": lambda z: numpy.maximum(z, 0)}[activation]
