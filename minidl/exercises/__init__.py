@@ -41,6 +41,12 @@ EXERCISES = {
     12: "e12_batch_norm",
     13: "e13_vanishing_gradients",
     14: "e14_a_layer",
+    15: "e15_softmax_crossentropy",
+    16: "e16_conv2d_im2col",
+    17: "e17_max_pool2d",
+    18: "e18_initialisation",
+    19: "e19_gradient_clipping",
+    20: "e20_early_stopping",
 }
 
 SCAFFOLDS = os.path.join(os.path.dirname(__file__), "scaffolds")

@@ -46,7 +46,7 @@ class Finding:
 
     def __str__(self) -> str:
         mark = "ok  " if self.passed else "FAIL"
-        return f"  {mark} {self.what}" + (f"\n       {self.detail}" if self.detail else "")
+        return f"  {mark} {self.what}" + (f"\n       {self.detail}" if self.detail and not self.passed else "")
 
 
 def _fresh_seed() -> int:
