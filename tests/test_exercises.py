@@ -17,21 +17,33 @@ def answer_path(number: int) -> pathlib.Path:
     return ANSWERS / f"e{number:02d}.py"
 
 
-@pytest.mark.parametrize("number", sorted(exercises.EXERCISES))
+def task(number: int) -> object:
+    """``number`` as a test parameter marked ``taskN``: ``pytest -m task5`` runs exercise 5's checks alone."""
+    return pytest.param(number, marks=getattr(pytest.mark, f"task{number}"), id=str(number))
+
+
+TASKS = [task(number) for number in sorted(exercises.EXERCISES)]
+
+
+def mutation_exercise(path: pathlib.Path) -> int:
+    return int(path.stem.split("_")[1][1:])  # m012_e02_slug.py -> 2
+
+
+@pytest.mark.parametrize("number", TASKS)
 def test_the_answer_key_passes_on_fresh_draws(number):
     for _ in range(3):  # the cases are drawn anew at each check
         report = exercises.check(number, str(answer_path(number)))
         assert report.passed, str(report)
 
 
-@pytest.mark.parametrize("number", sorted(exercises.EXERCISES))
+@pytest.mark.parametrize("number", TASKS)
 def test_the_untouched_scaffold_fails_saying_what_is_not_written(number):
     report = exercises.check(number, exercises.scaffold_path(number))
     assert not report.passed
     assert "not written yet" in str(report), str(report)
 
 
-@pytest.mark.parametrize("number", sorted(exercises.EXERCISES))
+@pytest.mark.parametrize("number", TASKS)
 def test_minidl_own_implementation_is_refused(number):
     report = exercises.check(number, exercises.exercise(number).reference())
     assert not report.passed
@@ -45,9 +57,11 @@ def test_there_are_at_least_100_planted_mistakes():
         set(exercises.EXERCISES)
 
 
-@pytest.mark.parametrize("path", MUTATIONS, ids=[path.stem for path in MUTATIONS])
+@pytest.mark.parametrize("path", [pytest.param(path, marks=getattr(pytest.mark, f"task{mutation_exercise(path)}"),
+                                               id=path.stem) for path in MUTATIONS])
 def test_a_planted_mistake_is_caught_where_it_is(path, tmp_path):
     mutation = importlib.import_module(f"tests.exercise_mutations.{path.stem}")
+    assert mutation.EXERCISE == mutation_exercise(path)
     source = answer_path(mutation.EXERCISE).read_text()
     for old, new in mutation.CHANGES:
         assert source.count(old) == 1, f"{path.name}: the answer does not hold {old!r} exactly once"
@@ -85,6 +99,21 @@ def test_the_command_line_lists_starts_and_checks(tmp_path, capsys):
     assert cli.main(["show", "9"]) == 0
     assert "bias corrections" in capsys.readouterr().out
     assert cli.main(["check", "99", path]) == 2
+
+
+def test_status_reports_each_exercise_of_a_folder(tmp_path, capsys):
+    assert cli.main(["start", "7", str(tmp_path / "momentum.py")]) == 0
+    (tmp_path / "adam.py").write_text('"""Exercise 9: Adam, my answer."""\n' + answer_path(9).read_text())
+    (tmp_path / "notes.py").write_text("print('not an exercise')\n")
+    capsys.readouterr()
+    assert cli.main(["status", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    lines = {int(line.split()[0]): line for line in printed.splitlines() if line.strip()[:1].isdigit()
+             and "exercises pass" not in line}
+    assert "not yet" in lines[7] and "momentum.py" in lines[7]
+    assert "passed" in lines[9] and "adam.py" in lines[9]
+    assert "not started" in lines[1]
+    assert "1 of 20 exercises pass" in printed
 
 
 def test_the_experiments_show_what_the_lessons_say(capsys):

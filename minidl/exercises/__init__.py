@@ -3,6 +3,7 @@
     python -m minidl.exercises list                    # the exercises, easiest first
     python -m minidl.exercises start 5 mine.py         # copy exercise 5's scaffold to mine.py
     python -m minidl.exercises check 5 mine.py         # check it: values, gradcheck, trajectories
+    python -m minidl.exercises status [FOLDER]         # which exercises of FOLDER's files pass
     python -m minidl.exercises run vanishing           # an experiment (vanishing, optimizers, overfitting)
 
 Each exercise is a module of this package: its docstring states the task
@@ -110,4 +111,44 @@ def check(number: int, solution: object) -> Report:
         stop_watching()
 
 
-__all__ = ["EXERCISES", "Report", "check", "exercise", "load_solution", "scaffold_path", "start"]
+def exercise_of(path: str) -> int | None:
+    """The exercise a file was started from: its first line reads ``\"\"\"Exercise N: ...`` (as every scaffold's)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            first = handle.readline()
+    except (OSError, UnicodeDecodeError):
+        return None
+    words = first.strip().lstrip('"').split(":")[0].split()
+    if len(words) == 2 and words[0] == "Exercise" and words[1].isdigit() and int(words[1]) in EXERCISES:
+        return int(words[1])
+    return None
+
+
+def status(folder: str = ".") -> list[tuple[int, str, str | None, bool | None]]:
+    """(number, title, file, passed) for every exercise: the files of ``folder`` started from a scaffold, checked.
+
+    ``file`` and ``passed`` are None for an exercise with no file there; where
+    several files hold one exercise, a passing one is reported.
+    """
+    found: dict[int, list[str]] = {}
+    for name in sorted(os.listdir(folder)):
+        path = os.path.join(folder, name)
+        number = exercise_of(path) if name.endswith(".py") and os.path.isfile(path) else None
+        if number is not None:
+            found.setdefault(number, []).append(path)
+    rows = []
+    for number in EXERCISES:
+        title, best = exercise(number).TITLE, (None, None)
+        for path in found.get(number, []):
+            try:
+                passed = check(number, path).passed
+            except Exception:  # noqa: BLE001 - a file that does not even import has not passed
+                passed = False
+            if best[1] is not True:
+                best = (path, passed)
+        rows.append((number, title, *best))
+    return rows
+
+
+__all__ = ["EXERCISES", "Report", "check", "exercise", "exercise_of", "load_solution", "scaffold_path", "start",
+           "status"]
