@@ -8,11 +8,14 @@
 
 Each exercise is a module of this package: its docstring states the task
 and the equations; ``scaffolds/`` holds the file a student fills in; its
-``check(solution)`` compares the student's code with minidl's own (the
-reference solution: nothing is hidden, ``reference()`` names it) and
-returns a ``Report`` that says which check failed, and by how much: the
-gradcheck report (which input, which element), or the first optimizer step
-that differs.
+``check(solution)`` compares the student's code with minidl's own
+implementation of the same thing (``reference()`` names it: nothing is
+hidden, but a solution that uses it is refused) and returns a ``Report``
+that says which check failed, and by how much: the gradcheck report (which
+input, which element), or the first optimizer step that differs. The cases
+are drawn afresh at every check, with edge probes (exact zeros at kinks,
+float32 in and out, arguments left unchanged): see ``checks``. Exercises 21
+on are capstones whose checker measures what the student's network reaches.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ EXERCISES = {
     18: "e18_initialisation",
     19: "e19_gradient_clipping",
     20: "e20_early_stopping",
+    21: "e21_capstone_mnist",
 }
 
 SCAFFOLDS = os.path.join(os.path.dirname(__file__), "scaffolds")

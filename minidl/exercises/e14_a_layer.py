@@ -73,10 +73,10 @@ def check(solution: object) -> Report:
         same_values(report, f"y = {activation}(x kernel + bias)", y, function(x @ kernel + bias), rtol=1e-5,
                     atol=1e-6)
         keeps_dtype(report, "float32 in, float32 out", y, numpy.float32)
-        shape = attempt(report, "compute_output_shape runs", layer.compute_output_shape, (None, features))
+        shape = attempt(report, "compute_output_shape runs", layer.compute_output_shape, (features,))
         if shape is not None:
-            report.add(f"compute_output_shape((None, {features})) is (None, {units})",
-                       tuple(shape) == (None, units), f"got {shape}")
+            report.add(f"compute_output_shape(({features},)) is ({units},)", tuple(shape) == (units,),
+                       f"got {shape}")
     verdict_on_library_use(report)
     if report.passed:  # it trains inside a model: the gradient reaches its weights
         x = rng.normal(size=(5, 3)).astype(numpy.float32)
