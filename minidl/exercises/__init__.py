@@ -52,6 +52,7 @@ EXERCISES = {
     19: "e19_gradient_clipping",
     20: "e20_early_stopping",
     21: "e21_capstone_mnist",
+    22: "e22_capstone_snp_cnn",
 }
 
 SCAFFOLDS = os.path.join(os.path.dirname(__file__), "scaffolds")
