@@ -24,7 +24,7 @@ STACKS = {
         ("layers", ["minidl.activations", "minidl.initializers", "minidl.regularizers", "minidl.constraints",
                     "minidl.layers",
                     "minidl.layers.*"]),
-        ("training pieces", ["minidl.data", "minidl.ops", "minidl.losses", "minidl.streaming", "minidl.metrics", "minidl.schedules", "minidl.optimizers",
+        ("training pieces", ["minidl.data", "minidl.ops", "minidl.ops.*", "minidl.losses", "minidl.streaming", "minidl.metrics", "minidl.schedules", "minidl.optimizers",
                              "minidl.callbacks", "minidl.progbar"]),
         ("models", ["minidl.saving", "minidl.models.fusion", "minidl.models.graph", "minidl.models.trainer", "minidl.models.functional",
                     "minidl.models.sequential", "minidl.models.keras_files", "minidl.models.loading",
