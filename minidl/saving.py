@@ -29,11 +29,17 @@ from typing import Any
 
 import numpy
 
-from minidl.registry import custom_object_scope, register_serializable  # noqa: F401 - Keras's saving API
+from minidl.registry import (  # noqa: F401 - keras.saving's names, so Keras code runs with its import changed
+    CustomObjectScope,
+    custom_object_scope,
+    get_custom_objects,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+    register_serializable,
+)
+from minidl.serialization import deserialize_keras_object, serialize_keras_object  # noqa: F401 - keras.saving's
 from minidl.version import __version__
-
-#: Keras's name for the decorator, so that Keras code runs with only the import changed
-register_keras_serializable = register_serializable
 
 MODEL_FORMAT = "minidl-model"
 WEIGHTS_FORMAT = "minidl-weights"

@@ -41,6 +41,8 @@ from minidl.models.functional import FILE_WRITERS, Model, rebuild_graph
 from minidl.models.sequential import Sequential
 from minidl.registry import custom_lookup
 from minidl.saving import ModelFileError
+from minidl.serialization import MODEL_FORMATS, deserialize_keras_object, keras_layer_config, keras_module, \
+    keras_object, serialize_keras_object
 
 KERAS_VERSION = "3.15.1"  # the version our files say they follow (the newest we test against)
 
@@ -322,7 +324,8 @@ def _compile_from_keras(model: Model, training: dict, path: str) -> None:
                      "centered", "weight_decay", "clipnorm", "clipvalue", "initial_accumulator_value"}
             optimizer = {"class_name": optimizer["class_name"],
                          "config": {k: v for k, v in optimizer["config"].items() if k in known}}
-        model.compile(optimizer=optimizer, loss=_plain(training.get("loss")), metrics=_plain(training.get("metrics")),
+        model.compile(optimizer=optimizer, loss=compile_arguments_from_keras(training.get("loss")),
+                      metrics=compile_arguments_from_keras(training.get("metrics")),
                       loss_weights=training.get("loss_weights"))
     except (KeyError, TypeError, ValueError) as error:
         warnings.warn(f"{path!r}: the model is loaded uncompiled; its training settings cannot be followed "
@@ -330,41 +333,36 @@ def _compile_from_keras(model: Model, training: dict, path: str) -> None:
 
 
 # ---------------------------------------------------------------------------- saving
-def _keras_object(serialized: Any, module: str) -> Any:
-    """minidl's {"class_name", "config"} as Keras writes an object (with its module)."""
-    if isinstance(serialized, dict) and "class_name" in serialized:
-        return {"module": module, "class_name": serialized["class_name"], "config": serialized.get("config", {}),
-                "registered_name": None}
-    return serialized
-
-
 #: options Keras 3.15 writes for no layer of these classes and refuses on reading
 _KERAS_REFUSES = {"SpatialDropout1D": ("trainable",), "SpatialDropout2D": ("trainable",)}
 
-_OBJECT_MODULES = {"initializer": "keras.initializers", "regularizer": "keras.regularizers",
-                   "constraint": "keras.constraints"}
+#: minidl's layer classes that Keras has under the same name and options
+_KERAS_LAYERS = set(layers_module.ALL) - {"GroupPooling", "GroupShuffle"}
 
 
-def _keras_layer_config(layer: Layer) -> dict:
-    if isinstance(layer, InputLayer):
-        return {"batch_shape": [None, *layer.shape], "dtype": layer.dtype.name, "sparse": False, "ragged": False,
-                "name": layer.name}
+def _keras_layer_entry(layer: Layer) -> dict:
+    """One layer as Keras 3 writes it: a built-in with module "keras.layers", a user's own with its registered name.
+
+    A user's layer carries its ``get_config`` (its own keys, serialized) and,
+    as Keras writes, the shape it was built for, so that a reader can build
+    it before its weights are set.
+    """
+    if isinstance(layer, Model):
+        return _keras_entry(layer)
+    if keras_module(layer) is None:  # the user's own class
+        entry = serialize_keras_object(layer)
+        shapes = [list(node.input_tensors[0].shape) for node in layer.inbound_nodes if node.input_tensors] \
+            if getattr(layer, "inbound_nodes", None) else []
+        if shapes:
+            entry["build_config"] = {"input_shape": [None, *shapes[0]]}
+        return entry
     if type(layer).__name__ not in _KERAS_LAYERS:
         raise KerasFileError(f"layer {layer.name!r} is a minidl {type(layer).__name__}, which Keras does not have; "
                              "save this model as a minidl file (.npz) instead")
-    config = dict(layer.get_config())
-    config.pop("input_shape", None)
+    config = keras_layer_config(layer)
     for key in _KERAS_REFUSES.get(type(layer).__name__, ()):
         config.pop(key, None)
-    for key, value in list(config.items()):
-        for suffix, module in _OBJECT_MODULES.items():
-            if key.endswith(suffix):
-                config[key] = _keras_object(value, module)
-    return config
-
-
-#: minidl's layer classes that Keras has under the same name and options
-_KERAS_LAYERS = set(layers_module.ALL) - {"GroupPooling", "GroupShuffle"}
+    return {"module": "keras.layers", "class_name": type(layer).__name__, "config": config, "registered_name": None}
 
 
 def _keras_entry(model: Model) -> dict:
@@ -372,11 +370,8 @@ def _keras_entry(model: Model) -> dict:
     if isinstance(model, Sequential):
         model._require_built("save")
         layer_entries = [{"module": "keras.layers", "class_name": "InputLayer",
-                          "config": _keras_layer_config(model._input_layer), "registered_name": None}]
-        layer_entries += [_keras_entry(layer) if isinstance(layer, Model) else
-                          {"module": "keras.layers", "class_name": type(layer).__name__,
-                           "config": _keras_layer_config(layer), "registered_name": None}
-                          for layer in model.layers]
+                          "config": keras_layer_config(model._input_layer), "registered_name": None}]
+        layer_entries += [_keras_layer_entry(layer) for layer in model.layers]
         return {"module": "keras", "class_name": "Sequential", "registered_name": None,
                 "config": {"name": model.name, "trainable": model.trainable, "layers": layer_entries}}
     graph = model.get_config()
@@ -385,16 +380,52 @@ def _keras_entry(model: Model) -> dict:
     entries = []
     by_name = {layer.name: layer for layer in model.layers}
     for item in graph["layers"]:
-        layer = by_name[item["name"]]
-        entry = _keras_entry(layer) if isinstance(layer, Model) else {
-            "module": "keras.layers", "class_name": item["class_name"], "config": _keras_layer_config(layer),
-            "registered_name": None}
+        entry = _keras_layer_entry(by_name[item["name"]])
         entry["name"] = item["name"]
         entry["inbound_nodes"] = [_keras_node(shapes, call) for call in item["inbound_nodes"]]
         entries.append(entry)
     return {"module": "keras.src.models.functional", "class_name": "Functional", "registered_name": "Functional",
             "config": {"name": model.name, "trainable": model.trainable, "layers": entries,
                        "input_layers": graph["input_layers"], "output_layers": graph["output_layers"]}}
+
+
+# ---------------------------------------------------------------------------- compile configuration
+def keras_compile_config(model: Model) -> dict | None:
+    """What ``compile`` was given, as Keras 3 writes ``compile_config`` in config.json (None if not compiled)."""
+    config = model.compile_config()
+    if config is None:
+        return None
+    optimizer = keras_object(config["optimizer"], "keras.optimizers")
+    if isinstance(optimizer, dict) and optimizer.get("module") == "keras.optimizers":
+        optimizer["config"] = {"name": _keras_snake_case(optimizer["class_name"]), **optimizer["config"]}
+    return {"optimizer": optimizer, "loss": _keras_compile_item(config["loss"], "keras.losses"),
+            "loss_weights": config.get("loss_weights"), "metrics": _keras_compile_item(config["metrics"],
+                                                                                       "keras.metrics"),
+            "weighted_metrics": None, "run_eagerly": False, "steps_per_execution": 1, "jit_compile": False}
+
+
+def _keras_compile_item(item: Any, module: str) -> Any:
+    """A loss or metric of minidl's compile config as Keras writes it (lists and dicts by output name kept)."""
+    if isinstance(item, list):
+        return [_keras_compile_item(part, module) for part in item]
+    if isinstance(item, dict) and "class_name" not in item:
+        return {key: _keras_compile_item(part, module) for key, part in item.items()}
+    if isinstance(item, str) and ">" in item:  # a registered function
+        return {"module": "builtins", "class_name": "function", "config": item, "registered_name": "function"}
+    return keras_object(item, module)
+
+
+def compile_arguments_from_keras(item: Any) -> Any:
+    """A Keras-written loss or metric (name, function, object or lists of them) as minidl's compile takes it."""
+    if isinstance(item, list):
+        return [compile_arguments_from_keras(part) for part in item]
+    if isinstance(item, dict) and "class_name" not in item:
+        return {key: compile_arguments_from_keras(part) for key, part in item.items()}
+    if isinstance(item, dict) and (item.get("class_name") == "function" or item.get("module") == "builtins"):
+        return str(item.get("config"))
+    if isinstance(item, dict) and item.get("module") is None and item.get("registered_name"):
+        return deserialize_keras_object(item)  # the user's own Loss or Metric class
+    return _plain(item)
 
 
 def _keras_node(shapes: dict, call: dict) -> dict:
@@ -410,6 +441,7 @@ def save_keras_model(model: Model, path: str) -> None:
     h5py = _h5py()
     path = os.fspath(path)
     entry = _keras_entry(model)
+    compile_config = keras_compile_config(model)
     temporary = f"{path}.partial"
     try:
         if path.endswith((".h5", ".hdf5")):
@@ -438,7 +470,8 @@ def save_keras_model(model: Model, path: str) -> None:
                 archive.writestr("metadata.json", json.dumps({
                     "keras_version": KERAS_VERSION,
                     "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"), "writer": "minidl"}))
-                archive.writestr("config.json", json.dumps(entry))
+                archive.writestr("config.json", json.dumps(
+                    entry if compile_config is None else {**entry, "compile_config": compile_config}))
                 archive.writestr("model.weights.h5", buffer.getvalue())
         os.replace(temporary, path)
     except OSError as error:
@@ -452,3 +485,4 @@ def save_keras_model(model: Model, path: str) -> None:
 
 
 FILE_WRITERS.update({".keras": save_keras_model, ".h5": save_keras_model, ".hdf5": save_keras_model})
+MODEL_FORMATS.update({"read_layer": _layer_from_keras, "write_model": _keras_entry})
