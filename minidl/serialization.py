@@ -22,6 +22,7 @@ minidl's); it puts its reader and writer in ``MODEL_FORMATS`` when
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from minidl import activations, constraints, initializers, losses, metrics, optimizers, regularizers, schedules
@@ -160,6 +161,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _accepted(cls: type, options: dict) -> dict:
+    """The options a built-in class names in its constructors: Keras's extra keys ("name", "use_ema"...) dropped."""
+    names = set()
+    for klass in cls.__mro__:
+        if "__init__" in vars(klass):
+            names.update(inspect.signature(vars(klass)["__init__"]).parameters)
+    return {key: value for key, value in options.items() if key in names - {"self", "kwargs", "options"}} \
+        if names - {"self", "args", "kwargs"} else options
+
+
 def deserialize_keras_object(config: Any, custom_objects: dict | None = None, safe_mode: bool = True,
                              **kwargs: Any) -> Any:
     """The object a Keras 3 config describes (see the module docstring); ``custom_objects`` name the user's own."""
@@ -195,7 +206,9 @@ def _deserialize(config: Any) -> Any:
         return custom.from_config(inner or {}) if hasattr(custom, "from_config") else custom(**(inner or {}))
     registries = [_REGISTRIES[module]] if module in _REGISTRIES else list(_REGISTRIES.values())
     for registry in registries:
-        if class_name.lower() in registry.entries and isinstance(registry.entries[class_name.lower()], type):
-            return registry.deserialize(_plain({"class_name": class_name, "config": inner or {}}))
+        cls = registry.entries.get(class_name.lower())
+        if isinstance(cls, type):
+            options = _plain(inner or {})
+            return registry.deserialize({"class_name": class_name, "config": _accepted(cls, options)})
     raise SerializationError(f"deserialize_keras_object: unknown class {class_name!r} (module {module!r}); register "
                              "it with register_keras_serializable, or pass it in custom_objects")

@@ -10,13 +10,15 @@ functional     Model(inputs, outputs): structure, weights, summary, config
 sequential     Sequential: a straight graph built layer by layer
 keras_files    Keras .keras and legacy .h5 files, read and written without Keras
 loading        load_model (minidl .npz files and Keras files)
+cloning        clone_model, model.to_json, model_from_json
 =============  ==============================================================
 """
 
+from minidl.models.cloning import clone_model, model_from_json
 from minidl.models.functional import Model
 from minidl.models.graph import GraphError
 from minidl.models.keras_files import KerasFileError
 from minidl.models.loading import load_model
 from minidl.models.sequential import Sequential
 
-__all__ = ["GraphError", "KerasFileError", "Model", "Sequential", "load_model"]
+__all__ = ["GraphError", "KerasFileError", "Model", "Sequential", "clone_model", "load_model", "model_from_json"]
