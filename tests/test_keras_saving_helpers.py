@@ -5,8 +5,10 @@ once for Keras, under the same registered names; files and JSON written
 by one are read by the other, and their predictions must agree.
 """
 
+import contextlib
 import json
 import os
+import warnings
 import zipfile
 
 import numpy as np
@@ -221,6 +223,58 @@ def test_a_saved_keras_file_carries_compile_config_and_trains_on_after_loading(t
     keras_history = theirs.fit(X, target, epochs=2, batch_size=16, shuffle=False, verbose=0).history
     np.testing.assert_allclose(ours["loss"], keras_history["loss"], rtol=1e-4)
     np.testing.assert_allclose(ours["mae"], keras_history["mae"], rtol=1e-4)
+
+
+@contextlib.contextmanager
+def no_skipped_optimizer_warning():
+    """A block in which Keras must not say that it skipped loading the optimizer's variables."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    skipped = [str(w.message) for w in caught if "Skipping variable loading for optimizer" in str(w.message)]
+    assert not skipped, skipped
+
+
+OPTIMIZERS = {
+    "adam amsgrad": lambda: minidl.optimizers.Adam(0.01, amsgrad=True),
+    "sgd momentum": lambda: minidl.optimizers.SGD(0.05, momentum=0.9),
+    "rmsprop centered momentum": lambda: minidl.optimizers.RMSprop(0.01, momentum=0.5, centered=True),
+    "adagrad": lambda: minidl.optimizers.Adagrad(0.1),
+    "adadelta": lambda: minidl.optimizers.Adadelta(1.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_training_resumed_from_a_keras_file_continues_exactly_in_minidl_and_in_keras(name, tmp_path):
+    """The optimizer's variables travel as Keras keeps them: the next epoch is the one the saved model would train."""
+    model = minidl.Sequential([L.Dense(4, activation="tanh", input_shape=(4,)), L.Dense(2)])
+    model.compile(optimizer=OPTIMIZERS[name](), loss="mse")
+    model.fit(X, Y, epochs=2, batch_size=16, shuffle=False, verbose=0)
+    path = str(tmp_path / "checkpoint.keras")
+    model.save(path)
+    with no_skipped_optimizer_warning():
+        keras_model = keras.models.load_model(path)
+    resumed = minidl.load_model(path)
+    assert resumed.optimizer.iterations == model.optimizer.iterations == 6
+    expected = model.fit(X, Y, epochs=1, batch_size=16, shuffle=False, verbose=0).history["loss"]
+    np.testing.assert_allclose(resumed.fit(X, Y, epochs=1, batch_size=16, shuffle=False, verbose=0)
+                               .history["loss"], expected, rtol=1e-6)
+    np.testing.assert_allclose(keras_model.fit(X, Y, epochs=1, batch_size=16, shuffle=False, verbose=0)
+                               .history["loss"], expected, rtol=1e-5)
+
+
+def test_training_resumed_from_a_keras_written_file_continues_exactly_in_minidl(tmp_path):
+    keras_model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(4, activation="tanh"),
+                                    keras.layers.Dense(2)])
+    keras_model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
+    keras_model.fit(X, Y, epochs=2, batch_size=16, shuffle=False, verbose=0)
+    path = str(tmp_path / "keras_checkpoint.keras")
+    keras_model.save(path)
+    model = minidl.load_model(path)
+    assert model.optimizer.iterations == 6
+    np.testing.assert_allclose(model.fit(X, Y, epochs=1, batch_size=16, shuffle=False, verbose=0).history["loss"],
+                               keras_model.fit(X, Y, epochs=1, batch_size=16, shuffle=False, verbose=0)
+                               .history["loss"], rtol=1e-5)
 
 
 def test_custom_layer_loss_and_metric_round_trip_minidl_to_keras(tmp_path):

@@ -305,6 +305,8 @@ def load_keras_model(path: str, content: bytes, kind: str, compile: bool = True)
                 else None
     if compile and training:
         _compile_from_keras(model, training, path)
+        if kind == "keras" and getattr(model, "optimizer", None) is not None:
+            read_keras_optimizer_state(model, weights, path)
     return model
 
 
@@ -415,6 +417,85 @@ def _keras_compile_item(item: Any, module: str) -> Any:
     return keras_object(item, module)
 
 
+def _optimizer_slot_groups(optimizer: Any) -> list:
+    """minidl's slot names in Keras's order of optimizer variables: groups, each interleaved over the weights.
+
+    Keras 3 keeps, after ``iteration`` and ``learning_rate``, e.g. for Adam
+    (m, v) of the first weight, (m, v) of the second, ..., then v_hat of each
+    (amsgrad); for RMSprop every velocity, then every momentum, then every
+    average gradient. Names Keras does not know give None.
+    """
+    kind = type(optimizer).__name__
+    if kind == "Adam":
+        return [["m", "v"]] + ([["v_max"]] if getattr(optimizer, "amsgrad", False) else [])
+    if kind == "SGD":
+        return [["velocity"]] if optimizer.momentum else []
+    if kind == "RMSprop":
+        return [["velocity"]] + ([["momentum"]] if optimizer.momentum else []) + (
+            [["average_gradient"]] if optimizer.centered else [])
+    if kind == "Adagrad":
+        return [["accumulator"]]
+    if kind == "Adadelta":
+        return [["accumulated_grad", "accumulated_delta"]]
+    return None
+
+
+def _write_keras_optimizer_state(store: Any, model: Model) -> None:
+    """The optimizer's variables under optimizer/vars, as Keras 3 keeps them, once every weight has its slots.
+
+    Without them (a model not trained yet, an optimizer Keras lacks) nothing
+    is written, and a reader starts the optimizer afresh.
+    """
+    optimizer = getattr(model, "optimizer", None)
+    groups = None if optimizer is None else _optimizer_slot_groups(optimizer)
+    if groups is None or not optimizer.iterations:
+        return
+    weights = model.trainable_weights
+    state = optimizer.get_state(weights)["slots"]
+    needed = {key for group in groups for key in group}
+    if any(not needed <= set(slot) for slot in state):
+        return
+    arrays = [numpy.asarray(optimizer.iterations, dtype=numpy.int64)]
+    if isinstance(optimizer._learning_rate, (int, float)):
+        arrays.append(numpy.asarray(optimizer.learning_rate, dtype=numpy.float32))
+    arrays += [slot[key] for group in groups for slot in state for key in group]
+    variables = store.create_group("optimizer/vars")
+    variables.attrs["name"] = _keras_snake_case(type(optimizer).__name__)
+    for index, array in enumerate(arrays):
+        variables.create_dataset(str(index), data=array)
+
+
+def read_keras_optimizer_state(model: Model, content: bytes, path: str) -> None:
+    """Set a compiled model's optimizer from the optimizer/vars of a .keras weights file, where they fit it."""
+    import warnings  # noqa: PLC0415
+
+    optimizer = getattr(model, "optimizer", None)
+    groups = None if optimizer is None else _optimizer_slot_groups(optimizer)
+    with _h5py().File(io.BytesIO(content), "r") as store:
+        if groups is None or "optimizer/vars" not in store:
+            return
+        variables = store["optimizer/vars"]
+        arrays = [numpy.asarray(variables[str(i)]) for i in range(len(variables))]
+    weights = model.trainable_weights
+    per_weight = sum(len(group) for group in groups)
+    lead = len(arrays) - per_weight * len(weights)
+    if lead not in (1, 2):
+        warnings.warn(f"{path!r}: the optimizer starts afresh; the file holds {len(arrays)} optimizer variables, "
+                      f"this model's {type(optimizer).__name__} has {per_weight * len(weights) + 2}", stacklevel=3)
+        return
+    slots: list = [{} for _ in weights]
+    position = lead
+    for group in groups:
+        for slot in slots:
+            for key in group:
+                slot[key] = arrays[position]
+                position += 1
+    try:
+        optimizer.set_state(weights, {"iterations": int(arrays[0]), "slots": slots})
+    except ValueError as error:
+        warnings.warn(f"{path!r}: the optimizer starts afresh: {error}", stacklevel=3)
+
+
 def compile_arguments_from_keras(item: Any) -> Any:
     """A Keras-written loss or metric (name, function, object or lists of them) as minidl's compile takes it."""
     if isinstance(item, list):
@@ -466,6 +547,8 @@ def save_keras_model(model: Model, path: str) -> None:
                     variables = store.create_group(f"{group}/vars")
                     for index, array in enumerate(layer.get_weights()):
                         variables.create_dataset(str(index), data=array)
+                if compile_config is not None:
+                    _write_keras_optimizer_state(store, model)
             with zipfile.ZipFile(temporary, "w") as archive:
                 archive.writestr("metadata.json", json.dumps({
                     "keras_version": KERAS_VERSION,
