@@ -162,6 +162,10 @@ GRADIENT_CASES = {
     "einsum lone letter": lambda x: ops.einsum("ij,k->ik", x, x[0, :2]),
     "einsum batched": lambda x: ops.einsum("...i,...i->...", x, x * 2.0),
     "einsum broadcast": lambda x: ops.einsum("ij,ij->ij", x[:1], x),
+    "einsum full reduction": lambda x: ops.einsum("ij,ij->", x, x),
+    "einsum diagonal": lambda x: ops.einsum("ii->i", x[:, :3]),
+    "einsum trace": lambda x: ops.einsum("ii", x[:, 1:]),
+    "einsum repeated with others": lambda x: ops.einsum("iij,j->i", ops.reshape(ops.tile(x, (1, 3)), (3, 3, 4)), x[0]),
     "expand_dims squeeze": lambda x: ops.squeeze(ops.expand_dims(x, (0, 3)), 0),
 }
 
@@ -182,7 +186,8 @@ def test_gradients_match_tensorflow_for_the_new_functions():
 
     for name, function in [("cumsum", lambda o, x: o.cumsum(x, axis=1)), ("cumprod", lambda o, x: o.cumprod(x, axis=0)),
                            ("prod", lambda o, x: o.prod(x, axis=1)), ("erf", lambda o, x: o.erf(x)),
-                           ("einsum", lambda o, x: o.einsum("ij,kj->ik", x, x))]:
+                           ("einsum", lambda o, x: o.einsum("ij,kj->ik", x, x)),
+                           ("einsum diagonal", lambda o, x: o.einsum("ii->i", x[:, :3]) * o.sum(x, axis=1))]:
         variable = tf.Variable(X64)
         with tf.GradientTape() as tape:
             total = tf.reduce_sum(function(keras.ops, variable) ** 2)

@@ -140,7 +140,8 @@ class Einsum(Function):
     A letter that only x_k has was summed over alone: gy does not depend on
     its position, so that gradient is broadcast along it; an axis of x_k of
     size 1 that was broadcast is summed back to size 1. An operand that
-    repeats a letter ("ii->i", a diagonal) has no gradient here.
+    repeats a letter ("ii->i", a diagonal) receives its gradient on that
+    diagonal and zeros elsewhere.
     """
 
     def __init__(self, subscripts: str) -> None:
@@ -149,10 +150,6 @@ class Einsum(Function):
     def forward(self, *xs: Any) -> Any:
         self.terms, self.output = explicit_subscripts(self.subscripts, [x.shape for x in xs])
         self.xs = xs
-        for term, needed in zip(self.terms, self.needs_input_grad):
-            if needed and len(set(term)) != len(term):
-                raise ValueError(f"einsum: the gradient for an operand with a repeated letter ({self.subscripts!r}, "
-                                 "a diagonal or a trace) is not implemented")
         return backend.get_array_module(*xs).einsum(f"{','.join(self.terms)}->{self.output}", *xs)
 
     def backward(self, gy: Any) -> tuple:
@@ -164,14 +161,27 @@ class Einsum(Function):
                 continue
             others = [(t, o) for j, (t, o) in enumerate(zip(self.terms, self.xs)) if j != k]
             seen = self.output + "".join(t for t, _ in others)
-            target = "".join(c for c in term if c in seen)
-            g = xp.einsum(",".join([self.output] + [t for t, _ in others]) + "->" + target, gy, *[o for _, o in others])
-            g = g.reshape([g.shape[target.index(c)] if c in target else 1 for c in term])
-            broadcast = tuple(axis for axis, n in enumerate(x.shape) if n == 1 and g.shape[axis] != 1)
-            if broadcast:
-                g = g.sum(axis=broadcast, keepdims=True)
-            grads.append(xp.broadcast_to(g, x.shape).astype(x.dtype, copy=True))
+            grads.append(self._gradient(xp, term, x, seen, gy, others))
         return tuple(grads)
+
+    def _gradient(self, xp: Any, term: str, x: Any, seen: str, gy: Any, others: list) -> Any:
+        """dL/dx for the operand ``x`` with letters ``term``; ``seen``: the letters of gy and the other operands."""
+        unique = "".join(dict.fromkeys(term))  # a repeated letter ("ii", a diagonal) once
+        target = "".join(c for c in unique if c in seen)
+        g = xp.einsum(",".join([self.output] + [t for t, _ in others]) + "->" + target, gy, *[o for _, o in others])
+        g = g.reshape([g.shape[target.index(c)] if c in target else 1 for c in unique])
+        sizes = [x.shape[term.index(c)] for c in unique]
+        broadcast = tuple(axis for axis, n in enumerate(sizes) if n == 1 and g.shape[axis] != 1)
+        if broadcast:
+            g = g.sum(axis=broadcast, keepdims=True)
+        g = xp.broadcast_to(g, sizes)
+        if unique == term:
+            return g.astype(x.dtype, copy=True)
+        gx = xp.zeros(x.shape, dtype=x.dtype)  # the gradient lies on the diagonal the operand's letters name
+        grid = xp.ogrid[tuple(slice(0, n) for n in sizes)]
+        grid = grid if isinstance(grid, (list, tuple)) else [grid]
+        gx[tuple(grid[unique.index(c)] for c in term)] = g
+        return gx
 
 
 class Erf(Function):
