@@ -47,6 +47,20 @@ FORMAT_VERSION = 1
 OPTIMIZER_STATE = "optimizer"  # the extra weight list that holds the optimizer's state
 
 
+#: minidl.models.load_model, put here by minidl.models (this module sits below the model classes it would rebuild)
+MODEL_LOADER: dict = {}
+
+
+def load_model(filepath: str, custom_objects: dict | None = None, compile: bool = True, safe_mode: bool = True) -> Any:
+    """keras.saving.load_model's place: ``minidl.models.load_model``.
+
+    ``safe_mode`` is accepted and changes nothing: minidl never runs code named in a file.
+    """
+    if "load_model" not in MODEL_LOADER:
+        raise RuntimeError("minidl.saving.load_model: import minidl.models first")
+    return MODEL_LOADER["load_model"](filepath, compile=compile, custom_objects=custom_objects)
+
+
 class ModelFileError(ValueError):
     """A file that is not a readable minidl model (or weights) file; the message names it and says why."""
 
@@ -112,6 +126,9 @@ def save_model(model: Any, path: str, metadata: dict | None = None, extra_weight
     (iteration count, moments) travels too, as the extra list "optimizer":
     training resumed from the file continues exactly where it stopped.
     """
+    if os.path.splitext(os.fspath(path))[1].lower() in (".keras", ".h5", ".hdf5"):  # keras.saving.save_model's
+        model.save(path, metadata=metadata, extra_weights=extra_weights)  # files: the Keras format, as Keras
+        return
     model._require_built("save")
     extra_weights = dict(extra_weights or {})
     for name in extra_weights:

@@ -310,6 +310,21 @@ def test_custom_layer_loss_and_metric_round_trip_keras_to_minidl(tmp_path):
     assert set(history) >= {"loss"}
 
 
+def test_keras_saving_save_model_and_load_model_write_and_read_keras_files(tmp_path):
+    from minidl.saving import load_model, save_model
+
+    model = two_branch_model()
+    model.compile(optimizer="sgd", loss="mse")
+    path = str(tmp_path / "via_saving.keras")
+    save_model(model, path)
+    assert zipfile.is_zipfile(path) and "config.json" in zipfile.ZipFile(path).namelist()  # Keras's format, not .npz
+    loaded = load_model(path, safe_mode=True)
+    np.testing.assert_allclose(loaded.predict(X), model.predict(X), rtol=1e-6)
+    assert loaded.optimizer is not None and type(loaded.optimizer).__name__ == "SGD"
+    np.testing.assert_allclose(keras.saving.load_model(path).predict(X, verbose=0), model.predict(X), rtol=1e-5,
+                               atol=1e-6)
+
+
 # ---------------------------------------------------------------------------- plot_model
 def test_plot_model_writes_a_picture_of_a_two_branch_model(tmp_path):
     model = two_branch_model()

@@ -20,5 +20,8 @@ from minidl.models.graph import GraphError
 from minidl.models.keras_files import KerasFileError
 from minidl.models.loading import load_model
 from minidl.models.sequential import Sequential
+from minidl.saving import MODEL_LOADER
+
+MODEL_LOADER["load_model"] = load_model  # keras.saving.load_model is minidl.saving.load_model
 
 __all__ = ["GraphError", "KerasFileError", "Model", "Sequential", "clone_model", "load_model", "model_from_json"]
