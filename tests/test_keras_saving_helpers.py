@@ -277,6 +277,17 @@ def test_training_resumed_from_a_keras_written_file_continues_exactly_in_minidl(
                                .history["loss"], rtol=1e-5)
 
 
+def test_a_keras_file_saved_before_training_loads_compiled_without_a_warning(tmp_path):
+    keras_model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    keras_model.compile(optimizer="adam", loss="mse")
+    path = str(tmp_path / "untrained.keras")
+    keras_model.save(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = minidl.load_model(path)
+    assert type(model.optimizer).__name__ == "Adam" and model.optimizer.iterations == 0
+
+
 def test_custom_layer_loss_and_metric_round_trip_minidl_to_keras(tmp_path):
     model = minidl.Sequential([L.Dense(5, activation="relu", input_shape=(4,)), Scaled(2, factor=0.5)])
     model.compile(optimizer="adam", loss=half_squared_error, metrics=[largest_error])

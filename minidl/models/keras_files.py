@@ -479,6 +479,8 @@ def read_keras_optimizer_state(model: Model, content: bytes, path: str) -> None:
     weights = model.trainable_weights
     per_weight = sum(len(group) for group in groups)
     lead = len(arrays) - per_weight * len(weights)
+    if per_weight and len(arrays) <= 2:  # saved before the optimizer's first step: nothing to restore
+        return
     if lead not in (1, 2):
         warnings.warn(f"{path!r}: the optimizer starts afresh; the file holds {len(arrays)} optimizer variables, "
                       f"this model's {type(optimizer).__name__} has {per_weight * len(weights) + 2}", stacklevel=3)
