@@ -147,17 +147,17 @@ def _lookup_function(name: str) -> Any:
                              "register_keras_serializable, or pass it in custom_objects)")
 
 
-def _plain(value: Any) -> Any:
+def plain_config(value: Any) -> Any:
     """A Keras-serialized value as minidl's built-in classes read it: objects as {"class_name", "config"}."""
     if isinstance(value, dict) and "class_name" in value:
         if value["class_name"] in ("DTypePolicy", "Policy"):
             return (value.get("config") or {}).get("name", "float32")
         inner = value.get("config")
-        inner = {key: _plain(item) for key, item in inner.items()} if isinstance(inner, dict) else inner
+        inner = {key: plain_config(item) for key, item in inner.items()} if isinstance(inner, dict) else inner
         name = value.get("registered_name")
         return {"class_name": value["class_name"] if name in (None, "function") else name, "config": inner}
     if isinstance(value, list):
-        return [_plain(item) for item in value]
+        return [plain_config(item) for item in value]
     return value
 
 
@@ -208,7 +208,8 @@ def _deserialize(config: Any) -> Any:
     for registry in registries:
         cls = registry.entries.get(class_name.lower())
         if isinstance(cls, type):
-            options = _plain(inner or {})
+            options = {key: _deserialize(value) if isinstance(value, dict) and "class_name" in value
+                       else plain_config(value) for key, value in (inner or {}).items()}  # a schedule inside
             return registry.deserialize({"class_name": class_name, "config": _accepted(cls, options)})
     raise SerializationError(f"deserialize_keras_object: unknown class {class_name!r} (module {module!r}); register "
                              "it with register_keras_serializable, or pass it in custom_objects")

@@ -241,6 +241,8 @@ OPTIMIZERS = {
     "rmsprop centered momentum": lambda: minidl.optimizers.RMSprop(0.01, momentum=0.5, centered=True),
     "adagrad": lambda: minidl.optimizers.Adagrad(0.1),
     "adadelta": lambda: minidl.optimizers.Adadelta(1.0),
+    "adam with a decaying learning rate": lambda: minidl.optimizers.Adam(
+        minidl.schedules.ExponentialDecay(0.05, decay_steps=4, decay_rate=0.5)),
 }
 
 
@@ -263,10 +265,19 @@ def test_training_resumed_from_a_keras_file_continues_exactly_in_minidl_and_in_k
                                .history["loss"], expected, rtol=1e-5)
 
 
-def test_training_resumed_from_a_keras_written_file_continues_exactly_in_minidl(tmp_path):
+KERAS_OPTIMIZERS = {
+    "adam": lambda: keras.optimizers.Adam(0.01),
+    "adam with a decaying learning rate": lambda: keras.optimizers.Adam(
+        keras.optimizers.schedules.ExponentialDecay(0.05, decay_steps=4, decay_rate=0.5)),
+    "rmsprop momentum": lambda: keras.optimizers.RMSprop(0.01, momentum=0.5),
+}
+
+
+@pytest.mark.parametrize("name", sorted(KERAS_OPTIMIZERS))
+def test_training_resumed_from_a_keras_written_file_continues_exactly_in_minidl(name, tmp_path):
     keras_model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(4, activation="tanh"),
                                     keras.layers.Dense(2)])
-    keras_model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
+    keras_model.compile(optimizer=KERAS_OPTIMIZERS[name](), loss="mse")
     keras_model.fit(X, Y, epochs=2, batch_size=16, shuffle=False, verbose=0)
     path = str(tmp_path / "keras_checkpoint.keras")
     keras_model.save(path)

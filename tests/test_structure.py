@@ -27,7 +27,7 @@ STACKS = {
         ("training pieces", ["minidl.data", "minidl.ops", "minidl.ops.*", "minidl.losses", "minidl.streaming", "minidl.metrics", "minidl.schedules", "minidl.optimizers",
                              "minidl.callbacks", "minidl.progbar"]),
         ("models", ["minidl.serialization", "minidl.saving", "minidl.models.fusion", "minidl.models.graph", "minidl.models.trainer", "minidl.models.functional",
-                    "minidl.models.sequential", "minidl.models.keras_files", "minidl.models.loading", "minidl.models.cloning",
+                    "minidl.models.sequential", "minidl.models.keras_training", "minidl.models.keras_files", "minidl.models.loading", "minidl.models.cloning",
                     "minidl.models"]),
         ("tools", ["minidl.gradcheck", "minidl.datasets", "minidl.model_plot", "minidl.utils", "minidl.exercises", "minidl.exercises.*", "minidl.figures", "minidl.computation_graph",
                    "minidl.plot", "minidl.demo", "minidl.__main__",

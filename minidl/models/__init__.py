@@ -8,6 +8,7 @@ fusion         pairs of layers run as one function (Conv2D with ReLU, MaxPooling
 trainer        compile, fit, evaluate, predict, train_on_batch (one code path)
 functional     Model(inputs, outputs): structure, weights, summary, config
 sequential     Sequential: a straight graph built layer by layer
+keras_training compile_config and optimizer variables of Keras files
 keras_files    Keras .keras and legacy .h5 files, read and written without Keras
 loading        load_model (minidl .npz files and Keras files)
 cloning        clone_model, model.to_json, model_from_json

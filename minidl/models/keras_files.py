@@ -38,11 +38,12 @@ import numpy
 from minidl import layers as layers_module
 from minidl.layers import InputLayer, Layer
 from minidl.models.functional import FILE_WRITERS, Model, rebuild_graph
+from minidl.models.keras_training import compile_arguments_from_keras, keras_compile_config, \
+    optimizer_from_keras, read_keras_optimizer_state, write_keras_optimizer_state
 from minidl.models.sequential import Sequential
 from minidl.registry import custom_lookup
 from minidl.saving import ModelFileError
-from minidl.serialization import MODEL_FORMATS, deserialize_keras_object, keras_layer_config, keras_module, \
-    keras_object, serialize_keras_object
+from minidl.serialization import MODEL_FORMATS, keras_layer_config, keras_module, serialize_keras_object
 
 KERAS_VERSION = "3.15.1"  # the version our files say they follow (the newest we test against)
 
@@ -320,12 +321,7 @@ def _compile_from_keras(model: Model, training: dict, path: str) -> None:
 
     optimizer = training.get("optimizer") or training.get("optimizer_config")
     try:
-        optimizer = _plain(optimizer)
-        if isinstance(optimizer, dict):
-            known = {"learning_rate", "beta_1", "beta_2", "epsilon", "amsgrad", "momentum", "nesterov", "rho",
-                     "centered", "weight_decay", "clipnorm", "clipvalue", "initial_accumulator_value"}
-            optimizer = {"class_name": optimizer["class_name"],
-                         "config": {k: v for k, v in optimizer["config"].items() if k in known}}
+        optimizer = optimizer_from_keras(optimizer)
         model.compile(optimizer=optimizer, loss=compile_arguments_from_keras(training.get("loss")),
                       metrics=compile_arguments_from_keras(training.get("metrics")),
                       loss_weights=training.get("loss_weights"))
@@ -391,126 +387,6 @@ def _keras_entry(model: Model) -> dict:
                        "input_layers": graph["input_layers"], "output_layers": graph["output_layers"]}}
 
 
-# ---------------------------------------------------------------------------- compile configuration
-def keras_compile_config(model: Model) -> dict | None:
-    """What ``compile`` was given, as Keras 3 writes ``compile_config`` in config.json (None if not compiled)."""
-    config = model.compile_config()
-    if config is None:
-        return None
-    optimizer = keras_object(config["optimizer"], "keras.optimizers")
-    if isinstance(optimizer, dict) and optimizer.get("module") == "keras.optimizers":
-        optimizer["config"] = {"name": _keras_snake_case(optimizer["class_name"]), **optimizer["config"]}
-    return {"optimizer": optimizer, "loss": _keras_compile_item(config["loss"], "keras.losses"),
-            "loss_weights": config.get("loss_weights"), "metrics": _keras_compile_item(config["metrics"],
-                                                                                       "keras.metrics"),
-            "weighted_metrics": None, "run_eagerly": False, "steps_per_execution": 1, "jit_compile": False}
-
-
-def _keras_compile_item(item: Any, module: str) -> Any:
-    """A loss or metric of minidl's compile config as Keras writes it (lists and dicts by output name kept)."""
-    if isinstance(item, list):
-        return [_keras_compile_item(part, module) for part in item]
-    if isinstance(item, dict) and "class_name" not in item:
-        return {key: _keras_compile_item(part, module) for key, part in item.items()}
-    if isinstance(item, str) and ">" in item:  # a registered function
-        return {"module": "builtins", "class_name": "function", "config": item, "registered_name": "function"}
-    return keras_object(item, module)
-
-
-def _optimizer_slot_groups(optimizer: Any) -> list:
-    """minidl's slot names in Keras's order of optimizer variables: groups, each interleaved over the weights.
-
-    Keras 3 keeps, after ``iteration`` and ``learning_rate``, e.g. for Adam
-    (m, v) of the first weight, (m, v) of the second, ..., then v_hat of each
-    (amsgrad); for RMSprop every velocity, then every momentum, then every
-    average gradient. Names Keras does not know give None.
-    """
-    kind = type(optimizer).__name__
-    if kind == "Adam":
-        return [["m", "v"]] + ([["v_max"]] if getattr(optimizer, "amsgrad", False) else [])
-    if kind == "SGD":
-        return [["velocity"]] if optimizer.momentum else []
-    if kind == "RMSprop":
-        return [["velocity"]] + ([["momentum"]] if optimizer.momentum else []) + (
-            [["average_gradient"]] if optimizer.centered else [])
-    if kind == "Adagrad":
-        return [["accumulator"]]
-    if kind == "Adadelta":
-        return [["accumulated_grad", "accumulated_delta"]]
-    return None
-
-
-def _write_keras_optimizer_state(store: Any, model: Model) -> None:
-    """The optimizer's variables under optimizer/vars, as Keras 3 keeps them, once every weight has its slots.
-
-    Without them (a model not trained yet, an optimizer Keras lacks) nothing
-    is written, and a reader starts the optimizer afresh.
-    """
-    optimizer = getattr(model, "optimizer", None)
-    groups = None if optimizer is None else _optimizer_slot_groups(optimizer)
-    if groups is None or not optimizer.iterations:
-        return
-    weights = model.trainable_weights
-    state = optimizer.get_state(weights)["slots"]
-    needed = {key for group in groups for key in group}
-    if any(not needed <= set(slot) for slot in state):
-        return
-    arrays = [numpy.asarray(optimizer.iterations, dtype=numpy.int64)]
-    if isinstance(optimizer._learning_rate, (int, float)):
-        arrays.append(numpy.asarray(optimizer.learning_rate, dtype=numpy.float32))
-    arrays += [slot[key] for group in groups for slot in state for key in group]
-    variables = store.create_group("optimizer/vars")
-    variables.attrs["name"] = _keras_snake_case(type(optimizer).__name__)
-    for index, array in enumerate(arrays):
-        variables.create_dataset(str(index), data=array)
-
-
-def read_keras_optimizer_state(model: Model, content: bytes, path: str) -> None:
-    """Set a compiled model's optimizer from the optimizer/vars of a .keras weights file, where they fit it."""
-    import warnings  # noqa: PLC0415
-
-    optimizer = getattr(model, "optimizer", None)
-    groups = None if optimizer is None else _optimizer_slot_groups(optimizer)
-    with _h5py().File(io.BytesIO(content), "r") as store:
-        if groups is None or "optimizer/vars" not in store:
-            return
-        variables = store["optimizer/vars"]
-        arrays = [numpy.asarray(variables[str(i)]) for i in range(len(variables))]
-    weights = model.trainable_weights
-    per_weight = sum(len(group) for group in groups)
-    lead = len(arrays) - per_weight * len(weights)
-    if per_weight and len(arrays) <= 2:  # saved before the optimizer's first step: nothing to restore
-        return
-    if lead not in (1, 2):
-        warnings.warn(f"{path!r}: the optimizer starts afresh; the file holds {len(arrays)} optimizer variables, "
-                      f"this model's {type(optimizer).__name__} has {per_weight * len(weights) + 2}", stacklevel=3)
-        return
-    slots: list = [{} for _ in weights]
-    position = lead
-    for group in groups:
-        for slot in slots:
-            for key in group:
-                slot[key] = arrays[position]
-                position += 1
-    try:
-        optimizer.set_state(weights, {"iterations": int(arrays[0]), "slots": slots})
-    except ValueError as error:
-        warnings.warn(f"{path!r}: the optimizer starts afresh: {error}", stacklevel=3)
-
-
-def compile_arguments_from_keras(item: Any) -> Any:
-    """A Keras-written loss or metric (name, function, object or lists of them) as minidl's compile takes it."""
-    if isinstance(item, list):
-        return [compile_arguments_from_keras(part) for part in item]
-    if isinstance(item, dict) and "class_name" not in item:
-        return {key: compile_arguments_from_keras(part) for key, part in item.items()}
-    if isinstance(item, dict) and (item.get("class_name") == "function" or item.get("module") == "builtins"):
-        return str(item.get("config"))
-    if isinstance(item, dict) and item.get("module") is None and item.get("registered_name"):
-        return deserialize_keras_object(item)  # the user's own Loss or Metric class
-    return _plain(item)
-
-
 def _keras_node(shapes: dict, call: dict) -> dict:
     """One call as Keras 3 writes it; ``shapes``: (layer name, output index) -> the tensor's shape."""
     tensors = [{"class_name": "__keras_tensor__",
@@ -550,7 +426,7 @@ def save_keras_model(model: Model, path: str) -> None:
                     for index, array in enumerate(layer.get_weights()):
                         variables.create_dataset(str(index), data=array)
                 if compile_config is not None:
-                    _write_keras_optimizer_state(store, model)
+                    write_keras_optimizer_state(store, model)
             with zipfile.ZipFile(temporary, "w") as archive:
                 archive.writestr("metadata.json", json.dumps({
                     "keras_version": KERAS_VERSION,
