@@ -117,6 +117,8 @@ def test_split_and_shape_and_conversions_follow_keras():
         np.testing.assert_array_equal(part, keras.ops.convert_to_numpy(reference))
     assert ops.shape(Tensor(T3)) == tuple(keras.ops.shape(T3)) == (2, 3, 4)
     assert isinstance(ops.convert_to_tensor(A), Tensor)
+    for value in ([1, 2], [1.5, 2.0], LABELS, A.astype(np.float64), np.array([True, False])):
+        assert ops.convert_to_tensor(value).dtype == np.dtype(keras.ops.convert_to_tensor(value).dtype.name), value
     np.testing.assert_array_equal(ops.convert_to_numpy(Tensor(A)), A)
     assert ops.cast(A, "int32").dtype == keras.ops.convert_to_numpy(keras.ops.cast(A, "int32")).dtype
 

@@ -359,3 +359,18 @@ def test_plot_model_writes_a_picture_of_a_two_branch_model(tmp_path):
     assert "output: (None, 5)" in text
     with pytest.raises(ValueError, match="plot_model: to_file must end in"):
         minidl.utils.plot_model(model, to_file=str(tmp_path / "model.jpg2"))
+
+
+def test_plot_model_hands_the_graph_to_graphviz_where_dot_is_installed(tmp_path, monkeypatch):
+    """A stand-in ``dot`` on the PATH records what plot_model gives Graphviz: the DOT text, the format, the file."""
+    fake = tmp_path / "bin" / "dot"
+    fake.parent.mkdir()
+    fake.write_text('#!/bin/sh\nfor a; do case "$a" in -o) next=1;; *) [ -n "$next" ] && out="$a"; next=;; esac; done\n'
+                    'echo "$@" > "$out.args"; cat > "$out"\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    path = minidl.utils.plot_model(two_branch_model(), to_file=str(tmp_path / "model.svg"), show_shapes=True,
+                                   rankdir="LR")
+    written = open(path).read()
+    assert written.startswith("digraph model {") and "rankdir=LR;" in written and written.count("->") == 5
+    assert "-Tsvg" in open(path + ".args").read()

@@ -29,12 +29,17 @@ def _shape(shape: Any) -> tuple:
 
 
 def convert_to_tensor(x: Any, dtype: Any = None, sparse: Any = None, ragged: Any = None) -> Tensor:
-    """A Tensor holding ``x`` (a Tensor given with no dtype is returned as it is, graph and all)."""
+    """A Tensor holding ``x`` in its own dtype (Python ints as int32, floats as float32, as Keras).
+
+    A Tensor given with no dtype is returned as it is, graph and all.
+    """
     if sparse or ragged:
         raise ValueError("convert_to_tensor: minidl has no sparse or ragged tensors (sparse=None, ragged=None)")
     if isinstance(x, Tensor) and dtype is None:
         return x
-    return Tensor(data_of(x), dtype=dtype)
+    if dtype is None and isinstance(data_of(x), (list, tuple, int, float, bool)):  # Keras's types for Python values
+        dtype = {"i": "int32", "b": "bool"}.get(numpy.asarray(x).dtype.kind, FLOATX)
+    return Tensor(data_of(x), dtype=dtype if dtype is not None else as_array(x).dtype)
 
 
 def convert_to_numpy(x: Any) -> numpy.ndarray:
