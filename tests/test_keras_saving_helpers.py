@@ -288,6 +288,20 @@ def test_training_resumed_from_a_keras_written_file_continues_exactly_in_minidl(
                                .history["loss"], rtol=1e-5)
 
 
+def test_a_legacy_h5_file_carries_the_training_config_keras_reads(tmp_path):
+    model = minidl.Sequential([L.Dense(2, input_shape=(4,))])
+    model.compile(optimizer=minidl.optimizers.RMSprop(0.02), loss="mse", metrics=["mae"])
+    path = str(tmp_path / "legacy.h5")
+    model.save(path)
+    keras_model, again = keras.models.load_model(path), minidl.load_model(path)
+    assert type(keras_model.optimizer).__name__ == type(again.optimizer).__name__ == "RMSprop"
+    assert float(keras_model.optimizer.learning_rate) == pytest.approx(again.optimizer.learning_rate) \
+        == pytest.approx(0.02)
+    ours = again.fit(X, Y, epochs=1, batch_size=16, shuffle=False, verbose=0).history["loss"]
+    theirs = keras_model.fit(X, Y, epochs=1, batch_size=16, shuffle=False, verbose=0).history["loss"]
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5)
+
+
 def test_a_keras_file_saved_before_training_loads_compiled_without_a_warning(tmp_path):
     keras_model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
     keras_model.compile(optimizer="adam", loss="mse")

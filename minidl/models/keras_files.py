@@ -39,7 +39,7 @@ from minidl import layers as layers_module
 from minidl.layers import InputLayer, Layer
 from minidl.models.functional import FILE_WRITERS, Model, rebuild_graph
 from minidl.models.keras_training import compile_arguments_from_keras, keras_compile_config, \
-    optimizer_from_keras, read_keras_optimizer_state, write_keras_optimizer_state
+    legacy_training_config, optimizer_from_keras, read_keras_optimizer_state, write_keras_optimizer_state
 from minidl.models.sequential import Sequential
 from minidl.registry import custom_lookup
 from minidl.saving import ModelFileError
@@ -409,6 +409,8 @@ def save_keras_model(model: Model, path: str) -> None:
                                                           "config": entry["config"]})
                 store.attrs["keras_version"] = KERAS_VERSION
                 store.attrs["backend"] = "tensorflow"
+                if compile_config is not None:
+                    store.attrs["training_config"] = json.dumps(legacy_training_config(compile_config))
                 weights = store.create_group("model_weights")
                 weights.attrs["layer_names"] = [layer.name.encode() for layer in model.layers]
                 for layer in model.layers:

@@ -1,7 +1,8 @@
 """What a Keras file holds for training: ``compile_config`` and the optimizer's variables, written and read.
 
-Keras 3 writes, beside the model's config in config.json, what ``compile``
-was given::
+Keras 3 writes, beside the model's config in config.json (in a legacy .h5
+file: the ``training_config`` attribute, with "optimizer_config"), what
+``compile`` was given::
 
     "compile_config": {"optimizer": {"module": "keras.optimizers", "class_name": "Adam", "config": {...}},
                        "loss": "mse" or {"module": "keras.losses", ...}, "metrics": [...], ...}
@@ -41,6 +42,15 @@ def keras_compile_config(model: Model) -> dict | None:
             "loss_weights": config.get("loss_weights"), "metrics": _keras_compile_item(config["metrics"],
                                                                                        "keras.metrics"),
             "weighted_metrics": None, "run_eagerly": False, "steps_per_execution": 1, "jit_compile": False}
+
+
+def legacy_training_config(compile_config: dict) -> dict:
+    """``compile_config`` as a legacy .h5 file's ``training_config`` attribute: the optimizer as "optimizer_config"."""
+    training = {key: value for key, value in compile_config.items() if key != "optimizer"}
+    optimizer = compile_config["optimizer"]
+    training["optimizer_config"] = {"class_name": optimizer["class_name"], "config": optimizer["config"]} \
+        if isinstance(optimizer, dict) else optimizer
+    return training
 
 
 def _keras_compile_item(item: Any, module: str) -> Any:
