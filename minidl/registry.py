@@ -67,14 +67,48 @@ def registered_name(obj: Any) -> str | None:
     return None
 
 
+register_keras_serializable = register_serializable  # Keras's name
+
+
+def get_custom_objects() -> dict:
+    """The live dict of registered objects ({"package>Name": class or function}), as Keras's.
+
+    Entries added to it directly (``get_custom_objects()["swish2"] = swish2``)
+    are found by that name when models and configs are read.
+    """
+    return _REGISTERED
+
+
+def get_registered_name(obj: Any) -> str:
+    """"package>name" of a registered class or function, else its own name (Keras's get_registered_name)."""
+    return registered_name(obj) or getattr(obj, "__name__", type(obj).__name__)
+
+
+def get_registered_object(name: str, custom_objects: dict | None = None, module_objects: dict | None = None) -> Any:
+    """The object registered (or given in ``custom_objects``/``module_objects``) under ``name``, else None."""
+    with custom_object_scope(custom_objects, module_objects):
+        return custom_lookup(name)
+
+
 @contextlib.contextmanager
-def custom_object_scope(objects: dict | None) -> Iterator[None]:
-    """Within the block, names in ``objects`` ({name in the file: class or function}) resolve to those objects."""
-    _SCOPES.append(dict(objects or {}))
+def custom_object_scope(*objects: dict | None) -> Iterator[None]:
+    """Within the block, names in each dict of ``objects`` ({name in the file: class or function}) resolve to them.
+
+    ``with custom_object_scope({"Maxout": Maxout}, {"my_loss": my_loss}):`` as Keras's (CustomObjectScope).
+    """
+    scope: dict = {}
+    for given in objects:
+        if given is not None and not isinstance(given, dict):
+            raise ValueError(f"custom_object_scope: give dicts of {{name: class or function}}, got {given!r}")
+        scope.update(given or {})
+    _SCOPES.append(scope)
     try:
         yield
     finally:
         _SCOPES.pop()
+
+
+CustomObjectScope = custom_object_scope  # Keras's class name for the same context manager
 
 
 def custom_lookup(name: str) -> Any:
@@ -84,8 +118,8 @@ def custom_lookup(name: str) -> Any:
             return scope[name]
     if name in _REGISTERED:
         return _REGISTERED[name]
-    matches = [obj for key, obj in _REGISTERED.items() if key.split(">", 1)[1] == name]
-    return matches[0] if len(matches) == 1 else None
+    matches = {id(obj): obj for key, obj in _REGISTERED.items() if key.rpartition(">")[2] == name}
+    return next(iter(matches.values())) if len(matches) == 1 else None
 
 
 def snake_case(name: str) -> str:

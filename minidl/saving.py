@@ -31,16 +31,36 @@ import numpy
 
 from minidl import file_limits
 from minidl.file_limits import ModelFileError  # noqa: F401 - the error of this module, defined below it
-from minidl.registry import custom_object_scope, register_serializable  # noqa: F401 - Keras's saving API
+from minidl.registry import (  # noqa: F401 - keras.saving's names, so Keras code runs with its import changed
+    CustomObjectScope,
+    custom_object_scope,
+    get_custom_objects,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+    register_serializable,
+)
+from minidl.serialization import deserialize_keras_object, serialize_keras_object  # noqa: F401 - keras.saving's
 from minidl.version import __version__
-
-#: Keras's name for the decorator, so that Keras code runs with only the import changed
-register_keras_serializable = register_serializable
 
 MODEL_FORMAT = "minidl-model"
 WEIGHTS_FORMAT = "minidl-weights"
 FORMAT_VERSION = 1
 OPTIMIZER_STATE = "optimizer"  # the extra weight list that holds the optimizer's state
+
+
+#: minidl.models.load_model, put here by minidl.models (this module sits below the model classes it would rebuild)
+MODEL_LOADER: dict = {}
+
+
+def load_model(filepath: str, custom_objects: dict | None = None, compile: bool = True, safe_mode: bool = True) -> Any:
+    """keras.saving.load_model's place: ``minidl.models.load_model``.
+
+    ``safe_mode`` is accepted and changes nothing: minidl never runs code named in a file.
+    """
+    if "load_model" not in MODEL_LOADER:
+        raise RuntimeError("minidl.saving.load_model: import minidl.models first")
+    return MODEL_LOADER["load_model"](filepath, compile=compile, custom_objects=custom_objects)
 
 
 def _write(path: str, config: dict, weights: list, extra_weights: dict | None = None) -> None:
@@ -150,6 +170,9 @@ def save_model(model: Any, path: str, metadata: dict | None = None, extra_weight
     (iteration count, moments) travels too, as the extra list "optimizer":
     training resumed from the file continues exactly where it stopped.
     """
+    if os.path.splitext(os.fspath(path))[1].lower() in (".keras", ".h5", ".hdf5"):  # keras.saving.save_model's
+        model.save(path, metadata=metadata, extra_weights=extra_weights)  # files: the Keras format, as Keras
+        return
     model._require_built("save")
     extra_weights = dict(extra_weights or {})
     for name in extra_weights:

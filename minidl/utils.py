@@ -1,4 +1,9 @@
-"""Small data helpers Keras users reach for: ``to_categorical``, and ``PyDataset`` (from ``minidl.data``)."""
+"""``keras.utils``'s names: ``to_categorical``, ``PyDataset`` (from ``minidl.data``), ``plot_model``, custom objects.
+
+``get_custom_objects``, ``custom_object_scope`` (``CustomObjectScope``),
+``register_keras_serializable`` and ``serialize_keras_object`` /
+``deserialize_keras_object`` are the same as in ``minidl.saving``.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,16 @@ from typing import Any
 import numpy
 
 from minidl.data import PyDataset  # noqa: F401 - keras.utils.PyDataset's place
+from minidl.model_plot import plot_model  # noqa: F401 - keras.utils.plot_model's place
+from minidl.registry import (  # noqa: F401 - keras.utils's names for custom objects
+    CustomObjectScope,
+    custom_object_scope,
+    get_custom_objects,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+)
+from minidl.serialization import deserialize_keras_object, serialize_keras_object  # noqa: F401
 
 
 def to_categorical(y: Any, num_classes: int | None = None, dtype: Any = "float32") -> numpy.ndarray:
@@ -26,3 +41,4 @@ def to_categorical(y: Any, num_classes: int | None = None, dtype: Any = "float32
     if labels.size and labels.max() >= classes:
         raise ValueError(f"to_categorical: label {labels.max()} does not fit num_classes={classes}")
     return numpy.eye(classes, dtype=dtype)[labels]
+

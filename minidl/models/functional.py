@@ -18,6 +18,7 @@ tensors inside another model, or on data. Training is the ``Trainer``'s.
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
 from typing import Any
@@ -366,6 +367,10 @@ class Model(Trainer, Layer):
             warnings.warn(f"the model is saved uncompiled: {error}", stacklevel=3)
             return None
 
+    def to_json(self, **kwargs: Any) -> str:
+        """The architecture as Keras 3's JSON, no weights (``minidl.models.model_from_json`` reads it; so does Keras)."""
+        return json.dumps(CONFIG_WRITERS["json"](self), **kwargs)
+
     def save(self, path: str, metadata: dict | None = None, extra_weights: dict | None = None,
              include_optimizer: bool = True) -> None:
         """Save architecture, weights, compile settings (and ``metadata``) to one file (no pickles).
@@ -451,6 +456,9 @@ def rebuild_graph(created: dict, calls: list, inputs: Any, outputs: Any, name: s
 
 #: writers of other file formats by file extension (minidl.models.keras_files adds .keras and .h5)
 FILE_WRITERS: dict = {}
+
+#: writers of the model's config as text: "json" (Model.to_json), added by minidl.models.cloning
+CONFIG_WRITERS: dict = {}
 
 #: model classes by config class name; Sequential adds itself
 MODEL_CLASSES: dict = {"Functional": Model, "Model": Model}

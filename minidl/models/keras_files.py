@@ -43,9 +43,13 @@ from minidl.file_limits import one_line
 from minidl.layers import InputLayer, Layer
 from minidl.models import safe_hdf5
 from minidl.models.functional import FILE_WRITERS, Model, rebuild_graph
+from minidl.models.keras_training import compile_arguments_from_keras, keras_compile_config, \
+    keras_optimizer_variables, legacy_training_config, optimizer_from_keras, read_keras_optimizer_state, \
+    write_keras_optimizer_state
 from minidl.models.sequential import Sequential
 from minidl.registry import custom_lookup
 from minidl.saving import ModelFileError
+from minidl.serialization import MODEL_FORMATS, keras_layer_config, keras_module, serialize_keras_object
 
 KERAS_VERSION = "3.15.1"  # the version our files say they follow (the newest we test against)
 
@@ -307,6 +311,7 @@ def load_keras_model(path: str, kind: str, compile: bool = True) -> Model:
         with store:
             model = _model_within_budget(entry, safe_hdf5.check_hdf5_file(store, path), path)
             _read_keras_weights(model, store, path)
+            optimizer_variables = keras_optimizer_variables(store)
         training = entry.get("compile_config")
     else:
         with open(path, "rb") as handle, safe_hdf5.open_hdf5(handle, path) as store:  # no file lock needed
@@ -321,6 +326,8 @@ def load_keras_model(path: str, kind: str, compile: bool = True) -> Model:
             training = file_limits.parse_json(text, path, "training_config") if text else None
     if compile and training:
         _compile_from_keras(model, training, path)
+        if kind == "keras" and getattr(model, "optimizer", None) is not None:
+            read_keras_optimizer_state(model, optimizer_variables, path)
     return model
 
 
@@ -342,13 +349,9 @@ def _compile_from_keras(model: Model, training: dict, path: str) -> None:
     import warnings
 
     try:
-        optimizer = _plain(training.get("optimizer") or training.get("optimizer_config"))
-        if isinstance(optimizer, dict):
-            known = {"learning_rate", "beta_1", "beta_2", "epsilon", "amsgrad", "momentum", "nesterov", "rho",
-                     "centered", "weight_decay", "clipnorm", "clipvalue", "initial_accumulator_value"}
-            optimizer = {"class_name": optimizer["class_name"],
-                         "config": {k: v for k, v in optimizer["config"].items() if k in known}}
-        model.compile(optimizer=optimizer, loss=_plain(training.get("loss")), metrics=_plain(training.get("metrics")),
+        optimizer = optimizer_from_keras(_plain(training.get("optimizer") or training.get("optimizer_config")))
+        model.compile(optimizer=optimizer, loss=compile_arguments_from_keras(_plain(training.get("loss"))),
+                      metrics=compile_arguments_from_keras(_plain(training.get("metrics"))),
                       loss_weights=training.get("loss_weights"))
     except (AttributeError, KeyError, TypeError, ValueError, IndexError) as error:
         warnings.warn(f"{path!r}: the model is loaded uncompiled; its training settings cannot be followed "
@@ -356,41 +359,36 @@ def _compile_from_keras(model: Model, training: dict, path: str) -> None:
 
 
 # ---------------------------------------------------------------------------- saving
-def _keras_object(serialized: Any, module: str) -> Any:
-    """minidl's {"class_name", "config"} as Keras writes an object (with its module)."""
-    if isinstance(serialized, dict) and "class_name" in serialized:
-        return {"module": module, "class_name": serialized["class_name"], "config": serialized.get("config", {}),
-                "registered_name": None}
-    return serialized
-
-
 #: options Keras 3.15 writes for no layer of these classes and refuses on reading
 _KERAS_REFUSES = {"SpatialDropout1D": ("trainable",), "SpatialDropout2D": ("trainable",)}
 
-_OBJECT_MODULES = {"initializer": "keras.initializers", "regularizer": "keras.regularizers",
-                   "constraint": "keras.constraints"}
+#: minidl's layer classes that Keras has under the same name and options
+_KERAS_LAYERS = set(layers_module.ALL) - {"GroupPooling", "GroupShuffle"}
 
 
-def _keras_layer_config(layer: Layer) -> dict:
-    if isinstance(layer, InputLayer):
-        return {"batch_shape": [None, *layer.shape], "dtype": layer.dtype.name, "sparse": False, "ragged": False,
-                "name": layer.name}
+def _keras_layer_entry(layer: Layer) -> dict:
+    """One layer as Keras 3 writes it: a built-in with module "keras.layers", a user's own with its registered name.
+
+    A user's layer carries its ``get_config`` (its own keys, serialized) and,
+    as Keras writes, the shape it was built for, so that a reader can build
+    it before its weights are set.
+    """
+    if isinstance(layer, Model):
+        return _keras_entry(layer)
+    if keras_module(layer) is None:  # the user's own class
+        entry = serialize_keras_object(layer)
+        shapes = [list(node.input_tensors[0].shape) for node in layer.inbound_nodes if node.input_tensors] \
+            if getattr(layer, "inbound_nodes", None) else []
+        if shapes:
+            entry["build_config"] = {"input_shape": [None, *shapes[0]]}
+        return entry
     if type(layer).__name__ not in _KERAS_LAYERS:
         raise KerasFileError(f"layer {layer.name!r} is a minidl {type(layer).__name__}, which Keras does not have; "
                              "save this model as a minidl file (.npz) instead")
-    config = dict(layer.get_config())
-    config.pop("input_shape", None)
+    config = keras_layer_config(layer)
     for key in _KERAS_REFUSES.get(type(layer).__name__, ()):
         config.pop(key, None)
-    for key, value in list(config.items()):
-        for suffix, module in _OBJECT_MODULES.items():
-            if key.endswith(suffix):
-                config[key] = _keras_object(value, module)
-    return config
-
-
-#: minidl's layer classes that Keras has under the same name and options
-_KERAS_LAYERS = set(layers_module.ALL) - {"GroupPooling", "GroupShuffle"}
+    return {"module": "keras.layers", "class_name": type(layer).__name__, "config": config, "registered_name": None}
 
 
 def _keras_entry(model: Model) -> dict:
@@ -398,11 +396,8 @@ def _keras_entry(model: Model) -> dict:
     if isinstance(model, Sequential):
         model._require_built("save")
         layer_entries = [{"module": "keras.layers", "class_name": "InputLayer",
-                          "config": _keras_layer_config(model._input_layer), "registered_name": None}]
-        layer_entries += [_keras_entry(layer) if isinstance(layer, Model) else
-                          {"module": "keras.layers", "class_name": type(layer).__name__,
-                           "config": _keras_layer_config(layer), "registered_name": None}
-                          for layer in model.layers]
+                          "config": keras_layer_config(model._input_layer), "registered_name": None}]
+        layer_entries += [_keras_layer_entry(layer) for layer in model.layers]
         return {"module": "keras", "class_name": "Sequential", "registered_name": None,
                 "config": {"name": model.name, "trainable": model.trainable, "layers": layer_entries}}
     graph = model.get_config()
@@ -411,10 +406,7 @@ def _keras_entry(model: Model) -> dict:
     entries = []
     by_name = {layer.name: layer for layer in model.layers}
     for item in graph["layers"]:
-        layer = by_name[item["name"]]
-        entry = _keras_entry(layer) if isinstance(layer, Model) else {
-            "module": "keras.layers", "class_name": item["class_name"], "config": _keras_layer_config(layer),
-            "registered_name": None}
+        entry = _keras_layer_entry(by_name[item["name"]])
         entry["name"] = item["name"]
         entry["inbound_nodes"] = [_keras_node(shapes, call) for call in item["inbound_nodes"]]
         entries.append(entry)
@@ -436,6 +428,7 @@ def save_keras_model(model: Model, path: str) -> None:
     h5py = _h5py()
     path = os.fspath(path)
     entry = _keras_entry(model)
+    compile_config = keras_compile_config(model)
     temporary = f"{path}.partial"
     try:
         if path.endswith((".h5", ".hdf5")):
@@ -444,6 +437,8 @@ def save_keras_model(model: Model, path: str) -> None:
                                                           "config": entry["config"]})
                 store.attrs["keras_version"] = KERAS_VERSION
                 store.attrs["backend"] = "tensorflow"
+                if compile_config is not None:
+                    store.attrs["training_config"] = json.dumps(legacy_training_config(compile_config))
                 weights = store.create_group("model_weights")
                 weights.attrs["layer_names"] = [layer.name.encode() for layer in model.layers]
                 for layer in model.layers:
@@ -460,11 +455,14 @@ def save_keras_model(model: Model, path: str) -> None:
                     variables = store.create_group(f"{group}/vars")
                     for index, array in enumerate(layer.get_weights()):
                         variables.create_dataset(str(index), data=array)
+                if compile_config is not None:
+                    write_keras_optimizer_state(store, model)
             with zipfile.ZipFile(temporary, "w") as archive:
                 archive.writestr("metadata.json", json.dumps({
                     "keras_version": KERAS_VERSION,
                     "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"), "writer": "minidl"}))
-                archive.writestr("config.json", json.dumps(entry))
+                archive.writestr("config.json", json.dumps(
+                    entry if compile_config is None else {**entry, "compile_config": compile_config}))
                 archive.writestr("model.weights.h5", buffer.getvalue())
         os.replace(temporary, path)
     except OSError as error:
@@ -478,3 +476,4 @@ def save_keras_model(model: Model, path: str) -> None:
 
 
 FILE_WRITERS.update({".keras": save_keras_model, ".h5": save_keras_model, ".hdf5": save_keras_model})
+MODEL_FORMATS.update({"read_layer": _layer_from_keras, "write_model": _keras_entry})
