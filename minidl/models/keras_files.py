@@ -349,9 +349,9 @@ def _compile_from_keras(model: Model, training: dict, path: str) -> None:
     import warnings
 
     try:
-        optimizer = optimizer_from_keras(_plain(training.get("optimizer") or training.get("optimizer_config")))
-        model.compile(optimizer=optimizer, loss=compile_arguments_from_keras(_plain(training.get("loss"))),
-                      metrics=compile_arguments_from_keras(_plain(training.get("metrics"))),
+        optimizer = optimizer_from_keras(training.get("optimizer") or training.get("optimizer_config"))
+        model.compile(optimizer=optimizer, loss=compile_arguments_from_keras(training.get("loss")),
+                      metrics=compile_arguments_from_keras(training.get("metrics")),
                       loss_weights=training.get("loss_weights"))
     except (AttributeError, KeyError, TypeError, ValueError, IndexError) as error:
         warnings.warn(f"{path!r}: the model is loaded uncompiled; its training settings cannot be followed "
