@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy
 
-from genomics.abc_choice import METHODS, RIDGE, R_OPTIONS, bayes_factors, cross_validate, mad_scale, postpr  # noqa: F401
+from genomics.abc_choice import (METHODS, R_OPTIONS, RIDGE, bayes_factors, cross_validate,  # noqa: F401 (re-exported)
+                                 mad_scale, postpr)
 from genomics.cluster import gathered
 from genomics.readers import Genotypes
 from genomics.simulate import SimulatedData

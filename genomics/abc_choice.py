@@ -35,11 +35,14 @@ R's options, and what genomics does by default (``R_OPTIONS`` gives R's):
   simulations and renormalises (equal prior probabilities whatever the
   counts); off by default (priors proportional to the counts; the same when
   the counts are equal);
-- a degenerate fit (as many coefficients as accepted rows, or accepted
-  scenarios separated perfectly) is guarded (``guard``, on by default):
-  with a warning giving the numbers, the statistics are reduced to their
-  leading principal components (about 5 accepted rows per coefficient), and
-  if the fit still separates perfectly the rejection shares are returned.
+- ``guard``: a degenerate mnlogistic fit (at least as many coefficients as
+  accepted rows, or a scenario separated from the others: its rows fitted
+  at >= ``SEPARATED``, the others' at <= 1 - ``SEPARATED``) gives arbitrary, wildly
+  over-confident probabilities in R and here alike. "reduce" (the default)
+  warns with the numbers, reduces the statistics to their leading weighted
+  principal components (about 5 accepted rows per coefficient) and, if the
+  fit still separates, returns the rejection shares; "warn" (R's fit, in
+  ``R_OPTIONS``) only warns; "off" is silent.
 
 The MAD here has no 1.4826 factor (distances are all scaled alike, so the
 accepted set is R's); a statistic with a MAD of 0 is scaled by its standard
@@ -54,8 +57,8 @@ import numpy
 
 METHODS = ("rejection", "mnlogistic", "neuralnet")
 RIDGE = 1e-6
-R_OPTIONS = {"fallback": "rejection", "weighted": False, "correct": True}
-SEPARATED = 0.999  # a fit giving every accepted row at least this probability of its own scenario separates them
+R_OPTIONS = {"fallback": "rejection", "weighted": False, "correct": True, "guard": "warn", "ridge": 0.0}
+SEPARATED = 0.999  # a scenario fitted at >= this on its accepted rows and <= 1 - this elsewhere is separated
 
 
 def mad_scale(reference: numpy.ndarray) -> numpy.ndarray:
@@ -67,7 +70,7 @@ def mad_scale(reference: numpy.ndarray) -> numpy.ndarray:
 
 
 def _multinomial_logistic(x: numpy.ndarray, labels: numpy.ndarray, weights: numpy.ndarray, classes: int,
-                          iterations: int = 50) -> numpy.ndarray:
+                          iterations: int = 50, penalty: float = RIDGE) -> numpy.ndarray:
     """Coefficients (features + 1, classes) of a weighted multinomial logistic regression, class 0 the baseline.
 
     Maximises sum_i w_i log p_i[y_i] - ridge |slopes|^2 / 2 with
@@ -79,7 +82,7 @@ def _multinomial_logistic(x: numpy.ndarray, labels: numpy.ndarray, weights: nump
     n, features = x.shape
     design = numpy.hstack([numpy.ones((n, 1)), x])
     free = classes - 1
-    ridge = RIDGE * weights.sum() * numpy.r_[0.0, numpy.ones(features)]  # the intercepts are not penalised
+    ridge = penalty * weights.sum() * numpy.r_[0.0, numpy.ones(features)]  # the intercepts are not penalised
     truth = numpy.eye(classes)[labels]
     coefficients = numpy.zeros((features + 1, classes))
 
@@ -160,27 +163,34 @@ def _leading_components(x: numpy.ndarray, weights: numpy.ndarray, keep: int) -> 
     return x @ components[:keep].T
 
 
-def _guarded_logistic(x, local, weights, present, guard) -> tuple[numpy.ndarray | None, list[str]]:
+def _guarded_logistic(x, local, weights, present, guard, ridge) -> tuple[numpy.ndarray | None, list[str]]:
     """Probabilities at the target of the multinomial fit, or None (use the rejection shares); with notes."""
     notes = []
     classes, (rows, features) = len(present), x.shape
     coefficients_count = (features + 1) * (classes - 1)
-    if guard and rows <= coefficients_count:
-        keep = max(1, min(features, rows // (5 * (classes - 1)) - 1))
+    if guard != "off" and rows <= coefficients_count:
         notes.append(f"{rows} accepted simulations for {coefficients_count} coefficients ({features} statistics, "
-                     f"{classes} scenarios): the fit would separate them perfectly; reduced to {keep} principal "
-                     f"components")
-        x, features = _leading_components(x, weights, keep), keep
-    coefficients = _multinomial_logistic(x, local, weights, classes)
-    if guard:
+                     f"{classes} scenarios): the multinomial fit can separate them perfectly")
+        if guard == "reduce":
+            keep = max(1, min(features, rows // (5 * (classes - 1)) - 1))
+            notes[-1] += f"; reduced to {keep} principal components"
+            x, features = _leading_components(x, weights, keep), keep
+    coefficients = _multinomial_logistic(x, local, weights, classes, penalty=ridge)
+    if guard != "off":
         z = numpy.hstack([numpy.ones((rows, 1)), x]) @ coefficients
         fitted = numpy.exp(z - z.max(axis=1, keepdims=True))
-        own = (fitted / fitted.sum(axis=1, keepdims=True))[numpy.arange(rows), local]
-        if own.min() >= SEPARATED:
+        fitted /= fitted.sum(axis=1, keepdims=True)
+        own = local[:, None] == numpy.arange(classes)
+        separated = [k for k in range(classes) if fitted[own[:, k], k].min() >= SEPARATED
+                     and fitted[~own[:, k], k].max() <= 1 - SEPARATED]
+        if separated:
             notes.append(f"the multinomial fit on {rows} accepted simulations and {features} statistics separates "
-                         f"the {classes} scenarios perfectly (every row's own scenario at >= {SEPARATED}); its "
-                         f"probabilities would be over-confident: the rejection shares are given instead")
-            return None, notes
+                         f"{len(separated)} of the {classes} scenarios perfectly from the others (their rows fitted "
+                         f"at >= {SEPARATED}, the others at <= {1 - SEPARATED:.3g}): its probabilities are "
+                         f"over-confident and arbitrary"
+                         + ("; the rejection shares are given instead" if guard == "reduce" else ""))
+            if guard == "reduce":
+                return None, notes
     z = coefficients[0] - coefficients[0].max()  # the target is x = 0: only the intercepts remain
     return numpy.exp(z) / numpy.exp(z).sum(), notes
 
@@ -188,14 +198,15 @@ def _guarded_logistic(x, local, weights, present, guard) -> tuple[numpy.ndarray 
 def postpr(target: numpy.ndarray, reference: numpy.ndarray, labels: numpy.ndarray, classes: int,
            tolerance: float, method: str = "rejection", scale: numpy.ndarray | None = None, networks: int = 3,
            seed: int = 0, exclude: int | None = None, fallback: str = "regress", weighted: bool = True,
-           correct: bool = False, guard: bool = True) -> dict:
+           correct: bool = False, guard: str = "reduce", ridge: float = RIDGE) -> dict:
     """Posterior scenario probabilities of one target row: {"posterior", "accepted" (shares), "accepted_count",
     "method" (the one used: "rejection" after a fallback), "notes"}.
 
     ``scale``: the MAD of each column (computed from ``reference``, less
     the ``exclude`` row, when None); ``exclude``: a reference row left out
     (the target itself, in cross-validation). ``fallback``, ``weighted``,
-    ``correct``, ``guard``: see the module's docstring (``R_OPTIONS``).
+    ``correct``, ``guard``: see the module's docstring (``R_OPTIONS``);
+    ``ridge``: the mnlogistic penalty (R's ``multinom`` has none: 0).
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
@@ -203,6 +214,8 @@ def postpr(target: numpy.ndarray, reference: numpy.ndarray, labels: numpy.ndarra
         raise ValueError(f"tolerance must be in (0, 1], got {tolerance}")
     if fallback not in ("regress", "rejection"):
         raise ValueError(f"fallback must be 'regress' or 'rejection', got {fallback!r}")
+    if guard not in ("reduce", "warn", "off"):
+        raise ValueError(f"guard must be 'reduce', 'warn' or 'off', got {guard!r}")
     kept = numpy.ones(len(reference), dtype=bool)
     if exclude is not None:
         kept[exclude] = False
@@ -237,7 +250,7 @@ def postpr(target: numpy.ndarray, reference: numpy.ndarray, labels: numpy.ndarra
     x = scaled[accepted]
     if method == "mnlogistic":
         probabilities, result["notes"] = _guarded_logistic(x, local, weights if weighted else numpy.ones(count),
-                                                           present, guard)
+                                                           present, guard, ridge)
         for note in result["notes"]:
             warnings.warn(note, stacklevel=2)
         if probabilities is None:
@@ -286,15 +299,15 @@ def cross_validate(reference: numpy.ndarray, labels: numpy.ndarray, classes: int
     results = {}
     for tolerance in tolerances:
         confusion = numpy.zeros((classes, classes), dtype=int)
-        posteriors = numpy.array([postpr(reference[index], reference, labels, classes, tolerance, method,
-                                         scales[int(index)],
-                                         networks, seed=int(index), exclude=int(index), **options)["posterior"]
-                                  for index in chosen])
+        fits = [postpr(reference[index], reference, labels, classes, tolerance, method, scales[int(index)],
+                       networks, seed=int(index), exclude=int(index), **options) for index in chosen]
+        posteriors = numpy.array([fit["posterior"] for fit in fits])
         sums = numpy.zeros((classes, classes))
         for index, posterior in zip(chosen, posteriors):
             confusion[labels[index], int(numpy.argmax(posterior))] += 1
             sums[labels[index]] += posterior
         totals = confusion.sum(axis=1, keepdims=True)
         results[tolerance] = {"confusion": confusion, "mean_posterior": sums / numpy.maximum(totals, 1),
-                              "accuracy": float(numpy.trace(confusion) / confusion.sum()), "posteriors": posteriors}
+                              "accuracy": float(numpy.trace(confusion) / confusion.sum()), "posteriors": posteriors,
+                              "degenerate": numpy.array([bool(fit["notes"]) for fit in fits])}
     return {"per_tolerance": results, "pseudo_observed": chosen}
