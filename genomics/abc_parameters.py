@@ -39,6 +39,7 @@ weights)``: the smallest value x_(k) with sum_{j<=k} w_(j) >= tau sum w.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy
@@ -70,6 +71,10 @@ def transform(values: numpy.ndarray, transformations: list[str], bounds: numpy.n
     out = numpy.array(values, dtype=float, copy=True)
     for j, kind in enumerate(transformations):
         column = out[:, j]
+        outside = (column <= 0) if kind == "log" else (column <= bounds[j, 0]) | (column >= bounds[j, 1])
+        if kind != "none" and outside.any():
+            warnings.warn(f"{int(outside.sum())} values of parameter {j} lie outside the {kind} transformation's "
+                          f"support: each replaced by the nearest value inside it, as R abc does", stacklevel=3)
         if kind == "log":
             if column.min() <= 0:
                 column[column <= 0] = column[column > 0].min() if (column > 0).any() else column.max()

@@ -183,6 +183,15 @@ def test_log_and_logit_transformations_are_undone_by_back_transform(fractions, s
     np.testing.assert_allclose(back, values, rtol=1e-9)
 
 
+def test_values_outside_a_transformations_support_take_the_nearest_value_inside_with_a_warning():
+    values = np.array([[-1.0, 0.0], [2.0, 0.5], [0.0, 1.0], [4.0, 0.25], [0.5, 1.5]])
+    with pytest.warns(UserWarning, match="2 values of parameter 0 lie outside the log"):
+        transformed = transform(values, ["log", "logit"], np.array([[0, 0], [0, 1]]))
+    np.testing.assert_allclose(np.exp(transformed[:, 0]), [0.5, 2.0, 0.5, 4.0, 0.5])
+    expected_f = np.array([0.25, 0.5, 0.5, 0.25, 0.5])  # below 0: the smallest inside; above 1: the largest
+    np.testing.assert_allclose(1 / (1 + np.exp(-transformed[:, 1])), expected_f)
+
+
 @pytest.mark.parametrize("arguments,message", [
     ({"method": "lasso"}, "method must be one of rejection, loclinear, ridge, neuralnet, got 'lasso'"),
     ({"tolerance": 0}, r"tolerance must be in \(0, 1\], got 0"),
