@@ -308,3 +308,35 @@ def _nonlinear_adjustment(x, y, weights, target, method, hcorr, networks, seed) 
         residuals = (numpy.sqrt(numpy.exp(numpy.median(predicted_spread, axis=0))) * residuals
                      / numpy.sqrt(numpy.exp(numpy.median(fitted_spread, axis=0))))
     return prediction + residuals
+
+
+def cross_validate(parameters: numpy.ndarray, statistics: numpy.ndarray, pseudo_observed: numpy.ndarray,
+                   tolerances: list[float], method: str = "rejection", statistic: str = "median",
+                   **options) -> dict:
+    """R's ``cv4abc`` and its summary: each pseudo-observed row estimated (the posterior's weighted median or
+    mean) from the reference table without it, per tolerance {"estimates" (rows, parameters),
+    "prediction_error": sum_i (estimate_i - true_i)^2 / (n var(true)), var with n - 1 as R's ``var``}.
+
+    ``pseudo_observed``: the rows to leave out (R draws ``nval`` of them);
+    ``options``: ``abc``'s (transformations, bounds, hcorr, kernel, names).
+    """
+    if statistic not in ("median", "mean"):
+        raise AbcError(f"statistic must be 'median' or 'mean', got {statistic!r}")
+    parameters = numpy.asarray(parameters, dtype=float)
+    parameters = parameters[:, None] if parameters.ndim == 1 else parameters
+    statistics = numpy.asarray(statistics, dtype=float)
+    pseudo_observed = numpy.asarray(pseudo_observed, dtype=int)
+    truth = parameters[pseudo_observed]
+    names = options.pop("names", None) or [f"P{j + 1}" for j in range(parameters.shape[1])]
+    results = {}
+    for tolerance in sorted(tolerances):
+        estimates = []
+        for row in pseudo_observed:
+            rest = numpy.arange(len(parameters)) != row
+            summary = abc(statistics[row], parameters[rest], statistics[rest], tolerance, method, names=names,
+                          **options).summary()
+            estimates.append([summary[name][statistic] for name in names])
+        estimates = numpy.array(estimates)
+        error = ((estimates - truth) ** 2).sum(axis=0) / (truth.var(axis=0, ddof=1) * len(truth))
+        results[tolerance] = {"estimates": estimates, "prediction_error": error}
+    return results

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from genomics import abc_choice
-from genomics.abc_parameters import AbcError, abc, back_transform, transform, weighted_quantile
+from genomics.abc_parameters import AbcError, abc, back_transform, cross_validate, transform, weighted_quantile
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "abc_r")
 TABLE = np.loadtxt(os.path.join(HERE, "table.csv"), delimiter=",", skiprows=1)
@@ -204,3 +204,22 @@ def test_bad_input_to_parameter_estimation_is_refused_in_one_sentence(arguments,
             "method": "loclinear"} | arguments
     with pytest.raises(AbcError, match=message):
         abc(**call)
+
+
+@pytest.mark.parametrize("method", ["rejection", "loclinear"])
+def test_parameter_cross_validation_equals_r_cv4abc(method):
+    rows = [r for r in r_rows("cv4abc.csv") if r["method"] == method]
+    transformations = ["none", "none"] if method == "rejection" else ["log", "logit"]
+    tolerances = sorted({float(r["tol"]) for r in rows})
+    chosen = np.array([int(r["row"]) for r in rows if float(r["tol"]) == tolerances[0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours = cross_validate(PARAMETERS, STATISTICS, chosen, tolerances, method, transformations=transformations,
+                              bounds=BOUNDS)
+    for tol in tolerances:
+        expected = [r for r in rows if float(r["tol"]) == tol]
+        np.testing.assert_allclose(ours[tol]["estimates"], [[float(r["theta"]), float(r["f"])] for r in expected],
+                                   rtol=PARAMETER_TOLERANCE[method])
+        np.testing.assert_allclose(ours[tol]["prediction_error"],
+                                   [float(expected[0]["error_theta"]), float(expected[0]["error_f"])],
+                                   rtol=PARAMETER_TOLERANCE[method])

@@ -58,3 +58,18 @@ for (method in c("rejection", "mnlogistic")) {
   }
 }
 w(do.call(rbind, rows), "cv4postpr.csv")
+
+# cv4abc: leave-one-out estimates (weighted medians) of R's pseudo-observed rows, and summary's prediction error
+rows <- list()
+for (method in c("rejection", "loclinear")) {
+  set.seed(3)
+  tr <- if (method == "rejection") "none" else c("log", "logit")
+  cv <- suppressWarnings(cv4abc(param, sumstat, nval = 10, tols = c(0.1, 0.2), method = method, transf = tr,
+                                logit.bounds = bounds))
+  error <- summary(cv, print = FALSE)
+  for (tol in names(cv$estim)) rows[[length(rows) + 1]] <- data.frame(method = method,
+    tol = as.numeric(sub("tol", "", tol)), row = cv$cvsamples - 1, theta = cv$estim[[tol]][, 1],
+    f = cv$estim[[tol]][, 2], error_theta = error[tol == paste0("tol", cv$tols), 1],
+    error_f = error[tol == paste0("tol", cv$tols), 2])
+}
+w(do.call(rbind, rows), "cv4abc.csv")
