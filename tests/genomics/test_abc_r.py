@@ -223,3 +223,19 @@ def test_parameter_cross_validation_equals_r_cv4abc(method):
         np.testing.assert_allclose(ours[tol]["prediction_error"],
                                    [float(expected[0]["error_theta"]), float(expected[0]["error_f"])],
                                    rtol=PARAMETER_TOLERANCE[method])
+
+
+@pytest.mark.parametrize("kernel", ["epanechnikov", "triangular", "biweight", "cosine", "gaussian"])
+def test_kernels_give_r_abcs_summaries(kernel):
+    posterior = abc(TARGETS[1], PARAMETERS, STATISTICS, 0.2, "loclinear", ["log", "logit"], BOUNDS, kernel=kernel,
+                    names=["theta", "f"])
+    for row in [r for r in r_rows("abc_kernels.csv") if r["kernel"] == kernel]:
+        assert len(posterior.rows) == int(row["accepted"])
+        ours = posterior.summary()[row["parameter"]]
+        for key, r_key in (("lower", "q025"), ("median", "median"), ("mean", "mean"), ("upper", "q975")):
+            assert ours[key] == pytest.approx(float(row[r_key]), rel=1e-6), key
+
+
+def test_the_rectangular_kernel_weighs_every_accepted_simulation_alike_where_r_weighs_them_by_distance():
+    posterior = abc(TARGETS[2], PARAMETERS, STATISTICS, 0.2, "loclinear", kernel="rectangular")
+    np.testing.assert_array_equal(posterior.weights, 1.0)

@@ -73,3 +73,15 @@ for (method in c("rejection", "loclinear")) {
     error_f = error[tol == paste0("tol", cv$tols), 2])
 }
 w(do.call(rbind, rows), "cv4abc.csv")
+
+# abc's other kernels (loclinear, log/logit, targets[2, ], which is index 1 in Python, tol 0.2): summaries;
+# "rectangular" is left out (R 2.2.2 weighs by d/h, growing with the distance)
+rows <- list()
+for (kernel in c("epanechnikov", "triangular", "biweight", "cosine", "gaussian")) {
+  out <- suppressWarnings(abc(targets[2, ], param, sumstat, tol = 0.2, method = "loclinear", transf = c("log", "logit"),
+                              logit.bounds = bounds, kernel = kernel))
+  s <- summary(out, print = FALSE)
+  for (p in 1:2) rows[[length(rows) + 1]] <- data.frame(kernel = kernel, parameter = colnames(param)[p],
+    accepted = nrow(out$adj.values), q025 = s[2, p], median = s[3, p], mean = s[4, p], q975 = s[6, p])
+}
+w(do.call(rbind, rows), "abc_kernels.csv")
