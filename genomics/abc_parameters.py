@@ -26,7 +26,9 @@ simulations (parameters theta_i, statistics s_i):
      sqrt(w) s (``MASS::lm.ridge``: centred, columns scaled to unit mean
      square, penalty lambda on those coefficients); fitted values and the
      prediction at the target are the medians over the penalties; the same
-     heteroscedastic correction; times the mad again (Blum et al. 2013);
+     heteroscedastic correction; times the mad again (Blum et al. 2013).
+     As in R, the intercept column is not multiplied by sqrt(w), so even an
+     exact linear relation is not recovered unless its intercept is 0;
    - ``neuralnet``: the same with ``networks`` one-hidden-layer networks
      (5 logistic units, linear output, weight decay drawn from the lambdas)
      fitted by minidl (Blum and Francois 2010).

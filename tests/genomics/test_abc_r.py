@@ -239,3 +239,29 @@ def test_kernels_give_r_abcs_summaries(kernel):
 def test_the_rectangular_kernel_weighs_every_accepted_simulation_alike_where_r_weighs_them_by_distance():
     posterior = abc(TARGETS[2], PARAMETERS, STATISTICS, 0.2, "loclinear", kernel="rectangular")
     np.testing.assert_array_equal(posterior.weights, 1.0)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(40, 200), st.integers(1, 4), st.floats(0.2, 1.0), st.integers(0, 2**31))
+def test_a_parameter_linear_in_the_statistics_is_adjusted_onto_its_value_at_the_target(rows, statistics, tol, seed):
+    generator = np.random.default_rng(seed)
+    table = generator.normal(size=(rows, statistics))
+    slope, intercept = generator.normal(size=statistics), generator.normal()
+    parameter = intercept + table @ slope
+    target = generator.normal(size=statistics) * 0.3
+    posterior = abc(target, parameter, table, tol, "loclinear", hcorr=False)
+    np.testing.assert_allclose(posterior.values[:, 0], intercept + target @ slope, rtol=1e-8, atol=1e-8)
+    # R's ridge fits sqrt(w) theta on sqrt(w) s with an unweighted intercept: exact only for a zero intercept
+    posterior = abc(target, table @ slope, table, tol, "ridge", hcorr=False)
+    np.testing.assert_allclose(posterior.values[:, 0], target @ slope, rtol=1e-3, atol=1e-3)
+
+
+@pytest.mark.parametrize("arguments,message", [
+    ({"fallback": "skip"}, "fallback must be 'regress' or 'rejection', got 'skip'"),
+    ({"guard": "loud"}, "guard must be 'reduce', 'warn' or 'off', got 'loud'"),
+    ({"method": "loclinear"}, "method must be one of rejection, mnlogistic, neuralnet, got 'loclinear'"),
+])
+def test_bad_options_to_model_choice_are_refused_in_one_sentence(arguments, message):
+    call = {"method": "mnlogistic"} | arguments
+    with pytest.raises(ValueError, match=message):
+        abc_choice.postpr(TARGETS[0], STATISTICS, LABELS, 3, 0.2, **call)
