@@ -115,6 +115,24 @@ def weighted_quantile(values: numpy.ndarray, weights: numpy.ndarray, tau: float)
     return float(values[order][min(k, len(values) - 1)])
 
 
+def r_bandwidth(values: numpy.ndarray) -> float:
+    """R's ``bw.nrd0``: 0.9 min(sd, IQR / 1.34) n^(-1/5) (the sd, |x_1| or 1 where that is 0)."""
+    spread = values.std(ddof=1) if len(values) > 1 else 0.0
+    low = min(spread, numpy.subtract(*numpy.quantile(values, [0.75, 0.25])) / 1.34) or spread \
+        or abs(values[0]) or 1.0
+    return 0.9 * low * len(values) ** -0.2
+
+
+def kernel_mode(values: numpy.ndarray, weights: numpy.ndarray, points: int = 512) -> float:
+    """The highest point of a weighted Gaussian kernel density (bandwidth ``r_bandwidth``, unweighted as R's),
+    on R ``density``'s grid: ``points`` values from min - 3 bw to max + 3 bw. R bins the values before its FFT;
+    this sums the kernels exactly, so the two modes may differ by a grid step or two."""
+    bandwidth = r_bandwidth(values)
+    grid = numpy.linspace(values.min() - 3 * bandwidth, values.max() + 3 * bandwidth, points)
+    density = (weights[None, :] * numpy.exp(-0.5 * ((grid[:, None] - values[None, :]) / bandwidth) ** 2)).sum(axis=1)
+    return float(grid[int(numpy.argmax(density))])
+
+
 @dataclass
 class Posterior:
     """Accepted (and adjusted) parameter values of one target, in natural units, with their weights."""
@@ -128,8 +146,9 @@ class Posterior:
     method: str
 
     def summary(self, level: float = 0.95) -> dict:
-        """R's ``summary.abc`` per parameter: {"mean", "median", "lower", "upper", "min", "max"}, the
-        (level) credible interval from the (1 - level)/2 and (1 + level)/2 quantiles."""
+        """R's ``summary.abc`` per parameter: {"mean", "median", "mode", "lower", "upper", "min", "max"}, the
+        (level) credible interval from the (1 - level)/2 and (1 + level)/2 quantiles; the mode as
+        ``kernel_mode``."""
         taus = ((1 - level) / 2, 0.5, (1 + level) / 2)
         result = {}
         for j, name in enumerate(self.names):
@@ -140,7 +159,8 @@ class Posterior:
             else:
                 lower, median, upper = (weighted_quantile(column, self.weights, t) for t in taus)
                 mean = numpy.average(column, weights=self.weights)
-            result[name] = {"mean": float(mean), "median": float(median), "lower": float(lower),
+            mode = kernel_mode(column, self.weights / self.weights.sum())
+            result[name] = {"mean": float(mean), "median": float(median), "mode": mode, "lower": float(lower),
                             "upper": float(upper), "min": float(column.min()), "max": float(column.max())}
         return result
 

@@ -41,7 +41,7 @@ for (t in seq_len(nrow(targets))) for (tol in c(0.1, 0.2)) for (method in c("rej
       samples[[length(samples) + 1]] <- cbind(key, row = which(out$region) - 1, weight = weights,
                                               theta = values[, 1], f = values[, 2])
     for (p in 1:2) rows[[length(rows) + 1]] <- cbind(key, parameter = colnames(param)[p],
-      q025 = s[2, p], median = s[3, p], mean = s[4, p], q975 = s[6, p])
+      q025 = s[2, p], median = s[3, p], mean = s[4, p], mode = s[5, p], q975 = s[6, p])
   }
 w(do.call(rbind, rows), "abc_summary.csv")
 w(do.call(rbind, samples), "abc_samples.csv")
