@@ -16,15 +16,16 @@ For one observed row (the target):
      Epanechnikov kernel w_i = 1 - (d_i / h)^2, evaluated at the target
      (Beaumont 2008). Fitted here by Newton's method on the weighted
      log-likelihood with scenario 0 as the baseline and a small ridge
-     (``RIDGE`` times the summed weights, on the slopes only), which keeps
-     the estimates finite when the accepted scenarios separate perfectly;
+     (``RIDGE`` times the summed weights, on the slopes only; R has none);
    - ``neuralnet``: the same regression through a one-hidden-layer network
      (Blum and Francois 2010; R's ``nnet`` with 5 logistic hidden units and
      weight decay), here a minidl MLP trained full-batch with the kernel
      weights as sample weights; the posteriors of ``networks`` networks
      (weight decays drawn from 1e-4, 1e-3, 1e-2 as ``abc`` does) are averaged.
 
-R's options, and what genomics does by default (``R_OPTIONS`` gives R's):
+R's options, and what genomics does by default (``postpr(..., **R_OPTIONS)``
+is R's mnlogistic and rejection: within 1e-4 of R 2.2.2 on the committed
+table where the fit is not degenerate, tests/genomics/test_abc_r.py):
 
 - ``fallback``: when some scenario has no accepted simulation, R returns the
   rejection shares ("rejection"); genomics regresses on the scenarios present
@@ -37,8 +38,8 @@ R's options, and what genomics does by default (``R_OPTIONS`` gives R's):
   the counts are equal);
 - ``guard``: a degenerate mnlogistic fit (at least as many coefficients as
   accepted rows, or a scenario separated from the others: its rows fitted
-  at >= ``SEPARATED``, the others' at <= 1 - ``SEPARATED``) gives arbitrary, wildly
-  over-confident probabilities in R and here alike. "reduce" (the default)
+  at >= ``SEPARATED``, the others' at <= 1 - ``SEPARATED``) gives
+  arbitrary, wildly over-confident probabilities in R and here alike. "reduce" (the default)
   warns with the numbers, reduces the statistics to their leading weighted
   principal components (about 5 accepted rows per coefficient) and, if the
   fit still separates, returns the rejection shares; "warn" (R's fit, in
