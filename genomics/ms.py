@@ -1,36 +1,30 @@
 """Hudson's ms: its command lines as scenarios, and its output as genotype matrices.
 
-``scenario_from_ms`` translates an ms command into a scenario specification
-in coalescent units (``units = "coalescent"``): times in 4 N0 generations,
-sizes relative to N0, migration M = 4 N0 m, growth rates alpha per 4 N0
-generations (N(t) = N exp(-alpha t) back in time), samples counted as
-haplotypes (``ploidy = 1``), exactly as ms reads them and as msprime's own
-ms parser (``mspms``) converts them. Parameters are written ``{name}`` or
-``{expression}`` where ms would take a number (``-ej {T1 * f} 2 4``,
-``-eg {T2} 1 {-(1/(T1G - T2)) * log(NePl/NeLGM)}``); their priors come
-separately. Supported options:
+``scenario_from_ms`` translates an ms command into a scenario in coalescent
+units (``units = "coalescent"``), as ms reads it and as msprime's own ms
+parser (``mspms``) converts it: times in 4 N0 generations, sizes relative to
+N0, M = 4 N0 m, growth rates alpha per 4 N0 generations (N(t) = N exp(-alpha
+t) back in time), samples as haplotypes (``ploidy = 1``). ``{name}`` or
+``{expression}`` stands where ms takes a number (``-eg {T2} 1 {-log(a/b)/T}``);
+priors come separately. Supported:
 
-- ``ms nsam nreps``: nreps, the number of replicates, becomes the number of
-  unlinked loci of the design (``ms 270 1000 -s 1``: 1,000 one-SNP loci);
-- ``-s S`` (exactly S segregating sites per locus; then ``-t`` has no effect),
-  ``-t theta`` (per locus), ``-r rho nsites``;
-- ``-I npop n1 ... [M]`` (island model: every pair M / (npop - 1)),
-  ``-m i j M``, ``-ma`` (the matrix row by row, diagonal entries skipped);
-- ``-n i x`` (size x N0 at time 0), ``-g i alpha``, ``-G alpha`` (every
-  population of ``-I``), applied in command order (a later option wins);
-- events: ``-en t i x`` and ``-eN t x`` (size x N0, growth 0), ``-eg t i alpha``,
-  ``-eG t alpha``, ``-ej t i j`` (every lineage of i moves to j; no more
-  migration into i), ``-es t i p`` (each lineage of i moves with probability
-  1 - p to a new population of size N0 without migration), ``-em t i j M``,
-  ``-eM t M`` (every pair M / (npop - 1)), ``-ema t npop matrix``.
+- ``ms nsam nreps``: nreps becomes the number of unlinked loci (``ms 270 1000
+  -s 1``: 1,000 one-SNP loci); ``-s S`` (exactly S sites; ``-t`` then has no
+  effect), ``-t theta`` (per locus), ``-r rho nsites``;
+- ``-I npop n1 ... [M]`` (each pair M / (npop - 1)), ``-m i j M``, ``-ma``
+  (row by row, diagonal skipped); ``-n i x``, ``-g i alpha``, ``-G alpha``
+  (every population of -I), in command order (a later option wins);
+- events ``-en t i x``, ``-eN t x`` (size x N0, growth 0), ``-eg t i alpha``,
+  ``-eG t alpha``, ``-ej t i j`` (lineages of i move to j; no more migration
+  into i), ``-es t i p`` (each lineage of i moves with probability 1 - p to a
+  new population of size N0), ``-em t i j M``, ``-eM t M``, ``-ema t npop ...``.
 
-``parse_loci`` reads ``--loci``: one entry per locus, comma-separated; an
-entry is S alone (``26``) or ``key=value`` pairs separated by spaces with the
-keys ``S``, ``theta``, ``rho``, ``length`` (ms's nsites) and ``count``
-(``"theta=2.1 rho=0.5 length=500, theta=0.7 length=300"``). Each entry is
-written as one ``[[design.loci]]`` table (``segregating_sites``, ``theta``,
-``rho``, ``sequence_length``, ``count``); keys an entry does not give come
-from the ms command.
+``parse_loci`` reads ``--loci``: comma-separated entries, one per locus, each
+S alone (``26``) or ``key=value`` pairs with the keys S, theta, rho, length
+(ms's nsites) and count (``"theta=2.1 rho=0.5 length=500, theta=0.7"``),
+written as one ``[[design.loci]]`` table each (``segregating_sites``,
+``theta``, ``rho``, ``sequence_length``, ``count``); keys an entry does not
+give come from the ms command.
 
 ``read_ms_output`` reads ms's output (``//`` blocks with ``segsites:``,
 ``positions:`` and one 0/1 line per haplotype) into genotype matrices;
@@ -42,6 +36,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+from itertools import permutations
 from typing import Any
 
 import numpy
@@ -163,16 +158,9 @@ class _Tokens:
         return entries
 
     def peek_is_value(self) -> bool:
-        if not self.more():
-            return False
-        token = self.items[self.position]
-        if token.startswith("{"):
-            return True
-        try:
-            float(token)
-            return not token.startswith("-") or token[1:2].isdigit() or token[1:2] == "."
-        except ValueError:
-            return False
+        """Whether the next token is a value (an option starts with '-' and a letter)."""
+        token = self.items[self.position] if self.more() else "-"
+        return token.startswith("{") or re.fullmatch(r"\d*\.?\d+(e[+-]?\d+)?", token, re.IGNORECASE) is not None
 
 
 def _times(value: Any, factor: float) -> Any:
@@ -184,13 +172,8 @@ def _times(value: Any, factor: float) -> Any:
 
 def _sampled_populations(items: list[str]) -> int:
     """npop of -I wherever it stands (1 without -I), so that -n, -g and -m may come before it as ms allows."""
-    for k, item in enumerate(items[:-1]):
-        if item == "-I":
-            try:
-                return max(int(items[k + 1]), 1)
-            except ValueError:
-                return 1
-    return 1
+    k = items.index("-I") if "-I" in items[:-1] else -1
+    return max(int(items[k + 1]), 1) if k >= 0 and items[k + 1].isdigit() else 1
 
 
 def scenario_from_ms(command: str, priors: dict, name: str = "ms_model", loci: list | None = None) -> dict:
@@ -249,21 +232,14 @@ def scenario_from_ms(command: str, priors: dict, name: str = "ms_model", loci: l
             migration[(i, j)] = tokens.value("-m's rate")
         elif flag == "-ma":
             migration.update(tokens.matrix(npop, "-ma's matrix entry"))
-        elif flag in ("-en", "-eg"):
-            time = tokens.value(f"{flag}'s time")
-            i = tokens.population(flag, npop)
-            if flag == "-en":
-                events.append({"type": "size_change", "time": time, "population": f"pop{i}",
-                               "size": tokens.value("-en's size"), "growth_rate": 0.0})
-            else:
-                events.append({"type": "growth_change", "time": time, "population": f"pop{i}",
-                               "growth_rate": tokens.value("-eg's growth rate")})
-        elif flag in ("-eN", "-eG"):
-            time, value = tokens.value(f"{flag}'s time"), tokens.value(f"{flag}'s value")
-            for i in range(1, npop + 1):
-                events.append({"type": "size_change", "time": time, "population": f"pop{i}", "size": value,
-                               "growth_rate": 0.0} if flag == "-eN" else
-                              {"type": "growth_change", "time": time, "population": f"pop{i}", "growth_rate": value})
+        elif flag in ("-en", "-eg", "-eN", "-eG"):  # one population, or (capital) every population
+            time, size = tokens.value(f"{flag}'s time"), flag.lower() == "-en"
+            which = [tokens.population(flag, npop)] if flag.islower() else range(1, npop + 1)
+            value = tokens.value(f"{flag}'s {'size' if size else 'growth rate'}")
+            events.extend({"type": "size_change", "time": time, "population": f"pop{i}", "size": value,
+                           "growth_rate": 0.0} if size else
+                          {"type": "growth_change", "time": time, "population": f"pop{i}", "growth_rate": value}
+                          for i in which)
         elif flag == "-ej":
             time = tokens.value("-ej's time")
             i, j = tokens.population("-ej", npop, "i"), tokens.population("-ej", npop, "j")
@@ -277,17 +253,14 @@ def scenario_from_ms(command: str, priors: dict, name: str = "ms_model", loci: l
             proportion = 1 - p if isinstance(p, float) else f"1 - ({p})"
             events.append({"type": "pulse", "time": time, "source": f"pop{i}", "dest": f"pop{new}",
                            "proportion": proportion})
-        elif flag == "-em":
-            time = tokens.value("-em's time")
-            i, j = tokens.population("-em", npop, "i"), tokens.population("-em", npop, "j")
-            events.append({"type": "migration_change", "time": time, "source": f"pop{i}", "dest": f"pop{j}",
-                           "rate": tokens.value("-em's rate")})
-        elif flag in ("-eM", "-ema"):
+        elif flag in ("-em", "-eM", "-ema"):
             time = tokens.value(f"{flag}'s time")
-            if flag == "-eM":
+            if flag == "-em":
+                i, j = tokens.population("-em", npop, "i"), tokens.population("-em", npop, "j")
+                pairs = {(i, j): tokens.value("-em's rate")}
+            elif flag == "-eM":
                 rate = tokens.value("-eM's rate")
-                pairs = {(i, j): _times(rate, 1 / (npop - 1)) if npop > 1 else rate
-                         for i in range(1, npop + 1) for j in range(1, npop + 1) if i != j}
+                pairs = {pair: _times(rate, 1 / (npop - 1)) for pair in permutations(range(1, npop + 1), 2)}
             else:
                 tokens.integer("-ema's number of populations")
                 pairs = tokens.matrix(npop, "-ema's matrix entry")
@@ -301,10 +274,8 @@ def scenario_from_ms(command: str, priors: dict, name: str = "ms_model", loci: l
 
     npop = len(samples)
     if island_m is not None and npop > 1:
-        for i in range(1, npop + 1):
-            for j in range(1, npop + 1):
-                if i != j:
-                    migration.setdefault((i, j), _times(island_m, 1 / (npop - 1)))
+        for pair in permutations(range(1, npop + 1), 2):
+            migration.setdefault(pair, _times(island_m, 1 / (npop - 1)))
     if seg_sites is None and "theta" not in locus and not loci:
         raise ScenarioError("ms command: give -s (segregating sites) or -t (theta)")
     if seg_sites is not None:
