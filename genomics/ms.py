@@ -13,7 +13,7 @@ priors come separately. Supported:
   effect), ``-t theta`` (per locus), ``-r rho nsites``;
 - ``-I npop n1 ... [M]`` (each pair M / (npop - 1)), ``-m i j M``, ``-ma``
   (row by row, diagonal skipped); ``-n i x``, ``-g i alpha``, ``-G alpha``
-  (every population of -I), in command order (a later option wins);
+  (every population of -I; -g overrides it, wherever they stand, as in mspms);
 - events ``-en t i x``, ``-eN t x`` (size x N0, growth 0), ``-eg t i alpha``,
   ``-eG t alpha``, ``-ej t i j`` (lineages of i move to j; no more migration
   into i), ``-es t i p`` (each lineage of i moves with probability 1 - p to a
@@ -199,7 +199,7 @@ def scenario_from_ms(command: str, priors: dict, name: str = "ms_model", loci: l
     locus: dict = {"name": "locus", "count": replicates}
     events: list[dict] = []
     extra_demes: list[dict] = []
-    seg_sites = None
+    seg_sites = all_growth = None
 
     while tokens.more():
         flag = tokens.take("an option")
@@ -224,9 +224,7 @@ def scenario_from_ms(command: str, priors: dict, name: str = "ms_model", loci: l
             key = "initial_size" if flag == "-n" else "growth_rate"
             initial[i][key] = tokens.value(f"{flag}'s {'size' if flag == '-n' else 'growth rate'}")
         elif flag == "-G":
-            rate = tokens.value("-G's growth rate")
-            for i in initial:
-                initial[i]["growth_rate"] = rate
+            all_growth = tokens.value("-G's growth rate")
         elif flag == "-m":
             i, j = tokens.population("-m", npop, "i"), tokens.population("-m", npop, "j")
             migration[(i, j)] = tokens.value("-m's rate")
@@ -282,8 +280,9 @@ def scenario_from_ms(command: str, priors: dict, name: str = "ms_model", loci: l
         locus.pop("theta", None)
         locus["segregating_sites"] = seg_sites
     names = [f"pop{i}" for i in range(1, npop + 1)]
+    growth = {i: initial[i].get("growth_rate", all_growth) for i in initial}  # -g overrides -G wherever it stands
     demes = [{"name": f"pop{i}", "initial_size": initial[i].get("initial_size", 1.0),
-              **({"growth_rate": initial[i]["growth_rate"]} if "growth_rate" in initial[i] else {})}
+              **({"growth_rate": growth[i]} if growth[i] is not None else {})}
              for i in range(1, npop + 1)] + extra_demes
     migrations = [{"type": "migration", "source": f"pop{i}", "dest": f"pop{j}", "rate": rate}
                   for (i, j), rate in sorted(migration.items())]
