@@ -308,3 +308,16 @@ def test_the_steppe_script_writes_the_committed_files(tmp_path):
                    env={"PYTHON": sys.executable, "PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     for toml in STEPPE.glob("model*.toml"):
         assert (tmp_path / toml.name).read_text() == toml.read_text()
+
+
+@pytest.mark.parametrize("command, message", [
+    ("ms 4 1 -t 1 -I 2 2 2 -n 3 1.0", "-n 3 is not a population \\(1 to 2\\)"),
+    ("ms 4 1 -t 1 -I 2 2 2 -g 1", "expected -g's growth rate at the end"),
+    ("ms 4 1 -t 1 -I 2 2 2 -n 1.5 2", "-n's population must be an integer, got '1.5'"),
+    ("ms 1 1 -t 1", "nsam >= 2 haplotypes and nreps >= 1"),
+    ("ms 4 0 -t 1", "nsam >= 2 haplotypes and nreps >= 1"),
+    ("ms 4 1 -t 1 -eN {T 1", "-eN's time must be a number or \\{expression\\}, got '\\{T 1'"),
+])
+def test_bad_ms_commands_name_the_option_and_the_value(command, message):
+    with pytest.raises(ScenarioError, match=message):
+        ms.scenario_from_ms(command, {})
