@@ -488,13 +488,7 @@ def command_compare(arguments: argparse.Namespace) -> None:
 
 
 def command_scenario_from_ms(arguments: argparse.Namespace) -> None:
-    loci = None
-    if arguments.loci:
-        try:
-            loci = [int(value) for value in arguments.loci.split(",")]
-        except ValueError:
-            raise ValueError(f"--loci must be comma-separated integers (segregating sites per locus), got "
-                             f"{arguments.loci!r}") from None
+    loci = ms.parse_loci(arguments.loci) if arguments.loci else None
     spec = ms.scenario_from_ms(arguments.command, ms.parse_priors(arguments.priors), arguments.name, loci)
     if arguments.populations:
         names = [name.strip() for name in arguments.populations.split(",")]
@@ -721,7 +715,9 @@ def parser() -> argparse.ArgumentParser:
     from_ms.add_argument("command", help='the ms command, quoted: "ms 64 1 -s 26 -t {theta} -I 5 8 12 20 16 8 ..."')
     from_ms.add_argument("--priors", default="", help='e.g. "theta=uniform(1,15),T=log_uniform(0.01,1)"')
     from_ms.add_argument("--name", default="ms_model", help="the scenario's name")
-    from_ms.add_argument("--loci", help="segregating sites of each locus, comma-separated (one locus each, as -s)")
+    from_ms.add_argument("--loci", help="one entry per locus, comma-separated: S alone (26,3,12) or key=value pairs "
+                         "with the keys S, theta, rho, length, count ('theta=2 length=500, theta=1 length=300'); "
+                         "without it, ms's replicate count gives the number of loci")
     from_ms.add_argument("--populations", help="names for ms's populations 1, 2, ..., comma-separated")
     from_ms.add_argument("--out", help="write the TOML here (default: print it)")
     from_ms.set_defaults(run=command_scenario_from_ms)

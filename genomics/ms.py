@@ -1,17 +1,30 @@
 """Hudson's ms: its command lines as scenarios, and its output as genotype matrices.
 
-``scenario_from_ms`` translates an ms command into a scenario specification
-in coalescent units (``units = "coalescent"``): times in 4 N0 generations,
-sizes relative to N0, migration M = 4 N0 m, growth 4 N0 r, samples counted
-as haplotypes (``ploidy = 1``), exactly as ms reads them. Parameters are
-written ``{name}`` or ``{expression}`` where ms would take a number
-(``-ej {T1 * f} 2 4``); their priors come separately. Supported:
-``-s -t -r -I (with the island-model M) -n -g -G -m -ma -en -eN -eg -eG -ej
--es -em -eM -ema``. As in ms: ``-ej t i j`` moves every lineage of i into
-j and stops migration into i; ``-es t i p`` sends each lineage of i to a new
-population (size N0, no migration) with probability 1 - p; ``-I``'s last
-argument M gives every pair M / (npop - 1); with ``-s`` the number of
-segregating sites is fixed and ``-t`` has no effect.
+``scenario_from_ms`` translates an ms command into a scenario in coalescent
+units (``units = "coalescent"``), as ms reads it and as msprime's own ms
+parser (``mspms``) converts it: times in 4 N0 generations, sizes relative to
+N0, M = 4 N0 m, growth rates alpha per 4 N0 generations (N(t) = N exp(-alpha
+t) back in time), samples as haplotypes (``ploidy = 1``). ``{name}`` or
+``{expression}`` stands where ms takes a number (``-eg {T2} 1 {-log(a/b)/T}``);
+priors come separately. Supported:
+
+- ``ms nsam nreps``: nreps becomes the number of unlinked loci (``ms 270 1000
+  -s 1``: 1,000 one-SNP loci); ``-s S`` (exactly S sites; ``-t`` then has no
+  effect), ``-t theta`` (per locus), ``-r rho nsites``;
+- ``-I npop n1 ... [M]`` (each pair M / (npop - 1)), ``-m i j M``, ``-ma``
+  (row by row, diagonal skipped); ``-n i x``, ``-g i alpha``, ``-G alpha``
+  (every population of -I; -g overrides it, wherever they stand, as in mspms);
+- events ``-en t i x``, ``-eN t x`` (size x N0, growth 0), ``-eg t i alpha``,
+  ``-eG t alpha``, ``-ej t i j`` (lineages of i move to j; no more migration
+  into i), ``-es t i p`` (each lineage of i moves with probability 1 - p to a
+  new population of size N0), ``-em t i j M``, ``-eM t M``, ``-ema t npop ...``.
+
+``parse_loci`` reads ``--loci``: comma-separated entries, one per locus, each
+S alone (``26``) or ``key=value`` pairs with the keys S, theta, rho, length
+(ms's nsites) and count (``"theta=2.1 rho=0.5 length=500, theta=0.7"``),
+written as one ``[[design.loci]]`` table each (``segregating_sites``,
+``theta``, ``rho``, ``sequence_length``, ``count``); keys an entry does not
+give come from the ms command.
 
 ``read_ms_output`` reads ms's output (``//`` blocks with ``segsites:``,
 ``positions:`` and one 0/1 line per haplotype) into genotype matrices;
@@ -23,6 +36,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+from itertools import permutations
 from typing import Any
 
 import numpy
@@ -31,6 +45,9 @@ from genomics.expressions import ScenarioError
 from genomics.textfile import read_text
 
 _PRIOR = re.compile(r"^\s*([A-Za-z_]\w*)\s*=\s*([a-z_]+)\s*\(([^)]*)\)\s*$")
+_TOP_LEVEL_COMMA = re.compile(r",(?![^(]*\))(?![^{]*\})")
+#: --loci keys and the [[design.loci]] keys they are written as.
+LOCUS_KEYS = {"S": "segregating_sites", "theta": "theta", "rho": "rho", "length": "sequence_length", "count": "count"}
 
 
 def parse_priors(text: str) -> dict:
@@ -57,9 +74,49 @@ def parse_priors(text: str) -> dict:
     return priors
 
 
+def _number(token: str, what: str) -> Any:
+    """A number, or a {expression} of priors (kept as the expression's text)."""
+    if token.startswith("{") and token.endswith("}"):
+        return token[1:-1].strip()
+    try:
+        return float(token)
+    except ValueError:
+        raise ScenarioError(f"{what} must be a number or {{expression}}, got {token!r}") from None
+
+
+def parse_loci(text: str) -> list[dict]:
+    """``--loci`` as one table of [[design.loci]] keys per locus; see the module docstring."""
+    loci = []
+    for entry in (e.strip() for e in _TOP_LEVEL_COMMA.split(text)):
+        where = f"--loci entry {len(loci) + 1} ({entry!r})"
+        if re.fullmatch(r"\d+", entry):
+            entry = f"S={entry}"
+        locus: dict = {}
+        for pair in entry.split():
+            key, _, value = pair.partition("=")
+            if key not in LOCUS_KEYS or not value:
+                raise ScenarioError(f"{where}: expected S alone or key=value pairs with the keys "
+                                    f"{', '.join(LOCUS_KEYS)}, got {pair!r}")
+            if key in ("S", "count"):
+                if not re.fullmatch(r"\d+", value) or int(value) < 1:
+                    raise ScenarioError(f"{where}: {key} must be a whole number >= 1, got {value!r}")
+                locus[LOCUS_KEYS[key]] = int(value)
+            else:
+                locus[LOCUS_KEYS[key]] = _number(value, f"{where}: {key}")
+        if not locus:
+            raise ScenarioError(f"{where}: empty; write S (e.g. 26) or key=value pairs (e.g. theta=2 length=500)")
+        loci.append(locus)
+    return loci
+
+
 class _Tokens:
     def __init__(self, command: str) -> None:
-        self.items = shlex.split(command)
+        self.items: list[str] = []
+        for item in shlex.split(command):  # an {expression} may hold spaces: its pieces become one token
+            if self.items and self.items[-1].count("{") > self.items[-1].count("}"):
+                self.items[-1] += " " + item
+            else:
+                self.items.append(item)
         self.position = 0
 
     def more(self) -> bool:
@@ -73,13 +130,7 @@ class _Tokens:
 
     def value(self, what: str) -> Any:
         """A number, or a {expression} of priors (kept as the expression's text)."""
-        token = self.take(what)
-        if token.startswith("{") and token.endswith("}"):
-            return token[1:-1].strip()
-        try:
-            return float(token)
-        except ValueError:
-            raise ScenarioError(f"ms command: {what} must be a number or {{expression}}, got {token!r}") from None
+        return _number(self.take(what), f"ms command: {what}")
 
     def integer(self, what: str) -> int:
         token = self.take(what)
@@ -87,6 +138,13 @@ class _Tokens:
             return int(token)
         except ValueError:
             raise ScenarioError(f"ms command: {what} must be an integer, got {token!r}") from None
+
+    def population(self, flag: str, count: int, role: str = "") -> int:
+        """A population number 1 to count (ms numbers populations from 1)."""
+        index = self.integer(f"{flag}'s population {role}".strip())
+        if not 1 <= index <= count:
+            raise ScenarioError(f"ms command: {flag} {index} is not a population (1 to {count})")
+        return index
 
     def matrix(self, npop: int, what: str) -> dict:
         """An npop x npop matrix of values, row by row; diagonal entries (often 'x') are skipped."""
@@ -100,16 +158,9 @@ class _Tokens:
         return entries
 
     def peek_is_value(self) -> bool:
-        if not self.more():
-            return False
-        token = self.items[self.position]
-        if token.startswith("{"):
-            return True
-        try:
-            float(token)
-            return not token.startswith("-") or token[1:2].isdigit() or token[1:2] == "."
-        except ValueError:
-            return False
+        """Whether the next token is a value (an option starts with '-' and a letter)."""
+        token = self.items[self.position] if self.more() else "-"
+        return token.startswith("{") or re.fullmatch(r"\d*\.?\d+(e[+-]?\d+)?", token, re.IGNORECASE) is not None
 
 
 def _times(value: Any, factor: float) -> Any:
@@ -119,39 +170,40 @@ def _times(value: Any, factor: float) -> Any:
     return value * factor if isinstance(value, float) else f"({value}) * {factor!r}"
 
 
-def scenario_from_ms(command: str, priors: dict, name: str = "ms_model",
-                     segregating_sites: list[int] | None = None) -> dict:
+def _sampled_populations(items: list[str]) -> int:
+    """npop of -I wherever it stands (1 without -I), so that -n, -g and -m may come before it as ms allows."""
+    k = items.index("-I") if "-I" in items[:-1] else -1
+    return max(int(items[k + 1]), 1) if k >= 0 and items[k + 1].isdigit() else 1
+
+
+def scenario_from_ms(command: str, priors: dict, name: str = "ms_model", loci: list | None = None) -> dict:
     """A scenario specification (coalescent units) equivalent to an ms command; see the module docstring.
 
-    ``segregating_sites`` makes one locus per value (ms -s per locus, as
-    studies that run ms once per locus do), overriding ``-s``.
+    ``loci`` (from ``parse_loci``; a whole number is S) makes one
+    [[design.loci]] table per entry, as studies that run ms once per locus
+    do: ms's replicate count must then be 1 or the number of entries.
+    Without it, ms's nreps unlinked copies of the command's locus.
     """
     tokens = _Tokens(command)
     if tokens.more() and tokens.items[0].endswith("ms"):
         tokens.take("ms")
     nsam = tokens.integer("the number of haplotypes (nsam)")
-    tokens.integer("the number of replicates")
+    replicates = tokens.integer("the number of replicates")
+    if nsam < 2 or replicates < 1:
+        raise ScenarioError(f"ms command: needs nsam >= 2 haplotypes and nreps >= 1 replicates, got {nsam} "
+                            f"and {replicates}")
+    sampled = _sampled_populations(tokens.items)
     samples, island_m = [nsam], None
-    sizes: dict[int, Any] = {}
-    growth: dict[int, Any] = {}
+    initial: dict[int, dict] = {i: {} for i in range(1, sampled + 1)}
     migration: dict[tuple, Any] = {}
-    locus: dict = {"name": "locus", "count": 1}
+    locus: dict = {"name": "locus", "count": replicates}
     events: list[dict] = []
     extra_demes: list[dict] = []
-    seg_sites = None
-
-    def population(index_text: str, what: str, count: int) -> int:
-        try:
-            index = int(index_text)
-        except ValueError:
-            raise ScenarioError(f"ms command: {what} must be a population number, got {index_text!r}") from None
-        if not 1 <= index <= count:
-            raise ScenarioError(f"ms command: {what} {index} is not a population (1 to {count})")
-        return index
+    seg_sites = all_growth = None
 
     while tokens.more():
         flag = tokens.take("an option")
-        npop = len(samples) + len(extra_demes)
+        npop = sampled + len(extra_demes)
         if flag == "-s":
             seg_sites = tokens.integer("-s's number of segregating sites")
         elif flag == "-t":
@@ -167,60 +219,46 @@ def scenario_from_ms(command: str, priors: dict, name: str = "ms_model",
                                     f"= {nsam}")
             if tokens.peek_is_value():
                 island_m = tokens.value("-I's migration rate")
-        elif flag == "-n":
-            sizes[population(tokens.take("-n's population"), "-n", npop)] = tokens.value("-n's size")
-        elif flag == "-g":
-            growth[population(tokens.take("-g's population"), "-g", npop)] = tokens.value("-g's growth rate")
+        elif flag in ("-n", "-g"):
+            i = tokens.population(flag, sampled)  # the population first: it comes first on the command line
+            key = "initial_size" if flag == "-n" else "growth_rate"
+            initial[i][key] = tokens.value(f"{flag}'s {'size' if flag == '-n' else 'growth rate'}")
         elif flag == "-G":
-            rate = tokens.value("-G's growth rate")
-            growth.update({i: rate for i in range(1, npop + 1)})
+            all_growth = tokens.value("-G's growth rate")
         elif flag == "-m":
-            i = population(tokens.take("-m's population i"), "-m", npop)
-            j = population(tokens.take("-m's population j"), "-m", npop)
+            i, j = tokens.population("-m", npop, "i"), tokens.population("-m", npop, "j")
             migration[(i, j)] = tokens.value("-m's rate")
         elif flag == "-ma":
             migration.update(tokens.matrix(npop, "-ma's matrix entry"))
-        elif flag in ("-en", "-eg"):
-            time = tokens.value(f"{flag}'s time")
-            i = population(tokens.take(f"{flag}'s population"), flag, npop)
-            if flag == "-en":
-                events.append({"type": "size_change", "time": time, "population": f"pop{i}",
-                               "size": tokens.value("-en's size"), "growth_rate": 0.0})
-            else:
-                events.append({"type": "growth_change", "time": time, "population": f"pop{i}",
-                               "growth_rate": tokens.value("-eg's growth rate")})
-        elif flag in ("-eN", "-eG"):
-            time, value = tokens.value(f"{flag}'s time"), tokens.value(f"{flag}'s value")
-            for i in range(1, npop + 1):
-                events.append({"type": "size_change", "time": time, "population": f"pop{i}", "size": value,
-                               "growth_rate": 0.0} if flag == "-eN" else
-                              {"type": "growth_change", "time": time, "population": f"pop{i}", "growth_rate": value})
+        elif flag in ("-en", "-eg", "-eN", "-eG"):  # one population, or (capital) every population
+            time, size = tokens.value(f"{flag}'s time"), flag.lower() == "-en"
+            which = [tokens.population(flag, npop)] if flag.islower() else range(1, npop + 1)
+            value = tokens.value(f"{flag}'s {'size' if size else 'growth rate'}")
+            events.extend({"type": "size_change", "time": time, "population": f"pop{i}", "size": value,
+                           "growth_rate": 0.0} if size else
+                          {"type": "growth_change", "time": time, "population": f"pop{i}", "growth_rate": value}
+                          for i in which)
         elif flag == "-ej":
             time = tokens.value("-ej's time")
-            i = population(tokens.take("-ej's population i"), "-ej", npop)
-            j = population(tokens.take("-ej's population j"), "-ej", npop)
+            i, j = tokens.population("-ej", npop, "i"), tokens.population("-ej", npop, "j")
             events.append({"type": "join", "time": time, "source": f"pop{i}", "dest": f"pop{j}"})
         elif flag == "-es":
             time = tokens.value("-es's time")
-            i = population(tokens.take("-es's population"), "-es", npop)
+            i = tokens.population("-es", npop)
             p = tokens.value("-es's proportion")
             new = npop + 1
             extra_demes.append({"name": f"pop{new}", "initial_size": 1.0})
             proportion = 1 - p if isinstance(p, float) else f"1 - ({p})"
             events.append({"type": "pulse", "time": time, "source": f"pop{i}", "dest": f"pop{new}",
                            "proportion": proportion})
-        elif flag == "-em":
-            time = tokens.value("-em's time")
-            i = population(tokens.take("-em's population i"), "-em", npop)
-            j = population(tokens.take("-em's population j"), "-em", npop)
-            events.append({"type": "migration_change", "time": time, "source": f"pop{i}", "dest": f"pop{j}",
-                           "rate": tokens.value("-em's rate")})
-        elif flag in ("-eM", "-ema"):
+        elif flag in ("-em", "-eM", "-ema"):
             time = tokens.value(f"{flag}'s time")
-            if flag == "-eM":
+            if flag == "-em":
+                i, j = tokens.population("-em", npop, "i"), tokens.population("-em", npop, "j")
+                pairs = {(i, j): tokens.value("-em's rate")}
+            elif flag == "-eM":
                 rate = tokens.value("-eM's rate")
-                pairs = {(i, j): _times(rate, 1 / (npop - 1)) if npop > 1 else rate
-                         for i in range(1, npop + 1) for j in range(1, npop + 1) if i != j}
+                pairs = {pair: _times(rate, 1 / (npop - 1)) for pair in permutations(range(1, npop + 1), 2)}
             else:
                 tokens.integer("-ema's number of populations")
                 pairs = tokens.matrix(npop, "-ema's matrix entry")
@@ -234,28 +272,46 @@ def scenario_from_ms(command: str, priors: dict, name: str = "ms_model",
 
     npop = len(samples)
     if island_m is not None and npop > 1:
-        for i in range(1, npop + 1):
-            for j in range(1, npop + 1):
-                if i != j:
-                    migration.setdefault((i, j), _times(island_m, 1 / (npop - 1)))
-    if seg_sites is None and "theta" not in locus and segregating_sites is None:
+        for pair in permutations(range(1, npop + 1), 2):
+            migration.setdefault(pair, _times(island_m, 1 / (npop - 1)))
+    if seg_sites is None and "theta" not in locus and not loci:
         raise ScenarioError("ms command: give -s (segregating sites) or -t (theta)")
-    if segregating_sites:
-        loci = [{**{k: v for k, v in locus.items() if k not in ("theta", "name")}, "name": f"locus{k + 1}",
-                 "segregating_sites": int(s)} for k, s in enumerate(segregating_sites)]
-    else:
-        if seg_sites is not None:
-            locus.pop("theta", None)
-            locus["segregating_sites"] = seg_sites
-        loci = [locus]
+    if seg_sites is not None:
+        locus.pop("theta", None)
+        locus["segregating_sites"] = seg_sites
     names = [f"pop{i}" for i in range(1, npop + 1)]
-    demes = [{"name": f"pop{i}", "initial_size": sizes.get(i, 1.0),
-              **({"growth_rate": growth[i]} if i in growth else {})} for i in range(1, npop + 1)] + extra_demes
+    growth = {i: initial[i].get("growth_rate", all_growth) for i in initial}  # -g overrides -G wherever it stands
+    demes = [{"name": f"pop{i}", "initial_size": initial[i].get("initial_size", 1.0),
+              **({"growth_rate": growth[i]} if growth[i] is not None else {})}
+             for i in range(1, npop + 1)] + extra_demes
     migrations = [{"type": "migration", "source": f"pop{i}", "dest": f"pop{j}", "rate": rate}
                   for (i, j), rate in sorted(migration.items())]
     return {"name": name, "description": f"translated from: {command}", "units": "coalescent",
-            "priors": priors, "design": {"populations": names, "samples": samples, "ploidy": 1, "loci": loci},
+            "priors": priors, "design": {"populations": names, "samples": samples, "ploidy": 1,
+                                         "loci": _design_loci(locus, loci, replicates)},
             "demes": demes, "events": migrations + events}
+
+
+def _design_loci(locus: dict, loci: list | None, replicates: int) -> list[dict]:
+    """The command's locus (nreps copies), or one table per --loci entry, each completed from the command."""
+    if not loci:
+        return [locus]
+    if replicates not in (1, len(loci)):
+        raise ScenarioError(f"ms command: nreps = {replicates} replicates, but --loci lists {len(loci)} loci; "
+                            "with --loci, nreps must be 1 (one ms run per locus) or the number of loci")
+    tables = []
+    for k, entry in enumerate(loci):
+        entry = {"segregating_sites": int(entry)} if isinstance(entry, (int, numpy.integer)) else dict(entry)
+        table = {key: value for key, value in locus.items() if key != "name"}
+        table["count"] = 1
+        if "theta" in entry:
+            table.pop("segregating_sites", None)
+        if "segregating_sites" in entry:
+            table.pop("theta", None)
+        table.update(entry)
+        table = {"count": table.pop("count"), "name": f"locus{k + 1}", **table}
+        tables.append(table)
+    return tables
 
 
 def rename_populations(spec: dict, names: list[str]) -> dict:
