@@ -170,11 +170,12 @@ def finish(out_dir: str) -> None:
         os.remove(path)
 
 
-def describe_kept(out_dir: str, since: float = 0.0) -> str:
-    """What a stopped training left in ``out_dir`` (written at or after time ``since``), as part of a sentence."""
+def describe_kept(out_dir: str, since: float = 0.0) -> str | None:
+    """What a stopped training left in ``out_dir`` (written at or after time ``since``), as part of a sentence;
+    None when it wrote no model there."""
     bundle = os.path.join(out_dir, BUNDLE_FILE)
-    if not os.path.exists(bundle) or os.path.getmtime(bundle) < since:
-        return "no epoch had finished: nothing was kept"
+    if not os.path.exists(bundle) or os.path.getmtime(bundle) < since - 1.0:  # file times are coarser
+        return None
     entry = _metadata_or_empty(bundle).get("checkpoint")
     if entry is None:
         return f"the finished model is in {bundle}"

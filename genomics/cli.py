@@ -743,10 +743,12 @@ def parser() -> argparse.ArgumentParser:
     return main_parser
 
 
-def _what_was_kept(arguments: argparse.Namespace, since: float) -> str:
-    """What an interrupted or failed command left in its output folder, as the end of a sentence (or "")."""
-    if arguments.command == "train" and os.path.isdir(arguments.out):
-        return "; " + checkpoint.describe_kept(arguments.out, since)
+def _what_was_kept(arguments: argparse.Namespace, since: float, nothing: str = "") -> str:
+    """What an interrupted or failed command left in its output folder, as the end of a sentence (``nothing``
+    when a training wrote no model)."""
+    if arguments.command == "train":
+        kept = checkpoint.describe_kept(arguments.out, since) if os.path.isdir(arguments.out) else None
+        return "; " + kept if kept else nothing
     if arguments.command == "simulate" and os.path.isdir(arguments.out):
         return f"; {len(shards_in(arguments.out))} shards kept in {arguments.out}; rerun the same command to resume"
     return ""
@@ -764,7 +766,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt as error:
         signum = interrupts.signal_of(error)
         print(f"genomics {arguments.command}: stopped by {interrupts.Interrupted(signum).signal_name}"
-              f"{_what_was_kept(arguments, started)}", file=sys.stderr)
+              f"{_what_was_kept(arguments, started, '; no epoch had finished: no model was kept')}", file=sys.stderr)
         return 128 + signum
     except (ValueError, FileNotFoundError) as error:
         print(f"genomics {arguments.command}: error: {error}"

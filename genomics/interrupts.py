@@ -132,7 +132,12 @@ def worker_pool(workers: int | None) -> concurrent.futures.ProcessPoolExecutor:
 
 def terminate_pool(pool: concurrent.futures.ProcessPoolExecutor) -> None:
     """End a pool's workers now (SIGTERM, then SIGKILL after a second) and shut the pool down without waiting
-    for the tasks they were running."""
+    for the tasks they were running.
+
+    Cancel none of the pool's futures before: Python 3.11's pool, finding
+    its workers gone, fails each pending future, and one already cancelled
+    makes its manager thread die with a traceback (InvalidStateError).
+    """
     processes = list((getattr(pool, "_processes", None) or {}).values())
     for process in processes:
         process.terminate()

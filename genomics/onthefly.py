@@ -114,9 +114,10 @@ class FreshSimulations(PyDataset):
     def close(self, terminate: bool = False) -> None:
         """Stop the workers (the epoch simulated ahead is dropped); ``terminate``: without waiting for the
         tasks they are running (after an interruption)."""
+        if terminate:
+            interrupts.terminate_pool(self._pool)
+            return
         for tasks in self._pending.values():
             for _, future in tasks:
                 future.cancel()
-        if terminate:
-            interrupts.terminate_pool(self._pool)
         self._pool.shutdown(wait=True, cancel_futures=True)

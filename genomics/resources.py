@@ -16,8 +16,9 @@ replicates x rows x n_snps x channels float32 values (4 bytes each),
 twice over while ``encode_many`` stacks its list of images
 (``IMAGE_COPIES``). Rows are the haplotypes (layout ``haplotypes``) or the
 populations (``population_frequencies``); a frequency spectrum has
-prod(n_i + 1) cells (``joint_sfs``) or sum over pairs (n_i + 1)(n_j + 1)
-(``pairwise_sfs``).
+prod(n_i + 1) cells (``joint_sfs``), or (max n + 1)^2 per pair of
+populations (``pairwise_sfs``), n_i the haplotypes of population i (or
+``sfs_haplotypes``, when smaller).
 
 Available memory is Linux's MemAvailable (``/proc/meminfo``), or the free
 physical pages (``os.sysconf``) elsewhere; free disk is
@@ -114,8 +115,8 @@ def image_values(encoder: Encoder, design: SamplingDesign) -> tuple[tuple[int, .
         cells = [min(encoder.sfs_haplotypes, n) + 1 if encoder.sfs_haplotypes else n + 1 for n in sizes]
         if encoder.layout == "joint_sfs":
             return tuple(cells), math.prod(cells)
-        pairs = [a * b for i, a in enumerate(cells) for b in cells[i + 1:]]
-        return (sum(pairs),), sum(pairs)
+        shape = (max(cells), max(cells), len(cells) * (len(cells) - 1) // 2)
+        return shape, math.prod(shape)
     rows = sum(sizes) if encoder.layout == "haplotypes" else len(sizes)
     shape = (rows, encoder.n_snps, encoder.channels)
     return shape, math.prod(shape)

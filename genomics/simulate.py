@@ -246,10 +246,11 @@ def _simulate_locked(scenarios: list[Scenario], replicates: int, out_dir: str, m
             if progress:
                 report.update(done)
     except BaseException:
-        for future in futures:  # a cluster's executor outlives this call: take back the shards not yet begun
-            future.cancel()
         if own_executor:  # interrupted: end the workers now rather than leave them running their shards
             interrupts.terminate_pool(executor)
+        else:  # a cluster's executor outlives this call: take back the shards not yet begun
+            for future in futures:
+                future.cancel()
         raise
     finally:
         if own_executor:
