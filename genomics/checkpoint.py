@@ -27,6 +27,7 @@ previous file whole.
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any, Callable
 
@@ -64,7 +65,7 @@ class ResumePoint:
 
     def check_settings(self, settings: dict) -> None:
         """Refuse, in one sentence, to resume with other settings than the stopped training's (epochs aside)."""
-        saved = self.metadata["settings"]
+        saved, settings = self.metadata["settings"], json.loads(json.dumps(settings))  # as the file has them
         differing = [key for key in sorted(set(saved) | set(settings))
                      if key != "epochs" and saved.get(key) != settings.get(key)]
         if differing:

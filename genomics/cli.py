@@ -143,7 +143,8 @@ def command_simulate(arguments: argparse.Namespace) -> None:
 
 def command_train(arguments: argparse.Namespace) -> None:
     config, encoder_settings = _settings(TrainingConfig, arguments), _given(Encoder, arguments)
-    with _cluster(arguments) as executor:
+    workflow.prepare_output_folder(arguments.out)
+    with interrupts.FolderLock(arguments.out), _cluster(arguments) as executor:  # one training per folder
         _print_training(workflow.train(arguments.simulations, arguments.out, config, encoder_settings,
                                        executor=executor, resume=arguments.resume))
 

@@ -106,7 +106,8 @@ def restore_handlers(previous: dict[int, Any] | None) -> None:
 
 
 def die_with_parent(parent: int) -> None:
-    """A worker process's initializer: SIGKILL this process when ``parent`` dies (Linux), ignore Ctrl-C.
+    """A worker process's initializer: SIGKILL this process when ``parent`` dies (Linux), ignore Ctrl-C, end
+    on SIGTERM.
 
     The kernel sends the signal when the thread that started the worker
     ends; ``worker_pool``'s workers are started by the thread that first
@@ -115,6 +116,7 @@ def die_with_parent(parent: int) -> None:
     made is caught by comparing ``os.getppid()``.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler, inherited by fork: SIGTERM ends it
     if sys.platform.startswith("linux"):
         try:
             ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)

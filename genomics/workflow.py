@@ -562,7 +562,7 @@ def target_values(data: SimulatedData, targets: list[str]) -> tuple[numpy.ndarra
 
 
 def _train_regression(data: SimulatedData, simulations: str, out_dir: str, config: TrainingConfig, encoder: Encoder,
-                      verbose: int, start: float, executor: Any = None, resuming: tuple = ({}, None)) -> dict:
+                      verbose: int, start: float, executor: Any = None, resuming: tuple | None = None) -> dict:
     """``train`` for a regression: the same steps with scaled parameter targets, conformal intervals fitted on
     the calibration split and R^2, RMSE and coverage on the test split. ``resuming``: (the settings a resumed
     run must repeat, the ``ResumePoint`` or None)."""
@@ -577,7 +577,7 @@ def _train_regression(data: SimulatedData, simulations: str, out_dir: str, confi
     scaled = scaling.to_network(raw)
     resources.check_images(encoder, data.design, len(used), "the replicates taking part")
     images = encode_data(data, encoder, used, executor)
-    settings, point = resuming
+    settings, point = resuming or (asdict(config), None)
     estimates = {"task": "regression", "regression": {**scaling.to_dict(), "interval_half_widths": None,
                                                       "interval_method": None}}
     metadata_for = lambda history, best, entry: bundle_metadata(  # noqa: E731 - the checkpoints' bundle metadata

@@ -133,9 +133,18 @@ def test_a_full_disk_at_the_final_save_keeps_the_best_model_so_far(sims, tmp_pat
     assert read_metadata(str(out / "model.npz"))["checkpoint"]["calibrated"] is False
     assert not list(out.glob("*.partial"))
 
-    monkeypatch.undo()  # space again: --resume only calibrates, evaluates and writes
+    monkeypatch.undo()  # space again
+    assert main(["train", str(sims), "--out", str(out), *TRAIN, "--epochs", "3", "--resume",
+                 "--learning-rate", "0.01"]) == 2
+    assert capsys.readouterr().err == ("genomics train: error: --resume: the stopped training had learning_rate = "
+                                       "0.001; this command gives learning_rate = 0.01: give the same options, or "
+                                       "train anew without --resume\n")
     assert main(["train", str(sims), "--out", str(out), *TRAIN, "--epochs", "3", "--resume"]) == 0
-    assert read_metadata(str(out / "model.npz"))["calibration"]["temperature"] > 0
+    assert read_metadata(str(out / "model.npz"))["calibration"]["temperature"] > 0  # calibrated, evaluated, written
+    assert "Epoch 1/3" not in capsys.readouterr().out  # the three epochs were not trained again
+    assert main(["train", str(sims), "--out", str(out), *TRAIN, "--epochs", "3", "--resume"]) == 2
+    assert capsys.readouterr().err == (f"genomics train: error: --resume: {str(out)!r} holds a finished training "
+                                       "(model.npz): nothing to resume\n")
 
 
 def test_a_shard_deleted_mid_training_ends_in_one_sentence_keeping_the_best_model(sims, tmp_path):
