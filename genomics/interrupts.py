@@ -17,8 +17,10 @@ Three promises of the ``genomics`` command rest on this module:
 * A folder written by ``simulate`` has one writer at a time: ``FolderLock``
   holds ``fcntl.flock`` on ``FOLDER/.genomics.lock`` (the holder's pid
   inside), and a second writer is refused in one sentence naming that pid.
-  The lock file stays (removing it would race with a newcomer); the lock is
-  released by the kernel when its holder ends, however it ends.
+  The holder removes the lock file when it is done (a newcomer that opened
+  the old file checks, once it holds the lock, that the file is still the
+  one at that path); a holder that dies leaves the file, whose lock the
+  kernel released, and the next writer takes it.
 """
 
 from __future__ import annotations
@@ -232,23 +234,38 @@ class FolderLock:
     def __enter__(self) -> "FolderLock":
         if fcntl is None:  # pragma: no cover - Windows
             return self
-        try:
-            descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as error:
-            raise ValueError(f"cannot write in {self.folder!r}: {error.strerror or error}") from None
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.read(descriptor, 32).decode("ascii", "replace").strip() or "unknown"
-            os.close(descriptor)
-            raise FolderBusy(f"{self.folder!r} is being written by another genomics process (pid {holder}); "
-                             "wait for it to finish, or write into another folder") from None
-        os.ftruncate(descriptor, 0)
-        os.write(descriptor, f"{os.getpid()}\n".encode("ascii"))
-        self._descriptor = descriptor
+        while self._descriptor is None:
+            try:
+                descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as error:
+                raise ValueError(f"cannot write in {self.folder!r}: {error.strerror or error}") from None
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.read(descriptor, 32).decode("ascii", "replace").strip() or "unknown"
+                os.close(descriptor)
+                raise FolderBusy(f"{self.folder!r} is being written by another genomics process (pid {holder}); "
+                                 "wait for it to finish, or write into another folder") from None
+            if not _same_file(descriptor, self.path):  # its holder removed it meanwhile: lock the new one
+                os.close(descriptor)
+                continue
+            os.ftruncate(descriptor, 0)
+            os.write(descriptor, f"{os.getpid()}\n".encode("ascii"))
+            self._descriptor = descriptor
         return self
 
     def __exit__(self, *exception: Any) -> None:
         if self._descriptor is not None:
+            try:
+                os.remove(self.path)  # while still holding the lock: the folder is left as it was
+            except OSError:
+                pass
             os.close(self._descriptor)  # closing the descriptor releases the flock
             self._descriptor = None
+
+
+def _same_file(descriptor: int, path: str) -> bool:
+    try:
+        return os.path.samestat(os.fstat(descriptor), os.stat(path))
+    except OSError:
+        return False

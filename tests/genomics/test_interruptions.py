@@ -20,7 +20,7 @@ import psutil
 import pytest
 
 import minidl
-from genomics import resources, simulate as simulate_module, workflow
+from genomics import interrupts, resources, simulate as simulate_module, workflow
 from genomics.catalogue import resolve
 from genomics.cli import main
 from genomics.simulate import simulate
@@ -273,3 +273,16 @@ def test_the_image_estimate_is_the_size_of_a_real_image(tmp_path):
         encoder = workflow.Encoder.for_design(data.design, **settings)
         image = workflow.encode_data(data, encoder, numpy.arange(1))[0]
         assert resources.image_values(encoder, data.design) == (image.shape, image.size), settings
+
+
+def test_the_folder_lock_refuses_a_second_writer_and_leaves_nothing_behind(tmp_path):
+    (tmp_path / ".genomics.lock").write_text("999999\n")  # left by a writer that was killed: its lock is gone
+    with interrupts.FolderLock(str(tmp_path)):
+        assert (tmp_path / ".genomics.lock").read_text() == f"{os.getpid()}\n"
+        with pytest.raises(interrupts.FolderBusy, match=rf"is being written by another genomics process "
+                                                        rf"\(pid {os.getpid()}\)"):
+            with interrupts.FolderLock(str(tmp_path)):
+                pass
+    assert not (tmp_path / ".genomics.lock").exists()
+    with interrupts.FolderLock(str(tmp_path)):  # free again
+        pass
