@@ -490,7 +490,7 @@ def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
             raise
         if isinstance(batches, FreshSimulations):
             batches.close()
-            fresh.append(batches.simulated)
+            fresh.append(batches.simulated + start_epoch * config.on_the_fly * len(data.scenario_names))
     for k, member in enumerate(members):  # the members trained before a stop, from the resume state
         if member is None:
             weights, history, best = point.finished_member(k)
