@@ -18,6 +18,7 @@ import dataclasses
 import errno
 import json
 import os
+import signal
 import sys
 import time
 from dataclasses import asdict, fields
@@ -766,7 +767,7 @@ def main(argv: list[str] | None = None) -> int:
         arguments.run(arguments)
     except KeyboardInterrupt as error:
         signum = interrupts.signal_of(error)
-        print(f"genomics {arguments.command}: stopped by {interrupts.Interrupted(signum).signal_name}"
+        print(f"genomics {arguments.command}: stopped by {signal.Signals(signum).name}"
               f"{_what_was_kept(arguments, started, '; no epoch had finished: no model was kept')}", file=sys.stderr)
         return 128 + signum
     except (ValueError, FileNotFoundError) as error:

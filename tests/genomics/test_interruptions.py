@@ -249,7 +249,8 @@ def test_shards_that_cannot_fit_on_the_disk_are_refused_before_any_work(tmp_path
     assert main(["simulate", "constant", "--replicates", "1000", "--out", str(tmp_path / "s")]) == 2
     error = capsys.readouterr().err
     assert "error: --replicates 1000 of 1 scenarios need at least " in error
-    assert f"kB on disk in {str(tmp_path / 's')!r}, which has 10.0 kB free: give fewer --replicates or another --out" in error
+    assert (f"kB on disk in {str(tmp_path / 's')!r}, which has 10.0 kB free: give fewer --replicates or "
+            "another --out") in error
     assert not (tmp_path / "s").exists()
 
 
