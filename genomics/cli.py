@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import errno
 import json
 import os
+import signal
 import sys
 import time
 from dataclasses import asdict, fields
@@ -24,11 +26,12 @@ from typing import Any
 
 import numpy
 
-from genomics import abc, adequacy, catalogue, cluster, comparison, ms, readers, regression, vcf, workflow
+from genomics import abc, adequacy, catalogue, checkpoint, cluster, comparison, interrupts, ms, readers, regression, \
+    resources, vcf, workflow
 from genomics.encode import LAYOUTS, Encoder
 from genomics.models import KINDS
 from genomics.scenarios import Scenario
-from genomics.simulate import load_simulations, simulate
+from genomics.simulate import load_simulations, shards_in, simulate
 from genomics.workflow import TrainingConfig
 
 
@@ -119,6 +122,8 @@ def _print_training(result: dict) -> None:
 
 def command_simulate(arguments: argparse.Namespace) -> None:
     scenarios = catalogue.resolve(arguments.scenarios)
+    resources.check_simulation(scenarios, arguments.replicates, arguments.shard_size, arguments.out,
+                               len(shards_in(arguments.out)))
     workflow.prepare_output_folder(arguments.out)
     if arguments.missing_like:
         if not arguments.popmap:
@@ -139,9 +144,10 @@ def command_simulate(arguments: argparse.Namespace) -> None:
 
 def command_train(arguments: argparse.Namespace) -> None:
     config, encoder_settings = _settings(TrainingConfig, arguments), _given(Encoder, arguments)
-    with _cluster(arguments) as executor:
+    workflow.prepare_output_folder(arguments.out)
+    with interrupts.FolderLock(arguments.out), _cluster(arguments) as executor:  # one training per folder
         _print_training(workflow.train(arguments.simulations, arguments.out, config, encoder_settings,
-                                       executor=executor))
+                                       executor=executor, resume=arguments.resume))
 
 
 def _prepare_output_file(path: str | None) -> None:
@@ -609,6 +615,9 @@ def parser() -> argparse.ArgumentParser:
     _add_dataclass_options(train, "training", TrainingConfig)
     _add_dataclass_options(train, "encoding of genotype matrices as images", Encoder, from_design=True)
     _add_cluster_options(train, None)
+    train.add_argument("--resume", action="store_true",
+                       help="go on from the training that stopped in --out (its training-state.npz, written after "
+                            "each epoch beside the best model so far), with the same options")
     train.set_defaults(run=command_train)
 
     evaluate = commands.add_parser("evaluate", help="accuracy of a trained model on another simulation folder")
@@ -734,11 +743,46 @@ def parser() -> argparse.ArgumentParser:
     return main_parser
 
 
+def _what_was_kept(arguments: argparse.Namespace, since: float, nothing: str = "") -> str:
+    """What an interrupted or failed command left in its output folder, as the end of a sentence (``nothing``
+    when a training wrote no model)."""
+    if arguments.command == "train":
+        kept = checkpoint.describe_kept(arguments.out, since) if os.path.isdir(arguments.out) else None
+        return "; " + kept if kept else nothing
+    if arguments.command == "simulate" and os.path.isdir(arguments.out):
+        return f"; {len(shards_in(arguments.out))} shards kept in {arguments.out}; rerun the same command to resume"
+    return ""
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; SIGINT and SIGTERM end it with one line saying what was kept, and no process it started
+    outlives it (``genomics.interrupts``). The exit status: 0 done, 2 bad input, 1 a full disk, 128 + the
+    signal's number when stopped by one (130 Ctrl-C, 143 SIGTERM)."""
     arguments = parser().parse_args(argv)
+    started, already_running = time.time(), set(interrupts.descendants())
+    handlers = interrupts.raise_on_signals()
     try:
         arguments.run(arguments)
+    except KeyboardInterrupt as error:
+        signum = interrupts.signal_of(error)
+        print(f"genomics {arguments.command}: stopped by {signal.Signals(signum).name}"
+              f"{_what_was_kept(arguments, started, '; no epoch had finished: no model was kept')}", file=sys.stderr)
+        return 128 + signum
     except (ValueError, FileNotFoundError) as error:
-        print(f"genomics {arguments.command}: error: {error}", file=sys.stderr)
+        print(f"genomics {arguments.command}: error: {error}"
+              f"{_what_was_kept(arguments, started) if arguments.command == 'train' else ''}", file=sys.stderr)
         return 2
+    except OSError as error:
+        if error.errno != errno.ENOSPC:
+            raise
+        if isinstance(error, interrupts.NoSpaceLeft):  # its sentence says what was kept
+            print(f"genomics {arguments.command}: error: {error}", file=sys.stderr)
+            return 1
+        where = f" while writing {error.filename}" if error.filename else ""
+        print(f"genomics {arguments.command}: error: {error.strerror or 'no space left on device'}{where}"
+              f"{_what_was_kept(arguments, started)}", file=sys.stderr)
+        return 1
+    finally:
+        interrupts.end_descendants(already_running)
+        interrupts.restore_handlers(handlers)
     return 0

@@ -21,13 +21,11 @@ replicates stay those of the folder.
 
 from __future__ import annotations
 
-import concurrent.futures
 import math
-import os
 
 import numpy
 
-from genomics import models
+from genomics import interrupts, models
 from genomics.encode import Encoder
 from genomics.scenarios import Scenario
 from genomics.simulate import shard_replicates, simulate_shard
@@ -48,21 +46,23 @@ class FreshSimulations(PyDataset):
 
     ``specs``: the scenarios' definitions (a simulation folder's manifest);
     ``labels`` are their indices. The workers are processes
-    (``workers``, default 1: on a small machine training keeps the other cores).
+    (``workers``, default 1: on a small machine training keeps the other cores)
+    that die with this one (``interrupts.worker_pool``). ``first_epoch``: the
+    epoch a resumed training starts at (its replicates are that epoch's).
     """
 
     def __init__(self, specs: list[dict], per_scenario: int, encoder: Encoder, network: str, batch_size: int,
-                 master_seed: int, seed: int, workers: int | None = 1) -> None:
+                 master_seed: int, seed: int, workers: int | None = 1, first_epoch: int = 0) -> None:
         super().__init__(workers=1, max_queue_size=4)
         if not isinstance(per_scenario, int) or per_scenario < 1:
             raise ValueError(f"--on-the-fly must be a positive number of replicates per scenario, got {per_scenario!r}")
         self.specs, self.per_scenario, self.encoder, self.network = specs, per_scenario, encoder, network
         self.batch_size, self.master_seed, self.seed = int(batch_size), int(master_seed), int(seed)
         self.design = Scenario(specs[0]).design
-        self.epoch = 0
+        self.epoch = first_epoch  # a resumed training starts at its next epoch
         self.simulated = 0  # replicates simulated for the epochs begun so far
-        self._pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1)
-        self._pending = {0: self._submit(0)}
+        self._pool = interrupts.worker_pool(workers)  # the workers die with this process
+        self._pending = {first_epoch: self._submit(first_epoch)}
         self._inputs: numpy.ndarray | None = None
         self._labels: numpy.ndarray | None = None
         self._order: numpy.ndarray | None = None
@@ -114,10 +114,10 @@ class FreshSimulations(PyDataset):
     def close(self, terminate: bool = False) -> None:
         """Stop the workers (the epoch simulated ahead is dropped); ``terminate``: without waiting for the
         tasks they are running (after an interruption)."""
+        if terminate:
+            interrupts.terminate_pool(self._pool)
+            return
         for tasks in self._pending.values():
             for _, future in tasks:
                 future.cancel()
-        if terminate:
-            for process in list((getattr(self._pool, "_processes", None) or {}).values()):
-                process.terminate()
         self._pool.shutdown(wait=True, cancel_futures=True)

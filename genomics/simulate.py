@@ -27,13 +27,13 @@ design's order; ``parameters`` (R, P) float64 in the order of the manifest's
 from __future__ import annotations
 
 import concurrent.futures
+import errno
 import io
 import json
 import os
 import platform
 import signal
 import sys
-import threading
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -43,6 +43,7 @@ import msprime
 import numpy
 import tskit
 
+from genomics import interrupts, resources
 from genomics.design import SamplingDesign
 from genomics.loci import simulate_loci, with_missing_calls
 from genomics.scenarios import Scenario
@@ -177,7 +178,12 @@ def simulate(scenarios: list[Scenario], replicates: int, out_dir: str, master_se
 
     ``executor`` may be any ``concurrent.futures.Executor`` (a Dask client's
     ``get_executor()`` for a cluster); by default a process pool on all cores.
-    Shards already present are kept, so an interrupted run resumes.
+    Shards already present are kept, so an interrupted run resumes. Before
+    any work: a plan that cannot fit in memory, or shards that cannot fit on
+    the disk, are refused (``genomics.resources``); a folder that another
+    process is writing is refused, naming its pid (``interrupts.FolderLock``).
+    SIGTERM ends the run as Ctrl-C does: workers ended, finished shards kept;
+    a full disk ends it with ``interrupts.NoSpaceLeft``, finished shards kept.
     """
     if replicates < 1 or shard_size < 1:
         raise ValueError(f"replicates and shard_size must be >= 1, got {replicates} and {shard_size}")
@@ -190,10 +196,18 @@ def simulate(scenarios: list[Scenario], replicates: int, out_dir: str, master_se
         raise ValueError(f"the master seed must be an integer >= 0, got {master_seed!r}")
     if workers is not None and (not isinstance(workers, int) or workers < 1):
         raise ValueError(f"workers must be a positive integer (or None for all cores), got {workers!r}")
+    resources.check_simulation(scenarios, replicates, shard_size, out_dir, shards_done=len(shards_in(out_dir)))
     try:
         os.makedirs(out_dir, exist_ok=True)
     except OSError as error:
         raise ValueError(f"cannot create the output folder {out_dir!r}: {error.strerror or error}") from None
+    with interrupts.FolderLock(out_dir):  # one writer at a time: a second run is refused, naming the first
+        return _simulate_locked(scenarios, replicates, out_dir, master_seed, shard_size, executor, workers, progress)
+
+
+def _simulate_locked(scenarios: list[Scenario], replicates: int, out_dir: str, master_seed: int, shard_size: int,
+                     executor: concurrent.futures.Executor | None, workers: int | None, progress: bool) -> dict:
+    """``simulate`` once the folder's lock is held: write the manifest, run the shards not yet on disk."""
     manifest = manifest_for(scenarios, replicates, master_seed, shard_size)
     manifest_path = os.path.join(out_dir, MANIFEST)
     if os.path.exists(manifest_path):
@@ -216,9 +230,9 @@ def simulate(scenarios: list[Scenario], replicates: int, out_dir: str, master_se
         return manifest
     own_executor = executor is None
     if own_executor:
-        executor = concurrent.futures.ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1)
+        executor = interrupts.worker_pool(workers)
     report = _Progress(total, done)
-    previous_handler = _stop_on_sigterm()
+    previous_handlers = interrupts.raise_on_signals((signal.SIGTERM,))  # SIGTERM ends it as Ctrl-C does
     futures: dict = {}
     try:
         futures = {
@@ -228,36 +242,40 @@ def simulate(scenarios: list[Scenario], replicates: int, out_dir: str, master_se
         }
         for future in concurrent.futures.as_completed(futures):
             plan = futures[future]
-            write_npz(os.path.join(out_dir, plan.file), future.result())
+            _write_shard(out_dir, plan.file, future.result())
             done += plan.count
             if progress:
                 report.update(done)
     except BaseException:
-        for future in futures:  # a cluster's executor outlives this call: take back the shards not yet begun
-            future.cancel()
         if own_executor:  # interrupted: end the workers now rather than leave them running their shards
-            for process in list(getattr(executor, "_processes", {}).values()):
-                process.terminate()
+            interrupts.terminate_pool(executor)
+        else:  # a cluster's executor outlives this call: take back the shards not yet begun
+            for future in futures:
+                future.cancel()
         raise
     finally:
         if own_executor:
             executor.shutdown(cancel_futures=True)
-        if previous_handler is not None:
-            signal.signal(signal.SIGTERM, previous_handler)
+        interrupts.restore_handlers(previous_handlers)
     if progress:
         report.finish()
     return manifest
 
 
-def _stop_on_sigterm() -> Any:
-    """Make SIGTERM end ``simulate`` as Ctrl-C does (workers terminated, finished shards kept); the old handler."""
-    if threading.current_thread() is not threading.main_thread():
-        return None
+def shards_in(out_dir: str) -> list[str]:
+    """The finished shard files of a simulation folder (``.npz``; never a ``.partial``)."""
+    return sorted(name for name in os.listdir(out_dir) if name.endswith(".npz")) if os.path.isdir(out_dir) else []
 
-    def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
 
-    return signal.signal(signal.SIGTERM, interrupt)
+def _write_shard(out_dir: str, file: str, arrays: dict[str, numpy.ndarray]) -> None:
+    """``write_npz`` of one shard; a full disk becomes one sentence that says what is kept."""
+    try:
+        write_npz(os.path.join(out_dir, file), arrays)
+    except OSError as error:
+        if error.errno != errno.ENOSPC:
+            raise
+        raise interrupts.NoSpaceLeft(f"no space left on device while writing shard {file} in {out_dir}; "
+                                     f"{len(shards_in(out_dir))} shards kept; rerun to resume") from None
 
 
 def _design_shape(scenario: Scenario) -> dict:

@@ -17,7 +17,8 @@ from typing import Any, Callable
 import numpy
 
 import minidl
-from genomics import calibration, models, regression, vcf
+from genomics import calibration, models, regression, resources, vcf
+from genomics import checkpoint as checkpoints
 from genomics import ensemble as ensembles
 from genomics.augmentation import FreshMasks, check_fresh_masks
 from genomics.cluster import gathered
@@ -259,7 +260,9 @@ def split_replicates(labels: numpy.ndarray, config: TrainingConfig) -> Split:
 
 def fit_network(images: numpy.ndarray | None, labels: numpy.ndarray | None, split: Split | None, classes: int,
                 config: TrainingConfig, population_sizes: list[int], verbose: int = 2, training_data: Any = None,
-                validation_data: Any = None, input_shape: tuple | None = None) -> FittedNetwork:
+                validation_data: Any = None, input_shape: tuple | None = None,
+                checkpoint: Callable[[EarlyStopping, list], checkpoints.TrainingCheckpoint] | None = None
+                ) -> FittedNetwork:
     """Step 3: build the network (initial weights from the init seed) and fit it with early stopping.
 
     ``config.ensemble`` is not looked at: ``train`` calls this once per member.
@@ -268,7 +271,10 @@ def fit_network(images: numpy.ndarray | None, labels: numpy.ndarray | None, spli
     arrays, or a ``minidl.data.PyDataset`` of training batches:
     ``genomics.augmentation.FreshMasks``, ``genomics.streaming.ShardBatches``)
     and ``validation_data`` (arrays or a dataset); ``input_shape`` is then the
-    shape of one image.
+    shape of one image. ``checkpoint(stopper, schedule)``: the
+    ``genomics.checkpoint.TrainingCheckpoint`` that writes the best model
+    so far and the resume state after each epoch (and may resume a stopped
+    training: then the history returned is the whole training's).
 
     For a regression, ``labels`` are the scaled targets (replicates, parameters) and the loss is the MSE.
     ``population_sizes``: haplotypes per population, the image's row blocks.
@@ -287,6 +293,9 @@ def fit_network(images: numpy.ndarray | None, labels: numpy.ndarray | None, spli
     stopper = EarlyStopping(monitor=config.monitor, patience=config.patience, restore_best_weights=True)
     schedule = [ReduceLROnPlateau(monitor=config.monitor, factor=0.2, patience=config.reduce_lr_patience)] \
         if config.reduce_lr_patience else []
+    saver = checkpoint(stopper, schedule) if checkpoint else None
+    if saver is not None:
+        saver.restore_model(model)
     if training_data is None or validation_data is None:
         inputs = models.model_input(images, config.network)
     if training_data is None:
@@ -295,9 +304,11 @@ def fit_network(images: numpy.ndarray | None, labels: numpy.ndarray | None, spli
     if validation_data is None:
         validation_data = (inputs[split.validation], labels[split.validation])
     history = model.fit(*(training_data if arrays else (training_data, None)), batch_size=config.batch_size,
-                        epochs=config.epochs, validation_data=validation_data, callbacks=[*schedule, stopper],
-                        verbose=verbose, shuffle=arrays)  # a dataset shuffles itself (shard by shard for a stream)
-    return FittedNetwork(model, history.history, None if stopper.best_epoch is None else stopper.best_epoch + 1)
+                        epochs=config.epochs, validation_data=validation_data,
+                        callbacks=[*schedule, stopper, *([saver] if saver else [])], verbose=verbose, shuffle=arrays,
+                        initial_epoch=saver.initial_epoch if saver else 0)  # a dataset shuffles itself
+    return FittedNetwork(model, saver.history if saver else history.history,
+                         None if stopper.best_epoch is None else stopper.best_epoch + 1)
 
 
 def network_logits(model: minidl.Sequential | Ensemble, images: numpy.ndarray, network: str) -> numpy.ndarray:
@@ -386,7 +397,7 @@ def check_layout(config: TrainingConfig, layout: str) -> None:
 
 
 def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
-          encoder: Encoder | dict | None = None, verbose: int = 2, executor: Any = None) -> dict:
+          encoder: Encoder | dict | None = None, verbose: int = 2, executor: Any = None, resume: bool = False) -> dict:
     """Encode a simulation folder, train a CNN with early stopping, calibrate it, evaluate it on held-out
     replicates, save all.
 
@@ -399,6 +410,10 @@ def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
     ``reliability.png`` and ``training_curves.png`` (when matplotlib is
     installed). ``executor``: where the replicates are encoded (a Dask
     cluster's, ``genomics.cluster``; None: here). Returns a summary dict.
+
+    As training goes, ``out_dir`` holds the best model so far and the state
+    to resume from (``genomics.checkpoint``); ``resume``: go on from that
+    state (same settings; ``epochs`` may differ).
     """
     config = config or TrainingConfig()
     prepare_output_folder(out_dir)
@@ -414,27 +429,45 @@ def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
         if config.task == "regression":
             raise ValueError("--fresh-masks: only classification draws fresh masks so far, not --task regression")
         check_fresh_masks(data)
+    settings = {"simulations": os.path.abspath(simulations), "master_seed": data.manifest["master_seed"],
+                "encoder": encoder.to_dict(), **asdict(config)}
+    point = checkpoints.resume_point(out_dir) if resume else None
+    if point is not None:
+        point.check_settings(settings)
     start = time.perf_counter()
     if config.task == "regression":
-        return _train_regression(data, simulations, out_dir, config, encoder, verbose, start, executor)
+        return _train_regression(data, simulations, out_dir, config, encoder, verbose, start, executor,
+                                 (settings, point))
     split = split_replicates(data.labels, config)
     labels = {part: data.labels[getattr(split, part)] for part in ("train", *PARTS)}
     if reader is not None:  # the held-out replicates too are read from the shards when needed
         held_out = FromShards(config.network, reader, encoder, {part: getattr(split, part) for part in PARTS}, labels)
     else:  # the parts' images are consecutive blocks of one array: views, not copies
         used, _ = split.taking_part()
+        resources.check_images(encoder, data.design, len(used) + 2 * config.on_the_fly * len(data.scenario_names),
+                               "the replicates taking part")
         train_images, *held_out_images = numpy.split(encode_data(data, encoder, used, executor),
                                                      numpy.cumsum(list(split.sizes().values()))[:-1])
         held_out = InMemory(config.network, dict(zip(PARTS, held_out_images)), labels)
     members, entries, fresh = [], {}, []
+    metadata_for = lambda history, best, entry: bundle_metadata(  # noqa: E731 - the checkpoints' bundle metadata
+        data, simulations, encoder, config, split, FittedNetwork(None, history, best), None, calibration=None,
+        checkpoint=entry)
     for k in range(config.ensemble):
+        if point is not None and k < point.member:  # trained before the stop: restored below
+            members.append(None)
+            continue
+        start_epoch = point.epochs_done if point is not None and k == point.member else 0
+        saver = lambda stopper, schedule, k=k: checkpoints.TrainingCheckpoint(  # noqa: E731
+            out_dir, stopper, schedule, settings, metadata_for, k, _finished_members(members, point),
+            point if point is not None and k == point.member else None, write_bundle=k == 0)
         member_config = replace(config, init_seed=config.seeds["init"] + k) if k else config
         if config.ensemble > 1 and verbose:
             print(f"ensemble member {k + 1} of {config.ensemble} (init seed {member_config.seeds['init']})")
         if config.on_the_fly:
             batches = FreshSimulations([entry["spec"] for entry in data.manifest["scenarios"]], config.on_the_fly,
                                        encoder, config.network, config.batch_size, data.manifest["master_seed"],
-                                       member_config.seeds["init"], config.simulation_workers)
+                                       member_config.seeds["init"], config.simulation_workers, start_epoch)
         elif config.fresh_masks:
             batches = FreshMasks(data, split.train, labels["train"], encoder, config.network, config.batch_size,
                                  member_config.seeds["init"])
@@ -443,18 +476,25 @@ def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
                                    member_config.seeds["init"])
         else:
             batches = (models.model_input(train_images, config.network), labels["train"])
+        if not isinstance(batches, (tuple, FreshSimulations)):  # a resumed dataset starts at its next epoch
+            for _ in range(start_epoch):
+                batches.on_epoch_end()
         try:
             members.append(fit_network(None, None, None, len(data.scenario_names), member_config,
                                        data.design.haplotypes_per_population, verbose, training_data=batches,
                                        validation_data=held_out.validation_data(config.batch_size),
-                                       input_shape=held_out.input_shape))
+                                       input_shape=held_out.input_shape, checkpoint=saver))
         except BaseException:  # interrupted or failed: end the simulation workers now
             if isinstance(batches, FreshSimulations):
                 batches.close(terminate=True)
             raise
         if isinstance(batches, FreshSimulations):
             batches.close()
-            fresh.append(batches.simulated)
+            fresh.append(batches.simulated + start_epoch * config.on_the_fly * len(data.scenario_names))
+    for k, member in enumerate(members):  # the members trained before a stop, from the resume state
+        if member is None:
+            weights, history, best = point.finished_member(k)
+            members[k] = FittedNetwork(checkpoints.rebuilt(members[-1].model, weights), history, best)
     fitted = members[0]
     model: minidl.Sequential | Ensemble = fitted.model
     if config.ensemble > 1:
@@ -471,8 +511,15 @@ def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
     metadata = bundle_metadata(data, simulations, encoder, config, split, fitted, evaluation.scores,
                                evaluation.accuracy, calibration=calibrated, **entries)
     bundle, pictures = write_bundle(out_dir, model, metadata, evaluation, split, fitted.history)
+    checkpoints.finish(out_dir)
     return {"bundle": bundle, "evaluation": evaluation, "split": split.sizes(), "history": fitted.history,
             "calibration": calibrated, "seconds": time.perf_counter() - start, "pictures": pictures, **entries}
+
+
+def _finished_members(members: list, point: checkpoints.ResumePoint | None) -> list:
+    """(weights, history, best epoch) of each member trained so far (None: trained before the stop)."""
+    return [point.finished_member(k) if member is None else (member.model.get_weights(), member.history,
+                                                             member.best_epoch) for k, member in enumerate(members)]
 
 
 def train_ensemble(members: list[FittedNetwork], held_out: InMemory | FromShards,
@@ -515,9 +562,10 @@ def target_values(data: SimulatedData, targets: list[str]) -> tuple[numpy.ndarra
 
 
 def _train_regression(data: SimulatedData, simulations: str, out_dir: str, config: TrainingConfig, encoder: Encoder,
-                      verbose: int, start: float, executor: Any = None) -> dict:
+                      verbose: int, start: float, executor: Any = None, resuming: tuple | None = None) -> dict:
     """``train`` for a regression: the same steps with scaled parameter targets, conformal intervals fitted on
-    the calibration split and R^2, RMSE and coverage on the test split."""
+    the calibration split and R^2, RMSE and coverage on the test split. ``resuming``: (the settings a resumed
+    run must repeat, the ``ResumePoint`` or None)."""
     targets = config.target_list
     keep, values = target_values(data, targets)
     split = split_replicates(data.labels[keep], config)
@@ -527,9 +575,17 @@ def _train_regression(data: SimulatedData, simulations: str, out_dir: str, confi
     raw = values[[position[i] for i in used]]
     scaling = regression.TargetScaling.fit(targets, raw[local.train])
     scaled = scaling.to_network(raw)
+    resources.check_images(encoder, data.design, len(used), "the replicates taking part")
     images = encode_data(data, encoder, used, executor)
+    settings, point = resuming or (asdict(config), None)
+    estimates = {"task": "regression", "regression": {**scaling.to_dict(), "interval_half_widths": None,
+                                                      "interval_method": None}}
+    metadata_for = lambda history, best, entry: bundle_metadata(  # noqa: E731 - the checkpoints' bundle metadata
+        data, simulations, encoder, config, split, FittedNetwork(None, history, best), None, calibration=None,
+        checkpoint=entry, **estimates)
     fitted = fit_network(images, scaled, local, len(data.scenario_names), config, data.design.haplotypes_per_population,
-                         verbose)
+                         verbose, checkpoint=lambda stopper, schedule: checkpoints.TrainingCheckpoint(
+                             out_dir, stopper, schedule, settings, metadata_for, resume=point))
     inputs = models.model_input(images, config.network)
     predicted = fitted.model.predict(inputs, batch_size=256).astype(float)
     widths = regression.conformal_half_widths(scaled[local.calibration], predicted[local.calibration]) \
@@ -545,6 +601,7 @@ def _train_regression(data: SimulatedData, simulations: str, out_dir: str, confi
     with open(os.path.join(out_dir, "evaluation.json"), "w") as handle:
         json.dump({"task": "regression", "scores": table, "samples": len(local.test), "split": split.sizes(),
                    "history": fitted.history}, handle, indent=1)
+    checkpoints.finish(out_dir)
     pictures = []
     try:
         from minidl import plot  # noqa: PLC0415

@@ -76,7 +76,7 @@ def _write(path: str, config: dict, weights: list, extra_weights: dict | None = 
     except OSError as error:
         with contextlib.suppress(OSError):
             os.remove(temporary)
-        raise OSError(f"cannot write the model file {path!r}: {error.strerror or error}") from None
+        raise OSError(error.errno, f"cannot write the model file {path!r}: {error.strerror or error}") from None
 
 
 def _read(path: str, expected_format: str, extra: tuple | str = ()) -> tuple[dict, list, dict]:
