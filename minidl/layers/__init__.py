@@ -1,5 +1,6 @@
 """Keras-style layers. Each holds weights and calls differentiable functions; none computes gradients."""
 
+from minidl.layers.activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from minidl.layers.base import Layer
 from minidl.layers.conv import Conv1D, Conv2D
 from minidl.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer
@@ -48,7 +49,7 @@ from minidl.registry import serialize as serialize_object
 
 ALL = {
     cls.__name__: cls
-    for cls in (Activation, Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Concatenate,
+    for cls in (Activation, ELU, LeakyReLU, PReLU, ReLU, Softmax, Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Concatenate,
                 Conv1D, Conv2D, Cropping1D, Cropping2D, Dense, Dropout, Flatten, GaussianNoise,
                 GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, GroupPooling,
                 GroupShuffle, InputLayer, LayerNormalization, Maximum, MaxPooling1D, MaxPooling2D, Minimum, Multiply,
