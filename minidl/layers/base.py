@@ -24,6 +24,7 @@ from minidl.layers.protocol import (
     init_arguments,
     layer_call,
     output_shape_in_either_convention,
+    resolved_training,
     traced_output_shape,
     written_outside_minidl,
 )
@@ -100,8 +101,8 @@ class Layer:
         return self.sample_output_shape(input_shape)
 
     def _build_once(self, input_shape: Any) -> None:
-        input_shape = _normalized_shapes(input_shape)
         if not self.built:
+            input_shape = _normalized_shapes(input_shape)
             if written_outside_minidl(type(self).build):
                 build_in_either_convention(self, input_shape)
             else:
@@ -181,12 +182,15 @@ class Layer:
         inputs = self.checked_inputs(inputs, symbolic)
         if symbolic:
             return call_symbolically(self, inputs)
-        with layer_call(self, training) as resolved:
-            outputs = call_with_keras_arguments(self, inputs, args, kwargs, resolved)
-            if self.activity_regularizer is not None:
-                for output in outputs if isinstance(outputs, (list, tuple)) else [outputs]:
-                    penalty = self.activity_regularizer(output)
-                    self.add_loss(penalty / output.shape[0] if output.ndim > 0 else penalty)
+        if args or kwargs or "_layer_attributes" in self.__dict__ or written_outside_minidl(type(self).call):
+            with layer_call(self, training) as resolved:
+                outputs = call_with_keras_arguments(self, inputs, args, kwargs, resolved)
+        else:  # one of minidl's own layers, holding no other: call(x, training), no context to open
+            outputs = self.call(inputs, resolved_training(self, training))
+        if self.activity_regularizer is not None:
+            for output in outputs if isinstance(outputs, (list, tuple)) else [outputs]:
+                penalty = self.activity_regularizer(output)
+                self.add_loss(penalty / output.shape[0] if output.ndim > 0 else penalty)
         return outputs
 
     def checked_inputs(self, x: Any, symbolic: bool = False) -> Any:
@@ -224,23 +228,40 @@ class Layer:
 
     def clear_losses(self) -> None:
         """Forget the losses ``add_loss`` collected, here and in every sublayer (a new forward pass starts)."""
-        for layer in [self, *self._flattened_sublayers()]:
-            layer._added_losses = []
+        if self._added_losses:
+            self._added_losses = []
+        for layer in self._sublayers():
+            layer.clear_losses()
 
     @property
     def losses(self) -> list[Tensor]:
         """Scalar penalties: ``add_loss``'s of the latest forward pass (this layer's, then its sublayers'),
         then the regularization penalties of the trainable weights (Keras's order). ``fit`` adds their sum
         to the loss."""
-        added = [loss for layer in [self, *self._flattened_sublayers()] for loss in layer._added_losses]
+        layers = [self, *self._flattened_sublayers()]
+        added = [loss for layer in layers for loss in layer._added_losses]
+        if not any(layer._regularized for layer in layers):
+            return added
         trainable = {id(weight) for weight in self.trainable_weights}
-        regularized = [(weight, regularizer) for layer in [self, *self._flattened_sublayers()]
+        regularized = [(weight, regularizer) for layer in layers
                        for weight, regularizer in layer._regularized if id(weight) in trainable]
         return added + [regularizer(weight) for weight, regularizer in regularized]
 
     # ----------------------------------------------------------------- sublayers
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Remember attributes that may hold sublayers (a layer, or a list, tuple or dict), as Keras tracks them."""
+        object.__setattr__(self, name, value)
+        if isinstance(value, (Layer, list, dict)) or (isinstance(value, tuple) and any(
+                isinstance(item, (Layer, list, tuple, dict)) for item in value)):
+            if name not in _INTERNAL_ATTRIBUTES:
+                self.__dict__.setdefault("_layer_attributes", {})[name] = None
+
     def _sublayers(self) -> list["Layer"]:
         """The layers held in this layer's attributes (also in lists, tuples and dicts), in assignment order."""
+        attributes = self.__dict__
+        names = attributes.get("_layer_attributes")
+        if not names:
+            return []
         found: list = []
 
         def collect(value: Any, depth: int) -> None:
@@ -254,9 +275,9 @@ class Layer:
                 for item in value.values():
                     collect(item, depth + 1)
 
-        for key, value in vars(self).items():
-            if key != "inbound_nodes":
-                collect(value, 0)
+        for name in names:
+            if name in attributes:
+                collect(attributes[name], 0)
         return found
 
     def _flattened_sublayers(self) -> list["Layer"]:
@@ -329,10 +350,15 @@ class Layer:
     def _weight_entries(self) -> list[tuple[str, Tensor, bool]]:
         """(name, weight, trainable) of every weight in Keras's order: this layer's trainable ones, its
         non-trainable ones, then each sublayer's; trainable is False for all when the layer is frozen."""
-        own = [entry for entry in self._weights if entry[2]] + [entry for entry in self._weights if not entry[2]]
-        entries = [(name, weight, trainable and self.trainable) for name, weight, trainable in own]
+        own = self._weights
+        if not all(trainable for _, _, trainable in own):
+            own = [entry for entry in own if entry[2]] + [entry for entry in own if not entry[2]]
+        entries = list(own) if self.trainable else [(name, weight, False) for name, weight, _ in own]
+        sublayers = self._sublayers()
+        if not sublayers:
+            return entries
         seen = {id(weight) for _, weight, _ in entries}
-        for layer in self._sublayers():
+        for layer in sublayers:
             for name, weight, trainable in layer._weight_entries():
                 if id(weight) not in seen:
                     seen.add(id(weight))
@@ -410,6 +436,11 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.label!r}>"
+
+
+#: attributes of every layer that never hold sublayers
+_INTERNAL_ATTRIBUTES = frozenset({"_weights", "_regularized", "_added_losses", "inbound_nodes", "input_shape",
+                                  "built_input_shape", "_init_arguments", "_layer_attributes"})
 
 
 def _normalized_shapes(shape: Any) -> Any:

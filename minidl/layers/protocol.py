@@ -28,11 +28,9 @@ Four rules, each Keras 3's:
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import functools
 import inspect
-from collections.abc import Iterator
 from typing import Any
 
 import numpy
@@ -63,23 +61,36 @@ def call_with_keras_arguments(layer: Any, inputs: Any, args: tuple, kwargs: dict
     return layer.call(inputs, *args, **kwargs)
 
 
-@contextlib.contextmanager
-def layer_call(layer: Any, training: bool | None) -> Iterator[bool]:
-    """The context of one layer call; yields the training flag it runs with (see the module docstring)."""
+def resolved_training(layer: Any, training: bool | None) -> bool:
+    """The training flag of a call given ``training`` (None: the enclosing call's, else the layer's mode).
+
+    A call outside any other is the entry of a forward pass: it clears the layer's losses first.
+    """
     outer = _CURRENT_CALL.get()
-    if training is None and outer is not None:
-        training = outer[1]
-    if training is None:
-        training = bool(getattr(layer, "training", False))
     if outer is None:
         layer.clear_losses()
-    token = _CURRENT_CALL.set((layer if outer is None else outer[0], training))
-    try:
-        yield training
-    finally:
-        _CURRENT_CALL.reset(token)
+    elif training is None:
+        training = outer[1]
+    return bool(layer.training) if training is None else training
 
 
+class layer_call:  # noqa: N801 - used as a function: ``with layer_call(layer, training) as resolved:``
+    """The context of one layer call, for the calls it makes; yields its training flag (module docstring)."""
+
+    def __init__(self, layer: Any, training: bool | None) -> None:
+        self.layer, self.training = layer, training
+
+    def __enter__(self) -> bool:
+        outer = _CURRENT_CALL.get()
+        resolved = resolved_training(self.layer, self.training)
+        self.token = _CURRENT_CALL.set((self.layer if outer is None else outer[0], resolved))
+        return resolved
+
+    def __exit__(self, *exception: Any) -> None:
+        _CURRENT_CALL.reset(self.token)
+
+
+@functools.lru_cache(maxsize=None)
 def written_outside_minidl(function: Any) -> bool:
     """Whether a method was written in a user's module (Keras's shape convention) rather than in minidl."""
     module = getattr(function, "__module__", None) or ""
