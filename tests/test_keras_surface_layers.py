@@ -448,3 +448,61 @@ def test_save_save_weights_and_load_weights_take_keras_filepath_keyword(tmp_path
         np.testing.assert_array_equal(a, b)
     with pytest.raises(FileExistsError, match="exists and overwrite=False was given"):
         model.save(filepath=tmp_path / "model.npz", overwrite=False)
+
+
+# ---------------------------------------------------------------------------- subclassed models
+def subclassed_model_class(kr):
+    """A model written as keras.io's subclassing guide writes one: layers as attributes, its own call, add_loss."""
+
+    class TwoLayerModel(kr.Model):
+        def __init__(self, units=6, **kwargs):
+            super().__init__(**kwargs)
+            self.hidden = kr.layers.Dense(units, activation="tanh")
+            self.dropout = kr.layers.Dropout(0.5)
+            self.classifier = kr.layers.Dense(3, activation="softmax")
+
+        def call(self, inputs, training=False):
+            hidden = self.hidden(inputs)
+            self.add_loss(0.01 * kr.ops.mean(kr.ops.square(hidden)))
+            return self.classifier(self.dropout(hidden, training=training))
+
+    return TwoLayerModel
+
+
+@needs_keras
+def test_a_subclassed_model_predicts_and_trains_as_in_keras():
+    rng = np.random.default_rng(10)
+    x, y = rng.normal(size=(8, 4)).astype(np.float32), rng.integers(0, 3, 8)
+    results, weights = {}, None
+    for name in ("keras", "minidl"):
+        kr = framework(name)
+        model = subclassed_model_class(kr)()
+        model(x[:1])  # built by its first call (Keras's build((None, 4)) would make no weights here)
+        weights = weights or same_weights(model)
+        model.set_weights(weights)
+        before = model.predict(x, verbose=0)
+        model.compile(optimizer=kr.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy")
+        model.dropout.rate = 0.0  # the same step in both: no random mask
+        loss = float(np.ravel(model.train_on_batch(x, y))[0])
+        results[name] = before, loss, model.get_weights(), [type(layer).__name__ for layer in model.layers]
+    np.testing.assert_allclose(results["minidl"][0], results["keras"][0], rtol=1e-5, atol=1e-6)
+    assert results["minidl"][1] == pytest.approx(results["keras"][1], rel=1e-5)
+    for a, b in zip(results["minidl"][2], results["keras"][2], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert results["minidl"][3] == results["keras"][3] == ["Dense", "Dropout", "Dense"]
+
+
+def test_a_subclassed_model_is_built_by_fit_summarised_configured_and_used_as_a_layer():
+    minidl.random.seed(1)
+    model = subclassed_model_class(minidl)(units=5)
+    x, y = np.random.default_rng(11).normal(size=(16, 4)).astype(np.float32), np.arange(16) % 3
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(x, y, epochs=2, batch_size=8, verbose=0).history
+    assert set(history) == {"loss", "accuracy"} and model.built and model.name.startswith("two_layer_model")
+    assert [layer.name for layer in model.layers] == ["dense", "dropout", "dense_1"] and model.count_params() == 43
+    assert "dense_1 (Dense)" in model.summary(print_fn=lambda _: None)
+    again = type(model).from_config(model.get_config())
+    assert again.get_config()["units"] == 5
+    inputs = minidl.Input((4,))
+    outer = minidl.Model(inputs, minidl.layers.Dense(2)(model(inputs)))
+    assert outer.predict(x, verbose=0).shape == (16, 2)

@@ -26,7 +26,7 @@ STACKS = {
                     "minidl.layers.*"]),
         ("training pieces", ["minidl.data", "minidl.ops", "minidl.losses", "minidl.streaming", "minidl.metrics", "minidl.schedules", "minidl.optimizers",
                              "minidl.callbacks", "minidl.progbar"]),
-        ("models", ["minidl.saving", "minidl.models.fusion", "minidl.models.graph", "minidl.models.trainer", "minidl.models.functional",
+        ("models", ["minidl.saving", "minidl.models.fusion", "minidl.models.graph", "minidl.models.subclassed", "minidl.models.summary", "minidl.models.trainer", "minidl.models.functional",
                     "minidl.models.sequential", "minidl.models.keras_files", "minidl.models.loading",
                     "minidl.models"]),
         ("tools", ["minidl.gradcheck", "minidl.datasets", "minidl.utils", "minidl.exercises", "minidl.exercises.*", "minidl.figures", "minidl.computation_graph",

@@ -30,8 +30,9 @@ from minidl import optimizers as optimizers_module
 from minidl import losses as losses_module
 from minidl.layers import InputLayer, Layer
 from minidl.layers import deserialize as deserialize_builtin_layer
-from minidl.layers.protocol import layer_call
+from minidl.layers.protocol import layer_call, traced_output_shape
 from minidl.layers.symbolic import SymbolicTensor, flatten, remove_nodes
+from minidl.models import subclassed, summary
 from minidl.models.fusion import fused_pairs
 from minidl.models.graph import GraphError, map_graph, new_model_name, replay_calls, run_graph, unique_name
 from minidl.models.trainer import Trainer
@@ -54,6 +55,7 @@ class Model(Trainer, Layer):
         self._layers: list = []
         self.inputs: list = []
         self.outputs: list = []
+        self.output_names = ["output_1"]  # a subclassed model's, until its build counts its outputs
         self.built = False
         if inputs is None and outputs is None:
             return
@@ -107,7 +109,12 @@ class Model(Trainer, Layer):
 
     @property
     def input_names(self) -> list:
-        return [tensor.name for tensor in self.inputs]
+        return ["inputs"] if self._subclassed else [tensor.name for tensor in self.inputs]
+
+    @property
+    def _subclassed(self) -> bool:
+        """A Keras subclass with its own ``call`` and no graph (``minidl.models.subclassed``)."""
+        return subclassed.is_subclassed(self, Model)
 
     def _input_sample_shapes(self) -> list:
         return [tuple(tensor.shape[1:]) for tensor in self.inputs]
@@ -140,11 +147,11 @@ class Model(Trainer, Layer):
     @property
     def layers(self) -> list:
         """Every layer, InputLayers first, in Keras's order (by depth in the graph)."""
-        return list(self._layers)
+        return list(self._owned_layers())
 
     def _owned_layers(self) -> list:
         """The layers whose weights, device and mode the model manages (in weight order)."""
-        return self._layers
+        return Layer._sublayers(self) if self._subclassed else self._layers
 
     def _sublayers(self) -> list:
         return list(self._owned_layers())
@@ -165,6 +172,8 @@ class Model(Trainer, Layer):
     # ----------------------------------------------------------------- calling
     def _run(self, values: list, training: bool | None, record: dict | None = None) -> list:
         """The outputs for ``values``: one forward pass, which starts anew the losses that layers add."""
+        if self._subclassed:
+            return subclassed.run(self, values, training)
         with layer_call(self, training) as resolved:
             return run_graph(self.inputs, self.outputs, self._graph_nodes, values, resolved, record, self._fused)
 
@@ -186,9 +195,13 @@ class Model(Trainer, Layer):
         return outputs[0] if len(outputs) == 1 else outputs
 
     def build(self, input_shape: Any) -> None:
+        if self._subclassed:
+            return subclassed.build(self, input_shape)
         self._require_built("build")
 
     def compute_output_shape(self, input_shape: Any) -> Any:
+        if self._subclassed:
+            return traced_output_shape(self, input_shape)
         shapes = [tuple(tensor.shape[1:]) for tensor in self.outputs]
         return shapes[0] if len(shapes) == 1 else shapes
 
@@ -274,40 +287,12 @@ class Model(Trainer, Layer):
 
     # ----------------------------------------------------------------- summary
     def _summary_rows(self) -> tuple[tuple, list]:
-        header = ("Layer (type)", "Output Shape", "Param #", "Connected to")
-        in_model = {id(node) for node in self._graph_nodes}
-        rows = []
-        for layer in self._layers:
-            nodes = [node for node in layer.inbound_nodes if id(node) in in_model]
-            shapes = [str(t.shape) for node in nodes for t in node.outputs]
-            sources = [f"{t.node.layer.name}[{_node_index(t.node)}][{t.index}]"
-                       for node in nodes for t in node.input_tensors]
-            rows.append((f"{layer.name} ({type(layer).__name__})", ", ".join(dict.fromkeys(shapes)),
-                         f"{layer.count_params():,}", ", ".join(sources) or "-"))
-        return header, rows
+        return subclassed.summary_rows(self) if self._subclassed else summary.graph_rows(self)
 
     def summary(self, print_fn: Any = print) -> str:
         """Print (and return) the table of layers, output shapes, parameter counts (and inputs, for graphs)."""
         self._require_built("summary")
-        header, rows = self._summary_rows()
-        widths = [max(len(row[i]) for row in rows + [header]) + 2 for i in range(len(header))]
-        rule = "-" * sum(widths)
-
-        def line(row: tuple) -> str:
-            cells = [row[0].ljust(widths[0]), row[1].ljust(widths[1]), row[2].rjust(widths[2])]
-            if len(row) > 3:
-                cells.append("  " + row[3].ljust(widths[3] - 2))
-            return "".join(cells).rstrip()
-
-        trainable = sum(w.size for w in self.trainable_weights)
-        total = self.count_params()
-        text = "\n".join([
-            f'Model: "{self.name}"', rule, line(header), "=" * sum(widths), *map(line, rows), "=" * sum(widths),
-            f"Total params: {total:,}", f"Trainable params: {trainable:,}",
-            f"Non-trainable params: {total - trainable:,}", rule,
-        ])
-        print_fn(text)
-        return text
+        return summary.print_table(self, print_fn)
 
     # ----------------------------------------------------------------- configuration
     def get_config(self) -> dict:
@@ -315,8 +300,11 @@ class Model(Trainer, Layer):
 
         ``inbound_nodes`` lists, per call of the layer, the tensors it reads as
         ``[layer name, call index, output index]``; a call on a list of
-        tensors is marked ``"list": true``.
+        tensors is marked ``"list": true``. A subclassed model's is its name
+        and the plain arguments it was made with, as Keras's.
         """
+        if self._subclassed:
+            return {"name": self.name, "trainable": self.trainable, **(self._init_arguments or {})}
         self._require_built("get_config")
         in_model = [node for node in self._graph_nodes]
         call_index = {}
@@ -350,6 +338,8 @@ class Model(Trainer, Layer):
         ``custom_objects`` ({class name: class}) names the user's layers (and
         activations, initializers, ...) that the config refers to, as in Keras.
         """
+        if cls.call is not Model.call:  # a subclassed model: made from its arguments, as Keras
+            return cls(**config)
         created: dict[str, Layer] = {}
         calls: list = []
         with custom_object_scope(custom_objects):
@@ -437,10 +427,6 @@ def deserialize_layer(config: dict) -> Layer:
     if cls is not None:
         return cls.from_config(config.get("config", {}))
     return deserialize_builtin_layer(config)
-
-
-def _node_index(node: Any) -> int:
-    return node.layer.inbound_nodes.index(node) if node in node.layer.inbound_nodes else 0
 
 
 def _class_name(layer: Layer) -> str:
