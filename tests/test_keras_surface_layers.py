@@ -506,3 +506,48 @@ def test_a_subclassed_model_is_built_by_fit_summarised_configured_and_used_as_a_
     inputs = minidl.Input((4,))
     outer = minidl.Model(inputs, minidl.layers.Dense(2)(model(inputs)))
     assert outer.predict(x, verbose=0).shape == (16, 2)
+
+
+@pytest.mark.parametrize("name", FRAMEWORKS)
+def test_sequential_build_takes_keras_batch_shapes_including_variable_lengths(name):
+    kr = framework(name)
+    model = kr.Sequential([kr.layers.Dense(3), kr.layers.Dense(2)])
+    model.build((None, 5))
+    assert tuple(model.output_shape) == (None, 2) and model.count_params() == 5 * 3 + 3 + 3 * 2 + 2
+    sequence = kr.Sequential([kr.layers.Conv1D(3, 2), kr.layers.GlobalMaxPooling1D()])
+    sequence.build((None, None, 5))
+    assert tuple(sequence.output_shape) == (None, 3)
+    assert sequence.predict(np.zeros((2, 7, 5), np.float32), verbose=0).shape == (2, 3)
+
+
+@pytest.mark.parametrize("name", FRAMEWORKS)
+def test_input_takes_keras_shape_batch_shape_and_batch_size(name):
+    kr = framework(name)
+    assert tuple(kr.Input(batch_shape=(None, 3, 2)).shape) == (None, 3, 2)
+    assert tuple(kr.Input(shape=(4,), batch_size=None, name="features").shape) == (None, 4)
+
+
+@needs_keras
+def test_lambda_layers_compute_as_keras_with_traced_given_and_functional_output_shapes():
+    x = np.random.default_rng(12).normal(size=(3, 6, 4)).astype(np.float32)
+    results, weights = {}, None
+    for name in ("keras", "minidl"):
+        kr = framework(name)
+        inputs = kr.Input((None, 4))
+        scaled = kr.layers.Lambda(lambda t, factor: t * factor, arguments={"factor": 0.5})(inputs)
+        pooled = kr.layers.Lambda(lambda t: kr.ops.mean(t, axis=1), output_shape=lambda s: (s[0], s[2]))(scaled)
+        squared = kr.layers.Lambda(lambda t: kr.ops.square(t), output_shape=(4,))(pooled)
+        model = kr.Model(inputs, kr.layers.Dense(2)(squared))
+        weights = weights or same_weights(model)
+        model.set_weights(weights)
+        results[name] = tuple(scaled.shape), tuple(pooled.shape), model.predict(x, verbose=0)
+    assert results["minidl"][:2] == results["keras"][:2] == ((None, None, 4), (None, 4))
+    np.testing.assert_allclose(results["minidl"][2], results["keras"][2], rtol=1e-5, atol=1e-6)
+
+
+def test_a_model_with_a_lambda_is_refused_by_save_in_one_sentence(tmp_path):
+    inputs = minidl.Input((2,))
+    model = minidl.Model(inputs, minidl.layers.Lambda(lambda t: t * 2.0)(inputs))
+    with pytest.raises(ValueError, match="a Lambda holds Python code, which minidl's model files never do"):
+        model.save(tmp_path / "model.npz")
+    assert not (tmp_path / "model.npz").exists()

@@ -3,7 +3,7 @@
 from minidl.layers.activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from minidl.layers.base import Layer
 from minidl.layers.conv import Conv1D, Conv2D
-from minidl.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer
+from minidl.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Lambda
 from minidl.layers.grouping import GroupPooling, GroupShuffle
 from minidl.layers.merging import (
     Add,
@@ -72,6 +72,7 @@ def serialize(layer: Layer) -> dict:
 
 __all__ = [
     "Layer", "deserialize", "serialize", *ALL, "Input",
+    "Lambda",  # not in ALL: a function cannot be saved in a model file, so no file names it
     # Keras's functional forms of the merge layers: concatenate([a, b]) is Concatenate()([a, b])
     "add", "average", "concatenate", "maximum", "minimum", "multiply", "subtract",
 ]

@@ -60,7 +60,7 @@ class Sequential(Model):
             self._input_layer = InputLayer(first_shape)
         self._stack.append(layer)
         if self._input_layer is not None:
-            self.build(self._input_layer.shape)
+            self._build_for_sample(self._input_layer.shape)
 
     def pop(self) -> Layer:
         """Remove the last layer (Keras's ``pop``) and return it; the graph is rebuilt without it."""
@@ -71,12 +71,22 @@ class Sequential(Model):
         self._graph_nodes, self._fused, self._layers = [], {}, []
         self.inputs, self.outputs, self.built = [], [], False
         if self._stack and self._input_layer is not None:
-            self.build(self._input_layer.shape)
+            self._build_for_sample(self._input_layer.shape)
         return layer
 
     def build(self, input_shape: Any) -> None:
-        """Call every layer on a symbolic input of ``input_shape`` (one sample); shape errors name the layer."""
+        """Build for inputs of ``input_shape``: one sample's shape, ``(784,)``, or Keras's with the batch axis,
+        ``(None, 784)``, as ``model.build((None, 784))`` in Keras programs.
+
+        A shape that starts with None is Keras's (a sample of variable
+        length is given as ``Input((None, 10))``, or as ``(None, None, 10)`` here).
+        """
         shape = tuple(input_shape)
+        self._build_for_sample(shape[1:] if shape and shape[0] is None else shape)
+
+    def _build_for_sample(self, shape: tuple) -> None:
+        """Call every layer on a symbolic input of ``shape`` (one sample); shape errors name the layer."""
+        shape = tuple(shape)
         if self._input_layer is None or tuple(self._input_layer.shape) != shape:
             self._input_layer = InputLayer(shape, name=None if self._input_layer is None else self._input_layer.name)
         self._forget_graph()
@@ -139,7 +149,7 @@ class Sequential(Model):
             model._input_layer = InputLayer(self._input_layer.shape)
         model._stack = self._stack[: last + 1]
         if self.built:
-            model.build(self._input_layer.shape)
+            model._build_for_sample(self._input_layer.shape)
         return model
 
     def _summary_rows(self) -> tuple[tuple, list]:
