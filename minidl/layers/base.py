@@ -8,6 +8,11 @@ differentiable functions they call do. Calling a layer on symbolic tensors
 (from ``Input``) computes nothing: it records a node of a model's graph
 (see ``minidl.layers.symbolic``). A layer of several inputs (``Add``,
 ``Concatenate``) takes a list, and its shapes are lists of shapes.
+
+A layer written as Keras's guides write one (``call(self, inputs)``,
+``add_weight(shape=..., initializer=...)``, sublayers as attributes,
+``add_loss``, ``build(input_shape)`` with the batch axis) runs as it does
+in Keras: ``minidl.layers.protocol`` says how it is called and built.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from typing import Any
 
 import numpy
 
-from minidl import activations, backend, constraints, initializers, regularizers
+from minidl import backend, constraints, initializers, regularizers
 from minidl import functional as F
 from minidl.layers.protocol import (
     build_in_either_convention,
@@ -486,39 +491,3 @@ def check_positive_int(layer: str, name: str, value: Any) -> int:
     if not isinstance(value, (int, numpy.integer)) or isinstance(value, bool) or value <= 0:
         raise ValueError(f"{layer}: {name} must be a positive int, got {value!r}")
     return int(value)
-
-
-class KernelLayer(Layer):
-    """A layer with a kernel, an optional bias and an activation (Dense and the convolutions)."""
-
-    def __init__(self, activation: Any = None, use_bias: bool = True, kernel_initializer: Any = "glorot_uniform",
-                 bias_initializer: Any = "zeros", kernel_regularizer: Any = None, bias_regularizer: Any = None,
-                 kernel_constraint: Any = None, bias_constraint: Any = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-
-    def build_kernel_and_bias(self, kernel_shape: tuple, units: int) -> None:
-        self.kernel = self.add_weight(shape=kernel_shape, initializer=self.kernel_initializer, name="kernel",
-                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight(shape=(units,), initializer=self.bias_initializer, name="bias",
-                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
-
-    def get_config(self) -> dict:
-        return {
-            **super().get_config(), "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
-        }

@@ -6,7 +6,8 @@ from typing import Any
 
 from minidl import functional as F
 from minidl.functional.padding import normalize_padding, normalize_tuple, window_output_size
-from minidl.layers.base import KernelLayer, check_positive_int
+from minidl.layers.base import check_positive_int
+from minidl.layers.kernel import KernelLayer
 from minidl.tensor import Tensor
 
 

@@ -9,7 +9,8 @@ import numpy
 
 from minidl import activations
 from minidl import functional as F
-from minidl.layers.base import KernelLayer, Layer, _shape_tuple, check_positive_int
+from minidl.layers.base import Layer, _shape_tuple, check_positive_int
+from minidl.layers.kernel import KernelLayer
 from minidl.layers.protocol import traced_output_shape
 from minidl.layers.symbolic import Node, SymbolicTensor
 from minidl.tensor import Tensor

@@ -47,8 +47,8 @@ class Model(Trainer, Layer):
     config_class_name = "Functional"
 
     def __init__(self, inputs: Any = None, outputs: Any = None, name: str | None = None,
-                 trainable: bool = True) -> None:
-        Layer.__init__(self, name=name or new_model_name(type(self), Model), trainable=trainable)
+                 trainable: bool = True, **layer_options: Any) -> None:
+        Layer.__init__(self, name=name or new_model_name(type(self), Model), trainable=trainable, **layer_options)
         self._device: str | None = None
         self._graph_nodes: list = []
         self._fused: dict = {}  # pairs of layers run as one function (minidl.models.fusion)

@@ -11,7 +11,12 @@ both in Keras's order, so that weights come out as Keras lists them:
 - layers are listed by decreasing depth (a shared layer at its greatest),
   ties broken by the order in which the walk from the outputs first met them.
 
-``run_graph`` then computes the outputs from real Tensors, node by node.
+``run_graph`` then computes the outputs from real Tensors, node by node;
+``replay_calls`` rebuilds a graph from a config's recorded calls. Names:
+``unique_name`` gives a model's unnamed layers ``dense``, ``dense_1``, ...
+(unique within the model), ``new_model_name`` gives unnamed models
+``functional``, ``functional_1``, ``sequential``, ... (unique in the
+process, Keras's one piece of global naming state that minidl keeps).
 """
 
 from __future__ import annotations
