@@ -551,3 +551,17 @@ def test_a_model_with_a_lambda_is_refused_by_save_in_one_sentence(tmp_path):
     with pytest.raises(ValueError, match="a Lambda holds Python code, which minidl's model files never do"):
         model.save(tmp_path / "model.npz")
     assert not (tmp_path / "model.npz").exists()
+
+
+def test_a_subclassed_model_saves_its_weights_and_refuses_a_model_file_in_one_sentence(tmp_path):
+    model = subclassed_model_class(minidl)()
+    model(np.ones((1, 4), np.float32))
+    with pytest.raises(ValueError, match="runs its own call\\(\\), which is code, and model files hold none"):
+        model.save(tmp_path / "model.npz")
+    assert not (tmp_path / "model.npz").exists()
+    model.save_weights(tmp_path / "weights.npz")
+    again = subclassed_model_class(minidl)()
+    again(np.ones((1, 4), np.float32))
+    again.load_weights(tmp_path / "weights.npz")
+    for a, b in zip(again.get_weights(), model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)

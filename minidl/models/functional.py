@@ -378,6 +378,9 @@ class Model(Trainer, Layer):
         accepted and the extension decides.
         """
         path = _writable(filepath, overwrite, keras_options, ("save_format", "zipped", "options", "signatures"))
+        if self._subclassed:
+            raise ValueError(f"save: model {self.name!r} runs its own call(), which is code, and model files hold "
+                             "none; save its weights (save_weights) and make the model again in code to load them")
         extension = os.path.splitext(os.fspath(path))[1].lower()
         if extension in FILE_WRITERS:
             if metadata or extra_weights:
