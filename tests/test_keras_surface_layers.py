@@ -565,3 +565,26 @@ def test_a_subclassed_model_saves_its_weights_and_refuses_a_model_file_in_one_se
     again.load_weights(tmp_path / "weights.npz")
     for a, b in zip(again.get_weights(), model.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("name", FRAMEWORKS)
+def test_an_input_spec_refuses_inputs_of_another_rank_or_size(name):
+    kr = framework(name)
+
+    class Sequences(kr.layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.input_spec = kr.layers.InputSpec(ndim=3, axes={-1: 4})
+
+        def call(self, inputs):
+            return inputs
+
+    layer = Sequences()
+    assert tuple(as_numpy(layer(np.ones((2, 5, 4), np.float32))).shape) == (2, 5, 4)
+    with pytest.raises(ValueError):
+        layer(np.ones((2, 4), np.float32))
+    with pytest.raises(ValueError):
+        layer(np.ones((2, 5, 3), np.float32))
+    if name == "minidl":
+        with pytest.raises(ValueError, match=r"takes inputs with ndim=3 \(its input_spec\), got a tensor of shape"):
+            layer(np.ones((2, 4), np.float32))

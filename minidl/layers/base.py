@@ -116,7 +116,8 @@ class Layer:
             self.built = True
 
     def sample_output_shape(self, input_shape: Any) -> Any:
-        """The output shape of one sample (a list for several outputs), whichever convention the layer was written in."""
+        """The output shape of one sample (a list for several outputs), in whichever convention the layer's
+        ``compute_output_shape`` was written (see ``minidl.layers.protocol``)."""
         input_shape = _normalized_shapes(input_shape)
         method = type(self).compute_output_shape
         if method is Layer.compute_output_shape and written_outside_minidl(type(self)):
@@ -202,6 +203,12 @@ class Layer:
         """``x`` as Tensors (unless symbolic), the layer built for it; a clear error for a shape it was not built for."""
         if not symbolic:
             x = [self._as_tensor(item) for item in x] if isinstance(x, (list, tuple)) else self._as_tensor(x)
+        spec = self.__dict__.get("input_spec")
+        if spec is not None:
+            for rule, item in zip(spec if isinstance(spec, (list, tuple)) else [spec],
+                                  x if isinstance(x, (list, tuple)) else [x]):
+                if rule is not None:
+                    rule.check(self.label, tuple(item.shape))
         shapes = sample_shapes(x)
         self._build_once(shapes)
         if not symbolic and not written_outside_minidl(type(self).compute_output_shape):
@@ -445,7 +452,7 @@ class Layer:
 
 #: attributes of every layer that never hold sublayers
 _INTERNAL_ATTRIBUTES = frozenset({"_weights", "_regularized", "_added_losses", "inbound_nodes", "input_shape",
-                                  "built_input_shape", "_init_arguments", "_layer_attributes"})
+                                  "input_spec", "built_input_shape", "_init_arguments", "_layer_attributes"})
 
 
 def _normalized_shapes(shape: Any) -> Any:

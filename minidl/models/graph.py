@@ -194,7 +194,7 @@ _MODEL_NAME_COUNTS: dict = {}
 
 
 def new_model_name(cls: type, model_class: type) -> str:
-    """"functional", "functional_1", ... for Model; "sequential", ... for Sequential: unique in the process, as Keras."""
+    """"functional", "functional_1", ... for Model; "sequential", ... for Sequential; unique in the process."""
     base = "functional" if cls is model_class else snake_case(cls.__name__)
     count = _MODEL_NAME_COUNTS.get(base, 0)
     _MODEL_NAME_COUNTS[base] = count + 1
