@@ -37,9 +37,10 @@ from genomics.ensemble import embedding
 from genomics.models import model_input
 from genomics.readers import Genotypes
 from genomics.scenarios import Scenario
+from genomics.shards import check_same_scenarios
 from genomics.simulate import SimulatedData, load_simulations, replicate_seed, simulate_replicate
 from genomics.sumstats import summary_statistics
-from genomics.workflow import encode_data, encode_genotypes, load_bundle
+from genomics.workflow import encode_data, encode_genotypes, load_bundle, read_bundle_metadata
 
 
 def principal_components(reference: numpy.ndarray, variance: float = 0.99, most: int = 20) -> tuple:
@@ -199,6 +200,8 @@ def reference(simulations: str, bundle: str | None = None, per_scenario: int = 1
     """Up to ``per_scenario`` replicates of each scenario of a simulation folder (seeded), their statistics and,
     with ``bundle``, their embeddings."""
     data = load_simulations(simulations)
+    if bundle is not None:  # the bundle's scenarios, names and definitions, before any work
+        check_same_scenarios(read_bundle_metadata(bundle), data.manifest, simulations)
     used = numpy.sort(sample_per_scenario(numpy.arange(len(data.labels)), data.labels, len(data.scenario_names),
                                           per_scenario, seed))
     subset = SimulatedData(data.scenario_names, data.labels[used], [data.genotypes[i] for i in used],

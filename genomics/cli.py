@@ -177,6 +177,8 @@ def _print_prediction(result: dict) -> None:
           f"{report['max_missing']:g} of their calls missing ({report['missing_calls_kept']} missing calls kept; "
           f"dropped {report['dropped_not_biallelic_snp']} not biallelic SNPs, "
           f"{report['dropped_missing_calls']} with more missing calls)")
+    for warning in report.get("warnings", []):  # what was dropped besides multiallelic sites and indels
+        print(f"VCF: {warning}")
     if report.get("sorted_by_position"):
         print("the VCF's records were not in position order: they were sorted")
     if report.get("unphased_heterozygous_calls"):

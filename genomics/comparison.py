@@ -29,6 +29,7 @@ from genomics import abc
 from genomics.encode import Encoder
 from genomics.evaluation import Evaluation
 from genomics.readers import Genotypes
+from genomics.shards import check_same_scenarios
 from genomics.simulate import SimulatedData, load_simulations
 from genomics.workflow import (
     Split,
@@ -132,6 +133,7 @@ def bundle_config(metadata: dict, data: SimulatedData, simulations: str,
     read with no calibration split).
     """
     training = metadata["training"]
+    check_same_scenarios(metadata, data.manifest, simulations)
     if data.scenario_names != metadata["scenario_names"] or \
             data.manifest["master_seed"] != training["master_seed"] or \
             data.manifest["replicates_per_scenario"] != training["replicates_per_scenario"]:
@@ -175,9 +177,7 @@ def compare(simulations: str, bundle: str, settings: AbcSettings, hybrid: bool =
         fresh, hybrid_reference = data, numpy.concatenate([split.validation, split.calibration])
     else:
         fresh = load_simulations(test_simulations)
-        if fresh.scenario_names != data.scenario_names:
-            raise ValueError(f"{test_simulations!r} holds scenarios {fresh.scenario_names}, not the bundle's "
-                             f"{data.scenario_names}")
+        check_same_scenarios(metadata, fresh.manifest, test_simulations)  # names and definitions
         if fresh.manifest["master_seed"] == data.manifest["master_seed"]:
             raise ValueError(f"{test_simulations!r} has the training folder's master seed "
                              f"{data.manifest['master_seed']}: its replicates repeat the training replicates")

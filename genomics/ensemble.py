@@ -74,15 +74,46 @@ class Ensemble:
         """The ensemble of a bundle whose model (member 0) is ``first``."""
         extra = read_extra_weights(path)
         entry = metadata["ensemble"]
+        count = entry.get("members") if isinstance(entry, dict) else None
+        if isinstance(count, bool) or not isinstance(count, int) or not 2 <= count <= len(extra) + 1:
+            raise ValueError(f"{path!r}: the bundle says its ensemble has {count!r} members, but it holds the weights "
+                             f"of {len(extra) + 1} networks")
+        temperatures = entry.get("member_temperatures")
+        if not isinstance(temperatures, list) or len(temperatures) != count:
+            raise ValueError(f"{path!r}: the bundle's ensemble of {count} members lists the temperatures "
+                             f"{temperatures!r}, not one per member")
         members = [first]
-        for k in range(1, entry["members"]):
+        for k in range(1, count):
             if f"member_{k}" not in extra:
-                raise ValueError(f"{path!r} is an ensemble of {entry['members']} networks but lacks member {k}'s "
-                                 "weights")
+                raise ValueError(f"{path!r} is an ensemble of {count} networks but lacks member {k}'s weights")
             member = minidl.Sequential.from_config(first.get_config())
-            member.set_weights(extra[f"member_{k}"])
+            try:
+                member.set_weights(extra[f"member_{k}"])
+            except ValueError as error:
+                raise ValueError(f"{path!r}: member {k}'s weights do not fit the bundle's network: {error}") from None
             members.append(member)
-        return cls(members, entry["member_temperatures"])
+        return cls(members, temperatures)
+
+
+def check_temperatures(metadata: dict, path: str) -> None:
+    """Refuse a bundle whose temperature (or an ensemble member's) is not a finite number > 0.
+
+    p = softmax(z / T): T <= 0 reverses or erases the ranking of the scenarios and a non-finite T gives no
+    probabilities, so such a bundle is an error naming the file and the value when it is read. None (a
+    bundle without calibration, a member without a calibration split) is T = 1.
+    """
+    calibration_entry = metadata.get("calibration") or {}
+    members = (metadata.get("ensemble") or {}).get("member_temperatures") or []
+    if not isinstance(calibration_entry, dict) or not isinstance(members, list):
+        raise ValueError(f"{path!r}: the bundle's calibration or ensemble entry is not a table")
+    named = [("temperature", calibration_entry.get("temperature"))]
+    named += [(f"ensemble member {k}'s temperature", value) for k, value in enumerate(members)]
+    for what, value in named:
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not numpy.isfinite(value) or value <= 0:
+            raise ValueError(f"{path!r}: the bundle's {what} is {value!r}; a temperature must be a finite number > 0 "
+                             "(T <= 0 would reverse or erase the scenarios' ranking)")
 
 
 def logits(model: minidl.Sequential | Ensemble, inputs: numpy.ndarray) -> numpy.ndarray:

@@ -14,7 +14,8 @@ argument M gives every pair M / (npop - 1); with ``-s`` the number of
 segregating sites is fixed and ``-t`` has no effect.
 
 ``read_ms_output`` reads ms's output (``//`` blocks with ``segsites:``,
-``positions:`` and one 0/1 line per haplotype) into genotype matrices.
+``positions:`` and one 0/1 line per haplotype) into genotype matrices;
+positions outside [0, 1] or out of order are refused naming the replicate.
 """
 
 from __future__ import annotations
@@ -307,6 +308,20 @@ def to_toml(spec: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _check_positions(positions: numpy.ndarray, path: str, line: int, replicate: int) -> None:
+    """ms writes positions in [0, 1), in increasing order (printed to 4 decimals, so 1.0000 and ties occur); any
+    other value would place sites where the encoder reads distances, so it is refused naming the replicate."""
+    outside = numpy.flatnonzero((positions < 0) | (positions > 1))
+    if outside.size:
+        raise ValueError(f"{path}, line {line}: replicate {replicate} has the position {positions[outside[0]]:g}, "
+                         "outside [0, 1] where ms writes positions")
+    decreasing = numpy.flatnonzero(numpy.diff(positions) < 0)
+    if decreasing.size:
+        k = decreasing[0]
+        raise ValueError(f"{path}, line {line}: replicate {replicate} has the position {positions[k + 1]:g} after "
+                         f"{positions[k]:g}; ms writes positions in increasing order")
+
+
 def read_ms_output(path: str, haplotypes: int | None = None) -> list[tuple[numpy.ndarray, numpy.ndarray]]:
     """(genotypes (haplotypes, sites) int8, positions (sites,) in [0, 1)) of each replicate in an ms output file."""
     lines = read_text(path, "ms output file").splitlines()
@@ -340,6 +355,7 @@ def read_ms_output(path: str, haplotypes: int | None = None) -> list[tuple[numpy
             raise ValueError(f"{path}, line {start + 2}: positions must be numbers, got {lines[start + 1][:60]!r}")
         if positions.size != sites:
             raise ValueError(f"{path}, line {start + 2}: {positions.size} positions for {sites} segregating sites")
+        _check_positions(positions, path, start + 2, len(replicates) + 1)
         rows, number = [], start + 2
         while number < len(lines) and lines[number].strip() and not lines[number].startswith("//"):
             row = lines[number].strip()

@@ -112,6 +112,8 @@ def from_spec(spec: Any, name: str = "prior") -> Prior:
     if isinstance(spec, Prior):
         return spec
     if isinstance(spec, (int, float)) and not isinstance(spec, bool):
+        if not math.isfinite(spec):
+            raise ValueError(f"prior {name!r}: a fixed value must be a finite number, got {spec!r}")
         return Fixed(float(spec))
     if isinstance(spec, dict) and len(spec) == 1:
         (kind, arguments), = spec.items()
@@ -119,8 +121,9 @@ def from_spec(spec: Any, name: str = "prior") -> Prior:
             raise ValueError(f"prior {name!r}: unknown distribution {kind!r}; valid: {', '.join(sorted(KINDS))}")
         cls, count = KINDS[kind]
         arguments = arguments if isinstance(arguments, (list, tuple)) else [arguments]
-        if len(arguments) != count or not all(isinstance(a, (int, float)) for a in arguments):
-            raise ValueError(f"prior {name!r}: {kind} expects {count} numbers, got {arguments!r}")
+        if len(arguments) != count or not all(isinstance(a, (int, float)) and not isinstance(a, bool)
+                                              and math.isfinite(a) for a in arguments):
+            raise ValueError(f"prior {name!r}: {kind} expects {count} numbers, each finite, got {arguments!r}")
         return cls(*map(float, arguments))
     raise ValueError(
         f"prior {name!r}: expected a number or a table with one of {', '.join(sorted(KINDS))}, got {spec!r}"

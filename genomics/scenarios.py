@@ -50,6 +50,7 @@ from __future__ import annotations
 import copy
 import math
 import os
+import re
 from typing import Any
 
 import msprime
@@ -58,6 +59,7 @@ import numpy
 from genomics.design import MAX_RATE, Locus, SamplingDesign
 from genomics.expressions import ScenarioError, evaluate, is_number, names_in, value_range
 from genomics.priors import Prior, from_spec
+from genomics.textfile import path_within, read_toml, read_yaml
 
 __all__ = ["EVENT_TYPES", "Scenario", "ScenarioError", "evaluate", "load_toml", "validate_spec"]
 
@@ -86,6 +88,8 @@ RANGES = {
     "non_negative": (0.0, math.inf, False, "a value >= 0"),
 }
 EVENT_AT_ZERO = 1e-9  # generations
+#: A scenario's name: it becomes part of file names (shards), so no folder part, no '..', nothing hidden.
+SCENARIO_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
 TOP_KEYS = {"name", "description", "priors", "design", "demes", "events", "sampling", "units", "reference_size",
             "demes_graph"}
 #: Fields of a demes graph that hold numbers: there a scenario may write a prior name or an expression.
@@ -301,8 +305,9 @@ def validate_spec(spec: dict) -> dict:
         raise ScenarioError(f"scenario {spec.get('name')!r}: give either 'demes' (with 'events') or a demes YAML "
                             "file ('demes_yaml'), not both and not neither")
     name = spec["name"]
-    if not isinstance(name, str) or not name:
-        raise ScenarioError(f"a scenario's name must be a non-empty string, got {name!r}")
+    if not isinstance(name, str) or not SCENARIO_NAME.fullmatch(name):
+        raise ScenarioError(f"a scenario's name must be 1 to 64 letters, digits, '_', '-' or '.', starting with a "
+                            f"letter, digit or '_' (it names the scenario's shard files), got {name!r}")
     where = f"scenario {name!r}"
     unknown = set(spec) - TOP_KEYS
     if unknown:
@@ -431,20 +436,18 @@ def _validate_demes_graph(spec: dict, design: SamplingDesign, where: str, units:
 
 
 def load_toml(path: str) -> list[Scenario]:
-    """Scenarios from a TOML file: one scenario at top level, or several under ``[[scenario]]``."""
+    """Scenarios from a TOML file: one scenario at top level, or several under ``[[scenario]]``.
+
+    The file and a demes YAML it names are read with bounds (``genomics.textfile``): at most a megabyte,
+    100,000 values once YAML aliases are expanded, 64 levels deep; the YAML file lies beside the TOML file
+    or in a folder below it.
+    """
     try:
-        import tomllib  # noqa: PLC0415
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib  # noqa: PLC0415
-    try:
-        with open(path, "rb") as handle:
-            document = tomllib.load(handle)
-    except tomllib.TOMLDecodeError as error:
-        raise ScenarioError(f"{path}: not valid TOML: {error}") from None
-    except (IsADirectoryError, PermissionError, FileNotFoundError) as error:
-        raise ScenarioError(f"{path}: cannot read the scenario file ({error.strerror})") from None
-    except UnicodeDecodeError:
-        raise ScenarioError(f"{path}: not a UTF-8 text file") from None
+        document = read_toml(path)
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: cannot read the scenario file (No such file or directory)") from None
+    except ValueError as error:
+        raise ScenarioError(str(error)) from None
     specs = document["scenario"] if "scenario" in document else [document]
     if not isinstance(specs, list):
         raise ScenarioError(f"{path}: 'scenario' must be an array of tables ([[scenario]]), got {specs!r}")
@@ -462,17 +465,11 @@ def load_toml(path: str) -> list[Scenario]:
 
 def _read_demes_yaml(name: Any, toml_path: str) -> dict:
     """The demes graph of a YAML file named relative to the scenario file (stored in the spec, not the path)."""
-    from ruamel.yaml import YAML  # noqa: PLC0415 - demes' own dependency
-    from ruamel.yaml.error import YAMLError  # noqa: PLC0415
-
-    if not isinstance(name, str):
-        raise ScenarioError(f"{toml_path}: demes_yaml must be a file name, got {name!r}")
-    path = os.path.join(os.path.dirname(os.path.abspath(toml_path)), name)
     try:
-        with open(path) as handle:
-            graph = YAML(typ="safe").load(handle)
-    except OSError as error:
-        raise ScenarioError(f"{toml_path}: cannot read demes_yaml {path!r} ({error.strerror})") from None
-    except YAMLError as error:
-        raise ScenarioError(f"{toml_path}: demes_yaml {path!r} is not valid YAML: {error}") from None
-    return graph
+        path = path_within(os.path.dirname(os.path.abspath(toml_path)), name, "demes_yaml file")
+        return read_yaml(path)
+    except FileNotFoundError:
+        raise ScenarioError(f"{toml_path}: cannot read demes_yaml {name!r} (No such file or directory)") from None
+    except ValueError as error:
+        raise ScenarioError(f"{toml_path}: {error}") from None
+

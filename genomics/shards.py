@@ -6,7 +6,9 @@ and where) and the ``capacity`` most recently used shards, decompressed. A
 replicate's calls come out as ``load_simulations`` gives them: the
 simulated mask applied under a design with missing calls. Reading shard by
 shard, in any order within a few shards, is what ``genomics.streaming``
-arranges.
+arranges. ``check_same_scenarios`` refuses a folder whose scenarios are not a
+trained bundle's (names and definitions), for every command that scores or
+checks a bundle against a folder.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import collections
 import os
 import threading
 import zipfile
+from typing import Any
 
 import numpy
 
@@ -73,3 +76,44 @@ class ShardReader:
     def replicate(self, index: int) -> tuple[numpy.ndarray, numpy.ndarray]:
         """(genotypes (haplotypes, sites) with the simulated missing calls, positions (sites,)) of replicate ``index``."""
         return shard_replicate(self._shard(self.files[self.shard_ids[index]]), self.data.design, self.places[index])
+
+
+def check_same_scenarios(metadata: dict, manifest: dict, folder: str) -> None:
+    """Refuse a simulation folder whose scenarios are not a bundle's: the same names in the same order, and the
+    same definitions (priors, design, demography; only the description may differ).
+
+    ``metadata``: the bundle's (``scenario_names`` and, since bundles record them, ``scenario_specs``);
+    ``manifest``: the folder's. The sentence names the scenario and the first key that differs.
+    """
+    names = [entry.get("name") for entry in manifest.get("scenarios", [])]
+    if names != metadata["scenario_names"]:
+        raise ValueError(f"{folder!r} holds scenarios {names} but the model was trained on "
+                         f"{metadata['scenario_names']} (same names, same order)")
+    for name, trained, entry in zip(names, metadata.get("scenario_specs") or [], manifest["scenarios"]):
+        difference = _first_difference(trained, entry.get("spec"))
+        if difference is not None:
+            key, expected, found = difference
+            raise ValueError(f"{folder!r}: scenario {name!r} has the model's name but another definition: {key} is "
+                             f"{_short(found)} there and {_short(expected)} in the model's training scenarios; "
+                             "simulate the bundle's own scenarios")
+
+
+def _first_difference(expected: Any, found: Any) -> tuple[str, Any, Any] | None:
+    """(key path, expected value, found value) of the first place two specifications differ, or None."""
+    pending = collections.deque([("", expected, found)])
+    while pending:
+        key, a, b = pending.popleft()
+        if isinstance(a, dict) and isinstance(b, dict):
+            for k in sorted(set(a) | set(b), key=str):
+                if not (key == "" and k == "description"):
+                    pending.append((f"{key}.{k}" if key else str(k), a.get(k, "(absent)"), b.get(k, "(absent)")))
+        elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+            pending.extend((f"{key}[{i}]", x, y) for i, (x, y) in enumerate(zip(a, b)))
+        elif a != b or isinstance(a, bool) != isinstance(b, bool):
+            return key, a, b
+    return None
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -46,6 +46,7 @@ import tskit
 from genomics.design import SamplingDesign
 from genomics.loci import simulate_loci, with_missing_calls
 from genomics.scenarios import Scenario
+from genomics.textfile import path_within
 
 MANIFEST = "manifest.json"
 FORMAT = "genomics-simulations"
@@ -206,7 +207,7 @@ def simulate(scenarios: list[Scenario], replicates: int, out_dir: str, master_se
         json.dump(manifest, handle, indent=1, sort_keys=True)
 
     todo = [p for p in plan_shards(scenarios, replicates, shard_size)
-            if not os.path.exists(os.path.join(out_dir, p.file))]
+            if not os.path.exists(path_within(out_dir, p.file, "shard"))]  # never a file outside out_dir
     total = replicates * len(scenarios)
     done = total - sum(p.count for p in todo)
     if not todo:
@@ -327,7 +328,8 @@ def load_simulations(directory: str, genotypes: bool = True) -> SimulatedData:
         manifest = json.load(handle)
     if manifest.get("format") != FORMAT:
         raise ValueError(f"{manifest_path!r} is not a {FORMAT} manifest")
-    missing = [f for s in manifest["scenarios"] for f in s["shards"] if not os.path.exists(os.path.join(directory, f))]
+    missing = [f for s in manifest["scenarios"] for f in s["shards"]  # a shard named outside the folder is refused
+               if not os.path.exists(path_within(directory, f, "manifest's shard"))]
     if missing:
         raise FileNotFoundError(f"{directory!r} lacks {len(missing)} shards (first: {missing[0]}); re-run the same "
                                 "genomics simulate command to finish them")

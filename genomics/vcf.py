@@ -2,8 +2,13 @@
 
 What is kept and what is dropped, reported to the user:
 
-- biallelic SNPs only (one single-base REF, one single-base ALT); other
-  sites (multiallelic, indels) are dropped;
+- biallelic SNPs only (one REF and one different ALT base, A/C/G/T); other
+  records (multiallelic, indels, ALT '*' of spanning deletions, ALT equal to
+  REF, no ALT) are dropped, and so are records at POS <= 0 (in no window);
+  the report counts each kind and ``report["warnings"]`` says them;
+- POS above 2^31 - 1 (beyond a VCF's 32-bit integers), a FORMAT without
+  GT, and data before the header are errors naming the line; GT is read
+  where FORMAT places it; a UTF-8 byte order mark is skipped;
 - sites where more than ``max_missing`` of the used haplotypes are missing
   calls are dropped (default 0: complete sites only); kept missing calls are
   -1 in the haplotypes, and the encoder codes them apart from alleles;
@@ -98,13 +103,16 @@ def read_vcf(path: str, population_map: dict[str, str], design: SamplingDesign, 
     chromosomes, positions = numpy.asarray(callset["variants/CHROM"]).astype(str), callset["variants/POS"]
     order = numpy.lexsort((positions, _first_seen_rank(chromosomes)))
     unsorted = bool((order != numpy.arange(order.size)).any())
-    same = (chromosomes[order][1:] == chromosomes[order][:-1]) & (positions[order][1:] == positions[order][:-1])
+    same = (chromosomes[order][1:] == chromosomes[order][:-1]) & (positions[order][1:] == positions[order][:-1]) \
+        & (positions[order][1:] > 0)  # records at POS <= 0 are dropped below
     if same.any():
         first = order[1:][same][0]
         raise ValueError(f"{path}: position {chromosomes[first]}:{positions[first]} appears more than once; merge or "
                          "remove duplicate records first")
     ref, alt = callset["variants/REF"][order], callset["variants/ALT"][order]
-    snp = _biallelic_snps(ref, alt)
+    classes = _site_classes(ref, alt)
+    placed = positions[order] > 0  # POS 0 (a telomere) and below lie in no window
+    snp = classes["snp"] & placed
     genotypes = callset["calldata/GT"][order]  # (sites, samples, 2)
     if scan.ploidies == {1}:  # haploid calls: scikit-allel pads each with a missing second allele
         genotypes = genotypes[:, :, :1]
@@ -126,8 +134,12 @@ def read_vcf(path: str, population_map: dict[str, str], design: SamplingDesign, 
     acceptable = missing_fraction <= max_missing
     keep = snp & acceptable
     haplotypes = numpy.where(calls[keep] < 0, -1, calls[keep] > 0).astype(numpy.int8).T
+    dropped = {"dropped_spanning_deletion": int((classes["spanning_deletion"] & placed).sum()),
+               "dropped_alt_same_as_ref": int((classes["alt_same_as_ref"] & placed).sum()),
+               "dropped_no_alt_allele": int((classes["no_alt"] & placed).sum()),
+               "dropped_position_not_positive": int((~placed).sum())}
     report = {
-        "sites_in_vcf": int(len(snp)), "dropped_not_biallelic_snp": int((~snp).sum()),
+        "sites_in_vcf": int(len(snp)), "dropped_not_biallelic_snp": int((~classes["snp"] & placed).sum()), **dropped,
         "dropped_missing_calls": int((snp & ~acceptable).sum()), "sites_kept": int(keep.sum()),
         "max_missing": max_missing, "missing_calls_kept": int((haplotypes < 0).sum()),
         "samples_in_vcf": len(samples), "samples_used": dict(zip(populations, used_samples)),
@@ -135,7 +147,9 @@ def read_vcf(path: str, population_map: dict[str, str], design: SamplingDesign, 
         "samples_ignored_not_in_map": len(set(samples) - set(population_map)),
         "unphased_heterozygous_calls": scan.unphased_heterozygous, "call_ploidy": sorted(scan.ploidies),
         "sorted_by_position": unsorted,
+        "byte_order_mark": scan.byte_order_mark,
     }
+    report["warnings"] = [f"dropped {count} {DROPPED_RECORDS[key]}" for key, count in dropped.items() if count]
     return VcfData(
         chromosomes=chromosomes[keep], positions=positions[keep],
         haplotypes=haplotypes, haplotype_populations=numpy.concatenate(labels),
@@ -152,8 +166,16 @@ class CallScan:
     first_high_ploidy: str = ""                 # "CHROM:POS 'call'" of the first call of ploidy > 2
     bad_alleles: list = field(default_factory=list)  # "CHROM:POS 'call'" whose allele exceeds the ALT count
     sites: int = 0                              # data lines
+    byte_order_mark: bool = False               # the file starts with a UTF-8 byte order mark
 
 
+#: What each report count of dropped records says (among the records that are not biallelic SNPs).
+DROPPED_RECORDS = {"dropped_spanning_deletion": "records whose ALT is '*' (spanning deletions), not SNPs",
+                   "dropped_alt_same_as_ref": "records whose ALT equals their REF (no variation)",
+                   "dropped_no_alt_allele": "records without an ALT allele ('.')",
+                   "dropped_position_not_positive": "records at POS <= 0, outside every window"}
+MAX_POSITION = 2**31 - 1  # a VCF's integers are 32-bit (VCF 4.3, 1.3); scikit-allel reads POS as int32
+BYTE_ORDER_MARK = b"\xef\xbb\xbf"
 HEADER_COLUMNS = ["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT"]
 
 
@@ -171,7 +193,10 @@ def scan_calls(path: str, samples: set) -> CallScan:
     opener = gzip.open if path.endswith((".gz", ".bgz")) else open
     scan, columns, width = CallScan(), [], None
     try:
-        with opener(path, "rt", encoding="utf-8", errors="replace") as handle:  # bytes as scikit-allel reads them
+        with opener(path, "rb") as handle:
+            scan.byte_order_mark = handle.read(3) == BYTE_ORDER_MARK
+        # bytes as scikit-allel reads them; utf-8-sig reads past a byte order mark, which scikit-allel is spared
+        with opener(path, "rt", encoding="utf-8-sig", errors="replace") as handle:
             for number, line in enumerate(handle, start=1):
                 if line.startswith("##"):
                     continue
@@ -192,17 +217,34 @@ def scan_calls(path: str, samples: set) -> CallScan:
                     raise ValueError(f"{path}, line {number}: {len(fields)} tab-separated fields, but the header "
                                      f"line has {width} (9 fixed columns and one per sample)")
                 scan.sites += 1
+                _check_record(fields, path, number, scan)
                 _scan_record(fields, columns, scan)
     except (OSError, EOFError) as error:  # an unreadable or truncated gzip file
         raise ValueError(f"cannot read VCF {path!r}: {error}") from None
     return scan
 
 
+def _check_record(fields: list[str], path: str, number: int, scan: CallScan) -> None:
+    """Refuse a position scikit-allel cannot hold (read_vcf drops those <= 0) or a record without genotype calls."""
+    position = fields[1].strip()
+    if not (position.isdigit() or (position.startswith("-") and position[1:].isdigit())):
+        raise ValueError(f"{path}, line {number}: POS must be a whole number, got {position[:20]!r}")
+    if len(position.lstrip("-")) > 10 or abs(int(position)) > MAX_POSITION:  # int() never reads a huge number
+        raise ValueError(f"{path}, line {number}: POS {position[:20]} is beyond {MAX_POSITION}, the largest position "
+                         "a VCF may hold (a 32-bit integer); split the contig or shift its positions")
+    if "GT" not in fields[8].split(":"):
+        raise ValueError(f"{path}, line {number}: FORMAT is {fields[8][:40]!r}, without GT: the record holds no "
+                         "genotype calls (remove it, or give its calls as GT)")
+
+
 def _scan_record(fields: list[str], columns: list[int], scan: CallScan) -> None:
-    """Adds one data line's calls (of the columns of used samples) to ``scan``."""
+    """Adds one data line's calls (of the columns of used samples) to ``scan``; GT is read where FORMAT puts it
+    (the VCF specification wants it first; scikit-allel, and this scan, find it by name)."""
     alt_count = 0 if fields[4] in (".", "") else len(fields[4].split(","))
+    gt = fields[8].split(":").index("GT")
     for i in columns:
-        call = fields[i].split(":", 1)[0]
+        values = fields[i].split(":")
+        call = values[gt] if gt < len(values) else "."  # trailing fields may be dropped (VCF 4.2, 1.6.2)
         alleles = call.replace("|", "/").split("/")
         if all(allele == "." for allele in alleles):
             continue
@@ -228,7 +270,12 @@ def _read_callset(path: str, extra_fields: list[str], samples: set) -> tuple[dic
     scan = scan_calls(path, samples)
     fields = ["samples", *extra_fields, "variants/REF", "variants/ALT", "calldata/GT"]
     try:
-        callset = allel.read_vcf(path, fields=fields, alt_number=2)
+        if scan.byte_order_mark:  # scikit-allel would call the first line not a header: read past the mark
+            with (gzip.open if path.endswith((".gz", ".bgz")) else open)(path, "rb") as handle:
+                handle.read(len(BYTE_ORDER_MARK))
+                callset = allel.read_vcf(handle, fields=fields, alt_number=2)
+        else:
+            callset = allel.read_vcf(path, fields=fields, alt_number=2)
     except Exception as error:  # scikit-allel raises many kinds on malformed input
         raise ValueError(f"cannot read VCF {path!r}: {error}") from None
     if callset is None:
@@ -240,9 +287,29 @@ def _read_callset(path: str, extra_fields: list[str], samples: set) -> tuple[dic
     return callset, scan
 
 
+def _site_classes(ref: numpy.ndarray, alt: numpy.ndarray) -> dict[str, numpy.ndarray]:
+    """Boolean masks (sites,) of the records that are not biallelic SNPs, by why: ``spanning_deletion`` (ALT '*',
+    an allele deleted upstream, as ``bcftools norm -m-`` writes them), ``alt_same_as_ref`` and ``no_alt`` (ALT '.'
+    or empty: a monomorphic record), ``other`` (multiallelic, indels, symbolic or non-ACGT alleles); and
+    ``snp``: one REF and one ALT base of A, C, G, T, different from each other."""
+    first, second = numpy.array([a[0] for a in alt], dtype=object), numpy.array([a[1] for a in alt], dtype=object)
+    ref = numpy.array([str(r).upper() for r in ref], dtype=object)
+    first_upper = numpy.array([str(a).upper() for a in first], dtype=object)
+    single = second == ""
+    classes = {"spanning_deletion": (first == "*") | (second == "*"),
+               "no_alt": numpy.isin(first, [".", ""])}
+    classes["alt_same_as_ref"] = single & (first_upper == ref) & ~classes["no_alt"]
+    bases = numpy.array([r in ("A", "C", "G", "T") for r in ref]) & numpy.array([a in ("A", "C", "G", "T")
+                                                                                 for a in first_upper])
+    classes["snp"] = single & bases & (first_upper != ref)
+    classes["other"] = ~(classes["snp"] | classes["spanning_deletion"] | classes["no_alt"]
+                         | classes["alt_same_as_ref"])
+    return classes
+
+
 def _biallelic_snps(ref: numpy.ndarray, alt: numpy.ndarray) -> numpy.ndarray:
-    """Sites with one single-base REF and one single-base ALT."""
-    return numpy.array([len(r) == 1 for r in ref]) & numpy.array([len(a[0]) == 1 and a[1] == "" for a in alt])
+    """Sites with one single-base REF and one different single-base ALT (A, C, G or T each)."""
+    return _site_classes(ref, alt)["snp"]
 
 
 def _first_seen_rank(chromosomes: numpy.ndarray) -> numpy.ndarray:

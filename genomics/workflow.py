@@ -21,11 +21,11 @@ from genomics import calibration, models, regression, vcf
 from genomics import ensemble as ensembles
 from genomics.augmentation import FreshMasks, check_fresh_masks
 from genomics.cluster import gathered
-from genomics.shards import ShardReader
+from genomics.shards import ShardReader, check_same_scenarios
 from genomics.streaming import ShardBatches
 from genomics.heldout import PARTS, FromShards, InMemory
 from genomics.onthefly import FreshSimulations
-from genomics.ensemble import Ensemble
+from genomics.ensemble import Ensemble, check_temperatures
 from genomics.design import SamplingDesign
 from genomics.encode import SPECTRA, Encoder
 from genomics.evaluation import RAW, Evaluation, calibrated_name, network_evaluation
@@ -579,6 +579,7 @@ def read_bundle_metadata(path: str) -> dict:
     metadata = read_metadata(path)
     if metadata.get("kind") != BUNDLE_KIND:
         raise ValueError(f"{path!r} is a minidl model but not a genomics scenario classifier (no bundle metadata)")
+    check_temperatures(metadata, path)
     return metadata
 
 
@@ -609,9 +610,7 @@ def evaluate(bundle: str, simulations: str) -> Evaluation | dict:
         return {"task": "regression", "samples": int(len(keep)),
                 "scores": regression.scores(scaling.to_network(values), predicted, scaling,
                                             settings["interval_half_widths"])}
-    if data.scenario_names != metadata["scenario_names"]:
-        raise ValueError(f"{simulations!r} holds scenarios {data.scenario_names} but the model was trained on "
-                         f"{metadata['scenario_names']} (same names, same order)")
+    check_same_scenarios(metadata, data.manifest, simulations)  # names and definitions
     trained = SamplingDesign.from_dict(metadata["design"]).haplotypes_per_population
     if numpy.bincount(data.haplotype_populations).tolist() != trained:
         raise ValueError(f"{simulations!r} samples {numpy.bincount(data.haplotype_populations).tolist()} haplotypes "
@@ -633,9 +632,7 @@ def calibrate_bundle(bundle: str, simulations: str, out: str) -> dict:
         raise ValueError(f"{bundle!r} estimates parameters: its intervals are calibrated by conformal prediction "
                          "at training, not by a temperature")
     data = load_simulations(simulations)
-    if data.scenario_names != metadata["scenario_names"]:
-        raise ValueError(f"{simulations!r} holds scenarios {data.scenario_names} but the model was trained on "
-                         f"{metadata['scenario_names']} (same names, same order)")
+    check_same_scenarios(metadata, data.manifest, simulations)  # names and definitions
     if data.manifest["master_seed"] == metadata["training"]["master_seed"]:
         raise ValueError(f"{simulations!r} has the training simulations' master seed "
                          f"{data.manifest['master_seed']}: simulate fresh replicates (another --simulation-seed)")
@@ -776,6 +773,12 @@ def predict_genotypes(bundle: str, data_sets: list, labels: list[str] | None = N
                          "the sites (--subsets) do not apply to it")
     generator = numpy.random.default_rng(seed)
 
+    for index, data in enumerate(data_sets):  # before any prediction: the networks saw variable sites only
+        calls = data.haplotypes
+        if not ((calls == 0).any(axis=0) & (calls == 1).any(axis=0)).any():
+            raise ValueError(f"{labels[index] if labels else f'data set {index + 1}'} "
+                             f"({data.report.get('source', 'observed data')}) has no segregating site "
+                             f"({calls.shape[1]} sites, each with one allele): there is nothing to predict from")
     entries, rows, output = [], [], RAW
     for index, data in enumerate(data_sets):
         label = labels[index] if labels else f"data set {index + 1}"

@@ -1,8 +1,16 @@
-"""Callbacks: code that ``fit`` runs at the start and end of training, epochs and batches.
+"""Callbacks: code that ``fit``, ``evaluate`` and ``predict`` run at the start and end of loops, epochs and batches.
 
 Every hook receives ``logs``, a dict of the current figures (``loss``,
-metric names, ``val_`` versions at epoch end). A callback stops training by
-setting ``self.model.stop_training = True``.
+metric names, ``val_`` versions at epoch end; ``{"outputs": ...}`` after a
+predict batch). A callback stops training by setting
+``self.model.stop_training = True``. The hooks, as Keras 3 names them::
+
+    fit:       on_train_begin, on_epoch_begin, on_train_batch_begin/_end, on_epoch_end, on_train_end
+               (its validation calls the evaluate hooks)
+    evaluate:  on_test_begin, on_test_batch_begin/_end, on_test_end
+    predict:   on_predict_begin, on_predict_batch_begin/_end, on_predict_end
+
+``self.params`` holds ``verbose``, ``epochs`` and ``steps`` (batches per epoch).
 """
 
 from __future__ import annotations
@@ -10,24 +18,50 @@ from __future__ import annotations
 import csv
 import math
 import os
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy
 
 
+class CallbackError(ValueError):
+    """A callback's argument that cannot work (a folder that cannot be written, an unknown option)."""
+
+
 class Callback:
+    """Base class: every hook does nothing (``on_batch_begin``/``_end`` are Keras 2's names of the train ones)."""
+
     model: Any = None
+    params: dict = {}
 
     def set_model(self, model: Any) -> None:
         self.model = model
+
+    def set_params(self, params: dict) -> None:
+        self.params = dict(params)
 
     def on_train_begin(self, logs: dict | None = None) -> None: ...
     def on_train_end(self, logs: dict | None = None) -> None: ...
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None: ...
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None: ...
-    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None: ...
-    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None: ...
+    def on_batch_begin(self, batch: int, logs: dict | None = None) -> None: ...
+    def on_batch_end(self, batch: int, logs: dict | None = None) -> None: ...
+
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        self.on_batch_begin(batch, logs)
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        self.on_batch_end(batch, logs)
+
+    def on_test_begin(self, logs: dict | None = None) -> None: ...
+    def on_test_end(self, logs: dict | None = None) -> None: ...
+    def on_test_batch_begin(self, batch: int, logs: dict | None = None) -> None: ...
+    def on_test_batch_end(self, batch: int, logs: dict | None = None) -> None: ...
+    def on_predict_begin(self, logs: dict | None = None) -> None: ...
+    def on_predict_end(self, logs: dict | None = None) -> None: ...
+    def on_predict_batch_begin(self, batch: int, logs: dict | None = None) -> None: ...
+    def on_predict_batch_end(self, batch: int, logs: dict | None = None) -> None: ...
 
 
 class History(Callback):
@@ -111,52 +145,153 @@ class EarlyStopping(Callback):
             self.model.set_weights(self.best_weights)
 
 
-class ModelCheckpoint(Callback):
-    """Save the model (or its weights) after each epoch, or only when ``monitor`` improves.
+def check_writable_folder(who: str, argument: str, path: str) -> None:
+    """Refuse, in one sentence, a file path whose folder cannot be written (checked when training starts).
 
-    ``filepath`` may hold ``{epoch}`` and log names, e.g. ``"model-{epoch:02d}-{val_loss:.3f}.npz"``.
+    The folder is the path's folder up to its first ``{...}`` placeholder;
+    a missing folder is fine if its nearest existing parent can be written
+    (it is made at the first save, as Keras makes it).
+    """
+    template = os.path.abspath(path)
+    folder = os.path.dirname(template)
+    if "{" in folder:
+        folder = os.path.dirname(folder[: folder.index("{")] + "x")
+    if "{" not in template and os.path.isdir(template):
+        raise CallbackError(f"{who}: {argument} {path!r} is a folder; give a file path inside it")
+    existing = folder
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise CallbackError(f"{who}: {argument} {path!r} cannot be written: {existing!r} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise CallbackError(f"{who}: {argument} {path!r} cannot be written: the folder {existing!r} is not "
+                            "writable; choose a folder you may write to")
+
+
+class ModelCheckpoint(Callback):
+    """Save the model (or its weights) every epoch or every ``save_freq`` batches, or only when ``monitor`` improves.
+
+    ``filepath`` may hold ``{epoch}``, ``{batch}`` and log names, formatted
+    as Python formats them: ``"model-{epoch:02d}-{val_loss:.2f}.keras"``
+    (epochs and batches counted from 1). The extension chooses the format
+    (``.keras``/``.h5``: Keras files; anything else: minidl's ``.npz``). The
+    folder is checked when ``fit`` starts, and every file is written whole
+    or not at all: to a temporary file in the same folder, then renamed
+    over the target (``os.replace``). With ``save_best_only`` a value must
+    beat ``initial_value_threshold`` (if given) and every earlier one; an
+    epoch without the monitored figure is saved, with a warning, as Keras does.
     """
 
     def __init__(self, filepath: str, monitor: str = "val_loss", verbose: int = 0, save_best_only: bool = False,
-                 save_weights_only: bool = False, mode: str = "auto") -> None:
+                 save_weights_only: bool = False, mode: str = "auto", save_freq: Any = "epoch",
+                 initial_value_threshold: float | None = None) -> None:
         self.filepath, self.monitor, self.verbose = os.fspath(filepath), monitor, verbose
         self.save_best_only, self.save_weights_only = save_best_only, save_weights_only
         self.mode = _monitor_mode(monitor, mode)
-        self.best = math.inf if self.mode == "min" else -math.inf
+        if save_freq != "epoch" and (not isinstance(save_freq, int) or isinstance(save_freq, bool) or save_freq < 1):
+            raise CallbackError(f"ModelCheckpoint: save_freq must be 'epoch' or a positive number of batches, "
+                                f"got {save_freq!r}")
+        self.save_freq = save_freq
+        self.initial_value_threshold = initial_value_threshold
+        self._reset()
+
+    def _reset(self) -> None:
+        if self.initial_value_threshold is not None:
+            self.best = float(self.initial_value_threshold)
+        else:
+            self.best = math.inf if self.mode == "min" else -math.inf
+        self._batches_since_save, self._epoch = 0, 0
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        check_writable_folder("ModelCheckpoint", "filepath", self.filepath)
+        self._reset()
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if self.save_freq == "epoch":
+            return
+        self._batches_since_save += 1
+        if self._batches_since_save >= self.save_freq:
+            self._batches_since_save = 0
+            self._save(self._epoch, batch, logs or {})
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        logs = logs or {}
-        path = self.filepath.format(epoch=epoch + 1, **logs)
+        if self.save_freq == "epoch":
+            self._save(epoch, None, logs or {})
+
+    def _path(self, epoch: int, batch: int | None, logs: dict) -> str:
+        fields = dict(logs)
+        if batch is not None and "batch" not in fields:
+            fields["batch"] = batch + 1
+        try:
+            return self.filepath.format(epoch=epoch + 1, **fields)
+        except (KeyError, IndexError, ValueError) as error:
+            raise CallbackError(f"ModelCheckpoint: filepath {self.filepath!r} cannot be formatted ({error!r}); "
+                                f"the fields are epoch, batch and the logs: {', '.join(sorted(fields))}") from None
+
+    def _save(self, epoch: int, batch: int | None, logs: dict) -> None:
+        path = self._path(epoch, batch, logs)
         if self.save_best_only:
-            value = _monitored(logs, self.monitor, "ModelCheckpoint")
-            if value is None:
-                return
-            better = value < self.best if self.mode == "min" else value > self.best
-            if not better:
-                return
-            if self.verbose:
-                print(f"Epoch {epoch + 1}: {self.monitor} improved from {self.best:.5g} to {value:.5g}, saving {path}")
-            self.best = value
-        if self.save_weights_only:
-            self.model.save_weights(path)
-        else:
-            self.model.save(path)
+            if self.monitor not in logs:
+                warnings.warn(f"ModelCheckpoint: can save the best model only with {self.monitor!r} in the logs "
+                              f"(they hold {', '.join(sorted(logs))}); saving this one", stacklevel=2)
+            else:
+                value = float(logs[self.monitor])
+                better = value < self.best if self.mode == "min" else value > self.best
+                if not better:
+                    if self.verbose:
+                        print(f"Epoch {epoch + 1}: {self.monitor} did not improve from {self.best:.5f}")
+                    return
+                if self.verbose:
+                    print(f"Epoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to {value:.5f}, "
+                          f"saving model to {path}")
+                self.best = value
+        elif self.verbose:
+            print(f"Epoch {epoch + 1}: saving model to {path}")
+        write_atomically(path, self.model.save_weights if self.save_weights_only else self.model.save)
+
+
+def write_atomically(path: str, write: Callable[[str], Any]) -> None:
+    """``write(temporary)`` into the target's folder, then rename it over ``path``: a reader sees the old file or the new one.
+
+    The temporary name ends like the target (``.keras``, ``.weights.h5``,
+    ``.npz``), so a writer that chooses its format by the name chooses the same.
+    """
+    folder, name = os.path.split(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    temporary = os.path.join(folder, f".partial-{os.getpid()}-{name}")
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
 
 
 class CSVLogger(Callback):
-    """Write one CSV row per epoch: the epoch number and every log figure."""
+    """Write one CSV row per epoch: the epoch number (from 0, as Keras) and every log figure.
+
+    ``append=True`` adds to an existing file (no second header); the file's
+    folder is checked when ``fit`` starts. Each row is written and flushed
+    as its epoch ends, so an interrupted training keeps its finished epochs.
+    """
 
     def __init__(self, filename: str, separator: str = ",", append: bool = False) -> None:
         self.filename, self.separator, self.append = os.fspath(filename), separator, append
         self.keys: list[str] | None = None
 
     def on_train_begin(self, logs: dict | None = None) -> None:
+        check_writable_folder("CSVLogger", "filename", self.filename)
         self.keys = None
         self.file_existed = self.append and os.path.exists(self.filename) and os.path.getsize(self.filename) > 0
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = logs or {}
         mode = "a" if (self.append or self.keys is not None) else "w"
+        folder = os.path.dirname(os.path.abspath(self.filename))
+        os.makedirs(folder, exist_ok=True)
         with open(self.filename, mode, newline="") as handle:
             writer = csv.writer(handle, delimiter=self.separator)
             if self.keys is None:
@@ -270,7 +405,8 @@ class LambdaCallback(Callback):
     """
 
     HOOKS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end", "on_train_batch_begin",
-             "on_train_batch_end")
+             "on_train_batch_end", "on_test_begin", "on_test_end", "on_test_batch_begin", "on_test_batch_end",
+             "on_predict_begin", "on_predict_end", "on_predict_batch_begin", "on_predict_batch_end")
 
     def __init__(self, **hooks: Callable) -> None:
         unknown = sorted(set(hooks) - set(self.HOOKS))

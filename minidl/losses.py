@@ -1,8 +1,30 @@
 """Loss objects and names for ``compile(loss=...)``, as in Keras.
 
 A loss is called as ``loss(y_true, y_pred, sample_weight=None)`` and returns
-a scalar Tensor, the mean over the batch (see ``minidl.functional.loss`` for
-the equations and their backward).
+a scalar Tensor. The built-in ones return the mean over the batch (see
+``minidl.functional.loss`` for the equations and their backward).
+
+A user's loss is written as in Keras, either a function or a ``Loss``
+subclass with a ``call`` method::
+
+    def huber(y_true, y_pred):                     # one value per sample
+        return ops.mean(ops.where(abs(e) < 1, 0.5 * e**2, abs(e) - 0.5), axis=-1)
+
+    class Huber(Loss):
+        def __init__(self, name="huber", reduction="sum_over_batch_size"):
+            super().__init__(name=name, reduction=reduction)
+        def call(self, y_true, y_pred): ...        # one value per sample (or per element)
+
+Values ``l`` (one per sample, or per element) are reduced as Keras 3 does,
+with per-sample weights ``w`` (1 if none):
+
+    "sum_over_batch_size" (the default, also "mean"):  sum(w * l) / size(l)
+    "sum":                                             sum(w * l)
+    "mean_with_sample_weight":                         sum(w * l) / sum(w)
+    "none" (or None):                                  w * l, unreduced
+
+A value that is already one number is kept as it is (times the mean weight
+when weights are given, as Keras's broadcast gives).
 """
 
 from __future__ import annotations
@@ -10,28 +32,82 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from minidl import backend
 from minidl import functional as F
-from minidl.registry import Registry, registered_name, serialize as serialize_object
-from minidl.tensor import Tensor
+from minidl.registry import Registry, registered_name, serialize as serialize_object, snake_case
+from minidl.tensor import Tensor, data_of
+
+REDUCTIONS = ("sum_over_batch_size", "mean", "sum", "mean_with_sample_weight", "none", None)
 
 
 class Loss:
-    """A named loss function with its options, callable as ``loss(y_true, y_pred, sample_weight)``."""
+    """A named loss with its options, callable as ``loss(y_true, y_pred, sample_weight)``.
 
-    function: Callable  # one of minidl.functional's losses, set by each subclass
+    Built-in subclasses set ``function`` (one of ``minidl.functional``'s
+    losses, already reduced to the batch mean); a user's subclass defines
+    ``call(y_true, y_pred)`` returning one value per sample (see the module docstring).
+    """
 
-    def __init__(self, **options: Any) -> None:
-        self.options = options
+    function: Callable | None = None
+
+    def __init__(self, name: str | None = None, reduction: Any = "sum_over_batch_size", dtype: Any = None,
+                 **options: Any) -> None:
+        if reduction not in REDUCTIONS:
+            raise ValueError(f"{type(self).__name__}: reduction must be one of "
+                             f"{', '.join(map(repr, REDUCTIONS))}, got {reduction!r}")
+        if self.function is not None and reduction not in ("sum_over_batch_size", "mean"):
+            raise ValueError(f"{type(self).__name__}: a built-in loss reduces by 'sum_over_batch_size' only; "
+                             f"got reduction={reduction!r}")
+        self._name, self.reduction, self.dtype, self.options = name, reduction, dtype, options
 
     @property
     def name(self) -> str:
-        return self.function.__name__
+        if self._name:
+            return self._name
+        return self.function.__name__ if self.function is not None else snake_case(type(self).__name__)
+
+    def call(self, y_true: Any, y_pred: Tensor) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define call(y_true, y_pred), returning one loss "
+                                  "value per sample")
 
     def __call__(self, y_true: Any, y_pred: Tensor, sample_weight: Any = None) -> Tensor:
-        return self.function(y_true, y_pred, sample_weight=sample_weight, **self.options)
+        if self.function is not None:
+            return self.function(y_true, y_pred, sample_weight=sample_weight, **self.options)
+        return reduce_weighted_values(self.call(y_true, y_pred), sample_weight, self.reduction)
 
     def get_config(self) -> dict:
-        return dict(self.options)
+        config = dict(self.options)
+        if self.function is None:
+            config.update(name=self.name, reduction=self.reduction)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Loss":
+        return cls(**config)
+
+
+def reduce_weighted_values(values: Any, sample_weight: Any = None, reduction: Any = "sum_over_batch_size") -> Any:
+    """A loss's values reduced with per-sample weights, as the module docstring writes it (Keras 3's rule)."""
+    values = values if isinstance(values, Tensor) else Tensor(data_of(values))
+    weight = None
+    if sample_weight is not None:
+        xp = backend.get_array_module(values.data)
+        weight = xp.asarray(data_of(sample_weight), dtype=values.dtype)
+        if values.ndim == 0:
+            weight = weight.mean()
+        else:  # one weight per sample, over each sample's values
+            weight = weight.reshape(weight.shape + (1,) * max(values.ndim - weight.ndim, 0))
+        values = values * weight
+    if reduction in ("none", None) or values.ndim == 0:
+        return values
+    total = F.sum(values)
+    if reduction == "sum":
+        return total
+    if reduction == "mean_with_sample_weight" and weight is not None:
+        divisor = float(backend.to_numpy(backend.get_array_module(values.data).asarray(data_of(sample_weight))).sum())
+    else:
+        divisor = float(values.size)
+    return total / divisor if divisor else total * 0.0
 
 
 class MeanSquaredError(Loss):
@@ -45,8 +121,9 @@ class MeanAbsoluteError(Loss):
 class BinaryCrossentropy(Loss):
     function = staticmethod(F.binary_crossentropy)
 
-    def __init__(self, from_logits: bool = False) -> None:
-        super().__init__(from_logits=from_logits)
+    def __init__(self, from_logits: bool = False, name: str | None = None,
+                 reduction: Any = "sum_over_batch_size") -> None:
+        super().__init__(name=name, reduction=reduction, from_logits=from_logits)
 
 
 class CategoricalCrossentropy(BinaryCrossentropy):
@@ -102,12 +179,7 @@ def name_of(loss: Callable) -> str:
 
 
 def call_loss(loss: Callable, y_true: Any, y_pred: Tensor, sample_weight: Any) -> Tensor:
-    """Call a built-in or user loss; a user's two-argument loss gets weights applied by scaling."""
+    """Call a built-in or user loss; a user's function's values are reduced with the weights as Keras does."""
     if isinstance(loss, Loss):
         return loss(y_true, y_pred, sample_weight)
-    if sample_weight is not None:
-        raise ValueError(
-            "class_weight needs a built-in loss (a name such as 'categorical_crossentropy' or a "
-            f"minidl.losses.Loss); {name_of(loss)!r} takes no sample weights"
-        )
-    return loss(y_true, y_pred)
+    return reduce_weighted_values(loss(y_true, y_pred), sample_weight)

@@ -9,9 +9,11 @@ returns (once per batch for one number, once per sample for one value per
 sample). Figures that are not means over samples (AUC, precision, recall,
 R^2, RMSE) are streaming ``Metric`` objects (``minidl.streaming``).
 
-``"accuracy"`` is chosen from the loss, as in Keras: categorical accuracy for
-``categorical_crossentropy``, sparse for ``sparse_categorical_crossentropy``,
-binary (threshold 0.5) for ``binary_crossentropy``.
+``"accuracy"`` (or ``"acc"``, logged under the name given) is chosen from
+the loss: categorical accuracy for ``categorical_crossentropy``, sparse for
+``sparse_categorical_crossentropy``, binary (threshold 0.5) for
+``binary_crossentropy``; for any other loss from the shapes, as Keras 3
+chooses (``accuracy_by_shape``).
 """
 
 from __future__ import annotations
@@ -30,8 +32,11 @@ from minidl.streaming import (  # noqa: F401 - Keras's metric classes, minidl.me
     Accuracy,
     BinaryAccuracy,
     CategoricalAccuracy,
+    FalseNegatives,
+    FalsePositives,
     SparseCategoricalAccuracy,
     MeanAbsoluteError,
+    MeanAbsolutePercentageError,
     MeanSquaredError,
     Metric,
     Precision,
@@ -40,7 +45,10 @@ from minidl.streaming import (  # noqa: F401 - Keras's metric classes, minidl.me
     RootMeanSquaredError,
     SparseTopKCategoricalAccuracy,
     TopKCategoricalAccuracy,
+    TrueNegatives,
+    TruePositives,
 )
+from minidl.metric_variable import MetricVariable  # noqa: F401 - the state of a user's Metric
 from minidl.tensor import Tensor, data_of
 
 
@@ -70,6 +78,17 @@ def binary_accuracy(y_true: Any, y_pred: Any, threshold: float = 0.5) -> float:
     """Fraction of elements where (prediction > threshold) equals the binary target."""
     y_true, y_pred = _arrays(y_true, y_pred)
     return float(numpy.mean(y_true.reshape(y_pred.shape) == (y_pred > threshold)))
+
+
+def accuracy_by_shape(y_true: Any, y_pred: Any) -> float:
+    """Keras's choice of accuracy when the loss does not say: binary for one output column, sparse for
+    integer labels (fewer axes than the predictions, or one column against several), categorical otherwise."""
+    y_true, y_pred = _arrays(y_true, y_pred)
+    if y_pred.shape[-1] == 1:
+        return binary_accuracy(y_true, y_pred)
+    if y_true.ndim < y_pred.ndim or (y_true.shape[-1] == 1 and y_pred.shape[-1] > 1):
+        return sparse_categorical_accuracy(y_true, y_pred)
+    return categorical_accuracy(y_true, y_pred)
 
 
 def pearson(y_true: Any, y_pred: Any) -> float:
@@ -215,7 +234,7 @@ ACCURACY_FOR_LOSS = {
 #: streaming metrics by the names Keras accepts ("AUC", "auc", "precision", "RootMeanSquaredError", ...)
 STREAMING = {**{name.lower(): cls for name, cls in streaming.CLASSES.items()},
              **{snake_case(name): cls for name, cls in streaming.CLASSES.items()},
-             "rmse": streaming.RootMeanSquaredError}
+             "rmse": streaming.RootMeanSquaredError, "mape": streaming.MeanAbsolutePercentageError}
 
 
 def get(identifier: Any, loss_name: str | None = None) -> tuple[str, Callable]:
@@ -237,13 +256,8 @@ def get(identifier: Any, loss_name: str | None = None) -> tuple[str, Callable]:
         instance = streaming.CLASSES.get(identifier, STREAMING.get(identifier.lower()))(name=identifier)
         return instance.name, instance  # named as given, as Keras logs "AUC" for metrics=["AUC"]
     if isinstance(identifier, str):
-        if identifier.lower() in ("accuracy", "acc"):
-            if loss_name in ACCURACY_FOR_LOSS:
-                return "accuracy", ACCURACY_FOR_LOSS[loss_name]
-            raise ValueError(
-                f"'accuracy' cannot be chosen for the loss {loss_name!r}; name the metric itself "
-                f"({', '.join(sorted(ALL))})"
-            )
+        if identifier.lower() in ("accuracy", "acc"):  # logged under the name given, as Keras does
+            return identifier, ACCURACY_FOR_LOSS.get(loss_name, accuracy_by_shape)
         return identifier.split(">", 1)[-1], REGISTRY.get(identifier)  # a registered "package>name" logs as name
     if identifier is None:
         raise ValueError(f"cannot interpret None as a metric; valid names are: {', '.join(REGISTRY.names)}")

@@ -33,6 +33,7 @@ from minidl import backend
 from minidl.kernels import accelerated
 from minidl.registry import Registry
 from minidl.registry import serialize as serialize_object
+from minidl import schedules  # noqa: F401 - minidl.optimizers.schedules, as keras.optimizers.schedules
 from minidl.schedules import LearningRateSchedule, deserialize, serialize
 from minidl.tensor import Tensor, data_of
 

@@ -7,7 +7,10 @@ and ``read_model`` returns the configuration and arrays that
 
 The file is a numpy ``.npz`` archive holding ``__config__`` (the JSON, as
 bytes) and ``weight_0``, ``weight_1``, ... in ``get_weights`` order. It is
-read with ``allow_pickle=False``, so a file from a stranger cannot run code.
+read member by member within the bounds of ``minidl.file_limits`` (sizes
+checked in the headers and while reading, numeric arrays only, never a
+pickle), so a file from a stranger can neither run code nor fill memory;
+whatever is malformed is a ``ModelFileError`` that names the file.
 Writes go to a temporary file first and replace the target only when
 complete, so an interrupted save never destroys the previous file.
 
@@ -20,15 +23,14 @@ model's architecture: entries ``extra_<name>_<i>``, their counts in the JSON.
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import os
-import zipfile
-import zlib
 from typing import Any
 
 import numpy
 
+from minidl import file_limits
+from minidl.file_limits import ModelFileError  # noqa: F401 - the error of this module, defined below it
 from minidl.registry import custom_object_scope, register_serializable  # noqa: F401 - Keras's saving API
 from minidl.version import __version__
 
@@ -39,10 +41,6 @@ MODEL_FORMAT = "minidl-model"
 WEIGHTS_FORMAT = "minidl-weights"
 FORMAT_VERSION = 1
 OPTIMIZER_STATE = "optimizer"  # the extra weight list that holds the optimizer's state
-
-
-class ModelFileError(ValueError):
-    """A file that is not a readable minidl model (or weights) file; the message names it and says why."""
 
 
 def _write(path: str, config: dict, weights: list, extra_weights: dict | None = None) -> None:
@@ -61,39 +59,85 @@ def _write(path: str, config: dict, weights: list, extra_weights: dict | None = 
         raise OSError(f"cannot write the model file {path!r}: {error.strerror or error}") from None
 
 
-def _read(path: str, expected_format: str, extra: bool = False) -> tuple[dict, list]:
+def _read(path: str, expected_format: str, extra: tuple | str = ()) -> tuple[dict, list, dict]:
+    """(configuration, the model's weights, {name: arrays} of the extra lists named in ``extra``, "*" for all).
+
+    Every member is read within the bounds of ``minidl.file_limits``, numeric
+    arrays only; anything malformed is a ModelFileError naming the file.
+    """
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"no model file at {path!r}")
     if os.path.isdir(path):
         raise ModelFileError(f"{path!r} is a folder, not a minidl model file")
     with open(path, "rb") as handle:
-        content = handle.read()
-    if not content.startswith(b"PK"):  # every .npz is a zip archive; anything else (text, pickles) is not ours
+        head = handle.read(4)
+    if not head.startswith(b"PK"):  # every .npz is a zip archive; anything else (text, pickles) is not ours
         raise ModelFileError(f"{path!r} is not a minidl model file: it is not an .npz (zip) archive")
-    try:
-        with numpy.load(io.BytesIO(content), allow_pickle=False) as archive:
-            if "__config__" not in archive.files:
-                raise ModelFileError(f"{path!r} is not a minidl file: it holds no __config__ entry")
-            config = json.loads(archive["__config__"].tobytes().decode("utf-8"))
-            if extra:  # the named extra weight lists instead of the model's own
-                counts = config.get("extra_weights", {}) if isinstance(config, dict) else {}
-                weights = {name: [archive[f"extra_{name}_{i}"] for i in range(count)] for name, count in counts.items()}
-            else:
-                count = sum(1 for name in archive.files if name.startswith("weight_"))
-                weights = [archive[f"weight_{i}"] for i in range(count)]
-    except ModelFileError:
-        raise
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError, ValueError, UnicodeDecodeError) as error:
-        raise ModelFileError(f"cannot read {path!r} as a minidl file (damaged or truncated archive: "
-                             f"{type(error).__name__}: {error})") from None
+    with file_limits.open_zip(path, path) as archive:
+        names = set(archive.namelist())
+        if "__config__.npy" not in names:
+            raise ModelFileError(f"{path!r} is not a minidl file: it holds no __config__ entry")
+        text = file_limits.read_npy_member(archive, "__config__.npy", "MAX_CONFIG_BYTES", path)
+        config = _checked_config(file_limits.parse_json(text.tobytes(), path, "its __config__"), path,
+                                 expected_format)
+        count = sum(1 for name in names if name.startswith("weight_"))
+        weights = _read_arrays(archive, names, [f"weight_{i}" for i in range(count)], path)
+        counts = config.get("extra_weights") or {}
+        wanted = list(counts) if extra == "*" else [name for name in extra if name in counts]
+        extras = {name: _read_arrays(archive, names, [f"extra_{name}_{i}" for i in range(counts[name])], path)
+                  for name in wanted}
+    return config, weights, extras
+
+
+def _read_arrays(archive: Any, present: set, names: list, path: str) -> list:
+    """The arrays ``names`` (members ``<name>.npy`` of ``present``), their bytes together within the bound."""
+    arrays, size = [], 0
+    for name in names:
+        if f"{name}.npy" not in present:
+            raise ModelFileError(f"{path!r} holds no array {name!r}, which its __config__ announces")
+        arrays.append(file_limits.read_npy_member(archive, f"{name}.npy", "MAX_WEIGHT_BYTES", path))
+        size += arrays[-1].nbytes
+        if size > file_limits.MAX_WEIGHT_BYTES:
+            raise ModelFileError(f"{path!r}: its arrays hold more than {file_limits.MAX_WEIGHT_BYTES:,} bytes "
+                                 "(minidl.file_limits.MAX_WEIGHT_BYTES)")
+    return arrays
+
+
+def _checked_config(config: Any, path: str, expected_format: str) -> dict:
+    """The parsed __config__ once its format, version and extra weight counts have the types they must have."""
     if not isinstance(config, dict):
         raise ModelFileError(f"{path!r} is not a minidl file: its __config__ is JSON but not an object")
     if config.get("format") != expected_format:
         raise ModelFileError(f"{path!r} holds {config.get('format')!r}, not {expected_format!r}")
-    if config.get("version", 0) > FORMAT_VERSION:
-        raise ModelFileError(f"{path!r} has format version {config['version']}; this minidl reads up to {FORMAT_VERSION}")
-    return config, weights
+    version = config.get("version", 0)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ModelFileError(f"{path!r} has format version {version!r}; versions are whole numbers")
+    if version > FORMAT_VERSION:
+        raise ModelFileError(f"{path!r} has format version {version}; this minidl reads up to {FORMAT_VERSION}")
+    counts = config.get("extra_weights") or {}
+    if not isinstance(counts, dict) or not all(
+            isinstance(count, int) and not isinstance(count, bool) and 0 <= count <= file_limits.MAX_ZIP_MEMBERS
+            for count in counts.values()):
+        raise ModelFileError(f"{path!r}: its extra_weights entry is not {{name: number of arrays}}")
+    return config
+
+
+def optimizer_state_of(config: dict, extra: dict, path: str) -> dict | None:
+    """The optimizer state ({"iterations", "slots"}, as Optimizer.set_state takes) from a file's read parts."""
+    layout = config.get("optimizer_state")
+    if not layout:
+        return None
+    arrays = extra.get(OPTIMIZER_STATE, [])
+    if not isinstance(layout, dict) or not isinstance(layout.get("slots"), list) or not all(
+            isinstance(keys, list) and all(isinstance(key, str) for key in keys) for keys in layout["slots"]):
+        raise ModelFileError(f"{path!r}: its optimizer_state entry is not {{\"iterations\", \"slots\": [[names]]}}")
+    if sum(len(keys) for keys in layout["slots"]) != len(arrays):
+        raise ModelFileError(f"{path!r}: its optimizer state names {sum(len(keys) for keys in layout['slots'])} "
+                             f"arrays but the file holds {len(arrays)}")
+    iterator = iter(arrays)
+    return {"iterations": layout.get("iterations"),
+            "slots": [{key: next(iterator) for key in keys} for keys in layout["slots"]]}
 
 
 def save_model(model: Any, path: str, metadata: dict | None = None, extra_weights: dict | None = None,
@@ -128,29 +172,33 @@ def save_model(model: Any, path: str, metadata: dict | None = None, extra_weight
 
 def read_optimizer_state(path: str) -> dict | None:
     """The optimizer state saved with a model ({"iterations", "slots"}, as Optimizer.set_state takes), or None."""
-    config, extra = _read(path, MODEL_FORMAT, extra=True)
-    layout = config.get("optimizer_state")
-    if not layout:
-        return None
-    arrays = iter(extra.get(OPTIMIZER_STATE, []))
-    return {"iterations": layout["iterations"],
-            "slots": [{key: next(arrays) for key in keys} for keys in layout["slots"]]}
+    config, _, extra = _read(path, MODEL_FORMAT, extra=(OPTIMIZER_STATE,))
+    return optimizer_state_of(config, extra, os.fspath(path))
 
 
 def read_model(path: str) -> tuple[dict, list]:
     """(configuration, weights) of a model file written by ``save_model``; a ModelFileError names what is wrong."""
-    return _read(path, MODEL_FORMAT)
+    config, weights, _ = _read(path, MODEL_FORMAT)
+    return config, weights
+
+
+def read_model_file(path: str, extra: tuple | str = ()) -> tuple[dict, list, dict]:
+    """(configuration, weights, {name: arrays} of the extra lists named in ``extra``) in one bounded read."""
+    return _read(path, MODEL_FORMAT, extra)
 
 
 def read_metadata(path: str) -> dict:
     """The metadata dict saved with a model (empty if none was given)."""
-    config, _ = _read(path, MODEL_FORMAT)
-    return config.get("metadata", {})
+    config, _, _ = _read(path, MODEL_FORMAT)
+    metadata = config.get("metadata") or {}
+    if not isinstance(metadata, dict):
+        raise ModelFileError(f"{os.fspath(path)!r}: its metadata is not a JSON object")
+    return metadata
 
 
 def read_extra_weights(path: str) -> dict:
     """{name: list of arrays}: the extra weight lists saved with a model (empty if none; the optimizer's apart)."""
-    _, extra = _read(path, MODEL_FORMAT, extra=True)
+    _, _, extra = _read(path, MODEL_FORMAT, extra="*")
     extra.pop(OPTIMIZER_STATE, None)
     return extra
 
@@ -162,7 +210,7 @@ def save_weights(model: Any, path: str) -> None:
 
 
 def load_weights(model: Any, path: str) -> None:
-    _, weights = _read(path, WEIGHTS_FORMAT)
+    _, weights, _ = _read(path, WEIGHTS_FORMAT)
     try:
         model.set_weights(weights)
     except ValueError as error:

@@ -2,6 +2,9 @@
 
 Pass one as an optimizer's ``learning_rate``; the optimizer evaluates it at
 every update with its iteration count (0 for the first update), as Keras does.
+``minidl.optimizers.schedules`` is this module, so that
+``keras.optimizers.schedules.ExponentialDecay`` runs with the import changed.
+Each takes Keras's arguments, ``name`` included.
 """
 
 from __future__ import annotations
@@ -23,9 +26,11 @@ class LearningRateSchedule:
 class _StepDecay(LearningRateSchedule):
     """The shared arguments of the exponential and inverse-time decays."""
 
-    def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float, staircase: bool = False) -> None:
+    def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float, staircase: bool = False,
+                 name: str | None = None) -> None:
         if decay_steps <= 0:
             raise ValueError(f"{type(self).__name__}: decay_steps must be positive, got {decay_steps}")
+        self.name = name or type(self).__name__
         self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
         self.decay_rate, self.staircase = decay_rate, staircase
 
@@ -56,7 +61,8 @@ class InverseTimeDecay(_StepDecay):
 class PiecewiseConstantDecay(LearningRateSchedule):
     """lr = values[i] for boundaries[i-1] < step <= boundaries[i] (values[0] up to the first boundary)."""
 
-    def __init__(self, boundaries: list, values: list) -> None:
+    def __init__(self, boundaries: list, values: list, name: str = "PiecewiseConstant") -> None:
+        self.name = name
         if len(values) != len(boundaries) + 1:
             raise ValueError(
                 f"PiecewiseConstantDecay: values needs one more entry than boundaries, got "
@@ -81,9 +87,10 @@ class PolynomialDecay(LearningRateSchedule):
     """
 
     def __init__(self, initial_learning_rate: float, decay_steps: int, end_learning_rate: float = 1e-4,
-                 power: float = 1.0) -> None:
+                 power: float = 1.0, name: str = "PolynomialDecay") -> None:
         if decay_steps <= 0:
             raise ValueError(f"PolynomialDecay: decay_steps must be positive, got {decay_steps}")
+        self.name = name
         self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
         self.end_learning_rate, self.power = end_learning_rate, power
 
@@ -93,7 +100,39 @@ class PolynomialDecay(LearningRateSchedule):
         return span * fraction**self.power + self.end_learning_rate
 
 
-ALL = {cls.__name__: cls for cls in (ExponentialDecay, InverseTimeDecay, PiecewiseConstantDecay, PolynomialDecay)}
+class CosineDecay(LearningRateSchedule):
+    """Keras's cosine decay, after an optional linear warmup (Loshchilov and Hutter 2017, without restarts).
+
+    Without ``warmup_target``: with s = min(step, decay_steps),
+    lr = initial * ((1 - alpha) * 0.5 * (1 + cos(pi s / decay_steps)) + alpha).
+    With it: lr rises linearly from ``initial_learning_rate`` to
+    ``warmup_target`` over ``warmup_steps``, then decays as above from
+    ``warmup_target`` over the next ``decay_steps`` (step capped at their sum).
+    """
+
+    def __init__(self, initial_learning_rate: float, decay_steps: int, alpha: float = 0.0, name: str = "CosineDecay",
+                 warmup_target: float | None = None, warmup_steps: int = 0) -> None:
+        if decay_steps <= 0:
+            raise ValueError(f"CosineDecay: decay_steps must be positive, got {decay_steps}")
+        self.initial_learning_rate, self.decay_steps, self.alpha = initial_learning_rate, decay_steps, alpha
+        self.name, self.warmup_target, self.warmup_steps = name, warmup_target, warmup_steps
+
+    def _decayed(self, step: float, start: float) -> float:
+        cosine = 0.5 * (1.0 + math.cos(math.pi * step / self.decay_steps))
+        return start * ((1 - self.alpha) * cosine + self.alpha)
+
+    def __call__(self, step: int) -> float:
+        if self.warmup_target is None:
+            return self._decayed(min(step, self.decay_steps), self.initial_learning_rate)
+        step = min(step, self.decay_steps + self.warmup_steps)
+        if step < self.warmup_steps:
+            fraction = step / self.warmup_steps
+            return (self.warmup_target - self.initial_learning_rate) * fraction + self.initial_learning_rate
+        return self._decayed(step - self.warmup_steps, self.warmup_target)
+
+
+ALL = {cls.__name__: cls for cls in (CosineDecay, ExponentialDecay, InverseTimeDecay, PiecewiseConstantDecay,
+                                     PolynomialDecay)}
 
 
 REGISTRY = Registry("learning-rate schedule", ALL, base=LearningRateSchedule)

@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy
 
-from minidl import backend, config
+from minidl import backend, config, initializers
+from minidl.metric_variable import MetricVariable
 from minidl.registry import snake_case
 from minidl.tensor import data_of
 
@@ -39,22 +40,50 @@ def _divide(numerator: Any, denominator: Any) -> Any:
 
 
 class Metric:
-    """Base of the streaming metrics: ``reset_state``, ``update_state``, ``result`` (see the module docstring)."""
+    """Base of the stateful metrics: ``reset_state``, ``update_state``, ``result`` (see the module docstring).
 
-    def __init__(self, name: str | None = None) -> None:
+    A user's metric is written as in Keras: state made in ``__init__`` with
+    ``self.add_variable(shape, initializer, dtype, name)`` (or ``add_weight``),
+    changed in ``update_state`` with ``assign``/``assign_add``, read in
+    ``result``; the default ``reset_state`` puts every variable back to its
+    initial value. The built-in metrics keep plain attributes instead.
+    """
+
+    def __init__(self, name: str | None = None, dtype: Any = None) -> None:
         self.name = name or snake_case(type(self).__name__)
-        self.reset_state()
+        self.dtype = dtype or "float32"
+        self._variables: list[MetricVariable] = []
+
+    def add_variable(self, shape: Any = (), initializer: Any = "zeros", dtype: Any = None, aggregation: str = "sum",
+                     name: str | None = None) -> MetricVariable:
+        """A state variable of ``shape``, made by ``initializer`` (a name, an Initializer or a callable)."""
+        if not hasattr(self, "_variables"):
+            raise RuntimeError(f"{type(self).__name__}: call super().__init__() before add_variable")
+        shape = tuple(shape) if isinstance(shape, (list, tuple)) else (() if shape is None else (int(shape),))
+        make = initializers.get(initializer or "zeros")
+        variable = MetricVariable(make(shape, dtype or self.dtype), name=name)
+        self._variables.append(variable)
+        return variable
+
+    def add_weight(self, name: str | None = None, shape: Any = (), initializer: Any = "zeros", dtype: Any = None,
+                   aggregation: str = "sum") -> MetricVariable:
+        return self.add_variable(shape, initializer, dtype, aggregation, name)
+
+    @property
+    def variables(self) -> list:
+        return list(getattr(self, "_variables", []))
 
     def reset_state(self) -> None:
-        raise NotImplementedError
+        for variable in self.variables:
+            variable.assign(variable.initial)
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define update_state(y_true, y_pred, sample_weight)")
 
-    def result(self) -> float:
-        raise NotImplementedError
+    def result(self) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define result()")
 
-    def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> float:
+    def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Any:
         """Update with one batch and return the result so far (Keras's metric call)."""
         self.update_state(y_true, y_pred, sample_weight)
         return self.result()
@@ -69,6 +98,10 @@ class Metric:
 
 class _MeanOfSamples(Metric):
     """The mean of a per-sample value over every sample seen (Keras's MeanMetricWrapper)."""
+
+    def __init__(self, name: str | None = None) -> None:
+        super().__init__(name)
+        self.reset_state()
 
     def reset_state(self) -> None:
         self.total, self.count = 0.0, 0.0
@@ -102,6 +135,15 @@ class MeanAbsoluteError(_MeanOfSamples):
 
     def per_sample(self, y_true: numpy.ndarray, y_pred: numpy.ndarray) -> numpy.ndarray:
         return numpy.abs(y_pred - y_true.reshape(y_pred.shape)).reshape(len(y_pred), -1).mean(axis=1)
+
+
+class MeanAbsolutePercentageError(_MeanOfSamples):
+    """mean over samples of 100 * mean(|y_true - y_pred| / max(|y_true|, epsilon)) over each sample's values."""
+
+    def per_sample(self, y_true: numpy.ndarray, y_pred: numpy.ndarray) -> numpy.ndarray:
+        y_true = y_true.reshape(y_pred.shape)
+        errors = numpy.abs((y_true - y_pred) / numpy.maximum(numpy.abs(y_true), config.epsilon()))
+        return 100.0 * errors.reshape(len(y_pred), -1).mean(axis=1)
 
 
 class RootMeanSquaredError(MeanSquaredError):
@@ -187,6 +229,7 @@ class _Confusion(Metric):
         self.thresholds = numpy.asarray(values, dtype=float)
         self.top_k, self.class_id = top_k, class_id
         super().__init__(name)
+        self.reset_state()
 
     def reset_state(self) -> None:
         shape = (len(self.thresholds),)
@@ -227,6 +270,52 @@ class Recall(_Confusion):
 
     def result(self) -> float:
         return float(_divide(self.tp, self.tp + self.fn)[0])
+
+
+class _Count(_Confusion):
+    """One count of the confusion matrix at each threshold (one number for one threshold, as Keras)."""
+
+    def __init__(self, thresholds: Any = None, name: str | None = None, dtype: Any = None) -> None:
+        super().__init__(thresholds, name=name)
+
+    def count(self) -> numpy.ndarray:
+        raise NotImplementedError
+
+    def result(self) -> Any:
+        counts = self.count()
+        return float(counts[0]) if len(counts) == 1 else counts.copy()
+
+    def get_config(self) -> dict:
+        thresholds = self.thresholds.tolist()
+        return {"name": self.name, "thresholds": thresholds[0] if len(thresholds) == 1 else thresholds}
+
+
+class TruePositives(_Count):
+    """The (weighted) number of positives predicted above the threshold (0.5 by default)."""
+
+    def count(self) -> numpy.ndarray:
+        return self.tp
+
+
+class FalsePositives(_Count):
+    """The (weighted) number of negatives predicted above the threshold."""
+
+    def count(self) -> numpy.ndarray:
+        return self.fp
+
+
+class TrueNegatives(_Count):
+    """The (weighted) number of negatives predicted at or below the threshold."""
+
+    def count(self) -> numpy.ndarray:
+        return self.tn
+
+
+class FalseNegatives(_Count):
+    """The (weighted) number of positives predicted at or below the threshold."""
+
+    def count(self) -> numpy.ndarray:
+        return self.fn
 
 
 class AUC(_Confusion):
@@ -302,6 +391,7 @@ class R2Score(Metric):
                              f"got {class_aggregation!r}")
         self.class_aggregation, self.num_regressors = class_aggregation, int(num_regressors)
         super().__init__(name)
+        self.reset_state()
 
     def reset_state(self) -> None:
         self.sums = None
@@ -335,7 +425,8 @@ class R2Score(Metric):
                 "num_regressors": self.num_regressors}
 
 
-CLASSES = {cls.__name__: cls for cls in (AUC, Accuracy, BinaryAccuracy, CategoricalAccuracy, MeanAbsoluteError,
+CLASSES = {cls.__name__: cls for cls in (AUC, Accuracy, BinaryAccuracy, CategoricalAccuracy, FalseNegatives,
+                                           FalsePositives, MeanAbsoluteError, MeanAbsolutePercentageError,
                                            MeanSquaredError, Precision, R2Score, Recall, RootMeanSquaredError,
                                            SparseCategoricalAccuracy, SparseTopKCategoricalAccuracy,
-                                           TopKCategoricalAccuracy)}
+                                           TopKCategoricalAccuracy, TrueNegatives, TruePositives)}

@@ -18,6 +18,11 @@ settings.load_profile("ci" if os.environ.get("CI") else "default")
 MNIST_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "mnist")
 
 
+def pytest_configure(config):
+    for number in range(1, 31):  # the exercises' checks, one marker each (tests/test_exercises.py)
+        config.addinivalue_line("markers", f"task{number}: the checks of exercise {number} (pytest -m task{number})")
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)

@@ -1,178 +1,89 @@
-"""Every exercise's checker, both ways: the reference solution passes, a typical mistake fails where it is."""
+"""Every exercise's checker: the answer key passes on every draw, scaffolds fail, planted mistakes are caught."""
 
-from types import SimpleNamespace
+import importlib
+import pathlib
 
-import numpy as np
 import pytest
 
 from minidl import exercises
-from minidl import layers as minidl_layers
 from minidl.exercises import __main__ as cli
-from minidl.exercises import e03_elu_leaky_maxout, experiments
-from minidl.functional import activation, norm
-from minidl.functional.linear import Linear
-from minidl.functional.dropout import Dropout
+from minidl.exercises import experiments
+
+ANSWERS = pathlib.Path(__file__).parent / "exercise_answers"
+MUTATIONS = sorted((pathlib.Path(__file__).parent / "exercise_mutations").glob("m*.py"))
 
 
-@pytest.mark.parametrize("number", sorted(exercises.EXERCISES))
-def test_the_reference_solution_passes(number):
-    report = exercises.check(number, exercises.exercise(number).reference())
-    assert report.passed, str(report)
+def answer_path(number: int) -> pathlib.Path:
+    return ANSWERS / f"e{number:02d}.py"
 
 
-@pytest.mark.parametrize("number", sorted(exercises.EXERCISES))
+def task(number: int) -> object:
+    """``number`` as a test parameter marked ``taskN``: ``pytest -m task5`` runs exercise 5's checks alone."""
+    return pytest.param(number, marks=getattr(pytest.mark, f"task{number}"), id=str(number))
+
+
+TASKS = [task(number) for number in sorted(exercises.EXERCISES)]
+CAPSTONES = {21}  # they train a network: one draw each
+
+
+def needs_data(number: int) -> None:
+    if number == 21 and exercises.exercise(21).data_folder() is None:
+        pytest.skip("the MNIST test split is not at ../shared/data/mnist (nor in MINIDL_MNIST)")
+
+
+def mutation_exercise(path: pathlib.Path) -> int:
+    return int(path.stem.split("_")[1][1:])  # m012_e02_slug.py -> 2
+
+
+@pytest.mark.parametrize("number", TASKS)
+def test_the_answer_key_passes_on_fresh_draws(number):
+    needs_data(number)
+    for _ in range(1 if number in CAPSTONES else 3):  # the cases are drawn anew at each check
+        report = exercises.check(number, str(answer_path(number)))
+        assert report.passed, str(report)
+
+
+@pytest.mark.parametrize("number", TASKS)
 def test_the_untouched_scaffold_fails_saying_what_is_not_written(number):
+    needs_data(number)
     report = exercises.check(number, exercises.scaffold_path(number))
     assert not report.passed
     assert "not written yet" in str(report), str(report)
 
 
-class ForgotOneMinusY(activation.Sigmoid):
-    def backward(self, gy):
-        return gy * self.y
-
-
-class GradientToEveryPiece(e03_elu_leaky_maxout.Maxout):
-    def backward(self, gy):
-        return np.repeat(gy, self.pieces, axis=-1) / self.pieces
-
-
-def perceptron_wrong_sign(w, b, x, y, lr):
-    error = (x @ w + b > 0) - y
-    return w + lr * error * x, b + lr * error
-
-
-def mlp_without_tanh_derivative(x, y, W1, b1, W2, b2):  # noqa: N803
-    h = np.tanh(x @ W1 + b1)
-    z = h @ W2 + b2
-    p = np.exp(z - z.max(axis=1, keepdims=True))
-    p /= p.sum(axis=1, keepdims=True)
-    dz = (p - y) / len(x)
-    da = dz @ W2.T  # forgot * (1 - h^2)
-    return {"W2": h.T @ dz, "b2": dz.sum(0), "W1": x.T @ da, "b1": da.sum(0)}
-
-
-class BiasNotSummed(Linear):
-    def backward(self, gy):
-        gx, gw, _ = super().backward(gy)
-        return gx, gw, gy[0]
-
-
-def nesterov_as_classic(w, g, velocity, lr, momentum, nesterov):
-    velocity = momentum * velocity - lr * g
-    return w + velocity, velocity
-
-
-def rmsprop_without_one_minus_rho(w, g, mean_square, lr, rho, epsilon):
-    mean_square = rho * mean_square + g * g
-    return w - lr * g / np.sqrt(mean_square + epsilon), mean_square
-
-
-def adam_without_bias_correction(w, g, m, v, t, lr, beta_1, beta_2, epsilon):
-    m = beta_1 * m + (1 - beta_1) * g
-    v = beta_2 * v + (1 - beta_2) * g * g
-    return w - lr * m / (np.sqrt(v) + epsilon), m, v
-
-
-class DropoutWithoutScaling(Dropout):
-    def forward(self, x):
-        return super().forward(x) * (1 - self.rate)
-
-    def backward(self, gy):
-        return super().backward(gy) * (1 - self.rate)
-
-
-class TrueConvolution:
-    """Flips the kernel (a textbook convolution): Keras and minidl cross-correlate."""
-
-    def __call__(self, x, w, b):
-        from minidl import functional as F
-
-        return F.conv1d(x, F.getitem(w, slice(None, None, -1)), b)
-
-
-def norms_last_first(model, x, y):
-    return experiments.gradient_norms(model, x, y)[::-1]
-
-
-class DenseWithoutBias(minidl_layers.Dense):
-    """Builds (in, units) and a bias, then forgets to add the bias."""
-
-    def call(self, x, training):
-        from minidl import functional as F
-
-        return self.activation(F.linear(x, self.kernel))
-
-
-def reference_with(number, **replacements):
-    namespace = vars(exercises.exercise(number).reference()).copy()
-    namespace.update(replacements)
-    return SimpleNamespace(**namespace)
-
-
-MISTAKES = {
-    # exercise: (the mistaken solution, the check that must fail, text its detail must hold)
-    1: (reference_with(1, update=perceptron_wrong_sign), "update, case 1 (y=1, lr=0.5): new w", "yours"),
-    2: (reference_with(2, Sigmoid=ForgotOneMinusY), "Sigmoid backward (gradcheck)", "worst element"),
-    3: (reference_with(3, Maxout=GradientToEveryPiece), "Maxout(3) backward (gradcheck)", "worst element"),
-    5: (reference_with(5, gradients=mlp_without_tanh_derivative), "case 1 (4 samples): dL/dW1", "yours"),
-    6: (reference_with(6, Linear=BiasNotSummed), "Linear backward: dL/dx, dL/dW, dL/db (gradcheck)", ""),
-    7: (reference_with(7, sgd_step=nesterov_as_classic), "lr=0.05, momentum=0.9, nesterov=True: 30 steps as "
-                                                         "minidl's SGD", "step 1 is the first to differ"),
-    8: (reference_with(8, rmsprop_step=rmsprop_without_one_minus_rho), "lr=0.01, rho=0.9: 30 steps as minidl's "
-                                                                       "RMSprop", "step 1 is the first to differ"),
-    9: (reference_with(9, adam_step=adam_without_bias_correction), "lr=0.01, beta_1=0.9, beta_2=0.999: 30 steps as "
-                                                                   "minidl's Adam", "step 1 is the first to differ"),
-    10: (reference_with(10, Dropout=DropoutWithoutScaling), "Dropout(0.4): the same mask and scaling as minidl's "
-                                                            "from the same generator", "yours"),
-    11: (reference_with(11, Conv1D=TrueConvolution), "Conv1D forward values (2, 7, 3) * (3, 3, 4) -> (2, 5, 4)",
-         "yours"),
-    13: (reference_with(13, gradient_norms=norms_last_first), "gradient_norms on a 6-layer sigmoid network", "yours"),
-    14: (reference_with(14, MyDense=DenseWithoutBias), "y = tanh(x kernel + bias)", "yours"),
-}
-
-
-@pytest.mark.parametrize("number", sorted(MISTAKES))
-def test_a_typical_mistake_fails_where_it_is(number):
-    solution, failing, detail = MISTAKES[number]
-    report = exercises.check(number, solution)
+@pytest.mark.parametrize("number", [number for number in TASKS if number.values[0] not in CAPSTONES])
+def test_minidl_own_implementation_is_refused(number):
+    report = exercises.check(number, exercises.exercise(number).reference())
     assert not report.passed
-    failed = {finding.what: finding for finding in report.failures()}
-    assert failing in failed, str(report)
-    assert detail in failed[failing].detail, str(report)
+    assert any("your own code" in finding.what or "itself" in finding.what for finding in report.failures()), \
+        str(report)
 
 
-def test_losses_and_batch_norm_mistakes_fail_in_gradcheck():
-    class BCEWithoutMean:
-        def __init__(self, y):
-            self.y = y
+def test_there_are_at_least_100_planted_mistakes():
+    assert len(MUTATIONS) >= 100
+    assert {importlib.import_module(f"tests.exercise_mutations.{path.stem}").EXERCISE for path in MUTATIONS} == \
+        set(exercises.EXERCISES)
 
-        def __call__(self, p):
-            from minidl import functional as F
 
-            return F.binary_crossentropy(self.y, p) * np.prod(p.shape)  # a sum where the mean belongs
-
-    report = exercises.check(4, reference_with(4, BinaryCrossentropy=BCEWithoutMean))
-    assert [finding.what for finding in report.failures()] == ["BinaryCrossentropy value"]
-
-    class BatchNormNaive(norm.BatchNormTraining):
-        """Treats mean and variance as constants: dL/dx = gamma gy / sqrt(var + eps)."""
-
-        def backward(self, gy):
-            gx, g_gamma, g_beta = super().backward(gy)
-            forward_gamma = self._gamma
-            return gy * forward_gamma / self._std, g_gamma, g_beta
-
-        def forward(self, x, gamma, beta):
-            y = super().forward(x, gamma, beta)
-            self._gamma = gamma
-            self._std = np.sqrt(x.var(axis=tuple(range(x.ndim - 1))) + self.epsilon)
-            return y
-
-    report = exercises.check(12, reference_with(12, BatchNorm=BatchNormNaive))
-    failed = [finding for finding in report.failures()]
-    assert failed and all("gradcheck" in finding.what for finding in failed)
-    assert "input #0" in failed[0].detail and "FAIL" in failed[0].detail  # dL/dx is the one off
+@pytest.mark.parametrize("path", [pytest.param(path, marks=getattr(pytest.mark, f"task{mutation_exercise(path)}"),
+                                               id=path.stem) for path in MUTATIONS])
+def test_a_planted_mistake_is_caught_where_it_is(path, tmp_path):
+    mutation = importlib.import_module(f"tests.exercise_mutations.{path.stem}")
+    assert mutation.EXERCISE == mutation_exercise(path)
+    needs_data(mutation.EXERCISE)
+    source = answer_path(mutation.EXERCISE).read_text()
+    for old, new in mutation.CHANGES:
+        assert source.count(old) == 1, f"{path.name}: the answer does not hold {old!r} exactly once"
+        source = source.replace(old, new)
+    assert mutation.CHANGES or mutation.APPEND
+    solution = tmp_path / f"{path.stem}.py"
+    solution.write_text(source + mutation.APPEND)
+    report = exercises.check(mutation.EXERCISE, str(solution))
+    assert not report.passed, f"{path.name} ({mutation.__doc__}) passed:\n{report}"
+    failures = report.failures()
+    assert any(mutation.EXPECT in finding.what or mutation.EXPECT in finding.detail for finding in failures), \
+        f"{path.name}: no failed finding says {mutation.EXPECT!r}:\n{report}"
+    assert not any("the checker could use" in finding.what for finding in failures), str(report)
 
 
 def test_the_command_line_lists_starts_and_checks(tmp_path, capsys):
@@ -197,6 +108,21 @@ def test_the_command_line_lists_starts_and_checks(tmp_path, capsys):
     assert cli.main(["show", "9"]) == 0
     assert "bias corrections" in capsys.readouterr().out
     assert cli.main(["check", "99", path]) == 2
+
+
+def test_status_reports_each_exercise_of_a_folder(tmp_path, capsys):
+    assert cli.main(["start", "7", str(tmp_path / "momentum.py")]) == 0
+    (tmp_path / "adam.py").write_text('"""Exercise 9: Adam, my answer."""\n' + answer_path(9).read_text())
+    (tmp_path / "notes.py").write_text("print('not an exercise')\n")
+    capsys.readouterr()
+    assert cli.main(["status", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    lines = {int(line.split()[0]): line for line in printed.splitlines() if line.strip()[:1].isdigit()
+             and "exercises pass" not in line}
+    assert "not yet" in lines[7] and "momentum.py" in lines[7]
+    assert "passed" in lines[9] and "adam.py" in lines[9]
+    assert "not started" in lines[1]
+    assert f"1 of {len(exercises.EXERCISES)} exercises pass" in printed
 
 
 def test_the_experiments_show_what_the_lessons_say(capsys):

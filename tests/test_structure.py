@@ -16,7 +16,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 STACKS = {
     "minidl": [
-        ("foundations", ["minidl.version", "minidl.config", "minidl.cores", "minidl.memory", "minidl.random", "minidl.registry"]),
+        ("foundations", ["minidl.version", "minidl.config", "minidl.cores", "minidl.memory", "minidl.random", "minidl.registry",
+                         "minidl.file_limits"]),
         ("backend", ["minidl.backend"]),
         ("kernels", ["minidl.kernels", "minidl.kernels.cpu", "minidl.kernels.gpu"]),
         ("autodiff", ["minidl.tensor", "minidl.function"]),
@@ -24,10 +25,15 @@ STACKS = {
         ("layers", ["minidl.activations", "minidl.initializers", "minidl.regularizers", "minidl.constraints",
                     "minidl.layers",
                     "minidl.layers.*"]),
-        ("training pieces", ["minidl.data", "minidl.ops", "minidl.losses", "minidl.streaming", "minidl.metrics", "minidl.schedules", "minidl.optimizers",
+        ("training pieces", ["minidl.data", "minidl.ops", "minidl.losses", "minidl.metric_variable", "minidl.streaming", "minidl.metrics", "minidl.schedules", "minidl.optimizers",
                              "minidl.callbacks", "minidl.progbar"]),
-        ("models", ["minidl.saving", "minidl.models.fusion", "minidl.models.graph", "minidl.models.subclassed", "minidl.models.summary", "minidl.models.trainer", "minidl.models.functional",
-                    "minidl.models.sequential", "minidl.models.keras_files", "minidl.models.loading",
+        ("training", ["minidl.training.standardize", "minidl.training.data_adapters", "minidl.training.epoch_iterator",
+                      "minidl.training.compile_utils", "minidl.training.callback_list", "minidl.training.finite_weights",
+                      "minidl.training.trainer",
+                      "minidl.training"]),
+        ("models", ["minidl.saving", "minidl.models.fusion", "minidl.models.graph", "minidl.models.subclassed", "minidl.models.summary",
+                    "minidl.models.functional",
+                    "minidl.models.sequential", "minidl.models.safe_hdf5", "minidl.models.keras_files", "minidl.models.loading",
                     "minidl.models"]),
         ("tools", ["minidl.gradcheck", "minidl.datasets", "minidl.utils", "minidl.exercises", "minidl.exercises.*", "minidl.figures", "minidl.computation_graph",
                    "minidl.plot", "minidl.demo", "minidl.__main__",

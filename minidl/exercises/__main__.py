@@ -1,8 +1,9 @@
-"""python -m minidl.exercises list | show N | start N FILE | check N FILE | run EXPERIMENT [--plot FILE.png]"""
+"""python -m minidl.exercises list | show N | start N FILE | check N FILE | status [FOLDER] | run EXPERIMENT [--plot FILE.png]"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from minidl import exercises
@@ -20,6 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     check = commands.add_parser("check", help="check FILE against an exercise")
     check.add_argument("number", type=int)
     check.add_argument("file")
+    status = commands.add_parser("status", help="which exercises the files of FOLDER (default: here) pass")
+    status.add_argument("folder", nargs="?", default=".")
     run = commands.add_parser("run", help="an experiment: vanishing, optimizers or overfitting")
     run.add_argument("experiment", choices=["vanishing", "optimizers", "overfitting"])
     run.add_argument("--plot", help="also draw the figures to this PNG (needs matplotlib)")
@@ -39,6 +42,13 @@ def main(argv: list[str] | None = None) -> int:
             report = exercises.check(arguments.number, arguments.file)
             print(report)
             return 0 if report.passed else 1
+        elif arguments.command == "status":
+            rows = exercises.status(arguments.folder)
+            for number, title, path, passed in rows:
+                state = "not started" if path is None else ("passed" if passed else "not yet")
+                print(f"{number:3d}  {state:11s}  {title}" + (f"  ({os.path.basename(path)})" if path else ""))
+            done = sum(1 for row in rows if row[3])
+            print(f"{done} of {len(rows)} exercises pass")
         else:
             from minidl.exercises.experiments import EXPERIMENTS  # noqa: PLC0415 - only for run
 

@@ -23,7 +23,7 @@ from types import SimpleNamespace
 
 import numpy
 
-from minidl.exercises.checks import Report, attempt, same_values
+from minidl.exercises.checks import Report, attempt, same_values, unchanged, uses_minidl
 
 TITLE = "the perceptron and its learning rule"
 NAMES = ("predict", "update")
@@ -45,18 +45,40 @@ def reference() -> SimpleNamespace:
 
 def check(solution: object) -> Report:
     report = Report(f"exercise 1: {TITLE}")
-    rng = numpy.random.default_rng(0)
-    x = rng.normal(size=(50, 3))
-    w, b = rng.normal(size=3), 0.3
-    predicted = attempt(report, "predict(w, b, x) runs", solution.predict, w, b, x)
+    uses_minidl(report, solution, NAMES)
+    rng = report.rng
+    for case in range(2):
+        d, n = int(rng.integers(2, 4) if case == 0 else rng.integers(4, 7)), int(rng.integers(20, 36) if case == 0 else rng.integers(40, 61))
+        x, w, b = rng.normal(size=(n, d)), rng.normal(size=d), float(rng.normal())
+        before = [x.copy(), w.copy()]
+        predicted = attempt(report, f"predict(w, b, x) runs on x of shape {x.shape}", solution.predict, w, b, x)
+        if predicted is not None:
+            same_values(report, f"predict gives step(x . w + b) for {n} points of {d} features", predicted,
+                        _predict(w, b, x), atol=0)
+            unchanged(report, "predict leaves w and x as they were", before, [x, w])
+        for y in (0, 1):
+            lr = float(rng.choice([0.05, 0.1, 0.3] if case == 0 else [0.5, 2.0]))
+            point = x[int(rng.integers(n))].copy()
+            before = [w.copy(), point.copy()]
+            got = attempt(report, f"update (y={y}, lr={lr}) runs", solution.update, w, b, point, y, lr)
+            if got is not None:
+                expected = _update(before[0], b, before[1], y, lr)
+                same_values(report, f"update (y={y}, lr={lr}, {d} features): new w", got[0], expected[0])
+                same_values(report, f"update (y={y}, lr={lr}, {d} features): new b", got[1], expected[1])
+                unchanged(report, "update leaves the caller's w and x as they were", before, [w, point])
+    # on the boundary, x . w + b is exactly 0: the prediction is 0 (the rule is "> 0"), and y = 1 is a mistake
+    w = rng.integers(-3, 4, size=3).astype(float)
+    point = rng.integers(-3, 4, size=3).astype(float)
+    b = -float(point @ w)
+    predicted = attempt(report, "predict runs on a point exactly on the boundary", solution.predict, w, b,
+                        point[None])
     if predicted is not None:
-        same_values(report, "predict gives step(x . w + b) for 50 points", predicted, _predict(w, b, x), atol=0)
-    for case, (y, lr) in enumerate([(1, 0.5), (0, 0.1), (int(_predict(w, b, x[:1])[0]), 1.0)]):
-        got = attempt(report, f"update, case {case + 1}, runs", solution.update, w.copy(), b, x[0].copy(), y, lr)
-        if got is not None:
-            expected = _update(w, b, x[0], y, lr)
-            same_values(report, f"update, case {case + 1} (y={y}, lr={lr}): new w", got[0], expected[0])
-            same_values(report, f"update, case {case + 1} (y={y}, lr={lr}): new b", got[1], expected[1])
+        same_values(report, "a point exactly on the boundary (x . w + b = 0) is predicted 0", predicted, [0], atol=0)
+    got = attempt(report, "update runs on a point exactly on the boundary", solution.update, w.copy(), b,
+                  point.copy(), 1, 1.0)
+    if got is not None:
+        same_values(report, "update with y = 1 on the boundary moves w (the prediction there is 0)", got[0],
+                    _update(w, b, point, 1, 1.0)[0])
     if report.passed:  # the rule learns: separable data, no mistake left after a few epochs
         points = rng.normal(size=(100, 2))
         labels = (points @ numpy.array([2.0, -1.0]) + 0.5 > 0).astype(int)
@@ -64,7 +86,7 @@ def check(solution: object) -> Report:
         for _ in range(50):
             for point, label in zip(points, labels):
                 w, b = solution.update(w, b, point, label, 1.0)
-        mistakes = int((solution.predict(w, b, points) != labels).sum())
+        mistakes = int((numpy.asarray(solution.predict(w, b, points)) != labels).sum())
         report.add("training on 100 separable points ends without a mistake", mistakes == 0,
                    f"{mistakes} points still misclassified after 50 epochs" if mistakes else "")
     return report

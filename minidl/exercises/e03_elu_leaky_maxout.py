@@ -23,8 +23,9 @@ from typing import Any
 
 import numpy
 
-from minidl import Function, Tensor
-from minidl.exercises.checks import Report, attempt, checked_gradients, drawn, same_values
+from minidl import Function
+from minidl.exercises.checks import (Report, case_sizes, check_function, draw, drawn_shape, forbid, uses_minidl,
+                                     verdict_on_library_use, with_zeros)
 from minidl.functional import activation
 
 TITLE = "ELU, leaky ReLU and maxout"
@@ -55,18 +56,22 @@ def reference() -> SimpleNamespace:
 
 def check(solution: object) -> Report:
     report = Report(f"exercise 3: {TITLE}")
+    forbid(report, {"leaky ReLU": [activation.LeakyReLU], "ELU": [activation.ELU], "maxout": [Maxout]})
+    uses_minidl(report, solution, NAMES)
     library = reference()
-    x = drawn((3, 6), seed=3, low=-4, high=4, away_from=(0.0,))
-    for name, argument in (("LeakyReLU", 0.2), ("ELU", 1.5)):
-        yours, theirs = getattr(solution, name), getattr(library, name)
-        got = attempt(report, f"{name}({argument}) forward runs", lambda: yours(argument)(Tensor(x)))
-        if got is not None:
-            same_values(report, f"{name}({argument}) forward values", got, theirs(argument)(Tensor(x)))
-            checked_gradients(report, f"{name}({argument}) backward (gradcheck)",
-                              lambda t, cls=yours: cls(argument)(t), x)
-    distinct = numpy.random.default_rng(4).permutation(24).reshape(4, 6) * 0.37  # no ties between pieces
-    got = attempt(report, "Maxout(3) forward runs", lambda: solution.Maxout(3)(Tensor(distinct)))
-    if got is not None:
-        same_values(report, "Maxout(3) forward values, (4, 6) -> (4, 2)", got, Maxout(3)(Tensor(distinct)))
-        checked_gradients(report, "Maxout(3) backward (gradcheck)", lambda t: solution.Maxout(3)(t), distinct)
+    rng = report.rng
+    for case in range(2):
+        x = draw(report, drawn_shape(report, sizes=case_sizes(case)), low=-4, high=4, away_from=(0.0,))
+        for name, argument in (("LeakyReLU", round(float(rng.uniform(0.05, 0.5)), 3)),
+                               ("ELU", round(float(rng.uniform(0.5, 2.0)), 3))):
+            yours, theirs = getattr(solution, name), getattr(library, name)
+            check_function(report, f"{name}({argument})", lambda cls=yours, a=argument: cls(a),
+                           lambda cls=theirs, a=argument: cls(a), [x], rtol=1e-7,
+                           kinks=[with_zeros(report, x)] if case == 0 else None)
+        pieces, units = (2 if case == 0 else int(rng.integers(3, 5))), int(rng.integers(1, 4))
+        batch = drawn_shape(report, ranks=(1, 2), sizes=(2, 4))
+        distinct = rng.permutation(int(numpy.prod(batch)) * units * pieces).reshape(batch + (units * pieces,)) * 0.37
+        check_function(report, f"Maxout({pieces})", lambda p=pieces: solution.Maxout(p), lambda p=pieces: Maxout(p),
+                       [distinct.astype(float)])
+    verdict_on_library_use(report)
     return report

@@ -27,7 +27,8 @@ import numpy
 
 from minidl import Tensor
 from minidl import functional as F
-from minidl.exercises.checks import Report, attempt, same_values
+from minidl.exercises.checks import (Report, attempt, forbid, same_values, unchanged, uses_minidl,
+                                     verdict_on_library_use)
 
 TITLE = "backpropagation through an MLP, by hand"
 NAMES = ("gradients",)
@@ -49,19 +50,29 @@ def reference() -> SimpleNamespace:
 
 def check(solution: object) -> Report:
     report = Report(f"exercise 5: {TITLE}")
-    rng = numpy.random.default_rng(5)
-    for case, (n, d, hidden, k) in enumerate([(4, 3, 5, 2), (7, 6, 4, 3)], start=1):
+    forbid(report, {"the gradients by automatic differentiation": [Tensor.backward, autodiff_gradients]})
+    uses_minidl(report, solution, NAMES)
+    rng = report.rng
+    for case in range(1, 3):
+        n, d, hidden, k = (int(value) for value in rng.integers(*((2, 5) if case == 1 else (5, 8)), 4))
         x, y = rng.normal(size=(n, d)), numpy.eye(k)[rng.integers(0, k, n)]
         arrays = (rng.normal(size=(d, hidden)), rng.normal(size=hidden), rng.normal(size=(hidden, k)),
                   rng.normal(size=k))
+        before = [array.copy() for array in (x, y, *arrays)]
         got = attempt(report, f"case {case}: gradients runs", solution.gradients, x, y, *arrays)
         if got is None:
             continue
-        expected = autodiff_gradients(x, y, *arrays)
+        unchanged(report, f"case {case}: gradients leaves x, y and the weights as they were", before,
+                  [x, y, *arrays])
+        if not isinstance(got, dict):
+            report.add(f"case {case}: gradients returns a dict", False, f"it returned {type(got).__name__}")
+            continue
+        expected = autodiff_gradients(*before)
         for name in ("W2", "b2", "W1", "b1"):  # the order backpropagation finds them
             if name not in got:
                 report.add(f"case {case}: dL/d{name}", False, f"the dict has no key {name!r}")
                 continue
-            same_values(report, f"case {case} ({n} samples): dL/d{name}", got[name], expected[name], rtol=1e-6,
-                        atol=1e-9)
+            same_values(report, f"case {case} ({n} samples, {d} inputs, {hidden} hidden, {k} classes): "
+                        f"dL/d{name}", got[name], expected[name], rtol=1e-6, atol=1e-9)
+    verdict_on_library_use(report)
     return report

@@ -24,7 +24,7 @@ import numpy
 
 from minidl import optimizers
 from minidl.exercises import _optimizer_checks as run
-from minidl.exercises.checks import Report
+from minidl.exercises.checks import Report, drawn_shape, uses_minidl
 
 TITLE = "SGD with momentum and Nesterov momentum"
 NAMES = ("sgd_step",)
@@ -42,9 +42,16 @@ def reference() -> SimpleNamespace:
 
 def check(solution: object) -> Report:
     report = Report(f"exercise 7: {TITLE}")
-    gradients = run.gradient_sequence()
-    start = numpy.random.default_rng(1).normal(size=gradients[0].shape)
-    for lr, momentum, nesterov in ((0.1, 0.0, False), (0.05, 0.9, False), (0.05, 0.9, True)):
+    run.forbid_optimizer(report, "the momentum update", [optimizers.SGD], optimizers.momentum_update)
+    uses_minidl(report, solution, NAMES)
+    rng = report.rng
+    shape = drawn_shape(report, ranks=(1, 2), sizes=(2, 5))
+    gradients = run.gradient_sequence(shape=shape, seed=int(rng.integers(2**31)))
+    start = rng.normal(size=shape)
+    settings = [(float(rng.choice([0.05, 0.1, 0.2])), 0.0, False),
+                (float(rng.choice([0.01, 0.05])), float(rng.choice([0.5, 0.8, 0.9, 0.95])), False),
+                (float(rng.choice([0.01, 0.05])), float(rng.choice([0.5, 0.8, 0.9, 0.95])), True)]
+    for lr, momentum, nesterov in settings:
         state = {"w": start.copy(), "v": numpy.zeros_like(start)}
 
         def step(g, t, state=state, lr=lr, momentum=momentum, nesterov=nesterov):
@@ -53,7 +60,13 @@ def check(solution: object) -> Report:
 
         what = f"lr={lr}, momentum={momentum}, nesterov={nesterov}"
         library = optimizers.SGD(lr, momentum=momentum, nesterov=nesterov)
-        run.compare(report, f"{what}: 30 steps as minidl's SGD",
+        run.compare(report, f"{what}: 30 steps on {shape} as minidl's SGD",
                     run.student_trajectory(report, what, step, gradients),
                     run.library_trajectory(library, start, gradients))
+    lr, momentum = settings[2][:2]
+    for nesterov in (False, True):
+        run.probe_state_and_dtype(report, f"sgd_step (nesterov={nesterov})",
+                                  lambda w, g, v, n=nesterov: solution.sgd_step(w, g, v, lr, momentum, n),
+                                  [start.copy(), gradients[0].copy(), rng.normal(size=shape)])
+    run.verdict_on_library_use(report)
     return report

@@ -20,7 +20,7 @@ import numpy
 
 from minidl import optimizers
 from minidl.exercises import _optimizer_checks as run
-from minidl.exercises.checks import Report
+from minidl.exercises.checks import Report, drawn_shape, uses_minidl
 
 TITLE = "RMSProp"
 NAMES = ("rmsprop_step",)
@@ -38,17 +38,25 @@ def reference() -> SimpleNamespace:
 
 def check(solution: object) -> Report:
     report = Report(f"exercise 8: {TITLE}")
-    gradients = run.gradient_sequence()
-    start = numpy.random.default_rng(2).normal(size=gradients[0].shape)
-    for lr, rho in ((0.01, 0.9), (0.05, 0.5)):
+    run.forbid_optimizer(report, "the RMSprop update", [optimizers.RMSprop], optimizers.rmsprop_update)
+    uses_minidl(report, solution, NAMES)
+    rng = report.rng
+    shape = drawn_shape(report, ranks=(1, 2), sizes=(2, 5))
+    start = rng.normal(size=shape)
+    for scale in (1.0, 1e-6):  # tiny gradients: where epsilon goes shows
+        gradients = run.gradient_sequence(shape=shape, seed=int(rng.integers(2**31)), scale=scale)
+        lr, rho = float(rng.choice([0.001, 0.01, 0.05])), float(rng.choice([0.5, 0.8, 0.9, 0.99]))
         state = {"w": start.copy(), "a": numpy.zeros_like(start)}
 
         def step(g, t, state=state, lr=lr, rho=rho):
             state["w"], state["a"] = solution.rmsprop_step(state["w"], g, state["a"], lr, rho, 1e-7)
             return state["w"]
 
-        what = f"lr={lr}, rho={rho}"
-        run.compare(report, f"{what}: 30 steps as minidl's RMSprop", run.student_trajectory(report, what, step,
-                                                                                          gradients),
+        what = f"lr={lr}, rho={rho}" + (", gradients of 1e-6" if scale < 1 else "")
+        run.compare(report, f"{what}: 30 steps on {shape} as minidl's RMSprop",
+                    run.student_trajectory(report, what, step, gradients),
                     run.library_trajectory(optimizers.RMSprop(lr, rho=rho, epsilon=1e-7), start, gradients))
+    run.probe_state_and_dtype(report, "rmsprop_step", lambda w, g, a: solution.rmsprop_step(w, g, a, 0.01, 0.9, 1e-7),
+                              [start.copy(), rng.normal(size=shape), rng.uniform(0.1, 1, size=shape)])
+    run.verdict_on_library_use(report)
     return report

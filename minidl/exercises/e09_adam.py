@@ -26,7 +26,7 @@ import numpy
 
 from minidl import optimizers
 from minidl.exercises import _optimizer_checks as run
-from minidl.exercises.checks import Report
+from minidl.exercises.checks import Report, drawn_shape, uses_minidl
 
 TITLE = "Adam, with the bias corrections"
 NAMES = ("adam_step",)
@@ -44,11 +44,25 @@ def reference() -> SimpleNamespace:
     return SimpleNamespace(adam_step=_adam_step)
 
 
+def _kingma_ba_trajectory(start: numpy.ndarray, gradients: list, lr: float, beta_1: float, beta_2: float) -> list:
+    w, m, v, path = start.copy(), numpy.zeros_like(start), numpy.zeros_like(start), []
+    for t, g in enumerate(gradients, start=1):
+        w, m, v = _adam_step(w, g, m, v, t, lr, beta_1, beta_2, 1e-7)
+        path.append(w)
+    return path
+
+
 def check(solution: object) -> Report:
     report = Report(f"exercise 9: {TITLE}")
-    gradients = run.gradient_sequence()
-    start = numpy.random.default_rng(3).normal(size=gradients[0].shape)
-    for lr, beta_1, beta_2 in ((0.01, 0.9, 0.999), (0.05, 0.5, 0.9)):
+    run.forbid_optimizer(report, "the Adam update", [optimizers.Adam], optimizers.adam_update)
+    uses_minidl(report, solution, NAMES)
+    rng = report.rng
+    shape = drawn_shape(report, ranks=(1, 2), sizes=(2, 5))
+    start = rng.normal(size=shape)
+    for scale in (1.0, 1e-6):  # tiny gradients: sqrt(v_hat) + epsilon and sqrt(v_hat + epsilon) part
+        gradients = run.gradient_sequence(shape=shape, seed=int(rng.integers(2**31)), scale=scale)
+        lr = float(rng.choice([0.001, 0.01, 0.05]))
+        beta_1, beta_2 = float(rng.choice([0.5, 0.8, 0.9])), float(rng.choice([0.9, 0.99, 0.999]))
         state = {"w": start.copy(), "m": numpy.zeros_like(start), "v": numpy.zeros_like(start)}
 
         def step(g, t, state=state, lr=lr, beta_1=beta_1, beta_2=beta_2):
@@ -56,8 +70,15 @@ def check(solution: object) -> Report:
                                                                     beta_1, beta_2, 1e-7)
             return state["w"]
 
-        what = f"lr={lr}, beta_1={beta_1}, beta_2={beta_2}"
-        library = optimizers.Adam(lr, beta_1=beta_1, beta_2=beta_2, epsilon=1e-7)
-        run.compare(report, f"{what}: 30 steps as minidl's Adam", run.student_trajectory(report, what, step, gradients),
-                    run.library_trajectory(library, start, gradients), rtol=1e-5, atol=1e-6)
+        what = f"lr={lr}, beta_1={beta_1}, beta_2={beta_2}" + (", gradients of 1e-6" if scale < 1 else "")
+        # Kingma and Ba's rule: minidl's Adam is Keras's, whose epsilon comes after its own bias correction,
+        # so the two part where a gradient is small (always with gradients of 1e-6)
+        run.compare(report, f"{what}: 30 steps on {shape} as Kingma and Ba's rule",
+                    run.student_trajectory(report, what, step, gradients),
+                    _kingma_ba_trajectory(start, gradients, lr, beta_1, beta_2), rtol=1e-5, atol=1e-6)
+    run.probe_state_and_dtype(report, "adam_step",
+                              lambda w, g, m, v: solution.adam_step(w, g, m, v, 3, 0.01, 0.9, 0.999, 1e-7),
+                              [start.copy(), rng.normal(size=shape), rng.normal(size=shape),
+                               rng.uniform(0.1, 1, size=shape)])
+    run.verdict_on_library_use(report)
     return report

@@ -26,8 +26,10 @@ import numpy
 
 from minidl import Tensor, regularizers
 from minidl import functional as F
-from minidl.exercises.checks import Report, attempt, checked_gradients, drawn, same_values
+from minidl.exercises.checks import (Report, attempt, case_sizes, check_function, checked_gradients, draw, drawn_shape, forbid,
+                                     keeps_dtype, same_values, uses_minidl, verdict_on_library_use, with_zeros)
 from minidl.functional.dropout import Dropout as LibraryDropout
+from minidl.functional.dropout import dropout, dropout_backward, dropout_forward, mask_values
 
 TITLE = "L1 and L2 penalties, and dropout"
 NAMES = ("L2Penalty", "L1Penalty", "Dropout")
@@ -51,22 +53,31 @@ def reference() -> SimpleNamespace:
 
 def check(solution: object) -> Report:
     report = Report(f"exercise 10: {TITLE}")
+    forbid(report, {"the penalties": [regularizers.L1L2, regularizers.L1, regularizers.L2],
+                    "dropout": [LibraryDropout, dropout, dropout_forward, dropout_backward, mask_values]})
+    uses_minidl(report, solution, NAMES)
     library = reference()
-    w = drawn((3, 4), seed=10, away_from=(0.0,))
-    for name, strength in (("L2Penalty", 0.01), ("L1Penalty", 0.05)):
-        yours = getattr(solution, name)
-        got = attempt(report, f"{name}({strength}) runs", lambda: yours(strength)(Tensor(w)))
+    rng = report.rng
+    for case in range(2):
+        w = draw(report, drawn_shape(report, ranks=(1, 3), sizes=case_sizes(case)), away_from=(0.0,))
+        for name in ("L2Penalty", "L1Penalty"):
+            strength = float(rng.choice([0.001, 0.01] if case == 0 else [0.05, 0.3]))
+            check_function(report, f"{name}({strength})", lambda cls=getattr(solution, name), s=strength: cls(s),
+                           lambda cls=getattr(library, name), s=strength: cls(s), [w],
+                           kinks=[with_zeros(report, w)] if name == "L1Penalty" and case == 0 else None)
+        x = draw(report, drawn_shape(report, ranks=(2, 3), sizes=(4, 7) if case == 0 else (8, 12)))
+        rate, seed = float(rng.choice([0.1, 0.25] if case == 0 else [0.5, 0.7])), int(rng.integers(2**31))
+        got = attempt(report, f"Dropout({rate}) forward runs on {x.shape}",
+                      lambda: solution.Dropout(rate, numpy.random.default_rng(seed))(Tensor(x)))
         if got is not None:
-            same_values(report, f"{name}({strength}) value", got, getattr(library, name)(strength)(Tensor(w)))
-            checked_gradients(report, f"{name}({strength}) backward (gradcheck)",
-                              lambda t, cls=yours: cls(strength)(t), w)
-    x = drawn((20, 30), seed=11)
-    got = attempt(report, "Dropout(0.4) forward runs",
-                  lambda: solution.Dropout(0.4, numpy.random.default_rng(5))(Tensor(x)))
-    if got is not None:
-        expected = F.dropout(Tensor(x), 0.4, generator=numpy.random.default_rng(5))
-        same_values(report, "Dropout(0.4): the same mask and scaling as minidl's from the same generator", got,
-                    expected)
-        checked_gradients(report, "Dropout(0.4) backward with a fixed mask (gradcheck)",
-                          lambda t: solution.Dropout(0.4, numpy.random.default_rng(6))(t), x)
+            expected = F.dropout(Tensor(x), rate, generator=numpy.random.default_rng(seed))
+            same_values(report, f"Dropout({rate}) on {x.shape}: the same mask and scaling as minidl's from the "
+                        "same generator", got, expected)
+            checked_gradients(report, f"Dropout({rate}) backward with a fixed mask (gradcheck)",
+                              lambda t: solution.Dropout(rate, numpy.random.default_rng(seed + 1))(t), x)
+            single = attempt(report, f"Dropout({rate}) runs on float32 inputs",
+                             lambda: solution.Dropout(rate, numpy.random.default_rng(seed))(Tensor(x.astype("float32"))))
+            if single is not None:
+                keeps_dtype(report, f"Dropout({rate}): float32 in, float32 out", single, numpy.float32)
+    verdict_on_library_use(report)
     return report

@@ -30,7 +30,8 @@ import numpy
 
 from minidl import Tensor
 from minidl import functional as F
-from minidl.exercises.checks import Report, attempt, checked_gradients, same_values
+from minidl.exercises.checks import Report, check_function, forbid, uses_minidl, verdict_on_library_use
+from minidl.functional import conv, pool
 
 TITLE = "a 1-D convolution and max pooling"
 NAMES = ("Conv1D", "MaxPool1D")
@@ -50,18 +51,23 @@ def reference() -> SimpleNamespace:
 
 def check(solution: object) -> Report:
     report = Report(f"exercise 11: {TITLE}")
-    rng = numpy.random.default_rng(11)
-    x, w, b = rng.normal(size=(2, 7, 3)), rng.normal(size=(3, 3, 4)), rng.normal(size=4)
-    got = attempt(report, "Conv1D forward runs", lambda: solution.Conv1D()(Tensor(x), Tensor(w), Tensor(b)))
-    if got is not None:
-        same_values(report, "Conv1D forward values (2, 7, 3) * (3, 3, 4) -> (2, 5, 4)", got,
-                    F.conv1d(Tensor(x), Tensor(w), Tensor(b)))
-        checked_gradients(report, "Conv1D backward: dL/dx, dL/dW, dL/db (gradcheck)",
-                          lambda *tensors: solution.Conv1D()(*tensors), x, w, b)
-    distinct = (rng.permutation(2 * 8 * 3).reshape(2, 8, 3) * 0.37)  # no ties within a window
-    got = attempt(report, "MaxPool1D forward runs", lambda: solution.MaxPool1D()(Tensor(distinct)))
-    if got is not None:
-        same_values(report, "MaxPool1D forward values (2, 8, 3) -> (2, 4, 3)", got,
-                    F.max_pool1d(Tensor(distinct), 2))
-        checked_gradients(report, "MaxPool1D backward (gradcheck)", lambda t: solution.MaxPool1D()(t), distinct)
+    forbid(report, {"the convolution": [conv.Conv2D, conv.im2col, conv.col2im, conv.conv1d, conv.conv2d,
+                                        conv.kernel_gradient],
+                    "max pooling": [pool.MaxPool2D, pool.max_pool2d_forward, pool.max_pool2d_backward, pool.max_pool1d,
+                                    pool.max_pool2d]})
+    uses_minidl(report, solution, NAMES)
+    library = reference()
+    rng = report.rng
+    for case in range(2):
+        n, channels_in, channels_out = (int(value) for value in rng.integers(*((1, 3) if case == 0 else (3, 5)), 3))
+        k = int(rng.integers(1, 3) if case == 0 else rng.integers(3, 5))
+        length = k + int(rng.integers(1, 6))
+        x, w, b = rng.normal(size=(n, length, channels_in)), rng.normal(size=(k, channels_in, channels_out)), \
+            rng.normal(size=channels_out)
+        check_function(report, f"Conv1D with a kernel of {k}", solution.Conv1D, library.Conv1D, [x, w, b])
+        length = int(rng.choice([2, 4, 6, 8] if case == 0 else [3, 5, 7, 9]))  # odd: the last step is left out
+        shape = (int(rng.integers(1, 3) if case == 0 else rng.integers(3, 5)), length, int(rng.integers(1, 4)))
+        distinct = rng.permutation(int(numpy.prod(shape))).reshape(shape) * 0.37  # no ties within a window
+        check_function(report, "MaxPool1D", solution.MaxPool1D, library.MaxPool1D, [distinct.astype(float)])
+    verdict_on_library_use(report)
     return report

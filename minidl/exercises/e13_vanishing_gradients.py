@@ -26,7 +26,7 @@ from types import SimpleNamespace
 import numpy
 
 from minidl.exercises import experiments
-from minidl.exercises.checks import Report, attempt, same_values
+from minidl.exercises.checks import Report, attempt, forbid, same_values, uses_minidl, verdict_on_library_use
 
 TITLE = "vanishing gradients, and ReLU, batch norm and skip connections against them"
 NAMES = ("gradient_norms",)
@@ -38,15 +38,21 @@ def reference() -> SimpleNamespace:
 
 def check(solution: object) -> Report:
     report = Report(f"exercise 13: {TITLE}")
-    rng = numpy.random.default_rng(13)
-    x = rng.normal(size=(16, 10)).astype(numpy.float32)
-    y = numpy.eye(3, dtype=numpy.float32)[rng.integers(0, 3, 16)]
-    for kind in ("sigmoid", "residual"):
-        model = experiments.deep_network(kind, depth=6)
+    forbid(report, {"the gradient norms": [experiments.gradient_norms]})
+    uses_minidl(report, solution, NAMES)
+    rng = report.rng
+    n, inputs, classes = int(rng.integers(8, 20)), int(rng.integers(4, 12)), int(rng.integers(2, 5))
+    x = rng.normal(size=(n, inputs)).astype(numpy.float32)
+    y = numpy.eye(classes, dtype=numpy.float32)[rng.integers(0, classes, n)]
+    for kind in ("sigmoid", str(rng.choice(["relu", "batchnorm", "residual"]))):
+        depth = int(rng.integers(4, 8))
+        model = experiments.deep_network(kind, depth=depth, inputs=inputs, classes=classes)
         expected = experiments.gradient_norms(model, x, y)
-        got = attempt(report, f"gradient_norms on a 6-layer {kind} network runs", solution.gradient_norms, model, x, y)
+        got = attempt(report, f"gradient_norms on a {depth}-layer {kind} network runs", solution.gradient_norms,
+                      model, x, y)
         if got is not None:
-            same_values(report, f"gradient_norms on a 6-layer {kind} network", got, expected, rtol=1e-5)
+            same_values(report, f"gradient_norms on a {depth}-layer {kind} network", got, expected, rtol=1e-5)
+    verdict_on_library_use(report)
     if report.passed:
         table = experiments.vanishing(solution.gradient_norms)
         ratio = {kind: values[0] / values[-1] for kind, values in table.items()}

@@ -33,6 +33,7 @@ from minidl.layers.protocol import (
     traced_output_shape,
     written_outside_minidl,
 )
+from minidl.file_limits import claim_weight
 from minidl.layers.symbolic import call_symbolically, is_symbolic, sample_shapes
 from minidl.tensor import Tensor
 
@@ -154,6 +155,8 @@ class Layer:
                 given[key] = value
         shape = _weight_shape(given["shape"], self)
         dtype = numpy.dtype(self.dtype if given["dtype"] is None else given["dtype"])
+        name = given["name"] or _unique_weight_name(self)
+        claim_weight(f"{self.label}/{name}", shape)  # within a model file's weight budget, before allocating
         default_initializer = "glorot_uniform" if dtype.kind == "f" else "zeros"
         initializer = initializers.get(default_initializer if given["initializer"] is None else given["initializer"])
         values = initializer(shape, dtype)
@@ -161,7 +164,6 @@ class Layer:
         if values.shape != shape:
             raise ValueError(f"layer {self.label!r}: the initializer of weight {given['name']!r} made an array of "
                              f"shape {values.shape}, not {shape}")
-        name = given["name"] or _unique_weight_name(self)
         values = backend.to_device(values, getattr(self, "_device", None) or backend.default_device())
         weight = Tensor(values, requires_grad=trainable, name=f"{self.label}/{name}")
         weight.constraint = constraints.get(given["constraint"])  # the optimizer applies it after each update

@@ -1,11 +1,10 @@
-"""Models: the graph of layers (functional ``Model``, ``Sequential``), their training loop, and loading.
+"""Models: the graph of layers (functional ``Model``, ``Sequential``) and loading; training is ``minidl.training``.
 
 =============  ==============================================================
 module         what it holds
 =============  ==============================================================
 graph          the order of a graph's calls and layers; running it; names
 fusion         pairs of layers run as one function (Conv2D with ReLU, MaxPooling2D)
-trainer        compile, fit, evaluate, predict, train_on_batch (one code path)
 functional     Model(inputs, outputs): structure, weights, summary, config
 sequential     Sequential: a straight graph built layer by layer
 subclassed     models written as Keras subclasses, with their own call()

@@ -35,7 +35,7 @@ from minidl.layers.symbolic import SymbolicTensor, flatten, remove_nodes
 from minidl.models import subclassed, summary
 from minidl.models.fusion import fused_pairs
 from minidl.models.graph import GraphError, map_graph, new_model_name, replay_calls, run_graph, unique_name
-from minidl.models.trainer import Trainer
+from minidl.training import Trainer
 from minidl.registry import custom_object_scope, registered_name, snake_case
 from minidl.tensor import Tensor
 

@@ -18,7 +18,9 @@ irrelevant (``data_format="channels_last"``, ``groups=1``, no activity
 regularizer, ...); any other value, and any layer minidl lacks, stops the
 load with one sentence naming the layer and the option. Nothing named in a
 file is imported or executed. The files are read with ``h5py``; Keras and
-TensorFlow are never needed.
+TensorFlow are never needed. Nothing outside the file is read through it
+(``minidl.models.safe_hdf5``), every size is bounded (``minidl.file_limits``)
+and whatever is malformed is a ``KerasFileError`` (a ``ModelFileError``).
 """
 
 from __future__ import annotations
@@ -35,8 +37,11 @@ from typing import Any
 
 import numpy
 
+from minidl import file_limits
 from minidl import layers as layers_module
+from minidl.file_limits import one_line
 from minidl.layers import InputLayer, Layer
+from minidl.models import safe_hdf5
 from minidl.models.functional import FILE_WRITERS, Model, rebuild_graph
 from minidl.models.sequential import Sequential
 from minidl.registry import custom_lookup
@@ -101,6 +106,8 @@ def _layer_from_keras(entry: dict, where: str) -> Layer:
     """A minidl layer (or model) from one entry of a Keras model config."""
     class_name, config = entry.get("class_name"), dict(entry.get("config") or {})
     name = config.get("name", entry.get("name"))
+    if not isinstance(class_name, str):
+        raise KerasFileError(f"{where}: layer {name!r} has the class name {class_name!r}; a class name is a string")
     if class_name in ("Functional", "Model", "Sequential"):
         return _model_from_keras(entry, f"{where}/{name}")
     if class_name == "InputLayer":
@@ -187,7 +194,7 @@ def _model_from_keras(entry: dict, where: str = "model") -> Model:
     class_name, config = entry.get("class_name"), entry.get("config") or {}
     if class_name == "Sequential":
         model = Sequential(name=config.get("name"), trainable=config.get("trainable", True))
-        for layer_entry in config.get("layers", []):
+        for layer_entry in config["layers"]:  # as Keras: a model without a layer list is no model
             layer = _layer_from_keras(layer_entry, where)
             model.add(layer)
         if not model.built and (config.get("build_input_shape") or (entry.get("build_config") or {}).get(
@@ -198,7 +205,7 @@ def _model_from_keras(entry: dict, where: str = "model") -> Model:
     if class_name not in ("Functional", "Model"):
         raise KerasFileError(f"{where}: a {class_name} model is not supported (Functional and Sequential are)")
     created, calls = {}, []
-    for layer_entry in config.get("layers", []):
+    for layer_entry in config["layers"]:
         layer = _layer_from_keras(layer_entry, where)
         name = layer_entry.get("name") or layer.name
         created[name] = layer
@@ -229,17 +236,16 @@ def _weight_groups(model: Model, prefix: str = "layers") -> list:
     return found
 
 
-def _read_keras_weights(model: Model, content: bytes, path: str) -> None:
-    h5py = _h5py()
-    with h5py.File(io.BytesIO(content), "r") as store:
-        for group, layer in _weight_groups(model):
-            if not layer.weights:
-                continue
-            if f"{group}/vars" not in store:
-                raise KerasFileError(f"{path!r}: the weights file has no group {group!r} for layer {layer.name!r}")
-            variables = store[f"{group}/vars"]
-            arrays = [numpy.asarray(variables[str(i)]) for i in range(len(variables))]
-            _set_layer_weights(layer, arrays, path)
+def _read_keras_weights(model: Model, store: Any, path: str) -> None:
+    """Keras 3 weights: layers/<group>/vars/0, 1, ... (links and datasets checked by ``safe_hdf5``)."""
+    for group, layer in _weight_groups(model):
+        if not layer.weights:
+            continue
+        variables = safe_hdf5.get_group(store, f"{group}/vars", path)
+        if variables is None:
+            raise KerasFileError(f"{path!r}: the weights file has no group {group!r} for layer {layer.name!r}")
+        arrays = [safe_hdf5.read_dataset(store, f"{group}/vars/{i}", path) for i in range(len(variables))]
+        _set_layer_weights(layer, arrays, path)
 
 
 def _set_layer_weights(layer: Layer, arrays: list, path: str) -> None:
@@ -251,15 +257,17 @@ def _set_layer_weights(layer: Layer, arrays: list, path: str) -> None:
 
 def _read_legacy_weights(model: Model, store: Any, path: str) -> None:
     """Legacy weights: a group per top-level layer (a nested model's holds all of its weights, in order)."""
-    root = store["model_weights"] if "model_weights" in store else store
+    root = "model_weights" if safe_hdf5.get_group(store, "model_weights", path) is not None else ""
     for layer in model.layers:
         if not layer.weights:
             continue
-        if layer.name not in root:
+        group = safe_hdf5.get_group(store, f"{root}/{layer.name}", path)
+        if group is None:
             raise KerasFileError(f"{path!r} holds no weights for layer {layer.name!r}")
-        group = root[layer.name]
-        names = [name.decode() if isinstance(name, bytes) else str(name) for name in group.attrs["weight_names"]]
-        _set_layer_weights(layer, [numpy.asarray(group[name]) for name in names], path)
+        listed = safe_hdf5.read_attribute(group, "weight_names", path, "MAX_CONFIG_BYTES")
+        listed = [] if listed is None else numpy.atleast_1d(listed).tolist()
+        names = [name.decode("utf-8", "replace") if isinstance(name, bytes) else str(name) for name in listed]
+        _set_layer_weights(layer, [safe_hdf5.read_dataset(group, name, path) for name in names], path)
 
 
 def _weight_labels(layer: Layer) -> list:
@@ -270,53 +278,71 @@ def _weight_labels(layer: Layer) -> list:
 
 
 # ---------------------------------------------------------------------------- loading
-def is_keras_file(content: bytes) -> str | None:
-    """"keras" for a .keras archive, "h5" for an HDF5 file, None otherwise (from the first bytes)."""
-    if content.startswith(b"\x89HDF\r\n\x1a\n"):
+def keras_kind(path: str) -> str | None:
+    """"keras" for a .keras archive, "h5" for an HDF5 file, None otherwise (from the first bytes and member names)."""
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+    if head.startswith(b"\x89HDF\r\n\x1a\n"):
         return "h5"
-    if content.startswith(b"PK"):
-        with contextlib.suppress(zipfile.BadZipFile):
-            if "config.json" in zipfile.ZipFile(io.BytesIO(content)).namelist():
+    if head.startswith(b"PK"):
+        with contextlib.suppress(ModelFileError), file_limits.open_zip(path, path) as archive:
+            if "config.json" in archive.namelist():
                 return "keras"
     return None
 
 
-def load_keras_model(path: str, content: bytes, kind: str, compile: bool = True) -> Model:
-    """A minidl model from the bytes of a .keras or legacy .h5 file (see the module docstring)."""
+def load_keras_model(path: str, kind: str, compile: bool = True) -> Model:
+    """A minidl model from a .keras or legacy .h5 file (see the module docstring).
+
+    The HDF5 weights are checked whole (``safe_hdf5.check_hdf5_file``: nothing
+    outside the file, bounded sizes) before the model is built, and the model is
+    built within the weight values they hold (``file_limits.weight_budget``).
+    """
     if kind == "keras":
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            entry = json.loads(archive.read("config.json"))
-            weights = archive.read("model.weights.h5")
-        model = _model_from_keras(entry, os.path.basename(path))
-        _read_keras_weights(model, weights, path)
+        with file_limits.open_zip(path, path) as archive:
+            entry = file_limits.parse_json(file_limits.read_zip_member(
+                archive, "config.json", "MAX_CONFIG_BYTES", path, "the configuration"), path, "config.json")
+            store = safe_hdf5.open_hdf5(file_limits.read_zip_member(  # held once, by the HDF5 file
+                archive, "model.weights.h5", "MAX_WEIGHT_BYTES", path, "the weights"), path)
+        with store:
+            model = _model_within_budget(entry, safe_hdf5.check_hdf5_file(store, path), path)
+            _read_keras_weights(model, store, path)
         training = entry.get("compile_config")
     else:
-        h5py = _h5py()
-        with h5py.File(io.BytesIO(content), "r") as store:
-            if "model_config" not in store.attrs:
+        with open(path, "rb") as handle, safe_hdf5.open_hdf5(handle, path) as store:  # no file lock needed
+            budget = safe_hdf5.check_hdf5_file(store, path)
+            text = safe_hdf5.read_text_attribute(store, "model_config", path)
+            if text is None:
                 raise KerasFileError(f"{path!r} is an HDF5 file without a model_config: a weights-only file? "
                                      "Build the model and call model.load_weights instead")
-            entry = json.loads(_text(store.attrs["model_config"]))
-            model = _model_from_keras(entry, os.path.basename(path))
+            model = _model_within_budget(file_limits.parse_json(text, path, "model_config"), budget, path)
             _read_legacy_weights(model, store, path)
-            training = json.loads(_text(store.attrs["training_config"])) if "training_config" in store.attrs \
-                else None
+            text = safe_hdf5.read_text_attribute(store, "training_config", path)
+            training = file_limits.parse_json(text, path, "training_config") if text else None
     if compile and training:
         _compile_from_keras(model, training, path)
     return model
 
 
-def _text(value: Any) -> str:
-    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+def _model_within_budget(entry: Any, budget: int, path: str) -> Model:
+    """The model of a Keras configuration, built within ``budget`` weight values; any malformation named."""
+    if not isinstance(entry, dict):
+        raise KerasFileError(f"{path!r}: its configuration is JSON but not an object")
+    try:
+        with file_limits.weight_budget(budget, path):
+            return _model_from_keras(entry, os.path.basename(path))
+    except ModelFileError:
+        raise
+    except (AttributeError, KeyError, TypeError, ValueError, IndexError, RecursionError, OverflowError) as error:
+        raise KerasFileError(f"{path!r}: its configuration cannot be rebuilt ({one_line(error)})") from None
 
 
 def _compile_from_keras(model: Model, training: dict, path: str) -> None:
     """Compile as the file says (optimizer, loss, metrics); anything minidl cannot follow is a warning, not a stop."""
     import warnings
 
-    optimizer = training.get("optimizer") or training.get("optimizer_config")
     try:
-        optimizer = _plain(optimizer)
+        optimizer = _plain(training.get("optimizer") or training.get("optimizer_config"))
         if isinstance(optimizer, dict):
             known = {"learning_rate", "beta_1", "beta_2", "epsilon", "amsgrad", "momentum", "nesterov", "rho",
                      "centered", "weight_decay", "clipnorm", "clipvalue", "initial_accumulator_value"}
@@ -324,7 +350,7 @@ def _compile_from_keras(model: Model, training: dict, path: str) -> None:
                          "config": {k: v for k, v in optimizer["config"].items() if k in known}}
         model.compile(optimizer=optimizer, loss=_plain(training.get("loss")), metrics=_plain(training.get("metrics")),
                       loss_weights=training.get("loss_weights"))
-    except (KeyError, TypeError, ValueError) as error:
+    except (AttributeError, KeyError, TypeError, ValueError, IndexError) as error:
         warnings.warn(f"{path!r}: the model is loaded uncompiled; its training settings cannot be followed "
                       f"({error})", stacklevel=3)
 

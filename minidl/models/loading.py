@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 
-from minidl import saving
+from minidl import file_limits, saving
+from minidl.file_limits import ModelFileError, one_line
 from minidl.registry import custom_object_scope
 from minidl.models import keras_files
 from minidl.models.functional import MODEL_CLASSES, Model
@@ -25,33 +26,51 @@ def _load(path: str, compile: bool) -> Model:
     """Rebuild a model saved by ``model.save(path)``: same architecture, weights and (if saved) compile settings.
 
     Keras files (``.keras`` archives and legacy ``.h5``, recognised by their
-    content) load too, without Keras: see ``minidl.models.keras_files``.
+    content) load too, without Keras: see ``minidl.models.keras_files``. The
+    model is built within the file's weight budget (``file_limits.weight_budget``):
+    a configuration that asks for more weights than the file holds is refused
+    before any big array exists. Whatever is malformed is a ModelFileError.
     """
-    if os.path.isfile(path):
+    path = os.fspath(path)
+    kind = keras_files.keras_kind(path) if os.path.isfile(path) else None
+    if kind is not None:
+        return keras_files.load_keras_model(path, kind, compile=compile)
+    if os.path.isfile(path) and path.lower().endswith((".keras", ".h5", ".hdf5")):
         with open(path, "rb") as handle:
-            head = handle.read(8)
-        if head.startswith(b"\x89HDF") or head.startswith(b"PK"):
-            with open(path, "rb") as handle:
-                content = handle.read()
-            kind = keras_files.is_keras_file(content)
-            if kind is not None:
-                return keras_files.load_keras_model(os.fspath(path), content, kind, compile=compile)
-    config, weights = saving.read_model(path)
+            if not handle.read(2).startswith(b"PK"):
+                raise ModelFileError(f"{path!r} is not a model file: it is neither a zip archive (.keras) nor an "
+                                     "HDF5 file (.h5)")
+    config, weights, extra = saving.read_model_file(path, extra=(saving.OPTIMIZER_STATE,) if compile else ())
+    model_class = config.get("model_class", "Sequential")  # files before functional models: Sequential
+    if not isinstance(model_class, str) or model_class not in MODEL_CLASSES:
+        raise ModelFileError(f"{path!r}: its model class {model_class!r} is not one of {sorted(MODEL_CLASSES)}")
+    if not isinstance(config.get("model"), dict):
+        raise ModelFileError(f"{path!r}: its model configuration is not a JSON object")
     try:
-        cls = MODEL_CLASSES[config.get("model_class", "Sequential")]  # files before functional models: Sequential
-        model = cls.from_config(config["model"])
+        with file_limits.weight_budget(sum(array.size for array in weights), path):
+            model = MODEL_CLASSES[model_class].from_config(config["model"])
         model.set_weights(weights)
-    except (KeyError, TypeError, ValueError) as error:
-        raise saving.ModelFileError(f"{os.fspath(path)!r} describes a model that cannot be rebuilt: {error}") from None
-    if compile and config.get("compile"):
-        settings = config["compile"]
+    except ModelFileError:
+        raise
+    except _REBUILD_ERRORS as error:
+        raise ModelFileError(f"{path!r} describes a model that cannot be rebuilt: {one_line(error)}") from None
+    settings = config.get("compile")
+    if compile and settings:
         try:
+            if not isinstance(settings, dict):
+                raise TypeError(f"the compile settings are {type(settings).__name__}, not an object")
             model.compile(optimizer=settings["optimizer"], loss=settings["loss"], metrics=settings["metrics"],
                           loss_weights=settings.get("loss_weights"))
-            state = saving.read_optimizer_state(path)
+            state = saving.optimizer_state_of(config, extra, path)
             if state is not None:
                 model.optimizer.set_state(model.trainable_weights, state)
-        except (KeyError, TypeError, ValueError) as error:
-            raise saving.ModelFileError(f"{os.fspath(path)!r} has compile settings that cannot be used: {error} "
-                                        "(load_model(path, compile=False) loads the model uncompiled)") from None
+        except ModelFileError:
+            raise
+        except _REBUILD_ERRORS as error:
+            raise ModelFileError(f"{path!r} has compile settings that cannot be used: {one_line(error)} "
+                                 "(load_model(path, compile=False) loads the model uncompiled)") from None
     return model
+
+
+#: what rebuilding from a malformed configuration raises inside minidl (a value of the wrong type or shape)
+_REBUILD_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError, OverflowError)

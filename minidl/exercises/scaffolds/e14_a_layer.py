@@ -15,7 +15,7 @@ class MyDense(Layer):
         self.activation = activations.get(activation)
 
     def build(self, input_shape):
-        raise NotImplementedError("self.kernel = self.add_weight('kernel', (in, units), 'glorot_uniform'); "
+        raise NotImplementedError("self.kernel = self.add_weight(name='kernel', shape=(in, units), initializer='glorot_uniform'); "
                                   "then the bias")
 
     def call(self, x, training):
