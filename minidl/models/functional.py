@@ -266,6 +266,12 @@ class Model(Trainer, Layer):
             return self.weights
         return [w for layer in self._owned_layers() for w in layer.non_trainable_weights]
 
+    @property
+    def losses(self) -> list[Tensor]:
+        """The model's own ``add_loss`` penalties, then each layer's ``losses`` (its added losses of the latest
+        forward pass and its regularization penalties), as the trainer adds them to the loss."""
+        return [*self._added_losses, *(loss for layer in self._owned_layers() for loss in layer.losses)]
+
     def get_weights(self) -> list[numpy.ndarray]:
         return [array for layer in self._owned_layers() for array in layer.get_weights()]
 
