@@ -36,15 +36,28 @@ from minidl import (
     schedules,
     utils,
 )
-from minidl.layers import Input
+from minidl.layers import Input, Layer
 from minidl.models import Model, Sequential, load_model
+from minidl import models
+# Keras's top-level base classes, for custom layers, initializers, losses, metrics, optimizers, regularizers
+from minidl.initializers import Initializer
+from minidl.losses import Loss
+from minidl.metrics import Metric
+from minidl.optimizers import Optimizer
+from minidl.regularizers import Regularizer
 from minidl.saving import ModelFileError
 
 __all__ = [
     "__version__",
     "Function",
+    "Initializer",
     "Input",
+    "Layer",
+    "Loss",
+    "Metric",
     "Model",
+    "Optimizer",
+    "Regularizer",
     "ModelFileError",
     "Sequential",
     "activations",
@@ -60,6 +73,7 @@ __all__ = [
     "load_model",
     "losses",
     "metrics",
+    "models",
     "ops",
     "optimizers",
     "plot",

@@ -20,6 +20,14 @@ The truncated normal redraws values beyond two standard deviations; 0.8796
 is the standard deviation of a unit normal truncated so. An initializer made
 with a ``seed`` gives the same values at every call; without one it draws
 from ``minidl.random``.
+
+``Orthogonal`` makes ``gain * Q`` from the QR decomposition ``A = QR`` of a
+standard normal matrix A of shape (max(rows, cols), min(rows, cols)), rows
+being the product of every axis but the last, with the signs of Q's columns
+set so that diag(R) > 0 (Q then is Haar-distributed); ``Identity`` is
+``gain * I``. As in Keras, every class has a lower-case alias that is the
+class itself: ``initializers.glorot_uniform(seed=1)`` is
+``initializers.GlorotUniform(seed=1)``.
 """
 
 from __future__ import annotations
@@ -45,6 +53,11 @@ def compute_fans(shape: tuple) -> tuple[float, float]:
     return float(shape[-2] * receptive_field), float(shape[-1] * receptive_field)
 
 
+def _float_dtype(dtype: Any) -> Any:
+    """Keras's initializers take ``dtype=None`` for the default float type."""
+    return "float32" if dtype is None else dtype
+
+
 class Initializer:
     """Makes the initial value of a weight: ``initializer(shape, dtype) -> array``."""
 
@@ -61,12 +74,12 @@ class Initializer:
 
 class Zeros(Initializer):
     def __call__(self, shape: tuple, dtype: Any = "float32") -> numpy.ndarray:
-        return numpy.zeros(shape, dtype=dtype)
+        return numpy.zeros(shape, dtype=_float_dtype(dtype))
 
 
 class Ones(Initializer):
     def __call__(self, shape: tuple, dtype: Any = "float32") -> numpy.ndarray:
-        return numpy.ones(shape, dtype=dtype)
+        return numpy.ones(shape, dtype=_float_dtype(dtype))
 
 
 class Constant(Initializer):
@@ -74,7 +87,7 @@ class Constant(Initializer):
         self.value = value
 
     def __call__(self, shape: tuple, dtype: Any = "float32") -> numpy.ndarray:
-        return numpy.full(shape, self.value, dtype=dtype)
+        return numpy.full(shape, self.value, dtype=_float_dtype(dtype))
 
     def get_config(self) -> dict:
         return {"value": self.value}
@@ -85,7 +98,7 @@ class RandomNormal(Initializer):
         self.mean, self.stddev, self.seed = mean, stddev, seed
 
     def __call__(self, shape: tuple, dtype: Any = "float32") -> numpy.ndarray:
-        return self._generator().normal(self.mean, self.stddev, size=shape).astype(dtype)
+        return self._generator().normal(self.mean, self.stddev, size=shape).astype(_float_dtype(dtype))
 
     def get_config(self) -> dict:
         return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
@@ -96,13 +109,13 @@ class RandomUniform(Initializer):
         self.minval, self.maxval, self.seed = minval, maxval, seed
 
     def __call__(self, shape: tuple, dtype: Any = "float32") -> numpy.ndarray:
-        return self._generator().uniform(self.minval, self.maxval, size=shape).astype(dtype)
+        return self._generator().uniform(self.minval, self.maxval, size=shape).astype(_float_dtype(dtype))
 
     def get_config(self) -> dict:
         return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
 
 
-def truncated_normal(generator: numpy.random.Generator, stddev: float, shape: tuple) -> numpy.ndarray:
+def truncated_normal_draws(generator: numpy.random.Generator, stddev: float, shape: tuple) -> numpy.ndarray:
     """Normal(0, stddev) draws, every one beyond 2 stddev redrawn until none is."""
     values = generator.normal(0.0, 1.0, size=shape)
     outside = numpy.abs(values) > 2
@@ -110,6 +123,57 @@ def truncated_normal(generator: numpy.random.Generator, stddev: float, shape: tu
         values[outside] = generator.normal(0.0, 1.0, size=int(outside.sum()))
         outside = numpy.abs(values) > 2
     return values * stddev
+
+
+class TruncatedNormal(Initializer):
+    """Normal(mean, stddev) draws, every one beyond two stddev of the mean redrawn (Keras's defaults)."""
+
+    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None) -> None:
+        self.mean, self.stddev, self.seed = mean, stddev, seed
+
+    def __call__(self, shape: tuple, dtype: Any = "float32") -> numpy.ndarray:
+        values = self.mean + truncated_normal_draws(self._generator(), self.stddev, tuple(shape))
+        return values.astype(_float_dtype(dtype))
+
+    def get_config(self) -> dict:
+        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+
+
+class Orthogonal(Initializer):
+    """``gain * Q`` of the QR decomposition of a normal matrix, reshaped to ``shape`` (see the module docstring)."""
+
+    def __init__(self, gain: float = 1.0, seed: int | None = None) -> None:
+        self.gain, self.seed = gain, seed
+
+    def __call__(self, shape: tuple, dtype: Any = "float32") -> numpy.ndarray:
+        shape = tuple(shape)
+        if len(shape) < 2:
+            raise ValueError(f"Orthogonal: the weight must have at least two axes, got shape {shape}")
+        rows, columns = math.prod(shape[:-1]), shape[-1]
+        normal = self._generator().normal(0.0, 1.0, size=(max(rows, columns), min(rows, columns)))
+        q, r = numpy.linalg.qr(normal)
+        q = q * numpy.sign(numpy.diag(r))
+        if rows < columns:
+            q = q.T
+        return (self.gain * q.reshape(shape)).astype(_float_dtype(dtype))
+
+    def get_config(self) -> dict:
+        return {"gain": self.gain, "seed": self.seed}
+
+
+class Identity(Initializer):
+    """``gain * I`` for a weight of two axes (Keras's Identity)."""
+
+    def __init__(self, gain: float = 1.0) -> None:
+        self.gain = gain
+
+    def __call__(self, shape: tuple, dtype: Any = "float32") -> numpy.ndarray:
+        if len(shape) != 2:
+            raise ValueError(f"Identity: the weight must have two axes, got shape {tuple(shape)}")
+        return (self.gain * numpy.eye(*shape)).astype(_float_dtype(dtype))
+
+    def get_config(self) -> dict:
+        return {"gain": self.gain}
 
 
 class VarianceScaling(Initializer):
@@ -137,10 +201,10 @@ class VarianceScaling(Initializer):
             limit = math.sqrt(3 * variance)
             values = generator.uniform(-limit, limit, size=shape)
         elif self.distribution == "truncated_normal":
-            values = truncated_normal(generator, math.sqrt(variance) / TRUNCATED_NORMAL_STDDEV, shape)
+            values = truncated_normal_draws(generator, math.sqrt(variance) / TRUNCATED_NORMAL_STDDEV, shape)
         else:
             values = generator.normal(0.0, math.sqrt(variance), size=shape)
-        return values.astype(dtype)
+        return values.astype(_float_dtype(dtype))
 
     def get_config(self) -> dict:
         return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution, "seed": self.seed}
@@ -166,9 +230,15 @@ LecunNormal = _variance_scaling("LecunNormal", 1.0, "fan_in", "truncated_normal"
 
 ALL = {
     snake_case(cls.__name__): cls
-    for cls in (Zeros, Ones, Constant, RandomNormal, RandomUniform, VarianceScaling, GlorotUniform,
-                GlorotNormal, HeUniform, HeNormal, LecunUniform, LecunNormal)
+    for cls in (Zeros, Ones, Constant, RandomNormal, RandomUniform, TruncatedNormal, Orthogonal, Identity,
+                VarianceScaling, GlorotUniform, GlorotNormal, HeUniform, HeNormal, LecunUniform, LecunNormal)
 }
+
+# Keras's lower-case aliases: each is the class itself, so initializers.he_normal(seed=0) makes a HeNormal
+zeros, ones, constant, random_normal, random_uniform = Zeros, Ones, Constant, RandomNormal, RandomUniform
+truncated_normal, orthogonal, identity, variance_scaling = TruncatedNormal, Orthogonal, Identity, VarianceScaling
+glorot_uniform, glorot_normal, he_uniform, he_normal = GlorotUniform, GlorotNormal, HeUniform, HeNormal
+lecun_uniform, lecun_normal = LecunUniform, LecunNormal
 
 
 REGISTRY = Registry("initializer", ALL, base=Initializer)

@@ -244,7 +244,7 @@ def test_bad_graphs_and_bad_data_get_one_clear_sentence(rng):
     model = Model([a, b], out)
     with pytest.raises(ValueError, match=r"predict: the model has 2 inputs \(a, b\); x must be a list of 2 arrays"):
         model.predict(np.ones((2, 3)))
-    with pytest.raises(ValueError, match=r"predict: input 'b' has shape \(2, 4\) but model 'functional' takes"):
+    with pytest.raises(ValueError, match=r"predict: input 'b' has shape \(2, 4\) but model 'functional(_\d+)?' takes"):
         model.predict([np.ones((2, 3)), np.ones((2, 4))])
     with pytest.raises(ValueError, match=r"keys 'a', 'c' but the model's inputs are 'a', 'b'"):
         model.predict({"a": np.ones((2, 3)), "c": np.ones((2, 3))})

@@ -1,9 +1,11 @@
 """Keras-style layers. Each holds weights and calls differentiable functions; none computes gradients."""
 
+from minidl.layers.activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from minidl.layers.base import Layer
 from minidl.layers.conv import Conv1D, Conv2D
-from minidl.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer
+from minidl.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Lambda
 from minidl.layers.grouping import GroupPooling, GroupShuffle
+from minidl.layers.input_spec import InputSpec
 from minidl.layers.merging import (
     Add,
     Average,
@@ -48,7 +50,8 @@ from minidl.registry import serialize as serialize_object
 
 ALL = {
     cls.__name__: cls
-    for cls in (Activation, Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Concatenate,
+    for cls in (Activation, ELU, LeakyReLU, PReLU, ReLU, Softmax,
+                Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Concatenate,
                 Conv1D, Conv2D, Cropping1D, Cropping2D, Dense, Dropout, Flatten, GaussianNoise,
                 GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, GroupPooling,
                 GroupShuffle, InputLayer, LayerNormalization, Maximum, MaxPooling1D, MaxPooling2D, Minimum, Multiply,
@@ -71,6 +74,8 @@ def serialize(layer: Layer) -> dict:
 
 __all__ = [
     "Layer", "deserialize", "serialize", *ALL, "Input",
+    "InputSpec",
+    "Lambda",  # not in ALL: a function cannot be saved in a model file, so no file names it
     # Keras's functional forms of the merge layers: concatenate([a, b]) is Concatenate()([a, b])
     "add", "average", "concatenate", "maximum", "minimum", "multiply", "subtract",
 ]

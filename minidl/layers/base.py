@@ -8,6 +8,11 @@ differentiable functions they call do. Calling a layer on symbolic tensors
 (from ``Input``) computes nothing: it records a node of a model's graph
 (see ``minidl.layers.symbolic``). A layer of several inputs (``Add``,
 ``Concatenate``) takes a list, and its shapes are lists of shapes.
+
+A layer written as Keras's guides write one (``call(self, inputs)``,
+``add_weight(shape=..., initializer=...)``, sublayers as attributes,
+``add_loss``, ``build(input_shape)`` with the batch axis) runs as it does
+in Keras: ``minidl.layers.protocol`` says how it is called and built.
 """
 
 from __future__ import annotations
@@ -16,7 +21,18 @@ from typing import Any
 
 import numpy
 
-from minidl import activations, backend, constraints, initializers, regularizers
+from minidl import backend, constraints, initializers, regularizers
+from minidl import functional as F
+from minidl.layers.protocol import (
+    build_in_either_convention,
+    call_with_keras_arguments,
+    init_arguments,
+    layer_call,
+    output_shape_in_either_convention,
+    resolved_training,
+    traced_output_shape,
+    written_outside_minidl,
+)
 from minidl.file_limits import claim_weight
 from minidl.layers.symbolic import call_symbolically, is_symbolic, sample_shapes
 from minidl.tensor import Tensor
@@ -31,21 +47,46 @@ class Layer:
         Unique within a model; a model names unnamed layers after their class
         (``dense``, ``dense_1``, ...).
     input_shape : tuple, optional
-        The shape of one sample, for the first layer of a model (as Keras).
+        The shape of one sample, for the first layer of a model (as Keras);
+        ``input_dim=n`` is ``input_shape=(n,)``.
     trainable : bool
-        Whether ``fit`` updates this layer's weights.
+        Whether ``fit`` updates this layer's weights (and its sublayers').
+    dtype : dtype-like
+        Of the weights (float32 when None, as Keras's default).
+    activity_regularizer : optional
+        A penalty on the layer's outputs, added to ``losses`` at every call
+        (divided by the batch size, as Keras).
+
+    A layer written the Keras way, with sublayers as attributes
+    (``self.dense = Dense(32)``) and ``call(self, inputs)``, runs as in
+    Keras: see ``minidl.layers.protocol`` for how it is called and built.
     """
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> "Layer":
+        layer = super().__new__(cls)
+        layer._init_arguments = init_arguments(cls, args, kwargs)  # for get_config of classes that define none
+        return layer
+
     def __init__(self, name: str | None = None, input_shape: tuple | None = None, trainable: bool = True,
-                 dtype: Any = "float32") -> None:
+                 dtype: Any = "float32", *, activity_regularizer: Any = None, input_dim: int | None = None,
+                 batch_input_shape: tuple | None = None, autocast: bool = True, **kwargs: Any) -> None:
+        kwargs.pop("batch_size", None)
+        if kwargs:
+            raise ValueError(f"{type(self).__name__}: unknown keyword arguments {sorted(kwargs)}")
+        if input_shape is None and input_dim is not None:
+            input_shape = (input_dim,)
+        if input_shape is None and batch_input_shape is not None:
+            input_shape = tuple(batch_input_shape)[1:]
         self.name = name
         self.input_shape = None if input_shape is None else _shape_tuple(input_shape, self)
         self.trainable = trainable
-        self.dtype = numpy.dtype(dtype)
+        self.dtype = numpy.dtype("float32" if dtype is None else dtype)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
         self.built = False
         self.training = False
         self._weights: list[tuple[str, Tensor, bool]] = []  # (name, tensor, trainable)
         self._regularized: list[tuple[Tensor, Any]] = []
+        self._added_losses: list[Tensor] = []  # add_loss's, from this layer's latest call
         self.inbound_nodes: list = []  # one per call on symbolic tensors, see minidl.layers.symbolic
 
     # ----------------------------------------------------------------- building
@@ -62,40 +103,118 @@ class Layer:
 
         ``input_shape`` is one shape, or a list of shapes for a layer of several inputs.
         """
-        input_shape = [tuple(shape) for shape in input_shape] if isinstance(input_shape, list) else tuple(input_shape)
+        self._build_once(input_shape)
+        return self.sample_output_shape(input_shape)
+
+    def _build_once(self, input_shape: Any) -> None:
         if not self.built:
-            self.build(input_shape)
+            input_shape = _normalized_shapes(input_shape)
+            if written_outside_minidl(type(self).build):
+                build_in_either_convention(self, input_shape)
+            else:
+                self.build(input_shape)
             self.built_input_shape = input_shape
             self.built = True
+
+    def sample_output_shape(self, input_shape: Any) -> Any:
+        """The output shape of one sample (a list for several outputs), in whichever convention the layer's
+        ``compute_output_shape`` was written (see ``minidl.layers.protocol``)."""
+        input_shape = _normalized_shapes(input_shape)
+        method = type(self).compute_output_shape
+        if method is Layer.compute_output_shape and written_outside_minidl(type(self)):
+            return traced_output_shape(self, input_shape)
+        if written_outside_minidl(method):
+            return output_shape_in_either_convention(self, input_shape)
         return self.compute_output_shape(input_shape)
 
-    def add_weight(self, name: str, shape: tuple, initializer: Any = "zeros", regularizer: Any = None,
-                   trainable: bool = True, constraint: Any = None) -> Tensor:
+    def add_weight(self, *args: Any, shape: Any = None, initializer: Any = None, dtype: Any = None,
+                   trainable: bool = True, autocast: bool = True, regularizer: Any = None, constraint: Any = None,
+                   aggregation: str = "none", overwrite_with_gradient: bool = False, name: str | None = None) -> Tensor:
+        """A new weight of this layer: Keras 3's ``add_weight(shape, initializer, dtype, ...)``.
+
+        Positional arguments are Keras 3's (shape, initializer, dtype), or, when
+        the first is a string, minidl's (name, shape, initializer, regularizer,
+        trainable, constraint). ``initializer`` defaults to "glorot_uniform"
+        (Keras's); ``name`` to "variable", "variable_1", ... ``autocast``,
+        ``aggregation`` and ``overwrite_with_gradient`` are accepted and have no
+        effect (minidl has one device and no mixed precision).
+        """
+        given = {"shape": shape, "initializer": initializer, "dtype": dtype, "regularizer": regularizer,
+                 "constraint": constraint, "name": name}
+        order = (("name", "shape", "initializer", "regularizer", "trainable", "constraint")
+                 if args and isinstance(args[0], str) else ("shape", "initializer", "dtype"))
+        if len(args) > len(order):
+            raise TypeError(f"add_weight takes at most {len(order)} positional arguments ({', '.join(order)}), "
+                            f"got {len(args)}")
+        for key, value in zip(order, args):
+            if key == "trainable":
+                trainable = value
+            elif given[key] is not None:
+                raise TypeError(f"add_weight: {key} was given both by position and by keyword")
+            else:
+                given[key] = value
+        shape = _weight_shape(given["shape"], self)
+        dtype = numpy.dtype(self.dtype if given["dtype"] is None else given["dtype"])
+        name = given["name"] or _unique_weight_name(self)
         claim_weight(f"{self.label}/{name}", shape)  # within a model file's weight budget, before allocating
-        values = initializers.get(initializer)(tuple(shape), self.dtype).astype(self.dtype, copy=False)
+        default_initializer = "glorot_uniform" if dtype.kind == "f" else "zeros"
+        initializer = initializers.get(default_initializer if given["initializer"] is None else given["initializer"])
+        values = initializer(shape, dtype)
+        values = numpy.asarray(backend.to_numpy(values.data if isinstance(values, Tensor) else values), dtype=dtype)
+        if values.shape != shape:
+            raise ValueError(f"layer {self.label!r}: the initializer of weight {given['name']!r} made an array of "
+                             f"shape {values.shape}, not {shape}")
         values = backend.to_device(values, getattr(self, "_device", None) or backend.default_device())
         weight = Tensor(values, requires_grad=trainable, name=f"{self.label}/{name}")
-        weight.constraint = constraints.get(constraint)  # the optimizer applies it after each update
+        weight.constraint = constraints.get(given["constraint"])  # the optimizer applies it after each update
         self._weights.append((name, weight, trainable))
-        if regularizer is not None:
-            self._regularized.append((weight, regularizer))
+        if given["regularizer"] is not None:
+            self._regularized.append((weight, regularizers.get(given["regularizer"])))
         return weight
 
+    def add_variable(self, shape: Any, initializer: Any, dtype: Any = None, trainable: bool = True,
+                     autocast: bool = True, regularizer: Any = None, constraint: Any = None,
+                     name: str | None = None) -> Tensor:
+        """Keras's alias of ``add_weight``."""
+        return self.add_weight(shape=shape, initializer=initializer, dtype=dtype, trainable=trainable,
+                               regularizer=regularizer, constraint=constraint, name=name)
+
     # ----------------------------------------------------------------- calling
-    def __call__(self, x: Any, training: bool | None = None) -> Any:
-        """``call(x, training)`` on Tensors (or arrays); on symbolic tensors, a new node of a graph."""
-        symbolic = is_symbolic(x)
-        x = self.checked_inputs(x, symbolic)
+    def __call__(self, inputs: Any, *args: Any, training: bool | None = None, **kwargs: Any) -> Any:
+        """``call(inputs)`` on Tensors (or arrays); on symbolic tensors, a new node of a graph.
+
+        ``training`` (and ``args``/``kwargs``, passed on to ``call``) as
+        ``minidl.layers.protocol`` says.
+        """
+        symbolic = is_symbolic(inputs)
+        inputs = self.checked_inputs(inputs, symbolic)
         if symbolic:
-            return call_symbolically(self, x)
-        return self.call(x, self.training if training is None else training)
+            return call_symbolically(self, inputs)
+        if args or kwargs or "_layer_attributes" in self.__dict__ or written_outside_minidl(type(self).call):
+            with layer_call(self, training) as resolved:
+                outputs = call_with_keras_arguments(self, inputs, args, kwargs, resolved)
+        else:  # one of minidl's own layers, holding no other: call(x, training), no context to open
+            outputs = self.call(inputs, resolved_training(self, training))
+        if self.activity_regularizer is not None:
+            for output in outputs if isinstance(outputs, (list, tuple)) else [outputs]:
+                penalty = self.activity_regularizer(output)
+                self.add_loss(penalty / output.shape[0] if output.ndim > 0 else penalty)
+        return outputs
 
     def checked_inputs(self, x: Any, symbolic: bool = False) -> Any:
         """``x`` as Tensors (unless symbolic), the layer built for it; a clear error for a shape it was not built for."""
         if not symbolic:
             x = [self._as_tensor(item) for item in x] if isinstance(x, (list, tuple)) else self._as_tensor(x)
+        spec = self.__dict__.get("input_spec")
+        if spec is not None:
+            for rule, item in zip(spec if isinstance(spec, (list, tuple)) else [spec],
+                                  x if isinstance(x, (list, tuple)) else [x]):
+                if rule is not None:
+                    rule.check(self.label, tuple(item.shape))
         shapes = sample_shapes(x)
-        self.ensure_built(shapes)
+        self._build_once(shapes)
+        if not symbolic and not written_outside_minidl(type(self).compute_output_shape):
+            self.compute_output_shape(shapes)  # the layer's own checks of the shapes it is given
         expected = getattr(self, "built_input_shape", None)
         if expected is not None and not _compatible_shapes(expected, shapes):
             got = [item.shape for item in x] if isinstance(x, list) else x.shape
@@ -110,6 +229,82 @@ class Layer:
         if x.ndim == 0:
             raise ValueError(f"layer {self.label!r}: input needs a batch axis, got a scalar")
         return x
+
+    # ----------------------------------------------------------------- losses
+    def add_loss(self, loss: Any) -> None:
+        """Add a penalty (a Tensor; a non-scalar one is summed, as Keras) to this call's ``losses``.
+
+        Called inside ``call``; the next forward pass starts a new list.
+        """
+        for item in loss if isinstance(loss, (list, tuple)) else [loss]:
+            item = item if isinstance(item, Tensor) else Tensor(item, dtype=self.dtype)
+            self._added_losses.append(item if item.ndim == 0 else F.sum(item))
+
+    def clear_losses(self) -> None:
+        """Forget the losses ``add_loss`` collected, here and in every sublayer (a new forward pass starts)."""
+        if self._added_losses:
+            self._added_losses = []
+        for layer in self._sublayers():
+            layer.clear_losses()
+
+    @property
+    def losses(self) -> list[Tensor]:
+        """Scalar penalties: ``add_loss``'s of the latest forward pass (this layer's, then its sublayers'),
+        then the regularization penalties of the trainable weights (Keras's order). ``fit`` adds their sum
+        to the loss."""
+        layers = [self, *self._flattened_sublayers()]
+        added = [loss for layer in layers for loss in layer._added_losses]
+        if not any(layer._regularized for layer in layers):
+            return added
+        trainable = {id(weight) for weight in self.trainable_weights}
+        regularized = [(weight, regularizer) for layer in layers
+                       for weight, regularizer in layer._regularized if id(weight) in trainable]
+        return added + [regularizer(weight) for weight, regularizer in regularized]
+
+    # ----------------------------------------------------------------- sublayers
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Remember attributes that may hold sublayers (a layer, or a list, tuple or dict), as Keras tracks them."""
+        object.__setattr__(self, name, value)
+        if isinstance(value, (Layer, list, dict)) or (isinstance(value, tuple) and any(
+                isinstance(item, (Layer, list, tuple, dict)) for item in value)):
+            if name not in _INTERNAL_ATTRIBUTES:
+                self.__dict__.setdefault("_layer_attributes", {})[name] = None
+
+    def _sublayers(self) -> list["Layer"]:
+        """The layers held in this layer's attributes (also in lists, tuples and dicts), in assignment order."""
+        attributes = self.__dict__
+        names = attributes.get("_layer_attributes")
+        if not names:
+            return []
+        found: list = []
+
+        def collect(value: Any, depth: int) -> None:
+            if isinstance(value, Layer):
+                if value is not self and all(value is not item for item in found):
+                    found.append(value)
+            elif depth < 3 and isinstance(value, (list, tuple)):
+                for item in value:
+                    collect(item, depth + 1)
+            elif depth < 3 and isinstance(value, dict):
+                for item in value.values():
+                    collect(item, depth + 1)
+
+        for name in names:
+            if name in attributes:
+                collect(attributes[name], 0)
+        return found
+
+    def _flattened_sublayers(self) -> list["Layer"]:
+        """Every layer below this one, each once, depth first."""
+        seen, ordered, pending = {id(self)}, [], list(reversed(self._sublayers()))
+        while pending:
+            layer = pending.pop()
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            ordered.append(layer)
+            pending.extend(reversed(layer._sublayers()))
+        return ordered
 
     # ----------------------------------------------------------------- graph (functional models)
     def _first_node(self, what: str) -> Any:
@@ -134,6 +329,8 @@ class Layer:
 
     def train(self, mode: bool = True) -> "Layer":
         self.training = mode
+        for layer in self._sublayers():
+            layer.train(mode)
         return self
 
     def eval(self) -> "Layer":
@@ -147,13 +344,16 @@ class Layer:
             weight.data = backend.to_device(weight.data, self._device)
             if weight.grad is not None:
                 weight.grad = backend.to_device(weight.grad, self._device)
+        for layer in self._sublayers():
+            layer.to(device)
         return self
 
     @property
     def device(self) -> str:
         """Where the weights live (where they will be built, before the layer is built)."""
-        if self._weights:
-            return self._weights[0][1].device
+        weights = self.weights
+        if weights:
+            return weights[0].device
         return getattr(self, "_device", None) or backend.default_device()
 
     # ----------------------------------------------------------------- weights
@@ -161,23 +361,48 @@ class Layer:
     def label(self) -> str:
         return self.name or type(self).__name__
 
+    def _weight_entries(self) -> list[tuple[str, Tensor, bool]]:
+        """(name, weight, trainable) of every weight in Keras's order: this layer's trainable ones, its
+        non-trainable ones, then each sublayer's; trainable is False for all when the layer is frozen."""
+        own = self._weights
+        if not all(trainable for _, _, trainable in own):
+            own = [entry for entry in own if entry[2]] + [entry for entry in own if not entry[2]]
+        entries = list(own) if self.trainable else [(name, weight, False) for name, weight, _ in own]
+        sublayers = self._sublayers()
+        if not sublayers:
+            return entries
+        seen = {id(weight) for _, weight, _ in entries}
+        for layer in sublayers:
+            for name, weight, trainable in layer._weight_entries():
+                if id(weight) not in seen:
+                    seen.add(id(weight))
+                    entries.append((name, weight, trainable and self.trainable))
+        return entries
+
     @property
     def weights(self) -> list[Tensor]:
-        """All weights in Keras's order (trainable and not, e.g. kernel, bias)."""
-        return [w for _, w, _ in self._weights]
+        """All weights in Keras's order (trainable and not, e.g. kernel, bias; then the sublayers')."""
+        return [w for _, w, _ in self._weight_entries()]
 
     @property
     def trainable_weights(self) -> list[Tensor]:
-        return [w for _, w, trainable in self._weights if trainable and self.trainable]
+        return [w for _, w, trainable in self._weight_entries() if trainable]
 
     @property
     def non_trainable_weights(self) -> list[Tensor]:
-        return [w for _, w, trainable in self._weights if not (trainable and self.trainable)]
+        return [w for _, w, trainable in self._weight_entries() if not trainable]
 
     @property
-    def losses(self) -> list[Tensor]:
-        """The regularization penalties of this layer's weights (differentiable scalars)."""
-        return [regularizer(weight) for weight, regularizer in self._regularized]
+    def trainable_variables(self) -> list[Tensor]:
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self) -> list[Tensor]:
+        return self.non_trainable_weights
+
+    @property
+    def variables(self) -> list[Tensor]:
+        return self.weights
 
     def count_params(self) -> int:
         return int(sum(w.size for w in self.weights))
@@ -187,25 +412,36 @@ class Layer:
 
     def set_weights(self, values: list) -> None:
         """Replace every weight's values (same order as get_weights); checks count and shapes first."""
-        if len(values) != len(self._weights):
-            raise ValueError(f"layer {self.label!r} has {len(self._weights)} weights, got {len(values)} arrays")
+        entries = self._weight_entries()
+        values = list(values)
+        if len(values) != len(entries):
+            raise ValueError(f"layer {self.label!r} has {len(entries)} weights, got {len(values)} arrays")
         arrays = []
-        for (name, weight, _), value in zip(self._weights, values):
+        for (name, weight, _), value in zip(entries, values):
             value = numpy.asarray(backend.to_numpy(value))
             if value.shape != weight.shape:
                 raise ValueError(
                     f"layer {self.label!r}: weight {name!r} has shape {weight.shape}, got an array of shape {value.shape}"
                 )
             arrays.append(value)
-        for (_, weight, _), value in zip(self._weights, arrays):
+        for (_, weight, _), value in zip(entries, arrays):
             xp = backend.get_array_module(weight.data)
             weight.data[...] = xp.asarray(value, dtype=weight.dtype)
 
     # ----------------------------------------------------------------- configuration
     def get_config(self) -> dict:
+        """The constructor's arguments as JSON-ready data; ``cls.from_config(config)`` makes the layer again.
+
+        A class that defines no ``get_config`` of its own gets the plain
+        arguments it was made with added (Keras's automatic config).
+        """
         config: dict = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype.name}
         if self.input_shape is not None:
             config["input_shape"] = list(self.input_shape)
+        if self.activity_regularizer is not None:
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+        if type(self).get_config is Layer.get_config and getattr(self, "_init_arguments", None):
+            config.update({key: value for key, value in self._init_arguments.items() if key not in config})
         return config
 
     @classmethod
@@ -214,6 +450,31 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.label!r}>"
+
+
+#: attributes of every layer that never hold sublayers
+_INTERNAL_ATTRIBUTES = frozenset({"_weights", "_regularized", "_added_losses", "inbound_nodes", "input_shape",
+                                  "input_spec", "built_input_shape", "_init_arguments", "_layer_attributes"})
+
+
+def _normalized_shapes(shape: Any) -> Any:
+    return [tuple(item) for item in shape] if isinstance(shape, list) else tuple(shape)
+
+
+def _weight_shape(shape: Any, layer: Layer) -> tuple:
+    shape = () if shape is None else (shape,) if isinstance(shape, (int, numpy.integer)) else tuple(shape)
+    if not all(isinstance(dim, (int, numpy.integer)) and not isinstance(dim, bool) and dim >= 0 for dim in shape):
+        raise ValueError(f"layer {layer.label!r}: a weight's shape must hold known sizes (ints >= 0), got {shape}")
+    return tuple(int(dim) for dim in shape)
+
+
+def _unique_weight_name(layer: Layer) -> str:
+    taken = {name for name, _, _ in layer._weights}
+    name, suffix = "variable", 0
+    while name in taken:
+        suffix += 1
+        name = f"variable_{suffix}"
+    return name
 
 
 def _shape_tuple(shape: Any, layer: Any) -> tuple:
@@ -239,39 +500,3 @@ def check_positive_int(layer: str, name: str, value: Any) -> int:
     if not isinstance(value, (int, numpy.integer)) or isinstance(value, bool) or value <= 0:
         raise ValueError(f"{layer}: {name} must be a positive int, got {value!r}")
     return int(value)
-
-
-class KernelLayer(Layer):
-    """A layer with a kernel, an optional bias and an activation (Dense and the convolutions)."""
-
-    def __init__(self, activation: Any = None, use_bias: bool = True, kernel_initializer: Any = "glorot_uniform",
-                 bias_initializer: Any = "zeros", kernel_regularizer: Any = None, bias_regularizer: Any = None,
-                 kernel_constraint: Any = None, bias_constraint: Any = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-
-    def build_kernel_and_bias(self, kernel_shape: tuple, units: int) -> None:
-        self.kernel = self.add_weight("kernel", kernel_shape, self.kernel_initializer, self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight("bias", (units,), self.bias_initializer, self.bias_regularizer,
-                                        constraint=self.bias_constraint)
-
-    def get_config(self) -> dict:
-        return {
-            **super().get_config(), "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
-        }

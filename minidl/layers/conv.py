@@ -6,8 +6,20 @@ from typing import Any
 
 from minidl import functional as F
 from minidl.functional.padding import normalize_padding, normalize_tuple, window_output_size
-from minidl.layers.base import KernelLayer, check_positive_int
+from minidl.layers.base import check_positive_int
+from minidl.layers.kernel import KernelLayer
 from minidl.tensor import Tensor
+
+
+def spatial_output_shape(what: str, input_shape: tuple, window: tuple, strides: tuple, dilation: tuple,
+                         padding: str) -> tuple:
+    """Output sizes of the spatial axes (all but the last) for a window, checked; an unknown size (None,
+    a variable length) stays unknown, as in Keras."""
+    rank = len(input_shape) - 1
+    known = tuple((k - 1) * d + 1 if size is None else size
+                  for size, k, d in zip(input_shape[:rank], window, dilation)) + tuple(input_shape[rank:])
+    sizes = window_output_size(what, known, range(rank), window, strides, dilation, padding)
+    return tuple(None if input_shape[axis] is None else size for axis, size in enumerate(sizes))
 
 
 class _Conv(KernelLayer):
@@ -30,8 +42,8 @@ class _Conv(KernelLayer):
         layout = "(length, channels)" if self.rank == 1 else "(height, width, channels)"
         if len(input_shape) != self.rank + 1:
             raise ValueError(f"layer {self.label!r}: inputs must be {layout} per sample, got shape {tuple(input_shape)}")
-        spatial = window_output_size(f"layer {self.label!r}", input_shape, range(self.rank), self.kernel_size,
-                                     self.strides, self.dilation_rate, self.padding)
+        spatial = spatial_output_shape(f"layer {self.label!r}", tuple(input_shape), self.kernel_size, self.strides,
+                                       self.dilation_rate, self.padding)
         return spatial + (self.filters,)
 
     def build(self, input_shape: tuple) -> None:

@@ -1,4 +1,4 @@
-"""Dense, Activation, Flatten, Dropout and the Input marker."""
+"""Dense, Activation, Flatten, Dropout, Lambda and the Input marker."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import numpy
 
 from minidl import activations
 from minidl import functional as F
-from minidl.layers.base import KernelLayer, Layer, _shape_tuple, check_positive_int
+from minidl.layers.base import Layer, _shape_tuple, check_positive_int
+from minidl.layers.kernel import KernelLayer
+from minidl.layers.protocol import traced_output_shape
 from minidl.layers.symbolic import Node, SymbolicTensor
 from minidl.tensor import Tensor
 
@@ -21,7 +23,9 @@ class InputLayer(Layer):
     the layers; in a functional ``Model`` it is listed first, as in Keras.
     """
 
-    def __init__(self, shape: Any, name: str | None = None, dtype: Any = "float32", **kwargs: Any) -> None:
+    def __init__(self, shape: Any = None, name: str | None = None, dtype: Any = "float32", *,
+                 batch_shape: Any = None, batch_size: int | None = None, sparse: Any = None, **kwargs: Any) -> None:
+        shape = _keras_input_shape(shape, batch_shape, kwargs.pop("input_shape", None), sparse, "InputLayer")
         super().__init__(name=name, input_shape=shape, dtype=dtype, **kwargs)
         self.built = True
         self.inbound_nodes.append(Node(self, None, [(None,) + self.input_shape], self.dtype))
@@ -37,13 +41,28 @@ class InputLayer(Layer):
         return config
 
 
-def Input(shape: Any, name: str | None = None, dtype: Any = "float32") -> SymbolicTensor:  # noqa: N802 - Keras's name
+def Input(shape: Any = None, batch_size: int | None = None, dtype: Any = "float32", sparse: Any = None,  # noqa: N802
+          batch_shape: Any = None, name: str | None = None) -> SymbolicTensor:
     """``Input(shape=(784,))``: a symbolic batch of samples of ``shape`` (no batch axis), Keras's ``keras.Input``.
 
     Its ``shape`` is ``(None,) + shape``. Call layers on it and give the
     results to ``Model(inputs, outputs)``, or put it first in a ``Sequential``.
+    Keras's ``batch_shape=(None, 784)`` gives the shape with the batch axis;
+    ``batch_size`` is accepted and not kept (minidl takes any batch size).
     """
+    shape = _keras_input_shape(shape, batch_shape, None, sparse, "Input")
     return InputLayer(_shape_tuple(shape, InputLayer), name=name, dtype=dtype).output
+
+
+def _keras_input_shape(shape: Any, batch_shape: Any, input_shape: Any, sparse: Any, what: str) -> Any:
+    """One sample's shape from Keras's ways of giving it: shape, batch_shape (batch axis first) or input_shape."""
+    if sparse:
+        raise ValueError(f"{what}: sparse inputs are not supported (minidl's tensors are dense)")
+    given = [name for name, value in (("shape", shape), ("batch_shape", batch_shape), ("input_shape", input_shape))
+             if value is not None]
+    if len(given) != 1:
+        raise ValueError(f"{what}: give exactly one of shape= or batch_shape=, got {', '.join(given) or 'neither'}")
+    return tuple(batch_shape)[1:] if batch_shape is not None else shape if shape is not None else input_shape
 
 
 class Dense(KernelLayer):
@@ -119,3 +138,48 @@ class Dropout(Layer):
         if self.noise_shape is not None:
             config["noise_shape"] = list(self.noise_shape)
         return config
+
+
+class Lambda(Layer):
+    """y = function(x, **arguments): a function of Tensors used as a layer (Keras's ``Lambda``).
+
+    ``function`` takes the input Tensor (a list for several inputs) and
+    returns Tensors, using minidl's differentiable functions (``minidl.ops``
+    or ``minidl.functional``). ``output_shape`` (Keras's: a shape without
+    the batch axis, or a function of the input shape with it) is optional:
+    without it the function is run once on zeros to learn the shape. A
+    function is code, and model files never hold code: a model with a Lambda
+    is saved with ``save_weights``, not ``save`` (Keras, too, refuses to load
+    one unless told the file is safe).
+    """
+
+    def __init__(self, function: Any, output_shape: Any = None, mask: Any = None, arguments: dict | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not callable(function):
+            raise ValueError(f"Lambda: function must be callable, got {function!r}")
+        if mask is not None:
+            raise ValueError("Lambda: masks are not supported (minidl has no masking)")
+        self.function, self.given_output_shape, self.arguments = function, output_shape, dict(arguments or {})
+        self._traced_shapes: dict = {}
+
+    def call(self, x: Any, training: bool) -> Any:
+        return self.function(x, **self.arguments)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        if callable(self.given_output_shape):
+            batch_first = [(None,) + tuple(s) for s in input_shape] if isinstance(input_shape, list) else (
+                (None,) + tuple(input_shape))
+            shape = self.given_output_shape(batch_first)
+            return [tuple(s)[1:] for s in shape] if isinstance(shape, list) else tuple(shape)[1:]
+        if self.given_output_shape is not None:
+            return tuple(self.given_output_shape)
+        key = repr(input_shape)
+        if key not in self._traced_shapes:
+            self._traced_shapes[key] = traced_output_shape(self, input_shape)
+        return self._traced_shapes[key]
+
+    def get_config(self) -> dict:
+        raise ValueError(f"layer {self.label!r}: a Lambda holds Python code, which minidl's model files never do; "
+                         "save the weights (model.save_weights) and rebuild the model in code, or write the "
+                         "function as a Layer subclass with get_config")

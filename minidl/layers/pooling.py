@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from minidl import functional as F
-from minidl.functional.padding import normalize_padding, normalize_tuple, window_output_size
+from minidl.functional.padding import normalize_padding, normalize_tuple
 from minidl.layers.base import Layer
+from minidl.layers.conv import spatial_output_shape
 from minidl.tensor import Tensor
 
 
@@ -25,8 +26,8 @@ class _Pooling(Layer):
         if len(input_shape) != self.rank + 1:
             layout = "(length, channels)" if self.rank == 1 else "(height, width, channels)"
             raise ValueError(f"layer {self.label!r}: inputs must be {layout} per sample, got shape {tuple(input_shape)}")
-        spatial = window_output_size(f"layer {self.label!r}", input_shape, range(self.rank), self.pool_size,
-                                     self.strides, (1,) * self.rank, self.padding)
+        spatial = spatial_output_shape(f"layer {self.label!r}", tuple(input_shape), self.pool_size, self.strides,
+                                       (1,) * self.rank, self.padding)
         return spatial + (input_shape[-1],)
 
     def call(self, x: Tensor, training: bool) -> Tensor:

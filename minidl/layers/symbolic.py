@@ -121,7 +121,7 @@ def sample_shapes(inputs: Any) -> Any:
 def call_symbolically(layer: Any, inputs: Any) -> Any:
     """Record ``layer(inputs)`` on symbolic inputs (the layer is built): make a Node, return its output(s)."""
     inputs = list(inputs) if isinstance(inputs, tuple) else inputs
-    output_shape = layer.compute_output_shape(sample_shapes(inputs))
+    output_shape = layer.sample_output_shape(sample_shapes(inputs))
     several = isinstance(output_shape, list)
     shapes = [(None,) + tuple(shape) for shape in (output_shape if several else [output_shape])]
     node = Node(layer, inputs, shapes, layer.dtype)

@@ -3,11 +3,13 @@
 =============  ==============================================================
 module         what it holds
 =============  ==============================================================
-graph          the order of a graph's calls and layers; running it
+graph          the order of a graph's calls and layers; running it; names
 fusion         pairs of layers run as one function (Conv2D with ReLU, MaxPooling2D)
 functional     Model(inputs, outputs): structure, weights, summary, config
 sequential     Sequential: a straight graph built layer by layer
 keras_training compile_config and optimizer variables of Keras files
+subclassed     models written as Keras subclasses, with their own call()
+summary        model.summary()'s table
 keras_files    Keras .keras and legacy .h5 files, read and written without Keras
 loading        load_model (minidl .npz files and Keras files)
 cloning        clone_model, model.to_json, model_from_json

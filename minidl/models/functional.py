@@ -31,11 +31,13 @@ from minidl import optimizers as optimizers_module
 from minidl import losses as losses_module
 from minidl.layers import InputLayer, Layer
 from minidl.layers import deserialize as deserialize_builtin_layer
+from minidl.layers.protocol import layer_call, traced_output_shape
 from minidl.layers.symbolic import SymbolicTensor, flatten, remove_nodes
+from minidl.models import subclassed, summary
 from minidl.models.fusion import fused_pairs
-from minidl.models.graph import GraphError, map_graph, run_graph
+from minidl.models.graph import GraphError, map_graph, new_model_name, replay_calls, run_graph, unique_name
 from minidl.training import Trainer
-from minidl.registry import registered_name, snake_case
+from minidl.registry import custom_object_scope, registered_name, snake_case
 from minidl.tensor import Tensor
 
 
@@ -46,14 +48,15 @@ class Model(Trainer, Layer):
     config_class_name = "Functional"
 
     def __init__(self, inputs: Any = None, outputs: Any = None, name: str | None = None,
-                 trainable: bool = True) -> None:
-        Layer.__init__(self, name=name or "functional", trainable=trainable)
+                 trainable: bool = True, **layer_options: Any) -> None:
+        Layer.__init__(self, name=name or new_model_name(type(self), Model), trainable=trainable, **layer_options)
         self._device: str | None = None
         self._graph_nodes: list = []
         self._fused: dict = {}  # pairs of layers run as one function (minidl.models.fusion)
         self._layers: list = []
         self.inputs: list = []
         self.outputs: list = []
+        self.output_names = ["output_1"]  # a subclassed model's, until its build counts its outputs
         self.built = False
         if inputs is None and outputs is None:
             return
@@ -78,7 +81,7 @@ class Model(Trainer, Layer):
         for layer in self._layers:
             if layer.name is None:
                 base = "input_layer" if isinstance(layer, InputLayer) else snake_case(type(layer).__name__)
-                layer.name = _unique_name(base, taken)
+                layer.name = unique_name(base, taken)
                 taken.add(layer.name)
         names = [layer.name for layer in self._layers]
         repeated = sorted({name for name in names if names.count(name) > 1})
@@ -107,7 +110,12 @@ class Model(Trainer, Layer):
 
     @property
     def input_names(self) -> list:
-        return [tensor.name for tensor in self.inputs]
+        return ["inputs"] if self._subclassed else [tensor.name for tensor in self.inputs]
+
+    @property
+    def _subclassed(self) -> bool:
+        """A Keras subclass with its own ``call`` and no graph (``minidl.models.subclassed``)."""
+        return subclassed.is_subclassed(self, Model)
 
     def _input_sample_shapes(self) -> list:
         return [tuple(tensor.shape[1:]) for tensor in self.inputs]
@@ -140,11 +148,14 @@ class Model(Trainer, Layer):
     @property
     def layers(self) -> list:
         """Every layer, InputLayers first, in Keras's order (by depth in the graph)."""
-        return list(self._layers)
+        return list(self._owned_layers())
 
     def _owned_layers(self) -> list:
         """The layers whose weights, device and mode the model manages (in weight order)."""
-        return self._layers
+        return Layer._sublayers(self) if self._subclassed else self._layers
+
+    def _sublayers(self) -> list:
+        return list(self._owned_layers())
 
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
         if (name is None) == (index is None):
@@ -161,7 +172,11 @@ class Model(Trainer, Layer):
 
     # ----------------------------------------------------------------- calling
     def _run(self, values: list, training: bool | None, record: dict | None = None) -> list:
-        return run_graph(self.inputs, self.outputs, self._graph_nodes, values, training, record, self._fused)
+        """The outputs for ``values``: one forward pass, which starts anew the losses that layers add."""
+        if self._subclassed:
+            return subclassed.run(self, values, training)
+        with layer_call(self, training) as resolved:
+            return run_graph(self.inputs, self.outputs, self._graph_nodes, values, resolved, record, self._fused)
 
     def __call__(self, x: Any, training: bool | None = None) -> Any:
         """The outputs for data ``x`` (a Tensor/array, a list, or a dict by input name), or a node on symbolic inputs."""
@@ -181,9 +196,13 @@ class Model(Trainer, Layer):
         return outputs[0] if len(outputs) == 1 else outputs
 
     def build(self, input_shape: Any) -> None:
+        if self._subclassed:
+            return subclassed.build(self, input_shape)
         self._require_built("build")
 
     def compute_output_shape(self, input_shape: Any) -> Any:
+        if self._subclassed:
+            return traced_output_shape(self, input_shape)
         shapes = [tuple(tensor.shape[1:]) for tensor in self.outputs]
         return shapes[0] if len(shapes) == 1 else shapes
 
@@ -250,7 +269,9 @@ class Model(Trainer, Layer):
 
     @property
     def losses(self) -> list[Tensor]:
-        return [penalty for layer in self._owned_layers() for penalty in layer.losses]
+        """The model's own ``add_loss`` penalties, then each layer's ``losses`` (its added losses of the latest
+        forward pass and its regularization penalties), as the trainer adds them to the loss."""
+        return [*self._added_losses, *(loss for layer in self._owned_layers() for loss in layer.losses)]
 
     def get_weights(self) -> list[numpy.ndarray]:
         return [array for layer in self._owned_layers() for array in layer.get_weights()]
@@ -273,40 +294,12 @@ class Model(Trainer, Layer):
 
     # ----------------------------------------------------------------- summary
     def _summary_rows(self) -> tuple[tuple, list]:
-        header = ("Layer (type)", "Output Shape", "Param #", "Connected to")
-        in_model = {id(node) for node in self._graph_nodes}
-        rows = []
-        for layer in self._layers:
-            nodes = [node for node in layer.inbound_nodes if id(node) in in_model]
-            shapes = [str(t.shape) for node in nodes for t in node.outputs]
-            sources = [f"{t.node.layer.name}[{_node_index(t.node)}][{t.index}]"
-                       for node in nodes for t in node.input_tensors]
-            rows.append((f"{layer.name} ({type(layer).__name__})", ", ".join(dict.fromkeys(shapes)),
-                         f"{layer.count_params():,}", ", ".join(sources) or "-"))
-        return header, rows
+        return subclassed.summary_rows(self) if self._subclassed else summary.graph_rows(self)
 
     def summary(self, print_fn: Any = print) -> str:
         """Print (and return) the table of layers, output shapes, parameter counts (and inputs, for graphs)."""
         self._require_built("summary")
-        header, rows = self._summary_rows()
-        widths = [max(len(row[i]) for row in rows + [header]) + 2 for i in range(len(header))]
-        rule = "-" * sum(widths)
-
-        def line(row: tuple) -> str:
-            cells = [row[0].ljust(widths[0]), row[1].ljust(widths[1]), row[2].rjust(widths[2])]
-            if len(row) > 3:
-                cells.append("  " + row[3].ljust(widths[3] - 2))
-            return "".join(cells).rstrip()
-
-        trainable = sum(w.size for w in self.trainable_weights)
-        total = self.count_params()
-        text = "\n".join([
-            f'Model: "{self.name}"', rule, line(header), "=" * sum(widths), *map(line, rows), "=" * sum(widths),
-            f"Total params: {total:,}", f"Trainable params: {trainable:,}",
-            f"Non-trainable params: {total - trainable:,}", rule,
-        ])
-        print_fn(text)
-        return text
+        return summary.print_table(self, print_fn)
 
     # ----------------------------------------------------------------- configuration
     def get_config(self) -> dict:
@@ -314,8 +307,11 @@ class Model(Trainer, Layer):
 
         ``inbound_nodes`` lists, per call of the layer, the tensors it reads as
         ``[layer name, call index, output index]``; a call on a list of
-        tensors is marked ``"list": true``.
+        tensors is marked ``"list": true``. A subclassed model's is its name
+        and the plain arguments it was made with, as Keras's.
         """
+        if self._subclassed:
+            return {"name": self.name, "trainable": self.trainable, **(self._init_arguments or {})}
         self._require_built("get_config")
         in_model = [node for node in self._graph_nodes]
         call_index = {}
@@ -343,15 +339,23 @@ class Model(Trainer, Layer):
         }
 
     @classmethod
-    def from_config(cls, config: dict) -> "Model":
-        """Rebuild the graph of ``get_config``: create every layer, then replay the calls in dependency order."""
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> "Model":
+        """Rebuild the graph of ``get_config``: create every layer, then replay the calls in dependency order.
+
+        ``custom_objects`` ({class name: class}) names the user's layers (and
+        activations, initializers, ...) that the config refers to, as in Keras.
+        """
+        if cls.call is not Model.call:  # a subclassed model: made from its arguments, as Keras
+            return cls(**config)
         created: dict[str, Layer] = {}
         calls: list = []
-        for entry in config["layers"]:
-            created[entry["name"]] = deserialize_layer({"class_name": entry["class_name"], "config": entry["config"]})
-            calls.extend((entry["name"], index, call) for index, call in enumerate(entry["inbound_nodes"]))
-        return rebuild_graph(created, calls, config["input_layers"], config["output_layers"],
-                             name=config.get("name"), trainable=config.get("trainable", True), cls=cls)
+        with custom_object_scope(custom_objects):
+            for entry in config["layers"]:
+                created[entry["name"]] = deserialize_layer({"class_name": entry["class_name"],
+                                                            "config": entry["config"]})
+                calls.extend((entry["name"], index, call) for index, call in enumerate(entry["inbound_nodes"]))
+            return rebuild_graph(created, calls, config["input_layers"], config["output_layers"],
+                                 name=config.get("name"), trainable=config.get("trainable", True), cls=cls)
 
     def compile_config(self) -> dict | None:
         """What ``compile`` was given, in a form a file can hold (None if something custom cannot be)."""
@@ -371,17 +375,23 @@ class Model(Trainer, Layer):
         """The architecture as Keras 3's JSON, no weights (``minidl.models.model_from_json`` reads it; so does Keras)."""
         return json.dumps(CONFIG_WRITERS["json"](self), **kwargs)
 
-    def save(self, path: str, metadata: dict | None = None, extra_weights: dict | None = None,
-             include_optimizer: bool = True) -> None:
-        """Save architecture, weights, compile settings (and ``metadata``) to one file (no pickles).
+    def save(self, filepath: str, metadata: dict | None = None, extra_weights: dict | None = None,
+             include_optimizer: bool = True, overwrite: bool = True, **keras_options: Any) -> None:
+        """Save architecture, weights, compile settings (and ``metadata``) to ``filepath`` (no pickles).
 
         A path ending in ``.keras`` (or ``.h5``) writes a Keras file that Keras
         3 loads (see ``minidl.models.keras_files``); any other, minidl's own
         ``.npz``. ``extra_weights`` ({name: list of arrays}) travel with
         minidl files, see ``saving.read_extra_weights``; so does the
         optimizer's state, unless ``include_optimizer=False``, so that
-        ``load_model`` resumes training exactly where it stopped.
+        ``load_model`` resumes training exactly where it stopped. ``overwrite=False``
+        refuses an existing file; Keras's ``save_format`` and ``zipped`` are
+        accepted and the extension decides.
         """
+        path = _writable(filepath, overwrite, keras_options, ("save_format", "zipped", "options", "signatures"))
+        if self._subclassed:
+            raise ValueError(f"save: model {self.name!r} runs its own call(), which is code, and model files hold "
+                             "none; save its weights (save_weights) and make the model again in code to load them")
         extension = os.path.splitext(os.fspath(path))[1].lower()
         if extension in FILE_WRITERS:
             if metadata or extra_weights:
@@ -390,11 +400,14 @@ class Model(Trainer, Layer):
             return
         saving.save_model(self, path, metadata, extra_weights, include_optimizer)
 
-    def save_weights(self, path: str) -> None:
-        saving.save_weights(self, path)
+    def save_weights(self, filepath: str, overwrite: bool = True, **keras_options: Any) -> None:
+        saving.save_weights(self, _writable(filepath, overwrite, keras_options, ("save_format", "options")))
 
-    def load_weights(self, path: str) -> None:
-        saving.load_weights(self, path)
+    def load_weights(self, filepath: str, skip_mismatch: bool = False, **keras_options: Any) -> None:
+        if skip_mismatch:
+            raise ValueError("load_weights: skip_mismatch=True is not supported; the file's weights must match")
+        _writable(filepath, True, keras_options, ("options", "by_name"))
+        saving.load_weights(self, filepath)
 
     # ----------------------------------------------------------------- checks
     def _require_built(self, what: str) -> None:
@@ -409,49 +422,10 @@ class Model(Trainer, Layer):
 
 
 def rebuild_graph(created: dict, calls: list, inputs: Any, outputs: Any, name: str | None = None,
-                  trainable: bool = True, cls: type = Model) -> Model:
-    """A model from layers by name and their recorded calls, replayed as soon as their inputs exist.
-
-    ``calls``: (layer name, call index, {"args": [[layer, call, output], ...],
-    "list": bool}); ``inputs``/``outputs``: lists (or dicts by name) of
-    [layer, call, output]. A shared layer's calls replay in their order, so
-    call indices keep their meaning.
-    """
-    produced: dict[tuple, list] = {}  # (layer name, call index) -> output tensors
-    for layer_name, layer in created.items():
-        if isinstance(layer, InputLayer):
-            produced[(layer_name, 0)] = [layer.output]
-
-    def lookup(reference: list) -> Any:
-        outputs_of_call = produced.get((reference[0], reference[1]))
-        return None if outputs_of_call is None else outputs_of_call[reference[2]]
-
-    pending = list(calls)
-    while pending:
-        progressed = False
-        for item in list(pending):
-            layer_name, index, call = item
-            if index > 0 and (layer_name, index - 1) not in produced:
-                continue
-            tensors = [lookup(reference) for reference in call["args"]]
-            if any(tensor is None for tensor in tensors):
-                continue
-            if layer_name not in created:
-                raise ValueError(f"the graph calls a layer {layer_name!r} that it does not define")
-            result = created[layer_name](tensors if call.get("list") else tensors[0])
-            produced[(layer_name, index)] = result if isinstance(result, list) else [result]
-            pending.remove(item)
-            progressed = True
-        if not progressed:
-            waiting = ", ".join(sorted({layer_name for layer_name, _, _ in pending}))
-            raise ValueError(f"the graph cannot be rebuilt: layers {waiting} wait for inputs that no layer makes")
-
-    def tensors_of(references: Any) -> Any:
-        if isinstance(references, dict):
-            return {key: lookup(value) for key, value in references.items()}
-        return [lookup(reference) for reference in references]
-
-    return cls(tensors_of(inputs), tensors_of(outputs), name=name, trainable=trainable)
+                  trainable: bool = True, cls: type | None = None) -> Model:
+    """A model (of class ``cls``, Model by default) from layers by name and their recorded calls (``graph.replay_calls``)."""
+    input_tensors, output_tensors = replay_calls(created, calls, inputs, outputs)
+    return (cls or Model)(input_tensors, output_tensors, name=name, trainable=trainable)
 
 
 #: writers of other file formats by file extension (minidl.models.keras_files adds .keras and .h5)
@@ -472,21 +446,18 @@ def deserialize_layer(config: dict) -> Layer:
     return deserialize_builtin_layer(config)
 
 
-def _node_index(node: Any) -> int:
-    return node.layer.inbound_nodes.index(node) if node in node.layer.inbound_nodes else 0
-
-
 def _class_name(layer: Layer) -> str:
     return layer.config_class_name if isinstance(layer, Model) else type(layer).__name__
 
 
-def _unique_name(base: str, taken: set) -> str:
-    """``base``, or ``base_1``, ``base_2``, ... whichever is free first (Keras's naming)."""
-    name, suffix = base, 0
-    while name in taken:
-        suffix += 1
-        name = f"{base}_{suffix}"
-    return name
+def _writable(filepath: Any, overwrite: bool, options: dict, accepted: tuple) -> Any:
+    """``filepath``, after checking Keras's extra saving options and ``overwrite``."""
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise TypeError(f"unknown saving options {unknown}; accepted: {', '.join(accepted)}")
+    if not overwrite and os.path.exists(os.fspath(filepath)):
+        raise FileExistsError(f"{os.fspath(filepath)!r} exists and overwrite=False was given")
+    return filepath
 
 
 def _map_given(given: Any, function: Any) -> Any:

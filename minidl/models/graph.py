@@ -11,15 +11,22 @@ both in Keras's order, so that weights come out as Keras lists them:
 - layers are listed by decreasing depth (a shared layer at its greatest),
   ties broken by the order in which the walk from the outputs first met them.
 
-``run_graph`` then computes the outputs from real Tensors, node by node.
+``run_graph`` then computes the outputs from real Tensors, node by node;
+``replay_calls`` rebuilds a graph from a config's recorded calls. Names:
+``unique_name`` gives a model's unnamed layers ``dense``, ``dense_1``, ...
+(unique within the model), ``new_model_name`` gives unnamed models
+``functional``, ``functional_1``, ``sequential``, ... (unique in the
+process, Keras's one piece of global naming state that minidl keeps).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from minidl.layers.core import InputLayer
 from minidl.layers.symbolic import Node, SymbolicTensor
 from minidl.models import fusion
+from minidl.registry import snake_case
 
 
 class GraphError(ValueError):
@@ -134,3 +141,70 @@ def run_graph(inputs: list, outputs: list, nodes: list, values: list, training: 
             count = calls[node.layer.name] = calls.get(node.layer.name, -1) + 1
             record[node.layer.name if count == 0 else f"{node.layer.name}:{count}"] = result
     return [known[id(tensor)] for tensor in outputs]
+
+
+def replay_calls(created: dict, calls: list, inputs: Any, outputs: Any) -> tuple:
+    """(inputs, outputs) of a graph rebuilt from layers by name and their recorded calls, each replayed as soon
+    as its inputs exist.
+
+    ``calls``: (layer name, call index, {"args": [[layer, call, output], ...],
+    "list": bool}); ``inputs``/``outputs``: lists (or dicts by name) of
+    [layer, call, output]. A shared layer's calls replay in their order, so
+    call indices keep their meaning.
+    """
+    produced: dict[tuple, list] = {}  # (layer name, call index) -> output tensors
+    for layer_name, layer in created.items():
+        if isinstance(layer, InputLayer):
+            produced[(layer_name, 0)] = [layer.output]
+
+    def lookup(reference: list) -> Any:
+        outputs_of_call = produced.get((reference[0], reference[1]))
+        return None if outputs_of_call is None else outputs_of_call[reference[2]]
+
+    pending = list(calls)
+    while pending:
+        progressed = False
+        for item in list(pending):
+            layer_name, index, call = item
+            if index > 0 and (layer_name, index - 1) not in produced:
+                continue
+            tensors = [lookup(reference) for reference in call["args"]]
+            if any(tensor is None for tensor in tensors):
+                continue
+            if layer_name not in created:
+                raise ValueError(f"the graph calls a layer {layer_name!r} that it does not define")
+            result = created[layer_name](tensors if call.get("list") else tensors[0])
+            produced[(layer_name, index)] = result if isinstance(result, list) else [result]
+            pending.remove(item)
+            progressed = True
+        if not progressed:
+            waiting = ", ".join(sorted({layer_name for layer_name, _, _ in pending}))
+            raise ValueError(f"the graph cannot be rebuilt: layers {waiting} wait for inputs that no layer makes")
+
+    def tensors_of(references: Any) -> Any:
+        if isinstance(references, dict):
+            return {key: lookup(value) for key, value in references.items()}
+        return [lookup(reference) for reference in references]
+
+    return tensors_of(inputs), tensors_of(outputs)
+
+
+#: how many unnamed models of each kind were made ("functional": 2 means functional, functional_1 exist), as Keras
+_MODEL_NAME_COUNTS: dict = {}
+
+
+def new_model_name(cls: type, model_class: type) -> str:
+    """"functional", "functional_1", ... for Model; "sequential", ... for Sequential; unique in the process."""
+    base = "functional" if cls is model_class else snake_case(cls.__name__)
+    count = _MODEL_NAME_COUNTS.get(base, 0)
+    _MODEL_NAME_COUNTS[base] = count + 1
+    return base if count == 0 else f"{base}_{count}"
+
+
+def unique_name(base: str, taken: set) -> str:
+    """``base``, or ``base_1``, ``base_2``, ... whichever is free first (Keras's naming)."""
+    name, suffix = base, 0
+    while name in taken:
+        suffix += 1
+        name = f"{base}_{suffix}"
+    return name

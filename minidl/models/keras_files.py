@@ -204,7 +204,7 @@ def _model_from_keras(entry: dict, where: str = "model") -> Model:
         if not model.built and (config.get("build_input_shape") or (entry.get("build_config") or {}).get(
                 "input_shape")):
             shape = config.get("build_input_shape") or entry["build_config"]["input_shape"]
-            model.build(tuple(shape[1:]))
+            model.build((None,) + tuple(shape[1:]))  # Keras's batch shape, whatever batch size it recorded
         return model
     if class_name not in ("Functional", "Model"):
         raise KerasFileError(f"{where}: a {class_name} model is not supported (Functional and Sequential are)")

@@ -15,8 +15,9 @@ from typing import Any
 
 from minidl.layers import InputLayer, Layer, serialize
 from minidl.layers.symbolic import SymbolicTensor, remove_nodes
-from minidl.models.functional import MODEL_CLASSES, Model, _unique_name, deserialize_layer
-from minidl.registry import snake_case
+from minidl.models.functional import MODEL_CLASSES, Model, deserialize_layer
+from minidl.models.graph import unique_name
+from minidl.registry import custom_object_scope, snake_case
 
 
 class Sequential(Model):
@@ -27,7 +28,7 @@ class Sequential(Model):
     def __init__(self, layers: Iterable[Layer] | None = None, name: str | None = None,
                  trainable: bool = True) -> None:
         self._stack: list[Layer] = []
-        super().__init__(name=name or "sequential", trainable=trainable)
+        super().__init__(name=name, trainable=trainable)
         self._input_layer: InputLayer | None = None
         for layer in layers or []:
             self.add(layer)
@@ -51,7 +52,7 @@ class Sequential(Model):
             layer.to(self._device)
         taken = {existing.name for existing in self._stack}
         if layer.name is None:
-            layer.name = _unique_name(snake_case(type(layer).__name__), taken)
+            layer.name = unique_name(snake_case(type(layer).__name__), taken)
         elif layer.name in taken:
             raise ValueError(f"model {self.name!r} already has a layer named {layer.name!r}")
         first_shape = getattr(layer, "input_shape", None) if not isinstance(layer, Model) else None
@@ -59,11 +60,33 @@ class Sequential(Model):
             self._input_layer = InputLayer(first_shape)
         self._stack.append(layer)
         if self._input_layer is not None:
-            self.build(self._input_layer.shape)
+            self._build_for_sample(self._input_layer.shape)
+
+    def pop(self) -> Layer:
+        """Remove the last layer (Keras's ``pop``) and return it; the graph is rebuilt without it."""
+        if not self._stack:
+            raise ValueError(f"model {self.name!r}: pop() on a Sequential that has no layers")
+        layer = self._stack.pop()
+        self._forget_graph()
+        self._graph_nodes, self._fused, self._layers = [], {}, []
+        self.inputs, self.outputs, self.built = [], [], False
+        if self._stack and self._input_layer is not None:
+            self._build_for_sample(self._input_layer.shape)
+        return layer
 
     def build(self, input_shape: Any) -> None:
-        """Call every layer on a symbolic input of ``input_shape`` (one sample); shape errors name the layer."""
+        """Build for inputs of ``input_shape``: one sample's shape, ``(784,)``, or Keras's with the batch axis,
+        ``(None, 784)``, as ``model.build((None, 784))`` in Keras programs.
+
+        A shape that starts with None is Keras's (a sample of variable
+        length is given as ``Input((None, 10))``, or as ``(None, None, 10)`` here).
+        """
         shape = tuple(input_shape)
+        self._build_for_sample(shape[1:] if shape and shape[0] is None else shape)
+
+    def _build_for_sample(self, shape: tuple) -> None:
+        """Call every layer on a symbolic input of ``shape`` (one sample); shape errors name the layer."""
+        shape = tuple(shape)
         if self._input_layer is None or tuple(self._input_layer.shape) != shape:
             self._input_layer = InputLayer(shape, name=None if self._input_layer is None else self._input_layer.name)
         self._forget_graph()
@@ -89,7 +112,9 @@ class Sequential(Model):
 
     @property
     def input_names(self) -> list:
-        return [self._input_layer.name or "input_layer"] if not self.built else super().input_names
+        if self.built:
+            return super().input_names
+        return [(self._input_layer.name if self._input_layer is not None else None) or "input_layer"]
 
     @property
     def output_names(self) -> list:
@@ -124,7 +149,7 @@ class Sequential(Model):
             model._input_layer = InputLayer(self._input_layer.shape)
         model._stack = self._stack[: last + 1]
         if self.built:
-            model.build(self._input_layer.shape)
+            model._build_for_sample(self._input_layer.shape)
         return model
 
     def _summary_rows(self) -> tuple[tuple, list]:
@@ -139,12 +164,14 @@ class Sequential(Model):
         return {"name": self.name, "input_shape": shape, "layers": [serialize_layer(layer) for layer in self._stack]}
 
     @classmethod
-    def from_config(cls, config: dict) -> "Sequential":
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> "Sequential":
+        """The model of ``get_config``; ``custom_objects`` names the user's classes it uses, as in Keras."""
         model = cls(name=config.get("name"), trainable=config.get("trainable", True))
         if config.get("input_shape") is not None:
             model._input_layer = InputLayer(tuple(config["input_shape"]))
-        for layer_config in config["layers"]:
-            model.add(deserialize_layer(layer_config))
+        with custom_object_scope(custom_objects):
+            for layer_config in config["layers"]:
+                model.add(deserialize_layer(layer_config))
         return model
 
 
