@@ -191,10 +191,10 @@ def test_recording_activations_runs_the_layers_apart(monkeypatch):
 
 
 def test_an_input_of_the_wrong_shape_gets_the_same_message_as_with_the_layers_apart(monkeypatch):
-    messages = []
+    messages, model = [], cnn()  # one model: unnamed models are numbered across the process, as in Keras
     for enabled in (False, True):
         monkeypatch.setattr(fusion, "ENABLED", enabled)
         with pytest.raises(ValueError) as error:
-            cnn()(np.zeros((2, 11, 12, 3), np.float32))
+            model(np.zeros((2, 11, 12, 3), np.float32))
         messages.append(str(error.value))
     assert messages[0] == messages[1] and "(10, 12, 3)" in messages[0]
