@@ -47,7 +47,7 @@ import numpy
 from genomics.cluster import gathered
 from genomics.readers import Genotypes
 from genomics.simulate import SimulatedData
-from genomics.sumstats import statistic_names, summary_statistics
+from genomics.sumstats import statistic_names, statistics, summary_statistics
 
 METHODS = ("rejection", "mnlogistic", "neuralnet")
 RIDGE = 1e-6
@@ -78,7 +78,7 @@ def _statistics_rows(genotypes: list, site_counts: list, populations: numpy.ndar
 
 def observed_statistics(data_set: Genotypes, folded: bool = True) -> numpy.ndarray:
     """The summary statistics of one observed data set, computed as ``statistics_table`` computes them."""
-    return summary_statistics(data_set.haplotypes, data_set.site_counts, data_set.haplotype_populations, folded)
+    return statistics(data_set, folded)
 
 
 def mad_scale(reference: numpy.ndarray) -> numpy.ndarray:

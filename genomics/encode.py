@@ -51,6 +51,7 @@ from typing import Any
 import numpy
 
 from genomics import sfs
+from genomics.genotypes import Genotypes, GenotypesError
 
 SELECTIONS = ("first", "central", "even", "all")
 MISSING = -1
@@ -226,6 +227,29 @@ class Encoder:
         if self.missing_channel:
             image[:, :real, -1] = missing
         return image, real
+
+    def needs(self) -> list[str]:
+        """What of a data set this encoding reads beyond its calls: "positions" and "locus lengths" (for the
+        distance channel and the central selection, which measure along the sequence)."""
+        if self.layout in SPECTRA or not (self.distance_channel or self.selection == "central"):
+            return []
+        return ["positions", "locus lengths"]
+
+    def encode_genotypes(self, data: Genotypes) -> tuple[numpy.ndarray, int]:
+        """One data set (``genomics.genotypes.Genotypes``) as ``encode`` encodes it; refused in one sentence when
+        the encoding needs positions or locus lengths that the data do not have (nothing is made up)."""
+        step = "the distance channel" if self.distance_channel else "the central selection of SNPs"
+        if "positions" in self.needs():
+            positions = data.require_positions(f"this model's encoding ({step})")
+            length = data.sequence_length
+            if length is None:
+                raise GenotypesError(f"{data.source} does not give its loci's lengths, but this model's encoding "
+                                     f"({step}) measures along the sequence: give the data as a VCF whose ##contig "
+                                     "lines have lengths, with --loci-bed, or as alignments")
+        else:  # not read: the selection keeps sites by their order, and no channel holds distances
+            positions = numpy.zeros(data.sites) if data.positions is None else data.positions
+            length = data.sequence_length or 1.0
+        return self.encode(data.calls, positions, length, data.haplotype_populations)
 
     def _distances(self, positions: numpy.ndarray, sequence_length: float) -> numpy.ndarray:
         """Step 6's channel: each kept SNP's distance to the previous one, in units of the mean spacing of

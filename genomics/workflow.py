@@ -29,7 +29,8 @@ from genomics.ensemble import Ensemble
 from genomics.design import SamplingDesign
 from genomics.encode import SPECTRA, Encoder
 from genomics.evaluation import RAW, Evaluation, calibrated_name, network_evaluation
-from genomics.readers import Genotypes, random_subset
+from genomics.genotypes import Genotypes
+from genomics.readers import random_subset
 from genomics.scenarios import Scenario
 from genomics.simulate import (
     SimulatedData,
@@ -230,10 +231,9 @@ def encode_data(data: SimulatedData, encoder: Encoder, indices: numpy.ndarray | 
 
 
 def encode_genotypes(encoder: Encoder, data: Genotypes) -> tuple[numpy.ndarray, int]:
-    """One observed data set (``readers.Genotypes``) as an image and its number of real SNPs; its positions
-    are within its loci, so the sequence spans up to the last position plus one."""
-    length = float(numpy.max(data.positions, initial=0.0)) + 1.0
-    return encoder.encode(data.haplotypes, data.positions, length, data.haplotype_populations)
+    """One observed data set (``genomics.genotypes.Genotypes``) as an image and its number of real SNPs
+    (``Encoder.encode_genotypes``: refused when the encoding needs positions the data lack)."""
+    return encoder.encode_genotypes(data)
 
 
 def split_replicates(labels: numpy.ndarray, config: TrainingConfig) -> Split:
@@ -742,7 +742,9 @@ def predict_vcf(bundle: str, vcf_path: str, popmap_path: str, window: float | No
         if check is not None:
             rows[-1]["adequacy"] = check(Genotypes(
                 data.haplotypes[:, sites], data.positions[sites] - start, numpy.array([sites.size]),
-                data.haplotype_populations, list(design.populations), {"window": f"{chromosome}:{start}-{end}"}))
+                data.haplotype_populations, list(design.populations), ploidy=design.ploidy,
+                locus_lengths=numpy.array([window]), provenance={"file": vcf_path},
+                report={"window": f"{chromosome}:{start}-{end}"}))
     if not rows:
         raise ValueError(f"no window of {window:g} bp in {vcf_path!r} holds {min_snps} or more usable SNPs "
                          f"({data.report['sites_kept']} sites kept of {data.report['sites_in_vcf']})")
