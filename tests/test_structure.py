@@ -35,7 +35,7 @@ STACKS = {
     ],
     "genomics": [
         ("values", ["genomics.expressions", "genomics.priors"]),
-        ("data", ["genomics.design", "genomics.genotypes", "genomics.alignments", "genomics.sfs", "genomics.encode", "genomics.sumstats", "genomics.vcf", "genomics.readers",
+        ("data", ["genomics.design", "genomics.genotypes", "genomics.alignments", "genomics.sfs", "genomics.encode", "genomics.sumstats", "genomics.vcf", "genomics.vcf_loci", "genomics.readers", "genomics.observed",
                   "genomics.ms", "genomics.textfile"]),
         ("scenarios", ["genomics.scenarios"]),
         ("simulation", ["genomics.loci", "genomics.simulate", "genomics.shards", "genomics.catalogue",
