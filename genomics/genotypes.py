@@ -10,7 +10,8 @@ window of a VCF):
 - ``site_counts`` (loci,): the sites of each locus in order, a 0 for a
   locus without any site (an invariant RAD locus, absent from a VCF, is
   counted in); ``None`` where the input does not say where loci begin;
-- ``locus_lengths`` (loci,) in bp, or ``None`` where unknown;
+- ``locus_lengths`` (loci,) in bp, or ``None`` where unknown, and
+  ``locus_names`` (a VCF's chromosomes), or ``None``;
 - ``haplotype_populations`` (haplotypes,): the index of each haplotype's
   population in ``population_names`` (the design's order), and ``ploidy``;
 - ``provenance``: ``{"file": path}`` for observed data, ``{"scenario": name,
@@ -52,6 +53,7 @@ class Genotypes:
     population_names: list[str]
     ploidy: int = 1
     locus_lengths: numpy.ndarray | None = None   # (loci,) bp; None: unknown
+    locus_names: list[str] | None = None          # (loci,) e.g. a VCF's chromosomes; None: unnamed
     provenance: dict = field(default_factory=dict)
     report: dict = field(default_factory=dict)
 
@@ -70,6 +72,8 @@ class Genotypes:
             if self.site_counts.ndim != 1 or int(self.site_counts.sum()) != self.sites or (self.site_counts < 0).any():
                 raise GenotypesError(f"{self.source}: the loci's site counts add up to {int(self.site_counts.sum())} "
                                      f"but the data have {self.sites} sites")
+        if self.locus_names is not None and (self.site_counts is None or len(self.locus_names) != self.loci):
+            raise GenotypesError(f"{self.source}: {len(self.locus_names)} locus names for {self.loci} loci")
         if self.locus_lengths is not None:
             self.locus_lengths = numpy.asarray(self.locus_lengths, dtype=numpy.float64)
             if self.site_counts is None or self.locus_lengths.shape != self.site_counts.shape:
@@ -112,6 +116,13 @@ class Genotypes:
         return numpy.repeat(numpy.arange(counts.size), counts)
 
     @property
+    def chromosomes(self) -> numpy.ndarray:
+        """(sites,) the name of each site's locus (a VCF's CHROM); refused where loci are unnamed."""
+        if self.locus_names is None:
+            raise GenotypesError(f"{self.source}: its loci have no names")
+        return numpy.repeat(numpy.array(self.locus_names, dtype=str), self.require_loci("locus names"))
+
+    @property
     def sequence_length(self) -> float | None:
         """All loci together, in bp (None where the loci's lengths are unknown)."""
         return None if self.locus_lengths is None else float(self.locus_lengths.sum())
@@ -152,8 +163,9 @@ class Genotypes:
                 lengths = numpy.concatenate([self.locus_lengths, numpy.full(count, known[0])])
             elif not count:
                 lengths = self.locus_lengths
+        names = None if self.locus_names is None else self.locus_names + [f"invariant.{i + 1}" for i in range(count)]
         return replace(self, site_counts=numpy.concatenate([counts, numpy.zeros(count, dtype=numpy.int64)]),
-                       locus_lengths=lengths, report={**self.report, "loci_without_sites_added": int(count)})
+                       locus_lengths=lengths, locus_names=names, report={**self.report, "loci_without_sites_added": int(count)})
 
     def with_calls(self, calls: numpy.ndarray, **report: object) -> "Genotypes":
         """The same loci and positions with other calls of the same shape (another mask of missing calls)."""
@@ -169,4 +181,5 @@ class Genotypes:
         return replace(self, calls=self.calls[:, columns],
                        positions=None if self.positions is None else self.positions[columns],
                        site_counts=site_counts, locus_lengths=self.locus_lengths if same_loci else None,
+                       locus_names=self.locus_names if same_loci else None,
                        report={**self.report, **report})

@@ -114,6 +114,7 @@ def read_vcf_loci(path: str, population_map: dict[str, str], design: SamplingDes
     report = {**data.report, "format": "VCF, one locus per " + ("BED region" if bed else "contig"),
               "samples_chosen": {population: [s for s, p in chosen.items() if p == population]
                                  for population in design.populations}, "sample_seed": seed}
+    calls = data.calls
     if bed is None:
         contigs, header_lengths = contigs_of(path)
         site_loci = numpy.array([contigs.index(name) for name in data.chromosomes.tolist()], dtype=numpy.int64)
@@ -126,25 +127,26 @@ def read_vcf_loci(path: str, population_map: dict[str, str], design: SamplingDes
             raise GenotypesError(f"{path} has {len(contigs)} loci (one per contig) but the model's design has "
                                  f"{design.describe_loci()}")
         report.update(contigs=len(contigs), loci_without_sites_added=int(added), invariant_loci_from=source)
-        loci = len(contigs)
+        loci, names = len(contigs), contigs
     else:
-        regions = read_bed(bed)
+        regions, chromosomes = read_bed(bed), data.chromosomes
         site_loci = numpy.full(data.positions.size, -1, dtype=numpy.int64)
         offsets = numpy.zeros(data.positions.size)
         for index, (chromosome, start, end) in enumerate(regions):
-            inside = (data.chromosomes == chromosome) & (data.positions > start) & (data.positions <= end) & \
+            inside = (chromosomes == chromosome) & (data.positions > start) & (data.positions <= end) & \
                 (site_loci < 0)
             site_loci[inside], offsets[inside] = index, start
         report.update(bed=bed, regions=len(regions), dropped_outside_regions=int((site_loci < 0).sum()))
         kept = site_loci >= 0
-        data.haplotypes, site_loci = data.haplotypes[:, kept], site_loci[kept]
+        calls, site_loci = calls[:, kept], site_loci[kept]
         positions = data.positions[kept] - offsets[kept]
         lengths = numpy.array([end - start for _, start, end in regions], dtype=float)
         loci, added = len(regions), 0
+        names = [f"{chromosome}:{start}-{end}" for chromosome, start, end in regions]
     order = numpy.argsort(site_loci, kind="stable")  # loci in order; sites within a locus keep theirs
     counts = numpy.bincount(site_loci, minlength=loci)
-    genotypes = Genotypes(data.haplotypes[:, order], positions[order], counts, data.haplotype_populations,
-                          list(design.populations), ploidy=design.ploidy, locus_lengths=lengths,
+    genotypes = Genotypes(calls[:, order], positions[order], counts, data.haplotype_populations,
+                          list(design.populations), ploidy=design.ploidy, locus_lengths=lengths, locus_names=names,
                           provenance={"file": path}, report=report)
     if added:
         genotypes = genotypes.with_loci_without_sites(added)

@@ -164,3 +164,26 @@ def test_invariant_loci_absent_from_a_file_are_counted_back():
     before, after = sumstats.statistics(data, False), sumstats.statistics(with_invariant, False)
     assert after[names.index("S")] == pytest.approx(before[names.index("S")] / 2)
     assert after[names.index("tajima_d")] == pytest.approx(before[names.index("tajima_d")])
+
+
+def test_a_vcf_read_as_bed_regions_gives_one_locus_per_region_and_counts_records_outside(tmp_path):
+    from genomics.vcf import write_vcf
+    from genomics.vcf_loci import read_vcf_loci
+
+    generator = np.random.default_rng(2)
+    calls = generator.integers(0, 2, size=(12, 6)).astype(np.int8)
+    positions = np.array([5, 40, 120, 130, 900, 2000])
+    names = [f"s{i}" for i in range(6)]
+    write_vcf(str(tmp_path / "genome.vcf"), calls, positions, names, ploidy=2, contig="chr1")
+    (tmp_path / "loci.bed").write_text("chr1\t0\t150\nchr1\t1000\t1150\nchr1\t850\t1000\n")
+    popmap = {name: "a" if i < 3 else "b" for i, name in enumerate(names)}
+    design = design_of({"populations": ["a", "b"], "samples": [3, 3], "ploidy": 2,
+                        "loci": [{"name": "rad", "count": 3, "sequence_length": 150, "mutation_rate": 1e-8}]})
+    data = read_vcf_loci(str(tmp_path / "genome.vcf"), popmap, design, bed=str(tmp_path / "loci.bed"))
+    assert data.site_counts.tolist() == [4, 0, 1] and data.loci_without_sites == 1
+    assert data.positions.tolist() == [5, 40, 120, 130, 50] and data.locus_lengths.tolist() == [150] * 3
+    assert data.report["dropped_outside_regions"] == 1 and data.locus_names[1] == "chr1:1000-1150"
+    with pytest.raises(GenotypesError, match=r"has 3 loci \(3 BED regions\) but the model's design has 4 loci"):
+        read_vcf_loci(str(tmp_path / "genome.vcf"), popmap, design_of({**design.to_dict(), "loci": [
+            {"name": "rad", "count": 4, "sequence_length": 150, "mutation_rate": 1e-8}]}),
+            bed=str(tmp_path / "loci.bed"))
