@@ -27,7 +27,7 @@ import numpy
 from genomics import abc, adequacy, catalogue, cluster, comparison, ms, readers, regression, vcf, workflow
 from genomics.encode import LAYOUTS, Encoder
 from genomics.models import KINDS
-from genomics.observed import ObservedFiles, read_observed
+from genomics.observed import ObservedFiles, describe, read_observed
 from genomics.scenarios import Scenario
 from genomics.simulate import load_simulations, simulate
 from genomics.workflow import TrainingConfig
@@ -243,7 +243,10 @@ def _observed_files(arguments: argparse.Namespace) -> ObservedFiles:
 
 def _read_data_sets(arguments: argparse.Namespace, design: Any, more_sites_allowed: bool = False) -> tuple:
     """(data sets, labels) of the observed-data options, read with the design (``genomics.observed``)."""
-    return read_observed(_observed_files(arguments), design, more_sites_allowed)
+    data_sets, labels = read_observed(_observed_files(arguments), design, more_sites_allowed)
+    for label, data in zip(labels, data_sets):
+        print(f"{label}: {describe(data)}")
+    return data_sets, labels
 
 
 def _add_cluster_options(parser: argparse.ArgumentParser, workers_help: str | None) -> None:

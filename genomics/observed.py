@@ -109,3 +109,26 @@ def vcf_windows(files: ObservedFiles, population_map: dict[str, str],
     if not data_sets:
         raise GenotypesError(f"{files.vcf}: no window of {float(length):g} bp holds a usable SNP")
     return data_sets, labels
+
+
+def describe(data: Genotypes) -> str:
+    """One line on what a data set holds and what reading it dropped, subsampled or assumed."""
+    report = data.report
+    parts = [f"{report.get('format', 'data')}: {data.sites} sites"]
+    if data.loci is not None:
+        parts.append(f"{data.loci} loci ({data.loci_without_sites} without sites)")
+    if "invariant_loci_from" in report:
+        parts.append(f"{report['loci_without_sites_added']} loci absent from the file counted back as invariant "
+                     f"(from {report['invariant_loci_from']})")
+    if "dropped_outside_regions" in report:
+        parts.append(f"{report['dropped_outside_regions']} records outside the BED regions dropped")
+    if "samples_chosen" in report:
+        used = {population: len(names) for population, names in report["samples_chosen"].items()}
+        parts.append(f"individuals used {used} of {report['samples_in_population_map']} (seed {report['sample_seed']})")
+    if report.get("dropped_not_biallelic_snp"):
+        parts.append(f"{report['dropped_not_biallelic_snp']} records not biallelic SNPs dropped")
+    if "loci_from" in report:
+        parts.append(f"loci from {report['loci_from']}")
+    parts.append("no positions" if data.positions is None else "positions")
+    parts.append(f"{data.missing_fraction:.1%} of calls missing")
+    return "; ".join(parts)

@@ -113,7 +113,9 @@ def read_vcf_loci(path: str, population_map: dict[str, str], design: SamplingDes
     data = vcf.read_vcf(path, chosen, design, seed=seed, max_missing=max_missing)
     report = {**data.report, "format": "VCF, one locus per " + ("BED region" if bed else "contig"),
               "samples_chosen": {population: [s for s, p in chosen.items() if p == population]
-                                 for population in design.populations}, "sample_seed": seed}
+                                 for population in design.populations}, "sample_seed": seed,
+              "samples_in_population_map": {population: list(population_map.values()).count(population)
+                                            for population in design.populations}}
     calls = data.calls
     if bed is None:
         contigs, header_lengths = contigs_of(path)
