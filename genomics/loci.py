@@ -101,14 +101,14 @@ def simulate_loci(scenario: Any, parameters: dict, generator: numpy.random.Gener
             samples=scenario.sample_sets(),
             demography=scenario.demography(parameters, design.loci[group[0]].size_scale),
             sequence_length=length, recombination_rate=recombination, random_seed=seeds[0],
-            num_replicates=len(copies))
+            num_replicates=len(copies), record_provenance=False)  # the manifest records how shards were made
         for ts, (locus, mutation), seed in zip(replicates, copies, seeds[1:]):
             if locus.fixed_sites:
                 g, p = place_segregating_sites(ts, locus.segregating_sites, numpy.random.default_rng(seed))
             else:
                 ts = msprime.sim_mutations(ts, rate=mutation, random_seed=seed, model=msprime.BinaryMutationModel(),
-                                           discrete_genome=False)
-                g, p = ts.genotype_matrix().T.astype(numpy.int8), ts.tables.sites.position.copy()
+                                           discrete_genome=False, record_provenance=False)
+                g, p = ts.genotype_matrix().T.astype(numpy.int8), ts.sites_position.copy()
             blocks.append(g)
             positions.append(p)
             site_counts.append(p.size)
