@@ -269,9 +269,10 @@ def _add_data_options(parser: argparse.ArgumentParser, vcf_option: bool = True) 
     """The option group that gives observed data and their loci (predict, check, abc and compare share it)."""
     group = parser.add_argument_group("observed data and their loci (exactly one of a VCF, --matrix, --ms, "
                                       "--alignments)")
+    group.add_argument("--vcf", dest="vcf" if vcf_option else "vcf_option",
+                       help="VCF or VCF.gz (with --popmap): one locus per contig (or --loci-bed region) under a "
+                            "design of loci, windows under a design of one sequence")
     if vcf_option:
-        group.add_argument("--vcf", help="VCF or VCF.gz (with --popmap): one locus per contig (or --loci-bed region) "
-                                         "under a design of loci, windows under a design of one sequence")
         group.add_argument("--haplotype-seed", dest="haplotype_seed", type=_seed, default=0,
                            help="VCF: seed of the individuals used where a population has more than the design")
     group.add_argument("--popmap", help="for a VCF: sample population; for --alignments: sequence population")
@@ -296,6 +297,9 @@ def _add_data_options(parser: argparse.ArgumentParser, vcf_option: bool = True) 
 
 def command_predict(arguments: argparse.Namespace) -> None:
     _prepare_output_file(arguments.out)
+    if arguments.vcf and arguments.vcf_option:
+        raise ValueError("give the VCF once: as the second argument or with --vcf")
+    arguments.vcf = arguments.vcf or arguments.vcf_option
     if arguments.window is not None and arguments.window < 1:
         raise ValueError(f"--window must be at least 1 bp, got {arguments.window:g}")
     if arguments.step is not None and arguments.step < 1:
@@ -482,7 +486,7 @@ def command_calibrate(arguments: argparse.Namespace) -> None:
 def command_compare(arguments: argparse.Namespace) -> None:
     _prepare_output_file(arguments.out)
     files = _observed_files(arguments)
-    observed = read_observed(files, workflow.bundle_design(arguments.bundle)) if files.given else None
+    observed = _read_data_sets(arguments, workflow.bundle_design(arguments.bundle)) if files.given else None
     with _cluster(arguments) as executor:
         outcome = comparison.compare(arguments.simulations, arguments.bundle,
                                      _settings(comparison.AbcSettings, arguments), hybrid=not arguments.no_hybrid,

@@ -150,3 +150,14 @@ def test_a_vcf_whose_loci_do_not_match_the_design_is_refused_with_both_structure
     expected = workflow.predict_genotypes(bundle, [from_vcf])["data_sets"][0]["values"]
     np.testing.assert_allclose(values, expected, atol=1e-12)
     assert os.path.exists(out / "p.json")
+
+
+def test_compare_with_a_vcf_prints_the_cnn_beside_each_abc_method_on_the_data(outside, capsys):
+    out, bundle, _, vcf, popmap, _, _ = outside
+    assert main(["compare", str(out / "simulations"), bundle, "--vcf", vcf, "--popmap", popmap, "--per-scenario", "3",
+                 "--no-hybrid", "--methods", "rejection,mnlogistic"]) == 0
+    printed = capsys.readouterr().out
+    assert "individuals used {'north': 10, 'south': 10} of {'north': 12, 'south': 12}" in printed
+    observed = printed.split("the observed data")[1]
+    assert "outside.vcf: CNN" in observed and "outside.vcf: ABC rejection" in observed
+    assert "outside.vcf: ABC mnlogistic" in observed
