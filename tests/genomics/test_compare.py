@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 
-from genomics import comparison
+from genomics import catalogue, comparison, workflow
 from genomics.cli import main
 from genomics.simulate import load_simulations
 from genomics.workflow import split_replicates
@@ -160,3 +160,14 @@ def test_bad_check_and_abc_options_are_one_sentence(trained, capsys, arguments, 
     _, sims, _, _ = trained
     assert main([argument.format(sims=sims) for argument in arguments]) == 2
     assert re.search(message, capsys.readouterr().err)
+
+
+def test_check_and_abc_read_a_vcf_in_windows_of_the_design_for_a_genome_design(trained, capsys):
+    folder, sims, _, _ = trained
+    vcf_path, popmap, _ = workflow.write_example_vcf(str(folder), catalogue.get("divergence"), seed=7, windows=2)
+    capsys.readouterr()
+    assert main(["check", sims, "--vcf", vcf_path, "--popmap", popmap]) == 0
+    printed = capsys.readouterr().out
+    assert "1:1-200000: VCF:" in printed and "1:200001-400000:" in printed  # one data set per window
+    assert main(["abc", sims, "--vcf", vcf_path, "--popmap", popmap, "--methods", "rejection"]) == 0
+    assert "1:200001-400000, rejection: posterior model probabilities" in capsys.readouterr().out
