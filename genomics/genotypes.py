@@ -152,7 +152,11 @@ class Genotypes:
 
     # ------------------------------------------------------------------ new data sets from this one
     def with_loci_without_sites(self, count: int) -> "Genotypes":
-        """These data with ``count`` more loci that hold no site (invariant loci absent from a file), at the end."""
+        """These data with ``count`` more loci that hold no site (invariant loci absent from a file), at the end.
+
+        Their length is the other loci's where those all share one (RAD loci
+        of one read length; the report says it was assumed), else the loci's
+        lengths become unknown."""
         if count < 0:
             raise GenotypesError(f"{self.source}: the number of invariant loci must be >= 0, got {count}")
         counts = self.require_loci("adding invariant loci")
@@ -164,8 +168,10 @@ class Genotypes:
             elif not count:
                 lengths = self.locus_lengths
         names = None if self.locus_names is None else self.locus_names + [f"invariant.{i + 1}" for i in range(count)]
+        assumed = {"length_of_added_loci_assumed": float(lengths[-1])} if count and lengths is not None else {}
         return replace(self, site_counts=numpy.concatenate([counts, numpy.zeros(count, dtype=numpy.int64)]),
-                       locus_lengths=lengths, locus_names=names, report={**self.report, "loci_without_sites_added": int(count)})
+                       locus_lengths=lengths, locus_names=names,
+                       report={**self.report, "loci_without_sites_added": int(count), **assumed})
 
     def with_calls(self, calls: numpy.ndarray, **report: object) -> "Genotypes":
         """The same loci and positions with other calls of the same shape (another mask of missing calls)."""

@@ -73,7 +73,8 @@ class ShardReader:
         return arrays
 
     def replicate(self, index: int) -> tuple[numpy.ndarray, numpy.ndarray]:
-        """(genotypes (haplotypes, sites) with the simulated missing calls, positions (sites,)) of replicate ``index``."""
+        """(genotypes (haplotypes, sites) with the simulated missing calls, positions (sites,)) of replicate
+        ``index`` (``genotypes`` gives the whole ``Genotypes``)."""
         return shard_replicate(self._shard(self.files[self.shard_ids[index]]), self.data.design, self.places[index])
 
     def genotypes(self, index: int) -> Genotypes:
