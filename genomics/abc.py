@@ -23,7 +23,7 @@ from genomics.abc_choice import (METHODS, R_OPTIONS, RIDGE, bayes_factors, cross
 from genomics.cluster import gathered
 from genomics.readers import Genotypes
 from genomics.simulate import SimulatedData
-from genomics.sumstats import statistic_names, summary_statistics
+from genomics.sumstats import statistic_names, statistics, summary_statistics
 
 
 def statistics_table(data: SimulatedData, folded: bool = True,
@@ -51,7 +51,7 @@ def _statistics_rows(genotypes: list, site_counts: list, populations: numpy.ndar
 
 def observed_statistics(data_set: Genotypes, folded: bool = True) -> numpy.ndarray:
     """The summary statistics of one observed data set, computed as ``statistics_table`` computes them."""
-    return summary_statistics(data_set.haplotypes, data_set.site_counts, data_set.haplotype_populations, folded)
+    return statistics(data_set, folded)
 
 
 @dataclass

@@ -30,6 +30,7 @@ from genomics import abc, adequacy, catalogue, checkpoint, cluster, comparison, 
     resources, vcf, workflow
 from genomics.encode import LAYOUTS, Encoder
 from genomics.models import KINDS
+from genomics.observed import ObservedFiles, describe, read_observed
 from genomics.scenarios import Scenario
 from genomics.simulate import load_simulations, shards_in, simulate
 from genomics.workflow import TrainingConfig
@@ -239,19 +240,21 @@ def _print_data_set_prediction(result: dict) -> None:
               "not calibrated probabilities)")
 
 
+def _observed_files(arguments: argparse.Namespace) -> ObservedFiles:
+    """The observed-data option group's values (``_add_data_options``)."""
+    return ObservedFiles(vcf=arguments.vcf, popmap=arguments.popmap, matrix=arguments.matrix,
+                         orientation=arguments.orientation, populations=arguments.populations, ms=arguments.ms,
+                         alignments=arguments.alignments, loci_bed=arguments.loci_bed,
+                         invariant_loci=arguments.invariant_loci, locus_sizes=arguments.locus_sizes,
+                         seed=arguments.haplotype_seed, max_missing=getattr(arguments, "max_missing", None))
+
+
 def _read_data_sets(arguments: argparse.Namespace, design: Any, more_sites_allowed: bool = False) -> tuple:
-    """(data sets, labels) from --matrix, --alignments (with --popmap) or --ms, read with the design."""
-    if arguments.matrix:
-        return [readers.read_matrix(arguments.matrix, design, arguments.orientation, arguments.populations,
-                                    more_sites_allowed=more_sites_allowed)], [os.path.basename(arguments.matrix)]
-    if arguments.alignments:
-        if not arguments.popmap:
-            raise ValueError("--alignments needs --popmap (two columns: sequence name, population)")
-        return [readers.read_alignments(arguments.alignments, vcf.read_population_map(arguments.popmap), design,
-                                        more_sites_allowed=more_sites_allowed)], \
-            [f"{len(arguments.alignments)} alignments"]
-    data_sets = readers.read_ms(arguments.ms, design, arguments.populations)
-    return data_sets, [f"replicate {i + 1}" for i in range(len(data_sets))]
+    """(data sets, labels) of the observed-data options, read with the design (``genomics.observed``)."""
+    data_sets, labels = read_observed(_observed_files(arguments), design, more_sites_allowed)
+    for label, data in zip(labels, data_sets):
+        print(f"{label}: {describe(data)}")
+    return data_sets, labels
 
 
 def _add_cluster_options(parser: argparse.ArgumentParser, workers_help: str | None) -> None:
@@ -270,33 +273,50 @@ def _cluster(arguments: argparse.Namespace) -> Any:
     return cluster.executor(arguments.scheduler, arguments.dask_local, getattr(arguments, "workers", None))
 
 
-def _add_data_options(parser: argparse.ArgumentParser) -> None:
-    """The options that give observed data as a 0/1 matrix, alignments or ms output."""
-    parser.add_argument("--popmap", help="for a VCF: sample population; for --alignments: sequence population")
-    parser.add_argument("--matrix", help="a 0/1 text matrix (N, ?, - or 9: missing)")
-    parser.add_argument("--orientation", choices=readers.ORIENTATIONS, default="haplotypes-by-sites",
-                        help="rows of --matrix (default haplotypes-by-sites)")
-    parser.add_argument("--ms", help="ms output: each replicate (or each run of the design's loci) a data set")
-    parser.add_argument("--alignments", nargs="+", metavar="FILE",
-                        help="FASTA, PHYLIP or NEXUS alignments, one per locus in the design's order (with --popmap "
-                             "naming sequences)")
-    parser.add_argument("--populations", help="for --matrix/--ms: name:count blocks in the file's row order, e.g. "
-                                              "north:10,south:12 (default: the design's populations and sizes)")
+def _add_data_options(parser: argparse.ArgumentParser, vcf_option: bool = True) -> None:
+    """The option group that gives observed data and their loci (predict, check, abc and compare share it)."""
+    group = parser.add_argument_group("observed data and their loci (exactly one of a VCF, --matrix, --ms, "
+                                      "--alignments)")
+    group.add_argument("--vcf", dest="vcf" if vcf_option else "vcf_option",
+                       help="VCF or VCF.gz (with --popmap): one locus per contig (or --loci-bed region) under a "
+                            "design of loci, windows under a design of one sequence")
+    if vcf_option:
+        group.add_argument("--haplotype-seed", dest="haplotype_seed", type=_seed, default=0,
+                           help="VCF: seed of the individuals used where a population has more than the design")
+    group.add_argument("--popmap", help="for a VCF: sample population; for --alignments: sequence population")
+    group.add_argument("--loci-bed", metavar="BED", help="VCF: the loci as BED regions (chromosome, 0-based start, "
+                                                         "end), instead of one locus per contig")
+    group.add_argument("--invariant-loci", type=int, metavar="N",
+                       help="VCF of one contig per locus: N loci without variable sites are absent from it "
+                            "(default: the design's loci minus the VCF's contigs)")
+    group.add_argument("--matrix", help="a 0/1 text matrix (N, ?, - or 9: missing); it has no positions")
+    group.add_argument("--locus-sizes", metavar="3,1,2,...|FILE",
+                       help="--matrix: the number of SNPs of each locus in order (comma-separated or a file); "
+                            "needed for a design of several loci that do not fix their SNPs")
+    group.add_argument("--orientation", choices=readers.ORIENTATIONS, default="haplotypes-by-sites",
+                       help="rows of --matrix (default haplotypes-by-sites)")
+    group.add_argument("--ms", help="ms output: each replicate (or each run of the design's loci) a data set")
+    group.add_argument("--alignments", nargs="+", metavar="FILE",
+                       help="FASTA, PHYLIP or NEXUS alignments, one per locus in the design's order (with --popmap "
+                            "naming sequences)")
+    group.add_argument("--populations", help="for --matrix/--ms: name:count blocks in the file's row order, e.g. "
+                                             "north:10,south:12 (default: the design's populations and sizes)")
 
 
 def command_predict(arguments: argparse.Namespace) -> None:
     _prepare_output_file(arguments.out)
+    if arguments.vcf and arguments.vcf_option:
+        raise ValueError("give the VCF once: as the second argument or with --vcf")
+    arguments.vcf = arguments.vcf or arguments.vcf_option
     if arguments.window is not None and arguments.window < 1:
         raise ValueError(f"--window must be at least 1 bp, got {arguments.window:g}")
     if arguments.step is not None and arguments.step < 1:
         raise ValueError(f"--step must be at least 1 bp, got {arguments.step:g}")
-    given = [name for name in ("vcf", "matrix", "ms", "alignments") if getattr(arguments, name)]
-    if len(given) != 1:
-        raise ValueError("give the data as exactly one of: a VCF (with --popmap), --matrix FILE, --ms FILE or "
-                         "--alignments FILE... (with --popmap)")
-    if arguments.vcf:
-        if not arguments.popmap:
-            raise ValueError("a VCF needs --popmap (two columns: sample population)")
+    _observed_files(arguments).check()
+    design = workflow.bundle_design(arguments.bundle)
+    if arguments.vcf and not (design.contiguous or arguments.window is not None):  # one locus per contig or region
+        workflow.check_vcf_polarisation(arguments.bundle, arguments.ref_is_ancestral)
+    if arguments.vcf and (design.contiguous or arguments.window is not None):
         result = workflow.predict_vcf(arguments.bundle, arguments.vcf, arguments.popmap, window=arguments.window,
                                       min_snps=arguments.min_snps, seed=arguments.haplotype_seed,
                                       max_missing=arguments.max_missing, ref_is_ancestral=arguments.ref_is_ancestral,
@@ -304,8 +324,7 @@ def command_predict(arguments: argparse.Namespace) -> None:
         _print_prediction(result)
         _print_adequacy_rows(result["windows"], lambda row: f"{row['chromosome']}:{row['start']}-{row['end']}")
     else:
-        data_sets, labels = _read_data_sets(arguments, workflow.bundle_design(arguments.bundle),
-                                            more_sites_allowed=arguments.subsets > 0)
+        data_sets, labels = _read_data_sets(arguments, design, more_sites_allowed=arguments.subsets > 0)
         result = workflow.predict_genotypes(arguments.bundle, data_sets, labels, arguments.subsets,
                                             arguments.subset_seed, check=_adequacy_callback(arguments))
         _print_data_set_prediction(result)
@@ -342,7 +361,7 @@ def command_abc(arguments: argparse.Namespace) -> None:
     settings = _settings(comparison.AbcSettings, arguments)
     tolerances = _fractions("--tolerances", arguments.tolerances) if arguments.tolerances else [settings.tolerance]
     _prepare_output_file(arguments.export)
-    observed = any(getattr(arguments, name) for name in ("matrix", "ms", "alignments"))
+    observed = bool(_observed_files(arguments).given)
     config = None if observed else TrainingConfig(
         test_fraction=arguments.test_fraction, validation_fraction=arguments.validation_fraction,
         calibration_fraction=arguments.calibration_fraction, seed=arguments.split_seed)
@@ -474,10 +493,14 @@ def command_calibrate(arguments: argparse.Namespace) -> None:
 
 def command_compare(arguments: argparse.Namespace) -> None:
     _prepare_output_file(arguments.out)
+    files = _observed_files(arguments)
+    observed = _read_data_sets(arguments, workflow.bundle_design(arguments.bundle)) if files.given else None
     with _cluster(arguments) as executor:
         outcome = comparison.compare(arguments.simulations, arguments.bundle,
                                      _settings(comparison.AbcSettings, arguments), hybrid=not arguments.no_hybrid,
                                      test_simulations=arguments.test_simulations, executor=executor)
+        if observed:
+            _print_observed_comparison(arguments, observed, outcome["settings"], executor)
     for note in outcome["notes"]:
         print(f"note: {note}")
     source = "the fresh test folder" if arguments.test_simulations else "the bundle's test split"
@@ -491,6 +514,22 @@ def command_compare(arguments: argparse.Namespace) -> None:
                        "settings": asdict(outcome["settings"]), "budgets": outcome["budgets"],
                        "results": {name: evaluation.to_dict() for name, evaluation in outcome["results"].items()}},
                       handle, indent=1)
+
+
+def _print_observed_comparison(arguments: argparse.Namespace, observed: tuple, settings: Any, executor: Any) -> None:
+    """compare with observed data: the CNN's values and each ABC method's posterior for every data set."""
+    data_sets, labels = observed
+    prediction = workflow.predict_genotypes(arguments.bundle, data_sets, labels)
+    data = load_simulations(arguments.simulations)
+    table, names = abc.statistics_table(data, settings.folded, executor)
+    posteriors = comparison.abc_observed(data, table, names, data_sets, settings)
+    print(f"\nthe observed data ({prediction['output']} of the CNN; ABC posteriors on {posteriors['reference']} "
+          "simulations):")
+    print("data set".ljust(32) + "".join(f"{name[:24]:>26}" for name in prediction["columns"]))
+    for index, (label, entry) in enumerate(zip(labels, prediction["data_sets"])):
+        print(f"{label[:22]}: CNN".ljust(32) + "".join(f"{p:>26.4f}" for p in entry["values"]))
+        for method, rows in posteriors["methods"].items():
+            print(f"{label[:22]}: ABC {method}".ljust(32) + "".join(f"{p:>26.4f}" for p in rows[index]["posterior"]))
 
 
 def command_scenario_from_ms(arguments: argparse.Namespace) -> None:
@@ -632,7 +671,7 @@ def parser() -> argparse.ArgumentParser:
                                               "VCF, a 0/1 matrix, or ms output.")
     predict.add_argument("bundle", help="model.npz written by 'genomics train'")
     predict.add_argument("vcf", nargs="?", help="VCF or VCF.gz (with --popmap)")
-    _add_data_options(predict)
+    _add_data_options(predict, vcf_option=False)
     predict.add_argument("--ref-is-ancestral", action="store_true",
                          help="VCF: REF is the ancestral allele (needed by a model trained with ancestral polarisation)")
     predict.add_argument("--subsets", type=int, default=0,
@@ -709,6 +748,7 @@ def parser() -> argparse.ArgumentParser:
     compare_parser.add_argument("bundle", help="model.npz written by 'genomics train'")
     _add_dataclass_options(compare_parser, "ABC", comparison.AbcSettings)
     compare_parser.add_argument("--no-hybrid", action="store_true", help="leave out hybrid ABC")
+    _add_data_options(compare_parser)
     compare_parser.add_argument("--test-simulations", help="score on replicates of this fresh folder (same "
                                                            "scenarios, another seed) instead of the test split")
     compare_parser.add_argument("--out", help="write every evaluation as JSON here")

@@ -124,6 +124,24 @@ class SamplingDesign:
         """The contiguous sequence's length (a value), for designs of one sequence."""
         return self.loci[0].sequence_length
 
+    @property
+    def locus_count(self) -> int:
+        """Locus copies per replicate (1 for a contiguous sequence)."""
+        return sum(locus.count for locus in self.loci)
+
+    def describe_loci(self) -> str:
+        """The locus structure in words, for messages: "1000 loci (rad x1000 of 150 bp)"."""
+        if self.contiguous:
+            length = self.sequence_length
+            return f"one sequence of {length:g} bp" if is_number(length) else "one sequence"
+        parts = []
+        for locus in self.loci:
+            what = f"{locus.segregating_sites} SNPs" if locus.fixed_sites else (
+                f"{locus.sequence_length:g} bp" if is_number(locus.sequence_length) else "drawn lengths")
+            parts.append(f"{locus.name} x{locus.count} of {what}" if locus.count > 1 else f"{locus.name} of {what}")
+        shown = ", ".join(parts[:4]) + (f", ... ({len(parts)} kinds)" if len(parts) > 4 else "")
+        return f"{self.locus_count} loci ({shown})"
+
     def to_dict(self) -> dict:
         """The design as a scenario's [design] table (what bundles and manifests store)."""
         spec: dict = {"populations": list(self.populations), "samples": list(self.samples), "ploidy": self.ploidy}

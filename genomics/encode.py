@@ -1,9 +1,8 @@
 """From a genotype matrix to a fixed-size, channels-last image, the same way for simulations and real data.
 
-Input: ``genotypes (haplotypes, sites)`` with 1 for the derived (or ALT)
-allele, ``positions (sites,)`` and which sampled population each haplotype
-belongs to. Output: ``image (haplotypes, n_snps, channels)`` and the number
-of real SNP columns. The steps, in order:
+Input: a ``genomics.genotypes.Genotypes`` (``encode_genotypes``), or its
+calls, positions and populations (``encode``). Output: ``image (haplotypes,
+n_snps, channels)`` and the number of real SNP columns. The steps:
 
 1. drop sites that are not polymorphic among the called genotypes (except
    with ``all``: designs with a fixed number of SNPs per locus keep every
@@ -22,25 +21,22 @@ of real SNP columns. The steps, in order:
 6. with ``distance_channel``, add a channel holding each SNP's distance to
    the previous kept SNP, in units of the mean spacing of ``n_snps`` SNPs
    over the sequence (padding 0);
-7. missing calls (-1 in the genotypes) never look like an allele: under
-   ``plus_minus`` they are 0 (between the alleles, like padding, but inside
-   a real column); with ``missing_channel`` a last channel is 1 where a call
-   is missing (needed under ``zero_one``, where 0 is an allele). Polarisation
-   and polymorphism count the called genotypes only;
+7. missing calls (-1) never look like an allele: 0 under ``plus_minus``
+   (like padding), and with ``missing_channel`` a last channel is 1 where a
+   call is missing (the default for designs with missing calls).
+   Polarisation and polymorphism count the called genotypes only;
 8. with ``layout = population_frequencies`` the image has one row per
    population instead: its allele-1 frequency at each kept SNP, a channel
    marking real SNP columns, the distance channel and (with
    ``missing_channel``) its fraction of missing calls (steps 4 and 5 do not
    apply);
-9. with ``layout = joint_sfs`` the image is the joint site frequency
-   spectrum of all populations instead, and with ``pairwise_sfs`` those of
-   every pair of populations (``genomics.sfs``): every polymorphic site is
-   used (steps 2 and 4 to 7 do not apply), ``major_minor`` polarisation
-   gives the folded spectra, missing calls are handled by projecting each
-   population down to ``sfs_haplotypes`` haplotypes, and ``sfs_scale``
-   says whether the cells hold counts of sites or proportions.
+9. ``layout = joint_sfs`` / ``pairwise_sfs``: the joint spectrum of all
+   populations or those of each pair (``genomics.sfs``) over every
+   polymorphic site, folded under ``major_minor``, each population projected
+   to ``sfs_haplotypes`` (for missing calls), as counts or proportions.
 
-Rows stay grouped by population in the design's order (per-population blocks).
+Rows stay grouped by population in the design's order. ``encoding_for_design``
+chooses the default for each class of design and says why.
 """
 
 from __future__ import annotations
@@ -51,6 +47,7 @@ from typing import Any
 import numpy
 
 from genomics import sfs
+from genomics.genotypes import Genotypes, GenotypesError
 
 SELECTIONS = ("first", "central", "even", "all")
 MISSING = -1
@@ -101,8 +98,7 @@ class Encoder:
                 raise ValueError(f"encoder {name} must be one of {valid}, got {value!r}")
         if not isinstance(self.n_snps, int) or self.n_snps < 1:
             raise ValueError(f"encoder n_snps must be a positive int, got {self.n_snps!r}")
-        if not isinstance(self.sfs_haplotypes, int) or isinstance(self.sfs_haplotypes, bool) \
-                or self.sfs_haplotypes < 0:
+        if not isinstance(self.sfs_haplotypes, int) or isinstance(self.sfs_haplotypes, bool) or self.sfs_haplotypes < 0:
             raise ValueError(f"encoder sfs_haplotypes must be an int >= 0, got {self.sfs_haplotypes!r}")
         if self.sfs_haplotypes and self.layout not in SPECTRA:
             raise ValueError(f"encoder sfs_haplotypes applies to the layouts {' and '.join(SPECTRA)} only, not "
@@ -110,40 +106,18 @@ class Encoder:
 
     @property
     def channels(self) -> int:
-        """Channels of a haplotypes or population_frequencies image (those of a spectrum depend on the
-        populations, see ``genomics.sfs``)."""
+        """Channels of a haplotypes or population_frequencies image (a spectrum's: ``genomics.sfs``)."""
         return 1 + int(self.distance_channel) + int(self.missing_channel) + int(self.layout != "haplotypes")
 
     def padded_fraction(self, real: int) -> float:
-        """The share of the image's SNP columns that are padding (none for a frequency spectrum)."""
+        """The share of the image's SNP columns that are padding (none for a spectrum)."""
         return 0.0 if self.layout in SPECTRA else 1 - real / self.n_snps
 
     @classmethod
     def for_design(cls, design: Any, **settings: Any) -> "Encoder":
-        """The default encoding for a sampling design, with ``settings`` (not None) overriding it.
-
-        Designs with a fixed number of SNPs per locus keep ``all`` their
-        sites (``n_snps`` = their total) and have no distance channel
-        (positions within short loci say little); other designs of several
-        loci keep ``even``ly spaced sites across the loci in order, also
-        without distances (positions restart at each locus); designs with
-        missing calls get a missing channel under ``zero_one`` coding, and
-        need ``sfs_haplotypes`` with a spectrum layout.
-        """
-        chosen = {key: value for key, value in settings.items() if value is not None}
-        defaults: dict = {}
-        if design.segregating_sites is not None:
-            defaults = {"n_snps": sum(design.segregating_sites), "selection": "all", "distance_channel": False}
-        elif not design.contiguous:  # loci with mutations at a rate: positions restart at every locus
-            defaults = {"selection": "even", "distance_channel": False}
-        coding = chosen.get("coding", cls.coding)
-        if design.missing is not None and coding == "zero_one":
-            defaults["missing_channel"] = True
-        if design.missing is not None and chosen.get("layout") in SPECTRA and not chosen.get("sfs_haplotypes"):
-            raise ValueError(f"the design has missing calls: layout {chosen['layout']} needs sfs_haplotypes, the "
-                             "haplotypes per population each site is projected down to (without it every site "
-                             "with a missing call would be left out)")
-        return cls(**{**defaults, **chosen})
+        """The default encoding for a sampling design, with ``settings`` (not None) overriding it
+        (``encoding_for_design`` says which and why)."""
+        return encoding_for_design(design, **settings)[0]
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -227,6 +201,29 @@ class Encoder:
             image[:, :real, -1] = missing
         return image, real
 
+    def needs(self) -> list[str]:
+        """What of a data set this encoding reads beyond its calls: "positions" and "locus lengths" (for the
+        distance channel and the central selection, which measure along the sequence)."""
+        if self.layout in SPECTRA or not (self.distance_channel or self.selection == "central"):
+            return []
+        return ["positions", "locus lengths"]
+
+    def encode_genotypes(self, data: Genotypes) -> tuple[numpy.ndarray, int]:
+        """One data set (``genomics.genotypes.Genotypes``) as ``encode`` encodes it; refused in one sentence when
+        the encoding needs positions or locus lengths that the data do not have (nothing is made up)."""
+        step = "the distance channel" if self.distance_channel else "the central selection of SNPs"
+        if "positions" in self.needs():
+            positions = data.require_positions(f"this model's encoding ({step})")
+            length = data.sequence_length
+            if length is None:
+                raise GenotypesError(f"{data.source} does not give its loci's lengths, but this model's encoding "
+                                     f"({step}) measures along the sequence: give the data as a VCF whose ##contig "
+                                     "lines have lengths, with --loci-bed, or as alignments")
+        else:  # not read: the selection keeps sites by their order, and no channel holds distances
+            positions = numpy.zeros(data.sites) if data.positions is None else data.positions
+            length = data.sequence_length or 1.0
+        return self.encode(data.calls, positions, length, data.haplotype_populations)
+
     def _distances(self, positions: numpy.ndarray, sequence_length: float) -> numpy.ndarray:
         """Step 6's channel: each kept SNP's distance to the previous one, in units of the mean spacing of
         ``n_snps`` SNPs over the sequence (the first SNP: 0)."""
@@ -261,18 +258,9 @@ class Encoder:
         return image
 
     def _spectra(self, genotypes: numpy.ndarray, haplotype_populations: numpy.ndarray) -> tuple:
-        """Step 9 for the spectrum layouts: the joint spectrum or the pairwise ones (``genomics.sfs``) of the
-        sites that are polymorphic among the called genotypes, and the number of sites they hold."""
-        derived, called = sfs.derived_and_called(genotypes, haplotype_populations)
-        total_derived, total_called = derived.sum(axis=0), called.sum(axis=0)
-        polymorphic = (total_derived > 0) & (total_derived < total_called)
-        derived, called = derived[:, polymorphic], called[:, polymorphic]
-        if self.polarisation == "major_minor":
-            derived = sfs.fold(derived, called)
-        sizes = numpy.unique(haplotype_populations, return_counts=True)[1]  # sfs refuses fewer than two
-        projected = [min(self.sfs_haplotypes, int(n)) if self.sfs_haplotypes else int(n) for n in sizes]
-        spectra = sfs.joint_spectrum if self.layout == "joint_sfs" else sfs.pairwise_spectra
-        return spectra(derived, called, projected, proportions=self.sfs_scale == "proportions")
+        return sfs.spectrum_image(genotypes, haplotype_populations, self.layout == "joint_sfs",
+                                  self.polarisation == "major_minor", self.sfs_haplotypes,
+                                  self.sfs_scale == "proportions")
 
     def _row_order(self, rows: numpy.ndarray) -> numpy.ndarray:
         """The order of one population's haplotypes under ``row_sort``."""
@@ -354,3 +342,59 @@ class Encoder:
         if self.missing_channel:
             image[..., -1] = missing
         return image, counts
+
+
+# ---------------------------------------------------------------------------- the default for each class of design
+#: the most cells of a joint spectrum chosen by default (beyond: the pairwise spectra)
+DEFAULT_JOINT_CELLS = 4096
+
+
+def encoding_for_design(design: Any, **settings: Any) -> tuple["Encoder", str]:
+    """(the default encoding of a design, with ``settings`` (not None) overriding it; why, in one line).
+
+    One sequence: the central SNPs with distances. Loci of fixed SNP counts:
+    all SNPs in order, no distances. Unlinked loci at a rate in two or more
+    populations (RAD-like): the joint spectrum of every SNP (pairwise above
+    ``DEFAULT_JOINT_CELLS`` cells), folded, projected under missing calls to
+    ``sfs.called_haplotypes``. Other loci at a rate: evenly spaced SNPs. An
+    image of haplotypes under missing calls gets a channel marking them, so
+    that a missing call never looks like padding (0 under ``plus_minus``).
+    """
+    chosen = {key: value for key, value in settings.items() if value is not None}
+    defaults: dict = {}
+    if design.segregating_sites is not None:
+        defaults = {"n_snps": sum(design.segregating_sites), "selection": "all", "distance_channel": False}
+        why = f"loci of fixed SNP counts ({sum(design.segregating_sites)} SNPs): every SNP in order, no distances"
+    elif not design.contiguous and len(design.populations) > 1:
+        missing = design.missing
+        m = sfs.called_haplotypes(design.samples, missing.rates, design.ploidy) if missing is not None else 0
+        sizes = [min(m, n) if m else n for n in design.haplotypes_per_population]
+        joint = int(numpy.prod([size + 1 for size in sizes])) <= DEFAULT_JOINT_CELLS
+        defaults = {"layout": "joint_sfs" if joint else "pairwise_sfs", "sfs_haplotypes": m}
+        why = (f"{design.locus_count} unlinked loci at a mutation rate: the {'joint' if joint else 'pairwise'} site "
+               "frequency spectrum of every SNP (no linkage to read between loci; an image of haplotypes would be "
+               "mostly padding)")
+        if m:
+            why += (f", each population projected to {m} haplotypes (its median number of called haplotypes under "
+                    "the design's missing calls; sites with fewer are left out, so missing calls never look like "
+                    "padding)")
+    elif not design.contiguous:
+        defaults = {"selection": "even", "distance_channel": False}
+        why = "loci at a mutation rate: evenly spaced SNPs across the loci, no distances (positions restart per locus)"
+    else:
+        why = "one sequence: the central SNPs of each haplotype with their distances"
+    layout = chosen.get("layout", defaults.get("layout", Encoder.layout))
+    if design.missing is not None and layout not in SPECTRA and "missing_channel" not in chosen:
+        defaults["missing_channel"] = True
+        why += "; a channel marks the missing calls (apart from padding)"
+    if design.missing is not None and layout in SPECTRA and not chosen.get("sfs_haplotypes", defaults.get(
+            "sfs_haplotypes")):
+        raise ValueError(f"the design has missing calls: layout {layout} needs sfs_haplotypes, the "
+                         "haplotypes per population each site is projected down to (without it every site "
+                         "with a missing call would be left out)")
+    if "layout" in chosen and chosen["layout"] not in SPECTRA:
+        defaults.pop("sfs_haplotypes", None)
+    if chosen:
+        why += " (given: " + ", ".join(f"{key}={value}" for key, value in chosen.items()) + ")"
+    return Encoder(**{**defaults, **chosen}), why
+

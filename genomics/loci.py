@@ -7,8 +7,10 @@ infinite-sites model) or, for ``segregating_sites = S``, exactly as ms ``-s S``
 places them: S mutations, each on a branch chosen with probability
 proportional to its length times the span of sequence it covers
 (``place_segregating_sites``), so every copy has exactly S biallelic sites.
-The copies are concatenated along the site axis in the design's order; the
-site count of every copy travels with the data.
+The copies are concatenated along the site axis in the design's order; a
+replicate is one ``genomics.genotypes.Genotypes``, whose site counts and
+locus lengths say where every copy begins (a copy without mutations is a
+locus of 0 sites).
 
 Missing calls, where the design has them, are drawn afresh for every
 replicate from the replicate's own seed, and written into the genotypes as
@@ -23,8 +25,7 @@ import msprime
 import numpy
 
 from genomics.design import MissingData, SamplingDesign
-
-MISSING = -1
+from genomics.genotypes import MISSING, Genotypes
 
 
 def place_segregating_sites(ts: Any, count: int, generator: numpy.random.Generator) -> tuple:
@@ -67,17 +68,19 @@ def missing_mask(design: SamplingDesign, site_counts: list[int], generator: nump
     return numpy.repeat(by_individual, design.ploidy, axis=0)
 
 
-def simulate_loci(scenario: Any, parameters: dict, generator: numpy.random.Generator, mask: bool = True) -> dict:
-    """Every locus copy of ``scenario``'s design for one draw of ``parameters``; seeds come from ``generator``.
+def simulate_loci(scenario: Any, parameters: dict, generator: numpy.random.Generator, mask: bool = True) -> Genotypes:
+    """Every locus copy of ``scenario``'s design for one draw of ``parameters`` as ``Genotypes``; seeds come from
+    ``generator``.
 
     Consecutive loci with the same length, recombination rate and size
     scale share one ``sim_ancestry`` call (``num_replicates`` = their copies:
     starting a simulation costs about ten times more than one short locus).
-    Returns genotypes (haplotypes, sites) int8 (1 derived, 0 ancestral,
-    ``MISSING``), positions (sites,) within each copy, site_counts (copies,),
-    sequence_lengths (copies,) and the seed of the missing calls' mask
-    (``mask_seed``, 0 without missing data); with ``mask=False`` also the
-    genotypes before the mask (``complete_genotypes``).
+    The genotypes hold the calls (1 derived, 0 ancestral, ``MISSING``),
+    positions within each copy, the site count and length of every copy (a
+    copy without any mutation is a locus of 0 sites) and, in
+    ``provenance``, the scenario and the seed of the missing calls' mask
+    (``mask_seed``, 0 without missing data). ``mask=False``: the calls
+    before the mask (``with_design_mask`` applies it).
     """
     design = scenario.design
     genomes = [scenario.locus_genome(locus, parameters) for locus in design.loci]
@@ -98,28 +101,35 @@ def simulate_loci(scenario: Any, parameters: dict, generator: numpy.random.Gener
             samples=scenario.sample_sets(),
             demography=scenario.demography(parameters, design.loci[group[0]].size_scale),
             sequence_length=length, recombination_rate=recombination, random_seed=seeds[0],
-            num_replicates=len(copies))
+            num_replicates=len(copies), record_provenance=False)  # the manifest records how shards were made
         for ts, (locus, mutation), seed in zip(replicates, copies, seeds[1:]):
             if locus.fixed_sites:
                 g, p = place_segregating_sites(ts, locus.segregating_sites, numpy.random.default_rng(seed))
             else:
                 ts = msprime.sim_mutations(ts, rate=mutation, random_seed=seed, model=msprime.BinaryMutationModel(),
-                                           discrete_genome=False)
-                g, p = ts.genotype_matrix().T.astype(numpy.int8), ts.tables.sites.position.copy()
+                                           discrete_genome=False, record_provenance=False)
+                g, p = ts.genotype_matrix().T.astype(numpy.int8), ts.sites_position.copy()
             blocks.append(g)
             positions.append(p)
             site_counts.append(p.size)
             lengths.append(length)
     haplotypes = sum(design.haplotypes_per_population)
     genotypes = numpy.concatenate(blocks, axis=1) if sum(site_counts) else numpy.zeros((haplotypes, 0), numpy.int8)
-    replicate = {"positions": numpy.concatenate(positions), "site_counts": numpy.array(site_counts, dtype=numpy.int64),
-                 "sequence_lengths": numpy.array(lengths, dtype=numpy.float64), "mask_seed": 0}
-    if design.missing is not None:
-        replicate["mask_seed"] = int(generator.integers(1, 2**63 - 1))
-        if not mask:
-            replicate["complete_genotypes"] = genotypes.copy()
-        genotypes = with_missing_calls(genotypes, design, site_counts, replicate["mask_seed"])
-    return {"genotypes": genotypes, **replicate}
+    mask_seed = int(generator.integers(1, 2**63 - 1)) if design.missing is not None else 0
+    replicate = Genotypes(genotypes, numpy.concatenate(positions), numpy.array(site_counts, dtype=numpy.int64),
+                          design.haplotype_populations, list(design.populations), ploidy=design.ploidy,
+                          locus_lengths=numpy.array(lengths, dtype=numpy.float64),
+                          provenance={"scenario": getattr(scenario, "name", None), "mask_seed": mask_seed})
+    return with_design_mask(replicate, design) if mask else replicate
+
+
+def with_design_mask(replicate: Genotypes, design: SamplingDesign) -> Genotypes:
+    """A simulated replicate with its design's missing calls, drawn from its ``provenance["mask_seed"]``
+    (unchanged without missing data)."""
+    if design.missing is None:
+        return replicate
+    return replicate.with_calls(with_missing_calls(replicate.calls, design, replicate.site_counts,
+                                                   replicate.provenance["mask_seed"]))
 
 
 def with_missing_calls(genotypes: numpy.ndarray, design: SamplingDesign, site_counts: Any,

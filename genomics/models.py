@@ -57,6 +57,13 @@ AUGMENTATIONS = ("none", "permute")
 HAPLOTYPE_FEATURES, HAPLOTYPE_WINDOW = 16, 5
 
 
+def network_for(layout: str) -> tuple[str, str]:
+    """(the default network for an encoding ``layout``, why in one line)."""
+    if layout in ("joint_sfs", "pairwise_sfs"):
+        return "cnn2d", "2-D convolutions over the spectrum's cells (neighbouring cells: neighbouring frequencies)"
+    return "cnn1d", "1-D convolutions along the SNPs with every haplotype as a channel (Flagel et al. 2019)"
+
+
 def model_input(images: numpy.ndarray, kind: str) -> numpy.ndarray:
     """Images (N, haplotypes, snps, channels) in the layout a ``kind`` network takes."""
     if kind in ONE_D:

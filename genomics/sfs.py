@@ -57,6 +57,7 @@ elsewhere.
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy
 
@@ -174,3 +175,37 @@ def pairwise_spectra(derived: numpy.ndarray, called: numpy.ndarray, sizes: list[
     for channel, (a, b) in enumerate(pairs):
         image[: sizes[a] + 1, : sizes[b] + 1, channel] = h[a].T @ h[b] / (max(used, 1) if proportions else 1)
     return image, used
+
+
+def called_haplotypes(individuals: list[int], missing_rates: list[float], ploidy: int) -> int:
+    """A projection size for a design whose individuals each miss a call (or a locus) with probability r:
+    ``ploidy`` x the median number of called individuals of its smallest population (the largest k with
+    P(called >= k) >= 1/2, called ~ Binomial(individuals, 1 - r)), so that about half of each population's
+    sites have that many calls or more; at least 2."""
+    sizes = []
+    for count, rate in zip(individuals, missing_rates):
+        k = numpy.arange(count + 1)
+        log_choose = numpy.array([math.lgamma(count + 1) - math.lgamma(j + 1) - math.lgamma(count - j + 1) for j in k])
+        if rate > 0:
+            probability = numpy.exp(log_choose + k * numpy.log(1 - rate) + (count - k) * numpy.log(rate))
+        else:
+            probability = (k == count).astype(float)
+        at_least = numpy.cumsum(probability[::-1])[::-1]  # P(called >= k)
+        sizes.append(int(k[at_least >= 0.5].max()) * ploidy)
+    return max(min(sizes), 2)
+
+
+def spectrum_image(genotypes: numpy.ndarray, haplotype_populations: numpy.ndarray, joint: bool, folded: bool,
+                   size: int, proportions: bool) -> tuple[numpy.ndarray, int]:
+    """The encoder's spectrum image of one replicate: the ``joint`` spectrum (else the pairwise ones) of the sites
+    polymorphic among the called genotypes, ``folded`` or not, each population projected to ``size`` haplotypes
+    (0: its whole sample), and the number of sites used."""
+    derived, called = derived_and_called(genotypes, haplotype_populations)
+    total_derived, total_called = derived.sum(axis=0), called.sum(axis=0)
+    polymorphic = (total_derived > 0) & (total_derived < total_called)
+    derived, called = derived[:, polymorphic], called[:, polymorphic]
+    if folded:
+        derived = fold(derived, called)
+    sizes = numpy.unique(haplotype_populations, return_counts=True)[1]  # the spectra refuse fewer than two
+    projected = [min(size, int(n)) if size else int(n) for n in sizes]
+    return (joint_spectrum if joint else pairwise_spectra)(derived, called, projected, proportions=proportions)

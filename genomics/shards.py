@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy
 
+from genomics.genotypes import Genotypes
 from genomics.simulate import SimulatedData, load_simulations, shard_replicate
 
 
@@ -62,7 +63,8 @@ class ShardReader:
         path = os.path.join(self.directory, file)
         try:
             with numpy.load(path, allow_pickle=False) as shard:
-                arrays = {key: shard[key] for key in ("genotypes", "positions", "site_offsets", "locus_site_counts")}
+                arrays = {key: shard[key] for key in ("genotypes", "positions", "site_offsets", "locus_site_counts",
+                                                       "locus_lengths", "seeds")}
                 arrays["mask_seeds"] = shard["mask_seeds"] if "mask_seeds" in shard.files else None
         except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
             raise ValueError(f"cannot read shard {path!r}: {error}") from None
@@ -74,8 +76,38 @@ class ShardReader:
         return arrays
 
     def replicate(self, index: int) -> tuple[numpy.ndarray, numpy.ndarray]:
-        """(genotypes (haplotypes, sites) with the simulated missing calls, positions (sites,)) of replicate ``index``."""
+        """(genotypes (haplotypes, sites) with the simulated missing calls, positions (sites,)) of replicate
+        ``index`` (``genotypes`` gives the whole ``Genotypes``)."""
         return shard_replicate(self._shard(self.files[self.shard_ids[index]]), self.data.design, self.places[index])
+
+    def genotypes(self, index: int) -> Genotypes:
+        """Replicate ``index`` as ``Genotypes``: its calls (with the simulated missing calls), positions, loci and
+        their lengths, and its scenario and seed."""
+        arrays = self._shard(self.files[self.shard_ids[index]])
+        place = int(self.places[index])
+        calls, positions = shard_replicate(arrays, self.data.design, place)
+        design = self.data.design
+        return Genotypes(calls, positions, arrays["locus_site_counts"][place], design.haplotype_populations,
+                         list(design.populations), ploidy=design.ploidy, locus_lengths=arrays["locus_lengths"][place],
+                         provenance={"scenario": self.data.scenario_names[self.data.labels[index]],
+                                     "seed": int(arrays["seeds"][place])})
+
+
+def simulated_genotypes(data: SimulatedData, index: int) -> Genotypes:
+    """Replicate ``index`` of a folder read whole (``load_simulations``) as ``Genotypes``. The loci's lengths are
+    known where the design fixes them (or for one sequence); drawn lengths are not kept in memory (None)."""
+    design = data.design
+    counts = numpy.asarray(data.site_counts[index])
+    lengths = None
+    if design.contiguous:
+        lengths = numpy.array([data.sequence_lengths[index]])
+    elif all(isinstance(locus.sequence_length, (int, float)) for locus in design.loci):
+        lengths = numpy.repeat([float(locus.sequence_length) for locus in design.loci],
+                               [locus.count for locus in design.loci])
+    return Genotypes(data.genotypes[index], data.positions[index], counts, design.haplotype_populations,
+                     list(design.populations), ploidy=design.ploidy,
+                     locus_lengths=lengths if lengths is not None and lengths.size == counts.size else None,
+                     provenance={"scenario": data.scenario_names[data.labels[index]], "replicate": int(index)})
 
 
 def check_same_scenarios(metadata: dict, manifest: dict, folder: str) -> None:

@@ -45,7 +45,7 @@ import tskit
 
 from genomics import interrupts, resources
 from genomics.design import SamplingDesign
-from genomics.loci import simulate_loci, with_missing_calls
+from genomics.loci import simulate_loci, with_design_mask, with_missing_calls
 from genomics.scenarios import Scenario
 from genomics.textfile import path_within
 
@@ -62,7 +62,8 @@ def replicate_seed(master_seed: int, scenario_index: int, replicate_index: int) 
 
 def simulate_replicate(scenario: Scenario, seed: int, parameters: dict | None = None,
                        mask: bool = True) -> dict[str, Any]:
-    """Draw parameters and simulate every locus of the design (``genomics.loci``); genotypes and positions.
+    """Draw parameters and simulate every locus of the design (``genomics.loci``); genotypes and positions, and the
+    whole replicate as ``genomics.genotypes.Genotypes`` (``"replicate"``).
 
     ``mask=False``: also the genotypes before the missing calls (``complete_genotypes``), see ``simulate_loci``.
 
@@ -73,8 +74,15 @@ def simulate_replicate(scenario: Scenario, seed: int, parameters: dict | None = 
     generator = numpy.random.default_rng(seed)
     drawn = scenario.draw_parameters(generator)
     parameters = drawn if parameters is None else parameters
-    loci = simulate_loci(scenario, parameters, generator, mask=mask)
-    return {**loci, "parameters": parameters, "sequence_length": float(loci["sequence_lengths"].sum())}
+    complete = simulate_loci(scenario, parameters, generator, mask=False)
+    complete.provenance["seed"] = seed
+    replicate = with_design_mask(complete, scenario.design)
+    result = {"genotypes": replicate.calls, "positions": replicate.positions, "site_counts": replicate.site_counts,
+              "sequence_lengths": replicate.locus_lengths, "mask_seed": replicate.provenance["mask_seed"],
+              "replicate": replicate, "parameters": parameters, "sequence_length": replicate.sequence_length}
+    if not mask and scenario.design.missing is not None:
+        result["complete_genotypes"] = complete.calls
+    return result
 
 
 def simulate_shard(spec: dict, seeds: list[int]) -> dict[str, numpy.ndarray]:

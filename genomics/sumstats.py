@@ -14,7 +14,8 @@ group (missing calls, -1, are left out site by site):
 - theta_w (Watterson): sum over segregating sites of 1 / a_n, with
   a_n = sum_{i=1}^{n-1} 1/i (with missing calls, each site its own n);
 - tajima_d: (pi - S / a_n) / sqrt(e1 S + e2 S (S - 1)) (Tajima 1989), with
-  n the locus's mean number of called haplotypes, rounded;
+  n the mean number of called haplotypes over the locus's segregating
+  sites, rounded;
 - theta_h (Fay and Wu 2000): sum over sites of 2 c^2 / (n (n - 1)), and
   fay_wu_h = pi - theta_h. They need c to count derived alleles. Data
   without an ancestral state are coded major/minor, so by default c is the
@@ -30,6 +31,15 @@ Groups: all haplotypes together (names without a suffix), each population
 statistic that is undefined at a locus (D with no segregating site, F_ST with
 dxy = 0, anything with fewer than two called haplotypes) is left out of
 that locus's mean (R's ``na.rm = TRUE``); NaN only if undefined everywhere.
+A locus without any site (an invariant RAD locus, absent from a VCF and
+counted back with ``--invariant-loci``) has S = pi = theta_w = theta_h =
+H = d_xy = 0, and no D or F_ST; so the number of such loci matters.
+
+Missing calls are handled site by site: every per-site term above uses
+that site's own n (its called haplotypes in the group), nothing is imputed,
+and a site with fewer than two calls in a group adds nothing for it.
+``statistics(genotypes)`` takes the genotypes object and refuses data
+whose locus boundaries are unknown.
 """
 
 from __future__ import annotations
@@ -38,6 +48,8 @@ import functools
 import itertools
 
 import numpy
+
+from genomics.genotypes import Genotypes
 
 GROUP_STATISTICS = ("S", "pi", "theta_w", "tajima_d", "theta_h", "fay_wu_h")
 PAIR_STATISTICS = ("dxy", "fst")
@@ -89,16 +101,20 @@ def group_statistics(c: numpy.ndarray, n: numpy.ndarray, locus_matrix: numpy.nda
     segregating = ((c > 0) & (c < n)).astype(float)
     a_n = _harmonic(n.astype(int))
     theta_w_site = numpy.divide(segregating, a_n, out=numpy.zeros_like(segregating), where=a_n > 0)
-    S, pi, theta_w, theta_h, called = (values @ locus_matrix for values in
-                                       (segregating, pi_site, theta_w_site, theta_h_site, n))
-    sites = locus_matrix.sum(axis=0)
-    size = numpy.rint(numpy.divide(called, sites, out=numpy.zeros_like(called), where=sites > 0)).astype(int)
+    S, pi, theta_w, theta_h = (values @ locus_matrix for values in (segregating, pi_site, theta_w_site, theta_h_site))
+    # Tajima's n: the mean number of called haplotypes over the locus's segregating sites (sites that do not
+    # segregate add nothing to any statistic, so a file that keeps monomorphic sites gives the same values)
+    size = numpy.rint(numpy.divide((n * segregating) @ locus_matrix, S, out=numpy.zeros_like(S),
+                                   where=S > 0)).astype(int)
     constants = numpy.array([tajima_constants(int(m)) if m >= 2 else (numpy.nan,) * 3 for m in size.ravel()])
     a1, e1, e2 = constants.reshape(*size.shape, 3).transpose(2, 0, 1) if size.size else (size,) * 3
     with numpy.errstate(invalid="ignore", divide="ignore"):
         tajima_d = numpy.where(S > 0, (pi - S / a1) / numpy.sqrt(e1 * S + e2 * S * (S - 1)), numpy.nan)
     table = numpy.stack([S, pi, theta_w, tajima_d, theta_h, pi - theta_h], axis=-1)
-    table[size < 2] = numpy.nan
+    # undefined: a locus whose sites all have fewer than two called haplotypes (a locus without any site, an
+    # invariant locus, has S = pi = theta = 0)
+    sites, enough = locus_matrix.sum(axis=0), (n >= 2).astype(float) @ locus_matrix
+    table[(enough == 0) & (sites[None, :] > 0)] = numpy.nan
     return table
 
 
@@ -150,3 +166,9 @@ def summary_statistics(genotypes: numpy.ndarray, site_counts: numpy.ndarray, hap
     totals = numpy.where(defined, per_locus, 0.0).sum(axis=0)
     counts = defined.sum(axis=0)
     return numpy.divide(totals, counts, out=numpy.full(per_locus.shape[1], numpy.nan), where=counts > 0)
+
+
+def statistics(data: Genotypes, folded: bool = True) -> numpy.ndarray:
+    """``summary_statistics`` of a genotypes object; refused (one sentence) when its loci are unknown."""
+    counts = data.require_loci("summary statistics per locus")
+    return summary_statistics(data.calls, counts, data.haplotype_populations, folded)

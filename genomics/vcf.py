@@ -40,17 +40,12 @@ from dataclasses import dataclass, field
 import numpy
 
 from genomics.design import SamplingDesign
+from genomics.genotypes import Genotypes
 from genomics.textfile import read_text
 
 
-@dataclass
-class VcfData:
-    chromosomes: numpy.ndarray        # (sites,) str
-    positions: numpy.ndarray          # (sites,) int
-    haplotypes: numpy.ndarray         # (haplotypes, sites) int8, 1 = ALT
-    haplotype_populations: numpy.ndarray  # (haplotypes,) index into population_names
-    population_names: list[str]
-    report: dict = field(default_factory=dict)
+#: the genotypes object a VCF is read as (its loci: the chromosomes; ``chromosomes`` names each site's)
+VcfData = Genotypes
 
 
 def read_population_map(path: str) -> dict[str, str]:
@@ -150,11 +145,17 @@ def read_vcf(path: str, population_map: dict[str, str], design: SamplingDesign, 
         "byte_order_mark": scan.byte_order_mark,
     }
     report["warnings"] = [f"dropped {count} {DROPPED_RECORDS[key]}" for key, count in dropped.items() if count]
-    return VcfData(
-        chromosomes=chromosomes[keep], positions=positions[keep],
-        haplotypes=haplotypes, haplotype_populations=numpy.concatenate(labels),
-        population_names=list(populations), report=report,
-    )
+    names, counts = _runs(chromosomes[keep])  # the kept sites of each chromosome, in the file's order
+    return Genotypes(haplotypes, positions[keep].astype(numpy.float64), counts, numpy.concatenate(labels),
+                     list(populations), ploidy=design.ploidy, locus_names=names, provenance={"file": path},
+                     report={**report, "format": "VCF"})
+
+
+def _runs(chromosomes: numpy.ndarray) -> tuple[list[str], numpy.ndarray]:
+    """(each chromosome once, in order; its number of consecutive sites) of sites grouped by chromosome."""
+    starts = numpy.flatnonzero(numpy.concatenate([[True], chromosomes[1:] != chromosomes[:-1]])) \
+        if chromosomes.size else numpy.zeros(0, dtype=int)
+    return chromosomes[starts].tolist(), numpy.diff(numpy.append(starts, chromosomes.size)).astype(numpy.int64)
 
 
 @dataclass

@@ -28,9 +28,10 @@ from genomics.heldout import PARTS, FromShards, InMemory
 from genomics.onthefly import FreshSimulations
 from genomics.ensemble import Ensemble, check_temperatures
 from genomics.design import SamplingDesign
-from genomics.encode import SPECTRA, Encoder
+from genomics.encode import SPECTRA, Encoder, encoding_for_design
 from genomics.evaluation import RAW, Evaluation, calibrated_name, network_evaluation
-from genomics.readers import Genotypes, random_subset
+from genomics.genotypes import Genotypes
+from genomics.readers import random_subset
 from genomics.scenarios import Scenario
 from genomics.simulate import (
     SimulatedData,
@@ -71,8 +72,9 @@ def stratified_split(labels: numpy.ndarray, fractions: tuple[float, ...], seed: 
 class TrainingConfig:
     """How a network is trained; these defaults (and help texts) are the command line's."""
 
-    network: str = field(default="cnn1d", metadata={
-        "help": "cnn1d: haplotypes as channels (Flagel et al.); cnn2d: 2-D over haplotypes x SNPs; perez: Perez et "
+    network: str = field(default=None, metadata={
+        "help": "default: chosen from the encoding (cnn2d for a frequency spectrum, else cnn1d); "
+                "cnn1d: haplotypes as channels (Flagel et al.); cnn2d: 2-D over haplotypes x SNPs; perez: Perez et "
                 "al. 2022's Conv1D network; flagel: Flagel et al. 2019's genotype branch; sites: the same network "
                 "on every SNP, then the mean over SNPs (with --layout population_frequencies); exchangeable: the "
                 "same features on every haplotype, their mean within each population (invariant to the order of "
@@ -126,7 +128,7 @@ class TrainingConfig:
                 "without them are left out)"})
 
     def __post_init__(self) -> None:
-        if self.network not in models.KINDS:
+        if self.network is not None and self.network not in models.KINDS:
             raise ValueError(f"network must be one of {', '.join(models.KINDS)}, got {self.network!r}")
         if self.augment not in models.AUGMENTATIONS:
             raise ValueError(f"augment must be one of {', '.join(models.AUGMENTATIONS)}, got {self.augment!r}")
@@ -231,10 +233,9 @@ def encode_data(data: SimulatedData, encoder: Encoder, indices: numpy.ndarray | 
 
 
 def encode_genotypes(encoder: Encoder, data: Genotypes) -> tuple[numpy.ndarray, int]:
-    """One observed data set (``readers.Genotypes``) as an image and its number of real SNPs; its positions
-    are within its loci, so the sequence spans up to the last position plus one."""
-    length = float(numpy.max(data.positions, initial=0.0)) + 1.0
-    return encoder.encode(data.haplotypes, data.positions, length, data.haplotype_populations)
+    """One observed data set (``genomics.genotypes.Genotypes``) as an image and its number of real SNPs
+    (``Encoder.encode_genotypes``: refused when the encoding needs positions the data lack)."""
+    return encoder.encode_genotypes(data)
 
 
 def split_replicates(labels: numpy.ndarray, config: TrainingConfig) -> Split:
@@ -396,6 +397,24 @@ def check_layout(config: TrainingConfig, layout: str) -> None:
                          + ("one row per population" if layout == "population_frequencies" else "a frequency spectrum"))
 
 
+def choose_encoding_and_network(design: SamplingDesign, encoder: Encoder | dict | None,
+                                config: TrainingConfig) -> tuple[Encoder, TrainingConfig, dict]:
+    """(the encoder, the config with its network, and why each: one line each) for a design; what was given
+    (an Encoder, encoder settings, ``config.network``) is kept, the rest is chosen from the design."""
+    if isinstance(encoder, Encoder):
+        encoding = f"{encoder.layout} (given)"
+    else:
+        encoder, encoding = encoding_for_design(design, **(encoder or {}))
+    encoding = f"{encoder.layout}" + (f", projected to {encoder.sfs_haplotypes} haplotypes per population"
+                                      if encoder.sfs_haplotypes else "") + f": {encoding}"
+    if config.network is None:
+        kind, why = models.network_for(encoder.layout)
+        config, network = replace(config, network=kind), f"{kind}: {why} (the default for {encoder.layout})"
+    else:
+        network = f"{config.network} (given)"
+    return encoder, config, {"encoding": encoding, "network": network}
+
+
 def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
           encoder: Encoder | dict | None = None, verbose: int = 2, executor: Any = None, resume: bool = False) -> dict:
     """Encode a simulation folder, train a CNN with early stopping, calibrate it, evaluate it on held-out
@@ -422,8 +441,9 @@ def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
                          "regression")
     reader = ShardReader(simulations, config.shards_in_memory) if config.stream else None
     data = reader.data if reader is not None else load_simulations(simulations)
-    if not isinstance(encoder, Encoder):  # settings that override the design's defaults
-        encoder = Encoder.for_design(data.design, **(encoder or {}))
+    encoder, config, choices = choose_encoding_and_network(data.design, encoder, config)
+    if verbose:
+        print(f"encoding: {choices['encoding']}\nnetwork: {choices['network']}", flush=True)
     check_layout(config, encoder.layout)
     if config.fresh_masks:
         if config.task == "regression":
@@ -513,7 +533,8 @@ def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
     bundle, pictures = write_bundle(out_dir, model, metadata, evaluation, split, fitted.history)
     checkpoints.finish(out_dir)
     return {"bundle": bundle, "evaluation": evaluation, "split": split.sizes(), "history": fitted.history,
-            "calibration": calibrated, "seconds": time.perf_counter() - start, "pictures": pictures, **entries}
+            "calibration": calibrated, "seconds": time.perf_counter() - start, "pictures": pictures,
+            "choices": choices, **entries}
 
 
 def _finished_members(members: list, point: checkpoints.ResumePoint | None) -> list:
@@ -770,10 +791,7 @@ def predict_vcf(bundle: str, vcf_path: str, popmap_path: str, window: float | No
     """
     model, metadata = load_bundle(bundle)
     design = SamplingDesign.from_dict(metadata["design"])
-    if metadata["encoder"]["polarisation"] == "ancestral" and not ref_is_ancestral:
-        raise ValueError("the model was trained with ancestral polarisation (1 = derived allele), but a VCF's ALT is "
-                         "not known to be derived: retrain with --polarisation major_minor, or pass "
-                         "--ref-is-ancestral if these data were polarised so that REF is the ancestral allele")
+    check_vcf_polarisation(bundle, ref_is_ancestral, metadata)
     if window is None:
         if not design.contiguous:
             raise ValueError("the model was trained on a design of loci, not windows of one sequence: read the data "
@@ -796,7 +814,9 @@ def predict_vcf(bundle: str, vcf_path: str, popmap_path: str, window: float | No
         if check is not None:
             rows[-1]["adequacy"] = check(Genotypes(
                 data.haplotypes[:, sites], data.positions[sites] - start, numpy.array([sites.size]),
-                data.haplotype_populations, list(design.populations), {"window": f"{chromosome}:{start}-{end}"}))
+                data.haplotype_populations, list(design.populations), ploidy=design.ploidy,
+                locus_lengths=numpy.array([window]), provenance={"file": vcf_path},
+                report={"window": f"{chromosome}:{start}-{end}"}))
     if not rows:
         raise ValueError(f"no window of {window:g} bp in {vcf_path!r} holds {min_snps} or more usable SNPs "
                          f"({data.report['sites_kept']} sites kept of {data.report['sites_in_vcf']})")
@@ -807,6 +827,15 @@ def predict_vcf(bundle: str, vcf_path: str, popmap_path: str, window: float | No
             "windows": rows,
             "summary": summarise(values), "report": data.report, "window_length": window,
             "step": step or window, "haplotype_seed": seed}
+
+
+def check_vcf_polarisation(bundle: str, ref_is_ancestral: bool, metadata: dict | None = None) -> None:
+    """One sentence when the bundle reads derived alleles and a VCF's ALT is not known to be one."""
+    metadata = metadata or read_bundle_metadata(bundle)
+    if metadata["encoder"]["polarisation"] == "ancestral" and not ref_is_ancestral:
+        raise ValueError("the model was trained with ancestral polarisation (1 = derived allele), but a VCF's ALT is "
+                         "not known to be derived: retrain with --polarisation major_minor, or pass "
+                         "--ref-is-ancestral if these data were polarised so that REF is the ancestral allele")
 
 
 def predict_genotypes(bundle: str, data_sets: list, labels: list[str] | None = None, subsets: int = 0,

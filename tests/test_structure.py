@@ -42,7 +42,7 @@ STACKS = {
     "genomics": [
         ("processes", ["genomics.interrupts"]),
         ("values", ["genomics.expressions", "genomics.priors"]),
-        ("data", ["genomics.design", "genomics.sfs", "genomics.encode", "genomics.sumstats", "genomics.vcf", "genomics.readers",
+        ("data", ["genomics.design", "genomics.genotypes", "genomics.alignments", "genomics.sfs", "genomics.encode", "genomics.sumstats", "genomics.vcf", "genomics.vcf_loci", "genomics.readers", "genomics.observed",
                   "genomics.ms", "genomics.textfile"]),
         ("scenarios", ["genomics.scenarios"]),
         ("simulation", ["genomics.resources", "genomics.loci", "genomics.simulate", "genomics.shards", "genomics.catalogue",

@@ -40,7 +40,8 @@ def nexus(sequences):
                                   nexus(SEQUENCES)], ids=["fasta", "phylip", "phylip-interleaved", "nexus"])
 def test_every_alignment_format_gives_the_same_sites(tmp_path, text):
     path = write(tmp_path, "locus.aln", text)
-    genotypes, report = readers.alignment_sites(path, ["a1", "a2", "b1", "b2", "b3"])
+    genotypes, positions, report = readers.alignment_sites(path, ["a1", "a2", "b1", "b2", "b3"])
+    assert positions.tolist() == [1, 4, 5]  # the kept columns, 1-based
     # column 1: G x3 (major, 0), A x2; column 4: C x3 (0), T x2; column 5: A x2 (0), C x1, N and R missing
     np.testing.assert_array_equal(genotypes, [[1, 0, 0], [0, 0, 0], [0, 1, -1], [0, 0, -1], [1, 1, 1]])
     assert report["segregating_sites"] == 3 and report["dropped_more_than_two_alleles"] == 1
@@ -61,7 +62,7 @@ def test_alignments_become_genotypes_with_per_locus_s_checked(tmp_path):
                                                                        {"name": "l2", "segregating_sites": 2}]},
                                        "test", lambda v, k: None)
         readers.read_alignments([first, second], popmap, bad)
-    with pytest.raises(ValueError, match="1 alignment files for the design's 2 loci"):
+    with pytest.raises(ValueError, match=r"1 alignment files \(one locus each\) for the model's 2 loci"):
         readers.read_alignments([first], popmap, design)
 
 

@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 
-from genomics import comparison
+from genomics import catalogue, comparison, workflow
 from genomics.cli import main
 from genomics.simulate import load_simulations
 from genomics.workflow import split_replicates
@@ -122,13 +122,17 @@ def test_the_adequacy_check_flags_an_unrelated_scenario_and_passes_a_training_on
     (folder / "unrelated.toml").write_text(UNRELATED)
     assert main(["simulate", str(folder / "unrelated.toml"), "--replicates", "1", "--out", str(folder / "unrelated"),
                  "--workers", "1"]) == 0
-    matrices = {}
+    matrices = {}  # as ms output: the network's distance channel reads positions, which a 0/1 matrix has not
     for name, folder_name, replicate in (("training", fresh, 0), ("unrelated", str(folder / "unrelated"), 0)):
-        genotypes = load_simulations(folder_name).genotypes[replicate]
-        matrices[name] = folder / f"{name}.txt"
-        np.savetxt(matrices[name], genotypes, fmt="%d")
+        data = load_simulations(folder_name)
+        genotypes = data.genotypes[replicate]
+        positions = data.positions[replicate] / data.sequence_lengths[replicate]
+        matrices[name] = folder / f"{name}.ms"
+        matrices[name].write_text(f"ms {genotypes.shape[0]} 1\n1 2 3\n\n//\nsegsites: {genotypes.shape[1]}\n"
+                                  f"positions: {' '.join(f'{p:.6f}' for p in positions)}\n"
+                                  + "".join("".join(map(str, row)) + "\n" for row in genotypes))
     capsys.readouterr()
-    assert main(["check", sims, "--matrix", str(matrices["unrelated"]), "--bundle", bundle,
+    assert main(["check", sims, "--ms", str(matrices["unrelated"]), "--bundle", bundle,
                  "--out", str(folder / "check")]) == 0
     printed = capsys.readouterr().out
     assert "WARNING: the data lie outside 99% of every scenario's simulations" in printed
@@ -136,12 +140,12 @@ def test_the_adequacy_check_flags_an_unrelated_scenario_and_passes_a_training_on
     assert os.path.exists(folder / "check" / "adequacy_pca.png")
     result = json.load(open(folder / "check" / "adequacy.json"))
     assert max(result["tail_share"]) < 0.01 and not result["adequate"]
-    assert main(["check", sims, "--matrix", str(matrices["training"]), "--posterior-predictive", "10"]) == 0
+    assert main(["check", sims, "--ms", str(matrices["training"]), "--posterior-predictive", "10"]) == 0
     printed = capsys.readouterr().out
     assert "within the simulations of at least one scenario" in printed and "posterior predictive check of" in printed
-    assert main(["predict", bundle, "--matrix", str(matrices["unrelated"]), "--check", sims,
+    assert main(["predict", bundle, "--ms", str(matrices["unrelated"]), "--check", sims,
                  "--out", str(folder / "checked.json")]) == 0
-    assert "unrelated.txt: " in capsys.readouterr().out
+    assert "replicate 1: " in capsys.readouterr().out
     (entry,) = json.load(open(folder / "checked.json"))["data_sets"]
     assert entry["adequacy"]["adequate"] is False and len(entry["adequacy"]["embedding_tail_share"]) == 3
 
@@ -156,3 +160,14 @@ def test_bad_check_and_abc_options_are_one_sentence(trained, capsys, arguments, 
     _, sims, _, _ = trained
     assert main([argument.format(sims=sims) for argument in arguments]) == 2
     assert re.search(message, capsys.readouterr().err)
+
+
+def test_check_and_abc_read_a_vcf_in_windows_of_the_design_for_a_genome_design(trained, capsys):
+    folder, sims, _, _ = trained
+    vcf_path, popmap, _ = workflow.write_example_vcf(str(folder), catalogue.get("divergence"), seed=7, windows=2)
+    capsys.readouterr()
+    assert main(["check", sims, "--vcf", vcf_path, "--popmap", popmap]) == 0
+    printed = capsys.readouterr().out
+    assert "1:1-200000: VCF:" in printed and "1:200001-400000:" in printed  # one data set per window
+    assert main(["abc", sims, "--vcf", vcf_path, "--popmap", popmap, "--methods", "rejection"]) == 0
+    assert "1:200001-400000, rejection: posterior model probabilities" in capsys.readouterr().out

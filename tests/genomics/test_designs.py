@@ -7,9 +7,9 @@ import msprime
 import numpy as np
 import pytest
 
-from genomics import readers
+from genomics import models, readers, workflow
 from genomics.design import SamplingDesign
-from genomics.encode import Encoder
+from genomics.encode import Encoder, encoding_for_design
 from genomics.loci import MISSING, place_segregating_sites
 from genomics.scenarios import Scenario, ScenarioError
 from genomics.simulate import simulate_replicate
@@ -231,5 +231,24 @@ def test_the_default_encoding_follows_the_design():
     assert Encoder.for_design(loci).selection == "even" and not Encoder.for_design(loci).distance_channel
     missing = scenario([{"name": "l", "segregating_sites": 4}], missing={"per_call": 0.1}).design
     assert Encoder.for_design(missing, coding="zero_one").missing_channel
-    assert not Encoder.for_design(missing).missing_channel  # plus_minus codes missing as 0 already
+    assert Encoder.for_design(missing).missing_channel  # missing calls apart from padding (both 0 under plus_minus)
+    assert not Encoder.for_design(missing, missing_channel=False).missing_channel
     assert Encoder.for_design(fixed, n_snps=20).n_snps == 20  # a setting given overrides the design's default
+
+
+def test_unlinked_loci_with_missing_calls_default_to_a_projected_joint_spectrum_read_by_cnn2d():
+    rad = scenario([{"name": "rad", "count": 50, "sequence_length": 150, "mutation_rate": 1e-7}], samples=(10, 10),
+                   ploidy=2, populations=("north", "south"), missing={"per_individual": 0.2}).design
+    encoder, why = encoding_for_design(rad)
+    # 10 diploids each missing a locus with probability 0.2: the median of Binomial(10, 0.8) is 8 individuals
+    assert (encoder.layout, encoder.sfs_haplotypes) == ("joint_sfs", 16)
+    assert "50 unlinked loci" in why and "projected to 16 haplotypes" in why
+    assert models.network_for(encoder.layout)[0] == "cnn2d"
+    encoder, config, choices = workflow.choose_encoding_and_network(rad, None, workflow.TrainingConfig())
+    assert config.network == "cnn2d" and choices["network"].startswith("cnn2d: 2-D convolutions")
+    given, config, choices = workflow.choose_encoding_and_network(rad, {"layout": "haplotypes"},
+                                                                  workflow.TrainingConfig(network="perez"))
+    assert given.layout == "haplotypes" and given.missing_channel and config.network == "perez"
+    assert "(given: layout=haplotypes)" in choices["encoding"] and choices["network"] == "perez (given)"
+    genome = scenario([{"name": "chr", "sequence_length": 1e5, "mutation_rate": 1e-8}]).design
+    assert models.network_for(Encoder.for_design(genome).layout)[0] == "cnn1d"

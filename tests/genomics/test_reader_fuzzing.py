@@ -55,7 +55,7 @@ def damaged(draw, text: str) -> bytes:
 def assert_well_formed(data, haplotypes: int):
     assert data.haplotypes.dtype == np.int8 and data.haplotypes.shape[0] == haplotypes
     assert np.isin(data.haplotypes, [-1, 0, 1]).all()
-    assert data.positions.shape == (data.haplotypes.shape[1],)
+    assert data.positions is None or data.positions.shape == (data.haplotypes.shape[1],)  # a matrix has none
 
 
 def outcome(read, path, name: str):
