@@ -20,7 +20,7 @@ def minidl_models(kind: str, shape: tuple | None = None):
 
     minidl.random.seed(0)
     if kind in W.PRESETS:  # the network genomics train builds, its input in the layout it takes
-        from genomics import models
+        from genomics.learning import networks as models
 
         model = models.build(W.PRESETS[kind][0], shape, W.PRESET["classes"])
         model.compile(optimizer=minidl.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
@@ -149,7 +149,7 @@ def keras_models(kind: str, shape: tuple | None = None):
 
     keras.utils.set_random_seed(0)
     L = keras.layers
-    if kind == "preset_cnn1d":  # genomics.models' cnn1d on images folded to (snps, haplotypes x channels)
+    if kind == "preset_cnn1d":  # genomics.learning.networks' cnn1d on images folded to (snps, haplotypes x channels)
         rows, columns, channels = shape
         layers = [keras.Input((columns, rows * channels)), L.Conv1D(64, 5, activation="relu"), L.AveragePooling1D(2),
                   L.Conv1D(64, 5, activation="relu"), L.AveragePooling1D(2), L.Flatten(),
@@ -300,7 +300,7 @@ def _data(kind: str, size: dict) -> tuple:
         return W.perez_data(size[f"{kind}_samples"], size[f"{kind}_shape"])
     if kind in W.PRESETS:
         x, y = W.preset_data(kind, size)
-        if kind == "preset_cnn1d":  # genomics.models.model_input: (replicates, snps, haplotypes x channels)
+        if kind == "preset_cnn1d":  # genomics.learning.networks.model_input: (replicates, snps, haplotypes x channels)
             x = numpy.ascontiguousarray(x.transpose(0, 2, 1, 3).reshape(len(x), x.shape[2], -1))
         return x, y
     return W.cnn_data(size["cnn_samples"], size["cnn_shape"])

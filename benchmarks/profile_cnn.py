@@ -1,6 +1,6 @@
 """Where the time of the benchmark CNN goes: cProfile of 10 training batches (``python -m benchmarks.profile_cnn``)."""
 
-import minidl  # noqa: F401 - first, as a minidl program: it sets up the BLAS threads (minidl.cores)
+import minidl  # noqa: F401 - first, as a minidl program: it sets up the BLAS threads (minidl.core.cores)
 import cProfile
 import pstats
 import time

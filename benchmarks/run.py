@@ -9,7 +9,7 @@ import sys
 import time
 
 if sys.argv[1:2] == ["minidl"]:
-    import minidl  # noqa: F401 - before numpy, as a minidl program would: it sets up the BLAS threads (minidl.cores)
+    import minidl  # noqa: F401 - before numpy, as a minidl program would: it sets up the BLAS threads (minidl.core.cores)
 
 from benchmarks import frameworks
 from benchmarks import workloads as W

@@ -56,11 +56,12 @@ def measure(mode: str, folder: str, network: str, batch_size: int, warmup: int, 
     import numpy  # noqa: PLC0415 - the parent process stays light
 
     import minidl  # noqa: PLC0415
-    from genomics import models, workflow  # noqa: PLC0415
-    from genomics.encode import Encoder  # noqa: PLC0415
-    from genomics.shards import ShardReader  # noqa: PLC0415
-    from genomics.simulate import load_simulations  # noqa: PLC0415
-    from genomics.streaming import ShardBatches, encode_from_shards  # noqa: PLC0415
+    from genomics.learning import networks as models  # noqa: PLC0415
+    from genomics.pipeline import workflow
+    from genomics.encoding.encoder import Encoder  # noqa: PLC0415
+    from genomics.simulation.store import ShardReader  # noqa: PLC0415
+    from genomics.simulation.run import load_simulations  # noqa: PLC0415
+    from genomics.learning.batches.streaming import ShardBatches, encode_from_shards  # noqa: PLC0415
 
     began = time.perf_counter()
     if mode == "stream":
@@ -127,8 +128,8 @@ def tiled_folder(source: str, per_scenario: int, out: str) -> str:
 
 
 def simulate_source(out: str, per_model: int, shard_size: int) -> str:
-    from genomics.scenarios import load_toml  # noqa: PLC0415
-    from genomics.simulate import simulate  # noqa: PLC0415
+    from genomics.scenario.scenario import load_toml  # noqa: PLC0415
+    from genomics.simulation.run import simulate  # noqa: PLC0415
 
     folder = os.path.join(out, "source")
     scenarios = [s for path in sorted(glob.glob(os.path.join(PEREZ, "model*.toml"))) for s in load_toml(path)]

@@ -16,7 +16,7 @@ SIZES = {
     "quick": {"mlp_samples": 2_000, "cnn_samples": 256, "cnn_shape": (16, 32, 1), "predict_samples": 1_000,
               "perez_samples": 500, "perez_shape": (40, 16), "perez_small_samples": 500, "perez_small_shape": (20, 6)},
 }
-#: the genomics presets (``genomics.models``) on the images ``genomics train`` makes of the demo's design
+#: the genomics presets (``genomics.learning.networks``) on the images ``genomics train`` makes of the demo's design
 #: (3 populations of 20 haplotypes): its default encoding, 128 SNPs x 60 haplotypes x 2 channels (alleles and
 #: distances), and the demo's joint frequency spectrum, 21 x 21 x 21; 10,000 replicates, batch 32, 3 scenarios
 PRESETS = {"preset_cnn1d": ("cnn1d", (60, 128, 2)), "preset_cnn2d": ("cnn2d", (60, 128, 2)),
@@ -75,7 +75,7 @@ def training_flops(task: str, size: dict) -> float:
 
 
 def preset_forward_flops(kind: str, image_shape: tuple) -> int:
-    """Multiply-adds x 2 of one forward pass of a genomics preset (``genomics.models._layers``: cnn1d's two
+    """Multiply-adds x 2 of one forward pass of a genomics preset (``genomics.learning.networks._layers``: cnn1d's two
     Conv1D 64 of width 5 with average pooling, cnn2d's Conv2D 16 and 32 of 3 x 3 with max pooling, then
     Dense 64 and the logits)."""
     if kind != "cnn1d":

@@ -1,5 +1,5 @@
 import sys
 
-from genomics.cli import main
+from genomics.cli.main import main
 
 sys.exit(main())

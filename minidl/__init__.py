@@ -10,12 +10,12 @@ array([[-4.],
        [-2.]], dtype=float32)
 """
 
-from minidl import cores  # first: it configures numpy's BLAS threads before numpy is imported
-from minidl.version import __version__
+from minidl.core import cores  # first: it configures numpy's BLAS threads before numpy is imported
+from minidl.core.version import __version__
 from minidl import backend, random
 from minidl.backend import device
-from minidl.tensor import Tensor
-from minidl.function import Function, is_grad_enabled, no_grad, unbroadcast
+from minidl.autodiff.tensor import Tensor
+from minidl.autodiff.function import Function, is_grad_enabled, no_grad, unbroadcast
 from minidl import functional
 from minidl.gradcheck import GradcheckError, GradcheckReport, gradcheck
 from minidl import (
@@ -23,7 +23,6 @@ from minidl import (
     callbacks,
     config,
     constraints,
-    data,
     datasets,
     initializers,
     layers,
@@ -36,6 +35,7 @@ from minidl import (
     schedules,
     utils,
 )
+from minidl.training import data
 from minidl.layers import Input, Layer
 from minidl.models import Model, Sequential, load_model
 from minidl import models

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from minidl import functional as F
-from minidl.registry import Registry, registered_name
-from minidl.tensor import Tensor
+from minidl.core.registry import Registry, registered_name
+from minidl.autodiff.tensor import Tensor
 
 
 def linear(x: Tensor) -> Tensor:

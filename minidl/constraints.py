@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from minidl import backend, config
-from minidl.registry import Registry
-from minidl.registry import serialize as serialize_object
+from minidl.core import backend, config
+from minidl.core.registry import Registry
+from minidl.core.registry import serialize as serialize_object
 
 
 class Constraint:

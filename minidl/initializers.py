@@ -37,8 +37,8 @@ from typing import Any
 
 import numpy
 
-from minidl import random as minidl_random
-from minidl.registry import Registry, snake_case
+from minidl.core import random as minidl_random
+from minidl.core.registry import Registry, snake_case
 
 TRUNCATED_NORMAL_STDDEV = 0.87962566103423978
 

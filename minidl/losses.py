@@ -32,10 +32,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from minidl import backend
+from minidl.core import backend
 from minidl import functional as F
-from minidl.registry import Registry, registered_name, serialize as serialize_object, snake_case
-from minidl.tensor import Tensor, data_of
+from minidl.core.registry import Registry, registered_name, serialize as serialize_object, snake_case
+from minidl.autodiff.tensor import Tensor, data_of
 
 REDUCTIONS = ("sum_over_batch_size", "mean", "sum", "mean_with_sample_weight", "none", None)
 

@@ -7,7 +7,7 @@ exactly the accuracy over the whole epoch. A user's function is reduced as
 Keras reduces it: its values are averaged, and it counts once per value it
 returns (once per batch for one number, once per sample for one value per
 sample). Figures that are not means over samples (AUC, precision, recall,
-R^2, RMSE) are streaming ``Metric`` objects (``minidl.streaming``).
+R^2, RMSE) are streaming ``Metric`` objects (``minidl.training.streaming``).
 
 ``"accuracy"`` (or ``"acc"``, logged under the name given) is chosen from
 the loss: categorical accuracy for ``categorical_crossentropy``, sparse for
@@ -23,11 +23,12 @@ from typing import Any
 
 import numpy
 
-from minidl import backend, streaming
+from minidl.core import backend
+from minidl.training import streaming
 from minidl import functional as F
-from minidl.function import no_grad
-from minidl.registry import Registry, snake_case
-from minidl.streaming import (  # noqa: F401 - Keras's metric classes, minidl.metrics.AUC as keras.metrics.AUC
+from minidl.autodiff.function import no_grad
+from minidl.core.registry import Registry, snake_case
+from minidl.training.streaming import (  # noqa: F401 - Keras's metric classes, minidl.metrics.AUC as keras.metrics.AUC
     AUC,
     Accuracy,
     BinaryAccuracy,
@@ -48,8 +49,8 @@ from minidl.streaming import (  # noqa: F401 - Keras's metric classes, minidl.me
     TrueNegatives,
     TruePositives,
 )
-from minidl.metric_variable import MetricVariable  # noqa: F401 - the state of a user's Metric
-from minidl.tensor import Tensor, data_of
+from minidl.training.metric_variable import MetricVariable  # noqa: F401 - the state of a user's Metric
+from minidl.autodiff.tensor import Tensor, data_of
 
 
 def _host(y: Any) -> numpy.ndarray:
@@ -241,7 +242,7 @@ def get(identifier: Any, loss_name: str | None = None) -> tuple[str, Callable]:
     """(name shown in logs, metric) for a metric given to ``compile``: a function, or a streaming Metric object.
 
     Names of losses ("mae", "mse", ...) are metrics too; "AUC", "precision",
-    "recall", "r2_score", ... give streaming metrics (``minidl.streaming``).
+    "recall", "r2_score", ... give streaming metrics (``minidl.training.streaming``).
     """
     if isinstance(identifier, streaming.Metric):
         return identifier.name, identifier

@@ -29,13 +29,13 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from minidl import backend
+from minidl.core import backend
 from minidl.kernels import accelerated
-from minidl.registry import Registry
-from minidl.registry import serialize as serialize_object
+from minidl.core.registry import Registry
+from minidl.core.registry import serialize as serialize_object
 from minidl import schedules  # noqa: F401 - minidl.optimizers.schedules, as keras.optimizers.schedules
 from minidl.schedules import LearningRateSchedule, deserialize, serialize
-from minidl.tensor import Tensor, data_of
+from minidl.autodiff.tensor import Tensor, data_of
 
 
 # ---------------------------------------------------------------------------- the fused updates, in place

@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from minidl import functional as F
-from minidl.registry import Registry, serialize as serialize_object
-from minidl.tensor import Tensor
+from minidl.core.registry import Registry, serialize as serialize_object
+from minidl.autodiff.tensor import Tensor
 
 
 class Regularizer:

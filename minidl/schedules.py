@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from minidl.registry import Registry, serialize as serialize_object
+from minidl.core.registry import Registry, serialize as serialize_object
 
 
 class LearningRateSchedule:

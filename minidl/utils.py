@@ -1,4 +1,4 @@
-"""``keras.utils``'s names: ``to_categorical``, ``PyDataset`` (from ``minidl.data``), ``plot_model``, custom objects.
+"""``keras.utils``'s names: ``to_categorical``, ``PyDataset`` (from ``minidl.training.data``), ``plot_model``, custom objects.
 
 ``get_custom_objects``, ``custom_object_scope`` (``CustomObjectScope``),
 ``register_keras_serializable`` and ``serialize_keras_object`` /
@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy
 
-from minidl.data import PyDataset  # noqa: F401 - keras.utils.PyDataset's place
-from minidl.model_plot import plot_model  # noqa: F401 - keras.utils.plot_model's place
-from minidl.registry import (  # noqa: F401 - keras.utils's names for custom objects
+from minidl.training.data import PyDataset  # noqa: F401 - keras.utils.PyDataset's place
+from minidl.teaching.model_plot import plot_model  # noqa: F401 - keras.utils.plot_model's place
+from minidl.core.registry import (  # noqa: F401 - keras.utils's names for custom objects
     CustomObjectScope,
     custom_object_scope,
     get_custom_objects,
@@ -21,7 +21,7 @@ from minidl.registry import (  # noqa: F401 - keras.utils's names for custom obj
     get_registered_object,
     register_keras_serializable,
 )
-from minidl.serialization import deserialize_keras_object, serialize_keras_object  # noqa: F401
+from minidl.saving.serialization import deserialize_keras_object, serialize_keras_object  # noqa: F401
 
 
 def to_categorical(y: Any, num_classes: int | None = None, dtype: Any = "float32") -> numpy.ndarray:

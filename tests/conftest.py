@@ -31,7 +31,7 @@ def rng():
 @pytest.fixture
 def cache_every_array():
     """Route even tiny temporaries through minidl's buffer cache, so that small tests exercise its reuse."""
-    from minidl.memory import buffer_cache
+    from minidl.core.memory import buffer_cache
 
     cache = buffer_cache()
     saved = cache.min_bytes, cache.limit_bytes

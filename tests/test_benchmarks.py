@@ -61,7 +61,7 @@ def test_the_flop_count_of_each_genomics_preset_matches_the_network_genomics_bui
     import numpy
 
     from benchmarks import workloads
-    from genomics import models
+    from genomics.learning import networks as models
     from minidl.layers import Conv1D, Conv2D, Dense
 
     for task, (kind, shape) in workloads.PRESETS.items():

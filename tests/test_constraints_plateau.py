@@ -20,7 +20,7 @@ KERAS = importlib.util.find_spec("keras") is not None
                                                    & (np.linalg.norm(w, axis=0) <= 0.3 + 1e-6)).all()),
 ])
 def test_a_kernel_constraint_holds_after_every_update(constraint, check):
-    minidl.random.seed(0)
+    minidl.core.random.seed(0)
     model = Sequential([Input((6,)), Dense(4, kernel_constraint=constraint)])
     model.compile(optimizer=minidl.optimizers.SGD(0.5), loss="mse")
     rng = np.random.default_rng(0)
@@ -97,7 +97,7 @@ def test_reduce_lr_on_plateau_follows_keras():
 
 
 def test_a_lambda_callback_runs_its_functions_at_their_hooks_and_refuses_unknown_ones():
-    minidl.random.seed(0)
+    minidl.core.random.seed(0)
     model = Sequential([Input((3,)), Dense(1)])
     model.compile(optimizer="sgd", loss="mse")
     calls = []

@@ -242,7 +242,8 @@ def test_conv_activation_must_be_one_that_can_be_fused():
 
 @pytest.mark.parametrize("slice_bytes", [1, 3 * 4 * 4 * 9 * 2 * 8 + 1])  # the smallest slices; 2-3, the last short
 def test_conv2d_in_inference_gives_the_same_output_when_the_batch_goes_in_slices(slice_bytes, monkeypatch):
-    from minidl import backend, no_grad
+    from minidl.core import backend
+    from minidl import no_grad
 
     rng = np.random.default_rng(7)
     x, kernel, bias = rng.normal(size=(7, 6, 6, 2)), rng.normal(size=(3, 3, 2, 5)), rng.normal(size=5)
@@ -269,7 +270,7 @@ def _direct_conv2d(x, kernel, bias):
 @pytest.mark.parametrize("channels, filters", [(2, 5), (2, 20), (6, 5)])  # patches of 18 kept, in slices or in one
 def test_conv2d_training_gives_the_same_output_and_gradients_in_cache_slices(  # product; patches of 54 built again
         samples_per_slice, channels, filters, monkeypatch):
-    from minidl import backend
+    from minidl.core import backend
     from minidl.functional.conv import Conv2D
 
     rng = np.random.default_rng(11)

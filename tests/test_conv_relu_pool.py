@@ -126,7 +126,7 @@ def test_the_gathered_backward_is_taken_for_long_patch_rows_on_the_cpu(monkeypat
 
 # ------------------------------------------------------------------------------------------------ models
 def cnn(activation="relu", seed=0):
-    minidl.random.seed(seed)
+    minidl.core.random.seed(seed)
     model = minidl.Sequential([Input((10, 12, 3)), Conv2D(16, 3, activation=activation), MaxPooling2D(2),
                                Conv2D(8, 3, activation=activation), MaxPooling2D(2), Flatten(), Dense(3)])
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")

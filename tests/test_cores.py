@@ -1,4 +1,4 @@
-"""Kernels use several threads only where numpy's BLAS was started to yield the cores (see minidl.cores)."""
+"""Kernels use several threads only where numpy's BLAS was started to yield the cores (see minidl.core.cores)."""
 
 import os
 import subprocess
@@ -42,7 +42,7 @@ def test_a_short_spin_set_by_the_user_counts_and_the_switch_turns_threads_off():
 def test_cache_slices_hold_a_whole_number_of_samples_per_core(count, monkeypatch):
     import numpy
 
-    from minidl import backend, cores
+    from minidl.core import backend, cores
 
     monkeypatch.setattr(cores, "COUNT", count)
     monkeypatch.setattr(backend, "CACHE_SLICE_BYTES", 1000)

@@ -8,7 +8,7 @@ import pytest
 
 import minidl
 from minidl import Input, Sequential
-from minidl.data import PyDataset
+from minidl.training.data import PyDataset
 from minidl.layers import Dense
 
 
@@ -37,7 +37,7 @@ class Slices(PyDataset):
 
 
 def model():
-    minidl.random.seed(3)
+    minidl.core.random.seed(3)
     net = Sequential([Input((4,)), Dense(8, activation="tanh"), Dense(3, activation="softmax")])
     net.compile(minidl.optimizers.Adam(0.01), "sparse_categorical_crossentropy", metrics=["accuracy"])
     return net

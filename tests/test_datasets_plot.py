@@ -7,7 +7,8 @@ import struct
 import numpy as np
 import pytest
 
-from minidl import datasets, metrics, plot
+from minidl import datasets, metrics
+from minidl.teaching import plot
 from minidl.callbacks import History
 from tests.conftest import MNIST_DIR
 

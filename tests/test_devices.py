@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 import minidl
-from minidl import Tensor, backend
+from minidl import Tensor
+from minidl.core import backend
 from minidl.layers import Conv2D, Dense, Dropout, Flatten, MaxPooling2D
 
 needs_no_gpu = pytest.mark.skipif(backend.gpu_available(), reason="checks the messages of a machine without a GPU")
@@ -55,7 +56,7 @@ def test_the_default_device_holds_for_a_block_and_comes_back():
 
 
 def test_a_model_moved_to_the_cpu_trains_and_moves_its_optimizer_state():
-    minidl.random.seed(0)
+    minidl.core.random.seed(0)
     model = minidl.Sequential([Conv2D(2, 3, activation="relu", input_shape=(6, 6, 1)), MaxPooling2D(2),
                                Flatten(), Dropout(0.2), Dense(2, activation="softmax")])
     model.compile("adam", "sparse_categorical_crossentropy", ["accuracy"])

@@ -70,7 +70,7 @@ def test_every_layer_class_has_a_case():
 def build(name):
     """(layer, a model holding it, a batch of 3 samples): a Sequential, or a Model for a layer of several inputs."""
     options, shape = CASES[name]
-    minidl.random.seed(0)
+    minidl.core.random.seed(0)
     layer = layers.ALL[name](**options)
     if name == "InputLayer":
         return layer, None, None

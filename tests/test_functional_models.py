@@ -136,7 +136,7 @@ def test_a_resnet_block_matches_keras_in_prediction_and_training(rng):
 
 
 def test_a_resnet_block_trains_and_its_gradients_match_finite_differences(rng):
-    minidl.random.seed(3)
+    minidl.core.random.seed(3)
     model = resnet_block(L, Input, Model, dtype="float64")
     x = rng.normal(size=(4, 6, 6, 3))
     y = minidl.utils.to_categorical(rng.integers(0, 3, 4), 3)
@@ -291,7 +291,7 @@ def test_training_resumed_from_a_file_follows_the_uninterrupted_trajectory_bit_f
                 "sgd_momentum": minidl.optimizers.SGD(0.05, momentum=0.9, nesterov=True)}
 
     def fresh():
-        minidl.random.seed(7)
+        minidl.core.random.seed(7)
         model = two_branch(L, Input, Model)
         model.compile(optimizer=minidl.optimizers.get(minidl.optimizers.serialize_optimizer(settings[optimizer])),
                       loss=["sparse_categorical_crossentropy", "mse"], metrics=[["accuracy"], []])
@@ -312,7 +312,7 @@ def test_training_resumed_from_a_file_follows_the_uninterrupted_trajectory_bit_f
 
 
 def test_custom_layers_activations_losses_and_metrics_load_by_registered_name_only(tmp_path, rng):
-    from minidl.saving import register_serializable
+    from minidl.saving.npz import register_serializable
 
     @register_serializable(package="course")
     class Maxout(L.Layer):

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given
 
 import minidl
-from minidl import Tensor, backend, kernels
+from minidl import Tensor, kernels
+from minidl.core import backend
 from minidl import functional as F
 from tests.kernel_cases import (
     reference,
@@ -111,7 +112,7 @@ def test_gradcheck_passes_on_the_gpu():
 
 
 def cnn(seed):
-    minidl.random.seed(seed)
+    minidl.core.random.seed(seed)
     return minidl.Sequential([Conv2D(4, 3, activation="relu", input_shape=(10, 12, 1)), MaxPooling2D(2),
                               BatchNormalization(), Flatten(), Dense(8, activation="relu"), Dense(3, activation="softmax")])
 
@@ -153,9 +154,9 @@ def test_the_default_device_builds_weights_on_the_gpu_and_dropout_draws_there():
         layer = Conv1D(2, 3)
         layer.ensure_built((6, 1))
         assert isinstance(layer.kernel.data, cupy.ndarray)
-        minidl.random.seed(5)
+        minidl.core.random.seed(5)
         first = Dropout(0.5)(Tensor(cupy.ones((4, 6))), training=True)
-        minidl.random.seed(5)
+        minidl.core.random.seed(5)
         second = Dropout(0.5)(Tensor(cupy.ones((4, 6))), training=True)
         assert isinstance(first.data, cupy.ndarray)
         np.testing.assert_array_equal(first.numpy(), second.numpy())

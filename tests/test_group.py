@@ -98,7 +98,7 @@ def test_bad_groups_are_one_clear_error():
 
 def exchangeable_network(sizes, statistics):
     """Shared per-haplotype convolutions along the SNPs, pooling within populations, a dense head."""
-    minidl.random.seed(3)
+    minidl.core.random.seed(3)
     return Sequential([
         layers.Input((sum(sizes), 11, 2)),
         layers.Conv2D(6, (1, 3), activation="relu"), layers.Conv2D(5, (1, 2), activation="tanh"),
@@ -123,7 +123,7 @@ def test_a_network_pooling_within_groups_ignores_the_order_within_each_group(siz
 
 
 def test_group_shuffle_layer_acts_in_training_only():
-    minidl.random.seed(0)
+    minidl.core.random.seed(0)
     layer = layers.GroupShuffle([3, 2], seed=5)
     x = np.arange(10, dtype=np.float32).reshape(2, 5)
     np.testing.assert_array_equal(layer(x, training=False).numpy(), x)

@@ -20,7 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import minidl
-from minidl import Input, ModelFileError, Sequential, file_limits
+from minidl import Input, ModelFileError, Sequential
+from minidl.core import file_limits
 from minidl import layers as L
 from minidl.models import Model, load_model
 
@@ -30,7 +31,7 @@ KERNEL = {".h5": "model_weights/dense/dense/kernel", ".keras": "layers/dense/var
 
 def small_model():
     """A compiled, trained (so it has optimizer state) model of two Dense layers and a BatchNormalization."""
-    minidl.random.seed(5)
+    minidl.core.random.seed(5)
     model = Sequential([Input((4,)), L.Dense(3, activation="relu"), L.BatchNormalization(),
                         L.Dense(2, activation="softmax")])
     model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
@@ -331,7 +332,7 @@ def test_a_bound_is_named_where_it_refuses_and_can_be_raised(kind, valid_files, 
     path = tmp_path / f"m{kind}"
     path.write_bytes(valid_files[kind])
     monkeypatch.setattr(file_limits, "MAX_CONFIG_BYTES", 100)
-    expect_refusal(path, r"at most 100 are read \(minidl.file_limits.MAX_CONFIG_BYTES\)")
+    expect_refusal(path, r"at most 100 are read \(minidl.core.file_limits.MAX_CONFIG_BYTES\)")
     monkeypatch.setattr(file_limits, "MAX_CONFIG_BYTES", 16 * 2**20)
     assert isinstance(load_model(path), Model)
 
@@ -339,7 +340,7 @@ def test_a_bound_is_named_where_it_refuses_and_can_be_raised(kind, valid_files, 
 def test_model_file_errors_are_one_value_error_class_everywhere():
     from minidl.models import KerasFileError
 
-    assert minidl.ModelFileError is minidl.saving.ModelFileError is file_limits.ModelFileError
+    assert minidl.ModelFileError is minidl.saving.npz.ModelFileError is file_limits.ModelFileError
     assert issubclass(ModelFileError, ValueError) and issubclass(KerasFileError, ModelFileError)
 
 

@@ -18,7 +18,7 @@ import minidl
 from minidl import layers as L
 from minidl import ops
 from minidl.models import clone_model, model_from_json
-from minidl.saving import (
+from minidl.saving.npz import (
     custom_object_scope,
     deserialize_keras_object,
     get_custom_objects,
@@ -347,7 +347,7 @@ def test_custom_layer_loss_and_metric_round_trip_keras_to_minidl(tmp_path):
 
 
 def test_keras_saving_save_model_and_load_model_write_and_read_keras_files(tmp_path):
-    from minidl.saving import load_model, save_model
+    from minidl.saving.npz import load_model, save_model
 
     model = two_branch_model()
     model.compile(optimizer="sgd", loss="mse")

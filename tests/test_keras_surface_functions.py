@@ -120,7 +120,7 @@ LAYERS = {
 def test_every_new_layer_passes_gradcheck_in_float64(name):
     """The gradient with respect to the inputs (LayerNormalization's weights: test_layer_norm_passes_gradcheck...)."""
     make, shapes = LAYERS[name]
-    minidl.random.seed(1)
+    minidl.core.random.seed(1)
     layer = make()
     layer.dtype = np.dtype("float64")
     rng = np.random.default_rng(2)

@@ -173,7 +173,7 @@ def test_model_losses_and_a_training_step_count_add_loss_regularizers_and_activi
 def test_fit_lowers_a_loss_added_by_a_layer_alone():
     """A model whose only objective besides a zero-weighted target is add_loss: fit must minimise it."""
     _, _, ActivityRegularizationLayer = custom_layer_classes(minidl)
-    minidl.random.seed(0)
+    minidl.core.random.seed(0)
     inputs = minidl.Input((3,))
     model = minidl.Model(inputs, ActivityRegularizationLayer(1.0)(minidl.layers.Dense(2)(inputs)))
     model.compile(optimizer=minidl.optimizers.SGD(0.01), loss="mse", loss_weights=[0.0])
@@ -493,7 +493,7 @@ def test_a_subclassed_model_predicts_and_trains_as_in_keras():
 
 
 def test_a_subclassed_model_is_built_by_fit_summarised_configured_and_used_as_a_layer():
-    minidl.random.seed(1)
+    minidl.core.random.seed(1)
     model = subclassed_model_class(minidl)(units=5)
     x, y = np.random.default_rng(11).normal(size=(16, 4)).astype(np.float32), np.arange(16) % 3
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])

@@ -222,7 +222,7 @@ def test_fused_bias_relu_kernels_match_the_reference(x, with_bias):
 @contextlib.contextmanager
 def every_kernel_on_every_core():
     """The multi-thread path of the kernels even for small arrays."""
-    from minidl import cores
+    from minidl.core import cores
 
     saved = cores.PARALLEL_MIN_ELEMENTS, cores.parallel_kernels
     cores.PARALLEL_MIN_ELEMENTS, cores.parallel_kernels = 0, True

@@ -136,7 +136,7 @@ def test_regularizers_compute_keras_penalties():
 
 
 def test_layers_are_callable_on_tensors_for_a_custom_training_loop(rng):
-    minidl.random.seed(0)
+    minidl.core.random.seed(0)
     x = rng.normal(size=(64, 3)).astype(np.float32)
     y = (x @ np.array([1.0, -2.0, 0.5]) + 0.3).astype(np.float32)[:, None]
     layer = Dense(1)

@@ -3,9 +3,9 @@
 import numpy as np
 
 import minidl
-from minidl import backend
+from minidl.core import backend
 from minidl.layers import BatchNormalization, Conv2D, Dense, Flatten, MaxPooling2D
-from minidl.memory import BufferCache
+from minidl.core.memory import BufferCache
 
 
 def test_a_buffer_is_reused_only_after_every_view_of_it_is_gone():
@@ -55,7 +55,7 @@ def test_backend_zeros_are_zero_even_in_a_reused_buffer(cache_every_array):
 
 
 def _cnn_history(epochs=2):
-    minidl.random.seed(0)
+    minidl.core.random.seed(0)
     rng = np.random.default_rng(0)
     x = rng.random((40, 10, 12, 1)).astype(np.float32)
     y = rng.integers(0, 3, 40)

@@ -101,7 +101,7 @@ def test_ops_compute_on_arrays_and_differentiate_on_tensors():
     x = np.random.default_rng(1).normal(size=(6, 3))
     np.testing.assert_allclose(ops.std(x, axis=0), x.std(axis=0), rtol=1e-12)
     np.testing.assert_allclose(ops.var(minidl.Tensor(x), axis=1).data, x.var(axis=1), rtol=1e-12)
-    assert ops.epsilon() == minidl.config.epsilon() == 1e-7
+    assert ops.epsilon() == minidl.core.config.epsilon() == 1e-7
 
     def correlation_loss(t):  # a custom loss written with ops, as a lesson writes one
         centred = ops.subtract(t, ops.mean(t, axis=0, keepdims=True))

@@ -37,7 +37,7 @@ def test_summary_counts_non_trainable_batch_norm_statistics():
 
 
 def test_fit_learns_and_history_has_per_epoch_figures(capsys):
-    minidl.random.seed(1)
+    minidl.core.random.seed(1)
     x, y = blobs()
     model = small_model(dropout=0.2)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
@@ -51,7 +51,7 @@ def test_fit_learns_and_history_has_per_epoch_figures(capsys):
 
 
 def test_validation_split_takes_the_last_fraction_before_shuffling():
-    minidl.random.seed(2)
+    minidl.core.random.seed(2)
     x, y = blobs(100)
     model = small_model()
     model.compile("sgd", "sparse_categorical_crossentropy", ["accuracy"])
@@ -65,7 +65,7 @@ def test_the_same_seed_gives_the_same_history():
     x, y = blobs()
 
     def run():
-        minidl.random.seed(42)
+        minidl.core.random.seed(42)
         model = small_model(dropout=0.3)
         model.compile("adam", "sparse_categorical_crossentropy", ["accuracy"])
         return model.fit(x, y, epochs=3, validation_split=0.1, verbose=0).history, model.get_weights()
@@ -77,7 +77,7 @@ def test_the_same_seed_gives_the_same_history():
 
 
 def test_accuracy_follows_the_loss_and_one_hot_targets_work():
-    minidl.random.seed(3)
+    minidl.core.random.seed(3)
     x, y = blobs()
     model = small_model()
     model.compile("adam", "categorical_crossentropy", ["accuracy"])
@@ -134,7 +134,7 @@ def test_a_nan_loss_stops_training_and_says_where(capsys):
 
 
 def test_early_stopping_restores_the_best_weights():
-    minidl.random.seed(4)
+    minidl.core.random.seed(4)
     x, y = blobs(200)
     model = small_model()
     model.compile(minidl.optimizers.SGD(0.5), "sparse_categorical_crossentropy")
@@ -163,7 +163,7 @@ def test_early_stopping_stops_after_patience_epochs_without_improvement():
 
 
 def test_csv_logger_model_checkpoint_and_learning_rate_scheduler(tmp_path):
-    minidl.random.seed(5)
+    minidl.core.random.seed(5)
     x, y = blobs(100)
     model = small_model()
     model.compile(minidl.optimizers.SGD(0.1), "sparse_categorical_crossentropy", ["accuracy"])
@@ -182,7 +182,7 @@ def test_csv_logger_model_checkpoint_and_learning_rate_scheduler(tmp_path):
 
 
 def test_save_and_load_reproduce_predictions_exactly(tmp_path):
-    minidl.random.seed(6)
+    minidl.core.random.seed(6)
     model = Sequential([
         Input((8, 8, 1)), Conv2D(4, 3, activation="relu", padding="same"), MaxPooling2D(2),
         BatchNormalization(), Flatten(), Dropout(0.5), Dense(3, activation="softmax",
@@ -208,12 +208,12 @@ def test_extra_weight_lists_travel_with_a_model_file_and_leave_the_model_alone(t
     loaded = load_model(path)
     for a, b in zip(loaded.get_weights(), first.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
-    extra = minidl.saving.read_extra_weights(path)
+    extra = minidl.saving.npz.read_extra_weights(path)
     assert list(extra) == ["member_1"]
     for a, b in zip(extra["member_1"], second.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
     first.save(path)
-    assert minidl.saving.read_extra_weights(path) == {}
+    assert minidl.saving.npz.read_extra_weights(path) == {}
     with pytest.raises(ValueError, match="letters, digits and underscores"):
         first.save(path, extra_weights={"a/b": []})
 
@@ -260,7 +260,7 @@ def test_using_an_uncompiled_or_unbuilt_model_says_what_to_do():
 
 
 def test_predict_slices_batches_whose_activations_are_large_without_changing_outputs():
-    minidl.random.seed(3)
+    minidl.core.random.seed(3)
     model = minidl.Sequential([minidl.layers.Conv2D(4, 3, activation="relu", input_shape=(8, 8, 2)),
                                minidl.layers.BatchNormalization(), minidl.layers.Flatten(),
                                minidl.layers.Dense(3, activation="softmax")])
@@ -302,9 +302,9 @@ def test_damaged_and_foreign_model_files_are_model_file_errors_naming_the_file(t
         archive.writestr("__config__.npy", buffer.getvalue())
     with pytest.raises(ModelFileError, match="JSON but not an object"):
         load_model(str(odd))
-    config, weights = minidl.saving.read_model(str(path))
+    config, weights = minidl.saving.npz.read_model(str(path))
     config["compile"]["optimizer"] = "adamz"
-    minidl.saving._write(str(tmp_path / "bad_optimizer.npz"), config, weights)
+    minidl.saving.npz._write(str(tmp_path / "bad_optimizer.npz"), config, weights)
     with pytest.raises(ModelFileError, match=r"bad_optimizer.npz' has compile settings .* unknown optimizer 'adamz'"):
         load_model(str(tmp_path / "bad_optimizer.npz"))
 

@@ -91,9 +91,9 @@ def test_dropout_passes_gradcheck_with_a_fixed_mask(x, seed):
 
 def test_dropout_repeats_after_reseeding():
     x = Tensor(np.ones((4, 5)))
-    minidl.random.seed(7)
+    minidl.core.random.seed(7)
     first = F.dropout(x, 0.5).data
-    minidl.random.seed(7)
+    minidl.core.random.seed(7)
     np.testing.assert_array_equal(F.dropout(x, 0.5).data, first)
 
 
@@ -108,7 +108,7 @@ def test_dropout_rate_outside_zero_one_is_a_clear_error(rate):
 def test_draws_split_over_the_cores_are_the_generators_own_stream(bit_generator, size, half_drawn, seed):
     # dropout's draws: backend.fill_uniform gives each core a part, each from a copy of the generator
     # that jumped ahead; the numbers, and every draw after them, must be those of generator.random.
-    from minidl import backend, cores
+    from minidl.core import backend, cores
 
     ours, theirs = np.random.Generator(bit_generator(seed)), np.random.Generator(bit_generator(seed))
     if half_drawn:  # a 32-bit draw leaves half of a 64-bit step buffered in the generator
@@ -127,7 +127,7 @@ def test_draws_split_over_the_cores_are_the_generators_own_stream(bit_generator,
 
 
 def _draw_in_child(result):
-    from minidl import backend
+    from minidl.core import backend
 
     out = np.empty(1000)
     backend.fill_uniform(np.random.default_rng(3), out)
@@ -139,7 +139,7 @@ def test_a_forked_child_splits_its_draws_over_the_cores_too(monkeypatch):
     # The parent's pool of drawing threads does not exist in a forked child; the child must not wait on it.
     import multiprocessing
 
-    from minidl import backend, cores
+    from minidl.core import backend, cores
 
     monkeypatch.setattr(backend, "PARALLEL_DRAWS_MIN", 10)
     monkeypatch.setattr(cores, "parallel_kernels", True)

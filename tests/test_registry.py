@@ -40,7 +40,7 @@ def test_names_are_case_insensitive_and_other_types_are_refused_by_name(get, kin
 def test_a_serialized_object_comes_back_equal(registry, config):
     obj = registry.deserialize(config)
     assert type(obj).__name__ == config["class_name"]
-    assert minidl.registry.serialize(obj)["config"].items() >= config["config"].items()
+    assert minidl.core.registry.serialize(obj)["config"].items() >= config["config"].items()
 
 
 def test_a_config_without_class_name_is_refused_by_kind():

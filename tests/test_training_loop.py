@@ -18,7 +18,7 @@ from hypothesis import strategies as st  # noqa: E402
 import minidl  # noqa: E402
 from minidl import Sequential, callbacks, load_model  # noqa: E402
 from minidl.callbacks import CallbackError, CSVLogger, ModelCheckpoint  # noqa: E402
-from minidl.data import PyDataset  # noqa: E402
+from minidl.training.data import PyDataset  # noqa: E402
 from minidl.layers import Dense, Input  # noqa: E402
 from minidl.training.standardize import check_finite  # noqa: E402
 
@@ -30,7 +30,7 @@ def data(n=30, seed=0):
 
 
 def regressor(seed=0, **dense):
-    minidl.random.seed(seed)
+    minidl.core.random.seed(seed)
     model = Sequential([Input((4,)), Dense(3, activation="tanh", **dense), Dense(1)])
     model.compile(minidl.optimizers.SGD(0.05), "mse")
     return model
@@ -185,7 +185,7 @@ def test_every_penalty_in_model_losses_enters_the_loss_once():
             return [*super().losses, minidl.Tensor(np.float32(0.25))]
 
     x, y = data()
-    minidl.random.seed(0)
+    minidl.core.random.seed(0)
     model = Sequential([Input((4,)), Penalised(3, kernel_regularizer=minidl.regularizers.L2(0.3)), Dense(1)])
     model.compile("sgd", "mse")
     kernel = model.get_weights()[0]

@@ -2,7 +2,7 @@
 
 The learning curve of ``run.py`` trains on a fixed set of N simulations per
 model, seen for up to 60 epochs. Here every epoch draws new replicates of
-the 7 models (``genomics.onthefly.FreshSimulations``: ``--per-epoch`` per
+the 7 models (``genomics.learning.batches.onthefly.FreshSimulations``: ``--per-epoch`` per
 model, simulated in worker processes while the previous epoch trains), so
 no replicate is seen twice, and the test accuracy is measured on the same
 7,000 fresh test simulations as ``run.py`` (``OUT/test``, master seed 2) each
@@ -29,11 +29,12 @@ import time
 import numpy
 
 import minidl
-from genomics import models, workflow
-from genomics.encode import Encoder
-from genomics.onthefly import FreshSimulations
-from genomics.scenarios import load_toml
-from genomics.simulate import load_simulations, simulate
+from genomics.learning import networks as models
+from genomics.pipeline import workflow
+from genomics.encoding.encoder import Encoder
+from genomics.learning.batches.onthefly import FreshSimulations
+from genomics.scenario.scenario import load_toml
+from genomics.simulation.run import load_simulations, simulate
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MODELS = sorted(glob.glob(os.path.join(HERE, "model*.toml")))

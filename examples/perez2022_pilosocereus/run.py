@@ -31,7 +31,7 @@ import os
 import sys
 import time
 
-from genomics.cli import main as genomics
+from genomics.cli.main import main as genomics
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MODELS = sorted(glob.glob(os.path.join(HERE, "model*.toml")))

@@ -33,7 +33,7 @@ import time
 import msprime
 import numpy
 
-from genomics.cli import main as genomics
+from genomics.cli.main import main as genomics
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MODELS = [os.path.join(HERE, "isolation.toml"), os.path.join(HERE, "isolation_with_migration.toml")]

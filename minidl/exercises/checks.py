@@ -32,10 +32,10 @@ from typing import Any, Callable, Iterable
 
 import numpy
 
-from minidl.function import Function
+from minidl.autodiff.function import Function
 from minidl.kernels import accelerated
-from minidl.gradcheck import gradcheck
-from minidl.tensor import Tensor
+from minidl.teaching.gradcheck import gradcheck
+from minidl.autodiff.tensor import Tensor
 
 
 @dataclass

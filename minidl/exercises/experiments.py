@@ -17,8 +17,8 @@ import numpy
 
 from minidl import Input, Model, Sequential, Tensor, optimizers, regularizers
 from minidl import functional as F
-from minidl import random as minidl_random
-from minidl.figures import pyplot
+from minidl.core import random as minidl_random
+from minidl.teaching.figures import pyplot
 from minidl.layers import Activation, Add, BatchNormalization, Dense, Dropout
 
 

@@ -17,12 +17,12 @@ from typing import Any
 
 import numpy
 
-from minidl import backend
-from minidl.function import Function
+from minidl.core import backend
+from minidl.autodiff.function import Function
 from minidl.functional.math import multiply
 from minidl.functional.reduce import channel_sums
 from minidl.kernels import accelerated
-from minidl.tensor import Tensor
+from minidl.autodiff.tensor import Tensor
 
 
 # ---------------------------------------------------------------------------- the array code of the hot steps

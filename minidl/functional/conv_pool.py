@@ -49,14 +49,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from minidl import backend
-from minidl.function import as_tensor
+from minidl.core import backend
+from minidl.autodiff.function import as_tensor
 from minidl.functional.activation import bias_relu, relu_backward_and_channel_sums
 from minidl.functional.conv import Conv2D, check_conv_shapes, col2im, im2col
 from minidl.functional.padding import normalize_padding, normalize_tuple, padding_amounts, window_output_size
 from minidl.functional.pool import max_pool2d_backward, max_pool2d_forward
 from minidl.kernels import accelerated, implementation
-from minidl.tensor import Tensor
+from minidl.autodiff.tensor import Tensor
 
 #: The compiled backward gathers patches from x where a patch row (kw * Cin values) has at least this many.
 GATHERED_MIN_ROW = 16

@@ -10,11 +10,11 @@ from typing import Any
 
 import numpy
 
-from minidl import backend
-from minidl import random as minidl_random
-from minidl.function import Function, as_tensor
+from minidl.core import backend
+from minidl.core import random as minidl_random
+from minidl.autodiff.function import Function, as_tensor
 from minidl.kernels import accelerated
-from minidl.tensor import Tensor
+from minidl.autodiff.tensor import Tensor
 
 
 def mask_values(keep: Any, rate: float, dtype: Any) -> Any:

@@ -28,10 +28,10 @@ from typing import Any, Sequence
 
 import numpy
 
-from minidl import backend
-from minidl import random as minidl_random
-from minidl.function import Function, as_tensor
-from minidl.tensor import Tensor
+from minidl.core import backend
+from minidl.core import random as minidl_random
+from minidl.autodiff.function import Function, as_tensor
+from minidl.autodiff.tensor import Tensor
 
 
 def check_sizes(name: str, sizes: Sequence[int]) -> tuple:

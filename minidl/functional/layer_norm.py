@@ -20,9 +20,9 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from minidl import backend
-from minidl.function import Function, as_tensor
-from minidl.tensor import Tensor
+from minidl.core import backend
+from minidl.autodiff.function import Function, as_tensor
+from minidl.autodiff.tensor import Tensor
 
 
 class LayerNorm(Function):

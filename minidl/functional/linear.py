@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from minidl import backend
-from minidl.function import Function, as_tensor
+from minidl.core import backend
+from minidl.autodiff.function import Function, as_tensor
 from minidl.functional.reduce import channel_sums
-from minidl.tensor import Tensor
+from minidl.autodiff.tensor import Tensor
 
 
 class Linear(Function):

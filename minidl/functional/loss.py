@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from minidl import backend, config
-from minidl.function import Function, as_tensor
+from minidl.core import backend, config
+from minidl.autodiff.function import Function, as_tensor
 from minidl.functional.activation import stable_log_softmax, stable_sigmoid
-from minidl.tensor import Tensor, data_of
+from minidl.autodiff.tensor import Tensor, data_of
 
 
 

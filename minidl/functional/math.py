@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from minidl import backend
-from minidl.function import Function, as_tensor, unbroadcast
-from minidl.tensor import Tensor, data_of
+from minidl.core import backend
+from minidl.autodiff.function import Function, as_tensor, unbroadcast
+from minidl.autodiff.tensor import Tensor, data_of
 
 
 def _broadcast_shape(name: str, shape0: tuple, shape1: tuple) -> tuple:

@@ -25,10 +25,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from minidl import backend
-from minidl.function import Function, as_tensor
+from minidl.core import backend
+from minidl.autodiff.function import Function, as_tensor
 from minidl.kernels import accelerated
-from minidl.tensor import Tensor, data_of
+from minidl.autodiff.tensor import Tensor, data_of
 
 
 # ---------------------------------------------------------------------------- the array code, per channel

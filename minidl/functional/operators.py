@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from minidl.functional import math, reduce, shape
-from minidl.tensor import Tensor, data_of
+from minidl.autodiff.tensor import Tensor, data_of
 
 
 def _reflected(function: Any) -> Any:

@@ -20,14 +20,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from minidl import backend
-from minidl.function import Function, as_tensor
+from minidl.core import backend
+from minidl.autodiff.function import Function, as_tensor
 from minidl.functional.conv import col2im, im2col
 from minidl.functional.padding import normalize_padding, normalize_tuple, padding_amounts, window_output_size
 from minidl.functional.reduce import mean
 from minidl.functional.shape import reshape
 from minidl.kernels import accelerated
-from minidl.tensor import Tensor
+from minidl.autodiff.tensor import Tensor
 
 
 # ---------------------------------------------------------------------------- the array code, on windows

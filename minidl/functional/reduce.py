@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from minidl import backend
-from minidl.function import Function
+from minidl.core import backend
+from minidl.autodiff.function import Function
 from minidl.kernels import accelerated
-from minidl.tensor import Tensor
+from minidl.autodiff.tensor import Tensor
 
 
 @accelerated

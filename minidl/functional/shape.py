@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from minidl import backend
-from minidl.function import Function, unbroadcast
-from minidl.tensor import Tensor, data_of
+from minidl.core import backend
+from minidl.autodiff.function import Function, unbroadcast
+from minidl.autodiff.tensor import Tensor, data_of
 
 
 class Reshape(Function):

@@ -8,7 +8,7 @@ Innermost loops walk the channel axis, contiguous in the channels-last layout.
 The outer loops of the large kernels are ``prange``: over the batch, or over
 elements. ``_Kernel`` runs them on every core only for arrays of
 ``cores.PARALLEL_MIN_ELEMENTS`` elements or more, and only where numpy's BLAS threads yield the cores quickly
-after a matrix product (see ``minidl.cores``: otherwise every such kernel
+after a matrix product (see ``minidl.core.cores``: otherwise every such kernel
 waited about 8 ms for them); everywhere else on one thread. Results do not
 depend on the number of threads: writes are disjoint and sums use a fixed
 number of blocks. Compiled code is cached on disk (``cache=True``): the
@@ -28,7 +28,7 @@ import types
 import numpy
 from numba import njit, prange
 
-from minidl import backend, cores
+from minidl.core import backend, cores
 
 #: numba's options for every kernel: cached on disk, divisions without a Python zero check
 COMPILE = {"cache": True, "error_model": "numpy"}

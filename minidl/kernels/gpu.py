@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import cupy
 
-from minidl import backend
+from minidl.core import backend
 
 
 # Decomposes the flat index i of a channels-last element (b, r, c, ch) of shape (n, rows, columns, channels).

@@ -45,8 +45,8 @@ from minidl.layers.reshaping import (
     ZeroPadding1D,
     ZeroPadding2D,
 )
-from minidl.registry import Registry
-from minidl.registry import serialize as serialize_object
+from minidl.core.registry import Registry
+from minidl.core.registry import serialize as serialize_object
 
 ALL = {
     cls.__name__: cls

@@ -24,7 +24,7 @@ from typing import Any
 from minidl import constraints, initializers, regularizers
 from minidl import functional as F
 from minidl.layers.base import Layer
-from minidl.tensor import Tensor
+from minidl.autodiff.tensor import Tensor
 
 
 def _non_negative(layer: str, name: str, value: Any, allow_none: bool = False) -> Any:

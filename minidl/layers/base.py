@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy
 
-from minidl import backend, constraints, initializers, regularizers
+from minidl.core import backend
+from minidl import constraints, initializers, regularizers
 from minidl import functional as F
 from minidl.layers.protocol import (
     build_in_either_convention,
@@ -33,9 +34,9 @@ from minidl.layers.protocol import (
     traced_output_shape,
     written_outside_minidl,
 )
-from minidl.file_limits import claim_weight
+from minidl.core.file_limits import claim_weight
 from minidl.layers.symbolic import call_symbolically, is_symbolic, sample_shapes
-from minidl.tensor import Tensor
+from minidl.autodiff.tensor import Tensor
 
 
 class Layer:

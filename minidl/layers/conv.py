@@ -8,7 +8,7 @@ from minidl import functional as F
 from minidl.functional.padding import normalize_padding, normalize_tuple, window_output_size
 from minidl.layers.base import check_positive_int
 from minidl.layers.kernel import KernelLayer
-from minidl.tensor import Tensor
+from minidl.autodiff.tensor import Tensor
 
 
 def spatial_output_shape(what: str, input_shape: tuple, window: tuple, strides: tuple, dilation: tuple,

@@ -13,7 +13,7 @@ from minidl.layers.base import Layer, _shape_tuple, check_positive_int
 from minidl.layers.kernel import KernelLayer
 from minidl.layers.protocol import traced_output_shape
 from minidl.layers.symbolic import Node, SymbolicTensor
-from minidl.tensor import Tensor
+from minidl.autodiff.tensor import Tensor
 
 
 class InputLayer(Layer):

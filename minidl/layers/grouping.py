@@ -14,7 +14,7 @@ import numpy
 from minidl import functional as F
 from minidl.functional.group import check_sizes
 from minidl.layers.base import Layer
-from minidl.tensor import Tensor
+from minidl.autodiff.tensor import Tensor
 
 STATISTICS = ("mean", "max")
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from minidl import functional as F
 from minidl.layers.base import Layer
-from minidl.tensor import Tensor
+from minidl.autodiff.tensor import Tensor
 
 
 class _Merge(Layer):

@@ -15,11 +15,11 @@ from typing import Any
 
 import numpy
 
-from minidl import backend
+from minidl.core import backend
 from minidl import functional as F
-from minidl import random as minidl_random
+from minidl.core import random as minidl_random
 from minidl.layers.base import Layer
-from minidl.tensor import Tensor
+from minidl.autodiff.tensor import Tensor
 
 
 class _SpatialDropout(Layer):

@@ -8,7 +8,7 @@ from minidl import functional as F
 from minidl.functional.padding import normalize_padding, normalize_tuple
 from minidl.layers.base import Layer
 from minidl.layers.conv import spatial_output_shape
-from minidl.tensor import Tensor
+from minidl.autodiff.tensor import Tensor
 
 
 class _Pooling(Layer):

@@ -35,8 +35,8 @@ from typing import Any
 
 import numpy
 
-from minidl.function import no_grad
-from minidl.tensor import Tensor
+from minidl.autodiff.function import no_grad
+from minidl.autodiff.tensor import Tensor
 
 #: the innermost layer call under way: (entry layer of the forward pass, its resolved training flag)
 _CURRENT_CALL: contextvars.ContextVar = contextvars.ContextVar("minidl_layer_call", default=None)

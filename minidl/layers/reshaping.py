@@ -14,7 +14,7 @@ from typing import Any
 
 from minidl import functional as F
 from minidl.layers.base import Layer, check_positive_int
-from minidl.tensor import Tensor
+from minidl.autodiff.tensor import Tensor
 
 
 class Reshape(Layer):

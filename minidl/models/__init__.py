@@ -19,10 +19,10 @@ cloning        clone_model, model.to_json, model_from_json
 from minidl.models.cloning import clone_model, model_from_json
 from minidl.models.functional import Model
 from minidl.models.graph import GraphError
-from minidl.models.keras_files import KerasFileError
-from minidl.models.loading import load_model
+from minidl.saving.keras_files import KerasFileError
+from minidl.saving.loading import load_model
 from minidl.models.sequential import Sequential
-from minidl.saving import MODEL_LOADER
+from minidl.saving.npz import MODEL_LOADER
 
 MODEL_LOADER["load_model"] = load_model  # keras.saving.load_model is minidl.saving.load_model
 

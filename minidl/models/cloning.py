@@ -17,9 +17,9 @@ from typing import Any
 from minidl.layers import InputLayer, Layer
 from minidl.layers.symbolic import SymbolicTensor
 from minidl.models.functional import CONFIG_WRITERS, Model, rebuild_graph
-from minidl.models.keras_files import KERAS_VERSION, KerasFileError, _keras_entry, _model_from_keras
+from minidl.saving.keras_files import KERAS_VERSION, KerasFileError, _keras_entry, _model_from_keras
 from minidl.models.sequential import Sequential
-from minidl.registry import custom_object_scope
+from minidl.core.registry import custom_object_scope
 
 
 def _new_layer(layer: Layer) -> Layer:

@@ -25,7 +25,9 @@ from typing import Any
 
 import numpy
 
-from minidl import backend, saving, streaming
+from minidl.core import backend
+from minidl.saving import npz as saving
+from minidl.training import streaming
 from minidl import metrics as metrics_module
 from minidl import optimizers as optimizers_module
 from minidl import losses as losses_module
@@ -37,8 +39,8 @@ from minidl.models import subclassed, summary
 from minidl.models.fusion import fused_pairs
 from minidl.models.graph import GraphError, map_graph, new_model_name, replay_calls, run_graph, unique_name
 from minidl.training import Trainer
-from minidl.registry import custom_object_scope, registered_name, snake_case
-from minidl.tensor import Tensor
+from minidl.core.registry import custom_object_scope, registered_name, snake_case
+from minidl.autodiff.tensor import Tensor
 
 
 class Model(Trainer, Layer):
@@ -380,7 +382,7 @@ class Model(Trainer, Layer):
         """Save architecture, weights, compile settings (and ``metadata``) to ``filepath`` (no pickles).
 
         A path ending in ``.keras`` (or ``.h5``) writes a Keras file that Keras
-        3 loads (see ``minidl.models.keras_files``); any other, minidl's own
+        3 loads (see ``minidl.saving.keras_files``); any other, minidl's own
         ``.npz``. ``extra_weights`` ({name: list of arrays}) travel with
         minidl files, see ``saving.read_extra_weights``; so does the
         optimizer's state, unless ``include_optimizer=False``, so that
@@ -428,7 +430,7 @@ def rebuild_graph(created: dict, calls: list, inputs: Any, outputs: Any, name: s
     return (cls or Model)(input_tensors, output_tensors, name=name, trainable=trainable)
 
 
-#: writers of other file formats by file extension (minidl.models.keras_files adds .keras and .h5)
+#: writers of other file formats by file extension (minidl.saving.keras_files adds .keras and .h5)
 FILE_WRITERS: dict = {}
 
 #: writers of the model's config as text: "json" (Model.to_json), added by minidl.models.cloning

@@ -20,7 +20,7 @@ from typing import Any
 from minidl import functional as F
 from minidl.layers.conv import Conv2D
 from minidl.layers.pooling import MaxPooling2D
-from minidl.tensor import Tensor
+from minidl.autodiff.tensor import Tensor
 
 #: Whether models run the pairs above as one function (set False to run every layer on its own).
 ENABLED = True

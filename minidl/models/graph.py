@@ -26,7 +26,7 @@ from typing import Any
 from minidl.layers.core import InputLayer
 from minidl.layers.symbolic import Node, SymbolicTensor
 from minidl.models import fusion
-from minidl.registry import snake_case
+from minidl.core.registry import snake_case
 
 
 class GraphError(ValueError):

@@ -24,8 +24,8 @@ from typing import Any
 import numpy
 
 from minidl.models.functional import Model
-from minidl.registry import snake_case
-from minidl.serialization import deserialize_keras_object, keras_object, plain_config
+from minidl.core.registry import snake_case
+from minidl.saving.serialization import deserialize_keras_object, keras_object, plain_config
 
 
 def keras_compile_config(model: Model) -> dict | None:

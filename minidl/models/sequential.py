@@ -17,7 +17,7 @@ from minidl.layers import InputLayer, Layer, serialize
 from minidl.layers.symbolic import SymbolicTensor, remove_nodes
 from minidl.models.functional import MODEL_CLASSES, Model, deserialize_layer
 from minidl.models.graph import unique_name
-from minidl.registry import custom_object_scope, snake_case
+from minidl.core.registry import custom_object_scope, snake_case
 
 
 class Sequential(Model):

@@ -27,7 +27,7 @@ from typing import Any
 
 from minidl.layers.protocol import call_with_keras_arguments, layer_call, traced_output_shape
 from minidl.models.graph import unique_name
-from minidl.registry import snake_case
+from minidl.core.registry import snake_case
 
 
 def is_subclassed(model: Any, model_class: type) -> bool:

@@ -26,7 +26,7 @@ gradients      the Functions the ops above need beyond minidl.functional
 =============  =============================================================
 """
 
-from minidl.config import epsilon
+from minidl.core.config import epsilon
 from minidl.ops.arrays import (
     all,
     any,

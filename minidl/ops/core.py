@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy
 
-from minidl import backend
+from minidl.core import backend
 from minidl.ops.dispatch import array_module, as_array, tensor_in
 from minidl.ops.gradients import Cast
-from minidl.tensor import Tensor, data_of
+from minidl.autodiff.tensor import Tensor, data_of
 
 FLOATX = backend.DEFAULT_FLOAT_DTYPE
 

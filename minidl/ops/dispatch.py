@@ -10,8 +10,8 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
-from minidl import backend
-from minidl.tensor import Tensor, data_of
+from minidl.core import backend
+from minidl.autodiff.tensor import Tensor, data_of
 
 
 def tensor_in(*values: Any) -> bool:

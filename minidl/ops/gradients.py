@@ -22,8 +22,8 @@ import math
 import string
 from typing import Any
 
-from minidl import backend
-from minidl.function import Function
+from minidl.core import backend
+from minidl.autodiff.function import Function
 from minidl.functional.activation import erf as erf_values
 
 

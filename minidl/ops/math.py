@@ -15,7 +15,7 @@ from typing import Any
 from minidl import functional as F
 from minidl.ops.dispatch import array_module, as_array, float_array, tensor_in
 from minidl.ops.gradients import Erf
-from minidl.tensor import Tensor
+from minidl.autodiff.tensor import Tensor
 
 
 # ---------------------------------------------------------------------------- arithmetic

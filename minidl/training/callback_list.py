@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from minidl.callbacks import History
-from minidl.progbar import ProgbarLogger
+from minidl.training.progbar import ProgbarLogger
 
 
 class CallbackList:

@@ -21,7 +21,7 @@ and its metrics as ``<output>_<metric>``. Figures over an epoch
 (``EpochLogs``) are means over its samples, except the per-output losses:
 Keras 3 (measured on 3.15) counts each batch once in those, so a smaller
 last batch weighs as much as a full one; we do the same, so that the
-figures compare. A metric object (``minidl.streaming.Metric``, built-in or
+figures compare. A metric object (``minidl.training.streaming.Metric``, built-in or
 the user's) keeps its own state over the epoch; its figure is its
 ``result()``.
 """
@@ -32,10 +32,10 @@ from typing import Any
 
 import numpy
 
-from minidl import backend
+from minidl.core import backend
 from minidl import losses as losses_module
 from minidl import metrics as metrics_module
-from minidl.tensor import Tensor, data_of
+from minidl.autodiff.tensor import Tensor, data_of
 
 
 class CompileLoss:

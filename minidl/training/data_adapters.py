@@ -20,7 +20,7 @@ Kinds of data:
 - ``GeneratorDataAdapter``: ``steps`` items of any iterator per epoch.
 
 Dataset and generator items are prepared ahead in threads by
-``minidl.data.Batches``; the ``EpochIterator`` turns them into arrays.
+``minidl.training.data.Batches``; the ``EpochIterator`` turns them into arrays.
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ from typing import Any
 
 import numpy
 
-from minidl import backend
-from minidl import random as minidl_random
-from minidl.data import Batches, PyDataset, is_batch_source
+from minidl.core import backend
+from minidl.core import random as minidl_random
+from minidl.training.data import Batches, PyDataset, is_batch_source
 from minidl.training.standardize import rows
 
 

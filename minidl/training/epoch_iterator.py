@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy
 
-from minidl import backend
-from minidl.data import is_batch_source, split_batch
+from minidl.core import backend
+from minidl.training.data import is_batch_source, split_batch
 from minidl.training.data_adapters import ArrayDataAdapter, source_adapter
 from minidl.training.standardize import check_sample_weight
 

@@ -8,7 +8,7 @@ that step left are put back to the ones before it.
 
 from __future__ import annotations
 
-from minidl import backend
+from minidl.core import backend
 
 
 class LastFiniteWeights:

@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy
 
-from minidl import backend
-from minidl.tensor import Tensor
+from minidl.core import backend
+from minidl.autodiff.tensor import Tensor
 
 
 def as_array(data: Any) -> Any:

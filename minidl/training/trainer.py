@@ -27,13 +27,13 @@ from typing import Any
 
 import numpy
 
-from minidl import backend
+from minidl.core import backend
 from minidl import losses as losses_module
 from minidl import optimizers as optimizers_module
 from minidl.callbacks import History
-from minidl.data import is_batch_source
-from minidl.function import no_grad
-from minidl.tensor import Tensor
+from minidl.training.data import is_batch_source
+from minidl.autodiff.function import no_grad
+from minidl.autodiff.tensor import Tensor
 from minidl.training.callback_list import CallbackList
 from minidl.training.compile_utils import Compiled, EpochLogs
 from minidl.training.epoch_iterator import EpochIterator, refuse_arguments_of_arrays
@@ -185,7 +185,7 @@ class Trainer:
             validation_batch_size: int | None = None, validation_freq: int = 1) -> History:
         """Train for ``epochs`` passes over (x, y) in mini-batches; returns the History (Keras's arguments).
 
-        ``x`` may be arrays (with ``y``), or a ``minidl.data.PyDataset`` or a
+        ``x`` may be arrays (with ``y``), or a ``minidl.training.data.PyDataset`` or a
         generator that yields ``(x, y[, sample_weight])`` batches (then no
         ``y``; a generator needs ``steps_per_epoch``): only the batches in
         flight are in memory, the next ones prepared in threads meanwhile.

@@ -10,9 +10,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from genomics import abc_choice
-from genomics.abc_parameters import (AbcError, abc, back_transform, cross_validate, r_bandwidth, transform,
-                                     weighted_quantile)
+from genomics.baselines import abc_choice
+from genomics.baselines.abc_parameters import (
+    AbcError,
+    abc,
+    back_transform,
+    cross_validate,
+    r_bandwidth,
+    transform,
+    weighted_quantile,
+)
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "abc_r")
 TABLE = np.loadtxt(os.path.join(HERE, "table.csv"), delimiter=",", skiprows=1)

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from genomics import readers
-from genomics.cli import main
-from genomics.design import SamplingDesign
+from genomics.observed import readers
+from genomics.cli.main import main
+from genomics.scenario.design import SamplingDesign
 
 SEQUENCES = {  # column 1: A/G; 2: monomorphic; 3: three alleles (dropped); 4: C/T; 5: A/C with N and ambiguity R
     "a1": "AACCA", "a2": "GACCA", "b1": "GAGTN", "b2": "GATCR", "b3": "AACTC",

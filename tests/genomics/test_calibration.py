@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from genomics import calibration, models
-from genomics.evaluation import Evaluation, network_evaluation
+from genomics.learning import calibration, networks as models
+from genomics.learning.evaluation import Evaluation, network_evaluation
 
 
 def sample_labels(probabilities, generator):

@@ -8,11 +8,13 @@ import time
 import numpy as np
 import pytest
 
-from genomics import abc, cluster, workflow
-from genomics.encode import Encoder
-from genomics.cli import main as genomics
-from genomics.scenarios import Scenario
-from genomics.simulate import load_simulations, simulate
+from genomics.baselines import abc
+from genomics.simulation import cluster
+from genomics.pipeline import workflow
+from genomics.encoding.encoder import Encoder
+from genomics.cli.main import main as genomics
+from genomics.scenario.scenario import Scenario
+from genomics.simulation.run import load_simulations, simulate
 from tests.genomics.test_simulate import folder_bytes, scenarios
 
 distributed = pytest.importorskip("distributed")

@@ -8,11 +8,13 @@ import re
 import numpy as np
 import pytest
 
-from genomics import catalogue, comparison, workflow
-from genomics.cli import main
-from genomics.simulate import load_simulations
-from genomics.workflow import split_replicates
-from minidl.saving import read_metadata
+from genomics.scenario import catalogue
+from genomics.baselines import comparison
+from genomics.pipeline import workflow
+from genomics.cli.main import main
+from genomics.simulation.run import load_simulations
+from genomics.pipeline.workflow import split_replicates
+from minidl.saving.npz import read_metadata
 
 
 @pytest.fixture(scope="module")

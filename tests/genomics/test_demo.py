@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from genomics.cli import main
+from genomics.cli.main import main
 
 
 def run_demo(tmp_path, capsys, *options):

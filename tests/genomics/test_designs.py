@@ -7,12 +7,14 @@ import msprime
 import numpy as np
 import pytest
 
-from genomics import models, readers, workflow
-from genomics.design import SamplingDesign
-from genomics.encode import Encoder, encoding_for_design
-from genomics.loci import MISSING, place_segregating_sites
-from genomics.scenarios import Scenario, ScenarioError
-from genomics.simulate import simulate_replicate
+from genomics.learning import networks as models
+from genomics.observed import readers
+from genomics.pipeline import workflow
+from genomics.scenario.design import SamplingDesign
+from genomics.encoding.encoder import Encoder, encoding_for_design
+from genomics.simulation.loci import MISSING, place_segregating_sites
+from genomics.scenario.scenario import Scenario, ScenarioError
+from genomics.simulation.run import simulate_replicate
 from tests.genomics.test_theory import assert_mean_within_sampling_error, mean_pairwise_differences
 
 
@@ -199,8 +201,8 @@ def test_design_errors_name_the_key_and_the_allowed_values(change, message):
 
 
 def test_predictions_on_random_snp_subsets_report_a_range_and_repeat_with_the_seed(tmp_path):
-    from genomics import workflow
-    from genomics.simulate import simulate as simulate_folder
+    from genomics.pipeline import workflow
+    from genomics.simulation.run import simulate as simulate_folder
 
     models = [scenario([{"name": "l", "count": 2, "segregating_sites": 4}], samples=(6, 6), populations=("A", "B"),
                        size=size) for size in (500.0, 5000.0)]

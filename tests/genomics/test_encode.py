@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from genomics.encode import Encoder
+from genomics.encoding.encoder import Encoder
 
 POPULATIONS = np.repeat([0, 1, 2], [4, 6, 4])
 
@@ -117,7 +117,7 @@ def test_population_frequency_rows_hold_each_population_s_allele_frequency():
 
 
 def test_the_sites_network_ignores_the_order_of_the_snps():
-    from genomics import models
+    from genomics.learning import networks as models
 
     network = models.build("sites", (3, 50, 3), 3)
     x = np.random.default_rng(5).normal(size=(4, 50, 9)).astype(np.float32)

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from genomics.expressions import MAX_LENGTH, ScenarioError, evaluate, names_in, value_range
-from genomics.scenarios import Scenario
+from genomics.scenario.expressions import MAX_LENGTH, ScenarioError, evaluate, names_in, value_range
+from genomics.scenario.scenario import Scenario
 
 PARAMETERS = {"a": 2.5, "b": -0.5, "c": 7.0}
 PYTHON_NAMESPACE = {"__builtins__": {}, "log": math.log, "exp": math.exp, "sqrt": math.sqrt, "min": min,

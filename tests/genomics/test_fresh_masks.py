@@ -5,11 +5,11 @@ import os
 import numpy as np
 import pytest
 
-from genomics import workflow
-from genomics.augmentation import FreshMasks
-from genomics.encode import Encoder
-from genomics.loci import MISSING, with_missing_calls
-from genomics.simulate import load_simulations, replicate_seed, simulate, simulate_replicate
+from genomics.pipeline import workflow
+from genomics.learning.batches.augmentation import FreshMasks
+from genomics.encoding.encoder import Encoder
+from genomics.simulation.loci import MISSING, with_missing_calls
+from genomics.simulation.run import load_simulations, replicate_seed, simulate, simulate_replicate
 from tests.genomics.test_designs import scenario
 
 RATES = {"A": 0.1, "B": 0.3}

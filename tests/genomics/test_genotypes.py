@@ -5,13 +5,14 @@ import allel
 import numpy as np
 import pytest
 
-from genomics import readers, sumstats
-from genomics.design import SamplingDesign
-from genomics.encode import Encoder
+from genomics.observed import readers
+from genomics.encoding import sumstats
+from genomics.scenario.design import SamplingDesign
+from genomics.encoding.encoder import Encoder
 from genomics.genotypes import Genotypes, GenotypesError
-from genomics.scenarios import Scenario
-from genomics.shards import ShardReader, simulated_genotypes
-from genomics.simulate import load_simulations, replicate_seed, simulate, simulate_replicate
+from genomics.scenario.scenario import Scenario
+from genomics.simulation.store import ShardReader, simulated_genotypes
+from genomics.simulation.run import load_simulations, replicate_seed, simulate, simulate_replicate
 
 RAD = {"populations": ["north", "south"], "samples": [3, 3], "ploidy": 2,
        "loci": [{"name": "rad", "count": 12, "sequence_length": 150, "mutation_rate": 1e-6}],
@@ -167,8 +168,8 @@ def test_invariant_loci_absent_from_a_file_are_counted_back():
 
 
 def test_a_vcf_read_as_bed_regions_gives_one_locus_per_region_and_counts_records_outside(tmp_path):
-    from genomics.vcf import write_vcf
-    from genomics.vcf_loci import read_vcf_loci
+    from genomics.observed.vcf import write_vcf
+    from genomics.observed.vcf_loci import read_vcf_loci
 
     generator = np.random.default_rng(2)
     calls = generator.integers(0, 2, size=(12, 6)).astype(np.int8)

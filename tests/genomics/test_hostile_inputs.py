@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from genomics.scenarios import Scenario, ScenarioError, load_toml
-from genomics.simulate import load_simulations, simulate
+from genomics.scenario.scenario import Scenario, ScenarioError, load_toml
+from genomics.simulation.run import load_simulations, simulate
 from genomics.textfile import MAX_DOCUMENT_BYTES, MAX_DOCUMENT_VALUES, path_within
 
 TINY = {"name": "tiny", "priors": {"N": {"log_uniform": [500, 2000]}},
@@ -153,8 +153,8 @@ GOOD = [("100", "A", "G", "GT", ["0|1", "1|1", "0|0", "0|1"]), ("500", "T", "C",
 
 
 def read_rows(tmp_path, rows, prefix="", max_missing=0.0):
-    from genomics import vcf
-    from genomics.design import SamplingDesign
+    from genomics.observed import vcf
+    from genomics.scenario.design import SamplingDesign
 
     path = tmp_path / "v.vcf"
     text = VCF_HEADER + "".join("\t".join(["1", pos, ".", ref, alt, ".", "PASS", ".", form, *calls]) + "\n"
@@ -223,19 +223,21 @@ def test_a_utf8_byte_order_mark_is_accepted(tmp_path):
     ("0.7 0.1", r"replicate 1 has the position 0.1 after 0.7; ms writes positions in increasing order"),
 ])
 def test_ms_positions_outside_the_unit_interval_or_out_of_order_are_refused(tmp_path, positions, message):
-    from genomics import ms
+    from genomics.scenario import ms
+    from genomics.observed import ms_output
 
     (tmp_path / "out.ms").write_text(f"//\nsegsites: 2\npositions: {positions}\n01\n11\n00\n")
     with pytest.raises(ValueError, match=message):
-        ms.read_ms_output(str(tmp_path / "out.ms"))
+        ms_output.read_ms_output(str(tmp_path / "out.ms"))
 
 
 def test_ms_positions_as_ms_prints_them_are_read(tmp_path):
-    from genomics import ms
+    from genomics.scenario import ms
+    from genomics.observed import ms_output
 
     """ms prints positions to 4 decimals: ties, and 1.0000 for a position above 0.99995, are ms's own output."""
     (tmp_path / "out.ms").write_text("//\nsegsites: 4\npositions: 0.0000 0.5000 0.5000 1.0000\n0110\n1100\n0001\n")
-    (genotypes, positions), = ms.read_ms_output(str(tmp_path / "out.ms"))
+    (genotypes, positions), = ms_output.read_ms_output(str(tmp_path / "out.ms"))
     assert positions.tolist() == [0.0, 0.5, 0.5, 1.0] and genotypes.shape == (3, 4)
 
 
@@ -248,7 +250,7 @@ LARGE = dict(SMALL, name="large", priors={"N": {"log_uniform": [3000, 10000]}})
 
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory):
-    from genomics import workflow
+    from genomics.pipeline import workflow
 
     folder = tmp_path_factory.mktemp("bundle")
     simulate([Scenario(SMALL), Scenario(LARGE)], 16, str(folder / "sims"), master_seed=1, workers=1, progress=False)
@@ -261,7 +263,8 @@ def bundle(tmp_path_factory):
 
 
 def test_evaluate_calibrate_and_check_refuse_scenarios_with_the_bundles_names_but_other_definitions(bundle):
-    from genomics import adequacy, workflow
+    from genomics.baselines import adequacy
+    from genomics.pipeline import workflow
 
     folder, path = bundle
     assert workflow.evaluate(path, str(folder / "fresh")).samples == 8
@@ -277,7 +280,7 @@ def test_evaluate_calibrate_and_check_refuse_scenarios_with_the_bundles_names_bu
 
 
 def test_a_description_alone_may_differ():
-    from genomics.shards import check_same_scenarios
+    from genomics.simulation.store import check_same_scenarios
 
     spec = Scenario(SMALL).spec
     metadata = {"scenario_names": ["small"], "scenario_specs": [spec]}
@@ -291,7 +294,7 @@ def test_a_description_alone_may_differ():
 @pytest.mark.parametrize("temperature", [0.0, -1.097, float("nan"), float("inf"), "1.0", True])
 def test_a_bundle_whose_temperature_is_not_a_positive_number_is_refused_at_load(bundle, temperature):
     import minidl
-    from genomics import workflow
+    from genomics.pipeline import workflow
 
     folder, path = bundle
     model, metadata = workflow.load_bundle(path)
@@ -305,7 +308,8 @@ def test_a_bundle_whose_temperature_is_not_a_positive_number_is_refused_at_load(
 
 
 def test_data_without_a_segregating_site_are_refused_before_any_prediction(bundle, tmp_path):
-    from genomics import readers, workflow
+    from genomics.observed import readers
+    from genomics.pipeline import workflow
 
     _, path = bundle
     design = workflow.bundle_design(path)
@@ -338,8 +342,8 @@ def test_priors_with_infinite_or_missing_bounds_are_refused(prior, message):
     ({"members": 2, "member_temperatures": [1.0, -2.0]}, "the bundle's ensemble member 1's temperature is -2.0"),
 ])
 def test_an_ensemble_bundle_that_miscounts_its_members_or_temperatures_is_refused(bundle, entry, message):
-    from genomics import workflow
-    from genomics.ensemble import Ensemble
+    from genomics.pipeline import workflow
+    from genomics.learning.ensemble import Ensemble
 
     folder, path = bundle
     model, metadata = workflow.load_bundle(path)
@@ -358,7 +362,7 @@ def test_an_ensemble_bundle_that_miscounts_its_members_or_temperatures_is_refuse
 def test_any_text_is_a_finite_value_or_one_scenario_error(text):
     import math
 
-    from genomics.expressions import evaluate, names_in, value_range
+    from genomics.scenario.expressions import evaluate, names_in, value_range
 
     try:
         names = names_in(text, "value")

@@ -20,11 +20,13 @@ import psutil
 import pytest
 
 import minidl
-from genomics import interrupts, resources, simulate as simulate_module, workflow
-from genomics.catalogue import resolve
-from genomics.cli import main
-from genomics.simulate import simulate
-from minidl.saving import read_metadata
+from genomics import interrupts
+from genomics.simulation import resources, run as simulate_module
+from genomics.pipeline import workflow
+from genomics.scenario.catalogue import resolve
+from genomics.cli.main import main
+from genomics.simulation.run import simulate
+from minidl.saving.npz import read_metadata
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="signals, /proc and PR_SET_PDEATHSIG are Linux's")
 

@@ -5,10 +5,11 @@ import math
 import numpy as np
 import pytest
 
-from genomics import ms
-from genomics.cli import main
-from genomics.scenarios import Scenario, ScenarioError, load_toml
-from genomics.simulate import simulate_replicate
+from genomics.scenario import ms
+from genomics.observed import ms_output
+from genomics.cli.main import main
+from genomics.scenario.scenario import Scenario, ScenarioError, load_toml
+from genomics.simulation.run import simulate_replicate
 from tests.genomics.test_theory import assert_mean_within_sampling_error, hudson_fst, mean_pairwise_differences
 
 
@@ -101,16 +102,16 @@ def test_ms_output_is_read_back_with_positions_and_checked(tmp_path):
     path = tmp_path / "out.ms"
     path.write_text("ms 3 2 -s 2\n1 2 3\n\n//\nsegsites: 2\npositions: 0.1 0.7\n01\n11\n00\n\n"
                     "//\nsegsites: 0\n\n")
-    (g1, p1), (g2, p2) = ms.read_ms_output(str(path), haplotypes=3)
+    (g1, p1), (g2, p2) = ms_output.read_ms_output(str(path), haplotypes=3)
     np.testing.assert_array_equal(g1, [[0, 1], [1, 1], [0, 0]])
     np.testing.assert_allclose(p1, [0.1, 0.7])
     assert g2.shape == (3, 0)
     bad = tmp_path / "bad.ms"
     bad.write_text("//\nsegsites: 2\npositions: 0.1 0.7\n01\n1x\n")
     with pytest.raises(ValueError, match=r"bad.ms, line 5: expected 2 characters 0 or 1"):
-        ms.read_ms_output(str(bad))
+        ms_output.read_ms_output(str(bad))
     with pytest.raises(ValueError, match="a replicate has 3 haplotypes, the design 4"):
-        ms.read_ms_output(str(path), haplotypes=4)
+        ms_output.read_ms_output(str(path), haplotypes=4)
 
 
 def test_the_reference_size_does_not_change_coalescent_unit_results():

@@ -23,11 +23,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from genomics import ms
-from genomics.cli import main
-from genomics.expressions import ScenarioError
-from genomics.scenarios import EVENT_AT_ZERO, Scenario, load_toml
-from genomics.simulate import simulate_replicate
+from genomics.scenario import ms
+from genomics.cli.main import main
+from genomics.scenario.expressions import ScenarioError
+from genomics.scenario.scenario import EVENT_AT_ZERO, Scenario, load_toml
+from genomics.simulation.run import simulate_replicate
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PEREZ = ROOT / "examples" / "perez2022_pilosocereus"

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import minidl
-from genomics import models
-from genomics.cli import main
-from genomics.workflow import load_bundle
+from genomics.learning import networks as models
+from genomics.cli.main import main
+from genomics.pipeline.workflow import load_bundle
 
 SIZES = [3, 5, 2]  # unequal populations
 
@@ -23,7 +23,7 @@ def shuffled_within_populations(images, sizes, seed):
 
 @pytest.mark.parametrize("seed", range(3))
 def test_the_exchangeable_network_ignores_the_order_of_haplotypes_within_each_population(seed):
-    minidl.random.seed(seed)
+    minidl.core.random.seed(seed)
     network = models.build("exchangeable", (10, 24, 2), 3, population_sizes=SIZES)
     images = np.random.default_rng(seed).choice([-1.0, 0.0, 1.0], size=(6, 10, 24, 2)).astype(np.float32)
     inputs = models.model_input(images, "exchangeable")
@@ -48,7 +48,7 @@ def test_the_exchangeable_network_and_the_augmentation_need_haplotype_rows():
 
 @pytest.mark.parametrize("kind", ["perez", "cnn2d"])
 def test_permute_augmentation_shuffles_whole_haplotypes_within_populations_in_training_only(kind):
-    minidl.random.seed(1)
+    minidl.core.random.seed(1)
     network = models.build(kind, (10, 16, 2), 3, population_sizes=SIZES, augment="permute")
     shuffle = network.layers[0]
     assert shuffle.name == "permute_haplotypes"
@@ -100,12 +100,12 @@ def test_a_network_that_needs_haplotype_rows_is_refused_before_any_encoding(tmp_
 
 
 def test_an_ensemble_averages_its_members_calibrated_probabilities_and_reports_their_spread(tmp_path, capsys):
-    from minidl.saving import read_extra_weights
+    from minidl.saving.npz import read_extra_weights
 
-    from genomics.ensemble import Ensemble
-    from genomics.encode import Encoder
-    from genomics.simulate import load_simulations
-    from genomics.workflow import encode_data, model_outputs, network_output
+    from genomics.learning.ensemble import Ensemble
+    from genomics.encoding.encoder import Encoder
+    from genomics.simulation.run import load_simulations
+    from genomics.pipeline.workflow import encode_data, model_outputs, network_output
 
     sims, run = str(tmp_path / "sims"), str(tmp_path / "run")
     assert main(["simulate", "three_populations", "--replicates", "40", "--out", sims, "--workers", "1"]) == 0

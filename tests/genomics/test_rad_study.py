@@ -11,11 +11,14 @@ import msprime
 import numpy as np
 import pytest
 
-from genomics import adequacy, readers, sumstats, workflow
-from genomics.cli import main
+from genomics.baselines import adequacy
+from genomics.observed import readers
+from genomics.encoding import sumstats
+from genomics.pipeline import workflow
+from genomics.cli.main import main
 from genomics.genotypes import GenotypesError
-from genomics.vcf import read_population_map
-from genomics.vcf_loci import read_vcf_loci
+from genomics.observed.vcf import read_population_map
+from genomics.observed.vcf_loci import read_vcf_loci
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "rad_study"
 LOCI = 100  # the quick mode's loci

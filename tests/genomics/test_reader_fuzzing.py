@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from genomics import readers, vcf
-from genomics.design import SamplingDesign
+from genomics.observed import readers, vcf
+from genomics.scenario.design import SamplingDesign
 from tests.genomics.test_alignments import SEQUENCES, fasta, nexus, phylip
 
 NOISE = st.sampled_from(["", " ", "\t", "0", "1", "2", "-1", "N", "x", "1e9", "nan", "//", "segsites: 3",

@@ -6,8 +6,8 @@ import os
 import numpy as np
 import pytest
 
-from genomics import regression
-from genomics.cli import main
+from genomics.learning import regression
+from genomics.cli.main import main
 
 
 def test_targets_are_logged_only_when_positive_and_come_back_unchanged():

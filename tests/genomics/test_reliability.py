@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from genomics.cli import main
+from genomics.cli.main import main
 
 
 @pytest.mark.parametrize("arguments, message", [

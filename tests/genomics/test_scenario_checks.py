@@ -6,9 +6,9 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from genomics.expressions import value_range
-from genomics.scenarios import Scenario, ScenarioError, load_toml
-from genomics.simulate import simulate_replicate
+from genomics.scenario.expressions import value_range
+from genomics.scenario.scenario import Scenario, ScenarioError, load_toml
+from genomics.simulation.run import simulate_replicate
 
 
 def spec(**changes):

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from genomics import catalogue, priors
-from genomics.scenarios import Scenario, ScenarioError, load_toml
+from genomics.scenario import catalogue, priors
+from genomics.scenario.scenario import Scenario, ScenarioError, load_toml
 
 VALID_TOML = """
 name = "split"

@@ -1,4 +1,4 @@
-"""Joint frequency spectra (genomics.sfs, layouts joint_sfs and pairwise_sfs) against direct counts, brute-force subsampling and
+"""Joint frequency spectra (genomics.encoding.sfs, layouts joint_sfs and pairwise_sfs) against direct counts, brute-force subsampling and
 scikit-allel's diversity and divergence."""
 
 import itertools
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from genomics import sfs
-from genomics.encode import Encoder
+from genomics.encoding import sfs
+from genomics.encoding.encoder import Encoder
 
 POPULATIONS = np.repeat([0, 1, 2], [4, 6, 5])
 SIZES = [4, 6, 5]
@@ -171,8 +171,9 @@ def test_bad_spectrum_settings_are_one_sentence():
 def test_train_a_cnn_on_joint_spectra_and_predict_a_vcf_from_the_command_line(tmp_path, capsys):
     import os
 
-    from genomics import catalogue, workflow
-    from genomics.cli import main
+    from genomics.scenario import catalogue
+    from genomics.pipeline import workflow
+    from genomics.cli.main import main
 
     sims = str(tmp_path / "sims")
     assert main(["simulate", "three_populations", "--replicates", "30", "--out", sims, "--workers", "1"]) == 0
@@ -199,8 +200,8 @@ def test_train_a_cnn_on_joint_spectra_and_predict_a_vcf_from_the_command_line(tm
 
 def test_a_design_with_missing_calls_needs_a_projection_and_keeps_its_sites_with_one():
     # unlinked RAD-like SNPs, 20% of calls missing: without projection nearly every site would be left out
-    from genomics.scenarios import Scenario
-    from genomics.simulate import simulate_replicate
+    from genomics.scenario.scenario import Scenario
+    from genomics.simulation.run import simulate_replicate
 
     design = {"populations": ["A", "B"], "samples": [10, 10], "ploidy": 2,
               "loci": [{"name": "rad", "count": 200, "segregating_sites": 1}], "missing": {"per_call": 0.2}}

@@ -6,8 +6,8 @@ import os
 import numpy as np
 import pytest
 
-from genomics import catalogue
-from genomics.simulate import load_simulations, replicate_seed, simulate, simulate_replicate
+from genomics.scenario import catalogue
+from genomics.simulation.run import load_simulations, replicate_seed, simulate, simulate_replicate
 
 SMALL = {"name": "small", "priors": {"N": {"log_uniform": [500, 2000]}},
          "design": {"populations": ["P"], "samples": [4], "sequence_length": 2e4},
@@ -15,7 +15,7 @@ SMALL = {"name": "small", "priors": {"N": {"log_uniform": [500, 2000]}},
 
 
 def scenarios():
-    from genomics.scenarios import Scenario
+    from genomics.scenario.scenario import Scenario
 
     other = dict(SMALL, name="smaller", priors={"N": {"log_uniform": [100, 500]}})
     return [Scenario(SMALL), Scenario(other)]

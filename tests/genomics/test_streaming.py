@@ -3,11 +3,13 @@
 import numpy as np
 import pytest
 
-from genomics import heldout, models, onthefly, workflow
-from genomics.encode import Encoder
-from genomics.shards import ShardReader
-from genomics.simulate import load_simulations, replicate_seed, simulate, simulate_shard
-from genomics.streaming import ShardBatches, encode_from_shards
+from genomics.learning.batches import heldout, onthefly
+from genomics.learning import networks as models
+from genomics.pipeline import workflow
+from genomics.encoding.encoder import Encoder
+from genomics.simulation.store import ShardReader
+from genomics.simulation.run import load_simulations, replicate_seed, simulate, simulate_shard
+from genomics.learning.batches.streaming import ShardBatches, encode_from_shards
 from tests.genomics.test_fresh_masks import missing_models
 
 

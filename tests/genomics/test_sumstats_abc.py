@@ -4,9 +4,10 @@ import allel
 import numpy as np
 import pytest
 
-from genomics import abc, catalogue
-from genomics.simulate import simulate_replicate
-from genomics.sumstats import locus_statistics, statistic_names, summary_statistics
+from genomics.baselines import abc
+from genomics.scenario import catalogue
+from genomics.simulation.run import simulate_replicate
+from genomics.encoding.sumstats import locus_statistics, statistic_names, summary_statistics
 
 
 def allel_statistics(h):

@@ -18,8 +18,8 @@ import math
 import numpy as np
 import pytest
 
-from genomics.scenarios import Scenario
-from genomics.simulate import simulate_replicate
+from genomics.scenario.scenario import Scenario
+from genomics.simulation.run import simulate_replicate
 
 LENGTH, MU = 1e4, 2.5e-7
 
@@ -124,7 +124,7 @@ def test_fst_rises_with_split_time_and_falls_with_migration():
 
 
 def test_a_demes_yaml_scenario_with_priors_follows_the_same_theory(tmp_path):
-    from genomics.scenarios import ScenarioError, load_toml
+    from genomics.scenario.scenario import ScenarioError, load_toml
 
     (tmp_path / "split.yaml").write_text(
         "time_units: generations\n"

@@ -7,11 +7,13 @@ import os
 import numpy as np
 import pytest
 
-from genomics import vcf
-from genomics import catalogue, models, workflow
-from genomics.cli import main
-from genomics.design import SamplingDesign
-from genomics.encode import Encoder
+from genomics.observed import vcf
+from genomics.scenario import catalogue
+from genomics.learning import networks as models
+from genomics.pipeline import workflow
+from genomics.cli.main import main
+from genomics.scenario.design import SamplingDesign
+from genomics.encoding.encoder import Encoder
 
 HEADER = """##fileformat=VCFv4.2
 ##contig=<ID=1,length=100000>
@@ -176,7 +178,7 @@ def test_command_line_errors_are_one_clear_line(tmp_path, capsys):
 
 
 def test_simulate_missing_like_a_vcf_gives_its_per_population_rates(tmp_path, capsys):
-    from genomics.simulate import load_simulations
+    from genomics.simulation.run import load_simulations
 
     write_vcf(tmp_path / "data.vcf")
     write_popmap(tmp_path / "pops.txt", [("s1", "A"), ("s2", "A"), ("s3", "B"), ("s4", "B")])

@@ -1,0 +1,254 @@
+"""ABC beside the CNN on the same simulations: held-out scores, observed data, the hybrid, the statistics table.
+
+The held-out replicates are the CNN's test split (``workflow.split_replicates``
+with the same settings), and ABC's reference table is every other replicate
+(train, validation and calibration together): both methods see the same
+simulation budget and are scored on the same replicates. Regression ABC fits
+one model per target, so held-out scoring uses a stratified subsample of
+the test split (``per_scenario`` replicates of each scenario, like
+``cv4postpr``'s ``nval``); the CNN is scored on that subsample too.
+
+The hybrid (the group's post-2021 studies) uses the network's calibrated
+probabilities as the summary statistics (the last one left out: they sum
+to 1). The network was fitted on the train split, so the hybrid's reference
+table is the validation and calibration replicates only, which the network
+never fitted.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy
+
+from genomics.baselines import abc
+from genomics.encoding.encoder import Encoder
+from genomics.learning.evaluation import Evaluation
+from genomics.observed.readers import Genotypes
+from genomics.simulation.store import check_same_scenarios
+from genomics.simulation.run import SimulatedData, load_simulations
+from genomics.pipeline.workflow import Split, TrainingConfig, encode_data, load_bundle, network_output, split_replicates
+
+
+@dataclass(frozen=True)
+class AbcSettings:
+    """How ABC is run; these defaults (and help texts) are the command line's."""
+
+    methods: str = field(default="rejection,mnlogistic,neuralnet", metadata={
+        "help": "comma-separated ABC methods: rejection, mnlogistic, neuralnet (as R abc's postpr)"})
+    tolerance: float = field(default=0.05, metadata={"help": "fraction of the reference table accepted"})
+    pca: float = field(default=None, metadata={
+        "help": "keep the principal components of the standardised statistics explaining this fraction of the "
+                "variance (e.g. 0.99; default: the statistics themselves)"})
+    networks: int = field(default=3, metadata={"help": "neuralnet: networks averaged per target (R abc: 10)"})
+    per_scenario: int = field(default=100, metadata={
+        "help": "held-out replicates of each scenario scored (cv4postpr's nval)"})
+    folded: bool = field(default=True, metadata={
+        "help": "theta_H and H on minor-allele counts (for data without ancestral states)"})
+    seed: int = field(default=0, metadata={"help": "seed of the held-out subsample and the networks"})
+
+    def __post_init__(self) -> None:
+        unknown = [m for m in self.method_list if m not in abc.METHODS]
+        if unknown or not self.method_list:
+            raise ValueError(f"methods must be among {', '.join(abc.METHODS)}, got {self.methods!r}")
+        if not (isinstance(self.tolerance, (int, float)) and 0 < self.tolerance <= 1):
+            raise ValueError(f"tolerance must be in (0, 1], got {self.tolerance!r}")
+        if self.pca is not None and not 0 < self.pca <= 1:
+            raise ValueError(f"pca must be a fraction of variance in (0, 1], got {self.pca!r}")
+        for name in ("networks", "per_scenario"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+
+    @property
+    def method_list(self) -> list[str]:
+        return [m.strip() for m in self.methods.split(",") if m.strip()]
+
+
+def sample_per_scenario(pool: numpy.ndarray, labels: numpy.ndarray, classes: int, count: int,
+                        seed: int) -> numpy.ndarray:
+    """Up to ``count`` indices of each scenario drawn from ``pool`` (seeded), scenario by scenario."""
+    generator = numpy.random.default_rng(seed)
+    return numpy.concatenate([generator.permutation(pool[labels[pool] == k])[:count] for k in range(classes)])
+
+
+def held_out(data: SimulatedData, split: Split, per_scenario: int,
+             seed: int) -> tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray]:
+    """(reference, scored, full test) indices: everything outside the test split, a stratified subsample of
+    ``per_scenario`` test replicates per scenario, and the whole test split."""
+    scored = sample_per_scenario(split.test, data.labels, len(data.scenario_names), per_scenario, seed)
+    return numpy.sort(numpy.concatenate([split.train, split.validation, split.calibration])), scored, split.test
+
+
+def abc_posteriors(statistics: abc.Statistics, labels: numpy.ndarray, targets: numpy.ndarray, classes: int,
+                   settings: AbcSettings, method: str) -> numpy.ndarray:
+    """(targets, classes) posterior model probabilities of transformed target rows against the reference.
+
+    Runs of 200 targets or more say how far they are on stderr (regression
+    ABC on a large reference table takes minutes).
+    """
+    scale = abc.mad_scale(statistics.reference)
+    posteriors, started = [], time.perf_counter()
+    for row, target in enumerate(targets):
+        posteriors.append(abc.postpr(target, statistics.reference, labels, classes, settings.tolerance, method,
+                                     scale, settings.networks, seed=settings.seed + row)["posterior"])
+        if len(targets) >= 200 and (row + 1) % (len(targets) // 10) == 0:
+            print(f"  ABC {method}: {row + 1}/{len(targets)} targets ({time.perf_counter() - started:.0f} s)",
+                  file=sys.stderr, flush=True)
+    return numpy.array(posteriors)
+
+
+def score_abc(table: numpy.ndarray, names: list[str], data: SimulatedData, reference: numpy.ndarray,
+              scored: numpy.ndarray, settings: AbcSettings, label: str = "ABC") -> tuple[dict, list[str]]:
+    """{"ABC (method)": Evaluation} on the scored replicates, and the notes of the statistics' preparation."""
+    statistics = abc.prepare(table[reference], names, settings.pca)
+    targets = statistics.transform(table[scored])
+    results = {}
+    for method in settings.method_list:
+        posteriors = abc_posteriors(statistics, data.labels[reference], targets, len(data.scenario_names),
+                                    settings, method)
+        name = f"{label} {method} (tolerance {settings.tolerance:g})"
+        results[name] = Evaluation(data.scenario_names, data.labels[scored], {name: posteriors})
+    return results, statistics.notes
+
+
+def bundle_config(metadata: dict, data: SimulatedData, simulations: str,
+                  rebuild_test_split: bool = True) -> TrainingConfig:
+    """The bundle's training settings, after checking that ``simulations`` is the folder it was trained on.
+
+    A bundle trained before the four-way split has settings whose test
+    split cannot be rebuilt: an error, unless ``rebuild_test_split`` is False
+    (every replicate it used is then taken together, and its settings are
+    read with no calibration split).
+    """
+    training = metadata["training"]
+    check_same_scenarios(metadata, data.manifest, simulations)
+    if data.scenario_names != metadata["scenario_names"] or \
+            data.manifest["master_seed"] != training["master_seed"] or \
+            data.manifest["replicates_per_scenario"] != training["replicates_per_scenario"]:
+        raise ValueError(f"{simulations!r} is not the simulation folder this bundle was trained on (scenarios "
+                         f"{metadata['scenario_names']}, master seed {training['master_seed']}, "
+                         f"{training['replicates_per_scenario']} replicates each): compare needs the same replicates "
+                         "to keep the test split unseen")
+    if "calibration_fraction" not in training["config"]:
+        if rebuild_test_split:
+            raise ValueError(f"{simulations!r}: this bundle was trained before the four-way split (train, "
+                             "validation, calibration, test), so its test split cannot be rebuilt: score on fresh "
+                             "replicates with --test-simulations")
+        return TrainingConfig(**{**training["config"], "calibration_fraction": 0.0})
+    return TrainingConfig(**training["config"])
+
+
+def compare(simulations: str, bundle: str, settings: AbcSettings, hybrid: bool = True,
+            test_simulations: str | None = None, executor: Any = None) -> dict:
+    """The CNN, ABC (each method) and the hybrid on the same held-out replicates, with each one's budget.
+
+    Without ``test_simulations`` the scored replicates come from the bundle's
+    test split of ``simulations``; ABC's reference table is the rest of the
+    replicates the bundle used, and the hybrid's is its validation and
+    calibration splits. With ``test_simulations`` (a fresh folder of the same
+    scenarios) the scored replicates are drawn from it, ABC's reference
+    table is every replicate the bundle used, and the hybrid's reference
+    table is the fresh folder's unscored replicates (the network fitted none
+    of them). ``executor``: where the summary statistics are computed
+    (``genomics.simulation.cluster``; None: in this process).
+    """
+    data = load_simulations(simulations)
+    model, metadata = load_bundle(bundle)
+    if metadata.get("task") == "regression":
+        raise ValueError(f"{bundle!r} estimates parameters; compare puts scenario classifiers beside ABC")
+    # With a fresh test folder every replicate the bundle used is in ABC's reference table: the split itself
+    # does not matter, so an older bundle's settings do.
+    config = bundle_config(metadata, data, simulations, rebuild_test_split=test_simulations is None)
+    split = split_replicates(data.labels, config)
+    if test_simulations is None:
+        reference, scored, test = held_out(data, split, settings.per_scenario, settings.seed)
+        fresh, hybrid_reference = data, numpy.concatenate([split.validation, split.calibration])
+    else:
+        fresh = load_simulations(test_simulations)
+        check_same_scenarios(metadata, fresh.manifest, test_simulations)  # names and definitions
+        if fresh.manifest["master_seed"] == data.manifest["master_seed"]:
+            raise ValueError(f"{test_simulations!r} has the training folder's master seed "
+                             f"{data.manifest['master_seed']}: its replicates repeat the training replicates")
+        reference = numpy.sort(numpy.concatenate([split.train, split.validation, split.calibration, split.test]))
+        test = numpy.arange(len(fresh.labels))
+        scored = sample_per_scenario(test, fresh.labels, len(fresh.scenario_names), settings.per_scenario,
+                                     settings.seed)
+        hybrid_reference = numpy.setdiff1d(test, scored)
+    encoder = Encoder.from_dict(metadata["encoder"])
+    classes = len(data.scenario_names)
+    results: dict[str, Evaluation] = {}
+    budgets: dict[str, str] = {}
+    test_values, output = network_output(model, metadata, encode_data(fresh, encoder, test))
+    position = {index: row for row, index in enumerate(test)}
+    scored_values = test_values[[position[i] for i in scored]]
+    cnn_budget = (f"{len(split.train)} train + {len(split.validation)} validation"
+                  + (f" + {len(split.calibration)} calibration" if len(split.calibration) else "") + " simulations")
+    whole = f"CNN, whole test set ({len(test)})"
+    results[whole] = Evaluation(data.scenario_names, fresh.labels[test], {output: test_values})
+    results["CNN"] = Evaluation(data.scenario_names, fresh.labels[scored], {output: scored_values})
+    budgets[whole] = budgets["CNN"] = cnn_budget
+    table, names = abc.statistics_table(data, settings.folded, executor)
+    fresh_table = table if fresh is data else abc.statistics_table(fresh, settings.folded, executor)[0]
+    statistics = abc.prepare(table[reference], names, settings.pca)
+    targets = statistics.transform(fresh_table[scored])
+    for method in settings.method_list:
+        name = f"ABC {method}"
+        posteriors = abc_posteriors(statistics, data.labels[reference], targets, classes, settings, method)
+        results[name] = Evaluation(data.scenario_names, fresh.labels[scored], {name: posteriors})
+        budgets[name] = f"{len(reference)} simulations in the reference table"
+    if hybrid:
+        if test_simulations is None:
+            hybrid_values = network_output(model, metadata, encode_data(data, encoder, hybrid_reference))[0]
+        else:
+            hybrid_values = test_values[[position[i] for i in hybrid_reference]]
+        hybrid_statistics = abc.prepare(hybrid_values[:, :-1], [f"p_{n}" for n in data.scenario_names[:-1]],
+                                        settings.pca)
+        hybrid_targets = hybrid_statistics.transform(scored_values[:, :-1])
+        for method in settings.method_list:
+            name = f"hybrid ABC {method}"
+            posteriors = abc_posteriors(hybrid_statistics, fresh.labels[hybrid_reference], hybrid_targets, classes,
+                                        settings, method)
+            results[name] = Evaluation(data.scenario_names, fresh.labels[scored], {name: posteriors})
+            budgets[name] = f"the CNN's + {len(hybrid_reference)} simulations in the reference table"
+    return {"scenario_names": data.scenario_names, "output": output, "results": results, "budgets": budgets,
+            "notes": statistics.notes, "scored": int(len(scored)), "test": int(len(test)), "settings": settings}
+
+
+def export_table(path: str, table: numpy.ndarray, names: list[str], data: SimulatedData) -> None:
+    """The statistics table as CSV for R: scenario name, replicate index, the parameter draws, the statistics."""
+    parameter_names = sorted({name for draw in data.parameters for name in draw})
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["scenario", "replicate", *parameter_names, *names])
+        for index, row in enumerate(table):
+            draw = data.parameters[index] if data.parameters else {}
+            writer.writerow([data.scenario_names[data.labels[index]], index,
+                             *(f"{draw[p]:.8g}" if p in draw else "NA" for p in parameter_names),
+                             *("NA" if numpy.isnan(v) else f"{v:.8g}" for v in row)])
+
+
+def abc_observed(data: SimulatedData, table: numpy.ndarray, names: list[str], data_sets: list[Genotypes],
+                 settings: AbcSettings) -> dict:
+    """Posterior model probabilities and Bayes factors of observed data sets against every simulation
+    (``table``, ``names``: ``abc.statistics_table`` of ``data``)."""
+    statistics = abc.prepare(table, names, settings.pca)
+    observed = numpy.stack([abc.observed_statistics(d, settings.folded) for d in data_sets])
+    targets = statistics.transform(observed)
+    outcome = {"scenario_names": data.scenario_names, "notes": statistics.notes, "reference": int(len(table)),
+               "statistics": dict(zip(names, observed[0].tolist())), "methods": {}}
+    scale = abc.mad_scale(statistics.reference)
+    for method in settings.method_list:
+        rows = []
+        for row, target in enumerate(targets):
+            result = abc.postpr(target, statistics.reference, data.labels, len(data.scenario_names),
+                                settings.tolerance, method, scale, settings.networks, seed=settings.seed + row)
+            rows.append({"posterior": result["posterior"].tolist(), "accepted": result["accepted"].tolist(),
+                         "accepted_count": result["accepted_count"],
+                         "bayes_factors": abc.bayes_factors(result["posterior"]).tolist()})
+        outcome["methods"][method] = rows
+    return outcome

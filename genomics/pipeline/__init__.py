@@ -1,0 +1,3 @@
+"""The stages wired together: train, evaluate, calibrate and predict over a simulation folder and a bundle
+(``workflow``).
+"""

@@ -1,0 +1,98 @@
+"""Where the parallel work runs: a process pool on this machine, or a Dask cluster.
+
+Simulation shards (``genomics.simulation.run``), chunks of summary statistics
+(``genomics.baselines.abc.statistics_table``) and chunks of replicates to encode
+(``genomics.pipeline.workflow.encode_data``) are independent tasks handed to a
+``concurrent.futures.Executor``. ``executor`` gives one of three:
+
+- None: the caller's own way, a process pool of ``workers`` processes for
+  the simulations (the default: all cores), this process for the rest;
+- ``scheduler="tcp://HOST:PORT"``: the executor of a ``dask.distributed``
+  client connected to a running cluster (a ``dask scheduler`` with
+  ``dask worker`` processes, or ``dask_jobqueue.SLURMCluster`` on an HPC
+  system; the README has a recipe);
+- ``dask_local=N``: a ``distributed.LocalCluster`` of N worker processes
+  (one thread each) started here and closed at the end: the Dask path on one
+  machine, with Dask's handling of lost workers (its dashboard on a free port).
+
+The results do not depend on which: every task is seeded by what it computes
+(a replicate's seed derives from the master seed and its index), and the
+results are written by this process in the manifest's order of files. Dask
+re-runs the tasks of a worker that dies on another worker, and a re-run
+of ``genomics simulate`` keeps the shards already written.
+
+Dask is an optional extra: ``pip install -e ".[cluster]"``.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import os
+from collections.abc import Callable, Iterable, Iterator
+
+INSTALL = "pip install -e \".[cluster]\" (dask.distributed)"
+
+
+def check_options(scheduler: str | None, dask_local: int | None, workers: int | None) -> None:
+    """One sentence for contradictory or malformed choices, before any work."""
+    given = [name for name, value in (("--scheduler", scheduler), ("--dask-local", dask_local),
+                                      ("--workers", workers)) if value is not None]
+    if len(given) > 1:
+        raise ValueError(f"choose one of --workers, --scheduler and --dask-local, got {' and '.join(given)}")
+    if scheduler is not None and not (isinstance(scheduler, str) and ":" in scheduler):
+        raise ValueError(f"--scheduler must be a Dask scheduler address such as tcp://10.0.0.5:8786, got {scheduler!r}")
+    if dask_local is not None and (not isinstance(dask_local, int) or isinstance(dask_local, bool) or dask_local < 1):
+        raise ValueError(f"--dask-local must be a positive number of worker processes, got {dask_local!r}")
+
+
+def _distributed():  # noqa: ANN202 - the module, imported only when a cluster is asked for
+    try:
+        import distributed  # noqa: PLC0415
+    except ImportError:
+        raise ValueError(f"a Dask cluster needs the distributed package: {INSTALL}") from None
+    return distributed
+
+
+@contextlib.contextmanager
+def executor(scheduler: str | None = None, dask_local: int | None = None, workers: int | None = None,
+             timeout: str = "20s") -> Iterator[concurrent.futures.Executor | None]:
+    """The Dask executor the options ask for (a local cluster closed when the block ends); None without one,
+    for the caller's own process pool of ``workers``."""
+    check_options(scheduler, dask_local, workers)
+    if scheduler is None and dask_local is None:
+        yield None
+        return
+    distributed = _distributed()
+    with contextlib.ExitStack() as stack:
+        if dask_local is not None:
+            cluster = stack.enter_context(distributed.LocalCluster(
+                n_workers=dask_local, threads_per_worker=1, processes=True, dashboard_address=":0"))
+            client = stack.enter_context(distributed.Client(cluster))
+        else:
+            try:
+                client = stack.enter_context(distributed.Client(scheduler, timeout=timeout))
+            except (OSError, TimeoutError) as error:
+                raise ValueError(f"cannot reach the Dask scheduler at {scheduler!r}: {error}") from None
+        yield client.get_executor()
+
+
+def gathered(executor: concurrent.futures.Executor, function: Callable, calls: Iterable[tuple]) -> list:
+    """``function(*arguments)`` for each tuple of ``calls``, run by ``executor``; the results in the order of
+    ``calls``. When one fails, or the caller is interrupted, the tasks not yet begun are cancelled."""
+    futures = [executor.submit(function, *arguments) for arguments in calls]
+    try:
+        return [future.result() for future in futures]
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
+
+
+def describe(scheduler: str | None, dask_local: int | None, workers: int | None) -> str:
+    """Where the work runs, in words, for the command line's first line."""
+    if scheduler is not None:
+        return f"on the Dask cluster at {scheduler}"
+    if dask_local is not None:
+        return f"on a local Dask cluster of {dask_local} worker processes"
+    return f"in {workers or os.cpu_count() or 1} local processes"

@@ -1,0 +1,145 @@
+"""One replicate of a scenario: every locus of its design, simulated independently, and its missing calls.
+
+For each kind of locus, ``count`` unlinked copies come from one
+``msprime.sim_ancestry(..., num_replicates=count)`` call. Their variable sites
+come either from mutations at a rate (``msprime.sim_mutations``, binary
+infinite-sites model) or, for ``segregating_sites = S``, exactly as ms ``-s S``
+places them: S mutations, each on a branch chosen with probability
+proportional to its length times the span of sequence it covers
+(``place_segregating_sites``), so every copy has exactly S biallelic sites.
+The copies are concatenated along the site axis in the design's order; a
+replicate is one ``genomics.genotypes.Genotypes``, whose site counts and
+locus lengths say where every copy begins (a copy without mutations is a
+locus of 0 sites).
+
+Missing calls, where the design has them, are drawn afresh for every
+replicate from the replicate's own seed, and written into the genotypes as
+``MISSING`` (-1).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msprime
+import numpy
+
+from genomics.scenario.design import MissingData, SamplingDesign
+from genomics.genotypes import MISSING, Genotypes
+
+
+def place_segregating_sites(ts: Any, count: int, generator: numpy.random.Generator) -> tuple:
+    """Exactly ``count`` infinite-sites mutations on the genealogy ``ts``, as ms ``-s`` does.
+
+    Each mutation falls on an edge (a branch over an interval of the
+    sequence) with probability proportional to ``branch length x span``,
+    at a uniform position within the edge's interval; the haplotypes below
+    the branch carry the derived allele. Returns ``(genotypes (haplotypes,
+    count) int8, positions (count,) float64)``, sorted by position.
+    """
+    parent, child = ts.edges_parent, ts.edges_child
+    left, right = ts.edges_left, ts.edges_right
+    times = ts.nodes_time
+    area = (right - left) * (times[parent] - times[child])
+    chosen = generator.choice(area.size, size=count, p=area / area.sum())
+    positions = left[chosen] + generator.random(count) * (right - left)[chosen]
+    order = numpy.argsort(positions, kind="stable")
+    chosen, positions = chosen[order], positions[order]
+    genotypes = numpy.zeros((ts.num_samples, count), dtype=numpy.int8)
+    tree = ts.first() if ts.num_trees == 1 else None
+    for column, (edge, position) in enumerate(zip(chosen, positions)):
+        if ts.num_trees > 1:
+            tree = ts.at(position)
+        genotypes[numpy.fromiter(tree.samples(child[edge]), dtype=numpy.int64), column] = 1
+    return genotypes, positions
+
+
+def missing_mask(design: SamplingDesign, site_counts: list[int], generator: numpy.random.Generator) -> numpy.ndarray:
+    """(haplotypes, sites) bool: which calls are missing, drawn per call or per individual and locus."""
+    missing: MissingData = design.missing
+    individuals = sum(design.samples)
+    rates = numpy.repeat(missing.rates, design.samples)  # (individuals,)
+    sites = int(sum(site_counts))
+    if missing.kind == "per_call":
+        by_individual = generator.random((individuals, sites)) < rates[:, None]
+    else:  # per_individual: an individual misses a whole locus copy
+        by_locus = generator.random((individuals, len(site_counts))) < rates[:, None]
+        by_individual = numpy.repeat(by_locus, site_counts, axis=1)
+    return numpy.repeat(by_individual, design.ploidy, axis=0)
+
+
+def simulate_loci(scenario: Any, parameters: dict, generator: numpy.random.Generator, mask: bool = True) -> Genotypes:
+    """Every locus copy of ``scenario``'s design for one draw of ``parameters`` as ``Genotypes``; seeds come from
+    ``generator``.
+
+    Consecutive loci with the same length, recombination rate and size
+    scale share one ``sim_ancestry`` call (``num_replicates`` = their copies:
+    starting a simulation costs about ten times more than one short locus).
+    The genotypes hold the calls (1 derived, 0 ancestral, ``MISSING``),
+    positions within each copy, the site count and length of every copy (a
+    copy without any mutation is a locus of 0 sites) and, in
+    ``provenance``, the scenario and the seed of the missing calls' mask
+    (``mask_seed``, 0 without missing data). ``mask=False``: the calls
+    before the mask (``with_design_mask`` applies it).
+    """
+    design = scenario.design
+    genomes = [scenario.locus_genome(locus, parameters) for locus in design.loci]
+    groups: list[list[int]] = []
+    for index, locus in enumerate(design.loci):
+        key = (genomes[index][0], genomes[index][1], locus.size_scale)
+        if groups and (genomes[groups[-1][0]][0], genomes[groups[-1][0]][1],
+                       design.loci[groups[-1][0]].size_scale) == key:
+            groups[-1].append(index)
+        else:
+            groups.append([index])
+    blocks, positions, site_counts, lengths = [], [], [], []
+    for group in groups:
+        copies = [(design.loci[i], genomes[i][2]) for i in group for _ in range(design.loci[i].count)]
+        seeds = [int(s) for s in generator.integers(1, 2**31 - 1, size=1 + len(copies))]
+        length, recombination, _ = genomes[group[0]]
+        replicates = msprime.sim_ancestry(
+            samples=scenario.sample_sets(),
+            demography=scenario.demography(parameters, design.loci[group[0]].size_scale),
+            sequence_length=length, recombination_rate=recombination, random_seed=seeds[0],
+            num_replicates=len(copies), record_provenance=False)  # the manifest records how shards were made
+        for ts, (locus, mutation), seed in zip(replicates, copies, seeds[1:]):
+            if locus.fixed_sites:
+                g, p = place_segregating_sites(ts, locus.segregating_sites, numpy.random.default_rng(seed))
+            else:
+                ts = msprime.sim_mutations(ts, rate=mutation, random_seed=seed, model=msprime.BinaryMutationModel(),
+                                           discrete_genome=False, record_provenance=False)
+                g, p = ts.genotype_matrix().T.astype(numpy.int8), ts.sites_position.copy()
+            blocks.append(g)
+            positions.append(p)
+            site_counts.append(p.size)
+            lengths.append(length)
+    haplotypes = sum(design.haplotypes_per_population)
+    genotypes = numpy.concatenate(blocks, axis=1) if sum(site_counts) else numpy.zeros((haplotypes, 0), numpy.int8)
+    mask_seed = int(generator.integers(1, 2**63 - 1)) if design.missing is not None else 0
+    replicate = Genotypes(genotypes, numpy.concatenate(positions), numpy.array(site_counts, dtype=numpy.int64),
+                          design.haplotype_populations, list(design.populations), ploidy=design.ploidy,
+                          locus_lengths=numpy.array(lengths, dtype=numpy.float64),
+                          provenance={"scenario": getattr(scenario, "name", None), "mask_seed": mask_seed})
+    return with_design_mask(replicate, design) if mask else replicate
+
+
+def with_design_mask(replicate: Genotypes, design: SamplingDesign) -> Genotypes:
+    """A simulated replicate with its design's missing calls, drawn from its ``provenance["mask_seed"]``
+    (unchanged without missing data)."""
+    if design.missing is None:
+        return replicate
+    return replicate.with_calls(with_missing_calls(replicate.calls, design, replicate.site_counts,
+                                                   replicate.provenance["mask_seed"]))
+
+
+def with_missing_calls(genotypes: numpy.ndarray, design: SamplingDesign, site_counts: Any,
+                       mask_seed: int) -> numpy.ndarray:
+    """A copy of complete ``genotypes`` with the design's missing calls (``MISSING``), drawn from ``mask_seed``.
+
+    The same seed gives the same calls: a replicate's simulated mask is
+    ``with_missing_calls(complete, design, counts, its mask_seed)``, and a
+    fresh seed gives a fresh mask of the same design (training augmentation).
+    """
+    masked = genotypes.copy()
+    masked[missing_mask(design, list(site_counts), numpy.random.default_rng(mask_seed))] = MISSING
+    return masked
