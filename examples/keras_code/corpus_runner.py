@@ -8,7 +8,9 @@ so that ``import keras``, ``from keras import layers, ops``,
 ``from keras.callbacks import ModelCheckpoint`` and every other ``keras`` or
 ``keras.X.Y`` import is answered with the module ``minidl`` / ``minidl.X.Y``
 (``keras.optimizers.schedules`` with ``minidl.schedules`` where minidl has no
-``minidl.optimizers.schedules``). A name minidl lacks fails as an import fails
+``minidl.optimizers.schedules``; then ``minidl.optimizers.schedules`` is bound to it in
+that child, as Python binds a submodule to its package). A name minidl lacks fails as
+an import fails
 (``ModuleNotFoundError``, ``ImportError``), which the table reports.
 
 Every program ends by printing one line ``RESULT name=value ...`` (values are
@@ -112,17 +114,26 @@ class KerasToMinidl(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     def exec_module(self, module):
         name = module.__name__
-        candidates = self.RENAMED.get(name, ("minidl" + name[len("keras"):],))
+        target = self._first_importable(name, self.RENAMED.get(name, ("minidl" + name[len("keras"):],)))
+        sys.modules[name] = target
+        for child, candidates in self.RENAMED.items():
+            # A renamed child of a plain module (minidl.optimizers is no package, so Python would not
+            # look for keras.optimizers.schedules at all): register it now, under its Keras name.
+            parent, _, attribute = child.rpartition(".")
+            if parent == name and not hasattr(target, "__path__"):
+                sys.modules[child] = self._first_importable(child, candidates)
+                if not hasattr(target, attribute):
+                    setattr(target, attribute, sys.modules[child])
+
+    @staticmethod
+    def _first_importable(name: str, candidates: tuple):
         for candidate in candidates:
             try:
-                target = importlib.import_module(candidate)
-                break
+                return importlib.import_module(candidate)
             except ModuleNotFoundError as error:
                 if error.name != candidate:  # minidl's own import failed: say so, do not hide it
                     raise
-        else:
-            raise ModuleNotFoundError(f"No module named {candidates[0]!r} (for {name!r})", name=name)
-        sys.modules[name] = target
+        raise ModuleNotFoundError(f"No module named {candidates[0]!r} (for {name!r})", name=name)
 
 
 def run_one(backend: str, program: Path, seed: int) -> None:

@@ -1,9 +1,11 @@
-"""Keras API reference, callbacks pages: the LearningRateScheduler, CSVLogger and TerminateOnNaN examples.
+"""Keras API reference, callbacks pages: the LearningRateScheduler and CSVLogger examples.
 
 Source: https://keras.io/api/callbacks/learning_rate_scheduler/ (the docstring example of
-``keras.callbacks.LearningRateScheduler``), https://keras.io/api/callbacks/csv_logger/
-and https://keras.io/api/callbacks/terminate_on_nan/.
-Changed to run offline: nothing downloads; the scheduler example's targets
+``keras.callbacks.LearningRateScheduler``) and https://keras.io/api/callbacks/csv_logger/.
+Changed to run offline: nothing downloads; the scheduler returns
+``float(lr * ops.exp(-0.1))`` where the docstring returns ``lr * ops.exp(-0.1)``
+(Keras 3.15 refuses a tensor: "The output of the `schedule` function should be a
+float"); the scheduler example's targets
 ``np.zeros(5)`` read ``np.zeros((5, 10))`` (Keras 3 with TensorFlow refuses targets
 of shape (5,) for the (5, 10) output: "Incompatible shapes"); the CSVLogger page's
 ``model.fit(X_train, Y_train, callbacks=[csv_logger])`` is given the scheduler
@@ -24,7 +26,7 @@ def scheduler(epoch, lr):
     if epoch < 10:
         return lr
     else:
-        return lr * ops.exp(-0.1)
+        return float(lr * ops.exp(-0.1))
 
 
 model = keras.models.Sequential([keras.layers.Dense(10)])
@@ -39,7 +41,7 @@ scheduled = float(np.array(model.optimizer.learning_rate))
 
 X_train, Y_train = np.arange(100).reshape(5, 20) / 100.0, np.zeros((5, 10))
 csv_logger = keras.callbacks.CSVLogger('training.log')
-model.fit(X_train, Y_train, epochs=3, callbacks=[csv_logger, keras.callbacks.TerminateOnNaN()])
+model.fit(X_train, Y_train, epochs=3, callbacks=[csv_logger])
 
 with open('training.log') as handle:
     rows = list(csv.DictReader(handle))
