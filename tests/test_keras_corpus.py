@@ -108,3 +108,14 @@ def test_the_runner_refuses_an_unknown_program_in_one_sentence(capsys):
     message = capsys.readouterr().err.strip().splitlines()[-1]
     assert "--programs: no_such_program not in" in message and "Traceback" not in message
 
+
+
+def test_list_failures_prints_only_the_failing_programs_with_their_reason(capsys):
+    name = PROGRAMS[0].stem
+    keras_run = RECORDED["results"][name]
+    failing = {"result": None, "error": "AttributeError: no such thing (at x.py:3)", "seconds": 1.0}
+    failures = runner["print_table"]([PROGRAMS[0]], {name: keras_run}, {name: failing}, failures_only=True)
+    assert failures == 1
+    assert capsys.readouterr().out.splitlines()[0] == f"{name}: AttributeError: no such thing (at x.py:3)"
+    failures = runner["print_table"]([PROGRAMS[0]], {name: keras_run}, {name: keras_run}, failures_only=True)
+    assert failures == 0 and name + ":" not in capsys.readouterr().out
