@@ -788,11 +788,11 @@ def parser() -> argparse.ArgumentParser:
     return main_parser
 
 
-def _what_was_kept(arguments: argparse.Namespace, since: float, nothing: str = "") -> str:
+def _what_was_kept(arguments: argparse.Namespace, before: tuple | None, nothing: str = "") -> str:
     """What an interrupted or failed command left in its output folder, as the end of a sentence (``nothing``
-    when a training wrote no model)."""
+    when a training wrote no model); ``before``: the model file's ``checkpoint.bundle_stamp`` when it started."""
     if arguments.command == "train":
-        kept = checkpoint.describe_kept(arguments.out, since) if os.path.isdir(arguments.out) else None
+        kept = checkpoint.describe_kept(arguments.out, before) if os.path.isdir(arguments.out) else None
         return "; " + kept if kept else nothing
     if arguments.command == "simulate" and os.path.isdir(arguments.out):
         return f"; {len(shards_in(arguments.out))} shards kept in {arguments.out}; rerun the same command to resume"
@@ -804,7 +804,9 @@ def main(argv: list[str] | None = None) -> int:
     outlives it (``genomics.interrupts``). The exit status: 0 done, 2 bad input, 1 a full disk, 128 + the
     signal's number when stopped by one (130 Ctrl-C, 143 SIGTERM)."""
     arguments = parser().parse_args(argv)
-    started, already_running = time.time(), set(interrupts.descendants())
+    out = getattr(arguments, "out", None)
+    started = checkpoint.bundle_stamp(out) if arguments.command == "train" and isinstance(out, str) else None
+    already_running = set(interrupts.descendants())
     handlers = interrupts.raise_on_signals()
     try:
         arguments.run(arguments)

@@ -171,11 +171,21 @@ def finish(out_dir: str) -> None:
         os.remove(path)
 
 
-def describe_kept(out_dir: str, since: float = 0.0) -> str | None:
-    """What a stopped training left in ``out_dir`` (written at or after time ``since``), as part of a sentence;
-    None when it wrote no model there."""
+def bundle_stamp(out_dir: str) -> tuple | None:
+    """(inode, size, modification time in ns) of ``out_dir``'s model file, or None: taken before a command, it
+    tells afterwards whether the command wrote the file (file times alone are too coarse for that)."""
+    try:
+        status = os.stat(os.path.join(out_dir, BUNDLE_FILE))
+    except OSError:
+        return None
+    return status.st_ino, status.st_size, status.st_mtime_ns
+
+
+def describe_kept(out_dir: str, before: tuple | None = None) -> str | None:
+    """What a stopped training left in ``out_dir``, as part of a sentence; None when it wrote no model there
+    (none exists, or it is the file whose ``bundle_stamp`` was ``before`` the command)."""
     bundle = os.path.join(out_dir, BUNDLE_FILE)
-    if not os.path.exists(bundle) or os.path.getmtime(bundle) < since - 1.0:  # file times are coarser
+    if not os.path.exists(bundle) or (before is not None and bundle_stamp(out_dir) == before):
         return None
     entry = _metadata_or_empty(bundle).get("checkpoint")
     if entry is None:

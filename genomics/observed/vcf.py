@@ -2,7 +2,8 @@
 
 What is kept and what is dropped, reported to the user:
 
-- biallelic SNPs only (one REF and one different ALT base, A/C/G/T); other
+- biallelic SNPs only (one REF and one different ALT character: a base, or the
+  0/1 alleles tskit writes for msprime's binary model); other
   records (multiallelic, indels, ALT '*' of spanning deletions, ALT equal to
   REF, no ALT) are dropped, and so are records at POS <= 0 (in no window);
   the report counts each kind and ``report["warnings"]`` says them;
@@ -291,8 +292,8 @@ def _read_callset(path: str, extra_fields: list[str], samples: set) -> tuple[dic
 def _site_classes(ref: numpy.ndarray, alt: numpy.ndarray) -> dict[str, numpy.ndarray]:
     """Boolean masks (sites,) of the records that are not biallelic SNPs, by why: ``spanning_deletion`` (ALT '*',
     an allele deleted upstream, as ``bcftools norm -m-`` writes them), ``alt_same_as_ref`` and ``no_alt`` (ALT '.'
-    or empty: a monomorphic record), ``other`` (multiallelic, indels, symbolic or non-ACGT alleles); and
-    ``snp``: one REF and one ALT base of A, C, G, T, different from each other."""
+    or empty: a monomorphic record), ``other`` (multiallelic, indels, symbolic alleles); and ``snp``: one
+    single-character REF and one different single-character ALT (a base, or tskit's 0/1 binary alleles)."""
     first, second = numpy.array([a[0] for a in alt], dtype=object), numpy.array([a[1] for a in alt], dtype=object)
     ref = numpy.array([str(r).upper() for r in ref], dtype=object)
     first_upper = numpy.array([str(a).upper() for a in first], dtype=object)
@@ -300,8 +301,9 @@ def _site_classes(ref: numpy.ndarray, alt: numpy.ndarray) -> dict[str, numpy.nda
     classes = {"spanning_deletion": (first == "*") | (second == "*"),
                "no_alt": numpy.isin(first, [".", ""])}
     classes["alt_same_as_ref"] = single & (first_upper == ref) & ~classes["no_alt"]
-    bases = numpy.array([r in ("A", "C", "G", "T") for r in ref]) & numpy.array([a in ("A", "C", "G", "T")
-                                                                                 for a in first_upper])
+    # one character each, as bases (A, C, G, T, N) or as the 0/1 alleles tskit writes for msprime's binary model
+    bases = numpy.array([len(r) == 1 and r not in ("*", ".") for r in ref]) & \
+        numpy.array([len(a) == 1 and a not in ("*", ".") for a in first_upper])
     classes["snp"] = single & bases & (first_upper != ref)
     classes["other"] = ~(classes["snp"] | classes["spanning_deletion"] | classes["no_alt"]
                          | classes["alt_same_as_ref"])
@@ -309,7 +311,7 @@ def _site_classes(ref: numpy.ndarray, alt: numpy.ndarray) -> dict[str, numpy.nda
 
 
 def _biallelic_snps(ref: numpy.ndarray, alt: numpy.ndarray) -> numpy.ndarray:
-    """Sites with one single-base REF and one different single-base ALT (A, C, G or T each)."""
+    """Sites with one single-character REF and one different single-character ALT."""
     return _site_classes(ref, alt)["snp"]
 
 

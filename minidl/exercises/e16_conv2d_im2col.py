@@ -52,7 +52,8 @@ def check(solution: object) -> Report:
     for case in range(2):
         low, high = (1, 3) if case == 0 else (3, 5)
         n, c, f = (int(value) for value in rng.integers(low, high, 3))
-        kh, kw = int(rng.integers(1, 3) if case == 0 else rng.integers(2, 4)), int(rng.integers(1, 4))
+        kh = int(rng.integers(1, 3) if case == 0 else rng.integers(2, 4))
+        kw = int(rng.integers(1, 4)) if case == 0 else kh + 1  # case 1's kernel is never square
         h, w = kh + int(rng.integers(0, 3)), kw + int(rng.integers(1, 4))  # never square: rows and columns differ
         x, weights, b = rng.normal(size=(n, h, w, c)), rng.normal(size=(kh, kw, c, f)), rng.normal(size=f)
         check_function(report, f"Conv2D of {(n, h, w, c)} with a {kh} x {kw} kernel", solution.Conv2D,
