@@ -26,6 +26,7 @@ import inspect
 import os
 import secrets
 import sys
+import time
 import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
@@ -381,3 +382,31 @@ def draw(report: Report, shape: tuple, low: float = -3.0, high: float = 3.0, awa
 def case_sizes(case: int) -> tuple:
     """The range of sizes of case 0 (2 to 4) and of case 1 (5 to 7): disjoint, so a hard-coded size fails one."""
     return (2, 4) if case == 0 else (5, 7)
+
+
+def held_out_accuracy(report: Report, train: Callable, training: tuple, held_out: tuple, classes: int,
+                      threshold: float, trained_on: str, held_out_name: str) -> None:
+    """The capstones' measure: ``train(x, y)`` on ``training``, then its model's accuracy on ``held_out``.
+
+    Findings: training runs, predict runs and gives (n, ``classes``) scores, and
+    at least ``threshold`` of the ``held_out_name`` are right (with the seconds
+    training took).
+    """
+    (x, y), (x_held, y_held) = training, held_out
+    start = time.perf_counter()
+    model = attempt(report, f"train(x, y) runs on {trained_on}", train, x.copy(), y.copy())
+    seconds = time.perf_counter() - start
+    if model is None:
+        return
+    scores = attempt(report, f"model.predict runs on the {held_out_name}", lambda: model.predict(x_held))
+    scores = None if scores is None else as_array(report, "predict gives class scores", scores)
+    if scores is None:
+        return
+    wanted = (len(y_held), classes)
+    if not report.add(f"predict gives {wanted} scores", scores.shape == wanted,
+                      f"got {scores.shape}"):
+        return
+    accuracy = float((scores.argmax(axis=1) == y_held).mean())
+    report.add(f"at least {threshold:.0%} of the {held_out_name} right", accuracy >= threshold,
+               f"{accuracy:.2%} right after {seconds:.0f} s of training")
+    print(f"held-out accuracy {accuracy:.2%}, training took {seconds:.1f} s")
