@@ -150,7 +150,32 @@ def terminate_pool(pool: concurrent.futures.ProcessPoolExecutor) -> None:
         if process.is_alive():
             process.kill()
             process.join(1.0)
-    pool.shutdown(wait=True, cancel_futures=True)
+    if not any(process.is_alive() for process in processes):
+        _close_result_writer(pool)
+    pool.shutdown(wait=False, cancel_futures=True)
+    manager = getattr(pool, "_executor_manager_thread", None)
+    if manager is not None:
+        manager.join(MANAGER_GRACE)
+
+
+MANAGER_GRACE = 5.0  # seconds given to a pool's manager thread to end once its workers are gone
+
+
+def _close_result_writer(pool: concurrent.futures.ProcessPoolExecutor) -> None:
+    """Close this process's copy of the write end of ``pool``'s result pipe, once no worker is left to write.
+
+    A worker killed while sending its result leaves half a message in the
+    pipe, and the pool's manager thread waits in ``recv()`` for the rest:
+    no end-of-file ever comes, because this process holds the write end
+    too (the queue was made here). With that end closed the wait ends in
+    ``EOFError``, which the manager treats as a broken pool: it fails the
+    pending futures and exits, so neither ``shutdown`` nor the
+    interpreter's exit (which joins the manager thread) waits for ever.
+    """
+    queue = getattr(pool, "_result_queue", None)
+    writer = getattr(queue, "_writer", None)
+    if writer is not None:
+        writer.close()
 
 
 def descendants(pid: int | None = None) -> list[int]:
