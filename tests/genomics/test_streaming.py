@@ -7,6 +7,7 @@ from genomics.learning.batches import heldout, onthefly
 from genomics.learning import networks as models
 from genomics.pipeline import workflow
 from genomics.encoding.encoder import Encoder
+from genomics.scenario.catalogue import resolve
 from genomics.simulation.store import ShardReader
 from genomics.simulation.run import load_simulations, replicate_seed, simulate, simulate_shard
 from genomics.learning.batches.streaming import ShardBatches, encode_from_shards
@@ -134,3 +135,46 @@ def test_closing_fresh_simulations_after_an_interruption_leaves_no_worker_runnin
     for process in processes:
         process.join(timeout=5)
     assert not any(process.is_alive() for process in processes)
+
+
+def test_streamed_fresh_masks_redraw_the_missing_calls_each_epoch_over_the_complete_calls(folder):
+    reader = ShardReader(folder, capacity=2)
+    data = load_simulations(folder)
+    assert reader.can_redraw_masks()
+    index = 33
+    complete = data.complete_genotypes[index]
+    first, positions = reader.remasked(index, 11)
+    second, _ = reader.remasked(index, 12)
+    np.testing.assert_array_equal(positions, data.positions[index])
+    for calls in (first, second):  # present calls are the complete ones; only the mask differs
+        present = calls != -1
+        assert (~present).any() and np.array_equal(calls[present], complete[present])
+    assert not np.array_equal(first == -1, second == -1)
+    np.testing.assert_array_equal(reader.remasked(index, 11)[0], first)  # the seed decides the mask
+
+
+def test_shard_batches_with_fresh_masks_change_the_masks_every_epoch_and_repeat_with_the_seed(folder):
+    reader = ShardReader(folder, capacity=2)
+    encoder = Encoder.for_design(reader.data.design)
+    replicates = np.arange(60)
+    make = lambda: ShardBatches(reader, replicates, reader.data.labels, encoder, "cnn2d", batch_size=60,  # noqa: E731
+                                seed=4, shuffle=False, fresh_masks=True)
+    batches = make()
+    first, labels = batches[0]
+    np.testing.assert_array_equal(first, make()[0][0])
+    simulated = ShardBatches(reader, replicates, reader.data.labels, encoder, "cnn2d", batch_size=60, seed=4,
+                             shuffle=False)[0][0]
+    assert first.shape == simulated.shape and not np.array_equal(first, simulated)
+    batches.on_epoch_end()
+    second, again = batches[0]
+    np.testing.assert_array_equal(labels, again)  # same replicates in the same order (shuffle=False)
+    assert not np.array_equal(first, second)
+
+
+def test_fresh_masks_without_missing_calls_in_the_design_are_refused_in_one_sentence(tmp_path):
+    out = str(tmp_path / "complete")
+    simulate(resolve(["constant"]), 4, out, master_seed=1, shard_size=4, workers=1, progress=False)
+    reader = ShardReader(out)
+    with pytest.raises(ValueError, match=r"^fresh_masks: .*the design has no missing calls$"):
+        ShardBatches(reader, np.arange(4), reader.data.labels, Encoder.for_design(reader.data.design), "cnn2d",
+                     batch_size=2, seed=1, fresh_masks=True)

@@ -27,16 +27,26 @@ class ShardBatches(PyDataset):
     """(network input, label) batches of ``replicates`` (indices of ``reader``), re-shuffled shard-wise each epoch.
 
     ``shuffle=False`` (validation data): the replicates in the order they lie
-    in the shards, the same every epoch.
+    in the shards, the same every epoch. ``fresh_masks``: under a design
+    with missing calls, each replicate's complete calls get a new mask of
+    the design at every epoch (drawn from (seed, epoch, batch), as
+    ``genomics.learning.batches.augmentation.FreshMasks`` does in memory)
+    instead of its simulated one.
     """
 
     def __init__(self, reader: ShardReader, replicates: numpy.ndarray, labels: numpy.ndarray, encoder: Encoder,
-                 network: str, batch_size: int, seed: int, max_queue_size: int = 4, shuffle: bool = True) -> None:
+                 network: str, batch_size: int, seed: int, max_queue_size: int = 4, shuffle: bool = True,
+                 fresh_masks: bool = False) -> None:
+        if fresh_masks and not reader.can_redraw_masks():
+            raise ValueError(f"fresh_masks: the simulations in {reader.directory!r} cannot give fresh masks: "
+                             + ("the design has no missing calls" if reader.data.design.missing is None else
+                                "their shards keep only the masked calls (written before mask_seeds existed); "
+                                "simulate them again into a new folder"))
         super().__init__(workers=1, max_queue_size=max_queue_size)
         self.reader, self.replicates, self.labels = reader, numpy.asarray(replicates), numpy.asarray(labels)
         self.encoder, self.network, self.batch_size, self.seed = encoder, network, int(batch_size), int(seed)
-        self.shuffle = shuffle
-        self.epoch = 0
+        self.shuffle, self.fresh_masks = shuffle, fresh_masks
+        self.epoch = 0  # counts every epoch (the masks change with it), shuffled or not
         self._order = self._plan()
 
     def _plan(self) -> numpy.ndarray:
@@ -53,17 +63,27 @@ class ShardBatches(PyDataset):
 
     def __getitem__(self, batch: int) -> tuple:
         positions = self._order[batch * self.batch_size : (batch + 1) * self.batch_size]
-        return models.model_input(_encode(self.reader, self.encoder, self.replicates[positions]), self.network), \
-            self.labels[positions]
+        indices = self.replicates[positions]
+        if self.fresh_masks:
+            generator = numpy.random.default_rng([self.seed, self.epoch, batch])
+            calls = [self.reader.remasked(int(i), int(generator.integers(1, 2**63 - 1))) for i in indices]
+            images = _encode_calls(self.reader, self.encoder, calls, indices)
+        else:
+            images = _encode(self.reader, self.encoder, indices)
+        return models.model_input(images, self.network), self.labels[positions]
 
     def on_epoch_end(self) -> None:
+        self.epoch += 1
         if self.shuffle:
-            self.epoch += 1
             self._order = self._plan()
 
 
 def _encode(reader: ShardReader, encoder: Encoder, indices: numpy.ndarray) -> numpy.ndarray:
-    calls = [reader.replicate(int(i)) for i in indices]
+    return _encode_calls(reader, encoder, [reader.replicate(int(i)) for i in indices], indices)
+
+
+def _encode_calls(reader: ShardReader, encoder: Encoder, calls: list, indices: numpy.ndarray) -> numpy.ndarray:
+    """Images of replicates ``indices`` whose (genotypes, positions) are ``calls``."""
     images, _ = encoder.encode_many([g for g, _ in calls], [p for _, p in calls], reader.data.sequence_lengths[indices],
                                     reader.data.haplotype_populations)
     return images
