@@ -7,6 +7,9 @@ Conventions of the pages in ``docs/`` (the README states none of its own: it poi
 - a block fenced ```` ```bash ```` is shown only, unless the line above its fence is ``<!-- run -->``: then
   it runs with ``bash -e`` in an empty temporary folder, with this interpreter's ``python`` first on the
   PATH and this checkout first on ``PYTHONPATH`` (so ``python -m genomics`` is this checkout's);
+- a block fenced ```` ```toml ```` whose first line is ``name = ...`` is a whole scenario file: it is loaded
+  with genomics' scenario loader (which also simulates a tiny genealogy of a few draws); other TOML blocks
+  are fragments (a ``[design]`` alone) and are shown only;
 - every runnable block takes seconds; anything longer is shown, not run.
 """
 
@@ -84,7 +87,7 @@ def test_the_cli_reference_covers_every_subcommand_of_the_parser():
 
 
 def test_the_pages_have_runnable_examples():
-    assert len(PYTHON) >= 5 and len(BASH_RUN) >= 1
+    assert len(PYTHON) >= 5 and len(BASH_RUN) >= 1 and len(SCENARIOS) >= 1
 
 
 def test_python_blocks_are_fenced_as_python():
@@ -101,6 +104,20 @@ def test_python_block_runs(block, tmp_path, monkeypatch):
         pytest.skip(f"{_id(block)}: {reason}")
     monkeypatch.chdir(tmp_path)
     exec(compile(block[3], _id(block), "exec"), {"__name__": "__docs__"})
+
+
+SCENARIOS = [b for b in BLOCKS if b[2] == "toml" and b[3].startswith("name =")]
+
+
+@pytest.mark.parametrize("block", SCENARIOS, ids=_id)
+def test_scenario_file_block_loads(block, tmp_path):
+    from genomics.scenario.scenario import load_toml
+
+    path = tmp_path / "scenario.toml"
+    path.write_text(block[3])
+    scenarios = load_toml(str(path))
+    name = re.match(r'name = "([^"]+)"', block[3]).group(1)
+    assert [scenario.name for scenario in scenarios] == [name]
 
 
 @pytest.mark.parametrize("block", BASH_RUN, ids=_id)
