@@ -2,9 +2,10 @@
 
 A page that holds the line ``<!-- genomics-cli-reference -->`` gets, in its place, the ``--help`` text of
 ``genomics`` and of every subcommand (nested ones too), each under its own heading, so that the reference
-cannot drift from the code. The parser is looked up rather than named: the first zero-argument function of
-``genomics.cli.main`` (then of every other module of ``genomics.cli``) called ``parser``, ``build_parser``,
-``make_parser``, ``create_parser``, ``get_parser`` or ``argument_parser`` that returns an
+cannot drift from the code. The parser is looked up rather than named, since the CLI may be reorganised: in
+``genomics.cli.main``, then in every other module of ``genomics.cli``, the first function defined there and
+called with no argument (``parser``, ``build_parser``, ``make_parser``, ``create_parser``, ``get_parser``,
+``argument_parser``, then any other name with "parser" in it), or module-level parser, that gives an
 ``argparse.ArgumentParser``. Help is formatted 100 columns wide, without colour, whatever the terminal.
 """
 
@@ -33,21 +34,32 @@ def _modules():
             continue
 
 
+def _candidates(module):
+    """The module's likely parser builders: the usual names first, then any other name with 'parser' in it."""
+    usual = [name for name in PARSER_FUNCTIONS if hasattr(module, name)]
+    others = sorted(name for name in vars(module) if "parser" in name.lower() and name not in usual)
+    return [getattr(module, name) for name in usual + others]
+
+
 def find_parser() -> argparse.ArgumentParser:
-    """The ``genomics`` command's parser, from whichever ``genomics.cli`` function builds it."""
+    """The ``genomics`` command's parser, from whichever ``genomics.cli`` function builds it (or holds it)."""
     for module in _modules():
-        for name in PARSER_FUNCTIONS:
-            function = getattr(module, name, None)
-            if not callable(function) or isinstance(function, type):
-                continue
-            try:
-                built = function()
-            except TypeError:  # it needs arguments: not the builder we look for
+        for candidate in _candidates(module):
+            if isinstance(candidate, argparse.ArgumentParser):
+                built = candidate
+            elif callable(candidate) and not isinstance(candidate, type) \
+                    and getattr(candidate, "__module__", None) == module.__name__:
+                try:
+                    built = candidate()
+                except TypeError:  # it needs arguments: not the builder we look for
+                    continue
+            else:
                 continue
             if isinstance(built, argparse.ArgumentParser):
                 return built
     raise LookupError("no function of genomics.cli (tried " + ", ".join(PARSER_FUNCTIONS)
-                      + ") returns an argparse.ArgumentParser: the CLI reference cannot be generated")
+                      + " and other names with 'parser' in them) returns an argparse.ArgumentParser: "
+                        "the CLI reference cannot be generated")
 
 
 def _subcommands(parser: argparse.ArgumentParser):
@@ -88,7 +100,7 @@ def reference_markdown(parser: argparse.ArgumentParser | None = None) -> str:
         for name, child in _subcommands(command):
             visit(child, words + [name], depth + 1)
 
-    visit(parser, [parser.prog], 0)
+    visit(parser, ["genomics"], 0)
     return "\n".join(sections)
 
 
