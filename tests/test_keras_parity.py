@@ -1,6 +1,6 @@
 """Side by side with Keras (TensorFlow backend): same weights give the same outputs and the same updates.
 
-The README's set-up (pip install -e ".[test]") installs Keras and TensorFlow
+The README's set-up (pip install -e ".[test,docs]") installs Keras and TensorFlow
 for these tests. Under CI a missing Keras is a failure; elsewhere (a minimal
 install without the test extra) these tests are skipped with the reason.
 """

@@ -4,7 +4,7 @@ Each package is a stack of layers, bottom first; a layer is a few folders (``"mi
 ``"minidl.core.*"``: the folder and everything in it) and top-level modules. A module may import modules of its
 own layer or of a layer below, never above, and the imports within a layer form no cycle. A new module inside a
 folder is placed by its folder; a new top-level module must be placed in a layer here. The table is the picture
-of the architecture that the README's architecture section draws, and this test keeps the two true.
+of the architecture that docs/architecture.md draws, and this test keeps the two true.
 """
 
 import ast
