@@ -34,6 +34,7 @@ from typing import Any
 
 from minidl.core import backend
 from minidl import functional as F
+from minidl.functional.mixture import check_mixture_sizes
 from minidl.core.registry import Registry, registered_name, serialize as serialize_object, snake_case
 from minidl.autodiff.tensor import Tensor, data_of
 
@@ -134,6 +135,22 @@ class SparseCategoricalCrossentropy(BinaryCrossentropy):
     function = staticmethod(F.sparse_categorical_crossentropy)
 
 
+class MixtureDensity(Loss):
+    """The negative log-likelihood of targets (n, D) under a mixture of ``components`` diagonal Gaussians.
+
+    The model's last layer is ``Dense(mixture_output_size(components, dimensions))`` with no activation;
+    the layout of its outputs, the equations and the gradient are in ``minidl.functional.mixture``.
+    """
+
+    function = staticmethod(F.mixture_density_nll)
+
+    def __init__(self, components: int = 1, dimensions: int | None = None, name: str | None = None,
+                 reduction: Any = "sum_over_batch_size") -> None:
+        check_mixture_sizes(components, 1 if dimensions is None else dimensions)
+        super().__init__(name=name or "mixture_density", reduction=reduction, components=components,
+                         dimensions=dimensions)
+
+
 ALL = {
     "mean_squared_error": MeanSquaredError,
     "mse": MeanSquaredError,
@@ -142,6 +159,7 @@ ALL = {
     "binary_crossentropy": BinaryCrossentropy,
     "categorical_crossentropy": CategoricalCrossentropy,
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+    "mixture_density": MixtureDensity,
 }
 
 
