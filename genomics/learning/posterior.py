@@ -166,6 +166,23 @@ class PosteriorEstimator:
                          "prior_support": [self.space.low[j], self.space.high[j]]}
                 for j, target in enumerate(self.space.targets)}
 
+    def summary_rows(self, data_sets: list, labels: list[str] | None = None, draws: int = 4000,
+                     seed: int = 0) -> list[dict]:
+        """One row per data set and target (label, target, mean, median, sd, low_50, high_50, .., high_95), for a CSV."""
+        labels = labels if labels is not None else [f"data set {i + 1}" for i in range(len(data_sets))]
+        if len(labels) != len(data_sets):
+            raise PosteriorDataError(f"{len(labels)} labels were given for {len(data_sets)} data sets")
+        rows = []
+        for label, data in zip(labels, data_sets):
+            for target, entry in self.summary(data, draws, seed).items():
+                row = {"data_set": label, "target": target, "mean": entry["mean"], "median": entry["median"],
+                       "sd": entry["sd"]}
+                for level, (low, high) in entry["intervals"].items():
+                    percent = f"{float(level):.0%}".rstrip("%")
+                    row[f"low_{percent}"], row[f"high_{percent}"] = low, high
+                rows.append(row)
+        return rows
+
     def assess(self, windows: numpy.ndarray, values: numpy.ndarray, draws: int = 99, bins: int = 10,
                seed: int = 0) -> dict:
         """Coverage and SBC (``posterior_checks.calibration_report``) on held-out windows and true values."""

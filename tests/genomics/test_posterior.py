@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from genomics.learning import posterior_checks
 from genomics.learning.parameter_space import ParameterSpace, PosteriorTargetError
 from genomics.learning.posterior import PosteriorEstimator, PosteriorSettings, fit_posterior
+from genomics.learning.posterior_features import PosteriorDataError
 from genomics.scenario.priors import Fixed, LogUniform, TruncatedNormal, Uniform
 from genomics.scenario.scenario import Scenario
 from genomics.simulation.run import load_simulations, simulate
@@ -180,6 +181,14 @@ def test_a_tiny_scenario_gives_posteriors_inside_the_priors_that_survive_saving(
     report = estimator.calibration
     assert report["simulations"] == 15 and set(report["targets"]) == {"N", "T * f"}
     assert os.path.exists(posterior_checks.plot_calibration(report, str(tmp_path / "calibration.png")))
+    rows = estimator.summary_rows([genotypes, simulated_genotypes(data, 1)], ["first", "second"])
+    assert [(row["data_set"], row["target"]) for row in rows] == [("first", "N"), ("first", "T * f"),
+                                                                 ("second", "N"), ("second", "T * f")]
+    assert rows[0]["low_95"] <= rows[0]["low_50"] <= rows[0]["median"] <= rows[0]["high_50"] <= rows[0]["high_95"]
+    two_populations = np.zeros((4, 20))  # 6 statistics for all, 6 per population, 2 per pair: another design
+    with pytest.raises(PosteriorDataError, match="the data give 20 statistics per window, but the posterior was "
+                                                 "trained on 12"):
+        estimator.sample(two_populations)
     path = estimator.save(str(tmp_path / "posterior.npz"))
     again = PosteriorEstimator.load(path)
     np.testing.assert_allclose(again.sample(genotypes, 100, seed=5), estimator.sample(genotypes, 100, seed=5))
