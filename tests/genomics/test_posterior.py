@@ -4,6 +4,7 @@ a posterior that matches an exact one, and a tiny genomics scenario from simulat
 import math
 import os
 
+import minidl
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -200,3 +201,13 @@ def test_a_posterior_of_an_unknown_scenario_or_a_fixed_parameter_is_refused(tiny
         fit_posterior(tiny_simulations, scenario="other")
     with pytest.raises(PosteriorTargetError, match="target 'mu' is fixed"):
         fit_posterior(tiny_simulations, targets=["mu"])
+
+
+def test_too_few_simulations_and_files_that_are_not_posteriors_are_refused(tmp_path):
+    space = ParameterSpace.from_priors({"theta": Uniform(-3.0, 3.0)}, ["theta"])
+    with pytest.raises(PosteriorDataError, match="10 simulations are too few to train a posterior"):
+        PosteriorEstimator.fit(np.zeros((10, 2, 1)), np.zeros((10, 1)), space, ["x"])
+    classifier = minidl.Sequential([minidl.Input((3,)), minidl.layers.Dense(2)])
+    classifier.save(str(tmp_path / "classifier.npz"))
+    with pytest.raises(PosteriorDataError, match="is a minidl model but not a genomics posterior"):
+        PosteriorEstimator.load(str(tmp_path / "classifier.npz"))
