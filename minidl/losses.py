@@ -34,6 +34,7 @@ from typing import Any
 
 from minidl.core import backend
 from minidl import functional as F
+from minidl.functional.coupling_flow import check_flow_sizes
 from minidl.functional.mixture import check_mixture_sizes
 from minidl.core.registry import Registry, registered_name, serialize as serialize_object, snake_case
 from minidl.autodiff.tensor import Tensor, data_of
@@ -151,6 +152,22 @@ class MixtureDensity(Loss):
                          dimensions=dimensions)
 
 
+class CouplingFlow(Loss):
+    """The negative log-likelihood of targets (n, D) under a conditional affine-coupling flow of ``steps`` steps.
+
+    The model's last layer is ``Dense(flow_output_size(dimensions, steps, hidden))`` with no activation: the
+    per-sample weights of each step's conditioner (``minidl.functional.coupling_flow``).
+    """
+
+    function = staticmethod(F.coupling_flow_nll)
+
+    def __init__(self, steps: int = 4, hidden: int = 8, dimensions: int | None = None, name: str | None = None,
+                 reduction: Any = "sum_over_batch_size") -> None:
+        check_flow_sizes(1 if dimensions is None else dimensions, steps, hidden)
+        super().__init__(name=name or "coupling_flow", reduction=reduction, steps=steps, hidden=hidden,
+                         dimensions=dimensions)
+
+
 ALL = {
     "mean_squared_error": MeanSquaredError,
     "mse": MeanSquaredError,
@@ -160,6 +177,7 @@ ALL = {
     "categorical_crossentropy": CategoricalCrossentropy,
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
     "mixture_density": MixtureDensity,
+    "coupling_flow": CouplingFlow,
 }
 
 

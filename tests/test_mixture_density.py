@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import minidl
 from minidl import Tensor, gradcheck
 from minidl import functional as F
-from minidl.functional import mixture
+from minidl.functional import coupling_flow, mixture
 from tests.strategies import float64_arrays, leaf
 
 
@@ -103,3 +103,46 @@ def test_a_network_trained_with_the_mixture_loss_learns_a_two_peaked_conditional
     assert history.history["loss"][-1] < best + 0.3
     weights, means, _ = mixture.mixture_parameters(model.predict(np.array([[1.5]])), 2, 1)
     assert sorted(means[0, :, 0]) == pytest.approx([-1.5, 1.5], abs=0.1) and weights[0] == pytest.approx([0.5, 0.5], abs=0.1)
+
+
+# ---------------------------------------------------------------- the affine-coupling flow
+@st.composite
+def flow_case(draw):
+    dimensions, steps, hidden, batch = (draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 3)),
+                                        draw(st.integers(1, 3)))
+    z = draw(float64_arrays((batch, coupling_flow.flow_output_size(dimensions, steps, hidden)), -1.0, 1.0))
+    return dimensions, steps, hidden, z, draw(float64_arrays((batch, dimensions), -2.0, 2.0))
+
+
+@settings(max_examples=20, deadline=None)
+@given(case=flow_case(), weighted=st.booleans())
+def test_coupling_flow_loss_passes_gradcheck(case, weighted):
+    dimensions, steps, hidden, z, y = case
+    weights = np.linspace(0.5, 2.0, len(y)) if weighted else None
+    gradcheck(lambda t: F.coupling_flow_nll(y, t, steps=steps, hidden=hidden, sample_weight=weights), leaf(z),
+              atol=1e-6, rtol=1e-4)
+
+
+def test_coupling_flow_density_integrates_to_one_and_its_samples_follow_it():
+    """The change of variables is right (the log-determinants included) when the density sums to 1 on a grid, and
+    the inverse pass is its inverse when the samples' moments are the grid's."""
+    dimensions, steps, hidden = 2, 3, 4
+    generator = np.random.default_rng(0)
+    z = 0.4 * generator.standard_normal((1, coupling_flow.flow_output_size(dimensions, steps, hidden)))
+    grid = np.linspace(-10, 10, 401)
+    points = np.column_stack([axis.ravel() for axis in np.meshgrid(grid, grid)])
+    density = np.exp(coupling_flow.flow_log_density(np.repeat(z, len(points), 0), points, dimensions, steps, hidden))
+    cell = (grid[1] - grid[0]) ** 2
+    assert density.sum() * cell == pytest.approx(1.0, abs=1e-3)
+    grid_mean = (density[:, None] * points).sum(axis=0) * cell
+    samples = coupling_flow.sample_flow(z, dimensions, steps, hidden, 100_000, generator)[0]
+    np.testing.assert_allclose(samples.mean(axis=0), grid_mean, atol=0.02)
+    loss = F.coupling_flow_nll(points[:3], Tensor(np.repeat(z, 3, 0)), steps=steps, hidden=hidden)
+    assert float(loss.data) == pytest.approx(-np.log(density[:3]).mean(), rel=1e-10)
+
+
+def test_coupling_flow_sizes_are_checked_when_the_loss_is_made():
+    with pytest.raises(ValueError, match="coupling flow: steps must be a whole number >= 1, got 0"):
+        minidl.losses.CouplingFlow(steps=0)
+    with pytest.raises(ValueError, match=r"expected \(samples, 50\) and \(samples, 2\) for 2 steps of 3 hidden"):
+        F.coupling_flow_nll(np.zeros((4, 2)), Tensor(np.zeros((4, 49))), steps=2, hidden=3)
