@@ -11,7 +11,9 @@ Murray 2016; the "NPE" of sbi). Here
     x = windows (W, F) of scaled summary statistics (``posterior_features``)
     e = (1 / W) sum_w phi(x_w)                      (phi: two Dense ReLU layers, shared by the windows)
     z = psi(e)                                      (two Dense ReLU layers, then Dense(K (1 + 2 D)))
-    q(t | x) = sum_k pi_k(z) N(t; m_k(z), diag sigma_k(z)^2)   (``minidl.functional.mixture``)
+    q(t | x) = sum_k pi_k(z) N(t; m_k(z), diag sigma_k(z)^2)   (``minidl.functional.mixture``; the default)
+         or an affine-coupling flow whose conditioners' weights are z (``minidl.functional.coupling_flow``;
+         ``head="flow"``, for two targets or more: with one target it is a single Gaussian)
 
 Whole data sets: the windows of one data set are combined by averaging
 their embeddings phi(x_w), and the network is trained that way, on
@@ -37,6 +39,7 @@ from typing import Any
 import numpy
 
 import minidl
+from minidl.functional.coupling_flow import flow_output_size, sample_flow
 from minidl.functional.mixture import mixture_output_size, sample_mixture
 from genomics.encoding import sumstats
 from genomics.genotypes import Genotypes
@@ -48,6 +51,7 @@ from genomics.scenario.scenario import Scenario
 from genomics.simulation.run import load_simulations
 
 KIND = "genomics posterior"
+HEADS = ("mixture", "flow")
 VERSION = 1
 
 
@@ -55,7 +59,10 @@ VERSION = 1
 class PosteriorSettings:
     """The network's size and its training; the defaults suit a few thousand simulations."""
 
+    head: str = "mixture"       # "mixture" (K diagonal Gaussians) or "flow" (affine coupling, for 2+ targets)
     components: int = 4
+    flow_steps: int = 4
+    flow_hidden: int = 8
     hidden: int = 64
     epochs: int = 200
     patience: int = 15
@@ -64,8 +71,16 @@ class PosteriorSettings:
     validation_fraction: float = 0.1
     seed: int = 1
 
+    def head_settings(self) -> dict:
+        """What the saved posterior needs to rebuild its density: {"head", "components"} or {"head", "steps", "hidden"}."""
+        if self.head == "flow":
+            return {"head": "flow", "steps": self.flow_steps, "hidden": self.flow_hidden}
+        return {"head": "mixture", "components": self.components}
+
     def check(self) -> None:
-        for name in ("components", "hidden", "epochs", "batch_size"):
+        if self.head not in HEADS:
+            raise PosteriorTargetError(f"posterior setting head must be one of {', '.join(HEADS)}, got {self.head!r}")
+        for name in ("components", "flow_steps", "flow_hidden", "hidden", "epochs", "batch_size"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise PosteriorTargetError(f"posterior setting {name} must be a whole number >= 1, got {value!r}")
@@ -82,8 +97,29 @@ def build_network(statistics: int, dimensions: int, settings: PosteriorSettings)
         layers.Dense(settings.hidden, activation="relu"), layers.Dense(settings.hidden, activation="relu"),
         layers.GlobalAveragePooling1D(),
         layers.Dense(settings.hidden, activation="relu"), layers.Dense(settings.hidden, activation="relu"),
-        layers.Dense(mixture_output_size(settings.components, dimensions)),
+        layers.Dense(head_output_size(settings.head_settings(), dimensions)),
     ])
+
+
+def head_output_size(head: dict, dimensions: int) -> int:
+    """The width of the network's last layer for a density head {"head", "components" | "steps", "hidden"}."""
+    if head["head"] == "flow":
+        return flow_output_size(dimensions, head["steps"], head["hidden"])
+    return mixture_output_size(head["components"], dimensions)
+
+
+def head_loss(head: dict) -> minidl.losses.Loss:
+    if head["head"] == "flow":
+        return minidl.losses.CouplingFlow(steps=head["steps"], hidden=head["hidden"])
+    return minidl.losses.MixtureDensity(components=head["components"])
+
+
+def sample_head(head: dict, outputs: numpy.ndarray, dimensions: int, draws: int,
+                generator: numpy.random.Generator) -> numpy.ndarray:
+    """(data sets, draws, dimensions) samples of the head's densities, in the standardised unbounded space."""
+    if head["head"] == "flow":
+        return sample_flow(outputs, dimensions, head["steps"], head["hidden"], draws, generator)
+    return sample_mixture(outputs, head["components"], dimensions, draws, generator)
 
 
 @dataclass
@@ -95,7 +131,7 @@ class PosteriorEstimator:
     target_mean: list[float]
     target_sd: list[float]
     model: minidl.Sequential
-    components: int
+    head: dict
     scenario: str = ""
     history: dict = field(default_factory=dict)
     calibration: dict | None = None
@@ -125,12 +161,12 @@ class PosteriorEstimator:
         minidl.random.seed(settings.seed)
         model = build_network(inputs.shape[-1], len(space.targets), settings)
         model.compile(optimizer=minidl.optimizers.Adam(settings.learning_rate),
-                      loss=minidl.losses.MixtureDensity(components=settings.components))
+                      loss=head_loss(settings.head_settings()))
         stopper = minidl.callbacks.EarlyStopping(patience=settings.patience, restore_best_weights=True)
         history = model.fit(inputs[train], targets[train], validation_data=(inputs[validation], targets[validation]),
                             epochs=settings.epochs, batch_size=settings.batch_size, callbacks=[stopper],
                             verbose=verbose)
-        return cls(space, features, mean.tolist(), sd.tolist(), model, settings.components, scenario,
+        return cls(space, features, mean.tolist(), sd.tolist(), model, settings.head_settings(), scenario,
                    {key: [float(v) for v in values] for key, values in history.history.items()})
 
     # ------------------------------------------------------------------ posterior
@@ -147,8 +183,7 @@ class PosteriorEstimator:
             raise PosteriorDataError(f"draws must be a whole number >= 1, got {draws!r}")
         inputs = self.features.apply(windows)
         outputs = self.model.predict(inputs, batch_size=256, verbose=0).astype(float)
-        standard = sample_mixture(outputs, self.components, len(self.space.targets), draws,
-                                  numpy.random.default_rng(seed))
+        standard = sample_head(self.head, outputs, len(self.space.targets), draws, numpy.random.default_rng(seed))
         return self.space.to_natural(standard * numpy.array(self.target_sd) + numpy.array(self.target_mean))
 
     def sample(self, data: Any, draws: int = 1000, seed: int = 0) -> numpy.ndarray:
@@ -193,7 +228,7 @@ class PosteriorEstimator:
     def metadata(self) -> dict:
         return {"kind": KIND, "version": VERSION, "scenario": self.scenario, "space": self.space.to_dict(),
                 "features": self.features.to_dict(), "target_mean": self.target_mean, "target_sd": self.target_sd,
-                "components": self.components, "history": self.history, "calibration": self.calibration}
+                "head": self.head, "history": self.history, "calibration": self.calibration}
 
     def save(self, path: str) -> str:
         """The network and everything above as JSON metadata, in one minidl ``.npz`` (no pickle)."""
@@ -212,12 +247,12 @@ class PosteriorEstimator:
                                      f"reads version {VERSION}")
         model = minidl.load_model(path, compile=False)
         return cls(ParameterSpace.from_dict(metadata["space"]), FeatureScaling.from_dict(metadata["features"]),
-                   metadata["target_mean"], metadata["target_sd"], model, int(metadata["components"]),
+                   metadata["target_mean"], metadata["target_sd"], model, dict(metadata["head"]),
                    metadata.get("scenario", ""), metadata.get("history", {}), metadata.get("calibration"))
 
     def describe(self) -> str:
         return json.dumps({"scenario": self.scenario, "targets": self.space.targets,
-                           "scales": self.space.scales, "components": self.components})
+                           "scales": self.space.scales, "head": self.head})
 
 
 def fit_posterior(simulations_folder: str, scenario: str | None = None, targets: list[str] | None = None,

@@ -162,9 +162,10 @@ def tiny_simulations(tmp_path_factory):
     return folder
 
 
-def test_a_tiny_scenario_gives_posteriors_inside_the_priors_that_survive_saving(tiny_simulations, tmp_path):
+@pytest.mark.parametrize("head", ["mixture", "flow"])
+def test_a_tiny_scenario_gives_posteriors_inside_the_priors_that_survive_saving(tiny_simulations, tmp_path, head):
     estimator = fit_posterior(tiny_simulations, targets=["N", "T * f"], settings=PosteriorSettings(
-        components=2, hidden=16, epochs=15, patience=5, batch_size=64))
+        head=head, components=2, flow_steps=2, flow_hidden=4, hidden=16, epochs=15, patience=5, batch_size=64))
     data = load_simulations(tiny_simulations)
     genotypes = simulated_genotypes(data, 0)
     samples = estimator.sample(genotypes, draws=500)
@@ -193,7 +194,7 @@ def test_a_tiny_scenario_gives_posteriors_inside_the_priors_that_survive_saving(
     path = estimator.save(str(tmp_path / "posterior.npz"))
     again = PosteriorEstimator.load(path)
     np.testing.assert_allclose(again.sample(genotypes, 100, seed=5), estimator.sample(genotypes, 100, seed=5))
-    assert again.space == estimator.space and again.calibration == report
+    assert again.space == estimator.space and again.calibration == report and again.head["head"] == head
 
 
 def test_a_posterior_of_an_unknown_scenario_or_a_fixed_parameter_is_refused(tiny_simulations):
