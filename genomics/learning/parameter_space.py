@@ -99,7 +99,8 @@ class ParameterSpace:
         if outside.any():
             index = tuple(numpy.argwhere(outside)[0])
             target = self.targets[index[-1]]
-            raise PosteriorTargetError(f"target {target!r} has the value {float(natural[index]):g}, outside its support "
+            raise PosteriorTargetError(f"target {target!r} has the value {float(natural[index]):g}, outside its "
+                                       f"support "
                                        f"[{self.low[index[-1]]:g}, {self.high[index[-1]]:g}]")
         is_log, low, high = self._bounds()
         scaled = numpy.where(is_log, numpy.log(numpy.where(is_log, natural, 1.0)), natural)
@@ -110,7 +111,8 @@ class ParameterSpace:
         """x from t (..., targets): always inside [low, high]."""
         is_log, low, high = self._bounds()
         t = numpy.asarray(unbounded, dtype=float)
-        u = numpy.where(t >= 0, 1 / (1 + numpy.exp(-numpy.abs(t))), numpy.exp(-numpy.abs(t)) / (1 + numpy.exp(-numpy.abs(t))))
+        decay = numpy.exp(-numpy.abs(t))  # the logistic function without overflow: e^-|t| is at most 1
+        u = numpy.where(t >= 0, 1 / (1 + decay), decay / (1 + decay))
         scaled = low + (high - low) * u
         natural = numpy.where(is_log, numpy.exp(scaled), scaled)
         return numpy.clip(natural, self.low, self.high)  # rounding of exp(ln high) never steps outside

@@ -72,7 +72,7 @@ class PosteriorSettings:
     seed: int = 1
 
     def head_settings(self) -> dict:
-        """What the saved posterior needs to rebuild its density: {"head", "components"} or {"head", "steps", "hidden"}."""
+        """The density head, as saved: {"head", "components"} or {"head", "steps", "hidden"}."""
         if self.head == "flow":
             return {"head": "flow", "steps": self.flow_steps, "hidden": self.flow_hidden}
         return {"head": "mixture", "components": self.components}
@@ -203,7 +203,7 @@ class PosteriorEstimator:
 
     def summary_rows(self, data_sets: list, labels: list[str] | None = None, draws: int = 4000,
                      seed: int = 0) -> list[dict]:
-        """One row per data set and target (label, target, mean, median, sd, low_50, high_50, .., high_95), for a CSV."""
+        """One row per data set and target (label, target, mean, median, sd, low_50 .. high_95), for a CSV."""
         labels = labels if labels is not None else [f"data set {i + 1}" for i in range(len(data_sets))]
         if len(labels) != len(data_sets):
             raise PosteriorDataError(f"{len(labels)} labels were given for {len(data_sets)} data sets")
