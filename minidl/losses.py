@@ -34,6 +34,8 @@ from typing import Any
 
 from minidl.core import backend
 from minidl import functional as F
+from minidl.functional.coupling_flow import check_flow_sizes
+from minidl.functional.mixture import check_mixture_sizes
 from minidl.core.registry import Registry, registered_name, serialize as serialize_object, snake_case
 from minidl.autodiff.tensor import Tensor, data_of
 
@@ -134,6 +136,38 @@ class SparseCategoricalCrossentropy(BinaryCrossentropy):
     function = staticmethod(F.sparse_categorical_crossentropy)
 
 
+class MixtureDensity(Loss):
+    """The negative log-likelihood of targets (n, D) under a mixture of ``components`` diagonal Gaussians.
+
+    The model's last layer is ``Dense(mixture_output_size(components, dimensions))`` with no activation;
+    the layout of its outputs, the equations and the gradient are in ``minidl.functional.mixture``.
+    """
+
+    function = staticmethod(F.mixture_density_nll)
+
+    def __init__(self, components: int = 1, dimensions: int | None = None, name: str | None = None,
+                 reduction: Any = "sum_over_batch_size") -> None:
+        check_mixture_sizes(components, 1 if dimensions is None else dimensions)
+        super().__init__(name=name or "mixture_density", reduction=reduction, components=components,
+                         dimensions=dimensions)
+
+
+class CouplingFlow(Loss):
+    """The negative log-likelihood of targets (n, D) under a conditional affine-coupling flow of ``steps`` steps.
+
+    The model's last layer is ``Dense(flow_output_size(dimensions, steps, hidden))`` with no activation: the
+    per-sample weights of each step's conditioner (``minidl.functional.coupling_flow``).
+    """
+
+    function = staticmethod(F.coupling_flow_nll)
+
+    def __init__(self, steps: int = 4, hidden: int = 8, dimensions: int | None = None, name: str | None = None,
+                 reduction: Any = "sum_over_batch_size") -> None:
+        check_flow_sizes(1 if dimensions is None else dimensions, steps, hidden)
+        super().__init__(name=name or "coupling_flow", reduction=reduction, steps=steps, hidden=hidden,
+                         dimensions=dimensions)
+
+
 ALL = {
     "mean_squared_error": MeanSquaredError,
     "mse": MeanSquaredError,
@@ -142,6 +176,8 @@ ALL = {
     "binary_crossentropy": BinaryCrossentropy,
     "categorical_crossentropy": CategoricalCrossentropy,
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+    "mixture_density": MixtureDensity,
+    "coupling_flow": CouplingFlow,
 }
 
 

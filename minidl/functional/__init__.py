@@ -17,6 +17,8 @@ activation     sigmoid, tanh, relu, leaky_relu, elu, softplus, softmax,
                hard_swish, softsign, relu6
 loss           mean_squared_error, mean_absolute_error, binary_crossentropy,
                categorical_crossentropy, sparse_categorical_crossentropy
+mixture        mixture_density_nll (a Gaussian mixture's negative log-likelihood)
+coupling_flow  coupling_flow_nll (a conditional affine-coupling flow's negative log-likelihood)
 linear         linear
 conv           conv1d, conv2d
 conv_pool      conv2d_relu_max_pool2d (conv, ReLU and max pooling in one)
@@ -58,6 +60,8 @@ from minidl.functional.loss import (
     mean_squared_error,
     sparse_categorical_crossentropy,
 )
+from minidl.functional.mixture import mixture_density_nll
+from minidl.functional.coupling_flow import coupling_flow_nll
 from minidl.functional.math import (
     abs,
     add,
@@ -93,5 +97,5 @@ __all__ = [
     "sigmoid", "softmax", "softplus", "sparse_categorical_crossentropy", "sqrt", "stack", "subtract",
     "sum", "tanh", "transpose", "where",
     "gelu", "hard_sigmoid", "hard_swish", "relu6", "selu", "silu", "softsign", "swish",
-    "broadcast_to", "layer_norm", "minimum", "repeat",
+    "broadcast_to", "layer_norm", "minimum", "repeat", "mixture_density_nll", "coupling_flow_nll",
 ]
