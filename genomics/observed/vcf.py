@@ -16,8 +16,10 @@ What is kept and what is dropped, reported to the user:
 - samples absent from the population map are ignored; populations of the map
   absent from the training design are an error;
 - records out of position order are sorted (within each chromosome, which
-  keep the file's order) and the report says so; a position given twice is an
-  error naming it; calls of ploidy above 2, and calls naming an allele the
+  keep the file's order) and the report says so; records at a position an
+  earlier record holds (msprime's rounded positions) are kept as separate
+  sites at that position, counted in ``repeated_position_records`` and
+  warned about; calls of ploidy above 2, and calls naming an allele the
   site does not have (GT 2 with one ALT), are errors naming the site;
   haploid calls give one haplotype per sample.
 
@@ -99,12 +101,7 @@ def read_vcf(path: str, population_map: dict[str, str], design: SamplingDesign, 
     chromosomes, positions = numpy.asarray(callset["variants/CHROM"]).astype(str), callset["variants/POS"]
     order = numpy.lexsort((positions, _first_seen_rank(chromosomes)))
     unsorted = bool((order != numpy.arange(order.size)).any())
-    same = (chromosomes[order][1:] == chromosomes[order][:-1]) & (positions[order][1:] == positions[order][:-1]) \
-        & (positions[order][1:] > 0)  # records at POS <= 0 are dropped below
-    if same.any():
-        first = order[1:][same][0]
-        raise ValueError(f"{path}: position {chromosomes[first]}:{positions[first]} appears more than once; merge or "
-                         "remove duplicate records first")
+    repeats = _repeated_positions(chromosomes[order], positions[order])
     ref, alt = callset["variants/REF"][order], callset["variants/ALT"][order]
     classes = _site_classes(ref, alt)
     placed = positions[order] > 0  # POS 0 (a telomere) and below lie in no window
@@ -142,14 +139,32 @@ def read_vcf(path: str, population_map: dict[str, str], design: SamplingDesign, 
         "haplotypes_per_population": dict(zip(populations, haplotypes_per_population)),
         "samples_ignored_not_in_map": len(set(samples) - set(population_map)),
         "unphased_heterozygous_calls": scan.unphased_heterozygous, "call_ploidy": sorted(scan.ploidies),
-        "sorted_by_position": unsorted,
+        "sorted_by_position": unsorted, **repeats,
         "byte_order_mark": scan.byte_order_mark,
     }
     report["warnings"] = [f"dropped {count} {DROPPED_RECORDS[key]}" for key, count in dropped.items() if count]
+    if repeats["repeated_position_records"]:
+        report["warnings"].append(f"kept {repeats['repeated_position_records']} records at a position an earlier "
+                                  f"record already holds (first: {repeats['first_repeated_position']}), each as its "
+                                  "own site at that position")
     names, counts = _runs(chromosomes[keep])  # the kept sites of each chromosome, in the file's order
     return Genotypes(haplotypes, positions[keep].astype(numpy.float64), counts, numpy.concatenate(labels),
                      list(populations), ploidy=design.ploidy, locus_names=names, provenance={"file": path},
                      report={**report, "format": "VCF"})
+
+
+def _repeated_positions(chromosomes: numpy.ndarray, positions: numpy.ndarray) -> dict:
+    """How many records (sorted by chromosome and position) sit at a position an earlier record already holds.
+
+    The rule: every record is kept as its own site at the position given, in
+    the file's order (msprime's continuous positions, rounded by tskit's
+    ``write_vcf``, put several mutations at one POS; merging them would
+    invent multiallelic sites). Their distance is 0; POS <= 0 is not counted.
+    """
+    same = (chromosomes[1:] == chromosomes[:-1]) & (positions[1:] == positions[:-1]) & (positions[1:] > 0)
+    first = f"{chromosomes[1:][same][0]}:{positions[1:][same][0]}" if same.any() else ""
+    return {"repeated_position_records": int(same.sum()), "first_repeated_position": first,
+            "repeated_positions_rule": "kept, each record its own site at the position given"}
 
 
 def _runs(chromosomes: numpy.ndarray) -> tuple[list[str], numpy.ndarray]:

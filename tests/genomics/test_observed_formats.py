@@ -1,0 +1,147 @@
+"""Observed data in the formats of simulators: tskit .trees files (checked against the VCF tskit writes of them)
+and VCFs of msprime's rounded continuous positions (repeated positions)."""
+
+import io
+
+import msprime
+import numpy as np
+import pytest
+
+from genomics.encoding.sumstats import statistics
+from genomics.genotypes import GenotypesError
+from genomics.observed import trees, vcf
+from genomics.observed.files import ObservedFiles, read_observed
+from genomics.scenario.design import Locus, SamplingDesign
+
+
+def simulate(seed, samples=(3, 2), ploidy=2, length=20_000, rate=2e-7):
+    """Two island populations (msprime names them pop_0 and pop_1), diploid individuals by default."""
+    demography = msprime.Demography.island_model([2_000, 2_000], migration_rate=1e-3)
+    ancestry = msprime.sim_ancestry({"pop_0": samples[0], "pop_1": samples[1]}, demography=demography,
+                                    ploidy=ploidy, sequence_length=length, recombination_rate=1e-8,
+                                    random_seed=seed)
+    return msprime.sim_mutations(ancestry, rate=rate, random_seed=seed + 100)
+
+
+def vcf_text(tree_sequence, contig):
+    out = io.StringIO()
+    tree_sequence.write_vcf(out, contig_id=contig)
+    return out.getvalue()
+
+
+def write_vcf_of(tree_sequences, path):
+    """One VCF of several tree sequences, one contig each (tskit's header of the first, every contig line)."""
+    texts = [vcf_text(ts, f"locus{i}").splitlines() for i, ts in enumerate(tree_sequences)]
+    header = [line for line in texts[0] if line.startswith("##") and not line.startswith("##contig")]
+    contigs = [line for text in texts for line in text if line.startswith("##contig")]
+    columns = [line for line in texts[0] if line.startswith("#CHROM")]
+    records = [line for text in texts for line in text if not line.startswith("#")]
+    path.write_text("\n".join(header + contigs + columns + records) + "\n")
+
+
+def write_popmap(path, tree_sequence):
+    names, _, populations, _ = trees.sample_individuals(tree_sequence, "test")
+    path.write_text("".join(f"{name}\t{population}\n" for name, population in zip(names, populations)))
+
+
+def loci_design(count, samples=(3, 2), ploidy=2):
+    return SamplingDesign(["pop_0", "pop_1"], list(samples), ploidy=ploidy,
+                          loci=[Locus("locus", count=count, sequence_length=20_000, mutation_rate=2e-7)],
+                          contiguous=False)
+
+
+def test_trees_files_as_loci_read_as_the_vcf_tskit_writes_of_them(tmp_path):
+    simulations = [simulate(1), simulate(2)]
+    for i, ts in enumerate(simulations):
+        ts.dump(tmp_path / f"locus{i}.trees")
+    write_vcf_of(simulations, tmp_path / "both.vcf")
+    write_popmap(tmp_path / "pops.txt", simulations[0])
+    design = loci_design(3)  # one locus without any site, counted in by both readers
+    [from_trees], _ = read_observed(ObservedFiles(trees=[str(tmp_path / f"locus{i}.trees") for i in range(2)]),
+                                    design)
+    [from_vcf], _ = read_observed(ObservedFiles(vcf=str(tmp_path / "both.vcf"), popmap=str(tmp_path / "pops.txt")),
+                                  design)
+    assert from_vcf.sites > 10 and from_trees.report["dropped_not_biallelic"] == \
+        from_vcf.report["dropped_not_biallelic_snp"]
+    np.testing.assert_array_equal(from_trees.calls, from_vcf.calls)
+    np.testing.assert_array_equal(from_trees.positions, from_vcf.positions)
+    np.testing.assert_array_equal(from_trees.site_counts, from_vcf.site_counts)
+    np.testing.assert_array_equal(from_trees.locus_lengths, from_vcf.locus_lengths)
+    np.testing.assert_allclose(statistics(from_trees), statistics(from_vcf), rtol=1e-9, atol=1e-9)
+
+
+def test_a_trees_file_under_a_sequence_design_gives_the_windows_of_its_vcf(tmp_path):
+    ts = simulate(3)
+    ts.dump(tmp_path / "genome.trees")
+    (tmp_path / "genome.vcf").write_text(vcf_text(ts, "1"))
+    write_popmap(tmp_path / "pops.txt", ts)
+    design = SamplingDesign(["pop_1", "pop_0"], [2, 3], ploidy=2,  # the design's order, not the file's
+                            loci=[Locus("sequence", sequence_length=5_000, mutation_rate=2e-7)])
+    windows_trees, labels_trees = read_observed(ObservedFiles(trees=[str(tmp_path / "genome.trees")]), design)
+    windows_vcf, labels_vcf = read_observed(ObservedFiles(vcf=str(tmp_path / "genome.vcf"),
+                                                          popmap=str(tmp_path / "pops.txt")), design)
+    assert len(windows_trees) == len(windows_vcf) >= 3
+    for a, b in zip(windows_trees, windows_vcf):
+        np.testing.assert_array_equal(a.calls, b.calls)
+        np.testing.assert_array_equal(a.positions, b.positions)
+        np.testing.assert_allclose(statistics(a), statistics(b), rtol=1e-9, atol=1e-9)
+    assert labels_trees[0].split(":")[1] == labels_vcf[0].split(":")[1]
+
+
+def test_trees_ploidy_populations_and_provenance_come_from_the_tree_sequence(tmp_path):
+    ts = simulate(4, samples=(4, 2), ploidy=1)
+    ts.dump(tmp_path / "haploid.trees")
+    data = trees.read_trees([str(tmp_path / "haploid.trees")], loci_design(1, samples=(4, 2), ploidy=1))
+    assert data.report["call_ploidy"] == 1 and data.report["populations_from"] == "the tree sequence"
+    np.testing.assert_array_equal(data.haplotype_populations, [0, 0, 0, 0, 1, 1])
+    assert [record["software"] for record in data.provenance["tree_sequence"]] == ["msprime", "msprime"]
+    assert data.provenance["tree_sequence"][0]["command"] == "sim_ancestry"
+    np.testing.assert_array_equal(data.positions, ts.tables.sites.position[
+        [len(v.alleles) == 2 for v in ts.variants()]])
+    with pytest.raises(GenotypesError, match=r"diploid.trees: its individuals have 2 sample nodes each \(ploidy 2\) but the model's design has ploidy 1"):
+        diploid = simulate(5, samples=(2, 1))
+        diploid.dump(tmp_path / "diploid.trees")
+        trees.read_trees([str(tmp_path / "diploid.trees")], loci_design(1, samples=(4, 2), ploidy=1))
+
+
+def test_a_population_map_relabels_the_individuals_of_a_trees_file(tmp_path):
+    ts = simulate(6, samples=(3, 2))
+    ts.dump(tmp_path / "s.trees")
+    (tmp_path / "pops.txt").write_text("tsk_0 north\ntsk_1 south\ntsk_2 north\ntsk_3 south\ntsk_4 north\n")
+    design = SamplingDesign(["north", "south"], [3, 2], ploidy=2,
+                            loci=[Locus("l", sequence_length=20_000, mutation_rate=2e-7)], contiguous=False)
+    data = trees.read_trees([str(tmp_path / "s.trees")], design, vcf.read_population_map(str(tmp_path / "pops.txt")))
+    genotypes = ts.genotype_matrix()[[len(v.alleles) == 2 for v in ts.variants()]]
+    nodes = [0, 1, 4, 5, 8, 9, 2, 3, 6, 7]  # individuals 0, 2, 4 (north) then 1, 3 (south)
+    np.testing.assert_array_equal(data.calls, genotypes[:, nodes].T)
+    assert data.report["populations_from"] == "the population map"
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"not a tree sequence", r"bad.trees: not a tskit tree sequence"),
+    (None, r"no .trees file at"),
+])
+def test_a_file_that_is_not_a_tree_sequence_is_refused_in_one_sentence(tmp_path, content, message):
+    if content is not None:
+        (tmp_path / "bad.trees").write_bytes(content)
+    with pytest.raises(GenotypesError, match=message):
+        trees.read_trees([str(tmp_path / "bad.trees")], loci_design(1))
+
+
+def test_a_vcf_of_rounded_continuous_positions_keeps_every_record_and_counts_the_repeats(tmp_path):
+    ancestry = msprime.sim_ancestry(4, population_size=10_000, sequence_length=2_000, discrete_genome=False,
+                                    recombination_rate=1e-8, random_seed=7)
+    ts = msprime.sim_mutations(ancestry, rate=2e-6, discrete_genome=False, random_seed=8)
+    shifted = np.round(ts.tables.sites.position) + 1  # 1-based whole bases, as many pipelines write them
+    out = io.StringIO()
+    ts.write_vcf(out, position_transform=lambda positions: np.round(positions) + 1)
+    (tmp_path / "rounded.vcf").write_text(out.getvalue())
+    (tmp_path / "pops.txt").write_text("".join(f"tsk_{i}\tpop_0\n" for i in range(4)))
+    design = SamplingDesign(["pop_0"], [4], ploidy=2, loci=[Locus("sequence", sequence_length=2_000)])
+    data = vcf.read_vcf(str(tmp_path / "rounded.vcf"), vcf.read_population_map(str(tmp_path / "pops.txt")), design)
+    repeats = ts.num_sites - np.unique(shifted).size
+    assert repeats >= 3  # this seed rounds several mutations onto one base
+    assert data.sites == ts.num_sites and data.report["repeated_position_records"] == repeats
+    np.testing.assert_array_equal(data.positions, shifted)
+    np.testing.assert_array_equal(data.calls, ts.genotype_matrix().T)
+    assert any("records at a position an earlier record already holds" in w for w in data.report["warnings"])
