@@ -8,8 +8,8 @@ share as one option group) names exactly one source:
   (or the design's count) of loci without sites (``genomics.observed.vcf_loci``);
   under a design of one sequence, one data set per window of the design's
   length (``genomics.observed.vcf``);
-- ``matrix``: a 0/1 matrix, its loci from ``locus_sizes`` or the design
-  (``genomics.observed.readers.read_matrix``);
+- ``matrix``: a 0/1 or -1/+1/0 matrix (``coding``), its loci from
+  ``locus_sizes`` or the design (``genomics.observed.readers.read_matrix``);
 - ``ms``: ms output; ``alignments`` (with ``popmap``): one file per locus;
 - ``trees``: tskit ``.trees`` files, read as their VCF would be (one
   sequence cut into windows, or one locus per file;
@@ -49,6 +49,7 @@ class ObservedFiles:
     seed: int = 0
     max_missing: float | None = None
     trees: list[str] | None = None
+    coding: str = "auto"  # of a --matrix: auto, zero-one or plus-minus (readers.MATRIX_CODINGS)
 
     @property
     def given(self) -> list[str]:
@@ -81,7 +82,8 @@ def read_observed(files: ObservedFiles, design: SamplingDesign,
     if files.matrix:
         sizes = readers.parse_locus_sizes(files.locus_sizes) if files.locus_sizes else None
         return [readers.read_matrix(files.matrix, design, files.orientation, files.populations,
-                                    more_sites_allowed=more_sites_allowed, locus_sizes=sizes)], \
+                                    more_sites_allowed=more_sites_allowed, locus_sizes=sizes,
+                                    coding=files.coding)], \
             [os.path.basename(files.matrix)]
     if files.alignments:
         return [readers.read_alignments(files.alignments, vcf.read_population_map(files.popmap), design,

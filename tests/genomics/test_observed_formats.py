@@ -3,13 +3,16 @@ and VCFs of msprime's rounded continuous positions (repeated positions)."""
 
 import io
 
+import hypothesis.extra.numpy as hnp
+import hypothesis.strategies as st
 import msprime
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from genomics.encoding.sumstats import statistics
 from genomics.genotypes import GenotypesError
-from genomics.observed import trees, vcf
+from genomics.observed import readers, trees, vcf
 from genomics.observed.files import ObservedFiles, read_observed
 from genomics.scenario.design import Locus, SamplingDesign
 
@@ -145,3 +148,63 @@ def test_a_vcf_of_rounded_continuous_positions_keeps_every_record_and_counts_the
     np.testing.assert_array_equal(data.positions, shifted)
     np.testing.assert_array_equal(data.calls, ts.genotype_matrix().T)
     assert any("records at a position an earlier record already holds" in w for w in data.report["warnings"])
+
+
+# ---------------------------------------------------------------- Perez et al.'s -1/+1/0 matrices
+def matrix_design(samples=(3, 2), sites=(4, 3)):
+    return SamplingDesign.from_spec({"populations": ["north", "south"], "samples": list(samples), "ploidy": 1,
+                                     "loci": [{"name": f"l{i}", "segregating_sites": s} for i, s in enumerate(sites)]},
+                                    "test", lambda value, key: None)
+
+
+def write_rows(path, rows):
+    path.write_text("\n".join(" ".join(str(value) for value in row) for row in rows) + "\n")
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(calls=hnp.arrays(np.int8, (5, 7), elements=st.sampled_from([0, 1, -1])))
+def test_perez_sites_by_haplotypes_plus_minus_matrix_reads_as_the_zero_one_matrix(tmp_path, calls):
+    write_rows(tmp_path / "zero_one.txt", np.where(calls < 0, "N", calls.astype(str)))
+    perez = np.where(calls < 0, 0, 2 * calls.astype(int) - 1).T  # sites x haplotypes; -1 ref, +1 alt, 0 missing
+    write_rows(tmp_path / "perez.txt", perez)
+    reference = readers.read_matrix(str(tmp_path / "zero_one.txt"), matrix_design(), coding="zero-one")
+    data = readers.read_matrix(str(tmp_path / "perez.txt"), matrix_design(), orientation="auto",
+                               coding="auto" if (calls == 0).any() else "plus-minus")
+    np.testing.assert_array_equal(data.calls, calls)
+    np.testing.assert_array_equal(data.calls, reference.calls)
+    assert data.report["orientation"] == "sites-by-haplotypes" and data.report["orientation_from"] == "detected"
+    assert data.report["coding"].startswith("-1/+1/0") and data.provenance["coding"] == data.report["coding"]
+
+
+def test_detected_and_given_codings_are_said_in_the_report(tmp_path):
+    write_rows(tmp_path / "m.txt", [[1, -1, 0, 1, -1, 1, 1]] * 5)
+    detected = readers.read_matrix(str(tmp_path / "m.txt"), matrix_design())
+    assert detected.report["coding_from"] == "detected" and detected.report["format"] == "-1/+1/0 matrix"
+    np.testing.assert_array_equal(detected.calls[0], [1, 0, -1, 1, 0, 1, 1])
+    write_rows(tmp_path / "z.txt", [[1, 0, 0, 1, 0, 1, 1]] * 5)
+    zero_one = readers.read_matrix(str(tmp_path / "z.txt"), matrix_design())
+    assert zero_one.report["coding"].startswith("0/1") and zero_one.report["coding_from"] == "detected"
+    given = readers.read_matrix(str(tmp_path / "z.txt"), matrix_design(), coding="plus-minus")
+    assert given.report["coding_from"] == "given" and given.missing_fraction == pytest.approx(3 / 7)
+
+
+@pytest.mark.parametrize("rows, orientation, coding, message", [
+    ([[0, 0, "N", 0, 0, 0, 0]] * 5, "auto", "auto", r"every value is 0 or a missing code, which is all reference "
+                                                      r"calls in the 0/1 coding but all missing calls"),
+    ([[1, -1, "N", 1, 1, 1, 1]] * 5, "auto", "auto", r"line 1, column 3: 'N' is not -1, \+1 \(or 1\) or 0 "
+                                                      r"\(missing\), the -1/\+1/0 coding detected"),
+    ([[1, -1, 0, 1, 1]] * 5, "auto", "auto", r"5 rows and 5 columns, and the model takes 5 haplotypes: either side"),
+    ([[1, -1, 0, 1, 1, 1]] * 4, "auto", "auto", r"4 rows and 6 columns, but the model takes 5 haplotypes"),
+    ([[1, -1, 0, 1, 1, 1, 1]] * 5, "auto", "zero-one", r"line 1, column 2: '-1' is not 0, 1 or a missing code"),
+])
+def test_ambiguous_or_mixed_matrices_are_refused_in_one_sentence(tmp_path, rows, orientation, coding, message):
+    write_rows(tmp_path / "m.txt", rows)
+    sites = (4, 3) if len(rows[0]) == 7 or len(rows) == 7 else (3, 2)
+    with pytest.raises(ValueError, match=message):
+        readers.read_matrix(str(tmp_path / "m.txt"), matrix_design(sites=sites), orientation, coding=coding)
+
+
+def test_observed_files_pass_the_matrix_coding_through(tmp_path):
+    write_rows(tmp_path / "m.txt", [[1, 0, 0, 1, 0, 1, 1]] * 5)
+    [data], _ = read_observed(ObservedFiles(matrix=str(tmp_path / "m.txt"), coding="plus-minus"), matrix_design())
+    assert data.report["coding_from"] == "given" and (data.calls == -1).sum() == 15
