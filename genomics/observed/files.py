@@ -3,7 +3,8 @@
 One ``ObservedFiles`` (what ``predict``, ``check``, ``abc`` and ``compare``
 share as one option group) names exactly one source:
 
-- ``vcf`` (with ``popmap``): under a design of loci, one data set whose loci
+- ``vcf`` (with ``popmap``), a VCF or a VCF Zarr store read as the VCF it
+  encodes (``genomics.observed.vcf_zarr``): under a design of loci, one data set whose loci
   are the VCF's contigs or ``loci_bed``'s regions, with ``invariant_loci``
   (or the design's count) of loci without sites (``genomics.observed.vcf_loci``);
   under a design of one sequence, one data set per window of the design's
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy
 
-from genomics.observed import readers, trees, vcf, vcf_loci
+from genomics.observed import readers, trees, vcf, vcf_loci, vcf_zarr
 from genomics.scenario.design import SamplingDesign
 from genomics.genotypes import Genotypes, GenotypesError
 
@@ -114,7 +115,8 @@ def vcf_windows(files: ObservedFiles, population_map: dict[str, str],
         raise GenotypesError("the design's sequence length is drawn from a prior: a VCF cannot be cut into windows "
                              "of it")
     max_missing = files.max_missing if files.max_missing is not None else float(design.missing is not None)
-    data = vcf.read_vcf(files.vcf, population_map, design, seed=files.seed, max_missing=max_missing)
+    reader = vcf_zarr.read_vcf_zarr if vcf_zarr.is_vcf_zarr(files.vcf) else vcf.read_vcf
+    data = reader(files.vcf, population_map, design, seed=files.seed, max_missing=max_missing)
     return cut_into_windows(data, design, files.vcf)
 
 

@@ -74,15 +74,19 @@ def read_vcf(path: str, population_map: dict[str, str], design: SamplingDesign, 
     """Biallelic SNP haplotypes of the mapped samples, grouped by population in the design's order.
 
     Each population gives the design's number of haplotypes (a seeded subset
-    where the VCF has more).
-
-    A site is kept when at most ``max_missing`` of its used haplotypes are
-    missing calls (0: complete sites only); kept missing calls are -1.
-    """
+    where the VCF has more). A site is kept when at most ``max_missing`` of
+    its used haplotypes are missing calls (0: complete sites only); kept missing calls are -1."""
     if not 0 <= max_missing <= 1:
         raise ValueError(f"max_missing must be a fraction in [0, 1], got {max_missing!r}")
-    populations, haplotypes_per_population = design.populations, design.haplotypes_per_population
     callset, scan = _read_callset(path, ["variants/CHROM", "variants/POS"], set(population_map))
+    return genotypes_from_callset(callset, scan, path, population_map, design, seed, max_missing)
+
+
+def genotypes_from_callset(callset: dict, scan: "CallScan", path: str, population_map: dict[str, str],
+                           design: SamplingDesign, seed: int, max_missing: float) -> VcfData:
+    """``read_vcf`` on arrays read already: scikit-allel's callset (samples, variants/CHROM, /POS, /REF, /ALT of
+    two columns, calldata/GT) and the scan of its calls (a VCF's text, or a VCF Zarr store's arrays)."""
+    populations, haplotypes_per_population = design.populations, design.haplotypes_per_population
     samples = list(callset["samples"])
     unknown = sorted(set(population_map.values()) - set(populations))
     if unknown:
@@ -304,7 +308,7 @@ def _read_callset(path: str, extra_fields: list[str], samples: set) -> tuple[dic
     return callset, scan
 
 
-def _site_classes(ref: numpy.ndarray, alt: numpy.ndarray) -> dict[str, numpy.ndarray]:
+def _site_classes(ref: numpy.ndarray, alt: numpy.ndarray) -> dict[str, numpy.ndarray]:  # .snp: biallelic SNPs
     """Boolean masks (sites,) of the records that are not biallelic SNPs, by why: ``spanning_deletion`` (ALT '*',
     an allele deleted upstream, as ``bcftools norm -m-`` writes them), ``alt_same_as_ref`` and ``no_alt`` (ALT '.'
     or empty: a monomorphic record), ``other`` (multiallelic, indels, symbolic alleles); and ``snp``: one
@@ -325,11 +329,6 @@ def _site_classes(ref: numpy.ndarray, alt: numpy.ndarray) -> dict[str, numpy.nda
     return classes
 
 
-def _biallelic_snps(ref: numpy.ndarray, alt: numpy.ndarray) -> numpy.ndarray:
-    """Sites with one single-character REF and one different single-character ALT."""
-    return _site_classes(ref, alt)["snp"]
-
-
 def _first_seen_rank(chromosomes: numpy.ndarray) -> numpy.ndarray:
     """Each site's chromosome as its rank of first appearance (chromosomes keep the file's order)."""
     ranks = {name: rank for rank, name in enumerate(dict.fromkeys(chromosomes.tolist()))}
@@ -340,7 +339,7 @@ def missing_rates(path: str, population_map: dict[str, str], populations: list[s
     """The fraction of missing genotype calls of each population's samples over the VCF's biallelic SNPs."""
     callset, _ = _read_callset(path, [], set(population_map))
     samples = list(callset["samples"])
-    snp = _biallelic_snps(callset["variants/REF"], callset["variants/ALT"])
+    snp = _site_classes(callset["variants/REF"], callset["variants/ALT"])["snp"]
     rates = {}
     for population in populations:
         members = [samples.index(s) for s, p in population_map.items() if p == population and s in samples]

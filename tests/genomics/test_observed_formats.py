@@ -208,3 +208,17 @@ def test_observed_files_pass_the_matrix_coding_through(tmp_path):
     write_rows(tmp_path / "m.txt", [[1, 0, 0, 1, 0, 1, 1]] * 5)
     [data], _ = read_observed(ObservedFiles(matrix=str(tmp_path / "m.txt"), coding="plus-minus"), matrix_design())
     assert data.report["coding_from"] == "given" and (data.calls == -1).sum() == 15
+
+
+def test_a_vcf_zarr_store_without_the_zarr_package_is_refused_naming_it(tmp_path, monkeypatch):
+    from genomics.observed import vcf_zarr
+
+    (tmp_path / "data.vcz").mkdir()
+    (tmp_path / "pops.txt").write_text("tsk_0 pop_0\n")
+    (tmp_path / "data.vcz" / ".zgroup").write_text('{"zarr_format": 2}')
+    assert vcf_zarr.is_vcf_zarr(str(tmp_path / "data.vcz")) and not vcf_zarr.is_vcf_zarr(str(tmp_path))
+    monkeypatch.setitem(__import__("sys").modules, "zarr", None)  # as if zarr were not installed
+    with pytest.raises(GenotypesError, match=r"data.vcz is a VCF Zarr store, and reading one needs the optional "
+                                             r"zarr package: pip install 'minidl\[zarr\]'"):
+        read_observed(ObservedFiles(vcf=str(tmp_path / "data.vcz"), popmap=str(tmp_path / "pops.txt")),
+                      SamplingDesign(["pop_0"], [1]))
