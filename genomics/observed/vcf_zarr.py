@@ -133,10 +133,10 @@ def _scan(callset: dict, alleles: numpy.ndarray, phased: numpy.ndarray, used: li
     columns = [list(callset["samples"]).index(name) for name in used]
     calls = callset["calldata/GT"][:, columns, :]
     called = calls >= 0
-    if called.any():
-        scan.ploidies = set(numpy.unique(called.sum(axis=2)[called.any(axis=2)]).tolist())
+    if called.any():  # a call's ploidy counts its missing alleles too ("0/." is diploid), as in a VCF's text
+        scan.ploidies = {int(calls.shape[2])}
     if calls.shape[2] > 2 and called.any():
-        site, sample = numpy.argwhere(called.sum(axis=2) > 2)[0]
+        site, sample = numpy.argwhere(called.any(axis=2))[0]
         scan.first_high_ploidy = f"{callset['variants/CHROM'][site]}:{callset['variants/POS'][site]} " \
                                  f"{'/'.join(map(str, calls[site, sample]))!r}"
     heterozygous = called.all(axis=2) & (calls.max(axis=2) != calls.min(axis=2))

@@ -26,6 +26,7 @@ def calls(seed=0, missing=0.1):
                           for alleles in ALLELES])
     genotypes[4] = 0  # the record without ALT holds REF only
     genotypes[rng.random(genotypes.shape[:2]) < missing] = -1
+    genotypes[rng.random(genotypes.shape) < missing / 2] = -1  # and some half-missing calls ("0/.")
     phased = np.ones(genotypes.shape[:2], dtype=bool)
     phased[:, ::3] = False
     return genotypes, phased
