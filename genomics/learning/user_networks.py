@@ -114,6 +114,17 @@ def rebuild_network(description: dict) -> Model:
     return model
 
 
+def logits_model(model: Model) -> Model:
+    """The model from the same inputs to the layer named "logits" (weights shared), for temperature scaling of a
+    functional network (``networks.logits`` truncates a Sequential); a network without that layer is refused."""
+    try:
+        layer = model.get_layer("logits")
+    except Exception:  # minidl raises ValueError naming the layers it has
+        raise UserNetworkError("the network has no layer named 'logits' to read the values before the softmax "
+                               "from") from None
+    return Model(model.inputs, layer.output)
+
+
 def check_network(model: object, input_shape: tuple, classes: int, where: str) -> None:
     """One sentence where ``model`` is not a minidl model taking ``(None, *input_shape)`` and giving
     ``(None, classes)``, or has neither a layer named "logits" nor a final Dense softmax."""

@@ -13,7 +13,9 @@ Sites: those with exactly two alleles (the ancestral state and one derived
 state, 1 = derived, as the VCF's REF and ALT); sites of more alleles are
 dropped and counted. Positions are the tree sequence's own, as given (bp
 from the sequence's start; tskit writes them as POS, rounded where they are
-continuous), so repeated rounded positions never arise here.
+continuous), so repeated rounded positions never arise here. Windows begin
+at position 1, as a VCF's POS does: sites below 1 (a VCF of them would
+need POS 0) lie in no window, and the report counts them.
 
 Samples: the individuals of the sample nodes, named ``tsk_0``, ``tsk_1``...
 in the order tskit's ``write_vcf`` names them (a sample node without an
@@ -156,6 +158,7 @@ def read_sequence(path: str, design: SamplingDesign, population_map: dict[str, s
         positions.append(variant.site.position)
     calls = numpy.array(columns, dtype=numpy.int8).T if columns else numpy.zeros((len(nodes), 0), dtype=numpy.int8)
     report = {"format": ".trees (tskit)", "sites_in_file": int(tree_sequence.num_sites),
+              "sites_below_position_1": int((numpy.array(positions) < 1).sum()),
               "dropped_not_biallelic": dropped_alleles, "dropped_missing_calls": dropped_missing,
               "sites_kept": len(columns), "max_missing": max_missing, "missing_calls_kept": int((calls < 0).sum()),
               "call_ploidy": ploidy, "individuals_in_file": len(names),

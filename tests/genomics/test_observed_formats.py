@@ -84,6 +84,7 @@ def test_a_trees_file_under_a_sequence_design_gives_the_windows_of_its_vcf(tmp_p
     windows_vcf, labels_vcf = read_observed(ObservedFiles(vcf=str(tmp_path / "genome.vcf"),
                                                           popmap=str(tmp_path / "pops.txt")), design)
     assert len(windows_trees) == len(windows_vcf) >= 3
+    assert windows_trees[0].report["sites_below_position_1"] == int((ts.tables.sites.position < 1).sum())
     for a, b in zip(windows_trees, windows_vcf):
         np.testing.assert_array_equal(a.calls, b.calls)
         np.testing.assert_array_equal(a.positions, b.positions)

@@ -144,3 +144,12 @@ def test_keep_weights_needs_a_keras_file_and_layouts_are_named(tmp_path):
     with pytest.raises(UserNetworkError, match=r"input layout must be one of sites-by-haplotypes, image"):
         load_user_network(f"{STEPPE}:build_network", IMAGE, 3, input_layout="columns")
     assert user_networks.input_shape_for(IMAGE, "image") == IMAGE
+
+
+def test_the_logits_of_a_functional_network_give_its_probabilities_through_a_softmax():
+    built = load_user_network(f"{STEPPE}:build_network", IMAGE, 3)
+    inputs = np.random.default_rng(3).normal(size=(4, IMAGE[1], IMAGE[0])).astype(np.float32)
+    logits = user_networks.logits_model(built.model).predict(inputs, verbose=0).astype(np.float64)
+    softmax = np.exp(logits - logits.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(softmax / softmax.sum(axis=1, keepdims=True), built.model.predict(inputs, verbose=0),
+                               rtol=1e-5, atol=1e-6)
