@@ -164,7 +164,9 @@ def read_sequence(path: str, design: SamplingDesign, population_map: dict[str, s
               "call_ploidy": ploidy, "individuals_in_file": len(names),
               "populations_from": populations_from,
               "samples_chosen": {population: [s for s, p in chosen.items() if p == population]
-                                 for population in design.populations}, "sample_seed": seed}
+                                 for population in design.populations}, "sample_seed": seed,
+              "samples_in_population_map": {population: list(population_map.values()).count(population)
+                                            for population in design.populations}}
     return Genotypes(calls, numpy.array(positions, dtype=numpy.float64), numpy.array([len(columns)]),
                      numpy.concatenate(labels), list(design.populations), ploidy=design.ploidy,
                      locus_lengths=numpy.array([tree_sequence.sequence_length]),
@@ -190,7 +192,8 @@ def read_trees(paths: list[str], design: SamplingDesign, population_map: dict[st
         raise GenotypesError(f"{len(parts)} .trees files (one locus each) but the model's design has "
                              f"{design.describe_loci()}")
     report = {**parts[0].report, "format": ".trees (tskit), one locus per file", "files": len(parts),
-              "sites_kept": sum(part.sites for part in parts), "invariant_loci_from":
+              "sites_kept": sum(part.sites for part in parts), "loci_without_sites_added": int(added),
+              "invariant_loci_from":
               "--invariant-loci" if invariant_loci is not None else "the design"}
     for key in ("sites_in_file", "dropped_not_biallelic", "dropped_missing_calls", "missing_calls_kept"):
         report[key] = sum(part.report[key] for part in parts)

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from genomics.encoding.sumstats import statistics
 from genomics.genotypes import GenotypesError
 from genomics.observed import readers, trees, vcf
-from genomics.observed.files import ObservedFiles, read_observed
+from genomics.observed.files import ObservedFiles, describe, read_observed
 from genomics.scenario.design import Locus, SamplingDesign
 
 
@@ -97,6 +97,7 @@ def test_trees_ploidy_populations_and_provenance_come_from_the_tree_sequence(tmp
     ts.dump(tmp_path / "haploid.trees")
     data = trees.read_trees([str(tmp_path / "haploid.trees")], loci_design(1, samples=(4, 2), ploidy=1))
     assert data.report["call_ploidy"] == 1 and data.report["populations_from"] == "the tree sequence"
+    assert describe(data).startswith(f".trees (tskit), one locus per file: {data.sites} sites; 1 loci")
     np.testing.assert_array_equal(data.haplotype_populations, [0, 0, 0, 0, 1, 1])
     assert [record["software"] for record in data.provenance["tree_sequence"]] == ["msprime", "msprime"]
     assert data.provenance["tree_sequence"][0]["command"] == "sim_ancestry"
