@@ -224,3 +224,29 @@ def test_a_vcf_zarr_store_without_the_zarr_package_is_refused_naming_it(tmp_path
                                              r"zarr package: pip install 'minidl\[zarr\]'"):
         read_observed(ObservedFiles(vcf=str(tmp_path / "data.vcz"), popmap=str(tmp_path / "pops.txt")),
                       SamplingDesign(["pop_0"], [1]))
+
+
+def test_isolated_samples_of_a_trees_file_are_missing_calls_as_in_its_vcf(tmp_path):
+    ts = simulate(9)
+    tables = ts.dump_tables()
+    edges = tables.edges
+    left = np.where(edges.child == 0, np.maximum(edges.left, 10_000), edges.left)  # sample node 0: no parent before
+    keep = left < edges.right
+    tables.edges.set_columns(left=left[keep], right=edges.right[keep], parent=edges.parent[keep],
+                             child=edges.child[keep])
+    tables.sort()
+    tables.build_index()
+    tables.compute_mutation_parents()
+    gapped = tables.tree_sequence()
+    gapped.dump(tmp_path / "gapped.trees")
+    (tmp_path / "gapped.vcf").write_text(vcf_text(gapped, "locus0"))
+    write_popmap(tmp_path / "pops.txt", gapped)
+    design = loci_design(1)
+    [from_trees], _ = read_observed(ObservedFiles(trees=[str(tmp_path / "gapped.trees")], max_missing=1.0), design)
+    [from_vcf], _ = read_observed(ObservedFiles(vcf=str(tmp_path / "gapped.vcf"), popmap=str(tmp_path / "pops.txt"),
+                                                max_missing=1.0), design)
+    assert (from_trees.calls[0] == -1).sum() >= 3 and from_trees.report["missing_calls_kept"] == \
+        from_vcf.report["missing_calls_kept"]
+    np.testing.assert_array_equal(from_trees.calls, from_vcf.calls)
+    complete, _ = read_observed(ObservedFiles(trees=[str(tmp_path / "gapped.trees")], max_missing=0.0), design)
+    assert complete[0].sites == from_trees.sites - int((from_trees.calls == -1).any(axis=0).sum())
