@@ -103,9 +103,10 @@ def test_trees_ploidy_populations_and_provenance_come_from_the_tree_sequence(tmp
     assert data.provenance["tree_sequence"][0]["command"] == "sim_ancestry"
     np.testing.assert_array_equal(data.positions, ts.tables.sites.position[
         [len(v.alleles) == 2 for v in ts.variants()]])
-    with pytest.raises(GenotypesError, match=r"diploid.trees: its individuals have 2 sample nodes each \(ploidy 2\) but the model's design has ploidy 1"):
-        diploid = simulate(5, samples=(2, 1))
-        diploid.dump(tmp_path / "diploid.trees")
+    diploid = simulate(5, samples=(2, 1))
+    diploid.dump(tmp_path / "diploid.trees")
+    with pytest.raises(GenotypesError, match=r"diploid.trees: its individuals have 2 sample nodes each "
+                                             r"\(ploidy 2\) but the model's design has ploidy 1"):
         trees.read_trees([str(tmp_path / "diploid.trees")], loci_design(1, samples=(4, 2), ploidy=1))
 
 

@@ -90,7 +90,8 @@ BUILDERS = {
                      r"\(None, 3\)"),
     "no_logits": ("from minidl import Sequential\nfrom minidl.layers import Activation, Dense, Flatten, Input\n"
                   "def build_network(input_shape, classes):\n"
-                  "    return Sequential([Input(shape=input_shape), Flatten(), Dense(classes), Activation('softmax')])\n",
+                  "    return Sequential([Input(shape=input_shape), Flatten(), Dense(classes),\n"
+                  "                       Activation('softmax')])\n",
                   r"neither a layer named 'logits'"),
     "wrong_input": ("from minidl import Sequential\nfrom minidl.layers import Dense, Flatten, Input\n"
                     "def build_network(input_shape, classes):\n"
