@@ -3,14 +3,19 @@
 One ``ObservedFiles`` (what ``predict``, ``check``, ``abc`` and ``compare``
 share as one option group) names exactly one source:
 
-- ``vcf`` (with ``popmap``): under a design of loci, one data set whose loci
+- ``vcf`` (with ``popmap``), a VCF or a VCF Zarr store read as the VCF it
+  encodes (``genomics.observed.vcf_zarr``): under a design of loci, one data set whose loci
   are the VCF's contigs or ``loci_bed``'s regions, with ``invariant_loci``
   (or the design's count) of loci without sites (``genomics.observed.vcf_loci``);
   under a design of one sequence, one data set per window of the design's
   length (``genomics.observed.vcf``);
-- ``matrix``: a 0/1 matrix, its loci from ``locus_sizes`` or the design
-  (``genomics.observed.readers.read_matrix``);
-- ``ms``: ms output; ``alignments`` (with ``popmap``): one file per locus.
+- ``matrix``: a 0/1 or -1/+1/0 matrix (``coding``), its loci from
+  ``locus_sizes`` or the design (``genomics.observed.readers.read_matrix``);
+- ``ms``: ms output; ``alignments`` (with ``popmap``): one file per locus;
+- ``trees``: tskit ``.trees`` files, read as their VCF would be (one
+  sequence cut into windows, or one locus per file;
+  ``genomics.observed.trees``), populations from the tree sequence or
+  ``popmap`` (individuals named ``tsk_0``... as tskit's ``write_vcf`` does).
 
 Every structure that cannot be matched to the design is refused by the
 reader, naming both.
@@ -23,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy
 
-from genomics.observed import readers, vcf, vcf_loci
+from genomics.observed import readers, trees, vcf, vcf_loci, vcf_zarr
 from genomics.scenario.design import SamplingDesign
 from genomics.genotypes import Genotypes, GenotypesError
 
@@ -44,21 +49,26 @@ class ObservedFiles:
     locus_sizes: str | None = None
     seed: int = 0
     max_missing: float | None = None
+    trees: list[str] | None = None
+    coding: str = "auto"  # of a --matrix: auto, zero-one or plus-minus (readers.MATRIX_CODINGS)
 
     @property
     def given(self) -> list[str]:
-        return [name for name in ("vcf", "matrix", "ms", "alignments") if getattr(self, name)]
+        return [name for name in ("vcf", "matrix", "ms", "alignments", "trees") if getattr(self, name)]
 
     def check(self) -> None:
         """One sentence for options that do not fit together, before anything is read."""
         if len(self.given) != 1:
-            raise GenotypesError("give the data as exactly one of: a VCF (with --popmap), --matrix FILE, --ms FILE or "
-                                 f"--alignments FILE... (with --popmap); got {', '.join(self.given) or 'none'}")
+            raise GenotypesError("give the data as exactly one of: a VCF (with --popmap), --matrix FILE, --ms FILE, "
+                                 "--alignments FILE... (with --popmap) or --trees FILE...; got "
+                                 f"{', '.join(self.given) or 'none'}")
         if (self.vcf or self.alignments) and not self.popmap:
             raise GenotypesError(f"{'a VCF' if self.vcf else '--alignments'} needs --popmap (two columns: "
                                  f"{'sample' if self.vcf else 'sequence'} population)")
-        if (self.loci_bed or self.invariant_loci is not None) and not self.vcf:
-            raise GenotypesError("--loci-bed and --invariant-loci describe the loci of a VCF; give a VCF")
+        if self.loci_bed and not self.vcf:
+            raise GenotypesError("--loci-bed describes the loci of a VCF; give a VCF")
+        if self.invariant_loci is not None and not (self.vcf or self.trees):
+            raise GenotypesError("--invariant-loci describes the loci of a VCF or of .trees files; give one")
         if self.locus_sizes and not self.matrix:
             raise GenotypesError("--locus-sizes gives the loci of a --matrix (a VCF has contigs, alignments one file "
                                  "per locus)")
@@ -73,7 +83,8 @@ def read_observed(files: ObservedFiles, design: SamplingDesign,
     if files.matrix:
         sizes = readers.parse_locus_sizes(files.locus_sizes) if files.locus_sizes else None
         return [readers.read_matrix(files.matrix, design, files.orientation, files.populations,
-                                    more_sites_allowed=more_sites_allowed, locus_sizes=sizes)], \
+                                    more_sites_allowed=more_sites_allowed, locus_sizes=sizes,
+                                    coding=files.coding)], \
             [os.path.basename(files.matrix)]
     if files.alignments:
         return [readers.read_alignments(files.alignments, vcf.read_population_map(files.popmap), design,
@@ -82,6 +93,14 @@ def read_observed(files: ObservedFiles, design: SamplingDesign,
     if files.ms:
         data_sets = readers.read_ms(files.ms, design, files.populations)
         return data_sets, [f"replicate {i + 1}" for i in range(len(data_sets))]
+    if files.trees:
+        population_map = vcf.read_population_map(files.popmap) if files.popmap else None
+        data = trees.read_trees(files.trees, design, population_map, files.seed, files.max_missing,
+                                files.invariant_loci)
+        if not design.contiguous:
+            return [data], [f"{len(files.trees)} .trees files" if len(files.trees) > 1 else
+                            os.path.basename(files.trees[0])]
+        return cut_into_windows(data, design, files.trees[0])
     population_map = vcf.read_population_map(files.popmap)
     if not design.contiguous:
         return [vcf_loci.read_vcf_loci(files.vcf, population_map, design, files.seed, files.loci_bed,
@@ -92,22 +111,34 @@ def read_observed(files: ObservedFiles, design: SamplingDesign,
 def vcf_windows(files: ObservedFiles, population_map: dict[str, str],
                 design: SamplingDesign) -> tuple[list[Genotypes], list[str]]:
     """Each window of the design's sequence length with at least one SNP, as a data set of one locus."""
-    length = design.sequence_length
-    if not isinstance(length, (int, float)):
+    if not isinstance(design.sequence_length, (int, float)):
         raise GenotypesError("the design's sequence length is drawn from a prior: a VCF cannot be cut into windows "
                              "of it")
     max_missing = files.max_missing if files.max_missing is not None else float(design.missing is not None)
-    data = vcf.read_vcf(files.vcf, population_map, design, seed=files.seed, max_missing=max_missing)
+    reader = vcf_zarr.read_vcf_zarr if vcf_zarr.is_vcf_zarr(files.vcf) else vcf.read_vcf
+    data = reader(files.vcf, population_map, design, seed=files.seed, max_missing=max_missing)
+    return cut_into_windows(data, design, files.vcf)
+
+
+def cut_into_windows(data: Genotypes, design: SamplingDesign, path: str) -> tuple[list[Genotypes], list[str]]:
+    """Each window of the design's sequence length with at least one site of ``data``, as a data set of one
+    locus (positions from the window's start)."""
+    length = design.sequence_length
+    if not isinstance(length, (int, float)):
+        raise GenotypesError(f"the design's sequence length is drawn from a prior: {path} cannot be cut into "
+                             "windows of it")
+    if data.sites == 0:
+        raise GenotypesError(f"{path}: no window of {float(length):g} bp holds a usable SNP (no site was kept)")
     data_sets, labels = [], []
     for chromosome, start, end, sites in vcf.windows(data, float(length), min_snps=1):
         label = f"{chromosome}:{start}-{end}"
         data_sets.append(Genotypes(data.haplotypes[:, sites], data.positions[sites] - start,
                                    numpy.array([sites.size]), data.haplotype_populations, list(design.populations),
                                    ploidy=design.ploidy, locus_lengths=numpy.array([float(length)]),
-                                   provenance={"file": files.vcf}, report={**data.report, "window": label}))
+                                   provenance=data.provenance, report={**data.report, "window": label}))
         labels.append(label)
     if not data_sets:
-        raise GenotypesError(f"{files.vcf}: no window of {float(length):g} bp holds a usable SNP")
+        raise GenotypesError(f"{path}: no window of {float(length):g} bp holds a usable SNP")
     return data_sets, labels
 
 

@@ -3,9 +3,11 @@ encoder and statistics.
 
 Readers here:
 
-- ``read_matrix``: a whitespace-separated 0/1 text matrix (haplotypes x
-  sites, or sites x haplotypes), with ``N``, ``?``, ``-`` or ``9`` for a
-  missing call; populations given as ``name:count`` blocks in the file's row
+- ``read_matrix``: a whitespace-separated text matrix (haplotypes x
+  sites, or sites x haplotypes, or detected from the design's haplotype
+  count), coded 0/1 with ``N``, ``?``, ``-`` or ``9`` for a missing call, or
+  -1/+1/0 as Perez et al.'s empirical files (-1 reference, +1 alternative,
+  0 missing; detected from the -1 values, or given); populations given as ``name:count`` blocks in the file's row
   order. A matrix has no positions. Its loci: the sizes the user gives
   (``--locus-sizes``), or a fixed-S design's S, or one locus for a design of
   one sequence; a design of several loci at a rate is refused without sizes.
@@ -31,7 +33,15 @@ __all__ = ["Genotypes", "GenotypesError", "MISSING", "read_matrix", "read_ms", "
            "parse_population_blocks"]
 
 MISSING_CODES = ("N", "?", "-", "9")
-ORIENTATIONS = ("haplotypes-by-sites", "sites-by-haplotypes")
+ORIENTATIONS = ("haplotypes-by-sites", "sites-by-haplotypes", "auto")
+#: How a matrix writes its calls: 0/1 (missing N ? - 9), or Perez et al.'s -1 = reference, +1 = alternative,
+#: 0 = missing (the encoder's plus_minus coding); "auto" tells them apart by the values present.
+MATRIX_CODINGS = ("auto", "zero-one", "plus-minus")
+CODING_VALUES = {"zero-one": {"0": 0, "1": 1, **{code: MISSING for code in MISSING_CODES},
+                              **{code.lower(): MISSING for code in MISSING_CODES}},
+                 "plus-minus": {"-1": 0, "1": 1, "+1": 1, "0": MISSING}}
+CODING_WORDS = {"zero-one": "0/1 (0 reference, 1 alternative, N ? - 9 missing)",
+                "plus-minus": "-1/+1/0 (-1 reference, +1 alternative, 0 missing)"}
 
 
 def parse_population_blocks(text: str, where: str) -> list[tuple[str, int]]:
@@ -122,10 +132,89 @@ def _locus_layout(sites: int, design: SamplingDesign, source: str, more_allowed:
     return None
 
 
+def _matrix_tokens(path: str) -> tuple[numpy.ndarray, list[int]]:
+    """(the values of a whitespace-separated matrix as strings (rows, columns), each row's line number)."""
+    rows, numbers = [], []
+    for number, line in enumerate(read_text(path, "matrix file").splitlines(), start=1):
+        fields = line.split()
+        if not fields:
+            continue
+        if rows and len(fields) != len(rows[0]):
+            raise ValueError(f"{path}, line {number}: {len(fields)} values, but the first row has {len(rows[0])}")
+        rows.append(fields)
+        numbers.append(number)
+    if not rows:
+        raise ValueError(f"{path}: the matrix is empty")
+    return numpy.array(rows, dtype=str), numbers
+
+
+def matrix_coding(tokens: numpy.ndarray, path: str, coding: str = "auto") -> str:
+    """The coding of a matrix's values: ``coding`` where given, else "plus-minus" where a -1 (or +1) appears and
+    "zero-one" where only 0/1 and missing codes do; a matrix of 0s and missing codes only is refused (all
+    reference in one coding, all missing in the other)."""
+    if coding not in MATRIX_CODINGS:
+        raise ValueError(f"coding must be one of {MATRIX_CODINGS}, got {coding!r}")
+    if coding != "auto":
+        return coding
+    values = set(numpy.unique(tokens).tolist())
+    if values & {"-1", "+1"}:
+        return "plus-minus"
+    if "1" not in values and "0" in values:
+        raise ValueError(f"{path}: every value is 0 or a missing code, which is all reference calls in the 0/1 "
+                         "coding but all missing calls in the -1/+1/0 coding; give the coding (--coding zero-one "
+                         "or --coding plus-minus)")
+    return "zero-one"
+
+
+def matrix_orientation(shape: tuple[int, int], haplotypes: int, path: str, orientation: str) -> str:
+    """``orientation`` where given; for "auto", the side of the matrix that has the design's number of haplotypes
+    (refused where both or neither do)."""
+    if orientation not in ORIENTATIONS:
+        raise ValueError(f"orientation must be one of {ORIENTATIONS}, got {orientation!r}")
+    if orientation != "auto":
+        return orientation
+    rows, columns = shape
+    if rows == haplotypes and columns == haplotypes:
+        raise ValueError(f"{path}: {rows} rows and {columns} columns, and the model takes {haplotypes} haplotypes: "
+                         "either side could be the haplotypes; give --orientation haplotypes-by-sites or "
+                         "sites-by-haplotypes")
+    if haplotypes not in (rows, columns):
+        raise ValueError(f"{path}: {rows} rows and {columns} columns, but the model takes {haplotypes} haplotypes "
+                         "(neither side matches)")
+    return "haplotypes-by-sites" if rows == haplotypes else "sites-by-haplotypes"
+
+
+def decode_matrix(tokens: numpy.ndarray, line_numbers: list[int], coding: str, path: str,
+                  detected: bool) -> numpy.ndarray:
+    """(rows, columns) int8 calls (1 alternative, 0 reference, ``MISSING``) of the values in ``coding``; the first
+    value outside it is named with its line and column."""
+    table = CODING_VALUES[coding]
+    calls = numpy.full(tokens.shape, MISSING, dtype=numpy.int8)
+    known = numpy.zeros(tokens.shape, dtype=bool)
+    for value, call in table.items():
+        where = tokens == value
+        calls[where], known[where] = call, True
+    if not known.all():
+        row, column = numpy.argwhere(~known)[0]
+        expected = "0, 1 or a missing code (" + ", ".join(MISSING_CODES) + ")" if coding == "zero-one" else \
+            "-1, +1 (or 1) or 0 (missing)" + (", the -1/+1/0 coding detected from its -1 values" if detected else "")
+        raise ValueError(f"{path}, line {line_numbers[row]}, column {column + 1}: {str(tokens[row, column])!r} is not "
+                         f"{expected}")
+    return calls
+
+
 def read_matrix(path: str, design: SamplingDesign, orientation: str = "haplotypes-by-sites",
                 populations: str | None = None, more_sites_allowed: bool = False,
-                locus_sizes: list[int] | None = None) -> Genotypes:
-    """A 0/1 text matrix as ``Genotypes`` in the design's order; every problem names the file and line.
+                locus_sizes: list[int] | None = None, coding: str = "auto") -> Genotypes:
+    """A text matrix of calls as ``Genotypes`` in the design's order; every problem names the file and line.
+
+    ``coding``: "zero-one" (0/1, missing N ? - 9), "plus-minus" (Perez et
+    al.'s empirical files: -1 reference, +1 alternative, 0 missing) or
+    "auto" (plus-minus where a -1 appears; see ``matrix_coding``).
+    ``orientation``: haplotypes x sites, sites x haplotypes, or "auto" (the
+    side with the design's haplotype count, or the ``populations`` blocks'
+    total). The report says which coding and orientation were used and
+    whether each was given or detected.
 
     A matrix has no positions (``positions`` is None). Its loci: the
     ``locus_sizes`` given (sites of each locus, in the design's order), or a
@@ -137,45 +226,33 @@ def read_matrix(path: str, design: SamplingDesign, orientation: str = "haplotype
     """
     if orientation not in ORIENTATIONS:
         raise ValueError(f"orientation must be one of {ORIENTATIONS}, got {orientation!r}")
-    rows, width = [], None
-    for number, line in enumerate(read_text(path, "matrix file").splitlines(), start=1):
-        fields = line.split()
-        if not fields:
-            continue
-        if width is None:
-            width = len(fields)
-        elif len(fields) != width:
-            raise ValueError(f"{path}, line {number}: {len(fields)} values, but the first row has {width}")
-        row = numpy.empty(len(fields), dtype=numpy.int8)
-        for column, value in enumerate(fields):
-            if value in ("0", "1"):
-                row[column] = int(value)
-            elif value.upper() in MISSING_CODES:
-                row[column] = MISSING
-            else:
-                raise ValueError(f"{path}, line {number}, column {column + 1}: {value!r} is not 0, 1 or a "
-                                 f"missing code ({', '.join(MISSING_CODES)})")
-        rows.append(row)
-    if not rows:
-        raise ValueError(f"{path}: the matrix is empty")
-    matrix = numpy.array(rows)
-    if orientation == "sites-by-haplotypes":
-        matrix = matrix.T
+    if coding not in MATRIX_CODINGS:
+        raise ValueError(f"coding must be one of {MATRIX_CODINGS}, got {coding!r}")
+    tokens, line_numbers = _matrix_tokens(path)
+    used_coding = matrix_coding(tokens, path, coding)
+    matrix = decode_matrix(tokens, line_numbers, used_coding, path, detected=coding == "auto")
     blocks = parse_population_blocks(populations, f"{path} --populations") if populations else \
         list(zip(design.populations, design.haplotypes_per_population))
+    used_orientation = matrix_orientation(matrix.shape, sum(count for _, count in blocks), path, orientation)
+    if used_orientation == "sites-by-haplotypes":
+        matrix = matrix.T
     haplotypes, order_report = _to_design_order(matrix, blocks, design, path)
     counts = _locus_layout(haplotypes.shape[1], design, path, more_sites_allowed, locus_sizes)
     if counts is None:
         raise GenotypesError(f"{path}: a 0/1 matrix does not say where its loci begin, and the model's design has "
                              f"{design.describe_loci()} holding different numbers of SNPs: give each locus's number "
                              "of SNPs with --locus-sizes (comma-separated, or a file)")
-    report = {"source": path, "format": "0/1 matrix", "orientation": orientation, "sites": int(haplotypes.shape[1]),
+    report = {"source": path, "format": f"{'0/1' if used_coding == 'zero-one' else '-1/+1/0'} matrix",
+              "coding": CODING_WORDS[used_coding], "coding_from": "detected" if coding == "auto" else "given",
+              "orientation": used_orientation, "orientation_from": "detected" if orientation == "auto" else "given",
+              "sites": int(haplotypes.shape[1]),
               "haplotypes": int(haplotypes.shape[0]), "missing_calls": int((haplotypes == MISSING).sum()),
               "loci_from": "--locus-sizes" if locus_sizes is not None else (
                   "the design's segregating sites" if design.segregating_sites is not None else "one locus"),
               "positions": "none (a matrix has none)", **order_report}
     return Genotypes(haplotypes, None, counts, design.haplotype_populations, list(design.populations),
-                     ploidy=design.ploidy, provenance={"file": path}, report=report)
+                     ploidy=design.ploidy, provenance={"file": path, "coding": report["coding"],
+                                                       "orientation": used_orientation}, report=report)
 
 
 def read_ms(path: str, design: SamplingDesign, populations: str | None = None) -> list[Genotypes]:

@@ -16,8 +16,10 @@ What is kept and what is dropped, reported to the user:
 - samples absent from the population map are ignored; populations of the map
   absent from the training design are an error;
 - records out of position order are sorted (within each chromosome, which
-  keep the file's order) and the report says so; a position given twice is an
-  error naming it; calls of ploidy above 2, and calls naming an allele the
+  keep the file's order) and the report says so; records at a position an
+  earlier record holds (msprime's rounded positions) are kept as separate
+  sites at that position, counted in ``repeated_position_records`` and
+  warned about; calls of ploidy above 2, and calls naming an allele the
   site does not have (GT 2 with one ALT), are errors naming the site;
   haploid calls give one haplotype per sample.
 
@@ -72,15 +74,19 @@ def read_vcf(path: str, population_map: dict[str, str], design: SamplingDesign, 
     """Biallelic SNP haplotypes of the mapped samples, grouped by population in the design's order.
 
     Each population gives the design's number of haplotypes (a seeded subset
-    where the VCF has more).
-
-    A site is kept when at most ``max_missing`` of its used haplotypes are
-    missing calls (0: complete sites only); kept missing calls are -1.
-    """
+    where the VCF has more). A site is kept when at most ``max_missing`` of
+    its used haplotypes are missing calls (0: complete sites only); kept missing calls are -1."""
     if not 0 <= max_missing <= 1:
         raise ValueError(f"max_missing must be a fraction in [0, 1], got {max_missing!r}")
-    populations, haplotypes_per_population = design.populations, design.haplotypes_per_population
     callset, scan = _read_callset(path, ["variants/CHROM", "variants/POS"], set(population_map))
+    return genotypes_from_callset(callset, scan, path, population_map, design, seed, max_missing)
+
+
+def genotypes_from_callset(callset: dict, scan: "CallScan", path: str, population_map: dict[str, str],
+                           design: SamplingDesign, seed: int, max_missing: float) -> VcfData:
+    """``read_vcf`` on arrays read already: scikit-allel's callset (samples, variants/CHROM, /POS, /REF, /ALT of
+    two columns, calldata/GT) and the scan of its calls (a VCF's text, or a VCF Zarr store's arrays)."""
+    populations, haplotypes_per_population = design.populations, design.haplotypes_per_population
     samples = list(callset["samples"])
     unknown = sorted(set(population_map.values()) - set(populations))
     if unknown:
@@ -99,12 +105,7 @@ def read_vcf(path: str, population_map: dict[str, str], design: SamplingDesign, 
     chromosomes, positions = numpy.asarray(callset["variants/CHROM"]).astype(str), callset["variants/POS"]
     order = numpy.lexsort((positions, _first_seen_rank(chromosomes)))
     unsorted = bool((order != numpy.arange(order.size)).any())
-    same = (chromosomes[order][1:] == chromosomes[order][:-1]) & (positions[order][1:] == positions[order][:-1]) \
-        & (positions[order][1:] > 0)  # records at POS <= 0 are dropped below
-    if same.any():
-        first = order[1:][same][0]
-        raise ValueError(f"{path}: position {chromosomes[first]}:{positions[first]} appears more than once; merge or "
-                         "remove duplicate records first")
+    repeats = _repeated_positions(chromosomes[order], positions[order])
     ref, alt = callset["variants/REF"][order], callset["variants/ALT"][order]
     classes = _site_classes(ref, alt)
     placed = positions[order] > 0  # POS 0 (a telomere) and below lie in no window
@@ -142,14 +143,32 @@ def read_vcf(path: str, population_map: dict[str, str], design: SamplingDesign, 
         "haplotypes_per_population": dict(zip(populations, haplotypes_per_population)),
         "samples_ignored_not_in_map": len(set(samples) - set(population_map)),
         "unphased_heterozygous_calls": scan.unphased_heterozygous, "call_ploidy": sorted(scan.ploidies),
-        "sorted_by_position": unsorted,
+        "sorted_by_position": unsorted, **repeats,
         "byte_order_mark": scan.byte_order_mark,
     }
     report["warnings"] = [f"dropped {count} {DROPPED_RECORDS[key]}" for key, count in dropped.items() if count]
+    if repeats["repeated_position_records"]:
+        report["warnings"].append(f"kept {repeats['repeated_position_records']} records at a position an earlier "
+                                  f"record already holds (first: {repeats['first_repeated_position']}), each as its "
+                                  "own site at that position")
     names, counts = _runs(chromosomes[keep])  # the kept sites of each chromosome, in the file's order
     return Genotypes(haplotypes, positions[keep].astype(numpy.float64), counts, numpy.concatenate(labels),
                      list(populations), ploidy=design.ploidy, locus_names=names, provenance={"file": path},
                      report={**report, "format": "VCF"})
+
+
+def _repeated_positions(chromosomes: numpy.ndarray, positions: numpy.ndarray) -> dict:
+    """How many records (sorted by chromosome and position) sit at a position an earlier record already holds.
+
+    The rule: every record is kept as its own site at the position given, in
+    the file's order (msprime's continuous positions, rounded by tskit's
+    ``write_vcf``, put several mutations at one POS; merging them would
+    invent multiallelic sites). Their distance is 0; POS <= 0 is not counted.
+    """
+    same = (chromosomes[1:] == chromosomes[:-1]) & (positions[1:] == positions[:-1]) & (positions[1:] > 0)
+    first = f"{chromosomes[1:][same][0]}:{positions[1:][same][0]}" if same.any() else ""
+    return {"repeated_position_records": int(same.sum()), "first_repeated_position": first,
+            "repeated_positions_rule": "kept, each record its own site at the position given"}
 
 
 def _runs(chromosomes: numpy.ndarray) -> tuple[list[str], numpy.ndarray]:
@@ -289,7 +308,7 @@ def _read_callset(path: str, extra_fields: list[str], samples: set) -> tuple[dic
     return callset, scan
 
 
-def _site_classes(ref: numpy.ndarray, alt: numpy.ndarray) -> dict[str, numpy.ndarray]:
+def _site_classes(ref: numpy.ndarray, alt: numpy.ndarray) -> dict[str, numpy.ndarray]:  # .snp: biallelic SNPs
     """Boolean masks (sites,) of the records that are not biallelic SNPs, by why: ``spanning_deletion`` (ALT '*',
     an allele deleted upstream, as ``bcftools norm -m-`` writes them), ``alt_same_as_ref`` and ``no_alt`` (ALT '.'
     or empty: a monomorphic record), ``other`` (multiallelic, indels, symbolic alleles); and ``snp``: one
@@ -310,11 +329,6 @@ def _site_classes(ref: numpy.ndarray, alt: numpy.ndarray) -> dict[str, numpy.nda
     return classes
 
 
-def _biallelic_snps(ref: numpy.ndarray, alt: numpy.ndarray) -> numpy.ndarray:
-    """Sites with one single-character REF and one different single-character ALT."""
-    return _site_classes(ref, alt)["snp"]
-
-
 def _first_seen_rank(chromosomes: numpy.ndarray) -> numpy.ndarray:
     """Each site's chromosome as its rank of first appearance (chromosomes keep the file's order)."""
     ranks = {name: rank for rank, name in enumerate(dict.fromkeys(chromosomes.tolist()))}
@@ -325,7 +339,7 @@ def missing_rates(path: str, population_map: dict[str, str], populations: list[s
     """The fraction of missing genotype calls of each population's samples over the VCF's biallelic SNPs."""
     callset, _ = _read_callset(path, [], set(population_map))
     samples = list(callset["samples"])
-    snp = _biallelic_snps(callset["variants/REF"], callset["variants/ALT"])
+    snp = _site_classes(callset["variants/REF"], callset["variants/ALT"])["snp"]
     rates = {}
     for population in populations:
         members = [samples.index(s) for s, p in population_map.items() if p == population and s in samples]

@@ -33,7 +33,7 @@ import re
 
 import numpy
 
-from genomics.observed import vcf
+from genomics.observed import vcf, vcf_zarr
 from genomics.scenario.design import SamplingDesign
 from genomics.genotypes import Genotypes, GenotypesError
 from genomics.textfile import read_text
@@ -110,15 +110,18 @@ def read_vcf_loci(path: str, population_map: dict[str, str], design: SamplingDes
     if max_missing is None:
         max_missing = 1.0 if design.missing is not None else 0.0
     chosen = choose_samples(population_map, design, seed)
-    data = vcf.read_vcf(path, chosen, design, seed=seed, max_missing=max_missing)
-    report = {**data.report, "format": "VCF, one locus per " + ("BED region" if bed else "contig"),
+    store = vcf_zarr.is_vcf_zarr(path)  # a VCF Zarr store is read as the VCF it encodes
+    data = (vcf_zarr.read_vcf_zarr if store else vcf.read_vcf)(path, chosen, design, seed=seed,
+                                                                max_missing=max_missing)
+    one_locus_per = "BED region" if bed else "contig"
+    report = {**data.report, "format": f"{data.report['format']}, one locus per {one_locus_per}",
               "samples_chosen": {population: [s for s, p in chosen.items() if p == population]
                                  for population in design.populations}, "sample_seed": seed,
               "samples_in_population_map": {population: list(population_map.values()).count(population)
                                             for population in design.populations}}
     calls = data.calls
     if bed is None:
-        contigs, header_lengths = contigs_of(path)
+        contigs, header_lengths = (vcf_zarr.contigs_of if store else contigs_of)(path)
         site_loci = numpy.array([contigs.index(name) for name in data.chromosomes.tolist()], dtype=numpy.int64)
         positions = data.positions.astype(float)
         lengths = [header_lengths.get(name) for name in contigs]
