@@ -23,6 +23,7 @@ from typing import Any
 
 import msprime
 import numpy
+import tskit
 
 from genomics.scenario.design import MissingData, SamplingDesign
 from genomics.genotypes import MISSING, Genotypes
@@ -46,11 +47,13 @@ def place_segregating_sites(ts: Any, count: int, generator: numpy.random.Generat
     order = numpy.argsort(positions, kind="stable")
     chosen, positions = chosen[order], positions[order]
     genotypes = numpy.zeros((ts.num_samples, count), dtype=numpy.int8)
+    sample = (ts.nodes_flags & tskit.NODE_IS_SAMPLE).astype(bool)
     tree = ts.first() if ts.num_trees == 1 else None
     for column, (edge, position) in enumerate(zip(chosen, positions)):
         if ts.num_trees > 1:
             tree = ts.at(position)
-        genotypes[numpy.fromiter(tree.samples(child[edge]), dtype=numpy.int64), column] = 1
+        below = tree.preorder(child[edge])  # the subtree's nodes, listed in C (tskit), samples among them
+        genotypes[below[sample[below]], column] = 1
     return genotypes, positions
 
 
