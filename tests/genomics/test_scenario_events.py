@@ -86,8 +86,8 @@ def test_an_event_reads_back_the_table_it_came_from():
 
 
 def test_an_unknown_event_type_is_refused_listing_the_known_ones():
-    with pytest.raises(ScenarioError, match=r"^scenario 's': events\[1\].type must be one of \['growth_change', 'join', "
-                                            r"'migration', .*'symmetric_migration'\], got 'bottleneck'$"):
+    with pytest.raises(ScenarioError, match=r"^scenario 's': events\[1\].type must be one of \['growth_change', "
+                                            r"'join', 'migration', .*'symmetric_migration'\], got 'bottleneck'$"):
         scenario_with([{"type": "bottleneck", "time": 10}])
 
 
