@@ -167,7 +167,9 @@ def load_simulations(directory: str, genotypes: bool = True) -> SimulatedData:
                          f"version {FORMAT_VERSION}: simulate again into a new folder")
     labels, genotypes, positions, lengths, site_counts, parameters = [], [], [], [], [], []
     complete, mask_seeds = [], []
-    design = SamplingDesign.from_dict(manifest["scenarios"][0]["spec"]["design"])
+    first = manifest["scenarios"][0]["spec"]  # checked when simulated: its design is read as Scenario reads it
+    design = SamplingDesign.from_spec(first["design"], f"scenario {first['name']!r}", lambda value, key: None,
+                                      first.get("units", "generations"))
     for index, entry in enumerate(manifest["scenarios"]):
         for file in entry["shards"]:
             path = os.path.join(directory, file)
