@@ -1,4 +1,4 @@
-"""Demographic scenarios: priors, a sampling design, and a recipe for an ``msprime.Demography``.
+"""Demographic scenarios: priors, a sampling design, and demes and events that build an ``msprime.Demography``.
 
 A scenario is written as a specification (a Python dict or a TOML file of
 the same shape; the schema is in the README)::
@@ -32,49 +32,30 @@ migration rates are M = 4 N0 m, growth rates are 4 N0 r, and loci give
 The design (populations, samples, ploidy, loci, missing data) is described
 in ``genomics/scenario/design.py``.
 
-Events (``[[events]]``, each with a ``type``; source and dest follow
-msprime's backward-in-time convention: lineages move from source to dest):
-
-- ``split``: time, derived (list), ancestral: the derived demes start from the ancestral one;
-- ``join``: time, source, dest: every lineage of source moves to dest, and no lineage
-  enters source afterwards (ms ``-ej``; source may be a sampled deme);
-- ``pulse``: time, source, dest, proportion: each lineage of source moves to dest
-  with that probability (admixture; ms ``-es`` into a new deme);
-- ``symmetric_migration``: populations, rate; ``migration``: source, dest, rate (asymmetric);
-- ``migration_rate_change``: time, populations, rate; ``migration_change``: time, source, dest, rate;
-- ``size_change``: time, population, size (and growth_rate); ``growth_change``: time, population, growth_rate.
+Events (``[[events]]``, each with a ``type``: split, join, pulse, symmetric_migration, migration,
+migration_rate_change, migration_change, size_change, growth_change) are classes in
+``genomics/scenario/events.py``, which documents each one's fields.
 """
 
 from __future__ import annotations
 
 import copy
 import math
-import os
 import re
 from typing import Any
 
 import msprime
 import numpy
 
+from genomics.scenario.demes_graph import demography_from_demes, read_demes_yaml, validate_demes_graph
 from genomics.scenario.design import MAX_RATE, Locus, SamplingDesign
+from genomics.scenario.events import EVENT_AT_ZERO, EVENTS, DrawValues, Event, EventChecks, event_from_table
 from genomics.scenario.expressions import ScenarioError, evaluate, is_number, names_in, value_range
 from genomics.scenario.priors import Prior, from_spec
-from genomics.textfile import path_within, read_toml, read_yaml
+from genomics.textfile import read_toml
 
-__all__ = ["EVENT_TYPES", "Scenario", "ScenarioError", "evaluate", "load_toml", "validate_spec"]
+__all__ = ["EVENT_AT_ZERO", "EVENTS", "Scenario", "ScenarioError", "evaluate", "load_toml", "validate_spec"]
 
-EVENT_TYPES = {
-    "split": {"time", "derived", "ancestral"},
-    "join": {"time", "source", "dest"},
-    "pulse": {"time", "source", "dest", "proportion"},
-    "symmetric_migration": {"populations", "rate"},
-    "migration": {"source", "dest", "rate"},
-    "migration_rate_change": {"time", "populations", "rate"},
-    "migration_change": {"time", "source", "dest", "rate"},
-    "size_change": {"time", "population", "size"},
-    "growth_change": {"time", "population", "growth_rate"},
-}
-OPTIONAL_EVENT_KEYS = {"size_change": {"growth_rate"}}
 UNITS = ("generations", "coalescent")
 #: Allowed values of each kind: (low, high, must be > 0, what the message says is expected).
 RANGES = {
@@ -87,14 +68,10 @@ RANGES = {
     "per_base": (0.0, MAX_RATE, False, f"a rate in [0, {MAX_RATE:g}] per base per generation"),
     "non_negative": (0.0, math.inf, False, "a value >= 0"),
 }
-EVENT_AT_ZERO = 1e-9  # generations
 #: A scenario's name: it becomes part of file names (shards), so no folder part, no '..', nothing hidden.
 SCENARIO_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
 TOP_KEYS = {"name", "description", "priors", "design", "demes", "events", "sampling", "units", "reference_size",
             "demes_graph"}
-#: Fields of a demes graph that hold numbers: there a scenario may write a prior name or an expression.
-DEMES_NUMBER_FIELDS = {"start_size", "end_size", "start_time", "end_time", "time", "rate", "proportion",
-                       "proportions", "generation_time", "selfing_rate", "cloning_rate"}
 
 
 class Scenario:
@@ -106,6 +83,8 @@ class Scenario:
         self.priors: dict[str, Prior] = {key: from_spec(value, key) for key, value in self.spec["priors"].items()}
         self.units: str = self.spec.get("units", "generations")
         self.reference_size = float(self.spec.get("reference_size", 1e4))
+        self.events: list[Event] = [event_from_table(table, f"events[{i}]", f"scenario {self.name!r}")
+                                    for i, table in enumerate(self.spec.get("events", []))]
         self.design = SamplingDesign.from_spec(self.spec["design"], f"scenario {self.name!r}", lambda v, k: None,
                                                self.units)
         self.check_simulates()
@@ -184,77 +163,18 @@ class Scenario:
         effective size, such as mtDNA), which scales its coalescence times.
         """
         if "demes_graph" in self.spec:
-            return self._demography_from_demes(parameters, size_scale)
-        size, time, rate = (self._scale(kind) for kind in ("size", "time", "rate"))
-
-        def value(key_value: Any, scale: float) -> float:
-            result = evaluate(key_value, parameters) * scale
-            if not numpy.isfinite(result):
-                raise ScenarioError(f"scenario {self.name!r}: {key_value!r} is {result} for {parameters}")
-            return result
-
+            return demography_from_demes(self.spec["demes_graph"], parameters, size_scale, f"scenario {self.name!r}")
+        scales = {kind: self._scale(kind) for kind in ("size", "time", "rate")}
+        values = DrawValues(f"scenario {self.name!r}", parameters, scales, size_scale,
+                            [deme["name"] for deme in self.spec["demes"]])
         demography = msprime.Demography()
         for deme in self.spec["demes"]:
-            demography.add_population(name=deme["name"], initial_size=value(deme["initial_size"], size) * size_scale,
-                                      growth_rate=value(deme.get("growth_rate", 0.0), rate))
-        for event in self.spec.get("events", []):
-            kind = event["type"]
-            # msprime applies no event at the sampling time itself (lineages do not exist yet): an event at time 0
-            # (ms's "-ej 0 2 4", lumping two samples) happens EVENT_AT_ZERO generations back instead.
-            at = max(value(event["time"], time), EVENT_AT_ZERO) if "time" in event else None
-            if kind == "split":
-                demography.add_population_split(time=at, derived=list(event["derived"]), ancestral=event["ancestral"])
-            elif kind == "join":
-                demography.add_mass_migration(time=at, source=event["source"], dest=event["dest"], proportion=1.0)
-                for other in self.spec["demes"]:  # as ms -ej: nothing migrates into the joined deme any more
-                    if other["name"] != event["source"]:
-                        demography.add_migration_rate_change(time=at, rate=0.0, source=other["name"],
-                                                             dest=event["source"])
-            elif kind == "pulse":
-                demography.add_mass_migration(time=at, source=event["source"], dest=event["dest"],
-                                              proportion=value(event["proportion"], 1.0))
-            elif kind == "symmetric_migration":
-                demography.set_symmetric_migration_rate(list(event["populations"]), value(event["rate"], rate))
-            elif kind == "migration":
-                demography.set_migration_rate(source=event["source"], dest=event["dest"],
-                                              rate=value(event["rate"], rate))
-            elif kind == "migration_rate_change":
-                demography.add_symmetric_migration_rate_change(time=at, populations=list(event["populations"]),
-                                                               rate=value(event["rate"], rate))
-            elif kind == "migration_change":
-                demography.add_migration_rate_change(time=at, rate=value(event["rate"], rate),
-                                                     source=event["source"], dest=event["dest"])
-            elif kind == "size_change":
-                demography.add_population_parameters_change(
-                    time=at, population=event["population"], initial_size=value(event["size"], size) * size_scale,
-                    growth_rate=value(event.get("growth_rate", 0.0), rate))
-            elif kind == "growth_change":
-                demography.add_population_parameters_change(time=at, population=event["population"],
-                                                             growth_rate=value(event["growth_rate"], rate))
+            demography.add_population(name=deme["name"], initial_size=values.size(deme["initial_size"]),
+                                      growth_rate=values(deme.get("growth_rate", 0.0), "rate"))
+        for event in self.events:
+            event.add_to(demography, values)
         demography.sort_events()
         return demography
-
-    def _demography_from_demes(self, parameters: dict, size_scale: float) -> msprime.Demography:
-        """The scenario's demes graph with this draw's values filled in (sizes times ``size_scale``)."""
-        import demes  # noqa: PLC0415 - msprime's own dependency, needed only for demes-based scenarios
-
-        def fill(node: Any, key: str = "") -> Any:
-            if isinstance(node, dict):
-                return {k: fill(v, k) for k, v in node.items()}
-            if isinstance(node, list):
-                return [fill(v, key) for v in node]
-            if key in DEMES_NUMBER_FIELDS and isinstance(node, str) and node != "Infinity":
-                node = evaluate(node, parameters)
-            if key in ("start_size", "end_size") and is_number(node):
-                node = node * size_scale
-            return node
-
-        try:
-            graph = demes.Graph.fromdict(fill(self.spec["demes_graph"]))
-        except Exception as error:  # demes explains what is inconsistent (times out of order, sizes <= 0, ...)
-            raise ScenarioError(f"scenario {self.name!r}: the demes graph is invalid for {parameters}: {error}") \
-                from None
-        return msprime.Demography.from_demes(graph)
 
     def sample_sets(self) -> list[msprime.SampleSet]:
         """One SampleSet per sampled population, taken from the deme the ``sampling`` table names.
@@ -328,22 +248,22 @@ def validate_spec(spec: dict) -> dict:
     parameters = set(spec["priors"])
     supports = {key: from_spec(value, key).support for key, value in spec["priors"].items()}
 
-    def check_value(value: Any, key: str) -> None:
-        missing = names_in(value, f"{where}: {key}") - parameters
+    def check_value(value: Any, key: str, place: str = where) -> None:
+        missing = names_in(value, f"{place}: {key}") - parameters
         if missing:
-            raise ScenarioError(f"{where}: {key} refers to {sorted(missing)}, which are not priors "
+            raise ScenarioError(f"{place}: {key} refers to {sorted(missing)}, which are not priors "
                                 f"(priors: {sorted(parameters)})")
 
-    def check_range(value: Any, key: str, kind: str) -> None:
+    def check_range(value: Any, key: str, kind: str, place: str = where) -> None:
         """The value's range over the priors' whole supports must lie in what ``kind`` allows."""
         low, high, positive, expected = RANGES[kind if kind != "rate" else f"rate_{units}"]
         try:
             least, most = value_range(value, supports)
         except ScenarioError as error:
-            raise ScenarioError(f"{where}: {key}: {error}") from None
+            raise ScenarioError(f"{place}: {key}: {error}") from None
         if least < low or most > high or (positive and least <= 0):
             shown = f"{least:g}" if least == most else f"from {least:g} to {most:g} over the priors' supports"
-            raise ScenarioError(f"{where}: {key} = {value!r} is {shown}; it must be {expected}")
+            raise ScenarioError(f"{place}: {key} = {value!r} is {shown}; it must be {expected}")
 
     design = SamplingDesign.from_spec(spec["design"], where, check_value, units)
     for index, locus in enumerate(design.loci):
@@ -353,7 +273,7 @@ def validate_spec(spec: dict) -> dict:
             if getattr(locus, key) is not None:
                 check_range(getattr(locus, key), f"{label}.{key}", kind)
     if "demes_graph" in spec:
-        return _validate_demes_graph(spec, design, where, units, check_value)
+        return validate_demes_graph(spec, design, where, units, check_value)
 
     if not isinstance(spec["demes"], list) or not spec["demes"]:
         raise ScenarioError(f"{where}: 'demes' must be a non-empty list of tables with name and initial_size")
@@ -369,69 +289,21 @@ def validate_spec(spec: dict) -> dict:
         if "growth_rate" in deme:
             check_value(deme["growth_rate"], f"demes[{i}].growth_rate")
 
-    def check_deme(deme_name: Any, key: str) -> None:
-        if deme_name not in demes:
-            raise ScenarioError(f"{where}: {key} names the deme {deme_name!r}, which is not in demes {sorted(demes)}")
-
     if not isinstance(spec.get("events", []), list):
         raise ScenarioError(f"{where}: 'events' must be a list of tables")
-    for i, event in enumerate(spec.get("events", [])):
-        kind = event.get("type") if isinstance(event, dict) else None
-        if kind not in EVENT_TYPES:
-            raise ScenarioError(f"{where}: events[{i}].type must be one of {sorted(EVENT_TYPES)}, got {kind!r}")
-        required, optional = EVENT_TYPES[kind], OPTIONAL_EVENT_KEYS.get(kind, set())
-        missing, extra = required - set(event), set(event) - required - optional - {"type"}
-        if missing or extra:
-            raise ScenarioError(f"{where}: events[{i}] ({kind}) needs keys {sorted(required)}"
-                                + (f", may have {sorted(optional)}" if optional else "")
-                                + f"; missing {sorted(missing)}, unexpected {sorted(extra)}")
-        for key in ("time", "rate", "size", "growth_rate", "proportion"):
-            if key in event:
-                check_value(event[key], f"events[{i}].{key}")
-                if key != "growth_rate":
-                    check_range(event[key], f"events[{i}].{key}", key)
-        for key in ("derived", "populations"):
-            if key in event and not isinstance(event[key], list):
-                raise ScenarioError(f"{where}: events[{i}].{key} must be a list of deme names")
-            for deme in event.get(key, []):
-                check_deme(deme, f"events[{i}].{key}")
-        for key in ("ancestral", "population", "source", "dest"):
-            if key in event:
-                check_deme(event[key], f"events[{i}].{key}")
-        if "source" in event and event.get("source") == event.get("dest"):
-            raise ScenarioError(f"{where}: events[{i}] ({kind}) moves lineages from {event['source']!r} to itself")
+    for i, table in enumerate(spec.get("events", [])):
+        event = event_from_table(table, f"events[{i}]", where)
+        place = f"{where}, {event.type_name} event"  # every message names the scenario, the event and its field
+
+        def check_event_value(value: Any, key: str, kind: str | None, place: str = place) -> None:
+            check_value(value, key, place)
+            if kind is not None:
+                check_range(value, key, kind, place)
+
+        event.check(EventChecks(place, check_event_value, demes), f"events[{i}]")
     for population in design.populations:
-        check_deme(spec.get("sampling", {}).get(population, population), f"sampling of population {population!r}")
-    return spec
-
-
-def _validate_demes_graph(spec: dict, design: SamplingDesign, where: str, units: str, check_value: Any) -> dict:
-    """Checks of a scenario whose demography is a demes graph (values may name priors)."""
-    if units != "generations":
-        raise ScenarioError(f"{where}: a demes graph carries its own time units; leave out units = {units!r}")
-    if "events" in spec:
-        raise ScenarioError(f"{where}: a demes graph holds the events itself; leave out [[events]]")
-    graph = spec["demes_graph"]
-    if not isinstance(graph, dict) or not isinstance(graph.get("demes"), list):
-        raise ScenarioError(f"{where}: the demes YAML must be a graph with a 'demes' list")
-
-    def walk(node: Any, path: str, key: str = "") -> None:
-        if isinstance(node, dict):
-            for k, v in node.items():
-                walk(v, f"{path}.{k}", k)
-        elif isinstance(node, list):
-            for i, v in enumerate(node):
-                walk(v, f"{path}[{i}]", key)
-        elif key in DEMES_NUMBER_FIELDS and isinstance(node, str) and node != "Infinity":
-            check_value(node, path)
-
-    walk(graph, "demes_yaml")
-    names = {deme.get("name") for deme in graph["demes"] if isinstance(deme, dict)}
-    for population in design.populations:
-        sampled = spec.get("sampling", {}).get(population, population)
-        if sampled not in names:
-            raise ScenarioError(f"{where}: sampled population {population!r} is not a deme of the demes YAML "
-                                f"({sorted(names)})")
+        EventChecks(where, check_value, demes).deme(spec.get("sampling", {}).get(population, population),
+                                                    f"sampling of population {population!r}")
     return spec
 
 
@@ -455,21 +327,9 @@ def load_toml(path: str) -> list[Scenario]:
     for spec in specs:
         if isinstance(spec, dict) and "demes_yaml" in spec:
             spec = dict(spec)
-            spec["demes_graph"] = _read_demes_yaml(spec.pop("demes_yaml"), path)
+            spec["demes_graph"] = read_demes_yaml(spec.pop("demes_yaml"), path)
         try:
             scenarios.append(Scenario(spec))
         except ScenarioError as error:
             raise ScenarioError(f"{path}: {error}") from None
     return scenarios
-
-
-def _read_demes_yaml(name: Any, toml_path: str) -> dict:
-    """The demes graph of a YAML file named relative to the scenario file (stored in the spec, not the path)."""
-    try:
-        path = path_within(os.path.dirname(os.path.abspath(toml_path)), name, "demes_yaml file")
-        return read_yaml(path)
-    except FileNotFoundError:
-        raise ScenarioError(f"{toml_path}: cannot read demes_yaml {name!r} (No such file or directory)") from None
-    except ValueError as error:
-        raise ScenarioError(f"{toml_path}: {error}") from None
-

@@ -21,7 +21,7 @@ import pytest
 
 import minidl
 from genomics import interrupts
-from genomics.simulation import resources, run as simulate_module
+from genomics.simulation import folder as simulation_folder, resources, run as simulate_module
 from genomics.pipeline import workflow
 from genomics.scenario.catalogue import resolve
 from genomics.cli.main import main
@@ -197,7 +197,7 @@ def test_workers_die_with_a_parent_killed_by_sigkill(sims, tmp_path, command):
 
 def test_a_full_disk_during_simulate_keeps_finished_shards_and_says_so_in_one_sentence(tmp_path, monkeypatch,
                                                                                          capsys):
-    write, written = simulate_module.write_npz, []
+    write, written = simulation_folder.write_npz, []
 
     def disk_full_after_two_shards(path, arrays):
         if len(written) == 2:
@@ -205,7 +205,7 @@ def test_a_full_disk_during_simulate_keeps_finished_shards_and_says_so_in_one_se
         write(path, arrays)
         written.append(os.path.basename(path))
 
-    monkeypatch.setattr(simulate_module, "write_npz", disk_full_after_two_shards)
+    monkeypatch.setattr(simulation_folder, "write_npz", disk_full_after_two_shards)
     out = tmp_path / "sims"
     assert main(["simulate", "constant", "--replicates", "8", "--shard-size", "2", "--workers", "1",
                  "--out", str(out)]) == 1

@@ -80,7 +80,9 @@ def test_a_toml_scenario_loads_and_builds_its_demography(tmp_path):
     (lambda t: t.replace('initial_size = "N / 2"', 'initial_size = "N /"'), "not a valid expression"),
     (lambda t: t.replace('initial_size = "N / 2"', 'initial_size = "__import__(N)"'), "may only use numbers"),
     (lambda t: t + "\n[colours]\nred = 1\n", r"unknown keys \['colours'\]"),
-    (lambda t: t.replace("derived = ", "derivd = "), r"missing \['derived'\], unexpected \['derivd'\]"),
+    (lambda t: t.replace("derived = ", "derivd = "),
+     r"events\[0\] \(split\) lacks \['derived'\] and has unknown keys \['derivd'\]; "
+     r"it needs \['ancestral', 'derived', 'time'\]"),
     (lambda t: t.replace("[priors]", "[priors\n"), "not valid TOML"),
 ])
 def test_a_wrong_toml_file_says_which_key_is_wrong(tmp_path, change, message):

@@ -110,8 +110,8 @@ def test_on_the_fly_training_draws_new_replicates_each_epoch_and_holds_the_whole
     finally:
         fresh.close()
     # the same replicate as simulate would make it with that seed, masks included
-    arrays = simulate_shard(specs[1], [onthefly.fresh_seed(9, 1, 0, 0)])
-    again = simulate_shard(specs[1], [onthefly.fresh_seed(9, 1, 0, 0)])
+    arrays = simulate_shard(fresh.scenarios[1], [onthefly.fresh_seed(9, 1, 0, 0)])
+    again = simulate_shard(fresh.scenarios[1], [onthefly.fresh_seed(9, 1, 0, 0)])
     np.testing.assert_array_equal(arrays["genotypes"], again["genotypes"])
     assert onthefly.fresh_seed(9, 1, 0, 0) not in {replicate_seed(9, s, r) for s in (0, 1) for r in range(30)}
 

@@ -59,7 +59,8 @@ class FreshSimulations(PyDataset):
             raise ValueError(f"--on-the-fly must be a positive number of replicates per scenario, got {per_scenario!r}")
         self.specs, self.per_scenario, self.encoder, self.network = specs, per_scenario, encoder, network
         self.batch_size, self.master_seed, self.seed = int(batch_size), int(master_seed), int(seed)
-        self.design = Scenario(specs[0]).design
+        self.scenarios = [Scenario(spec) for spec in specs]  # checked (one smoke simulation each) once, here
+        self.design = self.scenarios[0].design
         self.epoch = first_epoch  # a resumed training starts at its next epoch
         self.simulated = 0  # replicates simulated for the epochs begun so far
         self._pool = interrupts.worker_pool(workers)  # the workers die with this process
@@ -70,10 +71,10 @@ class FreshSimulations(PyDataset):
 
     def _submit(self, epoch: int) -> list:
         """Hand epoch ``epoch``'s replicates to the workers, ``CHUNK`` at a time."""
-        return [(s, self._pool.submit(simulate_shard, spec,
+        return [(s, self._pool.submit(simulate_shard, scenario,
                                       [fresh_seed(self.master_seed, s, r, epoch)
                                        for r in range(first, min(first + CHUNK, self.per_scenario))]))
-                for s, spec in enumerate(self.specs) for first in range(0, self.per_scenario, CHUNK)]
+                for s, scenario in enumerate(self.scenarios) for first in range(0, self.per_scenario, CHUNK)]
 
     def _prepare(self) -> None:
         """This epoch's replicates (waiting for the workers if need be), encoded and shuffled; the next epoch's
