@@ -92,7 +92,6 @@ NOT_YET = {
     "builtin_custom_losses": "ops.one_hot refuses float labels, which Keras casts",
     "example_timeseries_classification": "accuracy 0.5 against Keras's 0.73 in quick mode",
     "guide_callbacks_early_stopping_lr": "a custom early stopping callback ends with another MAE than Keras's",
-    "guide_custom_layers": "add_weight returns a Tensor, without assign_add",
 }
 
 

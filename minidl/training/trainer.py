@@ -67,8 +67,6 @@ class Trainer:
         With several outputs, ``loss``, ``loss_weights`` and ``metrics`` may be
         lists in output order or dicts by output name; one loss serves every output.
         """
-        if loss is None:
-            raise ValueError(f"compile: give a loss, e.g. one of {', '.join(sorted(losses_module.ALL))}")
         self.optimizer = optimizers_module.get(optimizer)
         self._compiled = Compiled(self.output_names, loss, loss_weights, metrics)
         if self.built:
@@ -128,7 +126,7 @@ class Trainer:
         """One update; (the batch's logs, their weights). A non-finite loss leaves the weights as they were."""
         predictions, loss, per_output = self.compute_loss(xs, ys, sample_weight, training=True)
         logs, counts = self._compiled.batch_logs(ys, predictions, loss, per_output)
-        if math.isfinite(logs["loss"]):
+        if math.isfinite(logs["loss"]) and loss.requires_grad:  # a model without trainable weights: no update
             weights = self.trainable_weights
             for w in weights:
                 w.grad = None
