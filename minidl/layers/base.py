@@ -27,6 +27,7 @@ from minidl import functional as F
 from minidl.layers.protocol import (
     build_in_either_convention,
     call_with_keras_arguments,
+    gather_positional_tensors,
     init_arguments,
     layer_call,
     output_shape_in_either_convention,
@@ -187,6 +188,7 @@ class Layer:
         ``training`` (and ``args``/``kwargs``, passed on to ``call``) as
         ``minidl.layers.protocol`` says.
         """
+        inputs, args = gather_positional_tensors(self, inputs, args)
         symbolic = is_symbolic(inputs)
         inputs = self.checked_inputs(inputs, symbolic)
         if symbolic:

@@ -93,6 +93,9 @@ class Trainer:
 
     def _data(self, what: str, x: Any, y: Any) -> tuple[list, list]:
         xs = self._inputs_of(what, x)
+        if y is None and self._compiled is not None and all(loss is None for loss in self._compiled.loss.losses):
+            # no compiled loss, so no targets (Keras: the layers' add_loss is the loss): rows of nothing stand in
+            return xs, [numpy.zeros((len(xs[0]), 0), dtype=xs[0].dtype) for _ in self.output_names]
         ys = standardize(what, "y", y, self.output_names)
         same_length(what, "y", ys, self.output_names)
         if len(xs[0]) != len(ys[0]):
