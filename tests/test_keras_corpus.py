@@ -88,7 +88,6 @@ def test_values_outside_their_margin_fail_and_values_inside_pass():
 #: them). Strict: a program that starts passing fails here until it is taken off this list.
 NOT_YET = {
     "api_docs_callbacks": "LearningRateScheduler's rate and CSVLogger's columns differ from Keras's",
-    "builtin_custom_losses": "ops.one_hot refuses float labels, which Keras casts",
     "example_timeseries_classification": "accuracy 0.5 against Keras's 0.73 in quick mode",
     "guide_callbacks_early_stopping_lr": "a custom early stopping callback ends with another MAE than Keras's",
 }
