@@ -273,6 +273,10 @@ def write_atomically(path: str, write: Callable[[str], Any]) -> None:
 class CSVLogger(Callback):
     """Write one CSV row per epoch: the epoch number (from 0, as Keras) and every log figure.
 
+    The columns are Keras's: "epoch", then the first epoch's figures sorted by name; when
+    none of them is a validation figure, a ``val_`` column for each follows (Keras expects
+    them later, with ``validation_freq``), and a figure an epoch lacks is written "NA".
+
     ``append=True`` adds to an existing file (no second header); the file's
     folder is checked when ``fit`` starts. Each row is written and flushed
     as its epoch ends, so an interrupted training keeps its finished epochs.
@@ -296,9 +300,11 @@ class CSVLogger(Callback):
             writer = csv.writer(handle, delimiter=self.separator)
             if self.keys is None:
                 self.keys = sorted(logs)
+                if self.keys and not any(key.startswith("val_") for key in self.keys):
+                    self.keys += [f"val_{key}" for key in self.keys]
                 if not self.file_existed:
                     writer.writerow(["epoch", *self.keys])
-            writer.writerow([epoch, *(logs.get(key, "") for key in self.keys)])
+            writer.writerow([epoch, *(logs.get(key, "NA") for key in self.keys)])
 
 
 class LearningRateScheduler(Callback):

@@ -25,6 +25,8 @@ CASES = {
     "BatchNormalization": ({"momentum": 0.9, "epsilon": 1e-2}, (4, 3)),
     "Concatenate": ({"axis": 1}, [(2, 3), (4, 3), (1, 3)]),
     "Conv1D": ({"filters": 4, "kernel_size": 3, "strides": 2, "padding": "same", "activation": "relu"}, (9, 2)),
+    "Conv1DTranspose": ({"filters": 3, "kernel_size": 3, "strides": 2, "padding": "same", "activation": "relu"}, (5, 2)),
+    "Conv2DTranspose": ({"filters": 2, "kernel_size": (2, 3), "strides": (2, 1), "padding": "valid"}, (3, 4, 2)),
     "Conv2D": ({"filters": 3, "kernel_size": (2, 3), "dilation_rate": (2, 1), "kernel_regularizer": "l2"}, (7, 6, 2)),
     "Cropping1D": ({"cropping": (1, 2)}, (6, 2)),
     "Cropping2D": ({"cropping": ((1, 0), (2, 1))}, (5, 6, 2)),

@@ -87,16 +87,10 @@ def test_values_outside_their_margin_fail_and_values_inside_pass():
 #: The programs that do not yet run on minidl, each with the reason its quick run gave (issue 31 is open for
 #: them). Strict: a program that starts passing fails here until it is taken off this list.
 NOT_YET = {
-    "api_docs_callbacks": "LearningRateScheduler's rate and CSVLogger's columns differ from Keras's",
-    "builtin_add_loss": "a layer whose call takes two inputs as arguments (call(self, targets, logits))",
-    "builtin_custom_losses": "ops.one_hot refuses float labels, which Keras casts",
-    "example_timeseries_anomaly_detection": "no Conv1DTranspose layer",
+    "api_docs_callbacks": "the docs' SGD run diverges: Keras trains on through inf losses for all 15 epochs, "
+                          "minidl's fit stops at the first non-finite loss (on purpose) at epoch 9",
     "example_timeseries_classification": "accuracy 0.5 against Keras's 0.73 in quick mode",
     "guide_callbacks_early_stopping_lr": "a custom early stopping callback ends with another MAE than Keras's",
-    "guide_custom_layers": "add_weight returns a Tensor, without assign_add",
-    "guide_functional_api": "no Conv2DTranspose layer",
-    "guide_vae_subclassing": "no keras.random.SeedGenerator (nor random.normal)",
-    "popgen_flagel_introgression": "no keras.datasets.mnist",
 }
 
 

@@ -27,6 +27,7 @@ V = RNG.normal(size=(4,)).astype(np.float32)
 POS = (np.abs(A) + 0.5).astype(np.float32)
 T3 = RNG.normal(size=(2, 3, 4)).astype(np.float32)
 LABELS = np.array([2, 0, 1, 2], dtype=np.int32)
+FLOAT_LABELS = np.array([2.0, 0.7, 1.0, 3.9, -0.5, 5.0], dtype=np.float32)  # Keras casts them: towards zero
 INDEX = np.array([[0, 3], [2, 2], [1, 0]], dtype=np.int32)
 
 # name -> (arguments, keyword arguments); arrays among the arguments are also given to minidl as Tensors
@@ -92,6 +93,7 @@ def test_each_op_gives_keras_values_on_arrays_and_on_tensors(name):
 def test_creation_ops_give_keras_values_and_dtypes():
     for call in ["ones((2, 3))", "zeros((4,))", "full((2, 2), 3)", "eye(3, 4, k=1)", "arange(5)",
                  "arange(1.0, 2.0, 0.25)", "linspace(0, 1, 5)", "one_hot(LABELS, 3)", "one_hot(LABELS, 4, axis=0)",
+                 "one_hot(FLOAT_LABELS, 4)",
                  "ones_like(A)", "zeros_like(LABELS)", "full_like(A, 2.0)"]:
         expected, got = eval(f"keras.ops.{call}"), eval(f"ops.{call}")
         np.testing.assert_array_equal(np.asarray(got), keras.ops.convert_to_numpy(expected), err_msg=call)
@@ -279,7 +281,7 @@ def test_bad_arguments_are_refused_with_one_sentence():
         ops.split(V, 3)
     with pytest.raises(ValueError, match="einsum: 'ij,jk->ik' names 2 operands, but 1"):
         ops.einsum("ij,jk->ik", A)
-    with pytest.raises(ValueError, match="one_hot: labels must be integers"):
-        ops.one_hot(A, 3)
+    with pytest.raises(ValueError, match="one_hot: float labels must be finite"):
+        ops.one_hot(np.array([1.0, np.nan]), 3)
     with pytest.raises(ValueError, match="squeeze: axis 1 has size 4"):
         ops.squeeze(A, 1)

@@ -77,11 +77,43 @@ class Tensor:
         """The data as a numpy array on the host (a copy when it lives on a GPU)."""
         return backend.to_numpy(self.data)
 
+    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
+        """``numpy.array(tensor)``: the data on the host, as for a Keras tensor (outside the graph)."""
+        return self.numpy() if dtype is None else self.numpy().astype(dtype)
+
     def item(self) -> float:
         """The value of a one-element tensor as a Python number."""
         if self.size != 1:
             raise ValueError(f"item() needs a tensor of one element, got shape {self.shape}")
         return self.data.reshape(()).item()
+
+    # ------------------------------------------------------------------ Keras's Variable: changes outside the graph
+    def assign(self, value: Any) -> "Tensor":
+        """Replace the values (Keras's ``Variable.assign``), keeping shape, dtype and device; returns this tensor.
+
+        Outside the graph: a Function that read the old values keeps them for its backward.
+        """
+        new = self._array_here(value).astype(self.data.dtype, copy=False)
+        xp = backend.get_array_module(self.data)
+        try:
+            self.data = xp.array(xp.broadcast_to(new, self.data.shape))
+        except ValueError:
+            raise ValueError(f"assign: a value of shape {tuple(new.shape)} does not fit a variable of shape "
+                             f"{self.data.shape}") from None
+        return self
+
+    def assign_add(self, delta: Any) -> "Tensor":
+        """``self.assign(self + delta)`` (Keras's ``Variable.assign_add``)."""
+        return self.assign(self.data + self._array_here(delta))
+
+    def assign_sub(self, delta: Any) -> "Tensor":
+        """``self.assign(self - delta)`` (Keras's ``Variable.assign_sub``)."""
+        return self.assign(self.data - self._array_here(delta))
+
+    def _array_here(self, value: Any) -> Any:
+        """``value`` (a Tensor, an array of any backend, a number) as an array of this tensor's backend."""
+        xp, value = backend.get_array_module(self.data), data_of(value)
+        return xp.asarray(backend.to_numpy(value) if xp is backend.numpy else value)
 
     @property
     def device(self) -> str:

@@ -21,6 +21,7 @@ mixture        mixture_density_nll (a Gaussian mixture's negative log-likelihood
 coupling_flow  coupling_flow_nll (a conditional affine-coupling flow's negative log-likelihood)
 linear         linear
 conv           conv1d, conv2d
+conv_transpose conv1d_transpose, conv2d_transpose
 conv_pool      conv2d_relu_max_pool2d (conv, ReLU and max pooling in one)
 pool           max_pool1d, max_pool2d, avg_pool1d, avg_pool2d, global_avg_pool
 norm           batch_norm, batch_norm_with_statistics
@@ -49,6 +50,7 @@ from minidl.functional.activation import (
     tanh,
 )
 from minidl.functional.conv import conv1d, conv2d
+from minidl.functional.conv_transpose import conv1d_transpose, conv2d_transpose
 from minidl.functional.conv_pool import conv2d_relu_max_pool2d
 from minidl.functional.dropout import dropout
 from minidl.functional.group import group_max, group_mean, group_shuffle
@@ -90,7 +92,7 @@ operators.install()  # Tensor's + - * / @ ... and .sum() .reshape() ... call the
 
 __all__ = [
     "abs", "add", "avg_pool1d", "avg_pool2d", "batch_norm", "batch_norm_with_statistics", "binary_crossentropy",
-    "categorical_crossentropy", "clip", "concatenate", "conv1d", "conv2d", "conv2d_relu_max_pool2d", "divide", "dropout",
+    "categorical_crossentropy", "clip", "concatenate", "conv1d", "conv1d_transpose", "conv2d", "conv2d_transpose", "conv2d_relu_max_pool2d", "divide", "dropout",
     "elu", "exp", "getitem", "global_avg_pool", "group_max", "group_mean", "group_shuffle", "leaky_relu", "linear", "log", "log_softmax",
     "matmul", "max", "max_pool1d", "max_pool2d", "maximum", "mean", "mean_absolute_error",
     "mean_squared_error", "min", "multiply", "negative", "pad", "power", "relu", "reshape",

@@ -2,7 +2,7 @@
 
 from minidl.layers.activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from minidl.layers.base import Layer
-from minidl.layers.conv import Conv1D, Conv2D
+from minidl.layers.conv import Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose
 from minidl.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Lambda
 from minidl.layers.grouping import GroupPooling, GroupShuffle
 from minidl.layers.input_spec import InputSpec
@@ -52,7 +52,7 @@ ALL = {
     cls.__name__: cls
     for cls in (Activation, ELU, LeakyReLU, PReLU, ReLU, Softmax,
                 Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Concatenate,
-                Conv1D, Conv2D, Cropping1D, Cropping2D, Dense, Dropout, Flatten, GaussianNoise,
+                Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, Cropping1D, Cropping2D, Dense, Dropout, Flatten, GaussianNoise,
                 GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, GroupPooling,
                 GroupShuffle, InputLayer, LayerNormalization, Maximum, MaxPooling1D, MaxPooling2D, Minimum, Multiply,
                 Permute, RepeatVector, Reshape, SpatialDropout1D, SpatialDropout2D, Subtract, UpSampling1D,

@@ -27,6 +27,7 @@ from minidl import functional as F
 from minidl.layers.protocol import (
     build_in_either_convention,
     call_with_keras_arguments,
+    gather_positional_tensors,
     init_arguments,
     layer_call,
     output_shape_in_either_convention,
@@ -187,6 +188,7 @@ class Layer:
         ``training`` (and ``args``/``kwargs``, passed on to ``call``) as
         ``minidl.layers.protocol`` says.
         """
+        inputs, args = gather_positional_tensors(self, inputs, args)
         symbolic = is_symbolic(inputs)
         inputs = self.checked_inputs(inputs, symbolic)
         if symbolic:
@@ -216,8 +218,9 @@ class Layer:
         self._build_once(shapes)
         if not symbolic and not written_outside_minidl(type(self).compute_output_shape):
             self.compute_output_shape(shapes)  # the layer's own checks of the shapes it is given
-        expected = getattr(self, "built_input_shape", None)
-        if expected is not None and not _compatible_shapes(expected, shapes):
+        expected = getattr(self, "built_input_shape", None)  # a user's call: only its input_spec checks, as Keras's
+        if expected is not None and not written_outside_minidl(type(self).call) and not _compatible_shapes(expected,
+                                                                                                            shapes):
             got = [item.shape for item in x] if isinstance(x, list) else x.shape
             raise ValueError(
                 f"layer {self.label!r} was built for inputs of shape (batch,) + {expected} but got "

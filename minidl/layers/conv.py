@@ -1,10 +1,12 @@
-"""Conv1D and Conv2D, channels-last, with Keras's kernel layouts (k, in, out) and (kh, kw, in, out)."""
+"""Conv1D and Conv2D, channels-last, with Keras's kernel layouts (k, in, out) and (kh, kw, in, out); their
+transposes Conv1DTranspose and Conv2DTranspose, with Keras's layouts (k, out, in) and (kh, kw, out, in)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from minidl import functional as F
+from minidl.functional.conv_transpose import transposed_output_length
 from minidl.functional.padding import normalize_padding, normalize_tuple, window_output_size
 from minidl.layers.base import check_positive_int
 from minidl.layers.kernel import KernelLayer
@@ -70,5 +72,49 @@ class Conv1D(_Conv):
 
 class Conv2D(_Conv):
     """2-D convolution over (batch, height, width, channels); kernel (kh, kw, in, filters)."""
+
+    rank = 2
+
+
+class _ConvTranspose(_Conv):
+    """A transposed convolution: kernel (*kernel_size, filters, in), Keras's layout (output channels first)."""
+
+    def __init__(self, filters: int, kernel_size: Any, strides: Any = 1, padding: str = "valid",
+                 output_padding: Any = None, dilation_rate: Any = 1, **kwargs: Any) -> None:
+        super().__init__(filters, kernel_size, strides, padding, dilation_rate, **kwargs)
+        if output_padding is not None:
+            raise ValueError(f"{type(self).__name__}: output_padding must be None (the output size Keras "
+                             f"derives from strides and padding), got {output_padding!r}")
+        self.output_padding = None
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        layout = "(length, channels)" if self.rank == 1 else "(height, width, channels)"
+        if len(input_shape) != self.rank + 1:
+            raise ValueError(f"layer {self.label!r}: inputs must be {layout} per sample, got shape {tuple(input_shape)}")
+        spatial = tuple(None if size is None else transposed_output_length(size, k, s, d, self.padding)
+                        for size, k, s, d in zip(input_shape[:-1], self.kernel_size, self.strides,
+                                                 self.dilation_rate))
+        return spatial + (self.filters,)
+
+    def build(self, input_shape: tuple) -> None:
+        self.compute_output_shape(input_shape)
+        self.build_kernel_and_bias(self.kernel_size + (self.filters, input_shape[-1]), self.filters)
+
+    def call(self, x: Tensor, training: bool) -> Tensor:
+        convolve = F.conv1d_transpose if self.rank == 1 else F.conv2d_transpose
+        return self.activation(convolve(x, self.kernel, self.bias, self.strides, self.padding, self.dilation_rate))
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "output_padding": None}
+
+
+class Conv1DTranspose(_ConvTranspose):
+    """1-D transposed convolution over (batch, length, channels); kernel (kernel_size, filters, in)."""
+
+    rank = 1
+
+
+class Conv2DTranspose(_ConvTranspose):
+    """2-D transposed convolution over (batch, height, width, channels); kernel (kh, kw, filters, in)."""
 
     rank = 2

@@ -5,6 +5,11 @@ Four rules, each Keras 3's:
 - **What ``call`` receives.** ``call``'s signature is read once per class:
   ``training`` is passed only where ``call`` names it, so
   ``def call(self, inputs)`` is called with the inputs alone.
+- **Tensors given by position.** ``def call(self, targets, logits)`` called as
+  ``layer(targets, logits)``: the leading positional arguments that are tensors
+  (symbolic, Tensors or arrays) join the first as the layer's inputs (a list:
+  its graph node reads them all, its build gets their shapes), and ``call``
+  gets them back one by one, by position.
 - **Who is training.** A call without ``training=`` inherits the value of
   the layer call it runs inside (a Dropout inside a custom block follows
   the block), else the layer's own mode (``layer.train()``). The outermost
@@ -53,12 +58,31 @@ def call_parameters(cls: type) -> tuple:
                  if parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD))
 
 
+def gather_positional_tensors(layer: Any, inputs: Any, args: tuple) -> tuple:
+    """(inputs, args) with the tensors that ``args`` begins with joined to ``inputs`` (module docstring)."""
+    count = 0
+    while count < len(args) and _is_tensor(args[count]):
+        count += 1
+    if count == 0 or not written_outside_minidl(type(layer).call):
+        return inputs, args
+    layer.__dict__["_positional_inputs"] = 1 + count
+    return [inputs, *args[:count]], args[count:]
+
+
+def _is_tensor(value: Any) -> bool:
+    return isinstance(value, (Tensor, numpy.ndarray)) or type(value).__name__ == "SymbolicTensor"
+
+
 def call_with_keras_arguments(layer: Any, inputs: Any, args: tuple, kwargs: dict, training: bool | None) -> Any:
-    """``layer.call(inputs, *args, **kwargs)``, adding ``training`` where ``call`` names it and it is not given."""
+    """``layer.call(inputs, *args, **kwargs)``, adding ``training`` where ``call`` names it and it is not given;
+    inputs first given by position are given back by position."""
     names = call_parameters(type(layer))
-    if "training" in names and "training" not in kwargs and len(args) < names.index("training"):
+    spread = layer.__dict__.get("_positional_inputs")
+    positional = (list(inputs) if spread and isinstance(inputs, (list, tuple)) and len(inputs) == spread
+                  else [inputs]) + list(args)
+    if "training" in names and "training" not in kwargs and len(positional) - 1 < names.index("training"):
         kwargs = {**kwargs, "training": bool(training)}
-    return layer.call(inputs, *args, **kwargs)
+    return layer.call(*positional, **kwargs)
 
 
 def resolved_training(layer: Any, training: bool | None) -> bool:

@@ -118,13 +118,20 @@ def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, retste
 
 
 def one_hot(x: Any, num_classes: int, axis: int = -1, dtype: Any = None, sparse: bool = False) -> Any:
-    """One-hot vectors of integer labels along a new ``axis``; a label outside [0, num_classes) gives zeros, as Keras."""
+    """One-hot vectors of integer labels along a new ``axis``; a label outside [0, num_classes) gives zeros, as Keras.
+
+    Float labels are cast to integers first, towards zero (Keras's ``cast(x, "int32")``: 2.0 and 2.7 are class 2).
+    """
     if sparse:
         raise ValueError("one_hot: minidl has no sparse tensors (sparse=False)")
     labels = as_array(x)
-    if labels.dtype.kind not in "iub":
-        raise ValueError(f"one_hot: labels must be integers, got an array of {labels.dtype}")
     xp = array_module(labels)
+    if labels.dtype.kind == "f":
+        if not bool(xp.isfinite(labels).all()):
+            raise ValueError("one_hot: float labels must be finite to be cast to classes, got NaN or infinity")
+        labels = labels.astype("int64")
+    elif labels.dtype.kind not in "iub":
+        raise ValueError(f"one_hot: labels must be integers or floats, got an array of {labels.dtype}")
     classes = xp.arange(int(num_classes))
     encoded = (labels[..., None] == classes).astype(dtype or FLOATX)
     return encoded if axis == -1 else xp.moveaxis(encoded, -1, axis)

@@ -45,8 +45,6 @@ class CompileLoss:
         self.output_names = list(output_names)
         resolved = per_output("loss", loss, self.output_names, broadcast=True)
         self.losses = [None if item is None else losses_module.get(item) for item in resolved]
-        if all(item is None for item in self.losses):
-            raise ValueError("compile: no output has a loss")
         weights = per_output("loss_weights", loss_weights, self.output_names, broadcast=False)
         self.loss_weights = [1.0 if weight is None else float(weight) for weight in weights]
 
@@ -63,7 +61,10 @@ class CompileLoss:
             term = value if weight == 1.0 else value * weight
             total = term if total is None else total + term
         for penalty in layer_losses:
-            total = total + penalty
+            total = penalty if total is None else total + penalty
+        if total is None:
+            raise ValueError("compile was given no loss and no layer added one with add_loss: give compile a loss, "
+                             f"e.g. one of {', '.join(sorted(losses_module.ALL))}")
         return total, per_output_losses
 
 

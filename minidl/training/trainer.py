@@ -67,8 +67,6 @@ class Trainer:
         With several outputs, ``loss``, ``loss_weights`` and ``metrics`` may be
         lists in output order or dicts by output name; one loss serves every output.
         """
-        if loss is None:
-            raise ValueError(f"compile: give a loss, e.g. one of {', '.join(sorted(losses_module.ALL))}")
         self.optimizer = optimizers_module.get(optimizer)
         self._compiled = Compiled(self.output_names, loss, loss_weights, metrics)
         if self.built:
@@ -95,6 +93,9 @@ class Trainer:
 
     def _data(self, what: str, x: Any, y: Any) -> tuple[list, list]:
         xs = self._inputs_of(what, x)
+        if y is None and self._compiled is not None and all(loss is None for loss in self._compiled.loss.losses):
+            # no compiled loss, so no targets (Keras: the layers' add_loss is the loss): rows of nothing stand in
+            return xs, [numpy.zeros((len(xs[0]), 0), dtype=xs[0].dtype) for _ in self.output_names]
         ys = standardize(what, "y", y, self.output_names)
         same_length(what, "y", ys, self.output_names)
         if len(xs[0]) != len(ys[0]):
@@ -128,7 +129,7 @@ class Trainer:
         """One update; (the batch's logs, their weights). A non-finite loss leaves the weights as they were."""
         predictions, loss, per_output = self.compute_loss(xs, ys, sample_weight, training=True)
         logs, counts = self._compiled.batch_logs(ys, predictions, loss, per_output)
-        if math.isfinite(logs["loss"]):
+        if math.isfinite(logs["loss"]) and loss.requires_grad:  # a model without trainable weights: no update
             weights = self.trainable_weights
             for w in weights:
                 w.grad = None
