@@ -63,8 +63,13 @@ def minidl_train(kind: str, size: dict, device: str = "cpu") -> dict:
 def minidl_first_call_seconds() -> float:
     """Seconds for the first call of every numba kernel in a fresh process (compiled, or loaded from the disk cache)."""
     import time
+    import types
 
-    from minidl.kernels import cpu as kernels  # the compiled loops themselves, not the dispatchers
+    from minidl.kernels import conv, elementwise, normalization, optimizers, pooling
+
+    # the compiled loops themselves, not the dispatchers
+    kernels = types.SimpleNamespace(**{name: value for module in (conv, pooling, optimizers, elementwise, normalization)
+                                       for name, value in vars(module).items() if not name.startswith("_")})
 
     start = time.perf_counter()
     for dtype in (numpy.float32, numpy.float64):
