@@ -129,3 +129,21 @@ def batch_norm(
         return batch_norm_with_statistics(x, gamma, beta, epsilon)[0]
     scale = gamma / (Tensor(data_of(variance)) + epsilon).sqrt()
     return (x - Tensor(data_of(mean))) * scale + beta
+
+
+def folded_into_convolution(kernel: Any, bias: Any, mean: Any, variance: Any, gamma: Any = None, beta: Any = None,
+                            epsilon: float = 1e-3) -> tuple:
+    """(kernel', bias'): a convolution whose output equals inference-mode batch normalisation of the given one's.
+
+    With s = gamma / sqrt(variance + eps) per output channel (the last axis
+    of ``kernel``, (..., C_in, C)): conv(x, W) + b normalised is
+    s (conv(x, W) + b - mean) + beta = conv(x, W s) + (b - mean) s + beta,
+    so W' = W * s and b' = (b - mean) * s + beta. Arrays in, arrays out
+    (numpy or cupy), in the kernel's dtype; ``bias``, ``gamma`` and ``beta``
+    may be None (0, 1, 0). Not differentiable: inference only.
+    """
+    xp = backend.get_array_module(kernel)
+    scale = (1 if gamma is None else gamma) / xp.sqrt(variance + epsilon)
+    offset = (0 if bias is None else bias) - mean
+    folded_bias = offset * scale + (0 if beta is None else beta)
+    return (kernel * scale).astype(kernel.dtype, copy=False), xp.asarray(folded_bias, dtype=kernel.dtype)

@@ -1,4 +1,4 @@
-"""Pairs of layers that a model runs as one function.
+"""Groups of layers that a model runs as one function.
 
 A ``Conv2D`` with ``activation="relu"`` whose output is read by one
 ``MaxPooling2D`` and by nothing else (no other layer, not a model output)
@@ -11,26 +11,55 @@ unchanged; only how a call computes them differs. The convolution's output
 is then never a Tensor of its own, so a model run that records every
 layer's activations (``minidl.plot.layer_statistics``) runs the two layers
 apart, as does any model with ``fusion.ENABLED = False``.
+
+A ``Conv1D``/``Conv2D`` without activation whose output is read by one
+``BatchNormalization`` alone, optionally followed in the same way by a plain
+ReLU (a ``ReLU()`` layer with its defaults, or ``Activation("relu")``),
+runs at inference as one convolution: the normalisation folded into its
+weights (``functional.norm.folded_into_convolution``: W' = W s,
+b' = (b - mean) s + beta, s = gamma / sqrt(variance + eps), from the
+moving statistics), the ReLU applied with the bias inside the convolution.
+Inference means: the batch normalisation in inference mode and no
+gradient recorded (``predict``, ``evaluate``, calls under ``no_grad``);
+otherwise, and for layers with an activity regulariser, the layers run
+one by one. The outputs agree to float rounding, not to the bit.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from minidl import activations
 from minidl import functional as F
-from minidl.layers.conv import Conv2D
-from minidl.layers.pooling import MaxPooling2D
+from minidl.autodiff.function import is_grad_enabled
 from minidl.autodiff.tensor import Tensor
+from minidl.functional.norm import folded_into_convolution
+from minidl.layers.activation import ReLU
+from minidl.layers.conv import Conv1D, Conv2D
+from minidl.layers.core import Activation
+from minidl.layers.normalization import BatchNormalization
+from minidl.layers.pooling import MaxPooling2D
 
 #: Whether models run the pairs above as one function (set False to run every layer on its own).
 ENABLED = True
 
 
-def fused_pairs(nodes: list, outputs: list) -> dict:
-    """{id(pooling node): convolution node} for each pair of the graph's ``nodes`` that may run as one.
+class FoldedChain:
+    """A convolution, the BatchNormalization that alone reads it, and the ReLU that alone reads that (or None)."""
 
-    ``outputs``: the model's output tensors (a convolution whose output is
-    one of them is never fused).
+    def __init__(self, convolution, normalization, relu=None) -> None:
+        self.nodes = (convolution, normalization) + (() if relu is None else (relu,))
+        self.convolution, self.normalization = convolution.layer, normalization.layer
+        self.with_relu = relu is not None
+
+
+def fused_pairs(nodes: list, outputs: list) -> dict:
+    """{id(last node): group} for each group of the graph's ``nodes`` that may run as one.
+
+    A group is the convolution node of a (Conv2D relu, MaxPooling2D) pair,
+    keyed by the pooling node, or a ``FoldedChain``, keyed by its last node.
+    ``outputs``: the model's output tensors (a layer whose output is one of
+    them ends any group).
     """
     readers: dict = {}
     for node in nodes:
@@ -38,15 +67,67 @@ def fused_pairs(nodes: list, outputs: list) -> dict:
             readers[id(tensor)] = readers.get(id(tensor), 0) + 1
     for tensor in outputs:
         readers[id(tensor)] = readers.get(id(tensor), 0) + 1
-    pairs = {}
-    for node in nodes:
-        if node.is_input or type(node.layer) is not MaxPooling2D or len(node.input_tensors) != 1:
-            continue
+
+    def sole_producer(node, kinds):  # the node that alone feeds ``node``, when its layer is of one of ``kinds``
+        if node.is_input or len(node.input_tensors) != 1:
+            return None
         (tensor,) = node.input_tensors
         producer = tensor.node
-        if type(producer.layer) is Conv2D and not producer.is_input and readers[id(tensor)] == 1:
-            pairs[id(node)] = producer
+        usable = not producer.is_input and type(producer.layer) in kinds and readers[id(tensor)] == 1
+        return producer if usable else None
+
+    pairs: dict = {}
+    for node in nodes:
+        if type(node.layer) is MaxPooling2D and sole_producer(node, (Conv2D,)) is not None:
+            pairs[id(node)] = sole_producer(node, (Conv2D,))
+    for node in nodes:
+        if type(node.layer) is not BatchNormalization:
+            continue
+        convolution = sole_producer(node, (Conv1D, Conv2D))
+        if convolution is None or convolution.layer.activation is not activations.linear:
+            continue
+        relu = next((reader for reader in nodes if _is_plain_relu(reader.layer)
+                     and sole_producer(reader, (BatchNormalization,)) is node), None)
+        chain = FoldedChain(convolution, node, relu)
+        pairs[id(chain.nodes[-1])] = chain
     return pairs
+
+
+def _is_plain_relu(layer) -> bool:
+    """Whether ``layer`` computes max(x, 0) and nothing else."""
+    if type(layer) is ReLU:
+        return layer.max_value is None and layer.negative_slope == 0 and layer.threshold == 0
+    return type(layer) is Activation and layer.activation is F.relu
+
+
+def members(group) -> tuple:
+    """The nodes of a group, in the order they run."""
+    return group.nodes if isinstance(group, FoldedChain) else (group, None)
+
+
+def runs_as_one(group, training: bool | None) -> bool:
+    """Whether a group runs as one function in a call with this ``training`` flag (see the module docstring)."""
+    if isinstance(group, FoldedChain):
+        normalization = group.normalization
+        mode = bool(normalization.training) if training is None else training
+        return (ENABLED and not is_grad_enabled() and not (mode and normalization.trainable)
+                and group.convolution.activation is activations.linear
+                and all(layer.activity_regularizer is None for layer in (group.convolution, normalization)))
+    return runs_fused(group.layer)
+
+
+def run_folded(chain: FoldedChain, x: Any) -> Tensor:
+    """The chain's output at inference: one convolution with the normalisation folded in (and the ReLU)."""
+    convolution, normalization = chain.convolution, chain.normalization
+    x = convolution.checked_inputs(x)
+    kernel, bias = folded_into_convolution(
+        convolution.kernel.data, None if convolution.bias is None else convolution.bias.data,
+        normalization.moving_mean.data, normalization.moving_variance.data,
+        None if normalization.gamma is None else normalization.gamma.data,
+        None if normalization.beta is None else normalization.beta.data, normalization.epsilon)
+    convolve = F.conv1d if convolution.rank == 1 else F.conv2d
+    return convolve(x, kernel, bias, convolution.strides, convolution.padding, convolution.dilation_rate,
+                    "relu" if chain.with_relu else None)
 
 
 def runs_fused(convolution: Conv2D) -> bool:
