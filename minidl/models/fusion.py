@@ -23,6 +23,14 @@ Inference means: the batch normalisation in inference mode and no
 gradient recorded (``predict``, ``evaluate``, calls under ``no_grad``);
 otherwise, and for layers with an activity regulariser, the layers run
 one by one. The outputs agree to float rounding, not to the bit.
+
+In training (the BatchNormalization in training mode), a BatchNormalization
+read only by a plain ReLU runs with it as one function,
+``functional.batch_norm_relu_with_statistics`` (one pass for the
+normalisation and the ReLU, two for their backward instead of three, no
+array for the normalised output or its gradient; the same values), and its
+moving statistics are updated as the layer does; the convolution before it,
+if any, runs on its own.
 """
 
 from __future__ import annotations
@@ -45,19 +53,21 @@ ENABLED = True
 
 
 class FoldedChain:
-    """A convolution, the BatchNormalization that alone reads it, and the ReLU that alone reads that (or None)."""
+    """A BatchNormalization, the convolution that it alone reads (or None), the ReLU that alone reads it (or None)."""
 
     def __init__(self, convolution, normalization, relu=None) -> None:
-        self.nodes = (convolution, normalization) + (() if relu is None else (relu,))
-        self.convolution, self.normalization = convolution.layer, normalization.layer
+        self.nodes = tuple(node for node in (convolution, normalization, relu) if node is not None)
+        self.convolution = None if convolution is None else convolution.layer
+        self.normalization = normalization.layer
+        self.relu = None if relu is None else relu.layer
         self.with_relu = relu is not None
 
 
 def fused_pairs(nodes: list, outputs: list) -> dict:
     """{id(last node): group} for each group of the graph's ``nodes`` that may run as one.
 
-    A group is the convolution node of a (Conv2D relu, MaxPooling2D) pair,
-    keyed by the pooling node, or a ``FoldedChain``, keyed by its last node.
+    A group is a (Conv2D relu, MaxPooling2D) pair of nodes, keyed by the
+    pooling node, or a ``FoldedChain``, keyed by its last node.
     ``outputs``: the model's output tensors (a layer whose output is one of
     them ends any group).
     """
@@ -79,17 +89,18 @@ def fused_pairs(nodes: list, outputs: list) -> dict:
     pairs: dict = {}
     for node in nodes:
         if type(node.layer) is MaxPooling2D and sole_producer(node, (Conv2D,)) is not None:
-            pairs[id(node)] = sole_producer(node, (Conv2D,))
+            pairs[id(node)] = (sole_producer(node, (Conv2D,)), node)
     for node in nodes:
         if type(node.layer) is not BatchNormalization:
             continue
         convolution = sole_producer(node, (Conv1D, Conv2D))
-        if convolution is None or convolution.layer.activation is not activations.linear:
-            continue
+        if convolution is not None and convolution.layer.activation is not activations.linear:
+            convolution = None
         relu = next((reader for reader in nodes if _is_plain_relu(reader.layer)
                      and sole_producer(reader, (BatchNormalization,)) is node), None)
-        chain = FoldedChain(convolution, node, relu)
-        pairs[id(chain.nodes[-1])] = chain
+        if convolution is not None or relu is not None:
+            chain = FoldedChain(convolution, node, relu)
+            pairs[id(chain.nodes[-1])] = chain
     return pairs
 
 
@@ -100,20 +111,40 @@ def _is_plain_relu(layer) -> bool:
     return type(layer) is Activation and layer.activation is F.relu
 
 
-def members(group) -> tuple:
-    """The nodes of a group, in the order they run."""
-    return group.nodes if isinstance(group, FoldedChain) else (group, None)
+def running_together(group, training: bool | None) -> tuple:
+    """The nodes of ``group`` that run as one function in a call with this ``training`` flag, in their order
+    (the last one's output is the result); () where every layer runs on its own (see the module docstring)."""
+    if not isinstance(group, FoldedChain):
+        return group if runs_fused(group[0].layer) else ()
+    normalization = group.normalization
+    layers = [layer for layer in (group.convolution, normalization, group.relu) if layer is not None]
+    if not ENABLED or any(layer.activity_regularizer is not None for layer in layers):
+        return ()
+    in_training = (bool(normalization.training) if training is None else training) and normalization.trainable
+    if not in_training and group.convolution is not None and not is_grad_enabled():
+        return group.nodes if group.convolution.activation is activations.linear else ()
+    if in_training and group.with_relu and _is_plain_relu(group.relu):
+        return group.nodes[-2:]
+    return ()
 
 
-def runs_as_one(group, training: bool | None) -> bool:
-    """Whether a group runs as one function in a call with this ``training`` flag (see the module docstring)."""
-    if isinstance(group, FoldedChain):
-        normalization = group.normalization
-        mode = bool(normalization.training) if training is None else training
-        return (ENABLED and not is_grad_enabled() and not (mode and normalization.trainable)
-                and group.convolution.activation is activations.linear
-                and all(layer.activity_regularizer is None for layer in (group.convolution, normalization)))
-    return runs_fused(group.layer)
+def run_together(group, nodes: tuple, x: Any) -> Tensor:
+    """The output of ``nodes`` (``running_together``'s answer) on their first one's input ``x``."""
+    if not isinstance(group, FoldedChain):
+        return run_pair(nodes[0].layer, nodes[1].layer, x)
+    if len(nodes) == 2 and nodes[0].layer is group.normalization:
+        return run_normalization_relu(group.normalization, x)
+    return run_folded(group, x)
+
+
+def run_normalization_relu(normalization: BatchNormalization, x: Any) -> Tensor:
+    """BatchNormalization (training mode) then a ReLU, as one function; the moving statistics updated as the layer
+    does."""
+    x = normalization.checked_inputs(x)
+    y, batch_mean, batch_variance = F.batch_norm_relu_with_statistics(x, normalization.gamma, normalization.beta,
+                                                                      normalization.epsilon)
+    normalization.update_moving_statistics(batch_mean, batch_variance)
+    return y
 
 
 def run_folded(chain: FoldedChain, x: Any) -> Tensor:
