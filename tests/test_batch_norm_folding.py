@@ -124,3 +124,17 @@ def test_a_relu_with_a_threshold_is_not_folded_into_the_convolution():
     model = minidl.Sequential([L.Input((6, 2)), L.Conv1D(3, 2), L.BatchNormalization(), L.ReLU(threshold=0.5)])
     (chain,) = [group for group in model._fused.values() if isinstance(group, fusion.FoldedChain)]
     assert not chain.with_relu  # the convolution and normalisation fold; the ReLU runs on its own
+
+
+@pytest.mark.parametrize("use_bias", [True, False])
+def test_dense_then_batch_norm_folds_too(use_bias, monkeypatch):
+    calls = []
+    original = fusion.run_folded
+    monkeypatch.setattr(fusion, "run_folded", lambda chain, x: calls.append(chain) or original(chain, x))
+    model = minidl.Sequential([L.Input((12,)), L.Dense(16, use_bias=use_bias), L.BatchNormalization(), L.ReLU(),
+                               L.Dense(8), L.BatchNormalization(), L.Dense(3)])
+    with_moving_statistics(model, 2)
+    x = np.random.default_rng(2).normal(size=(10, 12)).astype(np.float32)
+    folded = model.predict(x, verbose=0)
+    assert [chain.with_relu for chain in calls] == [True, False]
+    np.testing.assert_allclose(folded, predict_apart(model, x), rtol=1e-5, atol=1e-5)

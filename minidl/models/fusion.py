@@ -12,13 +12,14 @@ is then never a Tensor of its own, so a model run that records every
 layer's activations (``minidl.plot.layer_statistics``) runs the two layers
 apart, as does any model with ``fusion.ENABLED = False``.
 
-A ``Conv1D``/``Conv2D`` without activation whose output is read by one
+A ``Conv1D``/``Conv2D``/``Dense`` without activation whose output is read by one
 ``BatchNormalization`` alone, optionally followed in the same way by a plain
 ReLU (a ``ReLU()`` layer with its defaults, or ``Activation("relu")``),
 runs at inference as one convolution: the normalisation folded into its
 weights (``functional.norm.folded_into_convolution``: W' = W s,
 b' = (b - mean) s + beta, s = gamma / sqrt(variance + eps), from the
-moving statistics), the ReLU applied with the bias inside the convolution.
+moving statistics), the ReLU applied with the bias inside the convolution
+(after the product for a Dense).
 Inference means: the batch normalisation in inference mode and no
 gradient recorded (``predict``, ``evaluate``, calls under ``no_grad``);
 otherwise, and for layers with an activity regulariser, the layers run
@@ -44,7 +45,7 @@ from minidl.autodiff.tensor import Tensor
 from minidl.functional.norm import folded_into_convolution
 from minidl.layers.activation import ReLU
 from minidl.layers.conv import Conv1D, Conv2D
-from minidl.layers.core import Activation
+from minidl.layers.core import Activation, Dense
 from minidl.layers.normalization import BatchNormalization
 from minidl.layers.pooling import MaxPooling2D
 
@@ -53,7 +54,8 @@ ENABLED = True
 
 
 class FoldedChain:
-    """A BatchNormalization, the convolution that it alone reads (or None), the ReLU that alone reads it (or None)."""
+    """A BatchNormalization, the convolution or Dense that it alone reads (or None), the ReLU that alone reads it
+    (or None). ``convolution`` names the first layer whichever it is: both compute x W + b."""
 
     def __init__(self, convolution, normalization, relu=None) -> None:
         self.nodes = tuple(node for node in (convolution, normalization, relu) if node is not None)
@@ -93,7 +95,7 @@ def fused_pairs(nodes: list, outputs: list) -> dict:
     for node in nodes:
         if type(node.layer) is not BatchNormalization:
             continue
-        convolution = sole_producer(node, (Conv1D, Conv2D))
+        convolution = sole_producer(node, (Conv1D, Conv2D, Dense))
         if convolution is not None and convolution.layer.activation is not activations.linear:
             convolution = None
         relu = next((reader for reader in nodes if _is_plain_relu(reader.layer)
@@ -148,7 +150,8 @@ def run_normalization_relu(normalization: BatchNormalization, x: Any) -> Tensor:
 
 
 def run_folded(chain: FoldedChain, x: Any) -> Tensor:
-    """The chain's output at inference: one convolution with the normalisation folded in (and the ReLU)."""
+    """The chain's output at inference: one convolution (or product) with the normalisation folded in (and the
+    ReLU)."""
     convolution, normalization = chain.convolution, chain.normalization
     x = convolution.checked_inputs(x)
     kernel, bias = folded_into_convolution(
@@ -156,6 +159,9 @@ def run_folded(chain: FoldedChain, x: Any) -> Tensor:
         normalization.moving_mean.data, normalization.moving_variance.data,
         None if normalization.gamma is None else normalization.gamma.data,
         None if normalization.beta is None else normalization.beta.data, normalization.epsilon)
+    if isinstance(convolution, Dense):
+        y = F.linear(x, kernel, bias)
+        return F.relu(y) if chain.with_relu else y
     convolve = F.conv1d if convolution.rank == 1 else F.conv2d
     return convolve(x, kernel, bias, convolution.strides, convolution.padding, convolution.dilation_rate,
                     "relu" if chain.with_relu else None)
