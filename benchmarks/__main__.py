@@ -69,12 +69,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--vs", default="keras,torch", help="comparison frameworks, comma-separated ('' for none)")
     parser.add_argument("--tasks", default="mlp,cnn,perez,perez_small,preset_cnn1d,preset_cnn2d,preset_spectrum,"
-                                           "layers,mnist",
+                                           + ",".join(W.FAMILY) + ",layers,mnist",
                         help="any of mlp, cnn, perez (Perez et al.'s Conv1D network on 14k x 195 SNPs x 64 "
                              "haplotypes), perez_small (the same on 15k x 108 x 6), preset_cnn1d, preset_cnn2d (genomics "
                              "train's presets on 10k images of 60 haplotypes x 128 SNPs x 2 channels), "
                              "preset_spectrum (cnn2d on 10k joint spectra of 21 x 21 x 21, the demo's), layers, "
-                             "mnist")
+                             "mnist; the family of networks users build: cifar_bn ([Conv2D 3x3 same, "
+                             "BatchNormalization, ReLU] x 2, max pooling, twice, on 32x32x3), resnet_block (a "
+                             "residual block with Add), conv1d_bn, pggan (pg-gan's discriminator), mlp_bn")
     parser.add_argument("--rounds", type=int, default=2,
                         help="rounds of the training tasks, the frameworks interleaved (A B C A B C)")
     parser.add_argument("--size", choices=sorted(W.SIZES), default="full", help="quick: small data, to check the suite")
@@ -124,16 +126,18 @@ def main() -> int:
         print(f"\n{task.upper()}: seconds per epoch (each round: median of 3 after a warm-up; median and min over "
               f"{arguments.rounds} interleaved rounds), predictions per second; FLOP floor {floor:.2f} s/epoch")
         print(f"{'framework':<12}{'s/epoch':>10}{'min':>8}{'predict/s':>12}{'peak MB':>10}{'minidl / it':>14}"
-              f"{'/ floor':>9}")
+              f"{'/ floor':>9}{'predict minidl / it':>21}")
         for framework, result in results.items():
             if "error" in result:
                 print(f"{framework:<12} failed: {result['error']}")
                 continue
             same_device = "minidl-gpu" if framework.endswith("-gpu") else "minidl"
             mine = results.get(same_device, {}).get("epoch_seconds")
+            mine_per_second = results.get(same_device, {}).get("predict_per_second")  # time ratio = rate ratio inverted
             print(f"{framework:<12}{result['epoch_seconds']:>10.3f}{result.get('epoch_seconds_min', float('nan')):>8.3f}"
                   f"{result['predict_per_second']:>12.0f}{result['peak_rss_mb']:>10.0f}"
-                  f"{fmt(ratio(mine, result['epoch_seconds'])):>14}{result['epoch_seconds'] / floor:>9.2f}")
+                  f"{fmt(ratio(mine, result['epoch_seconds'])):>14}{result['epoch_seconds'] / floor:>9.2f}"
+                  f"{fmt(ratio(result['predict_per_second'], mine_per_second)):>21}")
 
     if "layers" in tasks:
         layers = child("minidl", "layers", arguments.size)

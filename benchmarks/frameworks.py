@@ -19,6 +19,13 @@ def minidl_models(kind: str, shape: tuple | None = None):
     from minidl.layers import BatchNormalization, Conv2D, Dense, Dropout, Flatten, Input, MaxPooling2D
 
     minidl.random.seed(0)
+    if kind in W.FAMILY:
+        from minidl import functional as F
+
+        model = family_model(minidl.layers, minidl.Model, lambda t: F.mean(t, axis=1), kind)
+        model.compile(optimizer=minidl.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+        return model
     if kind in W.PRESETS:  # the network genomics train builds, its input in the layout it takes
         from genomics.learning import networks as models
 
@@ -44,11 +51,49 @@ def minidl_models(kind: str, shape: tuple | None = None):
     return model
 
 
+def family_model(L, Model, mean_over_haplotypes, kind: str):
+    """A family workload's network (``W.FAMILY``) written once with Keras's layer API: ``L`` is ``keras.layers`` or
+    ``minidl.layers``, ``Model`` the functional model class, ``mean_over_haplotypes`` a function of a Tensor."""
+    spec = W.FAMILY[kind]
+    inputs = L.Input(spec["shape"])
+
+    def conv_bn_relu(x, filters, size=3, rank=2):
+        conv = L.Conv2D if rank == 2 else L.Conv1D
+        return L.ReLU()(L.BatchNormalization()(conv(filters, size, padding="same")(x)))
+
+    if kind == "cifar_bn":  # [Conv2D 3x3 same -> BN -> ReLU] x 2 -> max pooling, twice; global average pooling
+        x = inputs
+        for filters in (32, 64):
+            x = L.MaxPooling2D(2)(conv_bn_relu(conv_bn_relu(x, filters), filters))
+        x = L.GlobalAveragePooling2D()(x)
+    elif kind == "resnet_block":  # a stem, then one residual block: two convolutions beside the identity, Add, ReLU
+        stem = conv_bn_relu(inputs, 32)
+        branch = L.BatchNormalization()(L.Conv2D(32, 3, padding="same")(conv_bn_relu(stem, 32)))
+        x = L.GlobalAveragePooling2D()(L.ReLU()(L.Add()([stem, branch])))
+    elif kind == "conv1d_bn":  # [Conv1D 5 same -> BN -> ReLU -> max pooling 2] x 3, global average pooling
+        x = inputs
+        for filters in (64, 64, 64):
+            x = L.MaxPooling1D(2)(conv_bn_relu(x, filters, 5, rank=1))
+        x = L.GlobalAveragePooling1D()(x)
+    elif kind == "pggan":  # pg-gan's discriminator: (1, 5) convolutions along each haplotype, mean over haplotypes
+        x = L.MaxPooling2D((1, 2))(L.Conv2D(32, (1, 5), activation="relu")(inputs))
+        x = L.MaxPooling2D((1, 2))(L.Conv2D(64, (1, 5), activation="relu")(x))
+        x = L.Flatten()(L.Lambda(mean_over_haplotypes)(x))
+        x = L.Dropout(0.5)(L.Dense(128, activation="relu")(x))
+        x = L.Dropout(0.5)(L.Dense(128, activation="relu")(x))
+    else:  # mlp_bn: [Dense 256 -> BN -> ReLU] x 2
+        x = inputs
+        for _ in range(2):
+            x = L.ReLU()(L.BatchNormalization()(L.Dense(256)(x)))
+    return Model(inputs, L.Dense(spec["classes"], activation="softmax")(x))
+
+
 def _time_keras_style(model, kind: str, size: dict) -> dict:
     """Seconds per epoch of ``model.fit`` and predictions per second of ``model.predict`` (Keras's API)."""
     x, y = _data(kind, size)
     batch = {"mlp": W.MLP["batch_size"], "cnn": W.CNN["batch_size"],
-             **{name: W.PRESET["batch_size"] for name in W.PRESETS}}.get(kind, W.PEREZ["batch_size"])
+             **{name: W.PRESET["batch_size"] for name in W.PRESETS},
+             **{name: spec["batch_size"] for name, spec in W.FAMILY.items()}}.get(kind, W.PEREZ["batch_size"])
     seconds, times = W.median_seconds(lambda: model.fit(x, y, batch_size=batch, epochs=1, verbose=0))
     sample = x[: size["predict_samples"]]
     predict_seconds, _ = W.median_seconds(lambda: model.predict(sample, batch_size=PREDICT_BATCH, verbose=0))
@@ -63,8 +108,13 @@ def minidl_train(kind: str, size: dict, device: str = "cpu") -> dict:
 def minidl_first_call_seconds() -> float:
     """Seconds for the first call of every numba kernel in a fresh process (compiled, or loaded from the disk cache)."""
     import time
+    import types
 
-    from minidl.kernels import cpu as kernels  # the compiled loops themselves, not the dispatchers
+    from minidl.kernels import conv, elementwise, normalization, optimizers, pooling
+
+    # the compiled loops themselves, not the dispatchers
+    kernels = types.SimpleNamespace(**{name: value for module in (conv, pooling, optimizers, elementwise, normalization)
+                                       for name, value in vars(module).items() if not name.startswith("_")})
 
     start = time.perf_counter()
     for dtype in (numpy.float32, numpy.float64):
@@ -149,6 +199,11 @@ def keras_models(kind: str, shape: tuple | None = None):
 
     keras.utils.set_random_seed(0)
     L = keras.layers
+    if kind in W.FAMILY:
+        model = family_model(L, keras.Model, lambda t: keras.ops.mean(t, axis=1), kind)
+        model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+        return model
     if kind == "preset_cnn1d":  # genomics.learning.networks' cnn1d on images folded to (snps, haplotypes x channels)
         rows, columns, channels = shape
         layers = [keras.Input((columns, rows * channels)), L.Conv1D(64, 5, activation="relu"), L.AveragePooling1D(2),
@@ -200,7 +255,11 @@ def torch_train(kind: str, size: dict, device: str = "cpu") -> dict:
 
     torch.manual_seed(0)
     x, y = _data(kind, size)
-    if kind == "mlp":
+    if kind in W.FAMILY:
+        model = _torch_family_model(kind)
+        inputs = torch.from_numpy(x if x.ndim == 2 else numpy.ascontiguousarray(numpy.moveaxis(x, -1, 1)))
+        batch = W.FAMILY[kind]["batch_size"]
+    elif kind == "mlp":
         model = nn.Sequential(nn.Linear(784, 100), nn.ReLU(), nn.Dropout(0.3), nn.Linear(100, 10))
         inputs = torch.from_numpy(x)
         batch = W.MLP["batch_size"]
@@ -274,6 +333,55 @@ def torch_train(kind: str, size: dict, device: str = "cpu") -> dict:
             "threads": torch.get_num_threads()}
 
 
+def _torch_family_model(kind: str):
+    """``family_model``'s networks in PyTorch (channels-first; BatchNorm with Keras's epsilon and momentum)."""
+    from torch import nn
+
+    def conv_bn_relu(channels_in, filters, size=3, rank=2):
+        conv, norm = (nn.Conv2d, nn.BatchNorm2d) if rank == 2 else (nn.Conv1d, nn.BatchNorm1d)
+        return [conv(channels_in, filters, size, padding="same"), norm(filters, eps=1e-3, momentum=0.01), nn.ReLU()]
+
+    spec = W.FAMILY[kind]
+    if kind == "cifar_bn":
+        return nn.Sequential(*conv_bn_relu(3, 32), *conv_bn_relu(32, 32), nn.MaxPool2d(2), *conv_bn_relu(32, 64),
+                             *conv_bn_relu(64, 64), nn.MaxPool2d(2), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                             nn.Linear(64, spec["classes"]))
+    if kind == "conv1d_bn":
+        return nn.Sequential(*conv_bn_relu(16, 64, 5, 1), nn.MaxPool1d(2), *conv_bn_relu(64, 64, 5, 1), nn.MaxPool1d(2),
+                             *conv_bn_relu(64, 64, 5, 1), nn.MaxPool1d(2), nn.AdaptiveAvgPool1d(1), nn.Flatten(),
+                             nn.Linear(64, spec["classes"]))
+    if kind == "mlp_bn":
+        return nn.Sequential(nn.Linear(784, 256), nn.BatchNorm1d(256, eps=1e-3, momentum=0.01), nn.ReLU(),
+                             nn.Linear(256, 256), nn.BatchNorm1d(256, eps=1e-3, momentum=0.01), nn.ReLU(),
+                             nn.Linear(256, spec["classes"]))
+
+    class ResidualBlock(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.stem = nn.Sequential(*conv_bn_relu(3, 32))
+            self.branch = nn.Sequential(*conv_bn_relu(32, 32), nn.Conv2d(32, 32, 3, padding="same"),
+                                        nn.BatchNorm2d(32, eps=1e-3, momentum=0.01))
+            self.head = nn.Sequential(nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(32, spec["classes"]))
+
+        def forward(self, x):
+            stem = self.stem(x)
+            return self.head(stem + self.branch(stem))
+
+    class PgganDiscriminator(nn.Module):  # input (batch, channels, haplotypes, snps)
+        def __init__(self):
+            super().__init__()
+            width = ((spec["shape"][1] - 4) // 2 - 4) // 2
+            self.convolutions = nn.Sequential(nn.Conv2d(spec["shape"][2], 32, (1, 5)), nn.ReLU(), nn.MaxPool2d((1, 2)),
+                                              nn.Conv2d(32, 64, (1, 5)), nn.ReLU(), nn.MaxPool2d((1, 2)))
+            self.dense = nn.Sequential(nn.Flatten(), nn.Linear(64 * width, 128), nn.ReLU(), nn.Dropout(0.5),
+                                       nn.Linear(128, 128), nn.ReLU(), nn.Dropout(0.5), nn.Linear(128, spec["classes"]))
+
+        def forward(self, x):
+            return self.dense(self.convolutions(x).mean(dim=2))  # the mean over the haplotypes
+
+    return ResidualBlock() if kind == "resnet_block" else PgganDiscriminator()
+
+
 # ---------------------------------------------------------------------------------------------- shared
 def gpu_check(framework: str) -> dict:
     """{} when ``framework`` can train on the GPU here; raises with the reason otherwise."""
@@ -294,6 +402,8 @@ def gpu_check(framework: str) -> dict:
 
 
 def _data(kind: str, size: dict) -> tuple:
+    if kind in W.FAMILY:
+        return W.family_data(kind, size)
     if kind == "mlp":
         return W.mlp_data(size["mlp_samples"])
     if kind in ("perez", "perez_small"):
@@ -309,7 +419,7 @@ def _data(kind: str, size: dict) -> tuple:
 def _shape(kind: str, size: dict) -> tuple | None:
     """The input shape of a workload's network (None for the MLP, whose input is fixed)."""
     return {"cnn": size["cnn_shape"], "perez": size["perez_shape"], "perez_small": size["perez_small_shape"],
-            **{name: size[f"{name}_shape"] for name in W.PRESETS}}.get(kind)
+            **{name: size[f"{name}_shape"] for name in (*W.PRESETS, *W.FAMILY)}}.get(kind)
 
 
 def _mnist(data_dir: str) -> tuple:

@@ -29,7 +29,53 @@ MLP = {"batch_size": 100, "classes": 10, "features": 784}
 CNN = {"batch_size": 64, "classes": 3}
 #: Perez et al. 2022's Conv1D network (SNPs along the sequence, haplotypes as channels), batch 250, 7 models
 PEREZ = {"batch_size": 250, "classes": 7}
-TRAINING_TASKS = ("mlp", "cnn", "perez", "perez_small", *PRESETS)
+#: Networks users build beyond the project's own: convolution + BatchNormalization + ReLU stacks, a residual block,
+#: a Conv1D network with batch norm, pg-gan's permutation-invariant discriminator (Wang et al. 2021: Conv2D (1, 5)
+#: over each haplotype, a mean over the haplotypes) and an MLP with batch norm. name: input shape per sample, batch
+#: size, classes, samples (full, quick), data kind.
+FAMILY = {
+    "cifar_bn": {"shape": (32, 32, 3), "batch_size": 64, "classes": 10, "samples": (5_000, 256), "data": "normal"},
+    "resnet_block": {"shape": (32, 32, 3), "batch_size": 64, "classes": 10, "samples": (5_000, 256),
+                     "data": "normal"},
+    "conv1d_bn": {"shape": (256, 16), "batch_size": 64, "classes": 5, "samples": (10_000, 256), "data": "normal"},
+    "pggan": {"shape": (198, 36, 2), "batch_size": 50, "classes": 2, "samples": (5_000, 200), "data": "alleles"},
+    "mlp_bn": {"shape": (784,), "batch_size": 100, "classes": 10, "samples": (30_000, 1_000), "data": "uniform"},
+}
+for _name, _spec in FAMILY.items():
+    SIZES["full"][f"{_name}_samples"], SIZES["quick"][f"{_name}_samples"] = _spec["samples"]
+    SIZES["full"][f"{_name}_shape"] = SIZES["quick"][f"{_name}_shape"] = _spec["shape"]
+TRAINING_TASKS = ("mlp", "cnn", "perez", "perez_small", *PRESETS, *FAMILY)
+
+
+def family_data(task: str, size: dict, seed: int = 0) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """A family workload's inputs (float32) and labels: standard normal images or sequences, -1/+1 alleles for
+    pg-gan's haplotype images, uniform [0, 1) features for the MLP."""
+    spec, generator = FAMILY[task], numpy.random.default_rng(seed)
+    shape = (size[f"{task}_samples"], *spec["shape"])
+    if spec["data"] == "alleles":
+        x = numpy.where(generator.random(shape) < 0.3, 1.0, -1.0).astype(numpy.float32)
+    elif spec["data"] == "uniform":
+        x = generator.random(shape, dtype=numpy.float32)
+    else:
+        x = generator.standard_normal(shape, dtype=numpy.float32)
+    return x, generator.integers(0, spec["classes"], shape[0])
+
+
+def family_forward_flops(task: str) -> int:
+    """Multiply-adds x 2 of one forward pass of a family workload, convolutions and dense layers only (the layer
+    lists are in ``benchmarks.frameworks``' builders)."""
+    if task in ("cifar_bn", "resnet_block"):
+        first = _conv(32 * 32, 9, 3, 32)
+        if task == "resnet_block":
+            return first + 2 * _conv(32 * 32, 9, 32, 32) + 2 * 32 * 10
+        return first + _conv(32 * 32, 9, 32, 32) + _conv(16 * 16, 9, 32, 64) + _conv(16 * 16, 9, 64, 64) + 2 * 64 * 10
+    if task == "conv1d_bn":
+        return _conv(256, 5, 16, 64) + _conv(128, 5, 64, 64) + _conv(64, 5, 64, 64) + 2 * 64 * 5
+    if task == "pggan":
+        w1 = 36 - 4
+        w2 = w1 // 2 - 4
+        return 198 * (_conv(w1, 5, 2, 32) + _conv(w2, 5, 32, 64)) + 2 * ((w2 // 2) * 64 * 128 + 128 * 128 + 128 * 2)
+    return 2 * (784 * 256 + 256 * 256 + 256 * 10)
 
 
 def perez_data(samples: int, shape: tuple, seed: int = 0) -> tuple[numpy.ndarray, numpy.ndarray]:
@@ -58,6 +104,8 @@ def _two_conv2d_forward(shape: tuple, filters: tuple[int, int], dense: int, clas
 def training_flops(task: str, size: dict) -> float:
     """Floating-point operations of one training epoch: 3 x the forward pass's multiply-adds x 2 (the backward
     computes two products per forward product), counting convolutions and dense layers only."""
+    if task in FAMILY:
+        return 3.0 * family_forward_flops(task) * size[f"{task}_samples"]
     if task in PRESETS:
         return 3.0 * preset_forward_flops(PRESETS[task][0], size[f"{task}_shape"]) * size[f"{task}_samples"]
     if task == "mlp":

@@ -1,6 +1,6 @@
-"""Run the CUDA bodies of ``minidl/kernels/gpu.py`` on the CPU, to test them where no GPU is.
+"""Run the CUDA bodies of ``minidl/kernels/`` (each family's ``cuda_kernels``) on the CPU, where no GPU is.
 
-``load_gpu_kernels()`` imports ``gpu.py`` against a stand-in ``cupy`` whose
+``load_gpu_kernels()`` builds them against a stand-in ``cupy`` whose
 ``ElementwiseKernel`` turns each kernel's parameter lists and body into a
 C++ function, ``for (i = 0; i < n; ++i) { body }``, compiled with the
 system's C++ compiler, and whose arrays are numpy arrays. The bodies, the
@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
-import importlib.util
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import types
 from pathlib import Path
 
 import numpy
+
+from minidl import kernels
 
 COMPILER = shutil.which("g++") or shutil.which("c++")
 C_TYPES = {"float32": "float", "float64": "double", "uint8": "unsigned char", "int32": "int", "int64": "long long",
@@ -135,18 +135,7 @@ def _stand_in_cupy() -> types.ModuleType:
     return module
 
 
-def load_gpu_kernels() -> types.ModuleType:
-    """``minidl/kernels/gpu.py`` as a module whose kernels run on numpy arrays (cupy itself is left alone)."""
-    path = Path(__file__).resolve().parent.parent / "minidl" / "kernels" / "gpu.py"
-    saved = sys.modules.get("cupy")
-    sys.modules["cupy"] = _stand_in_cupy()
-    try:
-        spec = importlib.util.spec_from_file_location("minidl_gpu_kernels_on_cpu", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        if saved is None:
-            del sys.modules["cupy"]
-        else:
-            sys.modules["cupy"] = saved
-    return module
+def load_gpu_kernels() -> types.SimpleNamespace:
+    """Every family's CUDA kernels (``minidl.kernels.build_cuda_kernels``), built on a stand-in cupy whose
+    kernels run on numpy arrays (cupy itself is left alone)."""
+    return kernels.build_cuda_kernels(_stand_in_cupy())

@@ -113,8 +113,8 @@ def test_the_fused_function_passes_gradcheck(case, min_row):
 
 def test_the_gathered_backward_is_taken_for_long_patch_rows_on_the_cpu(monkeypatch):
     calls = []
-    original = minidl.kernels.cpu.conv_relu_max_pool_gradients
-    monkeypatch.setattr(minidl.kernels.cpu, "conv_relu_max_pool_gradients",
+    original = minidl.kernels.conv_pool.conv_relu_max_pool_gradients
+    monkeypatch.setattr(minidl.kernels.conv_pool, "conv_relu_max_pool_gradients",
                         lambda *a: calls.append(a) or original(*a))
     rng = np.random.default_rng(0)
     for channels in (2, 8):                                   # rows of 3 * 2 = 6 and 3 * 8 = 24 values

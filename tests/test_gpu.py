@@ -28,7 +28,7 @@ if not backend.gpu_available():
 
 import cupy  # noqa: E402
 
-gpu = pytest.importorskip("minidl.kernels.gpu")
+gpu = kernels.cuda_kernels()
 RNG = np.random.default_rng(0)
 
 

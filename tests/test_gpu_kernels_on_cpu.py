@@ -1,4 +1,4 @@
-"""The CUDA kernels of minidl/kernels/gpu.py agree with the reference kernels, run on the CPU (see cuda_on_cpu.py).
+"""The CUDA kernels of minidl/kernels/ agree with the reference kernels, run on the CPU (see cuda_on_cpu.py).
 
 These run wherever a C++ compiler is, GPU or not: they check each kernel's
 body, index arithmetic and wrapper. tests/test_gpu.py runs the same kernels

@@ -1,6 +1,8 @@
 """The numba kernels agree with their plain numpy references on drawn shapes, strides, dilations and paddings."""
 
 import contextlib
+import importlib
+import types
 
 import numpy as np
 import pytest
@@ -19,7 +21,11 @@ from tests.kernel_cases import (
 )
 
 # numba is a dependency: a broken install fails here, loudly, instead of skipping these tests.
-from minidl.kernels import cpu  # noqa: E402
+from minidl.kernels import conv, pooling  # noqa: E402
+
+#: Every numba kernel, by name, whichever family module holds it.
+cpu = types.SimpleNamespace(**{name: kernels.numba_kernel(name) for name in kernels.REFERENCES
+                               if kernels.numba_kernel(name) is not None})
 
 
 def test_numba_kernels_load_and_are_in_use():
@@ -64,8 +70,10 @@ def test_the_switch_selects_the_reference_kernels_and_strided_arrays_fall_back()
 
 
 def test_every_compiled_kernel_has_a_reference_beside_its_operation():
-    compiled = {name for name, value in vars(cpu).items() if callable(value) and not name.startswith("_")
-                and getattr(value, "__module__", "") == cpu.__name__}
+    families = [importlib.import_module(f"minidl.kernels.{family}") for family in kernels.FAMILIES]
+    compiled = {name for module in families for name, value in vars(module).items() if callable(value)
+                and not name.startswith("_") and getattr(value, "__module__", "") == module.__name__
+                and name != "cuda_kernels"}
     assert compiled <= set(kernels.REFERENCES), compiled - set(kernels.REFERENCES)
     for name, function in kernels.REFERENCES.items():
         assert function.__module__.startswith(("minidl.functional.", "minidl.optimizers")), (name, function.__module__)
@@ -73,8 +81,8 @@ def test_every_compiled_kernel_has_a_reference_beside_its_operation():
 
 def test_the_operations_call_the_compiled_kernels(monkeypatch):
     calls = []
-    original = cpu.im2col
-    monkeypatch.setattr(cpu, "im2col", lambda *a: calls.append(a) or original(*a))
+    original = conv.im2col
+    monkeypatch.setattr(conv, "im2col", lambda *a: calls.append(a) or original(*a))
     minidl.functional.conv2d(np.ones((1, 3, 3, 1), np.float32), np.ones((2, 2, 1, 1), np.float32))
     assert len(calls) == 1
 
@@ -170,7 +178,7 @@ def test_pooling_over_small_tiles_matches_the_reference(pool, threads):
     np.testing.assert_array_equal(y, y_ref)
     np.testing.assert_array_equal(argmax, argmax_ref)
     # the same sums in the same order as the general kernel: equal to the bit
-    general = cpu._avg_pool2d_forward.serial(x, np.zeros_like(mean), *pool, *pool, 0, 0)
+    general = pooling._avg_pool2d_forward.serial(x, np.zeros_like(mean), *pool, *pool, 0, 0)
     np.testing.assert_array_equal(mean, general)
     np.testing.assert_allclose(mean, reference.avg_pool2d_forward(x, pool, pool, pads, out), rtol=1e-6)
     np.testing.assert_array_equal(g_mean, reference.avg_pool2d_backward(gy, x.shape, pool, pool, pads))

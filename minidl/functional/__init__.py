@@ -24,7 +24,7 @@ conv           conv1d, conv2d
 conv_transpose conv1d_transpose, conv2d_transpose
 conv_pool      conv2d_relu_max_pool2d (conv, ReLU and max pooling in one)
 pool           max_pool1d, max_pool2d, avg_pool1d, avg_pool2d, global_avg_pool
-norm           batch_norm, batch_norm_with_statistics
+norm           batch_norm, batch_norm_with_statistics, batch_norm_relu_with_statistics
 layer_norm     layer_norm
 dropout        dropout
 group          group_mean, group_max, group_shuffle
@@ -82,7 +82,7 @@ from minidl.functional.math import (
     where,
 )
 from minidl.functional.layer_norm import layer_norm
-from minidl.functional.norm import batch_norm, batch_norm_with_statistics
+from minidl.functional.norm import batch_norm, batch_norm_relu_with_statistics, batch_norm_with_statistics
 from minidl.functional.pool import avg_pool1d, avg_pool2d, global_avg_pool, max_pool1d, max_pool2d
 from minidl.functional.reduce import max, mean, min, sum
 from minidl.functional.shape import broadcast_to, concatenate, getitem, pad, repeat, reshape, stack, transpose
@@ -91,8 +91,9 @@ from minidl.functional import operators
 operators.install()  # Tensor's + - * / @ ... and .sum() .reshape() ... call the functions above
 
 __all__ = [
-    "abs", "add", "avg_pool1d", "avg_pool2d", "batch_norm", "batch_norm_with_statistics", "binary_crossentropy",
-    "categorical_crossentropy", "clip", "concatenate", "conv1d", "conv1d_transpose", "conv2d", "conv2d_transpose", "conv2d_relu_max_pool2d", "divide", "dropout",
+    "abs", "add", "avg_pool1d", "avg_pool2d", "batch_norm", "batch_norm_relu_with_statistics",
+    "batch_norm_with_statistics", "binary_crossentropy", "categorical_crossentropy", "clip", "concatenate",
+    "conv1d", "conv1d_transpose", "conv2d", "conv2d_transpose", "conv2d_relu_max_pool2d", "divide", "dropout",
     "elu", "exp", "getitem", "global_avg_pool", "group_max", "group_mean", "group_shuffle", "leaky_relu", "linear", "log", "log_softmax",
     "matmul", "max", "max_pool1d", "max_pool2d", "maximum", "mean", "mean_absolute_error",
     "mean_squared_error", "min", "multiply", "negative", "pad", "power", "relu", "reshape",

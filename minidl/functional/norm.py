@@ -59,7 +59,22 @@ def batch_norm_backward(gy: Any, x_hat: Any, gamma: Any, inverse_std: Any, input
     return g_x, g_gamma, g_beta
 
 
-# ---------------------------------------------------------------------------- the differentiable function
+@accelerated
+def batch_norm_relu_forward(x: Any, mean: Any, inverse_std: Any, gamma: Any, beta: Any) -> tuple:
+    """(x_hat, y): batch_norm_forward's, then y = max(gamma * x_hat + beta, 0), in one pass where compiled."""
+    x_hat, z = batch_norm_forward.reference(x, mean, inverse_std, gamma, beta)
+    return x_hat, backend.get_array_module(z).maximum(z, 0)
+
+
+@accelerated
+def batch_norm_relu_backward(gy: Any, y: Any, x_hat: Any, gamma: Any, inverse_std: Any,
+                             input_gradient: bool) -> tuple:
+    """batch_norm_backward of dL/dz = gy [y > 0], the gradient through the ReLU (y = max(z, 0)): compiled, the
+    gated gradient is never written out, its sums and dL/dx each take one pass over gy, y and x_hat."""
+    return batch_norm_backward.reference(gy * (y > 0), x_hat, gamma, inverse_std, input_gradient)
+
+
+# ---------------------------------------------------------------------------- the differentiable functions
 class BatchNormTraining(Function):
     """Normalise with the batch's own statistics; see the module docstring for the gradients.
 
@@ -79,6 +94,28 @@ class BatchNormTraining(Function):
 
     def backward(self, gy: Any) -> tuple:
         return batch_norm_backward(gy, self.x_hat, self.gamma, self.inverse_std, self.needs_input_grad[0])
+
+
+class BatchNormReLUTraining(BatchNormTraining):
+    """y = max(batch_norm(x), 0) with the batch's statistics: BatchNormalization followed by a ReLU, in training.
+
+    The backward is BatchNormTraining's with gy replaced by gy [y > 0]
+    (d max(z, 0)/dz = [z > 0] = [y > 0]); the same values as the two
+    functions one after the other, without the normalised output or its
+    gradient as arrays of their own.
+    """
+
+    def forward(self, x: Any, gamma: Any, beta: Any) -> Any:
+        xp = backend.get_array_module(x)
+        self.batch_mean, self.batch_variance = batch_norm_statistics(x)
+        self.inverse_std = 1 / xp.sqrt(self.batch_variance + self.epsilon)
+        self.x_hat, self.y = batch_norm_relu_forward(x, self.batch_mean, self.inverse_std, gamma, beta)
+        self.gamma = gamma
+        return self.y
+
+    def backward(self, gy: Any) -> tuple:
+        return batch_norm_relu_backward(gy, self.y, self.x_hat, self.gamma, self.inverse_std,
+                                        self.needs_input_grad[0])
 
 
 def _scale_and_offset(x: Tensor, gamma: Any, beta: Any, **statistics: Any) -> tuple:
@@ -111,6 +148,16 @@ def batch_norm_with_statistics(x: Any, gamma: Any = None, beta: Any = None, epsi
     return y, function.batch_mean, function.batch_variance
 
 
+def batch_norm_relu_with_statistics(x: Any, gamma: Any = None, beta: Any = None, epsilon: float = 1e-3) -> tuple:
+    """(max(y, 0), batch mean, batch variance) for y = ``batch_norm_with_statistics(x, gamma, beta, epsilon)[0]``:
+    batch normalisation and a ReLU in training as one function (``BatchNormReLUTraining``)."""
+    x = as_tensor(x)
+    gamma, beta = _scale_and_offset(x, gamma, beta)
+    function = BatchNormReLUTraining(epsilon)
+    y = function(x, gamma, beta)
+    return y, function.batch_mean, function.batch_variance
+
+
 def batch_norm(
     x: Any, mean: Any, variance: Any, gamma: Any = None, beta: Any = None, training: bool = False,
     epsilon: float = 1e-3,
@@ -129,3 +176,21 @@ def batch_norm(
         return batch_norm_with_statistics(x, gamma, beta, epsilon)[0]
     scale = gamma / (Tensor(data_of(variance)) + epsilon).sqrt()
     return (x - Tensor(data_of(mean))) * scale + beta
+
+
+def folded_into_convolution(kernel: Any, bias: Any, mean: Any, variance: Any, gamma: Any = None, beta: Any = None,
+                            epsilon: float = 1e-3) -> tuple:
+    """(kernel', bias'): a convolution whose output equals inference-mode batch normalisation of the given one's.
+
+    With s = gamma / sqrt(variance + eps) per output channel (the last axis
+    of ``kernel``, (..., C_in, C)): conv(x, W) + b normalised is
+    s (conv(x, W) + b - mean) + beta = conv(x, W s) + (b - mean) s + beta,
+    so W' = W * s and b' = (b - mean) * s + beta. Arrays in, arrays out
+    (numpy or cupy), in the kernel's dtype; ``bias``, ``gamma`` and ``beta``
+    may be None (0, 1, 0). Not differentiable: inference only.
+    """
+    xp = backend.get_array_module(kernel)
+    scale = (1 if gamma is None else gamma) / xp.sqrt(variance + epsilon)
+    offset = (0 if bias is None else bias) - mean
+    folded_bias = offset * scale + (0 if beta is None else beta)
+    return (kernel * scale).astype(kernel.dtype, copy=False), xp.asarray(folded_bias, dtype=kernel.dtype)

@@ -10,10 +10,14 @@ the fused optimizer updates in ``optimizers.py``. Each is decorated with
 dispatcher of the same name. The dispatcher calls, for the arrays it is
 given:
 
-- ``cpu.py``'s numba loop of that name, for C-contiguous float32/float64
-  numpy arrays (the default, where numba works);
-- ``gpu.py``'s CUDA kernel of that name, for cupy arrays (where ``gpu.py``
-  has none, the reference serves: it is written for numpy and cupy alike);
+- the numba loop of that name, for C-contiguous float32/float64 numpy
+  arrays (the default, where numba works), from the module of its family:
+  ``conv.py``, ``conv_pool.py``, ``pooling.py``, ``elementwise.py``,
+  ``normalization.py``, ``optimizers.py`` (``compiling.py`` says how they
+  are compiled);
+- the CUDA kernel of that name, for cupy arrays, which the same family
+  module builds in its ``cuda_kernels(cupy)`` (where a family has none, the
+  reference serves: it is written for numpy and cupy alike);
 - the reference itself otherwise (strided views, other dtypes), or for
   every call after ``use("reference")`` or with ``MINIDL_KERNELS=reference``
   set before the import: step through it in a debugger, or read it.
@@ -26,7 +30,9 @@ every compiled kernel against its reference on drawn shapes.
 from __future__ import annotations
 
 import functools
+import importlib
 import os
+import types
 import warnings
 from collections.abc import Callable
 from types import ModuleType
@@ -34,13 +40,20 @@ from typing import Any
 
 import numpy
 
-try:
-    from minidl.kernels import cpu as _cpu
+#: The kernel modules, one per family of operations.
+FAMILIES = ("conv", "conv_pool", "pooling", "elementwise", "normalization", "optimizers")
 
+try:
+    _families = tuple(importlib.import_module(f"minidl.kernels.{family}") for family in FAMILIES)
+    _cpu = True
     numba_problem = ""
 except ImportError as error:  # numba missing or broken: the reference array code serves, several times slower
-    _cpu, numba_problem = None, f"the numba kernels cannot be imported ({type(error).__name__}: {error})"
+    _families, _cpu = (), None
+    numba_problem = f"the numba kernels cannot be imported ({type(error).__name__}: {error})"
     warnings.warn(f"minidl: {numba_problem}; using the reference array code instead", RuntimeWarning, stacklevel=2)
+
+#: The family module that holds each numba kernel, by name (filled as kernels are first asked for).
+_homes: dict[str, ModuleType | None] = {}
 
 CHOICES = ("numba", "reference")
 _selected = os.environ.get("MINIDL_KERNELS", "numba")
@@ -50,7 +63,7 @@ if _selected not in CHOICES:
 #: Every registered kernel's reference array code, by name.
 REFERENCES: dict[str, Callable] = {}
 
-_gpu: ModuleType | None = None
+_gpu: types.SimpleNamespace | None = None
 
 
 def use(name: str) -> None:
@@ -95,8 +108,16 @@ def implementation(name: str, *arguments: Any) -> Callable:
         if isinstance(a, numpy.ndarray):
             compiled = compiled and _compiled_loops_take(a)
         elif hasattr(a, "__cuda_array_interface__"):
-            return getattr(_gpu_kernels(), name, reference)
-    return getattr(_cpu, name, reference) if compiled else reference
+            return getattr(cuda_kernels(), name, reference)
+    return (numba_kernel(name) or reference) if compiled else reference
+
+
+def numba_kernel(name: str) -> Callable | None:
+    """The numba kernel called ``name``, looked up in its family's module on every call; None where none exists."""
+    if name not in _homes:
+        _homes[name] = next((module for module in _families if callable(vars(module).get(name))), None)
+    home = _homes[name]
+    return None if home is None else getattr(home, name)
 
 
 def _compiled_loops_take(array: numpy.ndarray) -> bool:
@@ -104,11 +125,20 @@ def _compiled_loops_take(array: numpy.ndarray) -> bool:
     return array.flags.c_contiguous and (array.dtype.kind != "f" or array.dtype in (numpy.float32, numpy.float64))
 
 
-def _gpu_kernels() -> ModuleType:
-    """``gpu.py``, imported the first time a cupy array arrives (it needs cupy)."""
+def cuda_kernels() -> types.SimpleNamespace:
+    """Every family's CUDA kernels, by name, built the first time a cupy array arrives (it needs cupy)."""
     global _gpu
     if _gpu is None:
-        from minidl.kernels import gpu  # noqa: PLC0415 - optional: only with cupy
+        import cupy  # noqa: PLC0415 - optional: only with cupy
 
-        _gpu = gpu
+        _gpu = build_cuda_kernels(cupy)
     return _gpu
+
+
+def build_cuda_kernels(cupy: ModuleType) -> types.SimpleNamespace:
+    """The CUDA kernels of every family, built on ``cupy`` (or a stand-in with its ``ElementwiseKernel``)."""
+    built: dict[str, Callable] = {}
+    for module in _families or tuple(importlib.import_module(f"minidl.kernels.{f}") for f in FAMILIES):
+        if hasattr(module, "cuda_kernels"):
+            built.update(module.cuda_kernels(cupy))
+    return types.SimpleNamespace(**built)

@@ -123,16 +123,17 @@ def run_graph(inputs: list, outputs: list, nodes: list, values: list, training: 
     """
     known = {id(tensor): value for tensor, value in zip(inputs, values)}
     calls: dict = {}  # layer name -> calls recorded so far
-    fused = {} if record is not None or not fused else {
-        pooling: convolution for pooling, convolution in fused.items() if fusion.runs_fused(convolution.layer)}
-    deferred = {id(convolution) for convolution in fused.values()}  # run by the pooling node after them
+    together = {} if record is not None or not fused else {
+        last: (group, members) for last, group in fused.items()
+        if (members := fusion.running_together(group, training))}
+    deferred = {id(member) for _, members in together.values() for member in members[:-1]}  # run by the last
     for node in nodes:
         if node.is_input or id(node) in deferred:
             continue
-        if id(node) in fused:
-            convolution = fused[id(node)]
-            (source,) = convolution.input_tensors
-            result = fusion.run_pair(convolution.layer, node.layer, known[id(source)])
+        if id(node) in together:
+            group, members = together[id(node)]
+            (source,) = members[0].input_tensors
+            result = fusion.run_together(group, members, known[id(source)])
         else:
             result = node.layer(map_structure(node.inputs, lambda tensor: known[id(tensor)]), training=training)
         for tensor, value in zip(node.outputs, result if isinstance(result, list) else [result]):
