@@ -38,8 +38,9 @@ explicitly still wins):
 - ``correct``: R divides each probability by the scenario's number of
   simulations and renormalises (equal prior probabilities whatever the
   counts: always in ``postpr``'s regression methods, and for rejection in
-  ``summary.postpr``'s ``Prob``, which ``cv4postpr`` reports); off by default (priors proportional to the counts; the same when
-  the counts are equal);
+  ``summary.postpr``'s ``Prob``, which ``cv4postpr`` reports); off by
+  default (priors proportional to the counts; the same when the counts are
+  equal);
 - ``guard``: a degenerate mnlogistic fit (at least as many coefficients as
   accepted rows, or a scenario separated from the others: its rows fitted
   at >= ``SEPARATED``, the others' at <= 1 - ``SEPARATED``) gives

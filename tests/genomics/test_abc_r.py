@@ -375,3 +375,30 @@ def test_bad_options_to_model_choice_are_refused_in_one_sentence(arguments, mess
     call = {"method": "mnlogistic"} | arguments
     with pytest.raises(ValueError, match=message):
         abc_choice.postpr(TARGETS[0], STATISTICS, LABELS, 3, 0.2, **call)
+
+
+DEGENERATE_ABC = r_rows("degenerate_abc.csv")  # targets[1, ] in R, TARGETS[0] here; 9 regression coefficients
+
+
+def test_loclinear_with_fewer_accepted_simulations_than_coefficients_is_refused_as_r_refuses_it():
+    refused = [r for r in DEGENERATE_ABC if r["error"]]
+    assert [(r["tol"], r["method"], r["error"]) for r in refused] == [
+        ("0.02", "loclinear", "only 6 cases, but 9 variables")]
+    with pytest.raises(AbcError, match=r"^loclinear needs at least as many accepted simulations as regression "
+                                       r"coefficients, got 6 \(tolerance 0.02 of 300 simulations\) for 9 "
+                                       r"\(8 statistics and an intercept\); raise the tolerance to at least 0.0367"):
+        our_abc((0, 0.02, "loclinear", "loglogit", True))
+
+
+@pytest.mark.parametrize("tol,method", [("0.02", "ridge"), ("0.03", "ridge"), ("0.03", "loclinear")])
+def test_a_regression_with_no_more_weighted_simulations_than_coefficients_warns_that_the_posterior_collapses(tol,
+                                                                                                            method):
+    with pytest.warns(UserWarning, match=rf"accepted simulations with a positive weight for 9 regression coefficients "
+                                         rf"\(8 statistics and an intercept\): the {method} regression can fit them"):
+        summary = our_abc((0, float(tol), method, "loglogit", True)).summary()
+    for row in [r for r in DEGENERATE_ABC if r["tol"] == tol and r["method"] == method]:
+        ours, lower, upper = summary[row["parameter"]], float(row["q025"]), float(row["q975"])
+        if method == "ridge":  # a unique fit: R's collapsed interval, to 1e-6
+            assert (ours["lower"], ours["upper"]) == pytest.approx((lower, upper), rel=1e-6)
+        else:  # an exact, non-unique fit: both collapse to a point, not the same one (R's lsfit pivots; ours: min-norm)
+            assert upper - lower < 1e-9 * abs(upper) and ours["upper"] - ours["lower"] < 1e-9 * abs(ours["upper"])

@@ -122,3 +122,21 @@ for (r in seq(1, nrow(table), by = 10)) for (tol in c(0.02, 0.05)) {
     p0 = prob[["0"]], p1 = prob[["1"]], p2 = prob[["2"]])
 }
 w(do.call(rbind, rows), "fallback_postpr.csv")
+
+# abc() with too few accepted rows for the regression (8 statistics and an intercept: 9 coefficients), targets[1, ]:
+# at tolerance 0.02 (6 rows) R's lsfit refuses loclinear; otherwise the adjusted posterior collapses (q025 = q975).
+rows <- list()
+for (tol in c(0.02, 0.03)) for (method in c("loclinear", "ridge")) {
+  out <- tryCatch(suppressWarnings(abc(targets[1, ], param, sumstat, tol = tol, method = method,
+                                       transf = c("log", "logit"), logit.bounds = bounds)),
+                  error = function(e) conditionMessage(e))
+  if (is.character(out)) {
+    rows[[length(rows) + 1]] <- data.frame(tol = tol, method = method, error = out, parameter = NA, q025 = NA,
+                                           q975 = NA)
+  } else {
+    s <- summary(out, print = FALSE)
+    for (p in 1:2) rows[[length(rows) + 1]] <- data.frame(tol = tol, method = method, error = "",
+      parameter = colnames(param)[p], q025 = s[2, p], q975 = s[6, p])
+  }
+}
+w(do.call(rbind, rows), "degenerate_abc.csv")
