@@ -227,8 +227,8 @@ def postpr(target: numpy.ndarray, reference: numpy.ndarray, labels: numpy.ndarra
            correct: bool | None = None, guard: str | None = None, ridge: float | None = None,
            r_compatible: bool = False) -> dict:
     """Posterior scenario probabilities of one target row: {"posterior", "accepted" (shares), "accepted_count",
-    "method" (the one used: "rejection" after a fallback), "notes" (each also warned), "degenerate" (the guard
-    found the fit degenerate)}.
+    "method" (the one used: "rejection" after a fallback), "notes" (each also warned), "incomplete" (a regression
+    method found a scenario missing among the accepted), "degenerate" (the guard found the fit degenerate)}.
 
     ``scale``: the MAD of each column (computed from ``reference``, less
     the ``exclude`` row, when None); ``exclude``: a reference row left out
@@ -268,9 +268,10 @@ def postpr(target: numpy.ndarray, reference: numpy.ndarray, labels: numpy.ndarra
         ratio = numpy.where(counts > 0, p / numpy.maximum(counts, 1), 0.0)
         return ratio / ratio.sum()
 
-    result = {"accepted": shares, "accepted_count": count, "method": method, "notes": [], "degenerate": False}
     present = numpy.flatnonzero(shares > 0)
     incomplete = len(present) < numpy.count_nonzero(counts)
+    result = {"accepted": shares, "accepted_count": count, "method": method, "notes": [], "degenerate": False,
+              "incomplete": bool(incomplete and method != "rejection")}
     if method != "rejection" and incomplete:
         result["notes"].append(
             f"only {len(present)} of the {numpy.count_nonzero(counts)} scenarios are among the {count} accepted "
@@ -327,9 +328,9 @@ def cross_validate(reference: numpy.ndarray, labels: numpy.ndarray, classes: int
     the counts per scenario). Returns, per tolerance, the confusion matrix
     (rows: true scenario, columns: highest posterior; a tie goes to the first
     scenario, as ``which.max``: R lists every tied one and its summary stops),
-    the mean posterior probabilities per true scenario, each row's posterior
-    and whether its fit was degenerate; and the indices of the pseudo-observed
-    rows.
+    the mean posterior probabilities per true scenario, each row's posterior,
+    whether its fit was degenerate and its notes (warned as one sentence per
+    tolerance that counts them); and the indices of the pseudo-observed rows.
     """
     generator = numpy.random.default_rng(seed)
     chosen = numpy.asarray(pseudo_observed) if pseudo_observed is not None else numpy.concatenate([
@@ -344,8 +345,15 @@ def cross_validate(reference: numpy.ndarray, labels: numpy.ndarray, classes: int
     results = {}
     for tolerance in tolerances:
         confusion = numpy.zeros((classes, classes), dtype=int)
-        fits = [postpr(reference[index], reference, labels, classes, tolerance, method, scales[int(index)],
-                       networks, seed=int(index), exclude=int(index), **options) for index in chosen]
+        with warnings.catch_warnings():  # one summary sentence per tolerance instead of one warning per row
+            warnings.simplefilter("ignore")
+            fits = [postpr(reference[index], reference, labels, classes, tolerance, method, scales[int(index)],
+                           networks, seed=int(index), exclude=int(index), **options) for index in chosen]
+        incomplete, degenerate = (sum(fit[key] for fit in fits) for key in ("incomplete", "degenerate"))
+        if incomplete or degenerate:
+            warnings.warn(f"cross-validation of {method} at tolerance {tolerance}: of {len(fits)} pseudo-observed "
+                          f"simulations, {incomplete} had a scenario missing among the accepted ones and "
+                          f"{degenerate} a degenerate fit (each fit's 'notes' say what was done)", stacklevel=2)
         posteriors = numpy.array([fit["posterior"] for fit in fits])
         sums = numpy.zeros((classes, classes))
         for index, posterior in zip(chosen, posteriors):
@@ -354,5 +362,6 @@ def cross_validate(reference: numpy.ndarray, labels: numpy.ndarray, classes: int
         totals = confusion.sum(axis=1, keepdims=True)
         results[tolerance] = {"confusion": confusion, "mean_posterior": sums / numpy.maximum(totals, 1),
                               "accuracy": float(numpy.trace(confusion) / confusion.sum()), "posteriors": posteriors,
-                              "degenerate": numpy.array([fit["degenerate"] for fit in fits])}
+                              "degenerate": numpy.array([fit["degenerate"] for fit in fits]),
+                              "notes": [fit["notes"] for fit in fits]}
     return {"per_tolerance": results, "pseudo_observed": chosen}

@@ -402,3 +402,19 @@ def test_a_regression_with_no_more_weighted_simulations_than_coefficients_warns_
             assert (ours["lower"], ours["upper"]) == pytest.approx((lower, upper), rel=1e-6)
         else:  # an exact, non-unique fit: both collapse to a point, not the same one (R's lsfit pivots; ours: min-norm)
             assert upper - lower < 1e-9 * abs(upper) and ours["upper"] - ours["lower"] < 1e-9 * abs(ours["upper"])
+
+
+def test_cross_validation_warns_once_per_tolerance_counting_the_fallbacks_and_degenerate_fits():
+    rows = [int(r["row"]) for r in r_rows("cv4postpr.csv") if r["method"] == "mnlogistic" and r["tol"] == "0.1"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = abc_choice.cross_validate(STATISTICS, LABELS, 3, 5, [0.1], "mnlogistic",
+                                           pseudo_observed=np.array(rows), r_compatible=True)
+    fits = result["per_tolerance"][0.1]
+    degenerate, incomplete = int(fits["degenerate"].sum()), sum(any(n.startswith("only") for n in notes)
+                                                               for notes in fits["notes"])
+    assert degenerate > 0
+    assert [str(w.message) for w in caught] == [
+        f"cross-validation of mnlogistic at tolerance 0.1: of {len(rows)} pseudo-observed simulations, {incomplete} "
+        f"had a scenario missing among the accepted ones and {degenerate} a degenerate fit (each fit's 'notes' say "
+        f"what was done)"]
