@@ -23,26 +23,35 @@ For one observed row (the target):
      weights as sample weights; the posteriors of ``networks`` networks
      (weight decays drawn from 1e-4, 1e-3, 1e-2 as ``abc`` does) are averaged.
 
-R's options, and what genomics does by default (``postpr(..., **R_OPTIONS)``
-is R's mnlogistic and rejection: within 1e-4 of R 2.2.2 on the committed
-table where the fit is not degenerate, tests/genomics/test_abc_r.py):
+R's options, and what genomics does by default (``postpr(...,
+r_compatible=True)`` takes every option from ``R_OPTIONS`` and is R's
+mnlogistic and rejection: within 1e-4 of R 2.2.2 on the committed table where
+the fit is not degenerate, tests/genomics/test_abc_r.py; an option passed
+explicitly still wins):
 
-- ``fallback``: when some scenario has no accepted simulation, R returns the
-  rejection shares ("rejection"); genomics regresses on the scenarios present
-  and gives the others probability 0 ("regress", the default);
+- ``fallback``: when some scenario has no accepted simulation, R warns and
+  returns the rejection shares ("rejection"); genomics by default regresses
+  on the scenarios present and gives the others probability 0 ("regress"),
+  which keeps the regression where R drops it. Both warn in one sentence;
 - ``weighted``: R 2.2.2 passes the kernel weights to ``multinom`` misspelt
   (``weigths``), so its mnlogistic fit is unweighted; genomics weights it;
 - ``correct``: R divides each probability by the scenario's number of
   simulations and renormalises (equal prior probabilities whatever the
-  counts); off by default (priors proportional to the counts; the same when
-  the counts are equal);
+  counts: always in ``postpr``'s regression methods, and for rejection in
+  ``summary.postpr``'s ``Prob``, which ``cv4postpr`` reports); off by
+  default (priors proportional to the counts; the same when the counts are
+  equal);
 - ``guard``: a degenerate mnlogistic fit (at least as many coefficients as
   accepted rows, or a scenario separated from the others: its rows fitted
   at >= ``SEPARATED``, the others' at <= 1 - ``SEPARATED``) gives
-  arbitrary, wildly over-confident probabilities in R and here alike. "reduce" (the default)
-  warns with the numbers, reduces the statistics to their leading weighted
-  principal components (about 5 accepted rows per coefficient) and, if the
-  fit still separates, returns the rejection shares; "warn" (R's fit, in
+  arbitrary, wildly over-confident probabilities in R and here alike (on
+  tests/genomics/data/abc_r/degenerate.csv, 36 accepted rows and 62
+  coefficients, R gives scenario 2 a probability of 1 - 3.5e-11 where the
+  rejection shares are 0.31, 0.39, 0.31).
+  "reduce" (the default) warns with the numbers, reduces the statistics to
+  their leading weighted principal components (about 5 accepted rows per
+  coefficient; the sentence gives the share of weighted variance kept) and, if
+  the fit still separates, returns the rejection shares; "warn" (R's fit, in
   ``R_OPTIONS``) only warns; "off" is silent.
 
 Other departures from R: the MAD here has no 1.4826 factor (distances are
@@ -52,8 +61,12 @@ kernel's h is the largest accepted distance (R: ``quantile(dist, tol)``,
 type 7, which may differ slightly); neuralnet networks are minidl's (Adam),
 not ``nnet``'s (BFGS), and are not expected to match R, whose own results
 move by up to 0.35 in probability with ``set.seed`` alone on the test table.
-``cross_validate`` is ``cv4postpr`` (each pseudo-observed row left out of
-the reference table and of its MAD scale, as R does).
+``cross_validate`` is ``cv4postpr``: each pseudo-observed row is left out
+of the reference table, of its MAD scale and of the counts per scenario that
+``correct`` divides by, as R does; R's cv4postpr corrects (``corr = TRUE``, its
+default) and so does ``r_compatible=True``. A tie for the highest posterior
+goes to the first scenario (R's ``which.max``); R's ``estim`` lists every tied
+scenario and its ``summary.cv4postpr`` then stops with an error.
 """
 
 from __future__ import annotations
@@ -65,6 +78,7 @@ import numpy
 METHODS = ("rejection", "mnlogistic", "neuralnet")
 RIDGE = 1e-6
 R_OPTIONS = {"fallback": "rejection", "weighted": False, "correct": True, "guard": "warn", "ridge": 0.0}
+DEFAULT_OPTIONS = {"fallback": "regress", "weighted": True, "correct": False, "guard": "reduce", "ridge": RIDGE}
 SEPARATED = 0.999  # a scenario fitted at >= this on its accepted rows and <= 1 - this elsewhere is separated
 
 
@@ -163,11 +177,13 @@ def _neural_network(x: numpy.ndarray, labels: numpy.ndarray, weights: numpy.ndar
     return numpy.mean(outputs, axis=0)
 
 
-def _leading_components(x: numpy.ndarray, weights: numpy.ndarray, keep: int) -> numpy.ndarray:
-    """The accepted rows (target at 0) projected on the ``keep`` leading weighted principal components."""
+def _leading_components(x: numpy.ndarray, weights: numpy.ndarray, keep: int) -> tuple[numpy.ndarray, float]:
+    """The accepted rows (target at 0) projected on the ``keep`` leading weighted principal components, and the
+    share of the weighted variance those components hold: sum_{k <= keep} sigma_k^2 / sum_k sigma_k^2."""
     centre = numpy.average(x, axis=0, weights=weights)
-    _, _, components = numpy.linalg.svd((x - centre) * numpy.sqrt(weights)[:, None], full_matrices=False)
-    return x @ components[:keep].T
+    _, singular, components = numpy.linalg.svd((x - centre) * numpy.sqrt(weights)[:, None], full_matrices=False)
+    variance = singular**2
+    return x @ components[:keep].T, float(variance[:keep].sum() / variance.sum()) if variance.sum() > 0 else 1.0
 
 
 def _guarded_logistic(x, local, weights, present, guard, ridge) -> tuple[numpy.ndarray | None, list[str]]:
@@ -180,8 +196,11 @@ def _guarded_logistic(x, local, weights, present, guard, ridge) -> tuple[numpy.n
                      f"{classes} scenarios): the multinomial fit can separate them perfectly")
         if guard == "reduce":
             keep = max(1, min(features, rows // (5 * (classes - 1)) - 1))
-            notes[-1] += f"; reduced to {keep} principal components"
-            x, features = _leading_components(x, weights, keep), keep
+            x, kept = _leading_components(x, weights, keep)
+            notes[-1] += (f"; the statistics are reduced to their {keep} leading principal component"
+                          f"{'s' if keep > 1 else ''}, holding {100 * kept:.0f}% of their weighted variance over the "
+                          f"accepted simulations")
+            features = keep
     coefficients = _multinomial_logistic(x, local, weights, classes, penalty=ridge)
     if guard != "off":
         z = numpy.hstack([numpy.ones((rows, 1)), x]) @ coefficients
@@ -204,17 +223,24 @@ def _guarded_logistic(x, local, weights, present, guard, ridge) -> tuple[numpy.n
 
 def postpr(target: numpy.ndarray, reference: numpy.ndarray, labels: numpy.ndarray, classes: int,
            tolerance: float, method: str = "rejection", scale: numpy.ndarray | None = None, networks: int = 3,
-           seed: int = 0, exclude: int | None = None, fallback: str = "regress", weighted: bool = True,
-           correct: bool = False, guard: str = "reduce", ridge: float = RIDGE) -> dict:
+           seed: int = 0, exclude: int | None = None, fallback: str | None = None, weighted: bool | None = None,
+           correct: bool | None = None, guard: str | None = None, ridge: float | None = None,
+           r_compatible: bool = False) -> dict:
     """Posterior scenario probabilities of one target row: {"posterior", "accepted" (shares), "accepted_count",
-    "method" (the one used: "rejection" after a fallback), "notes"}.
+    "method" (the one used: "rejection" after a fallback), "notes" (each also warned), "incomplete" (a regression
+    method found a scenario missing among the accepted), "degenerate" (the guard found the fit degenerate)}.
 
     ``scale``: the MAD of each column (computed from ``reference``, less
     the ``exclude`` row, when None); ``exclude``: a reference row left out
     (the target itself, in cross-validation). ``fallback``, ``weighted``,
-    ``correct``, ``guard``: see the module's docstring (``R_OPTIONS``);
-    ``ridge``: the mnlogistic penalty (R's ``multinom`` has none: 0).
+    ``correct``, ``guard``: see the module's docstring; ``ridge``: the
+    mnlogistic penalty (R's ``multinom`` has none: 0). Options left at None
+    take genomics' defaults (``DEFAULT_OPTIONS``), or R's (``R_OPTIONS``)
+    with ``r_compatible=True``.
     """
+    given = {"fallback": fallback, "weighted": weighted, "correct": correct, "guard": guard, "ridge": ridge}
+    defaults = R_OPTIONS if r_compatible else DEFAULT_OPTIONS
+    fallback, weighted, correct, guard, ridge = (defaults[k] if v is None else v for k, v in given.items())
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     if not 0 < tolerance <= 1:
@@ -242,9 +268,18 @@ def postpr(target: numpy.ndarray, reference: numpy.ndarray, labels: numpy.ndarra
         ratio = numpy.where(counts > 0, p / numpy.maximum(counts, 1), 0.0)
         return ratio / ratio.sum()
 
-    result = {"accepted": shares, "accepted_count": count, "method": method, "notes": []}
     present = numpy.flatnonzero(shares > 0)
     incomplete = len(present) < numpy.count_nonzero(counts)
+    result = {"accepted": shares, "accepted_count": count, "method": method, "notes": [], "degenerate": False,
+              "incomplete": bool(incomplete and method != "rejection")}
+    if method != "rejection" and incomplete:
+        result["notes"].append(
+            f"only {len(present)} of the {numpy.count_nonzero(counts)} scenarios are among the {count} accepted "
+            f"simulations: " + (f"{method} falls back to the rejection shares, as R abc does" if fallback == "rejection"
+                                else f"{method} gives the only one present probability 1" if len(present) < 2
+                                else f"{method} regresses on those present and gives the others probability 0 "
+                                     f"(R abc falls back to rejection: fallback='rejection')"))
+        warnings.warn(result["notes"][-1], stacklevel=2)
     if method == "rejection" or len(present) < 2 or (incomplete and fallback == "rejection"):
         result["method"] = "rejection" if method == "rejection" or fallback == "rejection" else method
         result["posterior"] = corrected(shares.astype(float)) if result["method"] == "rejection" else \
@@ -256,10 +291,12 @@ def postpr(target: numpy.ndarray, reference: numpy.ndarray, labels: numpy.ndarra
     local = numpy.searchsorted(present, labels[accepted])  # classes renumbered among those present
     x = scaled[accepted]
     if method == "mnlogistic":
-        probabilities, result["notes"] = _guarded_logistic(x, local, weights if weighted else numpy.ones(count),
-                                                           present, guard, ridge)
-        for note in result["notes"]:
+        probabilities, notes = _guarded_logistic(x, local, weights if weighted else numpy.ones(count), present,
+                                                 guard, ridge)
+        for note in notes:
             warnings.warn(note, stacklevel=2)
+        result["notes"] += notes
+        result["degenerate"] = bool(notes)
         if probabilities is None:
             result["method"] = "rejection"
             result["posterior"] = corrected(shares.astype(float))
@@ -285,13 +322,15 @@ def cross_validate(reference: numpy.ndarray, labels: numpy.ndarray, classes: int
     """``cv4postpr``: ``per_scenario`` pseudo-observed rows of each scenario, each classified against the rest.
 
     Each pseudo-observed row is left out of the reference table, its MAD
-    scale included, as R does. ``pseudo_observed``: the rows to use (R's
-    ``cvsamples``, say) instead of a draw; ``options``: ``postpr``'s
-    (``R_OPTIONS``). Returns, per tolerance, the confusion matrix (rows:
-    true scenario, columns: highest posterior; a tie goes to the first
-    scenario, where R lists every tied one), the mean posterior
-    probabilities per true scenario and each row's posterior; and the
-    indices of the pseudo-observed rows.
+    scale and the counts per scenario included, as R does. ``pseudo_observed``:
+    the rows to use (R's ``cvsamples``, say) instead of a draw; ``options``:
+    ``postpr``'s (``r_compatible=True`` for R's cv4postpr, which corrects for
+    the counts per scenario). Returns, per tolerance, the confusion matrix
+    (rows: true scenario, columns: highest posterior; a tie goes to the first
+    scenario, as ``which.max``: R lists every tied one and its summary stops),
+    the mean posterior probabilities per true scenario, each row's posterior,
+    whether its fit was degenerate and its notes (warned as one sentence per
+    tolerance that counts them); and the indices of the pseudo-observed rows.
     """
     generator = numpy.random.default_rng(seed)
     chosen = numpy.asarray(pseudo_observed) if pseudo_observed is not None else numpy.concatenate([
@@ -306,8 +345,15 @@ def cross_validate(reference: numpy.ndarray, labels: numpy.ndarray, classes: int
     results = {}
     for tolerance in tolerances:
         confusion = numpy.zeros((classes, classes), dtype=int)
-        fits = [postpr(reference[index], reference, labels, classes, tolerance, method, scales[int(index)],
-                       networks, seed=int(index), exclude=int(index), **options) for index in chosen]
+        with warnings.catch_warnings():  # one summary sentence per tolerance instead of one warning per row
+            warnings.simplefilter("ignore")
+            fits = [postpr(reference[index], reference, labels, classes, tolerance, method, scales[int(index)],
+                           networks, seed=int(index), exclude=int(index), **options) for index in chosen]
+        incomplete, degenerate = (sum(fit[key] for fit in fits) for key in ("incomplete", "degenerate"))
+        if incomplete or degenerate:
+            warnings.warn(f"cross-validation of {method} at tolerance {tolerance}: of {len(fits)} pseudo-observed "
+                          f"simulations, {incomplete} had a scenario missing among the accepted ones and "
+                          f"{degenerate} a degenerate fit (each fit's 'notes' say what was done)", stacklevel=2)
         posteriors = numpy.array([fit["posterior"] for fit in fits])
         sums = numpy.zeros((classes, classes))
         for index, posterior in zip(chosen, posteriors):
@@ -316,5 +362,6 @@ def cross_validate(reference: numpy.ndarray, labels: numpy.ndarray, classes: int
         totals = confusion.sum(axis=1, keepdims=True)
         results[tolerance] = {"confusion": confusion, "mean_posterior": sums / numpy.maximum(totals, 1),
                               "accuracy": float(numpy.trace(confusion) / confusion.sum()), "posteriors": posteriors,
-                              "degenerate": numpy.array([bool(fit["notes"]) for fit in fits])}
+                              "degenerate": numpy.array([fit["degenerate"] for fit in fits]),
+                              "notes": [fit["notes"] for fit in fits]}
     return {"per_tolerance": results, "pseudo_observed": chosen}

@@ -33,6 +33,12 @@ simulations (parameters theta_i, statistics s_i):
      (5 logistic units, linear output, weight decay drawn from the lambdas)
      fitted by minidl (Blum and Francois 2010).
 
+Too few accepted simulations for the regression (k statistics, k + 1
+coefficients): loclinear with fewer than k + 1 is refused, as R's ``lsfit``
+refuses it; any regression with no more than k + 1 positive weights warns
+with the numbers that the adjusted posterior collapses towards one value (R
+returns it silently, the interval one point wide).
+
 ``Posterior.summary`` is R's ``summary.abc``: for rejection the plain mean
 and R's default quantiles (type 7); for the regression methods the weighted
 mean and the weighted quantiles R gets from ``quantreg::rq(x ~ 1, tau,
@@ -278,6 +284,12 @@ def abc(target: numpy.ndarray, parameters: numpy.ndarray, statistics: numpy.ndar
     scaled, scaled_target = r_normalise(statistics, mad), r_normalise(target, mad)
     distances = numpy.sqrt(((scaled - scaled_target) ** 2).sum(axis=1))
     accepted_count = int(numpy.ceil(len(distances) * tolerance))
+    coefficients = statistics.shape[1] + 1
+    if method == "loclinear" and kernel != "gaussian" and accepted_count < coefficients:  # R's lsfit refuses too
+        raise AbcError(f"loclinear needs at least as many accepted simulations as regression coefficients, got "
+                       f"{accepted_count} (tolerance {tolerance} of {len(distances)} simulations) for {coefficients} "
+                       f"({coefficients - 1} statistics and an intercept); raise the tolerance to at least "
+                       f"{_tolerance_for(coefficients + 2, len(distances)):.3g} or use fewer statistics")
     order = numpy.argsort(distances, kind="stable")
     bandwidth = distances[order[accepted_count - 1]]
     rows = numpy.sort(order[:accepted_count]) if kernel != "gaussian" else numpy.arange(len(distances))
@@ -286,6 +298,13 @@ def abc(target: numpy.ndarray, parameters: numpy.ndarray, statistics: numpy.ndar
         return Posterior(names, accepted.copy(), numpy.ones(len(rows)), accepted, rows, distances, method)
 
     weights = _kernel_weights(distances[rows], bandwidth, kernel)
+    weighted = int(numpy.count_nonzero(weights > 0))
+    if weighted <= coefficients:
+        warnings.warn(f"{weighted} accepted simulations with a positive weight for {coefficients} regression "
+                      f"coefficients ({coefficients - 1} statistics and an intercept): the {method} regression can fit "
+                      f"them exactly and the adjusted posterior collapses towards one value; raise the tolerance to "
+                      f"at least {_tolerance_for(coefficients + 2, len(distances)):.3g} or use fewer statistics",
+                      stacklevel=2)
     theta = transform(parameters, transformations, bounds)
     x, y = scaled[rows], theta[rows]
     if method == "loclinear":
@@ -307,6 +326,11 @@ def abc(target: numpy.ndarray, parameters: numpy.ndarray, statistics: numpy.ndar
         adjusted = adjusted * parameter_mad
     values = back_transform(adjusted, transformations, bounds)
     return Posterior(names, values, weights, accepted, rows, distances, method)
+
+
+def _tolerance_for(accepted: int, simulations: int) -> float:
+    """The smallest tolerance that accepts ``accepted`` of ``simulations`` rows (n = ceil(tolerance * N))."""
+    return min(1.0, accepted / simulations)
 
 
 def _nonlinear_adjustment(x, y, weights, target, method, hcorr, networks, seed) -> numpy.ndarray:

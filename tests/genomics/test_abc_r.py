@@ -61,10 +61,10 @@ def test_rejection_model_probabilities_equal_r_to_1e_9(row):
 def test_mnlogistic_with_r_options_is_within_0_01_of_r_or_warns_that_the_fit_is_degenerate(row):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = our_postpr(row, "mnlogistic", **abc_choice.R_OPTIONS)
+        result = our_postpr(row, "mnlogistic", r_compatible=True)
+    assert [str(w.message) for w in caught] == result["notes"]  # every note is warned, once
     assert result["method"] == row["used"]  # R falls back to rejection when a scenario is missing
-    if result["notes"]:  # separated: R's and our optimisers stop at different arbitrary points
-        assert [str(w.message) for w in caught] == result["notes"]
+    if result["degenerate"]:  # separated: R's and our optimisers stop at different arbitrary points
         assert "accepted simulations" in result["notes"][0]
     else:
         np.testing.assert_allclose(result["posterior"], r_probabilities(row), rtol=0, atol=0.01)
@@ -74,35 +74,132 @@ def test_most_mnlogistic_comparisons_with_r_are_not_degenerate():
     rows = [r for r in POSTPR if r["method"] == "mnlogistic" and r["used"] == "mnlogistic"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        degenerate = sum(bool(our_postpr(r, "mnlogistic", **abc_choice.R_OPTIONS)["notes"]) for r in rows)
+        degenerate = sum(our_postpr(r, "mnlogistic", r_compatible=True)["degenerate"] for r in rows)
     assert degenerate <= len(rows) // 3
 
 
-def test_where_r_falls_back_to_rejection_the_default_regresses_on_the_scenarios_present():
-    fallbacks = [r for r in POSTPR if r["method"] == "mnlogistic" and r["used"] == "rejection"]
-    assert fallbacks, "the committed table has no target where R falls back"
-    for row in fallbacks:
-        result = our_postpr(row, "mnlogistic")
+FALLBACK_ROWS = r_rows("fallback_postpr.csv")  # mnlogistic with table rows as targets, at tolerances 0.02, 0.05
+FALLBACKS = [r for r in POSTPR + FALLBACK_ROWS if r.get("method", "mnlogistic") == "mnlogistic"
+             and r["used"] == "rejection"]
+
+
+def fallback_postpr(row: dict, **options) -> dict:
+    target = TARGETS[int(row["target"])] if "target" in row else STATISTICS[int(row["row"])]
+    return abc_choice.postpr(target, STATISTICS, LABELS, 3, float(row["tol"]), "mnlogistic", **options)
+
+
+@pytest.mark.parametrize("row", FALLBACKS, ids=lambda r: f"{r.get('target', r.get('row'))}-{r['tol']}")
+def test_r_compatible_falls_back_to_rejection_where_a_scenario_is_missing_and_equals_r_to_1e_9(row):
+    present = sum(float(row[f"share{k}"]) > 0 for k in range(3))
+    with pytest.warns(UserWarning, match=rf"only {present} of the 3 scenarios are among the {row['accepted']} "
+                                         r"accepted simulations: mnlogistic falls back to the rejection shares"):
+        result = fallback_postpr(row, r_compatible=True)
+    assert result["method"] == "rejection"
+    np.testing.assert_allclose(result["posterior"], r_probabilities(row), rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("row", [r for r in FALLBACK_ROWS if r["used"] == "mnlogistic"],
+                         ids=lambda r: f"{r['row']}-{r['tol']}")
+def test_r_compatible_regresses_where_r_does_and_is_within_0_01_of_r_or_warns_that_the_fit_is_degenerate(row):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = fallback_postpr(row, r_compatible=True)
+    assert result["method"] == "mnlogistic" and [str(w.message) for w in caught] == result["notes"]
+    if not result["degenerate"]:
+        np.testing.assert_allclose(result["posterior"], r_probabilities(row), rtol=0, atol=0.01)
+
+
+def test_where_r_falls_back_to_rejection_the_default_regresses_on_the_scenarios_present_and_says_so():
+    assert len(FALLBACKS) >= 10, "the committed tables have too few targets where R falls back"
+    for row in FALLBACKS:
+        with pytest.warns(UserWarning, match=r"scenarios are among the .* (regresses on those present and gives the "
+                                             r"others probability 0 \(R abc falls back|gives the only one present)"):
+            result = fallback_postpr(row)
         missing = np.array([float(row[f"share{k}"]) == 0 for k in range(3)])
-        assert result["method"] == "mnlogistic"
         assert np.all(result["posterior"][missing] == 0) and np.isclose(result["posterior"].sum(), 1)
+
+
+def test_r_compatible_takes_r_options_and_an_option_given_explicitly_still_wins():
+    row = next(r for r in POSTPR if r["method"] == "mnlogistic" and r["used"] == "mnlogistic" and r["tol"] == "0.5")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        compatible = our_postpr(row, "mnlogistic", r_compatible=True)["posterior"]
+        explicit = our_postpr(row, "mnlogistic", **abc_choice.R_OPTIONS)["posterior"]
+        uncorrected = our_postpr(row, "mnlogistic", r_compatible=True, correct=False)["posterior"]
+    np.testing.assert_array_equal(compatible, explicit)
+    counts = np.bincount(LABELS)  # 120, 100, 80: correcting divides by them
+    np.testing.assert_allclose(compatible, uncorrected / counts / (uncorrected / counts).sum(), rtol=1e-12)
 
 
 @pytest.mark.parametrize("method,tolerance", [("rejection", 1e-9), ("mnlogistic", 0.01)])
 def test_cross_validation_leaves_each_row_out_of_its_own_scaling_as_cv4postpr_does(method, tolerance):
-    warnings.simplefilter("ignore")  # the degenerate fits' warnings: checked above
     rows = [r for r in r_rows("cv4postpr.csv") if r["method"] == method]
     compared = 0
     for tol in sorted({float(r["tol"]) for r in rows}):
         chosen = [r for r in rows if float(r["tol"]) == tol]
-        result = abc_choice.cross_validate(STATISTICS, LABELS, 3, 5, [tol], method,
-                                           pseudo_observed=np.array([int(r["row"]) for r in chosen]),
-                                           **abc_choice.R_OPTIONS)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the degenerate fits' warnings: checked above
+            result = abc_choice.cross_validate(STATISTICS, LABELS, 3, 5, [tol], method,
+                                               pseudo_observed=np.array([int(r["row"]) for r in chosen]),
+                                               r_compatible=True)
         ours, degenerate = result["per_tolerance"][tol]["posteriors"], result["per_tolerance"][tol]["degenerate"]
         expected = np.array([r_probabilities(r) for r in chosen])
         np.testing.assert_allclose(ours[~degenerate], expected[~degenerate], rtol=0, atol=tolerance)
         compared += int((~degenerate).sum())
     assert compared >= len(rows) // 2  # at tolerance 0.1, 13 of 15 fits separate a scenario (8 statistics, 30 rows)
+
+
+def test_cross_validation_with_the_pseudo_observed_row_in_its_own_scaling_would_not_match_r():
+    rows = [r for r in r_rows("cv4postpr.csv") if r["method"] == "rejection" and r["tol"] == "0.1"]
+    inside = np.array([abc_choice.postpr(STATISTICS[int(r["row"])], STATISTICS, LABELS, 3, 0.1, "rejection",
+                                         abc_choice.mad_scale(STATISTICS), exclude=int(r["row"]),
+                                         r_compatible=True)["posterior"] for r in rows])
+    assert np.abs(inside - [r_probabilities(r) for r in rows]).max() > 1e-3  # so the leaving-out is what matches
+
+
+def test_cross_validation_ties_go_to_the_first_scenario_where_r_lists_every_tied_one():
+    table = np.loadtxt(os.path.join(HERE, "ties.csv"), delimiter=",", skiprows=1)
+    rows = r_rows("ties_cv4postpr.csv")
+    result = abc_choice.cross_validate(table[:, 1:], table[:, 0].astype(int), 2, 10, [0.1], "rejection",
+                                       pseudo_observed=np.array([int(r["row"]) for r in rows]), r_compatible=True)
+    fits = result["per_tolerance"][0.1]
+    expected = np.array([[float(r["p0"]), float(r["p1"])] for r in rows])
+    np.testing.assert_allclose(fits["posteriors"], expected, rtol=0, atol=1e-9)
+    chosen = [int(r["estim"].split(";")[0]) for r in rows]  # R's estim "0;1" for a tie: the first is ours
+    assert sum(";" in r["estim"] for r in rows) >= 3, "the committed table has too few ties"
+    confusion = np.zeros((2, 2), dtype=int)
+    np.add.at(confusion, ([int(r["true"]) for r in rows], chosen), 1)
+    np.testing.assert_array_equal(fits["confusion"], confusion)
+
+
+DEGENERATE = np.loadtxt(os.path.join(HERE, "degenerate.csv"), delimiter=",", skiprows=1)
+DEGENERATE_TARGET = np.loadtxt(os.path.join(HERE, "degenerate_target.csv"), delimiter=",", skiprows=1)
+
+
+def degenerate_postpr(method: str, **options) -> dict:
+    return abc_choice.postpr(DEGENERATE_TARGET, DEGENERATE[:, 1:], DEGENERATE[:, 0].astype(int), 3, 0.1, method,
+                             **options)
+
+
+def test_r_is_wildly_over_confident_on_the_degenerate_table_and_ours_with_r_options_warns_with_the_numbers():
+    r_rejection, r_logistic = (r_probabilities(r) for r in r_rows("degenerate_postpr.csv"))
+    np.testing.assert_allclose(degenerate_postpr("rejection", r_compatible=True)["posterior"], r_rejection,
+                               rtol=0, atol=1e-9)
+    assert r_logistic.max() > 1 - 1e-9 and r_rejection.max() < 0.4  # R: a Bayes factor over 1e9 from 36 rows
+    with pytest.warns(UserWarning, match=r"^36 accepted simulations for 62 coefficients \(30 statistics, 3 "
+                                         r"scenarios\): the multinomial fit can separate them perfectly$"):
+        as_r = degenerate_postpr("mnlogistic", r_compatible=True)
+    assert as_r["degenerate"] and as_r["posterior"].max() > 0.999  # the same arbitrary certainty, now warned
+
+
+def test_the_default_guard_reduces_the_degenerate_fit_to_principal_components_stating_the_variance_kept():
+    with pytest.warns(UserWarning, match=r"^36 accepted simulations for 62 coefficients \(30 statistics, 3 "
+                                         r"scenarios\): .*reduced to their 2 leading principal components, "
+                                         r"holding \d+% of their weighted variance") as caught:
+        result = degenerate_postpr("mnlogistic")
+    kept = float(str(caught[0].message).split("holding ")[1].split("%")[0]) / 100
+    assert 0 < kept < 1 and result["degenerate"]
+    assert result["posterior"].max() < 0.999  # no longer an arbitrary certainty
 
 
 def test_a_degenerate_multinomial_fit_is_guarded_with_a_warning_giving_the_numbers():
@@ -111,9 +208,9 @@ def test_a_degenerate_multinomial_fit_is_guarded_with_a_warning_giving_the_numbe
     labels = generator.integers(0, 3, 300)
     with pytest.warns(UserWarning, match=r"30 accepted simulations for 62 coefficients \(30 statistics"):
         result = abc_choice.postpr(reference[0], reference, labels, 3, 0.1, "mnlogistic")
-    assert result["notes"] and result["posterior"].max() < 0.999
+    assert result["degenerate"] and result["posterior"].max() < 0.999
     with pytest.warns(UserWarning, match="scenarios perfectly from the others"):
-        as_r = abc_choice.postpr(reference[0], reference, labels, 3, 0.1, "mnlogistic", **abc_choice.R_OPTIONS)
+        as_r = abc_choice.postpr(reference[0], reference, labels, 3, 0.1, "mnlogistic", r_compatible=True)
     assert as_r["posterior"].max() > 0.999  # R's fit: a certainty the statistics (pure noise) do not support
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -278,3 +375,46 @@ def test_bad_options_to_model_choice_are_refused_in_one_sentence(arguments, mess
     call = {"method": "mnlogistic"} | arguments
     with pytest.raises(ValueError, match=message):
         abc_choice.postpr(TARGETS[0], STATISTICS, LABELS, 3, 0.2, **call)
+
+
+DEGENERATE_ABC = r_rows("degenerate_abc.csv")  # targets[1, ] in R, TARGETS[0] here; 9 regression coefficients
+
+
+def test_loclinear_with_fewer_accepted_simulations_than_coefficients_is_refused_as_r_refuses_it():
+    refused = [r for r in DEGENERATE_ABC if r["error"]]
+    assert [(r["tol"], r["method"], r["error"]) for r in refused] == [
+        ("0.02", "loclinear", "only 6 cases, but 9 variables")]
+    with pytest.raises(AbcError, match=r"^loclinear needs at least as many accepted simulations as regression "
+                                       r"coefficients, got 6 \(tolerance 0.02 of 300 simulations\) for 9 "
+                                       r"\(8 statistics and an intercept\); raise the tolerance to at least 0.0367"):
+        our_abc((0, 0.02, "loclinear", "loglogit", True))
+
+
+@pytest.mark.parametrize("tol,method", [("0.02", "ridge"), ("0.03", "ridge"), ("0.03", "loclinear")])
+def test_a_regression_with_no_more_weighted_simulations_than_coefficients_warns_that_the_posterior_collapses(tol,
+                                                                                                            method):
+    with pytest.warns(UserWarning, match=rf"accepted simulations with a positive weight for 9 regression coefficients "
+                                         rf"\(8 statistics and an intercept\): the {method} regression can fit them"):
+        summary = our_abc((0, float(tol), method, "loglogit", True)).summary()
+    for row in [r for r in DEGENERATE_ABC if r["tol"] == tol and r["method"] == method]:
+        ours, lower, upper = summary[row["parameter"]], float(row["q025"]), float(row["q975"])
+        if method == "ridge":  # a unique fit: R's collapsed interval, to 1e-6
+            assert (ours["lower"], ours["upper"]) == pytest.approx((lower, upper), rel=1e-6)
+        else:  # an exact, non-unique fit: both collapse to a point, not the same one (R's lsfit pivots; ours: min-norm)
+            assert upper - lower < 1e-9 * abs(upper) and ours["upper"] - ours["lower"] < 1e-9 * abs(ours["upper"])
+
+
+def test_cross_validation_warns_once_per_tolerance_counting_the_fallbacks_and_degenerate_fits():
+    rows = [int(r["row"]) for r in r_rows("cv4postpr.csv") if r["method"] == "mnlogistic" and r["tol"] == "0.1"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = abc_choice.cross_validate(STATISTICS, LABELS, 3, 5, [0.1], "mnlogistic",
+                                           pseudo_observed=np.array(rows), r_compatible=True)
+    fits = result["per_tolerance"][0.1]
+    degenerate, incomplete = int(fits["degenerate"].sum()), sum(any(n.startswith("only") for n in notes)
+                                                               for notes in fits["notes"])
+    assert degenerate > 0
+    assert [str(w.message) for w in caught] == [
+        f"cross-validation of mnlogistic at tolerance 0.1: of {len(rows)} pseudo-observed simulations, {incomplete} "
+        f"had a scenario missing among the accepted ones and {degenerate} a degenerate fit (each fit's 'notes' say "
+        f"what was done)"]

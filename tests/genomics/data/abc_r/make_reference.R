@@ -85,3 +85,58 @@ for (kernel in c("epanechnikov", "triangular", "biweight", "cosine", "gaussian")
     accepted = nrow(out$adj.values), q025 = s[2, p], median = s[3, p], mean = s[4, p], q975 = s[6, p])
 }
 w(do.call(rbind, rows), "abc_kernels.csv")
+
+# The degenerate fit: degenerate.csv (360 rows, 30 statistics), tolerance 0.1 (36 accepted rows, 62 coefficients).
+# R's mnlogistic separates the accepted rows and prints near-certain probabilities without a warning.
+deg <- read.csv("degenerate.csv")
+deg_target <- unlist(read.csv("degenerate_target.csv"))
+deg_stats <- as.matrix(deg[, paste0("s", 1:30)])
+rows <- list()
+for (method in c("rejection", "mnlogistic")) {
+  out <- postpr(deg_target, as.character(deg$model), deg_stats, tol = 0.1, method = method)
+  prob <- if (out$method == "rejection") summary(out, print = FALSE)$Prob else out$pred
+  rows[[length(rows) + 1]] <- data.frame(method = method, used = out$method, accepted = length(out$values),
+    p0 = prob[["0"]], p1 = prob[["1"]], p2 = prob[["2"]])
+}
+w(do.call(rbind, rows), "degenerate_postpr.csv")
+
+# Ties in cv4postpr: ties.csv (21 and 20 rows). R's estim lists every tied scenario (summary.cv4postpr then stops:
+# "unimplemented type 'list'"); written here as "0;1".
+ties <- read.csv("ties.csv")
+set.seed(4)
+cv <- cv4postpr(as.character(ties$model), as.matrix(ties[, c("s1", "s2")]), nval = 10, tols = 0.1,
+                method = "rejection")
+probs <- cv$model.probs[["tol0.1"]]
+w(data.frame(row = cv$cvsamples - 1, true = cv$true, p0 = probs[, "0"], p1 = probs[, "1"],
+             estim = sapply(cv$estim[["tol0.1"]], paste, collapse = ";")), "ties_cv4postpr.csv")
+
+# Falling back: postpr's mnlogistic on every tenth row of table.csv as the target (rows 0, 10, ..., 290 in Python),
+# at tolerances 0.02 and 0.05, where often a scenario has no accepted simulation and R warns and returns rejection.
+rows <- list()
+for (r in seq(1, nrow(table), by = 10)) for (tol in c(0.02, 0.05)) {
+  out <- suppressWarnings(postpr(sumstat[r, ], index, sumstat, tol = tol, method = "mnlogistic"))
+  prob <- if (out$method == "rejection") summary(out, print = FALSE)$Prob else out$pred
+  shares <- c(table(out$values) / length(out$values))
+  rows[[length(rows) + 1]] <- data.frame(row = r - 1, tol = tol, used = out$method, accepted = length(out$values),
+    share0 = shares[["0"]], share1 = shares[["1"]], share2 = shares[["2"]],
+    p0 = prob[["0"]], p1 = prob[["1"]], p2 = prob[["2"]])
+}
+w(do.call(rbind, rows), "fallback_postpr.csv")
+
+# abc() with too few accepted rows for the regression (8 statistics and an intercept: 9 coefficients), targets[1, ]:
+# at tolerance 0.02 (6 rows) R's lsfit refuses loclinear; otherwise the adjusted posterior collapses (q025 = q975).
+rows <- list()
+for (tol in c(0.02, 0.03)) for (method in c("loclinear", "ridge")) {
+  out <- tryCatch(suppressWarnings(abc(targets[1, ], param, sumstat, tol = tol, method = method,
+                                       transf = c("log", "logit"), logit.bounds = bounds)),
+                  error = function(e) conditionMessage(e))
+  if (is.character(out)) {
+    rows[[length(rows) + 1]] <- data.frame(tol = tol, method = method, error = out, parameter = NA, q025 = NA,
+                                           q975 = NA)
+  } else {
+    s <- summary(out, print = FALSE)
+    for (p in 1:2) rows[[length(rows) + 1]] <- data.frame(tol = tol, method = method, error = "",
+      parameter = colnames(param)[p], q025 = s[2, p], q975 = s[6, p])
+  }
+}
+w(do.call(rbind, rows), "degenerate_abc.csv")
