@@ -8,10 +8,11 @@ and after it with what it gave, so that a front end says what happens while it h
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from dataclasses import dataclass, field, fields
-from typing import Any, Callable
+from typing import Callable, ContextManager
 
 from genomics import pipeline
 from genomics.baselines import comparison, runs
@@ -56,11 +57,13 @@ class DemoSettings:
 
 
 def run_demo(out: str, settings: DemoSettings, workers: int | None = None,
-             announce: Callable[[str, dict], None] = lambda step, facts: None) -> dict:
+             announce: Callable[[str, dict], None] = lambda step, facts: None,
+             reporting: Callable[[str], ContextManager] = lambda label: contextlib.nullcontext()) -> dict:
     """Run the demo into ``out`` (``simulations/``, ``run/``, ``example.vcf``); returns every step's result.
 
     ``announce(step, facts)``: steps "start", "simulate", "train", "trained", "predict", "predicted", "compare",
-    "compared", "finished", each with a dict of what it did or is about to do.
+    "compared", "finished", each with a dict of what it did or is about to do. ``reporting(label)``: a context
+    giving the ``progress(done, total)`` callback of a long step, or None (``genomics.progress.reporting``).
     """
     start = time.perf_counter()
     config = pipeline.TrainingConfig(network=settings.network, epochs=settings.epochs, patience=settings.patience,
@@ -73,7 +76,9 @@ def run_demo(out: str, settings: DemoSettings, workers: int | None = None,
     scenarios = catalogue.resolve(["three_populations"])
     announce("simulate", {"scenarios": scenarios, "design": scenarios[0].design, "replicates": settings.replicates,
                           "seed": settings.simulation_seed})
-    simulate(scenarios, settings.replicates, simulations, master_seed=settings.simulation_seed, workers=workers)
+    with reporting("simulated") as progress:
+        simulate(scenarios, settings.replicates, simulations, master_seed=settings.simulation_seed, workers=workers,
+                 progress=progress or False)
     seen = {"joint_sfs": "the joint site frequency spectrum of the three populations (every SNP of a replicate)",
             "pairwise_sfs": "the joint site frequency spectra of each pair of populations (every SNP of a replicate)"
             }.get(settings.layout) or f"{Encoder().n_snps}-SNP images ({settings.layout})"
@@ -85,12 +90,14 @@ def run_demo(out: str, settings: DemoSettings, workers: int | None = None,
     vcf_path, popmap_path, parameters = pipeline.write_example_vcf(
         out, catalogue.get("divergence"), seed=settings.simulation_seed + EXAMPLE_SEED_OFFSET)
     announce("predict", {"vcf": vcf_path, "popmap": popmap_path, "parameters": parameters})
-    check = runs.adequacy_check(simulations, trained["bundle"], per_scenario=500)
+    with reporting("summary statistics of the simulations") as progress:
+        check = runs.adequacy_check(simulations, trained["bundle"], per_scenario=500, progress=progress)
     prediction = pipeline.predict_vcf(trained["bundle"], vcf_path, popmap_path, check=check)
     announce("predicted", {"result": prediction})
     abc_settings = comparison.AbcSettings(per_scenario=50, networks=2, seed=settings.abc_seed)
     announce("compare", {"settings": abc_settings})
-    outcome = comparison.compare(simulations, trained["bundle"], abc_settings, hybrid=False)
+    with reporting("summary statistics") as progress:
+        outcome = comparison.compare(simulations, trained["bundle"], abc_settings, hybrid=False, progress=progress)
     announce("compared", {"result": outcome})
     announce("finished", {"seconds": time.perf_counter() - start, "out": os.path.abspath(out)})
     return {"training": trained, "prediction": prediction, "comparison": outcome}

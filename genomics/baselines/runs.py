@@ -42,7 +42,7 @@ def compare_observed(simulations: str, bundle: str, data_sets: list[Genotypes], 
     with method "CNN" or "ABC <method>", values one per scenario (``columns``)."""
     prediction = pipeline.predict_genotypes(bundle, data_sets, labels)
     data = load_simulations(simulations)
-    table, names = abc.statistics_table(data, settings.folded, executor, **_progress(progress))
+    table, names = abc.statistics_table(data, settings.folded, executor, progress=progress)
     posteriors = comparison.abc_observed(data, table, names, data_sets, settings)
     rows = []
     for index, (label, entry) in enumerate(zip(labels, prediction["data_sets"])):
@@ -58,7 +58,7 @@ def check_data_sets(simulations: str, bundle: str | None, data_sets: list[Genoty
                     progress: Callable[[int, int], None] | None = None) -> list[dict]:
     """``adequacy.check_data_set`` of every data set against ``per_scenario`` simulations of each scenario;
     with ``out``, each result as ``adequacy[_N].json`` and its PCA picture beside it (N from 1 when several)."""
-    reference = adequacy.reference(simulations, bundle, per_scenario, **_progress(progress))
+    reference = adequacy.reference(simulations, bundle, per_scenario, progress=progress)
     results = []
     for number, data_set in enumerate(data_sets):
         suffix = "" if len(data_sets) == 1 else f"_{number + 1}"
@@ -75,10 +75,6 @@ def adequacy_check(simulations: str, bundle: str, per_scenario: int,
                    progress: Callable[[int, int], None] | None = None) -> Callable[[Genotypes], dict]:
     """A function checking one data set or window against ``simulations`` (``predict --check``): it returns
     ``adequacy.summary`` of ``adequacy.check_data_set``."""
-    reference = adequacy.reference(simulations, bundle, per_scenario, **_progress(progress))
+    reference = adequacy.reference(simulations, bundle, per_scenario, progress=progress)
     return lambda data_set: adequacy.summary(adequacy.check_data_set(reference, data_set))
 
-
-def _progress(progress: Callable[[int, int], None] | None) -> dict:
-    """The ``progress`` keyword of a library call, given only when there is one (older signatures lack it)."""
-    return {"progress": progress} if progress is not None else {}

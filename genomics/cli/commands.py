@@ -19,6 +19,7 @@ from genomics.demo import DemoSettings, run_demo
 from genomics.encoding.encoder import Encoder
 from genomics.observed import readers, vcf
 from genomics.observed.files import read_observed
+from genomics.progress import reporting
 from genomics.scenario import catalogue, ms
 from genomics.scenario.scenario import Scenario
 from genomics.simulation import cluster, resources
@@ -27,7 +28,7 @@ from genomics.simulation.run import load_simulations, shards_in, simulate
 
 def command_demo(arguments: argparse.Namespace) -> None:
     run_demo(arguments.out, options.settings_of(DemoSettings, arguments), arguments.workers,
-             announce=report.demo_step)
+             announce=report.demo_step, reporting=lambda label: reporting(label, quiet=arguments.quiet))
 
 
 def command_simulate(arguments: argparse.Namespace) -> None:
@@ -41,9 +42,10 @@ def command_simulate(arguments: argparse.Namespace) -> None:
     print(f"simulating {arguments.replicates} replicates of each of {', '.join(s.name for s in scenarios)} "
           f"(simulation seed {arguments.simulation_seed}) into {arguments.out}, "
           f"{cluster.describe(arguments.scheduler, arguments.dask_local, arguments.workers)}")
-    with options.cluster(arguments) as executor:
+    with options.cluster(arguments) as executor, reporting("simulated", quiet=arguments.quiet) as progress:
         simulate(scenarios, arguments.replicates, arguments.out, master_seed=arguments.simulation_seed,
-                 shard_size=arguments.shard_size, executor=executor, workers=arguments.workers)
+                 shard_size=arguments.shard_size, executor=executor, workers=arguments.workers,
+                 progress=progress or False)
 
 
 def _missing_like(scenarios: list[Scenario], path: str, popmap: str | None) -> list[Scenario]:
@@ -90,8 +92,9 @@ def command_predict(arguments: argparse.Namespace) -> None:
     windows = bool(arguments.vcf) and (design.contiguous or arguments.window is not None)
     if arguments.vcf and not windows:  # a VCF of one locus per contig or region
         pipeline.check_vcf_polarisation(arguments.bundle, arguments.ref_is_ancestral)
-    check = runs.adequacy_check(arguments.check, arguments.bundle, arguments.check_per_scenario) \
-        if arguments.check else None
+    with reporting("statistics of the --check simulations", quiet=arguments.quiet) as progress:
+        check = runs.adequacy_check(arguments.check, arguments.bundle, arguments.check_per_scenario, progress) \
+            if arguments.check else None
     if windows:
         result = pipeline.predict_vcf(arguments.bundle, arguments.vcf, arguments.popmap, window=arguments.window,
                                       min_snps=arguments.min_snps, seed=arguments.haplotype_seed,
@@ -117,8 +120,8 @@ def command_abc(arguments: argparse.Namespace) -> None:
     data = load_simulations(arguments.simulations)
     observed = bool(options.observed_files(arguments).given)
     data_sets, labels = _read_data_sets(arguments, data.design) if observed else ([], [])
-    with options.cluster(arguments) as executor:  # once, for the scores and the export alike
-        table, names = abc.statistics_table(data, settings.folded, executor)
+    with options.cluster(arguments) as executor, reporting("summary statistics", quiet=arguments.quiet) as progress:
+        table, names = abc.statistics_table(data, settings.folded, executor, progress=progress)  # once for all
     if observed:
         report.abc_observed(comparison.abc_observed(data, table, names, data_sets, settings), labels,
                             settings.tolerance)
@@ -141,8 +144,9 @@ def command_check(arguments: argparse.Namespace) -> None:
     if arguments.out:
         pipeline.prepare_output_folder(arguments.out)
     data_sets, labels = _read_data_sets(arguments, load_simulations(arguments.simulations).design)
-    results = runs.check_data_sets(arguments.simulations, arguments.bundle, data_sets, arguments.per_scenario,
-                                   arguments.alpha, arguments.posterior_predictive, arguments.out)
+    with reporting("summary statistics", quiet=arguments.quiet) as progress:
+        results = runs.check_data_sets(arguments.simulations, arguments.bundle, data_sets, arguments.per_scenario,
+                                       arguments.alpha, arguments.posterior_predictive, arguments.out, progress)
     for label, result in zip(labels, results):
         print(f"{label}:")
         report.check(result)
@@ -159,13 +163,13 @@ def command_compare(arguments: argparse.Namespace) -> None:
     settings = options.settings_of(comparison.AbcSettings, arguments)
     given = options.observed_files(arguments).given
     observed = _read_data_sets(arguments, pipeline.bundle_design(arguments.bundle)) if given else None
-    with options.cluster(arguments) as executor:
+    with options.cluster(arguments) as executor, reporting("summary statistics", quiet=arguments.quiet) as progress:
         outcome = comparison.compare(arguments.simulations, arguments.bundle, settings,
                                      hybrid=not arguments.no_hybrid, test_simulations=arguments.test_simulations,
-                                     executor=executor)
+                                     executor=executor, progress=progress)
         if observed:
             report.observed_comparison(runs.compare_observed(arguments.simulations, arguments.bundle, *observed,
-                                                             outcome["settings"], executor))
+                                                             outcome["settings"], executor, progress))
     report.comparison(outcome, fresh_test_folder=bool(arguments.test_simulations))
     if arguments.out:
         _write_json(arguments.out, {

@@ -30,7 +30,20 @@ def parser() -> argparse.ArgumentParser:
     for add in (_demo, _simulate, _train, _evaluate, _predict, _abc, _check, _calibrate, _compare, _scenario,
                 _design_from_alignments):
         add(subcommands)
+    for leaf in _leaves(main_parser):
+        leaf.add_argument("--quiet", action="store_true",
+                          help="no progress lines (the count/total, rate and time left of long steps)")
     return main_parser
+
+
+def _leaves(command_parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """The subcommands that run something (``scenario from-ms``, not ``scenario``)."""
+    found = []
+    for action in command_parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                found.extend(_leaves(child) or [child])
+    return found
 
 
 def _demo(subcommands: argparse._SubParsersAction) -> None:

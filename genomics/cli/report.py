@@ -258,12 +258,16 @@ def comparison(outcome: dict, fresh_test_folder: bool) -> None:
     """``genomics compare``: every method's scores on the same held-out replicates."""
     notes(outcome["notes"])
     source = "the fresh test folder" if fresh_test_folder else "the bundle's test split"
-    counts = numpy.bincount(outcome["results"]["CNN"].labels, minlength=len(outcome["scenario_names"]))
-    sizes = ", ".join(f"{name} {count}" for name, count in zip(outcome["scenario_names"], counts))
-    print(f"every method on the same {outcome['scored']} held-out replicates ({sizes}; at most "
+    print(f"every method on the same {outcome['scored']} held-out replicates ({scored_sizes(outcome)}; at most "
           f"{outcome['settings'].per_scenario} per scenario drawn from the {outcome['test']} of {source}); "
           f"CNN values: {outcome['output']}; ABC tolerance {outcome['settings'].tolerance:g}\n")
     scores(outcome["results"], outcome["budgets"])
+
+
+def scored_sizes(outcome: dict) -> str:
+    """The replicates of each scenario that a comparison scored, named: "panmixia 60, divergence 60"."""
+    counts = numpy.bincount(outcome["results"]["CNN"].labels, minlength=len(outcome["scenario_names"]))
+    return ", ".join(f"{name} {count}" for name, count in zip(outcome["scenario_names"], counts))
 
 
 def observed_comparison(outcome: dict) -> None:
@@ -303,8 +307,9 @@ def demo_step(step: str, facts: dict) -> None:
         vcf_prediction(facts["result"])
     elif step == "compare":
         print(f"\n5. the CNN beside ABC (per-locus statistics; rejection, mnlogistic, neuralnet) on the same "
-              f"{facts['settings'].per_scenario} test replicates per scenario")
+              f"test replicates (at most {facts['settings'].per_scenario} per scenario)")
     elif step == "compared":
+        print(f"   {facts['result']['scored']} replicates scored: {scored_sizes(facts['result'])}")
         scores(facts["result"]["results"], facts["result"]["budgets"])
     elif step == "finished":
         print(f"\ndemo finished in {facts['seconds']:.0f} s; outputs in {facts['out']}")
