@@ -80,14 +80,7 @@ def command_evaluate(arguments: argparse.Namespace) -> None:
 
 
 def command_predict(arguments: argparse.Namespace) -> None:
-    options.prepare_output_file(arguments.out)
-    if arguments.vcf and arguments.vcf_option:
-        raise ValueError("give the VCF once: as the second argument or with --vcf")
-    arguments.vcf = arguments.vcf or arguments.vcf_option
-    for name in ("window", "step"):
-        if getattr(arguments, name) is not None and getattr(arguments, name) < 1:
-            raise ValueError(f"--{name} must be at least 1 bp, got {getattr(arguments, name):g}")
-    options.observed_files(arguments).check()
+    _check_predict_options(arguments)
     design = pipeline.bundle_design(arguments.bundle)
     windows = bool(arguments.vcf) and (design.contiguous or arguments.window is not None)
     if arguments.vcf and not windows:  # a VCF of one locus per contig or region
@@ -110,6 +103,18 @@ def command_predict(arguments: argparse.Namespace) -> None:
         pipeline.write_prediction_table(result, arguments.out)
     elif arguments.out:
         _write_json(arguments.out, result)
+
+
+def _check_predict_options(arguments: argparse.Namespace) -> None:
+    """predict's options, checked before any work (the VCF given once, windows and steps of at least 1 bp)."""
+    options.prepare_output_file(arguments.out)
+    if arguments.vcf and arguments.vcf_option:
+        raise ValueError("give the VCF once: as the second argument or with --vcf")
+    arguments.vcf = arguments.vcf or arguments.vcf_option
+    for name in ("window", "step"):
+        if getattr(arguments, name) is not None and getattr(arguments, name) < 1:
+            raise ValueError(f"--{name} must be at least 1 bp, got {getattr(arguments, name):g}")
+    options.observed_files(arguments).check()
 
 
 def command_abc(arguments: argparse.Namespace) -> None:

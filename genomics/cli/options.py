@@ -66,11 +66,12 @@ def add_seed(parser: Any, option: str, dest: str, default: int, text: str, old: 
 
 
 def add_dataclass_options(parser: argparse.ArgumentParser, title: str, settings: type, from_design: bool = False,
-                          leave_out: tuple[str, ...] = ()) -> None:
+                          leave_out: tuple[str, ...] = ()) -> Any:
     """One option per field of a settings dataclass (but ``leave_out``), with its default, choices and help.
 
     ``from_design``: options left out are None, so that the default comes from the data's design
     (``Encoder.for_design``) rather than the field. A field whose default is None says so in its own help.
+    Returns the option group, for options that belong beside them.
     """
     group = parser.add_argument_group(title)
     for setting in fields(settings):
@@ -94,6 +95,7 @@ def add_dataclass_options(parser: argparse.ArgumentParser, title: str, settings:
             kind = integer_at_least(low, "a positive integer" if low == 1 else f"an integer >= {low}")
         group.add_argument(option, type=kind, default=default, choices=setting.metadata.get("choices"),
                            help=f"{text}{shown}")
+    return group
 
 
 def settings_of(settings: type, arguments: argparse.Namespace, **extra: Any) -> Any:
@@ -133,9 +135,8 @@ def add_data_options(parser: argparse.ArgumentParser, vcf_option: bool = True) -
                        help="VCF or VCF.gz (with --popmap): one locus per contig (or --loci-bed region) under a "
                             "design of loci, windows under a design of one sequence")
     if vcf_option:
-        group.add_argument("--haplotype-seed", dest="haplotype_seed", type=seed, default=0,
-                           help="VCF: seed of the individuals used where a population has more than the design "
-                                "(default 0)")
+        add_seed(group, "--haplotype-seed", "haplotype_seed", 0,
+                 "VCF: seed of the individuals used where a population has more than the design")
     group.add_argument("--popmap", help="for a VCF: sample population; for --alignments: sequence population")
     group.add_argument("--loci-bed", metavar="BED", help="VCF: the loci as BED regions (chromosome, 0-based start, "
                                                          "end), instead of one locus per contig")

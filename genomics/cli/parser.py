@@ -139,8 +139,8 @@ def _predict(subcommands: argparse._SubParsersAction) -> None:
 
 def _abc_options(parser: argparse.ArgumentParser) -> None:
     """The ABC settings (``AbcSettings``), its seed named --abc-seed."""
-    add_dataclass_options(parser, "ABC", AbcSettings, leave_out=("seed",))
-    add_seed(parser, "--abc-seed", "seed", 0, ABC_SEED, old="--seed")
+    group = add_dataclass_options(parser, "ABC", AbcSettings, leave_out=("seed",))
+    add_seed(group, "--abc-seed", "seed", 0, ABC_SEED, old="--seed")
 
 
 def _abc(subcommands: argparse._SubParsersAction) -> None:

@@ -95,3 +95,17 @@ def test_summary_rows_line_up_with_their_scenarios(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[-1] == "highest mean: b"
     assert lines[0].startswith("mean over 2 windows")
+
+
+def test_each_command_is_a_short_function():
+    """parse -> one library call -> print: no command function of genomics.cli.commands over 25 lines."""
+    import ast
+    import inspect
+
+    from genomics.cli import commands
+
+    tree = ast.parse(inspect.getsource(commands))
+    lengths = {node.name: node.end_lineno - node.lineno + 1 for node in tree.body
+               if isinstance(node, ast.FunctionDef) and node.name.startswith("command_")}
+    assert len(lengths) >= 11
+    assert max(lengths.values()) <= 25, lengths
