@@ -11,6 +11,7 @@ from typing import Any, Callable
 import numpy
 
 from genomics.learning import regression
+from genomics.learning.evaluation import RAW
 from genomics.observed.files import describe
 
 LABEL = 32  # width of the row labels of the tables
@@ -75,6 +76,7 @@ def training(result: dict) -> None:
     else:
         print("no calibration split: the network's outputs are raw softmax values, not calibrated probabilities")
     print(result["evaluation"].report())
+    calibration_warning(result["evaluation"])
     print(f"\nmodel bundle: {result['bundle']}")
     pictures(result["pictures"])
 
@@ -85,6 +87,23 @@ def evaluation(result: Any) -> None:
         print(regression.report(result["scores"], result["samples"]))
     else:
         print(result.report())
+        calibration_warning(result)
+
+
+def calibration_warning(result: Any) -> None:
+    """A warning when the calibrated probabilities score worse than the raw softmax on held-out replicates
+    (expected calibration error or log-loss): the temperature did not carry over from the calibration split."""
+    raw = result.scores.get(RAW)
+    calibrated = [name for name in result.scores if name.startswith("calibrated")]
+    if raw is None or not calibrated:
+        return
+    after = result.scores[calibrated[0]]
+    worse = [f"{label} {raw[key]:.4f} -> {after[key]:.4f}" for key, label in (("ece", "ECE"), ("log_loss", "log-loss"))
+             if after[key] > raw[key]]
+    if worse:
+        print("WARNING: on these held-out replicates the calibration made the probabilities worse "
+              f"({'; '.join(worse)}): the temperature fitted on the calibration split does not carry over "
+              "(too few calibration replicates?)")
 
 
 def calibration(result: dict, simulations: str, out: str) -> None:

@@ -109,3 +109,15 @@ def test_each_command_is_a_short_function():
                if isinstance(node, ast.FunctionDef) and node.name.startswith("command_")}
     assert len(lengths) >= 11
     assert max(lengths.values()) <= 25, lengths
+
+
+def test_a_calibration_that_worsens_held_out_scores_is_warned_about(capsys):
+    from genomics.learning.evaluation import network_evaluation
+
+    labels = numpy.array([0, 1] * 50)
+    logits = numpy.where(numpy.eye(2)[labels] > 0, 1.0, 0.0)  # always right, modestly confident
+    report.evaluation(network_evaluation(["a", "b"], labels, logits, temperature=5.0))  # flattened: worse
+    assert "WARNING: on these held-out replicates the calibration made the probabilities worse" in \
+        capsys.readouterr().out
+    report.evaluation(network_evaluation(["a", "b"], labels, logits, temperature=0.5))  # sharpened: better
+    assert "WARNING" not in capsys.readouterr().out
