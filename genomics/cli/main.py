@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import errno
 import os
+import re
 import signal
 import sys
 
@@ -44,10 +45,9 @@ def in_flags(error: SettingError, flags: dict[str, str]) -> str:
     """A ``SettingError``'s sentence with each parameter it names written as the command's flag
     (``fresh_masks`` -> ``--fresh-masks``); parameters the command has no flag for stay as they are."""
     message = str(error)
-    for parameter in sorted(error.parameters, key=len, reverse=True):
-        flag = flags.get(parameter)
-        if flag and flag not in message:
-            message = message.replace(parameter, flag)
+    for parameter in error.parameters:
+        if parameter in flags:  # whole names only: "seed" is not rewritten inside "split_seed"
+            message = re.sub(rf"(?<![\w-]){re.escape(parameter)}(?![\w-])", flags[parameter], message)
     return message
 
 

@@ -69,6 +69,8 @@ def test_a_library_error_naming_parameters_is_told_in_the_commands_flags():
     assert in_flags(error, flags) == "--stream and --fresh-masks cannot be combined yet: choose one"
     abc_flags = option_names(parser(), "abc")
     assert in_flags(SettingError("seed must be >= 0", ("seed",)), abc_flags) == "--abc-seed must be >= 0"
+    assert in_flags(SettingError("seed differs from split_seed", ("seed",)), abc_flags) == \
+        "--abc-seed differs from split_seed"
 
 
 def test_table_columns_carry_whole_scenario_names(capsys):
@@ -121,3 +123,15 @@ def test_a_calibration_that_worsens_held_out_scores_is_warned_about(capsys):
         capsys.readouterr().out
     report.evaluation(network_evaluation(["a", "b"], labels, logits, temperature=0.5))  # sharpened: better
     assert "WARNING" not in capsys.readouterr().out
+
+
+def test_main_prints_a_setting_error_in_one_line_of_flags(tmp_path, capsys, monkeypatch):
+    from genomics.cli import commands
+
+    def refuse(arguments):
+        raise SettingError("stream and fresh_masks cannot be combined yet: choose one", ("stream", "fresh_masks"))
+
+    monkeypatch.setattr(commands, "command_train", refuse)
+    assert main(["train", str(tmp_path / "sims"), "--out", str(tmp_path / "run"), "--stream", "--fresh-masks"]) == 2
+    assert capsys.readouterr().err == ("genomics train: error: --stream and --fresh-masks cannot be combined yet: "
+                                       "choose one\n")
