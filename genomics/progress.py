@@ -100,6 +100,8 @@ class Progress:
         share = f" ({self.done / self.total:.0%})" if self.total else ""
         text = f"{self.label}: {self.done}{total} {self.unit}{share}"
         elapsed = now - self.started
+        if heartbeat and self.total is not None and self.done >= self.total:  # counted, but the step goes on
+            return f"{text} done; {duration(elapsed)} elapsed, the step goes on"
         rate_time = now - self.first_report if self.first_report is not None else 0.0
         advanced = self.done - (self.first_done or 0)
         if advanced > 0 and rate_time > 0:
@@ -107,10 +109,10 @@ class Progress:
             text += f", {rate:.3g} {self.unit}/s"
             if self.total is not None and self.done < self.total:
                 text += f", about {duration((self.total - self.done) / rate)} left"
+        elif elapsed < 1:
+            text += ", starting"
         elif self.total is None or self.done < self.total:
             text += f", {duration(elapsed)} elapsed, rate not known yet"
-        if heartbeat and self.total is not None and self.done >= self.total:
-            text += f"; {duration(elapsed)} elapsed, the step goes on"  # a heartbeat after the count is complete
         return text
 
     def _write(self, now: float, heartbeat: bool = False) -> None:

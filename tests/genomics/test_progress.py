@@ -127,3 +127,25 @@ def test_simulate_reports_the_replicates_of_each_shard_written(tmp_path):
         simulate([Scenario(small)], 4, str(tmp_path), shard_size=2, executor=executor,
                  progress=lambda done, total: calls.append((done, total)))
     assert calls == [(0, 4), (2, 4), (4, 4)]
+
+
+def test_the_first_line_says_the_step_is_starting():
+    clock, stream = FakeClock(), io.StringIO()
+    progress = Progress("statistics", stream=stream, clock=clock, heartbeat=False)
+    progress.start()
+    progress(0, 10)
+    assert stream.getvalue() == "statistics: 0/10 replicates (0%), starting\n"
+
+
+def test_after_the_count_is_complete_the_heartbeat_says_the_step_goes_on():
+    clock, stream = FakeClock(), io.StringIO()
+    progress = Progress("statistics", stream=stream, clock=clock, heartbeat=False)
+    progress.start()
+    progress(0, 10)
+    clock.now += 2
+    progress(10, 10)
+    clock.now += 30
+    progress.poll()
+    assert stream.getvalue().splitlines()[-2:] == ["statistics: 10/10 replicates (100%), 5 replicates/s",
+                                                   "statistics: 10/10 replicates (100%) done; 32 s elapsed, "
+                                                   "the step goes on"]
