@@ -32,7 +32,7 @@ STACKS = {
         ("programs", ["minidl.__main__", "minidl.demo", "minidl.exercises", "minidl.exercises.*"]),
     ],
     "genomics": [
-        ("files and processes", ["genomics.textfile", "genomics.interrupts"]),
+        ("files and processes", ["genomics.textfile", "genomics.interrupts", "genomics.errors", "genomics.progress"]),
         ("scenario", ["genomics.scenario", "genomics.scenario.*"]),
         ("genotypes", ["genomics.genotypes"]),
         ("observed", ["genomics.observed", "genomics.observed.*"]),
@@ -42,6 +42,7 @@ STACKS = {
         ("bundle", ["genomics.bundle"]),
         ("pipeline", ["genomics.pipeline", "genomics.pipeline.*"]),
         ("baselines", ["genomics.baselines", "genomics.baselines.*"]),
+        ("whole runs", ["genomics.demo"]),
         ("command line", ["genomics.cli", "genomics.cli.*", "genomics.__main__", "genomics"]),
     ],
 }

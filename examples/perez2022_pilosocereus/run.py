@@ -81,12 +81,12 @@ def main(argv: list[str] | None = None) -> dict:
     simulations = max(curve) if arguments.quick or not arguments.train_replicates else arguments.train_replicates
     if simulations < max(curve):
         parser.error(f"--train-replicates {simulations} is below the curve's largest point {max(curve)}")
-    run(["simulate", *MODELS, "--replicates", str(simulations), "--out", os.path.join(out, "train"), "--seed", "1",
-         "--shard-size", "500", *workers])
-    run(["simulate", *MODELS, "--replicates", str(tests), "--out", os.path.join(out, "test"), "--seed", "2",
-         "--shard-size", "500", *workers])
-    run(["simulate", *MODELS, "--replicates", str(tests), "--out", os.path.join(out, "calibration"), "--seed", "3",
-         "--shard-size", "500", *workers])
+    run(["simulate", *MODELS, "--replicates", str(simulations), "--out", os.path.join(out, "train"),
+         "--simulation-seed", "1", "--shard-size", "500", *workers])
+    run(["simulate", *MODELS, "--replicates", str(tests), "--out", os.path.join(out, "test"),
+         "--simulation-seed", "2", "--shard-size", "500", *workers])
+    run(["simulate", *MODELS, "--replicates", str(tests), "--out", os.path.join(out, "calibration"),
+         "--simulation-seed", "3", "--shard-size", "500", *workers])
     simulated = time.perf_counter() - start
     results = {"published_test_accuracy": PUBLISHED, "runs": []}
     networks = [name.strip() for name in arguments.networks.split(",") if name.strip()]

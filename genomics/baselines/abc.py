@@ -15,6 +15,7 @@ from __future__ import annotations
 import concurrent.futures
 import warnings
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy
 
@@ -27,21 +28,35 @@ from genomics.encoding.sumstats import statistic_names, statistics, summary_stat
 
 
 def statistics_table(data: SimulatedData, folded: bool = True,
-                     executor: concurrent.futures.Executor | None = None,
-                     chunk: int = 500) -> tuple[numpy.ndarray, list[str]]:
+                     executor: concurrent.futures.Executor | None = None, chunk: int = 500,
+                     progress: Callable[[int, int], None] | None = None) -> tuple[numpy.ndarray, list[str]]:
     """(simulations, statistics) per-locus statistics averaged over loci (``genomics.encoding.sumstats``), and their names.
 
     Missing calls (-1) are left out site by site, so simulations with
     ``[design.missing]`` and observed data with missing calls are handled
     alike. ``executor`` (a Dask cluster's, ``genomics.simulation.cluster``): the
-    replicates go to its workers ``chunk`` at a time; the table is the same.
+    replicates go to its workers ``chunk`` at a time; the table is the same. ``progress(done, total)``:
+    called with the replicates done (``genomics.progress``), every 50 here, once at the end on a cluster.
     """
     names = statistic_names(data.population_names)
+    total = len(data.genotypes)
+    if progress is not None:
+        progress(0, total)
     if executor is None:
-        return _statistics_rows(data.genotypes, data.site_counts, data.haplotype_populations, folded), names
+        step = 50 if progress is not None else max(total, 1)
+        rows = []
+        for s in range(0, total, step):
+            rows.append(_statistics_rows(data.genotypes[s : s + step], data.site_counts[s : s + step],
+                                         data.haplotype_populations, folded))
+            if progress is not None:
+                progress(min(s + step, total), total)
+        return numpy.concatenate(rows), names
     calls = ((data.genotypes[s : s + chunk], data.site_counts[s : s + chunk], data.haplotype_populations, folded)
-             for s in range(0, len(data.genotypes), chunk))
-    return numpy.concatenate(gathered(executor, _statistics_rows, calls)), names
+             for s in range(0, total, chunk))
+    table = numpy.concatenate(gathered(executor, _statistics_rows, calls))
+    if progress is not None:
+        progress(total, total)
+    return table, names
 
 
 def _statistics_rows(genotypes: list, site_counts: list, populations: numpy.ndarray, folded: bool) -> numpy.ndarray:

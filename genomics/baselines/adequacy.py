@@ -26,7 +26,7 @@ them still get a winner. Three checks, each against the simulations:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy
 
@@ -196,9 +196,10 @@ def posterior_predictive(ref: Reference, observed: numpy.ndarray, scenario: int,
             "outside_95": [names[i] for i in kept if not 0.025 <= ranks[i] <= 0.975]}
 
 
-def reference(simulations: str, bundle: str | None = None, per_scenario: int = 1000, seed: int = 0) -> Reference:
+def reference(simulations: str, bundle: str | None = None, per_scenario: int = 1000, seed: int = 0,
+              progress: Callable[[int, int], None] | None = None) -> Reference:
     """Up to ``per_scenario`` replicates of each scenario of a simulation folder (seeded), their statistics and,
-    with ``bundle``, their embeddings."""
+    with ``bundle``, their embeddings; ``progress(done, total)``: replicates whose statistics are done."""
     data = load_simulations(simulations)
     if bundle is not None:  # the bundle's scenarios, names and definitions, before any work
         check_same_scenarios(read_bundle_metadata(bundle), data.manifest, simulations)
@@ -208,7 +209,7 @@ def reference(simulations: str, bundle: str | None = None, per_scenario: int = 1
                            [data.positions[i] for i in used], data.sequence_lengths[used],
                            data.haplotype_populations, data.population_names, data.manifest,
                            [data.site_counts[i] for i in used], data.design, [data.parameters[i] for i in used])
-    result = Reference(subset, *abc.statistics_table(subset))
+    result = Reference(subset, *abc.statistics_table(subset, progress=progress))
     if bundle is not None:
         result.add_network(bundle)
     return result

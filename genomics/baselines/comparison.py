@@ -21,7 +21,7 @@ import csv
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy
 
@@ -144,7 +144,8 @@ def bundle_config(metadata: dict, data: SimulatedData, simulations: str,
 
 
 def compare(simulations: str, bundle: str, settings: AbcSettings, hybrid: bool = True,
-            test_simulations: str | None = None, executor: Any = None) -> dict:
+            test_simulations: str | None = None, executor: Any = None,
+            progress: Callable[[int, int], None] | None = None) -> dict:
     """The CNN, ABC (each method) and the hybrid on the same held-out replicates, with each one's budget.
 
     Without ``test_simulations`` the scored replicates come from the bundle's
@@ -155,7 +156,8 @@ def compare(simulations: str, bundle: str, settings: AbcSettings, hybrid: bool =
     table is every replicate the bundle used, and the hybrid's reference
     table is the fresh folder's unscored replicates (the network fitted none
     of them). ``executor``: where the summary statistics are computed
-    (``genomics.simulation.cluster``; None: in this process).
+    (``genomics.simulation.cluster``; None: in this process). ``progress(done, total)``: the replicates whose
+    summary statistics are done (``genomics.progress``).
     """
     data = load_simulations(simulations)
     model, metadata = load_bundle(bundle)
@@ -192,8 +194,9 @@ def compare(simulations: str, bundle: str, settings: AbcSettings, hybrid: bool =
     results[whole] = Evaluation(data.scenario_names, fresh.labels[test], {output: test_values})
     results["CNN"] = Evaluation(data.scenario_names, fresh.labels[scored], {output: scored_values})
     budgets[whole] = budgets["CNN"] = cnn_budget
-    table, names = abc.statistics_table(data, settings.folded, executor)
-    fresh_table = table if fresh is data else abc.statistics_table(fresh, settings.folded, executor)[0]
+    table, names = abc.statistics_table(data, settings.folded, executor, progress=progress)
+    fresh_table = table if fresh is data else abc.statistics_table(fresh, settings.folded, executor,
+                                                                   progress=progress)[0]
     statistics = abc.prepare(table[reference], names, settings.pca)
     targets = statistics.transform(fresh_table[scored])
     for method in settings.method_list:

@@ -46,6 +46,7 @@ from typing import Any
 
 import numpy
 
+from genomics.progress import counted
 from genomics.encoding import sfs
 from genomics.genotypes import Genotypes, GenotypesError
 
@@ -283,18 +284,17 @@ class Encoder:
         return numpy.array(order)
 
     def encode_many(self, genotypes: list, positions: list, sequence_lengths: numpy.ndarray,
-                    haplotype_populations: numpy.ndarray) -> tuple[numpy.ndarray, numpy.ndarray]:
+                    haplotype_populations: numpy.ndarray, progress: Any = None) -> tuple[numpy.ndarray, numpy.ndarray]:
         """Images (replicates, haplotypes, n_snps, channels) and real-SNP counts of many replicates.
 
-        Designs that keep every site in file order (``selection="all"``,
-        ``row_sort="none"``, one row per haplotype: Perez et al.'s encoding of
-        fixed-S loci) are encoded as one array operation over the replicates
-        (``_encode_all_sites``), giving exactly ``encode``'s images.
+        Designs that keep every site in file order (``selection="all"``, ``row_sort="none"``, one row per haplotype:
+        Perez et al.'s encoding of fixed-S loci) are encoded as one array operation over the replicates
+        (``_encode_all_sites``), giving exactly ``encode``'s images; others call ``progress(done, total)`` as they go.
         """
         if self.selection == "all" and self.row_sort == "none" and self.layout == "haplotypes" and len(genotypes):
             return self._encode_all_sites(genotypes, positions, sequence_lengths, haplotype_populations)
         encoded = [self.encode(g, p, float(length), haplotype_populations)
-                   for g, p, length in zip(genotypes, positions, sequence_lengths)]
+                   for g, p, length in counted(zip(genotypes, positions, sequence_lengths), len(genotypes), progress)]
         return numpy.stack([image for image, _ in encoded]), numpy.array([real for _, real in encoded])
 
     def _encode_all_sites(self, genotypes: list, positions: list, sequence_lengths: numpy.ndarray,

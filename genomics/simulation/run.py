@@ -15,9 +15,10 @@ import json
 import os
 import signal
 import sys
-import time
+from typing import Callable
 
 from genomics import interrupts
+from genomics.progress import Progress
 from genomics.scenario.scenario import Scenario
 from genomics.simulation import resources
 from genomics.simulation.folder import (
@@ -37,7 +38,7 @@ __all__ = ["FORMAT", "FORMAT_VERSION", "MANIFEST", "ShardPlan", "SimulatedData",
 
 def simulate(scenarios: list[Scenario], replicates: int, out_dir: str, master_seed: int = 1,
              shard_size: int = 100, executor: concurrent.futures.Executor | None = None,
-             workers: int | None = None, progress: bool = True) -> dict:
+             workers: int | None = None, progress: bool | Callable[[int, int], None] = True) -> dict:
     """Simulate ``replicates`` replicates of every scenario into ``out_dir``; returns the manifest.
 
     ``executor`` may be any ``concurrent.futures.Executor`` (a Dask client's
@@ -48,6 +49,8 @@ def simulate(scenarios: list[Scenario], replicates: int, out_dir: str, master_se
     process is writing is refused, naming its pid (``interrupts.FolderLock``).
     SIGTERM ends the run as Ctrl-C does: workers ended, finished shards kept;
     a full disk ends it with ``interrupts.NoSpaceLeft``, finished shards kept.
+    ``progress``: ``progress(done, total)`` replicates as each shard is written (``genomics.progress``);
+    True: such lines on stdout; False: silent.
     """
     if replicates < 1 or shard_size < 1:
         raise ValueError(f"replicates and shard_size must be >= 1, got {replicates} and {shard_size}")
@@ -70,7 +73,8 @@ def simulate(scenarios: list[Scenario], replicates: int, out_dir: str, master_se
 
 
 def _simulate_locked(scenarios: list[Scenario], replicates: int, out_dir: str, master_seed: int, shard_size: int,
-                     executor: concurrent.futures.Executor | None, workers: int | None, progress: bool) -> dict:
+                     executor: concurrent.futures.Executor | None, workers: int | None,
+                     progress: bool | Callable[[int, int], None]) -> dict:
     """``simulate`` once the folder's lock is held: write the manifest, run the shards not yet on disk."""
     manifest = manifest_for(scenarios, replicates, master_seed, shard_size)
     manifest_path = os.path.join(out_dir, MANIFEST)
@@ -97,7 +101,11 @@ def _simulate_locked(scenarios: list[Scenario], replicates: int, out_dir: str, m
     own_executor = executor is None
     if own_executor:
         executor = interrupts.worker_pool(workers)
-    report = _Progress(total, done)
+    report = progress if callable(progress) else Progress("simulated", stream=sys.stdout) if progress else None
+    if isinstance(report, Progress) and report is not progress:
+        report.start()
+    if report is not None:
+        report(done, total)
     previous_handlers = interrupts.raise_on_signals((signal.SIGTERM,))  # SIGTERM ends it as Ctrl-C does
     futures: dict = {}
     try:
@@ -110,8 +118,8 @@ def _simulate_locked(scenarios: list[Scenario], replicates: int, out_dir: str, m
             plan = futures[future]
             write_shard(out_dir, plan.file, future.result())
             done += plan.count
-            if progress:
-                report.update(done)
+            if report is not None:
+                report(done, total)
     except BaseException:
         if own_executor:  # interrupted: end the workers now rather than leave them running their shards
             interrupts.terminate_pool(executor)
@@ -123,8 +131,8 @@ def _simulate_locked(scenarios: list[Scenario], replicates: int, out_dir: str, m
         if own_executor:
             executor.shutdown(cancel_futures=True)
         interrupts.restore_handlers(previous_handlers)
-    if progress:
-        report.finish()
+        if report is not None and report is not progress:
+            report.finish()
     return manifest
 
 
@@ -177,27 +185,3 @@ def _design_shape(scenario: Scenario) -> dict:
     design = scenario.design
     return {"populations": design.populations, "samples": design.samples, "ploidy": design.ploidy,
             "loci": [(locus.name, locus.count, locus.segregating_sites) for locus in design.loci]}
-
-
-class _Progress:
-    """Replicates done and the rate: one refreshed line on a terminal, a line per tenth in a log."""
-
-    def __init__(self, total: int, already_done: int) -> None:
-        self.total, self.already_done = total, already_done
-        self.start = time.perf_counter()
-        self.interactive = sys.stdout.isatty()
-        self.next_tenth = 1
-
-    def update(self, done: int) -> None:
-        rate = (done - self.already_done) / max(time.perf_counter() - self.start, 1e-9)
-        line = f"simulated {done}/{self.total} replicates ({rate:.1f}/s)"
-        if self.interactive:
-            sys.stdout.write("\r" + line)
-            sys.stdout.flush()
-        elif done * 10 >= self.next_tenth * self.total:
-            print(line, flush=True)
-            self.next_tenth = done * 10 // self.total + 1
-
-    def finish(self) -> None:
-        if self.interactive:
-            print()

@@ -118,7 +118,7 @@ def test_simulate_train_evaluate_predict_through_the_command_line(tmp_path, caps
     sims, other, run = str(tmp_path / "sims"), str(tmp_path / "other"), str(tmp_path / "run")
     assert main(["simulate", "three_populations", "--replicates", "12", "--out", sims, "--shard-size", "5",
                  "--workers", "1"]) == 0
-    assert main(["simulate", "three_populations", "--replicates", "4", "--out", other, "--seed", "9",
+    assert main(["simulate", "three_populations", "--replicates", "4", "--out", other, "--simulation-seed", "9",
                  "--workers", "1"]) == 0
     assert main(["train", sims, "--out", run, "--epochs", "1", "--n-snps", "32", "--row-sort", "similarity"]) == 0
     printed = capsys.readouterr().out

@@ -1,0 +1,223 @@
+"""One function per command: read the parsed options, call the library once, print through ``report``.
+
+Each takes the ``argparse.Namespace`` of its subcommand (``genomics.cli.parser``); errors of bad input are
+raised (``ValueError``) and become one line in ``genomics.cli.main``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from dataclasses import asdict
+from typing import Any
+
+from genomics import interrupts, pipeline
+from genomics.baselines import abc, comparison, runs
+from genomics.cli import options, report
+from genomics.demo import DemoSettings, run_demo
+from genomics.encoding.encoder import Encoder
+from genomics.observed import readers, vcf
+from genomics.observed.files import read_observed
+from genomics.progress import reporting
+from genomics.scenario import catalogue, ms
+from genomics.scenario.scenario import Scenario
+from genomics.simulation import cluster, resources
+from genomics.simulation.run import load_simulations, shards_in, simulate
+
+
+def command_demo(arguments: argparse.Namespace) -> None:
+    run_demo(arguments.out, options.settings_of(DemoSettings, arguments), arguments.workers,
+             announce=report.demo_step, reporting=lambda label: reporting(label, quiet=arguments.quiet))
+
+
+def command_simulate(arguments: argparse.Namespace) -> None:
+    scenarios = catalogue.resolve(arguments.scenarios)
+    resources.check_simulation(scenarios, arguments.replicates, arguments.shard_size, arguments.out,
+                               len(shards_in(arguments.out)))
+    pipeline.prepare_output_folder(arguments.out)
+    if arguments.missing_like:
+        scenarios = _missing_like(scenarios, arguments.missing_like, arguments.popmap)
+    cluster.check_options(arguments.scheduler, arguments.dask_local, arguments.workers)
+    print(f"simulating {arguments.replicates} replicates of each of {', '.join(s.name for s in scenarios)} "
+          f"(simulation seed {arguments.simulation_seed}) into {arguments.out}, "
+          f"{cluster.describe(arguments.scheduler, arguments.dask_local, arguments.workers)}")
+    with options.cluster(arguments) as executor, reporting("simulated", quiet=arguments.quiet) as progress:
+        simulate(scenarios, arguments.replicates, arguments.out, master_seed=arguments.simulation_seed,
+                 shard_size=arguments.shard_size, executor=executor, workers=arguments.workers,
+                 progress=progress or False)
+
+
+def _missing_like(scenarios: list[Scenario], path: str, popmap: str | None) -> list[Scenario]:
+    """``simulate --missing-like VCF``: every scenario with the VCF's per-population rates of missing calls."""
+    if not popmap:
+        raise ValueError("--missing-like needs --popmap (two columns: sample population)")
+    rates = vcf.missing_rates(path, vcf.read_population_map(popmap), scenarios[0].design.populations)
+    print(f"missing calls per population, as in {path}: "
+          + ", ".join(f"{name} {rate:.3f}" for name, rate in rates.items()))
+    return [scenario.with_missing({"per_call": rates}) for scenario in scenarios]
+
+
+def command_train(arguments: argparse.Namespace) -> None:
+    config = options.settings_of(pipeline.TrainingConfig, arguments)
+    encoder_settings = options.given(Encoder, arguments)
+    pipeline.prepare_output_folder(arguments.out)
+    with interrupts.FolderLock(arguments.out), options.cluster(arguments) as executor:  # one training per folder
+        report.training(pipeline.train(arguments.simulations, arguments.out, config, encoder_settings,
+                                       executor=executor, resume=arguments.resume))
+
+
+def command_evaluate(arguments: argparse.Namespace) -> None:
+    options.prepare_output_file(arguments.out)
+    evaluation = pipeline.evaluate(arguments.bundle, arguments.simulations)
+    report.evaluation(evaluation)
+    if arguments.out:
+        _write_json(arguments.out, evaluation if isinstance(evaluation, dict) else evaluation.to_dict())
+    if arguments.out and not isinstance(evaluation, dict):  # a classification: its pictures beside the JSON
+        stem = os.path.splitext(os.path.basename(arguments.out))[0]
+        report.pictures(pipeline.evaluation_pictures(os.path.dirname(os.path.abspath(arguments.out)), evaluation,
+                                                     prefix=f"{stem}_"))
+
+
+def command_predict(arguments: argparse.Namespace) -> None:
+    _check_predict_options(arguments)
+    design = pipeline.bundle_design(arguments.bundle)
+    windows = bool(arguments.vcf) and (design.contiguous or arguments.window is not None)
+    if arguments.vcf and not windows:  # a VCF of one locus per contig or region
+        pipeline.check_vcf_polarisation(arguments.bundle, arguments.ref_is_ancestral)
+    with reporting("statistics of the --check simulations", quiet=arguments.quiet) as progress:
+        check = runs.adequacy_check(arguments.check, arguments.bundle, arguments.check_per_scenario, progress) \
+            if arguments.check else None
+    if windows:
+        result = pipeline.predict_vcf(arguments.bundle, arguments.vcf, arguments.popmap, window=arguments.window,
+                                      min_snps=arguments.min_snps, seed=arguments.haplotype_seed,
+                                      max_missing=arguments.max_missing, ref_is_ancestral=arguments.ref_is_ancestral,
+                                      step=arguments.step, check=check)
+        report.vcf_prediction(result)
+    else:
+        data_sets, labels = _read_data_sets(arguments, design, more_sites_allowed=arguments.subsets > 0)
+        result = pipeline.predict_genotypes(arguments.bundle, data_sets, labels, arguments.subsets,
+                                            arguments.subset_seed, check=check)
+        report.data_set_prediction(result)
+    if arguments.out and arguments.out.lower().endswith(".csv"):
+        pipeline.write_prediction_table(result, arguments.out)
+    elif arguments.out:
+        _write_json(arguments.out, result)
+
+
+def _check_predict_options(arguments: argparse.Namespace) -> None:
+    """predict's options, checked before any work (the VCF given once, windows and steps of at least 1 bp)."""
+    options.prepare_output_file(arguments.out)
+    if arguments.vcf and arguments.vcf_option:
+        raise ValueError("give the VCF once: as the second argument or with --vcf")
+    arguments.vcf = arguments.vcf or arguments.vcf_option
+    for name in ("window", "step"):
+        if getattr(arguments, name) is not None and getattr(arguments, name) < 1:
+            raise ValueError(f"--{name} must be at least 1 bp, got {getattr(arguments, name):g}")
+    options.observed_files(arguments).check()
+
+
+def command_abc(arguments: argparse.Namespace) -> None:
+    settings = options.settings_of(comparison.AbcSettings, arguments)
+    tolerances = options.fractions("--tolerances", arguments.tolerances) if arguments.tolerances \
+        else [settings.tolerance]
+    options.prepare_output_file(arguments.export, "--export")
+    data = load_simulations(arguments.simulations)
+    observed = bool(options.observed_files(arguments).given)
+    data_sets, labels = _read_data_sets(arguments, data.design) if observed else ([], [])
+    with options.cluster(arguments) as executor, reporting("summary statistics", quiet=arguments.quiet) as progress:
+        table, names = abc.statistics_table(data, settings.folded, executor, progress=progress)  # once for all
+    if observed:
+        report.abc_observed(comparison.abc_observed(data, table, names, data_sets, settings), labels,
+                            settings.tolerance)
+    else:
+        split = pipeline.TrainingConfig(test_fraction=arguments.test_fraction, split_seed=arguments.split_seed,
+                                        validation_fraction=arguments.validation_fraction,
+                                        calibration_fraction=arguments.calibration_fraction)
+        report.abc_held_out(runs.abc_held_out(data, table, names, settings, tolerances, split), arguments.split_seed)
+    if arguments.export:
+        comparison.export_table(arguments.export, table, names, data)
+        report.written(arguments.export, f"the statistics of {len(table)} simulations")
+
+
+def command_check(arguments: argparse.Namespace) -> None:
+    if not 0 < arguments.alpha < 1:
+        raise ValueError(f"--alpha must be a share in (0, 1), got {arguments.alpha:g}")
+    if arguments.posterior_predictive < 0:
+        raise ValueError(f"--posterior-predictive must be a number of replicates >= 0, got "
+                         f"{arguments.posterior_predictive}")
+    if arguments.out:
+        pipeline.prepare_output_folder(arguments.out)
+    data_sets, labels = _read_data_sets(arguments, load_simulations(arguments.simulations).design)
+    with reporting("summary statistics", quiet=arguments.quiet) as progress:
+        results = runs.check_data_sets(arguments.simulations, arguments.bundle, data_sets, arguments.per_scenario,
+                                       arguments.alpha, arguments.posterior_predictive, arguments.out, progress)
+    for label, result in zip(labels, results):
+        print(f"{label}:")
+        report.check(result)
+
+
+def command_calibrate(arguments: argparse.Namespace) -> None:
+    options.prepare_output_file(arguments.out)
+    calibrated = pipeline.calibrate_bundle(arguments.bundle, arguments.simulations, arguments.out)
+    report.calibration(calibrated, arguments.simulations, arguments.out)
+
+
+def command_compare(arguments: argparse.Namespace) -> None:
+    options.prepare_output_file(arguments.out)
+    settings = options.settings_of(comparison.AbcSettings, arguments)
+    given = options.observed_files(arguments).given
+    observed = _read_data_sets(arguments, pipeline.bundle_design(arguments.bundle)) if given else None
+    with options.cluster(arguments) as executor, reporting("summary statistics", quiet=arguments.quiet) as progress:
+        outcome = comparison.compare(arguments.simulations, arguments.bundle, settings,
+                                     hybrid=not arguments.no_hybrid, test_simulations=arguments.test_simulations,
+                                     executor=executor, progress=progress)
+        if observed:
+            report.observed_comparison(runs.compare_observed(arguments.simulations, arguments.bundle, *observed,
+                                                             outcome["settings"], executor, progress))
+    report.comparison(outcome, fresh_test_folder=bool(arguments.test_simulations))
+    if arguments.out:
+        _write_json(arguments.out, {
+            "scenario_names": outcome["scenario_names"], "notes": outcome["notes"],
+            "settings": asdict(outcome["settings"]), "budgets": outcome["budgets"],
+            "results": {name: evaluation.to_dict() for name, evaluation in outcome["results"].items()}})
+
+
+def command_scenario_from_ms(arguments: argparse.Namespace) -> None:
+    loci = ms.parse_loci(arguments.loci) if arguments.loci else None
+    spec = ms.scenario_from_ms(arguments.command, ms.parse_priors(arguments.priors), arguments.name, loci)
+    if arguments.populations:
+        spec = ms.rename_populations(spec, [name.strip() for name in arguments.populations.split(",")])
+    Scenario(spec)  # the translation must be a valid scenario: check before writing anything
+    _write_text(arguments.out, ms.to_toml(spec))
+
+
+def command_design_from_alignments(arguments: argparse.Namespace) -> None:
+    design = readers.design_from_alignments(arguments.alignments, vcf.read_population_map(arguments.popmap))
+    text = ms.to_toml({"name": arguments.name, "priors": {}, "design": design, "demes": []}).split("[design]", 1)[1]
+    _write_text(arguments.out, "# the sampling design of the data: paste into a scenario file\n[design]" + text,
+                f"{len(design['loci'])} loci, "
+                f"{sum(locus['segregating_sites'] for locus in design['loci'])} segregating sites")
+
+
+def _read_data_sets(arguments: argparse.Namespace, design: Any, more_sites_allowed: bool = False) -> tuple:
+    """(data sets, labels) of the observed-data options, read with the design, each described on a line."""
+    data_sets, labels = read_observed(options.observed_files(arguments), design, more_sites_allowed)
+    report.data_sets(data_sets, labels)
+    return data_sets, labels
+
+
+def _write_json(path: str, value: Any) -> None:
+    with open(path, "w") as handle:
+        json.dump(value, handle, indent=1)
+
+
+def _write_text(path: str | None, text: str, what: str = "") -> None:
+    """``text`` into ``path`` (its folder checked first), or printed without one."""
+    if not path:
+        print(text, end="")
+        return
+    options.prepare_output_file(path)
+    with open(path, "w") as handle:
+        handle.write(text)
+    report.written(path, what)
