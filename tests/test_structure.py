@@ -41,6 +41,7 @@ STACKS = {
         ("bundle", ["genomics.bundle"]),
         ("pipeline", ["genomics.pipeline", "genomics.pipeline.*"]),
         ("baselines", ["genomics.baselines", "genomics.baselines.*"]),
+        ("report", ["genomics.report", "genomics.report.*"]),
         ("command line", ["genomics.cli", "genomics.cli.*", "genomics.__main__", "genomics"]),
     ],
 }
