@@ -64,7 +64,7 @@ def training_curves(history: Any, path: str, member_names: list | None = None,
                                   markeredgecolor="black", markeredgewidth=1.5))
             labels.append("kept epoch (best validation)")
         figure.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0),
-                      ncol=min(4, len(labels)), frameon=False)
+                      ncol=len(logs) + (len(labels) > 2 * len(logs)), frameon=False)  # a column per member
         figure.tight_layout()
         return style.save(figure, path, pyplot)
 
@@ -155,6 +155,7 @@ def scatter_groups(points: Any, groups: Any, group_names: list, marked: Any, pat
     neither a group's entry nor its points.
     """
     from matplotlib.lines import Line2D  # noqa: PLC0415
+    from matplotlib.ticker import MaxNLocator  # noqa: PLC0415
 
     pyplot = _pyplot()
     points, groups = numpy.asarray(points), numpy.asarray(groups)
@@ -175,6 +176,7 @@ def scatter_groups(points: Any, groups: Any, group_names: list, marked: Any, pat
         for setter, component in ((axis.set_xlabel, 0), (axis.set_ylabel, 1)):
             share = f" ({shares[component]:.0%} of the variance)" if component < len(shares) else ""
             setter(f"principal component {component + 1}{share}")
+        axis.xaxis.set_major_locator(MaxNLocator(nbins=6))
         axis.set_title(title)
         axis.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
         figure.tight_layout()

@@ -210,3 +210,24 @@ def test_the_report_loads_in_headless_chromium_without_console_errors_and_shows_
         assert images and all(width > 0 for width in widths)  # every picture decoded and drawn
     finally:
         browser.quit()
+
+
+def test_ensemble_curves_name_every_member_and_tick_whole_epochs(tmp_path):
+    from minidl import plot
+
+    members = [{"loss": [1.0, 0.8, 0.7], "val_loss": [1.1, 0.9, 0.95]}, {"loss": [1.2, 0.9], "val_loss": [1.0, 0.85]}]
+    plot.training_curves(members, str(tmp_path / "curves.png"), ["member 1", "member 2"], [2, 2])
+    svg = open(tmp_path / "curves.svg").read()
+    assert "member 1 training" in svg and "member 2 validation" in svg and "kept epoch" in svg
+    assert not re.search(r">\s*\d\.5\s*<", svg)  # no half-epoch tick labels
+
+
+def test_the_pca_axes_carry_the_share_of_variance_of_each_component(tmp_path):
+    from minidl import plot
+
+    rng = numpy.random.default_rng(0)
+    plot.scatter_groups(rng.normal(size=(30, 2)), numpy.repeat([0, 1, 2], 10), ["a", "b", "c"], [0.1, 0.2],
+                        str(tmp_path / "pca.png"), variance_shares=[0.634, 0.127])
+    svg = open(tmp_path / "pca.svg").read()
+    assert "principal component 1 (63% of the variance)" in svg
+    assert "principal component 2 (13% of the variance)" in svg
