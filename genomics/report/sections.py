@@ -134,8 +134,10 @@ def calibration_section(run: RunFolder) -> str:
     if not scores:
         return absent("no held-out scores (evaluation.json); genomics train or evaluate --out writes them.")
     if evaluation.get("task") == "regression" or metadata.get("task") == "regression":
+        estimates = run.picture("estimates")  # train writes it for a regression: estimated against true
         return "<p>Held-out scores of the parameter estimates.</p>" + table(
-            ["parameter", *next(iter(scores.values())).keys()], [[name, *row.values()] for name, row in scores.items()])
+            ["parameter", *next(iter(scores.values())).keys()], [[name, *row.values()] for name, row in scores.items()]
+        ) + (embedded_file(estimates, "estimated against true values, held-out replicates") if estimates else "")
     calibration = metadata.get("calibration") or evaluation.get("calibration")
     text = absent("no temperature was fitted (no calibration split); genomics calibrate fits one.") \
         if not calibration else (
