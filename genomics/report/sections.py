@@ -185,7 +185,7 @@ def abc_section(run: RunFolder) -> str:
         rows = []
         for method, result in comparison["results"].items():
             for output, row in result.get("scores", {}).items():
-                rows.append([method, output, result.get("accuracy"), row.get("log_loss"), row.get("brier"),
+                rows.append([method, "" if output == method else output, result.get("accuracy"), row.get("log_loss"), row.get("brier"),
                              row.get("ece"), comparison.get("budgets", {}).get(method)])
         text += table(["method", "output", "accuracy", "log-loss", "Brier", "ECE", "simulations"], rows, name)
         text += "".join(f"<p>{escape(note)}</p>" for note in comparison.get("notes", []))

@@ -231,3 +231,30 @@ def test_the_pca_axes_carry_the_share_of_variance_of_each_component(tmp_path):
     svg = open(tmp_path / "pca.svg").read()
     assert "principal component 1 (63% of the variance)" in svg
     assert "principal component 2 (13% of the variance)" in svg
+
+
+def test_outputs_of_compare_check_and_predict_in_the_folder_fill_their_sections(run, tmp_path):
+    folder = tmp_path / "run"
+    shutil.copytree(run, folder)
+    names = read_run_folder(run).metadata["scenario_names"]
+    scores = {"accuracy": 0.625, "log_loss": 0.9, "brier": 0.5, "ece": 0.1}
+    files = {"my_comparison.json": {"scenario_names": names, "notes": ["a note"], "settings": {},
+                                    "budgets": {"ABC rejection": "144 simulations in the reference table"},
+                                    "results": {"ABC rejection": {"accuracy": 0.625,
+                                                                  "scores": {"ABC rejection": scores}}}},
+             "adequacy.json": {"scenario_names": names, "tail_share": [0.0, 0.25, 0.5], "adequate": True,
+                               "alpha": 0.01},
+             "windows.json": {"scenario_names": names, "columns": names, "output": "calibrated probabilities",
+                              "windows": [{"chromosome": "1", "start": 1, "end": 200000, "snps": 541,
+                                           "values": [0.125, 0.5, 0.375], "member_sd": [0.01, 0.02, 0.03]}],
+                              "haplotype_seed": 7}}
+    for name, content in files.items():
+        (folder / name).write_text(json.dumps(content))
+    text = open(write_report(str(folder)), encoding="utf-8").read()
+    body = {section: text[text.index(f'<section id="{section}">'):].split("</section>", 1)[0]
+            for section in ("abc", "adequacy", "predictions", "versions")}
+    assert "<td>ABC rejection</td>" in body["abc"] and "144 simulations" in body["abc"] and "a note" in body["abc"]
+    assert "<td>0.250</td>" in body["adequacy"] and "adequate" in body["adequacy"]
+    assert "<td>1:1-200000 (541 SNPs)</td><td>0.125 ± 0.010</td>" in body["predictions"]
+    assert "haplotype seed (windows.json)</td><td>7</td>" in body["versions"]
+    assert all('class="absent"' not in part for part in body.values())
