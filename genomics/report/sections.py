@@ -64,7 +64,7 @@ def settings_section(run: RunFolder) -> str:
             ["replicates per scenario", training.get("replicates_per_scenario")],
             ["split (replicates)", ", ".join(f"{k} {v}" for k, v in training.get("split", {}).items())],
             ["epochs run", training.get("epochs_run")], ["kept epoch (best validation)", training.get("best_epoch")]]
-    rows += [[key, value] for key, value in config.items() if value is not None and key != "network"]
+    rows += [[key, value] for key, value in config.items() if value is not None and key not in ("network", "task")]
     bundles = ", ".join(sorted(run.bundles)) or "none"
     return f"<p>Run folder <code>{escape(os.path.abspath(run.path))}</code>; bundles: {escape(bundles)}.</p>" + \
         table(["setting", "value"], rows)
@@ -185,8 +185,8 @@ def abc_section(run: RunFolder) -> str:
         rows = []
         for method, result in comparison["results"].items():
             for output, row in result.get("scores", {}).items():
-                rows.append([method, "" if output == method else output, result.get("accuracy"), row.get("log_loss"), row.get("brier"),
-                             row.get("ece"), comparison.get("budgets", {}).get(method)])
+                rows.append([method, "" if output == method else output, result.get("accuracy"), row.get("log_loss"),
+                             row.get("brier"), row.get("ece"), comparison.get("budgets", {}).get(method)])
         text += table(["method", "output", "accuracy", "log-loss", "Brier", "ECE", "simulations"], rows, name)
         text += "".join(f"<p>{escape(note)}</p>" for note in comparison.get("notes", []))
     return text
