@@ -42,6 +42,7 @@ STACKS = {
         ("bundle", ["genomics.bundle"]),
         ("pipeline", ["genomics.pipeline", "genomics.pipeline.*"]),
         ("baselines", ["genomics.baselines", "genomics.baselines.*"]),
+        ("report", ["genomics.report", "genomics.report.*"]),
         ("whole runs", ["genomics.demo"]),
         ("command line", ["genomics.cli", "genomics.cli.*", "genomics.__main__", "genomics"]),
     ],

@@ -97,6 +97,13 @@ class Cloud:
         return shares
 
 
+def variance_shares(cloud: Cloud, reference: numpy.ndarray) -> numpy.ndarray:
+    """The share of the standardised reference's total variance on each kept component: var(points[:, j]) /
+    sum_i var((reference[:, i] - mean_i) / sd_i), the squared singular value over the sum of all of them."""
+    total = float((((reference - cloud.mean) / cloud.sd).var(axis=0)).sum())
+    return cloud.points.var(axis=0) / max(total, 1e-300)
+
+
 def statistic_ranks(table: numpy.ndarray, labels: numpy.ndarray, observed: numpy.ndarray,
                     classes: int) -> numpy.ndarray:
     """(statistics, classes): the share of each scenario's simulations below the observed value (NaNs ignored)."""
@@ -157,7 +164,8 @@ def check(ref: Reference, observed: numpy.ndarray, alpha: float = 0.01,
     result = {"scenario_names": ref.data.scenario_names, "statistics": statistics.names, "notes": statistics.notes,
               "components": int(ref.cloud.rotation.shape[1]), "alpha": alpha,
               "tail_share": ref.cloud.tail_shares(target)[0].tolist(),
-              "pca_points": ref.cloud.points[:, :2], "pca_observed": ref.cloud.project(target)[0, :2]}
+              "pca_points": ref.cloud.points[:, :2], "pca_observed": ref.cloud.project(target)[0, :2],
+              "pca_variance_share": variance_shares(ref.cloud, statistics.reference)[:2].tolist()}
     ranks = statistic_ranks(statistics.reference, ref.data.labels, target[0], classes)
     result["ranks"] = {name: ranks[i].tolist() for i, name in enumerate(statistics.names)}
     outside = [name for i, name in enumerate(statistics.names)
@@ -231,7 +239,8 @@ def check_data_set(ref: Reference, data_set: Genotypes, alpha: float = 0.01, pre
             from minidl import plot  # noqa: PLC0415 - matplotlib is optional
             result["picture"] = plot.scatter_groups(
                 result["pca_points"], ref.data.labels, ref.data.scenario_names, result["pca_observed"], picture,
-                title="summary statistics, principal components 1 and 2")
+                title="summary statistics, principal components 1 and 2",
+                variance_shares=result["pca_variance_share"])
         except ImportError:
             pass
     return result

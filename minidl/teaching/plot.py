@@ -1,4 +1,5 @@
-"""Pictures of training, saved as PNG (matplotlib is an optional extra: pip install minidl[plot])."""
+"""Pictures of training, saved as PNG with SVG and PDF beside (matplotlib is an optional extra: pip install
+minidl[plot]). Every picture follows ``minidl.teaching.style``: Okabe-Ito colours, print-sized fonts."""
 
 from __future__ import annotations
 
@@ -6,49 +7,94 @@ from typing import Any
 
 import numpy
 
+from minidl.teaching import style
 from minidl.teaching.figures import pyplot as _pyplot
 
 
-def training_curves(history: Any, path: str) -> str:
-    """One panel per quantity (loss, accuracy, ...) with its validation curve; saved to ``path``."""
+def _histories(history: Any) -> list[dict]:
+    """A Keras ``History``, a dict of lists, or a list of either (one per ensemble member) -> list of dicts."""
+    many = history if isinstance(history, (list, tuple)) else [history]
+    return [getattr(one, "history", one) for one in many]
+
+
+def training_curves(history: Any, path: str, member_names: list | None = None,
+                    kept_epochs: list | None = None) -> str:
+    """One panel per quantity (loss, accuracy, ...): each member's training (solid) and validation (dashed) curve.
+
+    ``history``: one history or a list of them (an ensemble's members, named
+    by ``member_names``, default "member 1", "member 2", ...).
+    ``kept_epochs``: per member, the 1-based epoch whose weights were kept
+    (early stopping's best epoch), marked with a ring on its validation curve
+    (or on its training curve without validation). Epoch ticks are integers.
+    """
+    from matplotlib.lines import Line2D  # noqa: PLC0415
+    from matplotlib.ticker import MaxNLocator  # noqa: PLC0415
+
     pyplot = _pyplot()
-    logs = getattr(history, "history", history)
-    names = [key for key in logs if not key.startswith("val_")]
-    figure, axes = pyplot.subplots(1, len(names), figsize=(4.5 * len(names), 3.5), squeeze=False)
-    for axis, name in zip(axes[0], names):
-        epochs = numpy.arange(1, len(logs[name]) + 1)
-        axis.plot(epochs, logs[name], marker="o", label="training")
-        if f"val_{name}" in logs:
-            axis.plot(epochs, logs[f"val_{name}"], marker="o", label="validation")
-        axis.set_xlabel("epoch")
-        axis.set_title(name)
-        axis.legend()
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    pyplot.close(figure)
-    return path
+    logs = _histories(history)
+    several = len(logs) > 1 or member_names is not None
+    names = member_names or ([f"member {k + 1}" for k in range(len(logs))] if several else [""])
+    kept = list(kept_epochs or []) + [None] * len(logs)
+    quantities = [key for key in logs[0] if not key.startswith("val_")]
+    with style.drawing(pyplot):
+        figure, axes = pyplot.subplots(1, len(quantities), figsize=(4.2 * len(quantities), 3.4), squeeze=False)
+        for axis, quantity in zip(axes[0], quantities):
+            for k, (log, name) in enumerate(zip(logs, names)):
+                values = numpy.asarray(log.get(quantity, []), dtype=float)
+                epochs = numpy.arange(1, len(values) + 1)
+                colour = style.colour(k)
+                axis.plot(epochs, values, color=colour, marker="o", markersize=3,
+                          label=f"{name} training".strip() if several else "training")
+                validation = numpy.asarray(log.get(f"val_{quantity}", []), dtype=float)
+                if len(validation):
+                    axis.plot(epochs[:len(validation)], validation, color=colour if several else style.colour(1),
+                              linestyle="--", marker="s", markersize=3,
+                              label=f"{name} validation".strip() if several else "validation")
+                best = kept[k]
+                marked = validation if len(validation) else values
+                if best is not None and 1 <= best <= len(marked):
+                    axis.plot([best], [marked[best - 1]], linestyle="none", marker="o", markersize=11,
+                              markerfacecolor="none", markeredgecolor="black", markeredgewidth=1.5)
+            axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+            axis.set_xlabel("epoch")
+            axis.set_title(quantity)
+        handles, labels = axes[0][0].get_legend_handles_labels()
+        if any(best is not None for best in kept[:len(logs)]):
+            handles.append(Line2D([], [], linestyle="none", marker="o", markersize=9, markerfacecolor="none",
+                                  markeredgecolor="black", markeredgewidth=1.5))
+            labels.append("kept epoch (best validation)")
+        figure.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0),
+                      ncol=len(logs) + (len(labels) > 2 * len(logs)), frameon=False)  # a column per member
+        figure.tight_layout()
+        return style.save(figure, path, pyplot)
 
 
 def confusion_matrix(counts: Any, path: str, class_names: list | None = None, title: str = "Confusion matrix") -> str:
-    """A heat map of ``counts[true, predicted]`` with the counts written in the cells."""
+    """A heat map of the row rates ``counts[true, predicted] / counts[true].sum()``, each cell with its count and
+    its rate (the share of that true class given each prediction; a row sums to 100 %)."""
     pyplot = _pyplot()
     counts = numpy.asarray(counts)
     names = class_names or [str(i) for i in range(len(counts))]
-    figure, axis = pyplot.subplots(figsize=(1.2 * len(names) + 2, 1.2 * len(names) + 1.5))
-    image = axis.imshow(counts, cmap="Blues")
-    figure.colorbar(image, ax=axis)
-    axis.set_xticks(range(len(names)), names, rotation=45, ha="right")
-    axis.set_yticks(range(len(names)), names)
-    axis.set_xlabel("predicted")
-    axis.set_ylabel("true")
-    axis.set_title(title)
-    threshold = counts.max() / 2 if counts.size else 0
-    for (row, column), value in numpy.ndenumerate(counts):
-        axis.text(column, row, str(value), ha="center", va="center", color="white" if value > threshold else "black")
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    pyplot.close(figure)
-    return path
+    totals = counts.sum(axis=1, keepdims=True)
+    rates = numpy.divide(counts, totals, out=numpy.zeros(counts.shape, dtype=float), where=totals > 0)
+    with style.drawing(pyplot):
+        size = 1.3 * len(names) + 2.2
+        figure, axis = pyplot.subplots(figsize=(size + 1, size))
+        image = axis.imshow(rates, cmap=style.SEQUENTIAL, vmin=0, vmax=1)
+        bar = figure.colorbar(image, ax=axis, fraction=0.046, pad=0.04)
+        bar.set_label("share of the true scenario (row rate)")
+        axis.set_xticks(range(len(names)), names, rotation=30, ha="right")
+        axis.set_yticks(range(len(names)), [f"{name}\n(n = {int(total)})" for name, total in zip(names, totals[:, 0])])
+        axis.set_xlabel("predicted")
+        axis.set_ylabel("true")
+        axis.set_title(title)
+        for (row, column), value in numpy.ndenumerate(counts):
+            axis.text(column, row, f"{value}\n{rates[row, column]:.0%}", ha="center", va="center",
+                      color="black" if rates[row, column] > 0.6 else "white")
+        for spine in axis.spines.values():
+            spine.set_visible(False)
+        figure.tight_layout()
+        return style.save(figure, path, pyplot)
 
 
 def roc_curve(false_positive_rate: Any, true_positive_rate: Any, path: str, label: str | None = None) -> str:
@@ -56,17 +102,16 @@ def roc_curve(false_positive_rate: Any, true_positive_rate: Any, path: str, labe
     from minidl.metrics import auc  # noqa: PLC0415
 
     pyplot = _pyplot()
-    figure, axis = pyplot.subplots(figsize=(4.5, 4.5))
-    area = auc(false_positive_rate, true_positive_rate)
-    axis.plot(false_positive_rate, true_positive_rate, label=f"{label or 'model'} (AUC {area:.3f})")
-    axis.plot([0, 1], [0, 1], linestyle="--", color="grey", label="chance")
-    axis.set_xlabel("false positive rate")
-    axis.set_ylabel("true positive rate")
-    axis.legend(loc="lower right")
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    pyplot.close(figure)
-    return path
+    with style.drawing(pyplot):
+        figure, axis = pyplot.subplots(figsize=(4.5, 4.5))
+        area = auc(false_positive_rate, true_positive_rate)
+        axis.plot(false_positive_rate, true_positive_rate, label=f"{label or 'model'} (AUC {area:.3f})")
+        axis.plot([0, 1], [0, 1], linestyle="--", color="grey", label="chance")
+        axis.set_xlabel("false positive rate")
+        axis.set_ylabel("true positive rate")
+        axis.legend(loc="lower right")
+        figure.tight_layout()
+        return style.save(figure, path, pyplot)
 
 
 def reliability_diagram(tables: dict, path: str, title: str = "Reliability diagram") -> str:
@@ -78,66 +123,81 @@ def reliability_diagram(tables: dict, path: str, title: str = "Reliability diagr
     many predictions fall in each bin.
     """
     pyplot = _pyplot()
-    figure, (upper, lower) = pyplot.subplots(2, 1, figsize=(5, 6), sharex=True,
-                                             gridspec_kw={"height_ratios": [3, 1]})
-    upper.plot([0, 1], [0, 1], color="grey", linestyle="--", label="perfect calibration")
-    for name, table in tables.items():
-        confidence, accuracy = numpy.asarray(table["confidence"]), numpy.asarray(table["accuracy"])
-        used = numpy.asarray(table["counts"]) > 0
-        upper.plot(confidence[used], accuracy[used], marker="o", label=name)
-        lower.plot(confidence[used], numpy.asarray(table["counts"])[used], marker="o")
-    upper.set_ylabel("accuracy")
-    upper.set_xlim(0, 1)
-    upper.set_ylim(0, 1)
-    upper.set_title(title)
-    upper.legend(fontsize=8)
-    lower.set_xlabel("mean confidence (highest probability) in the bin")
-    lower.set_ylabel("predictions")
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    pyplot.close(figure)
-    return path
+    with style.drawing(pyplot):
+        figure, (upper, lower) = pyplot.subplots(2, 1, figsize=(5, 6), sharex=True,
+                                                 gridspec_kw={"height_ratios": [3, 1]})
+        upper.plot([0, 1], [0, 1], color="grey", linestyle="--", label="perfect calibration")
+        for index, (name, table) in enumerate(tables.items()):
+            confidence, accuracy = (numpy.asarray(table[key], dtype=float) for key in ("confidence", "accuracy"))
+            counts = numpy.asarray(table["counts"])
+            used = counts > 0
+            marker = "os^vD"[index % 5]
+            upper.plot(confidence[used], accuracy[used], marker=marker, color=style.colour(index), label=name)
+            lower.plot(confidence[used], counts[used], marker=marker, color=style.colour(index))
+        upper.set_ylabel("accuracy")
+        upper.set_xlim(0, 1)
+        upper.set_ylim(0, 1)
+        upper.set_title(title)
+        upper.legend(fontsize=8)
+        lower.set_xlabel("mean confidence (highest probability) in the bin")
+        lower.set_ylabel("predictions")
+        figure.tight_layout()
+        return style.save(figure, path, pyplot)
 
 
 def scatter_groups(points: Any, groups: Any, group_names: list, marked: Any, path: str,
-                   title: str = "", marked_label: str = "observed") -> str:
-    """The first two columns of ``points`` coloured by group, with one point ``marked`` as a black star."""
+                   title: str = "", marked_label: str = "observed", variance_shares: Any = None) -> str:
+    """The first two columns of ``points`` coloured by group, with one point ``marked`` as a black star.
+
+    ``variance_shares``: the share of the total variance on each of the two
+    axes (principal components), written in the axis labels. The legend sits
+    outside the axes, with markers of one size, so that the star covers
+    neither a group's entry nor its points.
+    """
+    from matplotlib.lines import Line2D  # noqa: PLC0415
+    from matplotlib.ticker import MaxNLocator  # noqa: PLC0415
+
     pyplot = _pyplot()
     points, groups = numpy.asarray(points), numpy.asarray(groups)
-    figure, axis = pyplot.subplots(figsize=(6, 5))
-    for index, name in enumerate(group_names):
-        members = points[groups == index]
-        axis.scatter(members[:, 0], members[:, 1] if points.shape[1] > 1 else numpy.zeros(len(members)), s=6,
-                     alpha=0.4, label=name)
-    marked = numpy.asarray(marked)
-    axis.scatter([marked[0]], [marked[1] if marked.size > 1 else 0.0], marker="*", s=250, color="black",
-                 label=marked_label)
-    axis.set_xlabel("component 1")
-    axis.set_ylabel("component 2")
-    axis.set_title(title)
-    axis.legend(fontsize=8, markerscale=2)
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    pyplot.close(figure)
-    return path
+    shares = list(variance_shares) if variance_shares is not None else []
+    with style.drawing(pyplot):
+        figure, axis = pyplot.subplots(figsize=(6.8, 4.6))
+        handles = []
+        for index, name in enumerate(group_names):
+            members = points[groups == index]
+            axis.scatter(members[:, 0], members[:, 1] if points.shape[1] > 1 else numpy.zeros(len(members)), s=8,
+                         alpha=0.45, color=style.colour(index), linewidths=0)
+            handles.append(Line2D([], [], linestyle="none", marker="o", markersize=7, color=style.colour(index),
+                                  label=name))
+        marked = numpy.asarray(marked)
+        axis.scatter([marked[0]], [marked[1] if marked.size > 1 else 0.0], marker="*", s=260, color="black",
+                     edgecolors="white", linewidths=0.8, zorder=3)
+        handles.append(Line2D([], [], linestyle="none", marker="*", markersize=12, color="black", label=marked_label))
+        for setter, component in ((axis.set_xlabel, 0), (axis.set_ylabel, 1)):
+            share = f" ({shares[component]:.0%} of the variance)" if component < len(shares) else ""
+            setter(f"principal component {component + 1}{share}")
+        axis.xaxis.set_major_locator(MaxNLocator(nbins=6))
+        axis.set_title(title)
+        axis.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
+        figure.tight_layout()
+        return style.save(figure, path, pyplot)
 
 
 def predicted_against_true(true: Any, predicted: Any, names: list, path: str) -> str:
     """One panel per output: predicted against true values, with the line of perfect prediction."""
     pyplot = _pyplot()
     true, predicted = numpy.asarray(true), numpy.asarray(predicted)
-    figure, axes = pyplot.subplots(1, len(names), figsize=(4 * len(names), 4), squeeze=False)
-    for index, (axis, name) in enumerate(zip(axes[0], names)):
-        axis.scatter(true[:, index], predicted[:, index], s=6, alpha=0.5)
-        low, high = min(true[:, index].min(), predicted[:, index].min()), max(true[:, index].max(),
-                                                                              predicted[:, index].max())
-        axis.plot([low, high], [low, high], color="grey", linestyle="--")
-        axis.set_xlabel(f"true {name}")
-        axis.set_ylabel(f"estimated {name}")
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    pyplot.close(figure)
-    return path
+    with style.drawing(pyplot):
+        figure, axes = pyplot.subplots(1, len(names), figsize=(4 * len(names), 4), squeeze=False)
+        for index, (axis, name) in enumerate(zip(axes[0], names)):
+            axis.scatter(true[:, index], predicted[:, index], s=6, alpha=0.5)
+            low, high = min(true[:, index].min(), predicted[:, index].min()), max(true[:, index].max(),
+                                                                                  predicted[:, index].max())
+            axis.plot([low, high], [low, high], color="grey", linestyle="--")
+            axis.set_xlabel(f"true {name}")
+            axis.set_ylabel(f"estimated {name}")
+        figure.tight_layout()
+        return style.save(figure, path, pyplot)
 
 
 def graph(output: Any, path: str | None = None, values: bool = False, gradients: bool = False) -> Any:
@@ -215,7 +275,7 @@ def _draw_layer_statistics(statistics: dict, path: str) -> str:
             axis = axes[row][column]
             if kind in entry:
                 figures = entry[kind]
-                axis.hist(figures["values"], bins=40, color="#4c72b0")
+                axis.hist(figures["values"], bins=40, color=style.colour(0))
                 axis.set_title(f"{name} {kind}: std {figures['std']:.2g}, zeros {figures['zeros']:.0%}", fontsize=8)
             else:
                 axis.axis("off")
