@@ -91,7 +91,7 @@ EVENT_AT_ZERO = 1e-9  # generations
 #: A scenario's name: it becomes part of file names (shards), so no folder part, no '..', nothing hidden.
 SCENARIO_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
 TOP_KEYS = {"name", "description", "priors", "design", "demes", "events", "sampling", "units", "reference_size",
-            "demes_graph"}
+            "demes_graph", "stdpopsim"}
 #: Fields of a demes graph that hold numbers: there a scenario may write a prior name or an expression.
 DEMES_NUMBER_FIELDS = {"start_size", "end_size", "start_time", "end_time", "time", "rate", "proportion",
                        "proportions", "generation_time", "selfing_rate", "cloning_rate"}
@@ -185,6 +185,9 @@ class Scenario:
         """
         if "demes_graph" in self.spec:
             return self._demography_from_demes(parameters, size_scale)
+        if "stdpopsim" in self.spec:  # a catalogue model (genomics/scenario/stdpopsim_models.py)
+            from genomics.scenario.stdpopsim_models import catalogue_demography  # noqa: PLC0415 - optional
+            return catalogue_demography(self.spec, parameters, size_scale)
         size, time, rate = (self._scale(kind) for kind in ("size", "time", "rate"))
 
         def value(key_value: Any, scale: float) -> float:
@@ -301,7 +304,10 @@ def validate_spec(spec: dict) -> dict:
     for key in ("name", "priors", "design"):
         if key not in spec:
             raise ScenarioError(f"scenario is missing the key {key!r} (needs name, priors, design, demes)")
-    if ("demes" in spec) == ("demes_graph" in spec):
+    if "stdpopsim" in spec:  # the design's contig from the catalogue (genomics/scenario/stdpopsim_models.py)
+        from genomics.scenario.stdpopsim_models import with_catalogue_design  # noqa: PLC0415 - optional
+        spec = with_catalogue_design(spec, f"scenario {spec['name']!r}")
+    elif ("demes" in spec) == ("demes_graph" in spec):
         raise ScenarioError(f"scenario {spec.get('name')!r}: give either 'demes' (with 'events') or a demes YAML "
                             "file ('demes_yaml'), not both and not neither")
     name = spec["name"]
@@ -354,6 +360,9 @@ def validate_spec(spec: dict) -> dict:
                 check_range(getattr(locus, key), f"{label}.{key}", kind)
     if "demes_graph" in spec:
         return _validate_demes_graph(spec, design, where, units, check_value)
+    if "stdpopsim" in spec:
+        from genomics.scenario.stdpopsim_models import validate_catalogue_spec  # noqa: PLC0415 - optional
+        return validate_catalogue_spec(spec, design, where, check_value, check_range)
 
     if not isinstance(spec["demes"], list) or not spec["demes"]:
         raise ScenarioError(f"{where}: 'demes' must be a non-empty list of tables with name and initial_size")
