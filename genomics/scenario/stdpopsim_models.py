@@ -27,7 +27,8 @@ source keeps no parameter names: its numbers are local variables):
   priors whose supports let ``T_k`` pass ``T_(k+1)`` are refused, and a draw
   that reorders them (through an expression) is an error.
 - ``N_P`` and ``growth_rate_P``: the present-day size and growth rate of
-  population P (sizes at later times follow from them, as in msprime).
+  population P (msprime's ``initial_size``: sizes at later times follow from
+  them; where an event at time 0 sets the size, ``N_P_1`` is the one in force).
 - ``m_P_Q``: the present-day migration rate from P to Q (msprime's backward
   convention, ``migration_matrix[P, Q]``), for every entry the model sets above 0.
 - Values set by the events at ``T_k``: ``N_P_k``, ``growth_rate_P_k`` (P is
