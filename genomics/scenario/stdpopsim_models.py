@@ -42,7 +42,7 @@ genomics.scenario.stdpopsim_models HomSap/OutOfAfrica_3G09`` lists a model's
 parameters with their catalogue values. The design takes ``sequence_length``,
 ``recombination_rate`` (the mean rate over the contig) and ``mutation_rate``
 (the model's, else the species') from the contig unless it gives them; positions
-start at 0 (``left``). Samples of ancient populations are taken at their
+start at 0 (``left``); ``ploidy`` is the species'. Samples of ancient populations are taken at their
 catalogue sampling times. Genetic maps are not used yet: a ``genetic_map`` key is
 refused. stdpopsim is an optional dependency (``pip install "minidl[stdpopsim]"``).
 """
@@ -211,14 +211,14 @@ def with_catalogue_design(spec: dict, where: str) -> dict:
                             f"not {'both' if 'contig' in table else 'neither'}")
     if "length" in table and ("left" in table or "right" in table):
         raise ScenarioError(f"{where}: stdpopsim.left and right cut a chromosome (contig); leave them out with length")
-    if "demes" in spec or "demes_graph" in spec or "events" in spec or spec.get("units", "generations") != "generations":
+    if {"demes", "demes_graph", "events"} & set(spec) or spec.get("units", "generations") != "generations":
         raise ScenarioError(f"{where}: a [stdpopsim] scenario takes its demography from the catalogue; leave out "
                             "demes, events, demes_yaml and units")
     design = spec["design"]
     if not isinstance(design, dict) or "loci" in design:
         raise ScenarioError(f"{where}: the design of a [stdpopsim] scenario is one contiguous sequence (the contig): "
                             "give populations and samples, without loci")
-    if {"sequence_length", "recombination_rate", "mutation_rate"} <= set(design):
+    if {"sequence_length", "recombination_rate", "mutation_rate", "ploidy"} <= set(design):
         return spec
     species_id, model_id = _model_key(spec)
     model = catalogue_model(species_id, model_id)
@@ -239,7 +239,7 @@ def with_catalogue_design(spec: dict, where: str) -> dict:
                                       (0, contig.length)))
     rates = contig.recombination_map.slice(left=left, right=right, trim=True)
     filled = {"sequence_length": right - left, "recombination_rate": float(rates.mean_rate),
-              "mutation_rate": float(model.mutation_rate or contig.mutation_rate)}
+              "mutation_rate": float(model.mutation_rate or contig.mutation_rate), "ploidy": int(species.ploidy)}
     spec["design"] = {**filled, **design}
     return spec
 
