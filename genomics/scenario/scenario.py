@@ -154,8 +154,9 @@ class Scenario:
         return {"size": self.reference_size, "time": 4 * self.reference_size,
                 "rate": 1 / (4 * self.reference_size)}[kind]
 
-    def locus_genome(self, locus: Locus, parameters: dict) -> tuple[float, float, float]:
-        """(sequence_length, recombination rate, mutation rate) of one locus, per base per generation."""
+    def locus_genome(self, locus: Locus, parameters: dict) -> tuple[float, Any, float]:
+        """(sequence_length, recombination rate, mutation rate) of one locus, per base per generation (the rate
+        of recombination may be an ``msprime.RateMap``: a stdpopsim contig's genetic map)."""
         length = evaluate(locus.sequence_length, parameters)
         if self.units == "coalescent":
             per_base = 1 / (4 * self.reference_size)
@@ -170,6 +171,9 @@ class Scenario:
             if not numpy.isfinite(value) or value < 0 or (key == "sequence_length" and value <= 0):
                 raise ScenarioError(f"scenario {self.name!r}, locus {locus.name!r}: the {key} is {value!r} for "
                                     f"the parameters {parameters}")
+        if "stdpopsim" in self.spec:  # a catalogue contig's genetic map (genomics/scenario/stdpopsim_models.py)
+            from genomics.scenario.stdpopsim_models import catalogue_recombination  # noqa: PLC0415 - optional
+            recombination = catalogue_recombination(self.spec, recombination)
         return length, recombination, mutation
 
     def genome(self, parameters: dict) -> tuple[float, float, float]:

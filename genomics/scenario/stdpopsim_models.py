@@ -43,8 +43,10 @@ parameters with their catalogue values. The design takes ``sequence_length``,
 ``recombination_rate`` (the mean rate over the contig) and ``mutation_rate``
 (the model's, else the species') from the contig unless it gives them; positions
 start at 0 (``left``); ``ploidy`` is the species'. Samples of ancient populations are taken at their
-catalogue sampling times. Genetic maps are not used yet: a ``genetic_map`` key is
-refused. stdpopsim is an optional dependency (``pip install "minidl[stdpopsim]"``).
+catalogue sampling times. ``genetic_map`` (with a contig) simulates the
+map's rates over [left, right) (the design shows their mean); the map must be
+in stdpopsim's cache (it is downloaded by stdpopsim, never here). stdpopsim is an
+optional dependency (``pip install "minidl[stdpopsim]"``).
 """
 
 from __future__ import annotations
@@ -57,12 +59,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import msprime
+import numpy
 
 from genomics.scenario.design import SamplingDesign
 from genomics.scenario.expressions import ScenarioError, evaluate, is_number, names_in
 
-__all__ = ["ModelParameter", "catalogue_demography", "catalogue_model", "model_parameters",
-           "validate_catalogue_spec", "with_catalogue_design"]
+__all__ = ["ModelParameter", "catalogue_demography", "catalogue_model", "catalogue_recombination",
+           "model_parameters", "validate_catalogue_spec", "with_catalogue_design"]
 
 STDPOPSIM_KEYS = {"species", "model", "contig", "length", "left", "right", "parameters", "genetic_map"}
 #: Kinds of parameters and the range check (scenario.RANGES) each gets.
@@ -203,9 +206,8 @@ def with_catalogue_design(spec: dict, where: str) -> dict:
     if unknown or missing:
         raise ScenarioError(f"{where}: [stdpopsim] has unknown keys {sorted(unknown)} and misses {sorted(missing)};"
                             f" its keys: {', '.join(sorted(STDPOPSIM_KEYS))}")
-    if "genetic_map" in table:
-        raise ScenarioError(f"{where}: stdpopsim.genetic_map = {table['genetic_map']!r} is not supported yet; leave "
-                            "it out to simulate the contig at its mean recombination rate")
+    if "genetic_map" in table and "contig" not in table:
+        raise ScenarioError(f"{where}: stdpopsim.genetic_map needs a chromosome (contig = \"...\"), not a length")
     if ("contig" in table) == ("length" in table):
         raise ScenarioError(f"{where}: [stdpopsim] needs either contig (a chromosome id) or length (bases), "
                             f"not {'both' if 'contig' in table else 'neither'}")
@@ -223,6 +225,8 @@ def with_catalogue_design(spec: dict, where: str) -> dict:
     species_id, model_id = _model_key(spec)
     model = catalogue_model(species_id, model_id)
     species = _stdpopsim().get_species(species_id)
+    if "genetic_map" in table:
+        _cached_genetic_map(species, table["genetic_map"], where)
     for key in ("length", "left", "right"):
         if key in table and (not is_number(table[key]) or table[key] < 0):
             raise ScenarioError(f"{where}: stdpopsim.{key} must be a number of bases >= 0, got {table[key]!r}")
@@ -230,7 +234,8 @@ def with_catalogue_design(spec: dict, where: str) -> dict:
         if "length" in table:
             contig = species.get_contig(length=float(table["length"]))
         else:
-            contig = species.get_contig(str(table["contig"]), left=table.get("left"), right=table.get("right"))
+            contig = species.get_contig(str(table["contig"]), genetic_map=table.get("genetic_map"),
+                                        left=table.get("left"), right=table.get("right"))
     except ValueError as error:
         chromosomes = ", ".join(c.id for c in species.genome.chromosomes)
         raise ScenarioError(f"{where}: stdpopsim cannot make the contig {table.get('contig', table.get('length'))!r}"
@@ -242,6 +247,39 @@ def with_catalogue_design(spec: dict, where: str) -> dict:
               "mutation_rate": float(model.mutation_rate or contig.mutation_rate), "ploidy": int(species.ploidy)}
     spec["design"] = {**filled, **design}
     return spec
+
+
+def _cached_genetic_map(species: Any, map_id: Any, where: str) -> Any:
+    """The species' genetic map ``map_id``, which must already be in stdpopsim's cache (no download here)."""
+    maps = {genetic_map.id: genetic_map for genetic_map in species.genetic_maps}
+    if map_id not in maps:
+        raise ScenarioError(f"{where}: {species.id} has no genetic map {map_id!r}; its maps: "
+                            f"{', '.join(maps) or 'none'}")
+    if not maps[map_id].is_cached():
+        raise ScenarioError(f"{where}: the genetic map {map_id!r} is not in stdpopsim's cache "
+                            f"({maps[map_id].map_cache_dir}); download it once with python -c \"import stdpopsim; "
+                            f"stdpopsim.get_species('{species.id}').get_genetic_map('{map_id}').download()\"")
+    return maps[map_id]
+
+
+@functools.lru_cache(maxsize=8)
+def _recombination_map(species_id: str, chromosome: str, map_id: str, left: Any, right: Any) -> msprime.RateMap:
+    species = _stdpopsim().get_species(species_id)
+    contig = species.get_contig(chromosome, genetic_map=map_id, left=left, right=right)
+    _, start, end = contig.coordinates
+    rates = contig.recombination_map.slice(left=start, right=end, trim=True)
+    return msprime.RateMap(position=rates.position, rate=numpy.nan_to_num(rates.rate, nan=0.0))
+
+
+def catalogue_recombination(spec: dict, recombination_rate: float) -> Any:
+    """The recombination of a [stdpopsim] scenario's contig: the genetic map over [left, right) as an
+    ``msprime.RateMap`` (positions from 0; the map's unknown stretches recombine at rate 0, as in stdpopsim's
+    flanks), or ``recombination_rate`` (the design's) without a map."""
+    table = spec["stdpopsim"]
+    if "genetic_map" not in table:
+        return recombination_rate
+    return _recombination_map(str(table["species"]), str(table["contig"]), str(table["genetic_map"]),
+                              table.get("left"), table.get("right"))
 
 
 def validate_catalogue_spec(spec: dict, design: SamplingDesign, where: str, check_value: Callable,

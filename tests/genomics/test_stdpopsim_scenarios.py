@@ -121,7 +121,8 @@ def test_the_example_scenario_file_simulates_through_the_command_line(tmp_path):
     ({"stdpopsim": {"contig": "99", "length": None}}, r"cannot make the contig '99' .*chromosomes: 1, 2"),
     ({"priors": {"T_1": {"uniform": [400, 6000]}}}, r"T_1 may reach 6000 and T_2 may be as low as 5600"),
     ({"priors": {"N_CEU_1": {"uniform": [-5, 10]}}}, r"N_CEU_1 .* must be a size > 0"),
-    ({"stdpopsim": {"genetic_map": "HapMapII_GRCh38"}}, r"genetic_map .* not supported yet"),
+    ({"stdpopsim": {"genetic_map": "HapMapII_GRCh38"}}, r"genetic_map needs a chromosome"),
+    ({"stdpopsim": {"genetic_map": "HapMap3", "contig": "22", "length": None}}, r"no genetic map 'HapMap3'.*HapMapII"),
 ])
 def test_unknown_names_and_impossible_values_are_refused_in_one_sentence(changes, message):
     spec = with_changes(OOA, **changes)
@@ -177,3 +178,43 @@ def test_without_stdpopsim_installed_a_catalogue_scenario_is_one_sentence(monkey
     monkeypatch.setitem(sys.modules, "stdpopsim", None)  # import stdpopsim now raises ImportError
     with pytest.raises(ScenarioError, match=r"needs the optional package stdpopsim \(pip install"):
         Scenario(with_changes(OOA, stdpopsim={"model": "NotCachedYet_1X99"}))
+
+
+@pytest.fixture
+def cached_fly_map(tmp_path):
+    """A genetic map of DroMel 2L, written into a temporary stdpopsim cache as stdpopsim would after a download
+    (a HapMap-format file and the archive's checksum); rates in cM/Mb at the listed positions."""
+    stdpopsim.set_cache_dir(tmp_path / "cache")
+    genetic_map = stdpopsim.get_species("DroMel").get_genetic_map("ComeronCrossoverV2_dm6")
+    path = genetic_map.map_cache_dir / genetic_map.file_pattern.format(id="2L")
+    path.parent.mkdir(parents=True)
+    positions, rates = [0, 1_000_000, 1_004_000, 1_007_000, 23_513_712], [0.5, 2.0, 6.0, 1.0, 0.0]
+    path.write_text("Chromosome\tPosition(bp)\tRate(cM/Mb)\tMap(cM)\n"
+                    + "".join(f"2L\t{p}\t{r}\t0\n" for p, r in zip(positions, rates)))
+    genetic_map._cache.sha256_file.write_text(genetic_map._cache.sha256)
+    yield
+    stdpopsim.set_cache_dir(None)
+
+
+def test_a_cached_genetic_map_gives_the_contigs_recombination_map_from_position_0(cached_fly_map, tmp_path):
+    spec = {"name": "fly", "stdpopsim": {"species": "DroMel", "model": "African3Epoch_1S16", "contig": "2L",
+                                         "left": 1_002_000, "right": 1_010_000,
+                                         "genetic_map": "ComeronCrossoverV2_dm6"},
+            "priors": {"T_1": {"log_uniform": [1e4, 1e5]}}, "design": {"populations": ["AFR"], "samples": [3]}}
+    scenario = Scenario(spec)
+    length, recombination, _ = scenario.genome(scenario.draw_parameters(np.random.default_rng(1)))
+    assert length == 8000
+    np.testing.assert_array_equal(recombination.position, [0, 2000, 5000, 8000])  # 1,004,000 and 1,007,000
+    np.testing.assert_allclose(recombination.rate, [2e-8, 6e-8, 1e-8], rtol=1e-12)
+    assert scenario.spec["design"]["recombination_rate"] == pytest.approx((2 * 2 + 6 * 3 + 1 * 3) / 8 * 1e-8)
+    simulate([scenario], 2, str(tmp_path / "sims"), master_seed=1, shard_size=2, workers=1, progress=False)
+    assert len(load_simulations(str(tmp_path / "sims")).genotypes) == 2
+
+
+def test_a_genetic_map_not_in_the_cache_is_refused_without_a_download(tmp_path):
+    stdpopsim.set_cache_dir(tmp_path / "empty")
+    try:
+        with pytest.raises(ScenarioError, match=r"not in stdpopsim's cache .*get_genetic_map\('HapMapII_GRCh38'\)"):
+            Scenario(with_changes(OOA, stdpopsim={"contig": "22", "length": None, "genetic_map": "HapMapII_GRCh38"}))
+    finally:
+        stdpopsim.set_cache_dir(None)
