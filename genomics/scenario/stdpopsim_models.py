@@ -23,7 +23,8 @@ source keeps no parameter names: its numbers are local variables):
 
 - ``T_k``: the k-th distinct time at which events happen, counted from the
   present (k = 1, 2, ...); every event at that time moves with it, so an epoch
-  boundary of ``Demography.debug()`` is one parameter. Catalogue order is kept:
+  boundary of ``Demography.debug()`` is one parameter, and so do the samples of an
+  ancient population whose catalogue sampling time it is (often its start). Catalogue order is kept:
   priors whose supports let ``T_k`` pass ``T_(k+1)`` are refused, and a draw
   that reorders them (through an expression) is an error.
 - ``N_P`` and ``growth_rate_P``: the present-day size and growth rate of
@@ -151,8 +152,12 @@ def model_parameters(species_id: str, model_id: str) -> dict[str, ModelParameter
     for k, time in enumerate(times, start=1):
         at = [index for index, event in enumerate(demography.events) if float(event.time) == time]
         kinds = sorted({type(demography.events[index]).__name__ for index in at})
-        add(f"T_{k}", time, "time", [("event", index, "time") for index in at],
-            f"time of {len(at)} event(s) ({', '.join(kinds)})")
+        sampled_then = [index for index, population in enumerate(demography.populations)
+                        if population.default_sampling_time and float(population.default_sampling_time) == time]
+        add(f"T_{k}", time, "time", [("event", index, "time") for index in at]
+            + [("population", index, "default_sampling_time") for index in sampled_then],
+            f"time of {len(at)} event(s) ({', '.join(kinds)})"
+            + (f" and of the samples of {', '.join(names[i] for i in sampled_then)}" if sampled_then else ""))
         for index in at:
             event = demography.events[index]
             kind = type(event).__name__

@@ -218,3 +218,16 @@ def test_a_genetic_map_not_in_the_cache_is_refused_without_a_download(tmp_path):
             Scenario(with_changes(OOA, stdpopsim={"contig": "22", "length": None, "genetic_map": "HapMapII_GRCh38"}))
     finally:
         stdpopsim.set_cache_dir(None)
+
+
+def test_every_catalogue_model_with_a_prior_on_its_oldest_epoch_is_a_scenario_msprime_simulates():
+    for species in stdpopsim.all_species():
+        for model in species.demographic_models:
+            times = [p for p in model_parameters(species.id, model.id).values() if p.kind == "time"]
+            sampled = [p.name for p in model.model.populations if p.allow_samples][:2]
+            priors = {times[-1].name: {"uniform": [times[-1].value, 1.1 * times[-1].value]}} if times else {}
+            scenario = Scenario({"name": "m", "stdpopsim": {"species": species.id, "model": model.id, "length": 1e3},
+                                 "priors": priors, "design": {"populations": sampled, "samples": [1] * len(sampled)}})
+            draw = scenario.draw_parameters(np.random.default_rng(0))  # Scenario() simulated 3 draws already
+            assert scenario.demography(draw).debug().epochs[-1].start_time == pytest.approx(
+                draw[times[-1].name] if times else 0.0)
