@@ -70,9 +70,8 @@ __all__ = ["ModelParameter", "catalogue_demography", "catalogue_model", "catalog
 
 STDPOPSIM_KEYS = {"species", "model", "contig", "length", "left", "right", "parameters", "genetic_map"}
 #: Kinds of parameters and the range check (scenario.RANGES) each gets.
-RANGE_KIND = {"time": "time", "size": "size", "migration_rate": "rate", "proportion": "proportion",
-              "growth_rate": None}
-LISTED_AT_MOST = 60
+RANGE_KIND = {"time": "time", "size": "size", "migration_rate": "rate", "proportion": "proportion", "growth_rate": None}
+LISTED_AT_MOST = 60  # parameter names a refusal lists (a model may have thousands)
 
 
 @dataclass(frozen=True)
@@ -92,18 +91,11 @@ class ModelParameter:
 
 def _stdpopsim():
     try:
-        import stdpopsim  # noqa: PLC0415 - an optional dependency, needed only for catalogue scenarios
+        import stdpopsim  # noqa: PLC0415 - optional, needed only for catalogue scenarios
     except ImportError:
         raise ScenarioError("a [stdpopsim] scenario needs the optional package stdpopsim "
                             "(pip install \"minidl[stdpopsim]\" or pip install stdpopsim)") from None
     return stdpopsim
-
-
-def _one_sentence_list(names: list, what: str) -> str:
-    shown = ", ".join(names[:LISTED_AT_MOST])
-    if len(names) > LISTED_AT_MOST:
-        shown += f" and {len(names) - LISTED_AT_MOST} more ({what})"
-    return shown
 
 
 @functools.lru_cache(maxsize=64)
@@ -193,8 +185,7 @@ def model_parameters(species_id: str, model_id: str) -> dict[str, ModelParameter
 
 
 def _model_key(spec: dict) -> tuple[str, str]:
-    table = spec["stdpopsim"]
-    return str(table["species"]), str(table["model"])
+    return str(spec["stdpopsim"]["species"]), str(spec["stdpopsim"]["model"])
 
 
 def with_catalogue_design(spec: dict, where: str) -> dict:
@@ -294,7 +285,9 @@ def validate_catalogue_spec(spec: dict, design: SamplingDesign, where: str, chec
     model = catalogue_model(species_id, model_id)
     parameters = model_parameters(species_id, model_id)
     listing = f"{species_id}/{model_id}"
-    known = _one_sentence_list(list(parameters), f"all: python -m genomics.scenario.stdpopsim_models {listing}")
+    known = ", ".join(list(parameters)[:LISTED_AT_MOST]) + (
+        f" and {len(parameters) - LISTED_AT_MOST} more (all: python -m genomics.scenario.stdpopsim_models {listing})"
+        if len(parameters) > LISTED_AT_MOST else "")
     table = spec["stdpopsim"].get("parameters", {})
     if not isinstance(table, dict):
         raise ScenarioError(f"{where}: [stdpopsim.parameters] must be a table of model parameter = value")
@@ -390,14 +383,11 @@ def _set(demography: msprime.Demography, place: tuple, value: float) -> None:
 
 def main(argv: list[str]) -> int:
     """Print the parameters of ``SPECIES/MODEL`` with their catalogue values."""
-    if len(argv) != 1 or "/" not in argv[0]:
-        print("usage: python -m genomics.scenario.stdpopsim_models SPECIES/MODEL (e.g. HomSap/OutOfAfrica_3G09)")
-        return 2
-    species_id, model_id = argv[0].split("/", 1)
+    species_id, _, model_id = argv[0].partition("/") if len(argv) == 1 else ("", "", "")
     try:
         parameters = model_parameters(species_id, model_id)
     except ScenarioError as error:
-        print(f"error: {error}")
+        print(f"error: {error} (usage: python -m genomics.scenario.stdpopsim_models SPECIES/MODEL)")
         return 2
     for parameter in parameters.values():
         print(f"{parameter.name:32s} {parameter.value:<14.6g} {parameter.kind:15s} {parameter.description}")
