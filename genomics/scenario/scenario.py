@@ -71,7 +71,7 @@ RANGES = {
 #: A scenario's name: it becomes part of file names (shards), so no folder part, no '..', nothing hidden.
 SCENARIO_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
 TOP_KEYS = {"name", "description", "priors", "design", "demes", "events", "sampling", "units", "reference_size",
-            "demes_graph"}
+            "demes_graph", "stdpopsim"}
 
 
 class Scenario:
@@ -133,8 +133,9 @@ class Scenario:
         return {"size": self.reference_size, "time": 4 * self.reference_size,
                 "rate": 1 / (4 * self.reference_size)}[kind]
 
-    def locus_genome(self, locus: Locus, parameters: dict) -> tuple[float, float, float]:
-        """(sequence_length, recombination rate, mutation rate) of one locus, per base per generation."""
+    def locus_genome(self, locus: Locus, parameters: dict) -> tuple[float, Any, float]:
+        """(sequence_length, recombination rate, mutation rate) of one locus, per base per generation (the rate
+        of recombination may be an ``msprime.RateMap``: a stdpopsim contig's genetic map)."""
         length = evaluate(locus.sequence_length, parameters)
         if self.units == "coalescent":
             per_base = 1 / (4 * self.reference_size)
@@ -149,6 +150,9 @@ class Scenario:
             if not numpy.isfinite(value) or value < 0 or (key == "sequence_length" and value <= 0):
                 raise ScenarioError(f"scenario {self.name!r}, locus {locus.name!r}: the {key} is {value!r} for "
                                     f"the parameters {parameters}")
+        if "stdpopsim" in self.spec:  # a catalogue contig's genetic map (genomics/scenario/stdpopsim_models.py)
+            from genomics.scenario.stdpopsim_models import catalogue_recombination  # noqa: PLC0415 - optional
+            recombination = catalogue_recombination(self.spec, recombination)
         return length, recombination, mutation
 
     def genome(self, parameters: dict) -> tuple[float, float, float]:
@@ -164,6 +168,9 @@ class Scenario:
         """
         if "demes_graph" in self.spec:
             return demography_from_demes(self.spec["demes_graph"], parameters, size_scale, f"scenario {self.name!r}")
+        if "stdpopsim" in self.spec:  # a catalogue model (genomics/scenario/stdpopsim_models.py)
+            from genomics.scenario.stdpopsim_models import catalogue_demography  # noqa: PLC0415 - optional
+            return catalogue_demography(self.spec, parameters, size_scale)
         scales = {kind: self._scale(kind) for kind in ("size", "time", "rate")}
         values = DrawValues(f"scenario {self.name!r}", parameters, scales, size_scale,
                             [deme["name"] for deme in self.spec["demes"]])
@@ -221,7 +228,10 @@ def validate_spec(spec: dict) -> dict:
     for key in ("name", "priors", "design"):
         if key not in spec:
             raise ScenarioError(f"scenario is missing the key {key!r} (needs name, priors, design, demes)")
-    if ("demes" in spec) == ("demes_graph" in spec):
+    if "stdpopsim" in spec:  # the design's contig from the catalogue (genomics/scenario/stdpopsim_models.py)
+        from genomics.scenario.stdpopsim_models import with_catalogue_design  # noqa: PLC0415 - optional
+        spec = with_catalogue_design(spec, f"scenario {spec['name']!r}")
+    elif ("demes" in spec) == ("demes_graph" in spec):
         raise ScenarioError(f"scenario {spec.get('name')!r}: give either 'demes' (with 'events') or a demes YAML "
                             "file ('demes_yaml'), not both and not neither")
     name = spec["name"]
@@ -274,6 +284,9 @@ def validate_spec(spec: dict) -> dict:
                 check_range(getattr(locus, key), f"{label}.{key}", kind)
     if "demes_graph" in spec:
         return validate_demes_graph(spec, design, where, units, check_value)
+    if "stdpopsim" in spec:
+        from genomics.scenario.stdpopsim_models import validate_catalogue_spec  # noqa: PLC0415 - optional
+        return validate_catalogue_spec(spec, design, where, check_value, check_range)
 
     if not isinstance(spec["demes"], list) or not spec["demes"]:
         raise ScenarioError(f"{where}: 'demes' must be a non-empty list of tables with name and initial_size")
