@@ -106,3 +106,22 @@ def test_training_through_the_fused_function_gives_the_weights_of_the_layers_apa
     apart.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
     for a, b in zip(fused.get_weights(), apart.get_weights()):  # moving statistics included
         np.testing.assert_array_equal(a, b)
+
+
+def test_arrays_large_enough_for_the_threaded_loops_give_the_same_values():
+    from minidl.core import cores
+
+    x, gamma, beta, _ = case(7, (70, 64, 64), np.float32)
+    assert x.size >= cores.PARALLEL_MIN_ELEMENTS
+    y, _, _ = F.batch_norm_relu_with_statistics(x, gamma, beta)
+    apart = F.relu(F.batch_norm_with_statistics(x, gamma, beta)[0])
+    np.testing.assert_array_equal(y.numpy(), apart.numpy())
+    mean, variance = norm.batch_norm_statistics(x)
+    inverse_std = (1 / np.sqrt(variance + 1e-3)).astype(np.float32)
+    x_hat = norm.batch_norm_forward(x, mean, inverse_std, gamma, beta)[0]
+    gy = np.random.default_rng(8).normal(size=x.shape).astype(np.float32)
+    got = norm.batch_norm_relu_backward(gy, y.numpy(), x_hat, gamma, inverse_std, True)
+    gated = gy * (apart.numpy() > 0)  # the ReLU's backward, then batch norm's: the layers apart, compiled
+    expected = norm.batch_norm_backward(gated, x_hat, gamma, inverse_std, True)
+    for a, b in zip(got, expected):
+        np.testing.assert_array_equal(a, b)

@@ -74,3 +74,25 @@ def test_the_flop_count_of_each_genomics_preset_matches_the_network_genomics_bui
                 forward += 2 * positions * layer.kernel.numpy().size
         size = {f"{task}_shape": shape, f"{task}_samples": 7}
         assert workloads.training_flops(task, size) == 3 * forward * 7, task
+
+
+def test_each_family_network_has_the_same_parameters_in_minidl_keras_and_pytorch():
+    import numpy
+
+    from benchmarks import frameworks, workloads
+
+    keras = __import__("pytest").importorskip("keras")
+    size = workloads.SIZES["quick"]
+    for task, spec in workloads.FAMILY.items():
+        mine = frameworks.minidl_models(task, size[f"{task}_shape"])
+        theirs = frameworks.keras_models(task, size[f"{task}_shape"])
+        assert [w.shape for w in mine.get_weights()] == [tuple(w.shape) for w in theirs.get_weights()], task
+        x = workloads.family_data(task, dict(size, **{f"{task}_samples": 3}))[0]
+        assert mine.predict(x, verbose=0).shape == (3, spec["classes"]) == theirs.predict(x, verbose=0).shape
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            continue
+        count = sum(p.numel() for p in frameworks._torch_family_model(task).parameters())
+        trainable = sum(int(numpy.prod(w.shape)) for w in mine.trainable_weights)
+        assert count == trainable, task

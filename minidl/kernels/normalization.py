@@ -9,10 +9,10 @@ each in one or two passes, and the references run on cupy arrays.
 from __future__ import annotations
 
 import numpy
-from numba import njit
+from numba import njit, prange
 
 from minidl.core import backend
-from minidl.kernels.compiling import COMPILE, rows
+from minidl.kernels.compiling import COMPILE, Kernel, rows
 
 
 @njit(**COMPILE)
@@ -90,9 +90,9 @@ def batch_norm_backward(gy, x_hat, gamma, inverse_std, input_gradient):
     return g_x, sum_gy_x_hat.astype(gy.dtype), sum_gy.astype(gy.dtype)
 
 
-@njit(**COMPILE)
+@Kernel
 def _batch_norm_relu_forward(rows, mean, inverse_std, gamma, beta, x_hat, y):  # pragma: no cover - compiled
-    for r in range(rows.shape[0]):
+    for r in prange(rows.shape[0]):
         for c in range(rows.shape[1]):
             x_hat[r, c] = (rows[r, c] - mean[c]) * inverse_std[c]
             z = gamma[c] * x_hat[r, c] + beta[c]
@@ -103,10 +103,13 @@ def _batch_norm_relu_forward(rows, mean, inverse_std, gamma, beta, x_hat, y):  #
 def batch_norm_relu_forward(x, mean, inverse_std, gamma, beta):
     """(x_hat, y): x_hat = (x - mean) * inverse_std, y = max(gamma * x_hat + beta, 0), per channel, in one pass."""
     x_hat, y = backend.empty(x.shape, x.dtype, x), backend.empty(x.shape, x.dtype, x)
-    _batch_norm_relu_forward(rows(x), mean, inverse_std, gamma, beta, rows(x_hat), rows(y))
+    _batch_norm_relu_forward(x.size, rows(x), mean, inverse_std, gamma, beta, rows(x_hat), rows(y))
     return x_hat, y
 
 
+# The two loops without sums spread their rows over the cores for large arrays (``Kernel``: each element is
+# written once, so the result does not depend on the thread count); the sums stay in one serial pass, in the
+# order of batch_norm_backward's, so that the values are those of the layers run apart, to the bit.
 # The gradient through the ReLU, gz = gy [y > 0], is formed in registers: gy where y > 0, else gy - gy (0, or NaN
 # for an infinite or NaN gy, as gy * 0 gives), so that it keeps gy's dtype as the ReLU's own backward writes it.
 
@@ -123,9 +126,9 @@ def _batch_norm_relu_backward_sums(gy, y, x_hat):  # pragma: no cover - compiled
     return sum_gz, sum_gz_x_hat
 
 
-@njit(**COMPILE)
+@Kernel
 def _batch_norm_relu_input_gradient(gy, y, x_hat, scale, mean_gz, mean_gz_x_hat, gx):  # pragma: no cover - compiled
-    for r in range(gy.shape[0]):
+    for r in prange(gy.shape[0]):
         for c in range(gy.shape[1]):
             gz = gy[r, c] if y[r, c] > 0 else gy[r, c] - gy[r, c]
             gx[r, c] = scale[c] * (gz - mean_gz[c] - x_hat[r, c] * mean_gz_x_hat[c])
@@ -140,6 +143,6 @@ def batch_norm_relu_backward(gy, y, x_hat, gamma, inverse_std, input_gradient):
     if input_gradient:
         m = gy_rows.shape[0]
         g_x = backend.empty(gy.shape, gy.dtype, gy)
-        _batch_norm_relu_input_gradient(gy_rows, y_rows, x_hat_rows, (gamma * inverse_std).astype(numpy.float64),
+        _batch_norm_relu_input_gradient(gy.size, gy_rows, y_rows, x_hat_rows, (gamma * inverse_std).astype(numpy.float64),
                                         sum_gz / m, sum_gz_x_hat / m, rows(g_x))
     return g_x, sum_gz_x_hat.astype(gy.dtype), sum_gz.astype(gy.dtype)
