@@ -1,0 +1,124 @@
+"""Library features reached from the command line: ABC's R-compatible choices, observed data as tskit .trees
+files and -1/+1/0 matrices, the HTML report of a run and the posterior of a scenario's parameters."""
+
+import io
+import re
+import warnings
+
+import msprime
+import numpy as np
+import pytest
+
+from genomics.baselines import abc
+from genomics.cli.main import main
+from genomics.simulation.run import load_simulations
+
+
+@pytest.fixture(scope="module")
+def sims(tmp_path_factory):
+    """12 replicates of each of the two built-in three-population scenarios (seconds)."""
+    folder = str(tmp_path_factory.mktemp("wiring") / "sims")
+    assert main(["simulate", "three_populations", "--replicates", "12", "--out", folder, "--workers", "1"]) == 0
+    return folder
+
+
+def posterior_rows(printed):
+    """The printed ABC posterior rows (numbers only), in order, without the data sets' labels."""
+    lines = printed.splitlines()
+    return [lines[i + 2].split() for i, line in enumerate(lines) if "posterior model probabilities (" in line]
+
+
+# ---------------------------------------------------------------- ABC settings
+def test_r_compatible_fallback_and_guard_reach_every_postpr_call(sims, capsys, monkeypatch):
+    seen = []
+    original = abc.postpr
+
+    def spy(*arguments, **options):
+        seen.append({key: options.get(key) for key in ("r_compatible", "fallback", "guard")})
+        return original(*arguments, **options)
+
+    monkeypatch.setattr(abc, "postpr", spy)
+    assert main(["abc", sims, "--methods", "mnlogistic", "--per-scenario", "2", "--tolerance", "0.3",
+                 "--r-compatible", "--fallback", "regress"]) == 0
+    assert seen and all(options == {"r_compatible": True, "fallback": "regress", "guard": None} for options in seen)
+    seen.clear()
+    assert main(["abc", sims, "--methods", "mnlogistic", "--per-scenario", "2", "--guard", "off"]) == 0
+    assert seen and all(options == {"r_compatible": False, "fallback": None, "guard": "off"} for options in seen)
+
+
+def test_a_missing_scenario_falls_back_to_the_rejection_shares_with_one_warning_per_call(sims, capsys):
+    """At a tolerance accepting 2 simulations, some scenario is always missing among them: with --fallback
+    rejection, mnlogistic gives the rejection shares (R's choice); the warnings are one sentence per call."""
+    arguments = ["abc", sims, "--per-scenario", "3", "--tolerance", "0.03"]
+    assert main([*arguments, "--methods", "rejection"]) == 0
+    rejection = capsys.readouterr().out
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert main([*arguments, "--methods", "mnlogistic", "--fallback", "rejection"]) == 0
+    mnlogistic = capsys.readouterr().out
+    said = [str(w.message) for w in caught if str(w.message).startswith("ABC mnlogistic at tolerance 0.03")]
+    assert len(said) == 1 and "of 6 targets, 6 had a scenario missing" in said[0]
+
+    def table(printed):
+        return printed[printed.index("ABC "):].split("\n\n")[0].splitlines()[1:]
+
+    assert table(rejection) == table(mnlogistic)
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--fallback", "drop"], "invalid choice: 'drop'"),
+    (["--guard", "loud"], "invalid choice: 'loud'"),
+])
+def test_unknown_abc_choices_are_refused_by_the_parser(sims, capsys, arguments, message):
+    with pytest.raises(SystemExit):
+        main(["abc", sims, *arguments])
+    assert message in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- observed data
+def test_a_plus_minus_matrix_and_its_transpose_read_as_the_zero_one_matrix(sims, tmp_path, capsys):
+    data = load_simulations(sims)
+    calls = data.genotypes[int(np.flatnonzero(data.labels == 1)[0])].astype(int)  # (haplotypes, sites) 0/1
+    np.savetxt(tmp_path / "zero_one.txt", calls, fmt="%d")
+    np.savetxt(tmp_path / "plus_minus.txt", 2 * calls - 1, fmt="%d")
+    np.savetxt(tmp_path / "plus_minus_t.txt", (2 * calls - 1).T, fmt="%d")
+    common = ["abc", sims, "--methods", "rejection", "--tolerance", "0.2"]
+    printed = {}
+    for name, extra in (("zero_one.txt", []), ("plus_minus.txt", []),
+                        ("plus_minus.txt", ["--coding", "plus-minus"]),
+                        ("plus_minus_t.txt", ["--orientation", "auto"])):
+        assert main([*common, "--matrix", str(tmp_path / name), *extra]) == 0
+        printed[(name, *extra)] = posterior_rows(capsys.readouterr().out)
+    reference = printed[("zero_one.txt",)]
+    assert reference and all(rows == reference for rows in printed.values())
+    assert main([*common, "--matrix", str(tmp_path / "plus_minus.txt"), "--coding", "zero-one"]) == 2
+    assert "plus_minus.txt" in capsys.readouterr().err
+
+
+def three_population_trees(seed):
+    """A 200 kb tree sequence of 10 diploid individuals in each of A, B and C (the built-in design)."""
+    demography = msprime.Demography()
+    for name in ("A", "B", "C"):
+        demography.add_population(name=name, initial_size=10_000)
+    demography.set_symmetric_migration_rate(["A", "B", "C"], 1e-4)
+    ancestry = msprime.sim_ancestry({"A": 10, "B": 10, "C": 10}, demography=demography, sequence_length=200_000,
+                                    recombination_rate=1e-8, random_seed=seed)
+    return msprime.sim_mutations(ancestry, rate=1.25e-8, random_seed=seed)
+
+
+def test_a_trees_file_gives_the_abc_answer_of_the_vcf_tskit_writes_of_it(sims, tmp_path, capsys):
+    ts = three_population_trees(3)
+    ts.dump(tmp_path / "genome.trees")
+    text = io.StringIO()
+    ts.write_vcf(text)
+    (tmp_path / "genome.vcf").write_text(text.getvalue())
+    (tmp_path / "pops.txt").write_text("".join(f"tsk_{i}\t{'ABC'[i // 10]}\n" for i in range(30)))
+    common = ["abc", sims, "--methods", "rejection", "--tolerance", "0.2"]
+    assert main([*common, "--trees", str(tmp_path / "genome.trees")]) == 0
+    from_trees = capsys.readouterr().out
+    assert main([*common, "--vcf", str(tmp_path / "genome.vcf"), "--popmap", str(tmp_path / "pops.txt")]) == 0
+    from_vcf = capsys.readouterr().out
+    assert ".trees (tskit)" in from_trees
+    assert posterior_rows(from_trees) and posterior_rows(from_trees) == posterior_rows(from_vcf)
+    assert main([*common, "--trees", str(tmp_path / "genome.trees"), "--matrix", str(tmp_path / "pops.txt")]) == 2
+    assert "exactly one of" in capsys.readouterr().err
