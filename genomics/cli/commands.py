@@ -7,6 +7,7 @@ raised (``ValueError``) and become one line in ``genomics.cli.main``.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 from dataclasses import asdict
@@ -17,9 +18,12 @@ from genomics.baselines import abc, comparison, runs
 from genomics.cli import options, report
 from genomics.demo import DemoSettings, run_demo
 from genomics.encoding.encoder import Encoder
+from genomics.learning import posterior, posterior_checks
+from genomics.learning.posterior import PosteriorSettings
 from genomics.observed import readers, vcf
 from genomics.observed.files import read_observed
 from genomics.progress import reporting
+from genomics.report import write_report
 from genomics.scenario import catalogue, ms
 from genomics.scenario.scenario import Scenario
 from genomics.simulation import cluster, resources
@@ -183,6 +187,34 @@ def command_compare(arguments: argparse.Namespace) -> None:
             "results": {name: evaluation.to_dict() for name, evaluation in outcome["results"].items()}})
 
 
+def command_posterior(arguments: argparse.Namespace) -> None:
+    settings = PosteriorSettings(head=arguments.head, components=arguments.components, hidden=arguments.hidden,
+                                 epochs=arguments.epochs, patience=arguments.patience,
+                                 batch_size=arguments.batch_size, seed=arguments.init_seed)
+    targets = [text.strip() for text in arguments.targets.split(",") if text.strip()] if arguments.targets else None
+    pipeline.prepare_output_folder(arguments.out)
+    observed = bool(options.observed_files(arguments).given)
+    data_sets, labels = _read_data_sets(arguments, load_simulations(arguments.simulations).design) if observed \
+        else ([], [])  # read (and refused) before the training
+    estimator = posterior.fit_posterior(arguments.simulations, arguments.scenario, targets, settings,
+                                        arguments.held_out)
+    report.written(estimator.save(os.path.join(arguments.out, "posterior.npz")),
+                   f"the posterior of {', '.join(estimator.space.targets)} in scenario {estimator.scenario}")
+    if estimator.calibration:
+        report.posterior_calibration(estimator.calibration)
+        report.pictures([posterior_checks.plot_calibration(estimator.calibration,
+                                                           os.path.join(arguments.out, "calibration.png"))])
+    if observed:
+        rows = estimator.summary_rows(data_sets, labels)
+        report.posterior_summary(rows)
+        report.written(_write_rows(os.path.join(arguments.out, "posterior.csv"), rows),
+                       f"{len(rows)} rows, one per data set and target")
+
+
+def command_report(arguments: argparse.Namespace) -> None:
+    report.written(write_report(arguments.run_folder, arguments.out), "the run's report")
+
+
 def command_scenario_from_ms(arguments: argparse.Namespace) -> None:
     loci = ms.parse_loci(arguments.loci) if arguments.loci else None
     spec = ms.scenario_from_ms(arguments.command, ms.parse_priors(arguments.priors), arguments.name, loci)
@@ -205,6 +237,15 @@ def _read_data_sets(arguments: argparse.Namespace, design: Any, more_sites_allow
     data_sets, labels = read_observed(options.observed_files(arguments), design, more_sites_allowed)
     report.data_sets(data_sets, labels)
     return data_sets, labels
+
+
+def _write_rows(path: str, rows: list[dict]) -> str:
+    """``rows`` (dicts of the same keys) as a CSV file; returns its path."""
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
 
 
 def _write_json(path: str, value: Any) -> None:

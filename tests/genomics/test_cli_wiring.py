@@ -1,8 +1,9 @@
 """Library features reached from the command line: ABC's R-compatible choices, observed data as tskit .trees
 files and -1/+1/0 matrices, the HTML report of a run and the posterior of a scenario's parameters."""
 
+import csv
 import io
-import re
+import os
 import warnings
 
 import msprime
@@ -11,7 +12,10 @@ import pytest
 
 from genomics.baselines import abc
 from genomics.cli.main import main
-from genomics.simulation.run import load_simulations
+from genomics.learning.posterior import PosteriorEstimator
+from genomics.observed.files import ObservedFiles, read_observed
+from genomics.scenario.scenario import Scenario
+from genomics.simulation.run import load_simulations, simulate
 
 
 @pytest.fixture(scope="module")
@@ -122,3 +126,74 @@ def test_a_trees_file_gives_the_abc_answer_of_the_vcf_tskit_writes_of_it(sims, t
     assert posterior_rows(from_trees) and posterior_rows(from_trees) == posterior_rows(from_vcf)
     assert main([*common, "--trees", str(tmp_path / "genome.trees"), "--matrix", str(tmp_path / "pops.txt")]) == 2
     assert "exactly one of" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- the report of a run
+def test_report_writes_one_page_into_the_run_folder_or_where_asked(sims, tmp_path, capsys):
+    run = str(tmp_path / "run")
+    assert main(["train", sims, "--out", run, "--epochs", "1", "--n-snps", "16"]) == 0
+    capsys.readouterr()
+    assert main(["report", run]) == 0
+    assert capsys.readouterr().out.strip() == f"wrote {os.path.join(run, 'report.html')}: the run's report"
+    page = open(os.path.join(run, "report.html"), encoding="utf-8").read()
+    assert page.startswith("<!DOCTYPE html>") and 'id="confusion"' in page
+    assert main(["report", run, "--out", str(tmp_path / "elsewhere.html")]) == 0
+    assert os.path.getsize(tmp_path / "elsewhere.html") == len(page.encode())
+    (tmp_path / "empty").mkdir()
+    assert main(["report", str(tmp_path / "empty")]) == 2
+    assert "holds no genomics bundle" in capsys.readouterr().err and not os.listdir(tmp_path / "empty")
+
+
+# ---------------------------------------------------------------- the posterior of a scenario's parameters
+SHRINK = {
+    "name": "shrink", "description": "size N * f today, N before T generations ago",
+    "priors": {"N": {"log_uniform": [500, 20000]}, "T": {"log_uniform": [50, 2000]}, "f": {"uniform": [0.05, 1.0]},
+               "mu": 1e-7},
+    "design": {"populations": ["POP"], "samples": [6], "ploidy": 2,
+               "loci": [{"name": "w", "count": 4, "sequence_length": 5000, "mutation_rate": 1e-7,
+                         "recombination_rate": 1e-8}]},
+    "demes": [{"name": "POP", "initial_size": "N * f"}],
+    "events": [{"type": "size_change", "time": "T", "population": "POP", "size": "N"}],
+}
+
+
+def test_posterior_fits_checks_and_summarises_observed_loci_in_natural_units(tmp_path, capsys):
+    folder = str(tmp_path / "sims")
+    simulate([Scenario(SHRINK)], 150, folder, workers=1, progress=False)
+    demography = msprime.Demography()
+    demography.add_population(name="POP", initial_size=4_000)
+    paths = []
+    for locus in range(4):  # one .trees file per locus of the design
+        ancestry = msprime.sim_ancestry({"POP": 6}, demography=demography, sequence_length=5000,
+                                        recombination_rate=1e-8, random_seed=locus + 1)
+        paths.append(str(tmp_path / f"locus{locus}.trees"))
+        msprime.sim_mutations(ancestry, rate=1e-7, random_seed=locus + 1).dump(paths[-1])
+    out = tmp_path / "posterior"
+    assert main(["posterior", folder, "--out", str(out), "--targets", "N, T * f", "--components", "2", "--hidden",
+                 "16", "--epochs", "15", "--patience", "5", "--batch-size", "64", "--held-out", "0.1",
+                 "--trees", *paths]) == 0
+    printed = capsys.readouterr().out
+    assert "calibration on 15 held-out simulations" in printed and "SBC chi2 p" in printed
+    assert os.path.getsize(out / "calibration.png") > 0
+    estimator = PosteriorEstimator.load(str(out / "posterior.npz"))
+    assert estimator.space.targets == ["N", "T * f"] and estimator.calibration["simulations"] == 15
+    with open(out / "posterior.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    data_sets, labels = read_observed(ObservedFiles(trees=paths), load_simulations(folder).design)
+    expected = estimator.summary_rows(data_sets, labels)  # the same draws (seed 0) from the saved posterior
+    assert [(row["data_set"], row["target"]) for row in rows] == [("4 .trees files", "N"), ("4 .trees files", "T * f")]
+    for row, want, (low, high) in zip(rows, expected, [(500, 20000), (2.5, 2000)]):  # the priors' supports
+        assert float(row["mean"]) == pytest.approx(want["mean"], rel=1e-6)
+        assert low <= float(row["low_95"]) <= float(row["median"]) <= float(row["high_95"]) <= high
+    assert "4 .trees files" in printed and "95% interval" in printed
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--targets", "M"], "target 'M' names M, which scenario 'panmixia' has no prior for"),
+    (["--scenario", "other"], "scenario 'other' is not in"),
+    (["--matrix", "absent.txt"], "absent.txt"),
+])
+def test_posterior_refuses_bad_targets_and_data_before_training(sims, tmp_path, capsys, arguments, message):
+    assert main(["posterior", sims, "--out", str(tmp_path / "out"), "--scenario", "panmixia", *arguments]) == 2
+    assert message in capsys.readouterr().err
+    assert not os.path.exists(tmp_path / "out" / "posterior.npz")
