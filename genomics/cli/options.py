@@ -33,6 +33,20 @@ def integer_at_least(low: int, expected: str) -> Any:
     return parse
 
 
+def share_below(high: float) -> Any:
+    """An argparse type: a number in [0, ``high``); anything else is an error naming the option."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = -1.0
+        if not 0 <= value < high:
+            raise argparse.ArgumentTypeError(f"expected a share in [0, {high:g}), got {text!r}")
+        return value
+
+    return parse
+
+
 positive_int = integer_at_least(1, "a positive integer")
 seed = integer_at_least(0, "an integer >= 0")
 

@@ -197,3 +197,10 @@ def test_posterior_refuses_bad_targets_and_data_before_training(sims, tmp_path, 
     assert main(["posterior", sims, "--out", str(tmp_path / "out"), "--scenario", "panmixia", *arguments]) == 2
     assert message in capsys.readouterr().err
     assert not os.path.exists(tmp_path / "out" / "posterior.npz")
+
+
+def test_a_held_out_share_of_half_or_more_is_refused_by_the_parser(sims, tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["posterior", sims, "--out", str(tmp_path / "out"), "--held-out", "0.7"])
+    assert "argument --held-out: expected a share in [0, 0.5), got '0.7'" in capsys.readouterr().err
+    assert not os.path.exists(tmp_path / "out")
