@@ -20,7 +20,7 @@ from genomics.demo import DemoSettings, run_demo
 from genomics.encoding.encoder import Encoder
 from genomics.learning import posterior, posterior_checks
 from genomics.learning.posterior import PosteriorSettings
-from genomics.observed import readers, vcf
+from genomics.observed import readers, vcf, vcf_zarr
 from genomics.observed.files import read_observed
 from genomics.progress import reporting
 from genomics.report import write_report
@@ -86,7 +86,8 @@ def command_evaluate(arguments: argparse.Namespace) -> None:
 def command_predict(arguments: argparse.Namespace) -> None:
     _check_predict_options(arguments)
     design = pipeline.bundle_design(arguments.bundle)
-    windows = bool(arguments.vcf) and (design.contiguous or arguments.window is not None)
+    windows = bool(arguments.vcf) and (design.contiguous or arguments.window is not None) and \
+        not vcf_zarr.is_vcf_zarr(arguments.vcf)  # a store is cut by the observed-data readers
     if arguments.vcf and not windows:  # a VCF of one locus per contig or region
         pipeline.check_vcf_polarisation(arguments.bundle, arguments.ref_is_ancestral)
     with reporting("statistics of the --check simulations", quiet=arguments.quiet) as progress:
@@ -119,6 +120,10 @@ def _check_predict_options(arguments: argparse.Namespace) -> None:
         if getattr(arguments, name) is not None and getattr(arguments, name) < 1:
             raise ValueError(f"--{name} must be at least 1 bp, got {getattr(arguments, name):g}")
     options.observed_files(arguments).check()
+    cut_by_readers = arguments.trees or (arguments.vcf and vcf_zarr.is_vcf_zarr(arguments.vcf))
+    if cut_by_readers and (arguments.window is not None or arguments.step is not None):
+        raise ValueError("--window and --step cut a text VCF; .trees files and VCF Zarr stores are cut into windows "
+                         "of the training sequence length")
 
 
 def command_abc(arguments: argparse.Namespace) -> None:

@@ -110,7 +110,7 @@ def _predict(subcommands: argparse._SubParsersAction) -> None:
                                      description="Classify observed data with a trained model bundle: windows of a "
                                                  "VCF, a 0/1 matrix, or ms output.")
     predict.add_argument("bundle", help="model.npz written by 'genomics train'")
-    predict.add_argument("vcf", nargs="?", help="VCF or VCF.gz (with --popmap)")
+    predict.add_argument("vcf", nargs="?", help="VCF, VCF.gz or VCF Zarr store (with --popmap)")
     add_data_options(predict, vcf_option=False)
     predict.add_argument("--ref-is-ancestral", action="store_true",
                          help="VCF: REF is the ancestral allele (needed by a model trained with ancestral "
@@ -119,13 +119,14 @@ def _predict(subcommands: argparse._SubParsersAction) -> None:
                          help="--matrix/--alignments with more SNPs than the model takes: predict this many random "
                               "subsets and report the median and 2.5-97.5%% range (default 0: none)")
     add_seed(predict, "--subset-seed", "subset_seed", 0, "seed of the random SNP subsets")
-    predict.add_argument("--window", type=float, help="window length in bp (default: the training sequence length)")
+    predict.add_argument("--window", type=float, help="text VCF: window length in bp (default: the training "
+                                                      "sequence length, the only one for --trees and VCF Zarr)")
     predict.add_argument("--min-snps", type=positive_int, default=10,
                          help="skip windows with fewer usable SNPs (default 10)")
     predict.add_argument("--max-missing", type=float, default=None,
                          help="VCF: keep sites with at most this fraction of missing calls (default: 0 for a model "
                               "trained without missing data, 1 for one trained with them)")
-    predict.add_argument("--step", type=float, help="VCF: start a window every STEP bp (default: the window "
+    predict.add_argument("--step", type=float, help="text VCF: start a window every STEP bp (default: the window "
                                                     "length; smaller steps overlap windows)")
     add_seed(predict, "--haplotype-seed", "haplotype_seed", 0,
              "VCF: seed for subsampling haplotypes to the trained design", old="--seed")

@@ -26,6 +26,14 @@ def sims(tmp_path_factory):
     return folder
 
 
+@pytest.fixture(scope="module")
+def run(sims, tmp_path_factory):
+    """A network trained for one epoch on ``sims``: RUN/model.npz."""
+    folder = str(tmp_path_factory.mktemp("wiring") / "run")
+    assert main(["train", sims, "--out", folder, "--epochs", "1", "--n-snps", "16"]) == 0
+    return folder
+
+
 def posterior_rows(printed):
     """The printed ABC posterior rows (numbers only), in order, without the data sets' labels."""
     lines = printed.splitlines()
@@ -99,13 +107,13 @@ def test_a_plus_minus_matrix_and_its_transpose_read_as_the_zero_one_matrix(sims,
     assert "plus_minus.txt" in capsys.readouterr().err
 
 
-def three_population_trees(seed):
-    """A 200 kb tree sequence of 10 diploid individuals in each of A, B and C (the built-in design)."""
+def three_population_trees(seed, length=200_000):
+    """A tree sequence of 10 diploid individuals in each of A, B and C (the built-in design: 200 kb windows)."""
     demography = msprime.Demography()
     for name in ("A", "B", "C"):
         demography.add_population(name=name, initial_size=10_000)
     demography.set_symmetric_migration_rate(["A", "B", "C"], 1e-4)
-    ancestry = msprime.sim_ancestry({"A": 10, "B": 10, "C": 10}, demography=demography, sequence_length=200_000,
+    ancestry = msprime.sim_ancestry({"A": 10, "B": 10, "C": 10}, demography=demography, sequence_length=length,
                                     recombination_rate=1e-8, random_seed=seed)
     return msprime.sim_mutations(ancestry, rate=1.25e-8, random_seed=seed)
 
@@ -128,10 +136,31 @@ def test_a_trees_file_gives_the_abc_answer_of_the_vcf_tskit_writes_of_it(sims, t
     assert "exactly one of" in capsys.readouterr().err
 
 
+def test_predict_on_a_trees_file_gives_the_windows_of_the_vcf_tskit_writes_of_it(run, tmp_path, capsys):
+    ts = three_population_trees(4, length=600_000)
+    ts.dump(tmp_path / "genome.trees")
+    text = io.StringIO()
+    ts.write_vcf(text)
+    (tmp_path / "genome.vcf").write_text(text.getvalue())
+    (tmp_path / "pops.txt").write_text("".join(f"tsk_{i}\t{'ABC'[i // 10]}\n" for i in range(30)))
+    bundle = os.path.join(run, "model.npz")
+    assert main(["predict", bundle, "--trees", str(tmp_path / "genome.trees"), "--out", str(tmp_path / "t.csv")]) == 0
+    assert main(["predict", bundle, str(tmp_path / "genome.vcf"), "--popmap", str(tmp_path / "pops.txt"),
+                 "--min-snps", "1", "--out", str(tmp_path / "v.csv")]) == 0
+
+    def probabilities(name):
+        with open(tmp_path / name) as handle:
+            rows = list(csv.DictReader(handle))
+        return [[row[scenario] for scenario in ("panmixia", "divergence_with_migration")] for row in rows]
+
+    assert len(probabilities("t.csv")) == 3 and probabilities("t.csv") == probabilities("v.csv")
+    capsys.readouterr()
+    assert main(["predict", bundle, "--trees", str(tmp_path / "genome.trees"), "--window", "1000"]) == 2
+    assert "--window and --step cut a text VCF" in capsys.readouterr().err
+
+
 # ---------------------------------------------------------------- the report of a run
-def test_report_writes_one_page_into_the_run_folder_or_where_asked(sims, tmp_path, capsys):
-    run = str(tmp_path / "run")
-    assert main(["train", sims, "--out", run, "--epochs", "1", "--n-snps", "16"]) == 0
+def test_report_writes_one_page_into_the_run_folder_or_where_asked(run, tmp_path, capsys):
     capsys.readouterr()
     assert main(["report", run]) == 0
     assert capsys.readouterr().out.strip() == f"wrote {os.path.join(run, 'report.html')}: the run's report"
