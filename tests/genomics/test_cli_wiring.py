@@ -20,7 +20,7 @@ from genomics.simulation.run import load_simulations, simulate
 
 @pytest.fixture(scope="module")
 def sims(tmp_path_factory):
-    """12 replicates of each of the two built-in three-population scenarios (seconds)."""
+    """12 replicates of each built-in three-population scenario (seconds)."""
     folder = str(tmp_path_factory.mktemp("wiring") / "sims")
     assert main(["simulate", "three_populations", "--replicates", "12", "--out", folder, "--workers", "1"]) == 0
     return folder
@@ -59,7 +59,7 @@ def test_r_compatible_fallback_and_guard_reach_every_postpr_call(sims, capsys, m
 
 
 def test_a_missing_scenario_falls_back_to_the_rejection_shares_with_one_warning_per_call(sims, capsys):
-    """At a tolerance accepting 2 simulations, some scenario is always missing among them: with --fallback
+    """At a tolerance accepting one of 30 simulations, two scenarios are always missing: with --fallback
     rejection, mnlogistic gives the rejection shares (R's choice); the warnings are one sentence per call."""
     arguments = ["abc", sims, "--per-scenario", "3", "--tolerance", "0.03"]
     assert main([*arguments, "--methods", "rejection"]) == 0
@@ -151,12 +151,45 @@ def test_predict_on_a_trees_file_gives_the_windows_of_the_vcf_tskit_writes_of_it
     def probabilities(name):
         with open(tmp_path / name) as handle:
             rows = list(csv.DictReader(handle))
-        return [[row[scenario] for scenario in ("panmixia", "divergence_with_migration")] for row in rows]
+        return [[row[scenario] for scenario in ("panmixia", "divergence", "divergence_with_migration")]
+                for row in rows]
 
     assert len(probabilities("t.csv")) == 3 and probabilities("t.csv") == probabilities("v.csv")
     capsys.readouterr()
     assert main(["predict", bundle, "--trees", str(tmp_path / "genome.trees"), "--window", "1000"]) == 2
     assert "--window and --step cut a text VCF" in capsys.readouterr().err
+    store = write_vcf_zarr_of(tmp_path / "genome.vcf", tmp_path / "genome.vcz")
+    assert main(["predict", bundle, store, "--popmap", str(tmp_path / "pops.txt"), "--out", str(tmp_path / "z.csv")]) \
+        == 0
+    assert probabilities("z.csv") == probabilities("t.csv")
+
+
+def write_vcf_zarr_of(vcf_path, store_path):
+    """A VCF Zarr store (format 2, the specification's arrays) of a one-contig, phased diploid VCF text."""
+    zarr = pytest.importorskip("zarr")
+    lines = vcf_path.read_text().splitlines()
+    contig = next(line for line in lines if line.startswith("##contig"))
+    samples = next(line for line in lines if line.startswith("#CHROM")).split("\t")[9:]
+    records = [line.split("\t") for line in lines if not line.startswith("#")]
+    group = zarr.open_group(str(store_path), mode="w", zarr_format=2)
+    group.attrs.update({"vcf_zarr_version": "0.4", "vcf_header": "##fileformat=VCFv4.2\n" + contig})
+
+    def array(name, data, dimensions):
+        data = np.asarray(data)
+        created = group.create_array(name, shape=data.shape, dtype=str if data.dtype.kind == "U" else data.dtype)
+        created[...] = data
+        created.attrs["_ARRAY_DIMENSIONS"] = dimensions
+
+    array("contig_id", [records[0][0]], ["contigs"])
+    array("sample_id", samples, ["samples"])
+    array("variant_contig", np.zeros(len(records), dtype=np.int8), ["variants"])
+    array("variant_position", np.array([int(record[1]) for record in records], dtype=np.int32), ["variants"])
+    alleles = [[record[3], *record[4].split(",")] for record in records]  # REF, then the ALTs, padded with ""
+    width = max(len(row) for row in alleles)
+    array("variant_allele", [row + [""] * (width - len(row)) for row in alleles], ["variants", "alleles"])
+    array("call_genotype", np.array([[call.split("|") for call in record[9:]] for record in records], dtype=np.int8),
+          ["variants", "samples", "ploidy"])
+    return str(store_path)
 
 
 # ---------------------------------------------------------------- the report of a run
