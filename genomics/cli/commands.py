@@ -199,8 +199,8 @@ def command_posterior(arguments: argparse.Namespace) -> None:
     targets = [text.strip() for text in arguments.targets.split(",") if text.strip()] if arguments.targets else None
     pipeline.prepare_output_folder(arguments.out)
     observed = bool(options.observed_files(arguments).given)
-    data_sets, labels = _read_data_sets(arguments, load_simulations(arguments.simulations).design) if observed \
-        else ([], [])  # read (and refused) before the training
+    design = load_simulations(arguments.simulations, genotypes=False).design  # the index only
+    data_sets, labels = _read_data_sets(arguments, design) if observed else ([], [])  # refused before training
     estimator = posterior.fit_posterior(arguments.simulations, arguments.scenario, targets, settings,
                                         arguments.held_out)
     report.written(estimator.save(os.path.join(arguments.out, "posterior.npz")),

@@ -3,6 +3,7 @@ files and -1/+1/0 matrices, the HTML report of a run and the posterior of a scen
 
 import csv
 import io
+import json
 import os
 import warnings
 
@@ -56,6 +57,14 @@ def test_r_compatible_fallback_and_guard_reach_every_postpr_call(sims, capsys, m
     seen.clear()
     assert main(["abc", sims, "--methods", "mnlogistic", "--per-scenario", "2", "--guard", "off"]) == 0
     assert seen and all(options == {"r_compatible": False, "fallback": None, "guard": "off"} for options in seen)
+
+
+def test_compare_takes_the_r_compatible_choices_and_records_them(sims, run, tmp_path, capsys):
+    out = tmp_path / "compare.json"
+    assert main(["compare", sims, os.path.join(run, "model.npz"), "--methods", "rejection", "--per-scenario", "2",
+                 "--no-hybrid", "--r-compatible", "--guard", "off", "--out", str(out)]) == 0
+    settings = json.loads(out.read_text())["settings"]
+    assert settings["r_compatible"] is True and settings["guard"] == "off" and settings["fallback"] is None
 
 
 def test_a_missing_scenario_falls_back_to_the_rejection_shares_with_one_warning_per_call(sims, capsys):
