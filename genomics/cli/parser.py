@@ -239,8 +239,9 @@ def _posterior(subcommands: argparse._SubParsersAction) -> None:
                                                                "stopping"), ("batch_size", "simulations per batch")):
         group.add_argument(options.option_name(name), type=positive_int, default=getattr(defaults, name),
                            help=f"{text} (default {getattr(defaults, name)})")
-    group.add_argument("--held-out", type=options.share_below(0.5), default=0.1, help="share of the scenario's replicates never "
-                       "trained on, for the coverage and calibration checks (default 0.1)")
+    group.add_argument("--held-out", type=options.share_below(0.5), default=0.1,
+                       help="share of the scenario's replicates never trained on, for the coverage and calibration "
+                            "checks (default 0.1)")
     add_seed(group, "--init-seed", "init_seed", defaults.seed, "seed of the initial weights, the shuffles and the "
              "held-out replicates")
     add_data_options(posterior)
