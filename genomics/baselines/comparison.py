@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -50,6 +51,19 @@ class AbcSettings:
     folded: bool = field(default=True, metadata={
         "help": "theta_H and H on minor-allele counts (for data without ancestral states)"})
     seed: int = field(default=0, metadata={"help": "seed of the held-out subsample and the networks"})
+    r_compatible: bool = field(default=False, metadata={
+        "help": "use R abc 2.2.2's postpr/cv4postpr choices: rejection shares when a scenario has no accepted "
+                "simulation, unweighted mnlogistic without a ridge, probabilities corrected for the number of "
+                "simulations per scenario, degenerate fits only warned about"})
+    fallback: str = field(default=None, metadata={
+        "choices": ("regress", "rejection"),
+        "help": "regression methods when a scenario has no accepted simulation: regress on the scenarios that have "
+                "some, or give the rejection shares as R does (default regress, rejection with --r-compatible)"})
+    guard: str = field(default=None, metadata={
+        "choices": ("reduce", "warn", "off"),
+        "help": "a degenerate mnlogistic fit (as many coefficients as accepted rows, or separated scenarios): "
+                "refit on leading principal components, only warn, or say nothing (default reduce, warn with "
+                "--r-compatible)"})
 
     def __post_init__(self) -> None:
         unknown = [m for m in self.method_list if m not in abc.METHODS]
@@ -63,6 +77,15 @@ class AbcSettings:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        if self.fallback not in (None, "regress", "rejection"):
+            raise ValueError(f"fallback must be 'regress' or 'rejection', got {self.fallback!r}")
+        if self.guard not in (None, "reduce", "warn", "off"):
+            raise ValueError(f"guard must be 'reduce', 'warn' or 'off', got {self.guard!r}")
+
+    @property
+    def postpr_options(self) -> dict:
+        """The choices ``abc.postpr`` takes from these settings (None: genomics' default, or R's)."""
+        return {"r_compatible": bool(self.r_compatible), "fallback": self.fallback, "guard": self.guard}
 
     @property
     def method_list(self) -> list[str]:
@@ -92,13 +115,21 @@ def abc_posteriors(statistics: abc.Statistics, labels: numpy.ndarray, targets: n
     ABC on a large reference table takes minutes).
     """
     scale = abc.mad_scale(statistics.reference)
-    posteriors, started = [], time.perf_counter()
-    for row, target in enumerate(targets):
-        posteriors.append(abc.postpr(target, statistics.reference, labels, classes, settings.tolerance, method,
-                                     scale, settings.networks, seed=settings.seed + row)["posterior"])
-        if len(targets) >= 200 and (row + 1) % (len(targets) // 10) == 0:
-            print(f"  ABC {method}: {row + 1}/{len(targets)} targets ({time.perf_counter() - started:.0f} s)",
-                  file=sys.stderr, flush=True)
+    posteriors, incomplete, degenerate, started = [], 0, 0, time.perf_counter()
+    with warnings.catch_warnings():  # one summary sentence per call instead of one warning per target
+        warnings.simplefilter("ignore")
+        for row, target in enumerate(targets):
+            fit = abc.postpr(target, statistics.reference, labels, classes, settings.tolerance, method, scale,
+                             settings.networks, seed=settings.seed + row, **settings.postpr_options)
+            posteriors.append(fit["posterior"])
+            incomplete, degenerate = incomplete + bool(fit["incomplete"]), degenerate + bool(fit["degenerate"])
+            if len(targets) >= 200 and (row + 1) % (len(targets) // 10) == 0:
+                print(f"  ABC {method}: {row + 1}/{len(targets)} targets ({time.perf_counter() - started:.0f} s)",
+                      file=sys.stderr, flush=True)
+    if incomplete or degenerate:
+        warnings.warn(f"ABC {method} at tolerance {settings.tolerance}: of {len(targets)} targets, {incomplete} had "
+                      f"a scenario missing among the accepted ones and {degenerate} a degenerate fit (see --fallback "
+                      "and --guard)", stacklevel=2)
     return numpy.array(posteriors)
 
 
@@ -249,7 +280,8 @@ def abc_observed(data: SimulatedData, table: numpy.ndarray, names: list[str], da
         rows = []
         for row, target in enumerate(targets):
             result = abc.postpr(target, statistics.reference, data.labels, len(data.scenario_names),
-                                settings.tolerance, method, scale, settings.networks, seed=settings.seed + row)
+                                settings.tolerance, method, scale, settings.networks, seed=settings.seed + row,
+                                **settings.postpr_options)
             rows.append({"posterior": result["posterior"].tolist(), "accepted": result["accepted"].tolist(),
                          "accepted_count": result["accepted_count"],
                          "bayes_factors": abc.bayes_factors(result["posterior"]).tolist()})

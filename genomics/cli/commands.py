@@ -7,6 +7,7 @@ raised (``ValueError``) and become one line in ``genomics.cli.main``.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 from dataclasses import asdict
@@ -17,9 +18,12 @@ from genomics.baselines import abc, comparison, runs
 from genomics.cli import options, report
 from genomics.demo import DemoSettings, run_demo
 from genomics.encoding.encoder import Encoder
-from genomics.observed import readers, vcf
+from genomics.learning import posterior, posterior_checks
+from genomics.learning.posterior import PosteriorSettings
+from genomics.observed import readers, vcf, vcf_zarr
 from genomics.observed.files import read_observed
 from genomics.progress import reporting
+from genomics.report import write_report
 from genomics.scenario import catalogue, ms
 from genomics.scenario.scenario import Scenario
 from genomics.simulation import cluster, resources
@@ -82,7 +86,8 @@ def command_evaluate(arguments: argparse.Namespace) -> None:
 def command_predict(arguments: argparse.Namespace) -> None:
     _check_predict_options(arguments)
     design = pipeline.bundle_design(arguments.bundle)
-    windows = bool(arguments.vcf) and (design.contiguous or arguments.window is not None)
+    windows = bool(arguments.vcf) and (design.contiguous or arguments.window is not None) and \
+        not vcf_zarr.is_vcf_zarr(arguments.vcf)  # a store is cut by the observed-data readers
     if arguments.vcf and not windows:  # a VCF of one locus per contig or region
         pipeline.check_vcf_polarisation(arguments.bundle, arguments.ref_is_ancestral)
     with reporting("statistics of the --check simulations", quiet=arguments.quiet) as progress:
@@ -115,6 +120,10 @@ def _check_predict_options(arguments: argparse.Namespace) -> None:
         if getattr(arguments, name) is not None and getattr(arguments, name) < 1:
             raise ValueError(f"--{name} must be at least 1 bp, got {getattr(arguments, name):g}")
     options.observed_files(arguments).check()
+    cut_by_readers = arguments.trees or (arguments.vcf and vcf_zarr.is_vcf_zarr(arguments.vcf))
+    if cut_by_readers and (arguments.window is not None or arguments.step is not None):
+        raise ValueError("--window and --step cut a text VCF; .trees files and VCF Zarr stores are cut into windows "
+                         "of the training sequence length")
 
 
 def command_abc(arguments: argparse.Namespace) -> None:
@@ -183,6 +192,34 @@ def command_compare(arguments: argparse.Namespace) -> None:
             "results": {name: evaluation.to_dict() for name, evaluation in outcome["results"].items()}})
 
 
+def command_posterior(arguments: argparse.Namespace) -> None:
+    settings = PosteriorSettings(head=arguments.head, components=arguments.components, hidden=arguments.hidden,
+                                 epochs=arguments.epochs, patience=arguments.patience,
+                                 batch_size=arguments.batch_size, seed=arguments.init_seed)
+    targets = [text.strip() for text in arguments.targets.split(",") if text.strip()] if arguments.targets else None
+    pipeline.prepare_output_folder(arguments.out)
+    observed = bool(options.observed_files(arguments).given)
+    design = load_simulations(arguments.simulations, genotypes=False).design  # the index only
+    data_sets, labels = _read_data_sets(arguments, design) if observed else ([], [])  # refused before training
+    estimator = posterior.fit_posterior(arguments.simulations, arguments.scenario, targets, settings,
+                                        arguments.held_out)
+    report.written(estimator.save(os.path.join(arguments.out, "posterior.npz")),
+                   f"the posterior of {', '.join(estimator.space.targets)} in scenario {estimator.scenario}")
+    if estimator.calibration:
+        report.posterior_calibration(estimator.calibration)
+        report.pictures([posterior_checks.plot_calibration(estimator.calibration,
+                                                           os.path.join(arguments.out, "calibration.png"))])
+    if observed:
+        rows = estimator.summary_rows(data_sets, labels)
+        report.posterior_summary(rows)
+        report.written(_write_rows(os.path.join(arguments.out, "posterior.csv"), rows),
+                       f"{len(rows)} rows, one per data set and target")
+
+
+def command_report(arguments: argparse.Namespace) -> None:
+    report.written(write_report(arguments.run_folder, arguments.out), "the run's report")
+
+
 def command_scenario_from_ms(arguments: argparse.Namespace) -> None:
     loci = ms.parse_loci(arguments.loci) if arguments.loci else None
     spec = ms.scenario_from_ms(arguments.command, ms.parse_priors(arguments.priors), arguments.name, loci)
@@ -205,6 +242,15 @@ def _read_data_sets(arguments: argparse.Namespace, design: Any, more_sites_allow
     data_sets, labels = read_observed(options.observed_files(arguments), design, more_sites_allowed)
     report.data_sets(data_sets, labels)
     return data_sets, labels
+
+
+def _write_rows(path: str, rows: list[dict]) -> str:
+    """``rows`` (dicts of the same keys) as a CSV file; returns its path."""
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
 
 
 def _write_json(path: str, value: Any) -> None:

@@ -33,6 +33,20 @@ def integer_at_least(low: int, expected: str) -> Any:
     return parse
 
 
+def share_below(high: float) -> Any:
+    """An argparse type: a number in [0, ``high``); anything else is an error naming the option."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = -1.0
+        if not 0 <= value < high:
+            raise argparse.ArgumentTypeError(f"expected a share in [0, {high:g}), got {text!r}")
+        return value
+
+    return parse
+
+
 positive_int = integer_at_least(1, "a positive integer")
 seed = integer_at_least(0, "an integer >= 0")
 
@@ -130,29 +144,39 @@ def cluster(arguments: argparse.Namespace) -> Any:
 def add_data_options(parser: argparse.ArgumentParser, vcf_option: bool = True) -> None:
     """The option group that gives observed data and their loci (predict, check, abc and compare share it)."""
     group = parser.add_argument_group("observed data and their loci (exactly one of a VCF, --matrix, --ms, "
-                                      "--alignments)")
+                                      "--alignments, --trees)")
     group.add_argument("--vcf", dest="vcf" if vcf_option else "vcf_option",
                        help="VCF or VCF.gz (with --popmap): one locus per contig (or --loci-bed region) under a "
-                            "design of loci, windows under a design of one sequence")
+                            "design of loci, windows under a design of one sequence; also a VCF Zarr store (.vcz "
+                            "folder or zip; needs the zarr extra)")
     if vcf_option:
         add_seed(group, "--haplotype-seed", "haplotype_seed", 0,
                  "VCF: seed of the individuals used where a population has more than the design")
-    group.add_argument("--popmap", help="for a VCF: sample population; for --alignments: sequence population")
+    group.add_argument("--popmap", help="for a VCF: sample population; for --alignments: sequence population; "
+                            "for --trees: individual (tsk_0, tsk_1, ...) population")
     group.add_argument("--loci-bed", metavar="BED", help="VCF: the loci as BED regions (chromosome, 0-based start, "
                                                          "end), instead of one locus per contig")
     group.add_argument("--invariant-loci", type=int, metavar="N",
                        help="VCF of one contig per locus: N loci without variable sites are absent from it "
                             "(default: the design's loci minus the VCF's contigs)")
-    group.add_argument("--matrix", help="a 0/1 text matrix (N, ?, - or 9: missing); it has no positions")
+    group.add_argument("--matrix", help="a 0/1 or -1/+1/0 text matrix (see --coding); it has no positions")
+    group.add_argument("--coding", choices=readers.MATRIX_CODINGS, default="auto",
+                       help="how --matrix writes calls: 0/1 with N ? - 9 missing, or -1/+1/0 (Perez et al.: -1 "
+                            "reference, +1 alternative, 0 missing); auto: -1/+1/0 where a -1 appears (default auto)")
     group.add_argument("--locus-sizes", metavar="3,1,2,...|FILE",
                        help="--matrix: the number of SNPs of each locus in order (comma-separated or a file); "
                             "needed for a design of several loci that do not fix their SNPs")
     group.add_argument("--orientation", choices=readers.ORIENTATIONS, default="haplotypes-by-sites",
-                       help="rows of --matrix (default haplotypes-by-sites)")
+                       help="rows of --matrix; auto: the side with the model's haplotype count (default "
+                            "haplotypes-by-sites)")
     group.add_argument("--ms", help="ms output: each replicate (or each run of the design's loci) a data set")
     group.add_argument("--alignments", nargs="+", metavar="FILE",
                        help="FASTA, PHYLIP or NEXUS alignments, one per locus in the design's order (with --popmap "
                             "naming sequences)")
+    group.add_argument("--trees", nargs="+", metavar="FILE",
+                       help="tskit .trees files, read as their VCF would be: one file is one sequence cut into "
+                            "windows, or one locus per file under a design of loci; populations from the tree "
+                            "sequence, or --popmap naming individuals tsk_0, tsk_1, ... as tskit's write_vcf does")
     group.add_argument("--populations", help="for --matrix/--ms: name:count blocks in the file's row order, e.g. "
                                              "north:10,south:12 (default: the design's populations and sizes)")
 
@@ -163,7 +187,8 @@ def observed_files(arguments: argparse.Namespace) -> ObservedFiles:
                          orientation=arguments.orientation, populations=arguments.populations, ms=arguments.ms,
                          alignments=arguments.alignments, loci_bed=arguments.loci_bed,
                          invariant_loci=arguments.invariant_loci, locus_sizes=arguments.locus_sizes,
-                         seed=arguments.haplotype_seed, max_missing=getattr(arguments, "max_missing", None))
+                         seed=arguments.haplotype_seed, max_missing=getattr(arguments, "max_missing", None),
+                         trees=arguments.trees, coding=arguments.coding)
 
 
 def fractions(option: str, text: str) -> list[float]:

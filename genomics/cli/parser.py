@@ -12,11 +12,12 @@ import argparse
 
 from genomics import pipeline
 from genomics.baselines.comparison import AbcSettings
-from genomics.cli import commands
+from genomics.cli import commands, options
 from genomics.cli.options import (add_cluster_options, add_data_options, add_dataclass_options, add_seed,
                                   positive_int, seed)
 from genomics.demo import DemoSettings
 from genomics.encoding.encoder import Encoder
+from genomics.learning.posterior import HEADS, PosteriorSettings
 from genomics.scenario import catalogue
 
 ABC_SEED = "seed of the held-out replicates ABC is scored on and of its neuralnet networks"
@@ -27,8 +28,8 @@ def parser() -> argparse.ArgumentParser:
         prog="genomics", description="Tell demographic scenarios apart with CNNs trained on msprime simulations.",
         epilog="Start with 'genomics demo'; each command has its own --help.")
     subcommands = main_parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_demo, _simulate, _train, _evaluate, _predict, _abc, _check, _calibrate, _compare, _scenario,
-                _design_from_alignments):
+    for add in (_demo, _simulate, _train, _evaluate, _predict, _abc, _check, _calibrate, _compare, _posterior,
+                _report, _scenario, _design_from_alignments):
         add(subcommands)
     for leaf in _leaves(main_parser):
         leaf.add_argument("--quiet", action="store_true",
@@ -109,7 +110,7 @@ def _predict(subcommands: argparse._SubParsersAction) -> None:
                                      description="Classify observed data with a trained model bundle: windows of a "
                                                  "VCF, a 0/1 matrix, or ms output.")
     predict.add_argument("bundle", help="model.npz written by 'genomics train'")
-    predict.add_argument("vcf", nargs="?", help="VCF or VCF.gz (with --popmap)")
+    predict.add_argument("vcf", nargs="?", help="VCF, VCF.gz or VCF Zarr store (with --popmap)")
     add_data_options(predict, vcf_option=False)
     predict.add_argument("--ref-is-ancestral", action="store_true",
                          help="VCF: REF is the ancestral allele (needed by a model trained with ancestral "
@@ -118,13 +119,14 @@ def _predict(subcommands: argparse._SubParsersAction) -> None:
                          help="--matrix/--alignments with more SNPs than the model takes: predict this many random "
                               "subsets and report the median and 2.5-97.5%% range (default 0: none)")
     add_seed(predict, "--subset-seed", "subset_seed", 0, "seed of the random SNP subsets")
-    predict.add_argument("--window", type=float, help="window length in bp (default: the training sequence length)")
+    predict.add_argument("--window", type=float, help="text VCF: window length in bp (default: the training "
+                                                      "sequence length, the only one for --trees and VCF Zarr)")
     predict.add_argument("--min-snps", type=positive_int, default=10,
                          help="skip windows with fewer usable SNPs (default 10)")
     predict.add_argument("--max-missing", type=float, default=None,
                          help="VCF: keep sites with at most this fraction of missing calls (default: 0 for a model "
                               "trained without missing data, 1 for one trained with them)")
-    predict.add_argument("--step", type=float, help="VCF: start a window every STEP bp (default: the window "
+    predict.add_argument("--step", type=float, help="text VCF: start a window every STEP bp (default: the window "
                                                     "length; smaller steps overlap windows)")
     add_seed(predict, "--haplotype-seed", "haplotype_seed", 0,
              "VCF: seed for subsampling haplotypes to the trained design", old="--seed")
@@ -213,6 +215,47 @@ def _compare(subcommands: argparse._SubParsersAction) -> None:
     compare_parser.add_argument("--out", help="write every evaluation as JSON here")
     add_cluster_options(compare_parser, None)
     compare_parser.set_defaults(run=commands.command_compare)
+
+
+def _posterior(subcommands: argparse._SubParsersAction) -> None:
+    posterior = subcommands.add_parser(
+        "posterior", help="the posterior of one scenario's parameters (a network fitted on its simulations)",
+        description="Fit a neural posterior of a scenario's parameters on its simulations, check its coverage and "
+                    "simulation-based calibration on held-out replicates, and, with observed data, give their "
+                    "posterior means, medians, sds and credible intervals in the scenario's units.")
+    posterior.add_argument("simulations", help="folder written by 'genomics simulate'")
+    posterior.add_argument("--out", required=True, help="folder for posterior.npz, calibration.png and, with "
+                                                        "observed data, posterior.csv")
+    posterior.add_argument("--scenario", help="the scenario whose parameters to estimate (default: the folder's "
+                                              "only one)")
+    posterior.add_argument("--targets", metavar='"N,T * f"', help="comma-separated prior names or expressions of "
+                           "them (default: every prior that is not fixed)")
+    defaults = PosteriorSettings()
+    group = posterior.add_argument_group("the network and its training")
+    group.add_argument("--head", choices=HEADS, default=defaults.head, help="the density: a mixture of diagonal "
+                       f"Gaussians, or an affine-coupling flow (for two targets or more; default {defaults.head})")
+    for name, text in (("components", "Gaussians of the mixture"), ("hidden", "units of the hidden layers"),
+                       ("epochs", "most epochs"), ("patience", "epochs without a better validation loss before "
+                                                               "stopping"), ("batch_size", "simulations per batch")):
+        group.add_argument(options.option_name(name), type=positive_int, default=getattr(defaults, name),
+                           help=f"{text} (default {getattr(defaults, name)})")
+    group.add_argument("--held-out", type=options.share_below(0.5), default=0.1,
+                       help="share of the scenario's replicates never trained on, for the coverage and calibration "
+                            "checks (default 0.1)")
+    add_seed(group, "--init-seed", "init_seed", defaults.seed, "seed of the initial weights, the shuffles and the "
+             "held-out replicates")
+    add_data_options(posterior)
+    posterior.set_defaults(run=commands.command_posterior)
+
+
+def _report(subcommands: argparse._SubParsersAction) -> None:
+    report_parser = subcommands.add_parser(
+        "report", help="one self-contained HTML page of a run (default RUN_FOLDER/report.html)",
+        description="Read the files a run left (bundle, evaluation, ABC, checks, predictions) and write one HTML "
+                    "page with its pictures inside it.")
+    report_parser.add_argument("run_folder", help="folder written by 'genomics train' or 'genomics demo'")
+    report_parser.add_argument("--out", metavar="FILE", help="the page to write (default RUN_FOLDER/report.html)")
+    report_parser.set_defaults(run=commands.command_report)
 
 
 def _scenario(subcommands: argparse._SubParsersAction) -> None:

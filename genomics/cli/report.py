@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 import numpy
 
-from genomics.learning import regression
+from genomics.learning import posterior_checks, regression
 from genomics.learning.evaluation import RAW
 from genomics.observed.files import describe
 
@@ -332,6 +332,26 @@ def demo_step(step: str, facts: dict) -> None:
         scores(facts["result"]["results"], facts["result"]["budgets"])
     elif step == "finished":
         print(f"\ndemo finished in {facts['seconds']:.0f} s; outputs in {facts['out']}")
+
+
+def posterior_calibration(calibration: dict) -> None:
+    """``genomics posterior``: coverage per credible level and the SBC p-value of each target, on held-out
+    replicates (``posterior_checks.describe``), with how to read them."""
+    print(posterior_checks.describe(calibration))
+    print(f"(a calibrated posterior covers each level's share of the {calibration['simulations']} held-out "
+          "replicates, within about two standard errors; an SBC p-value below 0.01 says the ranks are not uniform: "
+          "an over- or under-confident or biased posterior)")
+
+
+def posterior_summary(rows: list[dict]) -> None:
+    """``genomics posterior`` on observed data: per data set and target, the posterior in natural units."""
+    levels = [key[4:] for key in rows[0] if key.startswith("low_")]
+    print("data set".ljust(LABEL) + "target".ljust(16) + "mean".rjust(12) + "median".rjust(12) + "sd".rjust(12)
+          + "".join(f"{level}% interval".rjust(26) for level in levels))
+    for row in rows:
+        print(str(row["data_set"])[:LABEL - 1].ljust(LABEL) + str(row["target"])[:15].ljust(16)
+              + "".join(f"{row[key]:12.4g}" for key in ("mean", "median", "sd"))
+              + "".join(f"[{row['low_' + level]:.4g}, {row['high_' + level]:.4g}]".rjust(26) for level in levels))
 
 
 def written(path: str, what: str = "") -> None:
