@@ -40,7 +40,8 @@ from genomics.scenario.scenario import Scenario
 from genomics.simulation.store import check_same_scenarios
 from genomics.simulation.run import SimulatedData, load_simulations, replicate_seed, simulate_replicate
 from genomics.encoding.sumstats import summary_statistics
-from genomics.pipeline.workflow import encode_data, encode_genotypes, load_bundle, read_bundle_metadata
+from genomics.bundle import load_bundle, read_bundle_metadata
+from genomics.pipeline.encode import encode_data, encode_genotypes
 
 
 def principal_components(reference: numpy.ndarray, variance: float = 0.99, most: int = 20) -> tuple:

@@ -1,6 +1,6 @@
 """ABC beside the CNN on the same simulations: held-out scores, observed data, the hybrid, the statistics table.
 
-The held-out replicates are the CNN's test split (``workflow.split_replicates``
+The held-out replicates are the CNN's test split (``genomics.pipeline.split.split_replicates``
 with the same settings), and ABC's reference table is every other replicate
 (train, validation and calibration together): both methods see the same
 simulation budget and are scored on the same replicates. Regression ABC fits
@@ -31,7 +31,11 @@ from genomics.learning.evaluation import Evaluation
 from genomics.observed.readers import Genotypes
 from genomics.simulation.store import check_same_scenarios
 from genomics.simulation.run import SimulatedData, load_simulations
-from genomics.pipeline.workflow import Split, TrainingConfig, encode_data, load_bundle, network_output, split_replicates
+from genomics.bundle import load_bundle
+from genomics.pipeline.config import TrainingConfig
+from genomics.pipeline.encode import encode_data
+from genomics.pipeline.outputs import network_output
+from genomics.pipeline.split import Split, split_replicates
 
 
 @dataclass(frozen=True)

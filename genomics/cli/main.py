@@ -32,13 +32,13 @@ from genomics.learning import checkpoint, regression
 from genomics.simulation import cluster, resources
 from genomics import interrupts
 from genomics.observed import readers, vcf
-from genomics.pipeline import workflow
+from genomics import pipeline
 from genomics.encoding.encoder import LAYOUTS, Encoder
 from genomics.learning.networks import KINDS
 from genomics.observed.files import ObservedFiles, describe, read_observed
 from genomics.scenario.scenario import Scenario
 from genomics.simulation.run import load_simulations, shards_in, simulate
-from genomics.pipeline.workflow import TrainingConfig
+from genomics.pipeline import TrainingConfig
 
 
 def _integer_at_least(low: int, expected: str) -> Any:
@@ -130,7 +130,7 @@ def command_simulate(arguments: argparse.Namespace) -> None:
     scenarios = catalogue.resolve(arguments.scenarios)
     resources.check_simulation(scenarios, arguments.replicates, arguments.shard_size, arguments.out,
                                len(shards_in(arguments.out)))
-    workflow.prepare_output_folder(arguments.out)
+    pipeline.prepare_output_folder(arguments.out)
     if arguments.missing_like:
         if not arguments.popmap:
             raise ValueError("--missing-like needs --popmap (two columns: sample population)")
@@ -150,23 +150,23 @@ def command_simulate(arguments: argparse.Namespace) -> None:
 
 def command_train(arguments: argparse.Namespace) -> None:
     config, encoder_settings = _settings(TrainingConfig, arguments), _given(Encoder, arguments)
-    workflow.prepare_output_folder(arguments.out)
+    pipeline.prepare_output_folder(arguments.out)
     with interrupts.FolderLock(arguments.out), _cluster(arguments) as executor:  # one training per folder
-        _print_training(workflow.train(arguments.simulations, arguments.out, config, encoder_settings,
+        _print_training(pipeline.train(arguments.simulations, arguments.out, config, encoder_settings,
                                        executor=executor, resume=arguments.resume))
 
 
 def _prepare_output_file(path: str | None) -> None:
     """Check that ``path``'s folder can be written before any work starts."""
     if path:
-        workflow.prepare_output_folder(os.path.dirname(os.path.abspath(path)))
+        pipeline.prepare_output_folder(os.path.dirname(os.path.abspath(path)))
         if os.path.isdir(path):
             raise ValueError(f"--out {path!r} is a folder; give a file name")
 
 
 def command_evaluate(arguments: argparse.Namespace) -> None:
     _prepare_output_file(arguments.out)
-    evaluation = workflow.evaluate(arguments.bundle, arguments.simulations)
+    evaluation = pipeline.evaluate(arguments.bundle, arguments.simulations)
     if isinstance(evaluation, dict):  # a regression bundle
         print(regression.report(evaluation["scores"], evaluation["samples"]))
         if arguments.out:
@@ -178,7 +178,7 @@ def command_evaluate(arguments: argparse.Namespace) -> None:
         with open(arguments.out, "w") as handle:
             json.dump(evaluation.to_dict(), handle, indent=1)
         stem = os.path.splitext(os.path.basename(arguments.out))[0]
-        for picture in workflow.evaluation_pictures(os.path.dirname(os.path.abspath(arguments.out)), evaluation,
+        for picture in pipeline.evaluation_pictures(os.path.dirname(os.path.abspath(arguments.out)), evaluation,
                                                     prefix=f"{stem}_"):
             print(f"picture: {picture}")
 
@@ -318,11 +318,11 @@ def command_predict(arguments: argparse.Namespace) -> None:
     if arguments.step is not None and arguments.step < 1:
         raise ValueError(f"--step must be at least 1 bp, got {arguments.step:g}")
     _observed_files(arguments).check()
-    design = workflow.bundle_design(arguments.bundle)
+    design = pipeline.bundle_design(arguments.bundle)
     if arguments.vcf and not (design.contiguous or arguments.window is not None):  # one locus per contig or region
-        workflow.check_vcf_polarisation(arguments.bundle, arguments.ref_is_ancestral)
+        pipeline.check_vcf_polarisation(arguments.bundle, arguments.ref_is_ancestral)
     if arguments.vcf and (design.contiguous or arguments.window is not None):
-        result = workflow.predict_vcf(arguments.bundle, arguments.vcf, arguments.popmap, window=arguments.window,
+        result = pipeline.predict_vcf(arguments.bundle, arguments.vcf, arguments.popmap, window=arguments.window,
                                       min_snps=arguments.min_snps, seed=arguments.haplotype_seed,
                                       max_missing=arguments.max_missing, ref_is_ancestral=arguments.ref_is_ancestral,
                                       step=arguments.step, check=_adequacy_callback(arguments))
@@ -330,12 +330,12 @@ def command_predict(arguments: argparse.Namespace) -> None:
         _print_adequacy_rows(result["windows"], lambda row: f"{row['chromosome']}:{row['start']}-{row['end']}")
     else:
         data_sets, labels = _read_data_sets(arguments, design, more_sites_allowed=arguments.subsets > 0)
-        result = workflow.predict_genotypes(arguments.bundle, data_sets, labels, arguments.subsets,
+        result = pipeline.predict_genotypes(arguments.bundle, data_sets, labels, arguments.subsets,
                                             arguments.subset_seed, check=_adequacy_callback(arguments))
         _print_data_set_prediction(result)
         _print_adequacy_rows(result["data_sets"], lambda row: row["data_set"])
     if arguments.out and arguments.out.lower().endswith(".csv"):
-        workflow.write_prediction_table(result, arguments.out)
+        pipeline.write_prediction_table(result, arguments.out)
     elif arguments.out:
         with open(arguments.out, "w") as handle:
             json.dump(result, handle, indent=1)
@@ -393,7 +393,7 @@ def command_abc(arguments: argparse.Namespace) -> None:
                     f" {name} {factor:.3g};" for name, factor in zip(scenarios, factors) if name != scenarios[best])
                       + "\n")
     else:
-        reference, scored, _ = comparison.held_out(data, workflow.split_replicates(data.labels, config),
+        reference, scored, _ = comparison.held_out(data, pipeline.split_replicates(data.labels, config),
                                                    settings.per_scenario, settings.seed)
         results, notes = {}, []
         for tolerance in tolerances:  # cv4postpr's tols: one confusion matrix per tolerance
@@ -449,7 +449,7 @@ def command_check(arguments: argparse.Namespace) -> None:
         raise ValueError(f"--posterior-predictive must be a number of replicates >= 0, got "
                          f"{arguments.posterior_predictive}")
     if arguments.out:
-        workflow.prepare_output_folder(arguments.out)
+        pipeline.prepare_output_folder(arguments.out)
     data_sets, labels = _read_data_sets(arguments, load_simulations(arguments.simulations).design)
     reference = adequacy.reference(arguments.simulations, arguments.bundle, arguments.per_scenario)
     for number, (label, data_set) in enumerate(zip(labels, data_sets)):
@@ -490,7 +490,7 @@ def _print_adequacy_rows(rows: list[dict], label_of: Any) -> None:
 
 def command_calibrate(arguments: argparse.Namespace) -> None:
     _prepare_output_file(arguments.out)
-    calibrated = workflow.calibrate_bundle(arguments.bundle, arguments.simulations, arguments.out)
+    calibrated = pipeline.calibrate_bundle(arguments.bundle, arguments.simulations, arguments.out)
     print(f"temperature scaling on {calibrated['replicates']} replicates of {arguments.simulations}: "
           f"T = {calibrated['temperature']:.3f} (log-loss {calibrated['log_loss_before']:.4f} -> "
           f"{calibrated['log_loss_after']:.4f}); calibrated bundle: {arguments.out}")
@@ -499,7 +499,7 @@ def command_calibrate(arguments: argparse.Namespace) -> None:
 def command_compare(arguments: argparse.Namespace) -> None:
     _prepare_output_file(arguments.out)
     files = _observed_files(arguments)
-    observed = _read_data_sets(arguments, workflow.bundle_design(arguments.bundle)) if files.given else None
+    observed = _read_data_sets(arguments, pipeline.bundle_design(arguments.bundle)) if files.given else None
     with _cluster(arguments) as executor:
         outcome = comparison.compare(arguments.simulations, arguments.bundle,
                                      _settings(comparison.AbcSettings, arguments), hybrid=not arguments.no_hybrid,
@@ -524,7 +524,7 @@ def command_compare(arguments: argparse.Namespace) -> None:
 def _print_observed_comparison(arguments: argparse.Namespace, observed: tuple, settings: Any, executor: Any) -> None:
     """compare with observed data: the CNN's values and each ABC method's posterior for every data set."""
     data_sets, labels = observed
-    prediction = workflow.predict_genotypes(arguments.bundle, data_sets, labels)
+    prediction = pipeline.predict_genotypes(arguments.bundle, data_sets, labels)
     data = load_simulations(arguments.simulations)
     table, names = abc.statistics_table(data, settings.folded, executor)
     posteriors = comparison.abc_observed(data, table, names, data_sets, settings)
@@ -574,8 +574,8 @@ def command_demo(arguments: argparse.Namespace) -> None:
     config = TrainingConfig(network=arguments.network, epochs=arguments.epochs, patience=arguments.patience,
                             ensemble=arguments.ensemble, seed=arguments.seed)  # checked first
     layout = arguments.layout
-    workflow.check_layout(config, layout)
-    workflow.prepare_output_folder(out)
+    pipeline.check_layout(config, layout)
+    pipeline.prepare_output_folder(out)
     simulations, run = os.path.join(out, "simulations"), os.path.join(out, "run")
     print(f"genomics demo: everything goes to {os.path.abspath(out)}\n")
     print("1. simulate the built-in three-population scenarios (msprime)")
@@ -592,17 +592,17 @@ def command_demo(arguments: argparse.Namespace) -> None:
     networks = f"an ensemble of {config.ensemble} {config.network} networks" if config.ensemble > 1 \
         else f"a {config.network} network"
     print(f"\n2. train {networks} on {seen}, early stopping on a validation split")
-    result = workflow.train(simulations, run, config, {"layout": layout})
+    result = pipeline.train(simulations, run, config, {"layout": layout})
     print("\n3. evaluate on held-out simulations")
     _print_training(result)
     print("\n4. predict on a VCF (a divergence data set from the same simulator, with a seed the training never saw), "
           "and check each window's adequacy")
-    vcf_path, popmap_path, parameters = workflow.write_example_vcf(out, catalogue.get("divergence"),
+    vcf_path, popmap_path, parameters = pipeline.write_example_vcf(out, catalogue.get("divergence"),
                                                                    seed=arguments.seed + 10_000)
     print(f"   {vcf_path} with {popmap_path}; true parameters: "
           + ", ".join(f"{k}={v:.3g}" for k, v in parameters.items()))
     check = adequacy.reference(simulations, result["bundle"], per_scenario=500)
-    prediction = workflow.predict_vcf(result["bundle"], vcf_path, popmap_path,
+    prediction = pipeline.predict_vcf(result["bundle"], vcf_path, popmap_path,
                                       check=lambda data_set: adequacy.summary(adequacy.check_data_set(check, data_set)))
     _print_prediction(prediction)
     _print_adequacy_rows(prediction["windows"], lambda row: f"{row['chromosome']}:{row['start']}-{row['end']}")

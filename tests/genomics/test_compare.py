@@ -10,10 +10,10 @@ import pytest
 
 from genomics.scenario import catalogue
 from genomics.baselines import comparison
-from genomics.pipeline import workflow
+from genomics import pipeline
 from genomics.cli.main import main
 from genomics.simulation.run import load_simulations
-from genomics.pipeline.workflow import split_replicates
+from genomics.pipeline import split_replicates
 from minidl.saving.npz import read_metadata
 
 
@@ -166,7 +166,7 @@ def test_bad_check_and_abc_options_are_one_sentence(trained, capsys, arguments, 
 
 def test_check_and_abc_read_a_vcf_in_windows_of_the_design_for_a_genome_design(trained, capsys):
     folder, sims, _, _ = trained
-    vcf_path, popmap, _ = workflow.write_example_vcf(str(folder), catalogue.get("divergence"), seed=7, windows=2)
+    vcf_path, popmap, _ = pipeline.write_example_vcf(str(folder), catalogue.get("divergence"), seed=7, windows=2)
     capsys.readouterr()
     assert main(["check", sims, "--vcf", vcf_path, "--popmap", popmap]) == 0
     printed = capsys.readouterr().out

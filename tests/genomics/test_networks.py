@@ -8,7 +8,7 @@ import pytest
 import minidl
 from genomics.learning import networks as models
 from genomics.cli.main import main
-from genomics.pipeline.workflow import load_bundle
+from genomics.bundle import load_bundle
 
 SIZES = [3, 5, 2]  # unequal populations
 
@@ -105,7 +105,8 @@ def test_an_ensemble_averages_its_members_calibrated_probabilities_and_reports_t
     from genomics.learning.ensemble import Ensemble
     from genomics.encoding.encoder import Encoder
     from genomics.simulation.run import load_simulations
-    from genomics.pipeline.workflow import encode_data, model_outputs, network_output
+    from genomics.pipeline.encode import encode_data
+    from genomics.pipeline.outputs import model_outputs, network_output
 
     sims, run = str(tmp_path / "sims"), str(tmp_path / "run")
     assert main(["simulate", "three_populations", "--replicates", "40", "--out", sims, "--workers", "1"]) == 0

@@ -10,7 +10,8 @@ import pytest
 from genomics.observed import vcf
 from genomics.scenario import catalogue
 from genomics.learning import networks as models
-from genomics.pipeline import workflow
+from genomics import pipeline
+from genomics import bundle as bundle_file
 from genomics.cli.main import main
 from genomics.scenario.design import SamplingDesign
 from genomics.encoding.encoder import Encoder
@@ -103,14 +104,14 @@ def numpy_sites(positions, start, end):
 
 def test_the_example_vcf_comes_from_the_training_simulator_and_reads_back_whole(tmp_path):
     scenario = catalogue.get("divergence")
-    vcf_path, popmap_path, parameters = workflow.write_example_vcf(str(tmp_path), scenario, seed=3, windows=2)
+    vcf_path, popmap_path, parameters = pipeline.write_example_vcf(str(tmp_path), scenario, seed=3, windows=2)
     assert set(parameters) == set(scenario.priors)
     data = vcf.read_vcf(vcf_path, vcf.read_population_map(popmap_path),
                         haplotype_design(["A", "B", "C"], [20, 20, 20]))
     assert data.report["sites_kept"] == data.report["sites_in_vcf"] > 0
     assert np.all(np.diff(data.positions) > 0)
     (tmp_path / "again").mkdir()
-    again = workflow.write_example_vcf(str(tmp_path / "again"), scenario, seed=3, windows=2)[0]
+    again = pipeline.write_example_vcf(str(tmp_path / "again"), scenario, seed=3, windows=2)[0]
     assert open(again).read() == open(vcf_path).read()  # same seed, same file
 
 
@@ -126,14 +127,14 @@ def test_simulate_train_evaluate_predict_through_the_command_line(tmp_path, caps
     assert os.path.exists(os.path.join(run, "model.npz"))
     assert main(["evaluate", os.path.join(run, "model.npz"), other, "--out", str(tmp_path / "eval.json")]) == 0
     assert json.load(open(tmp_path / "eval.json"))["samples"] == 12
-    vcf_path, popmap_path, _ = workflow.write_example_vcf(str(tmp_path), catalogue.get("divergence"), seed=5,
+    vcf_path, popmap_path, _ = pipeline.write_example_vcf(str(tmp_path), catalogue.get("divergence"), seed=5,
                                                           windows=2)
     assert main(["predict", os.path.join(run, "model.npz"), vcf_path, "--popmap", popmap_path,
                  "--out", str(tmp_path / "prediction.json")]) == 0
     prediction = json.load(open(tmp_path / "prediction.json"))
     assert [(w["start"], w["end"]) for w in prediction["windows"]] == [(1, 200_000), (200_001, 400_000)]
     # The printed probabilities are the bundle's network applied to the VCF's windows, encoded independently here.
-    model, metadata = workflow.load_bundle(os.path.join(run, "model.npz"))
+    model, metadata = bundle_file.load_bundle(os.path.join(run, "model.npz"))
     design = SamplingDesign.from_dict(metadata["design"])
     data = vcf.read_vcf(vcf_path, vcf.read_population_map(popmap_path), design)
     encoder = Encoder.from_dict(metadata["encoder"])
