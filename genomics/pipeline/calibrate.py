@@ -9,11 +9,9 @@ import numpy
 import minidl
 from genomics.learning import calibration, networks as models
 from genomics.learning import ensemble as ensembles
-from genomics.simulation.store import check_same_scenarios
 from genomics.learning.ensemble import Ensemble
-from genomics.encoding.encoder import Encoder
-from genomics.simulation.run import load_simulations
-from genomics.bundle import load_bundle
+from genomics.bundle import Bundle
+from genomics.simulation.run import SimulatedData, load_simulations
 from genomics.pipeline.encode import encode_data
 
 
@@ -36,24 +34,29 @@ def calibrate_logits(logits: numpy.ndarray, labels: numpy.ndarray) -> dict:
             "log_loss_after": calibration.log_loss(calibration.softmax(logits, temperature), labels)}
 
 
-def calibrate_bundle(bundle: str, simulations: str, out: str) -> dict:
-    """Fit a bundle's temperature on every replicate of a fresh simulation folder and save the bundle to ``out``.
+def recalibrated(bundle: Bundle, data: SimulatedData, simulations: str) -> tuple[Bundle, dict]:
+    """(the bundle with its temperature fitted on every replicate of ``data``, the fit) for a loaded bundle and a
+    loaded simulation folder (``simulations``: its path, recorded and named in errors).
 
     For a bundle trained without a calibration split (or to recalibrate):
     the folder must hold the bundle's scenarios, simulated with another
     master seed than the training folder, so that no replicate was fitted.
     """
-    model, metadata = load_bundle(bundle)
-    if metadata.get("task") == "regression":
-        raise ValueError(f"{bundle!r} estimates parameters: its intervals are calibrated by conformal prediction "
+    if bundle.is_regression:
+        raise ValueError(f"{bundle.name} estimates parameters: its intervals are calibrated by conformal prediction "
                          "at training, not by a temperature")
-    data = load_simulations(simulations)
-    check_same_scenarios(metadata, data.manifest, simulations)  # names and definitions
-    if data.manifest["master_seed"] == metadata["training"]["master_seed"]:
+    bundle.check_same_scenarios(data.manifest, simulations)  # names and definitions
+    if data.manifest["master_seed"] == bundle.master_seed:
         raise ValueError(f"{simulations!r} has the training simulations' master seed "
                          f"{data.manifest['master_seed']}: simulate fresh replicates (another --simulation-seed)")
-    calibrated = calibrate(model, encode_data(data, Encoder.from_dict(metadata["encoder"])), data.labels,
-                           metadata["network"])
+    calibrated = calibrate(bundle.model, encode_data(data, bundle.encoder), data.labels, bundle.network)
     calibrated["simulations"] = os.path.abspath(simulations)
-    model.save(out, metadata={**metadata, "calibration": calibrated}, include_optimizer=False)
+    return bundle.with_entries(calibration=calibrated), calibrated
+
+
+def calibrate_bundle(bundle: str, simulations: str, out: str) -> dict:
+    """``recalibrated`` from files: read the bundle and the folder, save the recalibrated bundle to ``out``
+    (atomically); returns the fit (temperature, log-loss before and after, replicates)."""
+    fitted, calibrated = recalibrated(Bundle.load(bundle), load_simulations(simulations), simulations)
+    fitted.save(out)
     return calibrated

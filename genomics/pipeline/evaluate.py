@@ -9,13 +9,10 @@ import numpy
 
 import minidl
 from genomics.learning import networks as models, regression
-from genomics.simulation.store import check_same_scenarios
 from genomics.learning.ensemble import Ensemble
-from genomics.scenario.design import SamplingDesign
-from genomics.encoding.encoder import Encoder
 from genomics.learning.evaluation import Evaluation, network_evaluation
 from genomics.simulation.run import SimulatedData, load_simulations
-from genomics.bundle import load_bundle, temperature_of
+from genomics.bundle import Bundle
 from genomics.pipeline.calibrate import network_logits
 from genomics.pipeline.encode import encode_data
 
@@ -53,25 +50,28 @@ def evaluation_pictures(out_dir: str, evaluation: Evaluation, history: Any = Non
         return []
 
 
-def evaluate(bundle: str, simulations: str) -> Evaluation | dict:
-    """Classification and calibration scores of a trained bundle on every replicate of a simulation folder
-    (for a regression bundle: the ``regression.scores`` table and the number of replicates)."""
-    model, metadata = load_bundle(bundle)
-    data = load_simulations(simulations)
-    if metadata.get("task") == "regression":
-        settings = metadata["regression"]
-        scaling = regression.TargetScaling.from_dict(settings)
+def evaluate_simulations(bundle: Bundle, data: SimulatedData, simulations: str) -> Evaluation | dict:
+    """Classification and calibration scores of a loaded bundle on every replicate of a loaded simulation folder
+    (``simulations``: its path, named in errors); for a regression bundle: the ``regression.scores`` table and
+    the number of replicates."""
+    if bundle.is_regression:
+        scaling = regression.TargetScaling.from_dict(bundle.regression)
         keep, values = target_values(data, scaling.names)
-        images = encode_data(data, Encoder.from_dict(metadata["encoder"]), keep)
-        predicted = model.predict(models.model_input(images, metadata["network"]), batch_size=256).astype(float)
+        images = encode_data(data, bundle.encoder, keep)
+        predicted = bundle.model.predict(models.model_input(images, bundle.network), batch_size=256).astype(float)
         return {"task": "regression", "samples": int(len(keep)),
                 "scores": regression.scores(scaling.to_network(values), predicted, scaling,
-                                            settings["interval_half_widths"])}
-    check_same_scenarios(metadata, data.manifest, simulations)  # names and definitions
-    trained = SamplingDesign.from_dict(metadata["design"]).haplotypes_per_population
+                                            bundle.regression["interval_half_widths"])}
+    bundle.check_same_scenarios(data.manifest, simulations)  # names and definitions
+    trained = bundle.design.haplotypes_per_population
     if numpy.bincount(data.haplotype_populations).tolist() != trained:
         raise ValueError(f"{simulations!r} samples {numpy.bincount(data.haplotype_populations).tolist()} haplotypes "
                          f"per population but the model was trained on {trained}")
-    images = encode_data(data, Encoder.from_dict(metadata["encoder"]))
-    return evaluate_network(model, images, data.labels, metadata["network"], data.scenario_names,
-                            temperature_of(metadata))
+    images = encode_data(data, bundle.encoder)
+    return evaluate_network(bundle.model, images, data.labels, bundle.network, data.scenario_names,
+                            bundle.temperature)
+
+
+def evaluate(bundle: str, simulations: str) -> Evaluation | dict:
+    """``evaluate_simulations`` from files: a bundle file and a simulation folder, each read once."""
+    return evaluate_simulations(Bundle.load(bundle), load_simulations(simulations), simulations)

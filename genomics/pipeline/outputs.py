@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import numpy
 
-import minidl
+from genomics.bundle import Bundle
 from genomics.learning import calibration, networks as models, regression
 from genomics.learning import ensemble as ensembles
-from genomics.learning.ensemble import Ensemble
 from genomics.learning.evaluation import RAW, calibrated_name
-from genomics.bundle import temperature_of
 from genomics.pipeline.calibrate import network_logits
 
 
-def model_outputs(model: minidl.Sequential | Ensemble, metadata: dict, images: numpy.ndarray) -> tuple[numpy.ndarray, str, list]:
+def model_outputs(bundle: Bundle, images: numpy.ndarray) -> tuple[numpy.ndarray, str, list]:
     """(values (N, columns), their name, one dict of extras per row) of either kind of bundle.
 
     A classifier gives ``network_output`` (an ensemble adds each row's
@@ -21,38 +19,31 @@ def model_outputs(model: minidl.Sequential | Ensemble, metadata: dict, images: n
     its estimates in parameter units and, per row, the conformal intervals
     ``{"low_0.9": [...], "high_0.9": [...], ...}`` when the bundle has them.
     """
-    if metadata.get("task") != "regression":
-        logits, spread = ensembles.logits_and_spread(model, models.model_input(images, metadata["network"]))
-        values, output = temperature_output(logits, metadata)
+    if not bundle.is_regression:
+        logits, spread = ensembles.logits_and_spread(bundle.model, models.model_input(images, bundle.network))
+        values, output = temperature_output(logits, bundle.temperature)
         if spread is None:
             return values, output, [{} for _ in values]
         return values, output, [{"member_sd": row.tolist()} for row in spread]
-    settings = metadata["regression"]
-    scaling = regression.TargetScaling.from_dict(settings)
-    predicted = model.predict(models.model_input(images, metadata["network"]), batch_size=256).astype(float)
+    scaling = regression.TargetScaling.from_dict(bundle.regression)
+    predicted = bundle.model.predict(models.model_input(images, bundle.network), batch_size=256).astype(float)
     extras = [{} for _ in predicted]
-    for level, (low, high) in regression.intervals(predicted, settings["interval_half_widths"] or {},
+    for level, (low, high) in regression.intervals(predicted, bundle.regression["interval_half_widths"] or {},
                                                    scaling).items():
         for row, (lo, hi) in enumerate(zip(low, high)):
             extras[row].update({f"low_{level}": lo.tolist(), f"high_{level}": hi.tolist()})
     return scaling.from_network(predicted), "estimates", extras
 
 
-def output_columns(metadata: dict) -> list[str]:
-    """The names of a bundle's outputs: its scenarios, or the parameters a regression estimates."""
-    return metadata["regression"]["names"] if metadata.get("task") == "regression" else metadata["scenario_names"]
+def network_output(bundle: Bundle, images: numpy.ndarray) -> tuple[numpy.ndarray, str]:
+    """(values (N, scenarios), their name) of a classifier: calibrated probabilities when the bundle has a
+    temperature, else the raw softmax, named as such."""
+    return temperature_output(network_logits(bundle.model, images, bundle.network), bundle.temperature)
 
 
-def network_output(model: minidl.Sequential | Ensemble, metadata: dict, images: numpy.ndarray) -> tuple[numpy.ndarray, str]:
-    """(values (N, scenarios), their name): calibrated probabilities when the bundle has a temperature, else
-    the raw softmax, named as such."""
-    return temperature_output(network_logits(model, images, metadata["network"]), metadata)
-
-
-def temperature_output(logits: numpy.ndarray, metadata: dict) -> tuple[numpy.ndarray, str]:
-    """(values, their name) of a bundle's logits: calibrated probabilities with its temperature, else the raw
-    softmax, named as such."""
-    temperature = temperature_of(metadata)
+def temperature_output(logits: numpy.ndarray, temperature: float | None) -> tuple[numpy.ndarray, str]:
+    """(values, their name) of logits (N, scenarios): calibrated probabilities softmax(z / T) with a
+    temperature T, else (None) the raw softmax, named as such."""
     if temperature is None:
         return calibration.softmax(logits), RAW
     return calibration.softmax(logits, temperature), calibrated_name(temperature)

@@ -7,19 +7,27 @@ from typing import Callable
 import numpy
 
 from genomics.observed import vcf
-from genomics.scenario.design import SamplingDesign
-from genomics.encoding.encoder import SPECTRA, Encoder
+from genomics.encoding.encoder import SPECTRA
 from genomics.learning.evaluation import RAW
 from genomics.genotypes import Genotypes
 from genomics.observed.readers import random_subset
-from genomics.bundle import load_bundle, read_bundle_metadata
+from genomics.bundle import Bundle
 from genomics.pipeline.encode import encode_genotypes
-from genomics.pipeline.outputs import model_outputs, output_columns, summarise
+from genomics.pipeline.outputs import model_outputs, summarise
 
 
 def predict_vcf(bundle: str, vcf_path: str, popmap_path: str, window: float | None = None, min_snps: int = 10,
                 seed: int = 0, max_missing: float | None = None, ref_is_ancestral: bool = False,
                 step: float | None = None, check: Callable[[Genotypes], dict] | None = None) -> dict:
+    """``predict_vcf_windows`` with the bundle read from its file."""
+    return predict_vcf_windows(Bundle.load(bundle), vcf_path, popmap_path, window, min_snps, seed, max_missing,
+                               ref_is_ancestral, step, check)
+
+
+def predict_vcf_windows(bundle: Bundle, vcf_path: str, popmap_path: str, window: float | None = None,
+                        min_snps: int = 10, seed: int = 0, max_missing: float | None = None,
+                        ref_is_ancestral: bool = False, step: float | None = None,
+                        check: Callable[[Genotypes], dict] | None = None) -> dict:
     """The bundle's output for every window of a VCF (calibrated probabilities when the bundle has a temperature).
 
     Returns the scenario names, the name of the output (``output``), one
@@ -30,9 +38,8 @@ def predict_vcf(bundle: str, vcf_path: str, popmap_path: str, window: float | No
     ``check``: called with each window's genotypes (one locus); what it
     returns is the row's ``adequacy``.
     """
-    model, metadata = load_bundle(bundle)
-    design = SamplingDesign.from_dict(metadata["design"])
-    check_vcf_polarisation(bundle, ref_is_ancestral, metadata)
+    design, encoder = bundle.design, bundle.encoder
+    check_polarisation(bundle, ref_is_ancestral)
     if window is None:
         if not design.contiguous:
             raise ValueError("the model was trained on a design of loci, not windows of one sequence: read the data "
@@ -43,7 +50,6 @@ def predict_vcf(bundle: str, vcf_path: str, popmap_path: str, window: float | No
     if max_missing is None:  # a model trained with missing data reads them; one trained without, complete sites
         max_missing = 1.0 if design.missing is not None else 0.0
     data = vcf.read_vcf(vcf_path, vcf.read_population_map(popmap_path), design, seed=seed, max_missing=max_missing)
-    encoder = Encoder.from_dict(metadata["encoder"])
     rows, images = [], []
     for chromosome, start, end, sites in vcf.windows(data, window, min_snps, step):
         image, real = encoder.encode(data.haplotypes[:, sites], data.positions[sites] - start, window,
@@ -61,25 +67,35 @@ def predict_vcf(bundle: str, vcf_path: str, popmap_path: str, window: float | No
     if not rows:
         raise ValueError(f"no window of {window:g} bp in {vcf_path!r} holds {min_snps} or more usable SNPs "
                          f"({data.report['sites_kept']} sites kept of {data.report['sites_in_vcf']})")
-    values, output, extras = model_outputs(model, metadata, numpy.stack(images))
+    values, output, extras = model_outputs(bundle, numpy.stack(images))
     for row, value, extra in zip(rows, values, extras):
         row.update(values=value.tolist(), **extra)
-    return {"scenario_names": metadata["scenario_names"], "columns": output_columns(metadata), "output": output,
+    return {"scenario_names": bundle.scenario_names, "columns": bundle.columns, "output": output,
             "windows": rows,
             "summary": summarise(values), "report": data.report, "window_length": window,
             "step": step or window, "haplotype_seed": seed}
 
 
-def check_vcf_polarisation(bundle: str, ref_is_ancestral: bool, metadata: dict | None = None) -> None:
+def check_vcf_polarisation(bundle: str, ref_is_ancestral: bool) -> None:
+    """``check_polarisation`` of a bundle file (its weights are not read)."""
+    check_polarisation(Bundle.load(bundle, weights=False), ref_is_ancestral)
+
+
+def check_polarisation(bundle: Bundle, ref_is_ancestral: bool) -> None:
     """One sentence when the bundle reads derived alleles and a VCF's ALT is not known to be one."""
-    metadata = metadata or read_bundle_metadata(bundle)
-    if metadata["encoder"]["polarisation"] == "ancestral" and not ref_is_ancestral:
+    if bundle.encoder.polarisation == "ancestral" and not ref_is_ancestral:
         raise ValueError("the model was trained with ancestral polarisation (1 = derived allele), but a VCF's ALT is "
                          "not known to be derived: retrain with --polarisation major_minor, or pass "
                          "--ref-is-ancestral if these data were polarised so that REF is the ancestral allele")
 
 
 def predict_genotypes(bundle: str, data_sets: list, labels: list[str] | None = None, subsets: int = 0,
+                      seed: int = 0, check: Callable[[Genotypes], dict] | None = None) -> dict:
+    """``predict_data_sets`` with the bundle read from its file."""
+    return predict_data_sets(Bundle.load(bundle), data_sets, labels, subsets, seed, check)
+
+
+def predict_data_sets(bundle: Bundle, data_sets: list, labels: list[str] | None = None, subsets: int = 0,
                       seed: int = 0, check: Callable[[Genotypes], dict] | None = None) -> dict:
     """The bundle's output for observed data sets (``readers.Genotypes``), each encoded as the training data were.
 
@@ -92,11 +108,9 @@ def predict_genotypes(bundle: str, data_sets: list, labels: list[str] | None = N
     gives the ``summarise`` of its subsets and ``values`` is their median.
     ``check``: called with each data set; what it returns is its entry's ``adequacy``.
     """
-    model, metadata = load_bundle(bundle)
-    encoder = Encoder.from_dict(metadata["encoder"])
-    design = SamplingDesign.from_dict(metadata["design"])
+    encoder, design = bundle.encoder, bundle.design
     if subsets and encoder.layout in SPECTRA:
-        raise ValueError(f"{bundle!r} reads the frequency spectrum of all of a data set's sites: subsets of "
+        raise ValueError(f"{bundle.name} reads the frequency spectrum of all of a data set's sites: subsets of "
                          "the sites (--subsets) do not apply to it")
     generator = numpy.random.default_rng(seed)
 
@@ -115,7 +129,7 @@ def predict_genotypes(bundle: str, data_sets: list, labels: list[str] | None = N
             entry["adequacy"] = check(data)
         parts = [random_subset(data, design, encoder.n_snps, generator) for _ in range(subsets)] if subsets else [data]
         pictures = [encode_genotypes(encoder, part) for part in parts]
-        values, output, extras = model_outputs(model, metadata, numpy.stack([image for image, _ in pictures]))
+        values, output, extras = model_outputs(bundle, numpy.stack([image for image, _ in pictures]))
         for number, (part, (_, real), value, extra) in enumerate(zip(parts, pictures, values, extras), start=1):
             rows.append({"data_set": label, "subset": number if subsets else "", "snps_used": int(real),
                          "padded_fraction": encoder.padded_fraction(real), "missing_fraction": part.missing_fraction,
@@ -125,7 +139,7 @@ def predict_genotypes(bundle: str, data_sets: list, labels: list[str] | None = N
         else:
             entry.update(values=values[0].tolist(), **extras[0])
         entries.append(entry)
-    return {"scenario_names": metadata["scenario_names"], "columns": output_columns(metadata), "output": output,
+    return {"scenario_names": bundle.scenario_names, "columns": bundle.columns, "output": output,
             "data_sets": entries, "rows": rows,
             "summary": summarise([entry["values"] for entry in entries])}
 

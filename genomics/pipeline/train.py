@@ -23,7 +23,7 @@ from genomics.learning.ensemble import Ensemble
 from genomics.encoding.encoder import Encoder
 from genomics.learning.evaluation import Evaluation, network_evaluation
 from genomics.simulation.run import SimulatedData, load_simulations, package_versions
-from genomics.bundle import BUNDLE_KIND
+from genomics.bundle import BUNDLE_KIND, FORMAT_VERSION, Bundle
 from genomics.pipeline.calibrate import calibrate_logits
 from genomics.pipeline.config import TrainingConfig, check_layout, choose_encoding_and_network
 from genomics.pipeline.encode import encode_data
@@ -50,7 +50,8 @@ def bundle_metadata(data: SimulatedData, simulations: str, encoder: Encoder, con
     if test_accuracy is not None:
         training["test_accuracy"] = test_accuracy
     return {
-        "kind": BUNDLE_KIND, **({"task": entries.pop("task")} if "task" in entries else {}),
+        "kind": BUNDLE_KIND, "format_version": FORMAT_VERSION,
+        **({"task": entries.pop("task")} if "task" in entries else {}),
         "network": config.network, "encoder": encoder.to_dict(),
         "scenario_names": data.scenario_names, "scenario_specs": [s["spec"] for s in data.manifest["scenarios"]],
         "design": data.design.to_dict(), **entries,
@@ -58,15 +59,15 @@ def bundle_metadata(data: SimulatedData, simulations: str, encoder: Encoder, con
     }
 
 
-def write_bundle(out_dir: str, model: minidl.Sequential | Ensemble, metadata: dict, evaluation: Evaluation, split: Split,
+def write_bundle(out_dir: str, bundle: Bundle, evaluation: Evaluation, split: Split,
                  history: dict) -> tuple[str, list[str]]:
-    """Step 6: ``model.npz`` (the bundle), ``evaluation.json`` and the pictures; returns (bundle, pictures)."""
-    bundle = os.path.join(out_dir, "model.npz")
-    model.save(bundle, metadata=metadata, include_optimizer=False)  # a bundle predicts; it is not resumed
+    """Step 6: ``model.npz`` (the bundle), ``evaluation.json`` and the pictures; returns (bundle path, pictures)."""
+    path = os.path.join(out_dir, "model.npz")
+    bundle.save(path)
     with open(os.path.join(out_dir, "evaluation.json"), "w") as handle:
-        json.dump({**evaluation.to_dict(), "split": split.sizes(), "calibration": metadata["calibration"],
+        json.dump({**evaluation.to_dict(), "split": split.sizes(), "calibration": bundle.calibration,
                    "history": history}, handle, indent=1)
-    return bundle, evaluation_pictures(out_dir, evaluation, history)
+    return path, evaluation_pictures(out_dir, evaluation, history)
 
 
 def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
@@ -184,7 +185,7 @@ def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
                                     calibrated["temperature"] if calibrated else None)
     metadata = bundle_metadata(data, simulations, encoder, config, split, fitted, evaluation.scores,
                                evaluation.accuracy, calibration=calibrated, **entries)
-    bundle, pictures = write_bundle(out_dir, model, metadata, evaluation, split, fitted.history)
+    bundle, pictures = write_bundle(out_dir, Bundle(model, metadata), evaluation, split, fitted.history)
     checkpoints.finish(out_dir)
     return {"bundle": bundle, "evaluation": evaluation, "split": split.sizes(), "history": fitted.history,
             "calibration": calibrated, "seconds": time.perf_counter() - start, "pictures": pictures,
@@ -233,7 +234,7 @@ def _train_regression(data: SimulatedData, simulations: str, out_dir: str, confi
                                            "interval_method": "split conformal on the calibration split" if widths
                                            else None})
     bundle = os.path.join(out_dir, "model.npz")
-    fitted.model.save(bundle, metadata=metadata, include_optimizer=False)
+    Bundle(fitted.model, metadata, bundle).save(bundle)
     with open(os.path.join(out_dir, "evaluation.json"), "w") as handle:
         json.dump({"task": "regression", "scores": table, "samples": len(local.test), "split": split.sizes(),
                    "history": fitted.history}, handle, indent=1)

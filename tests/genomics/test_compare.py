@@ -14,6 +14,7 @@ from genomics import pipeline
 from genomics.cli.main import main
 from genomics.simulation.run import load_simulations
 from genomics.pipeline import split_replicates
+from genomics.bundle import Bundle
 from minidl.saving.npz import read_metadata
 
 
@@ -46,7 +47,7 @@ def test_compare_scores_every_method_on_the_same_replicates(trained, capsys):
     # The bundle's split is rebuilt: ABC's reference table is the 96 replicates outside the test split of 24.
     assert result["budgets"]["ABC rejection"].startswith("96 simulations")
     data = load_simulations(sims)
-    config = comparison.bundle_config(read_metadata(bundle), data, sims)
+    config = comparison.bundle_config(Bundle.load(bundle, weights=False), data, sims)
     reference, scored, test = comparison.held_out(data, split_replicates(data.labels, config), 4, 0)
     assert not set(reference) & set(test) and set(scored) <= set(test)
 

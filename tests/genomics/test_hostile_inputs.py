@@ -251,7 +251,6 @@ LARGE = dict(SMALL, name="large", priors={"N": {"log_uniform": [3000, 10000]}})
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory):
     from genomics import pipeline
-    from genomics import bundle as bundle_file
 
     folder = tmp_path_factory.mktemp("bundle")
     simulate([Scenario(SMALL), Scenario(LARGE)], 16, str(folder / "sims"), master_seed=1, workers=1, progress=False)
@@ -266,7 +265,6 @@ def bundle(tmp_path_factory):
 def test_evaluate_calibrate_and_check_refuse_scenarios_with_the_bundles_names_but_other_definitions(bundle):
     from genomics.baselines import adequacy
     from genomics import pipeline
-    from genomics import bundle as bundle_file
 
     folder, path = bundle
     assert pipeline.evaluate(path, str(folder / "fresh")).samples == 8
@@ -296,24 +294,23 @@ def test_a_description_alone_may_differ():
 @pytest.mark.parametrize("temperature", [0.0, -1.097, float("nan"), float("inf"), "1.0", True])
 def test_a_bundle_whose_temperature_is_not_a_positive_number_is_refused_at_load(bundle, temperature):
     import minidl
-    from genomics import pipeline
-    from genomics import bundle as bundle_file
+    from genomics.bundle import Bundle
 
     folder, path = bundle
-    model, metadata = bundle_file.load_bundle(path)
-    assert metadata["calibration"]["temperature"] > 0
+    loaded = Bundle.load(path)
+    model, metadata = loaded.model, loaded.metadata
+    assert loaded.temperature > 0
     bad = str(folder / "bad_temperature.npz")
     model.save(bad, metadata={**metadata, "calibration": {**metadata["calibration"], "temperature": temperature}})
     assert minidl.load_model(bad) is not None
     with pytest.raises(ValueError, match=rf"bad_temperature.npz': the bundle's temperature is .*; a temperature "
                                          "must be a finite number > 0"):
-        bundle_file.load_bundle(bad)
+        Bundle.load(bad)
 
 
 def test_data_without_a_segregating_site_are_refused_before_any_prediction(bundle, tmp_path):
     from genomics.observed import readers
     from genomics import pipeline
-    from genomics import bundle as bundle_file
 
     _, path = bundle
     design = pipeline.bundle_design(path)
@@ -346,19 +343,19 @@ def test_priors_with_infinite_or_missing_bounds_are_refused(prior, message):
     ({"members": 2, "member_temperatures": [1.0, -2.0]}, "the bundle's ensemble member 1's temperature is -2.0"),
 ])
 def test_an_ensemble_bundle_that_miscounts_its_members_or_temperatures_is_refused(bundle, entry, message):
-    from genomics import pipeline
-    from genomics import bundle as bundle_file
+    from genomics.bundle import Bundle
     from genomics.learning.ensemble import Ensemble
 
     folder, path = bundle
-    model, metadata = bundle_file.load_bundle(path)
+    loaded = Bundle.load(path)
+    model, metadata = loaded.model, loaded.metadata
     out = str(folder / "ensemble.npz")
     model.save(out, metadata={**metadata, "ensemble": {"members": 2, "member_temperatures": [1.0, 2.0]}},
                extra_weights={"member_1": model.get_weights()})
-    assert isinstance(bundle_file.load_bundle(out)[0], Ensemble)
+    assert isinstance(Bundle.load(out).model, Ensemble)
     model.save(out, metadata={**metadata, "ensemble": entry}, extra_weights={"member_1": model.get_weights()})
     with pytest.raises(ValueError, match=message):
-        bundle_file.load_bundle(out)
+        Bundle.load(out)
 
 
 # ---------------------------------------------------------------- expressions fuzzed: a value or one sentence

@@ -24,7 +24,7 @@ from genomics import interrupts
 from genomics.simulation import resources, run as simulate_module
 from genomics import pipeline
 from genomics.encoding.encoder import Encoder
-from genomics import bundle as bundle_file
+from genomics.bundle import BUNDLE_KIND
 from genomics.scenario.catalogue import resolve
 from genomics.cli.main import main
 from genomics.simulation.run import simulate
@@ -124,7 +124,7 @@ def test_a_full_disk_at_the_final_save_keeps_the_best_model_so_far(sims, tmp_pat
 
     def full_disk_for_the_finished_bundle(handle, **arrays):
         metadata = json.loads(arrays["__config__"].tobytes())["metadata"]
-        if metadata.get("kind") == bundle_file.BUNDLE_KIND and "checkpoint" not in metadata:
+        if metadata.get("kind") == BUNDLE_KIND and "checkpoint" not in metadata:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         return savez(handle, **arrays)
 

@@ -15,7 +15,7 @@ from genomics.baselines import adequacy
 from genomics.observed import readers
 from genomics.encoding import sumstats
 from genomics import pipeline
-from genomics import bundle as bundle_file
+from genomics.bundle import Bundle
 from genomics.cli.main import main
 from genomics.genotypes import GenotypesError
 from genomics.observed.vcf import read_population_map
@@ -38,9 +38,9 @@ def test_the_quick_mode_runs_every_step_with_every_option_at_its_default(study, 
     assert results["loci"] == LOCI and 0 <= results["test_accuracy"] <= 1
     assert sum(results["data_prediction"].values()) == pytest.approx(1)
     assert set(results["data_tail_share"]) == {"isolation", "isolation_with_migration"}
-    metadata = bundle_file.read_bundle_metadata(str(out / "run" / "model.npz"))
-    assert metadata["network"] == "cnn2d" and metadata["encoder"]["layout"] == "joint_sfs"
-    assert metadata["encoder"]["sfs_haplotypes"] == 16  # 10 diploids, each missing a locus with probability 0.2
+    trained = Bundle.load(str(out / "run" / "model.npz"), weights=False)
+    assert trained.network == "cnn2d" and trained.encoder.layout == "joint_sfs"
+    assert trained.encoder.sfs_haplotypes == 16  # 10 diploids, each missing a locus with probability 0.2
 
 
 def simulate_vcf(out: Path, seed: int, individuals: int = 12, dropout: float = 0.2) -> tuple:

@@ -173,15 +173,15 @@ def test_train_a_cnn_on_joint_spectra_and_predict_a_vcf_from_the_command_line(tm
 
     from genomics.scenario import catalogue
     from genomics import pipeline
-    from genomics import bundle as bundle_file
+    from genomics.bundle import Bundle
     from genomics.cli.main import main
 
     sims = str(tmp_path / "sims")
     assert main(["simulate", "three_populations", "--replicates", "30", "--out", sims, "--workers", "1"]) == 0
     run = str(tmp_path / "run")
     assert main(["train", sims, "--out", run, "--epochs", "2", "--network", "cnn2d", "--layout", "joint_sfs"]) == 0
-    model, metadata = bundle_file.load_bundle(os.path.join(run, "model.npz"))
-    assert metadata["encoder"]["layout"] == "joint_sfs" and model.input_shape[1:] == (21, 21, 21)
+    trained = Bundle.load(os.path.join(run, "model.npz"))
+    assert trained.encoder.layout == "joint_sfs" and trained.model.input_shape[1:] == (21, 21, 21)
     assert main(["evaluate", os.path.join(run, "model.npz"), sims]) == 0
     vcf_path, popmap_path, _ = pipeline.write_example_vcf(str(tmp_path), catalogue.get("divergence"), seed=5,
                                                           windows=2)
