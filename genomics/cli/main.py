@@ -33,6 +33,7 @@ from genomics.simulation import cluster, resources
 from genomics import interrupts
 from genomics.observed import readers, vcf
 from genomics import pipeline
+from genomics.bundle import Bundle
 from genomics.encoding.encoder import LAYOUTS, Encoder
 from genomics.learning.networks import KINDS
 from genomics.observed.files import ObservedFiles, describe, read_observed
@@ -586,13 +587,15 @@ def command_demo(arguments: argparse.Namespace) -> None:
     print(f"   design: populations {design.populations}, {design.samples} diploid individuals, "
           f"{design.sequence_length:g} bp; {arguments.replicates} replicates per scenario")
     simulate(scenarios, arguments.replicates, simulations, master_seed=arguments.seed, workers=arguments.workers)
+    data = load_simulations(simulations)  # read once: every step below takes these replicates
     seen = {"joint_sfs": "the joint site frequency spectrum of the three populations (every SNP of a replicate)",
             "pairwise_sfs": "the joint site frequency spectra of each pair of populations (every SNP of a replicate)"
             }.get(layout) or f"{Encoder().n_snps}-SNP images ({layout})"
     networks = f"an ensemble of {config.ensemble} {config.network} networks" if config.ensemble > 1 \
         else f"a {config.network} network"
     print(f"\n2. train {networks} on {seen}, early stopping on a validation split")
-    result = pipeline.train(simulations, run, config, {"layout": layout})
+    result = pipeline.train(simulations, run, config, {"layout": layout}, data=data)
+    bundle = Bundle.load(result["bundle"])  # read once: every step below takes it
     print("\n3. evaluate on held-out simulations")
     _print_training(result)
     print("\n4. predict on a VCF (a divergence data set from the same simulator, with a seed the training never saw), "
@@ -601,15 +604,15 @@ def command_demo(arguments: argparse.Namespace) -> None:
                                                                    seed=arguments.seed + 10_000)
     print(f"   {vcf_path} with {popmap_path}; true parameters: "
           + ", ".join(f"{k}={v:.3g}" for k, v in parameters.items()))
-    check = adequacy.reference(simulations, result["bundle"], per_scenario=500)
-    prediction = pipeline.predict_vcf(result["bundle"], vcf_path, popmap_path,
-                                      check=lambda data_set: adequacy.summary(adequacy.check_data_set(check, data_set)))
+    check = adequacy.reference_from(data, simulations, bundle, per_scenario=500)
+    prediction = pipeline.predict_vcf_windows(
+        bundle, vcf_path, popmap_path, check=lambda data_set: adequacy.summary(adequacy.check_data_set(check, data_set)))
     _print_prediction(prediction)
     _print_adequacy_rows(prediction["windows"], lambda row: f"{row['chromosome']}:{row['start']}-{row['end']}")
     settings = comparison.AbcSettings(per_scenario=50, networks=2, seed=arguments.seed)
     print(f"\n5. the CNN beside ABC (per-locus statistics; rejection, mnlogistic, neuralnet) on the same "
           f"{settings.per_scenario} test replicates per scenario")
-    outcome = comparison.compare(simulations, result["bundle"], settings, hybrid=False)
+    outcome = comparison.compare_loaded(data, simulations, bundle, settings, hybrid=False)
     _print_scores(outcome["results"], outcome["budgets"])
     print(f"\ndemo finished in {time.perf_counter() - start:.0f} s; outputs in {os.path.abspath(out)}")
 

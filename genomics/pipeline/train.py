@@ -71,7 +71,8 @@ def write_bundle(out_dir: str, bundle: Bundle, evaluation: Evaluation, split: Sp
 
 
 def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
-          encoder: Encoder | dict | None = None, verbose: int = 2, executor: Any = None, resume: bool = False) -> dict:
+          encoder: Encoder | dict | None = None, verbose: int = 2, executor: Any = None, resume: bool = False,
+          data: SimulatedData | None = None) -> dict:
     """Encode a simulation folder, train a CNN with early stopping, calibrate it, evaluate it on held-out
     replicates, save all.
 
@@ -87,7 +88,9 @@ def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
 
     As training goes, ``out_dir`` holds the best model so far and the state
     to resume from (``genomics.learning.checkpoint``); ``resume``: go on from that
-    state (same settings; ``epochs`` may differ).
+    state (same settings; ``epochs`` may differ). ``data``: the folder already read
+    (``load_simulations(simulations)``), so that a caller that goes on with the same replicates reads the folder
+    once; with ``config.stream`` the shards are read as training goes, and ``data`` is not used.
     """
     config = config or TrainingConfig()
     prepare_output_folder(out_dir)
@@ -95,7 +98,10 @@ def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
         raise ValueError("--stream: only classification streams its training replicates so far, not --task "
                          "regression")
     reader = ShardReader(simulations, config.shards_in_memory) if config.stream else None
-    data = reader.data if reader is not None else load_simulations(simulations)
+    if reader is not None:
+        data = reader.data
+    elif data is None:
+        data = load_simulations(simulations)
     encoder, config, choices = choose_encoding_and_network(data.design, encoder, config)
     if verbose:
         print(f"encoding: {choices['encoding']}\nnetwork: {choices['network']}", flush=True)
