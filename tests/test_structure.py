@@ -31,7 +31,7 @@ STACKS = {
         ("programs", ["minidl.__main__", "minidl.demo", "minidl.exercises", "minidl.exercises.*"]),
     ],
     "genomics": [
-        ("files and processes", ["genomics.textfile", "genomics.interrupts"]),
+        ("files and processes", ["genomics.textfile", "genomics.interrupts", "genomics.errors"]),
         ("scenario", ["genomics.scenario", "genomics.scenario.*"]),
         ("genotypes", ["genomics.genotypes"]),
         ("observed", ["genomics.observed", "genomics.observed.*"]),

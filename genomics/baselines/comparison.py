@@ -34,6 +34,7 @@ from genomics.pipeline.config import TrainingConfig
 from genomics.pipeline.encode import encode_data
 from genomics.pipeline.outputs import network_output
 from genomics.pipeline.split import Split, split_replicates
+from genomics.errors import SettingError, braces_doubled
 
 
 @dataclass(frozen=True)
@@ -138,9 +139,9 @@ def bundle_config(bundle: Bundle, data: SimulatedData, simulations: str,
                          "to keep the test split unseen")
     if "calibration_fraction" not in training["config"]:
         if rebuild_test_split:
-            raise ValueError(f"{simulations!r}: this bundle was trained before the four-way split (train, "
-                             "validation, calibration, test), so its test split cannot be rebuilt: score on fresh "
-                             "replicates with --test-simulations")
+            raise SettingError(f"{braces_doubled(repr(simulations))}: this bundle was trained before the four-way "
+                               "split (train, validation, calibration, test), so its test split cannot be rebuilt: "
+                               "score on fresh replicates with {test_simulations}")
         return TrainingConfig(**{**training["config"], "calibration_fraction": 0.0})
     return TrainingConfig(**training["config"])
 

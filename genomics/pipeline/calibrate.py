@@ -13,6 +13,7 @@ from genomics.learning.ensemble import Ensemble
 from genomics.bundle import Bundle
 from genomics.simulation.run import SimulatedData, load_simulations
 from genomics.pipeline.encode import encode_data
+from genomics.errors import SettingError, braces_doubled
 
 
 def network_logits(model: minidl.Sequential | Ensemble, images: numpy.ndarray, network: str) -> numpy.ndarray:
@@ -47,8 +48,8 @@ def recalibrated(bundle: Bundle, data: SimulatedData, simulations: str) -> tuple
                          "at training, not by a temperature")
     bundle.check_same_scenarios(data.manifest, simulations)  # names and definitions
     if data.manifest["master_seed"] == bundle.master_seed:
-        raise ValueError(f"{simulations!r} has the training simulations' master seed "
-                         f"{data.manifest['master_seed']}: simulate fresh replicates (another --simulation-seed)")
+        raise SettingError(f"{braces_doubled(repr(simulations))} has the training simulations' master seed "
+                           f"{data.manifest['master_seed']}: simulate fresh replicates (another {{master_seed}})")
     calibrated = calibrate(bundle.model, encode_data(data, bundle.encoder), data.labels, bundle.network)
     calibrated["simulations"] = os.path.abspath(simulations)
     return bundle.with_entries(calibration=calibrated), calibrated

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from genomics.learning import networks as models
 from genomics.scenario.design import SamplingDesign
 from genomics.encoding.encoder import Encoder, encoding_for_design
+from genomics.errors import SettingError
 
 
 @dataclass(frozen=True)
@@ -75,13 +76,13 @@ class TrainingConfig:
         if self.augment not in models.AUGMENTATIONS:
             raise ValueError(f"augment must be one of {', '.join(models.AUGMENTATIONS)}, got {self.augment!r}")
         if self.network == "exchangeable" and self.augment == "permute":
-            raise ValueError("the exchangeable network gives the same output for any order of the haplotypes "
-                             "within a population: --augment permute would change nothing")
+            raise SettingError("{network} exchangeable gives the same output for any order of the haplotypes "
+                               "within a population: {augment} permute would change nothing")
         if self.stream and self.fresh_masks:
-            raise ValueError("--stream and --fresh-masks cannot be combined yet: choose one")
+            raise SettingError("{stream} and {fresh_masks} cannot be combined yet: choose one")
         if self.on_the_fly and (self.stream or self.fresh_masks or self.task == "regression"):
-            raise ValueError("--on-the-fly trains a scenario classifier on fresh replicates: it does not combine "
-                             "with --stream, --fresh-masks or --task regression")
+            raise SettingError("{on_the_fly} trains a scenario classifier on fresh replicates: it does not combine "
+                               "with {stream}, {fresh_masks} or {task} regression")
         for name, low in (("epochs", 1), ("batch_size", 1), ("patience", 0), ("reduce_lr_patience", 0),
                           ("replicates_per_scenario", 0), ("ensemble", 1), ("shards_in_memory", 1),
                           ("on_the_fly", 0), ("simulation_workers", 1)):

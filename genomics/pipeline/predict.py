@@ -14,6 +14,7 @@ from genomics.observed.readers import random_subset
 from genomics.bundle import Bundle
 from genomics.pipeline.encode import encode_genotypes
 from genomics.pipeline.outputs import model_outputs, summarise
+from genomics.errors import SettingError, braces_doubled
 
 
 def predict_vcf(bundle: str, vcf_path: str, popmap_path: str, window: float | None = None, min_snps: int = 10,
@@ -42,10 +43,10 @@ def predict_vcf_windows(bundle: Bundle, vcf_path: str, popmap_path: str, window:
     check_polarisation(bundle, ref_is_ancestral)
     if window is None:
         if not design.contiguous:
-            raise ValueError("the model was trained on a design of loci, not windows of one sequence: read the data "
-                             "with --matrix, --ms or alignments, or give --window")
+            raise SettingError("the model was trained on a design of loci, not windows of one sequence: read the data "
+                               "as loci (a 0/1 matrix, ms output or alignments), or give a {window}")
         if not isinstance(design.sequence_length, (int, float)):
-            raise ValueError("the training design's sequence length was drawn from a prior: give --window")
+            raise SettingError("the training design's sequence length was drawn from a prior: give a {window}")
         window = float(design.sequence_length)
     if max_missing is None:  # a model trained with missing data reads them; one trained without, complete sites
         max_missing = 1.0 if design.missing is not None else 0.0
@@ -84,9 +85,9 @@ def check_vcf_polarisation(bundle: str, ref_is_ancestral: bool) -> None:
 def check_polarisation(bundle: Bundle, ref_is_ancestral: bool) -> None:
     """One sentence when the bundle reads derived alleles and a VCF's ALT is not known to be one."""
     if bundle.encoder.polarisation == "ancestral" and not ref_is_ancestral:
-        raise ValueError("the model was trained with ancestral polarisation (1 = derived allele), but a VCF's ALT is "
-                         "not known to be derived: retrain with --polarisation major_minor, or pass "
-                         "--ref-is-ancestral if these data were polarised so that REF is the ancestral allele")
+        raise SettingError("the model was trained with ancestral polarisation (1 = derived allele), but a VCF's ALT "
+                           "is not known to be derived: retrain with {polarisation} major_minor, or give "
+                           "{ref_is_ancestral} if these data were polarised so that REF is the ancestral allele")
 
 
 def predict_genotypes(bundle: str, data_sets: list, labels: list[str] | None = None, subsets: int = 0,
@@ -110,8 +111,8 @@ def predict_data_sets(bundle: Bundle, data_sets: list, labels: list[str] | None 
     """
     encoder, design = bundle.encoder, bundle.design
     if subsets and encoder.layout in SPECTRA:
-        raise ValueError(f"{bundle.name} reads the frequency spectrum of all of a data set's sites: subsets of "
-                         "the sites (--subsets) do not apply to it")
+        raise SettingError(f"{braces_doubled(bundle.name)} reads the frequency spectrum of all of a data set's "
+                           "sites: subsets of the sites ({subsets}) do not apply to it")
     generator = numpy.random.default_rng(seed)
 
     for index, data in enumerate(data_sets):  # before any prediction: the networks saw variable sites only

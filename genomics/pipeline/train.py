@@ -31,6 +31,7 @@ from genomics.pipeline.evaluate import evaluation_pictures, target_values
 from genomics.pipeline.fit import FittedNetwork, fit_network, train_ensemble
 from genomics.pipeline.folders import prepare_output_folder
 from genomics.pipeline.split import Split, split_replicates
+from genomics.errors import SettingError
 
 
 def bundle_metadata(data: SimulatedData, simulations: str, encoder: Encoder, config: TrainingConfig, split: Split,
@@ -95,8 +96,8 @@ def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
     config = config or TrainingConfig()
     prepare_output_folder(out_dir)
     if config.stream and config.task == "regression":
-        raise ValueError("--stream: only classification streams its training replicates so far, not --task "
-                         "regression")
+        raise SettingError("{stream}: only classification streams its training replicates so far, not {task} "
+                           "regression")
     reader = ShardReader(simulations, config.shards_in_memory) if config.stream else None
     if reader is not None:
         data = reader.data
@@ -108,7 +109,7 @@ def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
     check_layout(config, encoder.layout)
     if config.fresh_masks:
         if config.task == "regression":
-            raise ValueError("--fresh-masks: only classification draws fresh masks so far, not --task regression")
+            raise SettingError("{fresh_masks}: only classification draws fresh masks so far, not {task} regression")
         check_fresh_masks(data)
     settings = {"simulations": os.path.abspath(simulations), "master_seed": data.manifest["master_seed"],
                 "encoder": encoder.to_dict(), **asdict(config)}

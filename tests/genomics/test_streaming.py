@@ -58,7 +58,7 @@ def test_training_from_the_shards_gives_a_bundle_like_training_in_memory(folder,
         network="cnn2d", epochs=2, test_fraction=0.2, validation_fraction=0.2), verbose=0)
     assert streamed["split"] == in_memory["split"]
     assert len(streamed["history"]["loss"]) == 2 and 0 <= streamed["evaluation"].accuracy <= 1
-    with pytest.raises(ValueError, match="--stream and --fresh-masks cannot be combined"):
+    with pytest.raises(ValueError, match="stream and fresh_masks cannot be combined"):
         pipeline.TrainingConfig(stream=True, fresh_masks=True)
 
 
@@ -119,7 +119,7 @@ def test_on_the_fly_training_draws_new_replicates_each_epoch_and_holds_the_whole
     result = pipeline.train(folder, str(tmp_path / "fresh"), config, verbose=0)
     assert result["split"]["train"] == 0 and sum(result["split"].values()) == 60  # the folder is all held out
     assert result["on_the_fly"]["simulated"] == [2 * 8 * 2]
-    with pytest.raises(ValueError, match="--on-the-fly trains a scenario classifier"):
+    with pytest.raises(ValueError, match="on_the_fly trains a scenario classifier"):
         pipeline.TrainingConfig(on_the_fly=5, stream=True)
 
 
