@@ -57,7 +57,7 @@ def measure(mode: str, folder: str, network: str, batch_size: int, warmup: int, 
 
     import minidl  # noqa: PLC0415
     from genomics.learning import networks as models  # noqa: PLC0415
-    from genomics.pipeline import workflow
+    from genomics import pipeline
     from genomics.encoding.encoder import Encoder  # noqa: PLC0415
     from genomics.simulation.store import ShardReader  # noqa: PLC0415
     from genomics.simulation.run import load_simulations  # noqa: PLC0415
@@ -75,7 +75,7 @@ def measure(mode: str, folder: str, network: str, batch_size: int, warmup: int, 
     else:
         data = load_simulations(folder)
         encoder = Encoder.for_design(data.design, **ENCODING)
-        images = workflow.encode_data(data, encoder)
+        images = pipeline.encode_data(data, encoder)
         shape = images.shape[1:]
         x, y = models.model_input(images, network), data.labels
         del images

@@ -2,7 +2,8 @@
 
 simulate (msprime) -> train (an ensemble, early stopping, calibration) -> evaluate on held-out replicates ->
 predict the windows of a VCF simulated with a seed the training never saw, with each window's adequacy ->
-the CNN beside ABC on the same test replicates. ``run_demo`` calls ``announce(step, facts)`` before each step
+the CNN beside ABC on the same test replicates. The simulation folder and the bundle are read once each and
+passed to every step (``pipeline``'s functions over loaded objects). ``run_demo`` calls ``announce(step, facts)`` before each step
 and after it with what it gave, so that a front end says what happens while it happens.
 """
 
@@ -15,11 +16,12 @@ from dataclasses import dataclass, field, fields
 from typing import Callable, ContextManager
 
 from genomics import pipeline
-from genomics.baselines import comparison, runs
+from genomics.baselines import adequacy, comparison
+from genomics.bundle import Bundle
 from genomics.encoding.encoder import LAYOUTS, Encoder
 from genomics.learning.networks import KINDS
 from genomics.scenario import catalogue
-from genomics.simulation.run import simulate
+from genomics.simulation.run import load_simulations, simulate
 
 EXAMPLE_SEED_OFFSET = 10_000  # the example VCF's seed: the simulation seed + this, a seed no replicate used
 
@@ -85,19 +87,24 @@ def run_demo(out: str, settings: DemoSettings, workers: int | None = None,
     networks = f"an ensemble of {config.ensemble} {config.network} networks" if config.ensemble > 1 \
         else f"a {config.network} network"
     announce("train", {"networks": networks, "seen": seen})
-    trained = pipeline.train(simulations, run, config, {"layout": settings.layout})
+    data = load_simulations(simulations)  # read once: every step below takes these replicates
+    trained = pipeline.train(simulations, run, config, {"layout": settings.layout}, data=data)
+    bundle = Bundle.load(trained["bundle"])  # read once: every step below takes it
     announce("trained", {"result": trained})
     vcf_path, popmap_path, parameters = pipeline.write_example_vcf(
         out, catalogue.get("divergence"), seed=settings.simulation_seed + EXAMPLE_SEED_OFFSET)
     announce("predict", {"vcf": vcf_path, "popmap": popmap_path, "parameters": parameters})
     with reporting("summary statistics of the simulations") as progress:
-        check = runs.adequacy_check(simulations, trained["bundle"], per_scenario=500, progress=progress)
-    prediction = pipeline.predict_vcf(trained["bundle"], vcf_path, popmap_path, check=check)
+        reference = adequacy.reference_from(data, simulations, bundle, per_scenario=500, progress=progress)
+    prediction = pipeline.predict_vcf_windows(
+        bundle, vcf_path, popmap_path,
+        check=lambda data_set: adequacy.summary(adequacy.check_data_set(reference, data_set)))
     announce("predicted", {"result": prediction})
     abc_settings = comparison.AbcSettings(per_scenario=50, networks=2, seed=settings.abc_seed)
     announce("compare", {"settings": abc_settings})
     with reporting("summary statistics") as progress:
-        outcome = comparison.compare(simulations, trained["bundle"], abc_settings, hybrid=False, progress=progress)
+        outcome = comparison.compare_loaded(data, simulations, bundle, abc_settings, hybrid=False,
+                                            progress=progress)
     announce("compared", {"result": outcome})
     announce("finished", {"seconds": time.perf_counter() - start, "out": os.path.abspath(out)})
     return {"training": trained, "prediction": prediction, "comparison": outcome}

@@ -30,7 +30,7 @@ import numpy
 
 import minidl
 from genomics.learning import networks as models
-from genomics.pipeline import workflow
+from genomics import pipeline
 from genomics.encoding.encoder import Encoder
 from genomics.learning.batches.onthefly import FreshSimulations
 from genomics.scenario.scenario import load_toml
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> dict:
                  shard_size=500, workers=arguments.workers, progress=False)
     test = load_simulations(test_folder)
     encoder = Encoder.for_design(test.design, **ENCODING)
-    images = workflow.encode_data(test, encoder)
+    images = pipeline.encode_data(test, encoder)
     test_inputs = models.model_input(images, arguments.network)
     specs = [entry["spec"] for entry in test.manifest["scenarios"]]
     batch_size = BATCH_SIZE.get(arguments.network, 250)

@@ -32,15 +32,14 @@ import numpy
 
 from genomics.baselines import abc
 from genomics.baselines.comparison import sample_per_scenario
-from genomics.encoding.encoder import Encoder
 from genomics.learning.ensemble import embedding
 from genomics.learning.networks import model_input
 from genomics.observed.readers import Genotypes
 from genomics.scenario.scenario import Scenario
-from genomics.simulation.store import check_same_scenarios
 from genomics.simulation.run import SimulatedData, load_simulations, replicate_seed, simulate_replicate
 from genomics.encoding.sumstats import summary_statistics
-from genomics.pipeline.workflow import encode_data, encode_genotypes, load_bundle, read_bundle_metadata
+from genomics.bundle import Bundle
+from genomics.pipeline.encode import encode_data, encode_genotypes
 
 
 def principal_components(reference: numpy.ndarray, variance: float = 0.99, most: int = 20) -> tuple:
@@ -128,8 +127,7 @@ class Reference:
     statistics: abc.Statistics = field(init=False)
     cloud: Cloud = field(init=False)
     most: int = field(init=False)  # principal components at most: a tenth of the smallest scenario, 2 to 20
-    model: Any = None
-    metadata: dict | None = None
+    bundle: Bundle | None = None
     embedding_cloud: Cloud | None = None
 
     def __post_init__(self) -> None:
@@ -138,17 +136,16 @@ class Reference:
         self.statistics = abc.prepare(self.table, self.names)
         self.cloud = Cloud.fit(self.statistics.reference, self.data.labels, classes, self.most)
 
-    def add_network(self, bundle: str) -> None:
+    def add_network(self, bundle: Bundle) -> None:
         """The bundle's network, and the cloud of its penultimate-layer embeddings of the simulations."""
-        self.model, self.metadata = load_bundle(bundle)
-        encoder = Encoder.from_dict(self.metadata["encoder"])
-        simulated = embedding(self.model, model_input(encode_data(self.data, encoder), self.metadata["network"]))
+        self.bundle = bundle
+        simulated = embedding(bundle.model, model_input(encode_data(self.data, bundle.encoder), bundle.network))
         self.embedding_cloud = Cloud.fit(simulated, self.data.labels, len(self.data.scenario_names), self.most)
 
     def embed(self, data_set: Genotypes) -> numpy.ndarray:
         """The network's penultimate-layer embedding of one observed data set."""
-        image, _ = encode_genotypes(Encoder.from_dict(self.metadata["encoder"]), data_set)
-        return embedding(self.model, model_input(image[None], self.metadata["network"]))[0]
+        image, _ = encode_genotypes(self.bundle.encoder, data_set)
+        return embedding(self.bundle.model, model_input(image[None], self.bundle.network))[0]
 
 
 def check(ref: Reference, observed: numpy.ndarray, alpha: float = 0.01,
@@ -206,11 +203,19 @@ def posterior_predictive(ref: Reference, observed: numpy.ndarray, scenario: int,
 
 def reference(simulations: str, bundle: str | None = None, per_scenario: int = 1000, seed: int = 0,
               progress: Callable[[int, int], None] | None = None) -> Reference:
-    """Up to ``per_scenario`` replicates of each scenario of a simulation folder (seeded), their statistics and,
-    with ``bundle``, their embeddings; ``progress(done, total)``: replicates whose statistics are done."""
+    """``reference_from`` a simulation folder and (optionally) a bundle file, each read once."""
     data = load_simulations(simulations)
+    return reference_from(data, simulations, Bundle.load(bundle) if bundle is not None else None, per_scenario, seed,
+                          progress)
+
+
+def reference_from(data: SimulatedData, simulations: str, bundle: Bundle | None = None, per_scenario: int = 1000,
+                   seed: int = 0, progress: Callable[[int, int], None] | None = None) -> Reference:
+    """Up to ``per_scenario`` replicates of each scenario of a loaded simulation folder (seeded; ``simulations``:
+    its path, named in errors), their statistics and, with a loaded ``bundle``, their embeddings;
+    ``progress(done, total)``: replicates whose statistics are done."""
     if bundle is not None:  # the bundle's scenarios, names and definitions, before any work
-        check_same_scenarios(read_bundle_metadata(bundle), data.manifest, simulations)
+        bundle.check_same_scenarios(data.manifest, simulations)
     used = numpy.sort(sample_per_scenario(numpy.arange(len(data.labels)), data.labels, len(data.scenario_names),
                                           per_scenario, seed))
     subset = SimulatedData(data.scenario_names, data.labels[used], [data.genotypes[i] for i in used],
@@ -228,7 +233,7 @@ def check_data_set(ref: Reference, data_set: Genotypes, alpha: float = 0.01, pre
     """``check`` of one observed data set against a ``Reference``; with ``predictive`` > 0, a posterior
     predictive check of the scenario that rejection ABC favours; with ``picture``, the PCA picture there."""
     observed = abc.observed_statistics(data_set)
-    result = check(ref, observed, alpha, ref.embed(data_set) if ref.model is not None else None)
+    result = check(ref, observed, alpha, ref.embed(data_set) if ref.bundle is not None else None)
     if predictive:
         shares = abc.postpr(ref.statistics.transform(observed[None])[0], ref.statistics.reference, ref.data.labels,
                             len(ref.data.scenario_names), 0.05)["posterior"]

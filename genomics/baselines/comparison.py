@@ -1,6 +1,6 @@
 """ABC beside the CNN on the same simulations: held-out scores, observed data, the hybrid, the statistics table.
 
-The held-out replicates are the CNN's test split (``workflow.split_replicates``
+The held-out replicates are the CNN's test split (``genomics.pipeline.split.split_replicates``
 with the same settings), and ABC's reference table is every other replicate
 (train, validation and calibration together): both methods see the same
 simulation budget and are scored on the same replicates. Regression ABC fits
@@ -27,12 +27,15 @@ from typing import Any, Callable
 import numpy
 
 from genomics.baselines import abc
-from genomics.encoding.encoder import Encoder
 from genomics.learning.evaluation import Evaluation
 from genomics.observed.readers import Genotypes
-from genomics.simulation.store import check_same_scenarios
 from genomics.simulation.run import SimulatedData, load_simulations
-from genomics.pipeline.workflow import Split, TrainingConfig, encode_data, load_bundle, network_output, split_replicates
+from genomics.bundle import Bundle
+from genomics.pipeline.config import TrainingConfig
+from genomics.pipeline.encode import encode_data
+from genomics.pipeline.outputs import network_output
+from genomics.pipeline.split import Split, split_replicates
+from genomics.errors import SettingError, braces_doubled
 
 
 @dataclass(frozen=True)
@@ -147,7 +150,7 @@ def score_abc(table: numpy.ndarray, names: list[str], data: SimulatedData, refer
     return results, statistics.notes
 
 
-def bundle_config(metadata: dict, data: SimulatedData, simulations: str,
+def bundle_config(bundle: Bundle, data: SimulatedData, simulations: str,
                   rebuild_test_split: bool = True) -> TrainingConfig:
     """The bundle's training settings, after checking that ``simulations`` is the folder it was trained on.
 
@@ -156,20 +159,20 @@ def bundle_config(metadata: dict, data: SimulatedData, simulations: str,
     (every replicate it used is then taken together, and its settings are
     read with no calibration split).
     """
-    training = metadata["training"]
-    check_same_scenarios(metadata, data.manifest, simulations)
-    if data.scenario_names != metadata["scenario_names"] or \
+    training = bundle.training
+    bundle.check_same_scenarios(data.manifest, simulations)
+    if data.scenario_names != bundle.scenario_names or \
             data.manifest["master_seed"] != training["master_seed"] or \
             data.manifest["replicates_per_scenario"] != training["replicates_per_scenario"]:
         raise ValueError(f"{simulations!r} is not the simulation folder this bundle was trained on (scenarios "
-                         f"{metadata['scenario_names']}, master seed {training['master_seed']}, "
+                         f"{bundle.scenario_names}, master seed {training['master_seed']}, "
                          f"{training['replicates_per_scenario']} replicates each): compare needs the same replicates "
                          "to keep the test split unseen")
     if "calibration_fraction" not in training["config"]:
         if rebuild_test_split:
-            raise ValueError(f"{simulations!r}: this bundle was trained before the four-way split (train, "
-                             "validation, calibration, test), so its test split cannot be rebuilt: score on fresh "
-                             "replicates with --test-simulations")
+            raise SettingError(f"{braces_doubled(repr(simulations))}: this bundle was trained before the four-way "
+                               "split (train, validation, calibration, test), so its test split cannot be rebuilt: "
+                               "score on fresh replicates with {test_simulations}")
         return TrainingConfig(**{**training["config"], "calibration_fraction": 0.0})
     return TrainingConfig(**training["config"])
 
@@ -177,6 +180,15 @@ def bundle_config(metadata: dict, data: SimulatedData, simulations: str,
 def compare(simulations: str, bundle: str, settings: AbcSettings, hybrid: bool = True,
             test_simulations: str | None = None, executor: Any = None,
             progress: Callable[[int, int], None] | None = None) -> dict:
+    """``compare_loaded`` of a simulation folder and a bundle file, each read once."""
+    data = load_simulations(simulations)
+    return compare_loaded(data, simulations, Bundle.load(bundle), settings, hybrid, test_simulations, executor,
+                          progress)
+
+
+def compare_loaded(data: SimulatedData, simulations: str, bundle: Bundle, settings: AbcSettings,
+                   hybrid: bool = True, test_simulations: str | None = None, executor: Any = None,
+                   progress: Callable[[int, int], None] | None = None) -> dict:
     """The CNN, ABC (each method) and the hybrid on the same held-out replicates, with each one's budget.
 
     Without ``test_simulations`` the scored replicates come from the bundle's
@@ -190,20 +202,18 @@ def compare(simulations: str, bundle: str, settings: AbcSettings, hybrid: bool =
     (``genomics.simulation.cluster``; None: in this process). ``progress(done, total)``: the replicates whose
     summary statistics are done (``genomics.progress``).
     """
-    data = load_simulations(simulations)
-    model, metadata = load_bundle(bundle)
-    if metadata.get("task") == "regression":
-        raise ValueError(f"{bundle!r} estimates parameters; compare puts scenario classifiers beside ABC")
+    if bundle.is_regression:
+        raise ValueError(f"{bundle.name} estimates parameters; compare puts scenario classifiers beside ABC")
     # With a fresh test folder every replicate the bundle used is in ABC's reference table: the split itself
     # does not matter, so an older bundle's settings do.
-    config = bundle_config(metadata, data, simulations, rebuild_test_split=test_simulations is None)
+    config = bundle_config(bundle, data, simulations, rebuild_test_split=test_simulations is None)
     split = split_replicates(data.labels, config)
     if test_simulations is None:
         reference, scored, test = held_out(data, split, settings.per_scenario, settings.seed)
         fresh, hybrid_reference = data, numpy.concatenate([split.validation, split.calibration])
     else:
         fresh = load_simulations(test_simulations)
-        check_same_scenarios(metadata, fresh.manifest, test_simulations)  # names and definitions
+        bundle.check_same_scenarios(fresh.manifest, test_simulations)  # names and definitions
         if fresh.manifest["master_seed"] == data.manifest["master_seed"]:
             raise ValueError(f"{test_simulations!r} has the training folder's master seed "
                              f"{data.manifest['master_seed']}: its replicates repeat the training replicates")
@@ -212,11 +222,11 @@ def compare(simulations: str, bundle: str, settings: AbcSettings, hybrid: bool =
         scored = sample_per_scenario(test, fresh.labels, len(fresh.scenario_names), settings.per_scenario,
                                      settings.seed)
         hybrid_reference = numpy.setdiff1d(test, scored)
-    encoder = Encoder.from_dict(metadata["encoder"])
+    encoder = bundle.encoder
     classes = len(data.scenario_names)
     results: dict[str, Evaluation] = {}
     budgets: dict[str, str] = {}
-    test_values, output = network_output(model, metadata, encode_data(fresh, encoder, test))
+    test_values, output = network_output(bundle, encode_data(fresh, encoder, test))
     position = {index: row for row, index in enumerate(test)}
     scored_values = test_values[[position[i] for i in scored]]
     cnn_budget = (f"{len(split.train)} train + {len(split.validation)} validation"
@@ -237,7 +247,7 @@ def compare(simulations: str, bundle: str, settings: AbcSettings, hybrid: bool =
         budgets[name] = f"{len(reference)} simulations in the reference table"
     if hybrid:
         if test_simulations is None:
-            hybrid_values = network_output(model, metadata, encode_data(data, encoder, hybrid_reference))[0]
+            hybrid_values = network_output(bundle, encode_data(data, encoder, hybrid_reference))[0]
         else:
             hybrid_values = test_values[[position[i] for i in hybrid_reference]]
         hybrid_statistics = abc.prepare(hybrid_values[:, :-1], [f"p_{n}" for n in data.scenario_names[:-1]],

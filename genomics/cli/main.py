@@ -44,11 +44,7 @@ def _what_was_kept(arguments: argparse.Namespace, before: tuple | None, nothing:
 def in_flags(error: SettingError, flags: dict[str, str]) -> str:
     """A ``SettingError``'s sentence with each parameter it names written as the command's flag
     (``fresh_masks`` -> ``--fresh-masks``); parameters the command has no flag for stay as they are."""
-    message = str(error)
-    for parameter in error.parameters:
-        if parameter in flags:  # whole names only: "seed" is not rewritten inside "split_seed"
-            message = re.sub(rf"(?<![\w-]){re.escape(parameter)}(?![\w-])", flags[parameter], message)
-    return message
+    return error.sentence(flags)
 
 
 def main(argv: list[str] | None = None) -> int:

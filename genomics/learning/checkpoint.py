@@ -32,6 +32,7 @@ import os
 from typing import Any, Callable
 
 import minidl
+from genomics.errors import SettingError, braces_doubled
 from minidl.callbacks import Callback, EarlyStopping, ReduceLROnPlateau
 from minidl.saving import ModelFileError, read_extra_weights, read_metadata, read_model, read_optimizer_state
 
@@ -53,9 +54,10 @@ class ResumePoint:
             self.extra = read_extra_weights(self.path)
             self.optimizer_state = read_optimizer_state(self.path)
         except (ModelFileError, OSError) as error:
-            raise ValueError(f"--resume: cannot read the training state {self.path!r}: {error}") from None
+            raise SettingError(f"{{resume}}: cannot read the training state "
+                               f"{braces_doubled(repr(self.path))}: {braces_doubled(error)}") from None
         if self.metadata.get("kind") != STATE_KIND:
-            raise ValueError(f"--resume: {self.path!r} is not a genomics training state")
+            raise SettingError(f"{{resume}}: {braces_doubled(repr(self.path))} is not a genomics training state")
         self.member, self.epochs_done = self.metadata["member"], self.metadata["epochs_done"]
 
     def finished_member(self, k: int) -> tuple[list, dict, int | None]:
@@ -69,10 +71,10 @@ class ResumePoint:
         differing = [key for key in sorted(set(saved) | set(settings))
                      if key != "epochs" and saved.get(key) != settings.get(key)]
         if differing:
-            raise ValueError("--resume: the stopped training had " + ", ".join(
-                f"{key} = {saved.get(key)!r}" for key in differing) + "; this command gives " + ", ".join(
-                f"{key} = {settings.get(key)!r}" for key in differing) + ": give the same options, or train anew "
-                "without --resume")
+            raise SettingError("{resume}: the stopped training had " + braces_doubled(", ".join(
+                f"{key} = {saved.get(key)!r}" for key in differing)) + "; this command gives " + braces_doubled(
+                ", ".join(f"{key} = {settings.get(key)!r}" for key in differing)) + ": give the same options, or "
+                "train anew without {resume}")
 
 
 def resume_point(out_dir: str) -> ResumePoint:
@@ -80,9 +82,9 @@ def resume_point(out_dir: str) -> ResumePoint:
     if not os.path.exists(os.path.join(out_dir, STATE_FILE)):
         bundle = os.path.join(out_dir, BUNDLE_FILE)
         finished = os.path.exists(bundle) and "checkpoint" not in _metadata_or_empty(bundle)
-        raise ValueError(f"--resume: {out_dir!r} holds " + (
+        raise SettingError(f"{{resume}}: {braces_doubled(repr(out_dir))} holds " + (
             "a finished training (model.npz): nothing to resume" if finished else
-            f"no training state to resume ({STATE_FILE}, written after each epoch): train without --resume"))
+            f"no training state to resume ({STATE_FILE}, written after each epoch): train without {{resume}}"))
     return ResumePoint(out_dir)
 
 

@@ -2,7 +2,7 @@
 
 Simulation shards (``genomics.simulation.run``), chunks of summary statistics
 (``genomics.baselines.abc.statistics_table``) and chunks of replicates to encode
-(``genomics.pipeline.workflow.encode_data``) are independent tasks handed to a
+(``genomics.pipeline.encode.encode_data``) are independent tasks handed to a
 ``concurrent.futures.Executor``. ``executor`` gives one of three:
 
 - None: the caller's own way, a process pool of ``workers`` processes for

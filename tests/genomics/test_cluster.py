@@ -10,7 +10,7 @@ import pytest
 
 from genomics.baselines import abc
 from genomics.simulation import cluster
-from genomics.pipeline import workflow
+from genomics import pipeline
 from genomics.encoding.encoder import Encoder
 from genomics.cli.main import main as genomics
 from genomics.scenario.scenario import Scenario
@@ -79,8 +79,8 @@ def test_encoding_on_the_cluster_gives_the_images_encoded_here(client, tmp_path)
     data = load_simulations(str(tmp_path / "sims"))
     encoder = Encoder.for_design(data.design)
     order = np.array([13, 0, 5, 9, 2, 11])
-    np.testing.assert_array_equal(within(120, workflow.encode_data, data, encoder, order, client.get_executor(), 4),
-                                  workflow.encode_data(data, encoder, order))
+    np.testing.assert_array_equal(within(120, pipeline.encode_data, data, encoder, order, client.get_executor(), 4),
+                                  pipeline.encode_data(data, encoder, order))
 
 
 def _kill_one_worker_after_the_first_shard(client, out, killed):

@@ -10,10 +10,11 @@ import pytest
 
 from genomics.scenario import catalogue
 from genomics.baselines import comparison
-from genomics.pipeline import workflow
+from genomics import pipeline
 from genomics.cli.main import main
 from genomics.simulation.run import load_simulations
-from genomics.pipeline.workflow import split_replicates
+from genomics.pipeline import split_replicates
+from genomics.bundle import Bundle
 from minidl.saving.npz import read_metadata
 
 
@@ -46,7 +47,7 @@ def test_compare_scores_every_method_on_the_same_replicates(trained, capsys):
     # The bundle's split is rebuilt: ABC's reference table is the 96 replicates outside the test split of 24.
     assert result["budgets"]["ABC rejection"].startswith("96 simulations")
     data = load_simulations(sims)
-    config = comparison.bundle_config(read_metadata(bundle), data, sims)
+    config = comparison.bundle_config(Bundle.load(bundle, weights=False), data, sims)
     reference, scored, test = comparison.held_out(data, split_replicates(data.labels, config), 4, 0)
     assert not set(reference) & set(test) and set(scored) <= set(test)
 
@@ -166,7 +167,7 @@ def test_bad_check_and_abc_options_are_one_sentence(trained, capsys, arguments, 
 
 def test_check_and_abc_read_a_vcf_in_windows_of_the_design_for_a_genome_design(trained, capsys):
     folder, sims, _, _ = trained
-    vcf_path, popmap, _ = workflow.write_example_vcf(str(folder), catalogue.get("divergence"), seed=7, windows=2)
+    vcf_path, popmap, _ = pipeline.write_example_vcf(str(folder), catalogue.get("divergence"), seed=7, windows=2)
     capsys.readouterr()
     assert main(["check", sims, "--vcf", vcf_path, "--popmap", popmap]) == 0
     printed = capsys.readouterr().out

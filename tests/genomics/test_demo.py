@@ -33,3 +33,36 @@ def test_genomics_demo_runs_end_to_end_and_beats_chance_by_far(tmp_path, capsys)
     evaluation = run_demo(tmp_path, capsys)
     assert evaluation["samples"] == 900
     assert evaluation["accuracy"] > 0.88  # measured 0.924; chance is 0.33
+
+
+def test_the_demo_reads_its_simulation_folder_and_its_bundle_once_each(tmp_path, capsys, monkeypatch):
+    """Every function bound to the name ``load_simulations`` in any module (the folder reader, also behind
+    ``ShardReader``) and ``Bundle.load`` (the only bundle reader, also behind ``bundle_design``) count their
+    calls; a tiny demo (one network, one epoch) must make one of each."""
+    import sys
+
+    from genomics.bundle import Bundle
+    from genomics.simulation.run import load_simulations
+
+    reads = {"simulations": [], "bundle": []}
+
+    def counted_folder(directory, *args, **kwargs):
+        reads["simulations"].append(directory)
+        return load_simulations(directory, *args, **kwargs)
+
+    for module in list(sys.modules.values()):
+        if getattr(module, "__name__", "").startswith("genomics") and \
+                getattr(module, "load_simulations", None) is load_simulations:
+            monkeypatch.setattr(module, "load_simulations", counted_folder)
+    load_bundle = Bundle.load.__func__
+
+    def counted_bundle(cls, path, *args, **kwargs):
+        reads["bundle"].append(path)
+        return load_bundle(cls, path, *args, **kwargs)
+
+    monkeypatch.setattr(Bundle, "load", classmethod(counted_bundle))
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--replicates", "60", "--epochs", "1", "--ensemble", "1",
+                 "--workers", "1"]) == 0
+    assert "the CNN beside ABC" in capsys.readouterr().out
+    assert reads == {"simulations": [str(out / "simulations")], "bundle": [str(out / "run" / "model.npz")]}

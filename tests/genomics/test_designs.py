@@ -9,7 +9,7 @@ import pytest
 
 from genomics.learning import networks as models
 from genomics.observed import readers
-from genomics.pipeline import workflow
+from genomics import pipeline
 from genomics.scenario.design import SamplingDesign
 from genomics.encoding.encoder import Encoder, encoding_for_design
 from genomics.simulation.loci import MISSING, place_segregating_sites
@@ -201,7 +201,7 @@ def test_design_errors_name_the_key_and_the_allowed_values(change, message):
 
 
 def test_predictions_on_random_snp_subsets_report_a_range_and_repeat_with_the_seed(tmp_path):
-    from genomics.pipeline import workflow
+    from genomics import pipeline
     from genomics.simulation.run import simulate as simulate_folder
 
     models = [scenario([{"name": "l", "count": 2, "segregating_sites": 4}], samples=(6, 6), populations=("A", "B"),
@@ -210,16 +210,16 @@ def test_predictions_on_random_snp_subsets_report_a_range_and_repeat_with_the_se
         model.name = name
         model.spec["name"] = name
     simulate_folder(models, 20, str(tmp_path / "sims"), workers=1, progress=False)
-    result = workflow.train(str(tmp_path / "sims"), str(tmp_path / "run"),
-                            workflow.TrainingConfig(network="perez", epochs=1, test_fraction=0.2,
+    result = pipeline.train(str(tmp_path / "sims"), str(tmp_path / "run"),
+                            pipeline.TrainingConfig(network="perez", epochs=1, test_fraction=0.2,
                                                     validation_fraction=0.2), verbose=0)
     rows = np.random.default_rng(0).integers(0, 2, size=(12, 20))
     (tmp_path / "m.txt").write_text("\n".join(" ".join(map(str, r)) for r in rows) + "\n")
-    design = workflow.bundle_design(result["bundle"])
+    design = pipeline.bundle_design(result["bundle"])
     with pytest.raises(ValueError, match="20 sites, but the model's design has 8 segregating sites"):
         readers.read_matrix(str(tmp_path / "m.txt"), design)
     data = readers.read_matrix(str(tmp_path / "m.txt"), design, more_sites_allowed=True)
-    first, again, other = (workflow.predict_genotypes(result["bundle"], [data], subsets=15, seed=seed)["data_sets"][0]
+    first, again, other = (pipeline.predict_genotypes(result["bundle"], [data], subsets=15, seed=seed)["data_sets"][0]
                            for seed in (1, 1, 2))
     assert first["values"] == again["values"] and first["subsets"] == 15
     assert all(lo <= mid <= hi for lo, mid, hi in zip(first["low"], first["values"], first["high"]))
@@ -246,10 +246,10 @@ def test_unlinked_loci_with_missing_calls_default_to_a_projected_joint_spectrum_
     assert (encoder.layout, encoder.sfs_haplotypes) == ("joint_sfs", 16)
     assert "50 unlinked loci" in why and "projected to 16 haplotypes" in why
     assert models.network_for(encoder.layout)[0] == "cnn2d"
-    encoder, config, choices = workflow.choose_encoding_and_network(rad, None, workflow.TrainingConfig())
+    encoder, config, choices = pipeline.choose_encoding_and_network(rad, None, pipeline.TrainingConfig())
     assert config.network == "cnn2d" and choices["network"].startswith("cnn2d: 2-D convolutions")
-    given, config, choices = workflow.choose_encoding_and_network(rad, {"layout": "haplotypes"},
-                                                                  workflow.TrainingConfig(network="perez"))
+    given, config, choices = pipeline.choose_encoding_and_network(rad, {"layout": "haplotypes"},
+                                                                  pipeline.TrainingConfig(network="perez"))
     assert given.layout == "haplotypes" and given.missing_channel and config.network == "perez"
     assert "(given: layout=haplotypes)" in choices["encoding"] and choices["network"] == "perez (given)"
     genome = scenario([{"name": "chr", "sequence_length": 1e5, "mutation_rate": 1e-8}]).design

@@ -5,7 +5,7 @@ import os
 import numpy as np
 import pytest
 
-from genomics.pipeline import workflow
+from genomics import pipeline
 from genomics.learning.batches.augmentation import FreshMasks
 from genomics.encoding.encoder import Encoder
 from genomics.simulation.loci import MISSING, with_missing_calls
@@ -51,7 +51,7 @@ def test_fresh_masks_change_every_epoch_keep_the_design_rates_and_repeat_with_th
     replicates = np.arange(len(data.labels))
     fresh = FreshMasks(data, replicates, data.labels, encoder, "cnn2d", batch_size=48, seed=3)
     first_images, first_labels = fresh[0]
-    assert first_images.shape == workflow.encode_data(data, encoder, replicates[:48]).shape
+    assert first_images.shape == pipeline.encode_data(data, encoder, replicates[:48]).shape
     np.testing.assert_array_equal(first_labels, data.labels[fresh._order[:48]])
     assert len(set(first_labels.tolist())) == 2  # batches mix the scenarios from the first epoch on
     again, _ = FreshMasks(data, replicates, data.labels, encoder, "cnn2d", batch_size=48, seed=3)[0]
@@ -67,14 +67,14 @@ def test_fresh_masks_change_every_epoch_keep_the_design_rates_and_repeat_with_th
 
 
 def test_training_with_fresh_masks_runs_and_is_refused_where_no_mask_can_be_redrawn(folder, tmp_path):
-    config = workflow.TrainingConfig(network="cnn2d", epochs=2, fresh_masks=True, test_fraction=0.2,
+    config = pipeline.TrainingConfig(network="cnn2d", epochs=2, fresh_masks=True, test_fraction=0.2,
                                      validation_fraction=0.2)
-    result = workflow.train(folder, str(tmp_path / "run"), config, verbose=0)
+    result = pipeline.train(folder, str(tmp_path / "run"), config, verbose=0)
     assert len(result["history"]["loss"]) == 2 and os.path.exists(result["bundle"])
     plain = scenario([{"name": "l", "segregating_sites": 4}], samples=(4,))
     simulate([plain], 4, str(tmp_path / "plain"), workers=1, progress=False)
     with pytest.raises(ValueError, match="the design has no missing calls"):
-        workflow.train(str(tmp_path / "plain"), str(tmp_path / "run2"), config, verbose=0)
+        pipeline.train(str(tmp_path / "plain"), str(tmp_path / "run2"), config, verbose=0)
     old = str(tmp_path / "old")
     simulate(missing_models(), 4, old, workers=1, progress=False)
     design = missing_models()[0].design
@@ -91,4 +91,4 @@ def test_training_with_fresh_masks_runs_and_is_refused_where_no_mask_can_be_redr
     old_data = load_simulations(old)
     assert old_data.complete_genotypes is None and any((g == MISSING).any() for g in old_data.genotypes)
     with pytest.raises(ValueError, match="keep only their masked calls"):
-        workflow.train(old, str(tmp_path / "run3"), config, verbose=0)
+        pipeline.train(old, str(tmp_path / "run3"), config, verbose=0)

@@ -250,30 +250,30 @@ LARGE = dict(SMALL, name="large", priors={"N": {"log_uniform": [3000, 10000]}})
 
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory):
-    from genomics.pipeline import workflow
+    from genomics import pipeline
 
     folder = tmp_path_factory.mktemp("bundle")
     simulate([Scenario(SMALL), Scenario(LARGE)], 16, str(folder / "sims"), master_seed=1, workers=1, progress=False)
     simulate([Scenario(SMALL), Scenario(LARGE)], 4, str(folder / "fresh"), master_seed=2, workers=1, progress=False)
     swapped = [Scenario(dict(LARGE, name="small")), Scenario(dict(SMALL, name="large"))]  # names kept, models swapped
     simulate(swapped, 4, str(folder / "swapped"), master_seed=2, workers=1, progress=False)
-    config = workflow.TrainingConfig(epochs=1, test_fraction=0.25, validation_fraction=0.25, calibration_fraction=0.25)
-    result = workflow.train(str(folder / "sims"), str(folder / "run"), config, encoder={"n_snps": 16}, verbose=0)
+    config = pipeline.TrainingConfig(epochs=1, test_fraction=0.25, validation_fraction=0.25, calibration_fraction=0.25)
+    result = pipeline.train(str(folder / "sims"), str(folder / "run"), config, encoder={"n_snps": 16}, verbose=0)
     return folder, result["bundle"]
 
 
 def test_evaluate_calibrate_and_check_refuse_scenarios_with_the_bundles_names_but_other_definitions(bundle):
     from genomics.baselines import adequacy
-    from genomics.pipeline import workflow
+    from genomics import pipeline
 
     folder, path = bundle
-    assert workflow.evaluate(path, str(folder / "fresh")).samples == 8
+    assert pipeline.evaluate(path, str(folder / "fresh")).samples == 8
     message = (r"swapped': scenario 'small' has the model's name but another definition: priors.N.log_uniform\[0\] "
                r"is 3000 there and 300 in the model's training scenarios")
     with pytest.raises(ValueError, match=message):
-        workflow.evaluate(path, str(folder / "swapped"))
+        pipeline.evaluate(path, str(folder / "swapped"))
     with pytest.raises(ValueError, match=message):
-        workflow.calibrate_bundle(path, str(folder / "swapped"), str(folder / "recalibrated.npz"))
+        pipeline.calibrate_bundle(path, str(folder / "swapped"), str(folder / "recalibrated.npz"))
     assert not (folder / "recalibrated.npz").exists()
     with pytest.raises(ValueError, match=message):  # predict --check and check --bundle
         adequacy.reference(str(folder / "swapped"), path, per_scenario=4)
@@ -294,25 +294,26 @@ def test_a_description_alone_may_differ():
 @pytest.mark.parametrize("temperature", [0.0, -1.097, float("nan"), float("inf"), "1.0", True])
 def test_a_bundle_whose_temperature_is_not_a_positive_number_is_refused_at_load(bundle, temperature):
     import minidl
-    from genomics.pipeline import workflow
+    from genomics.bundle import Bundle
 
     folder, path = bundle
-    model, metadata = workflow.load_bundle(path)
-    assert metadata["calibration"]["temperature"] > 0
+    loaded = Bundle.load(path)
+    model, metadata = loaded.model, loaded.metadata
+    assert loaded.temperature > 0
     bad = str(folder / "bad_temperature.npz")
     model.save(bad, metadata={**metadata, "calibration": {**metadata["calibration"], "temperature": temperature}})
     assert minidl.load_model(bad) is not None
     with pytest.raises(ValueError, match=rf"bad_temperature.npz': the bundle's temperature is .*; a temperature "
                                          "must be a finite number > 0"):
-        workflow.load_bundle(bad)
+        Bundle.load(bad)
 
 
 def test_data_without_a_segregating_site_are_refused_before_any_prediction(bundle, tmp_path):
     from genomics.observed import readers
-    from genomics.pipeline import workflow
+    from genomics import pipeline
 
     _, path = bundle
-    design = workflow.bundle_design(path)
+    design = pipeline.bundle_design(path)
     (tmp_path / "none.ms").write_text("//\nsegsites: 0\n\n")
     no_sites, = readers.read_ms(str(tmp_path / "none.ms"), design)
     (tmp_path / "same.ms").write_text("//\nsegsites: 2\npositions: 0.1 0.2\n" + "01\n" * 8)
@@ -320,7 +321,7 @@ def test_data_without_a_segregating_site_are_refused_before_any_prediction(bundl
     for data in (no_sites, identical):
         with pytest.raises(ValueError, match=r"data set 1 \(.*\.ms\) has no segregating site \(\d sites, each with "
                                              r"one allele\): there is nothing to predict from"):
-            workflow.predict_genotypes(path, [data])
+            pipeline.predict_genotypes(path, [data])
 
 
 @pytest.mark.parametrize("prior, message", [
@@ -342,18 +343,19 @@ def test_priors_with_infinite_or_missing_bounds_are_refused(prior, message):
     ({"members": 2, "member_temperatures": [1.0, -2.0]}, "the bundle's ensemble member 1's temperature is -2.0"),
 ])
 def test_an_ensemble_bundle_that_miscounts_its_members_or_temperatures_is_refused(bundle, entry, message):
-    from genomics.pipeline import workflow
+    from genomics.bundle import Bundle
     from genomics.learning.ensemble import Ensemble
 
     folder, path = bundle
-    model, metadata = workflow.load_bundle(path)
+    loaded = Bundle.load(path)
+    model, metadata = loaded.model, loaded.metadata
     out = str(folder / "ensemble.npz")
     model.save(out, metadata={**metadata, "ensemble": {"members": 2, "member_temperatures": [1.0, 2.0]}},
                extra_weights={"member_1": model.get_weights()})
-    assert isinstance(workflow.load_bundle(out)[0], Ensemble)
+    assert isinstance(Bundle.load(out).model, Ensemble)
     model.save(out, metadata={**metadata, "ensemble": entry}, extra_weights={"member_1": model.get_weights()})
     with pytest.raises(ValueError, match=message):
-        workflow.load_bundle(out)
+        Bundle.load(out)
 
 
 # ---------------------------------------------------------------- expressions fuzzed: a value or one sentence

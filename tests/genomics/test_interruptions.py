@@ -22,7 +22,9 @@ import pytest
 import minidl
 from genomics import interrupts
 from genomics.simulation import folder as simulation_folder, resources, run as simulate_module
-from genomics.pipeline import workflow
+from genomics import pipeline
+from genomics.encoding.encoder import Encoder
+from genomics.bundle import BUNDLE_KIND
 from genomics.scenario.catalogue import resolve
 from genomics.cli.main import main
 from genomics.simulation.run import simulate
@@ -92,7 +94,7 @@ def test_sigterm_keeps_the_best_model_and_resume_repeats_the_uninterrupted_histo
     kept = read_metadata(str(stopped / "model.npz"))
     assert kept["calibration"] is None and kept["checkpoint"]["calibrated"] is False
     assert 1 <= kept["checkpoint"]["epoch"] <= epochs_done(stopped) < 8
-    evaluation = workflow.evaluate(str(stopped / "model.npz"), str(sims))  # predict and evaluate read it
+    evaluation = pipeline.evaluate(str(stopped / "model.npz"), str(sims))  # predict and evaluate read it
     assert list(evaluation.outputs) == ["softmax (not calibrated)"] and evaluation.labels.shape == (300,)
 
     resumed = genomics("train", sims, "--out", stopped, *TRAIN, "--resume")
@@ -122,7 +124,7 @@ def test_a_full_disk_at_the_final_save_keeps_the_best_model_so_far(sims, tmp_pat
 
     def full_disk_for_the_finished_bundle(handle, **arrays):
         metadata = json.loads(arrays["__config__"].tobytes())["metadata"]
-        if metadata.get("kind") == workflow.BUNDLE_KIND and "checkpoint" not in metadata:
+        if metadata.get("kind") == BUNDLE_KIND and "checkpoint" not in metadata:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         return savez(handle, **arrays)
 
@@ -273,8 +275,8 @@ def test_the_image_estimate_is_the_size_of_a_real_image(tmp_path):
     data = simulate_module.load_simulations(str(tmp_path / "three"))
     for settings in ({"n_snps": 24}, {"layout": "population_frequencies", "missing_channel": True},
                      {"layout": "joint_sfs"}, {"layout": "pairwise_sfs"}, {"layout": "joint_sfs", "sfs_haplotypes": 6}):
-        encoder = workflow.Encoder.for_design(data.design, **settings)
-        image = workflow.encode_data(data, encoder, numpy.arange(1))[0]
+        encoder = Encoder.for_design(data.design, **settings)
+        image = pipeline.encode_data(data, encoder, numpy.arange(1))[0]
         assert resources.image_values(encoder, data.design) == (image.shape, image.size), settings
 
 

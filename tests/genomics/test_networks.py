@@ -8,7 +8,7 @@ import pytest
 import minidl
 from genomics.learning import networks as models
 from genomics.cli.main import main
-from genomics.pipeline.workflow import load_bundle
+from genomics.bundle import Bundle
 
 SIZES = [3, 5, 2]  # unequal populations
 
@@ -77,9 +77,10 @@ def test_train_an_exchangeable_network_and_an_augmented_one_from_the_command_lin
         run = str(tmp_path / network)
         assert main(["train", sims, "--out", run, "--epochs", "2", "--n-snps", "32", "--network", network,
                      *extra]) == 0
-        model, metadata = load_bundle(os.path.join(run, "model.npz"))
-        assert metadata["network"] == network
-        assert metadata["training"]["config"]["augment"] == ("permute" if extra else "none")
+        trained = Bundle.load(os.path.join(run, "model.npz"))
+        model = trained.model
+        assert trained.network == network
+        assert trained.settings["augment"] == ("permute" if extra else "none")
         names = [type(layer).__name__ for layer in model.layers]
         assert ("GroupPooling" in names) == (network == "exchangeable")
         assert ("GroupShuffle" in names) == bool(extra)
@@ -103,9 +104,9 @@ def test_an_ensemble_averages_its_members_calibrated_probabilities_and_reports_t
     from minidl.saving.npz import read_extra_weights
 
     from genomics.learning.ensemble import Ensemble
-    from genomics.encoding.encoder import Encoder
     from genomics.simulation.run import load_simulations
-    from genomics.pipeline.workflow import encode_data, model_outputs, network_output
+    from genomics.pipeline.encode import encode_data
+    from genomics.pipeline.outputs import model_outputs, network_output
 
     sims, run = str(tmp_path / "sims"), str(tmp_path / "run")
     assert main(["simulate", "three_populations", "--replicates", "40", "--out", sims, "--workers", "1"]) == 0
@@ -114,9 +115,10 @@ def test_an_ensemble_averages_its_members_calibrated_probabilities_and_reports_t
     printed = capsys.readouterr().out
     assert "ensemble of 3 networks (init seeds [7, 8, 9])" in printed
     bundle = os.path.join(run, "model.npz")
-    model, metadata = load_bundle(bundle)
+    trained = Bundle.load(bundle)
+    model = trained.model
     assert isinstance(model, Ensemble) and len(model.members) == 3
-    entry = metadata["ensemble"]
+    entry = trained.ensemble
     assert len(entry["member_temperatures"]) == 3 and len(entry["member_test_accuracy"]) == 3
     # Independently of the Ensemble class: members from the file, p = mean_k softmax(z_k / T_k), then T.
     first = minidl.load_model(bundle)
@@ -127,8 +129,8 @@ def test_an_ensemble_averages_its_members_calibrated_probabilities_and_reports_t
         members.append(member)
     assert not np.allclose(members[0].get_weights()[0], members[1].get_weights()[0])  # independently initialised
     data = load_simulations(sims)
-    images = encode_data(data, Encoder.from_dict(metadata["encoder"]), np.arange(9))
-    inputs = models.model_input(images, metadata["network"])
+    images = encode_data(data, trained.encoder, np.arange(9))
+    inputs = models.model_input(images, trained.network)
 
     def softmax(z):
         e = np.exp(z - z.max(axis=1, keepdims=True))
@@ -136,12 +138,12 @@ def test_an_ensemble_averages_its_members_calibrated_probabilities_and_reports_t
 
     mean = np.mean([softmax(models.logits(m, inputs) / t) for m, t in zip(members, entry["member_temperatures"])],
                    axis=0)
-    expected = softmax(np.log(mean) / metadata["calibration"]["temperature"])
-    values, output = network_output(model, metadata, images)
+    expected = softmax(np.log(mean) / trained.temperature)
+    values, output = network_output(trained, images)
     np.testing.assert_allclose(values, expected, rtol=1e-5, atol=1e-7)
     assert output.startswith("calibrated")
     member_probabilities = [softmax(models.logits(m, inputs) / t) for m, t in zip(members, entry["member_temperatures"])]
-    _, _, extras = model_outputs(model, metadata, images)
+    _, _, extras = model_outputs(trained, images)
     np.testing.assert_allclose([extra["member_sd"] for extra in extras], np.std(member_probabilities, axis=0),
                                rtol=1e-5, atol=1e-7)
     assert main(["evaluate", bundle, sims]) == 0

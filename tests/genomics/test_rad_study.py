@@ -14,7 +14,8 @@ import pytest
 from genomics.baselines import adequacy
 from genomics.observed import readers
 from genomics.encoding import sumstats
-from genomics.pipeline import workflow
+from genomics import pipeline
+from genomics.bundle import Bundle
 from genomics.cli.main import main
 from genomics.genotypes import GenotypesError
 from genomics.observed.vcf import read_population_map
@@ -37,9 +38,9 @@ def test_the_quick_mode_runs_every_step_with_every_option_at_its_default(study, 
     assert results["loci"] == LOCI and 0 <= results["test_accuracy"] <= 1
     assert sum(results["data_prediction"].values()) == pytest.approx(1)
     assert set(results["data_tail_share"]) == {"isolation", "isolation_with_migration"}
-    metadata = workflow.read_bundle_metadata(str(out / "run" / "model.npz"))
-    assert metadata["network"] == "cnn2d" and metadata["encoder"]["layout"] == "joint_sfs"
-    assert metadata["encoder"]["sfs_haplotypes"] == 16  # 10 diploids, each missing a locus with probability 0.2
+    trained = Bundle.load(str(out / "run" / "model.npz"), weights=False)
+    assert trained.network == "cnn2d" and trained.encoder.layout == "joint_sfs"
+    assert trained.encoder.sfs_haplotypes == 16  # 10 diploids, each missing a locus with probability 0.2
 
 
 def simulate_vcf(out: Path, seed: int, individuals: int = 12, dropout: float = 0.2) -> tuple:
@@ -103,7 +104,7 @@ def write_alignments(out: Path, names: list[str], chosen: dict, loci: list) -> t
 def outside(study):
     out, _ = study
     bundle = str(out / "run" / "model.npz")
-    design = workflow.bundle_design(bundle)
+    design = pipeline.bundle_design(bundle)
     vcf, popmap, names, loci = simulate_vcf(out, seed=31)
     from_vcf = read_vcf_loci(vcf, read_population_map(popmap), design, seed=0)  # predict's default seed
     paths, sequence_map = write_alignments(out, names, from_vcf.report["samples_chosen"], loci)
@@ -117,7 +118,7 @@ def test_a_vcf_of_one_contig_per_locus_gives_the_statistics_and_prediction_of_it
     assert from_vcf.report["invariant_loci_from"] == "the design" and from_vcf.report["loci_without_sites_added"] > 0
     assert all(len(members) == 10 for members in from_vcf.report["samples_chosen"].values())  # 12 -> 10
     np.testing.assert_allclose(sumstats.statistics(from_vcf), sumstats.statistics(from_alignments), rtol=0, atol=1e-9)
-    by_vcf, by_alignments = (workflow.predict_genotypes(bundle, [data])["data_sets"][0]["values"]
+    by_vcf, by_alignments = (pipeline.predict_genotypes(bundle, [data])["data_sets"][0]["values"]
                              for data in (from_vcf, from_alignments))
     np.testing.assert_allclose(by_vcf, by_alignments, rtol=0, atol=1e-9)
     reference = adequacy.reference(str(out / "simulations"), None, per_scenario=1000)
@@ -150,7 +151,7 @@ def test_a_vcf_whose_loci_do_not_match_the_design_is_refused_with_both_structure
     assert main(["predict", bundle, vcf, "--popmap", popmap, "--invariant-loci", str(LOCI - contigs),
                  "--out", str(out / "p.json")]) == 0
     values = json.load(open(out / "p.json"))["data_sets"][0]["values"]
-    expected = workflow.predict_genotypes(bundle, [from_vcf])["data_sets"][0]["values"]
+    expected = pipeline.predict_genotypes(bundle, [from_vcf])["data_sets"][0]["values"]
     np.testing.assert_allclose(values, expected, atol=1e-12)
     assert os.path.exists(out / "p.json")
 

@@ -172,17 +172,18 @@ def test_train_a_cnn_on_joint_spectra_and_predict_a_vcf_from_the_command_line(tm
     import os
 
     from genomics.scenario import catalogue
-    from genomics.pipeline import workflow
+    from genomics import pipeline
+    from genomics.bundle import Bundle
     from genomics.cli.main import main
 
     sims = str(tmp_path / "sims")
     assert main(["simulate", "three_populations", "--replicates", "30", "--out", sims, "--workers", "1"]) == 0
     run = str(tmp_path / "run")
     assert main(["train", sims, "--out", run, "--epochs", "2", "--network", "cnn2d", "--layout", "joint_sfs"]) == 0
-    model, metadata = workflow.load_bundle(os.path.join(run, "model.npz"))
-    assert metadata["encoder"]["layout"] == "joint_sfs" and model.input_shape[1:] == (21, 21, 21)
+    trained = Bundle.load(os.path.join(run, "model.npz"))
+    assert trained.encoder.layout == "joint_sfs" and trained.model.input_shape[1:] == (21, 21, 21)
     assert main(["evaluate", os.path.join(run, "model.npz"), sims]) == 0
-    vcf_path, popmap_path, _ = workflow.write_example_vcf(str(tmp_path), catalogue.get("divergence"), seed=5,
+    vcf_path, popmap_path, _ = pipeline.write_example_vcf(str(tmp_path), catalogue.get("divergence"), seed=5,
                                                           windows=2)
     table = str(tmp_path / "windows.csv")
     assert main(["predict", os.path.join(run, "model.npz"), vcf_path, "--popmap", popmap_path, "--out", table]) == 0
@@ -194,7 +195,7 @@ def test_train_a_cnn_on_joint_spectra_and_predict_a_vcf_from_the_command_line(tm
                  "pairwise_sfs"]) == 2
     assert "but layout pairwise_sfs has a frequency spectrum" in capsys.readouterr().err
     with pytest.raises(ValueError, match="subsets of the sites .* do not apply"):
-        workflow.predict_genotypes(os.path.join(run, "model.npz"), [], subsets=3)
+        pipeline.predict_genotypes(os.path.join(run, "model.npz"), [], subsets=3)
     assert not os.path.exists(tmp_path / "bad" / "model.npz")
 
 

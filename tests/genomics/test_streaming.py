@@ -5,7 +5,7 @@ import pytest
 
 from genomics.learning.batches import heldout, onthefly
 from genomics.learning import networks as models
-from genomics.pipeline import workflow
+from genomics import pipeline
 from genomics.encoding.encoder import Encoder
 from genomics.scenario.catalogue import resolve
 from genomics.simulation.store import ShardReader
@@ -33,7 +33,7 @@ def test_the_reader_gives_each_replicate_as_load_simulations_does_holding_few_sh
     encoder = Encoder.for_design(data.design)
     indices = np.array([59, 3, 31, 7, 0])
     np.testing.assert_array_equal(encode_from_shards(reader, encoder, indices, chunk=2),
-                                  workflow.encode_data(data, encoder, indices))
+                                  pipeline.encode_data(data, encoder, indices))
 
 
 def test_shard_batches_cover_every_replicate_once_per_epoch_and_read_each_shard_once(folder):
@@ -52,15 +52,15 @@ def test_shard_batches_cover_every_replicate_once_per_epoch_and_read_each_shard_
 
 
 def test_training_from_the_shards_gives_a_bundle_like_training_in_memory(folder, tmp_path):
-    config = workflow.TrainingConfig(network="cnn2d", epochs=2, stream=True, shards_in_memory=2, test_fraction=0.2,
+    config = pipeline.TrainingConfig(network="cnn2d", epochs=2, stream=True, shards_in_memory=2, test_fraction=0.2,
                                      validation_fraction=0.2)
-    streamed = workflow.train(folder, str(tmp_path / "stream"), config, verbose=0)
-    in_memory = workflow.train(folder, str(tmp_path / "memory"), workflow.TrainingConfig(
+    streamed = pipeline.train(folder, str(tmp_path / "stream"), config, verbose=0)
+    in_memory = pipeline.train(folder, str(tmp_path / "memory"), pipeline.TrainingConfig(
         network="cnn2d", epochs=2, test_fraction=0.2, validation_fraction=0.2), verbose=0)
     assert streamed["split"] == in_memory["split"]
     assert len(streamed["history"]["loss"]) == 2 and 0 <= streamed["evaluation"].accuracy <= 1
-    with pytest.raises(ValueError, match="--stream and --fresh-masks cannot be combined"):
-        workflow.TrainingConfig(stream=True, fresh_masks=True)
+    with pytest.raises(ValueError, match="stream and fresh_masks cannot be combined"):
+        pipeline.TrainingConfig(stream=True, fresh_masks=True)
 
 
 def test_held_out_parts_read_from_the_shards_give_the_logits_of_the_same_images_in_memory(folder):
@@ -71,7 +71,7 @@ def test_held_out_parts_read_from_the_shards_give_the_logits_of_the_same_images_
                "test": np.arange(60)[::-3]}
     labels = {part: data.labels[i] for part, i in indices.items()}
     streamed = heldout.FromShards("cnn2d", reader, encoder, indices, labels, chunk=4)
-    in_memory = heldout.InMemory("cnn2d", {p: workflow.encode_data(data, encoder, i) for p, i in indices.items()},
+    in_memory = heldout.InMemory("cnn2d", {p: pipeline.encode_data(data, encoder, i) for p, i in indices.items()},
                                  labels)
     assert streamed.input_shape == in_memory.input_shape
     network = models.build("cnn2d", in_memory.input_shape, 2)
@@ -115,13 +115,13 @@ def test_on_the_fly_training_draws_new_replicates_each_epoch_and_holds_the_whole
     np.testing.assert_array_equal(arrays["genotypes"], again["genotypes"])
     assert onthefly.fresh_seed(9, 1, 0, 0) not in {replicate_seed(9, s, r) for s in (0, 1) for r in range(30)}
 
-    config = workflow.TrainingConfig(network="cnn2d", epochs=2, on_the_fly=8, test_fraction=0.2,
+    config = pipeline.TrainingConfig(network="cnn2d", epochs=2, on_the_fly=8, test_fraction=0.2,
                                      validation_fraction=0.2, calibration_fraction=0.1)
-    result = workflow.train(folder, str(tmp_path / "fresh"), config, verbose=0)
+    result = pipeline.train(folder, str(tmp_path / "fresh"), config, verbose=0)
     assert result["split"]["train"] == 0 and sum(result["split"].values()) == 60  # the folder is all held out
     assert result["on_the_fly"]["simulated"] == [2 * 8 * 2]
-    with pytest.raises(ValueError, match="--on-the-fly trains a scenario classifier"):
-        workflow.TrainingConfig(on_the_fly=5, stream=True)
+    with pytest.raises(ValueError, match="on_the_fly trains a scenario classifier"):
+        pipeline.TrainingConfig(on_the_fly=5, stream=True)
 
 
 def test_closing_fresh_simulations_after_an_interruption_leaves_no_worker_running(folder):

@@ -10,10 +10,10 @@ import pytest
 from genomics.observed import vcf
 from genomics.scenario import catalogue
 from genomics.learning import networks as models
-from genomics.pipeline import workflow
+from genomics import pipeline
+from genomics.bundle import Bundle
 from genomics.cli.main import main
 from genomics.scenario.design import SamplingDesign
-from genomics.encoding.encoder import Encoder
 
 HEADER = """##fileformat=VCFv4.2
 ##contig=<ID=1,length=100000>
@@ -103,14 +103,14 @@ def numpy_sites(positions, start, end):
 
 def test_the_example_vcf_comes_from_the_training_simulator_and_reads_back_whole(tmp_path):
     scenario = catalogue.get("divergence")
-    vcf_path, popmap_path, parameters = workflow.write_example_vcf(str(tmp_path), scenario, seed=3, windows=2)
+    vcf_path, popmap_path, parameters = pipeline.write_example_vcf(str(tmp_path), scenario, seed=3, windows=2)
     assert set(parameters) == set(scenario.priors)
     data = vcf.read_vcf(vcf_path, vcf.read_population_map(popmap_path),
                         haplotype_design(["A", "B", "C"], [20, 20, 20]))
     assert data.report["sites_kept"] == data.report["sites_in_vcf"] > 0
     assert np.all(np.diff(data.positions) > 0)
     (tmp_path / "again").mkdir()
-    again = workflow.write_example_vcf(str(tmp_path / "again"), scenario, seed=3, windows=2)[0]
+    again = pipeline.write_example_vcf(str(tmp_path / "again"), scenario, seed=3, windows=2)[0]
     assert open(again).read() == open(vcf_path).read()  # same seed, same file
 
 
@@ -126,25 +126,25 @@ def test_simulate_train_evaluate_predict_through_the_command_line(tmp_path, caps
     assert os.path.exists(os.path.join(run, "model.npz"))
     assert main(["evaluate", os.path.join(run, "model.npz"), other, "--out", str(tmp_path / "eval.json")]) == 0
     assert json.load(open(tmp_path / "eval.json"))["samples"] == 12
-    vcf_path, popmap_path, _ = workflow.write_example_vcf(str(tmp_path), catalogue.get("divergence"), seed=5,
+    vcf_path, popmap_path, _ = pipeline.write_example_vcf(str(tmp_path), catalogue.get("divergence"), seed=5,
                                                           windows=2)
     assert main(["predict", os.path.join(run, "model.npz"), vcf_path, "--popmap", popmap_path,
                  "--out", str(tmp_path / "prediction.json")]) == 0
     prediction = json.load(open(tmp_path / "prediction.json"))
     assert [(w["start"], w["end"]) for w in prediction["windows"]] == [(1, 200_000), (200_001, 400_000)]
     # The printed probabilities are the bundle's network applied to the VCF's windows, encoded independently here.
-    model, metadata = workflow.load_bundle(os.path.join(run, "model.npz"))
-    design = SamplingDesign.from_dict(metadata["design"])
+    trained = Bundle.load(os.path.join(run, "model.npz"))
+    model, design = trained.model, trained.design
     data = vcf.read_vcf(vcf_path, vcf.read_population_map(popmap_path), design)
-    encoder = Encoder.from_dict(metadata["encoder"])
+    encoder = trained.encoder
     for window in prediction["windows"]:
         sites = numpy_sites(data.positions, window["start"], window["end"])
         image, _ = encoder.encode(data.haplotypes[:, sites], data.positions[sites] - window["start"], 200_000.0,
                                   data.haplotype_populations)
-        softmax = model.predict(models.model_input(image[None], metadata["network"]))[0].astype(float)
-        tempered = softmax ** (1 / metadata["calibration"]["temperature"])  # softmax(z / T) = p^(1/T) / sum
+        softmax = model.predict(models.model_input(image[None], trained.network))[0].astype(float)
+        tempered = softmax ** (1 / trained.temperature)  # softmax(z / T) = p^(1/T) / sum
         np.testing.assert_allclose(window["values"], tempered / tempered.sum(), atol=5e-5)  # float32 softmax
-    assert prediction["output"] == f"calibrated probabilities (T = {metadata['calibration']['temperature']:.3f})"
+    assert prediction["output"] == f"calibrated probabilities (T = {trained.temperature:.3f})"
     np.testing.assert_allclose(prediction["summary"]["mean"],
                                np.mean([w["values"] for w in prediction["windows"]], axis=0), rtol=1e-6)
     assert "highest mean" in capsys.readouterr().out
@@ -154,8 +154,8 @@ def test_simulate_train_evaluate_predict_through_the_command_line(tmp_path, caps
         table = list(csv.DictReader(handle))
     assert [(row["start"], row["end"]) for row in table] == [("1", "200000"), ("100001", "300000"),
                                                               ("200001", "400000"), ("300001", "500000")][:len(table)]
-    assert len(table) >= 3 and set(metadata["scenario_names"]) <= set(table[0])
-    assert all(abs(sum(float(row[name]) for name in metadata["scenario_names"]) - 1) < 1e-4 for row in table)
+    assert len(table) >= 3 and set(trained.scenario_names) <= set(table[0])
+    assert all(abs(sum(float(row[name]) for name in trained.scenario_names) - 1) < 1e-4 for row in table)
     assert table[0]["output"].startswith("calibrated probabilities")
     capsys.readouterr()
     assert main(["abc", sims, "--tolerance", "0.2", "--methods", "rejection"]) == 0

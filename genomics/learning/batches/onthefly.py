@@ -30,6 +30,7 @@ from genomics.learning import networks as models
 from genomics.encoding.encoder import Encoder
 from genomics.scenario.scenario import Scenario
 from genomics.simulation.run import shard_replicates, simulate_shard
+from genomics.errors import SettingError
 from minidl.training.data import PyDataset
 
 #: replicates per task handed to a worker
@@ -56,7 +57,8 @@ class FreshSimulations(PyDataset):
                  master_seed: int, seed: int, workers: int | None = 1, first_epoch: int = 0) -> None:
         super().__init__(workers=1, max_queue_size=4)
         if not isinstance(per_scenario, int) or per_scenario < 1:
-            raise ValueError(f"--on-the-fly must be a positive number of replicates per scenario, got {per_scenario!r}")
+            raise SettingError(f"{{on_the_fly}} must be a positive number of replicates per scenario, "
+                               f"got {per_scenario!r}")
         self.specs, self.per_scenario, self.encoder, self.network = specs, per_scenario, encoder, network
         self.batch_size, self.master_seed, self.seed = int(batch_size), int(master_seed), int(seed)
         self.scenarios = [Scenario(spec) for spec in specs]  # checked (one smoke simulation each) once, here

@@ -1,0 +1,77 @@
+"""Scores of a trained bundle on held-out or fresh simulations, and their pictures."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy
+
+import minidl
+from genomics.learning import networks as models, regression
+from genomics.learning.ensemble import Ensemble
+from genomics.learning.evaluation import Evaluation, network_evaluation
+from genomics.simulation.run import SimulatedData, load_simulations
+from genomics.bundle import Bundle
+from genomics.pipeline.calibrate import network_logits
+from genomics.pipeline.encode import encode_data
+
+
+def evaluate_network(model: minidl.Sequential | Ensemble, images: numpy.ndarray, labels: numpy.ndarray, network: str,
+                     scenario_names: list[str], temperature: float | None = None) -> Evaluation:
+    """Step 5: classification and calibration scores of ``model`` on these replicates, before and after T."""
+    return network_evaluation(scenario_names, labels, network_logits(model, images, network), temperature)
+
+
+def target_values(data: SimulatedData, targets: list[str]) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """(indices of the replicates whose scenario has every target, their values (replicates, targets))."""
+    available = sorted({name for draw in data.parameters for name in draw})
+    unknown = [name for name in targets if name not in available]
+    if unknown:
+        raise ValueError(f"targets {unknown} are not parameters of these simulations; their parameters: "
+                         f"{', '.join(available)}")
+    keep = numpy.array([i for i, draw in enumerate(data.parameters) if all(name in draw for name in targets)])
+    return keep, numpy.array([[data.parameters[i][name] for name in targets] for i in keep], dtype=float)
+
+
+def evaluation_pictures(out_dir: str, evaluation: Evaluation, history: Any = None, prefix: str = "") -> list[str]:
+    """The confusion matrix, the reliability diagram and (given a history) the training curves, as PNGs."""
+    try:
+        from minidl import plot  # noqa: PLC0415
+    except ImportError:
+        return []
+    try:
+        pictures = [plot.training_curves(history, os.path.join(out_dir, "training_curves.png"))] if history else []
+        return pictures + [
+            plot.confusion_matrix(evaluation.confusion, os.path.join(out_dir, f"{prefix}confusion_matrix.png"),
+                                  evaluation.scenario_names, title="held-out simulations"),
+            plot.reliability_diagram(evaluation.reliability(), os.path.join(out_dir, f"{prefix}reliability.png"))]
+    except ImportError:  # matplotlib is an optional extra
+        return []
+
+
+def evaluate_simulations(bundle: Bundle, data: SimulatedData, simulations: str) -> Evaluation | dict:
+    """Classification and calibration scores of a loaded bundle on every replicate of a loaded simulation folder
+    (``simulations``: its path, named in errors); for a regression bundle: the ``regression.scores`` table and
+    the number of replicates."""
+    if bundle.is_regression:
+        scaling = regression.TargetScaling.from_dict(bundle.regression)
+        keep, values = target_values(data, scaling.names)
+        images = encode_data(data, bundle.encoder, keep)
+        predicted = bundle.model.predict(models.model_input(images, bundle.network), batch_size=256).astype(float)
+        return {"task": "regression", "samples": int(len(keep)),
+                "scores": regression.scores(scaling.to_network(values), predicted, scaling,
+                                            bundle.regression["interval_half_widths"])}
+    bundle.check_same_scenarios(data.manifest, simulations)  # names and definitions
+    trained = bundle.design.haplotypes_per_population
+    if numpy.bincount(data.haplotype_populations).tolist() != trained:
+        raise ValueError(f"{simulations!r} samples {numpy.bincount(data.haplotype_populations).tolist()} haplotypes "
+                         f"per population but the model was trained on {trained}")
+    images = encode_data(data, bundle.encoder)
+    return evaluate_network(bundle.model, images, data.labels, bundle.network, data.scenario_names,
+                            bundle.temperature)
+
+
+def evaluate(bundle: str, simulations: str) -> Evaluation | dict:
+    """``evaluate_simulations`` from files: a bundle file and a simulation folder, each read once."""
+    return evaluate_simulations(Bundle.load(bundle), load_simulations(simulations), simulations)
