@@ -89,8 +89,6 @@ def test_values_outside_their_margin_fail_and_values_inside_pass():
 NOT_YET = {
     "api_docs_callbacks": "the docs' SGD run diverges: Keras trains on through inf losses for all 15 epochs, "
                           "minidl's fit stops at the first non-finite loss (on purpose) at epoch 9",
-    "example_timeseries_classification": "accuracy 0.5 against Keras's 0.73 in quick mode",
-    "guide_callbacks_early_stopping_lr": "a custom early stopping callback ends with another MAE than Keras's",
 }
 
 

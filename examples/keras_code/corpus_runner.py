@@ -82,12 +82,14 @@ MARGINS: dict[str, dict[str, float]] = {
     "example_mnist_convnet": {"loss": 0.05, "accuracy": 0.25},
     # measured: loss 0.68-0.88, val_loss 0.49-0.75, threshold 0.61-0.78
     "example_timeseries_anomaly_detection": {"loss": 0.3, "val_loss": 0.4, "threshold": 0.3},
-    # measured: train_loss 0.658-0.669, train_accuracy 0.71-0.73, test_accuracy 0.5 (after two
-    # epochs the batch-normalisation moving statistics are still far from the data's)
-    "example_timeseries_classification": {"train_loss": 0.05, "train_accuracy": 0.1, "test_accuracy": 0.2},
-    # measured: stopping_mae 14.5-16.3, scheduled_mae 9.29-9.47
-    "guide_callbacks_early_stopping_lr": {"stopping_mae": 2.5, "final_learning_rate": 0,
-                                          "scheduled_mae": 0.3},
+    # measured (2026-12-07, seeds 0-10, one shuffle order per epoch as the old seeding gave Keras):
+    # train_loss 0.655-0.693, train_accuracy 0.51-0.76 (minidl: 0.662-0.742 and 0.50-0.77);
+    # test_accuracy 0.5 (after two epochs the batch-normalisation moving statistics are still far off)
+    "example_timeseries_classification": {"train_loss": 0.06, "train_accuracy": 0.3, "test_accuracy": 0.2},
+    # measured (2026-12-07): stopping_mae 14.5-23.0 (seeds 0-4); scheduled_mae 6.5-8.0 in five Keras runs
+    # with fresh shuffles (9.29-9.47 when TensorFlow's seed made every epoch's order the same)
+    "guide_callbacks_early_stopping_lr": {"stopping_mae": 8.0, "final_learning_rate": 0,
+                                          "scheduled_mae": 2.0},
     # measured: mae 2.21-2.27, test_mae 2.11-2.16
     "guide_callbacks_hooks": {"hook_calls": 0, "hooks_used": 0, "mae": 0.1, "test_mae": 0.1},
     # judged: dropout_mean is the mean of 10,000 dropout draws at rate 0.5 (sd 0.01)
@@ -181,6 +183,12 @@ def run_one(backend: str, program: Path, seed: int) -> None:
     else:
         import keras
 
+        # Known bias: with TensorFlow's seed set (keras.utils.set_random_seed calls tf.random.set_seed),
+        # Keras 3 shuffles every epoch in the same order, which a published program (that sets no seed)
+        # never sees: guide_callbacks_early_stopping_lr's scheduled MAE is 9.3-9.5 so, 6.5-8.0 with fresh
+        # orders (as minidl shuffles). Seeding only Python and numpy fixes Keras's weights and gives
+        # fresh orders, but moves four recorded results beyond their margins: the margins must be
+        # measured again under that seeding before keras_quick.json is recorded with it.
         keras.utils.set_random_seed(seed)
     sys.path.insert(0, str(program.parent))
     sys.argv = [str(program)]

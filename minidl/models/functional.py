@@ -480,4 +480,6 @@ def _metric_name(metric: Any) -> Any:
         return {"class_name": type(metric).__name__, "config": metric.get_config()}
     if registered_name(metric):
         return registered_name(metric)
+    if isinstance(metric, metrics_module.Metric):  # the user's Metric class: its name and config, as Keras writes
+        return {"class_name": type(metric).__name__, "config": metric.get_config()}  # (read with custom_objects)
     raise ValueError(f"the custom metric {metric!r} cannot be saved by name")

@@ -61,7 +61,20 @@ def _keras_compile_item(item: Any, module: str) -> Any:
         return {key: _keras_compile_item(part, module) for key, part in item.items()}
     if isinstance(item, str) and ">" in item:  # a registered function
         return {"module": "builtins", "class_name": "function", "config": item, "registered_name": "function"}
+    if isinstance(item, dict) and ">" not in str(item.get("class_name")) and not _built_in(item["class_name"], module):
+        # the user's own Loss or Metric class: Keras finds it by this name in custom_objects
+        return {"module": None, "class_name": item["class_name"], "config": item.get("config", {}),
+                "registered_name": item["class_name"]}
     return keras_object(item, module)
+
+
+def _built_in(class_name: str, module: str) -> bool:
+    """Whether a Loss or Metric class of this name is one of minidl's (so one of Keras's)."""
+    from minidl import losses, metrics  # noqa: PLC0415 - the training layer, below this one
+    from minidl.training import streaming  # noqa: PLC0415
+
+    known = {type_.__name__ for type_ in losses.ALL.values()} if module == "keras.losses" else set(streaming.CLASSES)
+    return class_name in known or class_name in getattr(metrics, "__all__", ())
 
 
 def _optimizer_slot_groups(optimizer: Any) -> list:
