@@ -65,11 +65,11 @@ def test_the_old_seed_name_still_works_with_a_note(capsys):
 
 def test_a_library_error_naming_parameters_is_told_in_the_commands_flags():
     flags = option_names(parser(), "train")
-    error = SettingError("stream and fresh_masks cannot be combined yet: choose one", ("stream", "fresh_masks"))
+    error = SettingError("{stream} and {fresh_masks} cannot be combined yet: choose one")
     assert in_flags(error, flags) == "--stream and --fresh-masks cannot be combined yet: choose one"
     abc_flags = option_names(parser(), "abc")
-    assert in_flags(SettingError("seed must be >= 0", ("seed",)), abc_flags) == "--abc-seed must be >= 0"
-    assert in_flags(SettingError("seed differs from split_seed", ("seed",)), abc_flags) == \
+    assert in_flags(SettingError("{seed} must be >= 0"), abc_flags) == "--abc-seed must be >= 0"
+    assert in_flags(SettingError("{seed} differs from split_seed"), abc_flags) == \
         "--abc-seed differs from split_seed"
 
 
