@@ -158,7 +158,7 @@ def terminate_pool(pool: concurrent.futures.ProcessPoolExecutor) -> None:
         manager.join(MANAGER_GRACE)
 
 
-MANAGER_GRACE = 5.0  # seconds given to a pool's manager thread to end once its workers are gone
+MANAGER_GRACE = 10.0  # seconds given to a pool's manager thread to end once its workers are gone
 
 
 def _close_result_writer(pool: concurrent.futures.ProcessPoolExecutor) -> None:

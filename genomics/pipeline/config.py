@@ -28,7 +28,7 @@ class TrainingConfig:
                 "networks that are not invariant to their order)", "choices": models.AUGMENTATIONS})
     fresh_masks: bool = field(default=False, metadata={
         "help": "under a design with missing calls: draw a new mask of the design for every training replicate at "
-                "every epoch (the other splits keep their simulated masks)"})
+                "every epoch (the other splits keep their simulated masks); with --stream too, read from the shards"})
     stream: bool = field(default=False, metadata={
         "help": "read the replicates from their shards batch by batch, encoding each training batch while the "
                 "previous one trains, and the validation, calibration and test replicates a chunk at a time: "
@@ -78,8 +78,6 @@ class TrainingConfig:
         if self.network == "exchangeable" and self.augment == "permute":
             raise SettingError("{network} exchangeable gives the same output for any order of the haplotypes "
                                "within a population: {augment} permute would change nothing")
-        if self.stream and self.fresh_masks:
-            raise SettingError("{stream} and {fresh_masks} cannot be combined yet: choose one")
         if self.on_the_fly and (self.stream or self.fresh_masks or self.task == "regression"):
             raise SettingError("{on_the_fly} trains a scenario classifier on fresh replicates: it does not combine "
                                "with {stream}, {fresh_masks} or {task} regression")

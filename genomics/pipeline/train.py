@@ -110,7 +110,8 @@ def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
     if config.fresh_masks:
         if config.task == "regression":
             raise SettingError("{fresh_masks}: only classification draws fresh masks so far, not {task} regression")
-        check_fresh_masks(data)
+        if reader is None:  # streamed: ShardBatches checks the shards' complete calls itself
+            check_fresh_masks(data)
     settings = {"simulations": os.path.abspath(simulations), "master_seed": data.manifest["master_seed"],
                 "encoder": encoder.to_dict(), **asdict(config)}
     point = checkpoints.resume_point(out_dir) if resume else None
@@ -150,12 +151,12 @@ def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
             batches = FreshSimulations([entry["spec"] for entry in data.manifest["scenarios"]], config.on_the_fly,
                                        encoder, config.network, config.batch_size, data.manifest["master_seed"],
                                        member_config.seeds["init"], config.simulation_workers, start_epoch)
-        elif config.fresh_masks:
+        elif config.fresh_masks and reader is None:
             batches = FreshMasks(data, split.train, labels["train"], encoder, config.network, config.batch_size,
                                  member_config.seeds["init"])
         elif reader is not None:
             batches = ShardBatches(reader, split.train, labels["train"], encoder, config.network, config.batch_size,
-                                   member_config.seeds["init"])
+                                   member_config.seeds["init"], fresh_masks=config.fresh_masks)
         else:
             batches = (models.model_input(train_images, config.network), labels["train"])
         if not isinstance(batches, (tuple, FreshSimulations)):  # a resumed dataset starts at its next epoch

@@ -129,9 +129,8 @@ def test_main_prints_a_setting_error_in_one_line_of_flags(tmp_path, capsys, monk
     from genomics.cli import commands
 
     def refuse(arguments):
-        raise SettingError("stream and fresh_masks cannot be combined yet: choose one", ("stream", "fresh_masks"))
+        raise SettingError("{on_the_fly} does not combine with {stream}: choose one")
 
     monkeypatch.setattr(commands, "command_train", refuse)
-    assert main(["train", str(tmp_path / "sims"), "--out", str(tmp_path / "run"), "--stream", "--fresh-masks"]) == 2
-    assert capsys.readouterr().err == ("genomics train: error: --stream and --fresh-masks cannot be combined yet: "
-                                       "choose one\n")
+    assert main(["train", str(tmp_path / "sims"), "--out", str(tmp_path / "run"), "--stream"]) == 2
+    assert capsys.readouterr().err == "genomics train: error: --on-the-fly does not combine with --stream: choose one\n"

@@ -49,7 +49,6 @@ def test_a_setting_error_survives_a_process_boundary():
 
 
 @pytest.mark.parametrize("settings, parameters", [
-    ({"stream": True, "fresh_masks": True}, ("stream", "fresh_masks")),
     ({"on_the_fly": 8, "stream": True}, ("on_the_fly", "stream", "fresh_masks", "task")),
     ({"network": "exchangeable", "augment": "permute"}, ("network", "augment")),
 ])

@@ -59,8 +59,6 @@ def test_training_from_the_shards_gives_a_bundle_like_training_in_memory(folder,
         network="cnn2d", epochs=2, test_fraction=0.2, validation_fraction=0.2), verbose=0)
     assert streamed["split"] == in_memory["split"]
     assert len(streamed["history"]["loss"]) == 2 and 0 <= streamed["evaluation"].accuracy <= 1
-    with pytest.raises(ValueError, match="stream and fresh_masks cannot be combined"):
-        pipeline.TrainingConfig(stream=True, fresh_masks=True)
 
 
 def test_held_out_parts_read_from_the_shards_give_the_logits_of_the_same_images_in_memory(folder):
@@ -178,3 +176,16 @@ def test_fresh_masks_without_missing_calls_in_the_design_are_refused_in_one_sent
     with pytest.raises(ValueError, match=r"^fresh_masks: .*the design has no missing calls$"):
         ShardBatches(reader, np.arange(4), reader.data.labels, Encoder.for_design(reader.data.design), "cnn2d",
                      batch_size=2, seed=1, fresh_masks=True)
+
+
+def test_streamed_training_with_fresh_masks_trains_from_the_shards_and_repeats_with_its_seeds(folder, tmp_path):
+    config = pipeline.TrainingConfig(network="cnn2d", epochs=2, stream=True, fresh_masks=True, shards_in_memory=2,
+                                     test_fraction=0.2, validation_fraction=0.2)
+    first = pipeline.train(folder, str(tmp_path / "a"), config, verbose=0)
+    again = pipeline.train(folder, str(tmp_path / "b"), config, verbose=0)
+    plain = pipeline.train(folder, str(tmp_path / "c"), pipeline.TrainingConfig(
+        network="cnn2d", epochs=2, stream=True, shards_in_memory=2, test_fraction=0.2, validation_fraction=0.2),
+        verbose=0)
+    assert len(first["history"]["loss"]) == 2
+    assert first["history"]["loss"] == again["history"]["loss"]  # the masks come from the seeds
+    assert first["history"]["loss"] != plain["history"]["loss"]  # and they are not the simulated ones
