@@ -43,6 +43,8 @@ temperature scaling (``genomics.learning.calibration``) divides.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy
 
 from minidl import Sequential
@@ -88,6 +90,8 @@ def logits(model: Sequential, inputs: numpy.ndarray, batch_size: int = 256) -> n
     the output of the layer before it.
     """
     names = [layer.name for layer in model.layers]
+    if not hasattr(model, "truncated"):  # a functional network (the user's own): read its layer named "logits"
+        return _up_to(model, "logits", "its logits").predict(inputs, batch_size=batch_size)
     if "logits" in names:
         return model.truncated("logits").predict(inputs, batch_size=batch_size)
     last = model.layers[-1]
@@ -100,8 +104,22 @@ def logits(model: Sequential, inputs: numpy.ndarray, batch_size: int = 256) -> n
 def embedding(model: Sequential, inputs: numpy.ndarray, batch_size: int = 256) -> numpy.ndarray:
     """The input of the network's logits (or estimates) layer, its penultimate representation, flattened per sample."""
     names = [layer.name for layer in model.layers]
+    if not hasattr(model, "truncated"):  # a functional network: the input of its layer named "logits"
+        return _up_to(model, "logits", "its embedding", before=True).predict(
+            inputs, batch_size=batch_size).reshape(len(inputs), -1)
     head = next((names.index(name) for name in ("logits", "estimates") if name in names), len(names) - 1)
     return model.truncated(head - 1).predict(inputs, batch_size=batch_size).reshape(len(inputs), -1)
+
+
+def _up_to(model: Any, name: str, what: str, before: bool = False) -> Any:
+    """The functional model from ``model``'s inputs to the output (``before``: the input) of its layer ``name``,
+    sharing the weights; one sentence when there is no such layer."""
+    from minidl.models import Model  # noqa: PLC0415 - functional models only
+
+    layer = next((layer for layer in model.layers if layer.name == name), None)
+    if layer is None:
+        raise ValueError(f"this network has no layer named {name!r} to read {what} from")
+    return Model(model.inputs, layer.input if before else layer.output)
 
 
 def build(kind: str, image_shape: tuple, classes: int, dropout: float | None = None,

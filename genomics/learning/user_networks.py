@@ -84,7 +84,7 @@ def load_user_network(spec: str, image_shape: tuple, classes: int, input_layout:
         model, source = _from_keras_file(spec, keep_weights), {"source": "keras file", "file": spec}
     else:
         if keep_weights:
-            raise UserNetworkError(f"--keep-weights applies to a .keras file; {spec} builds a new network")
+            raise UserNetworkError(f"keep_weights applies to a .keras file; {spec} builds a new network")
         model, source = _from_builder(spec, shape, classes)
     check_network(model, shape, classes, spec)
     config = json.loads(model.to_json())
@@ -159,7 +159,7 @@ def _from_builder(spec: str, input_shape: tuple, classes: int) -> tuple[Model, d
     """The model ``build_network(input_shape, classes)`` of ``file.py:build_network`` returns (the user's code)."""
     path, _, function_name = spec.rpartition(":") if ".py:" in spec else (spec, ":", "build_network")
     if not path.endswith(".py") or not os.path.isfile(path):
-        raise UserNetworkError(f"--network {spec}: expected file.py:function of an existing Python file (or a "
+        raise UserNetworkError(f"network {spec}: expected file.py:function of an existing Python file (or a "
                                ".keras file, or a preset name)")
     module_name = f"genomics_user_network_{_sha256(path)[:12]}"
     try:
@@ -185,7 +185,7 @@ def _from_builder(spec: str, input_shape: tuple, classes: int) -> tuple[Model, d
 def _from_keras_file(path: str, keep_weights: bool) -> Model:
     """The model of a Keras file: its weights kept, or the same architecture with new weights."""
     if not os.path.isfile(path):
-        raise UserNetworkError(f"--network {path}: no such file")
+        raise UserNetworkError(f"network {path}: no such file")
     try:
         model = load_model(path, compile=False)
     except Exception as error:  # minidl's KerasFileError names what it could not read

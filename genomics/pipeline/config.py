@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 
 
 from genomics.learning import networks as models
+from genomics.learning.user_networks import INPUT_LAYOUTS, is_user_network
 from genomics.scenario.design import SamplingDesign
 from genomics.encoding.encoder import Encoder, encoding_for_design
 from genomics.errors import SettingError
@@ -21,8 +22,14 @@ class TrainingConfig:
                 "al. 2022's Conv1D network; flagel: Flagel et al. 2019's genotype branch; sites: the same network "
                 "on every SNP, then the mean over SNPs (with --layout population_frequencies); exchangeable: the "
                 "same features on every haplotype, their mean within each population (invariant to the order of "
-                "the haplotypes)",
-        "choices": models.KINDS})
+                "the haplotypes); or your own network: FILE.py:FUNCTION (called with the input shape and the "
+                "number of scenarios; your code is run) or a .keras file whose architecture is used"})
+    network_input: str = field(default="sites-by-haplotypes", metadata={
+        "help": "with --network FILE: how your network takes one replicate: sites-by-haplotypes (SNPs x haplotypes "
+                "as channels, as Perez et al.'s networks) or image (haplotypes x SNPs x channels)",
+        "choices": tuple(INPUT_LAYOUTS)})
+    keep_weights: bool = field(default=False, metadata={
+        "help": "with --network a .keras file: start from the file's weights instead of new ones"})
     augment: str = field(default="none", metadata={
         "help": "permute: shuffle the haplotypes within each population anew at every training step (for "
                 "networks that are not invariant to their order)", "choices": models.AUGMENTATIONS})
@@ -71,8 +78,17 @@ class TrainingConfig:
                 "without them are left out)"})
 
     def __post_init__(self) -> None:
-        if self.network is not None and self.network not in models.KINDS:
-            raise ValueError(f"network must be one of {', '.join(models.KINDS)}, got {self.network!r}")
+        if self.network is not None and self.network not in models.KINDS and not is_user_network(self.network):
+            raise ValueError(f"network must be one of {', '.join(models.KINDS)}, FILE.py:FUNCTION or a .keras file, "
+                             f"got {self.network!r}")
+        if self.network_input not in INPUT_LAYOUTS:
+            raise ValueError(f"network_input must be one of {', '.join(INPUT_LAYOUTS)}, got {self.network_input!r}")
+        if self.user_network and self.task == "regression":
+            raise SettingError("{network}: your own network is trained as a scenario classifier, not for {task} "
+                               "regression")
+        if self.keep_weights and not (self.user_network and not self.network.endswith(".py")
+                                      and ".py:" not in self.network):
+            raise SettingError("{keep_weights} applies to a {network} given as a .keras file")
         if self.augment not in models.AUGMENTATIONS:
             raise ValueError(f"augment must be one of {', '.join(models.AUGMENTATIONS)}, got {self.augment!r}")
         if self.network == "exchangeable" and self.augment == "permute":
@@ -114,6 +130,17 @@ class TrainingConfig:
             raise ValueError(f"test_fraction and validation_fraction must be in (0, 1), calibration_fraction in "
                              f"[0, 1), and together below 1 (early stopping watches the validation loss), got "
                              f"{self.test_fraction}, {self.validation_fraction} and {self.calibration_fraction}")
+
+    @property
+    def user_network(self) -> bool:
+        """Whether ``network`` is the user's own (``FILE.py:FUNCTION`` or a ``.keras`` file), not a preset."""
+        return self.network is not None and is_user_network(self.network)
+
+    @property
+    def input_kind(self) -> str:
+        """The ``networks.model_input`` layout the network takes: the preset itself, or the user network's
+        ``network_input`` (sites-by-haplotypes: ``cnn1d``; image: ``cnn2d``)."""
+        return INPUT_LAYOUTS[self.network_input] if self.user_network else self.network
 
     @property
     def target_list(self) -> list[str]:

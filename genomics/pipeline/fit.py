@@ -13,6 +13,7 @@ from genomics.learning import checkpoint as checkpoints
 from genomics.learning import ensemble as ensembles
 from genomics.learning.batches.heldout import FromShards, InMemory
 from genomics.learning.ensemble import Ensemble
+from genomics.learning.user_networks import load_user_network
 from minidl.callbacks import EarlyStopping, ReduceLROnPlateau
 from genomics.pipeline.calibrate import calibrate_logits
 from genomics.pipeline.config import TrainingConfig
@@ -51,10 +52,14 @@ def fit_network(images: numpy.ndarray | None, labels: numpy.ndarray | None, spli
     minidl.random.seed(config.seeds["init"])
     regression = config.task == "regression"
     rows = input_shape[0]
-    model = models.build(config.network, input_shape, classes, config.dropout,
-                         estimates=labels.shape[1] if regression else 0,
-                         population_sizes=population_sizes if sum(population_sizes) == rows else None,
-                         augment=config.augment)
+    if config.user_network:  # the user's builder (or .keras architecture), new weights from the init seed
+        model = load_user_network(config.network, input_shape, classes, config.network_input,
+                                  config.keep_weights).model
+    else:
+        model = models.build(config.network, input_shape, classes, config.dropout,
+                             estimates=labels.shape[1] if regression else 0,
+                             population_sizes=population_sizes if sum(population_sizes) == rows else None,
+                             augment=config.augment)
     model.compile(optimizer=minidl.optimizers.Adam(config.learning_rate),
                   loss="mse" if regression else "sparse_categorical_crossentropy",
                   metrics=[] if regression else ["accuracy"])
@@ -65,7 +70,7 @@ def fit_network(images: numpy.ndarray | None, labels: numpy.ndarray | None, spli
     if saver is not None:
         saver.restore_model(model)
     if training_data is None or validation_data is None:
-        inputs = models.model_input(images, config.network)
+        inputs = models.model_input(images, config.input_kind)
     if training_data is None:
         training_data = (inputs[split.train], labels[split.train])
     arrays = isinstance(training_data, tuple)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -53,11 +54,23 @@ def bundle_metadata(data: SimulatedData, simulations: str, encoder: Encoder, con
     return {
         "kind": BUNDLE_KIND, "format_version": FORMAT_VERSION,
         **({"task": entries.pop("task")} if "task" in entries else {}),
-        "network": config.network, "encoder": encoder.to_dict(),
+        "network": config.input_kind, "encoder": encoder.to_dict(),
+        **({"user_network": user_network_description(config)} if config.user_network else {}),
         "scenario_names": data.scenario_names, "scenario_specs": [s["spec"] for s in data.manifest["scenarios"]],
         "design": data.design.to_dict(), **entries,
         "training": {**training, "test_scores": test_scores, "versions": package_versions()},
     }
+
+
+def user_network_description(config: TrainingConfig) -> dict:
+    """Where the user's network came from, for the bundle (the architecture itself is in the model file, so
+    ``predict`` needs neither the user's ``.py`` nor ``.keras`` file): the option, the SHA-256 of the file,
+    the input layout and whether the file's weights were kept."""
+    file = config.network.split(":")[0] if ".py:" in config.network else config.network
+    with open(file, "rb") as handle:
+        digest = hashlib.sha256(handle.read()).hexdigest()
+    return {"network": config.network, "sha256": digest, "input_layout": config.network_input,
+            "keep_weights": config.keep_weights}
 
 
 def write_bundle(out_dir: str, bundle: Bundle, evaluation: Evaluation, split: Split,
@@ -124,14 +137,14 @@ def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
     split = split_replicates(data.labels, config)
     labels = {part: data.labels[getattr(split, part)] for part in ("train", *PARTS)}
     if reader is not None:  # the held-out replicates too are read from the shards when needed
-        held_out = FromShards(config.network, reader, encoder, {part: getattr(split, part) for part in PARTS}, labels)
+        held_out = FromShards(config.input_kind, reader, encoder, {part: getattr(split, part) for part in PARTS}, labels)
     else:  # the parts' images are consecutive blocks of one array: views, not copies
         used, _ = split.taking_part()
         resources.check_images(encoder, data.design, len(used) + 2 * config.on_the_fly * len(data.scenario_names),
                                "the replicates taking part")
         train_images, *held_out_images = numpy.split(encode_data(data, encoder, used, executor),
                                                      numpy.cumsum(list(split.sizes().values()))[:-1])
-        held_out = InMemory(config.network, dict(zip(PARTS, held_out_images)), labels)
+        held_out = InMemory(config.input_kind, dict(zip(PARTS, held_out_images)), labels)
     members, entries, fresh = [], {}, []
     metadata_for = lambda history, best, entry: bundle_metadata(  # noqa: E731 - the checkpoints' bundle metadata
         data, simulations, encoder, config, split, FittedNetwork(None, history, best), None, calibration=None,
@@ -149,16 +162,16 @@ def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
             print(f"ensemble member {k + 1} of {config.ensemble} (init seed {member_config.seeds['init']})")
         if config.on_the_fly:
             batches = FreshSimulations([entry["spec"] for entry in data.manifest["scenarios"]], config.on_the_fly,
-                                       encoder, config.network, config.batch_size, data.manifest["master_seed"],
+                                       encoder, config.input_kind, config.batch_size, data.manifest["master_seed"],
                                        member_config.seeds["init"], config.simulation_workers, start_epoch)
         elif config.fresh_masks and reader is None:
-            batches = FreshMasks(data, split.train, labels["train"], encoder, config.network, config.batch_size,
+            batches = FreshMasks(data, split.train, labels["train"], encoder, config.input_kind, config.batch_size,
                                  member_config.seeds["init"])
         elif reader is not None:
-            batches = ShardBatches(reader, split.train, labels["train"], encoder, config.network, config.batch_size,
+            batches = ShardBatches(reader, split.train, labels["train"], encoder, config.input_kind, config.batch_size,
                                    member_config.seeds["init"], fresh_masks=config.fresh_masks)
         else:
-            batches = (models.model_input(train_images, config.network), labels["train"])
+            batches = (models.model_input(train_images, config.input_kind), labels["train"])
         if not isinstance(batches, (tuple, FreshSimulations)):  # a resumed dataset starts at its next epoch
             for _ in range(start_epoch):
                 batches.on_epoch_end()
@@ -231,7 +244,7 @@ def _train_regression(data: SimulatedData, simulations: str, out_dir: str, confi
     fitted = fit_network(images, scaled, local, len(data.scenario_names), config, data.design.haplotypes_per_population,
                          verbose, checkpoint=lambda stopper, schedule: checkpoints.TrainingCheckpoint(
                              out_dir, stopper, schedule, settings, metadata_for, resume=point))
-    inputs = models.model_input(images, config.network)
+    inputs = models.model_input(images, config.input_kind)
     predicted = fitted.model.predict(inputs, batch_size=256).astype(float)
     widths = regression.conformal_half_widths(scaled[local.calibration], predicted[local.calibration]) \
         if len(local.calibration) else None

@@ -140,7 +140,7 @@ def test_a_layer_of_the_users_own_class_is_refused_when_loaded_not_at_prediction
 
 
 def test_keep_weights_needs_a_keras_file_and_layouts_are_named(tmp_path):
-    with pytest.raises(UserNetworkError, match=r"--keep-weights applies to a .keras file"):
+    with pytest.raises(UserNetworkError, match=r"keep_weights applies to a .keras file"):
         load_user_network(f"{STEPPE}:build_network", IMAGE, 3, keep_weights=True)
     with pytest.raises(UserNetworkError, match=r"input layout must be one of sites-by-haplotypes, image"):
         load_user_network(f"{STEPPE}:build_network", IMAGE, 3, input_layout="columns")
