@@ -89,6 +89,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                         help=f"one-SNP loci per simulation (default the study's {LOCI}; --quick: {QUICK['loci']})")
     parser.add_argument("--missing", type=float, default=0.15, help="share of calls missing (the study's 0.15)")
     parser.add_argument("--workers", type=int, default=None, help="simulation processes (default: all cores)")
+    parser.add_argument("--stream", action="store_true", help="train from the shards batch by batch (genomics train "
+                        "--stream: images are float32 in memory, about 1.08 MB per replicate of the full design)")
+    parser.add_argument("--fresh-masks", action="store_true", help="a new mask of missing calls for every training "
+                        "replicate at every epoch (genomics train --fresh-masks; the study's remedy)")
     arguments = parser.parse_args(argv)
     if arguments.quick:
         arguments.per_model, arguments.test_per_model = QUICK["per_model"], QUICK["test"]
@@ -151,7 +155,8 @@ def train_and_test(out: str, network: str, arguments: argparse.Namespace) -> dic
     # the study: 75% train / 25% validation; the figures are on the fresh test simulations (a 1% split is a check)
     run(["train", os.path.join(out, "train"), "--out", run_dir, *chosen, "--epochs", str(arguments.epochs),
          "--validation-fraction", "0.25", "--test-fraction", "0.01", "--calibration-fraction", "0",
-         "--monitor", "val_accuracy", "--patience", "15", "--quiet"])
+         "--monitor", "val_accuracy", "--patience", "15", "--quiet",
+         *(["--stream"] if arguments.stream else []), *(["--fresh-masks"] if arguments.fresh_masks else [])])
     trained = time.perf_counter() - began
     bundle = os.path.join(run_dir, "calibrated.npz")
     run(["calibrate", os.path.join(run_dir, "model.npz"), os.path.join(out, "calibration"), "--out", bundle])

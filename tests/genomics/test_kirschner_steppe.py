@@ -2,8 +2,10 @@
 it, and the quick mode of run.py runs every step (simulate, train both networks, calibrate, evaluate).
 
 The scenario files themselves (from-ms's output of the published commands, unedited, and epoch by epoch msprime's
-own ms parser's demography on prior draws) are checked in test_ms_commands.py; the network's architecture against
-Keras's in test_user_networks.py, on the copy in tests/genomics/data that the example's file must equal."""
+own ms parser's demography on the study's own commands for prior draws) are checked in test_ms_commands.py; here
+the commands of ms_commands.txt with each {expression} replaced by its value go through msprime's parser too. The
+network's architecture is checked against Keras's in test_user_networks.py, on the copy in tests/genomics/data that
+the example's file must equal."""
 
 import inspect
 import json
@@ -16,10 +18,18 @@ import pytest
 
 from genomics.learning.user_networks import load_user_network
 from genomics.scenario.scenario import load_toml
+from tests.genomics.test_ms_commands import commands, compare_with_mspms
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "kirschner_steppe"
 NETWORK = EXAMPLE / "steppe_network.py"
+
+
+@pytest.mark.filterwarnings("ignore:Non-zero migration rates exist after merging")
+@pytest.mark.parametrize("name, template, priors", commands(EXAMPLE / "ms_commands.txt"))
+def test_each_scenario_is_msprimes_reading_of_its_ms_command_filled_with_prior_draws(name, template, priors):
+    (scenario,) = load_toml(str(EXAMPLE / f"{name}.toml"))
+    assert compare_with_mspms(scenario, template, draws=8, seed=35) < 1e-9
 
 
 def test_the_examples_network_is_the_one_checked_against_keras():
