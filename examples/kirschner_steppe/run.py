@@ -114,14 +114,17 @@ def main(argv: list[str] | None = None) -> dict:
     out = arguments.out
     os.makedirs(out, exist_ok=True)
     if arguments.quick:
-        print(f"quick mode: {arguments.loci} of the study's {LOCI} loci, {arguments.per_model} training, "
+        print(f"quick mode: {arguments.loci:,} of the study's {LOCI:,} loci, {arguments.per_model} training, "
               f"{arguments.calibration_per_model} calibration and {arguments.test_per_model} test simulations per "
               f"model, {arguments.epochs} epoch(s): it checks that every step runs; its accuracies mean nothing")
+    elif arguments.loci != LOCI:
+        print(f"shrunk: {arguments.loci:,} of the study's {LOCI:,} loci per simulation (--loci)")
     workers = [] if arguments.workers is None else ["--workers", str(arguments.workers)]
     models = scenario_files(out, arguments.loci, arguments.missing)
     start = time.perf_counter()
-    for folder, replicates, seed in (("train", arguments.per_model, 1), ("calibration", arguments.calibration_per_model, 2),
-                                     ("test", arguments.test_per_model, 3)):
+    folders = (("train", arguments.per_model, 1), ("calibration", arguments.calibration_per_model, 2),
+               ("test", arguments.test_per_model, 3))
+    for folder, replicates, seed in folders:
         run(["simulate", *models, "--replicates", str(replicates), "--out", os.path.join(out, folder),
              "--simulation-seed", str(seed), "--shard-size", "250", *workers])
     results = {"loci": arguments.loci, "missing_per_call": arguments.missing, "quick": arguments.quick,

@@ -7,7 +7,9 @@ the commands of ms_commands.txt with each {expression} replaced by its value go 
 network's architecture is checked against Keras's in test_user_networks.py, on the copy in tests/genomics/data that
 the example's file must equal."""
 
+import contextlib
 import inspect
+import io
 import json
 import math
 import re
@@ -50,11 +52,16 @@ def test_the_steppe_network_takes_the_input_shape_and_the_number_of_scenarios_as
 def quick(tmp_path_factory):
     out = tmp_path_factory.mktemp("kirschner_steppe")
     example = runpy.run_path(str(EXAMPLE / "run.py"))
-    return out, example["main"](["--quick", "--out", str(out), "--workers", "1"])
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        results = example["main"](["--quick", "--out", str(out), "--workers", "1"])
+    return out, results, printed.getvalue()
 
 
-def test_the_quick_mode_trains_calibrates_and_tests_both_networks_on_the_three_models(quick, capsys):
-    out, results = quick
+def test_the_quick_mode_trains_calibrates_and_tests_both_networks_on_the_three_models(quick):
+    out, results, printed = quick
+    assert printed.startswith("quick mode: 100 of the study's 1,000 loci, 8 training, 4 calibration and 4 test")
+    assert "0.982 calibrated test accuracy at 10,000 per model" in printed
     assert [run["network"] for run in results["runs"]] == ["steppe", "exchangeable"]
     assert results["loci"] == 100 and results["simulations_per_model"] == 8 and results["missing_per_call"] == 0.15
     for run in results["runs"]:
@@ -67,7 +74,7 @@ def test_the_quick_mode_trains_calibrates_and_tests_both_networks_on_the_three_m
 
 
 def test_the_quick_runs_scenarios_are_the_committed_ones_with_fewer_loci_and_the_studys_missing_calls(quick):
-    out, _ = quick
+    out, _, _ = quick
     for committed in sorted(EXAMPLE.glob("model*.toml")):
         ((original,), (copy,)) = load_toml(str(committed)), load_toml(str(out / "scenarios" / committed.name))
         assert original.design.missing is None and original.design.segregating_sites == [1] * 1000
