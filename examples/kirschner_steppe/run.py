@@ -38,8 +38,9 @@ MODELS = sorted(glob.glob(os.path.join(HERE, "model*.toml")))
 NETWORK = os.path.join(HERE, "steppe_network.py") + ":build_network"
 LOCI = 1000  # the study's ms 270 1000 -s 1: the scenario files' count
 PUBLISHED = {"simulations_per_model": 10000, "test_accuracy_calibrated": 0.982, "temperature": 1.097}
-#: the study's encoding for its own network: ms's 0 (ancestral) / 1 (derived) coded -1/+1, missing 0, the
-#: haplotypes in sampled order, no distances (one SNP per unlinked locus), no missing-call channel, every SNP kept.
+#: the study's network's encoding, after the study's coding of its data (-1/+1, missing 0, SNPs x haplotypes): ms's
+#: 0 (ancestral) / 1 (derived) coded -1/+1, the haplotypes in sampled order, no distances (one SNP per unlinked
+#: locus), no missing-call channel, every SNP kept.
 STEPPE_ENCODING = ["--coding", "plus_minus", "--polarisation", "ancestral", "--row-sort", "none",
                    "--no-distance-channel", "--no-missing-channel", "--selection", "all"]
 QUICK = {"per_model": 8, "calibration": 4, "test": 4, "epochs": 1, "loci": 100}
