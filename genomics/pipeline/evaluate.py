@@ -75,3 +75,18 @@ def evaluate_simulations(bundle: Bundle, data: SimulatedData, simulations: str) 
 def evaluate(bundle: str, simulations: str) -> Evaluation | dict:
     """``evaluate_simulations`` from files: a bundle file and a simulation folder, each read once."""
     return evaluate_simulations(Bundle.load(bundle), load_simulations(simulations), simulations)
+
+
+def estimates_picture(scaling: regression.TargetScaling, true: numpy.ndarray, predicted: numpy.ndarray,
+                      widths: dict | None, path: str) -> str:
+    """Estimated against true parameter values of the test replicates, in the scenario's natural units (the
+    network's z-scored log values turned back), each estimate with its 90% split-conformal interval when the
+    run has one; parameters learned on the log scale on logarithmic axes."""
+    from minidl import plot  # noqa: PLC0415 - matplotlib on demand
+
+    low = high = None
+    if widths is not None and "0.9" in widths:
+        half = numpy.asarray(widths["0.9"], dtype=float)
+        low, high = scaling.from_network(predicted - half), scaling.from_network(predicted + half)
+    return plot.predicted_against_true(scaling.from_network(true), scaling.from_network(predicted), scaling.names,
+                                       path, low, high, scaling.log, "90% interval (split conformal)")

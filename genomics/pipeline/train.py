@@ -28,7 +28,7 @@ from genomics.bundle import BUNDLE_KIND, FORMAT_VERSION, Bundle
 from genomics.pipeline.calibrate import calibrate_logits
 from genomics.pipeline.config import TrainingConfig, check_layout, choose_encoding_and_network
 from genomics.pipeline.encode import encode_data
-from genomics.pipeline.evaluate import evaluation_pictures, target_values
+from genomics.pipeline.evaluate import estimates_picture, evaluation_pictures, target_values
 from genomics.pipeline.fit import FittedNetwork, fit_network, train_ensemble
 from genomics.pipeline.folders import prepare_output_folder
 from genomics.pipeline.split import Split, split_replicates
@@ -264,8 +264,8 @@ def _train_regression(data: SimulatedData, simulations: str, out_dir: str, confi
     try:
         from minidl import plot  # noqa: PLC0415
         pictures = [plot.training_curves(fitted.history, os.path.join(out_dir, "training_curves.png")),
-                    plot.predicted_against_true(scaled[local.test], predicted[local.test], targets,
-                                                os.path.join(out_dir, "estimates.png"))]
+                    estimates_picture(scaling, scaled[local.test], predicted[local.test], widths,
+                                      os.path.join(out_dir, "estimates.png"))]
     except ImportError:
         pass
     return {"bundle": bundle, "task": "regression", "scores": table, "samples": len(local.test),

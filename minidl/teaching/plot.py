@@ -183,19 +183,37 @@ def scatter_groups(points: Any, groups: Any, group_names: list, marked: Any, pat
         return style.save(figure, path, pyplot)
 
 
-def predicted_against_true(true: Any, predicted: Any, names: list, path: str) -> str:
-    """One panel per output: predicted against true values, with the line of perfect prediction."""
+def predicted_against_true(true: Any, predicted: Any, names: list, path: str, low: Any = None, high: Any = None,
+                           log: list | None = None, interval: str = "") -> str:
+    """One panel per output: predicted against true values, with the line of perfect prediction.
+
+    ``low``/``high`` (same shape as ``predicted``): each estimate's interval, drawn as a vertical bar and named
+    by ``interval`` in the legend (e.g. "90% interval"); ``log[j]``: output j on logarithmic axes (values in
+    natural units that span orders of magnitude, such as sizes and times).
+    """
     pyplot = _pyplot()
-    true, predicted = numpy.asarray(true), numpy.asarray(predicted)
+    true, predicted = numpy.asarray(true, dtype=float), numpy.asarray(predicted, dtype=float)
     with style.drawing(pyplot):
         figure, axes = pyplot.subplots(1, len(names), figsize=(4 * len(names), 4), squeeze=False)
         for index, (axis, name) in enumerate(zip(axes[0], names)):
-            axis.scatter(true[:, index], predicted[:, index], s=6, alpha=0.5)
-            low, high = min(true[:, index].min(), predicted[:, index].min()), max(true[:, index].max(),
-                                                                                  predicted[:, index].max())
-            axis.plot([low, high], [low, high], color="grey", linestyle="--")
+            x, y = true[:, index], predicted[:, index]
+            if low is not None and high is not None:
+                below, above = numpy.asarray(low, dtype=float)[:, index], numpy.asarray(high, dtype=float)[:, index]
+                axis.vlines(x, below, above, color="0.6", linewidth=0.6, alpha=0.5,
+                            label=interval or "interval")
+                y_low, y_high = min(y.min(), below.min()), max(y.max(), above.max())
+            else:
+                y_low, y_high = y.min(), y.max()
+            axis.scatter(x, y, s=6, alpha=0.6, label="estimate", zorder=3)
+            span_low, span_high = min(x.min(), y_low), max(x.max(), y_high)
+            axis.plot([span_low, span_high], [span_low, span_high], color="grey", linestyle="--", label="y = x")
+            if log is not None and log[index]:
+                axis.set_xscale("log")
+                axis.set_yscale("log")
             axis.set_xlabel(f"true {name}")
             axis.set_ylabel(f"estimated {name}")
+            if low is not None and index == 0:
+                axis.legend(loc="upper left", frameon=False)
         figure.tight_layout()
         return style.save(figure, path, pyplot)
 

@@ -59,3 +59,38 @@ def test_a_cnn_recovers_the_population_size_that_sets_the_number_of_snps(tmp_pat
     assert "targets ['T1'] are not parameters of these simulations; their parameters: N" in capsys.readouterr().err
     assert main(["train", sims, "--out", run, "--task", "regression"]) == 2
     assert "task regression needs targets" in capsys.readouterr().err
+
+
+def test_the_estimates_picture_is_in_natural_units_with_each_estimates_interval(tmp_path, monkeypatch):
+    from minidl import plot
+    from genomics.learning.regression import TargetScaling
+    from genomics.pipeline.evaluate import estimates_picture
+
+    natural = np.array([[1e3, 0.2], [5e4, 0.5], [2e5, 0.9]])
+    scaling = TargetScaling.fit(["T", "f"], natural)
+    scaled = scaling.to_network(natural)
+    predicted = scaled + 0.1
+    drawn = {}
+    monkeypatch.setattr(plot, "predicted_against_true",
+                        lambda *args, **kwargs: drawn.update(args=args, kwargs=kwargs) or "drawn")
+    estimates_picture(scaling, scaled, predicted, {"0.5": [0.2, 0.2], "0.9": [0.5, 0.5]},
+                                   str(tmp_path / "estimates.png"))
+    true, estimated, names, _, low, high, log, label = drawn["args"]
+    np.testing.assert_allclose(true, natural)  # the scenario's units, not z-scored logs
+    np.testing.assert_allclose(estimated, scaling.from_network(predicted))
+    assert np.all(low < estimated) and np.all(estimated < high) and "90%" in label
+    assert names == ["T", "f"] and log == scaling.log
+
+
+def test_the_estimates_picture_is_drawn(tmp_path):
+    pytest.importorskip("matplotlib")
+    from genomics.learning.regression import TargetScaling
+    from genomics.pipeline.evaluate import estimates_picture
+
+    rng = np.random.default_rng(0)
+    natural = np.column_stack([10 ** rng.uniform(2, 5, 60), rng.uniform(0.1, 0.9, 60)])
+    scaling = TargetScaling.fit(["T", "f"], natural)
+    scaled = scaling.to_network(natural)
+    path = estimates_picture(scaling, scaled, scaled + rng.normal(0, 0.2, scaled.shape),
+                                          {"0.9": [0.4, 0.4]}, str(tmp_path / "estimates.png"))
+    assert (tmp_path / "estimates.png").stat().st_size > 0 and path.endswith("estimates.png")
