@@ -68,7 +68,8 @@ def command_train(arguments: argparse.Namespace) -> None:
     pipeline.prepare_output_folder(arguments.out)
     with interrupts.FolderLock(arguments.out), options.cluster(arguments) as executor:  # one training per folder
         report.training(pipeline.train(arguments.simulations, arguments.out, config, encoder_settings,
-                                       executor=executor, resume=arguments.resume))
+                                       verbose=0 if arguments.quiet else 2, executor=executor,
+                                       resume=arguments.resume))
 
 
 def command_evaluate(arguments: argparse.Namespace) -> None:

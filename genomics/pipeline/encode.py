@@ -13,16 +13,17 @@ from genomics.simulation.run import SimulatedData
 
 
 def encode_data(data: SimulatedData, encoder: Encoder, indices: numpy.ndarray | None = None,
-                executor: Any = None, chunk: int = 500) -> numpy.ndarray:
+                executor: Any = None, chunk: int = 500, progress: Any = None) -> numpy.ndarray:
     """Step 2: the replicates (all, or ``indices`` in that order) as images (n, haplotypes, n_snps, channels).
 
     ``executor`` (a Dask cluster's, ``genomics.simulation.cluster``): the replicates go to its workers ``chunk`` at a
-    time; the images are the same.
+    time; the images are the same. ``progress(done, total)``: replicates encoded so far (``genomics.progress``;
+    in this process only).
     """
     indices = numpy.arange(len(data.labels)) if indices is None else numpy.asarray(indices)
     if executor is None:
         images, _ = encoder.encode_many([data.genotypes[i] for i in indices], [data.positions[i] for i in indices],
-                                        data.sequence_lengths[indices], data.haplotype_populations)
+                                        data.sequence_lengths[indices], data.haplotype_populations, progress=progress)
         return images
     calls = (([data.genotypes[i] for i in part], [data.positions[i] for i in part], data.sequence_lengths[part],
               data.haplotype_populations)

@@ -33,6 +33,7 @@ from genomics.pipeline.fit import FittedNetwork, fit_network, train_ensemble
 from genomics.pipeline.folders import prepare_output_folder
 from genomics.pipeline.split import Split, split_replicates
 from genomics.errors import SettingError
+from genomics.progress import reporting
 
 
 def bundle_metadata(data: SimulatedData, simulations: str, encoder: Encoder, config: TrainingConfig, split: Split,
@@ -142,7 +143,9 @@ def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
         used, _ = split.taking_part()
         resources.check_images(encoder, data.design, len(used) + 2 * config.on_the_fly * len(data.scenario_names),
                                "the replicates taking part")
-        train_images, *held_out_images = numpy.split(encode_data(data, encoder, used, executor),
+        with reporting("encoded", quiet=not verbose) as progress:
+            images = encode_data(data, encoder, used, executor, progress=progress)
+        train_images, *held_out_images = numpy.split(images,
                                                      numpy.cumsum(list(split.sizes().values()))[:-1])
         held_out = InMemory(config.input_kind, dict(zip(PARTS, held_out_images)), labels)
     members, entries, fresh = [], {}, []
@@ -234,7 +237,8 @@ def _train_regression(data: SimulatedData, simulations: str, out_dir: str, confi
     scaling = regression.TargetScaling.fit(targets, raw[local.train])
     scaled = scaling.to_network(raw)
     resources.check_images(encoder, data.design, len(used), "the replicates taking part")
-    images = encode_data(data, encoder, used, executor)
+    with reporting("encoded", quiet=not verbose) as progress:
+        images = encode_data(data, encoder, used, executor, progress=progress)
     settings, point = resuming or (asdict(config), None)
     estimates = {"task": "regression", "regression": {**scaling.to_dict(), "interval_half_widths": None,
                                                       "interval_method": None}}
