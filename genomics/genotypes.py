@@ -29,6 +29,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy
 
+from genomics.errors import SettingError
+
 MISSING = -1
 
 #: How the pieces an input may lack are supplied, for the refusals.
@@ -40,6 +42,10 @@ LOCI_HINT = ("give each locus's number of sites with --locus-sizes (comma-separa
 
 class GenotypesError(ValueError):
     """A data set lacks what a step needs, or its parts do not fit together."""
+
+
+class GenotypesSettingError(SettingError, GenotypesError):
+    """A ``GenotypesError`` whose sentence names the settings involved as ``{name}`` (``genomics.errors``)."""
 
 
 @dataclass

@@ -66,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{_what_was_kept(arguments, started, '; no epoch had finished: no model was kept')}", file=sys.stderr)
         return 128 + signum
     except SettingError as error:
-        print(f"{name}: error: {in_flags(error, option_names(command_line, arguments.command))}"
+        leaf = getattr(arguments, "scenario_command", None) or arguments.command  # from-ms's "command" is the ms one
+        print(f"{name}: error: {in_flags(error, option_names(command_line, leaf))}"
               f"{_what_was_kept(arguments, started) if arguments.command == 'train' else ''}", file=sys.stderr)
         return 2
     except (ValueError, FileNotFoundError) as error:

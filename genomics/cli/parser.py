@@ -290,7 +290,8 @@ def _design_from_alignments(subcommands: argparse._SubParsersAction) -> None:
 
 
 def option_names(arguments_parser: argparse.ArgumentParser, command: str) -> dict[str, str]:
-    """dest -> the first long option of the subcommand ``command`` (for errors that name parameters)."""
+    """dest -> the first long option of the subcommand ``command`` (for errors that name parameters); a nested
+    subcommand is named by its own name (``from-ms`` for ``scenario from-ms``)."""
     found = {}
     for action in arguments_parser._actions:
         if isinstance(action, argparse._SubParsersAction) and command in action.choices:
@@ -298,4 +299,7 @@ def option_names(arguments_parser: argparse.ArgumentParser, command: str) -> dic
                 longs = [name for name in option.option_strings if name.startswith("--")]
                 if longs and option.dest not in found:
                     found[option.dest] = longs[0]
+        elif isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                found.update({dest: flag for dest, flag in option_names(child, command).items() if dest not in found})
     return found

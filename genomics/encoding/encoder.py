@@ -28,8 +28,7 @@ n_snps, channels)`` and the number of real SNP columns. The steps:
 8. with ``layout = population_frequencies`` the image has one row per
    population instead: its allele-1 frequency at each kept SNP, a channel
    marking real SNP columns, the distance channel and (with
-   ``missing_channel``) its fraction of missing calls (steps 4 and 5 do not
-   apply);
+   ``missing_channel``) its fraction of missing calls (steps 4 and 5 do not apply);
 9. ``layout = joint_sfs`` / ``pairwise_sfs``: the joint spectrum of all
    populations or those of each pair (``genomics.encoding.sfs``) over every
    polymorphic site, folded under ``major_minor``, each population projected
@@ -48,7 +47,8 @@ import numpy
 
 from genomics.progress import counted
 from genomics.encoding import sfs
-from genomics.genotypes import Genotypes, GenotypesError
+from genomics.errors import braces_doubled
+from genomics.genotypes import Genotypes, GenotypesSettingError
 
 SELECTIONS = ("first", "central", "even", "all")
 MISSING = -1
@@ -146,8 +146,7 @@ class Encoder:
     def _check_all_fit(self, count: int) -> None:
         """``selection="all"``: one sentence when the data have more sites than the image has columns."""
         if count > self.n_snps:
-            raise ValueError(f"the data have {count} sites but the encoder keeps all of at most n_snps = "
-                             f"{self.n_snps}")
+            raise ValueError(f"the data have {count} sites but the encoder keeps all of at most n_snps = {self.n_snps}")
 
     @staticmethod
     def _checked(genotypes: numpy.ndarray, positions: numpy.ndarray, haplotypes: int) -> numpy.ndarray:
@@ -217,9 +216,10 @@ class Encoder:
             positions = data.require_positions(f"this model's encoding ({step})")
             length = data.sequence_length
             if length is None:
-                raise GenotypesError(f"{data.source} does not give its loci's lengths, but this model's encoding "
-                                     f"({step}) measures along the sequence: give the data as a VCF whose ##contig "
-                                     "lines have lengths, with --loci-bed, or as alignments")
+                raise GenotypesSettingError(f"{braces_doubled(data.source)} does not give its loci's lengths, but "
+                                            f"this model's encoding ({step}) measures along the sequence: give the "
+                                            "data as a VCF whose ##contig lines have lengths, with {loci_bed}, or as "
+                                            "alignments")
         else:  # not read: the selection keeps sites by their order, and no channel holds distances
             positions = numpy.zeros(data.sites) if data.positions is None else data.positions
             length = data.sequence_length or 1.0

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy
 
+from genomics.errors import SettingError, braces_doubled
 from genomics.scenario.design import SamplingDesign
 from genomics.genotypes import MISSING, Genotypes
 from genomics.textfile import read_text
@@ -165,9 +166,12 @@ def read_alignments(paths: list[str], population_map: dict[str, str], design: Sa
         found = genotypes.shape[1]
         if expected_sites is not None and (found < expected_sites[index] or (
                 found > expected_sites[index] and not more_sites_allowed)):
-            raise ValueError(f"{path}: locus {loci[index]!r} has {found} biallelic segregating sites but the design "
-                             f"has {expected_sites[index]}" + ("" if more_sites_allowed else
-                                                               " (with more, predict on random subsets: --subsets)"))
+            if more_sites_allowed:
+                raise ValueError(f"{path}: locus {loci[index]!r} has {found} biallelic segregating sites but the "
+                                 f"design has {expected_sites[index]}")
+            raise SettingError(f"{braces_doubled(path)}: locus {braces_doubled(repr(loci[index]))} has {found} "
+                               f"biallelic segregating sites but the design has {expected_sites[index]} (with more, "
+                               "predict on random subsets: {subsets})")
         blocks.append(genotypes)
         positions.append(columns)
         lengths.append(report["length"])

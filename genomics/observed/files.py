@@ -30,7 +30,7 @@ import numpy
 
 from genomics.observed import readers, trees, vcf, vcf_loci, vcf_zarr
 from genomics.scenario.design import SamplingDesign
-from genomics.genotypes import Genotypes, GenotypesError
+from genomics.genotypes import Genotypes, GenotypesError, GenotypesSettingError
 
 
 @dataclass
@@ -59,21 +59,21 @@ class ObservedFiles:
     def check(self) -> None:
         """One sentence for options that do not fit together, before anything is read."""
         if len(self.given) != 1:
-            raise GenotypesError("give the data as exactly one of: a VCF (with --popmap), --matrix FILE, --ms FILE, "
-                                 "--alignments FILE... (with --popmap) or --trees FILE...; got "
-                                 f"{', '.join(self.given) or 'none'}")
+            raise GenotypesSettingError("give the data as exactly one of: a VCF (with {popmap}), {matrix} FILE, "
+                                        "{ms} FILE, {alignments} FILE... (with {popmap}) or {trees} FILE...; got "
+                                        f"{', '.join(self.given) or 'none'}")
         if (self.vcf or self.alignments) and not self.popmap:
-            raise GenotypesError(f"{'a VCF' if self.vcf else '--alignments'} needs --popmap (two columns: "
-                                 f"{'sample' if self.vcf else 'sequence'} population)")
+            raise GenotypesSettingError(f"{'a VCF' if self.vcf else '{alignments}'} needs {{popmap}} (two columns: "
+                                        f"{'sample' if self.vcf else 'sequence'} population)")
         if self.loci_bed and not self.vcf:
-            raise GenotypesError("--loci-bed describes the loci of a VCF; give a VCF")
+            raise GenotypesSettingError("{loci_bed} describes the loci of a VCF; give a VCF")
         if self.invariant_loci is not None and not (self.vcf or self.trees):
-            raise GenotypesError("--invariant-loci describes the loci of a VCF or of .trees files; give one")
+            raise GenotypesSettingError("{invariant_loci} describes the loci of a VCF or of .trees files; give one")
         if self.locus_sizes and not self.matrix:
-            raise GenotypesError("--locus-sizes gives the loci of a --matrix (a VCF has contigs, alignments one file "
-                                 "per locus)")
+            raise GenotypesSettingError("{locus_sizes} gives the loci of a {matrix} (a VCF has contigs, alignments "
+                                        "one file per locus)")
         if self.invariant_loci is not None and self.invariant_loci < 0:
-            raise GenotypesError(f"--invariant-loci must be a number of loci >= 0, got {self.invariant_loci}")
+            raise GenotypesSettingError(f"{{invariant_loci}} must be a number of loci >= 0, got {self.invariant_loci}")
 
 
 def read_observed(files: ObservedFiles, design: SamplingDesign,

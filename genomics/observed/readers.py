@@ -24,7 +24,8 @@ import numpy
 
 from genomics.observed.alignments import alignment_sites, design_from_alignments, read_alignment, read_alignments
 from genomics.scenario.design import SamplingDesign
-from genomics.genotypes import MISSING, Genotypes, GenotypesError
+from genomics.errors import SettingError, braces_doubled
+from genomics.genotypes import MISSING, Genotypes, GenotypesError, GenotypesSettingError
 from genomics.observed.ms_output import read_ms_output
 from genomics.textfile import read_text
 
@@ -110,8 +111,8 @@ def _locus_layout(sites: int, design: SamplingDesign, source: str, more_allowed:
         if counts.sum() != sites:
             raise ValueError(f"{source}: the locus sizes add up to {counts.sum()} sites but the data have {sites}")
         if design.locus_count != counts.size:
-            raise ValueError(f"{source}: the data have {counts.size} loci (--locus-sizes) but the model's design has "
-                             f"{design.describe_loci()}")
+            raise SettingError(f"{braces_doubled(source)}: the data have {counts.size} loci ({{locus_sizes}}) but the "
+                               f"model's design has {braces_doubled(design.describe_loci())}")
         if expected is not None:
             wrong = [i for i, (c, s) in enumerate(zip(counts, expected)) if c < s or (c > s and not more_allowed)]
             if wrong:
@@ -160,9 +161,9 @@ def matrix_coding(tokens: numpy.ndarray, path: str, coding: str = "auto") -> str
     if values & {"-1", "+1"}:
         return "plus-minus"
     if "1" not in values and "0" in values:
-        raise ValueError(f"{path}: every value is 0 or a missing code, which is all reference calls in the 0/1 "
-                         "coding but all missing calls in the -1/+1/0 coding; give the coding (--coding zero-one "
-                         "or --coding plus-minus)")
+        raise SettingError(f"{braces_doubled(path)}: every value is 0 or a missing code, which is all reference calls "
+                           "in the 0/1 coding but all missing calls in the -1/+1/0 coding; give the coding ({coding} "
+                           "zero-one or {coding} plus-minus)")
     return "zero-one"
 
 
@@ -175,9 +176,9 @@ def matrix_orientation(shape: tuple[int, int], haplotypes: int, path: str, orien
         return orientation
     rows, columns = shape
     if rows == haplotypes and columns == haplotypes:
-        raise ValueError(f"{path}: {rows} rows and {columns} columns, and the model takes {haplotypes} haplotypes: "
-                         "either side could be the haplotypes; give --orientation haplotypes-by-sites or "
-                         "sites-by-haplotypes")
+        raise SettingError(f"{braces_doubled(path)}: {rows} rows and {columns} columns, and the model takes "
+                           f"{haplotypes} haplotypes: either side could be the haplotypes; give {{orientation}} "
+                           "haplotypes-by-sites or sites-by-haplotypes")
     if haplotypes not in (rows, columns):
         raise ValueError(f"{path}: {rows} rows and {columns} columns, but the model takes {haplotypes} haplotypes "
                          "(neither side matches)")
@@ -239,9 +240,10 @@ def read_matrix(path: str, design: SamplingDesign, orientation: str = "haplotype
     haplotypes, order_report = _to_design_order(matrix, blocks, design, path)
     counts = _locus_layout(haplotypes.shape[1], design, path, more_sites_allowed, locus_sizes)
     if counts is None:
-        raise GenotypesError(f"{path}: a 0/1 matrix does not say where its loci begin, and the model's design has "
-                             f"{design.describe_loci()} holding different numbers of SNPs: give each locus's number "
-                             "of SNPs with --locus-sizes (comma-separated, or a file)")
+        raise GenotypesSettingError(f"{braces_doubled(path)}: a 0/1 matrix does not say where its loci begin, and the "
+                                    f"model's design has {braces_doubled(design.describe_loci())} holding different "
+                                    "numbers of SNPs: give each locus's number of SNPs with {locus_sizes} "
+                                    "(comma-separated, or a file)")
     report = {"source": path, "format": f"{'0/1' if used_coding == 'zero-one' else '-1/+1/0'} matrix",
               "coding": CODING_WORDS[used_coding], "coding_from": "detected" if coding == "auto" else "given",
               "orientation": used_orientation, "orientation_from": "detected" if orientation == "auto" else "given",

@@ -35,7 +35,8 @@ import numpy
 
 from genomics.observed import vcf, vcf_zarr
 from genomics.scenario.design import SamplingDesign
-from genomics.genotypes import Genotypes, GenotypesError
+from genomics.errors import braces_doubled
+from genomics.genotypes import Genotypes, GenotypesError, GenotypesSettingError
 from genomics.textfile import read_text
 
 CONTIG_HEADER = re.compile(r"##contig=<(.*)>")
@@ -102,11 +103,11 @@ def read_vcf_loci(path: str, population_map: dict[str, str], design: SamplingDes
                   max_missing: float | None = None) -> Genotypes:
     """The VCF's loci (contigs, or ``bed``'s regions) as one ``Genotypes``; see the module docstring."""
     if design.contiguous:
-        raise GenotypesError(f"the model's design is {design.describe_loci()}, not loci: read the VCF in windows "
-                             "(predict's --window), not as one locus per contig")
+        raise GenotypesSettingError(f"the model's design is {braces_doubled(design.describe_loci())}, not loci: read "
+                                    "the VCF in windows (predict's {window}), not as one locus per contig")
     if bed is not None and invariant_loci is not None:
-        raise GenotypesError("--invariant-loci applies to a VCF of one contig per locus; with --loci-bed the BED's "
-                             "regions without records are the invariant loci")
+        raise GenotypesSettingError("{invariant_loci} applies to a VCF of one contig per locus; with {loci_bed} the "
+                                    "BED's regions without records are the invariant loci")
     if max_missing is None:
         max_missing = 1.0 if design.missing is not None else 0.0
     chosen = choose_samples(population_map, design, seed)

@@ -27,6 +27,8 @@ import math
 import re
 from typing import Any, Callable
 
+from genomics.errors import SettingError
+
 MAX_LENGTH = 20_000  # characters of one expression
 #: The functions an expression may call: name -> (fewest arguments, most arguments or None, function).
 FUNCTIONS: dict[str, tuple[int, int | None, Callable]] = {
@@ -42,6 +44,10 @@ _TOKEN = re.compile(r"\s*(?:(?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)|(?P
 
 class ScenarioError(ValueError):
     """A scenario specification that cannot be used; the message names the key and what was expected."""
+
+
+class ScenarioSettingError(SettingError, ScenarioError):
+    """A ``ScenarioError`` whose sentence names the settings involved as ``{name}`` (``genomics.errors``)."""
 
 
 class _Refused(Exception):

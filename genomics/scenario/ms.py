@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy
 
-from genomics.scenario.expressions import ScenarioError
+from genomics.scenario.expressions import ScenarioError, ScenarioSettingError
 
 _PRIOR = re.compile(r"^\s*([A-Za-z_]\w*)\s*=\s*([a-z_]+)\s*\(([^)]*)\)\s*$")
 _TOP_LEVEL_COMMA = re.compile(r",(?![^(]*\))(?![^{]*\})")
@@ -292,8 +292,8 @@ def _design_loci(locus: dict, loci: list | None, replicates: int) -> list[dict]:
     if not loci:
         return [locus]
     if replicates not in (1, len(loci)):
-        raise ScenarioError(f"ms command: nreps = {replicates} replicates, but --loci lists {len(loci)} loci; "
-                            "with --loci, nreps must be 1 (one ms run per locus) or the number of loci")
+        raise ScenarioSettingError(f"ms command: nreps = {replicates} replicates, but {{loci}} lists {len(loci)} "
+                                   "loci; with {loci}, nreps must be 1 (one ms run per locus) or the number of loci")
     tables = []
     for k, entry in enumerate(loci):
         entry = {"segregating_sites": int(entry)} if isinstance(entry, (int, numpy.integer)) else dict(entry)

@@ -31,19 +31,23 @@ import contextlib
 import os
 from collections.abc import Callable, Iterable, Iterator
 
+from genomics.errors import SettingError, braces_doubled
+
 INSTALL = "pip install -e \".[cluster]\" (dask.distributed)"
 
 
 def check_options(scheduler: str | None, dask_local: int | None, workers: int | None) -> None:
     """One sentence for contradictory or malformed choices, before any work."""
-    given = [name for name, value in (("--scheduler", scheduler), ("--dask-local", dask_local),
-                                      ("--workers", workers)) if value is not None]
+    given = [name for name, value in (("{scheduler}", scheduler), ("{dask_local}", dask_local),
+                                      ("{workers}", workers)) if value is not None]
     if len(given) > 1:
-        raise ValueError(f"choose one of --workers, --scheduler and --dask-local, got {' and '.join(given)}")
+        raise SettingError(f"choose one of {{workers}}, {{scheduler}} and {{dask_local}}, got {' and '.join(given)}")
     if scheduler is not None and not (isinstance(scheduler, str) and ":" in scheduler):
-        raise ValueError(f"--scheduler must be a Dask scheduler address such as tcp://10.0.0.5:8786, got {scheduler!r}")
+        raise SettingError("{scheduler} must be a Dask scheduler address such as tcp://10.0.0.5:8786, got "
+                           + braces_doubled(repr(scheduler)))
     if dask_local is not None and (not isinstance(dask_local, int) or isinstance(dask_local, bool) or dask_local < 1):
-        raise ValueError(f"--dask-local must be a positive number of worker processes, got {dask_local!r}")
+        raise SettingError(f"{{dask_local}} must be a positive number of worker processes, got "
+                           f"{braces_doubled(repr(dask_local))}")
 
 
 def _distributed():  # noqa: ANN202 - the module, imported only when a cluster is asked for

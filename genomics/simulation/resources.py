@@ -32,6 +32,7 @@ import os
 import shutil
 from typing import Any
 
+from genomics.errors import SettingError, braces_doubled
 from genomics.scenario.design import SamplingDesign
 from genomics.encoding.encoder import Encoder
 
@@ -91,21 +92,21 @@ def replicate_disk_bytes(design: SamplingDesign, parameters: int) -> int:
 
 def check_simulation(scenarios: list[Any], replicates: int, shard_size: int, out_dir: str,
                      shards_done: int = 0) -> None:
-    """Refuse, in one sentence naming ``--replicates``, a simulation whose plan cannot fit in memory or whose
+    """Refuse, in one sentence naming ``replicates``, a simulation whose plan cannot fit in memory or whose
     shards cannot fit on the disk of ``out_dir`` (``shards_done`` of them are there already)."""
     memory, available = simulation_plan_bytes(len(scenarios), replicates, shard_size), available_memory()
     shards = len(scenarios) * math.ceil(replicates / shard_size)
     if available is not None and memory > available:
-        raise ValueError(f"--replicates {replicates} plans {shards} shards of --shard-size {shard_size}, whose "
-                         f"bookkeeping alone needs about {readable(memory)} of memory, but {readable(available)} "
-                         "is available: give fewer --replicates or a larger --shard-size")
+        raise SettingError(f"{{replicates}} {replicates} plans {shards} shards of {{shard_size}} {shard_size}, whose "
+                           f"bookkeeping alone needs about {readable(memory)} of memory, but {readable(available)} "
+                           "is available: give fewer {replicates} or a larger {shard_size}")
     per_replicate = max(replicate_disk_bytes(scenario.design, len(scenario.priors)) for scenario in scenarios)
     disk = per_replicate * len(scenarios) * replicates * max(0, shards - shards_done) / shards
     free = free_disk(out_dir)
     if disk > free:
-        raise ValueError(f"--replicates {replicates} of {len(scenarios)} scenarios need at least {readable(disk)} on "
-                         f"disk in {out_dir!r}, which has {readable(free)} free: give fewer --replicates or "
-                         "another --out")
+        raise SettingError(f"{{replicates}} {replicates} of {len(scenarios)} scenarios need at least "
+                           f"{readable(disk)} on disk in {braces_doubled(repr(out_dir))}, which has {readable(free)} "
+                           "free: give fewer {replicates} or another {out}")
 
 
 def image_values(encoder: Encoder, design: SamplingDesign) -> tuple[tuple[int, ...], int]:
@@ -123,12 +124,12 @@ def image_values(encoder: Encoder, design: SamplingDesign) -> tuple[tuple[int, .
 
 
 def check_images(encoder: Encoder, design: SamplingDesign, replicates: int, held: str) -> None:
-    """Refuse, in one sentence naming ``--n-snps``, ``replicates`` images that cannot fit in the memory
+    """Refuse, in one sentence naming ``n_snps``, ``replicates`` images that cannot fit in the memory
     available; ``held`` says which replicates they are (for the sentence)."""
     shape, values = image_values(encoder, design)
     needed, available = IMAGE_COPIES * FLOAT32 * values * replicates, available_memory()
     if available is not None and needed > available:
-        raise ValueError(f"--n-snps {encoder.n_snps} makes each image {' x '.join(map(str, shape))} float32 values "
-                         f"({readable(FLOAT32 * values)}): {held} ({replicates}) need about {readable(needed)} of "
-                         f"memory, but {readable(available)} is available; use a smaller --n-snps, fewer replicates "
-                         "(--replicates-per-scenario) or --stream")
+        raise SettingError(f"{{n_snps}} {encoder.n_snps} makes each image {' x '.join(map(str, shape))} float32 "
+                           f"values ({readable(FLOAT32 * values)}): {braces_doubled(held)} ({replicates}) need about "
+                           f"{readable(needed)} of memory, but {readable(available)} is available; use a smaller "
+                           "{n_snps}, fewer replicates ({replicates_per_scenario}) or {stream}")

@@ -7,6 +7,7 @@ import pytest
 
 from genomics.observed import readers
 from genomics.encoding import sumstats
+from genomics.errors import SettingError
 from genomics.scenario.design import SamplingDesign
 from genomics.encoding.encoder import Encoder
 from genomics.genotypes import Genotypes, GenotypesError
@@ -87,9 +88,10 @@ def test_a_matrix_with_uneven_loci_needs_its_locus_sizes_for_a_multi_locus_desig
     path.write_text("\n".join(" ".join("N" if c < 0 else str(c) for c in row) for row in calls) + "\n")
     design = design_of({"populations": ["a", "b"], "samples": [2, 2], "ploidy": 2,
                         "loci": [{"name": "rad", "count": 3, "sequence_length": 150, "mutation_rate": 1e-8}]})
-    with pytest.raises(GenotypesError, match=r"3 loci \(rad x3 of 150 bp\).*--locus-sizes"):
+    with pytest.raises(GenotypesError, match=r"3 loci \(rad x3 of 150 bp\).* with locus_sizes ") as refused:
         readers.read_matrix(str(path), design)
-    with pytest.raises(ValueError, match=r"2 loci \(--locus-sizes\) but the model's design has 3 loci"):
+    assert refused.value.parameters == ("locus_sizes",)
+    with pytest.raises(SettingError, match=r"2 loci \(locus_sizes\) but the model's design has 3 loci"):
         readers.read_matrix(str(path), design, locus_sizes=[3, 2])
     data = readers.read_matrix(str(path), design, locus_sizes=readers.parse_locus_sizes("3,0,2"))
     assert data.site_counts.tolist() == sizes and data.loci_without_sites == 1

@@ -218,8 +218,9 @@ def test_bad_loci_entries_are_one_clear_sentence(text, message):
 
 
 def test_loci_and_a_replicate_count_that_disagree_are_refused():
-    with pytest.raises(ScenarioError, match="nreps = 5 replicates, but --loci lists 2 loci"):
+    with pytest.raises(ScenarioError, match="nreps = 5 replicates, but loci lists 2 loci") as refused:
         ms.scenario_from_ms("ms 10 5 -s 3", {}, loci=[3, 4])
+    assert refused.value.parameters == ("loci",)
     assert len(ms.scenario_from_ms("ms 10 2 -s 3", {}, loci=[3, 4])["design"]["loci"]) == 2
 
 

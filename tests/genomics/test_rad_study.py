@@ -136,7 +136,7 @@ def test_a_matrix_with_uneven_loci_and_its_sizes_gives_the_statistics_of_the_ali
     data = readers.read_matrix(str(matrix), design, locus_sizes=readers.parse_locus_sizes(str(sizes)))
     assert len(set(data.site_counts.tolist())) > 1  # the loci hold different numbers of SNPs
     np.testing.assert_allclose(sumstats.statistics(data), sumstats.statistics(from_alignments), rtol=0, atol=1e-9)
-    with pytest.raises(GenotypesError, match="give each locus's number of SNPs with --locus-sizes"):
+    with pytest.raises(GenotypesError, match="give each locus's number of SNPs with locus_sizes "):
         readers.read_matrix(str(matrix), design)
     assert main(["abc", str(out / "simulations"), "--matrix", str(matrix)]) == 2
     assert f"the model's design has {LOCI} loci (rad x{LOCI} of 150 bp)" in capsys.readouterr().err
