@@ -24,7 +24,7 @@ import signal
 import sys
 
 from genomics import interrupts
-from genomics.cli.parser import option_names, parser
+from genomics.cli.parser import every_option, option_names, parser
 from genomics.errors import SettingError
 from genomics.learning import checkpoint
 from genomics.simulation.run import shards_in
@@ -43,7 +43,9 @@ def _what_was_kept(arguments: argparse.Namespace, before: tuple | None, nothing:
 
 def in_flags(error: SettingError, flags: dict[str, str]) -> str:
     """A ``SettingError``'s sentence with each parameter it names written as the command's flag
-    (``fresh_masks`` -> ``--fresh-masks``); parameters the command has no flag for stay as they are."""
+    (``fresh_masks`` -> ``--fresh-masks``); parameters no flag is given for stay as they are. ``main`` gives
+    the running command's flags, and for a parameter it has no flag for, another command's ("predict's
+    --window" in a hint for ``abc``)."""
     return error.sentence(flags)
 
 
@@ -67,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         return 128 + signum
     except SettingError as error:
         leaf = getattr(arguments, "scenario_command", None) or arguments.command  # from-ms's "command" is the ms one
-        print(f"{name}: error: {in_flags(error, option_names(command_line, leaf))}"
+        print(f"{name}: error: {in_flags(error, {**every_option(command_line), **option_names(command_line, leaf)})}"
               f"{_what_was_kept(arguments, started) if arguments.command == 'train' else ''}", file=sys.stderr)
         return 2
     except (ValueError, FileNotFoundError) as error:

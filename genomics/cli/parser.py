@@ -303,3 +303,14 @@ def option_names(arguments_parser: argparse.ArgumentParser, command: str) -> dic
             for child in action.choices.values():
                 found.update({dest: flag for dest, flag in option_names(child, command).items() if dest not in found})
     return found
+
+
+def every_option(arguments_parser: argparse.ArgumentParser) -> dict[str, str]:
+    """dest -> a long option, over every subcommand (the first subcommand that has the dest gives it)."""
+    found: dict[str, str] = {}
+    for action in arguments_parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for command in action.choices:
+                found.update({dest: flag for dest, flag in option_names(arguments_parser, command).items()
+                              if dest not in found})
+    return found
