@@ -34,10 +34,6 @@ def test_each_scenario_is_msprimes_reading_of_its_ms_command_filled_with_prior_d
     assert compare_with_mspms(scenario, template, draws=8, seed=35) < 1e-9
 
 
-def test_the_examples_network_is_the_one_checked_against_keras():
-    assert NETWORK.read_text() == (Path(__file__).parent / "data" / "user_networks" / "steppe_network.py").read_text()
-
-
 def test_the_steppe_network_takes_the_input_shape_and_the_number_of_scenarios_as_the_loader_calls_it():
     namespace = runpy.run_path(str(NETWORK))
     assert len(inspect.signature(namespace["build_network"]).parameters) == 2

@@ -10,7 +10,7 @@ import pytest
 from genomics.learning import networks, user_networks
 from genomics.learning.user_networks import UserNetworkError, load_user_network, rebuild_network
 
-STEPPE = pathlib.Path(__file__).parent / "data" / "user_networks" / "steppe_network.py"
+STEPPE = pathlib.Path(__file__).resolve().parents[2] / "examples" / "kirschner_steppe" / "steppe_network.py"
 MINIDL_IMPORTS = """from minidl import Model
 from minidl.constraints import max_norm
 from minidl.layers import (Activation, AveragePooling1D, BatchNormalization, Conv1D, Dense, Dropout, Flatten,
