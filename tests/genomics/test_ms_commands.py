@@ -20,7 +20,7 @@ import msprime
 import msprime.cli
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from genomics.scenario import ms
@@ -99,7 +99,11 @@ def compare_with_mspms(scenario: Scenario, template: str, draws: int, seed: int,
         largest = max(largest, relative_difference(our_times, their_times))
         for k, start in enumerate(their_times):
             end = their_times[k + 1] if k + 1 < len(their_times) else start + 4 * n0
-            for t in (start + 1e-6 * (end - start), (start + end) / 2, end - 1e-6 * (end - start)):
+            probes = (start + 1e-6 * (end - start), (start + end) / 2, end - 1e-6 * (end - start))
+            # an event at time 0 applies at EVENT_AT_ZERO on our side: probe a first epoch after that, where
+            # there is room (ms -en 0 then -en 1e-8: mspms's first epoch is shorter than a generation)
+            floor = 10 * EVENT_AT_ZERO if start == 0 and end > 10 * EVENT_AT_ZERO else start
+            for t in (max(probe, floor) for probe in probes):
                 for mine, reference in zip(state(ours, t, ours_scale), state(theirs, t, mspms_scale)):
                     largest = max(largest, relative_difference(mine, reference))
     return largest
@@ -166,6 +170,7 @@ def random_ms_commands(draw) -> str:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(random_ms_commands())
+@example("ms 4 1 -t 1 -I 3 2 1 1 -en 0.0 1 0.5 -en 1e-08 1 1.0 -eG 1.5 0 -eM 1.5 0 -ej 2.2 2 1 -ej 2.3 3 1")
 def test_random_ms_commands_give_the_demography_of_msprimes_own_ms_parser(command):
     scenario = Scenario(ms.scenario_from_ms(command, {}))
     assert compare_with_mspms(scenario, command, draws=1, seed=0) < 1e-9
