@@ -156,6 +156,11 @@ def terminate_pool(pool: concurrent.futures.ProcessPoolExecutor) -> None:
     manager = getattr(pool, "_executor_manager_thread", None)
     if manager is not None:
         manager.join(MANAGER_GRACE)
+    for process in processes:  # the manager may have been reaping them meanwhile: wait until each is collected
+        process.join(MANAGER_GRACE)
+        if process.is_alive():
+            process.kill()
+            process.join(1.0)
 
 
 MANAGER_GRACE = 10.0  # seconds given to a pool's manager thread to end once its workers are gone
