@@ -73,13 +73,16 @@ def simulate_shard(scenario: Scenario, seeds: list[int]) -> dict[str, numpy.ndar
     }
 
 
-def shard_replicate(arrays: dict, design: SamplingDesign, r: int) -> tuple[numpy.ndarray, numpy.ndarray]:
+def shard_replicate(arrays: dict, design: SamplingDesign, r: int,
+                    mask_seed: int | None = None) -> tuple[numpy.ndarray, numpy.ndarray]:
     """(genotypes (haplotypes, sites), positions (sites,)) of replicate ``r`` of a shard's arrays, with the
-    simulated missing calls applied where the shard keeps complete calls and mask seeds."""
+    simulated missing calls applied where the shard keeps complete calls and mask seeds; ``mask_seed``: a
+    fresh mask of the design drawn from it instead of the simulated one."""
     start, end = arrays["site_offsets"][r], arrays["site_offsets"][r + 1]
     genotypes, seeds = arrays["genotypes"][:, start:end], arrays.get("mask_seeds")
     if design.missing is not None and seeds is not None:
-        genotypes = with_missing_calls(genotypes, design, arrays["locus_site_counts"][r], int(seeds[r]))
+        seed = int(seeds[r]) if mask_seed is None else mask_seed
+        genotypes = with_missing_calls(genotypes, design, arrays["locus_site_counts"][r], seed)
     return genotypes, arrays["positions"][start:end]
 
 

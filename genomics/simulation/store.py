@@ -22,7 +22,6 @@ from typing import Any
 import numpy
 
 from genomics.genotypes import Genotypes
-from genomics.simulation.loci import with_missing_calls
 from genomics.simulation.run import SimulatedData, load_simulations, shard_replicate
 
 
@@ -91,12 +90,8 @@ class ShardReader:
     def remasked(self, index: int, mask_seed: int) -> tuple[numpy.ndarray, numpy.ndarray]:
         """(genotypes, positions) of replicate ``index`` as ``replicate`` gives them, but with a fresh mask of
         the design drawn from ``mask_seed`` in place of the simulated one (``can_redraw_masks`` must hold)."""
-        arrays = self._shard(self.files[self.shard_ids[index]])
-        place = int(self.places[index])
-        start, end = arrays["site_offsets"][place], arrays["site_offsets"][place + 1]
-        complete = arrays["genotypes"][:, start:end]
-        masked = with_missing_calls(complete, self.data.design, arrays["locus_site_counts"][place], mask_seed)
-        return masked, arrays["positions"][start:end]
+        return shard_replicate(self._shard(self.files[self.shard_ids[index]]), self.data.design, self.places[index],
+                               mask_seed)
 
     def genotypes(self, index: int) -> Genotypes:
         """Replicate ``index`` as ``Genotypes``: its calls (with the simulated missing calls), positions, loci and
