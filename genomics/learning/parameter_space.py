@@ -114,7 +114,7 @@ class ParameterSpace:
         decay = numpy.exp(-numpy.abs(t))  # the logistic function without overflow: e^-|t| is at most 1
         u = numpy.where(t >= 0, 1 / (1 + decay), decay / (1 + decay))
         scaled = low + (high - low) * u
-        natural = numpy.where(is_log, numpy.exp(scaled), scaled)
+        natural = numpy.where(is_log, numpy.exp(numpy.where(is_log, scaled, 0.0)), scaled)  # exp of log targets only
         return numpy.clip(natural, self.low, self.high)  # rounding of exp(ln high) never steps outside
 
     # ------------------------------------------------------------------ files
