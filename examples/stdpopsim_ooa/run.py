@@ -21,8 +21,13 @@ Every step is a ``genomics`` command:
     ``YRI_0``, ... and a population map from the tree sequence); ``genomics predict`` and the posterior on
     it, and whether the catalogue's values fall inside each window's 90% credible interval.
 
+With ``--loci N`` every replicate is N unlinked 100 kb contigs (copies of the scenario files with a
+``[[design.loci]]`` of count N, in OUT/scenarios) and stdpopsim's VCF is one data set of N contigs: the
+posterior and the prediction are then of the whole data set, not of each window.
+
     python examples/stdpopsim_ooa/run.py --per-model 1000          # a moderate run
     python examples/stdpopsim_ooa/run.py --quick                   # every step, tiny (checks that it runs)
+    python examples/stdpopsim_ooa/run.py --loci 10 --per-model 1000  # whole data sets of 10 contigs
 
 ``--quick`` shrinks everything and says so; its figures are those of untrained networks and mean nothing.
 The figures go to ``OUT/results.json``.
@@ -60,6 +65,25 @@ def run(command: list[str]) -> None:
     print("\n$ genomics " + " ".join(f'"{word}"' if " " in word else word for word in command), flush=True)
     if genomics(command) != 0:
         sys.exit(f"genomics {command[0]} failed")
+
+
+def scenario_files(out: str, loci: int) -> list[str]:
+    """The scenario files as committed (``loci`` 1), or copies whose design is ``loci`` unlinked contigs."""
+    if loci == 1:
+        return MODELS
+    folder = os.path.join(out, "scenarios")
+    os.makedirs(folder, exist_ok=True)
+    copies = []
+    for path in MODELS:
+        with open(path) as source:
+            text = source.read()
+        if not text.rstrip().endswith("samples = [5, 5, 5]"):
+            sys.exit(f"{path}: expected the [design] table to end the file")
+        copy = os.path.join(folder, os.path.basename(path))
+        with open(copy, "w") as target:
+            target.write(text.rstrip() + f'\n\n[[design.loci]]\nname = "contig"\ncount = {loci}\n')
+        copies.append(copy)
+    return copies
 
 
 def write_stdpopsim_vcf(out: str, windows: int, seed: int) -> tuple[str, str]:
@@ -114,10 +138,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                         help="simulations of the 3G09 scenario the posterior is fitted on (10%% held out)")
     parser.add_argument("--epochs", type=int, default=30, help="most epochs of the model-choice network")
     parser.add_argument("--posterior-epochs", type=int, default=200, help="most epochs of the posterior network")
-    parser.add_argument("--network", default="cnn1d", help="genomics train --network (default cnn1d)")
+    parser.add_argument("--network", default=None, help="genomics train --network (default: genomics chooses from "
+                        "the encoding: cnn1d for one contig, cnn2d over the joint spectrum for unlinked --loci)")
     parser.add_argument("--stdpopsim-windows", type=int, default=20,
                         help="independent 100 kb contigs simulated by stdpopsim itself (the external data set)")
     parser.add_argument("--stdpopsim-seed", type=int, default=2009)
+    parser.add_argument("--loci", type=int, default=1, help="unlinked 100 kb contigs per replicate (default 1: the "
+                        "files as committed); above 1, stdpopsim's VCF is one data set of that many contigs")
     parser.add_argument("--workers", type=int, default=None, help="simulation processes (default: all cores)")
     arguments = parser.parse_args(argv)
     if arguments.quick:
@@ -126,8 +153,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         arguments.posterior_simulations, arguments.posterior_epochs = (QUICK["posterior_simulations"],
                                                                         QUICK["posterior_epochs"])
         arguments.stdpopsim_windows = QUICK["stdpopsim_windows"]
+    if arguments.loci > 1:
+        arguments.stdpopsim_windows = arguments.loci
     for name in ("per_model", "calibration_per_model", "test_per_model", "epochs", "posterior_epochs",
-                 "stdpopsim_windows"):
+                 "stdpopsim_windows", "loci"):
         if getattr(arguments, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1, got {getattr(arguments, name)}")
     if arguments.per_model < 8:
@@ -148,13 +177,15 @@ def main(argv: list[str] | None = None) -> dict:
               f"posterior, {arguments.epochs} epoch(s): it checks that every step runs; its figures mean nothing")
     workers = [] if arguments.workers is None else ["--workers", str(arguments.workers)]
     began = time.perf_counter()
-    folders = (("train", MODELS, arguments.per_model, 1), ("calibration", MODELS, arguments.calibration_per_model, 2),
-               ("test", MODELS, arguments.test_per_model, 3),
-               ("posterior_simulations", MODELS[:1], arguments.posterior_simulations, 4))
+    models = scenario_files(out, arguments.loci)
+    folders = (("train", models, arguments.per_model, 1), ("calibration", models, arguments.calibration_per_model, 2),
+               ("test", models, arguments.test_per_model, 3),
+               ("posterior_simulations", models[:1], arguments.posterior_simulations, 4))
     for folder, models, replicates, seed in folders:
         run(["simulate", *models, "--replicates", str(replicates), "--out", os.path.join(out, folder),
              "--simulation-seed", str(seed), "--shard-size", "500", "--quiet", *workers])
-    results = {"out": out, "quick": arguments.quick, "simulations_per_model": arguments.per_model,
+    results = {"out": out, "quick": arguments.quick, "loci": arguments.loci,
+               "simulations_per_model": arguments.per_model,
                "posterior_simulations": arguments.posterior_simulations,
                "simulation_seconds": time.perf_counter() - began}
     results["choice"] = model_choice(out, arguments)
@@ -174,7 +205,8 @@ def model_choice(out: str, arguments: argparse.Namespace) -> dict:
     """(a) Train on OUT/train, calibrate on OUT/calibration, evaluate on OUT/test."""
     run_dir = os.path.join(out, "choice")
     began = time.perf_counter()
-    run(["train", os.path.join(out, "train"), "--out", run_dir, "--network", arguments.network,
+    network = ["--network", arguments.network] if arguments.network else []
+    run(["train", os.path.join(out, "train"), "--out", run_dir, *network,
          "--epochs", str(arguments.epochs), "--validation-fraction", "0.2", "--test-fraction", "0.05",
          "--calibration-fraction", "0", "--patience", "8", "--quiet"])
     trained = time.perf_counter() - began
@@ -186,7 +218,7 @@ def model_choice(out: str, arguments: argparse.Namespace) -> dict:
     with open(evaluation_path) as handle:
         evaluation = json.load(handle)
     calibrated = [name for name in evaluation["scores"] if name.startswith("calibrated")][0]
-    return {"network": arguments.network, "test_samples": evaluation["samples"],
+    return {"network": arguments.network or "chosen by genomics train", "test_samples": evaluation["samples"],
             "scenario_names": evaluation.get("scenario_names"),
             "test_accuracy": evaluation["scores"][calibrated]["accuracy"],
             "test_ece_calibrated": evaluation["scores"][calibrated]["ece"],
@@ -241,7 +273,9 @@ def print_summary(results: dict) -> None:
           f"simulations (chance {1 / len(MODELS):.3f}), ECE {choice['test_ece_calibrated']:.4f}, "
           f"T = {choice['temperature']:.3f}")
     external = choice["stdpopsim_data"]
-    print(f"stdpopsim's own simulations at the catalogue's values ({external['windows']} windows of 100 kb):")
+    what = f"{external['windows']} windows of 100 kb" if results["loci"] == 1 else \
+        f"one data set of {results['loci']} contigs of 100 kb"
+    print(f"stdpopsim's own simulations at the catalogue's values ({what}):")
     for name, probability in external["mean_probability"].items():
         print(f"  {name:<34} mean probability {probability:.3f}, windows won {external['share_of_windows_won'][name]:.2f}")
     post = results["posterior"]
@@ -255,7 +289,7 @@ def print_summary(results: dict) -> None:
         print(f"  {target:<10} held-out coverage {coverage}; SBC p = {check['sbc_p_value']:.3g}" if check else
               f"  {target:<10} {coverage}")
         print(f"  {'':<10} stdpopsim data: catalogue {data['catalogue']:g} inside the 90% interval in "
-              f"{data['catalogue_inside_90']} of {data['windows']} windows; median of medians "
+              f"{data['catalogue_inside_90']} of {data['windows']} data sets; median of medians "
               f"{data['median_of_posterior_medians']:.0f}")
     print(f"total {results['total_seconds'] / 60:.1f} min; results in {results.get('out', 'OUT')}/results.json")
 

@@ -150,8 +150,8 @@ class Scenario:
             if not numpy.isfinite(value) or value < 0 or (key == "sequence_length" and value <= 0):
                 raise ScenarioError(f"scenario {self.name!r}, locus {locus.name!r}: the {key} is {value!r} for "
                                     f"the parameters {parameters}")
-        if "stdpopsim" in self.spec:  # a catalogue contig's genetic map (genomics/scenario/stdpopsim_models.py)
-            from genomics.scenario.stdpopsim_models import catalogue_recombination  # noqa: PLC0415 - optional
+        if "stdpopsim" in self.spec:  # a catalogue contig's genetic map (genomics/scenario/stdpopsim_contig.py)
+            from genomics.scenario.stdpopsim_contig import catalogue_recombination  # noqa: PLC0415 - optional
             recombination = catalogue_recombination(self.spec, recombination)
         return length, recombination, mutation
 
@@ -228,8 +228,8 @@ def validate_spec(spec: dict) -> dict:
     for key in ("name", "priors", "design"):
         if key not in spec:
             raise ScenarioError(f"scenario is missing the key {key!r} (needs name, priors, design, demes)")
-    if "stdpopsim" in spec:  # the design's contig from the catalogue (genomics/scenario/stdpopsim_models.py)
-        from genomics.scenario.stdpopsim_models import with_catalogue_design  # noqa: PLC0415 - optional
+    if "stdpopsim" in spec:  # the design's contig from the catalogue (genomics/scenario/stdpopsim_contig.py)
+        from genomics.scenario.stdpopsim_contig import with_catalogue_design  # noqa: PLC0415 - optional
         spec = with_catalogue_design(spec, f"scenario {spec['name']!r}")
     elif ("demes" in spec) == ("demes_graph" in spec):
         raise ScenarioError(f"scenario {spec.get('name')!r}: give either 'demes' (with 'events') or a demes YAML "

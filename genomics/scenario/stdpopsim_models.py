@@ -40,13 +40,10 @@ source keeps no parameter names: its numbers are local variables):
 
 Every other number stays at its catalogue value. ``python -m
 genomics.scenario.stdpopsim_models HomSap/OutOfAfrica_3G09`` lists a model's
-parameters with their catalogue values. The design takes ``sequence_length``,
-``recombination_rate`` (the mean rate over the contig) and ``mutation_rate``
-(the model's, else the species') from the contig unless it gives them; positions
-start at 0 (``left``); ``ploidy`` is the species'. Samples of ancient populations are taken at their
-catalogue sampling times. ``genetic_map`` (with a contig) simulates the
-map's rates over [left, right) (the design shows their mean); the map must be
-in stdpopsim's cache (it is downloaded by stdpopsim, never here). stdpopsim is an
+parameters with their catalogue values. The design (the contig: one sequence,
+or unlinked loci of a generic contig) is filled from the catalogue by
+``genomics.scenario.stdpopsim_contig``. Samples of ancient populations are taken at their
+catalogue sampling times. stdpopsim is an
 optional dependency (``pip install "minidl[stdpopsim]"``).
 """
 
@@ -60,13 +57,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import msprime
-import numpy
 
 from genomics.scenario.design import SamplingDesign
 from genomics.scenario.expressions import ScenarioError, evaluate, is_number, names_in
 
-__all__ = ["ModelParameter", "catalogue_demography", "catalogue_model", "catalogue_recombination",
-           "model_parameters", "validate_catalogue_spec", "with_catalogue_design"]
+__all__ = ["ModelParameter", "catalogue_demography", "catalogue_model", "model_parameters",
+           "validate_catalogue_spec"]
 
 STDPOPSIM_KEYS = {"species", "model", "contig", "length", "left", "right", "parameters", "genetic_map"}
 #: Kinds of parameters and the range check (scenario.RANGES) each gets.
@@ -186,96 +182,6 @@ def model_parameters(species_id: str, model_id: str) -> dict[str, ModelParameter
 
 def _model_key(spec: dict) -> tuple[str, str]:
     return str(spec["stdpopsim"]["species"]), str(spec["stdpopsim"]["model"])
-
-
-def with_catalogue_design(spec: dict, where: str) -> dict:
-    """``spec`` (a copy) with its design's sequence length and rates taken from the contig where it gives none.
-
-    Idempotent: a design that gives them (as a stored manifest's spec does) is kept, so workers rebuild the same
-    scenario.
-    """
-    table = spec.get("stdpopsim")
-    if not isinstance(table, dict):
-        raise ScenarioError(f"{where}: [stdpopsim] must be a table with species, model and a contig or a length")
-    unknown = set(table) - STDPOPSIM_KEYS
-    missing = {"species", "model"} - set(table)
-    if unknown or missing:
-        raise ScenarioError(f"{where}: [stdpopsim] has unknown keys {sorted(unknown)} and misses {sorted(missing)};"
-                            f" its keys: {', '.join(sorted(STDPOPSIM_KEYS))}")
-    if "genetic_map" in table and "contig" not in table:
-        raise ScenarioError(f"{where}: stdpopsim.genetic_map needs a chromosome (contig = \"...\"), not a length")
-    if ("contig" in table) == ("length" in table):
-        raise ScenarioError(f"{where}: [stdpopsim] needs either contig (a chromosome id) or length (bases), "
-                            f"not {'both' if 'contig' in table else 'neither'}")
-    if "length" in table and ("left" in table or "right" in table):
-        raise ScenarioError(f"{where}: stdpopsim.left and right cut a chromosome (contig); leave them out with length")
-    if {"demes", "demes_graph", "events"} & set(spec) or spec.get("units", "generations") != "generations":
-        raise ScenarioError(f"{where}: a [stdpopsim] scenario takes its demography from the catalogue; leave out "
-                            "demes, events, demes_yaml and units")
-    design = spec["design"]
-    if not isinstance(design, dict) or "loci" in design:
-        raise ScenarioError(f"{where}: the design of a [stdpopsim] scenario is one contiguous sequence (the contig): "
-                            "give populations and samples, without loci")
-    if {"sequence_length", "recombination_rate", "mutation_rate", "ploidy"} <= set(design):
-        return spec
-    species_id, model_id = _model_key(spec)
-    model = catalogue_model(species_id, model_id)
-    species = _stdpopsim().get_species(species_id)
-    if "genetic_map" in table:
-        _cached_genetic_map(species, table["genetic_map"], where)
-    for key in ("length", "left", "right"):
-        if key in table and (not is_number(table[key]) or table[key] < 0):
-            raise ScenarioError(f"{where}: stdpopsim.{key} must be a number of bases >= 0, got {table[key]!r}")
-    try:
-        if "length" in table:
-            contig = species.get_contig(length=float(table["length"]))
-        else:
-            contig = species.get_contig(str(table["contig"]), genetic_map=table.get("genetic_map"),
-                                        left=table.get("left"), right=table.get("right"))
-    except ValueError as error:
-        chromosomes = ", ".join(c.id for c in species.genome.chromosomes)
-        raise ScenarioError(f"{where}: stdpopsim cannot make the contig {table.get('contig', table.get('length'))!r}"
-                            f" of {species_id} ({error}); its chromosomes: {chromosomes}") from None
-    left, right = (float(x) for x in (contig.coordinates[1:] if hasattr(contig, "coordinates") else
-                                      (0, contig.length)))
-    rates = contig.recombination_map.slice(left=left, right=right, trim=True)
-    filled = {"sequence_length": right - left, "recombination_rate": float(rates.mean_rate),
-              "mutation_rate": float(model.mutation_rate or contig.mutation_rate), "ploidy": int(species.ploidy)}
-    spec["design"] = {**filled, **design}
-    return spec
-
-
-def _cached_genetic_map(species: Any, map_id: Any, where: str) -> Any:
-    """The species' genetic map ``map_id``, which must already be in stdpopsim's cache (no download here)."""
-    maps = {genetic_map.id: genetic_map for genetic_map in species.genetic_maps}
-    if map_id not in maps:
-        raise ScenarioError(f"{where}: {species.id} has no genetic map {map_id!r}; its maps: "
-                            f"{', '.join(maps) or 'none'}")
-    if not maps[map_id].is_cached():
-        raise ScenarioError(f"{where}: the genetic map {map_id!r} is not in stdpopsim's cache "
-                            f"({maps[map_id].map_cache_dir}); download it once with python -c \"import stdpopsim; "
-                            f"stdpopsim.get_species('{species.id}').get_genetic_map('{map_id}').download()\"")
-    return maps[map_id]
-
-
-@functools.lru_cache(maxsize=8)
-def _recombination_map(species_id: str, chromosome: str, map_id: str, left: Any, right: Any) -> msprime.RateMap:
-    species = _stdpopsim().get_species(species_id)
-    contig = species.get_contig(chromosome, genetic_map=map_id, left=left, right=right)
-    _, start, end = contig.coordinates
-    rates = contig.recombination_map.slice(left=start, right=end, trim=True)
-    return msprime.RateMap(position=rates.position, rate=numpy.nan_to_num(rates.rate, nan=0.0))
-
-
-def catalogue_recombination(spec: dict, recombination_rate: float) -> Any:
-    """The recombination of a [stdpopsim] scenario's contig: the genetic map over [left, right) as an
-    ``msprime.RateMap`` (positions from 0; the map's unknown stretches recombine at rate 0, as in stdpopsim's
-    flanks), or ``recombination_rate`` (the design's) without a map."""
-    table = spec["stdpopsim"]
-    if "genetic_map" not in table:
-        return recombination_rate
-    return _recombination_map(str(table["species"]), str(table["contig"]), str(table["genetic_map"]),
-                              table.get("left"), table.get("right"))
 
 
 def validate_catalogue_spec(spec: dict, design: SamplingDesign, where: str, check_value: Callable,

@@ -16,7 +16,9 @@ import pytest
 from genomics.learning.parameter_space import ParameterSpace
 from genomics.observed import vcf
 from genomics.scenario.priors import from_spec
+from genomics.scenario.expressions import ScenarioError
 from genomics.scenario.scenario import load_toml
+from genomics.simulation.replicate import simulate_replicate
 
 stdpopsim = pytest.importorskip("stdpopsim")
 tskit = pytest.importorskip("tskit")
@@ -78,6 +80,56 @@ def test_stdpopsims_vcf_is_read_as_its_tree_sequences_genotypes_with_populations
     counts = np.stack([data.haplotypes[populations == k].sum(axis=0) for k in range(3)], axis=1)
     assert counts.shape == expected.shape
     np.testing.assert_array_equal(counts, expected)
+
+
+def _catalogue_scenario(tmp_path, contig: str, loci: str):
+    path = tmp_path / "scenario.toml"
+    path.write_text(f'''name = "ooa"
+[stdpopsim]
+species = "HomSap"
+model = "OutOfAfrica_3G09"
+{contig}
+[priors]
+T_1 = {{ log_uniform = [400, 2000] }}
+[design]
+populations = ["YRI", "CEU", "CHB"]
+samples = [2, 2, 2]
+{loci}''')
+    return load_toml(str(path))[0]
+
+
+def test_a_stdpopsim_design_of_loci_gives_each_locus_the_generic_contigs_length_and_rates(tmp_path):
+    scenario = _catalogue_scenario(tmp_path, "length = 5e4", '''[[design.loci]]
+name = "contig"
+count = 3
+[[design.loci]]
+name = "fixed"
+sequence_length = 2e4
+segregating_sites = 4
+''')
+    species = stdpopsim.get_species("HomSap")
+    contig = species.get_contig(length=5e4)  # the reference: stdpopsim's own generic contig and the model's rate
+    model = species.get_demographic_model("OutOfAfrica_3G09")
+    contig_locus, fixed = scenario.design.loci
+    assert not scenario.design.contiguous and scenario.design.ploidy == species.ploidy == 2
+    assert (contig_locus.count, contig_locus.sequence_length) == (3, 5e4)
+    assert contig_locus.recombination_rate == pytest.approx(contig.recombination_map.mean_rate, rel=1e-12)
+    assert contig_locus.mutation_rate == model.mutation_rate == 2.35e-8
+    assert (fixed.sequence_length, fixed.segregating_sites, fixed.mutation_rate) == (2e4, 4, None)
+    replicate = simulate_replicate(scenario, seed=5, parameters={"T_1": 848.0})
+    assert replicate["sequence_lengths"].tolist() == [5e4, 5e4, 5e4, 2e4]
+    assert replicate["site_counts"][-1] == 4 and replicate["genotypes"].shape[0] == 12
+
+
+@pytest.mark.parametrize("contig, loci, message", [
+    ('contig = "22"', '[[design.loci]]\nname = "a"\ncount = 2\n', "the loci of a [stdpopsim] scenario are unlinked "
+     "generic contigs: give stdpopsim.length (bases), not a chromosome (contig)"),
+    ("length = 1e4", 'loci = "ten"\n', "design.loci must be a non-empty list of loci tables, got 'ten'"),
+])
+def test_stdpopsim_loci_that_are_not_generic_contigs_are_refused_in_one_sentence(tmp_path, contig, loci, message):
+    with pytest.raises(ScenarioError) as refusal:
+        _catalogue_scenario(tmp_path, contig, loci)
+    assert message in str(refusal.value) and "\n" not in str(refusal.value)
 
 
 @pytest.fixture(scope="module")
