@@ -277,7 +277,8 @@ def print_summary(results: dict) -> None:
         f"one data set of {results['loci']} contigs of 100 kb"
     print(f"stdpopsim's own simulations at the catalogue's values ({what}):")
     for name, probability in external["mean_probability"].items():
-        print(f"  {name:<34} mean probability {probability:.3f}, windows won {external['share_of_windows_won'][name]:.2f}")
+        won = external["share_of_windows_won"][name]
+        print(f"  {name:<34} mean probability {probability:.3f}, share of data sets won {won:.2f}")
     post = results["posterior"]
     print(f"posterior of {', '.join(post['targets'])} in {SCENARIO} ({results['posterior_simulations']:,} "
           f"simulations; {post['held_out_simulations']} held out):")

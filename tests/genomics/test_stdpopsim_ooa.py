@@ -1,6 +1,7 @@
 """examples/stdpopsim_ooa: stdpopsim's OutOfAfrica_3G09 with priors on its split times goes through simulate, train,
 calibrate, evaluate, a posterior of its split times and of an expression of them, and onto a VCF that stdpopsim's
-own engine made (read back as the tree sequence's own genotypes)."""
+own engine made (read back as the tree sequence's own genotypes); a stdpopsim design of unlinked generic contigs
+gives each locus the contig's length and rates."""
 
 import contextlib
 import csv
@@ -15,8 +16,8 @@ import pytest
 
 from genomics.learning.parameter_space import ParameterSpace
 from genomics.observed import vcf
-from genomics.scenario.priors import from_spec
 from genomics.scenario.expressions import ScenarioError
+from genomics.scenario.priors import from_spec
 from genomics.scenario.scenario import load_toml
 from genomics.simulation.replicate import simulate_replicate
 
@@ -70,7 +71,8 @@ def test_stdpopsims_vcf_is_read_as_its_tree_sequences_genotypes_with_populations
     data = vcf.read_vcf(vcf_path, population_map, design, seed=0, max_missing=0.0)
     expected = []
     for window in range(2):  # the reference: tskit's own genotypes of stdpopsim's tree sequences, biallelic sites
-        trees = stdpopsim.get_engine("msprime").simulate(model, contig, {"YRI": 5, "CEU": 5, "CHB": 5}, seed=11 + window)
+        trees = stdpopsim.get_engine("msprime").simulate(model, contig, {"YRI": 5, "CEU": 5, "CHB": 5},
+                                                         seed=11 + window)
         for variant in trees.variants():
             if len(variant.alleles) == 2:
                 per_population = variant.genotypes.reshape(3, 10).sum(axis=1)  # samples in YRI, CEU, CHB order
