@@ -29,7 +29,7 @@ import msprime
 import numpy
 
 from genomics.scenario.expressions import ScenarioError, is_number
-from genomics.scenario.stdpopsim_models import STDPOPSIM_KEYS, _model_key, _stdpopsim, catalogue_model
+from genomics.scenario.stdpopsim_models import STDPOPSIM_KEYS, catalogue_model, import_stdpopsim, model_key
 
 __all__ = ["catalogue_recombination", "with_catalogue_design"]
 
@@ -75,9 +75,9 @@ def with_catalogue_design(spec: dict, where: str) -> dict:
             return spec
     elif {*GENOME_KEYS, "ploidy"} <= set(design):
         return spec
-    species_id, model_id = _model_key(spec)
+    species_id, model_id = model_key(spec)
     model = catalogue_model(species_id, model_id)
-    species = _stdpopsim().get_species(species_id)
+    species = import_stdpopsim().get_species(species_id)
     if "genetic_map" in table:
         _cached_genetic_map(species, table["genetic_map"], where)
     for key in ("length", "left", "right"):
@@ -128,7 +128,7 @@ def _cached_genetic_map(species: Any, map_id: Any, where: str) -> Any:
 
 @functools.lru_cache(maxsize=8)
 def _recombination_map(species_id: str, chromosome: str, map_id: str, left: Any, right: Any) -> msprime.RateMap:
-    species = _stdpopsim().get_species(species_id)
+    species = import_stdpopsim().get_species(species_id)
     contig = species.get_contig(chromosome, genetic_map=map_id, left=left, right=right)
     _, start, end = contig.coordinates
     rates = contig.recombination_map.slice(left=start, right=end, trim=True)

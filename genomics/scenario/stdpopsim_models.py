@@ -61,8 +61,8 @@ import msprime
 from genomics.scenario.design import SamplingDesign
 from genomics.scenario.expressions import ScenarioError, evaluate, is_number, names_in
 
-__all__ = ["ModelParameter", "catalogue_demography", "catalogue_model", "model_parameters",
-           "validate_catalogue_spec"]
+__all__ = ["ModelParameter", "catalogue_demography", "catalogue_model", "import_stdpopsim", "model_key",
+           "model_parameters", "validate_catalogue_spec"]
 
 STDPOPSIM_KEYS = {"species", "model", "contig", "length", "left", "right", "parameters", "genetic_map"}
 #: Kinds of parameters and the range check (scenario.RANGES) each gets.
@@ -85,7 +85,8 @@ class ModelParameter:
     description: str
 
 
-def _stdpopsim():
+def import_stdpopsim():
+    """The optional stdpopsim package, or one ScenarioError saying how to install it."""
     try:
         import stdpopsim  # noqa: PLC0415 - optional, needed only for catalogue scenarios
     except ImportError:
@@ -97,7 +98,7 @@ def _stdpopsim():
 @functools.lru_cache(maxsize=64)
 def catalogue_model(species_id: str, model_id: str) -> Any:
     """The stdpopsim ``DemographicModel``; unknown species or models are one ScenarioError listing the known."""
-    stdpopsim = _stdpopsim()
+    stdpopsim = import_stdpopsim()
     species = {s.id: s for s in stdpopsim.all_species()}
     if species_id not in species:
         raise ScenarioError(f"stdpopsim has no species {species_id!r}; known species: {', '.join(sorted(species))}")
@@ -180,14 +181,15 @@ def model_parameters(species_id: str, model_id: str) -> dict[str, ModelParameter
     return found
 
 
-def _model_key(spec: dict) -> tuple[str, str]:
+def model_key(spec: dict) -> tuple[str, str]:
+    """(species id, model id) of a [stdpopsim] scenario specification."""
     return str(spec["stdpopsim"]["species"]), str(spec["stdpopsim"]["model"])
 
 
 def validate_catalogue_spec(spec: dict, design: SamplingDesign, where: str, check_value: Callable,
                             check_range: Callable) -> dict:
     """Checks of a [stdpopsim] scenario: the model's parameter names, their ranges and order, the populations."""
-    species_id, model_id = _model_key(spec)
+    species_id, model_id = model_key(spec)
     model = catalogue_model(species_id, model_id)
     parameters = model_parameters(species_id, model_id)
     listing = f"{species_id}/{model_id}"
@@ -251,7 +253,7 @@ def _check_time_order_of_ranges(spec: dict, parameters: dict, values: dict, wher
 
 def catalogue_demography(spec: dict, parameters: dict, size_scale: float = 1.0) -> msprime.Demography:
     """The catalogue model's Demography with this draw's values in place (sizes times ``size_scale``)."""
-    species_id, model_id = _model_key(spec)
+    species_id, model_id = model_key(spec)
     table = model_parameters(species_id, model_id)
     overrides = {name: evaluate(value, parameters) for name, value in spec["stdpopsim"].get("parameters", {}).items()}
     overrides.update({name: value for name, value in parameters.items() if name in table})
