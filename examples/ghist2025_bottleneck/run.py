@@ -32,6 +32,7 @@ centred on the truth):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import json
 import multiprocessing
@@ -98,11 +99,12 @@ def simulate_windows(job: tuple) -> tuple[dict, numpy.ndarray]:
 def simulate_many(scenario: Scenario, seeds: list[int], parameters: dict | None, workers: int,
                   bins: int) -> tuple[list[dict], numpy.ndarray]:
     jobs = [(scenario, seed, parameters, bins) for seed in seeds]
-    if workers > 1:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            results = pool.map(simulate_windows, jobs, chunksize=1)
-    else:
-        results = [simulate_windows(job) for job in jobs]
+    start, every, results = time.perf_counter(), max(1, len(jobs) // 10), []
+    with multiprocessing.get_context("fork").Pool(workers) if workers > 1 else contextlib.nullcontext() as pool:
+        for result in (pool.imap(simulate_windows, jobs) if workers > 1 else map(simulate_windows, jobs)):
+            results.append(result)
+            if len(results) % every == 0:
+                print(f"  {len(results)} of {len(jobs)} replicates, {time.perf_counter() - start:.0f} s", flush=True)
     return [r[0] for r in results], numpy.stack([r[1] for r in results])
 
 
@@ -122,11 +124,69 @@ def vcf_windows(path: str, scenario: Scenario, window_length: float, bins: int) 
     return window_table(data.calls[:, order], counts, data.haplotype_populations, bins)
 
 
+def truncated(scenario: Scenario, samples: numpy.ndarray, widen: float = 0.25) -> Scenario:
+    """The scenario with each target's prior cut to the box that holds every data set's posterior (round 2).
+
+    Box per target: from the lowest 0.1% quantile to the highest 99.9% quantile of ``samples`` (data sets,
+    draws, targets) over the data sets, widened by ``widen`` of its width on each side (on the log scale for
+    a log-uniform prior) and kept inside the prior. A uniform or log-uniform prior cut to [a, b] is the same
+    family on [a, b], so the cut scenario draws from the truncated prior (truncated sequential NPE, Deistler
+    et al. 2022: inside the box the posterior is unchanged as long as the box holds its mass).
+    """
+    spec = copy.deepcopy(scenario.spec)
+    for j, target in enumerate(TARGETS):
+        (kind, (low, high)), = spec["priors"][target].items()
+        scale = numpy.log if kind == "log_uniform" else (lambda x: x)
+        unscale = numpy.exp if kind == "log_uniform" else (lambda x: x)
+        a, b = scale(numpy.quantile(samples[:, :, j], 0.001, axis=1).min()), \
+            scale(numpy.quantile(samples[:, :, j], 0.999, axis=1).max())
+        a, b = a - widen * (b - a), b + widen * (b - a)
+        spec["priors"][target] = {kind: [float(max(low, unscale(a))), float(min(high, unscale(b)))]}  # in the prior
+    return Scenario(spec)
+
+
+def fit_round(scenario: Scenario, drawn: list[dict], windows: numpy.ndarray, arguments: argparse.Namespace,
+              names: list[str]) -> PosteriorEstimator:
+    """The posterior of TARGETS under ``scenario``'s priors, on simulations drawn from them; a tenth held out."""
+    space = ParameterSpace.from_priors(scenario.priors, TARGETS, f"scenario {scenario.name!r}")
+    values = space.values(drawn)
+    held = max(10, len(drawn) // 10)
+    settings = PosteriorSettings(epochs=arguments.epochs, seed=arguments.seed, spectrum_bins=arguments.spectrum_bins)
+    estimator = PosteriorEstimator.fit(windows[held:], values[held:], space, names, settings, scenario.name)
+    estimator.calibration = estimator.assess(windows[:held], values[:held], seed=arguments.seed)
+    print(f"trained ({len(estimator.history.get('loss', []))} epochs) on {len(drawn) - held} simulations with "
+          f"{', '.join(f'{t} in [{lo:.4g}, {hi:.4g}]' for t, lo, hi in zip(TARGETS, space.low, space.high))}\n"
+          f"{posterior_checks.describe(estimator.calibration)}", flush=True)
+    return estimator
+
+
+def score_data_sets(samples: numpy.ndarray, seeds: list[int], label: str) -> list[dict]:
+    """Each data set's posterior median and 90% interval, and its score; printed as a table."""
+    rows = []
+    print(f"\n{label}\n{'data set':>8} {'generations':>12} {'90% interval':>20} {'fraction':>9} "
+          f"{'90% interval':>16} {'score':>7}")
+    for index, draws in enumerate(samples):
+        median = {target: float(numpy.median(draws[:, j])) for j, target in enumerate(TARGETS)}
+        low, high = numpy.quantile(draws, [0.05, 0.95], axis=0)
+        rows.append({"seed": int(seeds[index]), **median, "score": score(TRUTH, median),
+                     "low_90": low.tolist(), "high_90": high.tolist()})
+        print(f"{index + 1:>8} {median['generations']:>12.1f} {f'{low[0]:.0f} - {high[0]:.0f}':>20} "
+              f"{median['post_decline_fraction']:>9.4f} {f'{low[1]:.3f} - {high[1]:.3f}':>16} "
+              f"{rows[-1]['score']:>7.4f}")
+    median_score = float(numpy.median([row["score"] for row in rows]))
+    print(f"median score over {len(rows)} re-simulated data sets: {median_score:.4f} (the winner's 0.1138; the "
+          f"8 entries' median {ENTRIES_MEDIAN:.4f}); {'at or below' if median_score <= WINNER else 'above'} the "
+          f"winner's", flush=True)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="ghist2025_bottleneck_out", help="folder for the results")
     parser.add_argument("--quick", action="store_true", help="60 simulations of 2 windows of 20 kb, 3 data sets")
-    parser.add_argument("--simulations", type=int, default=2000, help="training replicates (default 2000)")
+    parser.add_argument("--simulations", type=int, default=2000, help="training replicates, all rounds (default 2000)")
+    parser.add_argument("--rounds", type=int, choices=(1, 2), default=2, help="1: the wide priors only; 2 (default): "
+                        "half the simulations again from the priors cut to the data sets' posteriors")
     parser.add_argument("--windows", type=int, default=100, help="windows per data set (default 100)")
     parser.add_argument("--window-length", type=float, default=1e6, help="bp per window (default 1e6)")
     parser.add_argument("--datasets", type=int, default=50, help="data sets re-simulated at the truth (default 50)")
@@ -134,76 +194,73 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--epochs", type=int, default=300, help="most training epochs (default 300)")
     parser.add_argument("--workers", type=int, default=1, help="simulation processes (default 1)")
     parser.add_argument("--vcf", help="a VCF of the challenge's design to apply the posterior to")
-    parser.add_argument("--seed", type=int, default=2025, help="master seed (training; the data sets use seed + 1)")
+    parser.add_argument("--seed", type=int, default=2025, help="master seed (the data sets use seed + 1, round 2 "
+                        "seed + 2)")
     arguments = parser.parse_args(argv)
     if arguments.quick:
-        arguments.simulations, arguments.windows, arguments.window_length = 60, 2, 2e4
+        arguments.simulations, arguments.windows, arguments.window_length = 80, 2, 2e4
         arguments.datasets, arguments.epochs = 3, 20
     for name in ("simulations", "windows", "datasets", "workers", "epochs"):
         if getattr(arguments, name) < 1:
             parser.error(f"--{name} must be a whole number >= 1, got {getattr(arguments, name)}")
-    if arguments.simulations < 40:
-        parser.error(f"--simulations must be at least 40 (a posterior needs 20 to train), got {arguments.simulations}")
+    if arguments.simulations < 40 * arguments.rounds:
+        parser.error(f"--simulations must be at least 40 per round (a posterior needs 20 to train), got "
+                     f"{arguments.simulations}")
     if arguments.vcf and not os.path.exists(arguments.vcf):
         parser.error(f"--vcf {arguments.vcf!r} does not exist")
     os.makedirs(arguments.out, exist_ok=True)
     start = time.perf_counter()
     scenario = study_scenario(arguments.windows, arguments.window_length)
     names = window_statistic_names(["modern"], sum(scenario.design.haplotypes_per_population), arguments.spectrum_bins)
-    space = ParameterSpace.from_priors(scenario.priors, TARGETS, f"scenario {scenario.name!r}")
-    seeds = numpy.random.SeedSequence(arguments.seed).generate_state(arguments.simulations).tolist()
-    print(f"simulating {arguments.simulations} training replicates of {arguments.windows} windows of "
-          f"{arguments.window_length:g} bp ({arguments.workers} processes)", flush=True)
-    drawn, windows = simulate_many(scenario, seeds, None, arguments.workers, arguments.spectrum_bins)
-    simulated = time.perf_counter()
-    values = space.values(drawn)
-    held = max(10, arguments.simulations // 10)
-    settings = PosteriorSettings(epochs=arguments.epochs, seed=arguments.seed, spectrum_bins=arguments.spectrum_bins)
-    estimator = PosteriorEstimator.fit(windows[held:], values[held:], space, names, settings, scenario.name)
-    estimator.calibration = estimator.assess(windows[:held], values[:held], seed=arguments.seed)
-    estimator.save(os.path.join(arguments.out, "posterior.npz"))
-    trained = time.perf_counter()
-    print(f"trained in {trained - simulated:.0f} s ({len(estimator.history.get('loss', []))} epochs)\n"
-          f"{posterior_checks.describe(estimator.calibration)}", flush=True)
-
+    first = arguments.simulations // arguments.rounds
     test_seeds = numpy.random.SeedSequence(arguments.seed + 1).generate_state(arguments.datasets).tolist()
+    print(f"simulating {arguments.datasets} data sets at the truth and {first} training replicates (round 1), each "
+          f"{arguments.windows} windows of {arguments.window_length:g} bp ({arguments.workers} processes)", flush=True)
     _, test_windows = simulate_many(scenario, test_seeds, dict(TRUTH), arguments.workers, arguments.spectrum_bins)
-    samples = estimator.sample_windows(test_windows, draws=4000, seed=arguments.seed)
-    rows = []
-    print(f"\n{'data set':>8} {'generations':>12} {'90% interval':>20} {'fraction':>9} {'90% interval':>16} "
-          f"{'score':>7}")
-    for index, draws in enumerate(samples):
-        median = {target: float(numpy.median(draws[:, j])) for j, target in enumerate(TARGETS)}
-        low, high = numpy.quantile(draws, [0.05, 0.95], axis=0)
-        rows.append({"seed": int(test_seeds[index]), **median, "score": score(TRUTH, median),
-                     "low_90": low.tolist(), "high_90": high.tolist()})
-        print(f"{index + 1:>8} {median['generations']:>12.1f} {f'{low[0]:.0f} - {high[0]:.0f}':>20} "
-              f"{median['post_decline_fraction']:>9.4f} {f'{low[1]:.3f} - {high[1]:.3f}':>16} "
-              f"{rows[-1]['score']:>7.4f}")
-    median_score = float(numpy.median([row["score"] for row in rows]))
-    print(f"\ntruth: generations {TRUTH['generations']:.2f}, post_decline_fraction {TRUTH['post_decline_fraction']}")
-    print(f"median score over {len(rows)} re-simulated data sets: {median_score:.4f} (the winner's 0.1138; the "
-          f"8 entries' median {ENTRIES_MEDIAN:.4f}); {'at or below' if median_score <= WINNER else 'above'} the "
-          f"winner's")
-    results = {"simulations": arguments.simulations, "windows": arguments.windows,
-               "window_length": arguments.window_length, "spectrum_bins": arguments.spectrum_bins,
-               "datasets": rows, "median_score": median_score, "winner": WINNER, "entries_median": ENTRIES_MEDIAN,
-               "calibration_coverage": {target: entry["coverage"] for target, entry in
-                                        estimator.calibration["targets"].items()},
-               "seconds": {"simulation": simulated - start, "training": trained - simulated,
-                           "total": time.perf_counter() - start}}
+    observed = [test_windows]
     if arguments.vcf:
-        summary = estimator.summary(vcf_windows(arguments.vcf, scenario, arguments.window_length,
-                                                arguments.spectrum_bins), seed=arguments.seed)
-        predicted = {target: summary[target]["median"] for target in TARGETS}
+        observed.append(vcf_windows(arguments.vcf, scenario, arguments.window_length, arguments.spectrum_bins)[None])
+    seeds = numpy.random.SeedSequence(arguments.seed).generate_state(first).tolist()
+    drawn, windows = simulate_many(scenario, seeds, None, arguments.workers, arguments.spectrum_bins)
+    estimator = fit_round(scenario, drawn, windows, arguments, names)
+    samples = [estimator.sample_windows(data, draws=4000, seed=arguments.seed) for data in observed]
+    results = {"simulations": arguments.simulations, "rounds": arguments.rounds, "windows": arguments.windows,
+               "window_length": arguments.window_length, "spectrum_bins": arguments.spectrum_bins,
+               "winner": WINNER, "entries_median": ENTRIES_MEDIAN, "round_1": {
+                   "datasets": score_data_sets(samples[0], test_seeds, "round 1: the wide priors")}}
+    if arguments.rounds == 2:
+        cut = truncated(scenario, numpy.concatenate([s[:, :, :] for s in samples]))
+        inside = [i for i, p in enumerate(drawn) if all(cut.priors[t].support[0] <= p[t] <= cut.priors[t].support[1]
+                                                       for t in TARGETS)]
+        more = arguments.simulations - first
+        print(f"\nround 2: {more} replicates from the priors cut to the data sets' posteriors, with the {len(inside)} "
+              f"of round 1 inside the cut", flush=True)
+        seeds = numpy.random.SeedSequence(arguments.seed + 2).generate_state(more).tolist()
+        drawn_2, windows_2 = simulate_many(cut, seeds, None, arguments.workers, arguments.spectrum_bins)
+        estimator = fit_round(cut, drawn_2 + [drawn[i] for i in inside],
+                              numpy.concatenate([windows_2, windows[inside]]), arguments, names)
+        samples = [estimator.sample_windows(data, draws=4000, seed=arguments.seed) for data in observed]
+        results["round_2"] = {"datasets": score_data_sets(samples[0], test_seeds, "round 2: the cut priors"),
+                              "priors": {t: list(cut.priors[t].support) for t in TARGETS}}
+    final = results[f"round_{arguments.rounds}"]
+    results["datasets"] = final["datasets"]
+    results["median_score"] = float(numpy.median([row["score"] for row in final["datasets"]]))
+    results["calibration_coverage"] = {target: entry["coverage"] for target, entry in
+                                       estimator.calibration["targets"].items()}
+    estimator.save(os.path.join(arguments.out, "posterior.npz"))
+    print(f"\ntruth: generations {TRUTH['generations']:.2f}, post_decline_fraction {TRUTH['post_decline_fraction']}; "
+          f"median score {results['median_score']:.4f} (the winner's 0.1138, the entries' median 0.56)")
+    if arguments.vcf:
+        predicted = {target: float(numpy.median(samples[1][0][:, j])) for j, target in enumerate(TARGETS)}
         results["vcf"] = {"path": arguments.vcf, "median": predicted, "score": score(TRUTH, predicted)}
         print(f"{arguments.vcf}: posterior medians {predicted}, score {results['vcf']['score']:.4f}")
     else:
         print("the challenge's own VCF is not in tjstruck/GHIST-2025-repo (it holds only the sweep challenges' "
               "VCFs); give one with --vcf")
+    results["seconds"] = time.perf_counter() - start
     with open(os.path.join(arguments.out, "results.json"), "w") as handle:
         json.dump(results, handle, indent=1)
-    print(f"results in {arguments.out}/results.json ({results['seconds']['total']:.0f} s)")
+    print(f"results in {arguments.out}/results.json ({results['seconds']:.0f} s)")
     return results
 
 

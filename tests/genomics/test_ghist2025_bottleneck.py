@@ -70,6 +70,11 @@ def test_the_quick_mode_scores_data_sets_re_simulated_at_the_truth(example, tmp_
         assert 500 <= row["generations"] <= 20000 and 0.05 <= row["post_decline_fraction"] <= 1.0   # the priors
         assert all(low <= high for low, high in zip(row["low_90"], row["high_90"]))
     assert results["median_score"] == pytest.approx(np.median([row["score"] for row in rows]))
+    assert results["rounds"] == 2 and len(results["round_1"]["datasets"]) == 3
+    assert rows == results["round_2"]["datasets"]
+    for target, (low, high) in results["round_2"]["priors"].items():      # the cut priors lie inside the wide ones
+        assert {"generations": 500, "post_decline_fraction": 0.05}[target] <= low < high <= \
+            {"generations": 20000, "post_decline_fraction": 1.0}[target]
     assert (tmp_path / "posterior.npz").exists() and (tmp_path / "results.json").exists()
     printed = capsys.readouterr().out
     assert "the winner's 0.1138" in printed and "in 2 windows" in printed
@@ -83,3 +88,19 @@ def test_a_missing_vcf_is_refused_before_any_simulation(example, tmp_path, capsy
         example["main"](["--quick", "--out", str(tmp_path / "out"), "--vcf", str(tmp_path / "absent.vcf")])
     assert "absent.vcf' does not exist" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_round_two_cuts_each_prior_to_the_posteriors_box_widened_by_a_quarter(example):
+    scenario = example["study_scenario"](2, 1e4)
+    generator = np.random.default_rng(3)
+    # two data sets' posterior draws: generations log-uniform on [1000, 3000] and [1500, 4000]; fraction in [0.2, 0.4]
+    samples = np.stack([np.stack([np.exp(generator.uniform(np.log(a), np.log(b), 20000)),
+                                  generator.uniform(0.2, 0.4, 20000)], axis=1) for a, b in ((1000, 3000), (1500, 4000))])
+    cut = example["truncated"](scenario, samples)
+    low, high = np.log(1000), np.log(4000)      # near the 0.1% and 99.9% quantiles, on the log scale
+    expected = np.exp([low - 0.25 * (high - low), high + 0.25 * (high - low)])
+    np.testing.assert_allclose(cut.priors["generations"].support, expected, rtol=0.01)
+    np.testing.assert_allclose(cut.priors["post_decline_fraction"].support, [0.15, 0.45], atol=0.002)
+    assert cut.priors["N_ancestral"].support == scenario.priors["N_ancestral"].support
+    wide = np.stack([np.exp(generator.uniform(np.log(500), np.log(20000), 20000)), samples[0][:, 1]], axis=1)[None]
+    assert example["truncated"](scenario, wide).priors["generations"].support == (500, 20000)   # kept in the prior
