@@ -92,3 +92,26 @@ def test_window_statistics_append_the_spectrum_under_its_names():
     assert names[-3:] == ["sfs_1", "sfs_2", "sfs_3-4"] and spectrum_bins_of(names) == 3
     np.testing.assert_array_equal(with_spectrum[:, :plain.shape[1]], plain)
     np.testing.assert_array_equal(with_spectrum[:, -3:].sum(axis=1), plain[:, 0])   # every segregating site once
+
+
+def test_genomics_posterior_spectrum_bins_trains_on_them_and_gives_observed_data_the_same(tmp_path):
+    from genomics.cli.main import main
+    from genomics.learning.posterior import PosteriorEstimator
+    from genomics.scenario.scenario import Scenario
+    from genomics.simulation.run import load_simulations, simulate
+    from genomics.simulation.store import simulated_genotypes
+
+    scenario = {"name": "shrink", "priors": {"N": {"log_uniform": [500, 20000]}, "f": {"uniform": [0.05, 1.0]}},
+                "design": {"populations": ["POP"], "samples": [6], "ploidy": 2,
+                           "loci": [{"name": "w", "count": 3, "sequence_length": 5000, "mutation_rate": 1e-7,
+                                     "recombination_rate": 1e-8}]},
+                "demes": [{"name": "POP", "initial_size": "N * f"}],
+                "events": [{"type": "size_change", "time": 500, "population": "POP", "size": "N"}]}
+    folder = str(tmp_path / "sims")
+    simulate([Scenario(scenario)], 60, folder, workers=1, progress=False)
+    assert main(["posterior", folder, "--out", str(tmp_path / "post"), "--spectrum-bins", "4", "--epochs", "2"]) == 0
+    estimator = PosteriorEstimator.load(str(tmp_path / "post" / "posterior.npz"))
+    assert estimator.features.names[-4:] == spectrum_names(12, 4) == ["sfs_1", "sfs_2", "sfs_3", "sfs_4-6"]
+    genotypes = simulated_genotypes(load_simulations(folder), 0)
+    np.testing.assert_allclose(estimator.sample(genotypes, 50, seed=1),
+                               estimator.sample_windows(window_statistics(genotypes, 4)[None], 50, seed=1)[0])
