@@ -97,7 +97,23 @@ def simulate_windows(job: tuple) -> tuple[dict, numpy.ndarray]:
 
 
 def simulate_many(scenario: Scenario, seeds: list[int], parameters: dict | None, workers: int,
-                  bins: int) -> tuple[list[dict], numpy.ndarray]:
+                  bins: int, cache: str) -> tuple[list[dict], numpy.ndarray]:
+    """Every seed's replicate; kept in ``cache`` (.npz), and read back from it when a run asks for the same
+    scenario, parameters, seeds and bins again (to train again without simulating again)."""
+    key = json.dumps([scenario.spec, parameters, [int(seed) for seed in seeds], bins], sort_keys=True)
+    if os.path.exists(cache):
+        with numpy.load(cache) as stored:
+            if str(stored["key"]) == key:
+                print(f"  read {len(seeds)} replicates from {cache}", flush=True)
+                names = [str(name) for name in stored["names"]]
+                return [dict(zip(names, map(float, row))) for row in stored["parameters"]], stored["windows"]
+    drawn, windows = _simulate_many(scenario, seeds, parameters, workers, bins)
+    numpy.savez(cache, key=key, names=list(drawn[0]), parameters=[list(p.values()) for p in drawn], windows=windows)
+    return drawn, windows
+
+
+def _simulate_many(scenario: Scenario, seeds: list[int], parameters: dict | None, workers: int,
+                   bins: int) -> tuple[list[dict], numpy.ndarray]:
     jobs = [(scenario, seed, parameters, bins) for seed in seeds]
     start, every, results = time.perf_counter(), max(1, len(jobs) // 10), []
     with multiprocessing.get_context("fork").Pool(workers) if workers > 1 else contextlib.nullcontext() as pool:
@@ -151,7 +167,9 @@ def fit_round(scenario: Scenario, drawn: list[dict], windows: numpy.ndarray, arg
     space = ParameterSpace.from_priors(scenario.priors, TARGETS, f"scenario {scenario.name!r}")
     values = space.values(drawn)
     held = max(10, len(drawn) // 10)
-    settings = PosteriorSettings(epochs=arguments.epochs, seed=arguments.seed, spectrum_bins=arguments.spectrum_bins)
+    # batches of 32 and patience 30: a few hundred simulations still get thousands of steps
+    settings = PosteriorSettings(epochs=arguments.epochs, seed=arguments.seed, spectrum_bins=arguments.spectrum_bins,
+                                 batch_size=32, patience=30)
     estimator = PosteriorEstimator.fit(windows[held:], values[held:], space, names, settings, scenario.name)
     estimator.calibration = estimator.assess(windows[:held], values[:held], seed=arguments.seed)
     print(f"trained ({len(estimator.history.get('loss', []))} epochs) on {len(drawn) - held} simulations with "
@@ -216,12 +234,14 @@ def main(argv: list[str] | None = None) -> dict:
     test_seeds = numpy.random.SeedSequence(arguments.seed + 1).generate_state(arguments.datasets).tolist()
     print(f"simulating {arguments.datasets} data sets at the truth and {first} training replicates (round 1), each "
           f"{arguments.windows} windows of {arguments.window_length:g} bp ({arguments.workers} processes)", flush=True)
-    _, test_windows = simulate_many(scenario, test_seeds, dict(TRUTH), arguments.workers, arguments.spectrum_bins)
+    _, test_windows = simulate_many(scenario, test_seeds, dict(TRUTH), arguments.workers, arguments.spectrum_bins,
+                                   os.path.join(arguments.out, "datasets.npz"))
     observed = [test_windows]
     if arguments.vcf:
         observed.append(vcf_windows(arguments.vcf, scenario, arguments.window_length, arguments.spectrum_bins)[None])
     seeds = numpy.random.SeedSequence(arguments.seed).generate_state(first).tolist()
-    drawn, windows = simulate_many(scenario, seeds, None, arguments.workers, arguments.spectrum_bins)
+    drawn, windows = simulate_many(scenario, seeds, None, arguments.workers, arguments.spectrum_bins,
+                                   os.path.join(arguments.out, "round_1.npz"))
     estimator = fit_round(scenario, drawn, windows, arguments, names)
     samples = [estimator.sample_windows(data, draws=4000, seed=arguments.seed) for data in observed]
     results = {"simulations": arguments.simulations, "rounds": arguments.rounds, "windows": arguments.windows,
@@ -236,7 +256,8 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"\nround 2: {more} replicates from the priors cut to the data sets' posteriors, with the {len(inside)} "
               f"of round 1 inside the cut", flush=True)
         seeds = numpy.random.SeedSequence(arguments.seed + 2).generate_state(more).tolist()
-        drawn_2, windows_2 = simulate_many(cut, seeds, None, arguments.workers, arguments.spectrum_bins)
+        drawn_2, windows_2 = simulate_many(cut, seeds, None, arguments.workers, arguments.spectrum_bins,
+                                           os.path.join(arguments.out, "round_2.npz"))
         estimator = fit_round(cut, drawn_2 + [drawn[i] for i in inside],
                               numpy.concatenate([windows_2, windows[inside]]), arguments, names)
         samples = [estimator.sample_windows(data, draws=4000, seed=arguments.seed) for data in observed]

@@ -81,6 +81,11 @@ def test_the_quick_mode_scores_data_sets_re_simulated_at_the_truth(example, tmp_
     estimate = results["vcf"]["median"]
     assert 500 <= estimate["generations"] <= 20000 and 0.05 <= estimate["post_decline_fraction"] <= 1.0
     assert results["vcf"]["score"] == pytest.approx(example["score"](example["TRUTH"], estimate))
+    # a second run of the same settings reads the simulations back instead of simulating them again
+    again = example["main"](["--quick", "--out", str(tmp_path), "--vcf", str(tmp_path / "truth.vcf")])
+    printed = capsys.readouterr().out
+    assert printed.count("read 3 replicates from") == 1 and printed.count("read 40 replicates from") == 2
+    assert again["datasets"] == results["datasets"]
 
 
 def test_a_missing_vcf_is_refused_before_any_simulation(example, tmp_path, capsys):
