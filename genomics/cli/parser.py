@@ -239,6 +239,9 @@ def _posterior(subcommands: argparse._SubParsersAction) -> None:
                                                                "stopping"), ("batch_size", "simulations per batch")):
         group.add_argument(options.option_name(name), type=positive_int, default=getattr(defaults, name),
                            help=f"{text} (default {getattr(defaults, name)})")
+    group.add_argument("--spectrum-bins", type=int, default=0, metavar="B",
+                       help="add each window's folded site frequency spectrum in B bins to its statistics (the "
+                            "signal of a change of size; default 0: none)")
     group.add_argument("--held-out", type=options.share_below(0.5), default=0.1,
                        help="share of the scenario's replicates never trained on, for the coverage and calibration "
                             "checks (default 0.1)")

@@ -41,12 +41,11 @@ import numpy
 import minidl
 from minidl.functional.coupling_flow import flow_output_size, sample_flow
 from minidl.functional.mixture import mixture_output_size, sample_mixture
-from genomics.encoding import sumstats
 from genomics.genotypes import Genotypes
 from genomics.learning import posterior_checks
 from genomics.learning.parameter_space import ParameterSpace, PosteriorTargetError
 from genomics.learning.posterior_features import (FeatureScaling, PosteriorDataError, simulated_window_statistics,
-                                                  window_statistics)
+                                                  spectrum_bins_of, window_statistic_names, window_statistics)
 from genomics.scenario.scenario import Scenario
 from genomics.simulation.run import load_simulations
 
@@ -70,6 +69,7 @@ class PosteriorSettings:
     learning_rate: float = 1e-3
     validation_fraction: float = 0.1
     seed: int = 1
+    spectrum_bins: int = 0      # bins of each window's folded spectrum added to its statistics (0: none)
 
     def head_settings(self) -> dict:
         """The density head, as saved: {"head", "components"} or {"head", "steps", "hidden"}."""
@@ -84,6 +84,9 @@ class PosteriorSettings:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise PosteriorTargetError(f"posterior setting {name} must be a whole number >= 1, got {value!r}")
+        if not isinstance(self.spectrum_bins, int) or isinstance(self.spectrum_bins, bool) or self.spectrum_bins < 0:
+            raise PosteriorTargetError(f"posterior setting spectrum_bins must be a whole number >= 0, got "
+                                       f"{self.spectrum_bins!r}")
         if not 0 < self.validation_fraction < 0.5:
             raise PosteriorTargetError(f"posterior setting validation_fraction must lie in (0, 0.5), got "
                                        f"{self.validation_fraction!r}")
@@ -173,7 +176,7 @@ class PosteriorEstimator:
     def _windows(self, data: Any) -> numpy.ndarray:
         """One data set as (1, windows, statistics): Genotypes (its loci are the windows) or an array."""
         if isinstance(data, Genotypes):
-            data = window_statistics(data)
+            data = window_statistics(data, spectrum_bins_of(self.features.names))
         data = numpy.asarray(data, dtype=float)
         return data[None] if data.ndim == 2 else data
 
@@ -285,8 +288,9 @@ def fit_posterior(simulations_folder: str, scenario: str | None = None, targets:
     space = ParameterSpace.from_priors(priors, list(targets), f"scenario {scenario!r}")
     replicates = numpy.flatnonzero(data.labels == index)
     values = space.values([data.parameters[i] for i in replicates])
-    windows = simulated_window_statistics(data, replicates)
-    statistic_names = sumstats.statistic_names(list(data.population_names))
+    windows = simulated_window_statistics(data, replicates, settings.spectrum_bins)
+    statistic_names = window_statistic_names(list(data.population_names), sum(data.design.haplotypes_per_population),
+                                             settings.spectrum_bins)
     order = numpy.random.default_rng(settings.seed + 1).permutation(len(replicates))
     held = order[:int(round(held_out_fraction * len(replicates)))]
     kept = order[len(held):]

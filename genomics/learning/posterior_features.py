@@ -4,7 +4,9 @@ A data set (one simulated replicate, or observed genotypes) is the set of
 its windows: its loci as the design or the VCF's windows cut them. Each
 window gives the per-locus statistics of ``genomics.encoding.sumstats``
 (S, pi, theta_w, Tajima's D, theta_H, H for all haplotypes and each
-population; d_xy and F_ST per pair), so a data set is an array
+population; d_xy and F_ST per pair), optionally followed by the window's
+folded spectrum in ``spectrum_bins`` bins (``genomics.encoding.
+window_spectrum``: the shape a change of size leaves), so a data set is an array
 (windows, statistics), and a batch of data sets (data sets, windows,
 statistics). The network embeds every window alike and averages the
 embeddings over the windows (``genomics.learning.posterior``), so any
@@ -23,6 +25,7 @@ from dataclasses import dataclass
 import numpy
 
 from genomics.encoding import sumstats
+from genomics.encoding.window_spectrum import folded_window_spectrum, spectrum_names
 from genomics.genotypes import Genotypes
 from genomics.simulation.run import SimulatedData
 from genomics.simulation.store import simulated_genotypes
@@ -32,15 +35,30 @@ class PosteriorDataError(ValueError):
     """Data that the posterior cannot use (wrong statistics, no windows); one sentence."""
 
 
-def window_statistics(data: Genotypes) -> numpy.ndarray:
-    """(windows, statistics): the per-locus summary statistics of one data set (minor-allele counts)."""
+def window_statistics(data: Genotypes, spectrum_bins: int = 0) -> numpy.ndarray:
+    """(windows, statistics): the per-locus summary statistics of one data set (minor-allele counts), then
+    ``spectrum_bins`` bins of each window's folded spectrum (none by default)."""
     counts = data.require_loci("a posterior over windows")
-    return sumstats.locus_statistics(data.calls, counts, data.haplotype_populations)
+    table = sumstats.locus_statistics(data.calls, counts, data.haplotype_populations)
+    if spectrum_bins:
+        table = numpy.concatenate([table, folded_window_spectrum(data.calls, counts, spectrum_bins)], axis=1)
+    return table
 
 
-def simulated_window_statistics(data: SimulatedData, indices: numpy.ndarray) -> numpy.ndarray:
+def window_statistic_names(population_names: list[str], haplotypes: int, spectrum_bins: int = 0) -> list[str]:
+    """The names of ``window_statistics``' columns, in order."""
+    names = sumstats.statistic_names(list(population_names))
+    return names + (spectrum_names(haplotypes, spectrum_bins) if spectrum_bins else [])
+
+
+def spectrum_bins_of(names: list[str]) -> int:
+    """How many spectrum bins a list of statistic names holds (what a trained posterior was fitted on)."""
+    return sum(1 for name in names if name.startswith("sfs_"))
+
+
+def simulated_window_statistics(data: SimulatedData, indices: numpy.ndarray, spectrum_bins: int = 0) -> numpy.ndarray:
     """(replicates, windows, statistics) for the replicates ``indices`` of a simulation folder read whole."""
-    rows = [window_statistics(simulated_genotypes(data, int(i))) for i in indices]
+    rows = [window_statistics(simulated_genotypes(data, int(i)), spectrum_bins) for i in indices]
     windows = {row.shape[0] for row in rows}
     if len(windows) > 1:
         raise PosteriorDataError(f"the replicates have different numbers of windows ({sorted(windows)}); a "
