@@ -175,8 +175,8 @@ def scatter_groups(points: Any, groups: Any, group_names: list, marked: Any, pat
         handles = []
         for index, name in enumerate(group_names):
             members = points[groups == index]
-            axis.scatter(members[:, 0], members[:, 1] if points.shape[1] > 1 else numpy.zeros(len(members)), s=8,
-                         alpha=0.45, color=style.colour(index), linewidths=0)
+            axis.scatter(members[:, 0], members[:, 1] if points.shape[1] > 1 else numpy.zeros(len(members)), s=14,
+                         alpha=0.6, color=style.colour(index), linewidths=0)  # seen from a talk's back rows
             handles.append(Line2D([], [], linestyle="none", marker="o", markersize=7, color=style.colour(index),
                                   label=name))
         marked = numpy.asarray(marked)
