@@ -10,7 +10,9 @@ Its promise: a first line within ``first_within`` seconds (10) of ``start()``, t
 ``every`` seconds (30) until ``finish()``, whether or not the work reported in between (a heartbeat thread
 writes lines when the step is between reports, as while one simulation shard runs), and
 never more than one line per ``every`` / 3 seconds from reports alone. ``clock`` and ``heartbeat=False``
-let a test drive it with a fake time (``poll()`` is what the heartbeat calls).
+let a test drive it with a fake time (``poll()`` is what the heartbeat calls); the module's ``FIRST_LINE_WITHIN``,
+``LINE_EVERY`` and ``HEARTBEAT_POLL`` (seconds) are the defaults, which a test of a command may shorten to run a
+slow stand-in in a fraction of a second.
 """
 
 from __future__ import annotations
@@ -23,6 +25,13 @@ from typing import Callable, Iterable, Iterator, TextIO, TypeVar
 
 
 T = TypeVar("T")
+
+FIRST_LINE_WITHIN = 10.0
+"""Seconds within which a step's first line is written (the heartbeat writes it at half this time)."""
+LINE_EVERY = 30.0
+"""Seconds between lines at the most while a step runs."""
+HEARTBEAT_POLL = 1.0
+"""Seconds between the heartbeat thread's looks at whether a line is due."""
 
 
 def duration(seconds: float) -> str:
@@ -39,11 +48,13 @@ class Progress:
     """A ``progress(done, total)`` callback that writes count/total, rate and time left to ``stream``."""
 
     def __init__(self, label: str, unit: str = "replicates", stream: TextIO | None = None,
-                 clock: Callable[[], float] = time.monotonic, every: float = 30.0, first_within: float = 10.0,
-                 heartbeat: bool = True) -> None:
+                 clock: Callable[[], float] = time.monotonic, every: float | None = None,
+                 first_within: float | None = None, heartbeat: bool = True) -> None:
         self.label, self.unit, self.clock = label, unit, clock
         self.stream = stream if stream is not None else sys.stdout
-        self.every, self.first_within, self.heartbeat = every, first_within, heartbeat
+        self.every = LINE_EVERY if every is None else every
+        self.first_within = FIRST_LINE_WITHIN if first_within is None else first_within
+        self.heartbeat, self.poll_seconds = heartbeat, HEARTBEAT_POLL
         self.done, self.total, self.first_done = 0, None, None
         self.started = self.last_line = self.first_report = None
         self._lock = threading.Lock()
@@ -98,8 +109,10 @@ class Progress:
         ``heartbeat``: a line written between reports."""
         total = f"/{self.total}" if self.total is not None else ""
         share = f" ({self.done / self.total:.0%})" if self.total else ""
-        text = f"{self.label}: {self.done}{total} {self.unit}{share}"
         elapsed = now - self.started
+        if self.first_done is None:  # a step that reports no count: only that it is alive
+            return f"{self.label}: {'starting' if elapsed < 1 else duration(elapsed) + ' elapsed'}"
+        text = f"{self.label}: {self.done}{total} {self.unit}{share}"
         if heartbeat and self.total is not None and self.done >= self.total:  # counted, but the step goes on
             return f"{text} done; {duration(elapsed)} elapsed, the step goes on"
         rate_time = now - self.first_report if self.first_report is not None else 0.0
@@ -120,7 +133,7 @@ class Progress:
         self.last_line = now
 
     def _beat(self) -> None:
-        while not self._stop.wait(1.0):
+        while not self._stop.wait(self.poll_seconds):
             self.poll()
 
 

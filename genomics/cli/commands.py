@@ -46,7 +46,7 @@ def command_simulate(arguments: argparse.Namespace) -> None:
     print(f"simulating {arguments.replicates} replicates of each of {', '.join(s.name for s in scenarios)} "
           f"(simulation seed {arguments.simulation_seed}) into {arguments.out}, "
           f"{cluster.describe(arguments.scheduler, arguments.dask_local, arguments.workers)}")
-    with options.cluster(arguments) as executor, reporting("simulated", quiet=arguments.quiet) as progress:
+    with reporting("simulated", quiet=arguments.quiet) as progress, options.cluster(arguments) as executor:
         simulate(scenarios, arguments.replicates, arguments.out, master_seed=arguments.simulation_seed,
                  shard_size=arguments.shard_size, executor=executor, workers=arguments.workers,
                  progress=progress or False)
@@ -74,7 +74,8 @@ def command_train(arguments: argparse.Namespace) -> None:
 
 def command_evaluate(arguments: argparse.Namespace) -> None:
     options.prepare_output_file(arguments.out)
-    evaluation = pipeline.evaluate(arguments.bundle, arguments.simulations)
+    with reporting("encoded for evaluation", quiet=arguments.quiet) as progress:
+        evaluation = pipeline.evaluate(arguments.bundle, arguments.simulations, progress)
     report.evaluation(evaluation)
     if arguments.out:
         _write_json(arguments.out, evaluation if isinstance(evaluation, dict) else evaluation.to_dict())
@@ -91,24 +92,31 @@ def command_predict(arguments: argparse.Namespace) -> None:
         not vcf_zarr.is_vcf_zarr(arguments.vcf)  # a store is cut by the observed-data readers
     if arguments.vcf and not windows:  # a VCF of one locus per contig or region
         pipeline.check_vcf_polarisation(arguments.bundle, arguments.ref_is_ancestral)
-    with reporting("statistics of the --check simulations", quiet=arguments.quiet) as progress:
+    with reporting("statistics of the --check simulations" if arguments.check else "predicting",
+                   quiet=arguments.quiet) as progress:
         check = runs.adequacy_check(arguments.check, arguments.bundle, arguments.check_per_scenario, progress) \
             if arguments.check else None
+        result = _predict(arguments, design, windows, check)
     if windows:
-        result = pipeline.predict_vcf(arguments.bundle, arguments.vcf, arguments.popmap, window=arguments.window,
-                                      min_snps=arguments.min_snps, seed=arguments.haplotype_seed,
-                                      max_missing=arguments.max_missing, ref_is_ancestral=arguments.ref_is_ancestral,
-                                      step=arguments.step, check=check)
         report.vcf_prediction(result)
     else:
-        data_sets, labels = _read_data_sets(arguments, design, more_sites_allowed=arguments.subsets > 0)
-        result = pipeline.predict_genotypes(arguments.bundle, data_sets, labels, arguments.subsets,
-                                            arguments.subset_seed, check=check)
         report.data_set_prediction(result)
     if arguments.out and arguments.out.lower().endswith(".csv"):
         pipeline.write_prediction_table(result, arguments.out)
     elif arguments.out:
         _write_json(arguments.out, result)
+
+
+def _predict(arguments: argparse.Namespace, design: Any, windows: bool, check: Any) -> dict:
+    """predict's result: the VCF's windows, or each data set (subsets) read with the bundle's ``design``."""
+    if windows:
+        return pipeline.predict_vcf(arguments.bundle, arguments.vcf, arguments.popmap, window=arguments.window,
+                                    min_snps=arguments.min_snps, seed=arguments.haplotype_seed,
+                                    max_missing=arguments.max_missing, ref_is_ancestral=arguments.ref_is_ancestral,
+                                    step=arguments.step, check=check)
+    data_sets, labels = _read_data_sets(arguments, design, more_sites_allowed=arguments.subsets > 0)
+    return pipeline.predict_genotypes(arguments.bundle, data_sets, labels, arguments.subsets, arguments.subset_seed,
+                                      check=check)
 
 
 def _check_predict_options(arguments: argparse.Namespace) -> None:
@@ -132,19 +140,23 @@ def command_abc(arguments: argparse.Namespace) -> None:
     tolerances = options.fractions("--tolerances", arguments.tolerances) if arguments.tolerances \
         else [settings.tolerance]
     options.prepare_output_file(arguments.export, "--export")
-    data = load_simulations(arguments.simulations)
     observed = bool(options.observed_files(arguments).given)
-    data_sets, labels = _read_data_sets(arguments, data.design) if observed else ([], [])
-    with options.cluster(arguments) as executor, reporting("summary statistics", quiet=arguments.quiet) as progress:
-        table, names = abc.statistics_table(data, settings.folded, executor, progress=progress)  # once for all
+    with reporting("summary statistics", quiet=arguments.quiet) as progress:  # the whole step, ABC included
+        data = load_simulations(arguments.simulations)
+        data_sets, labels = _read_data_sets(arguments, data.design) if observed else ([], [])
+        with options.cluster(arguments) as executor:
+            table, names = abc.statistics_table(data, settings.folded, executor, progress=progress)  # once for all
+        if observed:
+            result = comparison.abc_observed(data, table, names, data_sets, settings)
+        else:
+            split = pipeline.TrainingConfig(test_fraction=arguments.test_fraction, split_seed=arguments.split_seed,
+                                            validation_fraction=arguments.validation_fraction,
+                                            calibration_fraction=arguments.calibration_fraction)
+            result = runs.abc_held_out(data, table, names, settings, tolerances, split)
     if observed:
-        report.abc_observed(comparison.abc_observed(data, table, names, data_sets, settings), labels,
-                            settings.tolerance)
+        report.abc_observed(result, labels, settings.tolerance)
     else:
-        split = pipeline.TrainingConfig(test_fraction=arguments.test_fraction, split_seed=arguments.split_seed,
-                                        validation_fraction=arguments.validation_fraction,
-                                        calibration_fraction=arguments.calibration_fraction)
-        report.abc_held_out(runs.abc_held_out(data, table, names, settings, tolerances, split), arguments.split_seed)
+        report.abc_held_out(result, arguments.split_seed)
     if arguments.export:
         comparison.export_table(arguments.export, table, names, data)
         report.written(arguments.export, f"the statistics of {len(table)} simulations")
@@ -158,7 +170,7 @@ def command_check(arguments: argparse.Namespace) -> None:
                          f"{arguments.posterior_predictive}")
     if arguments.out:
         pipeline.prepare_output_folder(arguments.out)
-    data_sets, labels = _read_data_sets(arguments, load_simulations(arguments.simulations).design)
+    data_sets, labels = _read_data_sets(arguments, load_simulations(arguments.simulations, genotypes=False).design)
     with reporting("summary statistics", quiet=arguments.quiet) as progress:
         results = runs.check_data_sets(arguments.simulations, arguments.bundle, data_sets, arguments.per_scenario,
                                        arguments.alpha, arguments.posterior_predictive, arguments.out, progress)
@@ -169,7 +181,8 @@ def command_check(arguments: argparse.Namespace) -> None:
 
 def command_calibrate(arguments: argparse.Namespace) -> None:
     options.prepare_output_file(arguments.out)
-    calibrated = pipeline.calibrate_bundle(arguments.bundle, arguments.simulations, arguments.out)
+    with reporting("encoded for calibration", quiet=arguments.quiet) as progress:
+        calibrated = pipeline.calibrate_bundle(arguments.bundle, arguments.simulations, arguments.out, progress)
     report.calibration(calibrated, arguments.simulations, arguments.out)
 
 
@@ -178,7 +191,7 @@ def command_compare(arguments: argparse.Namespace) -> None:
     settings = options.settings_of(comparison.AbcSettings, arguments)
     given = options.observed_files(arguments).given
     observed = _read_data_sets(arguments, pipeline.bundle_design(arguments.bundle)) if given else None
-    with options.cluster(arguments) as executor, reporting("summary statistics", quiet=arguments.quiet) as progress:
+    with reporting("summary statistics", quiet=arguments.quiet) as progress, options.cluster(arguments) as executor:
         outcome = comparison.compare(arguments.simulations, arguments.bundle, settings,
                                      hybrid=not arguments.no_hybrid, test_simulations=arguments.test_simulations,
                                      executor=executor, progress=progress)
@@ -203,8 +216,9 @@ def command_posterior(arguments: argparse.Namespace) -> None:
     observed = bool(options.observed_files(arguments).given)
     design = load_simulations(arguments.simulations, genotypes=False).design  # the index only
     data_sets, labels = _read_data_sets(arguments, design) if observed else ([], [])  # refused before training
-    estimator = posterior.fit_posterior(arguments.simulations, arguments.scenario, targets, settings,
-                                        arguments.held_out)
+    with reporting(f"fitting the posterior in {arguments.scenario}", quiet=arguments.quiet):  # lines while it fits
+        estimator = posterior.fit_posterior(arguments.simulations, arguments.scenario, targets, settings,
+                                            arguments.held_out)
     report.written(estimator.save(os.path.join(arguments.out, "posterior.npz")),
                    f"the posterior of {', '.join(estimator.space.targets)} in scenario {estimator.scenario}")
     if estimator.calibration:

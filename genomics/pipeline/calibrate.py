@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import numpy
 
@@ -35,13 +36,15 @@ def calibrate_logits(logits: numpy.ndarray, labels: numpy.ndarray) -> dict:
             "log_loss_after": calibration.log_loss(calibration.softmax(logits, temperature), labels)}
 
 
-def recalibrated(bundle: Bundle, data: SimulatedData, simulations: str) -> tuple[Bundle, dict]:
+def recalibrated(bundle: Bundle, data: SimulatedData, simulations: str,
+                 progress: Any = None) -> tuple[Bundle, dict]:
     """(the bundle with its temperature fitted on every replicate of ``data``, the fit) for a loaded bundle and a
     loaded simulation folder (``simulations``: its path, recorded and named in errors).
 
     For a bundle trained without a calibration split (or to recalibrate):
     the folder must hold the bundle's scenarios, simulated with another
-    master seed than the training folder, so that no replicate was fitted.
+    master seed than the training folder, so that no replicate was fitted. ``progress(done, total)``: replicates
+    encoded so far (``genomics.progress``).
     """
     if bundle.is_regression:
         raise ValueError(f"{bundle.name} estimates parameters: its intervals are calibrated by conformal prediction "
@@ -50,14 +53,14 @@ def recalibrated(bundle: Bundle, data: SimulatedData, simulations: str) -> tuple
     if data.manifest["master_seed"] == bundle.master_seed:
         raise SettingError(f"{braces_doubled(repr(simulations))} has the training simulations' master seed "
                            f"{data.manifest['master_seed']}: simulate fresh replicates (another {{master_seed}})")
-    calibrated = calibrate(bundle.model, encode_data(data, bundle.encoder), data.labels, bundle.network)
+    calibrated = calibrate(bundle.model, encode_data(data, bundle.encoder, progress=progress), data.labels, bundle.network)
     calibrated["simulations"] = os.path.abspath(simulations)
     return bundle.with_entries(calibration=calibrated), calibrated
 
 
-def calibrate_bundle(bundle: str, simulations: str, out: str) -> dict:
+def calibrate_bundle(bundle: str, simulations: str, out: str, progress: Any = None) -> dict:
     """``recalibrated`` from files: read the bundle and the folder, save the recalibrated bundle to ``out``
     (atomically); returns the fit (temperature, log-loss before and after, replicates)."""
-    fitted, calibrated = recalibrated(Bundle.load(bundle), load_simulations(simulations), simulations)
+    fitted, calibrated = recalibrated(Bundle.load(bundle), load_simulations(simulations), simulations, progress)
     fitted.save(out)
     return calibrated

@@ -50,14 +50,15 @@ def evaluation_pictures(out_dir: str, evaluation: Evaluation, history: Any = Non
         return []
 
 
-def evaluate_simulations(bundle: Bundle, data: SimulatedData, simulations: str) -> Evaluation | dict:
+def evaluate_simulations(bundle: Bundle, data: SimulatedData, simulations: str,
+                         progress: Any = None) -> Evaluation | dict:
     """Classification and calibration scores of a loaded bundle on every replicate of a loaded simulation folder
     (``simulations``: its path, named in errors); for a regression bundle: the ``regression.scores`` table and
-    the number of replicates."""
+    the number of replicates. ``progress(done, total)``: replicates encoded so far (``genomics.progress``)."""
     if bundle.is_regression:
         scaling = regression.TargetScaling.from_dict(bundle.regression)
         keep, values = target_values(data, scaling.names)
-        images = encode_data(data, bundle.encoder, keep)
+        images = encode_data(data, bundle.encoder, keep, progress=progress)
         predicted = bundle.model.predict(models.model_input(images, bundle.network), batch_size=256).astype(float)
         return {"task": "regression", "samples": int(len(keep)),
                 "scores": regression.scores(scaling.to_network(values), predicted, scaling,
@@ -67,14 +68,14 @@ def evaluate_simulations(bundle: Bundle, data: SimulatedData, simulations: str) 
     if numpy.bincount(data.haplotype_populations).tolist() != trained:
         raise ValueError(f"{simulations!r} samples {numpy.bincount(data.haplotype_populations).tolist()} haplotypes "
                          f"per population but the model was trained on {trained}")
-    images = encode_data(data, bundle.encoder)
+    images = encode_data(data, bundle.encoder, progress=progress)
     return evaluate_network(bundle.model, images, data.labels, bundle.network, data.scenario_names,
                             bundle.temperature)
 
 
-def evaluate(bundle: str, simulations: str) -> Evaluation | dict:
+def evaluate(bundle: str, simulations: str, progress: Any = None) -> Evaluation | dict:
     """``evaluate_simulations`` from files: a bundle file and a simulation folder, each read once."""
-    return evaluate_simulations(Bundle.load(bundle), load_simulations(simulations), simulations)
+    return evaluate_simulations(Bundle.load(bundle), load_simulations(simulations), simulations, progress)
 
 
 def estimates_picture(scaling: regression.TargetScaling, true: numpy.ndarray, predicted: numpy.ndarray,

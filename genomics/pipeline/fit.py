@@ -14,7 +14,8 @@ from genomics.learning import ensemble as ensembles
 from genomics.learning.batches.heldout import FromShards, InMemory
 from genomics.learning.ensemble import Ensemble
 from genomics.learning.user_networks import load_user_network
-from minidl.callbacks import EarlyStopping, ReduceLROnPlateau
+from minidl.callbacks import EarlyStopping, LambdaCallback, ReduceLROnPlateau
+from genomics.progress import reporting
 from genomics.pipeline.calibrate import calibrate_logits
 from genomics.pipeline.config import TrainingConfig
 from genomics.pipeline.split import Split
@@ -46,7 +47,9 @@ def fit_network(images: numpy.ndarray | None, labels: numpy.ndarray | None, spli
     training: then the history returned is the whole training's).
 
     For a regression, ``labels`` are the scaled targets (replicates, parameters) and the loss is the MSE.
-    ``population_sizes``: haplotypes per population, the image's row blocks.
+    ``population_sizes``: haplotypes per population, the image's row blocks. With ``verbose``, a progress line
+    (epochs done of the most, rate, time left) comes within 10 s and then at least every 30 s, also while one long
+    epoch runs (``genomics.progress``).
     """
     input_shape = images.shape[1:] if input_shape is None else tuple(input_shape)
     minidl.random.seed(config.seeds["init"])
@@ -76,10 +79,16 @@ def fit_network(images: numpy.ndarray | None, labels: numpy.ndarray | None, spli
     arrays = isinstance(training_data, tuple)
     if validation_data is None:
         validation_data = (inputs[split.validation], labels[split.validation])
-    history = model.fit(*(training_data if arrays else (training_data, None)), batch_size=config.batch_size,
-                        epochs=config.epochs, validation_data=validation_data,
-                        callbacks=[*schedule, stopper, *([saver] if saver else [])], verbose=verbose, shuffle=arrays,
-                        initial_epoch=saver.initial_epoch if saver else 0)  # a dataset shuffles itself
+    first_epoch = saver.initial_epoch if saver else 0
+    with reporting("trained", unit="epochs", quiet=not verbose) as progress:
+        counted = [LambdaCallback(on_epoch_end=lambda epoch, logs: progress(epoch + 1, config.epochs))] \
+            if progress else []
+        if progress:
+            progress(first_epoch, config.epochs)
+        history = model.fit(*(training_data if arrays else (training_data, None)), batch_size=config.batch_size,
+                            epochs=config.epochs, validation_data=validation_data,
+                            callbacks=[*schedule, stopper, *([saver] if saver else []), *counted], verbose=verbose,
+                            shuffle=arrays, initial_epoch=first_epoch)  # a dataset shuffles itself
     return FittedNetwork(model, saver.history if saver else history.history,
                          None if stopper.best_epoch is None else stopper.best_epoch + 1)
 

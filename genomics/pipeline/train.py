@@ -75,14 +75,16 @@ def user_network_description(config: TrainingConfig) -> dict:
 
 
 def write_bundle(out_dir: str, bundle: Bundle, evaluation: Evaluation, split: Split,
-                 history: dict) -> tuple[str, list[str]]:
-    """Step 6: ``model.npz`` (the bundle), ``evaluation.json`` and the pictures; returns (bundle path, pictures)."""
+                 history: dict, member_histories: list[dict] | None = None) -> tuple[str, list[str]]:
+    """Step 6: ``model.npz`` (the bundle), ``evaluation.json`` and the pictures; returns (bundle path, pictures).
+    ``member_histories``: an ensemble's history of each member, kept beside the first's and drawn together."""
     path = os.path.join(out_dir, "model.npz")
     bundle.save(path)
+    members = {"member_histories": member_histories} if member_histories else {}
     with open(os.path.join(out_dir, "evaluation.json"), "w") as handle:
         json.dump({**evaluation.to_dict(), "split": split.sizes(), "calibration": bundle.calibration,
-                   "history": history}, handle, indent=1)
-    return path, evaluation_pictures(out_dir, evaluation, history)
+                   "history": history, **members}, handle, indent=1)
+    return path, evaluation_pictures(out_dir, evaluation, member_histories or history)
 
 
 def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
@@ -209,7 +211,8 @@ def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
                                     calibrated["temperature"] if calibrated else None)
     metadata = bundle_metadata(data, simulations, encoder, config, split, fitted, evaluation.scores,
                                evaluation.accuracy, calibration=calibrated, **entries)
-    bundle, pictures = write_bundle(out_dir, Bundle(model, metadata), evaluation, split, fitted.history)
+    bundle, pictures = write_bundle(out_dir, Bundle(model, metadata), evaluation, split, fitted.history,
+                                    [member.history for member in members] if config.ensemble > 1 else None)
     checkpoints.finish(out_dir)
     return {"bundle": bundle, "evaluation": evaluation, "split": split.sizes(), "history": fitted.history,
             "calibration": calibrated, "seconds": time.perf_counter() - start, "pictures": pictures,

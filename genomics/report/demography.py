@@ -68,8 +68,9 @@ def draw_demography(scenario: Scenario, path: str) -> str:
             demesdraw.tubes(graph, ax=axis, colours={deme.name: style.colour(k) for k, deme in enumerate(graph.demes)})
         else:
             _draw_boxes(graph, axis)
-        axis.set_ylabel(f"time ago ({graph.time_units})")
-        axis.set_title(f"{scenario.name} (each prior at its middle)")
+        if len(axis.get_yticks()):  # one population through all time has no time scale to label
+            axis.set_ylabel(f"time ago ({graph.time_units})")
+        axis.set_title(f"{scenario.name}\n(each parameter at the middle of its prior)")
         figure.tight_layout()
         return style.save(figure, path, pyplot)
 
@@ -120,12 +121,12 @@ def _draw_boxes(graph: Any, axis: Any) -> None:
                           arrowprops={"arrowstyle": "->", "color": "black"})
     if graph.migrations:
         rates = sorted({float(m.rate) for m in graph.migrations})
-        axis.text(0.02, 0.98, "dashed arrows: migration, rate " + ", ".join(f"{r:.3g}" for r in rates)
-                  + " per generation",
-                  transform=axis.transAxes, va="top", fontsize=8)
+        axis.set_xlabel("dashed arrows: migration, rate " + ", ".join(f"{r:.3g}" for r in rates)
+                        + " per generation", labelpad=10)  # below the demes: over them it hid a deme's box
     axis.set_ylim(0, top)
     if not finite or max(finite) == 0:  # one population through all time: no time scale to show
         axis.set_yticks([])
+        axis.spines["left"].set_visible(False)
     axis.set_xlim(min(x.values()) - 0.6, max(x.values()) + 0.6)
     axis.set_xticks([])
     axis.spines["bottom"].set_visible(False)

@@ -166,7 +166,8 @@ def confusion_section(run: RunFolder) -> str:
     rates = evaluation.get("confusion_rates") or [[c / max(sum(row), 1) for c in row] for row in counts]
     rows = [[name, *(f"{c} ({r:.0%})" for c, r in zip(count_row, rate_row)), sum(count_row)]
             for name, count_row, rate_row in zip(names, counts, rates)]
-    text = figure(lambda path: plot.confusion_matrix(counts, path, names, "held-out simulations"),
+    title = f"Confusion matrix of {sum(map(sum, counts))} held-out simulations"
+    text = figure(lambda path: plot.confusion_matrix(counts, path, names, title),
                   "confusion matrix with counts and row rates")
     text += table(["true \\ predicted", *names, "replicates"], rows, "counts (share of the true scenario)")
     if "precision" in evaluation:

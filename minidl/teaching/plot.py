@@ -26,6 +26,9 @@ def training_curves(history: Any, path: str, member_names: list | None = None,
     ``kept_epochs``: per member, the 1-based epoch whose weights were kept
     (early stopping's best epoch), marked with a ring on its validation curve
     (or on its training curve without validation). Epoch ticks are integers.
+    An ensemble's legend names each member once, by its colour, and says once
+    which line style is training and which validation, so that it stays as
+    wide as the panels.
     """
     from matplotlib.lines import Line2D  # noqa: PLC0415
     from matplotlib.ticker import MaxNLocator  # noqa: PLC0415
@@ -59,12 +62,18 @@ def training_curves(history: Any, path: str, member_names: list | None = None,
             axis.set_xlabel("epoch")
             axis.set_title(quantity)
         handles, labels = axes[0][0].get_legend_handles_labels()
+        if several:  # one entry per member (its colour), then one per line style
+            handles = [Line2D([], [], color=style.colour(k), linewidth=4) for k in range(len(logs))]
+            labels = list(names[:len(logs)])
+            handles += [Line2D([], [], color="black", marker="o", markersize=3),
+                        Line2D([], [], color="black", linestyle="--", marker="s", markersize=3)]
+            labels += ["training", "validation"]
         if any(best is not None for best in kept[:len(logs)]):
             handles.append(Line2D([], [], linestyle="none", marker="o", markersize=9, markerfacecolor="none",
                                   markeredgecolor="black", markeredgewidth=1.5))
             labels.append("kept epoch (best validation)")
         figure.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0),
-                      ncol=len(logs) + (len(labels) > 2 * len(logs)), frameon=False)  # a column per member
+                      ncol=min(len(labels), 3) if several else len(labels), frameon=False)
         figure.tight_layout()
         return style.save(figure, path, pyplot)
 
@@ -138,9 +147,10 @@ def reliability_diagram(tables: dict, path: str, title: str = "Reliability diagr
         upper.set_xlim(0, 1)
         upper.set_ylim(0, 1)
         upper.set_title(title)
-        upper.legend(fontsize=8)
+        upper.legend(fontsize=8, loc="upper left")  # confidence >= 1 / classes: the upper left stays empty
         lower.set_xlabel("mean confidence (highest probability) in the bin")
         lower.set_ylabel("predictions")
+        lower.set_ylim(bottom=0)
         figure.tight_layout()
         return style.save(figure, path, pyplot)
 
@@ -165,8 +175,8 @@ def scatter_groups(points: Any, groups: Any, group_names: list, marked: Any, pat
         handles = []
         for index, name in enumerate(group_names):
             members = points[groups == index]
-            axis.scatter(members[:, 0], members[:, 1] if points.shape[1] > 1 else numpy.zeros(len(members)), s=8,
-                         alpha=0.45, color=style.colour(index), linewidths=0)
+            axis.scatter(members[:, 0], members[:, 1] if points.shape[1] > 1 else numpy.zeros(len(members)), s=14,
+                         alpha=0.6, color=style.colour(index), linewidths=0)  # seen from a talk's back rows
             handles.append(Line2D([], [], linestyle="none", marker="o", markersize=7, color=style.colour(index),
                                   label=name))
         marked = numpy.asarray(marked)

@@ -188,15 +188,15 @@ def headless_chromium(user_data_dir):
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
 
 
-def test_the_report_loads_in_headless_chromium_without_console_errors_and_shows_its_sections(report, tmp_path):
+def check_in_headless_chromium(page: str, profile: str) -> None:
+    """Open the report ``page`` in headless Chromium (a new, empty ``profile`` folder): no console error or
+    warning, every section present and shown, and every picture decoded with a non-zero natural size."""
     from selenium.webdriver.common.by import By
 
-    profile = tmp_path / "profile"
-    profile.mkdir()
     assert not os.listdir(profile)  # a new, empty profile
-    browser = headless_chromium(str(profile))
+    browser = headless_chromium(profile)
     try:
-        browser.get("file://" + os.path.abspath(report))
+        browser.get("file://" + os.path.abspath(page))
         log = browser.get_log("browser")
         assert [entry for entry in log if entry["level"] in ("SEVERE", "WARNING")] == []
         sections = browser.find_elements(By.TAG_NAME, "section")
@@ -205,11 +205,18 @@ def test_the_report_loads_in_headless_chromium_without_console_errors_and_shows_
         headings = [heading.text for heading in browser.find_elements(By.CSS_SELECTOR, "section > h2")]
         assert "Confusion matrix" in headings and "Training curves" in headings
         images = browser.find_elements(By.TAG_NAME, "img")
-        widths = [browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth", image)
-                  for image in images]
-        assert images and all(width > 0 for width in widths)  # every picture decoded and drawn
+        sizes = [browser.execute_script("return arguments[0].complete && "
+                                        "[arguments[0].naturalWidth, arguments[0].naturalHeight]", image)
+                 for image in images]
+        assert images and all(size and min(size) > 0 for size in sizes)  # every picture decoded and drawn
     finally:
         browser.quit()
+
+
+def test_the_report_loads_in_headless_chromium_without_console_errors_and_shows_its_sections(report, tmp_path):
+    profile = tmp_path / "profile"
+    profile.mkdir()
+    check_in_headless_chromium(report, str(profile))
 
 
 def test_ensemble_curves_name_every_member_and_tick_whole_epochs(tmp_path):
@@ -218,7 +225,7 @@ def test_ensemble_curves_name_every_member_and_tick_whole_epochs(tmp_path):
     members = [{"loss": [1.0, 0.8, 0.7], "val_loss": [1.1, 0.9, 0.95]}, {"loss": [1.2, 0.9], "val_loss": [1.0, 0.85]}]
     plot.training_curves(members, str(tmp_path / "curves.png"), ["member 1", "member 2"], [2, 2])
     svg = open(tmp_path / "curves.svg").read()
-    assert "member 1 training" in svg and "member 2 validation" in svg and "kept epoch" in svg
+    assert all(name in svg for name in ("member 1", "member 2", "training", "validation", "kept epoch"))
     assert not re.search(r">\s*\d\.5\s*<", svg)  # no half-epoch tick labels
 
 
@@ -258,3 +265,44 @@ def test_outputs_of_compare_check_and_predict_in_the_folder_fill_their_sections(
     assert "<td>1:1-200000 (541 SNPs)</td><td>0.125 ± 0.010</td>" in body["predictions"]
     assert "haplotype seed (windows.json)</td><td>7</td>" in body["versions"]
     assert all('class="absent"' not in part for part in body.values())
+
+
+def test_the_migration_key_of_a_demography_lies_clear_of_every_deme(tmp_path):
+    """The words that say what the dashed arrows are (with the rate) overlap no deme's box: over the tallest
+    deme they hid its top."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    from genomics.report.demography import _draw_boxes
+
+    scenario = catalogue.get("divergence_with_migration")
+    graph = scenario.demography(typical_parameters(scenario)).to_demes()
+    figure, axis = pyplot.subplots(figsize=(5.2, 4.0))
+    _draw_boxes(graph, axis)
+    figure.tight_layout()
+    renderer = figure.canvas.get_renderer()
+    keys = [text for text in [axis.xaxis.label, *axis.texts] if "migration" in text.get_text()]
+    assert [key.get_text() for key in keys] == ["dashed arrows: migration, rate 0.0001 per generation"]
+    boxes = [patch.get_window_extent(renderer) for patch in axis.patches]
+    assert boxes and not any(keys[0].get_window_extent(renderer).overlaps(box) for box in boxes)
+    pyplot.close(figure)
+
+
+def test_an_ensembles_evaluation_keeps_every_members_curves_and_the_report_draws_them_all(run, report):
+    evaluation = json.load(open(os.path.join(run, "evaluation.json")))
+    ensemble = read_run_folder(run).metadata["ensemble"]
+    assert [len(history["loss"]) for history in evaluation["member_histories"]] == ensemble["member_epochs_run"]
+    assert evaluation["member_histories"][0] == evaluation["history"]
+    text = open(report, encoding="utf-8").read()
+    assert "holds the curves of member 1 only" not in text
+    training = text[text.index('<section id="training">'):text.index('<section id="calibration">')]
+    svg = base64.b64decode(parts_of_text(training)[0].split(",", 1)[1]).decode()
+    assert "member 1 (init seed" in svg and "member 2 (init seed" in svg
+
+
+def parts_of_text(fragment):
+    parser = PageParts()
+    parser.feed(fragment)
+    return parser.images
