@@ -94,7 +94,7 @@ def run_design(name: str, scenario_name: str, arguments: argparse.Namespace, wor
                                                      arguments.predictive, seed=i,
                                                      reference=estimator.reference_statistics)
         checks.append({"held_out_replicate": i, "reproduced": result["reproduced"], "flagged": result["flagged"],
-                       "smallest_p_value": min(row["p_value"] for row in result["statistics"]),
+                       "smallest_p_value": float(numpy.nanmin([row["p_value"] for row in result["statistics"]])),
                        "p_values": {row["statistic"]: row["p_value"] for row in result["statistics"]},
                        "predictive_tail_share": result["predictive_distance"]["tail_share"],
                        "prior_predictive_tail_share": result["prior_predictive_distance"]["tail_share"]})

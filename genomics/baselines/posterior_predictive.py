@@ -76,13 +76,22 @@ def parameter_draws(samples: numpy.ndarray, targets: list[str], priors: dict,
 
 
 def predictive_p_values(predicted: numpy.ndarray, observed: numpy.ndarray) -> tuple[numpy.ndarray, numpy.ndarray]:
-    """(quantiles, p-values) per statistic of the observed row among the replicates (replicates, statistics)."""
-    replicates = len(predicted)
-    with numpy.errstate(invalid="ignore"):
-        below, above = (predicted <= observed).sum(axis=0), (predicted >= observed).sum(axis=0)
-        quantile = ((predicted < observed).sum(axis=0) + 0.5 * (predicted == observed).sum(axis=0)) / replicates
-    p_value = numpy.minimum(1.0, 2 * numpy.minimum(below + 1, above + 1) / (replicates + 1))
-    return quantile, p_value
+    """(quantiles, p-values) per statistic of the observed row among the replicates (replicates, statistics).
+
+    Replicates where a statistic is undefined (NaN) are left out of its counts; a statistic undefined in
+    the observed data, or in every replicate, gets NaN (and is never flagged).
+    """
+    predicted, observed = numpy.asarray(predicted, dtype=float), numpy.asarray(observed, dtype=float)
+    defined = numpy.isfinite(predicted)
+    counted = defined.sum(axis=0)
+    with numpy.errstate(invalid="ignore", divide="ignore"):
+        below = (defined & (predicted <= observed)).sum(axis=0)
+        above = (defined & (predicted >= observed)).sum(axis=0)
+        strictly_below = (defined & (predicted < observed)).sum(axis=0)
+        quantile = (strictly_below + 0.5 * (below - strictly_below)) / counted
+        p_value = numpy.minimum(1.0, 2 * numpy.minimum(below + 1, above + 1) / (counted + 1))
+    missing = ~numpy.isfinite(observed) | (counted == 0)
+    return numpy.where(missing, numpy.nan, quantile), numpy.where(missing, numpy.nan, p_value)
 
 
 def _squashed(values: numpy.ndarray) -> numpy.ndarray:
@@ -127,7 +136,8 @@ def check_data_set(estimator: PosteriorEstimator, scenario: Scenario, data, repl
     statistics = [{"statistic": name, "observed": float(observed[s]), "predicted_mean": float(numpy.nanmean(
         predicted[:, s])) if numpy.isfinite(predicted[:, s]).any() else float("nan"),
         "predicted_sd": float(numpy.nanstd(predicted[:, s])) if numpy.isfinite(predicted[:, s]).any() else float("nan"),
-        "quantile": float(quantile[s]), "p_value": float(p_value[s]), "flagged": bool(p_value[s] < statistic_alpha)}
+        "quantile": float(quantile[s]), "p_value": float(p_value[s]),
+        "flagged": bool(numpy.isfinite(p_value[s]) and p_value[s] < statistic_alpha)}
         for s, name in enumerate(names)]
     distance = distance_check(predicted, observed)
     result = {"scenario": estimator.scenario, "replicates": replicates, "seed": seed, "alpha": alpha,

@@ -80,6 +80,15 @@ def test_p_values_count_the_observed_set_among_the_replicates():
     assert quantile[0] == 0.0 and p_value[0] == pytest.approx(2 / 5)
 
 
+def test_undefined_statistics_are_left_out_of_the_counts_and_never_flagged():
+    predicted = np.array([[1.0, np.nan], [2.0, np.nan], [np.nan, np.nan], [4.0, np.nan]])
+    quantile, p_value = posterior_predictive.predictive_p_values(predicted, np.array([5.0, 1.0]))
+    assert quantile[0] == 1.0 and p_value[0] == pytest.approx(2 / 4)  # 3 defined replicates, all below
+    assert np.isnan(quantile[1]) and np.isnan(p_value[1])
+    quantile, p_value = posterior_predictive.predictive_p_values(predicted[:, :1], np.array([np.nan]))
+    assert np.isnan(quantile[0]) and np.isnan(p_value[0])
+
+
 def test_too_few_replicates_and_foreign_statistics_are_refused(stand_in_posterior):
     with pytest.raises(PosteriorDataError, match="at least 20 replicates, got 5"):
         posterior_predictive.check_data_set(stand_in_posterior, STAND_IN_SCENARIO, np.zeros((5, 2)), replicates=5)
@@ -121,7 +130,7 @@ def test_a_data_set_of_the_scenario_is_reproduced_and_one_of_another_is_flagged(
                                                  reference=reference)
     failed = posterior_predictive.check_data_set(shrink_posterior, scenario, other, replicates=60, seed=2,
                                                  reference=reference)
-    assert passed["reproduced"] and min(row["p_value"] for row in passed["statistics"]) > 0.05
+    assert passed["reproduced"] and np.nanmin([row["p_value"] for row in passed["statistics"]]) > 0.05
     assert passed["prior_predictive_distance"]["tail_share"] > 0.05
     assert not failed["reproduced"] and {"S", "pi", "theta_w"} <= set(failed["flagged"])
     assert failed["prior_predictive_distance"]["tail_share"] < 0.01
