@@ -125,8 +125,9 @@ def describe(result: dict) -> str:
     sds = "  ".join(f"{float(level):.0%}: {math.sqrt(float(level) * (1 - float(level)) / result['held_out']):.3f}"
                     for level in levels)
     lines.append(f"binomial sd of a calibrated coverage: {sds}")
-    lines.append(f"largest deviation {coverage['largest_deviation']:.3f}: "
-                 f"{'within' if coverage['within_tolerance'] else 'NOT within'} {TOLERANCE}; SBC: {sbc['test']['rule']}")
+    verdict = "within" if coverage["within_tolerance"] else "NOT within"
+    lines.append(f"largest deviation {coverage['largest_deviation']:.3f}: {verdict} {TOLERANCE}; "
+                 f"SBC: {sbc['test']['rule']}")
     for check in result["predictive"]:
         lines.append(f"posterior predictive check of held-out replicate {check['held_out_replicate']}: "
                      f"{'reproduced' if check['reproduced'] else 'NOT reproduced'}, smallest p "

@@ -108,8 +108,24 @@ def distance_check(cloud_rows: numpy.ndarray, observed: numpy.ndarray) -> dict:
     most = max(2, min(20, len(rows) // 10))
     cloud = Cloud.fit(rows, numpy.zeros(len(rows), dtype=int), 1, most)
     projected = cloud.project(point)[0] - cloud.centres[0]
-    return {"squared_distance": float(projected @ cloud.inverses[0] @ projected), "components": int(cloud.rotation.shape[1]),
-            "tail_share": float(cloud.tail_shares(point)[0, 0]), "cloud_size": int(len(rows))}
+    return {"squared_distance": float(projected @ cloud.inverses[0] @ projected),
+            "components": int(cloud.rotation.shape[1]), "tail_share": float(cloud.tail_shares(point)[0, 0]),
+            "cloud_size": int(len(rows))}
+
+
+def statistic_rows(names: list[str], predicted: numpy.ndarray, observed: numpy.ndarray,
+                   statistic_alpha: float) -> list[dict]:
+    """Per statistic: observed value, the replicates' mean and sd, quantile, p-value, flagged (p < alpha)."""
+    quantile, p_value = predictive_p_values(predicted, observed)
+    rows = []
+    for s, name in enumerate(names):
+        column = predicted[:, s][numpy.isfinite(predicted[:, s])]
+        rows.append({"statistic": name, "observed": float(observed[s]),
+                     "predicted_mean": float(column.mean()) if len(column) else float("nan"),
+                     "predicted_sd": float(column.std()) if len(column) else float("nan"),
+                     "quantile": float(quantile[s]), "p_value": float(p_value[s]),
+                     "flagged": bool(numpy.isfinite(p_value[s]) and p_value[s] < statistic_alpha)})
+    return rows
 
 
 def check_data_set(estimator: PosteriorEstimator, scenario: Scenario, data, replicates: int = 100, seed: int = 0,
@@ -131,14 +147,7 @@ def check_data_set(estimator: PosteriorEstimator, scenario: Scenario, data, repl
     predicted = numpy.stack([data_set_statistics(simulate(parameters, replicate_seed(seed + PREDICTIVE_SEED_OFFSET,
                                                                                       0, r)))
                              for r, parameters in enumerate(draws)])
-    quantile, p_value = predictive_p_values(predicted, observed)
-    names = list(estimator.features.names)
-    statistics = [{"statistic": name, "observed": float(observed[s]), "predicted_mean": float(numpy.nanmean(
-        predicted[:, s])) if numpy.isfinite(predicted[:, s]).any() else float("nan"),
-        "predicted_sd": float(numpy.nanstd(predicted[:, s])) if numpy.isfinite(predicted[:, s]).any() else float("nan"),
-        "quantile": float(quantile[s]), "p_value": float(p_value[s]),
-        "flagged": bool(numpy.isfinite(p_value[s]) and p_value[s] < statistic_alpha)}
-        for s, name in enumerate(names)]
+    statistics = statistic_rows(list(estimator.features.names), predicted, observed, statistic_alpha)
     distance = distance_check(predicted, observed)
     result = {"scenario": estimator.scenario, "replicates": replicates, "seed": seed, "alpha": alpha,
               "statistic_alpha": statistic_alpha, "drawn_from_prior": from_prior, "statistics": statistics,
@@ -155,8 +164,9 @@ def rows(results: list[dict], labels: list[str]) -> list[dict]:
     table = []
     for label, result in zip(labels, results):
         prior = result.get("prior_predictive_distance", {}).get("tail_share", float("nan"))
+        share = result["predictive_distance"]["tail_share"]
         for row in result["statistics"]:
-            table.append({"data_set": label, **row, "predictive_tail_share": result["predictive_distance"]["tail_share"],
+            table.append({"data_set": label, **row, "predictive_tail_share": share,
                           "prior_predictive_tail_share": prior, "reproduced": result["reproduced"]})
     return table
 
