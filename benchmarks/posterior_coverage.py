@@ -75,7 +75,7 @@ def run_design(name: str, scenario_name: str, arguments: argparse.Namespace, wor
     started = time.perf_counter()
     folders = {}
     for part, count, seed in (("train", arguments.train, 1), ("held_out", arguments.held_out, 2)):
-        folders[part] = os.path.join(work, f"{name}_{part}")
+        folders[part] = os.path.join(work, f"{name}_{part}_{count}")
         simulate([scenario], count, folders[part], master_seed=seed, workers=arguments.workers, progress=False)
     simulated = time.perf_counter()
     settings = PosteriorSettings(head=arguments.head, epochs=arguments.epochs, patience=arguments.patience,
@@ -154,12 +154,15 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--hidden", type=int, default=PosteriorSettings.hidden)
     parser.add_argument("--workers", type=int, default=1, help="simulation processes")
     parser.add_argument("--json", help="write every figure here")
+    parser.add_argument("--work", help="keep the simulations in this folder (and resume or reuse them there); "
+                                       "default: a temporary folder, removed at the end")
     arguments = parser.parse_args(argv)
     if arguments.quick:
         arguments.train, arguments.held_out, arguments.draws = 60, 20, 99
         arguments.predictive, arguments.predictive_sets, arguments.epochs, arguments.hidden = 20, 1, 3, 8
     results = {"arguments": vars(arguments), "designs": {}}
-    with tempfile.TemporaryDirectory(prefix="posterior_coverage_") as work:
+    with tempfile.TemporaryDirectory(prefix="posterior_coverage_") as temporary:
+        work = arguments.work or temporary
         for name in [text.strip() for text in arguments.designs.split(",")]:
             if name not in DESIGNS:
                 parser.error(f"--designs: unknown design {name!r}; known: {', '.join(DESIGNS)}")
