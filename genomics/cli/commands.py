@@ -198,8 +198,6 @@ def command_posterior(arguments: argparse.Namespace) -> None:
                                  epochs=arguments.epochs, patience=arguments.patience,
                                  batch_size=arguments.batch_size, seed=arguments.init_seed)
     targets = [text.strip() for text in arguments.targets.split(",") if text.strip()] if arguments.targets else None
-    if 0 < arguments.predictive < 20:
-        raise ValueError(f"--predictive must be 0 (no check) or at least 20 replicates, got {arguments.predictive}")
     pipeline.prepare_output_folder(arguments.out)
     observed = bool(options.observed_files(arguments).given)
     design = load_simulations(arguments.simulations, genotypes=False).design  # the index only

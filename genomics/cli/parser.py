@@ -217,6 +217,14 @@ def _compare(subcommands: argparse._SubParsersAction) -> None:
     compare_parser.set_defaults(run=commands.command_compare)
 
 
+def _predictive_replicates(text: str) -> int:
+    """``--predictive``: 0 (no check) or a number of replicates >= 20."""
+    value = options.integer_at_least(0, "0 (no check) or a number of replicates >= 20")(text)
+    if 0 < value < 20:
+        raise argparse.ArgumentTypeError(f"expected 0 (no check) or a number of replicates >= 20, got {text!r}")
+    return value
+
+
 def _posterior(subcommands: argparse._SubParsersAction) -> None:
     posterior = subcommands.add_parser(
         "posterior", help="the posterior of one scenario's parameters (a network fitted on its simulations)",
@@ -244,7 +252,7 @@ def _posterior(subcommands: argparse._SubParsersAction) -> None:
                             "checks (default 0.1)")
     add_seed(group, "--init-seed", "init_seed", defaults.seed, "seed of the initial weights, the shuffles and the "
              "held-out replicates")
-    posterior.add_argument("--predictive", type=options.integer_at_least(0, "a number of replicates >= 0"),
+    posterior.add_argument("--predictive", type=_predictive_replicates,
                            default=100, metavar="N", help="with observed data: a posterior predictive check of each "
                            "data set from N replicates simulated with its posterior's draws (0: none; default 100)")
     add_data_options(posterior)

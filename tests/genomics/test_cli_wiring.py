@@ -273,7 +273,6 @@ def test_posterior_fits_checks_and_summarises_observed_loci_in_natural_units(tmp
     (["--targets", "M"], "target 'M' names M, which scenario 'panmixia' has no prior for"),
     (["--scenario", "other"], "scenario 'other' is not in"),
     (["--matrix", "absent.txt"], "absent.txt"),
-    (["--predictive", "5"], "--predictive must be 0 (no check) or at least 20 replicates, got 5"),
 ])
 def test_posterior_refuses_bad_targets_and_data_before_training(sims, tmp_path, capsys, arguments, message):
     assert main(["posterior", sims, "--out", str(tmp_path / "out"), "--scenario", "panmixia", *arguments]) == 2
@@ -281,8 +280,12 @@ def test_posterior_refuses_bad_targets_and_data_before_training(sims, tmp_path, 
     assert not os.path.exists(tmp_path / "out" / "posterior.npz")
 
 
-def test_a_held_out_share_of_half_or_more_is_refused_by_the_parser(sims, tmp_path, capsys):
+def test_a_held_out_share_of_half_or_more_or_a_few_predictive_replicates_are_refused(sims, tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["posterior", sims, "--out", str(tmp_path / "out"), "--held-out", "0.7"])
     assert "argument --held-out: expected a share in [0, 0.5), got '0.7'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["posterior", sims, "--out", str(tmp_path / "out"), "--predictive", "5"])
+    assert "argument --predictive: expected 0 (no check) or a number of replicates >= 20, got '5'" in \
+        capsys.readouterr().err
     assert not os.path.exists(tmp_path / "out")
