@@ -96,3 +96,23 @@ def test_each_family_network_has_the_same_parameters_in_minidl_keras_and_pytorch
         count = sum(p.numel() for p in frameworks._torch_family_model(task).parameters())
         trainable = sum(int(numpy.prod(w.shape)) for w in mine.trainable_weights)
         assert count == trainable, task
+
+
+def test_the_posterior_coverage_benchmark_runs_on_both_designs(tmp_path):
+    output = tmp_path / "coverage.json"
+    completed = subprocess.run([sys.executable, "-m", "benchmarks.posterior_coverage", "--quick", "--json", str(output)],
+                               cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads(output.read_text())["designs"]
+    assert sorted(report["demo"]["targets"]) == ["N_A", "N_AB", "N_ANC", "N_B", "N_C", "T1", "dT"]
+    assert sorted(report["perez"]["targets"]) == ["f1", "f2", "f3", "root"]
+    for design in report.values():
+        for target, levels in design["coverage"]["by_target"].items():
+            assert set(levels) == {"0.5", "0.8", "0.9", "0.95"}
+            for level, row in levels.items():
+                assert row["deviation"] == row["coverage"] - float(level)
+                assert row["binomial_sd"] == (float(level) * (1 - float(level)) / 20) ** 0.5
+        assert design["sbc"]["test"]["threshold"] == 0.05 / len(design["targets"])
+        assert len(design["predictive"]) == 1 and 0 < design["predictive"][0]["smallest_p_value"] <= 1
+    assert "largest deviation" in completed.stdout and "posterior predictive check of held-out replicate 0" in \
+        completed.stdout

@@ -14,7 +14,7 @@ from dataclasses import asdict
 from typing import Any
 
 from genomics import interrupts, pipeline
-from genomics.baselines import abc, comparison, runs
+from genomics.baselines import abc, comparison, posterior_predictive, runs
 from genomics.cli import options, report
 from genomics.demo import DemoSettings, run_demo
 from genomics.encoding.encoder import Encoder
@@ -230,6 +230,28 @@ def command_posterior(arguments: argparse.Namespace) -> None:
         report.posterior_summary(rows)
         report.written(_write_rows(os.path.join(arguments.out, "posterior.csv"), rows),
                        f"{len(rows)} rows, one per data set and target")
+        if arguments.predictive:
+            _posterior_predictive(estimator, arguments, data_sets, labels)
+
+
+def _posterior_predictive(estimator: posterior.PosteriorEstimator, arguments: argparse.Namespace, data_sets: list,
+                          labels: list[str]) -> None:
+    """``genomics posterior --predictive N``: each data set's check, printed and written as CSV, JSON, pictures."""
+    scenario = posterior_predictive.scenario_of(arguments.simulations, estimator.scenario)
+    results = [posterior_predictive.check_data_set(estimator, scenario, data, arguments.predictive,
+                                                   seed=arguments.init_seed, reference=estimator.reference_statistics)
+               for data in data_sets]
+    report.posterior_predictive(results, labels)
+    out = arguments.out
+    rows = posterior_predictive.rows(results, labels)
+    report.written(_write_rows(os.path.join(out, "predictive.csv"), rows), f"{len(rows)} rows, one per data set "
+                   "and statistic")
+    _write_json(os.path.join(out, "predictive.json"),
+                {label: posterior_predictive.summary(result) for label, result in zip(labels, results)})
+    report.written(os.path.join(out, "predictive.json"), "each data set's check and distances")
+    report.pictures([posterior_predictive.plot_predictive(result, os.path.join(out, f"predictive_{i + 1}.png"),
+                                                          f"{label}: posterior predictive check")
+                     for i, (label, result) in enumerate(zip(labels, results))])
 
 
 def command_report(arguments: argparse.Namespace) -> None:

@@ -217,6 +217,14 @@ def _compare(subcommands: argparse._SubParsersAction) -> None:
     compare_parser.set_defaults(run=commands.command_compare)
 
 
+def _predictive_replicates(text: str) -> int:
+    """``--predictive``: 0 (no check) or a number of replicates >= 20."""
+    value = options.integer_at_least(0, "0 (no check) or a number of replicates >= 20")(text)
+    if 0 < value < 20:
+        raise argparse.ArgumentTypeError(f"expected 0 (no check) or a number of replicates >= 20, got {text!r}")
+    return value
+
+
 def _posterior(subcommands: argparse._SubParsersAction) -> None:
     posterior = subcommands.add_parser(
         "posterior", help="the posterior of one scenario's parameters (a network fitted on its simulations)",
@@ -225,7 +233,7 @@ def _posterior(subcommands: argparse._SubParsersAction) -> None:
                     "posterior means, medians, sds and credible intervals in the scenario's units.")
     posterior.add_argument("simulations", help="folder written by 'genomics simulate'")
     posterior.add_argument("--out", required=True, help="folder for posterior.npz, calibration.png and, with "
-                                                        "observed data, posterior.csv")
+                                                        "observed data, posterior.csv and predictive.csv/.json/.png")
     posterior.add_argument("--scenario", help="the scenario whose parameters to estimate (default: the folder's "
                                               "only one)")
     posterior.add_argument("--targets", metavar='"N,T * f"', help="comma-separated prior names or expressions of "
@@ -247,6 +255,9 @@ def _posterior(subcommands: argparse._SubParsersAction) -> None:
                             "checks (default 0.1)")
     add_seed(group, "--init-seed", "init_seed", defaults.seed, "seed of the initial weights, the shuffles and the "
              "held-out replicates")
+    posterior.add_argument("--predictive", type=_predictive_replicates,
+                           default=100, metavar="N", help="with observed data: a posterior predictive check of each "
+                           "data set from N replicates simulated with its posterior's draws (0: none; default 100)")
     add_data_options(posterior)
     posterior.set_defaults(run=commands.command_posterior)
 

@@ -339,8 +339,8 @@ def posterior_calibration(calibration: dict) -> None:
     replicates (``posterior_checks.describe``), with how to read them."""
     print(posterior_checks.describe(calibration))
     print(f"(a calibrated posterior covers each level's share of the {calibration['simulations']} held-out "
-          "replicates, within about two standard errors; an SBC p-value below 0.01 says the ranks are not uniform: "
-          "an over- or under-confident or biased posterior)")
+          "replicates, within about two standard errors; ranks that are NOT uniform by the SBC test say the "
+          "posterior is over- or under-confident or biased)")
 
 
 def posterior_summary(rows: list[dict]) -> None:
@@ -352,6 +352,28 @@ def posterior_summary(rows: list[dict]) -> None:
         print(str(row["data_set"])[:LABEL - 1].ljust(LABEL) + str(row["target"])[:15].ljust(16)
               + "".join(f"{row[key]:12.4g}" for key in ("mean", "median", "sd"))
               + "".join(f"[{row['low_' + level]:.4g}, {row['high_' + level]:.4g}]".rjust(26) for level in levels))
+
+
+def posterior_predictive(results: list[dict], labels: list[str]) -> None:
+    """``genomics posterior``: per data set, where each observed statistic falls among the posterior predictive
+    replicates, and the adequacy check's distances (``genomics.baselines.posterior_predictive``)."""
+    for label, result in zip(labels, results):
+        distance, prior = result["predictive_distance"], result.get("prior_predictive_distance")
+        print(f"\n{label}: posterior predictive check ({result['replicates']} replicates of {result['scenario']}"
+              + (f"; drawn from the prior: {', '.join(result['drawn_from_prior'])}" if result["drawn_from_prior"]
+                 else "") + ")")
+        print("statistic".ljust(16) + "observed".rjust(12) + "predicted".rjust(12) + "sd".rjust(12)
+              + "quantile".rjust(10) + "p-value".rjust(10))
+        for row in result["statistics"]:
+            print(row["statistic"][:15].ljust(16) + "".join(f"{row[key]:12.4g}" for key in
+                                                            ("observed", "predicted_mean", "predicted_sd"))
+                  + f"{row['quantile']:10.3f}{row['p_value']:10.3f}" + ("  flagged" if row["flagged"] else ""))
+        print(f"distance to the replicates: D^2 = {distance['squared_distance']:.3g} on {distance['components']} "
+              f"components, tail share {distance['tail_share']:.3f}"
+              + (f"; to the scenario's simulations: tail share {prior['tail_share']:.3f}" if prior else ""))
+        verdict = "reproduced" if result["reproduced"] else "NOT reproduced"
+        print(f"{verdict} (tail share {'>=' if result['reproduced'] else '<'} {result['alpha']:g}); statistics with "
+              f"p < {result['statistic_alpha']:g}: {', '.join(result['flagged']) or 'none'}")
 
 
 def written(path: str, what: str = "") -> None:

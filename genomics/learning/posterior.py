@@ -138,6 +138,8 @@ class PosteriorEstimator:
     scenario: str = ""
     history: dict = field(default_factory=dict)
     calibration: dict | None = None
+    # the training simulations' data-set statistics (simulations, statistics), for predictive checks; not saved
+    reference_statistics: numpy.ndarray | None = field(default=None, repr=False, compare=False)
 
     # ------------------------------------------------------------------ training
     @classmethod
@@ -173,7 +175,7 @@ class PosteriorEstimator:
                    {key: [float(v) for v in values] for key, values in history.history.items()})
 
     # ------------------------------------------------------------------ posterior
-    def _windows(self, data: Any) -> numpy.ndarray:
+    def windows_of(self, data: Any) -> numpy.ndarray:
         """One data set as (1, windows, statistics): Genotypes (its loci are the windows) or an array."""
         if isinstance(data, Genotypes):
             data = window_statistics(data, spectrum_bins_of(self.features.names))
@@ -191,7 +193,7 @@ class PosteriorEstimator:
 
     def sample(self, data: Any, draws: int = 1000, seed: int = 0) -> numpy.ndarray:
         """(draws, targets) posterior samples for one data set (Genotypes, or its windows' statistics)."""
-        return self.sample_windows(self._windows(data), draws, seed)[0]
+        return self.sample_windows(self.windows_of(data), draws, seed)[0]
 
     def summary(self, data: Any, draws: int = 4000, seed: int = 0,
                 levels: tuple = posterior_checks.LEVELS) -> dict[str, dict]:
@@ -258,6 +260,13 @@ class PosteriorEstimator:
                            "scales": self.space.scales, "head": self.head})
 
 
+def data_set_statistics(windows: numpy.ndarray) -> numpy.ndarray:
+    """(..., statistics): window statistics (..., W, statistics) averaged over the windows, NaNs left out."""
+    windows = numpy.asarray(windows, dtype=float)
+    defined = ~numpy.isnan(windows)
+    return numpy.where(defined, windows, 0.0).sum(axis=-2) / numpy.maximum(defined.sum(axis=-2), 1)
+
+
 def fit_posterior(simulations_folder: str, scenario: str | None = None, targets: list[str] | None = None,
                   settings: PosteriorSettings | None = None, held_out_fraction: float = 0.1,
                   verbose: int = 0) -> PosteriorEstimator:
@@ -295,6 +304,7 @@ def fit_posterior(simulations_folder: str, scenario: str | None = None, targets:
     held = order[:int(round(held_out_fraction * len(replicates)))]
     kept = order[len(held):]
     estimator = PosteriorEstimator.fit(windows[kept], values[kept], space, statistic_names, settings, scenario, verbose)
+    estimator.reference_statistics = data_set_statistics(windows[kept])
     if len(held) >= 10:
         estimator.calibration = estimator.assess(windows[held], values[held], seed=settings.seed)
     return estimator

@@ -16,8 +16,14 @@ posterior is exact, for any data. The ranks are counted in B equal bins
 (B divides L + 1) and tested for uniformity by Pearson's chi-square,
 X^2 = sum_b (O_b - n / B)^2 / (n / B) on B - 1 degrees of freedom; the
 p-value is P(chi2_(B-1) >= X^2), computed in closed form (``chi_square_sf``).
-A small p-value (below 0.01, say) says the ranks are not uniform: a U shape
-is an over-confident posterior, a hump an under-confident one, a slope a bias.
+A small p-value says the ranks are not uniform: a U shape is an
+over-confident posterior, a hump an under-confident one, a slope a bias.
+
+The stated test, with its multiple-testing rule: one chi-square test per
+target, each at level alpha / D for D targets (Bonferroni), so that the
+chance of calling a calibrated posterior's ranks non-uniform for any
+target is at most alpha (default ``SBC_ALPHA`` = 0.05). The ranks of a
+target are "uniform" when its p-value is at least alpha / D.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import math
 import numpy
 
 LEVELS = (0.5, 0.8, 0.9, 0.95)
+SBC_ALPHA = 0.05
 
 
 def chi_square_sf(statistic: float, degrees: int) -> float:
@@ -37,9 +44,9 @@ def chi_square_sf(statistic: float, degrees: int) -> float:
     """
     if not isinstance(degrees, int) or degrees < 1:
         raise ValueError(f"chi_square_sf: degrees must be a whole number >= 1, got {degrees!r}")
-    if statistic <= 0:
-        return 1.0
     y = statistic / 2
+    if y <= 0:  # also a statistic so small that half of it underflows to 0
+        return 1.0
     if degrees % 2 == 0:
         terms = [i * math.log(y) - math.lgamma(i + 1) for i in range(degrees // 2)]
         return min(1.0, sum(math.exp(term - y) for term in terms))
@@ -82,11 +89,23 @@ def rank_uniformity(ranks: numpy.ndarray, draws: int, bins: int) -> dict:
             "degrees_of_freedom": bins - 1, "p_value": chi_square_sf(statistic, bins - 1)}
 
 
+def sbc_verdicts(p_values: list[float], alpha: float = SBC_ALPHA) -> dict:
+    """The stated SBC test over D targets: uniform ranks for a target when p >= alpha / D (Bonferroni)."""
+    if not 0 < alpha < 1:
+        raise ValueError(f"sbc_verdicts: alpha must lie in (0, 1), got {alpha!r}")
+    threshold = alpha / max(len(p_values), 1)
+    uniform = [bool(p >= threshold) for p in p_values]
+    return {"alpha": alpha, "threshold": threshold, "uniform": uniform, "all_uniform": all(uniform),
+            "rule": f"Pearson chi-square of the binned ranks per target; ranks uniform when p >= {alpha:g} / "
+                    f"{len(p_values)} = {threshold:.3g} (Bonferroni over the targets, family-wise level {alpha:g})"}
+
+
 def calibration_report(samples: numpy.ndarray, true: numpy.ndarray, targets: list[str], bins: int = 10,
-                       levels: tuple = LEVELS) -> dict:
+                       levels: tuple = LEVELS, alpha: float = SBC_ALPHA) -> dict:
     """Coverage and SBC per target for samples (simulations, draws, targets) of held-out simulations.
 
-    ``draws + 1`` must be a multiple of ``bins`` (e.g. 99 or 199 draws with 10 bins).
+    ``draws + 1`` must be a multiple of ``bins`` (e.g. 99 or 199 draws with 10 bins). ``alpha``: the
+    family-wise level of the SBC uniformity test (``sbc_verdicts``).
     """
     simulations, draws = samples.shape[0], samples.shape[1]
     coverage = expected_coverage(samples, true, levels)
@@ -99,6 +118,10 @@ def calibration_report(samples: numpy.ndarray, true: numpy.ndarray, targets: lis
             "coverage_standard_error": {f"{level:g}": math.sqrt(level * (1 - level) / simulations) for level in levels},
             "sbc": {**rank_uniformity(ranks[:, j], draws, bins), "ranks": ranks[:, j].tolist(),
                     "test": "Pearson chi-square of the rank counts in equal bins against uniform"}}
+    verdicts = sbc_verdicts([entry["sbc"]["p_value"] for entry in report["targets"].values()], alpha)
+    for entry, uniform in zip(report["targets"].values(), verdicts.pop("uniform")):
+        entry["sbc"]["uniform"] = uniform
+    report["sbc_test"] = verdicts
     return report
 
 
@@ -107,10 +130,13 @@ def describe(report: dict) -> str:
     levels = report["levels"]
     lines = [f"calibration on {report['simulations']} held-out simulations ({report['draws']} posterior draws each)",
              "target".ljust(20) + "".join(f"  cover {float(level):.0%}".rjust(12) for level in levels)
-             + "   SBC chi2 p"]
+             + "   SBC chi2 p  SBC ranks"]
     for target, entry in report["targets"].items():
+        verdict = {True: "uniform", False: "NOT uniform", None: ""}[entry["sbc"].get("uniform")]
         lines.append(target[:19].ljust(20) + "".join(f"{entry['coverage'][level]:12.3f}" for level in levels)
-                     + f"{entry['sbc']['p_value']:13.3g}")
+                     + f"{entry['sbc']['p_value']:13.3g}  {verdict}")
+    if "sbc_test" in report:
+        lines.append(f"SBC test: {report['sbc_test']['rule']}")
     return "\n".join(lines)
 
 

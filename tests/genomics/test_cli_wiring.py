@@ -242,7 +242,7 @@ def test_posterior_fits_checks_and_summarises_observed_loci_in_natural_units(tmp
     out = tmp_path / "posterior"
     assert main(["posterior", folder, "--out", str(out), "--targets", "N, T * f", "--components", "2", "--hidden",
                  "16", "--epochs", "15", "--patience", "5", "--batch-size", "64", "--held-out", "0.1",
-                 "--trees", *paths]) == 0
+                 "--predictive", "30", "--trees", *paths]) == 0
     printed = capsys.readouterr().out
     assert "calibration on 15 held-out simulations" in printed and "SBC chi2 p" in printed
     assert os.path.getsize(out / "calibration.png") > 0
@@ -257,6 +257,16 @@ def test_posterior_fits_checks_and_summarises_observed_loci_in_natural_units(tmp
         assert float(row["mean"]) == pytest.approx(want["mean"], rel=1e-6)
         assert low <= float(row["low_95"]) <= float(row["median"]) <= float(row["high_95"]) <= high
     assert "4 .trees files" in printed and "95% interval" in printed
+    # the posterior predictive check of the data set: 30 replicates, T and f (not targets) from their priors
+    assert "4 .trees files: posterior predictive check (30 replicates of shrink; drawn from the prior: T, f)" in printed
+    assert "distance to the replicates: D^2 = " in printed and "to the scenario's simulations: tail share" in printed
+    with open(out / "predictive.csv") as handle:
+        predictive = list(csv.DictReader(handle))
+    assert [row["statistic"] for row in predictive][:3] == ["S", "pi", "theta_w"] and len(predictive) == 12
+    assert all(0 < float(row["p_value"]) <= 1 and row["data_set"] == "4 .trees files" for row in predictive)
+    with open(out / "predictive.json") as handle:
+        assert json.load(handle)["4 .trees files"]["replicates"] == 30
+    assert os.path.getsize(out / "predictive_1.png") > 0
 
 
 @pytest.mark.parametrize("arguments, message", [
@@ -270,8 +280,12 @@ def test_posterior_refuses_bad_targets_and_data_before_training(sims, tmp_path, 
     assert not os.path.exists(tmp_path / "out" / "posterior.npz")
 
 
-def test_a_held_out_share_of_half_or_more_is_refused_by_the_parser(sims, tmp_path, capsys):
+def test_a_held_out_share_of_half_or_more_or_a_few_predictive_replicates_are_refused(sims, tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["posterior", sims, "--out", str(tmp_path / "out"), "--held-out", "0.7"])
     assert "argument --held-out: expected a share in [0, 0.5), got '0.7'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["posterior", sims, "--out", str(tmp_path / "out"), "--predictive", "5"])
+    assert "argument --predictive: expected 0 (no check) or a number of replicates >= 20, got '5'" in \
+        capsys.readouterr().err
     assert not os.path.exists(tmp_path / "out")

@@ -87,6 +87,7 @@ def test_an_exact_posterior_covers_at_every_level_and_its_ranks_are_uniform():
         # 99 draws give slightly wide sample intervals: coverage within 4 binomial standard errors + 0.01
         assert abs(entry["coverage"][level] - float(level)) < 4 * entry["coverage_standard_error"][level] + 0.01
     assert entry["sbc"]["p_value"] > 0.001 and sum(entry["sbc"]["counts"]) == 4000
+    assert entry["sbc"]["uniform"] and report["sbc_test"]["all_uniform"]
 
 
 def test_an_over_confident_posterior_undercovers_and_fails_the_rank_test():
@@ -95,6 +96,44 @@ def test_an_over_confident_posterior_undercovers_and_fails_the_rank_test():
     assert entry["coverage"]["0.9"] < 0.65 and entry["sbc"]["p_value"] < 1e-10
     counts = entry["sbc"]["counts"]
     assert counts[0] > 2 * counts[5] and counts[-1] > 2 * counts[5]  # the U shape of a too-narrow posterior
+
+
+@settings(max_examples=60, deadline=None)
+@given(statistic=st.floats(0.0, 400.0), degrees=st.integers(1, 60))
+def test_chi_square_tail_matches_scipy(statistic, degrees):
+    stats = pytest.importorskip("scipy.stats")
+    assert posterior_checks.chi_square_sf(statistic, degrees) == pytest.approx(stats.chi2.sf(statistic, degrees),
+                                                                               rel=1e-8, abs=1e-300)
+
+
+@pytest.mark.parametrize("shape", ["uniform", "u_shape", "hump", "slope"])
+def test_the_rank_test_matches_scipy_chisquare_on_synthetic_ranks(shape):
+    """Ranks in {0..99} (99 draws) of 2000 simulations: uniform, or drawn from scipy's beta-binomial."""
+    stats = pytest.importorskip("scipy.stats")
+    shapes = {"uniform": (1.0, 1.0), "u_shape": (0.7, 0.7), "hump": (1.5, 1.5), "slope": (1.0, 1.3)}
+    a, b = shapes[shape]
+    ranks = stats.betabinom(99, a, b).rvs(2000, random_state=np.random.default_rng(7))
+    result = posterior_checks.rank_uniformity(ranks, draws=99, bins=10)
+    reference = stats.chisquare(np.bincount(ranks // 10, minlength=10))
+    assert result["chi_square"] == pytest.approx(reference.statistic, rel=1e-12)
+    assert result["p_value"] == pytest.approx(reference.pvalue, rel=1e-8, abs=1e-300)
+    verdict = posterior_checks.sbc_verdicts([result["p_value"]])
+    assert verdict["all_uniform"] is (shape == "uniform")
+
+
+def test_uniform_ranks_pass_the_stated_test_at_its_level():
+    """Under uniform ranks, the test of one target at alpha = 0.05 rejects about 5% of the time (400 trials)."""
+    generator = np.random.default_rng(3)
+    rejected = [not posterior_checks.sbc_verdicts([posterior_checks.rank_uniformity(
+        generator.integers(0, 100, 500), draws=99, bins=10)["p_value"]])["all_uniform"] for _ in range(400)]
+    assert 0.02 < np.mean(rejected) < 0.08  # binomial sd of the share: sqrt(0.05 * 0.95 / 400) = 0.011
+
+
+def test_the_sbc_test_divides_its_level_among_the_targets():
+    verdict = posterior_checks.sbc_verdicts([0.5, 0.02, 0.3], alpha=0.05)
+    assert verdict["threshold"] == pytest.approx(0.05 / 3) and verdict["all_uniform"]
+    assert verdict["uniform"] == [True, True, True] and "Bonferroni" in verdict["rule"]
+    assert posterior_checks.sbc_verdicts([0.5, 0.01, 0.3])["uniform"] == [True, False, True]
 
 
 def test_rank_bins_must_divide_the_possible_ranks():

@@ -1,0 +1,178 @@
+"""``python -m benchmarks.posterior_coverage [--quick] [--train N] [--held-out M] [--json FILE]``
+
+Is the neural posterior of ``genomics posterior`` calibrated on the designs
+the project ships? For each of two designs, one scenario each:
+
+- ``demo``: the built-in ``divergence`` scenario of ``genomics demo``
+  (three populations of 20 haplotypes, one 200 kb locus; 7 parameters:
+  N_A, N_B, N_C, N_AB, N_ANC, T1, dT, all log-uniform);
+- ``perez``: ``examples/perez2022_pilosocereus/model1_splitter.toml``
+  (Perez et al. 2022's model 1: 64 haplotypes in 5 populations, 14 loci of
+  fixed segregating sites, coalescent units; 4 parameters: root, f1, f2, f3),
+
+it simulates N training replicates (master seed 1) and M held-out
+replicates (master seed 2) of the scenario, fits the posterior on the
+training ones (``fit_posterior``, nothing held out there), and on the M
+held-out ones reports:
+
+- expected coverage of the central 50/80/90/95% credible intervals per
+  parameter, its deviation from nominal, and the binomial noise of a
+  calibrated posterior's coverage, sqrt(a (1 - a) / M);
+- the SBC rank test of ``posterior_checks`` (chi-square on 10 bins, per
+  parameter, Bonferroni over the parameters at family-wise level 0.05);
+- posterior predictive checks (``genomics.baselines.posterior_predictive``)
+  of the first K held-out data sets: per-statistic p-values, the
+  distance's tail share and the verdict.
+
+The acceptance check asks for every level of every parameter within 0.03
+of nominal. For a calibrated posterior the deviation at level a is noise of
+sd sqrt(a (1 - a) / M): 0.016 at a = 0.5 with M = 1,000; M >= 2,500
+(sd 0.010) keeps 0.03 at three standard deviations.
+
+    python -m benchmarks.posterior_coverage --quick          # every step on a few replicates (the tests run it)
+    python -m benchmarks.posterior_coverage --train 2000 --held-out 1000 --json out.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import tempfile
+import time
+
+import numpy
+
+from genomics.baselines import posterior_predictive
+from genomics.learning.posterior import PosteriorSettings, fit_posterior
+from genomics.learning.posterior_features import simulated_window_statistics
+from genomics.scenario import catalogue
+from genomics.simulation.run import load_simulations, simulate
+from genomics.simulation.store import simulated_genotypes
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DESIGNS = {"demo": "divergence",
+           "perez": os.path.join(HERE, "..", "examples", "perez2022_pilosocereus", "model1_splitter.toml")}
+TOLERANCE = 0.03
+
+
+def coverage_table(report: dict) -> dict:
+    """Per parameter and level: coverage, deviation from nominal, the binomial sd; the largest deviation."""
+    table, largest = {}, 0.0
+    for target, entry in report["targets"].items():
+        table[target] = {}
+        for level in report["levels"]:
+            deviation = entry["coverage"][level] - float(level)
+            largest = max(largest, abs(deviation))
+            table[target][level] = {"coverage": entry["coverage"][level], "deviation": deviation,
+                                    "binomial_sd": entry["coverage_standard_error"][level]}
+    return {"by_target": table, "largest_deviation": largest, "within_tolerance": largest <= TOLERANCE}
+
+
+def run_design(name: str, scenario_name: str, arguments: argparse.Namespace, work: str) -> dict:
+    scenario = catalogue.resolve([scenario_name])[0]
+    started = time.perf_counter()
+    folders = {}
+    for part, count, seed in (("train", arguments.train, 1), ("held_out", arguments.held_out, 2)):
+        folders[part] = os.path.join(work, f"{name}_{part}_{count}")
+        simulate([scenario], count, folders[part], master_seed=seed, workers=arguments.workers, progress=False)
+    simulated = time.perf_counter()
+    settings = PosteriorSettings(head=arguments.head, epochs=arguments.epochs, patience=arguments.patience,
+                                 hidden=arguments.hidden)
+    estimator = fit_posterior(folders["train"], settings=settings, held_out_fraction=0.0)
+    trained = time.perf_counter()
+    held = load_simulations(folders["held_out"])
+    indices = numpy.arange(len(held.labels))
+    windows = simulated_window_statistics(held, indices)
+    values = estimator.space.values([held.parameters[i] for i in indices])
+    report = estimator.assess(windows, values, draws=arguments.draws, bins=10, seed=0)
+    assessed = time.perf_counter()
+    checks = []
+    for i in range(min(arguments.predictive_sets, len(indices))):
+        result = posterior_predictive.check_data_set(estimator, scenario, simulated_genotypes(held, i),
+                                                     arguments.predictive, seed=i,
+                                                     reference=estimator.reference_statistics)
+        checks.append({"held_out_replicate": i, "reproduced": result["reproduced"], "flagged": result["flagged"],
+                       "smallest_p_value": float(numpy.nanmin([row["p_value"] for row in result["statistics"]])),
+                       "p_values": {row["statistic"]: row["p_value"] for row in result["statistics"]},
+                       "predictive_tail_share": result["predictive_distance"]["tail_share"],
+                       "prior_predictive_tail_share": result["prior_predictive_distance"]["tail_share"]})
+    return {"design": name, "scenario": scenario.name, "targets": estimator.space.targets,
+            "train": arguments.train, "held_out": arguments.held_out, "epochs_run": len(estimator.history["loss"]),
+            "coverage": coverage_table(report), "sbc": {
+                "test": report["sbc_test"], "by_target": {target: {"p_value": entry["sbc"]["p_value"],
+                                                                   "uniform": entry["sbc"]["uniform"],
+                                                                   "counts": entry["sbc"]["counts"]}
+                                                          for target, entry in report["targets"].items()}},
+            "predictive": checks, "seconds": {"simulate": simulated - started, "train": trained - simulated,
+                                              "assess": assessed - trained,
+                                              "predictive": time.perf_counter() - assessed}}
+
+
+def describe(result: dict) -> str:
+    coverage, sbc = result["coverage"], result["sbc"]
+    levels = list(next(iter(coverage["by_target"].values())))
+    lines = [f"\n{result['design']} ({result['scenario']}): {result['train']} training and {result['held_out']} "
+             f"held-out replicates, {result['epochs_run']} epochs",
+             "parameter".ljust(12) + "".join(f"cover {float(level):.0%} (dev)".rjust(20) for level in levels)
+             + "   SBC p  ranks"]
+    for target, row in coverage["by_target"].items():
+        lines.append(target[:11].ljust(12) + "".join(f"{row[level]['coverage']:.3f} ({row[level]['deviation']:+.3f})"
+                                                      .rjust(20) for level in levels)
+                     + f"{sbc['by_target'][target]['p_value']:8.3f}  "
+                     + ("uniform" if sbc["by_target"][target]["uniform"] else "NOT uniform"))
+    sds = "  ".join(f"{float(level):.0%}: {math.sqrt(float(level) * (1 - float(level)) / result['held_out']):.3f}"
+                    for level in levels)
+    lines.append(f"binomial sd of a calibrated coverage: {sds}")
+    verdict = "within" if coverage["within_tolerance"] else "NOT within"
+    lines.append(f"largest deviation {coverage['largest_deviation']:.3f}: {verdict} {TOLERANCE}; "
+                 f"SBC: {sbc['test']['rule']}")
+    for check in result["predictive"]:
+        lines.append(f"posterior predictive check of held-out replicate {check['held_out_replicate']}: "
+                     f"{'reproduced' if check['reproduced'] else 'NOT reproduced'}, smallest p "
+                     f"{check['smallest_p_value']:.3f}, flagged: {', '.join(check['flagged']) or 'none'}, "
+                     f"tail shares {check['predictive_tail_share']:.2f} (replicates), "
+                     f"{check['prior_predictive_tail_share']:.2f} (simulations)")
+    seconds = result["seconds"]
+    lines.append("seconds: " + ", ".join(f"{key} {value:.0f}" for key, value in seconds.items()))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a few replicates and epochs: checks every step")
+    parser.add_argument("--designs", default="demo,perez", help="comma-separated: demo, perez")
+    parser.add_argument("--train", type=int, default=2000, help="training replicates per design")
+    parser.add_argument("--held-out", type=int, default=1000, help="held-out replicates per design")
+    parser.add_argument("--draws", type=int, default=999, help="posterior draws per held-out replicate")
+    parser.add_argument("--predictive", type=int, default=100, help="replicates per posterior predictive check")
+    parser.add_argument("--predictive-sets", type=int, default=3, help="held-out data sets checked")
+    parser.add_argument("--head", default="mixture", choices=("mixture", "flow"))
+    parser.add_argument("--epochs", type=int, default=PosteriorSettings.epochs)
+    parser.add_argument("--patience", type=int, default=PosteriorSettings.patience)
+    parser.add_argument("--hidden", type=int, default=PosteriorSettings.hidden)
+    parser.add_argument("--workers", type=int, default=1, help="simulation processes")
+    parser.add_argument("--json", help="write every figure here")
+    parser.add_argument("--work", help="keep the simulations in this folder (and resume or reuse them there); "
+                                       "default: a temporary folder, removed at the end")
+    arguments = parser.parse_args(argv)
+    if arguments.quick:
+        arguments.train, arguments.held_out, arguments.draws = 60, 20, 99
+        arguments.predictive, arguments.predictive_sets, arguments.epochs, arguments.hidden = 20, 1, 3, 8
+    results = {"arguments": vars(arguments), "designs": {}}
+    with tempfile.TemporaryDirectory(prefix="posterior_coverage_") as temporary:
+        work = arguments.work or temporary
+        for name in [text.strip() for text in arguments.designs.split(",")]:
+            if name not in DESIGNS:
+                parser.error(f"--designs: unknown design {name!r}; known: {', '.join(DESIGNS)}")
+            results["designs"][name] = run_design(name, DESIGNS[name], arguments, work)
+            print(describe(results["designs"][name]), flush=True)
+    if arguments.json:
+        with open(arguments.json, "w") as handle:
+            json.dump(results, handle, indent=1)
+    return results
+
+
+if __name__ == "__main__":
+    main()
