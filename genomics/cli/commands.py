@@ -74,7 +74,7 @@ def command_train(arguments: argparse.Namespace) -> None:
 
 def command_evaluate(arguments: argparse.Namespace) -> None:
     options.prepare_output_file(arguments.out)
-    evaluation = pipeline.evaluate(arguments.bundle, arguments.simulations)
+    evaluation = pipeline.evaluate(arguments.bundle, arguments.simulations, arguments.batch_size)
     report.evaluation(evaluation)
     if arguments.out:
         _write_json(arguments.out, evaluation if isinstance(evaluation, dict) else evaluation.to_dict())
@@ -103,7 +103,7 @@ def command_predict(arguments: argparse.Namespace) -> None:
     else:
         data_sets, labels = _read_data_sets(arguments, design, more_sites_allowed=arguments.subsets > 0)
         result = pipeline.predict_genotypes(arguments.bundle, data_sets, labels, arguments.subsets,
-                                            arguments.subset_seed, check=check)
+                                            arguments.subset_seed, check=check, batch_size=arguments.batch_size)
         report.data_set_prediction(result)
     if arguments.out and arguments.out.lower().endswith(".csv"):
         pipeline.write_prediction_table(result, arguments.out)
@@ -169,7 +169,8 @@ def command_check(arguments: argparse.Namespace) -> None:
 
 def command_calibrate(arguments: argparse.Namespace) -> None:
     options.prepare_output_file(arguments.out)
-    calibrated = pipeline.calibrate_bundle(arguments.bundle, arguments.simulations, arguments.out)
+    calibrated = pipeline.calibrate_bundle(arguments.bundle, arguments.simulations, arguments.out,
+                                          arguments.batch_size)
     report.calibration(calibrated, arguments.simulations, arguments.out)
 
 
@@ -181,7 +182,7 @@ def command_compare(arguments: argparse.Namespace) -> None:
     with options.cluster(arguments) as executor, reporting("summary statistics", quiet=arguments.quiet) as progress:
         outcome = comparison.compare(arguments.simulations, arguments.bundle, settings,
                                      hybrid=not arguments.no_hybrid, test_simulations=arguments.test_simulations,
-                                     executor=executor, progress=progress)
+                                     executor=executor, progress=progress, batch_size=arguments.batch_size)
         if observed:
             report.observed_comparison(runs.compare_observed(arguments.simulations, arguments.bundle, *observed,
                                                              outcome["settings"], executor, progress))
