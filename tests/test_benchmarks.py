@@ -96,3 +96,16 @@ def test_each_family_network_has_the_same_parameters_in_minidl_keras_and_pytorch
         count = sum(p.numel() for p in frameworks._torch_family_model(task).parameters())
         trainable = sum(int(numpy.prod(w.shape)) for w in mine.trainable_weights)
         assert count == trainable, task
+
+
+def test_the_streaming_memory_benchmark_runs_on_the_steppe_design(tmp_path):
+    output = tmp_path / "streaming_memory.json"
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks.streaming_memory", "--quick", "--json", str(output)], cwd=ROOT,
+        capture_output=True, text=True, timeout=900)
+    assert completed.returncode == 0, completed.stderr
+    rows = json.loads(output.read_text())["rows"]
+    assert [row["replicates"] for row in rows] == [12, 24]
+    for row in rows:
+        for command in ("train --stream", "calibrate", "evaluate"):
+            assert row[command]["code"] == 0 and row[command]["peak_rss_mb"] > 0
