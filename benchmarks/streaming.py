@@ -105,7 +105,7 @@ def tiled_folder(source: str, per_scenario: int, out: str) -> str:
     """A simulation folder of ``per_scenario`` replicates per scenario made of copies of ``source``'s shards."""
     with open(os.path.join(source, "manifest.json")) as handle:
         manifest = json.load(handle)
-    size = manifest["shard_size"]
+    size = manifest["shard_size"] = min(manifest["shard_size"], manifest["replicates_per_scenario"])
     if manifest["replicates_per_scenario"] % size:
         raise ValueError(f"{source!r}: its replicates per scenario must be a multiple of its shard size {size}")
     per_scenario = -(-per_scenario // size) * size  # whole shards, at least the count asked for

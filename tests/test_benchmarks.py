@@ -116,3 +116,16 @@ def test_the_posterior_coverage_benchmark_runs_on_both_designs(tmp_path):
         assert len(design["predictive"]) == 1 and 0 < design["predictive"][0]["smallest_p_value"] <= 1
     assert "largest deviation" in completed.stdout and "posterior predictive check of held-out replicate 0" in \
         completed.stdout
+
+
+def test_the_streaming_memory_benchmark_runs_on_the_steppe_design(tmp_path):
+    output = tmp_path / "streaming_memory.json"
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks.streaming_memory", "--quick", "--json", str(output)], cwd=ROOT,
+        capture_output=True, text=True, timeout=900)
+    assert completed.returncode == 0, completed.stderr
+    rows = json.loads(output.read_text())["rows"]
+    assert [row["replicates"] for row in rows] == [12, 24]
+    for row in rows:
+        for command in ("train --stream", "calibrate", "evaluate"):
+            assert row[command]["code"] == 0 and row[command]["peak_rss_mb"] > 0

@@ -32,8 +32,9 @@ from genomics.observed.readers import Genotypes
 from genomics.simulation.run import SimulatedData, load_simulations
 from genomics.bundle import Bundle
 from genomics.pipeline.config import TrainingConfig
-from genomics.pipeline.encode import encode_data
-from genomics.pipeline.outputs import network_output
+from genomics.pipeline.calibrate import network_logits
+from genomics.pipeline.encode import BATCH_SIZE, map_encoded
+from genomics.pipeline.outputs import temperature_output
 from genomics.pipeline.split import Split, split_replicates
 from genomics.errors import SettingError, braces_doubled
 
@@ -179,16 +180,16 @@ def bundle_config(bundle: Bundle, data: SimulatedData, simulations: str,
 
 def compare(simulations: str, bundle: str, settings: AbcSettings, hybrid: bool = True,
             test_simulations: str | None = None, executor: Any = None,
-            progress: Callable[[int, int], None] | None = None) -> dict:
+            progress: Callable[[int, int], None] | None = None, batch_size: int = BATCH_SIZE) -> dict:
     """``compare_loaded`` of a simulation folder and a bundle file, each read once."""
     data = load_simulations(simulations)
     return compare_loaded(data, simulations, Bundle.load(bundle), settings, hybrid, test_simulations, executor,
-                          progress)
+                          progress, batch_size)
 
 
 def compare_loaded(data: SimulatedData, simulations: str, bundle: Bundle, settings: AbcSettings,
                    hybrid: bool = True, test_simulations: str | None = None, executor: Any = None,
-                   progress: Callable[[int, int], None] | None = None) -> dict:
+                   progress: Callable[[int, int], None] | None = None, batch_size: int = BATCH_SIZE) -> dict:
     """The CNN, ABC (each method) and the hybrid on the same held-out replicates, with each one's budget.
 
     Without ``test_simulations`` the scored replicates come from the bundle's
@@ -200,7 +201,8 @@ def compare_loaded(data: SimulatedData, simulations: str, bundle: Bundle, settin
     table is the fresh folder's unscored replicates (the network fitted none
     of them). ``executor``: where the summary statistics are computed
     (``genomics.simulation.cluster``; None: in this process). ``progress(done, total)``: the replicates whose
-    summary statistics are done (``genomics.progress``).
+    summary statistics are done (``genomics.progress``). The network reads the replicates ``batch_size`` at a
+    time (``genomics.pipeline.encode.map_encoded``): only their probabilities are kept, never all their images.
     """
     if bundle.is_regression:
         raise ValueError(f"{bundle.name} estimates parameters; compare puts scenario classifiers beside ABC")
@@ -226,7 +228,12 @@ def compare_loaded(data: SimulatedData, simulations: str, bundle: Bundle, settin
     classes = len(data.scenario_names)
     results: dict[str, Evaluation] = {}
     budgets: dict[str, str] = {}
-    test_values, output = network_output(bundle, encode_data(fresh, encoder, test))
+    def network_values(source: SimulatedData, indices: numpy.ndarray) -> tuple[numpy.ndarray, str]:
+        logits = map_encoded(lambda images: network_logits(bundle.model, images, bundle.network), source, encoder,
+                             indices, batch_size)
+        return temperature_output(logits, bundle.temperature)
+
+    test_values, output = network_values(fresh, test)
     position = {index: row for row, index in enumerate(test)}
     scored_values = test_values[[position[i] for i in scored]]
     cnn_budget = (f"{len(split.train)} train + {len(split.validation)} validation"
@@ -247,7 +254,7 @@ def compare_loaded(data: SimulatedData, simulations: str, bundle: Bundle, settin
         budgets[name] = f"{len(reference)} simulations in the reference table"
     if hybrid:
         if test_simulations is None:
-            hybrid_values = network_output(bundle, encode_data(data, encoder, hybrid_reference))[0]
+            hybrid_values = network_values(data, hybrid_reference)[0]
         else:
             hybrid_values = test_values[[position[i] for i in hybrid_reference]]
         hybrid_statistics = abc.prepare(hybrid_values[:, :-1], [f"p_{n}" for n in data.scenario_names[:-1]],

@@ -75,7 +75,7 @@ def command_train(arguments: argparse.Namespace) -> None:
 def command_evaluate(arguments: argparse.Namespace) -> None:
     options.prepare_output_file(arguments.out)
     with reporting("encoded for evaluation", quiet=arguments.quiet) as progress:
-        evaluation = pipeline.evaluate(arguments.bundle, arguments.simulations, progress)
+        evaluation = pipeline.evaluate(arguments.bundle, arguments.simulations, arguments.batch_size, progress)
     report.evaluation(evaluation)
     if arguments.out:
         _write_json(arguments.out, evaluation if isinstance(evaluation, dict) else evaluation.to_dict())
@@ -116,7 +116,7 @@ def _predict(arguments: argparse.Namespace, design: Any, windows: bool, check: A
                                     step=arguments.step, check=check)
     data_sets, labels = _read_data_sets(arguments, design, more_sites_allowed=arguments.subsets > 0)
     return pipeline.predict_genotypes(arguments.bundle, data_sets, labels, arguments.subsets, arguments.subset_seed,
-                                      check=check)
+                                      check=check, batch_size=arguments.batch_size)
 
 
 def _check_predict_options(arguments: argparse.Namespace) -> None:
@@ -182,7 +182,8 @@ def command_check(arguments: argparse.Namespace) -> None:
 def command_calibrate(arguments: argparse.Namespace) -> None:
     options.prepare_output_file(arguments.out)
     with reporting("encoded for calibration", quiet=arguments.quiet) as progress:
-        calibrated = pipeline.calibrate_bundle(arguments.bundle, arguments.simulations, arguments.out, progress)
+        calibrated = pipeline.calibrate_bundle(arguments.bundle, arguments.simulations, arguments.out,
+                                               arguments.batch_size, progress)
     report.calibration(calibrated, arguments.simulations, arguments.out)
 
 
@@ -194,7 +195,7 @@ def command_compare(arguments: argparse.Namespace) -> None:
     with reporting("summary statistics", quiet=arguments.quiet) as progress, options.cluster(arguments) as executor:
         outcome = comparison.compare(arguments.simulations, arguments.bundle, settings,
                                      hybrid=not arguments.no_hybrid, test_simulations=arguments.test_simulations,
-                                     executor=executor, progress=progress)
+                                     executor=executor, progress=progress, batch_size=arguments.batch_size)
         if observed:
             report.observed_comparison(runs.compare_observed(arguments.simulations, arguments.bundle, *observed,
                                                              outcome["settings"], executor, progress))

@@ -18,6 +18,7 @@ from genomics.cli.options import (add_cluster_options, add_data_options, add_dat
 from genomics.demo import DemoSettings
 from genomics.encoding.encoder import Encoder
 from genomics.learning.posterior import HEADS, PosteriorSettings
+from genomics.pipeline.encode import BATCH_SIZE
 from genomics.scenario import catalogue
 
 ABC_SEED = "seed of the held-out replicates ABC is scored on and of its neuralnet networks"
@@ -102,7 +103,15 @@ def _evaluate(subcommands: argparse._SubParsersAction) -> None:
     evaluate.add_argument("simulations", help="folder written by 'genomics simulate' (same scenarios)")
     evaluate.add_argument("--out", help="write the evaluation as JSON here, with its confusion matrix and "
                                         "reliability diagram as PNGs beside it")
+    _add_batch_size(evaluate)
     evaluate.set_defaults(run=commands.command_evaluate)
+
+
+def _add_batch_size(parser: argparse.ArgumentParser, what: str = "replicates read from the shards") -> None:
+    """``--batch-size``: replicates (or subsets) encoded at a time (memory: one batch of images)."""
+    parser.add_argument("--batch-size", type=positive_int, default=BATCH_SIZE,
+                        help=f"{what} and encoded at a time: memory holds one batch of float32 images, whatever "
+                             f"their number (default {BATCH_SIZE})")
 
 
 def _predict(subcommands: argparse._SubParsersAction) -> None:
@@ -119,6 +128,7 @@ def _predict(subcommands: argparse._SubParsersAction) -> None:
                          help="--matrix/--alignments with more SNPs than the model takes: predict this many random "
                               "subsets and report the median and 2.5-97.5%% range (default 0: none)")
     add_seed(predict, "--subset-seed", "subset_seed", 0, "seed of the random SNP subsets")
+    _add_batch_size(predict, "--subsets drawn")
     predict.add_argument("--window", type=float, help="text VCF: window length in bp (default: the training "
                                                       "sequence length, the only one for --trees and VCF Zarr)")
     predict.add_argument("--min-snps", type=positive_int, default=10,
@@ -197,6 +207,7 @@ def _calibrate(subcommands: argparse._SubParsersAction) -> None:
     calibrate_parser.add_argument("bundle", help="model.npz written by 'genomics train'")
     calibrate_parser.add_argument("simulations", help="fresh replicates of the bundle's scenarios")
     calibrate_parser.add_argument("--out", required=True, help="the calibrated bundle to write")
+    _add_batch_size(calibrate_parser)
     calibrate_parser.set_defaults(run=commands.command_calibrate)
 
 
@@ -213,6 +224,7 @@ def _compare(subcommands: argparse._SubParsersAction) -> None:
     compare_parser.add_argument("--test-simulations", help="score on replicates of this fresh folder (same "
                                                            "scenarios, another seed) instead of the test split")
     compare_parser.add_argument("--out", help="write every evaluation as JSON here")
+    _add_batch_size(compare_parser)
     add_cluster_options(compare_parser, None)
     compare_parser.set_defaults(run=commands.command_compare)
 

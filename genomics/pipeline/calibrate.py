@@ -12,8 +12,9 @@ from genomics.learning import calibration, networks as models
 from genomics.learning import ensemble as ensembles
 from genomics.learning.ensemble import Ensemble
 from genomics.bundle import Bundle
-from genomics.simulation.run import SimulatedData, load_simulations
-from genomics.pipeline.encode import encode_data
+from genomics.simulation.run import SimulatedData
+from genomics.simulation.store import ShardReader
+from genomics.pipeline.encode import BATCH_SIZE, map_encoded
 from genomics.errors import SettingError, braces_doubled
 
 
@@ -36,10 +37,11 @@ def calibrate_logits(logits: numpy.ndarray, labels: numpy.ndarray) -> dict:
             "log_loss_after": calibration.log_loss(calibration.softmax(logits, temperature), labels)}
 
 
-def recalibrated(bundle: Bundle, data: SimulatedData, simulations: str,
-                 progress: Any = None) -> tuple[Bundle, dict]:
+def recalibrated(bundle: Bundle, data: SimulatedData | ShardReader, simulations: str,
+                 batch_size: int = BATCH_SIZE, progress: Any = None) -> tuple[Bundle, dict]:
     """(the bundle with its temperature fitted on every replicate of ``data``, the fit) for a loaded bundle and a
-    loaded simulation folder (``simulations``: its path, recorded and named in errors).
+    simulation folder read whole or through a ``ShardReader`` (``simulations``: its path, recorded and named in
+    errors). The replicates are encoded ``batch_size`` at a time and only their logits are kept (``map_encoded``).
 
     For a bundle trained without a calibration split (or to recalibrate):
     the folder must hold the bundle's scenarios, simulated with another
@@ -49,18 +51,24 @@ def recalibrated(bundle: Bundle, data: SimulatedData, simulations: str,
     if bundle.is_regression:
         raise ValueError(f"{bundle.name} estimates parameters: its intervals are calibrated by conformal prediction "
                          "at training, not by a temperature")
-    bundle.check_same_scenarios(data.manifest, simulations)  # names and definitions
-    if data.manifest["master_seed"] == bundle.master_seed:
+    index = data.data if isinstance(data, ShardReader) else data
+    bundle.check_same_scenarios(index.manifest, simulations)  # names and definitions
+    if index.manifest["master_seed"] == bundle.master_seed:
         raise SettingError(f"{braces_doubled(repr(simulations))} has the training simulations' master seed "
-                           f"{data.manifest['master_seed']}: simulate fresh replicates (another {{master_seed}})")
-    calibrated = calibrate(bundle.model, encode_data(data, bundle.encoder, progress=progress), data.labels, bundle.network)
+                           f"{index.manifest['master_seed']}: simulate fresh replicates (another {{master_seed}})")
+    logits = map_encoded(lambda images: network_logits(bundle.model, images, bundle.network), data, bundle.encoder,
+                         batch_size=batch_size, progress=progress)
+    calibrated = calibrate_logits(logits, index.labels)
     calibrated["simulations"] = os.path.abspath(simulations)
     return bundle.with_entries(calibration=calibrated), calibrated
 
 
-def calibrate_bundle(bundle: str, simulations: str, out: str, progress: Any = None) -> dict:
-    """``recalibrated`` from files: read the bundle and the folder, save the recalibrated bundle to ``out``
-    (atomically); returns the fit (temperature, log-loss before and after, replicates)."""
-    fitted, calibrated = recalibrated(Bundle.load(bundle), load_simulations(simulations), simulations, progress)
+def calibrate_bundle(bundle: str, simulations: str, out: str, batch_size: int = BATCH_SIZE,
+                     progress: Any = None) -> dict:
+    """``recalibrated`` from files: read the bundle, stream the folder's shards (``ShardReader``), save the
+    recalibrated bundle to ``out`` (atomically); returns the fit (temperature, log-loss before and after,
+    replicates)."""
+    fitted, calibrated = recalibrated(Bundle.load(bundle), ShardReader(simulations), simulations, batch_size,
+                                      progress)
     fitted.save(out)
     return calibrated

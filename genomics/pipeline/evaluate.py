@@ -11,10 +11,11 @@ import minidl
 from genomics.learning import networks as models, regression
 from genomics.learning.ensemble import Ensemble
 from genomics.learning.evaluation import Evaluation, network_evaluation
-from genomics.simulation.run import SimulatedData, load_simulations
+from genomics.simulation.run import SimulatedData
+from genomics.simulation.store import ShardReader
 from genomics.bundle import Bundle
 from genomics.pipeline.calibrate import network_logits
-from genomics.pipeline.encode import encode_data
+from genomics.pipeline.encode import BATCH_SIZE, map_encoded
 
 
 def evaluate_network(model: minidl.Sequential | Ensemble, images: numpy.ndarray, labels: numpy.ndarray, network: str,
@@ -23,15 +24,16 @@ def evaluate_network(model: minidl.Sequential | Ensemble, images: numpy.ndarray,
     return network_evaluation(scenario_names, labels, network_logits(model, images, network), temperature)
 
 
-def target_values(data: SimulatedData, targets: list[str]) -> tuple[numpy.ndarray, numpy.ndarray]:
-    """(indices of the replicates whose scenario has every target, their values (replicates, targets))."""
-    available = sorted({name for draw in data.parameters for name in draw})
+def target_values(parameters: list[dict], targets: list[str]) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """(indices of the replicates whose scenario has every target, their values (replicates, targets)), from
+    each replicate's parameter draw (``SimulatedData.parameters``, ``ShardReader.parameter_draws``)."""
+    available = sorted({name for draw in parameters for name in draw})
     unknown = [name for name in targets if name not in available]
     if unknown:
         raise ValueError(f"targets {unknown} are not parameters of these simulations; their parameters: "
                          f"{', '.join(available)}")
-    keep = numpy.array([i for i, draw in enumerate(data.parameters) if all(name in draw for name in targets)])
-    return keep, numpy.array([[data.parameters[i][name] for name in targets] for i in keep], dtype=float)
+    keep = numpy.array([i for i, draw in enumerate(parameters) if all(name in draw for name in targets)])
+    return keep, numpy.array([[parameters[i][name] for name in targets] for i in keep], dtype=float)
 
 
 def evaluation_pictures(out_dir: str, evaluation: Evaluation, history: Any = None, prefix: str = "") -> list[str]:
@@ -50,32 +52,42 @@ def evaluation_pictures(out_dir: str, evaluation: Evaluation, history: Any = Non
         return []
 
 
-def evaluate_simulations(bundle: Bundle, data: SimulatedData, simulations: str,
-                         progress: Any = None) -> Evaluation | dict:
-    """Classification and calibration scores of a loaded bundle on every replicate of a loaded simulation folder
-    (``simulations``: its path, named in errors); for a regression bundle: the ``regression.scores`` table and
-    the number of replicates. ``progress(done, total)``: replicates encoded so far (``genomics.progress``)."""
+def evaluate_simulations(bundle: Bundle, data: SimulatedData | ShardReader, simulations: str,
+                         batch_size: int = BATCH_SIZE, progress: Any = None) -> Evaluation | dict:
+    """Classification and calibration scores of a loaded bundle on every replicate of a simulation folder, read
+    whole or through a ``ShardReader`` (``simulations``: its path, named in errors); for a regression bundle: the
+    ``regression.scores`` table and the number of replicates.
+
+    The replicates are encoded ``batch_size`` at a time (``map_encoded``) and
+    only the network's outputs are kept: besides the model and the folder's
+    index, memory holds one batch of images, whatever the folder's size.
+    ``progress(done, total)``: replicates encoded so far (``genomics.progress``).
+    """
+    index = data.data if isinstance(data, ShardReader) else data
     if bundle.is_regression:
         scaling = regression.TargetScaling.from_dict(bundle.regression)
-        keep, values = target_values(data, scaling.names)
-        images = encode_data(data, bundle.encoder, keep, progress=progress)
-        predicted = bundle.model.predict(models.model_input(images, bundle.network), batch_size=256).astype(float)
+        parameters = data.parameter_draws() if isinstance(data, ShardReader) else data.parameters
+        keep, values = target_values(parameters, scaling.names)
+        predicted = map_encoded(lambda images: bundle.model.predict(models.model_input(images, bundle.network),
+                                                                    batch_size=256).astype(float),
+                                data, bundle.encoder, keep, batch_size, progress)
         return {"task": "regression", "samples": int(len(keep)),
                 "scores": regression.scores(scaling.to_network(values), predicted, scaling,
                                             bundle.regression["interval_half_widths"])}
-    bundle.check_same_scenarios(data.manifest, simulations)  # names and definitions
+    bundle.check_same_scenarios(index.manifest, simulations)  # names and definitions
     trained = bundle.design.haplotypes_per_population
-    if numpy.bincount(data.haplotype_populations).tolist() != trained:
-        raise ValueError(f"{simulations!r} samples {numpy.bincount(data.haplotype_populations).tolist()} haplotypes "
+    if numpy.bincount(index.haplotype_populations).tolist() != trained:
+        raise ValueError(f"{simulations!r} samples {numpy.bincount(index.haplotype_populations).tolist()} haplotypes "
                          f"per population but the model was trained on {trained}")
-    images = encode_data(data, bundle.encoder, progress=progress)
-    return evaluate_network(bundle.model, images, data.labels, bundle.network, data.scenario_names,
-                            bundle.temperature)
+    logits = map_encoded(lambda images: network_logits(bundle.model, images, bundle.network), data, bundle.encoder,
+                         batch_size=batch_size, progress=progress)
+    return network_evaluation(index.scenario_names, index.labels, logits, bundle.temperature)
 
 
-def evaluate(bundle: str, simulations: str, progress: Any = None) -> Evaluation | dict:
-    """``evaluate_simulations`` from files: a bundle file and a simulation folder, each read once."""
-    return evaluate_simulations(Bundle.load(bundle), load_simulations(simulations), simulations, progress)
+def evaluate(bundle: str, simulations: str, batch_size: int = BATCH_SIZE, progress: Any = None) -> Evaluation | dict:
+    """``evaluate_simulations`` from files: a bundle file and a simulation folder, whose shards are read one
+    after the other (``ShardReader``) and encoded ``batch_size`` replicates at a time."""
+    return evaluate_simulations(Bundle.load(bundle), ShardReader(simulations), simulations, batch_size, progress)
 
 
 def estimates_picture(scaling: regression.TargetScaling, true: numpy.ndarray, predicted: numpy.ndarray,

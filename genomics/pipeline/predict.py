@@ -12,7 +12,7 @@ from genomics.learning.evaluation import RAW
 from genomics.genotypes import Genotypes
 from genomics.observed.readers import random_subset
 from genomics.bundle import Bundle
-from genomics.pipeline.encode import encode_genotypes
+from genomics.pipeline.encode import BATCH_SIZE, encode_genotypes
 from genomics.pipeline.outputs import model_outputs, summarise
 from genomics.errors import SettingError, braces_doubled
 
@@ -91,13 +91,15 @@ def check_polarisation(bundle: Bundle, ref_is_ancestral: bool) -> None:
 
 
 def predict_genotypes(bundle: str, data_sets: list, labels: list[str] | None = None, subsets: int = 0,
-                      seed: int = 0, check: Callable[[Genotypes], dict] | None = None) -> dict:
+                      seed: int = 0, check: Callable[[Genotypes], dict] | None = None,
+                      batch_size: int = BATCH_SIZE) -> dict:
     """``predict_data_sets`` with the bundle read from its file."""
-    return predict_data_sets(Bundle.load(bundle), data_sets, labels, subsets, seed, check)
+    return predict_data_sets(Bundle.load(bundle), data_sets, labels, subsets, seed, check, batch_size)
 
 
 def predict_data_sets(bundle: Bundle, data_sets: list, labels: list[str] | None = None, subsets: int = 0,
-                      seed: int = 0, check: Callable[[Genotypes], dict] | None = None) -> dict:
+                      seed: int = 0, check: Callable[[Genotypes], dict] | None = None,
+                      batch_size: int = BATCH_SIZE) -> dict:
     """The bundle's output for observed data sets (``readers.Genotypes``), each encoded as the training data were.
 
     Returns the scenario names, the name of the output (``output``:
@@ -107,7 +109,9 @@ def predict_data_sets(bundle: Bundle, data_sets: list, labels: list[str] | None 
     ``subsets`` = K, each data set is predicted on K random subsets of its
     sites of the size the model takes (seeded by ``seed``): its entry then
     gives the ``summarise`` of its subsets and ``values`` is their median.
-    ``check``: called with each data set; what it returns is its entry's ``adequacy``.
+    ``check``: called with each data set; what it returns is its entry's ``adequacy``. Subsets are drawn,
+    encoded and predicted ``batch_size`` at a time (the same draws, in the same order): memory holds one batch
+    of images, whatever K.
     """
     encoder, design = bundle.encoder, bundle.design
     if subsets and encoder.layout in SPECTRA:
@@ -128,13 +132,20 @@ def predict_data_sets(bundle: Bundle, data_sets: list, labels: list[str] | None 
                  "missing_fraction": data.missing_fraction, "report": data.report}
         if check is not None:
             entry["adequacy"] = check(data)
-        parts = [random_subset(data, design, encoder.n_snps, generator) for _ in range(subsets)] if subsets else [data]
-        pictures = [encode_genotypes(encoder, part) for part in parts]
-        values, output, extras = model_outputs(bundle, numpy.stack([image for image, _ in pictures]))
-        for number, (part, (_, real), value, extra) in enumerate(zip(parts, pictures, values, extras), start=1):
-            rows.append({"data_set": label, "subset": number if subsets else "", "snps_used": int(real),
-                         "padded_fraction": encoder.padded_fraction(real), "missing_fraction": part.missing_fraction,
-                         "values": value.tolist(), **extra})
+        values, extras = [], []
+        for first in range(0, max(subsets, 1), batch_size):  # one batch of subsets' images in memory at a time
+            parts = [random_subset(data, design, encoder.n_snps, generator)
+                     for _ in range(first, min(first + batch_size, subsets))] if subsets else [data]
+            pictures = [encode_genotypes(encoder, part) for part in parts]
+            batch_values, output, batch_extras = model_outputs(bundle, numpy.stack([image for image, _ in pictures]))
+            for number, (part, (_, real), value, extra) in enumerate(zip(parts, pictures, batch_values, batch_extras),
+                                                                     start=first + 1):
+                rows.append({"data_set": label, "subset": number if subsets else "", "snps_used": int(real),
+                             "padded_fraction": encoder.padded_fraction(real),
+                             "missing_fraction": part.missing_fraction, "values": value.tolist(), **extra})
+            values.append(batch_values)
+            extras.extend(batch_extras)
+        values = numpy.concatenate(values)
         if subsets:
             entry.update(summarise(values), subsets=subsets, subset_seed=seed, values=numpy.median(values, axis=0).tolist())
         else:

@@ -231,7 +231,7 @@ def _train_regression(data: SimulatedData, simulations: str, out_dir: str, confi
     the calibration split and R^2, RMSE and coverage on the test split. ``resuming``: (the settings a resumed
     run must repeat, the ``ResumePoint`` or None)."""
     targets = config.target_list
-    keep, values = target_values(data, targets)
+    keep, values = target_values(data.parameters, targets)
     split = split_replicates(data.labels[keep], config)
     split = Split(*(keep[part] for part in (split.train, split.validation, split.calibration, split.test)))
     position = {index: row for row, index in enumerate(keep)}

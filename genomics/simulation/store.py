@@ -93,6 +93,21 @@ class ShardReader:
         return shard_replicate(self._shard(self.files[self.shard_ids[index]]), self.data.design, self.places[index],
                                mask_seed)
 
+    def parameter_draws(self) -> list[dict]:
+        """Every replicate's parameter draw ({name: value}, in replicate order), as ``load_simulations`` gives
+        them, read from the shards' ``parameters`` arrays alone (no calls are decompressed)."""
+        draws = []
+        for entry in self.data.manifest["scenarios"]:
+            for file in entry["shards"]:
+                path = os.path.join(self.directory, file)
+                try:
+                    with numpy.load(path, allow_pickle=False) as shard:
+                        values = shard["parameters"]
+                except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+                    raise ValueError(f"cannot read shard {path!r}: {error}") from None
+                draws.extend(dict(zip(entry["parameter_names"], row.tolist())) for row in values)
+        return draws
+
     def genotypes(self, index: int) -> Genotypes:
         """Replicate ``index`` as ``Genotypes``: its calls (with the simulated missing calls), positions, loci and
         their lengths, and its scenario and seed."""
