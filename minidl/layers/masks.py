@@ -43,6 +43,13 @@ def attach_masks(outputs: Any, masks: Any) -> None:
             output._keras_mask = mask
 
 
+def any_length(shape: Any) -> Any:
+    """A built input shape with its time axis (the first of a sample) left free: sequences of any length."""
+    if isinstance(shape, list):
+        return [any_length(shape[0]), *shape[1:]]
+    return (None,) + tuple(shape[1:]) if len(shape) > 0 else shape
+
+
 def keeps_steps(mask: Any) -> Any:
     """The mask as a (batch, time) boolean array (a Tensor's data or any array-like)."""
     data = getattr(mask, "data", mask)

@@ -37,7 +37,7 @@ from minidl.functional.lstm import lstm
 from minidl.functional.recurrent_activations import check_recurrent_activation
 from minidl.functional.simple_rnn import simple_rnn
 from minidl.layers.base import Layer, check_positive_int
-from minidl.layers.masks import keeps_steps
+from minidl.layers.masks import any_length, keeps_steps
 
 _OPTIONS = ("kernel", "recurrent", "bias")
 
@@ -112,6 +112,10 @@ class _Recurrent(Layer):
         self.recurrent_kernel = self._weight("recurrent_kernel", "recurrent", (self.units, width))
         self.bias = self._weight("bias", "bias", self.bias_shape(), self.bias_initializer()) if self.use_bias \
             else None
+
+    def _build_once(self, input_shape: Any) -> None:
+        super()._build_once(input_shape)
+        self.built_input_shape = any_length(self.built_input_shape)  # sequences of any length, as Keras's
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         shape = self._sequence_shape(input_shape)

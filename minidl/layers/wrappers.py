@@ -21,6 +21,7 @@ from minidl import functional as F
 from minidl.autodiff.tensor import Tensor
 from minidl.core.registry import snake_case
 from minidl.layers.base import Layer
+from minidl.layers.masks import any_length
 
 
 def keras_variable_groups(layer: Layer) -> list:
@@ -94,6 +95,10 @@ class Bidirectional(Layer):
         if self._initial_weights is not None:
             self.set_weights(self._initial_weights)
             self._initial_weights = None
+
+    def _build_once(self, input_shape: Any) -> None:
+        super()._build_once(input_shape)
+        self.built_input_shape = any_length(self.built_input_shape)  # sequences of any length, as Keras's
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         forward = self.forward_layer.compute_output_shape(input_shape)
@@ -178,6 +183,10 @@ class TimeDistributed(Layer):
 
     def build(self, input_shape: tuple) -> None:
         self.layer.ensure_built(self._step_shape(input_shape))
+
+    def _build_once(self, input_shape: Any) -> None:
+        super()._build_once(input_shape)
+        self.built_input_shape = any_length(self.built_input_shape)  # sequences of any length, as Keras's
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return (input_shape[0],) + tuple(self.layer.sample_output_shape(self._step_shape(input_shape)))
