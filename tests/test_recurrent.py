@@ -207,3 +207,11 @@ def test_keras_files_round_trip_both_ways(build, data, tmp_path):
     again = keras.models.load_model(tmp_path / "minidl.keras")
     for a, b in zip(as_list(again.predict(data, verbose=0)), expected, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("options", [{}, {"maxlen": 3}, {"maxlen": 4, "padding": "post", "truncating": "post"},
+                                     {"maxlen": 2, "value": -1, "dtype": "float32"}])
+def test_pad_sequences_matches_keras(options):
+    sequences = [[1, 2, 3], [4], [5, 6, 7, 8, 9], []]
+    np.testing.assert_array_equal(minidl.utils.pad_sequences(sequences, **options),
+                                  keras.utils.pad_sequences(sequences, **options))
