@@ -215,3 +215,25 @@ def test_pad_sequences_matches_keras(options):
     sequences = [[1, 2, 3], [4], [5, 6, 7, 8, 9], []]
     np.testing.assert_array_equal(minidl.utils.pad_sequences(sequences, **options),
                                   keras.utils.pad_sequences(sequences, **options))
+
+
+def test_gradients_of_a_stacked_bidirectional_model_match_keras():
+    """The IMDB example's architecture, small: every weight's gradient of the loss equals Keras's."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    ids, labels = rng.integers(0, 50, size=(4, 7)), rng.integers(0, 2, size=(4, 1)).astype(np.float32)
+
+    def build(layers, tensor):
+        x = layers.Bidirectional(layers.LSTM(5, return_sequences=True))(layers.Embedding(50, 8)(tensor))
+        return layers.Dense(1, activation="sigmoid")(layers.Bidirectional(layers.GRU(5))(x))
+
+    keras_model, model = keras_and_minidl(build, ids)
+    with tf.GradientTape() as tape:
+        keras_loss = tf.reduce_mean(keras.losses.binary_crossentropy(labels, keras_model(ids)))
+    expected = [tf.convert_to_tensor(g).numpy() for g in tape.gradient(keras_loss, keras_model.trainable_weights)]
+    loss = minidl.losses.binary_crossentropy(labels, model(ids)).mean()
+    loss.backward()
+    np.testing.assert_allclose(float(loss.data), float(keras_loss), rtol=1e-6)
+    for weight, gradient in zip(model.trainable_weights, expected, strict=True):
+        np.testing.assert_allclose(weight.grad, gradient, rtol=1e-4, atol=1e-6)
