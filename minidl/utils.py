@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy
 
+from minidl.core.sequences import pad_sequences  # noqa: F401 - keras.utils.pad_sequences's place
 from minidl.training.data import PyDataset  # noqa: F401 - keras.utils.PyDataset's place
 from minidl.teaching.model_plot import plot_model  # noqa: F401 - keras.utils.plot_model's place
 from minidl.core.registry import (  # noqa: F401 - keras.utils's names for custom objects

@@ -23,6 +23,8 @@ CASES = {
     "AveragePooling1D": ({"pool_size": 2, "strides": 1, "padding": "same"}, (7, 3)),
     "AveragePooling2D": ({"pool_size": (2, 3), "padding": "valid"}, (6, 7, 2)),
     "BatchNormalization": ({"momentum": 0.9, "epsilon": 1e-2}, (4, 3)),
+    "Bidirectional": ({"layer": {"class_name": "GRU", "config": {"units": 3, "return_sequences": True}},
+                       "merge_mode": "ave"}, (5, 2)),
     "Concatenate": ({"axis": 1}, [(2, 3), (4, 3), (1, 3)]),
     "Conv1D": ({"filters": 4, "kernel_size": 3, "strides": 2, "padding": "same", "activation": "relu"}, (9, 2)),
     "Conv1DTranspose": ({"filters": 3, "kernel_size": 3, "strides": 2, "padding": "same", "activation": "relu"}, (5, 2)),
@@ -33,17 +35,21 @@ CASES = {
     "Dense": ({"units": 4, "activation": "softmax", "bias_initializer": "ones"}, (6,)),
     "Dropout": ({"rate": 0.3, "seed": 2}, (8,)),
     "ELU": ({"alpha": 0.7}, (5,)),
+    "Embedding": ({"input_dim": 10, "output_dim": 3, "mask_zero": True}, (6,)),
     "Flatten": ({}, (3, 4, 2)),
     "GaussianNoise": ({"stddev": 0.5, "seed": 3}, (4, 2)),
     "GlobalAveragePooling1D": ({}, (5, 3)),
     "GlobalAveragePooling2D": ({"keepdims": True}, (4, 5, 3)),
     "GlobalMaxPooling1D": ({}, (5, 3)),
     "GlobalMaxPooling2D": ({}, (4, 5, 3)),
+    "GRU": ({"units": 3, "go_backwards": True, "recurrent_activation": "hard_sigmoid"}, (5, 2)),
     "GroupPooling": ({"group_sizes": [2, 1, 3], "axis": 2, "statistics": ["mean", "max"]}, (4, 6, 3)),
     "GroupShuffle": ({"group_sizes": [2, 1], "axis": -1, "unit": 2, "seed": 4}, (3, 6)),
     "InputLayer": ({"shape": (5,)}, (5,)),
     "LeakyReLU": ({"negative_slope": 0.1}, (5,)),
     "LayerNormalization": ({"axis": [-2, -1], "epsilon": 1e-2}, (3, 4)),
+    "LSTM": ({"units": 3, "return_sequences": True, "unit_forget_bias": False}, (5, 2)),
+    "Masking": ({"mask_value": 0.5}, (4, 2)),
     "Maximum": ({}, [(3, 2), (3, 2)]),
     "MaxPooling1D": ({"pool_size": 3, "strides": 2}, (9, 2)),
     "MaxPooling2D": ({"pool_size": 2, "padding": "same"}, (5, 5, 3)),
@@ -54,10 +60,12 @@ CASES = {
     "Permute": ({"dims": (2, 3, 1)}, (2, 3, 4)),
     "RepeatVector": ({"n": 3}, (4,)),
     "Reshape": ({"target_shape": (-1, 2)}, (3, 4)),
+    "SimpleRNN": ({"units": 4, "activation": "relu", "return_sequences": True}, (5, 2)),
     "Softmax": ({"axis": 1}, (3, 4)),
     "SpatialDropout1D": ({"rate": 0.4, "seed": 1}, (6, 3)),
     "SpatialDropout2D": ({"rate": 0.4, "seed": 1}, (4, 4, 3)),
     "Subtract": ({}, [(2, 2), (2, 2)]),
+    "TimeDistributed": ({"layer": {"class_name": "Dense", "config": {"units": 2}}}, (4, 3)),
     "UpSampling1D": ({"size": 3}, (4, 2)),
     "UpSampling2D": ({"size": (2, 3)}, (3, 2, 2)),
     "ZeroPadding1D": ({"padding": (2, 1)}, (4, 3)),
@@ -84,6 +92,8 @@ def build(name):
     else:
         model = Sequential([layers.Input(shape), layer])
         x = rng.normal(size=(3,) + shape).astype(np.float32)
+        if name == "Embedding":  # ids, zeros among them (masked)
+            x = rng.integers(0, options["input_dim"], size=(3,) + shape).astype(np.float32)
     return layer, model, x
 
 
@@ -139,6 +149,8 @@ NOT_IN_KERAS = {"GroupPooling", "GroupShuffle"}
 
 def keras_model_of(name, keras):
     options, shape = CASES[name]
+    if "layer" in options:  # a wrapper: Keras takes the wrapped layer itself
+        options = {**options, "layer": keras.layers.deserialize({**options["layer"], "module": "keras.layers"})}
     layer = getattr(keras.layers, name)(**options)
     if isinstance(shape, list):
         inputs = [keras.Input(s) for s in shape]

@@ -3,6 +3,7 @@
 from minidl.layers.activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from minidl.layers.base import Layer
 from minidl.layers.conv import Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose
+from minidl.layers.embedding import Embedding, Masking
 from minidl.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Lambda
 from minidl.layers.grouping import GroupPooling, GroupShuffle
 from minidl.layers.input_spec import InputSpec
@@ -34,6 +35,7 @@ from minidl.layers.pooling import (
     MaxPooling1D,
     MaxPooling2D,
 )
+from minidl.layers.recurrent import GRU, LSTM, SimpleRNN
 from minidl.layers.reshaping import (
     Cropping1D,
     Cropping2D,
@@ -45,17 +47,18 @@ from minidl.layers.reshaping import (
     ZeroPadding1D,
     ZeroPadding2D,
 )
+from minidl.layers.wrappers import Bidirectional, TimeDistributed
 from minidl.core.registry import Registry
 from minidl.core.registry import serialize as serialize_object
 
 ALL = {
     cls.__name__: cls
     for cls in (Activation, ELU, LeakyReLU, PReLU, ReLU, Softmax,
-                Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Concatenate,
+                Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, Concatenate,
                 Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, Cropping1D, Cropping2D, Dense, Dropout, Flatten, GaussianNoise,
-                GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, GroupPooling,
-                GroupShuffle, InputLayer, LayerNormalization, Maximum, MaxPooling1D, MaxPooling2D, Minimum, Multiply,
-                Permute, RepeatVector, Reshape, SpatialDropout1D, SpatialDropout2D, Subtract, UpSampling1D,
+                Embedding, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, GRU, GroupPooling,
+                GroupShuffle, InputLayer, LayerNormalization, LSTM, Masking, Maximum, MaxPooling1D, MaxPooling2D, Minimum, Multiply,
+                Permute, RepeatVector, Reshape, SimpleRNN, SpatialDropout1D, SpatialDropout2D, Subtract, TimeDistributed, UpSampling1D,
                 UpSampling2D, ZeroPadding1D, ZeroPadding2D)
 }
 

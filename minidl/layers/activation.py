@@ -39,6 +39,8 @@ class ReLU(Layer):
     """Rectified linear unit with Keras's options: ``max_value`` caps it, ``threshold`` moves its knee,
     ``negative_slope`` leaks below the knee."""
 
+    supports_masking = True  # passes a mask on unchanged, as Keras's
+
     def __init__(self, max_value: float | None = None, negative_slope: float = 0.0, threshold: float = 0.0,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -65,6 +67,8 @@ class ReLU(Layer):
 class LeakyReLU(Layer):
     """y = x for x > 0, negative_slope x otherwise (Keras 3's default slope 0.3; ``alpha=`` is Keras 2's name)."""
 
+    supports_masking = True  # passes a mask on unchanged, as Keras's
+
     def __init__(self, negative_slope: float = 0.3, **kwargs: Any) -> None:
         if "alpha" in kwargs:
             negative_slope = kwargs.pop("alpha")
@@ -85,6 +89,8 @@ class PReLU(Layer):
     (axes counted as Keras does, 1 being the first axis after the batch):
     ``PReLU(shared_axes=[1, 2])`` after a Conv2D learns one slope per channel.
     """
+
+    supports_masking = True  # passes a mask on unchanged, as Keras's
 
     def __init__(self, alpha_initializer: Any = "zeros", alpha_regularizer: Any = None,
                  alpha_constraint: Any = None, shared_axes: Any = None, **kwargs: Any) -> None:
@@ -122,6 +128,8 @@ class PReLU(Layer):
 
 class ELU(Layer):
     """y = x for x > 0, alpha (e^x - 1) otherwise (alpha 1.0, Keras's default)."""
+
+    supports_masking = True  # passes a mask on unchanged, as Keras's
 
     def __init__(self, alpha: float = 1.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)

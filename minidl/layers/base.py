@@ -27,6 +27,7 @@ from minidl import regularizers
 from minidl import functional as F
 from minidl.layers.protocol import (
     build_in_either_convention,
+    call_parameters,
     call_with_keras_arguments,
     gather_positional_tensors,
     init_arguments,
@@ -36,6 +37,7 @@ from minidl.layers.protocol import (
     traced_output_shape,
     written_outside_minidl,
 )
+from minidl.layers.masks import attach_masks, mask_of
 from minidl.layers.symbolic import call_symbolically, is_symbolic, sample_shapes
 from minidl.layers.weights import LayerWeights
 from minidl.autodiff.tensor import Tensor
@@ -142,11 +144,16 @@ class Layer(LayerWeights):
         inputs = self.checked_inputs(inputs, symbolic)
         if symbolic:
             return call_symbolically(self, inputs)
+        mask = kwargs.get("mask") if kwargs.get("mask") is not None else mask_of(inputs)
+        if mask is not None and kwargs.get("mask") is None and "mask" in call_parameters(type(self)):
+            kwargs = {**kwargs, "mask": mask}  # Keras gives a call that names ``mask`` its input's mask
         if args or kwargs or "_layer_attributes" in self.__dict__ or written_outside_minidl(type(self).call):
             with layer_call(self, training) as resolved:
                 outputs = call_with_keras_arguments(self, inputs, args, kwargs, resolved)
         else:  # one of minidl's own layers, holding no other: call(x, training), no context to open
             outputs = self.call(inputs, resolved_training(self, training))
+        if (mask is not None or type(self).compute_mask is not Layer.compute_mask) and self.masks_pass_through():
+            attach_masks(outputs, self.compute_mask(inputs, mask))
         if self.activity_regularizer is not None:
             for output in outputs if isinstance(outputs, (list, tuple)) else [outputs]:
                 penalty = self.activity_regularizer(output)
@@ -182,6 +189,18 @@ class Layer(LayerWeights):
         if x.ndim == 0:
             raise ValueError(f"layer {self.label!r}: input needs a batch axis, got a scalar")
         return x
+
+    # ----------------------------------------------------------------- masks (see minidl.layers.masks)
+    #: whether the layer passes a mask on to its outputs (Keras's ``supports_masking``); a layer that
+    #: defines ``compute_mask`` does whatever this says
+    supports_masking = False
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """The mask of the outputs, given the inputs' (Keras's): by default the input's, unchanged."""
+        return mask
+
+    def masks_pass_through(self) -> bool:
+        return bool(self.supports_masking) or type(self).compute_mask is not Layer.compute_mask
 
     # ----------------------------------------------------------------- losses
     def add_loss(self, loss: Any) -> None:
@@ -339,7 +358,7 @@ class Layer(LayerWeights):
 
 
 #: attributes of every layer that never hold sublayers
-_INTERNAL_ATTRIBUTES = frozenset({"_weights", "_regularized", "_added_losses", "inbound_nodes", "input_shape",
+_INTERNAL_ATTRIBUTES = frozenset({"supports_masking", "_weights", "_regularized", "_added_losses", "inbound_nodes", "input_shape",
                                   "input_spec", "built_input_shape", "_init_arguments", "_layer_attributes"})
 
 

@@ -71,6 +71,8 @@ class Dense(KernelLayer):
     Acts on the last axis, so (batch, ..., in) becomes (batch, ..., units).
     """
 
+    supports_masking = True  # passes a mask on unchanged, as Keras's
+
     def __init__(self, units: int, activation: Any = None, use_bias: bool = True,
                  kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
                  kernel_regularizer: Any = None, bias_regularizer: Any = None, **kwargs: Any) -> None:
@@ -95,6 +97,8 @@ class Dense(KernelLayer):
 
 class Activation(Layer):
     """y = activation(x), by name ("relu", "softmax", ...) or callable."""
+
+    supports_masking = True  # passes a mask on unchanged, as Keras's
 
     def __init__(self, activation: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -121,6 +125,8 @@ class Flatten(Layer):
 
 class Dropout(Layer):
     """Inverted dropout at ``rate`` in training (``noise_shape``: a mask shape that broadcasts); the identity in inference."""
+
+    supports_masking = True  # passes a mask on unchanged, as Keras's
 
     def __init__(self, rate: float, noise_shape: Any = None, seed: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -63,6 +63,8 @@ class SpatialDropout2D(_SpatialDropout):
 class GaussianNoise(Layer):
     """y = x + N(0, stddev^2) noise in training; y = x in inference (see the module docstring)."""
 
+    supports_masking = True  # passes a mask on unchanged, as Keras's
+
     def __init__(self, stddev: float, seed: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if not isinstance(stddev, (int, float)) or stddev < 0:

@@ -18,6 +18,8 @@ class BatchNormalization(Layer):
     training as ``moving = moving * momentum + batch * (1 - momentum)``).
     """
 
+    supports_masking = True  # passes a mask on unchanged, as Keras's
+
     def __init__(self, momentum: float = 0.99, epsilon: float = 1e-3, center: bool = True, scale: bool = True,
                  beta_initializer: Any = "zeros", gamma_initializer: Any = "ones",
                  moving_mean_initializer: Any = "zeros", moving_variance_initializer: Any = "ones",
@@ -72,6 +74,8 @@ class LayerNormalization(Layer):
     order: gamma (if ``scale``), beta (if ``center``), shaped like the
     normalised axes.
     """
+
+    supports_masking = True  # passes a mask on unchanged, as Keras's
 
     def __init__(self, axis: Any = -1, epsilon: float = 1e-3, center: bool = True, scale: bool = True,
                  beta_initializer: Any = "zeros", gamma_initializer: Any = "ones", rms_scaling: bool = False,

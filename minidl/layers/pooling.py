@@ -8,6 +8,7 @@ from minidl import functional as F
 from minidl.functional.padding import normalize_padding, normalize_tuple
 from minidl.layers.base import Layer
 from minidl.layers.conv import spatial_output_shape
+from minidl.layers.masks import keeps_steps
 from minidl.autodiff.tensor import Tensor
 
 
@@ -90,9 +91,19 @@ class _GlobalAveragePooling(_GlobalPooling):
 
 
 class GlobalAveragePooling1D(_GlobalAveragePooling):
-    """(batch, length, channels) -> (batch, channels): the mean over the length."""
+    """(batch, length, channels) -> (batch, channels): the mean over the length; with a mask (batch, length),
+    the mean over the unmasked steps, as Keras: sum_t m_t x_t / sum_t m_t. The output has no mask."""
 
     rank = 1
+
+    def call(self, x: Tensor, training: bool, mask: Any = None) -> Tensor:
+        if mask is None:
+            return super().call(x, training)
+        keep = keeps_steps(mask).reshape(x.shape[0], x.shape[1], 1).astype(x.dtype)
+        return F.sum(x * keep, axis=1, keepdims=self.keepdims) / keep.sum(axis=1, keepdims=self.keepdims)
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        return None
 
 
 class GlobalAveragePooling2D(_GlobalAveragePooling):

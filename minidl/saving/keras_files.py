@@ -41,6 +41,7 @@ from minidl.core import file_limits
 from minidl import layers as layers_module
 from minidl.core.file_limits import one_line
 from minidl.layers import InputLayer, Layer
+from minidl.layers.wrappers import keras_variable_groups
 from minidl.saving import safe_hdf5
 from minidl.models.functional import FILE_WRITERS, Model, rebuild_graph
 from minidl.models.keras_training import compile_arguments_from_keras, keras_compile_config, \
@@ -175,11 +176,15 @@ def _references(inbound: Any) -> list:
     if isinstance(inbound, dict):  # Keras 3: {"args": [tensor or [tensors]], "kwargs": {...}}
         kwargs = {key: value for key, value in (inbound.get("kwargs") or {}).items() if value is not None}
         kwargs.pop("training", None)
+        kwargs.pop("mask", None)  # minidl computes masks again as its layers run, from the same layers
+        states = kwargs.pop("initial_state", None)  # an RNN's: minidl's takes its states after the sequence
         if kwargs:
             raise KerasFileError(f"a call with the arguments {sorted(kwargs)} is not supported")
         argument = (inbound.get("args") or [None])[0]
         several = isinstance(argument, list)
         tensors = argument if several else [argument]
+        if states is not None:
+            tensors, several = tensors + (states if isinstance(states, list) else [states]), True
         return {"args": [list(t["config"]["keras_history"]) for t in tensors], "list": several}
     # Keras 2: [[layer, call, output, kwargs], ...]
     return {"args": [list(item[:3]) for item in inbound], "list": len(inbound) > 1}
@@ -210,6 +215,8 @@ def _model_from_keras(entry: dict, where: str = "model") -> Model:
         raise KerasFileError(f"{where}: a {class_name} model is not supported (Functional and Sequential are)")
     created, calls = {}, []
     for layer_entry in config["layers"]:
+        if str(layer_entry.get("module")).startswith("keras.src.ops"):  # an operation: Keras's mask for a
+            continue  # later call's mask= (ids != 0), which minidl computes as its layers run
         layer = _layer_from_keras(layer_entry, where)
         name = layer_entry.get("name") or layer.name
         created[name] = layer
@@ -245,10 +252,14 @@ def _read_keras_weights(model: Model, store: Any, path: str) -> None:
     for group, layer in _weight_groups(model):
         if not layer.weights:
             continue
-        variables = safe_hdf5.get_group(store, f"{group}/vars", path)
-        if variables is None:
-            raise KerasFileError(f"{path!r}: the weights file has no group {group!r} for layer {layer.name!r}")
-        arrays = [safe_hdf5.read_dataset(store, f"{group}/vars/{i}", path) for i in range(len(variables))]
+        arrays = []
+        for where, weights in keras_variable_groups(layer):  # "vars", or a wrapped layer's ("cell/vars", ...)
+            variables = safe_hdf5.get_group(store, f"{group}/{where}", path)
+            if variables is None and weights:
+                raise KerasFileError(f"{path!r}: the weights file has no group {group}/{where} for layer "
+                                     f"{layer.name!r}")
+            arrays += [safe_hdf5.read_dataset(store, f"{group}/{where}/{i}", path)
+                       for i in range(len(variables) if variables is not None else 0)]
         _set_layer_weights(layer, arrays, path)
 
 
@@ -278,7 +289,9 @@ def _weight_labels(layer: Layer) -> list:
     """Names of a layer's weights as legacy files list them: "<layer>/<weight>" (nested: per inner layer)."""
     if isinstance(layer, Model):
         return [f"{layer.name}/{label}" for inner in layer.layers for label in _weight_labels(inner)]
-    return [f"{layer.name}/{label}" for label, _, _ in layer._weights]
+    own = [label for label, _, _ in layer._weights]  # a wrapper's are its layers', named by them
+    return [f"{layer.name}/{label}" for label in own] if len(own) == len(layer.weights) else [
+        f"{layer.name}/{weight.name}" for weight in layer.weights]
 
 
 # ---------------------------------------------------------------------------- loading
@@ -408,18 +421,22 @@ def _keras_entry(model: Model) -> dict:
     for item in graph["layers"]:
         entry = _keras_layer_entry(by_name[item["name"]])
         entry["name"] = item["name"]
-        entry["inbound_nodes"] = [_keras_node(shapes, call) for call in item["inbound_nodes"]]
+        recurrent = hasattr(by_name[item["name"]], "go_backwards") or hasattr(by_name[item["name"]], "merge_mode")
+        entry["inbound_nodes"] = [_keras_node(shapes, call, recurrent) for call in item["inbound_nodes"]]
         entries.append(entry)
     return {"module": "keras.src.models.functional", "class_name": "Functional", "registered_name": "Functional",
             "config": {"name": model.name, "trainable": model.trainable, "layers": entries,
                        "input_layers": graph["input_layers"], "output_layers": graph["output_layers"]}}
 
 
-def _keras_node(shapes: dict, call: dict) -> dict:
-    """One call as Keras 3 writes it; ``shapes``: (layer name, output index) -> the tensor's shape."""
+def _keras_node(shapes: dict, call: dict, recurrent: bool = False) -> dict:
+    """One call as Keras 3 writes it; ``shapes``: (layer name, output index) -> the tensor's shape. A recurrent
+    layer's states after its sequence are Keras's ``initial_state=``."""
     tensors = [{"class_name": "__keras_tensor__",
                 "config": {"shape": shapes.get((ref[0], ref[2])), "dtype": "float32", "keras_history": ref}}
                for ref in call["args"]]
+    if recurrent and call.get("list"):
+        return {"args": [tensors[0]], "kwargs": {"initial_state": tensors[1:]}}
     return {"args": [tensors if call.get("list") else tensors[0]], "kwargs": {}}
 
 
@@ -452,9 +469,10 @@ def save_keras_model(model: Model, path: str) -> None:
             with h5py.File(buffer, "w") as store:
                 store.create_group("vars")
                 for group, layer in _weight_groups(model):
-                    variables = store.create_group(f"{group}/vars")
-                    for index, array in enumerate(layer.get_weights()):
-                        variables.create_dataset(str(index), data=array)
+                    for where, weights in keras_variable_groups(layer):
+                        variables = store.create_group(f"{group}/{where}")
+                        for index, weight in enumerate(weights):
+                            variables.create_dataset(str(index), data=weight.numpy())
                 if compile_config is not None:
                     write_keras_optimizer_state(store, model)
             with zipfile.ZipFile(temporary, "w") as archive:

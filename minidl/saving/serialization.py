@@ -86,6 +86,9 @@ def keras_layer_config(layer: Layer) -> dict:
                 "name": layer.name}
     config = dict(layer.get_config())
     config.pop("input_shape", None)
+    for key, inner in (layer.wrapped_layers() if hasattr(layer, "wrapped_layers") else {}).items():
+        config[key] = {"module": "keras.layers", "class_name": type(inner).__name__,  # Bidirectional's, ...
+                       "config": keras_layer_config(inner), "registered_name": None}
     for key, value in list(config.items()):
         for suffix, module in _NESTED_MODULES.items():
             if key.endswith(suffix):
