@@ -14,7 +14,7 @@ from genomics.learning import ensemble as ensembles
 from genomics.learning.batches.heldout import FromShards, InMemory
 from genomics.learning.ensemble import Ensemble
 from genomics.learning.user_networks import load_user_network
-from minidl.callbacks import EarlyStopping, ReduceLROnPlateau
+from minidl.callbacks import EarlyStopping, ReduceLROnPlateau, RestoreLastFiniteWeights
 from genomics.pipeline.calibrate import calibrate_logits
 from genomics.pipeline.config import TrainingConfig
 from genomics.pipeline.split import Split
@@ -77,8 +77,8 @@ def fit_network(images: numpy.ndarray | None, labels: numpy.ndarray | None, spli
     if validation_data is None:
         validation_data = (inputs[split.validation], labels[split.validation])
     history = model.fit(*(training_data if arrays else (training_data, None)), batch_size=config.batch_size,
-                        epochs=config.epochs, validation_data=validation_data,
-                        callbacks=[*schedule, stopper, *([saver] if saver else [])], verbose=verbose, shuffle=arrays,
+                        epochs=config.epochs, validation_data=validation_data, verbose=verbose, shuffle=arrays,
+                        callbacks=[RestoreLastFiniteWeights(), *schedule, stopper, *([saver] if saver else [])],
                         initial_epoch=saver.initial_epoch if saver else 0)  # a dataset shuffles itself
     return FittedNetwork(model, saver.history if saver else history.history,
                          None if stopper.best_epoch is None else stopper.best_epoch + 1)

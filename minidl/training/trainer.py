@@ -15,9 +15,10 @@ name. The training step, written out (``train_step``)::
 ``fit``, ``evaluate`` and ``predict`` are each written once, over an
 ``EpochIterator`` (arrays, PyDatasets and generators alike) and one
 ``CallbackList``; ``fit``'s validation is ``evaluate``'s loop with
-``fit``'s callbacks. A step whose loss is not finite is not applied:
-``fit`` stops there, says where, and the weights stay those of the last
-finite step.
+``fit``'s callbacks. As in Keras, a step whose loss is NaN or infinite is
+applied like any other (the weights become NaN) and logged; training goes
+on unless a callback stops it: ``TerminateOnNaN`` (Keras's), or
+``RestoreLastFiniteWeights``, which also puts back the last finite weights.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ from minidl.autodiff.tensor import Tensor
 from minidl.training.callback_list import CallbackList
 from minidl.training.compile_utils import Compiled, EpochLogs
 from minidl.training.epoch_iterator import EpochIterator, refuse_arguments_of_arrays
-from minidl.training.finite_weights import LastFiniteWeights
 from minidl.training.standardize import (
     check_finite,
     check_sample_weight,
@@ -126,10 +126,10 @@ class Trainer:
         return predictions, loss, per_output
 
     def train_step(self, xs: list, ys: list, sample_weight: Any) -> tuple[dict, dict]:
-        """One update; (the batch's logs, their weights). A non-finite loss leaves the weights as they were."""
+        """One update; (the batch's logs, their weights). A non-finite loss is applied too, as in Keras."""
         predictions, loss, per_output = self.compute_loss(xs, ys, sample_weight, training=True)
         logs, counts = self._compiled.batch_logs(ys, predictions, loss, per_output)
-        if math.isfinite(logs["loss"]) and loss.requires_grad:  # a model without trainable weights: no update
+        if loss.requires_grad:  # a model without trainable weights: no update
             weights = self.trainable_weights
             for w in weights:
                 w.grad = None
@@ -209,11 +209,10 @@ class Trainer:
         self.stop_training = False
         callback_list.on_train_begin({})
         training_logs: dict = {}
-        guard = LastFiniteWeights(self.weights)
         for epoch in range(initial_epoch, epochs):
             callback_list.on_epoch_begin(epoch, {})
             self._compiled.metrics.reset()
-            epoch_logs = self._train_epoch(iterator, callback_list, epoch, guard)
+            epoch_logs = self._train_epoch(iterator, callback_list)
             if validation is not None and (epoch + 1) % validation_freq == 0:
                 validation_logs = self._evaluate_loop(validation, callback_list, "fit (validation_data)")
                 epoch_logs.update({f"val_{key}": value for key, value in validation_logs.items()})
@@ -224,24 +223,15 @@ class Trainer:
         callback_list.on_train_end(training_logs)
         return callback_list.history
 
-    def _train_epoch(self, iterator: EpochIterator, callback_list: CallbackList, epoch: int,
-                     guard: LastFiniteWeights) -> dict:
+    def _train_epoch(self, iterator: EpochIterator, callback_list: CallbackList) -> dict:
         """One pass over the training batches; the epoch's figures."""
         running, logs = EpochLogs(), {}
         with iterator.epoch() as batches:
             for step, (xs, ys, weights) in enumerate(batches):
                 callback_list.on_train_batch_begin(step, {})
-                guard.keep()
                 batch_logs, counts = self.train_step(xs, ys, weights)
                 running.add(batch_logs, counts)
                 logs = running.means()
-                if not math.isfinite(batch_logs["loss"]):
-                    kept = "the weights before the previous batch's update, which made them non-finite" \
-                        if guard.restore_if_not_finite() else "the weights of the last finite step (this batch's " \
-                        "update was not applied)"
-                    print(f"\nEpoch {epoch + 1}, batch {step + 1}: the loss is {batch_logs['loss']}; training "
-                          f"stopped, with {kept}.")
-                    self.stop_training = True
                 callback_list.on_train_batch_end(step, dict(logs))
                 if self.stop_training:
                     break
