@@ -54,6 +54,7 @@ class Trainer:
 
     optimizer: Any = None
     stop_training: bool = False
+    run_eagerly, steps_per_execution, jit_compile = False, 1, "auto"  # compile's, kept for Keras programs
     _compiled: Any = None  # Compiled once compile ran
 
     #: predict passes at most this many bytes of any layer's output at once (see ``predict``).
@@ -61,14 +62,27 @@ class Trainer:
 
     # ----------------------------------------------------------------- compile
     def compile(self, optimizer: Any = "rmsprop", loss: Any = None, metrics: Any = None,
-                loss_weights: Any = None) -> None:
+                loss_weights: Any = None, weighted_metrics: Any = None, run_eagerly: bool = False,
+                steps_per_execution: int = 1, jit_compile: Any = "auto", auto_scale_loss: bool = True) -> None:
         """Choose the optimizer, the loss(es), their weights and the metrics (Keras names, objects or callables).
 
-        With several outputs, ``loss``, ``loss_weights`` and ``metrics`` may be
-        lists in output order or dicts by output name; one loss serves every output.
+        With several outputs, ``loss``, ``loss_weights``, ``metrics`` and
+        ``weighted_metrics`` may be lists in output order or dicts by output
+        name; one loss serves every output. ``weighted_metrics`` are weighted
+        by ``sample_weight`` (and ``class_weight``), ``metrics`` are not, as in
+        Keras. minidl always runs eagerly, one step at a time, uncompiled:
+        ``run_eagerly``, ``steps_per_execution``, ``jit_compile`` and
+        ``auto_scale_loss`` are accepted for Keras programs, checked, and kept.
         """
+        if not isinstance(steps_per_execution, int) or isinstance(steps_per_execution, bool) \
+                or steps_per_execution < 1:
+            raise ValueError(f"compile: steps_per_execution must be an integer >= 1, got {steps_per_execution!r}")
+        if jit_compile not in ("auto", True, False):
+            raise ValueError(f"compile: jit_compile must be 'auto', True or False, got {jit_compile!r}")
+        self.run_eagerly, self.steps_per_execution, self.jit_compile = bool(run_eagerly), steps_per_execution, \
+            jit_compile
         self.optimizer = optimizers_module.get(optimizer)
-        self._compiled = Compiled(self.output_names, loss, loss_weights, metrics)
+        self._compiled = Compiled(self.output_names, loss, loss_weights, metrics, weighted_metrics)
         if self.built:
             self.optimizer.build(self.trainable_weights)
 
@@ -128,7 +142,7 @@ class Trainer:
     def train_step(self, xs: list, ys: list, sample_weight: Any) -> tuple[dict, dict]:
         """One update; (the batch's logs, their weights). A non-finite loss is applied too, as in Keras."""
         predictions, loss, per_output = self.compute_loss(xs, ys, sample_weight, training=True)
-        logs, counts = self._compiled.batch_logs(ys, predictions, loss, per_output)
+        logs, counts = self._compiled.batch_logs(ys, predictions, loss, per_output, sample_weight)
         if loss.requires_grad:  # a model without trainable weights: no update
             weights = self.trainable_weights
             for w in weights:
@@ -140,7 +154,7 @@ class Trainer:
     def test_step(self, xs: list, ys: list, sample_weight: Any) -> tuple[dict, dict]:
         with no_grad():
             predictions, loss, per_output = self.compute_loss(xs, ys, sample_weight, training=False)
-        return self._compiled.batch_logs(ys, predictions, loss, per_output)
+        return self._compiled.batch_logs(ys, predictions, loss, per_output, sample_weight)
 
     def predict_step(self, xs: list, rows_at_once: int | None = None) -> list:
         """Outputs (numpy) of one batch, ``rows_at_once`` samples at a time (see ``predict``)."""
