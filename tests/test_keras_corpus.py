@@ -86,10 +86,7 @@ def test_values_outside_their_margin_fail_and_values_inside_pass():
 
 #: The programs that do not yet run on minidl, each with the reason its quick run gave (issue 31 is open for
 #: them). Strict: a program that starts passing fails here until it is taken off this list.
-NOT_YET = {
-    "api_docs_callbacks": "the docs' SGD run diverges: Keras trains on through inf losses for all 15 epochs, "
-                          "minidl's fit stops at the first non-finite loss (on purpose) at epoch 9",
-}
+NOT_YET: dict[str, str] = {}
 
 
 def corpus_case(program: Path) -> object:
