@@ -328,15 +328,59 @@ class LearningRateScheduler(Callback):
 
 
 class TerminateOnNaN(Callback):
-    """Stop training at the first batch whose loss is NaN or infinite.
+    """Stop training at the first batch whose loss is NaN or infinite (Keras's callback).
 
-    ``fit`` already stops on such a loss and says where; this callback is
-    kept for Keras scripts that name it.
+    ``fit``, as Keras's, trains on through such a loss by default (its
+    update is applied, so the weights become NaN); this callback stops at the
+    end of that batch (``raise_error=True``: raises a ``RuntimeError`` there,
+    skipping ``on_train_end``). To also get back the last finite weights, use
+    ``RestoreLastFiniteWeights``.
     """
+
+    def __init__(self, raise_error: bool = False) -> None:
+        self.raise_error = raise_error
+
+    def on_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(loss):
+            if self.raise_error:
+                raise RuntimeError(f"NaN or Inf loss encountered at batch {batch}. Loss value: {loss}. "
+                                   "Terminating training immediately.")
+            print(f"Batch {batch}: Invalid loss, terminating training")
+            self.model.stop_training = True
+
+
+class RestoreLastFiniteWeights(Callback):
+    """Stop at the first NaN or infinite loss with the weights (and optimizer state) of the last finite step.
+
+    minidl's own choice, not Keras's (Keras trains on, or stops with
+    ``TerminateOnNaN`` keeping the NaN weights). Before each batch the
+    model's state is copied (see ``minidl.training.finite_weights``); when
+    a batch's loss is not finite, its update is undone (and, if the update
+    before it had already overflowed the weights, that one too), training
+    stops, and one line says where. Give it first in ``callbacks`` so that
+    the callbacks after it see the restored weights.
+    """
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        from minidl.training.finite_weights import LastFiniteWeights  # noqa: PLC0415 - minidl.training imports this module
+
+        self.guard = LastFiniteWeights(self.model)
+        self.stopped_at: tuple[int, int] | None = None
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self.epoch = epoch
+
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        self.guard.keep()
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(loss):
+            kept = self.guard.restore()
+            self.stopped_at = (self.epoch, batch)
+            print(f"\nEpoch {self.epoch + 1}, batch {batch + 1}: the loss is {loss}; training stopped, with {kept}.")
             self.model.stop_training = True
 
 

@@ -50,6 +50,13 @@ from minidl.training.streaming import (  # noqa: F401 - Keras's metric classes, 
     TruePositives,
 )
 from minidl.training.metric_variable import MetricVariable  # noqa: F401 - the state of a user's Metric
+from minidl.training.mean_metrics import (  # noqa: F401 - Keras's reducing and cross-entropy metric classes
+    BinaryCrossentropy,
+    CategoricalCrossentropy,
+    Mean,
+    SparseCategoricalCrossentropy,
+    Sum,
+)
 from minidl.autodiff.tensor import Tensor, data_of
 
 

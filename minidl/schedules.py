@@ -131,8 +131,39 @@ class CosineDecay(LearningRateSchedule):
         return self._decayed(step - self.warmup_steps, self.warmup_target)
 
 
-ALL = {cls.__name__: cls for cls in (CosineDecay, ExponentialDecay, InverseTimeDecay, PiecewiseConstantDecay,
-                                     PolynomialDecay)}
+class CosineDecayRestarts(LearningRateSchedule):
+    """Cosine decay with warm restarts (SGDR, Loshchilov and Hutter 2017), Keras's rule.
+
+    Period i lasts first_decay_steps * t_mul^i updates and starts at
+    initial * m_mul^i; within it, at fraction f of the period,
+    lr = initial * ((1 - alpha) * 0.5 * m_mul^i * (1 + cos(pi f)) + alpha).
+    With c = step / first_decay_steps: i = floor(c) when t_mul = 1, else
+    i = floor(log(1 - c (1 - t_mul)) / log(t_mul)) and
+    f = (c - (1 - t_mul^i) / (1 - t_mul)) / t_mul^i.
+    """
+
+    def __init__(self, initial_learning_rate: float, first_decay_steps: int, t_mul: float = 2.0, m_mul: float = 1.0,
+                 alpha: float = 0.0, name: str = "SGDRDecay") -> None:
+        if first_decay_steps <= 0:
+            raise ValueError(f"CosineDecayRestarts: first_decay_steps must be positive, got {first_decay_steps}")
+        self.initial_learning_rate, self.first_decay_steps = initial_learning_rate, first_decay_steps
+        self.t_mul, self.m_mul, self.alpha, self.name = t_mul, m_mul, alpha, name
+
+    def __call__(self, step: int) -> float:
+        completed = step / self.first_decay_steps
+        if self.t_mul == 1.0:
+            restart = math.floor(completed)
+            completed -= restart
+        else:
+            restart = math.floor(math.log(1.0 - completed * (1.0 - self.t_mul)) / math.log(self.t_mul))
+            done = (1.0 - self.t_mul**restart) / (1.0 - self.t_mul)
+            completed = (completed - done) / self.t_mul**restart
+        cosine = 0.5 * self.m_mul**restart * (1.0 + math.cos(math.pi * completed))
+        return self.initial_learning_rate * ((1 - self.alpha) * cosine + self.alpha)
+
+
+ALL = {cls.__name__: cls for cls in (CosineDecay, CosineDecayRestarts, ExponentialDecay, InverseTimeDecay,
+                                     PiecewiseConstantDecay, PolynomialDecay)}
 
 
 REGISTRY = Registry("learning-rate schedule", ALL, base=LearningRateSchedule)

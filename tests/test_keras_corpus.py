@@ -93,8 +93,6 @@ NOT_YET = {
                                        "look-up's slice before adding repeated ids into v (sum of squares, not "
                                        "the square of the sum): rows looked up twice or more in a batch move "
                                        "differently from the first step, rows looked up once agree",
-    "api_docs_callbacks": "the docs' SGD run diverges: Keras trains on through inf losses for all 15 epochs, "
-                          "minidl's fit stops at the first non-finite loss (on purpose) at epoch 9",
 }
 
 

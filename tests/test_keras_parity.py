@@ -186,3 +186,24 @@ def test_every_activation_gives_kerass_values(name):
     expected = keras.ops.convert_to_numpy(keras.activations.get(name)(keras.ops.convert_to_tensor(x)))
     np.testing.assert_allclose(minidl.activations.get(name)(minidl.Tensor(x)).numpy(), expected, rtol=1e-5,
                                atol=1e-6)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("terminate", [False, True])
+def test_an_overflowing_update_is_applied_and_logged_as_keras_does(terminate, rng):
+    def build(layers, Input):
+        return [Input((4,)), layers.Dense(3), layers.Dense(1)]
+
+    keras_model, model = both(build)
+    x = (rng.normal(size=(40, 4)) * 1e3).astype(np.float32)
+    y = rng.normal(size=(40, 1)).astype(np.float32)
+    keras_model.compile(optimizer=keras.optimizers.SGD(1e38), loss="mse")
+    model.compile(minidl.optimizers.SGD(1e38), "mse")  # the first update overflows float32
+    expected = keras_model.fit(x, y, batch_size=10, epochs=3, shuffle=False, verbose=0,
+                               callbacks=[keras.callbacks.TerminateOnNaN()] if terminate else []).history
+    history = model.fit(x, y, batch_size=10, epochs=3, shuffle=False, verbose=0,
+                        callbacks=[minidl.callbacks.TerminateOnNaN()] if terminate else []).history
+    assert len(history["loss"]) == len(expected["loss"]) == (1 if terminate else 3)
+    assert np.isfinite(history["loss"]).tolist() == np.isfinite(expected["loss"]).tolist()
+    for ours, theirs in zip(model.get_weights(), keras_model.get_weights()):
+        assert np.isfinite(ours).tolist() == np.isfinite(theirs).tolist()

@@ -200,6 +200,9 @@ def test_accuracy_beside_a_users_loss_is_chosen_from_the_shapes_as_keras_does(rn
     ("InverseTimeDecay", dict(initial_learning_rate=0.1, decay_steps=4, decay_rate=0.5)),
     ("CosineDecay", dict(initial_learning_rate=0.1, decay_steps=10, alpha=0.1)),
     ("CosineDecay", dict(initial_learning_rate=0.0, decay_steps=10, warmup_target=0.2, warmup_steps=5)),
+    ("CosineDecayRestarts", dict(initial_learning_rate=0.1, first_decay_steps=3)),
+    ("CosineDecayRestarts", dict(initial_learning_rate=0.1, first_decay_steps=4, t_mul=1.0, m_mul=0.5, alpha=0.1)),
+    ("CosineDecayRestarts", dict(initial_learning_rate=0.1, first_decay_steps=2, t_mul=1.5, m_mul=0.8)),
 ])
 def test_optimizers_schedules_is_kerass_namespace_with_kerass_values(schedule, arguments):
     theirs = getattr(keras.optimizers.schedules, schedule)(**arguments)

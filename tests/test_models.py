@@ -1,6 +1,7 @@
 """Sequential: summary, fit/evaluate/predict, callbacks, saving, reproducibility."""
 
 import csv
+import math
 
 import numpy as np
 import pytest
@@ -123,14 +124,26 @@ def test_predict_and_truncated_models_give_intermediate_activations():
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
-def test_a_nan_loss_stops_training_and_says_where(capsys):
+def test_a_nan_loss_is_logged_and_training_goes_on_as_in_keras():
     model = small_model()
     model.compile(minidl.optimizers.SGD(1e30), "mse")
     x, _ = blobs(64)
     history = model.fit(x, np.ones((64, 3)), batch_size=8, epochs=5, verbose=0)
+    assert len(history.history["loss"]) == 5
+    assert not any(math.isfinite(loss) for loss in history.history["loss"])
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_a_nan_loss_stops_training_and_says_where_when_asked(capsys):
+    model = small_model()
+    model.compile(minidl.optimizers.SGD(1e30), "mse")
+    x, _ = blobs(64)
+    history = model.fit(x, np.ones((64, 3)), batch_size=8, epochs=5, verbose=0,
+                        callbacks=[callbacks.RestoreLastFiniteWeights()])
     printed = capsys.readouterr().out
     assert "Epoch 1, batch" in printed and "training stopped" in printed
     assert len(history.history["loss"]) == 1
+    assert all(np.isfinite(w).all() for w in model.get_weights())
 
 
 def test_early_stopping_restores_the_best_weights():

@@ -259,35 +259,80 @@ def test_nan_or_inf_in_the_data_is_named_with_its_first_index_before_training(ro
     assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
 
 
-def test_a_non_finite_loss_stops_training_keeping_the_last_finite_steps_weights(capsys):
-    x, y = data(40)
+def explodes_on_batch(number):
+    """A squared-error loss that is NaN on the ``number``-th call (1-based), and the list of calls."""
+    calls = []
 
-    def explodes_on_the_third_batch(y_true, y_pred):
+    def loss(y_true, y_pred):
         calls.append(1)
         squares = (y_pred - y_true) ** 2
-        return squares * float("nan") if len(calls) == 3 else squares
+        return squares * float("nan") if len(calls) == number else squares
 
-    calls = []
+    return loss, calls
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_a_non_finite_loss_is_applied_and_training_goes_on_by_default():
+    x, y = data(40)
+    loss, calls = explodes_on_batch(3)
     model = regressor()
-    model.compile(minidl.optimizers.SGD(0.05), explodes_on_the_third_batch)
+    model.compile(minidl.optimizers.SGD(0.05), loss)
+    history = model.fit(x, y, batch_size=10, epochs=3, shuffle=False, verbose=0).history
+    assert len(history["loss"]) == 3 and len(calls) == 12  # every batch of every epoch ran
+    assert all(np.isnan(w).all() for w in model.get_weights())  # the NaN gradients were applied, as Keras does
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_terminate_on_nan_stops_at_the_end_of_the_first_non_finite_batch(capsys):
+    x, y = data(40)
+    loss, calls = explodes_on_batch(3)
+    model = regressor()
+    model.compile(minidl.optimizers.SGD(0.05), loss)
+    history = model.fit(x, y, batch_size=10, epochs=3, shuffle=False, verbose=0,
+                        callbacks=[callbacks.TerminateOnNaN()]).history
+    assert "Batch 2: Invalid loss, terminating training" in capsys.readouterr().out
+    assert len(history["loss"]) == 1 and len(calls) == 3
+    loss, calls = explodes_on_batch(3)
+    model = regressor()
+    model.compile(minidl.optimizers.SGD(0.05), loss)
+    with pytest.raises(RuntimeError, match="NaN or Inf loss encountered at batch 2"):
+        model.fit(x, y, batch_size=10, epochs=1, shuffle=False, verbose=0,
+                  callbacks=[callbacks.TerminateOnNaN(raise_error=True)])
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_restore_last_finite_weights_stops_with_the_last_finite_steps_weights_and_optimizer(capsys):
+    x, y = data(40)
+    loss, _ = explodes_on_batch(3)
+    model = regressor()
+    model.compile(minidl.optimizers.Adam(0.05), loss)
     reference = regressor()
-    reference.compile(minidl.optimizers.SGD(0.05), lambda y_true, y_pred: (y_pred - y_true) ** 2)
+    reference.compile(minidl.optimizers.Adam(0.05), lambda y_true, y_pred: (y_pred - y_true) ** 2)
     for batch in range(2):
         reference.train_on_batch(x[batch * 10 : (batch + 1) * 10], y[batch * 10 : (batch + 1) * 10])
-    history = model.fit(x, y, batch_size=10, epochs=3, shuffle=False, verbose=0).history
+    history = model.fit(x, y, batch_size=10, epochs=3, shuffle=False, verbose=0,
+                        callbacks=[callbacks.RestoreLastFiniteWeights()]).history
     assert "Epoch 1, batch 3: the loss is nan; training stopped, with the weights of the last finite step" in \
         capsys.readouterr().out
     assert len(history["loss"]) == 1
     for ours, expected in zip(model.get_weights(), reference.get_weights()):
         np.testing.assert_array_equal(ours, expected)
+    assert model.optimizer.iterations == reference.optimizer.iterations == 2
+    weights = model.trainable_weights
+    for ours, expected in zip(model.optimizer.get_state(weights)["slots"],
+                              reference.optimizer.get_state(reference.trainable_weights)["slots"]):
+        for key in expected:
+            np.testing.assert_array_equal(ours[key], expected[key])
 
 
-def test_weights_that_an_update_made_non_finite_are_put_back():
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_weights_that_an_update_made_non_finite_are_put_back_when_asked():
     x, y = data(40)
     model = regressor()
     model.compile(minidl.optimizers.SGD(1e38), "mse")  # the first update overflows float32
     first = model.get_weights()
-    model.fit(x * 1e3, y, batch_size=10, epochs=2, shuffle=False, verbose=0)
+    model.fit(x * 1e3, y, batch_size=10, epochs=2, shuffle=False, verbose=0,
+              callbacks=[callbacks.RestoreLastFiniteWeights()])
     weights = model.get_weights()
     assert all(np.isfinite(w).all() for w in weights)
     assert all(np.array_equal(a, b) for a, b in zip(first, weights))

@@ -71,6 +71,7 @@ scenario and its ``summary.cv4postpr`` then stops with an error.
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy
@@ -153,6 +154,7 @@ def _neural_network(x: numpy.ndarray, labels: numpy.ndarray, weights: numpy.ndar
     batches of up to 2,048 accepted simulations.
     """
     import minidl  # noqa: PLC0415 - the engine is only needed for this method
+    from minidl.training.finite_weights import LastFiniteWeights  # noqa: PLC0415
     from minidl.layers import Dense, Input  # noqa: PLC0415
 
     generator = numpy.random.default_rng(seed)
@@ -166,13 +168,15 @@ def _neural_network(x: numpy.ndarray, labels: numpy.ndarray, weights: numpy.ndar
             Dense(hidden, activation="sigmoid", kernel_regularizer=minidl.regularizers.l2(decay)),
             Dense(classes, activation="softmax", kernel_regularizer=minidl.regularizers.l2(decay))])
         model.compile(optimizer=minidl.optimizers.Adam(0.02), loss="sparse_categorical_crossentropy")
-        batch = min(2048, len(x))
+        batch, guard = min(2048, len(x)), LastFiniteWeights(model)
         features = x.astype(numpy.float32)
         for step in range(steps):  # train_on_batch: fit's per-epoch bookkeeping would cost more than these steps
             if step % -(-len(x) // batch) == 0:
                 order = generator.permutation(len(x))
             rows = order[(step % -(-len(x) // batch)) * batch:][:batch]
-            model.train_on_batch(features[rows], labels[rows], sample_weight=normalised[rows])
+            guard.keep()  # a non-finite loss's update is undone (minidl's fit applies it, as Keras's does)
+            if not math.isfinite(model.train_on_batch(features[rows], labels[rows], sample_weight=normalised[rows])):
+                guard.restore()
         outputs.append(model.predict(numpy.zeros((1, x.shape[1]), numpy.float32))[0])
     return numpy.mean(outputs, axis=0)
 

@@ -47,6 +47,7 @@ weights)``: the smallest value x_(k) with sum_{j<=k} w_(j) >= tau sum w.
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 
@@ -213,6 +214,7 @@ def _network_fits(x: numpy.ndarray, y: numpy.ndarray, weights: numpy.ndarray, ta
     """Fitted values (networks, rows, outputs) and predictions at the target (networks, outputs) of ``networks``
     one-hidden-layer regression networks (logistic hidden units, linear outputs, weight decay from LAMBDAS)."""
     import minidl  # noqa: PLC0415 - the engine is only needed for this method
+    from minidl.training.finite_weights import LastFiniteWeights  # noqa: PLC0415
     from minidl.layers import Dense, Input  # noqa: PLC0415
 
     generator = numpy.random.default_rng(seed)
@@ -226,8 +228,12 @@ def _network_fits(x: numpy.ndarray, y: numpy.ndarray, weights: numpy.ndarray, ta
             Dense(hidden, activation="sigmoid", kernel_regularizer=minidl.regularizers.l2(decay)),
             Dense(y.shape[1], kernel_regularizer=minidl.regularizers.l2(decay))])
         model.compile(optimizer=minidl.optimizers.Adam(0.02), loss="mse")
+        guard = LastFiniteWeights(model)
         for _ in range(epochs):
-            model.train_on_batch(features, y.astype(numpy.float32), sample_weight=weights / weights.mean())
+            guard.keep()  # a non-finite loss's update is undone (minidl's fit applies it, as Keras's does)
+            if not math.isfinite(model.train_on_batch(features, y.astype(numpy.float32),
+                                                      sample_weight=weights / weights.mean())):
+                guard.restore()
         fitted.append(model.predict(features, verbose=0))
         predicted.append(model.predict(target[None].astype(numpy.float32), verbose=0)[0])
     return numpy.array(fitted, dtype=float), numpy.array(predicted, dtype=float)

@@ -169,7 +169,7 @@ class PosteriorEstimator:
                       loss=head_loss(settings.head_settings()))
         stopper = minidl.callbacks.EarlyStopping(patience=settings.patience, restore_best_weights=True)
         history = model.fit(inputs[train], targets[train], validation_data=(inputs[validation], targets[validation]),
-                            epochs=settings.epochs, batch_size=settings.batch_size, callbacks=[stopper],
+                            epochs=settings.epochs, batch_size=settings.batch_size, callbacks=[minidl.callbacks.RestoreLastFiniteWeights(), stopper],
                             verbose=verbose)
         return cls(space, features, mean.tolist(), sd.tolist(), model, settings.head_settings(), scenario,
                    {key: [float(v) for v in values] for key, values in history.history.items()})

@@ -14,7 +14,7 @@ from genomics.learning import ensemble as ensembles
 from genomics.learning.batches.heldout import FromShards, InMemory
 from genomics.learning.ensemble import Ensemble
 from genomics.learning.user_networks import load_user_network
-from minidl.callbacks import EarlyStopping, LambdaCallback, ReduceLROnPlateau
+from minidl.callbacks import EarlyStopping, LambdaCallback, ReduceLROnPlateau, RestoreLastFiniteWeights
 from genomics.progress import reporting
 from genomics.pipeline.calibrate import calibrate_logits
 from genomics.pipeline.config import TrainingConfig
@@ -87,8 +87,9 @@ def fit_network(images: numpy.ndarray | None, labels: numpy.ndarray | None, spli
             progress(first_epoch, config.epochs)
         history = model.fit(*(training_data if arrays else (training_data, None)), batch_size=config.batch_size,
                             epochs=config.epochs, validation_data=validation_data,
-                            callbacks=[*schedule, stopper, *([saver] if saver else []), *counted], verbose=verbose,
-                            shuffle=arrays, initial_epoch=first_epoch)  # a dataset shuffles itself
+                            callbacks=[RestoreLastFiniteWeights(), *schedule, stopper, *([saver] if saver else []),
+                                       *counted], verbose=verbose, shuffle=arrays,
+                            initial_epoch=first_epoch)  # a dataset shuffles itself
     return FittedNetwork(model, saver.history if saver else history.history,
                          None if stopper.best_epoch is None else stopper.best_epoch + 1)
 

@@ -87,6 +87,10 @@ class Tensor:
             raise ValueError(f"item() needs a tensor of one element, got shape {self.shape}")
         return self.data.reshape(()).item()
 
+    def __float__(self) -> float:
+        """``float(t)`` of a one-element tensor, as Keras's tensors allow (``float(ops.sum(model.losses))``)."""
+        return float(self.item())
+
     # ------------------------------------------------------------------ Keras's Variable: changes outside the graph
     def assign(self, value: Any) -> "Tensor":
         """Replace the values (Keras's ``Variable.assign``), keeping shape, dtype and device; returns this tensor.

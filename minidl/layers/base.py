@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy
 
-from minidl.core import backend
+from minidl.core import backend, config
 from minidl import regularizers
 from minidl import functional as F
 from minidl.layers.protocol import (
@@ -57,7 +57,7 @@ class Layer(LayerWeights):
     trainable : bool
         Whether ``fit`` updates this layer's weights (and its sublayers').
     dtype : dtype-like
-        Of the weights (float32 when None, as Keras's default).
+        Of the weights (``minidl.config.floatx()`` when None: float32 unless ``set_floatx`` changed it, as Keras).
     activity_regularizer : optional
         A penalty on the layer's outputs, added to ``losses`` at every call
         (divided by the batch size, as Keras).
@@ -73,7 +73,7 @@ class Layer(LayerWeights):
         return layer
 
     def __init__(self, name: str | None = None, input_shape: tuple | None = None, trainable: bool = True,
-                 dtype: Any = "float32", *, activity_regularizer: Any = None, input_dim: int | None = None,
+                 dtype: Any = None, *, activity_regularizer: Any = None, input_dim: int | None = None,
                  batch_input_shape: tuple | None = None, autocast: bool = True, **kwargs: Any) -> None:
         kwargs.pop("batch_size", None)
         if kwargs:
@@ -85,7 +85,7 @@ class Layer(LayerWeights):
         self.name = name
         self.input_shape = None if input_shape is None else _shape_tuple(input_shape, self)
         self.trainable = trainable
-        self.dtype = numpy.dtype("float32" if dtype is None else dtype)
+        self.dtype = numpy.dtype(config.floatx() if dtype is None else dtype)
         self.activity_regularizer = regularizers.get(activity_regularizer)
         self.built = False
         self.training = False

@@ -253,6 +253,19 @@ class Model(Trainer, Layer):
 
     # ----------------------------------------------------------------- weights
     @property
+    def trainable(self) -> bool:
+        return self.__dict__.get("_trainable", True)
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        """As Keras: a model's ``trainable`` is set on each of its layers too (frozen BatchNormalization layers
+        then run in inference mode, as the transfer-learning guide relies on)."""
+        self.__dict__["_trainable"] = bool(value)
+        if "_graph_nodes" in self.__dict__:  # not while Layer.__init__ sets it, before the layers exist
+            for layer in self._owned_layers():
+                layer.trainable = value
+
+    @property
     def weights(self) -> list[Tensor]:
         """Every weight, layer by layer in ``layers`` order (a layer shared by two calls counts once)."""
         return [w for layer in self._owned_layers() for w in layer.weights]

@@ -55,7 +55,9 @@ class Sequential(Model):
             layer.name = unique_name(snake_case(type(layer).__name__), taken)
         elif layer.name in taken:
             raise ValueError(f"model {self.name!r} already has a layer named {layer.name!r}")
-        first_shape = getattr(layer, "input_shape", None) if not isinstance(layer, Model) else None
+        first_shape = getattr(layer, "input_shape", None)
+        if isinstance(layer, Model):  # a built model's inputs give the shape (Keras's Sequential does the same)
+            first_shape = tuple(first_shape[1:]) if layer.built and len(layer.inputs) == 1 else None
         if not self._stack and self._input_layer is None and first_shape is not None:
             self._input_layer = InputLayer(first_shape)
         self._stack.append(layer)

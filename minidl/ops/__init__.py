@@ -22,6 +22,9 @@ math           add ... power, exp, log, sqrt, activations, erf, clip, where,
 arrays         sum ... norm, logsumexp, cumsum, cumprod, reshape ... tile,
                take, take_along_axis, slice, split, sort, top_k, matmul,
                dot, outer, einsum
+matrices       diagonal, diag, trace, tril, triu, moveaxis, swapaxes, vstack,
+               hstack, unstack, average, pad, identity, array
+trigonometry   sin ... arctan2, sinh ... arctanh, log2, log10
 gradients      the Functions the ops above need beyond minidl.functional
 =============  =============================================================
 """
@@ -133,6 +136,39 @@ from minidl.ops.math import (
     where,
 )
 
+from minidl.ops.matrices import (
+    array,
+    average,
+    diag,
+    diagonal,
+    hstack,
+    identity,
+    moveaxis,
+    pad,
+    swapaxes,
+    trace,
+    tril,
+    triu,
+    unstack,
+    vstack,
+)
+from minidl.ops.trigonometry import (
+    arccos,
+    arccosh,
+    arcsin,
+    arcsinh,
+    arctan,
+    arctan2,
+    arctanh,
+    cos,
+    cosh,
+    log10,
+    log2,
+    sin,
+    sinh,
+    tan,
+)
+
 __all__ = [
     "abs", "absolute", "add", "all", "any", "arange", "argmax", "argmin", "argsort", "broadcast_to", "cast", "ceil",
     "clip", "concatenate", "convert_to_numpy", "convert_to_tensor", "count_nonzero", "cumprod", "cumsum", "divide",
@@ -144,4 +180,10 @@ __all__ = [
     "reciprocal", "relu", "repeat", "reshape", "round", "shape", "sigmoid", "sign", "slice", "softmax", "softplus",
     "sort", "split", "sqrt", "square", "squeeze", "stack", "std", "stop_gradient", "subtract", "sum", "take",
     "take_along_axis", "tanh", "tile", "top_k", "transpose", "true_divide", "var", "where", "zeros", "zeros_like",
+    # matrices
+    "array", "average", "diag", "diagonal", "hstack", "identity", "moveaxis", "pad", "swapaxes", "trace", "tril",
+    "triu", "unstack", "vstack",
+    # trigonometry
+    "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "cos", "cosh", "log10", "log2", "sin",
+    "sinh", "tan",
 ]

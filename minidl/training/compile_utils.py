@@ -17,7 +17,9 @@ the loss, and layers never add it to their outputs.
 
 Logs are Keras's: ``loss`` is the weighted total; a model of several
 outputs also logs each output's own (unweighted) loss as ``<output>_loss``
-and its metrics as ``<output>_<metric>``. Figures over an epoch
+and its metrics as ``<output>_<metric>``; a ``weighted_metrics`` entry whose
+name a ``metrics`` entry already took is logged as ``weighted_<metric>``
+(Keras's names). Figures over an epoch
 (``EpochLogs``) are means over its samples, except the per-output losses:
 Keras 3 (measured on 3.15) counts each batch once in those, so a smaller
 last batch weighs as much as a full one; we do the same, so that the
@@ -69,7 +71,8 @@ class CompileLoss:
 
 
 class CompileMetrics:
-    """The metrics of each output, as ``(key in logs, output index, metric, kind)``.
+    """The metrics of each output, as ``(key in logs, output index, metric, kind)``; ``weighted`` holds the keys
+    of ``weighted_metrics``, whose figures are weighted by the samples' weights.
 
     ``kind`` says how a batch's figure enters the epoch's: "builtin" (a mean
     over the batch's samples, weighted by their number), "custom" (a user's
@@ -78,19 +81,26 @@ class CompileMetrics:
     whole epoch).
     """
 
-    def __init__(self, output_names: list, metrics: Any, losses: list) -> None:
+    def __init__(self, output_names: list, metrics: Any, losses: list, weighted_metrics: Any = None) -> None:
         several = len(output_names) > 1
         builtin = set(map(id, metrics_module.ALL.values())) | set(map(id, metrics_module.ACCURACY_FOR_LOSS.values()))
         builtin.add(id(metrics_module.accuracy_by_shape))
         self.entries: list[tuple[str, int, Any, str]] = []
-        for output, (name, requested, loss) in enumerate(zip(output_names, per_output_metrics(metrics, output_names),
-                                                             losses)):
-            loss_name = None if loss is None else losses_module.name_of(loss)
-            for metric in requested:
-                metric_name, function = metrics_module.get(metric, loss_name)
-                kind = "stateful" if isinstance(function, metrics_module.Metric) else \
-                    "builtin" if id(function) in builtin else "custom"
-                self.entries.append((f"{name}_{metric_name}" if several else metric_name, output, function, kind))
+        self.weighted: set[str] = set()
+        for weighted, given in ((False, metrics), (True, weighted_metrics)):
+            for output, (name, requested, loss) in enumerate(zip(output_names, per_output_metrics(given, output_names),
+                                                                 losses)):
+                loss_name = None if loss is None else losses_module.name_of(loss)
+                for metric in requested:
+                    metric_name, function = metrics_module.get(metric, loss_name)
+                    kind = "stateful" if isinstance(function, metrics_module.Metric) else \
+                        "builtin" if id(function) in builtin else "custom"
+                    key = f"{name}_{metric_name}" if several else metric_name
+                    if weighted and any(entry[0] == key for entry in self.entries):
+                        key = f"{name}_weighted_{metric_name}" if several else f"weighted_{metric_name}"
+                    self.entries.append((key, output, function, kind))
+                    if weighted:
+                        self.weighted.add(key)
 
     def reset(self) -> None:
         """Start the metric objects afresh (each epoch, each evaluation)."""
@@ -98,12 +108,15 @@ class CompileMetrics:
             if kind == "stateful":
                 metric.reset_state()
 
-    def batch_figures(self, ys: list, predictions: list, samples: int) -> tuple[dict, dict]:
+    def batch_figures(self, ys: list, predictions: list, samples: int,
+                      sample_weight: Any = None) -> tuple[dict, dict]:
         """({key: the batch's figure}, {key: its weight in the epoch's mean, None for a stateful metric})."""
         logs, counts = {}, {}
         for key, output, metric, kind in self.entries:
             y_true, y_pred = ys[output], predictions[output].data
-            if kind == "stateful":
+            if key in self.weighted and sample_weight is not None:
+                logs[key], counts[key] = weighted_figure(metric, kind, y_true, y_pred, sample_weight, key)
+            elif kind == "stateful":
                 metric.update_state(y_true, y_pred)
                 logs[key], counts[key] = as_float(metric.result(), key), None
             elif kind == "custom":
@@ -116,19 +129,21 @@ class CompileMetrics:
 class Compiled:
     """Everything ``compile`` was given: ``given`` (for saving), the compiled loss and the compiled metrics."""
 
-    def __init__(self, output_names: list, loss: Any, loss_weights: Any, metrics: Any) -> None:
+    def __init__(self, output_names: list, loss: Any, loss_weights: Any, metrics: Any,
+                 weighted_metrics: Any = None) -> None:
         self.given = {"loss": loss, "loss_weights": loss_weights, "metrics": metrics}
         self.given_loss = loss
         self.loss = CompileLoss(output_names, loss, loss_weights)
-        self.metrics = CompileMetrics(output_names, metrics, self.loss.losses)
+        self.metrics = CompileMetrics(output_names, metrics, self.loss.losses, weighted_metrics)
 
-    def batch_logs(self, ys: list, predictions: list, loss: Tensor, per_output_losses: dict) -> tuple[dict, dict]:
+    def batch_logs(self, ys: list, predictions: list, loss: Tensor, per_output_losses: dict,
+                   sample_weight: Any = None) -> tuple[dict, dict]:
         """(the batch's figures, their weights in the epoch's mean; see ``EpochLogs``)."""
         samples = len(ys[0])
         logs, counts = {"loss": float(loss.item())}, {"loss": samples}
         for key, value in per_output_losses.items():
             logs[key], counts[key] = float(value.item()), 1
-        metric_logs, metric_counts = self.metrics.batch_figures(ys, predictions, samples)
+        metric_logs, metric_counts = self.metrics.batch_figures(ys, predictions, samples, sample_weight)
         logs.update(metric_logs)
         counts.update(metric_counts)
         return logs, counts
@@ -197,6 +212,24 @@ def per_output_metrics(metrics: Any, names: list) -> list:
         return [[] if item is None else list(item) for item in metrics]
     raise ValueError(f"compile: for a model of {len(names)} outputs give metrics as a list of {len(names)} lists "
                      f"or a dict by output name ({', '.join(names)})")
+
+
+def weighted_figure(metric: Any, kind: str, y_true: Any, y_pred: Any, sample_weight: Any,
+                    name: str) -> tuple[float, float | None]:
+    """(figure, weight in the epoch's mean) of a weighted metric: sum_i w_i m_i / sum_i w_i over the samples.
+
+    A metric object gets ``sample_weight`` in ``update_state`` (its result
+    covers the epoch); a function is evaluated on each sample alone (m_i)
+    and its values weighted by w_i, as Keras's ``MeanMetricWrapper`` does.
+    """
+    weights = numpy.asarray(backend.to_numpy(data_of(sample_weight)), dtype=float).reshape(len(y_true), -1).mean(1)
+    if kind == "stateful":
+        metric.update_state(y_true, y_pred, sample_weight=sample_weight)
+        return as_float(metric.result(), name), None
+    values = numpy.array([custom_metric_value(metric(y_true[i:i + 1], y_pred[i:i + 1]), name)[0]
+                          for i in range(len(y_true))])
+    total = float(weights.sum())
+    return (float((weights * values).sum() / total) if total else 0.0), total
 
 
 def as_float(value: Any, name: str) -> float:

@@ -15,9 +15,10 @@ name. The training step, written out (``train_step``)::
 ``fit``, ``evaluate`` and ``predict`` are each written once, over an
 ``EpochIterator`` (arrays, PyDatasets and generators alike) and one
 ``CallbackList``; ``fit``'s validation is ``evaluate``'s loop with
-``fit``'s callbacks. A step whose loss is not finite is not applied:
-``fit`` stops there, says where, and the weights stay those of the last
-finite step.
+``fit``'s callbacks. As in Keras, a step whose loss is NaN or infinite is
+applied like any other (the weights become NaN) and logged; training goes
+on unless a callback stops it: ``TerminateOnNaN`` (Keras's), or
+``RestoreLastFiniteWeights``, which also puts back the last finite weights.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ from minidl.autodiff.tensor import Tensor
 from minidl.training.callback_list import CallbackList
 from minidl.training.compile_utils import Compiled, EpochLogs
 from minidl.training.epoch_iterator import EpochIterator, refuse_arguments_of_arrays
-from minidl.training.finite_weights import LastFiniteWeights
 from minidl.training.standardize import (
     check_finite,
     check_sample_weight,
@@ -54,6 +54,7 @@ class Trainer:
 
     optimizer: Any = None
     stop_training: bool = False
+    run_eagerly, steps_per_execution, jit_compile = False, 1, "auto"  # compile's, kept for Keras programs
     _compiled: Any = None  # Compiled once compile ran
 
     #: predict passes at most this many bytes of any layer's output at once (see ``predict``).
@@ -61,14 +62,27 @@ class Trainer:
 
     # ----------------------------------------------------------------- compile
     def compile(self, optimizer: Any = "rmsprop", loss: Any = None, metrics: Any = None,
-                loss_weights: Any = None) -> None:
+                loss_weights: Any = None, weighted_metrics: Any = None, run_eagerly: bool = False,
+                steps_per_execution: int = 1, jit_compile: Any = "auto", auto_scale_loss: bool = True) -> None:
         """Choose the optimizer, the loss(es), their weights and the metrics (Keras names, objects or callables).
 
-        With several outputs, ``loss``, ``loss_weights`` and ``metrics`` may be
-        lists in output order or dicts by output name; one loss serves every output.
+        With several outputs, ``loss``, ``loss_weights``, ``metrics`` and
+        ``weighted_metrics`` may be lists in output order or dicts by output
+        name; one loss serves every output. ``weighted_metrics`` are weighted
+        by ``sample_weight`` (and ``class_weight``), ``metrics`` are not, as in
+        Keras. minidl always runs eagerly, one step at a time, uncompiled:
+        ``run_eagerly``, ``steps_per_execution``, ``jit_compile`` and
+        ``auto_scale_loss`` are accepted for Keras programs, checked, and kept.
         """
+        if not isinstance(steps_per_execution, int) or isinstance(steps_per_execution, bool) \
+                or steps_per_execution < 1:
+            raise ValueError(f"compile: steps_per_execution must be an integer >= 1, got {steps_per_execution!r}")
+        if jit_compile not in ("auto", True, False):
+            raise ValueError(f"compile: jit_compile must be 'auto', True or False, got {jit_compile!r}")
+        self.run_eagerly, self.steps_per_execution, self.jit_compile = bool(run_eagerly), steps_per_execution, \
+            jit_compile
         self.optimizer = optimizers_module.get(optimizer)
-        self._compiled = Compiled(self.output_names, loss, loss_weights, metrics)
+        self._compiled = Compiled(self.output_names, loss, loss_weights, metrics, weighted_metrics)
         if self.built:
             self.optimizer.build(self.trainable_weights)
 
@@ -126,10 +140,10 @@ class Trainer:
         return predictions, loss, per_output
 
     def train_step(self, xs: list, ys: list, sample_weight: Any) -> tuple[dict, dict]:
-        """One update; (the batch's logs, their weights). A non-finite loss leaves the weights as they were."""
+        """One update; (the batch's logs, their weights). A non-finite loss is applied too, as in Keras."""
         predictions, loss, per_output = self.compute_loss(xs, ys, sample_weight, training=True)
-        logs, counts = self._compiled.batch_logs(ys, predictions, loss, per_output)
-        if math.isfinite(logs["loss"]) and loss.requires_grad:  # a model without trainable weights: no update
+        logs, counts = self._compiled.batch_logs(ys, predictions, loss, per_output, sample_weight)
+        if loss.requires_grad:  # a model without trainable weights: no update
             weights = self.trainable_weights
             for w in weights:
                 w.grad = None
@@ -140,7 +154,7 @@ class Trainer:
     def test_step(self, xs: list, ys: list, sample_weight: Any) -> tuple[dict, dict]:
         with no_grad():
             predictions, loss, per_output = self.compute_loss(xs, ys, sample_weight, training=False)
-        return self._compiled.batch_logs(ys, predictions, loss, per_output)
+        return self._compiled.batch_logs(ys, predictions, loss, per_output, sample_weight)
 
     def predict_step(self, xs: list, rows_at_once: int | None = None) -> list:
         """Outputs (numpy) of one batch, ``rows_at_once`` samples at a time (see ``predict``)."""
@@ -209,11 +223,10 @@ class Trainer:
         self.stop_training = False
         callback_list.on_train_begin({})
         training_logs: dict = {}
-        guard = LastFiniteWeights(self.weights)
         for epoch in range(initial_epoch, epochs):
             callback_list.on_epoch_begin(epoch, {})
             self._compiled.metrics.reset()
-            epoch_logs = self._train_epoch(iterator, callback_list, epoch, guard)
+            epoch_logs = self._train_epoch(iterator, callback_list)
             if validation is not None and (epoch + 1) % validation_freq == 0:
                 validation_logs = self._evaluate_loop(validation, callback_list, "fit (validation_data)")
                 epoch_logs.update({f"val_{key}": value for key, value in validation_logs.items()})
@@ -224,24 +237,15 @@ class Trainer:
         callback_list.on_train_end(training_logs)
         return callback_list.history
 
-    def _train_epoch(self, iterator: EpochIterator, callback_list: CallbackList, epoch: int,
-                     guard: LastFiniteWeights) -> dict:
+    def _train_epoch(self, iterator: EpochIterator, callback_list: CallbackList) -> dict:
         """One pass over the training batches; the epoch's figures."""
         running, logs = EpochLogs(), {}
         with iterator.epoch() as batches:
             for step, (xs, ys, weights) in enumerate(batches):
                 callback_list.on_train_batch_begin(step, {})
-                guard.keep()
                 batch_logs, counts = self.train_step(xs, ys, weights)
                 running.add(batch_logs, counts)
                 logs = running.means()
-                if not math.isfinite(batch_logs["loss"]):
-                    kept = "the weights before the previous batch's update, which made them non-finite" \
-                        if guard.restore_if_not_finite() else "the weights of the last finite step (this batch's " \
-                        "update was not applied)"
-                    print(f"\nEpoch {epoch + 1}, batch {step + 1}: the loss is {batch_logs['loss']}; training "
-                          f"stopped, with {kept}.")
-                    self.stop_training = True
                 callback_list.on_train_batch_end(step, dict(logs))
                 if self.stop_training:
                     break

@@ -90,6 +90,19 @@ def creditcard(samples: int, seed: int = 7) -> tuple[np.ndarray, np.ndarray]:
     return features, labels
 
 
+def higgs(samples: int, seed: int = 9) -> tuple[np.ndarray, np.ndarray]:
+    """Stands in for the UCI HIGGS table: (features (samples, 28) float32, labels (samples,) float32, ~half 1).
+
+    The label is a noisy threshold of a non-linear function of a few features, so that small
+    networks learn part of it and large ones can overfit a small training set, as on HIGGS.
+    """
+    rng = np.random.default_rng(seed)
+    features = rng.normal(size=(samples, 28)).astype(np.float32)
+    signal = features[:, 0] * features[:, 1] + np.sin(2 * features[:, 2]) + 0.5 * features[:, 3] ** 2 - 0.5
+    labels = (signal + rng.normal(0.0, 1.0, size=samples) > 0).astype(np.float32)
+    return features, labels
+
+
 def genotype_matrices(samples: int, snps: int, haplotypes: int, classes: int, seed: int = 8):
     """Stands in for msprime/ms genotype matrices: (x (samples, snps, haplotypes) in {0, 1}, y (samples,)).
 
