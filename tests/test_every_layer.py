@@ -18,6 +18,8 @@ from minidl import Sequential, layers
 # class name -> (constructor arguments, input shape per sample; a list of shapes for a layer of several inputs)
 CASES = {
     "Activation": ({"activation": "tanh"}, (5,)),
+    "AdditiveAttention": ({"use_scale": True}, [(4, 3), (5, 3)]),
+    "Attention": ({"use_scale": True, "score_mode": "concat"}, [(4, 3), (5, 2), (5, 3)]),
     "Add": ({}, [(4, 3), (4, 3), (4, 3)]),
     "Average": ({}, [(2, 3), (2, 3)]),
     "AveragePooling1D": ({"pool_size": 2, "strides": 1, "padding": "same"}, (7, 3)),
@@ -30,6 +32,7 @@ CASES = {
     "Conv2D": ({"filters": 3, "kernel_size": (2, 3), "dilation_rate": (2, 1), "kernel_regularizer": "l2"}, (7, 6, 2)),
     "Cropping1D": ({"cropping": (1, 2)}, (6, 2)),
     "Cropping2D": ({"cropping": ((1, 0), (2, 1))}, (5, 6, 2)),
+    "Dot": ({"axes": (2, 2), "normalize": True}, [(4, 3), (5, 3)]),
     "Dense": ({"units": 4, "activation": "softmax", "bias_initializer": "ones"}, (6,)),
     "Dropout": ({"rate": 0.3, "seed": 2}, (8,)),
     "ELU": ({"alpha": 0.7}, (5,)),
@@ -49,6 +52,8 @@ CASES = {
     "MaxPooling2D": ({"pool_size": 2, "padding": "same"}, (5, 5, 3)),
     "Minimum": ({}, [(3, 2), (3, 2)]),
     "Multiply": ({}, [(5,), (5,)]),
+    "MultiHeadAttention": ({"num_heads": 2, "key_dim": 3, "value_dim": 2, "output_shape": 5},
+                           [(4, 6), (5, 3), (5, 2)]),
     "PReLU": ({"alpha_initializer": "ones", "shared_axes": [1]}, (4, 3)),
     "ReLU": ({"max_value": 2.0, "negative_slope": 0.1, "threshold": 0.5}, (5,)),
     "Permute": ({"dims": (2, 3, 1)}, (2, 3, 4)),
@@ -142,7 +147,7 @@ def keras_model_of(name, keras):
     layer = getattr(keras.layers, name)(**options)
     if isinstance(shape, list):
         inputs = [keras.Input(s) for s in shape]
-        return keras.Model(inputs, layer(inputs))
+        return keras.Model(inputs, layer(*inputs) if name == "MultiHeadAttention" else layer(inputs))
     return keras.Sequential([keras.Input(shape), layer])
 
 

@@ -1,6 +1,7 @@
 """Keras-style layers. Each holds weights and calls differentiable functions; none computes gradients."""
 
 from minidl.layers.activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from minidl.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
 from minidl.layers.base import Layer
 from minidl.layers.conv import Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose
 from minidl.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Lambda
@@ -10,6 +11,7 @@ from minidl.layers.merging import (
     Add,
     Average,
     Concatenate,
+    Dot,
     Maximum,
     Minimum,
     Multiply,
@@ -50,7 +52,7 @@ from minidl.core.registry import serialize as serialize_object
 
 ALL = {
     cls.__name__: cls
-    for cls in (Activation, ELU, LeakyReLU, PReLU, ReLU, Softmax,
+    for cls in (Activation, AdditiveAttention, Attention, Dot, MultiHeadAttention, ELU, LeakyReLU, PReLU, ReLU, Softmax,
                 Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Concatenate,
                 Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, Cropping1D, Cropping2D, Dense, Dropout, Flatten, GaussianNoise,
                 GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, GroupPooling,

@@ -173,14 +173,14 @@ def _last_axis(value: Any, entry: dict, where: str, name: str) -> int:
 def _references(inbound: Any) -> list:
     """A Keras 3 or Keras 2 inbound node as ({"args": [[layer, call, output], ...], "list": bool})."""
     if isinstance(inbound, dict):  # Keras 3: {"args": [tensor or [tensors]], "kwargs": {...}}
-        kwargs = {key: value for key, value in (inbound.get("kwargs") or {}).items() if value is not None}
+        kwargs = {key: {"tensor": list(value["config"]["keras_history"])} if isinstance(value, dict) else value
+                  for key, value in (inbound.get("kwargs") or {}).items() if value not in (None, False)}
         kwargs.pop("training", None)
-        if kwargs:
-            raise KerasFileError(f"a call with the arguments {sorted(kwargs)} is not supported")
-        argument = (inbound.get("args") or [None])[0]
-        several = isinstance(argument, list)
-        tensors = argument if several else [argument]
-        return {"args": [list(t["config"]["keras_history"]) for t in tensors], "list": several}
+        arguments = inbound.get("args") or [None]
+        several = isinstance(arguments[0], list) or len(arguments) > 1  # mha(query, value): tensors by position
+        tensors = arguments[0] if isinstance(arguments[0], list) else arguments
+        return {"args": [list(t["config"]["keras_history"]) for t in tensors], "list": several,
+                **({"kwargs": kwargs} if kwargs else {})}
     # Keras 2: [[layer, call, output, kwargs], ...]
     return {"args": [list(item[:3]) for item in inbound], "list": len(inbound) > 1}
 
@@ -248,7 +248,8 @@ def _read_keras_weights(model: Model, store: Any, path: str) -> None:
         variables = safe_hdf5.get_group(store, f"{group}/vars", path)
         if variables is None:
             raise KerasFileError(f"{path!r}: the weights file has no group {group!r} for layer {layer.name!r}")
-        arrays = [safe_hdf5.read_dataset(store, f"{group}/vars/{i}", path) for i in range(len(variables))]
+        paths = getattr(layer, "keras_variable_paths", None) or [f"vars/{i}" for i in range(len(variables))]
+        arrays = [safe_hdf5.read_dataset(store, f"{group}/{item}", path) for item in paths]
         _set_layer_weights(layer, arrays, path)
 
 
@@ -408,19 +409,24 @@ def _keras_entry(model: Model) -> dict:
     for item in graph["layers"]:
         entry = _keras_layer_entry(by_name[item["name"]])
         entry["name"] = item["name"]
-        entry["inbound_nodes"] = [_keras_node(shapes, call) for call in item["inbound_nodes"]]
+        positional = getattr(by_name[item["name"]], "keras_positional_inputs", False)
+        entry["inbound_nodes"] = [_keras_node(shapes, call, positional) for call in item["inbound_nodes"]]
         entries.append(entry)
     return {"module": "keras.src.models.functional", "class_name": "Functional", "registered_name": "Functional",
             "config": {"name": model.name, "trainable": model.trainable, "layers": entries,
                        "input_layers": graph["input_layers"], "output_layers": graph["output_layers"]}}
 
 
-def _keras_node(shapes: dict, call: dict) -> dict:
-    """One call as Keras 3 writes it; ``shapes``: (layer name, output index) -> the tensor's shape."""
-    tensors = [{"class_name": "__keras_tensor__",
+def _keras_node(shapes: dict, call: dict, positional: bool = False) -> dict:
+    """One call as Keras 3 writes it; ``shapes``: (layer name, output index) -> the tensor's shape;
+    ``positional``: the layer takes its tensors as separate arguments (``mha(query, value)``)."""
+    def tensor(ref: list) -> dict:
+        return {"class_name": "__keras_tensor__",
                 "config": {"shape": shapes.get((ref[0], ref[2])), "dtype": "float32", "keras_history": ref}}
-               for ref in call["args"]]
-    return {"args": [tensors if call.get("list") else tensors[0]], "kwargs": {}}
+    tensors = [tensor(ref) for ref in call["args"]]
+    kwargs = {key: tensor(value["tensor"]) if isinstance(value, dict) else value
+              for key, value in (call.get("kwargs") or {}).items()}
+    return {"args": tensors if positional else [tensors if call.get("list") else tensors[0]], "kwargs": kwargs}
 
 
 def save_keras_model(model: Model, path: str) -> None:
@@ -452,9 +458,11 @@ def save_keras_model(model: Model, path: str) -> None:
             with h5py.File(buffer, "w") as store:
                 store.create_group("vars")
                 for group, layer in _weight_groups(model):
-                    variables = store.create_group(f"{group}/vars")
-                    for index, array in enumerate(layer.get_weights()):
-                        variables.create_dataset(str(index), data=array)
+                    store.create_group(f"{group}/vars")
+                    paths = getattr(layer, "keras_variable_paths", None) or [f"vars/{i}" for i in range(len(
+                        layer.weights))]
+                    for item, array in zip(paths, layer.get_weights()):
+                        store.create_dataset(f"{group}/{item}", data=array)
                 if compile_config is not None:
                     write_keras_optimizer_state(store, model)
             with zipfile.ZipFile(temporary, "w") as archive:
