@@ -146,3 +146,16 @@ def test_dot_of_vectors_is_the_cosine_when_normalized():
     a, b = np.array([[3.0, 4.0]]), np.array([[4.0, 3.0]])
     np.testing.assert_allclose(L.Dot(1, normalize=True)([a, b]).data, [[24 / 25]], rtol=1e-6)
     assert L.Dot(1)([Tensor(a), Tensor(b)]).shape == (1, 1)
+
+
+def test_symbolic_tensors_add_subtract_and_multiply_as_keras_tensors_do(rng):
+    import minidl
+
+    a, b = L.Input((3,)), L.Input((3,))
+    model = minidl.Model([a, b], [a + b, a - b, a * b])
+    x, y = rng.normal(size=(2, 3)).astype(np.float32), rng.normal(size=(2, 3)).astype(np.float32)
+    total, difference, product = model.predict([x, y], verbose=0)
+    np.testing.assert_allclose(total, x + y)
+    np.testing.assert_allclose(difference, x - y)
+    np.testing.assert_allclose(product, x * y)
+    assert [type(layer).__name__ for layer in model.layers[2:]] == ["Add", "Subtract", "Multiply"]

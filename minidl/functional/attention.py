@@ -67,7 +67,7 @@ class AttentionWeights(Function):
     def forward(self, q: Any, k: Any) -> Any:
         xp = backend.get_array_module(q)
         self.q, self.k = q, k
-        scores = (q @ xp.swapaxes(k, -1, -2)) * q.dtype.type(self.scale)
+        scores = (q @ xp.ascontiguousarray(xp.swapaxes(k, -1, -2))) * q.dtype.type(self.scale)  # BLAS per matrix
         self.p = softmax_last_axis(masked_scores(scores, self.mask))
         if self.mask is None:
             return self.p

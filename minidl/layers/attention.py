@@ -191,12 +191,12 @@ class MultiHeadAttention(Layer):
         return self.attend(*tensors, **options, **flags, training=resolved_training(self, training))
 
     def _project(self, x: Tensor, name: str) -> Tensor:
-        """(batch, P, d) -> (batch, heads, P, size): x W + b per head."""
+        """(batch, P, d) -> (batch, heads, P, size): x W_h + b_h for every head h, as one broadcast matmul
+        (batch, 1, P, d) @ (heads, d, size), whose result is already laid out head by head."""
         kernel, bias = getattr(self, f"_{name}_weights")
         d, heads, size = kernel.shape
-        flat_bias = None if bias is None else F.reshape(bias, (heads * size,))
-        y = F.linear(x, F.reshape(kernel, (d, heads * size)), flat_bias)
-        return F.transpose(F.reshape(y, (x.shape[0], x.shape[1], heads, size)), (0, 2, 1, 3))
+        y = F.matmul(F.reshape(x, (x.shape[0], 1, x.shape[1], d)), F.transpose(kernel, (1, 0, 2)))
+        return y if bias is None else y + F.reshape(bias, (heads, 1, size))
 
     def attend(self, query: Tensor, value: Tensor, key: Tensor | None = None, attention_mask: Any = None,
                query_mask: Any = None, value_mask: Any = None, key_mask: Any = None,
@@ -214,11 +214,11 @@ class MultiHeadAttention(Layer):
         q, k, v = self._project(flat[0], "query"), self._project(flat[1], "key"), self._project(flat[2], "value")
         o, p = dot_product_attention(q, k, v, 1.0 / math.sqrt(self.key_dim), mask, self.dropout, training,
                                      self._generator)
-        o = F.reshape(F.transpose(o, (0, 2, 1, 3)), (batch, queries, self.num_heads * self.value_dim))
-        kernel, bias = self._attention_output_weights
+        kernel, bias = self._attention_output_weights  # y = sum_h O_h W^O_h + b: (batch, heads, T, out) summed
         out_shape = tuple(kernel.shape[2:])
-        flat_bias = None if bias is None else F.reshape(bias, (math.prod(out_shape),))
-        y = F.linear(o, F.reshape(kernel, (self.num_heads * self.value_dim, math.prod(out_shape))), flat_bias)
+        y = F.sum(F.matmul(o, F.reshape(kernel, (self.num_heads, self.value_dim, math.prod(out_shape)))), axis=1)
+        if bias is not None:
+            y = y + F.reshape(bias, (math.prod(out_shape),))
         y = F.reshape(y, (batch,) + tuple(query_positions) + out_shape)
         if return_attention_scores:
             return [y, F.reshape(p, (batch, self.num_heads) + tuple(query_positions) + tuple(value_positions))]

@@ -16,6 +16,7 @@ from typing import Any
 
 from minidl import functional as F
 from minidl.layers.base import Layer
+from minidl.layers.symbolic import MERGE_LAYERS
 from minidl.autodiff.tensor import Tensor
 
 
@@ -189,6 +190,9 @@ class Dot(_Merge):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "axes": self.axes, "normalize": self.normalize}
+
+
+MERGE_LAYERS.update(Add=Add, Subtract=Subtract, Multiply=Multiply)  # a + b, a - b, a * b on symbolic tensors
 
 
 def add(inputs: list, **kwargs: Any) -> Any:

@@ -27,6 +27,10 @@ from typing import Any
 import numpy
 
 
+#: the merge layers by name, which ``minidl.layers.merging`` registers (it is built on this module)
+MERGE_LAYERS: dict = {}
+
+
 class SymbolicTensor:
     """A placeholder for a batch of data: ``shape`` (batch axis first, None) and ``dtype``, no values.
 
@@ -64,6 +68,32 @@ class SymbolicTensor:
 
     def __bool__(self) -> bool:
         raise TypeError(f"{self!r} is symbolic: it has no truth value")
+
+    def _merged(self, other: Any, kind: str, reverse: bool = False) -> Any:
+        """``self + other`` (``-``, ``*``) of two symbolic tensors: a node of the merge layer (Keras records an
+        operation node; its files name the same class, Add, Subtract or Multiply)."""
+        if not isinstance(other, SymbolicTensor) or kind not in MERGE_LAYERS:
+            return NotImplemented
+        pair = [other, self] if reverse else [self, other]
+        return MERGE_LAYERS[kind]()(pair)
+
+    def __add__(self, other: Any) -> Any:
+        return self._merged(other, "Add")
+
+    def __radd__(self, other: Any) -> Any:
+        return self._merged(other, "Add", reverse=True)
+
+    def __sub__(self, other: Any) -> Any:
+        return self._merged(other, "Subtract")
+
+    def __rsub__(self, other: Any) -> Any:
+        return self._merged(other, "Subtract", reverse=True)
+
+    def __mul__(self, other: Any) -> Any:
+        return self._merged(other, "Multiply")
+
+    def __rmul__(self, other: Any) -> Any:
+        return self._merged(other, "Multiply", reverse=True)
 
 
 class Node:
