@@ -2,6 +2,7 @@
 
 from minidl.layers.activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from minidl.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
+from minidl.layers.augmentation import RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom
 from minidl.layers.base import Layer
 from minidl.layers.conv import Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose
 from minidl.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Lambda
@@ -26,6 +27,7 @@ from minidl.layers.merging import (
 )
 from minidl.layers.noise import GaussianNoise, SpatialDropout1D, SpatialDropout2D
 from minidl.layers.normalization import BatchNormalization, LayerNormalization
+from minidl.layers.preprocessing import CenterCrop, Normalization, Rescaling, Resizing
 from minidl.layers.pooling import (
     AveragePooling1D,
     AveragePooling2D,
@@ -52,7 +54,9 @@ from minidl.core.registry import serialize as serialize_object
 
 ALL = {
     cls.__name__: cls
-    for cls in (Activation, AdditiveAttention, Attention, Dot, MultiHeadAttention, ELU, LeakyReLU, PReLU, ReLU, Softmax,
+    for cls in (Activation, AdditiveAttention, Attention, Dot, MultiHeadAttention, ELU,
+                CenterCrop, Normalization, Rescaling, Resizing, RandomContrast, RandomFlip, RandomRotation,
+                RandomTranslation, RandomZoom, LeakyReLU, PReLU, ReLU, Softmax,
                 Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Concatenate,
                 Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, Cropping1D, Cropping2D, Dense, Dropout, Flatten, GaussianNoise,
                 GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, GroupPooling,
