@@ -159,3 +159,4 @@ def test_symbolic_tensors_add_subtract_and_multiply_as_keras_tensors_do(rng):
     np.testing.assert_allclose(difference, x - y)
     np.testing.assert_allclose(product, x * y)
     assert [type(layer).__name__ for layer in model.layers[2:]] == ["Add", "Subtract", "Multiply"]
+

@@ -28,6 +28,7 @@ from minidl.layers.merging import (
 from minidl.layers.noise import GaussianNoise, SpatialDropout1D, SpatialDropout2D
 from minidl.layers.normalization import BatchNormalization, LayerNormalization
 from minidl.layers.preprocessing import CenterCrop, Normalization, Rescaling, Resizing
+from minidl.layers.separable_conv import DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D, SeparableConv2D
 from minidl.layers.pooling import (
     AveragePooling1D,
     AveragePooling2D,
@@ -56,7 +57,7 @@ ALL = {
     cls.__name__: cls
     for cls in (Activation, AdditiveAttention, Attention, Dot, MultiHeadAttention, ELU,
                 CenterCrop, Normalization, Rescaling, Resizing, RandomContrast, RandomFlip, RandomRotation,
-                RandomTranslation, RandomZoom, LeakyReLU, PReLU, ReLU, Softmax,
+                RandomTranslation, RandomZoom, DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D, SeparableConv2D, LeakyReLU, PReLU, ReLU, Softmax,
                 Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Concatenate,
                 Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, Cropping1D, Cropping2D, Dense, Dropout, Flatten, GaussianNoise,
                 GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, GroupPooling,
