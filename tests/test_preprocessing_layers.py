@@ -50,7 +50,10 @@ def test_augmentation_is_the_identity_at_inference_and_random_but_seeded_in_trai
                  lambda: L.RandomZoom(0.3, seed=3), lambda: L.RandomTranslation(0.2, 0.2, seed=3),
                  lambda: L.RandomContrast(0.5, seed=3)):
         layer = make()
-        np.testing.assert_array_equal(layer(x).data, x)
+        np.testing.assert_array_equal(layer(x, training=False).data, x)
+        model = minidl.Sequential([L.Input(x.shape[1:]), make()])
+        np.testing.assert_array_equal(model.predict(x, verbose=0), x)
+        assert not np.allclose(make()(x).data, x)  # called on its own it augments, as Keras's
         first = layer(x, training=True).data
         assert first.shape == x.shape and not np.allclose(first, x)
         np.testing.assert_array_equal(make()(x, training=True).data, first)  # the same seed, the same draw

@@ -7,7 +7,9 @@
     RandomContrast      (x - mean) * c + mean per image and channel, c drawn from [1 - lower, 1 + upper],
                         clipped to value_range
 
-Factors follow Keras: one number f means [-f, f] (for RandomContrast
+Called on their own (``RandomFlip()(images)``, as in a ``tf.data`` map) they
+augment, as Keras's, whose ``call`` defaults to ``training=True``; in a model
+they follow the model. Factors follow Keras: one number f means [-f, f] (for RandomContrast
 [1 - f, 1 + f]), a pair (lower, upper) its range. Rotation, zoom and
 translation read the image through an affine map (``functional/image.py``:
 bilinear or nearest, fill modes reflect (Keras's default), wrap, nearest,
@@ -29,6 +31,8 @@ from minidl.core import backend
 from minidl.core import random as minidl_random
 from minidl.functional.image import FILL_MODES, INTERPOLATIONS, affine_warp
 from minidl.layers.base import Layer
+from minidl.layers.protocol import outermost_call
+from minidl.layers.symbolic import is_symbolic
 
 
 def factor_range(name: str, factor: Any, around: float = 0.0) -> tuple[float, float]:
@@ -54,6 +58,13 @@ class _RandomImageLayer(Layer):
         super().__init__(**kwargs)
         self.seed = seed
         self._generator = None if seed is None else numpy.random.default_rng(seed)
+
+    def __call__(self, inputs: Any, *args: Any, training: bool | None = None, **kwargs: Any) -> Any:
+        """As Keras's (whose ``call`` defaults to ``training=True``): called on its own, outside any model or
+        layer, it augments; inside a model it follows the model (augmenting in ``fit`` only)."""
+        if training is None and not is_symbolic(inputs) and outermost_call():
+            training = True
+        return super().__call__(inputs, *args, training=training, **kwargs)
 
     def random(self) -> numpy.random.Generator:
         return self._generator or minidl_random.generator()
