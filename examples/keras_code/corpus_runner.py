@@ -78,6 +78,10 @@ MARGINS: dict[str, dict[str, float]] = {
     # judged: 24 frauds in the validation rows, so one fraud is 0.04 of recall
     "example_imbalanced_classification": {"val_recall": 0.2, "val_accuracy_from_counts": 0.05,
                                           "val_count_total": 0},
+    # judged: one Adam step (128 images, one batch) from random weights; Keras seed 0 gave loss 0.781 and
+    # seeds 1-2 a spread of 0.061; val_acc: 32 validation images that a one-step network calls one class
+    # (15/32 or 17/32), measured 0.469 for seeds 0-2
+    "example_image_classification_from_scratch": {"params": 0, "loss": 0.2, "val_acc": 0.1, "score_in_0_1": 0},
     # measured: loss 2.24-2.27, accuracy 0.11-0.28
     "example_mnist_convnet": {"loss": 0.05, "accuracy": 0.25},
     # measured: loss 0.68-0.88, val_loss 0.49-0.75, threshold 0.61-0.78
