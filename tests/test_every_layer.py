@@ -18,6 +18,7 @@ from minidl import Sequential, layers
 # class name -> (constructor arguments, input shape per sample; a list of shapes for a layer of several inputs)
 CASES = {
     "Activation": ({"activation": "tanh"}, (5,)),
+    "ActivityRegularization": ({"l1": 0.01, "l2": 0.02}, (5,)),
     "AdditiveAttention": ({"use_scale": True}, [(4, 3), (5, 3)]),
     "Attention": ({"use_scale": True, "score_mode": "concat"}, [(4, 3), (5, 2), (5, 3)]),
     "Add": ({}, [(4, 3), (4, 3), (4, 3)]),
@@ -40,6 +41,7 @@ CASES = {
     "Dropout": ({"rate": 0.3, "seed": 2}, (8,)),
     "ELU": ({"alpha": 0.7}, (5,)),
     "Flatten": ({}, (3, 4, 2)),
+    "GaussianDropout": ({"rate": 0.3, "seed": 2}, (6,)),
     "GaussianNoise": ({"stddev": 0.5, "seed": 3}, (4, 2)),
     "GlobalAveragePooling1D": ({}, (5, 3)),
     "GlobalAveragePooling2D": ({"keepdims": True}, (4, 5, 3)),
@@ -47,6 +49,7 @@ CASES = {
     "GlobalMaxPooling2D": ({}, (4, 5, 3)),
     "GroupPooling": ({"group_sizes": [2, 1, 3], "axis": 2, "statistics": ["mean", "max"]}, (4, 6, 3)),
     "GroupShuffle": ({"group_sizes": [2, 1], "axis": -1, "unit": 2, "seed": 4}, (3, 6)),
+    "Identity": ({}, (3, 2)),
     "InputLayer": ({"shape": (5,)}, (5,)),
     "LeakyReLU": ({"negative_slope": 0.1}, (5,)),
     "LayerNormalization": ({"axis": [-2, -1], "epsilon": 1e-2}, (3, 4)),
@@ -77,6 +80,7 @@ CASES = {
     "SpatialDropout1D": ({"rate": 0.4, "seed": 1}, (6, 3)),
     "SpatialDropout2D": ({"rate": 0.4, "seed": 1}, (4, 4, 3)),
     "Subtract": ({}, [(2, 2), (2, 2)]),
+    "UnitNormalization": ({"axis": -1}, (3, 4)),
     "UpSampling1D": ({"size": 3}, (4, 2)),
     "UpSampling2D": ({"size": (2, 3)}, (3, 2, 2)),
     "ZeroPadding1D": ({"padding": (2, 1)}, (4, 3)),

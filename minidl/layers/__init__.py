@@ -5,7 +5,18 @@ from minidl.layers.attention import AdditiveAttention, Attention, MultiHeadAtten
 from minidl.layers.augmentation import RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom
 from minidl.layers.base import Layer
 from minidl.layers.conv import Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose
-from minidl.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Lambda
+from minidl.layers.core import (
+    Activation,
+    ActivityRegularization,
+    Dense,
+    Dropout,
+    Flatten,
+    Identity,
+    Input,
+    InputLayer,
+    Lambda,
+    UnitNormalization,
+)
 from minidl.layers.grouping import GroupPooling, GroupShuffle
 from minidl.layers.input_spec import InputSpec
 from minidl.layers.merging import (
@@ -25,7 +36,7 @@ from minidl.layers.merging import (
     multiply,
     subtract,
 )
-from minidl.layers.noise import GaussianNoise, SpatialDropout1D, SpatialDropout2D
+from minidl.layers.noise import GaussianDropout, GaussianNoise, SpatialDropout1D, SpatialDropout2D
 from minidl.layers.normalization import BatchNormalization, LayerNormalization
 from minidl.layers.preprocessing import CenterCrop, Normalization, Rescaling, Resizing
 from minidl.layers.separable_conv import DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D, SeparableConv2D
@@ -57,6 +68,7 @@ ALL = {
     cls.__name__: cls
     for cls in (Activation, AdditiveAttention, Attention, Dot, MultiHeadAttention, ELU,
                 CenterCrop, Normalization, Rescaling, Resizing, RandomContrast, RandomFlip, RandomRotation,
+                ActivityRegularization, GaussianDropout, Identity, UnitNormalization,
                 RandomTranslation, RandomZoom, DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D, SeparableConv2D, LeakyReLU, PReLU, ReLU, Softmax,
                 Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Concatenate,
                 Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, Cropping1D, Cropping2D, Dense, Dropout, Flatten, GaussianNoise,
