@@ -18,6 +18,9 @@ from minidl import Sequential, layers
 # class name -> (constructor arguments, input shape per sample; a list of shapes for a layer of several inputs)
 CASES = {
     "Activation": ({"activation": "tanh"}, (5,)),
+    "ActivityRegularization": ({"l1": 0.01, "l2": 0.02}, (5,)),
+    "AdditiveAttention": ({"use_scale": True}, [(4, 3), (5, 3)]),
+    "Attention": ({"use_scale": True, "score_mode": "concat"}, [(4, 3), (5, 2), (5, 3)]),
     "Add": ({}, [(4, 3), (4, 3), (4, 3)]),
     "Average": ({}, [(2, 3), (2, 3)]),
     "AveragePooling1D": ({"pool_size": 2, "strides": 1, "padding": "same"}, (7, 3)),
@@ -25,6 +28,7 @@ CASES = {
     "BatchNormalization": ({"momentum": 0.9, "epsilon": 1e-2}, (4, 3)),
     "Bidirectional": ({"layer": {"class_name": "GRU", "config": {"units": 3, "return_sequences": True}},
                        "merge_mode": "ave"}, (5, 2)),
+    "CenterCrop": ({"height": 3, "width": 4}, (5, 6, 2)),
     "Concatenate": ({"axis": 1}, [(2, 3), (4, 3), (1, 3)]),
     "Conv1D": ({"filters": 4, "kernel_size": 3, "strides": 2, "padding": "same", "activation": "relu"}, (9, 2)),
     "Conv1DTranspose": ({"filters": 3, "kernel_size": 3, "strides": 2, "padding": "same", "activation": "relu"}, (5, 2)),
@@ -32,11 +36,15 @@ CASES = {
     "Conv2D": ({"filters": 3, "kernel_size": (2, 3), "dilation_rate": (2, 1), "kernel_regularizer": "l2"}, (7, 6, 2)),
     "Cropping1D": ({"cropping": (1, 2)}, (6, 2)),
     "Cropping2D": ({"cropping": ((1, 0), (2, 1))}, (5, 6, 2)),
+    "DepthwiseConv1D": ({"kernel_size": 3, "depth_multiplier": 2, "padding": "same", "strides": 2}, (7, 3)),
+    "DepthwiseConv2D": ({"kernel_size": (2, 3), "dilation_rate": (2, 1), "activation": "relu"}, (6, 5, 2)),
+    "Dot": ({"axes": (2, 2), "normalize": True}, [(4, 3), (5, 3)]),
     "Dense": ({"units": 4, "activation": "softmax", "bias_initializer": "ones"}, (6,)),
     "Dropout": ({"rate": 0.3, "seed": 2}, (8,)),
     "ELU": ({"alpha": 0.7}, (5,)),
     "Embedding": ({"input_dim": 10, "output_dim": 3, "mask_zero": True}, (6,)),
     "Flatten": ({}, (3, 4, 2)),
+    "GaussianDropout": ({"rate": 0.3, "seed": 2}, (6,)),
     "GaussianNoise": ({"stddev": 0.5, "seed": 3}, (4, 2)),
     "GlobalAveragePooling1D": ({}, (5, 3)),
     "GlobalAveragePooling2D": ({"keepdims": True}, (4, 5, 3)),
@@ -45,6 +53,7 @@ CASES = {
     "GRU": ({"units": 3, "go_backwards": True, "recurrent_activation": "hard_sigmoid"}, (5, 2)),
     "GroupPooling": ({"group_sizes": [2, 1, 3], "axis": 2, "statistics": ["mean", "max"]}, (4, 6, 3)),
     "GroupShuffle": ({"group_sizes": [2, 1], "axis": -1, "unit": 2, "seed": 4}, (3, 6)),
+    "Identity": ({}, (3, 2)),
     "InputLayer": ({"shape": (5,)}, (5,)),
     "LeakyReLU": ({"negative_slope": 0.1}, (5,)),
     "LayerNormalization": ({"axis": [-2, -1], "epsilon": 1e-2}, (3, 4)),
@@ -55,6 +64,16 @@ CASES = {
     "MaxPooling2D": ({"pool_size": 2, "padding": "same"}, (5, 5, 3)),
     "Minimum": ({}, [(3, 2), (3, 2)]),
     "Multiply": ({}, [(5,), (5,)]),
+    "Normalization": ({"axis": -1, "mean": [0.5, -1.0], "variance": [2.0, 0.5]}, (4, 2)),
+    "RandomContrast": ({"factor": 0.2, "seed": 1}, (4, 5, 3)),
+    "RandomFlip": ({"mode": "horizontal", "seed": 1}, (4, 5, 3)),
+    "RandomRotation": ({"factor": 0.1, "fill_mode": "constant", "seed": 1}, (4, 5, 3)),
+    "RandomTranslation": ({"height_factor": 0.1, "width_factor": (-0.2, 0.1), "seed": 1}, (4, 5, 3)),
+    "RandomZoom": ({"height_factor": (-0.2, 0.3), "interpolation": "nearest", "seed": 1}, (4, 5, 3)),
+    "Rescaling": ({"scale": 1 / 255, "offset": -0.5}, (4, 3)),
+    "Resizing": ({"height": 3, "width": 7, "interpolation": "bilinear"}, (5, 4, 2)),
+    "MultiHeadAttention": ({"num_heads": 2, "key_dim": 3, "value_dim": 2, "output_shape": 5},
+                           [(4, 6), (5, 3), (5, 2)]),
     "PReLU": ({"alpha_initializer": "ones", "shared_axes": [1]}, (4, 3)),
     "ReLU": ({"max_value": 2.0, "negative_slope": 0.1, "threshold": 0.5}, (5,)),
     "Permute": ({"dims": (2, 3, 1)}, (2, 3, 4)),
@@ -62,10 +81,14 @@ CASES = {
     "Reshape": ({"target_shape": (-1, 2)}, (3, 4)),
     "SimpleRNN": ({"units": 4, "activation": "relu", "return_sequences": True}, (5, 2)),
     "Softmax": ({"axis": 1}, (3, 4)),
+    "SeparableConv1D": ({"filters": 4, "kernel_size": 3, "padding": "same", "use_bias": False}, (6, 3)),
+    "SeparableConv2D": ({"filters": 3, "kernel_size": 3, "strides": 2, "padding": "same", "depth_multiplier": 2},
+                        (7, 6, 2)),
     "SpatialDropout1D": ({"rate": 0.4, "seed": 1}, (6, 3)),
     "SpatialDropout2D": ({"rate": 0.4, "seed": 1}, (4, 4, 3)),
     "Subtract": ({}, [(2, 2), (2, 2)]),
     "TimeDistributed": ({"layer": {"class_name": "Dense", "config": {"units": 2}}}, (4, 3)),
+    "UnitNormalization": ({"axis": -1}, (3, 4)),
     "UpSampling1D": ({"size": 3}, (4, 2)),
     "UpSampling2D": ({"size": (2, 3)}, (3, 2, 2)),
     "ZeroPadding1D": ({"padding": (2, 1)}, (4, 3)),
@@ -154,7 +177,7 @@ def keras_model_of(name, keras):
     layer = getattr(keras.layers, name)(**options)
     if isinstance(shape, list):
         inputs = [keras.Input(s) for s in shape]
-        return keras.Model(inputs, layer(inputs))
+        return keras.Model(inputs, layer(*inputs) if name == "MultiHeadAttention" else layer(inputs))
     return keras.Sequential([keras.Input(shape), layer])
 
 

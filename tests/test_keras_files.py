@@ -148,9 +148,9 @@ def test_what_minidl_cannot_rebuild_is_named(tmp_path):
     with pytest.raises(KerasFileError, match=r"layer 'conv1d' \(Conv1D\) has the option groups=2"):
         minidl.load_model(write(entry, "groups.keras"))
     conv["config"]["groups"] = 1
-    conv["class_name"] = "LSTM"
-    with pytest.raises(KerasFileError, match=r"layer 'conv1d' is a Keras LSTM, which minidl does not have"):
-        minidl.load_model(write(entry, "lstm.keras"))
+    conv["class_name"] = "ConvLSTM1D"
+    with pytest.raises(KerasFileError, match=r"layer 'conv1d' is a Keras ConvLSTM1D, which minidl does not have"):
+        minidl.load_model(write(entry, "convlstm.keras"))
     group_model = Sequential([Input((4, 3)), L.GroupPooling([2, 2], axis=1)])
     with pytest.raises(KerasFileError, match="GroupPooling, which Keras does not have; save this model as"):
         group_model.save(tmp_path / "group.keras")

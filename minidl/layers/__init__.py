@@ -1,16 +1,30 @@
 """Keras-style layers. Each holds weights and calls differentiable functions; none computes gradients."""
 
 from minidl.layers.activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from minidl.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
+from minidl.layers.augmentation import RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom
 from minidl.layers.base import Layer
 from minidl.layers.conv import Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose
 from minidl.layers.embedding import Embedding, Masking
-from minidl.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Lambda
+from minidl.layers.core import (
+    Activation,
+    ActivityRegularization,
+    Dense,
+    Dropout,
+    Flatten,
+    Identity,
+    Input,
+    InputLayer,
+    Lambda,
+    UnitNormalization,
+)
 from minidl.layers.grouping import GroupPooling, GroupShuffle
 from minidl.layers.input_spec import InputSpec
 from minidl.layers.merging import (
     Add,
     Average,
     Concatenate,
+    Dot,
     Maximum,
     Minimum,
     Multiply,
@@ -23,8 +37,10 @@ from minidl.layers.merging import (
     multiply,
     subtract,
 )
-from minidl.layers.noise import GaussianNoise, SpatialDropout1D, SpatialDropout2D
+from minidl.layers.noise import GaussianDropout, GaussianNoise, SpatialDropout1D, SpatialDropout2D
 from minidl.layers.normalization import BatchNormalization, LayerNormalization
+from minidl.layers.preprocessing import CenterCrop, Normalization, Rescaling, Resizing
+from minidl.layers.separable_conv import DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D, SeparableConv2D
 from minidl.layers.pooling import (
     AveragePooling1D,
     AveragePooling2D,
@@ -53,13 +69,18 @@ from minidl.core.registry import serialize as serialize_object
 
 ALL = {
     cls.__name__: cls
-    for cls in (Activation, ELU, LeakyReLU, PReLU, ReLU, Softmax,
-                Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, Concatenate,
-                Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, Cropping1D, Cropping2D, Dense, Dropout, Flatten, GaussianNoise,
-                Embedding, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, GRU, GroupPooling,
-                GroupShuffle, InputLayer, LayerNormalization, LSTM, Masking, Maximum, MaxPooling1D, MaxPooling2D, Minimum, Multiply,
-                Permute, RepeatVector, Reshape, SimpleRNN, SpatialDropout1D, SpatialDropout2D, Subtract, TimeDistributed, UpSampling1D,
-                UpSampling2D, ZeroPadding1D, ZeroPadding2D)
+    for cls in (Activation, ActivityRegularization, Add, AdditiveAttention, Attention, Average, AveragePooling1D,
+                AveragePooling2D, BatchNormalization, Bidirectional, CenterCrop, Concatenate, Conv1D,
+                Conv1DTranspose, Conv2D, Conv2DTranspose, Cropping1D, Cropping2D, Dense,
+                DepthwiseConv1D, DepthwiseConv2D, Dot, Dropout, ELU, Embedding, Flatten,
+                GaussianDropout, GaussianNoise, GlobalAveragePooling1D, GlobalAveragePooling2D,
+                GlobalMaxPooling1D, GlobalMaxPooling2D, GroupPooling, GroupShuffle, GRU, Identity,
+                InputLayer, LayerNormalization, LeakyReLU, LSTM, Masking, Maximum, MaxPooling1D,
+                MaxPooling2D, Minimum, MultiHeadAttention, Multiply, Normalization, Permute, PReLU,
+                RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom, ReLU,
+                RepeatVector, Rescaling, Reshape, Resizing, SeparableConv1D, SeparableConv2D, SimpleRNN,
+                Softmax, SpatialDropout1D, SpatialDropout2D, Subtract, TimeDistributed,
+                UnitNormalization, UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D)
 }
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy
 
-from minidl import activations
+from minidl import activations, regularizers
 from minidl import functional as F
 from minidl.layers.base import Layer, _shape_tuple, check_positive_int
 from minidl.layers.kernel import KernelLayer
@@ -189,3 +189,36 @@ class Lambda(Layer):
         raise ValueError(f"layer {self.label!r}: a Lambda holds Python code, which minidl's model files never do; "
                          "save the weights (model.save_weights) and rebuild the model in code, or write the "
                          "function as a Layer subclass with get_config")
+
+
+class Identity(Layer):
+    """y = x (Keras's placeholder layer)."""
+
+
+class UnitNormalization(Layer):
+    """y = x / ||x||_2 along ``axis`` (Keras's: x * min(1 / ||x||, 1e12))."""
+
+    def __init__(self, axis: Any = -1, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.axis = axis if isinstance(axis, int) else tuple(axis)
+
+    def call(self, x: Tensor, training: bool) -> Tensor:
+        inverse_norm = 1.0 / F.sqrt(F.sum(x * x, axis=self.axis, keepdims=True))
+        return x * F.minimum(inverse_norm, 1e12)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "axis": self.axis if isinstance(self.axis, int) else list(self.axis)}
+
+
+class ActivityRegularization(Layer):
+    """y = x, adding l1 * sum|x| + l2 * sum x^2 (divided by the batch size, as Keras) to the model's losses."""
+
+    def __init__(self, l1: float = 0.0, l2: float = 0.0, **kwargs: Any) -> None:
+        kwargs.pop("activity_regularizer", None)
+        super().__init__(activity_regularizer=regularizers.L1L2(l1=l1, l2=l2), **kwargs)
+        self.l1, self.l2 = float(l1), float(l2)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.pop("activity_regularizer", None)
+        return {**config, "l1": self.l1, "l2": self.l2}

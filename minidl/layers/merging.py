@@ -1,4 +1,4 @@
-"""Layers that merge several tensors into one: Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate.
+"""Layers that merge several tensors into one: Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot.
 
 They are called on a list, ``Add()([a, b])``, or through the lower-case
 functions Keras users write, ``add([a, b])``, ``concatenate([a, b])``. The
@@ -16,6 +16,7 @@ from typing import Any
 
 from minidl import functional as F
 from minidl.layers.base import Layer
+from minidl.layers.symbolic import MERGE_LAYERS
 from minidl.autodiff.tensor import Tensor
 
 
@@ -140,6 +141,58 @@ class Concatenate(_Merge):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "axis": self.axis}
+
+
+class Dot(_Merge):
+    """y = the dot product of two tensors along ``axes`` (one for both, or one each; counted with the batch axis),
+    per sample: Keras's ``batch_dot``. (batch, n, d) . (batch, m, d) with axes=2 gives (batch, n, m); two
+    vectors give (batch, 1). ``normalize``: each input first divided by its L2 norm along its axis (the cosine).
+    """
+
+    minimum_inputs = maximum_inputs = 2
+
+    def __init__(self, axes: Any, normalize: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not isinstance(axes, int) and not (isinstance(axes, (list, tuple)) and len(axes) == 2
+                                              and all(isinstance(axis, int) for axis in axes)):
+            raise ValueError(f"Dot: axes must be an int or a pair of ints, got {axes!r}")
+        self.axes, self.normalize = axes if isinstance(axes, int) else list(axes), bool(normalize)
+
+    def _axes(self, ranks: tuple) -> list:
+        pair = [self.axes, self.axes] if isinstance(self.axes, int) else self.axes
+        axes = [axis % rank for axis, rank in zip(pair, ranks)]
+        if any(axis == 0 for axis in axes):
+            raise ValueError(f"layer {self.label!r}: Dot(axes={self.axes}) would contract the batch axis")
+        return axes
+
+    def compute_output_shape(self, input_shape: Any) -> tuple:
+        shapes = self._check_inputs(input_shape)
+        axes = self._axes((len(shapes[0]) + 1, len(shapes[1]) + 1))
+        sizes = [shape[axis - 1] for shape, axis in zip(shapes, axes)]
+        if None not in sizes and sizes[0] != sizes[1]:
+            raise ValueError(f"layer {self.label!r}: Dot(axes={self.axes}) needs equal sizes along the axes, got "
+                             f"shapes {(None, *shapes[0])} and {(None, *shapes[1])}")
+        rest = tuple(size for position, size in enumerate(shapes[0]) if position != axes[0] - 1) + \
+            tuple(size for position, size in enumerate(shapes[1]) if position != axes[1] - 1)
+        return rest or (1,)
+
+    def merge(self, xs: list) -> Tensor:
+        x, y = xs
+        axes = self._axes((x.ndim, y.ndim))
+        if self.normalize:  # Keras's normalize: x * min(1 / ||x||, 1 / epsilon)
+            x, y = (item * F.minimum(1.0 / F.sqrt(F.sum(item * item, axis=axis, keepdims=True)), 1e7)
+                    for item, axis in ((x, axes[0]), (y, axes[1])))
+        x = F.transpose(x, [a for a in range(x.ndim) if a != axes[0]] + [axes[0]])  # (batch, ..., d)
+        y = F.transpose(y, [0, axes[1]] + [a for a in range(1, y.ndim) if a != axes[1]])  # (batch, d, ...)
+        out_shape = (x.shape[0],) + (tuple(x.shape[1:-1]) + tuple(y.shape[2:]) or (1,))
+        product = F.matmul(F.reshape(x, (x.shape[0], -1, x.shape[-1])), F.reshape(y, (y.shape[0], y.shape[1], -1)))
+        return F.reshape(product, out_shape)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "axes": self.axes, "normalize": self.normalize}
+
+
+MERGE_LAYERS.update(Add=Add, Subtract=Subtract, Multiply=Multiply)  # a + b, a - b, a * b on symbolic tensors
 
 
 def add(inputs: list, **kwargs: Any) -> Any:

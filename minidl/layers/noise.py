@@ -82,3 +82,26 @@ class GaussianNoise(Layer):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "stddev": self.stddev, "seed": self.seed}
+
+
+class GaussianDropout(Layer):
+    """y = x * m with m ~ N(1, rate / (1 - rate)) per element in training (Keras's); y = x in inference."""
+
+    def __init__(self, rate: float, seed: int | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not isinstance(rate, (int, float)) or not 0 <= rate < 1:
+            raise ValueError(f"GaussianDropout: rate must be in [0, 1), got {rate!r}")
+        self.rate, self.seed = float(rate), seed
+        self._generator = None if seed is None else numpy.random.default_rng(seed)
+
+    def call(self, x: Tensor, training: bool) -> Tensor:
+        if not training or self.rate == 0:
+            return x
+        xp = backend.get_array_module(x.data)
+        generator = self._generator or minidl_random.generator_for(xp)
+        stddev = (self.rate / (1.0 - self.rate)) ** 0.5
+        factor = (1.0 + xp.asarray(generator.standard_normal(x.shape)) * stddev).astype(x.dtype)
+        return x * Tensor(factor)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed}

@@ -85,6 +85,11 @@ def call_with_keras_arguments(layer: Any, inputs: Any, args: tuple, kwargs: dict
     return layer.call(*positional, **kwargs)
 
 
+def outermost_call() -> bool:
+    """Whether no layer call is under way (a call now would be the entry of a forward pass)."""
+    return _CURRENT_CALL.get() is None
+
+
 def resolved_training(layer: Any, training: bool | None) -> bool:
     """The training flag of a call given ``training`` (None: the enclosing call's, else the layer's mode).
 

@@ -7,6 +7,8 @@ for their shapes and records a ``Node``::
     node.layer     the layer that was called
     node.inputs    the symbolic tensors it was called on (one, or a list)
     node.outputs   the symbolic tensors it returned
+    node.kwargs    keyword arguments of the call, replayed with it (symbolic tensors among them are inputs too:
+                   ``mha(x, x, attention_mask=mask)``)
 
 and every symbolic tensor remembers the node that made it. Walking back
 from the outputs through ``tensor.node.inputs`` recovers the whole
@@ -23,6 +25,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy
+
+
+#: the merge layers by name, which ``minidl.layers.merging`` registers (it is built on this module)
+MERGE_LAYERS: dict = {}
 
 
 class SymbolicTensor:
@@ -63,19 +69,46 @@ class SymbolicTensor:
     def __bool__(self) -> bool:
         raise TypeError(f"{self!r} is symbolic: it has no truth value")
 
+    def _merged(self, other: Any, kind: str, reverse: bool = False) -> Any:
+        """``self + other`` (``-``, ``*``) of two symbolic tensors: a node of the merge layer (Keras records an
+        operation node; its files name the same class, Add, Subtract or Multiply)."""
+        if not isinstance(other, SymbolicTensor) or kind not in MERGE_LAYERS:
+            return NotImplemented
+        pair = [other, self] if reverse else [self, other]
+        return MERGE_LAYERS[kind]()(pair)
+
+    def __add__(self, other: Any) -> Any:
+        return self._merged(other, "Add")
+
+    def __radd__(self, other: Any) -> Any:
+        return self._merged(other, "Add", reverse=True)
+
+    def __sub__(self, other: Any) -> Any:
+        return self._merged(other, "Subtract")
+
+    def __rsub__(self, other: Any) -> Any:
+        return self._merged(other, "Subtract", reverse=True)
+
+    def __mul__(self, other: Any) -> Any:
+        return self._merged(other, "Multiply")
+
+    def __rmul__(self, other: Any) -> Any:
+        return self._merged(other, "Multiply", reverse=True)
+
 
 class Node:
     """One call of ``layer`` on symbolic ``inputs`` (a tensor or a list of tensors); see the module docstring."""
 
-    def __init__(self, layer: Any, inputs: Any, output_shapes: list, dtype: Any) -> None:
+    def __init__(self, layer: Any, inputs: Any, output_shapes: list, dtype: Any, kwargs: dict | None = None) -> None:
         self.layer = layer
         self.inputs = inputs
+        self.kwargs = kwargs or {}
         self.outputs = [SymbolicTensor(shape, dtype, self, index) for index, shape in enumerate(output_shapes)]
 
     @property
     def input_tensors(self) -> list:
-        """The symbolic inputs as a flat list (empty for an Input's node)."""
-        return flatten(self.inputs)
+        """The symbolic inputs as a flat list (empty for an Input's node), those given by keyword last."""
+        return flatten(self.inputs) + [value for value in flatten(self.kwargs) if isinstance(value, SymbolicTensor)]
 
     @property
     def parents(self) -> list:
@@ -118,13 +151,15 @@ def sample_shapes(inputs: Any) -> Any:
     return tuple(inputs.shape[1:])
 
 
-def call_symbolically(layer: Any, inputs: Any) -> Any:
-    """Record ``layer(inputs)`` on symbolic inputs (the layer is built): make a Node, return its output(s)."""
+def call_symbolically(layer: Any, inputs: Any, kwargs: dict | None = None, output_shape: Any = None) -> Any:
+    """Record ``layer(inputs, **kwargs)`` on symbolic inputs (the layer is built): make a Node, return its
+    output(s); ``output_shape`` (one sample's, a list for several outputs) when the layer computed it."""
     inputs = list(inputs) if isinstance(inputs, tuple) else inputs
-    output_shape = layer.sample_output_shape(sample_shapes(inputs))
+    if output_shape is None:
+        output_shape = layer.sample_output_shape(sample_shapes(inputs))
     several = isinstance(output_shape, list)
     shapes = [(None,) + tuple(shape) for shape in (output_shape if several else [output_shape])]
-    node = Node(layer, inputs, shapes, layer.dtype)
+    node = Node(layer, inputs, shapes, layer.dtype, kwargs)
     layer.inbound_nodes.append(node)
     return list(node.outputs) if several else node.outputs[0]
 

@@ -342,8 +342,11 @@ class Model(Trainer, Layer):
             calls = [node for node in in_model if node.layer is layer and not node.is_input]
             layer_configs.append({
                 "class_name": _class_name(layer), "config": layer.get_config(), "name": layer.name,
-                "inbound_nodes": [{"args": [reference(t) for t in node.input_tensors],
-                                   "list": isinstance(node.inputs, list)} for node in calls],
+                "inbound_nodes": [{"args": [reference(t) for t in flatten(node.inputs)],
+                                   "list": isinstance(node.inputs, list),
+                                   **({"kwargs": {key: {"tensor": reference(value)} if isinstance(
+                                       value, SymbolicTensor) else value for key, value in node.kwargs.items()}}
+                                      if node.kwargs else {})} for node in calls],
             })
         return {
             "name": self.name, "trainable": self.trainable, "layers": layer_configs,

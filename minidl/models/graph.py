@@ -135,7 +135,10 @@ def run_graph(inputs: list, outputs: list, nodes: list, values: list, training: 
             (source,) = members[0].input_tensors
             result = fusion.run_together(group, members, known[id(source)])
         else:
-            result = node.layer(map_structure(node.inputs, lambda tensor: known[id(tensor)]), training=training)
+            kwargs = {name: known[id(value)] if isinstance(value, SymbolicTensor) else value
+                      for name, value in node.kwargs.items()}
+            result = node.layer(map_structure(node.inputs, lambda tensor: known[id(tensor)]), training=training,
+                                **kwargs)
         for tensor, value in zip(node.outputs, result if isinstance(result, list) else [result]):
             known[id(tensor)] = value
         if record is not None:
@@ -149,7 +152,7 @@ def replay_calls(created: dict, calls: list, inputs: Any, outputs: Any) -> tuple
     as its inputs exist.
 
     ``calls``: (layer name, call index, {"args": [[layer, call, output], ...],
-    "list": bool}); ``inputs``/``outputs``: lists (or dicts by name) of
+    "list": bool, "kwargs": {name: value or {"tensor": [layer, call, output]}}}); ``inputs``/``outputs``: lists (or dicts by name) of
     [layer, call, output]. A shared layer's calls replay in their order, so
     call indices keep their meaning.
     """
@@ -170,11 +173,13 @@ def replay_calls(created: dict, calls: list, inputs: Any, outputs: Any) -> tuple
             if index > 0 and (layer_name, index - 1) not in produced:
                 continue
             tensors = [lookup(reference) for reference in call["args"]]
-            if any(tensor is None for tensor in tensors):
+            kwargs = {name: lookup(value["tensor"]) if isinstance(value, dict) and "tensor" in value else value
+                      for name, value in (call.get("kwargs") or {}).items()}
+            if any(tensor is None for tensor in tensors + list(kwargs.values())):
                 continue
             if layer_name not in created:
                 raise ValueError(f"the graph calls a layer {layer_name!r} that it does not define")
-            result = created[layer_name](tensors if call.get("list") else tensors[0])
+            result = created[layer_name](tensors if call.get("list") else tensors[0], **kwargs)
             produced[(layer_name, index)] = result if isinstance(result, list) else [result]
             pending.remove(item)
             progressed = True

@@ -41,7 +41,6 @@ from minidl.core import file_limits
 from minidl import layers as layers_module
 from minidl.core.file_limits import one_line
 from minidl.layers import InputLayer, Layer
-from minidl.layers.wrappers import keras_variable_groups
 from minidl.saving import safe_hdf5
 from minidl.models.functional import FILE_WRITERS, Model, rebuild_graph
 from minidl.models.keras_training import compile_arguments_from_keras, keras_compile_config, \
@@ -50,6 +49,7 @@ from minidl.models.keras_training import compile_arguments_from_keras, keras_com
 from minidl.models.sequential import Sequential
 from minidl.core.registry import custom_lookup
 from minidl.saving.npz import ModelFileError
+from minidl.saving.keras_weights import KerasFileError, read_layer_arrays, write_layer_arrays
 from minidl.saving.serialization import MODEL_FORMATS, keras_layer_config, keras_module, serialize_keras_object
 
 KERAS_VERSION = "3.15.1"  # the version our files say they follow (the newest we test against)
@@ -62,10 +62,6 @@ _NEUTRAL = {
     "lora_rank": {None}, "sparse": {False}, "ragged": {False}, "optional": {False}, "autocast": {True},
 }
 _IGNORED = {"renorm_momentum", "lora_alpha", "build_config", "batch_size"}  # meaningful only with options above
-
-
-class KerasFileError(ModelFileError):
-    """A Keras file minidl cannot rebuild; the message names the layer and the option."""
 
 
 def _keras_snake_case(name: str) -> str:
@@ -174,18 +170,18 @@ def _last_axis(value: Any, entry: dict, where: str, name: str) -> int:
 def _references(inbound: Any) -> list:
     """A Keras 3 or Keras 2 inbound node as ({"args": [[layer, call, output], ...], "list": bool})."""
     if isinstance(inbound, dict):  # Keras 3: {"args": [tensor or [tensors]], "kwargs": {...}}
-        kwargs = {key: value for key, value in (inbound.get("kwargs") or {}).items() if value is not None}
+        kwargs = {key: {"tensor": list(value["config"]["keras_history"])} if isinstance(value, dict) else value
+                  for key, value in (inbound.get("kwargs") or {}).items() if value not in (None, False)}
         kwargs.pop("training", None)
         kwargs.pop("mask", None)  # minidl computes masks again as its layers run, from the same layers
         states = kwargs.pop("initial_state", None)  # an RNN's: minidl's takes its states after the sequence
-        if kwargs:
-            raise KerasFileError(f"a call with the arguments {sorted(kwargs)} is not supported")
-        argument = (inbound.get("args") or [None])[0]
-        several = isinstance(argument, list)
-        tensors = argument if several else [argument]
+        arguments = inbound.get("args") or [None]
+        several = isinstance(arguments[0], list) or len(arguments) > 1  # mha(query, value): tensors by position
+        tensors = list(arguments[0] if isinstance(arguments[0], list) else arguments)
         if states is not None:
             tensors, several = tensors + (states if isinstance(states, list) else [states]), True
-        return {"args": [list(t["config"]["keras_history"]) for t in tensors], "list": several}
+        return {"args": [list(t["config"]["keras_history"]) for t in tensors], "list": several,
+                **({"kwargs": kwargs} if kwargs else {})}
     # Keras 2: [[layer, call, output, kwargs], ...]
     return {"args": [list(item[:3]) for item in inbound], "list": len(inbound) > 1}
 
@@ -215,8 +211,9 @@ def _model_from_keras(entry: dict, where: str = "model") -> Model:
         raise KerasFileError(f"{where}: a {class_name} model is not supported (Functional and Sequential are)")
     created, calls = {}, []
     for layer_entry in config["layers"]:
-        if str(layer_entry.get("module")).startswith("keras.src.ops"):  # an operation: Keras's mask for a
-            continue  # later call's mask= (ids != 0), which minidl computes as its layers run
+        if str(layer_entry.get("module")).startswith("keras.src.ops") and \
+                layer_entry.get("class_name") not in layers_module.ALL:  # x + y is rebuilt as an Add layer; the
+            continue  # rest are Keras's masks for later calls' mask= (ids != 0), which minidl's layers compute
         layer = _layer_from_keras(layer_entry, where)
         name = layer_entry.get("name") or layer.name
         created[name] = layer
@@ -252,14 +249,7 @@ def _read_keras_weights(model: Model, store: Any, path: str) -> None:
     for group, layer in _weight_groups(model):
         if not layer.weights:
             continue
-        arrays = []
-        for where, weights in keras_variable_groups(layer):  # "vars", or a wrapped layer's ("cell/vars", ...)
-            variables = safe_hdf5.get_group(store, f"{group}/{where}", path)
-            if variables is None and weights:
-                raise KerasFileError(f"{path!r}: the weights file has no group {group}/{where} for layer "
-                                     f"{layer.name!r}")
-            arrays += [safe_hdf5.read_dataset(store, f"{group}/{where}/{i}", path)
-                       for i in range(len(variables) if variables is not None else 0)]
+        arrays = read_layer_arrays(store, group, layer, path)
         _set_layer_weights(layer, arrays, path)
 
 
@@ -421,23 +411,29 @@ def _keras_entry(model: Model) -> dict:
     for item in graph["layers"]:
         entry = _keras_layer_entry(by_name[item["name"]])
         entry["name"] = item["name"]
-        recurrent = hasattr(by_name[item["name"]], "go_backwards") or hasattr(by_name[item["name"]], "merge_mode")
-        entry["inbound_nodes"] = [_keras_node(shapes, call, recurrent) for call in item["inbound_nodes"]]
+        layer = by_name[item["name"]]
+        recurrent = hasattr(layer, "go_backwards") or hasattr(layer, "merge_mode")
+        positional = getattr(layer, "keras_positional_inputs", False)
+        entry["inbound_nodes"] = [_keras_node(shapes, call, recurrent, positional) for call in item["inbound_nodes"]]
         entries.append(entry)
     return {"module": "keras.src.models.functional", "class_name": "Functional", "registered_name": "Functional",
             "config": {"name": model.name, "trainable": model.trainable, "layers": entries,
                        "input_layers": graph["input_layers"], "output_layers": graph["output_layers"]}}
 
 
-def _keras_node(shapes: dict, call: dict, recurrent: bool = False) -> dict:
+def _keras_node(shapes: dict, call: dict, recurrent: bool = False, positional: bool = False) -> dict:
     """One call as Keras 3 writes it; ``shapes``: (layer name, output index) -> the tensor's shape. A recurrent
-    layer's states after its sequence are Keras's ``initial_state=``."""
-    tensors = [{"class_name": "__keras_tensor__",
+    layer's states after its sequence are Keras's ``initial_state=``; ``positional``: the layer takes its tensors
+    as separate arguments (``mha(query, value)``)."""
+    def tensor(ref: list) -> dict:
+        return {"class_name": "__keras_tensor__",
                 "config": {"shape": shapes.get((ref[0], ref[2])), "dtype": "float32", "keras_history": ref}}
-               for ref in call["args"]]
+    tensors = [tensor(ref) for ref in call["args"]]
+    kwargs = {key: tensor(value["tensor"]) if isinstance(value, dict) else value
+              for key, value in (call.get("kwargs") or {}).items()}
     if recurrent and call.get("list"):
-        return {"args": [tensors[0]], "kwargs": {"initial_state": tensors[1:]}}
-    return {"args": [tensors if call.get("list") else tensors[0]], "kwargs": {}}
+        return {"args": [tensors[0]], "kwargs": {**kwargs, "initial_state": tensors[1:]}}
+    return {"args": tensors if positional else [tensors if call.get("list") else tensors[0]], "kwargs": kwargs}
 
 
 def save_keras_model(model: Model, path: str) -> None:
@@ -469,10 +465,7 @@ def save_keras_model(model: Model, path: str) -> None:
             with h5py.File(buffer, "w") as store:
                 store.create_group("vars")
                 for group, layer in _weight_groups(model):
-                    for where, weights in keras_variable_groups(layer):
-                        variables = store.create_group(f"{group}/{where}")
-                        for index, weight in enumerate(weights):
-                            variables.create_dataset(str(index), data=weight.numpy())
+                    write_layer_arrays(store, group, layer)
                 if compile_config is not None:
                     write_keras_optimizer_state(store, model)
             with zipfile.ZipFile(temporary, "w") as archive:

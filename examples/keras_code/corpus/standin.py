@@ -125,3 +125,10 @@ def write_creditcard_csv(path: str, samples: int, seed: int = 7) -> str:
         for row, label in zip(features, labels):
             handle.write(",".join(f"{value:.6f}" for value in row) + f',"{label}"\n')
     return path
+
+
+def pet_images(samples: int, image_size: tuple, seed: int = 9) -> tuple[np.ndarray, np.ndarray]:
+    """Stands in for the Kaggle Cats vs Dogs folders as ``image_dataset_from_directory`` yields them:
+    float32 (samples, height, width, 3) pixels in [0, 255] and labels 0 (cat) or 1 (dog)."""
+    images, labels = _images(samples, tuple(image_size) + (3,), 2, seed=seed, noise=0.45)
+    return images.astype(np.float32), labels.astype(np.int32)
