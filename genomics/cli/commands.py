@@ -207,11 +207,14 @@ def command_compare(arguments: argparse.Namespace) -> None:
             "results": {name: evaluation.to_dict() for name, evaluation in outcome["results"].items()}})
 
 
+def _posterior_settings(arguments: argparse.Namespace) -> PosteriorSettings:
+    return PosteriorSettings(head=arguments.head, components=arguments.components, hidden=arguments.hidden,
+                             epochs=arguments.epochs, patience=arguments.patience, batch_size=arguments.batch_size,
+                             seed=arguments.init_seed, spectrum_bins=arguments.spectrum_bins)
+
+
 def command_posterior(arguments: argparse.Namespace) -> None:
-    settings = PosteriorSettings(head=arguments.head, components=arguments.components, hidden=arguments.hidden,
-                                 epochs=arguments.epochs, patience=arguments.patience,
-                                 batch_size=arguments.batch_size, seed=arguments.init_seed,
-                                 spectrum_bins=arguments.spectrum_bins)
+    settings = _posterior_settings(arguments)
     targets = [text.strip() for text in arguments.targets.split(",") if text.strip()] if arguments.targets else None
     pipeline.prepare_output_folder(arguments.out)
     observed = bool(options.observed_files(arguments).given)

@@ -92,6 +92,7 @@ RECORDED: dict[str, list[str]] = {
     "divergence": ["a87f233790fc7a9b", "8df898ff6f2a8426", "fad84f852ff4f905"],
     "divergence_with_migration": ["4f6a1b9c445e617d", "61cf1e96a2596ad6", "79e1177364af8189"],
     "expansion": ["58c8798a17a15c24", "79131ba80bc3e9fa", "6d362d1411b76b79"],
+    "ghist2025_bottleneck": ["9d457b4c6ce8f09c", "2d1e153dbb1bb3d1", "7a52c7c889b3dc7c"],  # recorded 2026-12-07, when the file came
     "isolation": ["ac9cf2c2245670cd", "3b2130d4e968d6d9", "a242c6537b5d7d52"],
     "isolation_with_migration": ["e51cc31a5fa9beb0", "97baf571dfe05556", "7dcf5b4fa79a5748"],
     "join_at_zero_and_migration": ["6a9f1e3ced2c25f1", "3d46058e60451801", "64ec4cae7ceb8f9a"],
