@@ -144,3 +144,14 @@ def test_the_check_sees_an_upward_import(tmp_path, monkeypatch):
     monkeypatch.setitem(globals(), "ROOT", tmp_path)
     with pytest.raises(AssertionError, match=r"minidl.core.backend \(core\) imports minidl.layers \(layers\)"):
         test_imports_point_down_the_layers("minidl")
+
+
+LINE_LIMITS = {"minidl": 500, "genomics": 400}  # one job per module; minidl's graded exercises are left out
+
+
+@pytest.mark.parametrize("package", sorted(LINE_LIMITS))
+def test_no_module_grows_past_its_packages_line_limit(package):
+    paths = [path for path in (ROOT / package).rglob("*.py") if "exercises" not in path.relative_to(ROOT).parts]
+    too_long = {str(path.relative_to(ROOT)): count for path in paths
+                if (count := len(path.read_text(encoding="utf-8").splitlines())) > LINE_LIMITS[package]}
+    assert paths and not too_long, f"split these modules (limit {LINE_LIMITS[package]} lines): {too_long}"

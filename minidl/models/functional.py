@@ -430,10 +430,8 @@ class Model(Trainer, Layer):
     # ----------------------------------------------------------------- checks
     def _require_built(self, what: str) -> None:
         if not self.built:
-            raise ValueError(
-                f"{what}: model {self.name!r} is not built yet; start it with Input(shape), give the first "
-                "layer input_shape=, or call it on data first"
-            )
+            raise ValueError(f"{what}: model {self.name!r} is not built yet; start it with Input(shape), give the "
+                             "first layer input_shape=, or call it on data first")
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
