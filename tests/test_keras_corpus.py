@@ -86,14 +86,7 @@ def test_values_outside_their_margin_fail_and_values_inside_pass():
 
 #: The programs that do not yet run on minidl, each with the reason its quick run gave (issue 31 is open for
 #: them). Strict: a program that starts passing fails here until it is taken off this list.
-NOT_YET = {
-    "example_bidirectional_lstm_imdb": "after two quick epochs minidl's training loss is 0.632-0.637 (seeds 0-2), "
-                                       "Keras's 0.52-0.55; the gradients equal Keras's (tests/test_recurrent.py), but Keras's TensorFlow "
-                                       "Adam gets the Embedding's gradient as IndexedSlices and squares each "
-                                       "look-up's slice before adding repeated ids into v (sum of squares, not "
-                                       "the square of the sum): rows looked up twice or more in a batch move "
-                                       "differently from the first step, rows looked up once agree",
-}
+NOT_YET: dict[str, str] = {}
 
 
 def corpus_case(program: Path) -> object:
