@@ -157,12 +157,13 @@ class MultiHeadAttention(Layer):
         out = self.output_shape or (query[-1],)
         self._projection("attention_output", (heads, self.value_dim) + out, out)
 
-    #: where Keras 3 keeps each weight in a .keras file, below the layer's group (its EinsumDense sublayers)
-    @property
-    def keras_variable_paths(self) -> list:
-        names = ("query_dense", "key_dense", "value_dense", "output_dense")
+    def keras_variable_groups(self) -> list:
+        """Where Keras 3 keeps the weights in a .keras file, below the layer's group: an empty ``vars`` of its
+        own, then each EinsumDense sublayer's kernel (and bias)."""
         per = 2 if self.use_bias else 1
-        return [f"{name}/vars/{index}" for name in names for index in range(per)]
+        names = ("query_dense", "key_dense", "value_dense", "output_dense")
+        return [("vars", [])] + [(f"{name}/vars", self.weights[per * i : per * (i + 1)])
+                                 for i, name in enumerate(names)]
 
     # ----------------------------------------------------------------- calling
     def __call__(self, query: Any, value: Any = None, key: Any = None, query_mask: Any = None,
