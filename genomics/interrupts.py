@@ -216,11 +216,11 @@ def end_descendants(keep: set[int] | frozenset = frozenset(), grace: float = 2.0
     for pid in targets:
         _send(pid, signal.SIGTERM)
     deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and any(_running(pid) for pid in targets):
+    while time.monotonic() < deadline and any(is_running(pid) for pid in targets):
         _reap(targets)
         time.sleep(0.05)
     for pid in targets:
-        if _running(pid):
+        if is_running(pid):
             _send(pid, signal.SIGKILL)
     _reap(targets)
     return targets
@@ -233,7 +233,8 @@ def _send(pid: int, signum: int) -> None:
         pass
 
 
-def _running(pid: int) -> bool:
+def is_running(pid: int) -> bool:
+    """Whether ``pid`` is a process that has not ended (a zombie has ended), read from /proc."""
     try:
         with open(f"/proc/{pid}/stat") as handle:
             return handle.read().rpartition(")")[2].split()[0] != "Z"

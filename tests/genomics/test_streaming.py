@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from genomics import interrupts
 from genomics.learning.batches import heldout, onthefly
 from genomics.learning import networks as models
 from genomics import pipeline
@@ -134,16 +135,7 @@ def test_closing_fresh_simulations_after_an_interruption_leaves_no_worker_runnin
         process.join(timeout=5)
     # asked of the system, not of multiprocessing: a worker collected by another waitpid (a cleanup of
     # descendants) reads as alive to its Process object for ever
-    assert not any(_running(process.pid) for process in processes)
-
-
-def _running(pid: int) -> bool:
-    """Whether ``pid`` is a process that has not ended (a zombie has ended), read from /proc."""
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rpartition(")")[2].split()[0] != "Z"
-    except OSError:
-        return False
+    assert not any(interrupts.is_running(process.pid) for process in processes)
 
 
 def test_streamed_fresh_masks_redraw_the_missing_calls_each_epoch_over_the_complete_calls(folder):
