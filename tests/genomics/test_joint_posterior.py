@@ -3,17 +3,23 @@ Gaussian components, the joint sampler's scenario frequencies against the probab
 coverage of an exact two-scenario posterior, and a tiny folder of two scenarios from simulations to a saved file."""
 
 import copy
+import csv
+import json
+import os
 
+import msprime
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import optimize, stats
 
+from genomics.cli.main import main
 from genomics.learning import model_averaging
 from genomics.learning.joint_posterior import JointPosterior, fit_joint_posterior, load_posterior
 from genomics.learning.parameter_space import PosteriorTargetError
 from genomics.learning.posterior import PosteriorEstimator, PosteriorSettings, fit_posterior
+from genomics.observed.files import ObservedFiles, read_observed
 from genomics.scenario.scenario import Scenario
 from genomics.simulation.run import load_simulations, simulate
 from genomics.simulation.store import simulated_genotypes
@@ -176,3 +182,73 @@ def test_a_joint_posterior_of_two_scenarios_survives_saving(two_scenarios, tmp_p
 def test_a_joint_posterior_refuses_a_target_one_scenario_lacks_before_fitting(two_scenarios):
     with pytest.raises(PosteriorTargetError, match="target 'f' names f, which scenario 'grow' has no prior for"):
         fit_joint_posterior(two_scenarios, targets=["T", "f"], settings=TINY)
+
+
+# ---------------------------------------------------------------- the command line
+@pytest.fixture(scope="module")
+def observed_trees(tmp_path_factory):
+    """Four loci of one population of constant size 4000, as the design: one .trees file each."""
+    folder = tmp_path_factory.mktemp("observed")
+    demography = msprime.Demography()
+    demography.add_population(name="POP", initial_size=4_000)
+    paths = []
+    for locus in range(4):
+        ancestry = msprime.sim_ancestry({"POP": 6}, demography=demography, sequence_length=5000,
+                                        recombination_rate=1e-8, random_seed=locus + 1)
+        paths.append(str(folder / f"locus{locus}.trees"))
+        msprime.sim_mutations(ancestry, rate=1e-7, random_seed=locus + 1).dump(paths[-1])
+    return paths
+
+
+TINY_FLAGS = ["--components", "2", "--hidden", "16", "--epochs", "15", "--patience", "5", "--batch-size", "64"]
+
+
+def csv_rows(path):
+    with open(path) as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_posterior_with_every_scenario_writes_the_joint_posterior_and_applies_it_later(two_scenarios, observed_trees,
+                                                                                        tmp_path, capsys):
+    out = tmp_path / "joint"
+    assert main(["posterior", two_scenarios, "--scenario", "all", "--out", str(out), *TINY_FLAGS,
+                 "--predictive", "20", "--trees", *observed_trees]) == 0
+    printed = capsys.readouterr().out
+    assert "P(scenario | data) on 20 held-out replicates: accuracy" in printed and "temperature-scaled" in printed
+    assert "model-averaged T (mixture over shrink, grow, weights P(s | data))" in printed
+    assert "4 .trees files: P(scenario | data) shrink " in printed
+    for name in ("calibration_shrink.png", "calibration_grow.png", "calibration_model_averaged.png"):
+        assert os.path.getsize(out / name) > 0
+    joint = JointPosterior.load(str(out / "posterior.npz"))
+    data_sets, labels = read_observed(ObservedFiles(trees=observed_trees), load_simulations(two_scenarios).design)
+    expected = joint.summary_rows(data_sets, labels)  # the same draws (seed 0) from the saved file
+    rows = csv_rows(out / "posterior.csv")
+    assert [(row["scenario"], row["target"]) for row in rows] == [(row["scenario"], row["target"]) for row in expected]
+    assert [row["scenario"] for row in rows][-2:] == ["model-averaged", "model-averaged"]
+    for row, want in zip(rows, expected):
+        assert float(row["probability"]) == pytest.approx(want["probability"], rel=1e-6)
+        assert float(row["median"]) == pytest.approx(want["median"], rel=1e-6)
+    with open(out / "posterior.json") as handle:
+        summary = json.load(handle)["4 .trees files"]
+    assert summary["probabilities"] == pytest.approx(joint.probabilities(data_sets[0]))
+    best = max(summary["probabilities"], key=summary["probabilities"].get)
+    assert f"4 .trees files: posterior predictive check (20 replicates of {best}" in printed
+    # applied later to the same data: the same table, no fit
+    again = tmp_path / "again"
+    assert main(["posterior", two_scenarios, "--estimator", str(out / "posterior.npz"), "--out", str(again),
+                 "--predictive", "0", "--trees", *observed_trees]) == 0
+    assert csv_rows(again / "posterior.csv") == rows and not os.path.exists(again / "posterior.npz")
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--scenario", "other"], "scenario 'other' is not in"),
+    (["--scenario", "all", "--targets", "T, f"], "target 'f' names f, which scenario 'grow' has no prior for"),
+    (["--estimator", "absent.npz", "--trees", "x.trees"], "no model file at 'absent.npz'"),
+    (["--estimator", "absent.npz", "--scenario", "all"], "leave out --scenario and --targets"),
+])
+def test_a_joint_posterior_with_bad_names_is_refused_in_one_sentence(two_scenarios, tmp_path, capsys, arguments,
+                                                                      message):
+    assert main(["posterior", two_scenarios, "--out", str(tmp_path / "out"), *arguments]) == 2
+    error = capsys.readouterr().err
+    assert message in error and len(error.strip().splitlines()) == 1
+    assert not os.path.exists(tmp_path / "out" / "posterior.npz")

@@ -1,0 +1,115 @@
+"""``genomics posterior`` with the model choice (``--scenario all``) and with a saved posterior (``--estimator``).
+
+The joint posterior (``genomics.learning.joint_posterior``) is fitted when
+``--scenario all`` is given, or when ``--scenario`` is left out and the
+folder holds several scenarios. Its outputs are the single-scenario ones
+with a scenario column: posterior.npz (the joint file), calibration.png
+(one per scenario, and one of the model-averaged targets), and with data
+posterior.csv (a row per data set, scenario and target with P(s | data),
+then the model-averaged rows) and posterior.json (the same, nested).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+
+from genomics.cli import report
+from genomics.learning import posterior_checks
+from genomics.learning.joint_posterior import (ALL, AVERAGED, JointPosterior, describe_averaged, describe_classifier,
+                                               fit_joint_posterior, load_posterior)
+from genomics.learning.posterior import PosteriorEstimator, PosteriorSettings
+from genomics.progress import reporting
+
+
+def is_joint(scenario: str | None, scenario_names: list[str]) -> bool:
+    """Whether ``--scenario`` asks for the joint posterior: ``all``, or left out on a folder of several."""
+    return scenario == ALL or (scenario is None and len(scenario_names) > 1)
+
+
+def saved_posterior(arguments: argparse.Namespace, targets: list[str] | None,
+                    observed: bool) -> PosteriorEstimator | JointPosterior | None:
+    """The posterior of ``--estimator FILE`` (checked before anything is written), or None without one."""
+    if not arguments.estimator:
+        return None
+    if arguments.scenario or targets:
+        raise ValueError("--estimator applies a saved posterior with the scenarios and targets it was fitted on; "
+                         "leave out --scenario and --targets")
+    if not observed:
+        raise ValueError("--estimator applies a saved posterior to observed data: give them (--vcf, --trees, "
+                         "--matrix, --ms or --alignments)")
+    return load_posterior(arguments.estimator)
+
+
+def fit(arguments: argparse.Namespace, settings: PosteriorSettings, targets: list[str] | None) -> JointPosterior:
+    """Fit the joint posterior, write it and its checks' pictures, and print the checks."""
+    with reporting("fitting the joint posterior of every scenario", quiet=arguments.quiet):
+        joint = fit_joint_posterior(arguments.simulations, targets, settings, arguments.held_out,
+                                    arguments.calibration_share)
+    report.written(joint.save(os.path.join(arguments.out, "posterior.npz")),
+                   f"the joint posterior of {', '.join(joint.scenarios)} and their parameters")
+    if joint.calibration:
+        pictures = []
+        print(describe_classifier(joint.calibration["classifier"]))
+        for scenario, calibration in joint.calibration["scenarios"].items():
+            if calibration:
+                print(f"\nscenario {scenario}:")
+                report.posterior_calibration(calibration)
+                pictures.append(posterior_checks.plot_calibration(
+                    calibration, os.path.join(arguments.out, f"calibration_{scenario}.png")))
+        averaged = joint.calibration[AVERAGED]
+        if averaged:
+            print()
+            print(describe_averaged(averaged))
+            merged = {"levels": next(iter(averaged.values()))["levels"],
+                      "targets": {target: entry["targets"][target] for target, entry in averaged.items()}}
+            pictures.append(posterior_checks.plot_calibration(
+                merged, os.path.join(arguments.out, "calibration_model_averaged.png")))
+        report.pictures(pictures)
+    return joint
+
+
+def observed(joint: JointPosterior, out: str, data_sets: list, labels: list[str]) -> list[PosteriorEstimator]:
+    """Print and write each data set's joint posterior; returns each data set's most probable scenario's posterior."""
+    rows = joint.summary_rows(data_sets, labels)
+    summaries = {label: joint.summary(data) for label, data in zip(labels, data_sets)}
+    for label, summary in summaries.items():
+        state = (f"temperature-scaled, T = {summary['temperature']:.3g}" if summary["calibrated"]
+                 else "NOT calibrated: no temperature was fitted")
+        print(f"{label}: P(scenario | data) " + ", ".join(f"{name} {p:.3f}" for name, p in
+                                                          summary["probabilities"].items()) + f" ({state})")
+    print_rows(rows)
+    report.written(_write_csv(os.path.join(out, "posterior.csv"), rows),
+                   f"{len(rows)} rows, one per data set, scenario and target, then the model-averaged targets")
+    with open(os.path.join(out, "posterior.json"), "w") as handle:
+        json.dump(summaries, handle, indent=1)
+    report.written(os.path.join(out, "posterior.json"), "each data set's scenario probabilities and posteriors")
+    by_name = {estimator.scenario: estimator for estimator in joint.estimators}
+    return [by_name[max(summary["probabilities"], key=summary["probabilities"].get)]
+            for summary in summaries.values()]
+
+
+def print_rows(rows: list[dict]) -> None:
+    """The joint table: per data set, scenario and target, P(s | data) and the posterior in natural units."""
+    levels = [key[4:] for key in rows[0] if key.startswith("low_")]
+    print("data set".ljust(report.LABEL) + "scenario".ljust(16) + "P(s|data)".rjust(10) + "  target".ljust(16)
+          + "mean".rjust(12) + "median".rjust(12) + "sd".rjust(12) + "".join(f"{level}% interval".rjust(26)
+                                                                           for level in levels))
+    for row in rows:
+        print(str(row["data_set"])[:report.LABEL - 1].ljust(report.LABEL) + row["scenario"][:15].ljust(16)
+              + f"{row['probability']:10.3f}  " + str(row["target"])[:13].ljust(14)
+              + "".join(f"{row[key]:12.4g}" for key in ("mean", "median", "sd"))
+              + "".join(f"[{row['low_' + level]:.4g}, {row['high_' + level]:.4g}]".rjust(26) for level in levels))
+    if any(row["scenario"] == AVERAGED for row in rows):
+        print(f"({AVERAGED}: the mixture of the scenarios' posteriors of a target they share, weighted by "
+              "P(s | data) renormalised over those scenarios; its P(s|data) column is their summed probability)")
+
+
+def _write_csv(path: str, rows: list[dict]) -> str:
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
