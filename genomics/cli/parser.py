@@ -250,9 +250,9 @@ def _posterior(subcommands: argparse._SubParsersAction) -> None:
                                                         "observed data, posterior.csv (.json when joint) and "
                                                         "predictive.csv/.json/.png")
     posterior.add_argument("--scenario", help="the scenario whose parameters to estimate, or 'all' for the joint "
-                           "posterior of the scenario and its parameters: P(scenario | data), each scenario's posterior "
-                           "and the model-averaged posterior of targets shared by name (default: the folder's only "
-                           "scenario; all when it holds several)")
+                           "posterior of the scenario and its parameters: P(scenario | data), each scenario's "
+                           "posterior and the model-averaged posterior of targets shared by name (default: the "
+                           "folder's only scenario; all when it holds several)")
     posterior.add_argument("--estimator", metavar="FILE", help="apply a saved posterior.npz (one scenario's or the "
                            "joint one) to the observed data instead of fitting one")
     posterior.add_argument("--targets", metavar='"N,T * f"', help="comma-separated prior names or expressions of "

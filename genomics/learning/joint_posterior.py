@@ -202,7 +202,7 @@ def joint_spaces(data: Any, targets: list[str] | None, folder: str) -> list[tupl
     names = list(data.scenario_names)
     if len(names) < 2:
         raise PosteriorTargetError(f"{folder!r} holds the one scenario {names[0]}; a joint posterior with the "
-                                   "model choice needs two scenarios or more (leave out --scenario all)")
+                                   "model choice needs two scenarios or more; fit that scenario's posterior alone")
     return [scenario_space(data, name, targets, folder) for name in names]
 
 
@@ -282,8 +282,14 @@ def describe_classifier(report: dict) -> str:
     else:
         state = (f"NOT calibrated (too few calibration replicates to fit a temperature): held-out ECE "
                  f"{before['ece']:.3f}, log-loss {before['log_loss']:.3f}")
+    scores = (("ece", "ECE"), ("log_loss", "log-loss"))
+    worse = [f"{label} {before[key]:.4f} -> {after[key]:.4f}" for key, label in scores
+             if report["calibrated"] and after[key] > before[key]]
+    warning = ("\nWARNING: on these held-out replicates the temperature made the probabilities worse "
+               f"({'; '.join(worse)}): it does not carry over from the calibration replicates (too few?)"
+               if worse else "")
     return (f"P(scenario | data) on {report['replicates']} held-out replicates: accuracy {report['accuracy']:.3f}; "
-            + state)
+            + state + warning)
 
 
 def describe_averaged(report: dict) -> str:
