@@ -285,6 +285,9 @@ def scenario_space(data: Any, scenario: str | None, targets: list[str] | None,
     priors = Scenario(data.manifest["scenarios"][index]["spec"]).priors
     if targets is None:
         targets = [name for name, prior in priors.items() if prior.support[0] < prior.support[1]]
+        if not targets:
+            raise PosteriorTargetError(f"scenario {scenario!r} fixes every prior ({', '.join(priors)}): it has no "
+                                       "parameter to estimate")
     return scenario, index, ParameterSpace.from_priors(priors, list(targets), f"scenario {scenario!r}")
 
 

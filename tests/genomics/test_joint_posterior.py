@@ -209,6 +209,16 @@ def test_a_joint_posterior_needs_two_scenarios(tmp_path):
         fit_joint_posterior(folder, settings=TINY)
 
 
+def test_a_scenario_with_every_prior_fixed_is_refused_in_one_sentence(tmp_path):
+    folder = str(tmp_path / "fixed")
+    constant = {**copy.deepcopy(SHRINK), "name": "constant", "priors": {"N": 5000, "mu": 1e-7},
+                "demes": [{"name": "POP", "initial_size": "N"}], "events": []}
+    simulate([Scenario(SHRINK), Scenario(constant)], 10, folder, workers=1, progress=False)
+    with pytest.raises(PosteriorTargetError, match=r"scenario 'constant' fixes every prior \(N, mu\): it has no "
+                                                   "parameter to estimate"):
+        fit_joint_posterior(folder, settings=TINY)
+
+
 # ---------------------------------------------------------------- the command line
 @pytest.fixture(scope="module")
 def observed_trees(tmp_path_factory):
