@@ -222,22 +222,28 @@ def command_posterior(arguments: argparse.Namespace) -> None:
     pipeline.prepare_output_folder(arguments.out)
     index = load_simulations(arguments.simulations, genotypes=False)  # the index only
     data_sets, labels = _read_data_sets(arguments, index.design) if observed else ([], [])  # refused before training
-    if estimator is None and joint_command.is_joint(arguments.scenario, list(index.scenario_names)):
-        estimator = joint_command.fit(arguments, settings, targets)
-    elif estimator is None:
-        estimator = _fit_posterior(arguments, settings, targets)
+    joint = isinstance(estimator, JointPosterior) or (estimator is None and joint_command.is_joint(
+        arguments.scenario, list(index.scenario_names)))
+    bundle = joint_command.model_choice_bundle(arguments, joint, index)  # --bundle FILE: its P(s | data)
+    if estimator is None:
+        estimator = joint_command.fit(arguments, settings, targets, bundle) if joint else \
+            _fit_posterior(arguments, settings, targets)
     if not observed:
         return
-    if isinstance(estimator, JointPosterior):  # the predictive check: in each data set's most probable scenario
-        chosen = joint_command.observed(estimator, arguments.out, data_sets, labels)
-    else:
-        rows = estimator.summary_rows(data_sets, labels)
-        report.posterior_summary(rows)
-        report.written(_write_rows(os.path.join(arguments.out, "posterior.csv"), rows),
-                       f"{len(rows)} rows, one per data set and target")
-        chosen = [estimator] * len(data_sets)
+    chosen = joint_command.observed(estimator, arguments.out, data_sets, labels, bundle) if joint else \
+        _posterior_of_data_sets(estimator, arguments.out, data_sets, labels)  # each data set's posterior to check
     if arguments.predictive:
         _posterior_predictive(chosen, arguments, data_sets, labels)
+
+
+def _posterior_of_data_sets(estimator: posterior.PosteriorEstimator, out: str, data_sets: list,
+                            labels: list[str]) -> list[posterior.PosteriorEstimator]:
+    """One scenario's posterior of each data set, printed and written to ``out``/posterior.csv."""
+    rows = estimator.summary_rows(data_sets, labels)
+    report.posterior_summary(rows)
+    report.written(_write_rows(os.path.join(out, "posterior.csv"), rows), f"{len(rows)} rows, one per data set "
+                   "and target")
+    return [estimator] * len(data_sets)
 
 
 def _fit_posterior(arguments: argparse.Namespace, settings: PosteriorSettings,

@@ -16,12 +16,19 @@ import csv
 import json
 import os
 
+import numpy
+
+from genomics.bundle import Bundle
 from genomics.cli import report
 from genomics.learning import posterior_checks
 from genomics.learning.joint_posterior import (ALL, AVERAGED, JointPosterior, describe_averaged, describe_classifier,
-                                               fit_joint_posterior, load_posterior)
+                                               fit_joint_posterior, joint_calibration, joint_splits, load_posterior)
 from genomics.learning.posterior import PosteriorEstimator, PosteriorSettings
+from genomics.pipeline.encode import encode_genotypes
+from genomics.pipeline.outputs import model_outputs
 from genomics.progress import reporting
+from genomics.simulation.run import load_simulations
+from genomics.simulation.store import simulated_genotypes
 
 
 def is_joint(scenario: str | None, scenario_names: list[str]) -> bool:
@@ -43,8 +50,10 @@ def saved_posterior(arguments: argparse.Namespace, targets: list[str] | None,
     return load_posterior(arguments.estimator)
 
 
-def fit(arguments: argparse.Namespace, settings: PosteriorSettings, targets: list[str] | None) -> JointPosterior:
-    """Fit the joint posterior, write it and its checks' pictures, and print the checks."""
+def fit(arguments: argparse.Namespace, settings: PosteriorSettings, targets: list[str] | None,
+        bundle: Bundle | None = None) -> JointPosterior:
+    """Fit the joint posterior, write it and its checks' pictures, and print the checks (with ``bundle``'s
+    P(s | x) too when one is given)."""
     with reporting("fitting the joint posterior of every scenario", quiet=arguments.quiet):
         joint = fit_joint_posterior(arguments.simulations, targets, settings, arguments.held_out,
                                     arguments.calibration_share)
@@ -68,16 +77,31 @@ def fit(arguments: argparse.Namespace, settings: PosteriorSettings, targets: lis
             pictures.append(posterior_checks.plot_calibration(
                 merged, os.path.join(arguments.out, "calibration_model_averaged.png")))
         report.pictures(pictures)
+    if bundle is not None:
+        bundle_check(bundle, joint, arguments)
     return joint
 
 
-def observed(joint: JointPosterior, out: str, data_sets: list, labels: list[str]) -> list[PosteriorEstimator]:
-    """Print and write each data set's joint posterior; returns each data set's most probable scenario's posterior."""
-    rows = joint.summary_rows(data_sets, labels)
-    summaries = {label: joint.summary(data) for label, data in zip(labels, data_sets)}
+def observed(joint: JointPosterior, out: str, data_sets: list, labels: list[str],
+             bundle: Bundle | None = None) -> list[PosteriorEstimator]:
+    """Print and write each data set's joint posterior (P(s | data) from ``bundle`` when given); returns each
+    data set's most probable scenario's posterior."""
+    given = None
+    if bundle is not None and sorted(bundle.scenario_names) != sorted(joint.scenarios):
+        raise ValueError(f"the bundle {bundle.path} chooses among {', '.join(bundle.scenario_names)} but the joint "
+                         f"posterior among {', '.join(joint.scenarios)}")
+    if bundle is not None:
+        values, output = bundle_probabilities(bundle, data_sets)
+        given = [dict(zip(bundle.scenario_names, row.tolist())) for row in values]
+    rows = joint.summary_rows(data_sets, labels, probabilities=given)
+    summaries = {label: joint.summary(data, probabilities=given[number] if given else None)
+                 for number, (label, data) in enumerate(zip(labels, data_sets))}
     for label, summary in summaries.items():
-        state = (f"temperature-scaled, T = {summary['temperature']:.3g}" if summary["calibrated"]
-                 else "NOT calibrated: no temperature was fitted")
+        if given:
+            summary["source"] = state = f"from the bundle {bundle.path}: {output}"
+        else:
+            state = (f"temperature-scaled, T = {summary['temperature']:.3g}" if summary["calibrated"]
+                     else "NOT calibrated: no temperature was fitted")
         print(f"{label}: P(scenario | data) " + ", ".join(f"{name} {p:.3f}" for name, p in
                                                           summary["probabilities"].items()) + f" ({state})")
     print_rows(rows)
@@ -113,3 +137,52 @@ def _write_csv(path: str, rows: list[dict]) -> str:
         writer.writeheader()
         writer.writerows(rows)
     return path
+
+
+# ---------------------------------------------------------------- P(s | data) from a trained model-choice bundle
+def model_choice_bundle(arguments: argparse.Namespace, joint: bool, index: object) -> Bundle | None:
+    """The bundle of ``--bundle FILE`` (a ``genomics train`` classifier of the folder's scenarios), checked before
+    any fit; None without one. ``joint``: whether the posterior is (or will be) the joint one."""
+    if not arguments.bundle:
+        return None
+    if not joint:
+        raise ValueError("--bundle gives P(scenario | data) to the joint posterior: use it with --scenario all "
+                         "(or --estimator with a joint posterior.npz)")
+    bundle = Bundle.load(arguments.bundle)
+    if bundle.is_regression:
+        raise ValueError(f"{arguments.bundle!r} is a regression bundle; --bundle takes a model-choice bundle "
+                         "('genomics train' without --task regression)")
+    bundle.check_same_scenarios(index.manifest, arguments.simulations)
+    return bundle
+
+
+def bundle_probabilities(bundle: Bundle, data_sets: list) -> tuple[numpy.ndarray, str]:
+    """((data sets, scenarios) of the bundle's output, its name: calibrated probabilities or raw softmax)."""
+    images = numpy.stack([encode_genotypes(bundle.encoder, data)[0] for data in data_sets])
+    values, output, _ = model_outputs(bundle, images)
+    return values, output
+
+
+def bundle_check(bundle: Bundle, joint: JointPosterior, arguments: argparse.Namespace) -> dict | None:
+    """The joint posterior's held-out checks with the bundle's P(s | x) instead of its classifier's, printed;
+    None (said why) when the bundle trained on simulations of this folder's seed (its scores would flatter it)."""
+    data = load_simulations(arguments.simulations)
+    if bundle.master_seed == data.manifest.get("master_seed"):
+        print(f"the bundle {arguments.bundle} was trained on simulations of this folder's master seed "
+              f"({bundle.master_seed}): the held-out replicates here may be its training replicates, so its "
+              "P(scenario | data) is not scored on them ('genomics evaluate' scores it on its own test split)")
+        return None
+    held, _, _ = joint_splits(data.labels, arguments.held_out, arguments.calibration_share, arguments.init_seed)
+    if len(held) < 10:
+        return None
+    genotypes = [simulated_genotypes(data, int(i)) for i in held]
+    probabilities, output = bundle_probabilities(bundle, genotypes)
+    windows = numpy.stack([joint.windows_of(item)[0] for item in genotypes])
+    check = joint_calibration(joint, windows, numpy.asarray(data.labels)[held], [data.parameters[i] for i in held],
+                              arguments.init_seed, probabilities=probabilities)
+    scores = check["classifier"]
+    print(f"\nwith the bundle's P(scenario | data) ({output}) on the same {scores['replicates']} held-out "
+          f"replicates: accuracy {scores['accuracy']:.3f}, ECE {scores['ece']:.3f}, log-loss {scores['log_loss']:.3f}")
+    if check[AVERAGED]:
+        print(describe_averaged(check[AVERAGED]))
+    return check

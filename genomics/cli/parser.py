@@ -255,6 +255,9 @@ def _posterior(subcommands: argparse._SubParsersAction) -> None:
                            "folder's only scenario; all when it holds several)")
     posterior.add_argument("--estimator", metavar="FILE", help="apply a saved posterior.npz (one scenario's or the "
                            "joint one) to the observed data instead of fitting one")
+    posterior.add_argument("--bundle", metavar="MODEL", help="with the joint posterior: P(scenario | data) from this "
+                           "model.npz of 'genomics train' (calibrated when it has a temperature) instead of the "
+                           "posterior's own classifier; scored on the held-out replicates unless it trained on them")
     posterior.add_argument("--targets", metavar='"N,T * f"', help="comma-separated prior names or expressions of "
                            "them (default: every prior that is not fixed)")
     defaults = PosteriorSettings()

@@ -35,7 +35,7 @@ import numpy
 import minidl
 from minidl.saving import read_model_file
 from genomics.genotypes import Genotypes
-from genomics.learning import model_averaging, posterior_checks
+from genomics.learning import calibration, model_averaging, posterior_checks
 from genomics.learning.parameter_space import ParameterSpace, PosteriorTargetError
 from genomics.learning.posterior import (KIND, PosteriorEstimator, PosteriorSettings, build_network, fit_on_windows,
                                          held_out_split, scenario_space, statistic_names_of)
@@ -96,14 +96,19 @@ class JointPosterior:
                 column[chosen == k] = samples[chosen == k, j]
         return numpy.array(self.scenarios)[chosen], values
 
-    def summary(self, data: Any, draws: int = 4000, seed: int = 0) -> dict:
-        """P(s | x), each scenario's posterior summaries and each shared target's model-averaged posterior."""
+    def summary(self, data: Any, draws: int = 4000, seed: int = 0, probabilities: dict | None = None) -> dict:
+        """P(s | x), each scenario's posterior summaries and each shared target's model-averaged posterior.
+
+        ``probabilities``: P(s | x) from elsewhere ({scenario: p}, e.g. a trained bundle's), instead of the
+        classifier's; the summary's ``calibrated`` and ``temperature`` then say None (the caller knows)."""
         windows = self.windows_of(data)
-        probabilities = dict(zip(self.scenarios, self.classifier.probabilities(windows)[0].tolist()))
+        given = probabilities is not None
+        probabilities = {name: float(probabilities[name]) for name in self.scenarios} if given else \
+            dict(zip(self.scenarios, self.classifier.probabilities(windows)[0].tolist()))
         scenario_draws = {estimator.scenario: estimator.sample_windows(windows, draws, seed)[0]
                           for estimator in self.estimators}
-        result = {"probabilities": probabilities, "calibrated": self.classifier.calibrated,
-                  "temperature": self.classifier.temperature,
+        result = {"probabilities": probabilities, "calibrated": None if given else self.classifier.calibrated,
+                  "temperature": None if given else self.classifier.temperature,
                   "scenarios": {estimator.scenario: estimator.summary(windows[0], draws, seed)
                                 for estimator in self.estimators}, AVERAGED: {}}
         by_name = {estimator.scenario: estimator for estimator in self.estimators}
@@ -115,15 +120,15 @@ class JointPosterior:
         return result
 
     def summary_rows(self, data_sets: list, labels: list[str] | None = None, draws: int = 4000,
-                     seed: int = 0) -> list[dict]:
+                     seed: int = 0, probabilities: list[dict] | None = None) -> list[dict]:
         """Per data set: a row per scenario and target (with P(s | x)), then a row per shared target's
         model-averaged posterior (scenario "model-averaged", probability: the share of the scenarios it spans)."""
         labels = labels if labels is not None else [f"data set {i + 1}" for i in range(len(data_sets))]
         if len(labels) != len(data_sets):
             raise PosteriorDataError(f"{len(labels)} labels were given for {len(data_sets)} data sets")
         rows = []
-        for label, data in zip(labels, data_sets):
-            summary = self.summary(data, draws, seed)
+        for number, (label, data) in enumerate(zip(labels, data_sets)):
+            summary = self.summary(data, draws, seed, probabilities[number] if probabilities else None)
             for scenario, targets in summary["scenarios"].items():
                 rows += [_row(label, scenario, summary["probabilities"][scenario], "", target, entry)
                          for target, entry in targets.items()]
@@ -221,19 +226,13 @@ def fit_joint_posterior(simulations_folder: str, targets: list[str] | None = Non
     spaces = joint_spaces(data, targets, simulations_folder)  # every name checked before any fit
     windows = simulated_window_statistics(data, numpy.arange(len(data.labels)), settings.spectrum_bins)
     names = statistic_names_of(data, settings.spectrum_bins)
-    estimators, held, calibrating, training = [], [], [], []
+    estimators = []
     for scenario, index, space in spaces:
         replicates = numpy.flatnonzero(data.labels == index)
         values = space.values([data.parameters[i] for i in replicates])
         estimators.append(fit_on_windows(windows[replicates], values, space, names, settings, held_out_fraction,
                                          scenario, verbose))
-        held_positions, kept = held_out_split(len(replicates), held_out_fraction, settings.seed)
-        kept = numpy.random.default_rng(settings.seed + 3).permutation(kept)
-        calibration_count = int(round(calibration_fraction * len(replicates)))
-        held.append(replicates[held_positions])
-        calibrating.append(replicates[kept[:calibration_count]])
-        training.append(replicates[kept[calibration_count:]])
-    held, calibrating, training = (numpy.concatenate(parts) for parts in (held, calibrating, training))
+    held, calibrating, training = joint_splits(data.labels, held_out_fraction, calibration_fraction, settings.seed)
     labels = numpy.asarray(data.labels)
     classifier = ScenarioClassifier.fit(windows[training], labels[training], [s for s, _, _ in spaces], names,
                                         settings, verbose)
@@ -246,12 +245,43 @@ def fit_joint_posterior(simulations_folder: str, targets: list[str] | None = Non
     return joint
 
 
+def joint_splits(labels: numpy.ndarray, held_out_fraction: float, calibration_fraction: float,
+                 seed: int) -> tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray]:
+    """(held out, calibration, classifier training) replicate indices of a folder whose scenario labels are
+    ``labels``: per scenario, the heads' held-out share (``held_out_split``), then of the rest a share
+    ``calibration_fraction`` of the scenario's replicates for the temperature, the others for the classifier."""
+    held, calibrating, training = [], [], []
+    for index in numpy.unique(labels):
+        replicates = numpy.flatnonzero(numpy.asarray(labels) == index)
+        held_positions, kept = held_out_split(len(replicates), held_out_fraction, seed)
+        kept = numpy.random.default_rng(seed + 3).permutation(kept)
+        calibration_count = int(round(calibration_fraction * len(replicates)))
+        held.append(replicates[held_positions])
+        calibrating.append(replicates[kept[:calibration_count]])
+        training.append(replicates[kept[calibration_count:]])
+    return tuple(numpy.concatenate(parts) for parts in (held, calibrating, training))
+
+
+def probability_scores(probabilities: numpy.ndarray, labels: numpy.ndarray, bins: int = 10) -> dict:
+    """Accuracy, ECE, log-loss and Brier score of probabilities (replicates, scenarios) of true ``labels``."""
+    labels = numpy.asarray(labels, dtype=int)
+    return {"replicates": int(len(labels)), "accuracy": float(numpy.mean(probabilities.argmax(axis=1) == labels)),
+            "ece": calibration.expected_calibration_error(probabilities, labels, bins),
+            "log_loss": calibration.log_loss(probabilities, labels),
+            "brier": calibration.brier_score(probabilities, labels)}
+
+
 def joint_calibration(joint: JointPosterior, windows: numpy.ndarray, labels: numpy.ndarray, parameters: list[dict],
-                      seed: int = 0, draws: int = 99) -> dict:
+                      seed: int = 0, draws: int = 99, probabilities: numpy.ndarray | None = None) -> dict:
     """On held-out replicates of every scenario: the classifier's ECE, each scenario's coverage and SBC (on its
-    own held-out replicates, as fitted) and each shared target's model-averaged coverage and SBC."""
-    probabilities = joint.classifier.probabilities(windows)
-    report = {"classifier": joint.classifier.assess(windows, labels),
+    own held-out replicates, as fitted) and each shared target's model-averaged coverage and SBC.
+
+    ``probabilities``: P(s | x) of these replicates from elsewhere (replicates, scenarios), e.g. a trained
+    bundle's, instead of the classifier's; ``classifier`` then holds their scores (``probability_scores``)."""
+    given = probabilities is not None
+    probabilities = numpy.asarray(probabilities, dtype=float) if given else joint.classifier.probabilities(windows)
+    report = {"classifier": probability_scores(probabilities, labels) if given else
+              joint.classifier.assess(windows, labels),
               "scenarios": {estimator.scenario: estimator.calibration for estimator in joint.estimators},
               AVERAGED: {}}
     samples = {estimator.scenario: estimator.sample_windows(windows, draws, seed) for estimator in joint.estimators}

@@ -2,6 +2,7 @@
 Gaussian components, the joint sampler's scenario frequencies against the probabilities, the model-averaged
 coverage of an exact two-scenario posterior, and a tiny folder of two scenarios from simulations to a saved file."""
 
+import argparse
 import copy
 import csv
 import json
@@ -14,12 +15,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import optimize, stats
 
+from genomics.bundle import Bundle
+from genomics.cli import joint_command
 from genomics.cli.main import main
 from genomics.learning import model_averaging
 from genomics.learning.joint_posterior import JointPosterior, fit_joint_posterior, load_posterior
 from genomics.learning.parameter_space import PosteriorTargetError
 from genomics.learning.posterior import PosteriorEstimator, PosteriorSettings, fit_posterior
 from genomics.observed.files import ObservedFiles, read_observed
+from genomics.pipeline.predict import predict_genotypes
 from genomics.scenario.scenario import Scenario
 from genomics.simulation.run import load_simulations, simulate
 from genomics.simulation.store import simulated_genotypes
@@ -287,3 +291,32 @@ def test_a_joint_posterior_with_bad_names_is_refused_in_one_sentence(two_scenari
     error = capsys.readouterr().err
     assert message in error and len(error.strip().splitlines()) == 1
     assert not os.path.exists(tmp_path / "out" / "posterior.npz")
+
+
+def test_a_trained_bundle_gives_p_scenario_and_is_scored_on_the_held_out_replicates(two_scenarios, observed_trees,
+                                                                                     tmp_path, capsys):
+    # a model-choice bundle trained on other simulations of the same scenarios (another master seed)
+    other, run = str(tmp_path / "other"), str(tmp_path / "run")
+    simulate([Scenario(SHRINK), Scenario(GROW)], 30, other, master_seed=7, workers=1, progress=False)
+    assert main(["train", other, "--out", run, "--epochs", "1", "--n-snps", "16"]) == 0
+    bundle = os.path.join(run, "model.npz")
+    capsys.readouterr()
+    out = tmp_path / "joint"
+    assert main(["posterior", two_scenarios, "--scenario", "all", "--bundle", bundle, "--out", str(out), *TINY_FLAGS,
+                 "--predictive", "0", "--trees", *observed_trees]) == 0
+    printed = capsys.readouterr().out
+    assert "with the bundle's P(scenario | data) (" in printed and "on the same 20 held-out replicates" in printed
+    data_sets, labels = read_observed(ObservedFiles(trees=observed_trees), load_simulations(two_scenarios).design)
+    predicted = predict_genotypes(bundle, data_sets, labels)  # genomics predict's own path
+    want = dict(zip(predicted["scenario_names"], predicted["data_sets"][0]["values"]))
+    for row in csv_rows(out / "posterior.csv"):
+        if row["scenario"] != "model-averaged":
+            assert float(row["probability"]) == pytest.approx(want[row["scenario"]], rel=1e-6)
+    assert f"4 .trees files: P(scenario | data) shrink {want['shrink']:.3f}" in printed
+    assert f"from the bundle {bundle}: {predicted['output']}" in printed
+    # a bundle of this very folder's seed is not scored on replicates it may have trained on
+    trained_here = Bundle.load(bundle).with_entries(training={**Bundle.load(bundle).training, "master_seed": 1})
+    options = argparse.Namespace(simulations=two_scenarios, bundle=bundle, held_out=0.1, calibration_share=0.1,
+                                 init_seed=1)
+    assert joint_command.bundle_check(trained_here, JointPosterior.load(str(out / "posterior.npz")), options) is None
+    assert "may be its training replicates, so its P(scenario | data) is not scored" in capsys.readouterr().out
