@@ -3,10 +3,12 @@
 The joint posterior (``genomics.learning.joint_posterior``) is fitted when
 ``--scenario all`` is given, or when ``--scenario`` is left out and the
 folder holds several scenarios. Its outputs are the single-scenario ones
-with a scenario column: posterior.npz (the joint file), calibration.png
-(one per scenario, and one of the model-averaged targets), and with data
+with a scenario column: posterior.npz (the joint file), calibration_<s>.png
+(one per scenario) and calibration_model_averaged.png, and with data
 posterior.csv (a row per data set, scenario and target with P(s | data),
 then the model-averaged rows) and posterior.json (the same, nested).
+``--bundle`` takes P(s | data) from a trained model-choice bundle instead
+of the posterior's own classifier.
 """
 
 from __future__ import annotations
