@@ -264,7 +264,13 @@ def _fit_posterior(arguments: argparse.Namespace, settings: PosteriorSettings,
 def _posterior_predictive(estimators: list[posterior.PosteriorEstimator], arguments: argparse.Namespace,
                           data_sets: list, labels: list[str]) -> None:
     """``genomics posterior --predictive N``: each data set's check (with its posterior, ``estimators``), printed
-    and written as CSV, JSON, pictures."""
+    and written as CSV, JSON, pictures. A data set whose posterior is None (a scenario without free parameters)
+    is left out."""
+    kept = [(estimator, data, label) for estimator, data, label in zip(estimators, data_sets, labels)
+            if estimator is not None]
+    if not kept:
+        return
+    estimators, data_sets, labels = (list(part) for part in zip(*kept))
     results = [posterior_predictive.check_data_set(
         estimator, posterior_predictive.scenario_of(arguments.simulations, estimator.scenario), data,
         arguments.predictive, seed=arguments.init_seed, reference=estimator.reference_statistics)

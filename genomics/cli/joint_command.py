@@ -79,6 +79,8 @@ def fit(arguments: argparse.Namespace, settings: PosteriorSettings, targets: lis
             pictures.append(posterior_checks.plot_calibration(
                 merged, os.path.join(arguments.out, "calibration_model_averaged.png")))
         report.pictures(pictures)
+    else:
+        print("no held-out checks: fewer than 10 held-out replicates in all (raise --held-out or simulate more)")
     if bundle is not None:
         bundle_check(bundle, joint, arguments)
     return joint
@@ -113,19 +115,27 @@ def observed(joint: JointPosterior, out: str, data_sets: list, labels: list[str]
         json.dump(summaries, handle, indent=1)
     report.written(os.path.join(out, "posterior.json"), "each data set's scenario probabilities and posteriors")
     by_name = {estimator.scenario: estimator for estimator in joint.estimators}
-    return [by_name[max(summary["probabilities"], key=summary["probabilities"].get)]
-            for summary in summaries.values()]
+    chosen = [by_name.get(max(summary["probabilities"], key=summary["probabilities"].get))
+              for summary in summaries.values()]
+    for label, estimator in zip(labels, chosen):
+        if estimator is None:
+            print(f"{label}: its most probable scenario fixes every parameter; no posterior predictive check")
+    return chosen
 
 
 def print_rows(rows: list[dict]) -> None:
     """The joint table: per data set, scenario and target, P(s | data) and the posterior in natural units."""
-    levels = [key[4:] for key in rows[0] if key.startswith("low_")]
+    levels = [key[4:] for key in _columns(rows) if key.startswith("low_")]
     print("data set".ljust(report.LABEL) + "scenario".ljust(16) + "P(s|data)".rjust(10) + "  target".ljust(16)
           + "mean".rjust(12) + "median".rjust(12) + "sd".rjust(12) + "".join(f"{level}% interval".rjust(26)
                                                                            for level in levels))
     for row in rows:
-        print(str(row["data_set"])[:report.LABEL - 1].ljust(report.LABEL) + row["scenario"][:15].ljust(16)
-              + f"{row['probability']:10.3f}  " + str(row["target"])[:13].ljust(14)
+        start = (str(row["data_set"])[:report.LABEL - 1].ljust(report.LABEL) + row["scenario"][:15].ljust(16)
+                 + f"{row['probability']:10.3f}  ")
+        if "mean" not in row:
+            print(start + "(every parameter fixed)")
+            continue
+        print(start + str(row["target"])[:13].ljust(14)
               + "".join(f"{row[key]:12.4g}" for key in ("mean", "median", "sd"))
               + "".join(f"[{row['low_' + level]:.4g}, {row['high_' + level]:.4g}]".rjust(26) for level in levels))
     if any(row["scenario"] == AVERAGED for row in rows):
@@ -133,9 +143,14 @@ def print_rows(rows: list[dict]) -> None:
               "P(s | data) renormalised over those scenarios; its P(s|data) column is their summed probability)")
 
 
+def _columns(rows: list[dict]) -> list[str]:
+    """The CSV's columns: those of the fullest row (a scenario without parameters has its probability only)."""
+    return list(max(rows, key=len))
+
+
 def _write_csv(path: str, rows: list[dict]) -> str:
     with open(path, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer = csv.DictWriter(handle, fieldnames=_columns(rows))
         writer.writeheader()
         writer.writerows(rows)
     return path

@@ -42,6 +42,7 @@ from genomics.learning.posterior import (KIND, PosteriorEstimator, PosteriorSett
 from genomics.learning.posterior_features import (FeatureScaling, PosteriorDataError, simulated_window_statistics,
                                                   spectrum_bins_of, window_statistics)
 from genomics.learning.scenario_classifier import ScenarioClassifier
+from genomics.scenario.scenario import Scenario
 from genomics.simulation.run import load_simulations
 
 JOINT_KIND = "genomics joint posterior"
@@ -52,7 +53,8 @@ AVERAGED = "model-averaged"
 
 @dataclass
 class JointPosterior:
-    """A classifier of the scenarios and one posterior per scenario (in the classifier's order)."""
+    """A classifier of the scenarios and one posterior per scenario that has free parameters (in the
+    classifier's order; a scenario that fixes every prior has P(s | x) only)."""
 
     classifier: ScenarioClassifier
     estimators: list[PosteriorEstimator]
@@ -89,7 +91,8 @@ class JointPosterior:
         probabilities = self.classifier.probabilities(windows)
         chosen = model_averaging.draw_scenarios(probabilities, draws, numpy.random.default_rng(seed))[0]
         values: dict[str, numpy.ndarray] = {}
-        for k, estimator in enumerate(self.estimators):
+        for estimator in self.estimators:
+            k = self.scenarios.index(estimator.scenario)
             samples = estimator.sample_windows(windows, draws, seed + 1 + k)[0]
             for j, target in enumerate(estimator.space.targets):
                 column = values.setdefault(target, numpy.full(draws, numpy.nan))
@@ -129,9 +132,9 @@ class JointPosterior:
         rows = []
         for number, (label, data) in enumerate(zip(labels, data_sets)):
             summary = self.summary(data, draws, seed, probabilities[number] if probabilities else None)
-            for scenario, targets in summary["scenarios"].items():
-                rows += [_row(label, scenario, summary["probabilities"][scenario], "", target, entry)
-                         for target, entry in targets.items()]
+            for scenario, probability in summary["probabilities"].items():  # a scenario without a head: one row
+                targets = summary["scenarios"].get(scenario) or {"": None}
+                rows += [_row(label, scenario, probability, "", target, entry) for target, entry in targets.items()]
             rows += [_row(label, AVERAGED, entry["share"], "+".join(entry["weights"]), target, entry)
                      for target, entry in summary[AVERAGED].items()]
         return rows
@@ -176,9 +179,13 @@ def _hidden_units(model: minidl.Sequential) -> int:
     return int(model.get_weights()[0].shape[1])
 
 
-def _row(label: str, scenario: str, probability: float, averaged_over: str, target: str, entry: dict) -> dict:
+def _row(label: str, scenario: str, probability: float, averaged_over: str, target: str, entry: dict | None) -> dict:
+    """A CSV row; ``entry`` None (a scenario without free parameters): its probability only."""
     row = {"data_set": label, "scenario": scenario, "probability": probability, "averaged_over": averaged_over,
-           "target": target, "mean": entry["mean"], "median": entry["median"], "sd": entry["sd"]}
+           "target": target}
+    if entry is None:
+        return row
+    row.update(mean=entry["mean"], median=entry["median"], sd=entry["sd"])
     for level, (low, high) in entry["intervals"].items():
         percent = f"{float(level):.0%}".rstrip("%")
         row[f"low_{percent}"], row[f"high_{percent}"] = low, high
@@ -202,13 +209,24 @@ def check_fractions(held_out_fraction: float, calibration_fraction: float) -> No
         raise PosteriorTargetError(f"calibration_fraction must lie in [0, 0.5), got {calibration_fraction!r}")
 
 
-def joint_spaces(data: Any, targets: list[str] | None, folder: str) -> list[tuple[str, int, ParameterSpace]]:
-    """(scenario, index, space) for every scenario of the folder; a target one scenario lacks is one sentence."""
+def joint_spaces(data: Any, targets: list[str] | None, folder: str) -> list[tuple[str, int, ParameterSpace | None]]:
+    """(scenario, index, space) for every scenario of the folder; a target one scenario lacks is one sentence.
+
+    With ``targets`` left out, a scenario that fixes every prior gets no head (space None): it enters the
+    joint posterior through P(s | x) alone."""
     names = list(data.scenario_names)
     if len(names) < 2:
         raise PosteriorTargetError(f"{folder!r} holds the one scenario {names[0]}; a joint posterior with the "
                                    "model choice needs two scenarios or more; fit that scenario's posterior alone")
-    return [scenario_space(data, name, targets, folder) for name in names]
+    spaces = []
+    for index, name in enumerate(names):
+        priors = Scenario(data.manifest["scenarios"][index]["spec"]).priors
+        free = any(prior.support[0] < prior.support[1] for prior in priors.values())
+        spaces.append(scenario_space(data, name, targets, folder) if free or targets else (name, index, None))
+    if all(space is None for _, _, space in spaces):
+        raise PosteriorTargetError(f"every scenario of {folder!r} fixes all its priors: there is no parameter to "
+                                   "estimate, only the model choice ('genomics train' or 'genomics abc')")
+    return spaces
 
 
 def fit_joint_posterior(simulations_folder: str, targets: list[str] | None = None,
@@ -227,7 +245,7 @@ def fit_joint_posterior(simulations_folder: str, targets: list[str] | None = Non
     windows = simulated_window_statistics(data, numpy.arange(len(data.labels)), settings.spectrum_bins)
     names = statistic_names_of(data, settings.spectrum_bins)
     estimators = []
-    for scenario, index, space in spaces:
+    for scenario, index, space in (entry for entry in spaces if entry[2] is not None):
         replicates = numpy.flatnonzero(data.labels == index)
         values = space.values([data.parameters[i] for i in replicates])
         estimators.append(fit_on_windows(windows[replicates], values, space, names, settings, held_out_fraction,
@@ -288,8 +306,10 @@ def joint_calibration(joint: JointPosterior, windows: numpy.ndarray, labels: num
     for target, holders in joint.shared_targets().items():
         true = numpy.full(len(labels), numpy.nan)
         components = []
-        for k, estimator in enumerate(joint.estimators):
-            if estimator.scenario not in holders:
+        by_name = {estimator.scenario: estimator for estimator in joint.estimators}
+        for k, name in enumerate(joint.scenarios):
+            estimator = by_name.get(name)
+            if estimator is None or name not in holders:
                 components.append(None)
                 continue
             j = estimator.space.targets.index(target)

@@ -213,13 +213,33 @@ def test_a_joint_posterior_needs_two_scenarios(tmp_path):
         fit_joint_posterior(folder, settings=TINY)
 
 
-def test_a_scenario_with_every_prior_fixed_is_refused_in_one_sentence(tmp_path):
+CONSTANT = {**copy.deepcopy(SHRINK), "name": "constant", "description": "size 5000 throughout",
+            "priors": {"N": 5000, "mu": 1e-7}, "demes": [{"name": "POP", "initial_size": "N"}], "events": []}
+
+
+def test_a_scenario_that_fixes_every_prior_enters_through_its_probability_alone(tmp_path):
+    folder = str(tmp_path / "with_constant")
+    simulate([Scenario(SHRINK), Scenario(CONSTANT)], 40, folder, workers=1, progress=False)
+    joint = fit_joint_posterior(folder, settings=TINY)
+    assert joint.scenarios == ["shrink", "constant"] and [e.scenario for e in joint.estimators] == ["shrink"]
+    assert joint.shared_targets() == {}
+    genotypes = simulated_genotypes(load_simulations(folder), 0)
+    rows = JointPosterior.load(joint.save(str(tmp_path / "joint.npz"))).summary_rows([genotypes], ["first"])
+    assert [(row["scenario"], row["target"]) for row in rows] == [("shrink", "N"), ("shrink", "T"), ("shrink", "f"),
+                                                                 ("constant", "")]
+    assert sum(row["probability"] for row in rows[2:]) == pytest.approx(1) and "mean" not in rows[-1]
+    scenarios, values = joint.sample(genotypes, draws=300, seed=2)
+    assert np.all(np.isnan(values["N"]) == (scenarios == "constant"))
+    with pytest.raises(PosteriorTargetError, match="target 'T' names T, which scenario 'constant' has no prior"):
+        fit_joint_posterior(folder, targets=["T"], settings=TINY)
+
+
+def test_a_folder_whose_scenarios_fix_every_prior_is_refused_in_one_sentence(tmp_path):
     folder = str(tmp_path / "fixed")
-    constant = {**copy.deepcopy(SHRINK), "name": "constant", "priors": {"N": 5000, "mu": 1e-7},
-                "demes": [{"name": "POP", "initial_size": "N"}], "events": []}
-    simulate([Scenario(SHRINK), Scenario(constant)], 10, folder, workers=1, progress=False)
-    with pytest.raises(PosteriorTargetError, match=r"scenario 'constant' fixes every prior \(N, mu\): it has no "
-                                                   "parameter to estimate"):
+    other = {**copy.deepcopy(CONSTANT), "name": "smaller", "priors": {"N": 1000, "mu": 1e-7}}
+    simulate([Scenario(CONSTANT), Scenario(other)], 5, folder, workers=1, progress=False)
+    with pytest.raises(PosteriorTargetError, match="every scenario of .* fixes all its priors: there is no parameter "
+                                                   "to estimate, only the model choice"):
         fit_joint_posterior(folder, settings=TINY)
 
 
