@@ -15,10 +15,11 @@ from typing import Any
 
 from genomics import interrupts, pipeline
 from genomics.baselines import abc, comparison, posterior_predictive, runs
-from genomics.cli import options, report
+from genomics.cli import joint_command, options, report
 from genomics.demo import DemoSettings, run_demo
 from genomics.encoding.encoder import Encoder
 from genomics.learning import posterior, posterior_checks
+from genomics.learning.joint_posterior import JointPosterior
 from genomics.learning.posterior import PosteriorSettings
 from genomics.observed import readers, vcf, vcf_zarr
 from genomics.observed.files import read_observed
@@ -216,10 +217,38 @@ def _posterior_settings(arguments: argparse.Namespace) -> PosteriorSettings:
 def command_posterior(arguments: argparse.Namespace) -> None:
     settings = _posterior_settings(arguments)
     targets = [text.strip() for text in arguments.targets.split(",") if text.strip()] if arguments.targets else None
-    pipeline.prepare_output_folder(arguments.out)
     observed = bool(options.observed_files(arguments).given)
-    design = load_simulations(arguments.simulations, genotypes=False).design  # the index only
-    data_sets, labels = _read_data_sets(arguments, design) if observed else ([], [])  # refused before training
+    estimator = joint_command.saved_posterior(arguments, targets, observed)  # --estimator FILE: no fit
+    pipeline.prepare_output_folder(arguments.out)
+    index = load_simulations(arguments.simulations, genotypes=False)  # the index only
+    data_sets, labels = _read_data_sets(arguments, index.design) if observed else ([], [])  # refused before training
+    joint = isinstance(estimator, JointPosterior) or (estimator is None and joint_command.is_joint(
+        arguments.scenario, list(index.scenario_names)))
+    bundle = joint_command.model_choice_bundle(arguments, joint, index)  # --bundle FILE: its P(s | data)
+    if estimator is None:
+        estimator = joint_command.fit(arguments, settings, targets, bundle) if joint else \
+            _fit_posterior(arguments, settings, targets)
+    if not observed:
+        return
+    chosen = joint_command.observed(estimator, arguments.out, data_sets, labels, bundle) if joint else \
+        _posterior_of_data_sets(estimator, arguments.out, data_sets, labels)  # each data set's posterior to check
+    if arguments.predictive:
+        _posterior_predictive(chosen, arguments, data_sets, labels)
+
+
+def _posterior_of_data_sets(estimator: posterior.PosteriorEstimator, out: str, data_sets: list,
+                            labels: list[str]) -> list[posterior.PosteriorEstimator]:
+    """One scenario's posterior of each data set, printed and written to ``out``/posterior.csv."""
+    rows = estimator.summary_rows(data_sets, labels)
+    report.posterior_summary(rows)
+    report.written(_write_rows(os.path.join(out, "posterior.csv"), rows), f"{len(rows)} rows, one per data set "
+                   "and target")
+    return [estimator] * len(data_sets)
+
+
+def _fit_posterior(arguments: argparse.Namespace, settings: PosteriorSettings,
+                   targets: list[str] | None) -> posterior.PosteriorEstimator:
+    """One scenario's posterior, written with its checks and their picture."""
     with reporting(f"fitting the posterior in {arguments.scenario}", quiet=arguments.quiet):  # lines while it fits
         estimator = posterior.fit_posterior(arguments.simulations, arguments.scenario, targets, settings,
                                             arguments.held_out)
@@ -229,22 +258,23 @@ def command_posterior(arguments: argparse.Namespace) -> None:
         report.posterior_calibration(estimator.calibration)
         report.pictures([posterior_checks.plot_calibration(estimator.calibration,
                                                            os.path.join(arguments.out, "calibration.png"))])
-    if observed:
-        rows = estimator.summary_rows(data_sets, labels)
-        report.posterior_summary(rows)
-        report.written(_write_rows(os.path.join(arguments.out, "posterior.csv"), rows),
-                       f"{len(rows)} rows, one per data set and target")
-        if arguments.predictive:
-            _posterior_predictive(estimator, arguments, data_sets, labels)
+    return estimator
 
 
-def _posterior_predictive(estimator: posterior.PosteriorEstimator, arguments: argparse.Namespace, data_sets: list,
-                          labels: list[str]) -> None:
-    """``genomics posterior --predictive N``: each data set's check, printed and written as CSV, JSON, pictures."""
-    scenario = posterior_predictive.scenario_of(arguments.simulations, estimator.scenario)
-    results = [posterior_predictive.check_data_set(estimator, scenario, data, arguments.predictive,
-                                                   seed=arguments.init_seed, reference=estimator.reference_statistics)
-               for data in data_sets]
+def _posterior_predictive(estimators: list[posterior.PosteriorEstimator], arguments: argparse.Namespace,
+                          data_sets: list, labels: list[str]) -> None:
+    """``genomics posterior --predictive N``: each data set's check (with its posterior, ``estimators``), printed
+    and written as CSV, JSON, pictures. A data set whose posterior is None (a scenario without free parameters)
+    is left out."""
+    kept = [(estimator, data, label) for estimator, data, label in zip(estimators, data_sets, labels)
+            if estimator is not None]
+    if not kept:
+        return
+    estimators, data_sets, labels = (list(part) for part in zip(*kept))
+    results = [posterior_predictive.check_data_set(
+        estimator, posterior_predictive.scenario_of(arguments.simulations, estimator.scenario), data,
+        arguments.predictive, seed=arguments.init_seed, reference=estimator.reference_statistics)
+        for estimator, data in zip(estimators, data_sets)]
     report.posterior_predictive(results, labels)
     out = arguments.out
     rows = posterior_predictive.rows(results, labels)

@@ -239,15 +239,25 @@ def _predictive_replicates(text: str) -> int:
 
 def _posterior(subcommands: argparse._SubParsersAction) -> None:
     posterior = subcommands.add_parser(
-        "posterior", help="the posterior of one scenario's parameters (a network fitted on its simulations)",
+        "posterior", help="the posterior of a scenario's parameters, or jointly with the model choice",
         description="Fit a neural posterior of a scenario's parameters on its simulations, check its coverage and "
                     "simulation-based calibration on held-out replicates, and, with observed data, give their "
-                    "posterior means, medians, sds and credible intervals in the scenario's units.")
+                    "posterior means, medians, sds and credible intervals in the scenario's units. With --scenario "
+                    "all, jointly with the model choice: a posterior per scenario, calibrated scenario "
+                    "probabilities and model-averaged posteriors of the targets the scenarios share.")
     posterior.add_argument("simulations", help="folder written by 'genomics simulate'")
-    posterior.add_argument("--out", required=True, help="folder for posterior.npz, calibration.png and, with "
-                                                        "observed data, posterior.csv and predictive.csv/.json/.png")
-    posterior.add_argument("--scenario", help="the scenario whose parameters to estimate (default: the folder's "
-                                              "only one)")
+    posterior.add_argument("--out", required=True, help="folder for posterior.npz, calibration*.png and, with "
+                                                        "observed data, posterior.csv (.json when joint) and "
+                                                        "predictive.csv/.json/.png")
+    posterior.add_argument("--scenario", help="the scenario whose parameters to estimate, or 'all' for the joint "
+                           "posterior of the scenario and its parameters: P(scenario | data), each scenario's "
+                           "posterior and the model-averaged posterior of targets shared by name (default: the "
+                           "folder's only scenario; all when it holds several)")
+    posterior.add_argument("--estimator", metavar="FILE", help="apply a saved posterior.npz (one scenario's or the "
+                           "joint one) to the observed data instead of fitting one")
+    posterior.add_argument("--bundle", metavar="MODEL", help="with the joint posterior: P(scenario | data) from this "
+                           "model.npz of 'genomics train' (calibrated when it has a temperature) instead of the "
+                           "posterior's own classifier; scored on the held-out replicates unless it trained on them")
     posterior.add_argument("--targets", metavar='"N,T * f"', help="comma-separated prior names or expressions of "
                            "them (default: every prior that is not fixed)")
     defaults = PosteriorSettings()
@@ -265,6 +275,9 @@ def _posterior(subcommands: argparse._SubParsersAction) -> None:
     group.add_argument("--held-out", type=options.share_below(0.5), default=0.1,
                        help="share of the scenario's replicates never trained on, for the coverage and calibration "
                             "checks (default 0.1)")
+    group.add_argument("--calibration-share", type=options.share_below(0.5), default=0.1,
+                       help="with --scenario all: share of each scenario's replicates that only fits the temperature "
+                            "of P(scenario | data) (default 0.1)")
     add_seed(group, "--init-seed", "init_seed", defaults.seed, "seed of the initial weights, the shuffles and the "
              "held-out replicates")
     posterior.add_argument("--predictive", type=_predictive_replicates,

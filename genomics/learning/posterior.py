@@ -267,6 +267,49 @@ def data_set_statistics(windows: numpy.ndarray) -> numpy.ndarray:
     return numpy.where(defined, windows, 0.0).sum(axis=-2) / numpy.maximum(defined.sum(axis=-2), 1)
 
 
+def scenario_space(data: Any, scenario: str | None, targets: list[str] | None,
+                   folder: str = "the folder") -> tuple[str, int, ParameterSpace]:
+    """(scenario name, its index, the space of ``targets``) in simulations ``data``; bad names are one sentence.
+
+    ``scenario`` may be left out when the folder holds one scenario; ``targets`` default to every prior of
+    the scenario that is not fixed."""
+    names = list(data.scenario_names)
+    if scenario is None:
+        if len(names) > 1:
+            raise PosteriorTargetError(f"{folder!r} holds the scenarios {', '.join(names)}; name the one "
+                                       "whose parameters to estimate")
+        scenario = names[0]
+    if scenario not in names:
+        raise PosteriorTargetError(f"scenario {scenario!r} is not in {folder!r}; its scenarios: {', '.join(names)}")
+    index = names.index(scenario)
+    priors = Scenario(data.manifest["scenarios"][index]["spec"]).priors
+    if targets is None:
+        targets = [name for name, prior in priors.items() if prior.support[0] < prior.support[1]]
+        if not targets:
+            raise PosteriorTargetError(f"scenario {scenario!r} fixes every prior ({', '.join(priors)}): it has no "
+                                       "parameter to estimate")
+    return scenario, index, ParameterSpace.from_priors(priors, list(targets), f"scenario {scenario!r}")
+
+
+def held_out_split(count: int, fraction: float, seed: int) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """(held out, kept) positions among ``count`` replicates: a share ``fraction`` never trained on."""
+    order = numpy.random.default_rng(seed + 1).permutation(count)
+    held = order[:int(round(fraction * count))]
+    return held, order[len(held):]
+
+
+def fit_on_windows(windows: numpy.ndarray, values: numpy.ndarray, space: ParameterSpace, statistic_names: list[str],
+                   settings: PosteriorSettings, held_out_fraction: float, scenario: str,
+                   verbose: int = 0) -> PosteriorEstimator:
+    """One scenario's posterior from its replicates' windows and values; checked on its held-out share."""
+    held, kept = held_out_split(len(windows), held_out_fraction, settings.seed)
+    estimator = PosteriorEstimator.fit(windows[kept], values[kept], space, statistic_names, settings, scenario, verbose)
+    estimator.reference_statistics = data_set_statistics(windows[kept])
+    if len(held) >= 10:
+        estimator.calibration = estimator.assess(windows[held], values[held], seed=settings.seed)
+    return estimator
+
+
 def fit_posterior(simulations_folder: str, scenario: str | None = None, targets: list[str] | None = None,
                   settings: PosteriorSettings | None = None, held_out_fraction: float = 0.1,
                   verbose: int = 0) -> PosteriorEstimator:
@@ -281,30 +324,15 @@ def fit_posterior(simulations_folder: str, scenario: str | None = None, targets:
     if not 0 <= held_out_fraction < 0.5:
         raise PosteriorTargetError(f"held_out_fraction must lie in [0, 0.5), got {held_out_fraction!r}")
     data = load_simulations(simulations_folder)
-    names = list(data.scenario_names)
-    if scenario is None:
-        if len(names) > 1:
-            raise PosteriorTargetError(f"{simulations_folder!r} holds the scenarios {', '.join(names)}; name the one "
-                                       "whose parameters to estimate")
-        scenario = names[0]
-    if scenario not in names:
-        raise PosteriorTargetError(f"scenario {scenario!r} is not in {simulations_folder!r}; its scenarios: "
-                                   f"{', '.join(names)}")
-    index = names.index(scenario)
-    priors = Scenario(data.manifest["scenarios"][index]["spec"]).priors
-    if targets is None:
-        targets = [name for name, prior in priors.items() if prior.support[0] < prior.support[1]]
-    space = ParameterSpace.from_priors(priors, list(targets), f"scenario {scenario!r}")
+    scenario, index, space = scenario_space(data, scenario, targets, simulations_folder)
     replicates = numpy.flatnonzero(data.labels == index)
     values = space.values([data.parameters[i] for i in replicates])
     windows = simulated_window_statistics(data, replicates, settings.spectrum_bins)
-    statistic_names = window_statistic_names(list(data.population_names), sum(data.design.haplotypes_per_population),
-                                             settings.spectrum_bins)
-    order = numpy.random.default_rng(settings.seed + 1).permutation(len(replicates))
-    held = order[:int(round(held_out_fraction * len(replicates)))]
-    kept = order[len(held):]
-    estimator = PosteriorEstimator.fit(windows[kept], values[kept], space, statistic_names, settings, scenario, verbose)
-    estimator.reference_statistics = data_set_statistics(windows[kept])
-    if len(held) >= 10:
-        estimator.calibration = estimator.assess(windows[held], values[held], seed=settings.seed)
-    return estimator
+    return fit_on_windows(windows, values, space, statistic_names_of(data, settings.spectrum_bins), settings,
+                          held_out_fraction, scenario, verbose)
+
+
+def statistic_names_of(data: Any, spectrum_bins: int) -> list[str]:
+    """The window statistics' names for the populations and sample size of simulations ``data``."""
+    return window_statistic_names(list(data.population_names), sum(data.design.haplotypes_per_population),
+                                  spectrum_bins)
