@@ -265,6 +265,9 @@ def _posterior(subcommands: argparse._SubParsersAction) -> None:
     group.add_argument("--held-out", type=options.share_below(0.5), default=0.1,
                        help="share of the scenario's replicates never trained on, for the coverage and calibration "
                             "checks (default 0.1)")
+    group.add_argument("--no-recalibrate", dest="recalibrate", action="store_false",
+                       help="keep the network's raw posterior (default: each target's marginal is recalibrated on "
+                            "the validation split by a shift and a scale of its PIT, and the map is printed)")
     add_seed(group, "--init-seed", "init_seed", defaults.seed, "seed of the initial weights, the shuffles and the "
              "held-out replicates")
     posterior.add_argument("--predictive", type=_predictive_replicates,
