@@ -70,6 +70,14 @@ def coverage_table(report: dict) -> dict:
     return {"by_target": table, "largest_deviation": largest, "within_tolerance": largest <= TOLERANCE}
 
 
+def sbc_table(report: dict) -> dict:
+    """The SBC test's rule and, per parameter, its p-value, verdict and rank counts."""
+    return {"test": report["sbc_test"], "by_target": {target: {"p_value": entry["sbc"]["p_value"],
+                                                               "uniform": entry["sbc"]["uniform"],
+                                                               "counts": entry["sbc"]["counts"]}
+                                                      for target, entry in report["targets"].items()}}
+
+
 def run_design(name: str, scenario_name: str, arguments: argparse.Namespace, work: str) -> dict:
     scenario = catalogue.resolve([scenario_name])[0]
     started = time.perf_counter()
@@ -87,6 +95,7 @@ def run_design(name: str, scenario_name: str, arguments: argparse.Namespace, wor
     windows = simulated_window_statistics(held, indices)
     values = estimator.space.values([held.parameters[i] for i in indices])
     report = estimator.assess(windows, values, draws=arguments.draws, bins=10, seed=0)
+    raw = estimator.assess(windows, values, draws=arguments.draws, bins=10, seed=0, recalibrated=False)
     assessed = time.perf_counter()
     checks = []
     for i in range(min(arguments.predictive_sets, len(indices))):
@@ -100,34 +109,26 @@ def run_design(name: str, scenario_name: str, arguments: argparse.Namespace, wor
                        "prior_predictive_tail_share": result["prior_predictive_distance"]["tail_share"]})
     return {"design": name, "scenario": scenario.name, "targets": estimator.space.targets,
             "train": arguments.train, "held_out": arguments.held_out, "epochs_run": len(estimator.history["loss"]),
-            "coverage": coverage_table(report), "sbc": {
-                "test": report["sbc_test"], "by_target": {target: {"p_value": entry["sbc"]["p_value"],
-                                                                   "uniform": entry["sbc"]["uniform"],
-                                                                   "counts": entry["sbc"]["counts"]}
-                                                          for target, entry in report["targets"].items()}},
+            "recalibration": estimator.recalibration and estimator.recalibration.to_dict(),
+            "coverage": coverage_table(report), "sbc": sbc_table(report),
+            "coverage_raw": coverage_table(raw), "sbc_raw": sbc_table(raw),
             "predictive": checks, "seconds": {"simulate": simulated - started, "train": trained - simulated,
                                               "assess": assessed - trained,
                                               "predictive": time.perf_counter() - assessed}}
 
 
 def describe(result: dict) -> str:
-    coverage, sbc = result["coverage"], result["sbc"]
-    levels = list(next(iter(coverage["by_target"].values())))
     lines = [f"\n{result['design']} ({result['scenario']}): {result['train']} training and {result['held_out']} "
-             f"held-out replicates, {result['epochs_run']} epochs",
-             "parameter".ljust(12) + "".join(f"cover {float(level):.0%} (dev)".rjust(20) for level in levels)
-             + "   SBC p  ranks"]
-    for target, row in coverage["by_target"].items():
-        lines.append(target[:11].ljust(12) + "".join(f"{row[level]['coverage']:.3f} ({row[level]['deviation']:+.3f})"
-                                                      .rjust(20) for level in levels)
-                     + f"{sbc['by_target'][target]['p_value']:8.3f}  "
-                     + ("uniform" if sbc["by_target"][target]["uniform"] else "NOT uniform"))
-    sds = "  ".join(f"{float(level):.0%}: {math.sqrt(float(level) * (1 - float(level)) / result['held_out']):.3f}"
-                    for level in levels)
-    lines.append(f"binomial sd of a calibrated coverage: {sds}")
-    verdict = "within" if coverage["within_tolerance"] else "NOT within"
-    lines.append(f"largest deviation {coverage['largest_deviation']:.3f}: {verdict} {TOLERANCE}; "
-                 f"SBC: {sbc['test']['rule']}")
+             f"held-out replicates, {result['epochs_run']} epochs"]
+    if result.get("recalibration"):
+        lines.append("the network's raw posterior:")
+        lines += coverage_lines(result["coverage_raw"], result["sbc_raw"], result["held_out"])
+        recalibration = result["recalibration"]
+        lines.append(f"recalibrated on {recalibration['simulations']} validation replicates (shift, scale): "
+                     + ", ".join(f"{target} ({m:+.2f}, {s:.2f})" for target, m, s in
+                                 zip(recalibration["targets"], recalibration["shift"], recalibration["scale"])))
+        lines.append("the recalibrated posterior (what genomics posterior reports):")
+    lines += coverage_lines(result["coverage"], result["sbc"], result["held_out"])
     for check in result["predictive"]:
         lines.append(f"posterior predictive check of held-out replicate {check['held_out_replicate']}: "
                      f"{'reproduced' if check['reproduced'] else 'NOT reproduced'}, smallest p "
@@ -137,6 +138,25 @@ def describe(result: dict) -> str:
     seconds = result["seconds"]
     lines.append("seconds: " + ", ".join(f"{key} {value:.0f}" for key, value in seconds.items()))
     return "\n".join(lines)
+
+
+def coverage_lines(coverage: dict, sbc: dict, held_out: int) -> list[str]:
+    """The coverage table (per parameter and level, with the deviation) and the SBC verdicts, as lines."""
+    levels = list(next(iter(coverage["by_target"].values())))
+    lines = ["parameter".ljust(12) + "".join(f"cover {float(level):.0%} (dev)".rjust(20) for level in levels)
+             + "   SBC p  ranks"]
+    for target, row in coverage["by_target"].items():
+        lines.append(target[:11].ljust(12) + "".join(f"{row[level]['coverage']:.3f} ({row[level]['deviation']:+.3f})"
+                                                      .rjust(20) for level in levels)
+                     + f"{sbc['by_target'][target]['p_value']:8.3f}  "
+                     + ("uniform" if sbc["by_target"][target]["uniform"] else "NOT uniform"))
+    sds = "  ".join(f"{float(level):.0%}: {math.sqrt(float(level) * (1 - float(level)) / held_out):.3f}"
+                    for level in levels)
+    lines.append(f"binomial sd of a calibrated coverage: {sds}")
+    verdict = "within" if coverage["within_tolerance"] else "NOT within"
+    lines.append(f"largest deviation {coverage['largest_deviation']:.3f}: {verdict} {TOLERANCE}; "
+                 f"SBC: {sbc['test']['rule']}")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -211,7 +211,8 @@ def command_compare(arguments: argparse.Namespace) -> None:
 def _posterior_settings(arguments: argparse.Namespace) -> PosteriorSettings:
     return PosteriorSettings(head=arguments.head, components=arguments.components, hidden=arguments.hidden,
                              epochs=arguments.epochs, patience=arguments.patience, batch_size=arguments.batch_size,
-                             seed=arguments.init_seed, spectrum_bins=arguments.spectrum_bins)
+                             seed=arguments.init_seed, spectrum_bins=arguments.spectrum_bins,
+                             recalibrate=arguments.recalibrate)
 
 
 def command_posterior(arguments: argparse.Namespace) -> None:
@@ -254,6 +255,8 @@ def _fit_posterior(arguments: argparse.Namespace, settings: PosteriorSettings,
                                             arguments.held_out)
     report.written(estimator.save(os.path.join(arguments.out, "posterior.npz")),
                    f"the posterior of {', '.join(estimator.space.targets)} in scenario {estimator.scenario}")
+    if estimator.recalibration is not None:
+        print(estimator.recalibration.describe())
     if estimator.calibration:
         report.posterior_calibration(estimator.calibration)
         report.pictures([posterior_checks.plot_calibration(estimator.calibration,

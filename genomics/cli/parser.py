@@ -278,6 +278,9 @@ def _posterior(subcommands: argparse._SubParsersAction) -> None:
     group.add_argument("--calibration-share", type=options.share_below(0.5), default=0.1,
                        help="with --scenario all: share of each scenario's replicates that only fits the temperature "
                             "of P(scenario | data) (default 0.1)")
+    group.add_argument("--no-recalibrate", dest="recalibrate", action="store_false",
+                       help="keep the network's raw posterior (default: each target's marginal is recalibrated on "
+                            "the validation split by a shift and a scale of its PIT, and the map is printed)")
     add_seed(group, "--init-seed", "init_seed", defaults.seed, "seed of the initial weights, the shuffles and the "
              "held-out replicates")
     posterior.add_argument("--predictive", type=_predictive_replicates,

@@ -42,6 +42,7 @@ from genomics.learning.posterior import (KIND, PosteriorEstimator, PosteriorSett
 from genomics.learning.posterior_features import (FeatureScaling, PosteriorDataError, simulated_window_statistics,
                                                   spectrum_bins_of, window_statistics)
 from genomics.learning.scenario_classifier import ScenarioClassifier
+from genomics.learning.posterior_recalibration import ProbitRecalibration
 from genomics.scenario.scenario import Scenario
 from genomics.simulation.run import load_simulations
 
@@ -167,9 +168,11 @@ class JointPosterior:
                 head=head["head"], components=head.get("components", 1), flow_steps=head.get("steps", 1),
                 flow_hidden=head.get("hidden", 1), hidden=int(entry["hidden"])))
             model.set_weights(extra[f"scenario_{k}"])
+            recalibration = entry.get("recalibration")
             estimators.append(PosteriorEstimator(space, features, entry["target_mean"], entry["target_sd"], model,
                                                  head, entry["scenario"], entry.get("history", {}),
-                                                 entry.get("calibration")))
+                                                 entry.get("calibration"),
+                                                 ProbitRecalibration.from_dict(recalibration) if recalibration else None))
         return cls(ScenarioClassifier.from_dict(metadata["classifier"], weights), estimators,
                    metadata.get("calibration"))
 

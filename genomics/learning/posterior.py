@@ -28,6 +28,13 @@ posterior is then too wide (conservative), never a sum that grows with W.
 Samples drawn from q in t are mapped back to natural units (the scenario's),
 so means, medians and the central 50/80/90/95% credible intervals are in
 the units of the scenario file and inside the prior's support.
+
+Recalibration (on by default, ``PosteriorSettings.recalibrate``): after
+training, each target's marginal is recalibrated on the validation split
+(never trained on) by a probit-affine map of its PIT
+(``posterior_recalibration``: a shift for a bias, a scale for a posterior
+too narrow or too wide), and every sample, summary and check uses the
+recalibrated posterior; ``recalibrated=False`` gives the raw one.
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ from minidl.functional.mixture import mixture_output_size, sample_mixture
 from genomics.genotypes import Genotypes
 from genomics.learning import posterior_checks
 from genomics.learning.parameter_space import ParameterSpace, PosteriorTargetError
+from genomics.learning.posterior_recalibration import BASE_DRAWS, FEWEST_SIMULATIONS, ProbitRecalibration
 from genomics.learning.posterior_features import (FeatureScaling, PosteriorDataError, simulated_window_statistics,
                                                   spectrum_bins_of, window_statistic_names, window_statistics)
 from genomics.scenario.scenario import Scenario
@@ -70,6 +78,7 @@ class PosteriorSettings:
     validation_fraction: float = 0.1
     seed: int = 1
     spectrum_bins: int = 0      # bins of each window's folded spectrum added to its statistics (0: none)
+    recalibrate: bool = True    # recalibrate each marginal on the validation split (posterior_recalibration)
 
     def head_settings(self) -> dict:
         """The density head, as saved: {"head", "components"} or {"head", "steps", "hidden"}."""
@@ -138,6 +147,7 @@ class PosteriorEstimator:
     scenario: str = ""
     history: dict = field(default_factory=dict)
     calibration: dict | None = None
+    recalibration: ProbitRecalibration | None = None
     # the training simulations' data-set statistics (simulations, statistics), for predictive checks; not saved
     reference_statistics: numpy.ndarray | None = field(default=None, repr=False, compare=False)
 
@@ -171,8 +181,12 @@ class PosteriorEstimator:
         history = model.fit(inputs[train], targets[train], validation_data=(inputs[validation], targets[validation]),
                             epochs=settings.epochs, batch_size=settings.batch_size, callbacks=[minidl.callbacks.RestoreLastFiniteWeights(), stopper],
                             verbose=verbose)
-        return cls(space, features, mean.tolist(), sd.tolist(), model, settings.head_settings(), scenario,
-                   {key: [float(v) for v in values] for key, values in history.history.items()})
+        estimator = cls(space, features, mean.tolist(), sd.tolist(), model, settings.head_settings(), scenario,
+                        {key: [float(v) for v in values] for key, values in history.history.items()})
+        if settings.recalibrate and len(validation) >= FEWEST_SIMULATIONS:
+            raw = estimator.sample_windows(windows[validation], draws=999, seed=settings.seed, recalibrated=False)
+            estimator.recalibration = ProbitRecalibration.fit(raw, values[validation], space.targets, settings.seed)
+        return estimator
 
     # ------------------------------------------------------------------ posterior
     def windows_of(self, data: Any) -> numpy.ndarray:
@@ -182,13 +196,19 @@ class PosteriorEstimator:
         data = numpy.asarray(data, dtype=float)
         return data[None] if data.ndim == 2 else data
 
-    def sample_windows(self, windows: numpy.ndarray, draws: int = 1000, seed: int = 0) -> numpy.ndarray:
-        """(data sets, draws, targets) posterior samples in natural units for windows (data sets, W, statistics)."""
+    def sample_windows(self, windows: numpy.ndarray, draws: int = 1000, seed: int = 0,
+                       recalibrated: bool = True) -> numpy.ndarray:
+        """(data sets, draws, targets) posterior samples in natural units for windows (data sets, W, statistics);
+        ``recalibrated=False``: the network's raw posterior, also where a recalibration was fitted."""
         if not isinstance(draws, int) or draws < 1:
             raise PosteriorDataError(f"draws must be a whole number >= 1, got {draws!r}")
         inputs = self.features.apply(windows)
         outputs = self.model.predict(inputs, batch_size=256, verbose=0).astype(float)
-        standard = sample_head(self.head, outputs, len(self.space.targets), draws, numpy.random.default_rng(seed))
+        mapped = recalibrated and self.recalibration is not None
+        base = max(draws, BASE_DRAWS) if mapped else draws
+        standard = sample_head(self.head, outputs, len(self.space.targets), base, numpy.random.default_rng(seed))
+        if mapped:  # the map is monotone per target: applied in the standardised space, before natural units
+            standard = self.recalibration.apply(standard)[:, :draws]
         return self.space.to_natural(standard * numpy.array(self.target_sd) + numpy.array(self.target_mean))
 
     def sample(self, data: Any, draws: int = 1000, seed: int = 0) -> numpy.ndarray:
@@ -224,16 +244,17 @@ class PosteriorEstimator:
         return rows
 
     def assess(self, windows: numpy.ndarray, values: numpy.ndarray, draws: int = 99, bins: int = 10,
-               seed: int = 0) -> dict:
+               seed: int = 0, recalibrated: bool = True) -> dict:
         """Coverage and SBC (``posterior_checks.calibration_report``) on held-out windows and true values."""
-        samples = self.sample_windows(windows, draws, seed)
+        samples = self.sample_windows(windows, draws, seed, recalibrated)
         return posterior_checks.calibration_report(samples, values, self.space.targets, bins)
 
     # ------------------------------------------------------------------ files
     def metadata(self) -> dict:
         return {"kind": KIND, "version": VERSION, "scenario": self.scenario, "space": self.space.to_dict(),
                 "features": self.features.to_dict(), "target_mean": self.target_mean, "target_sd": self.target_sd,
-                "head": self.head, "history": self.history, "calibration": self.calibration}
+                "head": self.head, "history": self.history, "calibration": self.calibration,
+                "recalibration": self.recalibration.to_dict() if self.recalibration is not None else None}
 
     def save(self, path: str) -> str:
         """The network and everything above as JSON metadata, in one minidl ``.npz`` (no pickle)."""
@@ -251,9 +272,11 @@ class PosteriorEstimator:
             raise PosteriorDataError(f"{path!r} is a posterior of version {metadata.get('version')}; this genomics "
                                      f"reads version {VERSION}")
         model = minidl.load_model(path, compile=False)
+        recalibration = metadata.get("recalibration")
         return cls(ParameterSpace.from_dict(metadata["space"]), FeatureScaling.from_dict(metadata["features"]),
                    metadata["target_mean"], metadata["target_sd"], model, dict(metadata["head"]),
-                   metadata.get("scenario", ""), metadata.get("history", {}), metadata.get("calibration"))
+                   metadata.get("scenario", ""), metadata.get("history", {}), metadata.get("calibration"),
+                   ProbitRecalibration.from_dict(recalibration) if recalibration else None)
 
     def describe(self) -> str:
         return json.dumps({"scenario": self.scenario, "targets": self.space.targets,
