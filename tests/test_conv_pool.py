@@ -283,7 +283,7 @@ def _direct_conv2d(x, kernel, bias):
 @pytest.mark.parametrize("channels, filters", [(2, 5), (2, 20), (6, 5)])  # patches of 18 kept, in slices or in one
 def test_conv2d_training_gives_the_same_output_and_gradients_in_cache_slices(  # product; patches of 54 built again
         samples_per_slice, channels, filters, monkeypatch):
-    from minidl.core import backend
+    from minidl.functional import conv as conv_module
     from minidl.functional.conv import Conv2D
 
     rng = np.random.default_rng(11)
@@ -299,7 +299,7 @@ def test_conv2d_training_gives_the_same_output_and_gradients_in_cache_slices(  #
         return [y.data] + [t.grad for t in leaves]
 
     whole = run()
-    monkeypatch.setattr(backend, "CACHE_SLICE_BYTES", cache_slice_bytes)
+    monkeypatch.setattr(conv_module, "TRAINING_SLICE_BYTES", cache_slice_bytes)  # training's slices
     rebuilt = []
     monkeypatch.setattr(Conv2D, "kernel_gradient_by_slices",
                         lambda self, gy, original=Conv2D.kernel_gradient_by_slices: rebuilt.append(1) or original(self, gy))
