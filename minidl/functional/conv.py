@@ -14,9 +14,9 @@ Computed as one matrix product: ``im2col`` lays every window out as a row,
 
 ``col2im`` is the adjoint of ``im2col``: an input element that lies in
 several windows receives the sum of its patches' gradients. On the CPU,
-dL/dcols is computed a few samples at a time (about 2 MiB of it,
-``backend.samples_per_cache_slice``) and each slice goes through col2im
-while it is still in the processor's cache. On the benchmark CNN's second
+dL/dcols is computed a few samples at a time (about 8 MiB of it,
+``TRAINING_SLICE_BYTES``; 2 MiB before 2026-12-07, figures below) and each
+slice goes through col2im while it is still in the processor's cache. On the benchmark CNN's second
 layer the product runs at 142 instead of 100 GFLOP/s (a product whose
 output fits in the cache runs faster), and the 81 MB dL/dcols is never
 written out. BLAS may sum a slice's dot products in another order than
@@ -45,6 +45,17 @@ the benchmark CNN's 0.95x (its second layer keeps no 79 MB patch matrix).
 For patches of up to 48 values (a first layer over one to five channels,
 whose dL/dK runs as a compiled loop) and for wider ones (genomics's cnn1d
 preset, 320-600 values, short slices) rebuilding was 2-17% slower per layer.
+
+Slices of 8 MiB rather than 2 (``TRAINING_SLICE_BYTES``, for every slice
+of training: patches, forward product, dL/dcols): each slice costs two
+parallel regions, a compiled kernel and a threaded product, and a region
+ends when its slowest thread does. On the shared 2-core machine at load
+11-17, whole training steps took 0.61-0.86x as long with 8 MiB slices
+(cifar_bn, resnet_block, conv1d_bn; pggan 0.85), 0.61-0.82x with 16 MiB
+(``benchmarks/RESULTS.md``, 2026-12-07). 8 MiB is a quarter of the 32 MiB
+L3 cache, so the slices are still read back from the cache; the 2 MiB
+figures above were measured on a quiet machine, which this session did not
+have. Inference keeps cache slices of ``backend.CACHE_SLICE_BYTES``.
 
 With ``activation="relu"`` the ReLU is applied in the same pass as the bias,
 y = max(cols @ K + b, 0), and the backward first turns gy into the
