@@ -16,10 +16,10 @@ Computed as one matrix product: ``im2col`` lays every window out as a row,
 several windows receives the sum of its patches' gradients. On the CPU,
 dL/dcols is computed a few samples at a time (about 8 MiB of it,
 ``TRAINING_SLICE_BYTES``; 2 MiB before 2026-12-07, figures below) and each
-slice goes through col2im while it is still in the processor's cache. On the benchmark CNN's second
-layer the product runs at 142 instead of 100 GFLOP/s (a product whose
-output fits in the cache runs faster), and the 81 MB dL/dcols is never
-written out. BLAS may sum a slice's dot products in another order than
+slice goes through col2im while it is still in the processor's cache. With
+2 MiB slices, on the benchmark CNN's second layer the product ran at 142
+instead of 100 GFLOP/s (a product whose output fits in the cache runs
+faster), and the 81 MB dL/dcols is never written out. BLAS may sum a slice's dot products in another order than
 the whole product's: the results agree to float rounding (on random data
 of the benchmark's shapes 3% of the elements differ, by at most 8e-6 of
 their size or of 1), and the same batch size always gives the same slices,
