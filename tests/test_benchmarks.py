@@ -129,3 +129,14 @@ def test_the_streaming_memory_benchmark_runs_on_the_steppe_design(tmp_path):
     for row in rows:
         for command in ("train --stream", "calibrate", "evaluate"):
             assert row[command]["code"] == 0 and row[command]["peak_rss_mb"] > 0
+
+
+def test_the_training_step_ab_prints_the_median_ratio_of_two_settings_and_pytorch():
+    __import__("pytest").importorskip("torch")  # the bench extra
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks.training_steps_ab", "conv1d_bn", "--switch", "slices", "--pairs", "2",
+         "--torch"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert completed.returncode == 0, completed.stderr
+    line = completed.stdout.strip()
+    assert line.startswith("conv1d_bn slices: A ") and "B / A " in line and "B / PyTorch " in line, line
+    assert line.endswith("; 2 pairs")

@@ -195,6 +195,19 @@ def test_global_avg_pool_is_the_spatial_mean_and_passes_gradcheck(x):
     gradcheck(F.global_avg_pool, leaf(x[:, 0]))  # 1-D: (N, L, C)
 
 
+def test_global_avg_pool_gradient_is_written_out_contiguous_for_the_compiled_kernels_before_it():
+    x = Tensor(np.arange(2 * 2 * 4 * 3, dtype=np.float32).reshape(2, 2, 4, 3), requires_grad=True)
+    y = F.global_avg_pool(F.max_pool2d(x, (1, 2)))
+    gy = np.arange(6, dtype=np.float32).reshape(2, 3)
+    g_pooled = y.creator.backward(gy)
+    assert g_pooled.flags.c_contiguous
+    np.testing.assert_array_equal(g_pooled, np.broadcast_to(gy[:, None, None, :] / 4, (2, 2, 2, 3)))
+    (y * Tensor(gy)).sum().backward()
+    expected = np.zeros((2, 2, 4, 3), np.float32)
+    expected[:, :, 1::2, :] = gy[:, None, None, :] / 4  # x grows along the width: the maxima are the odd columns
+    np.testing.assert_array_equal(x.grad, expected)
+
+
 @given(batch=st.sampled_from([(1,), (3,), (2, 2)]), n_in=st.integers(1, 4), n_out=st.integers(1, 4), data=st.data())
 def test_linear_passes_gradcheck_and_equals_x_at_w_plus_b(batch, n_in, n_out, data):
     x = data.draw(float64_arrays(batch + (n_in,)))
@@ -270,7 +283,7 @@ def _direct_conv2d(x, kernel, bias):
 @pytest.mark.parametrize("channels, filters", [(2, 5), (2, 20), (6, 5)])  # patches of 18 kept, in slices or in one
 def test_conv2d_training_gives_the_same_output_and_gradients_in_cache_slices(  # product; patches of 54 built again
         samples_per_slice, channels, filters, monkeypatch):
-    from minidl.core import backend
+    from minidl.functional import conv as conv_module
     from minidl.functional.conv import Conv2D
 
     rng = np.random.default_rng(11)
@@ -286,7 +299,7 @@ def test_conv2d_training_gives_the_same_output_and_gradients_in_cache_slices(  #
         return [y.data] + [t.grad for t in leaves]
 
     whole = run()
-    monkeypatch.setattr(backend, "CACHE_SLICE_BYTES", cache_slice_bytes)
+    monkeypatch.setattr(conv_module, "TRAINING_SLICE_BYTES", cache_slice_bytes)  # training's slices
     rebuilt = []
     monkeypatch.setattr(Conv2D, "kernel_gradient_by_slices",
                         lambda self, gy, original=Conv2D.kernel_gradient_by_slices: rebuilt.append(1) or original(self, gy))

@@ -52,4 +52,5 @@ def test_cache_slices_hold_a_whole_number_of_samples_per_core(count, monkeypatch
         assert step % count == 0 and step >= count
         fits = 1000 // per_sample  # the slices nearest to the budget: within half a core's share of it
         assert abs(step - fits) <= count / 2 or (fits < count and step == count) or step == 64
+        assert backend.samples_per_cache_slice(like, per_sample, 64, budget=1000) == step  # a budget of one's own
     assert backend.samples_per_cache_slice(like, 1, 3) == 3  # never more than the batch

@@ -269,9 +269,10 @@ def matmul(a: Any, b: Any, out: Any = None) -> Any:
 CACHE_SLICE_BYTES = 2 * 2**20
 
 
-def samples_per_cache_slice(like: Any, bytes_per_sample: int, samples: int) -> int:
-    """How many samples of a batch to process at a time so that a temporary stays near ``CACHE_SLICE_BYTES``.
+def samples_per_cache_slice(like: Any, bytes_per_sample: int, samples: int, budget: int | None = None) -> int:
+    """How many samples of a batch to process at a time so that a temporary stays near ``budget`` bytes.
 
+    ``budget`` defaults to ``CACHE_SLICE_BYTES``.
     ``bytes_per_sample``: the temporary's size per sample. On numpy arrays
     a multiple of the number of cores (the nearest to the byte budget, at
     least one sample per core): the compiled kernels that read a slice split
@@ -283,7 +284,8 @@ def samples_per_cache_slice(like: Any, bytes_per_sample: int, samples: int) -> i
     """
     if get_array_module(like) is not numpy:
         return samples
-    per_core = max(1, (CACHE_SLICE_BYTES // max(1, bytes_per_sample) + cores.COUNT // 2) // cores.COUNT)
+    budget = CACHE_SLICE_BYTES if budget is None else budget
+    per_core = max(1, (budget // max(1, bytes_per_sample) + cores.COUNT // 2) // cores.COUNT)
     return min(samples, per_core * cores.COUNT)
 
 

@@ -14,12 +14,12 @@ Computed as one matrix product: ``im2col`` lays every window out as a row,
 
 ``col2im`` is the adjoint of ``im2col``: an input element that lies in
 several windows receives the sum of its patches' gradients. On the CPU,
-dL/dcols is computed a few samples at a time (about 2 MiB of it,
-``backend.samples_per_cache_slice``) and each slice goes through col2im
-while it is still in the processor's cache. On the benchmark CNN's second
-layer the product runs at 142 instead of 100 GFLOP/s (a product whose
-output fits in the cache runs faster), and the 81 MB dL/dcols is never
-written out. BLAS may sum a slice's dot products in another order than
+dL/dcols is computed a few samples at a time (about 8 MiB of it,
+``TRAINING_SLICE_BYTES``; 2 MiB before 2026-12-07, figures below) and each
+slice goes through col2im while it is still in the processor's cache. With
+2 MiB slices, on the benchmark CNN's second layer the product ran at 142
+instead of 100 GFLOP/s (a product whose output fits in the cache runs
+faster), and the 81 MB dL/dcols is never written out. BLAS may sum a slice's dot products in another order than
 the whole product's: the results agree to float rounding (on random data
 of the benchmark's shapes 3% of the elements differ, by at most 8e-6 of
 their size or of 1), and the same batch size always gives the same slices,
@@ -45,6 +45,17 @@ the benchmark CNN's 0.95x (its second layer keeps no 79 MB patch matrix).
 For patches of up to 48 values (a first layer over one to five channels,
 whose dL/dK runs as a compiled loop) and for wider ones (genomics's cnn1d
 preset, 320-600 values, short slices) rebuilding was 2-17% slower per layer.
+
+Slices of 8 MiB rather than 2 (``TRAINING_SLICE_BYTES``, for every slice
+of training: patches, forward product, dL/dcols): each slice costs two
+parallel regions, a compiled kernel and a threaded product, and a region
+ends when its slowest thread does. On the shared 2-core machine at load
+11-17, whole training steps took 0.61-0.86x as long with 8 MiB slices
+(cifar_bn, resnet_block, conv1d_bn; pggan 0.85), 0.61-0.82x with 16 MiB
+(``benchmarks/RESULTS.md``, 2026-12-07). 8 MiB is a quarter of the 32 MiB
+L3 cache, so the slices are still read back from the cache; the 2 MiB
+figures above were measured on a quiet machine, which this session did not
+have. Inference keeps cache slices of ``backend.CACHE_SLICE_BYTES``.
 
 With ``activation="relu"`` the ReLU is applied in the same pass as the bias,
 y = max(cols @ K + b, 0), and the backward first turns gy into the
@@ -144,6 +155,12 @@ SLICED_PRODUCT_MAX_FILTERS = 64
 #: Among those, patches of these widths (values per window) are not kept but built again, slice by slice,
 #: for dL/dK (``Conv2D.kernel_gradient_by_slices``), where the batch takes more than one slice.
 RECOMPUTED_PATCH_WIDTHS = range(49, 301)
+#: In training, the slices of patches, of dL/dcols and of the forward product take about this many bytes
+#: (inference keeps ``backend.CACHE_SLICE_BYTES``). Each slice is two parallel regions (a compiled kernel
+#: and a threaded product), and each region waits for its slowest thread: on the shared 2-core machine at
+#: load 11-17, 8 MiB slices made whole training steps 0.61-0.86x as long as 2 MiB ones (module docstring).
+#: A quarter of the 32 MiB L3 cache: the slices still come back from the cache.
+TRAINING_SLICE_BYTES = 8 * 2**20
 
 
 class Conv2D(Function):
@@ -173,15 +190,22 @@ class Conv2D(Function):
         patch = kernel_rows.shape[0]
         patch_bytes = self.out_size[0] * self.out_size[1] * patch * x.dtype.itemsize
         self.cols = self.x = None
-        step = backend.samples_per_cache_slice(x, patch_bytes, x.shape[0])
+        if not keep_for_kernel_gradient:                              # inference: cache-sized slices, nothing kept
+            return backend.map_batch_in_slices(
+                lambda part, out: backend.matmul(self.patches(part), kernel_rows, out), x, patch_bytes)
+        step = backend.samples_per_cache_slice(x, patch_bytes, x.shape[0], TRAINING_SLICE_BYTES)
         narrow = filters <= SLICED_PRODUCT_MAX_FILTERS and patch > filters  # the skinny products of the docstring
-        if keep_for_kernel_gradient and not (narrow and step < x.shape[0] and patch in RECOMPUTED_PATCH_WIDTHS):
+        if not (narrow and step < x.shape[0] and patch in RECOMPUTED_PATCH_WIDTHS):
             self.cols, y = self.patches_and_product(x, kernel_rows, step if narrow else x.shape[0])
             return y                                                  # dL/dK = cols^T gy: the patches kept
-        if keep_for_kernel_gradient:                                  # dL/dK builds the patches again
-            self.x, self.step = x, step
-        return backend.map_batch_in_slices(lambda part, out: backend.matmul(self.patches(part), kernel_rows, out), x,
-                                           patch_bytes)
+        self.x, self.step = x, step                                   # dL/dK builds the patches again
+        y = backend.empty((x.shape[0] * self.out_size[0] * self.out_size[1], filters),
+                          backend.get_array_module(x).result_type(x, kernel_rows), x)
+        rows = self.out_size[0] * self.out_size[1]
+        for start in range(0, x.shape[0], step):
+            stop = min(x.shape[0], start + step)
+            backend.matmul(self.patches(x[start:stop]), kernel_rows, y[start * rows : stop * rows])
+        return y
 
     def set_geometry(self, x: Any, kernel: Any) -> None:
         """The output size and the padding of each side, for ``x`` and ``kernel`` (both kept, x by its shape)."""
@@ -261,7 +285,8 @@ class Conv2D(Function):
         n, rows = self.x_shape[0], self.out_size[0] * self.out_size[1]
         window_shape = self.out_size + self.kernel.shape[:3]
         g_x = backend.empty(self.x_shape, gy_rows.dtype, gy_rows)
-        step = backend.samples_per_cache_slice(gy_rows, rows * kernel_t.shape[1] * gy_rows.dtype.itemsize, n)
+        step = backend.samples_per_cache_slice(gy_rows, rows * kernel_t.shape[1] * gy_rows.dtype.itemsize, n,
+                                               TRAINING_SLICE_BYTES)
         for start in range(0, n, step):
             stop = min(n, start + step)
             g_cols = backend.matmul(gy_rows[start * rows : stop * rows], kernel_t)

@@ -52,6 +52,7 @@ from typing import Any
 from minidl.core import backend
 from minidl.autodiff.function import as_tensor
 from minidl.functional.activation import bias_relu, relu_backward_and_channel_sums
+from minidl.functional import conv
 from minidl.functional.conv import Conv2D, check_conv_shapes, col2im, im2col
 from minidl.functional.padding import normalize_padding, normalize_tuple, padding_amounts, window_output_size
 from minidl.functional.pool import max_pool2d_backward, max_pool2d_forward
@@ -115,11 +116,13 @@ class Conv2DReluMaxPool2D(Conv2D):
         """(y, argmax), a few samples at a time: patches, cols @ K, bias and ReLU, pooling, while in the cache.
 
         The conv output z is never written out whole (on the CPU a slice
-        takes about ``backend.CACHE_SLICE_BYTES`` of patches and z); with
+        takes about ``backend.CACHE_SLICE_BYTES`` of patches and z, in training
+        ``conv.TRAINING_SLICE_BYTES``); with
         ``keep_patches`` the patch matrix is (for dL/dK, self.cols).
         """
         n, (patch, filters), rows = x.shape[0], kernel_rows.shape, self.out_size[0] * self.out_size[1]
-        step = backend.samples_per_cache_slice(x, rows * (patch + filters) * x.dtype.itemsize, n)
+        budget = conv.TRAINING_SLICE_BYTES if any(self.needs_input_grad) else None  # training's slices, or predict's
+        step = backend.samples_per_cache_slice(x, rows * (patch + filters) * x.dtype.itemsize, n, budget)
         shape = (n,) + pooled_size + (filters,)
         y = backend.empty(shape, backend.get_array_module(x).result_type(x, kernel_rows), x)
         argmax = backend.empty(shape, backend.window_index_dtype(self.pool_size), x)
