@@ -10,7 +10,7 @@ import argparse
 import csv
 import json
 import os
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 from genomics import interrupts, pipeline
@@ -28,6 +28,7 @@ from genomics.scenario import catalogue, ms
 from genomics.scenario.scenario import Scenario
 from genomics.simulation import cluster, resources
 from genomics.simulation.run import load_simulations, shards_in, simulate
+from genomics.simulation.store import ShardReader
 
 
 def command_demo(arguments: argparse.Namespace) -> None:
@@ -66,10 +67,9 @@ def command_train(arguments: argparse.Namespace) -> None:
     config = options.settings_of(pipeline.TrainingConfig, arguments)
     encoder_settings = options.given(Encoder, arguments)
     pipeline.prepare_output_folder(arguments.out)
-    with interrupts.FolderLock(arguments.out), options.cluster(arguments) as executor:  # one training per folder
+    with interrupts.FolderLock(arguments.out):  # one training per folder
         report.training(pipeline.train(arguments.simulations, arguments.out, config, encoder_settings,
-                                       verbose=0 if arguments.quiet else 2, executor=executor,
-                                       resume=arguments.resume))
+                                       verbose=0 if arguments.quiet else 2, resume=arguments.resume))
 
 
 def command_evaluate(arguments: argparse.Namespace) -> None:
@@ -142,10 +142,11 @@ def command_abc(arguments: argparse.Namespace) -> None:
     options.prepare_output_file(arguments.export, "--export")
     observed = bool(options.observed_files(arguments).given)
     with reporting("summary statistics", quiet=arguments.quiet) as progress:  # the whole step, ABC included
-        data = load_simulations(arguments.simulations)
+        replicates = ShardReader(arguments.simulations)  # a few shards at a time: the table is all that is kept
+        data = replicates.data
         data_sets, labels = _read_data_sets(arguments, data.design) if observed else ([], [])
         with options.cluster(arguments) as executor:
-            table, names = abc.statistics_table(data, settings.folded, executor, progress=progress)  # once for all
+            table, names = abc.statistics_table(replicates, settings.folded, executor, progress=progress)  # once
         if observed:
             result = comparison.abc_observed(data, table, names, data_sets, settings)
         else:
@@ -158,7 +159,8 @@ def command_abc(arguments: argparse.Namespace) -> None:
     else:
         report.abc_held_out(result, arguments.split_seed)
     if arguments.export:
-        comparison.export_table(arguments.export, table, names, data)
+        comparison.export_table(arguments.export, table, names,
+                                replace(data, parameters=replicates.parameter_draws()))
         report.written(arguments.export, f"the statistics of {len(table)} simulations")
 
 
