@@ -79,7 +79,7 @@ def simulate_sources(work: str, loci: int, per_model: int) -> tuple[str, str]:
 
 
 def measure_in_memory(count: int, train_source: str, held_out_source: str, work: str, batch_size: int,
-                      code_root: str, network: str | None = None) -> dict:
+                      code_root: str, network: str | None = None, only_train: bool = False) -> dict:
     """Peak RSS and seconds of ``train`` (no ``--stream``: one epoch, batch 32, ``network`` or the study's) and of
     ``compare`` of its bundle with ``count`` replicates per model, both run with the ``genomics`` of ``code_root``."""
     from benchmarks.streaming import tiled_folder  # noqa: PLC0415
@@ -96,6 +96,8 @@ def measure_in_memory(count: int, train_source: str, held_out_source: str, work:
                     "--methods", "rejection", "--per-scenario", "5", "--tolerance", "0.2", "--batch-size",
                     str(batch_size), "--quiet"],
     }
+    if only_train:
+        del commands["compare"]
     results = {}
     for name, arguments in commands.items():
         results[name] = run_command(arguments, code_root)
@@ -153,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
                                                                   "instead (both with --code's genomics)")
     parser.add_argument("--network", help="--in-memory: train this network on the study's encoding instead of the "
                                           "study's network (e.g. cnn1d: minutes where the study's takes hours)")
+    parser.add_argument("--only-train", action="store_true", help="--in-memory: leave compare out (its summary "
+                                                                   "statistics take about a second a replicate)")
     parser.add_argument("--quick", action="store_true", help="tiny sources simulated here: checks the benchmark runs")
     parser.add_argument("--json", default=os.path.join(ROOT, "benchmarks", "streaming_memory.json"))
     arguments = parser.parse_args(argv)
@@ -171,7 +175,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{count} replicates per model ({3 * count} in all):", flush=True)
             if arguments.in_memory:
                 rows.append(measure_in_memory(count, train, held_out, work, arguments.batch_size,
-                                              os.path.abspath(arguments.code), arguments.network))
+                                              os.path.abspath(arguments.code), arguments.network,
+                                              arguments.only_train))
             else:
                 rows.append(measure(count, train, held_out, work, arguments.batch_size, os.path.abspath(arguments.code),
                                     arguments.bundle and os.path.abspath(arguments.bundle)))
