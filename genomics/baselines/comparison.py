@@ -280,14 +280,17 @@ def compare_loaded(source: SimulatedData | ShardReader, simulations: str, bundle
             "notes": statistics.notes, "scored": int(len(scored)), "test": int(len(test)), "settings": settings}
 
 
-def export_table(path: str, table: numpy.ndarray, names: list[str], data: SimulatedData) -> None:
-    """The statistics table as CSV for R: scenario name, replicate index, the parameter draws, the statistics."""
-    parameter_names = sorted({name for draw in data.parameters for name in draw})
+def export_table(path: str, table: numpy.ndarray, names: list[str], data: SimulatedData,
+                 parameters: list[dict] | None = None) -> None:
+    """The statistics table as CSV for R: scenario name, replicate index, the parameter draws, the statistics.
+    ``parameters``: each replicate's draw, where ``data`` lacks them (a ``ShardReader``'s index)."""
+    parameters = data.parameters if parameters is None else parameters
+    parameter_names = sorted({name for draw in parameters for name in draw})
     with open(path, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["scenario", "replicate", *parameter_names, *names])
         for index, row in enumerate(table):
-            draw = data.parameters[index] if data.parameters else {}
+            draw = parameters[index] if parameters else {}
             writer.writerow([data.scenario_names[data.labels[index]], index,
                              *(f"{draw[p]:.8g}" if p in draw else "NA" for p in parameter_names),
                              *("NA" if numpy.isnan(v) else f"{v:.8g}" for v in row)])

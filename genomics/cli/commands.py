@@ -10,7 +10,7 @@ import argparse
 import csv
 import json
 import os
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from typing import Any
 
 from genomics import interrupts, pipeline
@@ -137,13 +137,12 @@ def _check_predict_options(arguments: argparse.Namespace) -> None:
 
 def command_abc(arguments: argparse.Namespace) -> None:
     settings = options.settings_of(comparison.AbcSettings, arguments)
-    tolerances = options.fractions("--tolerances", arguments.tolerances) if arguments.tolerances \
-        else [settings.tolerance]
+    tolerances = options.fractions("--tolerances", arguments.tolerances) if arguments.tolerances else [settings.tolerance]
     options.prepare_output_file(arguments.export, "--export")
     observed = bool(options.observed_files(arguments).given)
     with reporting("summary statistics", quiet=arguments.quiet) as progress:  # the whole step, ABC included
         replicates = ShardReader(arguments.simulations)  # a few shards at a time: the table is all that is kept
-        data = replicates.data
+        data = replicates.data  # the index: labels, names, design
         data_sets, labels = _read_data_sets(arguments, data.design) if observed else ([], [])
         with options.cluster(arguments) as executor:
             table, names = abc.statistics_table(replicates, settings.folded, executor, progress=progress)  # once
@@ -159,8 +158,7 @@ def command_abc(arguments: argparse.Namespace) -> None:
     else:
         report.abc_held_out(result, arguments.split_seed)
     if arguments.export:
-        comparison.export_table(arguments.export, table, names,
-                                replace(data, parameters=replicates.parameter_draws()))
+        comparison.export_table(arguments.export, table, names, data, replicates.parameter_draws())
         report.written(arguments.export, f"the statistics of {len(table)} simulations")
 
 
