@@ -2,7 +2,10 @@
 
 Peak resident memory of ``genomics train --stream``, ``genomics calibrate`` and ``genomics evaluate`` on the
 steppe study's design (``examples/kirschner_steppe``: 270 haplotypes, one-SNP loci, 15% missing calls, the
-study's network and encoding), as the number of simulations grows.
+study's network and encoding), as the number of simulations grows. ``--in-memory`` measures instead
+``genomics train`` without ``--stream`` (the folder read whole) and ``genomics compare`` of the bundle it
+trained (ABC rejection and the hybrid, scored on the tiled ``--held-out`` folder), each with ``--code``'s
+``genomics``.
 
 For each count C per model, folders of C replicates per model are made of copies of the shards of ``--train``
 and of ``--held-out`` (``benchmarks.streaming.tiled_folder``: the copies repeat the source's replicates, which
@@ -50,11 +53,12 @@ def run_command(arguments: list[str], code_root: str) -> dict:
     return json.loads(lines[-1])
 
 
-def steppe_network() -> list[str]:
+def steppe_network(network: str | None = None) -> list[str]:
+    """The study's encoding and ``network`` (default the study's network)."""
     sys.path.insert(0, STEPPE)
     import run as steppe  # noqa: PLC0415 - examples/kirschner_steppe/run.py
 
-    return ["--network", steppe.NETWORK, *steppe.STEPPE_ENCODING]
+    return ["--network", network or steppe.NETWORK, *steppe.STEPPE_ENCODING]
 
 
 def simulate_sources(work: str, loci: int, per_model: int) -> tuple[str, str]:
@@ -72,6 +76,34 @@ def simulate_sources(work: str, loci: int, per_model: int) -> tuple[str, str]:
             raise RuntimeError("simulating the sources failed")
         folders.append(folder)
     return folders[0], folders[1]
+
+
+def measure_in_memory(count: int, train_source: str, held_out_source: str, work: str, batch_size: int,
+                      code_root: str, network: str | None = None, only_train: bool = False) -> dict:
+    """Peak RSS and seconds of ``train`` (no ``--stream``: one epoch, batch 32, ``network`` or the study's) and of
+    ``compare`` of its bundle with ``count`` replicates per model, both run with the ``genomics`` of ``code_root``."""
+    from benchmarks.streaming import tiled_folder  # noqa: PLC0415
+
+    train = tiled_folder(train_source, count, os.path.join(work, "train_tiles"))
+    held_out = tiled_folder(held_out_source, count, os.path.join(work, "held_out_tiles"))
+    run_dir = os.path.join(work, f"memory-run-{count}")
+    shutil.rmtree(run_dir, ignore_errors=True)
+    commands = {
+        "train": ["train", train, "--out", run_dir, *steppe_network(network), "--epochs", "1", "--batch-size", "32",
+                  "--validation-fraction", "0.25", "--test-fraction", "0.01", "--calibration-fraction", "0",
+                  "--quiet"],
+        "compare": ["compare", train, os.path.join(run_dir, "model.npz"), "--test-simulations", held_out,
+                    "--methods", "rejection", "--per-scenario", "5", "--tolerance", "0.2", "--batch-size",
+                    str(batch_size), "--quiet"],
+    }
+    if only_train:
+        del commands["compare"]
+    results = {}
+    for name, arguments in commands.items():
+        results[name] = run_command(arguments, code_root)
+        print(f"  {name}: {results[name]['peak_rss_mb']:.0f} MB peak RSS, {results[name]['seconds']:.1f} s",
+              flush=True)
+    return {"per_model": count, "replicates": 3 * count, **results}
 
 
 def measure(count: int, train_source: str, held_out_source: str, work: str, batch_size: int,
@@ -119,6 +151,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bundle", help="calibrate and evaluate this bundle of the steppe design (trained on "
                                          "another master seed than --held-out's); training is left out")
     parser.add_argument("--work", help="folder for the tiled copies and runs (default a temporary one, removed)")
+    parser.add_argument("--in-memory", action="store_true", help="measure train without --stream and compare "
+                                                                  "instead (both with --code's genomics)")
+    parser.add_argument("--network", help="--in-memory: train this network on the study's encoding instead of the "
+                                          "study's network (e.g. cnn1d: minutes where the study's takes hours)")
+    parser.add_argument("--only-train", action="store_true", help="--in-memory: leave compare out (its summary "
+                                                                   "statistics take about a second a replicate)")
     parser.add_argument("--quick", action="store_true", help="tiny sources simulated here: checks the benchmark runs")
     parser.add_argument("--fresh-masks", action="store_true", help="train with a new mask of missing calls for "
                                                                     "every replicate at every epoch (the study's remedy)")
@@ -137,13 +175,19 @@ def main(argv: list[str] | None = None) -> int:
         rows = []
         for count in counts:
             print(f"{count} replicates per model ({3 * count} in all):", flush=True)
-            rows.append(measure(count, train, held_out, work, arguments.batch_size, os.path.abspath(arguments.code),
-                                arguments.bundle and os.path.abspath(arguments.bundle), arguments.fresh_masks))
+            if arguments.in_memory:
+                rows.append(measure_in_memory(count, train, held_out, work, arguments.batch_size,
+                                              os.path.abspath(arguments.code), arguments.network,
+                                              arguments.only_train))
+            else:
+                rows.append(measure(count, train, held_out, work, arguments.batch_size, os.path.abspath(arguments.code),
+                                    arguments.bundle and os.path.abspath(arguments.bundle), arguments.fresh_masks))
     finally:
         if not arguments.work:
             shutil.rmtree(work, ignore_errors=True)
-    report = {"date": time.strftime("%Y-%m-%d"), "quick": arguments.quick, "batch_size": arguments.batch_size,
-              "fresh_masks": arguments.fresh_masks,
+    report = {"date": time.strftime("%Y-%m-%d"), "quick": arguments.quick, "in_memory": arguments.in_memory,
+              "network": arguments.network, "fresh_masks": arguments.fresh_masks,
+              "batch_size": arguments.batch_size,
               "code": os.path.abspath(arguments.code), "rows": rows}
     with open(arguments.json, "w") as handle:
         json.dump(report, handle, indent=1)

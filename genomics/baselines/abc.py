@@ -24,39 +24,61 @@ from genomics.baselines.abc_choice import (METHODS, R_OPTIONS, RIDGE, bayes_fact
 from genomics.simulation.cluster import gathered
 from genomics.observed.readers import Genotypes
 from genomics.simulation.run import SimulatedData
+from genomics.simulation.store import ShardReader
 from genomics.encoding.sumstats import statistic_names, statistics, summary_statistics
 
+#: replicates whose statistics are computed (and whose calls are read) at a time, in this process
+STEP = 50
+#: chunks of replicates handed to a cluster at a time when they are read from the shards (their calls in memory)
+AHEAD = 8
 
-def statistics_table(data: SimulatedData, folded: bool = True,
+
+def statistics_table(source: SimulatedData | ShardReader, folded: bool = True,
                      executor: concurrent.futures.Executor | None = None, chunk: int = 500,
                      progress: Callable[[int, int], None] | None = None) -> tuple[numpy.ndarray, list[str]]:
     """(simulations, statistics) per-locus statistics averaged over loci (``genomics.encoding.sumstats``), and their names.
 
-    Missing calls (-1) are left out site by site, so simulations with
-    ``[design.missing]`` and observed data with missing calls are handled
-    alike. ``executor`` (a Dask cluster's, ``genomics.simulation.cluster``): the
-    replicates go to its workers ``chunk`` at a time; the table is the same. ``progress(done, total)``:
-    called with the replicates done (``genomics.progress``), every 50 here, once at the end on a cluster.
+    ``source``: a folder read whole (``load_simulations``) or a
+    ``ShardReader``, whose replicates are read shard after shard: memory then
+    holds a few shards and the table (one row of floats per replicate),
+    whatever the size of the folder. Each row depends on its replicate alone,
+    so the table is the same either way, to the last bit. Missing calls (-1)
+    are left out site by site, so simulations with ``[design.missing]`` and
+    observed data with missing calls are handled alike. ``executor`` (a Dask
+    cluster's, ``genomics.simulation.cluster``): the replicates go to its
+    workers ``chunk`` at a time (from a ``ShardReader``, ``AHEAD`` chunks in
+    flight at most); the table is the same. ``progress(done,
+    total)``: called with the replicates done (``genomics.progress``), every
+    50 here, once at the end on a cluster.
     """
+    data = source.data if isinstance(source, ShardReader) else source
     names = statistic_names(data.population_names)
-    total = len(data.genotypes)
+    total = len(data.labels)
     if progress is not None:
         progress(0, total)
     if executor is None:
-        step = 50 if progress is not None else max(total, 1)
         rows = []
-        for s in range(0, total, step):
-            rows.append(_statistics_rows(data.genotypes[s : s + step], data.site_counts[s : s + step],
+        for s in range(0, total, STEP):
+            rows.append(_statistics_rows(*_calls_and_site_counts(source, s, min(s + STEP, total)),
                                          data.haplotype_populations, folded))
             if progress is not None:
-                progress(min(s + step, total), total)
-        return numpy.concatenate(rows), names
-    calls = ((data.genotypes[s : s + chunk], data.site_counts[s : s + chunk], data.haplotype_populations, folded)
+                progress(min(s + STEP, total), total)
+        return (numpy.concatenate(rows) if rows else numpy.empty((0, len(names)))), names
+    calls = ((*_calls_and_site_counts(source, s, min(s + chunk, total)), data.haplotype_populations, folded)
              for s in range(0, total, chunk))
-    table = numpy.concatenate(gathered(executor, _statistics_rows, calls))
+    table = numpy.concatenate(gathered(executor, _statistics_rows, calls,
+                                       ahead=AHEAD if isinstance(source, ShardReader) else None))
     if progress is not None:
         progress(total, total)
     return table, names
+
+
+def _calls_and_site_counts(source: SimulatedData | ShardReader, start: int, stop: int) -> tuple[list, list]:
+    """(calls, sites per locus) of replicates ``start`` to ``stop`` (excluded), from memory or their shards."""
+    if isinstance(source, ShardReader):
+        replicates = [source.genotypes(i) for i in range(start, stop)]
+        return [r.calls for r in replicates], [r.site_counts for r in replicates]
+    return source.genotypes[start:stop], source.site_counts[start:stop]
 
 
 def _statistics_rows(genotypes: list, site_counts: list, populations: numpy.ndarray, folded: bool) -> numpy.ndarray:

@@ -36,10 +36,11 @@ from genomics.learning.ensemble import embedding
 from genomics.learning.networks import model_input
 from genomics.observed.readers import Genotypes
 from genomics.scenario.scenario import Scenario
-from genomics.simulation.run import SimulatedData, load_simulations, replicate_seed, simulate_replicate
+from genomics.simulation.run import SimulatedData, replicate_seed, simulate_replicate
+from genomics.simulation.store import ShardReader
 from genomics.encoding.sumstats import summary_statistics
 from genomics.bundle import Bundle
-from genomics.pipeline.encode import encode_data, encode_genotypes
+from genomics.pipeline.encode import encode_genotypes, map_encoded
 
 
 def principal_components(reference: numpy.ndarray, variance: float = 0.99, most: int = 20) -> tuple:
@@ -139,7 +140,8 @@ class Reference:
     def add_network(self, bundle: Bundle) -> None:
         """The bundle's network, and the cloud of its penultimate-layer embeddings of the simulations."""
         self.bundle = bundle
-        simulated = embedding(bundle.model, model_input(encode_data(self.data, bundle.encoder), bundle.network))
+        simulated = map_encoded(lambda images: embedding(bundle.model, model_input(images, bundle.network)),
+                                self.data, bundle.encoder)  # a batch of images at a time
         self.embedding_cloud = Cloud.fit(simulated, self.data.labels, len(self.data.scenario_names), self.most)
 
     def embed(self, data_set: Genotypes) -> numpy.ndarray:
@@ -203,25 +205,33 @@ def posterior_predictive(ref: Reference, observed: numpy.ndarray, scenario: int,
 
 def reference(simulations: str, bundle: str | None = None, per_scenario: int = 1000, seed: int = 0,
               progress: Callable[[int, int], None] | None = None) -> Reference:
-    """``reference_from`` a simulation folder and (optionally) a bundle file, each read once."""
-    data = load_simulations(simulations)
-    return reference_from(data, simulations, Bundle.load(bundle) if bundle is not None else None, per_scenario, seed,
+    """``reference_from`` a simulation folder and (optionally) a bundle file, each read once: of the folder, the
+    index, then the calls of the replicates sampled alone, shard after shard (``ShardReader``)."""
+    return reference_from(ShardReader(simulations), simulations, Bundle.load(bundle) if bundle is not None else None, per_scenario, seed,
                           progress)
 
 
-def reference_from(data: SimulatedData, simulations: str, bundle: Bundle | None = None, per_scenario: int = 1000,
+def reference_from(source: SimulatedData | ShardReader, simulations: str, bundle: Bundle | None = None, per_scenario: int = 1000,
                    seed: int = 0, progress: Callable[[int, int], None] | None = None) -> Reference:
     """Up to ``per_scenario`` replicates of each scenario of a loaded simulation folder (seeded; ``simulations``:
     its path, named in errors), their statistics and, with a loaded ``bundle``, their embeddings;
-    ``progress(done, total)``: replicates whose statistics are done."""
+    ``progress(done, total)``: replicates whose statistics are done. ``source``: the folder read whole
+    (``load_simulations``) or a ``ShardReader`` of it, from which only the sampled replicates are read."""
+    data = source.data if isinstance(source, ShardReader) else source
     if bundle is not None:  # the bundle's scenarios, names and definitions, before any work
         bundle.check_same_scenarios(data.manifest, simulations)
     used = numpy.sort(sample_per_scenario(numpy.arange(len(data.labels)), data.labels, len(data.scenario_names),
                                           per_scenario, seed))
-    subset = SimulatedData(data.scenario_names, data.labels[used], [data.genotypes[i] for i in used],
-                           [data.positions[i] for i in used], data.sequence_lengths[used],
-                           data.haplotype_populations, data.population_names, data.manifest,
-                           [data.site_counts[i] for i in used], data.design, [data.parameters[i] for i in used])
+    if isinstance(source, ShardReader):
+        replicates, draws = [source.genotypes(int(i)) for i in used], source.parameter_draws()
+        calls, positions = [r.calls for r in replicates], [r.positions for r in replicates]
+        site_counts, parameters = [r.site_counts for r in replicates], [draws[i] for i in used]
+    else:
+        calls, positions = [data.genotypes[i] for i in used], [data.positions[i] for i in used]
+        site_counts, parameters = [data.site_counts[i] for i in used], [data.parameters[i] for i in used]
+    subset = SimulatedData(data.scenario_names, data.labels[used], calls, positions, data.sequence_lengths[used],
+                           data.haplotype_populations, data.population_names, data.manifest, site_counts,
+                           data.design, parameters)
     result = Reference(subset, *abc.statistics_table(subset, progress=progress))
     if bundle is not None:
         result.add_network(bundle)

@@ -30,6 +30,7 @@ from genomics.baselines import abc
 from genomics.learning.evaluation import Evaluation
 from genomics.observed.readers import Genotypes
 from genomics.simulation.run import SimulatedData, load_simulations
+from genomics.simulation.store import ShardReader
 from genomics.bundle import Bundle
 from genomics.pipeline.config import TrainingConfig
 from genomics.pipeline.calibrate import network_logits
@@ -181,13 +182,13 @@ def bundle_config(bundle: Bundle, data: SimulatedData, simulations: str,
 def compare(simulations: str, bundle: str, settings: AbcSettings, hybrid: bool = True,
             test_simulations: str | None = None, executor: Any = None,
             progress: Callable[[int, int], None] | None = None, batch_size: int = BATCH_SIZE) -> dict:
-    """``compare_loaded`` of a simulation folder and a bundle file, each read once."""
-    data = load_simulations(simulations)
-    return compare_loaded(data, simulations, Bundle.load(bundle), settings, hybrid, test_simulations, executor,
-                          progress, batch_size)
+    """``compare_loaded`` of a simulation folder and a bundle file, each read once: the folder's replicates
+    (and ``test_simulations``') read from their shards, a few shards at a time (``ShardReader``)."""
+    return compare_loaded(ShardReader(simulations), simulations, Bundle.load(bundle), settings, hybrid,
+                          test_simulations, executor, progress, batch_size)
 
 
-def compare_loaded(data: SimulatedData, simulations: str, bundle: Bundle, settings: AbcSettings,
+def compare_loaded(source: SimulatedData | ShardReader, simulations: str, bundle: Bundle, settings: AbcSettings,
                    hybrid: bool = True, test_simulations: str | None = None, executor: Any = None,
                    progress: Callable[[int, int], None] | None = None, batch_size: int = BATCH_SIZE) -> dict:
     """The CNN, ABC (each method) and the hybrid on the same held-out replicates, with each one's budget.
@@ -203,7 +204,14 @@ def compare_loaded(data: SimulatedData, simulations: str, bundle: Bundle, settin
     (``genomics.simulation.cluster``; None: in this process). ``progress(done, total)``: the replicates whose
     summary statistics are done (``genomics.progress``). The network reads the replicates ``batch_size`` at a
     time (``genomics.pipeline.encode.map_encoded``): only their probabilities are kept, never all their images.
+
+    ``source``: the folder read whole (``load_simulations``) or a ``ShardReader``
+    of it: then no replicate's calls are held beyond a few shards, for the
+    network as for ABC's statistics (``abc.statistics_table``), and peak
+    memory is that of ``batch_size`` images whatever the number of replicates;
+    the results are the same. ``test_simulations`` is read as ``source`` is.
     """
+    data = source.data if isinstance(source, ShardReader) else source
     if bundle.is_regression:
         raise ValueError(f"{bundle.name} estimates parameters; compare puts scenario classifiers beside ABC")
     # With a fresh test folder every replicate the bundle used is in ABC's reference table: the split itself
@@ -212,9 +220,11 @@ def compare_loaded(data: SimulatedData, simulations: str, bundle: Bundle, settin
     split = split_replicates(data.labels, config)
     if test_simulations is None:
         reference, scored, test = held_out(data, split, settings.per_scenario, settings.seed)
-        fresh, hybrid_reference = data, numpy.concatenate([split.validation, split.calibration])
+        fresh, fresh_source, hybrid_reference = data, source, numpy.concatenate([split.validation, split.calibration])
     else:
-        fresh = load_simulations(test_simulations)
+        fresh_source = ShardReader(test_simulations) if isinstance(source, ShardReader) \
+            else load_simulations(test_simulations)
+        fresh = fresh_source.data if isinstance(fresh_source, ShardReader) else fresh_source
         bundle.check_same_scenarios(fresh.manifest, test_simulations)  # names and definitions
         if fresh.manifest["master_seed"] == data.manifest["master_seed"]:
             raise ValueError(f"{test_simulations!r} has the training folder's master seed "
@@ -228,12 +238,12 @@ def compare_loaded(data: SimulatedData, simulations: str, bundle: Bundle, settin
     classes = len(data.scenario_names)
     results: dict[str, Evaluation] = {}
     budgets: dict[str, str] = {}
-    def network_values(source: SimulatedData, indices: numpy.ndarray) -> tuple[numpy.ndarray, str]:
-        logits = map_encoded(lambda images: network_logits(bundle.model, images, bundle.network), source, encoder,
-                             indices, batch_size)
+    def network_values(replicates: SimulatedData | ShardReader, indices: numpy.ndarray) -> tuple[numpy.ndarray, str]:
+        logits = map_encoded(lambda images: network_logits(bundle.model, images, bundle.network), replicates,
+                             encoder, indices, batch_size)
         return temperature_output(logits, bundle.temperature)
 
-    test_values, output = network_values(fresh, test)
+    test_values, output = network_values(fresh_source, test)
     position = {index: row for row, index in enumerate(test)}
     scored_values = test_values[[position[i] for i in scored]]
     cnn_budget = (f"{len(split.train)} train + {len(split.validation)} validation"
@@ -242,8 +252,8 @@ def compare_loaded(data: SimulatedData, simulations: str, bundle: Bundle, settin
     results[whole] = Evaluation(data.scenario_names, fresh.labels[test], {output: test_values})
     results["CNN"] = Evaluation(data.scenario_names, fresh.labels[scored], {output: scored_values})
     budgets[whole] = budgets["CNN"] = cnn_budget
-    table, names = abc.statistics_table(data, settings.folded, executor, progress=progress)
-    fresh_table = table if fresh is data else abc.statistics_table(fresh, settings.folded, executor,
+    table, names = abc.statistics_table(source, settings.folded, executor, progress=progress)
+    fresh_table = table if fresh is data else abc.statistics_table(fresh_source, settings.folded, executor,
                                                                    progress=progress)[0]
     statistics = abc.prepare(table[reference], names, settings.pca)
     targets = statistics.transform(fresh_table[scored])
@@ -254,7 +264,7 @@ def compare_loaded(data: SimulatedData, simulations: str, bundle: Bundle, settin
         budgets[name] = f"{len(reference)} simulations in the reference table"
     if hybrid:
         if test_simulations is None:
-            hybrid_values = network_values(data, hybrid_reference)[0]
+            hybrid_values = network_values(source, hybrid_reference)[0]
         else:
             hybrid_values = test_values[[position[i] for i in hybrid_reference]]
         hybrid_statistics = abc.prepare(hybrid_values[:, :-1], [f"p_{n}" for n in data.scenario_names[:-1]],
@@ -270,14 +280,17 @@ def compare_loaded(data: SimulatedData, simulations: str, bundle: Bundle, settin
             "notes": statistics.notes, "scored": int(len(scored)), "test": int(len(test)), "settings": settings}
 
 
-def export_table(path: str, table: numpy.ndarray, names: list[str], data: SimulatedData) -> None:
-    """The statistics table as CSV for R: scenario name, replicate index, the parameter draws, the statistics."""
-    parameter_names = sorted({name for draw in data.parameters for name in draw})
+def export_table(path: str, table: numpy.ndarray, names: list[str], data: SimulatedData,
+                 parameters: list[dict] | None = None) -> None:
+    """The statistics table as CSV for R: scenario name, replicate index, the parameter draws, the statistics.
+    ``parameters``: each replicate's draw, where ``data`` lacks them (a ``ShardReader``'s index)."""
+    parameters = data.parameters if parameters is None else parameters
+    parameter_names = sorted({name for draw in parameters for name in draw})
     with open(path, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["scenario", "replicate", *parameter_names, *names])
         for index, row in enumerate(table):
-            draw = data.parameters[index] if data.parameters else {}
+            draw = parameters[index] if parameters else {}
             writer.writerow([data.scenario_names[data.labels[index]], index,
                              *(f"{draw[p]:.8g}" if p in draw else "NA" for p in parameter_names),
                              *("NA" if numpy.isnan(v) else f"{v:.8g}" for v in row)])

@@ -15,7 +15,8 @@ from typing import Any, Callable
 from genomics import pipeline
 from genomics.baselines import abc, adequacy, comparison
 from genomics.observed.readers import Genotypes
-from genomics.simulation.run import SimulatedData, load_simulations
+from genomics.simulation.run import SimulatedData
+from genomics.simulation.store import ShardReader
 
 
 def abc_held_out(data: SimulatedData, table: Any, names: list[str], settings: comparison.AbcSettings,
@@ -41,9 +42,9 @@ def compare_observed(simulations: str, bundle: str, data_sets: list[Genotypes], 
     Returns {"output", "columns", "labels", "reference", "rows"}: ``rows`` is a list of (label, method, values)
     with method "CNN" or "ABC <method>", values one per scenario (``columns``)."""
     prediction = pipeline.predict_genotypes(bundle, data_sets, labels)
-    data = load_simulations(simulations)
-    table, names = abc.statistics_table(data, settings.folded, executor, progress=progress)
-    posteriors = comparison.abc_observed(data, table, names, data_sets, settings)
+    replicates = ShardReader(simulations)  # read a few shards at a time: only the statistics table is kept
+    table, names = abc.statistics_table(replicates, settings.folded, executor, progress=progress)
+    posteriors = comparison.abc_observed(replicates.data, table, names, data_sets, settings)
     rows = []
     for index, (label, entry) in enumerate(zip(labels, prediction["data_sets"])):
         rows.append((label, "CNN", list(entry["values"])))

@@ -29,6 +29,7 @@ from genomics.scenario import catalogue, ms
 from genomics.scenario.scenario import Scenario
 from genomics.simulation import cluster, resources
 from genomics.simulation.run import load_simulations, shards_in, simulate
+from genomics.simulation.store import ShardReader
 
 
 def command_demo(arguments: argparse.Namespace) -> None:
@@ -67,10 +68,9 @@ def command_train(arguments: argparse.Namespace) -> None:
     config = options.settings_of(pipeline.TrainingConfig, arguments)
     encoder_settings = options.given(Encoder, arguments)
     pipeline.prepare_output_folder(arguments.out)
-    with interrupts.FolderLock(arguments.out), options.cluster(arguments) as executor:  # one training per folder
+    with interrupts.FolderLock(arguments.out):  # one training per folder
         report.training(pipeline.train(arguments.simulations, arguments.out, config, encoder_settings,
-                                       verbose=0 if arguments.quiet else 2, executor=executor,
-                                       resume=arguments.resume))
+                                       verbose=0 if arguments.quiet else 2, resume=arguments.resume))
 
 
 def command_evaluate(arguments: argparse.Namespace) -> None:
@@ -138,15 +138,15 @@ def _check_predict_options(arguments: argparse.Namespace) -> None:
 
 def command_abc(arguments: argparse.Namespace) -> None:
     settings = options.settings_of(comparison.AbcSettings, arguments)
-    tolerances = options.fractions("--tolerances", arguments.tolerances) if arguments.tolerances \
-        else [settings.tolerance]
+    tolerances = options.fractions("--tolerances", arguments.tolerances) if arguments.tolerances else [settings.tolerance]
     options.prepare_output_file(arguments.export, "--export")
     observed = bool(options.observed_files(arguments).given)
     with reporting("summary statistics", quiet=arguments.quiet) as progress:  # the whole step, ABC included
-        data = load_simulations(arguments.simulations)
+        replicates = ShardReader(arguments.simulations)  # a few shards at a time: the table is all that is kept
+        data = replicates.data  # the index: labels, names, design
         data_sets, labels = _read_data_sets(arguments, data.design) if observed else ([], [])
         with options.cluster(arguments) as executor:
-            table, names = abc.statistics_table(data, settings.folded, executor, progress=progress)  # once for all
+            table, names = abc.statistics_table(replicates, settings.folded, executor, progress=progress)  # once
         if observed:
             result = comparison.abc_observed(data, table, names, data_sets, settings)
         else:
@@ -159,7 +159,7 @@ def command_abc(arguments: argparse.Namespace) -> None:
     else:
         report.abc_held_out(result, arguments.split_seed)
     if arguments.export:
-        comparison.export_table(arguments.export, table, names, data)
+        comparison.export_table(arguments.export, table, names, data, replicates.parameter_draws())
         report.written(arguments.export, f"the statistics of {len(table)} simulations")
 
 

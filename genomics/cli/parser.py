@@ -90,7 +90,6 @@ def _train(subcommands: argparse._SubParsersAction) -> None:
     seeds.add_argument("--seed", type=seed, default=0, metavar="SEED",
                        help="deprecated: sets both --split-seed and --init-seed where they are not given")
     add_dataclass_options(train, "encoding of genotype matrices as images", Encoder, from_design=True)
-    add_cluster_options(train, None)
     train.add_argument("--resume", action="store_true",
                        help="go on from the training that stopped in --out (its training-state.npz, written after "
                             "each epoch beside the best model so far), with the same options")

@@ -11,7 +11,8 @@ import minidl
 from genomics.learning import calibration, networks as models
 from genomics.learning import checkpoint as checkpoints
 from genomics.learning import ensemble as ensembles
-from genomics.learning.batches.heldout import FromShards, InMemory
+from genomics.learning.batches.heldout import FromShards
+from genomics.learning.batches.replicates import HeldOutInMemory
 from genomics.learning.ensemble import Ensemble
 from genomics.learning.user_networks import load_user_network
 from minidl.callbacks import EarlyStopping, LambdaCallback, ReduceLROnPlateau, RestoreLastFiniteWeights
@@ -94,7 +95,7 @@ def fit_network(images: numpy.ndarray | None, labels: numpy.ndarray | None, spli
                          None if stopper.best_epoch is None else stopper.best_epoch + 1)
 
 
-def train_ensemble(members: list[FittedNetwork], held_out: InMemory | FromShards,
+def train_ensemble(members: list[FittedNetwork], held_out: HeldOutInMemory | FromShards,
                    config: TrainingConfig) -> tuple[Ensemble, dict, dict]:
     """The ensemble of fitted members, each with its own temperature from the calibration split (none without
     one); what the bundle records of them: seeds, epochs, temperatures, each member's test scores and the

@@ -18,7 +18,8 @@ from genomics.learning import checkpoint as checkpoints
 from genomics.learning.batches.augmentation import FreshMasks, check_fresh_masks
 from genomics.simulation.store import ShardReader
 from genomics.learning.batches.streaming import ShardBatches
-from genomics.learning.batches.heldout import PARTS, FromShards, InMemory
+from genomics.learning.batches.heldout import PARTS, FromShards
+from genomics.learning.batches.replicates import HeldOutInMemory, ReplicateBatches, images_at_once, map_replicates
 from genomics.learning.batches.onthefly import FreshSimulations
 from genomics.learning.ensemble import Ensemble
 from genomics.encoding.encoder import Encoder
@@ -27,13 +28,11 @@ from genomics.simulation.run import SimulatedData, load_simulations, package_ver
 from genomics.bundle import BUNDLE_KIND, FORMAT_VERSION, Bundle
 from genomics.pipeline.calibrate import calibrate_logits
 from genomics.pipeline.config import TrainingConfig, check_layout, choose_encoding_and_network
-from genomics.pipeline.encode import encode_data
 from genomics.pipeline.evaluate import estimates_picture, evaluation_pictures, target_values
 from genomics.pipeline.fit import FittedNetwork, fit_network, train_ensemble
 from genomics.pipeline.folders import prepare_output_folder
 from genomics.pipeline.split import Split, split_replicates
 from genomics.errors import SettingError
-from genomics.progress import reporting
 
 
 def bundle_metadata(data: SimulatedData, simulations: str, encoder: Encoder, config: TrainingConfig, split: Split,
@@ -88,20 +87,27 @@ def write_bundle(out_dir: str, bundle: Bundle, evaluation: Evaluation, split: Sp
 
 
 def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
-          encoder: Encoder | dict | None = None, verbose: int = 2, executor: Any = None, resume: bool = False,
+          encoder: Encoder | dict | None = None, verbose: int = 2, resume: bool = False,
           data: SimulatedData | None = None) -> dict:
     """Encode a simulation folder, train a CNN with early stopping, calibrate it, evaluate it on held-out
     replicates, save all.
 
-    The six steps above, in order (the split first, so that only the
-    replicates taking part are encoded); a regression (``config.task``)
+    The six steps above, in order; a regression (``config.task``)
     takes the same steps with parameter targets (``_train_regression``).
     ``encoder``: an Encoder, or settings that override
     ``Encoder.for_design``'s defaults. Writes to ``out_dir``: ``model.npz``
     (the bundle), ``evaluation.json``, ``confusion_matrix.png``,
     ``reliability.png`` and ``training_curves.png`` (when matplotlib is
-    installed). ``executor``: where the replicates are encoded (a Dask
-    cluster's, ``genomics.simulation.cluster``; None: here). Returns a summary dict.
+    installed). Returns a summary dict.
+
+    Memory: the replicates stay as they were read, int8 calls and positions
+    (``load_simulations``; with ``config.stream``, a few shards), and each
+    batch is encoded when the network needs it (in ``fit``'s background
+    thread), the calibration and test logits 256 replicates at a time
+    (``genomics.learning.batches.replicates``): peak memory is the calls plus
+    O(batch size), never the float32 images of every replicate. With the
+    same seeds the batches, weights and history are those of training on
+    every image encoded at once, as ``train`` did before.
 
     As training goes, ``out_dir`` holds the best model so far and the state
     to resume from (``genomics.learning.checkpoint``); ``resume``: go on from that
@@ -128,6 +134,9 @@ def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
             raise SettingError("{fresh_masks}: only classification draws fresh masks so far, not {task} regression")
         if reader is None:  # streamed: ShardBatches checks the shards' complete calls itself
             check_fresh_masks(data)
+    resources.check_images(encoder, data.design, images_at_once(config.batch_size),
+                           "the images in memory at once (training batches in flight, or a chunk of held-out "
+                           "replicates)", "use a smaller {n_snps}")
     settings = {"simulations": os.path.abspath(simulations), "master_seed": data.manifest["master_seed"],
                 "encoder": encoder.to_dict(), **asdict(config)}
     point = checkpoints.resume_point(out_dir) if resume else None
@@ -135,21 +144,15 @@ def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
         point.check_settings(settings)
     start = time.perf_counter()
     if config.task == "regression":
-        return _train_regression(data, simulations, out_dir, config, encoder, verbose, start, executor,
+        return _train_regression(data, simulations, out_dir, config, encoder, verbose, start,
                                  (settings, point))
     split = split_replicates(data.labels, config)
     labels = {part: data.labels[getattr(split, part)] for part in ("train", *PARTS)}
     if reader is not None:  # the held-out replicates too are read from the shards when needed
         held_out = FromShards(config.input_kind, reader, encoder, {part: getattr(split, part) for part in PARTS}, labels)
-    else:  # the parts' images are consecutive blocks of one array: views, not copies
-        used, _ = split.taking_part()
-        resources.check_images(encoder, data.design, len(used) + 2 * config.on_the_fly * len(data.scenario_names),
-                               "the replicates taking part")
-        with reporting("encoded", quiet=not verbose) as progress:
-            images = encode_data(data, encoder, used, executor, progress=progress)
-        train_images, *held_out_images = numpy.split(images,
-                                                     numpy.cumsum(list(split.sizes().values()))[:-1])
-        held_out = InMemory(config.input_kind, dict(zip(PARTS, held_out_images)), labels)
+    else:  # the calls stay as read; a batch of replicates is encoded when the network needs it
+        held_out = HeldOutInMemory(config.input_kind, data, encoder, {part: getattr(split, part) for part in PARTS},
+                                   labels)
     members, entries, fresh = [], {}, []
     metadata_for = lambda history, best, entry: bundle_metadata(  # noqa: E731 - the checkpoints' bundle metadata
         data, simulations, encoder, config, split, FittedNetwork(None, history, best), None, calibration=None,
@@ -176,8 +179,9 @@ def train(simulations: str, out_dir: str, config: TrainingConfig | None = None,
             batches = ShardBatches(reader, split.train, labels["train"], encoder, config.input_kind, config.batch_size,
                                    member_config.seeds["init"], fresh_masks=config.fresh_masks)
         else:
-            batches = (models.model_input(train_images, config.input_kind), labels["train"])
-        if not isinstance(batches, (tuple, FreshSimulations)):  # a resumed dataset starts at its next epoch
+            batches = ReplicateBatches(data, split.train, labels["train"], encoder, config.input_kind,
+                                       config.batch_size)
+        if not isinstance(batches, FreshSimulations):  # a resumed dataset starts at its next epoch
             for _ in range(start_epoch):
                 batches.on_epoch_end()
         try:
@@ -226,7 +230,7 @@ def _finished_members(members: list, point: checkpoints.ResumePoint | None) -> l
 
 
 def _train_regression(data: SimulatedData, simulations: str, out_dir: str, config: TrainingConfig, encoder: Encoder,
-                      verbose: int, start: float, executor: Any = None, resuming: tuple | None = None) -> dict:
+                      verbose: int, start: float, resuming: tuple | None = None) -> dict:
     """``train`` for a regression: the same steps with scaled parameter targets, conformal intervals fitted on
     the calibration split and R^2, RMSE and coverage on the test split. ``resuming``: (the settings a resumed
     run must repeat, the ``ResumePoint`` or None)."""
@@ -239,23 +243,29 @@ def _train_regression(data: SimulatedData, simulations: str, out_dir: str, confi
     raw = values[[position[i] for i in used]]
     scaling = regression.TargetScaling.fit(targets, raw[local.train])
     scaled = scaling.to_network(raw)
-    resources.check_images(encoder, data.design, len(used), "the replicates taking part")
-    with reporting("encoded", quiet=not verbose) as progress:
-        images = encode_data(data, encoder, used, executor, progress=progress)
+    parts = {part: used[getattr(local, part)] for part in ("train", *PARTS)}
+    part_targets = {part: scaled[getattr(local, part)] for part in ("train", *PARTS)}
+    held_out = HeldOutInMemory(config.input_kind, data, encoder, parts, part_targets)
     settings, point = resuming or (asdict(config), None)
     estimates = {"task": "regression", "regression": {**scaling.to_dict(), "interval_half_widths": None,
                                                       "interval_method": None}}
     metadata_for = lambda history, best, entry: bundle_metadata(  # noqa: E731 - the checkpoints' bundle metadata
         data, simulations, encoder, config, split, FittedNetwork(None, history, best), None, calibration=None,
         checkpoint=entry, **estimates)
-    fitted = fit_network(images, scaled, local, len(data.scenario_names), config, data.design.haplotypes_per_population,
-                         verbose, checkpoint=lambda stopper, schedule: checkpoints.TrainingCheckpoint(
+    fitted = fit_network(None, scaled, None, len(data.scenario_names), config, data.design.haplotypes_per_population,
+                         verbose, training_data=ReplicateBatches(data, parts["train"], part_targets["train"], encoder,
+                                                                 config.input_kind, config.batch_size),
+                         validation_data=held_out.validation_data(config.batch_size), input_shape=held_out.input_shape,
+                         checkpoint=lambda stopper, schedule: checkpoints.TrainingCheckpoint(
                              out_dir, stopper, schedule, settings, metadata_for, resume=point))
-    inputs = models.model_input(images, config.input_kind)
-    predicted = fitted.model.predict(inputs, batch_size=256).astype(float)
-    widths = regression.conformal_half_widths(scaled[local.calibration], predicted[local.calibration]) \
-        if len(local.calibration) else None
-    table = regression.scores(scaled[local.test], predicted[local.test], scaling, widths)
+    def network_estimates(images: numpy.ndarray) -> numpy.ndarray:
+        return fitted.model.predict(models.model_input(images, config.input_kind), batch_size=256).astype(float)
+
+    predicted = {part: map_replicates(network_estimates, data, encoder, parts[part]) if len(parts[part])
+                 else numpy.empty((0, len(targets))) for part in ("calibration", "test")}
+    widths = regression.conformal_half_widths(part_targets["calibration"], predicted["calibration"]) \
+        if len(parts["calibration"]) else None
+    table = regression.scores(part_targets["test"], predicted["test"], scaling, widths)
     metadata = bundle_metadata(data, simulations, encoder, config, split, fitted, table, task="regression",
                                calibration=None,
                                regression={**scaling.to_dict(), "interval_half_widths": widths,
@@ -271,7 +281,7 @@ def _train_regression(data: SimulatedData, simulations: str, out_dir: str, confi
     try:
         from minidl import plot  # noqa: PLC0415
         pictures = [plot.training_curves(fitted.history, os.path.join(out_dir, "training_curves.png")),
-                    estimates_picture(scaling, scaled[local.test], predicted[local.test], widths,
+                    estimates_picture(scaling, part_targets["test"], predicted["test"], widths,
                                       os.path.join(out_dir, "estimates.png"))]
     except ImportError:
         pass

@@ -26,6 +26,7 @@ Dask is an optional extra: ``pip install -e ".[cluster]"``.
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures
 import contextlib
 import os
@@ -81,12 +82,22 @@ def executor(scheduler: str | None = None, dask_local: int | None = None, worker
         yield client.get_executor()
 
 
-def gathered(executor: concurrent.futures.Executor, function: Callable, calls: Iterable[tuple]) -> list:
+def gathered(executor: concurrent.futures.Executor, function: Callable, calls: Iterable[tuple],
+             ahead: int | None = None) -> list:
     """``function(*arguments)`` for each tuple of ``calls``, run by ``executor``; the results in the order of
-    ``calls``. When one fails, or the caller is interrupted, the tasks not yet begun are cancelled."""
-    futures = [executor.submit(function, *arguments) for arguments in calls]
+    ``calls``. When one fails, or the caller is interrupted, the tasks not yet begun are cancelled.
+    ``ahead``: at most that many tasks submitted and unfinished at a time, ``calls`` drawn from as they finish
+    (a generator that reads its arguments from disk then holds ``ahead`` tasks' arguments); None: all at once."""
+    futures: collections.deque = collections.deque()
+    results = []
     try:
-        return [future.result() for future in futures]
+        for arguments in calls:
+            futures.append(executor.submit(function, *arguments))
+            if ahead is not None and len(futures) >= ahead:
+                results.append(futures.popleft().result())
+        while futures:
+            results.append(futures.popleft().result())
+        return results
     except BaseException:
         for future in futures:
             future.cancel()

@@ -123,13 +123,14 @@ def image_values(encoder: Encoder, design: SamplingDesign) -> tuple[tuple[int, .
     return shape, math.prod(shape)
 
 
-def check_images(encoder: Encoder, design: SamplingDesign, replicates: int, held: str) -> None:
+def check_images(encoder: Encoder, design: SamplingDesign, replicates: int, held: str,
+                 remedy: str = "use a smaller {n_snps}, fewer replicates ({replicates_per_scenario}) or {stream}"
+                 ) -> None:
     """Refuse, in one sentence naming ``n_snps``, ``replicates`` images that cannot fit in the memory
-    available; ``held`` says which replicates they are (for the sentence)."""
+    available; ``held`` says which replicates they are, ``remedy`` what to do (for the sentence)."""
     shape, values = image_values(encoder, design)
     needed, available = IMAGE_COPIES * FLOAT32 * values * replicates, available_memory()
     if available is not None and needed > available:
         raise SettingError(f"{{n_snps}} {encoder.n_snps} makes each image {' x '.join(map(str, shape))} float32 "
                            f"values ({readable(FLOAT32 * values)}): {braces_doubled(held)} ({replicates}) need about "
-                           f"{readable(needed)} of memory, but {readable(available)} is available; use a smaller "
-                           "{n_snps}, fewer replicates ({replicates_per_scenario}) or {stream}")
+                           f"{readable(needed)} of memory, but {readable(available)} is available; {remedy}")

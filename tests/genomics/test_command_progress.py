@@ -137,7 +137,7 @@ def test_train_writes_a_line_while_one_long_epoch_runs(tiny_run, tmp_path, monke
     ("evaluate", "genomics.pipeline", "evaluate", "encoded for evaluation"),
     ("calibrate", "genomics.pipeline", "calibrate_bundle", "encoded for calibration"),
     ("compare", "genomics.baselines.comparison", "compare", "summary statistics"),
-    ("abc", "genomics.cli.commands", "load_simulations", "summary statistics"),
+    ("abc", "genomics.cli.commands", "ShardReader", "summary statistics"),
 ])
 def test_commands_on_a_simulation_folder_write_a_line_while_they_work(tiny_run, tmp_path, monkeypatch, capsys,
                                                                       scaled_time, command, library, name, label):

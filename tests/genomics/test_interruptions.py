@@ -260,13 +260,13 @@ def test_shards_that_cannot_fit_on_the_disk_are_refused_before_any_work(tmp_path
 
 def test_images_that_cannot_fit_in_memory_are_refused_before_encoding(sims, tmp_path, capsys):
     # 20 diploid samples: 40 haplotype rows; the alleles and the distance channel; 4 bytes a value:
-    # 320 GB an image, 300 replicates, held twice while stacked: 192 TB
+    # 320 GB an image; a chunk of 256 held-out replicates (more than 6 training batches of 32), held twice: 164 TB
     assert main(["train", str(sims), "--out", str(tmp_path / "run"), "--n-snps", "1000000000"]) == 2
     error = capsys.readouterr().err
     assert error.startswith("genomics train: error: --n-snps 1000000000 makes each image 40 x 1000000000 x 2 "
-                            "float32 values (320.0 GB): the replicates taking part (300) need about 192.0 TB of "
-                            "memory, but ")
-    assert error.endswith("use a smaller --n-snps, fewer replicates (--replicates-per-scenario) or --stream\n")
+                            "float32 values (320.0 GB): the images in memory at once (training batches in flight, "
+                            "or a chunk of held-out replicates) (256) need about 163.8 TB of memory, but ")
+    assert error.endswith("use a smaller --n-snps\n")
     assert not (tmp_path / "run" / "model.npz").exists()
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from genomics import interrupts
-from genomics.learning.batches import heldout, onthefly
+from genomics.learning.batches import heldout, onthefly, replicates
 from genomics.learning import networks as models
 from genomics import pipeline
 from genomics.encoding.encoder import Encoder
@@ -70,8 +70,7 @@ def test_held_out_parts_read_from_the_shards_give_the_logits_of_the_same_images_
                "test": np.arange(60)[::-3]}
     labels = {part: data.labels[i] for part, i in indices.items()}
     streamed = heldout.FromShards("cnn2d", reader, encoder, indices, labels, chunk=4)
-    in_memory = heldout.InMemory("cnn2d", {p: pipeline.encode_data(data, encoder, i) for p, i in indices.items()},
-                                 labels)
+    in_memory = replicates.HeldOutInMemory("cnn2d", data, encoder, indices, labels, chunk=2)
     assert streamed.input_shape == in_memory.input_shape
     network = models.build("cnn2d", in_memory.input_shape, 2)
     for part in ("calibration", "test"):
@@ -80,7 +79,7 @@ def test_held_out_parts_read_from_the_shards_give_the_logits_of_the_same_images_
     validation = streamed.validation_data(batch_size=2)
     assert len(validation) == 2 and reader.shards_read > 0
     np.testing.assert_allclose(network.evaluate(validation, verbose=0),
-                               network.evaluate(*in_memory.validation_data(2), batch_size=2, verbose=0), rtol=1e-6)
+                               network.evaluate(in_memory.validation_data(2), verbose=0), rtol=1e-6)
 
 
 def test_the_index_of_a_large_folder_costs_a_few_bytes_per_replicate(folder):

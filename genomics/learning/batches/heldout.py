@@ -2,8 +2,9 @@
 
 ``train`` needs three things of its held-out parts: validation data for
 ``fit`` (early stopping), and the network's logits on the calibration and
-test replicates (temperature scaling, then the scores). ``InMemory`` holds
-their encoded images, as training on arrays always has. ``FromShards``
+test replicates (temperature scaling, then the scores). A folder read whole
+gives them as ``genomics.learning.batches.replicates.HeldOutInMemory``
+(the calls in memory, images encoded a chunk at a time). ``FromShards``
 (``genomics train --stream``) holds only their indices: validation comes as a
 ``ShardBatches`` dataset in shard order, and logits are computed a chunk of
 replicates at a time (``genomics.learning.batches.streaming.map_from_shards``), so memory
@@ -24,24 +25,6 @@ from genomics.simulation.store import ShardReader
 from genomics.learning.batches.streaming import ShardBatches, encode_from_shards, map_from_shards
 
 PARTS = ("validation", "calibration", "test")
-
-
-class InMemory:
-    """Held-out parts as encoded images (N, haplotypes, SNPs, channels) and labels, one pair per part."""
-
-    def __init__(self, network: str, images: dict[str, numpy.ndarray], labels: dict[str, numpy.ndarray]) -> None:
-        self.network, self.images, self.labels = network, images, labels
-
-    @property
-    def input_shape(self) -> tuple:
-        return self.images["validation"].shape[1:]
-
-    def validation_data(self, batch_size: int) -> tuple:
-        return models.model_input(self.images["validation"], self.network), self.labels["validation"]
-
-    def logits(self, model: Any, part: str) -> numpy.ndarray:
-        """The scenario logits (N, scenarios) of one network or ensemble on ``part``."""
-        return ensembles.logits(model, models.model_input(self.images[part], self.network))
 
 
 class FromShards:

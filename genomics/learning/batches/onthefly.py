@@ -7,9 +7,11 @@ and the simulations used grow with the epochs (N per scenario per epoch).
 
 ``FreshSimulations`` is a ``minidl.training.data.PyDataset``. Epoch e's replicates are
 simulated in worker processes while epoch e - 1 trains: at the start of an
-epoch it waits for that epoch's shards (usually already done), encodes them,
-and hands the next epoch's shards to the workers. Memory holds two epochs
-of replicates at most.
+epoch it waits for that epoch's shards (usually already done), keeps their
+int8 calls and positions, and hands the next epoch's shards to the workers;
+each batch is encoded when ``fit`` asks for it. Memory holds the calls of two
+epochs of replicates at most (one training, one simulated) and the batches
+in flight, never an epoch of float32 images.
 
 Seeds: replicate r of scenario s in epoch e has the seed
 ``SeedSequence([master_seed, s, r, e + 1])``: four entropy words where the
@@ -67,7 +69,7 @@ class FreshSimulations(PyDataset):
         self.simulated = 0  # replicates simulated for the epochs begun so far
         self._pool = interrupts.worker_pool(workers)  # the workers die with this process
         self._pending = {first_epoch: self._submit(first_epoch)}
-        self._inputs: numpy.ndarray | None = None
+        self._calls: tuple | None = None  # this epoch's (genotypes, positions, sequence lengths)
         self._labels: numpy.ndarray | None = None
         self._order: numpy.ndarray | None = None
 
@@ -79,9 +81,9 @@ class FreshSimulations(PyDataset):
                 for s, scenario in enumerate(self.scenarios) for first in range(0, self.per_scenario, CHUNK)]
 
     def _prepare(self) -> None:
-        """This epoch's replicates (waiting for the workers if need be), encoded and shuffled; the next epoch's
-        simulations started."""
-        if self._inputs is not None:
+        """This epoch's replicates (waiting for the workers if need be), their calls kept and their order
+        shuffled; the next epoch's simulations started."""
+        if self._calls is not None:
             return
         tasks = self._pending.pop(self.epoch)
         self._pending[self.epoch + 1] = self._submit(self.epoch + 1)
@@ -93,9 +95,7 @@ class FreshSimulations(PyDataset):
                 positions.append(p)
                 labels.append(scenario)
             lengths.extend(arrays["sequence_length"].tolist())
-        images, _ = self.encoder.encode_many(genotypes, positions, numpy.array(lengths),
-                                             self.design.haplotype_populations)
-        self._inputs = models.model_input(images, self.network)
+        self._calls = (genotypes, positions, numpy.array(lengths))
         self._labels = numpy.array(labels)
         self._order = numpy.random.default_rng([self.seed, self.epoch]).permutation(len(self._labels))
         self.simulated += len(self._labels)
@@ -109,11 +109,14 @@ class FreshSimulations(PyDataset):
     def __getitem__(self, batch: int) -> tuple:
         self._prepare()
         positions = self._order[batch * self.batch_size : (batch + 1) * self.batch_size]
-        return self._inputs[positions], self._labels[positions]
+        genotypes, sites, lengths = self._calls
+        images, _ = self.encoder.encode_many([genotypes[p] for p in positions], [sites[p] for p in positions],
+                                             lengths[positions], self.design.haplotype_populations)
+        return models.model_input(images, self.network), self._labels[positions]
 
     def on_epoch_end(self) -> None:
         self.epoch += 1
-        self._inputs = self._labels = self._order = None
+        self._calls = self._labels = self._order = None
 
     def close(self, terminate: bool = False) -> None:
         """Stop the workers (the epoch simulated ahead is dropped); ``terminate``: without waiting for the
