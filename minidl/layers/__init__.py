@@ -52,6 +52,8 @@ from minidl.layers.pooling import (
     MaxPooling2D,
 )
 from minidl.layers.recurrent import GRU, LSTM, SimpleRNN
+from minidl.layers.recurrent_cells import GRUCell, LSTMCell, SimpleRNNCell
+from minidl.layers.rnn import RNN, StackedRNNCells
 from minidl.layers.reshaping import (
     Cropping1D,
     Cropping2D,
@@ -82,6 +84,7 @@ ALL = {
                 Softmax, SpatialDropout1D, SpatialDropout2D, Subtract, TimeDistributed,
                 UnitNormalization, UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D)
 }
+ALL.update({cls.__name__: cls for cls in (GRUCell, LSTMCell, RNN, SimpleRNNCell, StackedRNNCells)})
 
 
 REGISTRY = Registry("layer class", ALL, base=Layer)
