@@ -95,3 +95,47 @@ def test_batch_normalization_refuses_a_mask_of_the_wrong_rank():
     with pytest.raises(ValueError, match=r"the mask must have one axis less than the inputs, got a mask of shape "
                                          r"\(2, 3, 4\) for inputs of shape \(2, 3, 4\)"):
         layer(np.ones((2, 3, 4), np.float32), mask=np.ones((2, 3, 4), bool), training=True)
+
+
+IDS = np.array([[3, 5, 7, 2, 0, 0], [0, 0, 4, 1, 8, 6], [0, 3, 0, 4, 5, 0], [1, 2, 3, 4, 5, 6], [6, 0, 0, 0, 0, 0]])
+TAGS = np.random.default_rng(0).integers(0, 3, size=IDS.shape)
+
+
+def tagger(layers, i):
+    h = layers.LSTM(4, return_sequences=True)(layers.Embedding(10, 3, mask_zero=True)(i))
+    return layers.Dense(3, activation="softmax")(h)
+
+
+@pytest.mark.parametrize("temporal_weights", [False, True], ids=["no_weights", "per_step_weights"])
+def test_losses_and_metrics_average_over_the_unmasked_steps_as_keras(temporal_weights):
+    """evaluate in batches of 2 (a smaller last one): the loss and accuracies of the steps the mask keeps."""
+    keras_model, model = copied(tagger, [(6,)])
+    weights = np.random.default_rng(2).uniform(0.5, 2, size=IDS.shape) if temporal_weights else None
+    for m in (keras_model, model):
+        m.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy", "sparse_categorical_crossentropy"],
+                  weighted_metrics=["accuracy"])
+    expected = keras_model.evaluate(IDS, TAGS, sample_weight=weights, batch_size=2, verbose=0, return_dict=True)
+    got = model.evaluate(IDS, TAGS, sample_weight=weights, batch_size=2, verbose=0, return_dict=True)
+    for key in ("loss", "accuracy", "weighted_accuracy", "sparse_categorical_crossentropy"):
+        assert got[key] == pytest.approx(expected[key], rel=1e-5), key
+
+
+def test_a_training_step_on_masked_steps_moves_the_weights_as_keras():
+    keras_model, model = copied(tagger, [(6,)])
+    for m in (keras_model, model):
+        m.compile(optimizer=m is model and minidl.optimizers.SGD(0.5) or keras.optimizers.SGD(0.5),
+                  loss="sparse_categorical_crossentropy")
+        m.fit(IDS, TAGS, batch_size=5, epochs=1, shuffle=False, verbose=0)
+    for a, b in zip(model.get_weights(), keras_model.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_a_masked_loss_of_the_users_own_is_reduced_over_the_kept_steps():
+    def squared(y_true, y_pred):
+        return ((y_pred - y_true) ** 2).mean(axis=-1)
+
+    prediction = minidl.Tensor(np.arange(12.0).reshape(2, 3, 2))
+    prediction._keras_mask = np.array([[True, False, True], [False, False, True]])
+    values = ((np.arange(12.0).reshape(2, 3, 2) - 1) ** 2).mean(axis=-1)
+    loss = minidl.losses.call_loss(squared, np.ones((2, 3, 2)), prediction, None)
+    assert float(loss.data) == pytest.approx(values[prediction._keras_mask].mean())

@@ -257,6 +257,7 @@ def test_gradients_of_stacked_and_user_cells_match_keras():
 def test_stateful_layers_match_keras_batch_after_batch():
     def build(layers, i):
         x = layers.LSTM(4, return_sequences=True, stateful=True)(i)
+        x = layers.Bidirectional(layers.GRU(2, return_sequences=True, stateful=True))(x)
         return layers.RNN(layers.SimpleRNNCell(3), stateful=True)(x)
 
     keras_model, model = keras_and_minidl(build, FEATURES, batch_size=4, shape=(None, 3))

@@ -147,6 +147,15 @@ class Bidirectional(Layer):
             output.__dict__.pop("_keras_mask", None)  # the wrapper says which of its outputs carry the mask
         return outputs if len(outputs) > 1 else outputs[0]
 
+    def reset_states(self, states: Any = None) -> None:
+        """Reset both stateful layers (Keras's): ``states``, if given, the forward ones then the backward ones."""
+        half = None if states is None else len(states) // 2
+        self.forward_layer.reset_states(None if states is None else states[:half])
+        self.backward_layer.reset_states(None if states is None else states[half:])
+
+    def reset_state(self) -> None:
+        self.reset_states()
+
     def wrapped_layers(self) -> dict:
         return {"layer": self.forward_layer, "backward_layer": self.backward_layer}
 
