@@ -287,3 +287,22 @@ def test_keras_files_of_cells_round_trip_both_ways(build, tmp_path):
     again = keras.models.load_model(tmp_path / "minidl.keras")
     for a, b in zip(as_list(again.predict(IDS, verbose=0)), expected, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_a_keras_file_of_a_users_cell_loads_both_ways(tmp_path):
+    """A registered cell of the user's own: Keras's file read by minidl, minidl's read by Keras."""
+    keras_cell = keras.saving.register_keras_serializable(package="cells")(minimal_cell_class(keras.Layer, keras.ops))
+    ours = minidl.saving.register_keras_serializable(package="cells")(minimal_cell_class(L.Layer, ops))
+
+    def build(layers, i):
+        cell = keras_cell(3) if layers is keras.layers else ours(3)
+        return layers.RNN(cell, return_sequences=True)(embedded(layers, i))
+
+    keras_model, _ = keras_and_minidl(build, IDS)
+    keras_model.save(tmp_path / "keras.keras")
+    model = minidl.load_model(tmp_path / "keras.keras")
+    expected = keras_model.predict(IDS, verbose=0)
+    np.testing.assert_allclose(model.predict(IDS), expected, rtol=1e-5, atol=1e-6)
+    model.save(tmp_path / "minidl.keras")
+    again = keras.models.load_model(tmp_path / "minidl.keras")
+    np.testing.assert_allclose(again.predict(IDS, verbose=0), expected, rtol=1e-5, atol=1e-6)
