@@ -112,8 +112,8 @@ def test_losses_and_metrics_average_over_the_unmasked_steps_as_keras(temporal_we
     keras_model, model = copied(tagger, [(6,)])
     weights = np.random.default_rng(2).uniform(0.5, 2, size=IDS.shape) if temporal_weights else None
     for m in (keras_model, model):
-        m.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy", "sparse_categorical_crossentropy"],
-                  weighted_metrics=["accuracy"])
+        m.compile(optimizer="sgd", loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy", "sparse_categorical_crossentropy"], weighted_metrics=["accuracy"])
     expected = keras_model.evaluate(IDS, TAGS, sample_weight=weights, batch_size=2, verbose=0, return_dict=True)
     got = model.evaluate(IDS, TAGS, sample_weight=weights, batch_size=2, verbose=0, return_dict=True)
     for key in ("loss", "accuracy", "weighted_accuracy", "sparse_categorical_crossentropy"):
@@ -123,8 +123,8 @@ def test_losses_and_metrics_average_over_the_unmasked_steps_as_keras(temporal_we
 def test_a_training_step_on_masked_steps_moves_the_weights_as_keras():
     keras_model, model = copied(tagger, [(6,)])
     for m in (keras_model, model):
-        m.compile(optimizer=m is model and minidl.optimizers.SGD(0.5) or keras.optimizers.SGD(0.5),
-                  loss="sparse_categorical_crossentropy")
+        optimizer = minidl.optimizers.SGD(0.5) if m is model else keras.optimizers.SGD(0.5)
+        m.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy")
         m.fit(IDS, TAGS, batch_size=5, epochs=1, shuffle=False, verbose=0)
     for a, b in zip(model.get_weights(), keras_model.get_weights(), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
@@ -139,3 +139,22 @@ def test_a_masked_loss_of_the_users_own_is_reduced_over_the_kept_steps():
     values = ((np.arange(12.0).reshape(2, 3, 2) - 1) ** 2).mean(axis=-1)
     loss = minidl.losses.call_loss(squared, np.ones((2, 3, 2)), prediction, None)
     assert float(loss.data) == pytest.approx(values[prediction._keras_mask].mean())
+
+
+@pytest.mark.parametrize("loss", ["mean_squared_error", "binary_crossentropy", "categorical_crossentropy",
+                                  "sparse_categorical_crossentropy"])
+def test_losses_with_per_step_weights_gradcheck(loss, rng):
+    """Weights of shape (batch, time) on predictions (batch, time, classes): float64 differences."""
+    from minidl import functional as F
+    from minidl import gradcheck
+    from tests.strategies import leaf
+
+    probabilities = rng.uniform(0.1, 0.9, size=(2, 3, 4))
+    targets = rng.integers(0, 4, size=(2, 3)) if loss.startswith("sparse") else np.eye(4)[
+        rng.integers(0, 4, size=(2, 3))]
+    weights = rng.uniform(0, 2, size=(2, 3))
+    gradcheck(lambda p: getattr(F, loss)(targets, p, sample_weight=weights), leaf(probabilities))
+    unweighted = [float(getattr(F, loss)(targets[i:i + 1, t:t + 1], probabilities[i:i + 1, t:t + 1]).data)
+                  for i in range(2) for t in range(3)]
+    assert float(getattr(F, loss)(targets, probabilities, sample_weight=weights).data) == pytest.approx(
+        float(np.mean(np.array(unweighted) * weights.ravel())))
