@@ -111,12 +111,12 @@ def test_losses_and_metrics_average_over_the_unmasked_steps_as_keras(temporal_we
     """evaluate in batches of 2 (a smaller last one): the loss and accuracies of the steps the mask keeps."""
     keras_model, model = copied(tagger, [(6,)])
     weights = np.random.default_rng(2).uniform(0.5, 2, size=IDS.shape) if temporal_weights else None
-    for m in (keras_model, model):
-        m.compile(optimizer="sgd", loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy", "sparse_categorical_crossentropy"], weighted_metrics=["accuracy"])
+    for m, module in ((keras_model, keras.metrics), (model, minidl.metrics)):
+        m.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", weighted_metrics=["accuracy"],
+                  metrics=["accuracy", "sparse_categorical_crossentropy", module.SparseCategoricalAccuracy("objects")])
     expected = keras_model.evaluate(IDS, TAGS, sample_weight=weights, batch_size=2, verbose=0, return_dict=True)
     got = model.evaluate(IDS, TAGS, sample_weight=weights, batch_size=2, verbose=0, return_dict=True)
-    for key in ("loss", "accuracy", "weighted_accuracy", "sparse_categorical_crossentropy"):
+    for key in ("loss", "accuracy", "weighted_accuracy", "sparse_categorical_crossentropy", "objects"):
         assert got[key] == pytest.approx(expected[key], rel=1e-5), key
 
 

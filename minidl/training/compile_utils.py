@@ -38,6 +38,7 @@ from minidl.core import backend
 from minidl import losses as losses_module
 from minidl import metrics as metrics_module
 from minidl.autodiff.tensor import Tensor, data_of
+from minidl.training.streaming import RootMeanSquaredError, _MeanOfSamples
 
 
 class CompileLoss:
@@ -114,7 +115,7 @@ class CompileMetrics:
         logs, counts = {}, {}
         for key, output, metric, kind in self.entries:
             y_true, y_pred, weights, count = ys[output], predictions[output].data, sample_weight, samples
-            kept = kept_entries(predictions[output]) if kind != "stateful" else None
+            kept = kept_entries(predictions[output]) if kind != "stateful" or masked_by_keras(metric) else None
             if kept is not None:  # Keras's MeanMetricWrapper: a figure over the entries the output's mask keeps
                 y_true, y_pred, count = numpy.asarray(backend.to_numpy(data_of(y_true)))[kept], y_pred[
                     backend.get_array_module(y_pred).asarray(kept)], int(kept.sum())
@@ -222,6 +223,12 @@ def per_output_metrics(metrics: Any, names: list) -> list:
         return [[] if item is None else list(item) for item in metrics]
     raise ValueError(f"compile: for a model of {len(names)} outputs give metrics as a list of {len(names)} lists "
                      f"or a dict by output name ({', '.join(names)})")
+
+
+def masked_by_keras(metric: Any) -> bool:
+    """Whether a metric object follows masks: Keras's MeanMetricWrapper classes (the accuracies, MSE, MAE, the
+    cross-entropies, ...) do; RootMeanSquaredError (a Mean), AUC, Precision, R2Score, ... do not."""
+    return isinstance(metric, _MeanOfSamples) and not isinstance(metric, RootMeanSquaredError)
 
 
 def kept_entries(prediction: Any) -> Any:
