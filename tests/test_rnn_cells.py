@@ -149,6 +149,9 @@ def test_stateful_layer_continues_each_sequence_and_resets(rng):
 
 
 def test_reset_states_refuses_states_of_the_wrong_shape():
+    L.LSTM(3).reset_states()  # a layer without states: nothing to reset (Keras 3's reset_state)
+    with pytest.raises(ValueError, match=r"is not stateful: reset_states\(states\) needs stateful=True"):
+        L.LSTM(3).reset_states([np.zeros((2, 3)), np.zeros((2, 3))])
     layer = L.LSTM(3, stateful=True)
     with pytest.raises(ValueError, match=r"reset_states needs 2 array\(s\) of shape \(batch, size\) with sizes "
                                          r"\[3, 3\], got shapes \[\(2, 4\), \(2, 3\)\]"):

@@ -242,9 +242,10 @@ class RNN(Layer):
                 for size in flat_state_sizes(self.cell.state_size)]
 
     def reset_states(self, states: Any = None) -> None:
-        """Back to zeros (or to ``states``, arrays of (batch, size)) before the next batch of a stateful layer."""
-        if not self.stateful:
-            raise ValueError(f"layer {self.label!r} is not stateful: reset_states() needs stateful=True")
+        """Back to zeros (or to ``states``, arrays of (batch, size)) before the next batch of a stateful layer;
+        nothing for a layer that keeps no states (Keras 3's ``reset_state``)."""
+        if not self.stateful and states is not None:
+            raise ValueError(f"layer {self.label!r} is not stateful: reset_states(states) needs stateful=True")
         if states is None:
             self._states = None if self._states is None else [Tensor(s.data * 0) for s in self._states]
             return
