@@ -309,3 +309,23 @@ def test_a_keras_file_of_a_users_cell_loads_both_ways(tmp_path):
     model.save(tmp_path / "minidl.keras")
     again = keras.models.load_model(tmp_path / "minidl.keras")
     np.testing.assert_allclose(again.predict(IDS, verbose=0), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_a_stacks_states_come_nested_by_cell_as_keras_and_through_files(tmp_path):
+    def build(layers, i):
+        output, first, second = layers.RNN([layers.LSTMCell(3), layers.SimpleRNNCell(2)], return_state=True)(
+            embedded(layers, i))
+        return layers.Concatenate()([output, first[0], first[1], second])
+
+    keras_model, model = keras_and_minidl(build, IDS)
+    expected = keras_model.predict(IDS, verbose=0)
+    np.testing.assert_allclose(model.predict(IDS), expected, rtol=1e-5, atol=1e-6)
+    layer = next(layer for layer in model.layers if isinstance(layer, L.RNN))
+    output, (h, c), last = layer(np.random.default_rng(0).normal(size=(2, 4, 3)).astype(np.float32))
+    assert (output.shape, h.shape, c.shape, last.shape) == ((2, 2), (2, 3), (2, 3), (2, 2))
+    model.save(tmp_path / "minidl.keras")
+    again = keras.models.load_model(tmp_path / "minidl.keras")
+    np.testing.assert_allclose(again.predict(IDS, verbose=0), expected, rtol=1e-5, atol=1e-6)
+    keras_model.save(tmp_path / "keras.keras")
+    np.testing.assert_allclose(minidl.load_model(tmp_path / "keras.keras").predict(IDS), expected, rtol=1e-5,
+                               atol=1e-6)

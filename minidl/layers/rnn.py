@@ -13,9 +13,9 @@ functional form (one matmul for the inputs, a backward through time);
 any other cell runs step by step, its gradients through autodiff.
 
 As Keras: ``return_sequences`` (every step's output, else the last),
-``return_state`` (the final states after the output, flattened: [output,
-h, c] — Keras nests a stack's states, minidl lists them one after the
-other), ``go_backwards`` (read the sequence last step first; the returned
+``return_state`` (the final states after the output: [output, h, c]; a
+stack's nested by cell, as Keras's: [output, [h_1, c_1], h_2]),
+``go_backwards`` (read the sequence last step first; the returned
 sequence stays in that order), ``initial_state=`` (a list of (batch, size)
 tensors), ``zero_output_for_mask``, and ``unroll`` (accepted; the same
 numbers). A mask (batch, time) makes a masked step carry the states through
@@ -285,7 +285,10 @@ class RNN(Layer):
                                  f"shapes (batch, size) with sizes {flat_state_sizes(self.cell.state_size)}, "
                                  f"got {len(states)}")
             inputs = [inputs, *states]
-        return super().__call__(inputs, *args, **kwargs)
+        outputs = super().__call__(inputs, *args, **kwargs)
+        if self.return_state and any(isinstance(size, (list, tuple)) for size in self.state_size):
+            return [outputs[0], *pack_states(list(outputs[1:]), self.cell.state_size)]  # a stack's, nested by cell
+        return outputs
 
     def call(self, x: Any, training: bool, mask: Any = None) -> Any:
         x, given = (x[0], list(x[1:])) if isinstance(x, list) else (x, [])

@@ -22,6 +22,7 @@ from minidl.autodiff.tensor import Tensor
 from minidl.core.registry import snake_case
 from minidl.layers.base import Layer
 from minidl.layers.masks import any_length
+from minidl.layers.symbolic import flatten
 
 
 def keras_variable_groups(layer: Layer) -> list:
@@ -135,7 +136,7 @@ class Bidirectional(Layer):
         y_reversed = self.backward_layer(x, initial_state=backward_states, mask=mask, training=training)
         final_states = []
         if self.return_state:
-            final_states = list(y[1:]) + list(y_reversed[1:])
+            final_states = flatten(y[1:]) + flatten(y_reversed[1:])  # a stack's nested states, one after the other
             y, y_reversed = y[0], y_reversed[0]
         if self.return_sequences:
             y_reversed = F.getitem(y_reversed, (slice(None), slice(None, None, -1)))
