@@ -242,6 +242,8 @@ lecun_uniform, lecun_normal = LecunUniform, LecunNormal
 
 
 REGISTRY = Registry("initializer", ALL, base=Initializer)
+# Keras's short aliases, by name only ("uniform" in Keras's MinimalRNNCell example)
+REGISTRY.entries.update(uniform=RandomUniform, normal=RandomNormal, one=Ones, zero=Zeros)
 
 
 def get(identifier: Any) -> Initializer:

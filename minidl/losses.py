@@ -73,6 +73,7 @@ class Loss:
                                   "value per sample")
 
     def __call__(self, y_true: Any, y_pred: Tensor, sample_weight: Any = None) -> Tensor:
+        sample_weight = masked_sample_weight(y_pred, sample_weight, self.reduction)
         if self.function is not None:
             return self.function(y_true, y_pred, sample_weight=sample_weight, **self.options)
         return reduce_weighted_values(self.call(y_true, y_pred), sample_weight, self.reduction)
@@ -86,6 +87,36 @@ class Loss:
     @classmethod
     def from_config(cls, config: dict) -> "Loss":
         return cls(**config)
+
+
+def masked_sample_weight(y_pred: Any, sample_weight: Any = None, reduction: Any = "sum_over_batch_size") -> Any:
+    """The weights of a loss's values once the mask ``y_pred`` carries (``_keras_mask``, (batch, time)) joins
+    ``sample_weight``: Keras 3's ``apply_mask``. For a mean, a kept entry weighs total / valid (the mask's size
+    over its count of kept entries) and a masked one 0, so the mean of the loss is taken over the kept entries::
+
+        loss = sum(l * mask * w) / valid
+
+    for "sum" and "mean_with_sample_weight" the mask weighs 1 and 0. Without a mask (or with one that is not a
+    leading part of ``y_pred``'s shape), ``sample_weight`` as given.
+    """
+    mask = getattr(y_pred, "_keras_mask", None)
+    if mask is None:
+        return sample_weight
+    xp = backend.get_array_module(y_pred.data)
+    keep = xp.asarray(data_of(mask)).astype(bool)
+    if keep.ndim == 0 or keep.ndim >= y_pred.ndim or tuple(keep.shape) != tuple(y_pred.shape[:keep.ndim]):
+        return sample_weight
+    weight = keep.astype(y_pred.dtype)
+    if reduction in ("sum_over_batch_size", "mean"):
+        valid = float(weight.sum())
+        weight = weight * (weight.size / valid) if valid else weight * 0
+    if sample_weight is not None:
+        given = xp.asarray(data_of(sample_weight), dtype=y_pred.dtype)
+        if given.ndim > weight.ndim or tuple(given.shape) != tuple(weight.shape[:given.ndim]):
+            raise ValueError(f"loss: sample_weight has shape {tuple(given.shape)}, which does not fit the mask of "
+                             f"shape {tuple(weight.shape)} that y_pred carries (one weight per sample or per step)")
+        weight = weight * given.reshape(given.shape + (1,) * (weight.ndim - given.ndim))
+    return weight
 
 
 def reduce_weighted_values(values: Any, sample_weight: Any = None, reduction: Any = "sum_over_batch_size") -> Any:
@@ -218,4 +249,4 @@ def call_loss(loss: Callable, y_true: Any, y_pred: Tensor, sample_weight: Any) -
     """Call a built-in or user loss; a user's function's values are reduced with the weights as Keras does."""
     if isinstance(loss, Loss):
         return loss(y_true, y_pred, sample_weight)
-    return reduce_weighted_values(loss(y_true, y_pred), sample_weight)
+    return reduce_weighted_values(loss(y_true, y_pred), masked_sample_weight(y_pred, sample_weight))

@@ -58,6 +58,9 @@ CASES = {
     "LeakyReLU": ({"negative_slope": 0.1}, (5,)),
     "LayerNormalization": ({"axis": [-2, -1], "epsilon": 1e-2}, (3, 4)),
     "LSTM": ({"units": 3, "return_sequences": True, "unit_forget_bias": False}, (5, 2)),
+    "RNN": ({"cell": {"class_name": "StackedRNNCells", "config": {"cells": [
+        {"class_name": "LSTMCell", "config": {"units": 3}}, {"class_name": "GRUCell", "config": {"units": 2}}]}},
+        "return_sequences": True}, (5, 2)),
     "Masking": ({"mask_value": 0.5}, (4, 2)),
     "Maximum": ({}, [(3, 2), (3, 2)]),
     "MaxPooling1D": ({"pool_size": 3, "strides": 2}, (9, 2)),
@@ -174,6 +177,9 @@ def keras_model_of(name, keras):
     options, shape = CASES[name]
     if "layer" in options:  # a wrapper: Keras takes the wrapped layer itself
         options = {**options, "layer": keras.layers.deserialize({**options["layer"], "module": "keras.layers"})}
+    if "cell" in options:  # an RNN: Keras takes its cells themselves
+        options = {**options, "cell": [keras.layers.deserialize({**cell, "module": "keras.layers"})
+                                       for cell in options["cell"]["config"]["cells"]]}
     layer = getattr(keras.layers, name)(**options)
     if isinstance(shape, list):
         inputs = [keras.Input(s) for s in shape]

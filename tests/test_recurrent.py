@@ -94,11 +94,6 @@ def test_a_masked_tail_gives_the_state_of_the_trimmed_sequence(cls, rng):
         np.testing.assert_allclose(a, b, rtol=1e-6)
 
 
-def test_stateful_is_refused_with_one_sentence():
-    with pytest.raises(ValueError, match=r"^LSTM: stateful=True is not supported .*initial_state="):
-        L.LSTM(4, stateful=True)
-
-
 def test_an_activation_without_a_known_derivative_is_refused():
     with pytest.raises(ValueError, match=r"GRU activation must be one of .* got 'selu'"):
         L.GRU(4, activation="selu")

@@ -83,6 +83,7 @@ from minidl.functional.math import (
 )
 from minidl.functional.layer_norm import layer_norm
 from minidl.functional.norm import batch_norm, batch_norm_relu_with_statistics, batch_norm_with_statistics
+from minidl.functional.norm import masked_batch_norm_with_statistics
 from minidl.functional.pool import avg_pool1d, avg_pool2d, global_avg_pool, max_pool1d, max_pool2d
 from minidl.functional.reduce import max, mean, min, sum
 from minidl.functional.shape import broadcast_to, concatenate, getitem, pad, repeat, reshape, stack, transpose

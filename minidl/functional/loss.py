@@ -11,8 +11,8 @@ Probabilities are clipped to ``[eps, 1 - eps]`` (``minidl.config.epsilon()``, 1e
 logarithms, as Keras does; with ``from_logits=True`` the cross-entropies
 are computed from logits by the log-sum-exp form, stable for any magnitude.
 
-``sample_weight`` (one weight per sample, shape (N,)) multiplies each
-sample's loss before the mean, which still divides by the number of samples
+``sample_weight`` (one weight per sample, shape (N,), or per step, (N, T):
+leading axes of y_pred) multiplies each sample's loss before the mean, which still divides by the number of samples
 (Keras's "sum over batch size" reduction): this is how ``class_weight`` acts.
 """
 
@@ -170,13 +170,14 @@ def _sample_weight(name: str, sample_weight: Any, y_pred: Tensor) -> Any:
         return 1.0
     xp = backend.get_array_module(y_pred.data)
     weight = xp.asarray(data_of(sample_weight))
-    if y_pred.ndim == 0 or weight.shape != (y_pred.shape[0],):
+    if y_pred.ndim == 0 or not 1 <= weight.ndim <= max(1, y_pred.ndim - 1) or \
+            tuple(weight.shape) != tuple(y_pred.shape[:weight.ndim]):
         raise ValueError(
             f"{name}: sample_weight has shape {weight.shape} but must be ({y_pred.shape[0] if y_pred.ndim else 0},), "
-            f"one weight per sample of y_pred of shape {y_pred.shape}"
+            f"one weight per sample of y_pred of shape {y_pred.shape} (or one per step: y_pred's leading axes)"
         )
-    trailing = y_pred.ndim - 1
-    return weight.astype(y_pred.dtype).reshape((-1,) + (1,) * trailing)
+    trailing = y_pred.ndim - weight.ndim
+    return weight.astype(y_pred.dtype).reshape(weight.shape + (1,) * trailing)
 
 
 def mean_squared_error(y_true: Any, y_pred: Any, sample_weight: Any = None) -> Tensor:

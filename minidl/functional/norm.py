@@ -25,8 +25,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from minidl.core import backend
+from minidl.core import backend, config
 from minidl.autodiff.function import Function, as_tensor
+from minidl.functional.reduce import sum as reduce_sum
 from minidl.kernels import accelerated
 from minidl.autodiff.tensor import Tensor, data_of
 
@@ -146,6 +147,36 @@ def batch_norm_with_statistics(x: Any, gamma: Any = None, beta: Any = None, epsi
     function = BatchNormTraining(epsilon)
     y = function(x, gamma, beta)
     return y, function.batch_mean, function.batch_variance
+
+
+def masked_batch_norm_with_statistics(x: Any, mask: Any, gamma: Any = None, beta: Any = None,
+                                      epsilon: float = 1e-3) -> tuple:
+    """Training-mode batch normalisation of ``x (..., C)`` whose statistics count only the entries that
+    ``mask`` (x's shape without the channels, booleans) keeps: Keras 3's masked moments::
+
+        w = mask over every channel,   n = sum(w) + eps_k      (eps_k = minidl.config.epsilon(), 1e-7)
+        mu = sum(w x) / n,   var = sum(w (x - mu)^2) / n
+        y = gamma (x - mu) / sqrt(var + eps) + beta            (at every entry, masked ones too)
+
+    Returns (y, mu, var), the statistics as (C,) arrays; y is differentiable in
+    x (through mu and var as well), gamma and beta: it is built of
+    differentiable operations.
+    """
+    x = as_tensor(x)
+    gamma, beta = _scale_and_offset(x, gamma, beta)
+    xp = backend.get_array_module(x.data)
+    keep = xp.asarray(data_of(mask)).astype(bool)
+    if keep.shape != tuple(x.shape[:-1]):
+        raise ValueError(f"batch_norm: the mask must have the input's shape without its channels, "
+                         f"{tuple(x.shape[:-1])}, got {keep.shape}")
+    weight = keep[..., None].astype(x.dtype)
+    axes = tuple(range(x.ndim - 1))
+    count = weight.sum(axis=axes) + config.epsilon()
+    mean = reduce_sum(x * weight, axis=axes) / count
+    centered = x - mean
+    variance = reduce_sum(centered * centered * weight, axis=axes) / count
+    y = centered / (variance + epsilon).sqrt() * gamma + beta
+    return y, mean.data, variance.data
 
 
 def batch_norm_relu_with_statistics(x: Any, gamma: Any = None, beta: Any = None, epsilon: float = 1e-3) -> tuple:

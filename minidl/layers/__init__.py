@@ -52,6 +52,8 @@ from minidl.layers.pooling import (
     MaxPooling2D,
 )
 from minidl.layers.recurrent import GRU, LSTM, SimpleRNN
+from minidl.layers.recurrent_cells import GRUCell, LSTMCell, SimpleRNNCell
+from minidl.layers.rnn import RNN, StackedRNNCells
 from minidl.layers.reshaping import (
     Cropping1D,
     Cropping2D,
@@ -82,9 +84,12 @@ ALL = {
                 Softmax, SpatialDropout1D, SpatialDropout2D, Subtract, TimeDistributed,
                 UnitNormalization, UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D)
 }
+ALL["RNN"] = RNN
+#: the recurrent cells: layers that run one step inside an RNN (not alone in a model), by name for files
+CELLS = {cls.__name__: cls for cls in (GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells)}
 
 
-REGISTRY = Registry("layer class", ALL, base=Layer)
+REGISTRY = Registry("layer class", {**ALL, **CELLS}, base=Layer)
 
 
 def deserialize(config: dict) -> Layer:
@@ -97,7 +102,7 @@ def serialize(layer: Layer) -> dict:
 
 
 __all__ = [
-    "Layer", "deserialize", "serialize", *ALL, "Input",
+    "Layer", "deserialize", "serialize", *ALL, *CELLS, "Input",
     "InputSpec",
     "Lambda",  # not in ALL: a function cannot be saved in a model file, so no file names it
     # Keras's functional forms of the merge layers: concatenate([a, b]) is Concatenate()([a, b])

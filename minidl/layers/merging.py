@@ -14,8 +14,12 @@ from __future__ import annotations
 from functools import reduce
 from typing import Any
 
+import numpy
+
 from minidl import functional as F
+from minidl.core import backend
 from minidl.layers.base import Layer
+from minidl.layers.masks import keeps_steps
 from minidl.layers.symbolic import MERGE_LAYERS
 from minidl.autodiff.tensor import Tensor
 
@@ -61,6 +65,14 @@ class _Merge(Layer):
     def merge(self, xs: list) -> Tensor:
         raise NotImplementedError
 
+    supports_masking = True
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """Keras's: the inputs' masks or-ed together, None unless every input has one."""
+        if not isinstance(mask, (list, tuple)) or any(item is None for item in mask):
+            return None
+        return reduce(lambda a, b: a | b, [keeps_steps(item) for item in mask])
+
 
 class Add(_Merge):
     """y = x_1 + x_2 + ... (a residual connection: ``add([x, block(x)])``)."""
@@ -79,10 +91,21 @@ class Subtract(_Merge):
 
 
 class Multiply(_Merge):
-    """y = x_1 * x_2 * ... element by element (a gate)."""
+    """y = x_1 * x_2 * ... element by element (a gate).
+
+    As Keras: a masked entry counts as 1 in the product; when every input
+    has a mask, the entries masked in all of them are 0.
+    """
 
     def merge(self, xs: list) -> Tensor:
-        return reduce(F.multiply, xs)
+        masks = [_step_mask(x) for x in xs]
+        if all(mask is None for mask in masks):
+            return reduce(F.multiply, xs)
+        xs = [x if mask is None else F.where(mask, x, 1.0) for x, mask in zip(xs, masks)]
+        output = reduce(F.multiply, xs)
+        if all(mask is not None for mask in masks):
+            output = F.where(reduce(lambda a, b: a | b, masks), output, 0.0)
+        return output
 
 
 class Average(_Merge):
@@ -92,18 +115,43 @@ class Average(_Merge):
         return reduce(F.add, xs) * (1.0 / len(xs))
 
 
+def _step_mask(x: Any) -> Any:
+    """The mask of ``x`` broadcast to its shape (a (batch, time) mask over the features), or None."""
+    mask = getattr(x, "_keras_mask", None)
+    if mask is None:
+        return None
+    mask = backend.get_array_module(x.data).asarray(keeps_steps(mask))
+    return backend.get_array_module(x.data).broadcast_to(mask.reshape(mask.shape + (1,) * (x.ndim - mask.ndim)),
+                                                         x.shape)
+
+
+def _merge_skipping_masked(operation: Any, xs: list) -> Tensor:
+    """Keras's ``_apply_merge_op_and_or_mask``: a masked entry of one input takes the other side's value, so
+    a maximum or minimum is taken over the unmasked entries only."""
+    output, output_mask = xs[0], _step_mask(xs[0])
+    for x in xs[1:]:
+        mask = _step_mask(x)
+        if mask is not None:
+            x = F.where(mask, x, output)
+        if output_mask is not None:
+            output = F.where(output_mask, output, x)
+        output_mask = output_mask | mask if mask is not None and output_mask is not None else None
+        output = operation(output, x)
+    return output
+
+
 class Maximum(_Merge):
-    """y = max(x_1, x_2, ...) element by element."""
+    """y = max(x_1, x_2, ...) element by element (over the unmasked inputs, as Keras)."""
 
     def merge(self, xs: list) -> Tensor:
-        return reduce(F.maximum, xs)
+        return _merge_skipping_masked(F.maximum, xs)
 
 
 class Minimum(_Merge):
-    """y = min(x_1, x_2, ...) element by element."""
+    """y = min(x_1, x_2, ...) element by element (over the unmasked inputs, as Keras)."""
 
     def merge(self, xs: list) -> Tensor:
-        return reduce(F.minimum, xs)
+        return _merge_skipping_masked(F.minimum, xs)
 
 
 class Concatenate(_Merge):
@@ -138,6 +186,21 @@ class Concatenate(_Merge):
 
     def merge(self, xs: list) -> Tensor:
         return F.concatenate(xs, axis=self.axis)
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """Keras's: each input's mask spread over its features (all True where it has none), joined along
+        ``axis``, then any over the last axis."""
+        if not isinstance(mask, (list, tuple)) or all(item is None for item in mask):
+            return None
+        spread = []
+        for x, item in zip(inputs, mask):
+            shape = tuple(x.shape)
+            if item is None:
+                spread.append(numpy.ones(shape, dtype=bool))
+                continue
+            item = numpy.asarray(backend.to_numpy(keeps_steps(item)))
+            spread.append(numpy.broadcast_to(item.reshape(item.shape + (1,) * (len(shape) - item.ndim)), shape))
+        return numpy.concatenate(spread, axis=self.axis).any(axis=-1)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "axis": self.axis}
@@ -187,6 +250,9 @@ class Dot(_Merge):
         out_shape = (x.shape[0],) + (tuple(x.shape[1:-1]) + tuple(y.shape[2:]) or (1,))
         product = F.matmul(F.reshape(x, (x.shape[0], -1, x.shape[-1])), F.reshape(y, (y.shape[0], y.shape[1], -1)))
         return F.reshape(product, out_shape)
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        return None  # Keras's Dot drops masks
 
     def get_config(self) -> dict:
         return {**super().get_config(), "axes": self.axes, "normalize": self.normalize}

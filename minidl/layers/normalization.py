@@ -46,10 +46,20 @@ class BatchNormalization(Layer):
         self.moving_variance = self.add_weight("moving_variance", channels, self.initializers["moving_variance"],
                                                trainable=False)
 
-    def call(self, x: Tensor, training: bool) -> Tensor:
+    def call(self, x: Tensor, training: bool, mask: Any = None) -> Tensor:
+        """In training, a mask (the input's shape without its channels) limits the batch statistics to the
+        entries it keeps, as Keras 3's ``_moments``; the output is normalised everywhere."""
+        if mask is not None and len(getattr(mask, "shape", ())) != x.ndim - 1:
+            raise ValueError(f"layer {self.label!r}: the mask must have one axis less than the inputs, got a mask of "
+                             f"shape {tuple(mask.shape)} for inputs of shape {tuple(x.shape)}")
         if not (training and self.trainable):  # a frozen BatchNormalization runs in inference mode, as Keras
             return F.batch_norm(x, self.moving_mean, self.moving_variance, self.gamma, self.beta,
                                 epsilon=self.epsilon)
+        if mask is not None:
+            y, batch_mean, batch_variance = F.masked_batch_norm_with_statistics(x, mask, self.gamma, self.beta,
+                                                                                self.epsilon)
+            self.update_moving_statistics(batch_mean, batch_variance)
+            return y
         y, batch_mean, batch_variance = F.batch_norm_with_statistics(x, self.gamma, self.beta, self.epsilon)
         self.update_moving_statistics(batch_mean, batch_variance)
         return y

@@ -22,6 +22,7 @@ from minidl.autodiff.tensor import Tensor
 from minidl.core.registry import snake_case
 from minidl.layers.base import Layer
 from minidl.layers.masks import any_length
+from minidl.layers.symbolic import flatten
 
 
 def keras_variable_groups(layer: Layer) -> list:
@@ -135,7 +136,7 @@ class Bidirectional(Layer):
         y_reversed = self.backward_layer(x, initial_state=backward_states, mask=mask, training=training)
         final_states = []
         if self.return_state:
-            final_states = list(y[1:]) + list(y_reversed[1:])
+            final_states = flatten(y[1:]) + flatten(y_reversed[1:])  # a stack's nested states, one after the other
             y, y_reversed = y[0], y_reversed[0]
         if self.return_sequences:
             y_reversed = F.getitem(y_reversed, (slice(None), slice(None, None, -1)))
@@ -146,6 +147,15 @@ class Bidirectional(Layer):
         for output in outputs:
             output.__dict__.pop("_keras_mask", None)  # the wrapper says which of its outputs carry the mask
         return outputs if len(outputs) > 1 else outputs[0]
+
+    def reset_states(self, states: Any = None) -> None:
+        """Reset both stateful layers (Keras's): ``states``, if given, the forward ones then the backward ones."""
+        half = None if states is None else len(states) // 2
+        self.forward_layer.reset_states(None if states is None else states[:half])
+        self.backward_layer.reset_states(None if states is None else states[half:])
+
+    def reset_state(self) -> None:
+        self.reset_states()
 
     def wrapped_layers(self) -> dict:
         return {"layer": self.forward_layer, "backward_layer": self.backward_layer}

@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from minidl.layers.core import InputLayer
-from minidl.layers.symbolic import Node, SymbolicTensor
+from minidl.layers.symbolic import Node, SymbolicTensor, flatten
 from minidl.models import fusion
 from minidl.core.registry import snake_case
 
@@ -139,7 +139,7 @@ def run_graph(inputs: list, outputs: list, nodes: list, values: list, training: 
                       for name, value in node.kwargs.items()}
             result = node.layer(map_structure(node.inputs, lambda tensor: known[id(tensor)]), training=training,
                                 **kwargs)
-        for tensor, value in zip(node.outputs, result if isinstance(result, list) else [result]):
+        for tensor, value in zip(node.outputs, flatten(result) if isinstance(result, list) else [result]):
             known[id(tensor)] = value
         if record is not None:
             count = calls[node.layer.name] = calls.get(node.layer.name, -1) + 1
@@ -180,7 +180,7 @@ def replay_calls(created: dict, calls: list, inputs: Any, outputs: Any) -> tuple
             if layer_name not in created:
                 raise ValueError(f"the graph calls a layer {layer_name!r} that it does not define")
             result = created[layer_name](tensors if call.get("list") else tensors[0], **kwargs)
-            produced[(layer_name, index)] = result if isinstance(result, list) else [result]
+            produced[(layer_name, index)] = flatten(result) if isinstance(result, list) else [result]
             pending.remove(item)
             progressed = True
         if not progressed:

@@ -87,13 +87,20 @@ def keras_layer_config(layer: Layer) -> dict:
     config = dict(layer.get_config())
     config.pop("input_shape", None)
     for key, inner in (layer.wrapped_layers() if hasattr(layer, "wrapped_layers") else {}).items():
-        config[key] = {"module": "keras.layers", "class_name": type(inner).__name__,  # Bidirectional's, ...
-                       "config": keras_layer_config(inner), "registered_name": None}
+        config[key] = [_wrapped_entry(item) for item in inner] if isinstance(inner, list) else _wrapped_entry(inner)
     for key, value in list(config.items()):
         for suffix, module in _NESTED_MODULES.items():
             if key.endswith(suffix):
                 config[key] = keras_object(value, module)
     return config
+
+
+def _wrapped_entry(inner: Any) -> dict:
+    """A layer inside a layer (Bidirectional's, an RNN's cell or cells) as Keras writes it; a user's own too."""
+    if keras_module(inner) != "keras.layers":
+        return serialize_keras_object(inner)
+    return {"module": "keras.layers", "class_name": type(inner).__name__, "config": keras_layer_config(inner),
+            "registered_name": None}
 
 
 def _function_name(function: Any) -> str:

@@ -38,6 +38,7 @@ from minidl.core import backend
 from minidl import losses as losses_module
 from minidl import metrics as metrics_module
 from minidl.autodiff.tensor import Tensor, data_of
+from minidl.training.streaming import RootMeanSquaredError, _MeanOfSamples
 
 
 class CompileLoss:
@@ -113,16 +114,26 @@ class CompileMetrics:
         """({key: the batch's figure}, {key: its weight in the epoch's mean, None for a stateful metric})."""
         logs, counts = {}, {}
         for key, output, metric, kind in self.entries:
-            y_true, y_pred = ys[output], predictions[output].data
-            if key in self.weighted and sample_weight is not None:
-                logs[key], counts[key] = weighted_figure(metric, kind, y_true, y_pred, sample_weight, key)
+            y_true, y_pred, weights, count = ys[output], predictions[output].data, sample_weight, samples
+            kept = kept_entries(predictions[output]) if kind != "stateful" or masked_by_keras(metric) else None
+            if kept is not None:  # Keras's MeanMetricWrapper: a figure over the entries the output's mask keeps
+                y_true, y_pred, count = numpy.asarray(backend.to_numpy(data_of(y_true)))[kept], y_pred[
+                    backend.get_array_module(y_pred).asarray(kept)], int(kept.sum())
+                if weights is not None:
+                    weights = numpy.asarray(backend.to_numpy(data_of(weights)), dtype=float)
+                    weights = numpy.broadcast_to(weights.reshape(weights.shape + (1,) * (kept.ndim - weights.ndim)),
+                                                 kept.shape)[kept]
+            if count == 0:
+                continue
+            if key in self.weighted and weights is not None:
+                logs[key], counts[key] = weighted_figure(metric, kind, y_true, y_pred, weights, key)
             elif kind == "stateful":
                 metric.update_state(y_true, y_pred)
                 logs[key], counts[key] = as_float(metric.result(), key), None
             elif kind == "custom":
                 logs[key], counts[key] = custom_metric_value(metric(y_true, y_pred), key)
             else:
-                logs[key], counts[key] = float(metric(y_true, y_pred)), samples
+                logs[key], counts[key] = float(metric(y_true, y_pred)), count
         return logs, counts
 
 
@@ -212,6 +223,24 @@ def per_output_metrics(metrics: Any, names: list) -> list:
         return [[] if item is None else list(item) for item in metrics]
     raise ValueError(f"compile: for a model of {len(names)} outputs give metrics as a list of {len(names)} lists "
                      f"or a dict by output name ({', '.join(names)})")
+
+
+def masked_by_keras(metric: Any) -> bool:
+    """Whether a metric object follows masks: Keras's MeanMetricWrapper classes (the accuracies, MSE, MAE, the
+    cross-entropies, ...) do; RootMeanSquaredError (a Mean), AUC, Precision, R2Score, ... do not."""
+    return isinstance(metric, _MeanOfSamples) and not isinstance(metric, RootMeanSquaredError)
+
+
+def kept_entries(prediction: Any) -> Any:
+    """The host boolean array of the entries a prediction's mask keeps ((batch, time), leading axes of the
+    prediction), or None where it carries none."""
+    mask = getattr(prediction, "_keras_mask", None)
+    if mask is None:
+        return None
+    kept = numpy.asarray(backend.to_numpy(data_of(mask))).astype(bool)
+    if kept.ndim == 0 or kept.ndim >= prediction.ndim or kept.shape != tuple(prediction.shape[:kept.ndim]):
+        return None
+    return kept
 
 
 def weighted_figure(metric: Any, kind: str, y_true: Any, y_pred: Any, sample_weight: Any,
