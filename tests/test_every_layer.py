@@ -41,6 +41,8 @@ CASES = {
     "Dot": ({"axes": (2, 2), "normalize": True}, [(4, 3), (5, 3)]),
     "Dense": ({"units": 4, "activation": "softmax", "bias_initializer": "ones"}, (6,)),
     "Dropout": ({"rate": 0.3, "seed": 2}, (8,)),
+    "EinsumDense": ({"equation": "abc,cde->abde", "output_shape": (3, 2, 4), "bias_axes": "de",
+                     "activation": "relu"}, (3, 5)),
     "ELU": ({"alpha": 0.7}, (5,)),
     "Embedding": ({"input_dim": 10, "output_dim": 3, "mask_zero": True}, (6,)),
     "Flatten": ({}, (3, 4, 2)),

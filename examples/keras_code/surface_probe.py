@@ -276,6 +276,19 @@ def evaluate_and_predict_arguments(keras):
     assert model.predict_on_batch(x).shape == (64, 3)
 
 
+# ------------------------------------------------------------------ layers
+@probe
+def einsum_dense_as_in_transformer_blocks(keras):
+    inputs = keras.Input((6, 8))
+    heads = keras.layers.EinsumDense("abc,cde->abde", output_shape=(None, 2, 4), bias_axes="de")(inputs)
+    merged = keras.layers.EinsumDense("abcd,cde->abe", output_shape=(None, 8), bias_axes="e")(heads)
+    model = keras.Model(inputs, keras.layers.GlobalAveragePooling1D()(merged))
+    model.compile(optimizer="adam", loss="mse")
+    x = np.random.default_rng(0).normal(size=(16, 6, 8)).astype("float32")
+    model.fit(x, x[:, 0], epochs=1, verbose=0)
+    assert model.predict(x, verbose=0).shape == (16, 8) and model.count_params() == 8 * 8 + 8 + 8 * 8 + 8
+
+
 # ------------------------------------------------------------------ utils, backend, config
 @probe
 def utils_to_categorical_normalize_seed(keras):

@@ -5,6 +5,7 @@ from minidl.layers.attention import AdditiveAttention, Attention, MultiHeadAtten
 from minidl.layers.augmentation import RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom
 from minidl.layers.base import Layer
 from minidl.layers.conv import Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose
+from minidl.layers.einsum_dense import EinsumDense
 from minidl.layers.embedding import Embedding, Masking
 from minidl.layers.core import (
     Activation,
@@ -72,7 +73,7 @@ ALL = {
     for cls in (Activation, ActivityRegularization, Add, AdditiveAttention, Attention, Average, AveragePooling1D,
                 AveragePooling2D, BatchNormalization, Bidirectional, CenterCrop, Concatenate, Conv1D,
                 Conv1DTranspose, Conv2D, Conv2DTranspose, Cropping1D, Cropping2D, Dense,
-                DepthwiseConv1D, DepthwiseConv2D, Dot, Dropout, ELU, Embedding, Flatten,
+                DepthwiseConv1D, DepthwiseConv2D, Dot, Dropout, EinsumDense, ELU, Embedding, Flatten,
                 GaussianDropout, GaussianNoise, GlobalAveragePooling1D, GlobalAveragePooling2D,
                 GlobalMaxPooling1D, GlobalMaxPooling2D, GroupPooling, GroupShuffle, GRU, Identity,
                 InputLayer, LayerNormalization, LeakyReLU, LSTM, Masking, Maximum, MaxPooling1D,
