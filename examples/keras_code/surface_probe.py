@@ -289,6 +289,17 @@ def einsum_dense_as_in_transformer_blocks(keras):
     assert model.predict(x, verbose=0).shape == (16, 8) and model.count_params() == 8 * 8 + 8 + 8 * 8 + 8
 
 
+@probe
+def grouped_convolutions(keras):
+    model = keras.Sequential([keras.Input((8, 8, 4)), keras.layers.Conv2D(8, 3, groups=2, padding="same"),
+                              keras.layers.Reshape((64, 8)),
+                              keras.layers.Conv1D(4, 3, groups=4), keras.layers.GlobalAveragePooling1D()])
+    assert [tuple(w.shape) for w in model.get_weights()] == [(3, 3, 2, 8), (8,), (3, 2, 4), (4,)]
+    model.compile(optimizer="adam", loss="mse")
+    x = np.random.default_rng(0).normal(size=(8, 8, 8, 4)).astype("float32")
+    model.fit(x, x[:, 0, 0], epochs=1, verbose=0)
+
+
 # ------------------------------------------------------------------ utils, backend, config
 @probe
 def utils_to_categorical_normalize_seed(keras):
