@@ -22,6 +22,7 @@ CASES = {
     "AdditiveAttention": ({"use_scale": True}, [(4, 3), (5, 3)]),
     "Attention": ({"use_scale": True, "score_mode": "concat"}, [(4, 3), (5, 2), (5, 3)]),
     "Add": ({}, [(4, 3), (4, 3), (4, 3)]),
+    "AlphaDropout": ({"rate": 0.3, "noise_shape": (None, 1, 3), "seed": 2}, (4, 3)),
     "Average": ({}, [(2, 3), (2, 3)]),
     "AveragePooling1D": ({"pool_size": 2, "strides": 1, "padding": "same"}, (7, 3)),
     "AveragePooling2D": ({"pool_size": (2, 3), "padding": "valid"}, (6, 7, 2)),

@@ -300,6 +300,17 @@ def grouped_convolutions(keras):
     model.fit(x, x[:, 0, 0], epochs=1, verbose=0)
 
 
+@probe
+def alpha_dropout_in_a_selu_network(keras):
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="selu",
+                                                                    kernel_initializer="lecun_normal"),
+                              keras.layers.AlphaDropout(0.2), keras.layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(*data(), epochs=1, verbose=0)
+    x = data()[0]
+    assert np.allclose(np.asarray(model(x, training=False)), model.predict(x, verbose=0), atol=1e-6)
+
+
 # ------------------------------------------------------------------ utils, backend, config
 @probe
 def utils_to_categorical_normalize_seed(keras):
