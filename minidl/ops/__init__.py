@@ -25,6 +25,9 @@ arrays         sum ... norm, logsumexp, cumsum, cumprod, reshape ... tile,
 matrices       diagonal, diag, trace, tril, triu, moveaxis, swapaxes, vstack,
                hstack, unstack, average, pad, identity, array
 trigonometry   sin ... arctan2, sinh ... arctanh, log2, log10
+activations    gelu, silu/swish, elu, selu, leaky_relu, relu6, softsign,
+               hard_sigmoid, hard_silu/hard_swish, log_sigmoid, rsqrt
+statistics     quantile, median, moments, amax, amin, ptp
 gradients      the Functions the ops above need beyond minidl.functional
 =============  =============================================================
 """
@@ -69,6 +72,22 @@ from minidl.ops.arrays import (
     transpose,
     var,
 )
+from minidl.ops.activations import (
+    elu,
+    gelu,
+    hard_sigmoid,
+    hard_silu,
+    hard_swish,
+    leaky_relu,
+    log_sigmoid,
+    relu6,
+    rsqrt,
+    selu,
+    silu,
+    softsign,
+    swish,
+)
+from minidl.ops.statistics import amax, amin, median, moments, ptp, quantile
 from minidl.ops.core import (
     arange,
     cast,
@@ -183,6 +202,9 @@ __all__ = [
     # matrices
     "array", "average", "diag", "diagonal", "hstack", "identity", "moveaxis", "pad", "swapaxes", "trace", "tril",
     "triu", "unstack", "vstack",
+    # activations, statistics
+    "elu", "gelu", "hard_sigmoid", "hard_silu", "hard_swish", "leaky_relu", "log_sigmoid", "relu6", "rsqrt", "selu",
+    "silu", "softsign", "swish", "amax", "amin", "median", "moments", "ptp", "quantile",
     # trigonometry
     "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "cos", "cosh", "log10", "log2", "sin",
     "sinh", "tan",
