@@ -54,6 +54,7 @@ CASES = {
     "GlobalMaxPooling1D": ({}, (5, 3)),
     "GlobalMaxPooling2D": ({}, (4, 5, 3)),
     "GRU": ({"units": 3, "go_backwards": True, "recurrent_activation": "hard_sigmoid"}, (5, 2)),
+    "GroupNormalization": ({"groups": 2, "epsilon": 1e-2}, (3, 4, 6)),
     "GroupPooling": ({"group_sizes": [2, 1, 3], "axis": 2, "statistics": ["mean", "max"]}, (4, 6, 3)),
     "GroupShuffle": ({"group_sizes": [2, 1], "axis": -1, "unit": 2, "seed": 4}, (3, 6)),
     "Identity": ({}, (3, 2)),

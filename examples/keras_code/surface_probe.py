@@ -311,6 +311,18 @@ def alpha_dropout_in_a_selu_network(keras):
     assert np.allclose(np.asarray(model(x, training=False)), model.predict(x, verbose=0), atol=1e-6)
 
 
+@probe
+def group_normalization_and_layer_aliases(keras):
+    layers = keras.layers
+    model = keras.Sequential([keras.Input((8, 8, 4)), layers.Convolution2D(8, 3, padding="same"),
+                              layers.GroupNormalization(groups=4), layers.MaxPool2D(), layers.AvgPool2D(2),
+                              layers.SeparableConvolution2D(4, 1), layers.GlobalAvgPool2D()])
+    assert layers.MaxPool1D is layers.MaxPooling1D and layers.GlobalMaxPool1D is layers.GlobalMaxPooling1D
+    model.compile(optimizer="adam", loss="mse")
+    x = np.random.default_rng(0).normal(size=(8, 8, 8, 4)).astype("float32")
+    model.fit(x, x[:, 0, 0], epochs=1, verbose=0)
+
+
 # ------------------------------------------------------------------ utils, backend, config
 @probe
 def utils_to_categorical_normalize_seed(keras):

@@ -39,7 +39,7 @@ from minidl.layers.merging import (
     subtract,
 )
 from minidl.layers.noise import AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout1D, SpatialDropout2D
-from minidl.layers.normalization import BatchNormalization, LayerNormalization
+from minidl.layers.normalization import BatchNormalization, GroupNormalization, LayerNormalization
 from minidl.layers.preprocessing import CenterCrop, Normalization, Rescaling, Resizing
 from minidl.layers.separable_conv import DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D, SeparableConv2D
 from minidl.layers.pooling import (
@@ -70,12 +70,12 @@ from minidl.core.registry import serialize as serialize_object
 
 ALL = {
     cls.__name__: cls
-    for cls in (Activation, ActivityRegularization, Add, AlphaDropout, AdditiveAttention, Attention, Average, AveragePooling1D,
-                AveragePooling2D, BatchNormalization, Bidirectional, CenterCrop, Concatenate, Conv1D,
+    for cls in (Activation, ActivityRegularization, Add, AlphaDropout, AdditiveAttention, Attention, Average,
+                AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, CenterCrop, Concatenate, Conv1D,
                 Conv1DTranspose, Conv2D, Conv2DTranspose, Cropping1D, Cropping2D, Dense,
                 DepthwiseConv1D, DepthwiseConv2D, Dot, Dropout, EinsumDense, ELU, Embedding, Flatten,
                 GaussianDropout, GaussianNoise, GlobalAveragePooling1D, GlobalAveragePooling2D,
-                GlobalMaxPooling1D, GlobalMaxPooling2D, GroupPooling, GroupShuffle, GRU, Identity,
+                GlobalMaxPooling1D, GlobalMaxPooling2D, GroupNormalization, GroupPooling, GroupShuffle, GRU, Identity,
                 InputLayer, LayerNormalization, LeakyReLU, LSTM, Masking, Maximum, MaxPooling1D,
                 MaxPooling2D, Minimum, MultiHeadAttention, Multiply, Normalization, Permute, PReLU,
                 RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom, ReLU,
@@ -84,6 +84,17 @@ ALL = {
                 UnitNormalization, UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D)
 }
 
+
+#: Keras's other names for the same classes (``layers.MaxPool2D is layers.MaxPooling2D``); files name the class
+AvgPool1D, AvgPool2D, MaxPool1D, MaxPool2D = AveragePooling1D, AveragePooling2D, MaxPooling1D, MaxPooling2D
+GlobalAvgPool1D, GlobalAvgPool2D = GlobalAveragePooling1D, GlobalAveragePooling2D
+GlobalMaxPool1D, GlobalMaxPool2D = GlobalMaxPooling1D, GlobalMaxPooling2D
+Convolution1D, Convolution2D, Convolution1DTranspose, Convolution2DTranspose = \
+    Conv1D, Conv2D, Conv1DTranspose, Conv2DTranspose
+SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
+ALIASES = ("AvgPool1D", "AvgPool2D", "MaxPool1D", "MaxPool2D", "GlobalAvgPool1D", "GlobalAvgPool2D",
+           "GlobalMaxPool1D", "GlobalMaxPool2D", "Convolution1D", "Convolution2D", "Convolution1DTranspose",
+           "Convolution2DTranspose", "SeparableConvolution1D", "SeparableConvolution2D")
 
 REGISTRY = Registry("layer class", ALL, base=Layer)
 
@@ -99,7 +110,7 @@ def serialize(layer: Layer) -> dict:
 
 __all__ = [
     "Layer", "deserialize", "serialize", *ALL, "Input",
-    "InputSpec",
+    "InputSpec", *ALIASES,
     "Lambda",  # not in ALL: a function cannot be saved in a model file, so no file names it
     # Keras's functional forms of the merge layers: concatenate([a, b]) is Concatenate()([a, b])
     "add", "average", "concatenate", "maximum", "minimum", "multiply", "subtract",
