@@ -29,6 +29,7 @@ CASES = {
     "BatchNormalization": ({"momentum": 0.9, "epsilon": 1e-2}, (4, 3)),
     "Bidirectional": ({"layer": {"class_name": "GRU", "config": {"units": 3, "return_sequences": True}},
                        "merge_mode": "ave"}, (5, 2)),
+    "CategoryEncoding": ({"num_tokens": 6, "output_mode": "count"}, (4,)),
     "CenterCrop": ({"height": 3, "width": 4}, (5, 6, 2)),
     "Concatenate": ({"axis": 1}, [(2, 3), (4, 3), (1, 3)]),
     "Conv1D": ({"filters": 4, "kernel_size": 3, "strides": 2, "padding": "same", "activation": "relu"}, (9, 2)),
@@ -121,6 +122,8 @@ def build(name):
         x = rng.normal(size=(3,) + shape).astype(np.float32)
         if name == "Embedding":  # ids, zeros among them (masked)
             x = rng.integers(0, options["input_dim"], size=(3,) + shape).astype(np.float32)
+        if name == "CategoryEncoding":  # ids
+            x = rng.integers(0, options["num_tokens"], size=(3,) + shape).astype(np.float32)
     return layer, model, x
 
 

@@ -323,6 +323,18 @@ def group_normalization_and_layer_aliases(keras):
     model.fit(x, x[:, 0, 0], epochs=1, verbose=0)
 
 
+@probe
+def category_encoding_of_integer_features(keras):
+    ids = np.array([[0, 2], [1, 1], [3, 0]])
+    multi_hot = keras.layers.CategoryEncoding(num_tokens=4, output_mode="multi_hot")(ids)
+    assert np.array_equal(np.asarray(multi_hot), [[1, 0, 1, 0], [0, 1, 0, 0], [1, 0, 0, 1]])
+    inputs = keras.Input((2,))
+    outputs = keras.layers.Dense(1)(keras.layers.CategoryEncoding(4, output_mode="count")(inputs))
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(ids.astype("float32"), np.ones(3), epochs=1, verbose=0)
+
+
 # ------------------------------------------------------------------ utils, backend, config
 @probe
 def utils_to_categorical_normalize_seed(keras):

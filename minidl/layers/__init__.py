@@ -40,7 +40,7 @@ from minidl.layers.merging import (
 )
 from minidl.layers.noise import AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout1D, SpatialDropout2D
 from minidl.layers.normalization import BatchNormalization, GroupNormalization, LayerNormalization
-from minidl.layers.preprocessing import CenterCrop, Normalization, Rescaling, Resizing
+from minidl.layers.preprocessing import CategoryEncoding, CenterCrop, Normalization, Rescaling, Resizing
 from minidl.layers.separable_conv import DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D, SeparableConv2D
 from minidl.layers.pooling import (
     AveragePooling1D,
@@ -71,7 +71,8 @@ from minidl.core.registry import serialize as serialize_object
 ALL = {
     cls.__name__: cls
     for cls in (Activation, ActivityRegularization, Add, AlphaDropout, AdditiveAttention, Attention, Average,
-                AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, CenterCrop, Concatenate, Conv1D,
+                AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, CategoryEncoding,
+                CenterCrop, Concatenate, Conv1D,
                 Conv1DTranspose, Conv2D, Conv2DTranspose, Cropping1D, Cropping2D, Dense,
                 DepthwiseConv1D, DepthwiseConv2D, Dot, Dropout, EinsumDense, ELU, Embedding, Flatten,
                 GaussianDropout, GaussianNoise, GlobalAveragePooling1D, GlobalAveragePooling2D,
