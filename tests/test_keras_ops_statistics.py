@@ -85,3 +85,24 @@ def test_activation_ops_give_kerass_values_with_kerass_defaults(name):
                                rtol=1e-5, atol=1e-6)
     y = getattr(ops, name)(leaf(x.astype(np.float64)))
     assert y.requires_grad  # on a Tensor: in the graph
+
+
+@needs_keras
+@pytest.mark.parametrize("name, args", [
+    ("ravel", ()), ("roll", (2,)), ("roll", (-1, 1)), ("roll", ((1, 2), (0, 2))),
+    ("tensordot", (np.ones((6, 5, 3), np.float32) * np.arange(3, dtype=np.float32), ([2, 1], [0, 1]))),
+    ("tensordot", (np.arange(30, dtype=np.float32).reshape(5, 6), 2)),
+    ("tensordot", (np.arange(12, dtype=np.float32).reshape(2, 6), ([2], [1]))),
+])
+def test_shape_ops_give_kerass_values(name, args):
+    expected = keras.ops.convert_to_numpy(getattr(keras.ops, name)(X, *args))
+    np.testing.assert_allclose(getattr(ops, name)(X, *args), expected, rtol=1e-5, atol=1e-5)
+    assert ops.ndim(X) == 3 and ops.size(X) == 120 and ops.is_tensor(leaf(X)) and not ops.is_tensor(X)
+
+
+@settings(deadline=None, max_examples=10)
+@given(data=st.data())
+def test_tensordot_and_roll_pass_gradcheck(data):
+    a, b = data.draw(float64_arrays((2, 3, 4))), data.draw(float64_arrays((4, 3, 2)))
+    gradcheck(lambda s, t: ops.tensordot(s, t, axes=([1, 2], [1, 0])), leaf(a), leaf(b), atol=1e-6, rtol=1e-4)
+    gradcheck(lambda s: ops.roll(s, (1, -2), axis=(0, 2)), leaf(a), atol=1e-6, rtol=1e-4)

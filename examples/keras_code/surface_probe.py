@@ -380,6 +380,7 @@ prod quantile relu repeat reshape round sigmoid sign sin sinh softmax softplus s
 std stop_gradient subtract sum swapaxes take take_along_axis tan tanh tile top_k trace transpose tril triu
 true_divide unstack var vstack hstack where zeros zeros_like norm log_softmax erf floor_divide median
 gelu silu swish elu selu leaky_relu relu6 softsign hard_sigmoid hard_silu log_sigmoid rsqrt moments amax amin
+ndim size ravel roll tensordot is_tensor
 """.split()
 
 

@@ -28,6 +28,7 @@ trigonometry   sin ... arctan2, sinh ... arctanh, log2, log10
 activations    gelu, silu/swish, elu, selu, leaky_relu, relu6, softsign,
                hard_sigmoid, hard_silu/hard_swish, log_sigmoid, rsqrt
 statistics     quantile, median, moments, amax, amin, ptp
+shapes         ndim, size, ravel, roll, tensordot, is_tensor
 gradients      the Functions the ops above need beyond minidl.functional
 =============  =============================================================
 """
@@ -87,6 +88,7 @@ from minidl.ops.activations import (
     softsign,
     swish,
 )
+from minidl.ops.shapes import is_tensor, ndim, ravel, roll, size, tensordot
 from minidl.ops.statistics import amax, amin, median, moments, ptp, quantile
 from minidl.ops.core import (
     arange,
@@ -205,6 +207,7 @@ __all__ = [
     # activations, statistics
     "elu", "gelu", "hard_sigmoid", "hard_silu", "hard_swish", "leaky_relu", "log_sigmoid", "relu6", "rsqrt", "selu",
     "silu", "softsign", "swish", "amax", "amin", "median", "moments", "ptp", "quantile",
+    "is_tensor", "ndim", "ravel", "roll", "size", "tensordot",
     # trigonometry
     "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "cos", "cosh", "log10", "log2", "sin",
     "sinh", "tan",
