@@ -335,6 +335,31 @@ def category_encoding_of_integer_features(keras):
     model.fit(ids.astype("float32"), np.ones(3), epochs=1, verbose=0)
 
 
+@probe
+def string_and_integer_lookup_on_arrays(keras):
+    lookup = keras.layers.StringLookup()
+    lookup.adapt(np.array([["a", "b"], ["b", "c"]]))
+    assert lookup.get_vocabulary() == ["[UNK]", "b", "c", "a"]
+    assert np.array_equal(np.asarray(lookup(np.array([["a", "z"]]))), [[3, 0]])
+    ids = keras.layers.IntegerLookup(vocabulary=[7, 9], output_mode="multi_hot")(np.array([[9, 5]]))
+    assert np.array_equal(np.asarray(ids), [[1, 0, 1]])
+
+
+@probe
+def text_vectorization_and_hashing(keras):  # not in minidl yet: tokenising strings
+    vectorize = keras.layers.TextVectorization(max_tokens=10, output_sequence_length=4)
+    vectorize.adapt(np.array(["the cat sat", "the dog sat down"]))
+    assert np.asarray(vectorize(np.array(["the cat"]))).shape == (1, 4)
+    assert np.asarray(keras.layers.Hashing(num_bins=3)(np.array([["a"], ["b"]]))).shape == (2, 1)
+
+
+@probe
+def ops_image_patches_and_nn(keras):  # not in minidl yet: keras.ops.image and keras.ops.nn
+    images = np.ones((1, 4, 4, 3), "float32")
+    assert tuple(keras.ops.image.extract_patches(images, 2).shape) == (1, 2, 2, 12)
+    assert tuple(keras.ops.nn.one_hot(np.array([1]), 3).shape) == (1, 3)
+
+
 # ------------------------------------------------------------------ utils, backend, config
 @probe
 def utils_to_categorical_normalize_seed(keras):
