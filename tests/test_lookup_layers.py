@@ -66,3 +66,26 @@ def test_looked_up_ids_feed_an_embedding_model():
     model = minidl.Sequential([L.Input((3,)), L.Embedding(lookup.vocabulary_size(), 2), L.Flatten(), L.Dense(1)])
     model.compile(optimizer="adam", loss="mse")
     model.fit(lookup(DATA).data, np.ones(3), epochs=1, verbose=0)
+
+
+TEXTS = np.array(["The cat sat on the mat.", "The dog sat, down!", "A cat? A DOG; the end", ""])
+QUERIES = np.array(["the cat and the dog", "mat mat mat", "unknown words here only", ""])
+
+
+@needs_keras
+@pytest.mark.parametrize("options", [dict(), dict(output_sequence_length=3),
+                                     dict(max_tokens=5, output_sequence_length=6), dict(output_mode="multi_hot"),
+                                     dict(output_mode="count", max_tokens=6), dict(standardize="lower")], ids=str)
+def test_text_vectorization_is_kerass(options):
+    theirs, mine = keras.layers.TextVectorization(**options), L.TextVectorization(**options)
+    theirs.adapt(TEXTS)
+    mine.adapt(TEXTS)
+    assert mine.get_vocabulary() == theirs.get_vocabulary()
+    np.testing.assert_array_equal(mine(QUERIES).data, keras.ops.convert_to_numpy(theirs(QUERIES)))
+
+
+def test_text_vectorization_refuses_what_it_cannot_do():
+    with pytest.raises(ValueError, match="output_mode 'tf_idf' are not supported"):
+        L.TextVectorization(output_mode="tf_idf")
+    with pytest.raises(ValueError, match="texts must be a 1-D array"):
+        L.TextVectorization(vocabulary=["a"])(np.array([["a b", "c"]]))

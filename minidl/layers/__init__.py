@@ -22,6 +22,7 @@ from minidl.layers.core import (
 from minidl.layers.grouping import GroupPooling, GroupShuffle
 from minidl.layers.input_spec import InputSpec
 from minidl.layers.lookup import IntegerLookup, StringLookup
+from minidl.layers.text_vectorization import TextVectorization
 from minidl.layers.merging import (
     Add,
     Average,
@@ -113,7 +114,7 @@ def serialize(layer: Layer) -> dict:
 __all__ = [
     "Layer", "deserialize", "serialize", *ALL, "Input",
     "InputSpec", *ALIASES,
-    "IntegerLookup", "StringLookup",  # not in ALL: they run on arrays before a model, never inside one
+    "IntegerLookup", "StringLookup", "TextVectorization",  # not in ALL: they run on arrays before a model, never inside one
     "Lambda",  # not in ALL: a function cannot be saved in a model file, so no file names it
     # Keras's functional forms of the merge layers: concatenate([a, b]) is Concatenate()([a, b])
     "add", "average", "concatenate", "maximum", "minimum", "multiply", "subtract",
