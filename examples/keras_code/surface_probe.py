@@ -358,9 +358,14 @@ def hashing_layer(keras):  # not in minidl yet: Keras hashes with FarmHash64
 
 
 @probe
-def ops_image_patches_and_nn(keras):  # not in minidl yet: keras.ops.image and keras.ops.nn
+def ops_image_patches_and_resize(keras):
     images = np.ones((1, 4, 4, 3), "float32")
     assert tuple(keras.ops.image.extract_patches(images, 2).shape) == (1, 2, 2, 12)
+    assert tuple(keras.ops.image.resize(images, (8, 8)).shape) == (1, 8, 8, 3)
+
+
+@probe
+def ops_nn_namespace(keras):  # not in minidl yet: keras.ops.nn (its functions are in keras.ops itself)
     assert tuple(keras.ops.nn.one_hot(np.array([1]), 3).shape) == (1, 3)
 
 

@@ -29,6 +29,7 @@ activations    gelu, silu/swish, elu, selu, leaky_relu, relu6, softsign,
                hard_sigmoid, hard_silu/hard_swish, log_sigmoid, rsqrt
 statistics     quantile, median, moments, amax, amin, ptp
 shapes         ndim, size, ravel, roll, tensordot, is_tensor
+image          image.resize, image.extract_patches (``ops.image``)
 gradients      the Functions the ops above need beyond minidl.functional
 =============  =============================================================
 """
@@ -88,6 +89,7 @@ from minidl.ops.activations import (
     softsign,
     swish,
 )
+from minidl.ops import image  # keras.ops.image: resize, extract_patches
 from minidl.ops.shapes import is_tensor, ndim, ravel, roll, size, tensordot
 from minidl.ops.statistics import amax, amin, median, moments, ptp, quantile
 from minidl.ops.core import (
@@ -207,7 +209,7 @@ __all__ = [
     # activations, statistics
     "elu", "gelu", "hard_sigmoid", "hard_silu", "hard_swish", "leaky_relu", "log_sigmoid", "relu6", "rsqrt", "selu",
     "silu", "softsign", "swish", "amax", "amin", "median", "moments", "ptp", "quantile",
-    "is_tensor", "ndim", "ravel", "roll", "size", "tensordot",
+    "image", "is_tensor", "ndim", "ravel", "roll", "size", "tensordot",
     # trigonometry
     "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "cos", "cosh", "log10", "log2", "sin",
     "sinh", "tan",
