@@ -106,3 +106,10 @@ def test_tensordot_and_roll_pass_gradcheck(data):
     a, b = data.draw(float64_arrays((2, 3, 4))), data.draw(float64_arrays((4, 3, 2)))
     gradcheck(lambda s, t: ops.tensordot(s, t, axes=([1, 2], [1, 0])), leaf(a), leaf(b), atol=1e-6, rtol=1e-4)
     gradcheck(lambda s: ops.roll(s, (1, -2), axis=(0, 2)), leaf(a), atol=1e-6, rtol=1e-4)
+
+
+@needs_keras
+def test_ops_nn_has_kerass_activation_names():
+    for name in ("relu", "sigmoid", "softmax", "gelu", "silu", "leaky_relu", "one_hot", "moments", "log_sigmoid"):
+        assert hasattr(keras.ops.nn, name) and hasattr(ops.nn, name)
+    np.testing.assert_allclose(ops.nn.gelu(X), keras.ops.convert_to_numpy(keras.ops.nn.gelu(X)), rtol=1e-5, atol=1e-6)

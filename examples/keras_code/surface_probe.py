@@ -365,8 +365,9 @@ def ops_image_patches_and_resize(keras):
 
 
 @probe
-def ops_nn_namespace(keras):  # not in minidl yet: keras.ops.nn (its functions are in keras.ops itself)
+def ops_nn_namespace(keras):
     assert tuple(keras.ops.nn.one_hot(np.array([1]), 3).shape) == (1, 3)
+    assert np.allclose(np.asarray(keras.ops.nn.gelu(np.array([1.0]))), np.asarray(keras.ops.gelu(np.array([1.0]))))
 
 
 # ------------------------------------------------------------------ utils, backend, config

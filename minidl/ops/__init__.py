@@ -90,6 +90,7 @@ from minidl.ops.activations import (
     swish,
 )
 from minidl.ops import image  # keras.ops.image: resize, extract_patches
+from minidl.ops import nn  # keras.ops.nn: the activations, one_hot, moments under a second name
 from minidl.ops.shapes import is_tensor, ndim, ravel, roll, size, tensordot
 from minidl.ops.statistics import amax, amin, median, moments, ptp, quantile
 from minidl.ops.core import (
@@ -209,7 +210,7 @@ __all__ = [
     # activations, statistics
     "elu", "gelu", "hard_sigmoid", "hard_silu", "hard_swish", "leaky_relu", "log_sigmoid", "relu6", "rsqrt", "selu",
     "silu", "softsign", "swish", "amax", "amin", "median", "moments", "ptp", "quantile",
-    "image", "is_tensor", "ndim", "ravel", "roll", "size", "tensordot",
+    "image", "nn", "is_tensor", "ndim", "ravel", "roll", "size", "tensordot",
     # trigonometry
     "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "cos", "cosh", "log10", "log2", "sin",
     "sinh", "tan",
