@@ -1,5 +1,6 @@
 """``keras.utils``'s names: ``to_categorical``, ``normalize``, ``set_random_seed``, ``PyDataset`` (also as Keras 2's
-``Sequence``, from ``minidl.training.data``), ``plot_model``, custom objects, ``pack_x_y_sample_weight``.
+``Sequence``, from ``minidl.training.data``), ``split_dataset``, ``plot_model``, custom objects,
+``pack_x_y_sample_weight``.
 
 ``get_custom_objects``, ``custom_object_scope`` (``CustomObjectScope``),
 ``register_keras_serializable`` and ``serialize_keras_object`` /
@@ -18,6 +19,7 @@ from minidl.backend import clear_session  # noqa: F401 - keras.utils.clear_sessi
 from minidl.core import random as minidl_random
 
 from minidl.training.data import PyDataset  # noqa: F401 - keras.utils.PyDataset's place
+from minidl.training.split_dataset import split_dataset  # noqa: F401 - keras.utils.split_dataset's place
 from minidl.training.data import PyDataset as Sequence  # noqa: F401 - Keras 2's name, kept by Keras 3
 from minidl.teaching.model_plot import plot_model  # noqa: F401 - keras.utils.plot_model's place
 from minidl.core.registry import (  # noqa: F401 - keras.utils's names for custom objects

@@ -22,12 +22,14 @@ CASES = {
     "AdditiveAttention": ({"use_scale": True}, [(4, 3), (5, 3)]),
     "Attention": ({"use_scale": True, "score_mode": "concat"}, [(4, 3), (5, 2), (5, 3)]),
     "Add": ({}, [(4, 3), (4, 3), (4, 3)]),
+    "AlphaDropout": ({"rate": 0.3, "noise_shape": (None, 1, 3), "seed": 2}, (4, 3)),
     "Average": ({}, [(2, 3), (2, 3)]),
     "AveragePooling1D": ({"pool_size": 2, "strides": 1, "padding": "same"}, (7, 3)),
     "AveragePooling2D": ({"pool_size": (2, 3), "padding": "valid"}, (6, 7, 2)),
     "BatchNormalization": ({"momentum": 0.9, "epsilon": 1e-2}, (4, 3)),
     "Bidirectional": ({"layer": {"class_name": "GRU", "config": {"units": 3, "return_sequences": True}},
                        "merge_mode": "ave"}, (5, 2)),
+    "CategoryEncoding": ({"num_tokens": 6, "output_mode": "count"}, (4,)),
     "CenterCrop": ({"height": 3, "width": 4}, (5, 6, 2)),
     "Concatenate": ({"axis": 1}, [(2, 3), (4, 3), (1, 3)]),
     "Conv1D": ({"filters": 4, "kernel_size": 3, "strides": 2, "padding": "same", "activation": "relu"}, (9, 2)),
@@ -41,6 +43,8 @@ CASES = {
     "Dot": ({"axes": (2, 2), "normalize": True}, [(4, 3), (5, 3)]),
     "Dense": ({"units": 4, "activation": "softmax", "bias_initializer": "ones"}, (6,)),
     "Dropout": ({"rate": 0.3, "seed": 2}, (8,)),
+    "EinsumDense": ({"equation": "abc,cde->abde", "output_shape": (3, 2, 4), "bias_axes": "de",
+                     "activation": "relu"}, (3, 5)),
     "ELU": ({"alpha": 0.7}, (5,)),
     "Embedding": ({"input_dim": 10, "output_dim": 3, "mask_zero": True}, (6,)),
     "Flatten": ({}, (3, 4, 2)),
@@ -51,6 +55,7 @@ CASES = {
     "GlobalMaxPooling1D": ({}, (5, 3)),
     "GlobalMaxPooling2D": ({}, (4, 5, 3)),
     "GRU": ({"units": 3, "go_backwards": True, "recurrent_activation": "hard_sigmoid"}, (5, 2)),
+    "GroupNormalization": ({"groups": 2, "epsilon": 1e-2}, (3, 4, 6)),
     "GroupPooling": ({"group_sizes": [2, 1, 3], "axis": 2, "statistics": ["mean", "max"]}, (4, 6, 3)),
     "GroupShuffle": ({"group_sizes": [2, 1], "axis": -1, "unit": 2, "seed": 4}, (3, 6)),
     "Identity": ({}, (3, 2)),
@@ -120,6 +125,8 @@ def build(name):
         x = rng.normal(size=(3,) + shape).astype(np.float32)
         if name == "Embedding":  # ids, zeros among them (masked)
             x = rng.integers(0, options["input_dim"], size=(3,) + shape).astype(np.float32)
+        if name == "CategoryEncoding":  # ids
+            x = rng.integers(0, options["num_tokens"], size=(3,) + shape).astype(np.float32)
     return layer, model, x
 
 

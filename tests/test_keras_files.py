@@ -144,10 +144,10 @@ def test_what_minidl_cannot_rebuild_is_named(tmp_path):
             archive.writestr("model.weights.h5", weights)
         return tmp_path / name
 
-    conv["config"]["groups"] = 2
-    with pytest.raises(KerasFileError, match=r"layer 'conv1d' \(Conv1D\) has the option groups=2"):
-        minidl.load_model(write(entry, "groups.keras"))
-    conv["config"]["groups"] = 1
+    conv["config"]["data_format"] = "channels_first"
+    with pytest.raises(KerasFileError, match=r"layer 'conv1d' \(Conv1D\) has the option data_format='channels_first'"):
+        minidl.load_model(write(entry, "channels_first.keras"))
+    conv["config"]["data_format"] = "channels_last"
     conv["class_name"] = "ConvLSTM1D"
     with pytest.raises(KerasFileError, match=r"layer 'conv1d' is a Keras ConvLSTM1D, which minidl does not have"):
         minidl.load_model(write(entry, "convlstm.keras"))

@@ -276,6 +276,100 @@ def evaluate_and_predict_arguments(keras):
     assert model.predict_on_batch(x).shape == (64, 3)
 
 
+# ------------------------------------------------------------------ layers
+@probe
+def einsum_dense_as_in_transformer_blocks(keras):
+    inputs = keras.Input((6, 8))
+    heads = keras.layers.EinsumDense("abc,cde->abde", output_shape=(None, 2, 4), bias_axes="de")(inputs)
+    merged = keras.layers.EinsumDense("abcd,cde->abe", output_shape=(None, 8), bias_axes="e")(heads)
+    model = keras.Model(inputs, keras.layers.GlobalAveragePooling1D()(merged))
+    model.compile(optimizer="adam", loss="mse")
+    x = np.random.default_rng(0).normal(size=(16, 6, 8)).astype("float32")
+    model.fit(x, x[:, 0], epochs=1, verbose=0)
+    assert model.predict(x, verbose=0).shape == (16, 8) and model.count_params() == 8 * 8 + 8 + 8 * 8 + 8
+
+
+@probe
+def grouped_convolutions(keras):
+    model = keras.Sequential([keras.Input((8, 8, 4)), keras.layers.Conv2D(8, 3, groups=2, padding="same"),
+                              keras.layers.Reshape((64, 8)),
+                              keras.layers.Conv1D(4, 3, groups=4), keras.layers.GlobalAveragePooling1D()])
+    assert [tuple(w.shape) for w in model.get_weights()] == [(3, 3, 2, 8), (8,), (3, 2, 4), (4,)]
+    model.compile(optimizer="adam", loss="mse")
+    x = np.random.default_rng(0).normal(size=(8, 8, 8, 4)).astype("float32")
+    model.fit(x, x[:, 0, 0], epochs=1, verbose=0)
+
+
+@probe
+def alpha_dropout_in_a_selu_network(keras):
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="selu",
+                                                                    kernel_initializer="lecun_normal"),
+                              keras.layers.AlphaDropout(0.2), keras.layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(*data(), epochs=1, verbose=0)
+    x = data()[0]
+    assert np.allclose(np.asarray(model(x, training=False)), model.predict(x, verbose=0), atol=1e-6)
+
+
+@probe
+def group_normalization_and_layer_aliases(keras):
+    layers = keras.layers
+    model = keras.Sequential([keras.Input((8, 8, 4)), layers.Convolution2D(8, 3, padding="same"),
+                              layers.GroupNormalization(groups=4), layers.MaxPool2D(), layers.AvgPool2D(2),
+                              layers.SeparableConvolution2D(4, 1), layers.GlobalAvgPool2D()])
+    assert layers.MaxPool1D is layers.MaxPooling1D and layers.GlobalMaxPool1D is layers.GlobalMaxPooling1D
+    model.compile(optimizer="adam", loss="mse")
+    x = np.random.default_rng(0).normal(size=(8, 8, 8, 4)).astype("float32")
+    model.fit(x, x[:, 0, 0], epochs=1, verbose=0)
+
+
+@probe
+def category_encoding_of_integer_features(keras):
+    ids = np.array([[0, 2], [1, 1], [3, 0]])
+    multi_hot = keras.layers.CategoryEncoding(num_tokens=4, output_mode="multi_hot")(ids)
+    assert np.array_equal(np.asarray(multi_hot), [[1, 0, 1, 0], [0, 1, 0, 0], [1, 0, 0, 1]])
+    inputs = keras.Input((2,))
+    outputs = keras.layers.Dense(1)(keras.layers.CategoryEncoding(4, output_mode="count")(inputs))
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(ids.astype("float32"), np.ones(3), epochs=1, verbose=0)
+
+
+@probe
+def string_and_integer_lookup_on_arrays(keras):
+    lookup = keras.layers.StringLookup()
+    lookup.adapt(np.array([["a", "b"], ["b", "c"]]))
+    assert lookup.get_vocabulary() == ["[UNK]", "b", "c", "a"]
+    assert np.array_equal(np.asarray(lookup(np.array([["a", "z"]]))), [[3, 0]])
+    ids = keras.layers.IntegerLookup(vocabulary=[7, 9], output_mode="multi_hot")(np.array([[9, 5]]))
+    assert np.array_equal(np.asarray(ids), [[1, 0, 1]])
+
+
+@probe
+def text_vectorization_on_arrays(keras):
+    vectorize = keras.layers.TextVectorization(max_tokens=10, output_sequence_length=4)
+    vectorize.adapt(np.array(["the cat sat", "the dog sat down"]))
+    assert np.array_equal(np.asarray(vectorize(np.array(["The cat!"]))), [[2, 6, 0, 0]])
+
+
+@probe
+def hashing_layer(keras):  # not in minidl yet: Keras hashes with FarmHash64
+    assert np.asarray(keras.layers.Hashing(num_bins=3)(np.array([["a"], ["b"]]))).shape == (2, 1)
+
+
+@probe
+def ops_image_patches_and_resize(keras):
+    images = np.ones((1, 4, 4, 3), "float32")
+    assert tuple(keras.ops.image.extract_patches(images, 2).shape) == (1, 2, 2, 12)
+    assert tuple(keras.ops.image.resize(images, (8, 8)).shape) == (1, 8, 8, 3)
+
+
+@probe
+def ops_nn_namespace(keras):
+    assert tuple(keras.ops.nn.one_hot(np.array([1]), 3).shape) == (1, 3)
+    assert np.allclose(np.asarray(keras.ops.nn.gelu(np.array([1.0]))), np.asarray(keras.ops.gelu(np.array([1.0]))))
+
+
 # ------------------------------------------------------------------ utils, backend, config
 @probe
 def utils_to_categorical_normalize_seed(keras):
@@ -320,6 +414,8 @@ matmul max maximum mean min minimum mod moveaxis multiply negative not_equal one
 prod quantile relu repeat reshape round sigmoid sign sin sinh softmax softplus sort split sqrt square squeeze stack
 std stop_gradient subtract sum swapaxes take take_along_axis tan tanh tile top_k trace transpose tril triu
 true_divide unstack var vstack hstack where zeros zeros_like norm log_softmax erf floor_divide median
+gelu silu swish elu selu leaky_relu relu6 softsign hard_sigmoid hard_silu log_sigmoid rsqrt moments amax amin
+ndim size ravel roll tensordot is_tensor
 """.split()
 
 

@@ -20,6 +20,7 @@ loss           mean_squared_error, mean_absolute_error, binary_crossentropy,
 mixture        mixture_density_nll (a Gaussian mixture's negative log-likelihood)
 coupling_flow  coupling_flow_nll (a conditional affine-coupling flow's negative log-likelihood)
 linear         linear
+einsum_dense   einsum_dense (Keras's EinsumDense product)
 conv           conv1d, conv2d
 conv_transpose conv1d_transpose, conv2d_transpose
 conv_pool      conv2d_relu_max_pool2d (conv, ReLU and max pooling in one)
@@ -53,6 +54,7 @@ from minidl.functional.conv import conv1d, conv2d
 from minidl.functional.conv_transpose import conv1d_transpose, conv2d_transpose
 from minidl.functional.conv_pool import conv2d_relu_max_pool2d
 from minidl.functional.dropout import dropout
+from minidl.functional.einsum_dense import einsum_dense
 from minidl.functional.group import group_max, group_mean, group_shuffle
 from minidl.functional.linear import linear
 from minidl.functional.loss import (
@@ -95,7 +97,7 @@ __all__ = [
     "abs", "add", "avg_pool1d", "avg_pool2d", "batch_norm", "batch_norm_relu_with_statistics",
     "batch_norm_with_statistics", "binary_crossentropy", "categorical_crossentropy", "clip", "concatenate",
     "conv1d", "conv1d_transpose", "conv2d", "conv2d_transpose", "conv2d_relu_max_pool2d", "divide", "dropout",
-    "elu", "exp", "getitem", "global_avg_pool", "group_max", "group_mean", "group_shuffle", "leaky_relu", "linear", "log", "log_softmax",
+    "einsum_dense", "elu", "exp", "getitem", "global_avg_pool", "group_max", "group_mean", "group_shuffle", "leaky_relu", "linear", "log", "log_softmax",
     "matmul", "max", "max_pool1d", "max_pool2d", "maximum", "mean", "mean_absolute_error",
     "mean_squared_error", "min", "multiply", "negative", "pad", "power", "relu", "reshape",
     "sigmoid", "softmax", "softplus", "sparse_categorical_crossentropy", "sqrt", "stack", "subtract",

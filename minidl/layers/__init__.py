@@ -5,6 +5,7 @@ from minidl.layers.attention import AdditiveAttention, Attention, MultiHeadAtten
 from minidl.layers.augmentation import RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom
 from minidl.layers.base import Layer
 from minidl.layers.conv import Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose
+from minidl.layers.einsum_dense import EinsumDense
 from minidl.layers.embedding import Embedding, Masking
 from minidl.layers.core import (
     Activation,
@@ -20,6 +21,8 @@ from minidl.layers.core import (
 )
 from minidl.layers.grouping import GroupPooling, GroupShuffle
 from minidl.layers.input_spec import InputSpec
+from minidl.layers.lookup import IntegerLookup, StringLookup
+from minidl.layers.text_vectorization import TextVectorization
 from minidl.layers.merging import (
     Add,
     Average,
@@ -37,9 +40,9 @@ from minidl.layers.merging import (
     multiply,
     subtract,
 )
-from minidl.layers.noise import GaussianDropout, GaussianNoise, SpatialDropout1D, SpatialDropout2D
-from minidl.layers.normalization import BatchNormalization, LayerNormalization
-from minidl.layers.preprocessing import CenterCrop, Normalization, Rescaling, Resizing
+from minidl.layers.noise import AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout1D, SpatialDropout2D
+from minidl.layers.normalization import BatchNormalization, GroupNormalization, LayerNormalization
+from minidl.layers.preprocessing import CategoryEncoding, CenterCrop, Normalization, Rescaling, Resizing
 from minidl.layers.separable_conv import DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D, SeparableConv2D
 from minidl.layers.pooling import (
     AveragePooling1D,
@@ -71,12 +74,13 @@ from minidl.core.registry import serialize as serialize_object
 
 ALL = {
     cls.__name__: cls
-    for cls in (Activation, ActivityRegularization, Add, AdditiveAttention, Attention, Average, AveragePooling1D,
-                AveragePooling2D, BatchNormalization, Bidirectional, CenterCrop, Concatenate, Conv1D,
+    for cls in (Activation, ActivityRegularization, Add, AlphaDropout, AdditiveAttention, Attention, Average,
+                AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, CategoryEncoding,
+                CenterCrop, Concatenate, Conv1D,
                 Conv1DTranspose, Conv2D, Conv2DTranspose, Cropping1D, Cropping2D, Dense,
-                DepthwiseConv1D, DepthwiseConv2D, Dot, Dropout, ELU, Embedding, Flatten,
+                DepthwiseConv1D, DepthwiseConv2D, Dot, Dropout, EinsumDense, ELU, Embedding, Flatten,
                 GaussianDropout, GaussianNoise, GlobalAveragePooling1D, GlobalAveragePooling2D,
-                GlobalMaxPooling1D, GlobalMaxPooling2D, GroupPooling, GroupShuffle, GRU, Identity,
+                GlobalMaxPooling1D, GlobalMaxPooling2D, GroupNormalization, GroupPooling, GroupShuffle, GRU, Identity,
                 InputLayer, LayerNormalization, LeakyReLU, LSTM, Masking, Maximum, MaxPooling1D,
                 MaxPooling2D, Minimum, MultiHeadAttention, Multiply, Normalization, Permute, PReLU,
                 RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom, ReLU,
@@ -88,6 +92,17 @@ ALL["RNN"] = RNN
 #: the recurrent cells: layers that run one step inside an RNN (not alone in a model), by name for files
 CELLS = {cls.__name__: cls for cls in (GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells)}
 
+
+#: Keras's other names for the same classes (``layers.MaxPool2D is layers.MaxPooling2D``); files name the class
+AvgPool1D, AvgPool2D, MaxPool1D, MaxPool2D = AveragePooling1D, AveragePooling2D, MaxPooling1D, MaxPooling2D
+GlobalAvgPool1D, GlobalAvgPool2D = GlobalAveragePooling1D, GlobalAveragePooling2D
+GlobalMaxPool1D, GlobalMaxPool2D = GlobalMaxPooling1D, GlobalMaxPooling2D
+Convolution1D, Convolution2D, Convolution1DTranspose, Convolution2DTranspose = \
+    Conv1D, Conv2D, Conv1DTranspose, Conv2DTranspose
+SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
+ALIASES = ("AvgPool1D", "AvgPool2D", "MaxPool1D", "MaxPool2D", "GlobalAvgPool1D", "GlobalAvgPool2D",
+           "GlobalMaxPool1D", "GlobalMaxPool2D", "Convolution1D", "Convolution2D", "Convolution1DTranspose",
+           "Convolution2DTranspose", "SeparableConvolution1D", "SeparableConvolution2D")
 
 REGISTRY = Registry("layer class", {**ALL, **CELLS}, base=Layer)
 
@@ -103,7 +118,8 @@ def serialize(layer: Layer) -> dict:
 
 __all__ = [
     "Layer", "deserialize", "serialize", *ALL, *CELLS, "Input",
-    "InputSpec",
+    "InputSpec", *ALIASES,
+    "IntegerLookup", "StringLookup", "TextVectorization",  # not in ALL: they run on arrays before a model, never inside one
     "Lambda",  # not in ALL: a function cannot be saved in a model file, so no file names it
     # Keras's functional forms of the merge layers: concatenate([a, b]) is Concatenate()([a, b])
     "add", "average", "concatenate", "maximum", "minimum", "multiply", "subtract",

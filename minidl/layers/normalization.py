@@ -1,11 +1,12 @@
-"""BatchNormalization over the last (channel) axis and LayerNormalization per sample, Keras's defaults and weight order."""
+"""BatchNormalization over the last (channel) axis, LayerNormalization per sample and GroupNormalization per group
+of channels, Keras's defaults and weight order."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from minidl import functional as F
-from minidl import initializers
+from minidl import constraints, initializers, regularizers
 from minidl.layers.base import Layer
 from minidl.autodiff.tensor import Tensor
 
@@ -121,3 +122,72 @@ class LayerNormalization(Layer):
         return {**super().get_config(), "axis": self.axis if len(self.axis) > 1 else self.axis[0],
                 "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
                 **{f"{name}_initializer": initializers.serialize(init) for name, init in self.initializers.items()}}
+
+
+class GroupNormalization(Layer):
+    """Normalise each sample over groups of channels (Wu and He 2018), Keras's ``GroupNormalization``.
+
+    The C channels (last axis) split into ``groups`` groups of C / G in
+    order; each sample's group is normalised over all its positions and
+    channels together, then each channel scaled and shifted:
+
+        x (N, ..., C) -> (N, ..., G, C / G);  mu, var over every axis but N and G
+        y = gamma[c] (x - mu) / sqrt(var + eps) + beta[c]
+
+    ``groups=-1`` is one group per channel (instance normalisation), 1 is
+    layer normalisation over all axes. The normalisation is
+    ``functional.layer_norm`` over those axes (its backward in
+    ``functional/layer_norm.py``), the per-channel scale and shift after
+    it. Weights, in Keras's order: gamma (C,) if ``scale``, beta (C,) if
+    ``center``.
+    """
+
+    supports_masking = True  # passes a mask on unchanged, as Keras's
+
+    def __init__(self, groups: int = 32, axis: int = -1, epsilon: float = 1e-3, center: bool = True,
+                 scale: bool = True, beta_initializer: Any = "zeros", gamma_initializer: Any = "ones",
+                 beta_regularizer: Any = None, gamma_regularizer: Any = None, beta_constraint: Any = None,
+                 gamma_constraint: Any = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if isinstance(groups, bool) or not isinstance(groups, int) or (groups <= 0 and groups != -1):
+            raise ValueError(f"GroupNormalization: groups must be a positive int (or -1, one per channel), "
+                             f"got {groups!r}")
+        if axis != -1:
+            raise ValueError(f"GroupNormalization: only axis=-1 (channels-last) is supported, got axis={axis}")
+        if epsilon <= 0:
+            raise ValueError(f"GroupNormalization: epsilon must be positive, got {epsilon}")
+        self.groups, self.axis, self.epsilon, self.center, self.scale = groups, axis, epsilon, center, scale
+        self.initializers = {"gamma": initializers.get(gamma_initializer), "beta": initializers.get(beta_initializer)}
+        self.regularizers = {"gamma": regularizers.get(gamma_regularizer), "beta": regularizers.get(beta_regularizer)}
+        self.constraints = {"gamma": constraints.get(gamma_constraint), "beta": constraints.get(beta_constraint)}
+
+    def build(self, input_shape: tuple) -> None:
+        channels = input_shape[-1] if input_shape else None
+        if channels is None:
+            raise ValueError(f"layer {self.label!r}: the channel axis needs a known size, got {input_shape}")
+        groups = channels if self.groups == -1 else self.groups
+        if channels % groups:
+            raise ValueError(f"layer {self.label!r}: {channels} channels cannot be split into {groups} groups "
+                             "(groups must divide the channels)")
+        self.groups = groups
+        for name, wanted in (("gamma", self.scale), ("beta", self.center)):
+            weight = self.add_weight(name=name, shape=(channels,), initializer=self.initializers[name],
+                                     regularizer=self.regularizers[name], constraint=self.constraints[name]) \
+                if wanted else None
+            setattr(self, name, weight)
+
+    def call(self, x: Tensor, training: bool) -> Tensor:
+        channels = x.shape[-1]
+        grouped = F.reshape(x, x.shape[:-1] + (self.groups, channels // self.groups))
+        axes = tuple(range(1, grouped.ndim - 2)) + (grouped.ndim - 1,)
+        y = F.reshape(F.layer_norm(grouped, axes=axes, epsilon=self.epsilon), x.shape)
+        if self.gamma is not None:
+            y = y * self.gamma
+        return y if self.beta is None else y + self.beta
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "groups": self.groups, "axis": self.axis, "epsilon": self.epsilon,
+                "center": self.center, "scale": self.scale,
+                **{f"{name}_initializer": initializers.serialize(init) for name, init in self.initializers.items()},
+                **{f"{name}_regularizer": regularizers.serialize(r) for name, r in self.regularizers.items()},
+                **{f"{name}_constraint": constraints.serialize(c) for name, c in self.constraints.items()}}

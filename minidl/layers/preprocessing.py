@@ -1,9 +1,10 @@
-"""Preprocessing layers that run inside a model: Rescaling, Normalization, Resizing, CenterCrop (Keras's).
+"""Preprocessing layers that run inside a model: Rescaling, Normalization, Resizing, CenterCrop, CategoryEncoding.
 
     Rescaling       y = x * scale + offset
     Normalization   y = (x - mean) / max(sqrt(variance), 1e-7)   (invert: y = mean + x * max(sqrt(variance), 1e-7))
     Resizing        images (batch, height, width, channels) resampled to (height, width), as tf.image.resize
     CenterCrop      the central (height, width) window (resized up first where the image is smaller, as Keras)
+    CategoryEncoding  integer ids as one-hot, multi-hot or count vectors
 
 Normalization's mean and variance are given, or learnt by ``adapt(data)``
 (per position along ``axis``, counted with the batch axis as Keras counts
@@ -194,3 +195,60 @@ class CenterCrop(Layer):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "height": self.height, "width": self.width}
+
+
+class CategoryEncoding(Layer):
+    """Integer ids -> one-hot, multi-hot or count vectors of ``num_tokens``, Keras's ``CategoryEncoding``.
+
+    One sample of ids ``(k,)`` gives ``(num_tokens,)``: "multi_hot" 1 where
+    an id occurs, "count" how often, "one_hot" (k, num_tokens) (``(num_tokens,)``
+    for k = 1). As in Keras, a 1-D array of ids called directly is one sample
+    for "multi_hot" and "count" (one vector) and a batch of single ids for
+    "one_hot". Ids must lie in [0, num_tokens). The output is float32 and
+    carries no gradient (ids are not differentiable).
+    """
+
+    MODES = ("multi_hot", "one_hot", "count")
+
+    def __init__(self, num_tokens: int | None = None, output_mode: str = "multi_hot", sparse: bool = False,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        output_mode = "multi_hot" if output_mode == "binary" else output_mode  # Keras's old name
+        if output_mode not in self.MODES:
+            raise ValueError(f"CategoryEncoding: output_mode must be one of {self.MODES}, got {output_mode!r}")
+        if num_tokens is None:
+            raise ValueError("CategoryEncoding: num_tokens must be set (the number of distinct ids)")
+        if sparse:
+            raise ValueError("CategoryEncoding: sparse=True is not supported (minidl's tensors are dense)")
+        self.num_tokens = check_positive_int("CategoryEncoding", "num_tokens", num_tokens)
+        self.output_mode, self.sparse = output_mode, False
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        input_shape = tuple(input_shape)
+        if self.output_mode == "count" and len(input_shape) > 1:
+            raise ValueError(f"layer {self.label!r}: output_mode='count' takes ids of shape (k,) per sample, got "
+                             f"{input_shape}")
+        if not input_shape:
+            return (self.num_tokens,)
+        if self.output_mode == "one_hot" and input_shape[-1] != 1:
+            return input_shape + (self.num_tokens,)
+        return input_shape[:-1] + (self.num_tokens,)
+
+    def call(self, x: Tensor, training: bool) -> Tensor:
+        ids = x.data
+        xp = backend.get_array_module(ids)
+        if ids.size and (ids.min() < 0 or ids.max() >= self.num_tokens or xp.any(ids != xp.round(ids))):
+            raise ValueError(f"layer {self.label!r}: ids must be integers in [0, {self.num_tokens}), got values "
+                             f"from {ids.min()} to {ids.max()}")
+        ids = ids.astype(xp.int64)
+        if self.output_mode == "one_hot" and ids.ndim > 1 and ids.shape[-1] == 1:
+            ids = ids[..., 0]
+        one_hot = xp.eye(self.num_tokens, dtype=self.dtype)[ids]  # (..., k, num_tokens)
+        if self.output_mode == "one_hot":
+            return Tensor(one_hot)
+        counts = one_hot.sum(axis=-2)
+        return Tensor(counts if self.output_mode == "count" else xp.minimum(counts, 1).astype(self.dtype))
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "num_tokens": self.num_tokens, "output_mode": self.output_mode,
+                "sparse": False}

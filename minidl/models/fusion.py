@@ -85,7 +85,8 @@ def fused_pairs(nodes: list, outputs: list) -> dict:
             return None
         (tensor,) = node.input_tensors
         producer = tensor.node
-        usable = not producer.is_input and type(producer.layer) in kinds and readers[id(tensor)] == 1
+        usable = not producer.is_input and type(producer.layer) in kinds and readers[id(tensor)] == 1 \
+            and getattr(producer.layer, "groups", 1) == 1  # a grouped convolution runs on its own
         return producer if usable else None
 
     pairs: dict = {}

@@ -25,6 +25,11 @@ arrays         sum ... norm, logsumexp, cumsum, cumprod, reshape ... tile,
 matrices       diagonal, diag, trace, tril, triu, moveaxis, swapaxes, vstack,
                hstack, unstack, average, pad, identity, array
 trigonometry   sin ... arctan2, sinh ... arctanh, log2, log10
+activations    gelu, silu/swish, elu, selu, leaky_relu, relu6, softsign,
+               hard_sigmoid, hard_silu/hard_swish, log_sigmoid, rsqrt
+statistics     quantile, median, moments, amax, amin, ptp
+shapes         ndim, size, ravel, roll, tensordot, is_tensor
+image          image.resize, image.extract_patches (``ops.image``)
 gradients      the Functions the ops above need beyond minidl.functional
 =============  =============================================================
 """
@@ -69,6 +74,25 @@ from minidl.ops.arrays import (
     transpose,
     var,
 )
+from minidl.ops.activations import (
+    elu,
+    gelu,
+    hard_sigmoid,
+    hard_silu,
+    hard_swish,
+    leaky_relu,
+    log_sigmoid,
+    relu6,
+    rsqrt,
+    selu,
+    silu,
+    softsign,
+    swish,
+)
+from minidl.ops import image  # keras.ops.image: resize, extract_patches
+from minidl.ops import nn  # keras.ops.nn: the activations, one_hot, moments under a second name
+from minidl.ops.shapes import is_tensor, ndim, ravel, roll, size, tensordot
+from minidl.ops.statistics import amax, amin, median, moments, ptp, quantile
 from minidl.ops.core import (
     arange,
     cast,
@@ -183,6 +207,10 @@ __all__ = [
     # matrices
     "array", "average", "diag", "diagonal", "hstack", "identity", "moveaxis", "pad", "swapaxes", "trace", "tril",
     "triu", "unstack", "vstack",
+    # activations, statistics
+    "elu", "gelu", "hard_sigmoid", "hard_silu", "hard_swish", "leaky_relu", "log_sigmoid", "relu6", "rsqrt", "selu",
+    "silu", "softsign", "swish", "amax", "amin", "median", "moments", "ptp", "quantile",
+    "image", "nn", "is_tensor", "ndim", "ravel", "roll", "size", "tensordot",
     # trigonometry
     "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "cos", "cosh", "log10", "log2", "sin",
     "sinh", "tan",
