@@ -19,7 +19,11 @@ runs at inference as one convolution: the normalisation folded into its
 weights (``functional.norm.folded_into_convolution``: W' = W s,
 b' = (b - mean) s + beta, s = gamma / sqrt(variance + eps), from the
 moving statistics), the ReLU applied with the bias inside the convolution
-(after the product for a Dense).
+(after the product for a Dense). A Conv1D/Conv2D chain with that ReLU,
+read only by a MaxPooling1D/MaxPooling2D, runs with the pooling too, as
+``functional.conv2d_relu_max_pool2d`` with the folded weights (a Conv1D as
+an image of height 1): the convolution's output is pooled slice by slice,
+never written out whole (on the family's ``cifar_bn`` and ``conv1d_bn``).
 Inference means: the batch normalisation in inference mode and no
 gradient recorded (``predict``, ``evaluate``, calls under ``no_grad``);
 otherwise, and for layers with an activity regulariser, the layers run
@@ -47,7 +51,7 @@ from minidl.layers.activation import ReLU
 from minidl.layers.conv import Conv1D, Conv2D
 from minidl.layers.core import Activation, Dense
 from minidl.layers.normalization import BatchNormalization
-from minidl.layers.pooling import MaxPooling2D
+from minidl.layers.pooling import MaxPooling1D, MaxPooling2D
 
 #: Whether models run the pairs above as one function (set False to run every layer on its own).
 ENABLED = True
@@ -55,13 +59,16 @@ ENABLED = True
 
 class FoldedChain:
     """A BatchNormalization, the convolution or Dense that it alone reads (or None), the ReLU that alone reads it
-    (or None). ``convolution`` names the first layer whichever it is: both compute x W + b."""
+    (or None), the max pooling of the convolution's rank that alone reads that ReLU (or None). ``convolution``
+    names the first layer whichever it is: both compute x W + b."""
 
-    def __init__(self, convolution, normalization, relu=None) -> None:
-        self.nodes = tuple(node for node in (convolution, normalization, relu) if node is not None)
+    def __init__(self, convolution, normalization, relu=None, pooling=None) -> None:
+        self.nodes = tuple(node for node in (convolution, normalization, relu, pooling) if node is not None)
+        self.training_nodes = tuple(node for node in (normalization, relu) if node is not None)
         self.convolution = None if convolution is None else convolution.layer
         self.normalization = normalization.layer
         self.relu = None if relu is None else relu.layer
+        self.pooling = None if pooling is None else pooling.layer
         self.with_relu = relu is not None
 
 
@@ -100,8 +107,13 @@ def fused_pairs(nodes: list, outputs: list) -> dict:
             convolution = None
         relu = next((reader for reader in nodes if _is_plain_relu(reader.layer)
                      and sole_producer(reader, (BatchNormalization,)) is node), None)
+        pooling = None
+        if relu is not None and convolution is not None and type(convolution.layer) is not Dense:
+            pool_type = MaxPooling1D if convolution.layer.rank == 1 else MaxPooling2D
+            pooling = next((reader for reader in nodes if type(reader.layer) is pool_type
+                            and sole_producer(reader, (ReLU, Activation)) is relu), None)
         if convolution is not None or relu is not None:
-            chain = FoldedChain(convolution, node, relu)
+            chain = FoldedChain(convolution, node, relu, pooling)
             pairs[id(chain.nodes[-1])] = chain
     return pairs
 
@@ -126,7 +138,7 @@ def running_together(group, training: bool | None) -> tuple:
     if not in_training and group.convolution is not None and not is_grad_enabled():
         return group.nodes if group.convolution.activation is activations.linear else ()
     if in_training and group.with_relu and _is_plain_relu(group.relu):
-        return group.nodes[-2:]
+        return group.training_nodes
     return ()
 
 
@@ -134,7 +146,7 @@ def run_together(group, nodes: tuple, x: Any) -> Tensor:
     """The output of ``nodes`` (``running_together``'s answer) on their first one's input ``x``."""
     if not isinstance(group, FoldedChain):
         return run_pair(nodes[0].layer, nodes[1].layer, x)
-    if len(nodes) == 2 and nodes[0].layer is group.normalization:
+    if nodes == group.training_nodes:
         return run_normalization_relu(group.normalization, x)
     return run_folded(group, x)
 
@@ -162,9 +174,25 @@ def run_folded(chain: FoldedChain, x: Any) -> Tensor:
     if isinstance(convolution, Dense):
         y = F.linear(x, kernel, bias)
         return F.relu(y) if chain.with_relu else y
+    if chain.pooling is not None:
+        return folded_and_pooled(convolution, chain.pooling, x, kernel, bias)
     convolve = F.conv1d if convolution.rank == 1 else F.conv2d
     return convolve(x, kernel, bias, convolution.strides, convolution.padding, convolution.dilation_rate,
                     "relu" if chain.with_relu else None)
+
+
+def folded_and_pooled(convolution, pooling, x: Tensor, kernel: Any, bias: Any) -> Tensor:
+    """max_pool(relu(conv(x, kernel) + bias)) as one function (``functional.conv2d_relu_max_pool2d``: the
+    convolution's output is never written out whole); a rank-1 chain as an image of height 1."""
+    if convolution.rank == 2:
+        return F.conv2d_relu_max_pool2d(x, kernel, bias, convolution.strides, convolution.padding,
+                                        convolution.dilation_rate, pooling.pool_size, pooling.strides,
+                                        pooling.padding)
+    image = F.reshape(x, (x.shape[0], 1) + tuple(x.shape[1:]))
+    y = F.conv2d_relu_max_pool2d(image, kernel[None], bias, (1,) + tuple(convolution.strides), convolution.padding,
+                                 (1,) + tuple(convolution.dilation_rate), (1,) + tuple(pooling.pool_size),
+                                 (1,) + tuple(pooling.strides), pooling.padding)
+    return F.reshape(y, (y.shape[0],) + tuple(y.shape[2:]))
 
 
 def runs_fused(convolution: Conv2D) -> bool:
