@@ -24,6 +24,11 @@ read only by a MaxPooling1D/MaxPooling2D, runs with the pooling too, as
 ``functional.conv2d_relu_max_pool2d`` with the folded weights (a Conv1D as
 an image of height 1): the convolution's output is pooled slice by slice,
 never written out whole (on the family's ``cifar_bn`` and ``conv1d_bn``).
+The same without the normalisation: a Conv1D/Conv2D/Dense without
+activation read only by a plain ReLU layer (Keras's
+``Conv2D(...)``, ``Activation("relu")`` idiom) runs as one convolution
+with the ReLU applied with the bias, and with a max pooling after it as
+above.
 Inference means: the batch normalisation in inference mode and no
 gradient recorded (``predict``, ``evaluate``, calls under ``no_grad``);
 otherwise, and for layers with an activity regulariser, the layers run
@@ -59,14 +64,15 @@ ENABLED = True
 
 class FoldedChain:
     """A BatchNormalization, the convolution or Dense that it alone reads (or None), the ReLU that alone reads it
-    (or None), the max pooling of the convolution's rank that alone reads that ReLU (or None). ``convolution``
-    names the first layer whichever it is: both compute x W + b."""
+    (or None), the max pooling of the convolution's rank that alone reads that ReLU (or None); or, without
+    normalisation (None), a convolution or Dense and the ReLU that alone reads it (and such a pooling).
+    ``convolution`` names the first layer whichever it is: both compute x W + b."""
 
     def __init__(self, convolution, normalization, relu=None, pooling=None) -> None:
         self.nodes = tuple(node for node in (convolution, normalization, relu, pooling) if node is not None)
         self.training_nodes = tuple(node for node in (normalization, relu) if node is not None)
         self.convolution = None if convolution is None else convolution.layer
-        self.normalization = normalization.layer
+        self.normalization = None if normalization is None else normalization.layer
         self.relu = None if relu is None else relu.layer
         self.pooling = None if pooling is None else pooling.layer
         self.with_relu = relu is not None
@@ -95,6 +101,13 @@ def fused_pairs(nodes: list, outputs: list) -> dict:
         usable = not producer.is_input and type(producer.layer) in kinds and readers[id(tensor)] == 1
         return producer if usable else None
 
+    def pooling_after(convolution, relu):  # the max pooling of the convolution's rank that alone reads the ReLU
+        if relu is None or convolution is None or type(convolution.layer) is Dense:
+            return None
+        pool_type = MaxPooling1D if convolution.layer.rank == 1 else MaxPooling2D
+        return next((reader for reader in nodes if type(reader.layer) is pool_type
+                     and sole_producer(reader, (ReLU, Activation)) is relu), None)
+
     pairs: dict = {}
     for node in nodes:
         if type(node.layer) is MaxPooling2D and sole_producer(node, (Conv2D,)) is not None:
@@ -107,13 +120,13 @@ def fused_pairs(nodes: list, outputs: list) -> dict:
             convolution = None
         relu = next((reader for reader in nodes if _is_plain_relu(reader.layer)
                      and sole_producer(reader, (BatchNormalization,)) is node), None)
-        pooling = None
-        if relu is not None and convolution is not None and type(convolution.layer) is not Dense:
-            pool_type = MaxPooling1D if convolution.layer.rank == 1 else MaxPooling2D
-            pooling = next((reader for reader in nodes if type(reader.layer) is pool_type
-                            and sole_producer(reader, (ReLU, Activation)) is relu), None)
         if convolution is not None or relu is not None:
-            chain = FoldedChain(convolution, node, relu, pooling)
+            chain = FoldedChain(convolution, node, relu, pooling_after(convolution, relu))
+            pairs[id(chain.nodes[-1])] = chain
+    for node in nodes:  # a convolution or Dense without activation, then a ReLU layer: no normalisation between
+        convolution = sole_producer(node, (Conv1D, Conv2D, Dense)) if _is_plain_relu(node.layer) else None
+        if convolution is not None and convolution.layer.activation is activations.linear:
+            chain = FoldedChain(convolution, None, node, pooling_after(convolution, node))
             pairs[id(chain.nodes[-1])] = chain
     return pairs
 
@@ -134,6 +147,9 @@ def running_together(group, training: bool | None) -> tuple:
     layers = [layer for layer in (group.convolution, normalization, group.relu) if layer is not None]
     if not ENABLED or any(layer.activity_regularizer is not None for layer in layers):
         return ()
+    if normalization is None:  # convolution and ReLU: at inference only
+        inference = not is_grad_enabled() and group.convolution.activation is activations.linear
+        return group.nodes if inference and _is_plain_relu(group.relu) else ()
     in_training = (bool(normalization.training) if training is None else training) and normalization.trainable
     if not in_training and group.convolution is not None and not is_grad_enabled():
         return group.nodes if group.convolution.activation is activations.linear else ()
@@ -166,11 +182,12 @@ def run_folded(chain: FoldedChain, x: Any) -> Tensor:
     ReLU)."""
     convolution, normalization = chain.convolution, chain.normalization
     x = convolution.checked_inputs(x)
-    kernel, bias = folded_into_convolution(
-        convolution.kernel.data, None if convolution.bias is None else convolution.bias.data,
-        normalization.moving_mean.data, normalization.moving_variance.data,
-        None if normalization.gamma is None else normalization.gamma.data,
-        None if normalization.beta is None else normalization.beta.data, normalization.epsilon)
+    kernel, bias = convolution.kernel.data, None if convolution.bias is None else convolution.bias.data
+    if normalization is not None:
+        kernel, bias = folded_into_convolution(
+            kernel, bias, normalization.moving_mean.data, normalization.moving_variance.data,
+            None if normalization.gamma is None else normalization.gamma.data,
+            None if normalization.beta is None else normalization.beta.data, normalization.epsilon)
     if isinstance(convolution, Dense):
         y = F.linear(x, kernel, bias)
         return F.relu(y) if chain.with_relu else y
