@@ -15,7 +15,8 @@ images took 0.33x as long as slice by slice with 2-thread BLAS.
 
 How many threads BLAS uses is read and set through OpenBLAS's own functions
 (``openblas_get_num_threads``, ``openblas_set_num_threads``, under the names
-numpy's wheels give them), found among the libraries the process has loaded.
+numpy's wheels give them), found among the libraries the process has loaded
+(numpy's own first, where scipy has loaded an OpenBLAS of its own beside it).
 The setting is global: it is 1 while a split runs and restored after it, and
 one split runs at a time (a second caller, in another thread or nested,
 computes its batch in one piece). Where no OpenBLAS is found, where BLAS runs
@@ -59,7 +60,7 @@ def _openblas_functions() -> tuple | None:
             paths = {line.split()[-1] for line in maps if "openblas" in line.lower() and ".so" in line}
     except OSError:
         return None
-    for path in sorted(paths):
+    for path in sorted(paths, key=lambda path: ("numpy" not in path, path)):  # numpy's own first
         try:
             library = ctypes.CDLL(path)
         except OSError:
