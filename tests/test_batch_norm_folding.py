@@ -138,3 +138,58 @@ def test_dense_then_batch_norm_folds_too(use_bias, monkeypatch):
     folded = model.predict(x, verbose=0)
     assert [chain.with_relu for chain in calls] == [True, False]
     np.testing.assert_allclose(folded, predict_apart(model, x), rtol=1e-5, atol=1e-5)
+
+
+@st.composite
+def chain_case(draw):
+    rank = draw(st.sampled_from([1, 2]))
+    options = {"normalised": draw(st.booleans()), "relu": draw(st.sampled_from(["layer", "activation"])),
+               "pooled": draw(st.booleans()), "use_bias": draw(st.booleans()),
+               "padding": draw(st.sampled_from(["valid", "same"])), "pool": draw(st.integers(1, 3)),
+               "pool_padding": draw(st.sampled_from(["valid", "same"]))}
+    shape = (draw(st.integers(6, 9)),) * rank + (draw(st.integers(1, 4)),)
+    return rank, options, shape, draw(st.integers(0, 1000))
+
+
+def chain_model(rank, options, shape):
+    conv = (L.Conv1D if rank == 1 else L.Conv2D)(3, 2, padding=options["padding"], use_bias=options["use_bias"])
+    stack = [L.Input(shape), conv] + ([L.BatchNormalization()] if options["normalised"] else [])
+    stack.append(L.ReLU() if options["relu"] == "layer" else L.Activation("relu"))
+    if options["pooled"]:
+        pooling = L.MaxPooling1D if rank == 1 else L.MaxPooling2D
+        stack.append(pooling(options["pool"], padding=options["pool_padding"]))
+    return minidl.Sequential(stack + [L.Flatten(), L.Dense(2)])
+
+
+@settings(max_examples=30, deadline=None)
+@given(case=chain_case())
+def test_chains_with_max_pooling_or_without_normalisation_predict_as_the_layers_apart(case):
+    rank, options, shape, seed = case
+    model = with_moving_statistics(chain_model(rank, options, shape), seed)
+    (chain,) = [group for group in model._fused.values() if isinstance(group, fusion.FoldedChain)]
+    assert (chain.normalization is not None, chain.pooling is not None) == (options["normalised"], options["pooled"])
+    x = np.random.default_rng(seed).normal(size=(5, *shape)).astype(np.float32)
+    np.testing.assert_allclose(model.predict(x, verbose=0), predict_apart(model, x), rtol=1e-5, atol=1e-5)
+
+
+def test_a_pooled_chain_runs_as_one_convolution_relu_max_pool_call(monkeypatch):
+    calls = []
+    original = fusion.F.conv2d_relu_max_pool2d
+    monkeypatch.setattr(fusion.F, "conv2d_relu_max_pool2d",
+                        lambda *a, **k: calls.append(a[0].shape) or original(*a, **k))
+    monkeypatch.setattr(fusion.F, "max_pool2d", lambda *a, **k: pytest.fail("pooled apart"))
+    monkeypatch.setattr(fusion.F, "max_pool1d", lambda *a, **k: pytest.fail("pooled apart"))
+    model = minidl.Sequential([L.Input((12, 3)), L.Conv1D(4, 3), L.BatchNormalization(), L.ReLU(), L.MaxPooling1D(2),
+                               L.Conv1D(4, 3), L.Activation("relu"), L.MaxPooling1D(2), L.Flatten(), L.Dense(2)])
+    with_moving_statistics(model, 4)
+    model.predict(np.ones((2, 12, 3), np.float32), verbose=0)
+    assert calls == [(2, 1, 12, 3), (2, 1, 5, 4)]  # each Conv1D as an image of height 1
+
+
+def test_a_convolution_and_relu_without_normalisation_train_as_the_layers_apart(monkeypatch):
+    monkeypatch.setattr(fusion, "run_folded", lambda chain, x: pytest.fail("folded while training"))
+    model = minidl.Sequential([L.Input((6, 6, 2)), L.Conv2D(3, 3), L.ReLU(), L.MaxPooling2D(2), L.Flatten(),
+                               L.Dense(2)])
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.random.default_rng(1).normal(size=(4, 6, 6, 2)).astype(np.float32)
+    model.fit(x, np.zeros((4, 2), np.float32), epochs=1, verbose=0)

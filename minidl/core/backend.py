@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy
 
-from minidl.core import cores, memory
+from minidl.core import batch_threads, cores, memory
 
 DEFAULT_FLOAT_DTYPE = numpy.dtype("float32")
 
@@ -170,6 +170,8 @@ def empty(shape: tuple, dtype: Any, like: Any) -> Any:
     mapped; cupy arrays come from cupy's own memory pool.
     """
     xp = get_array_module(like)
+    if xp is numpy and batch_threads.in_part():  # the cache is not shared between the threads of a split batch
+        return numpy.empty(shape, dtype=dtype)
     if xp is numpy:
         return memory.buffer_cache().empty(shape, dtype)
     return xp.empty(shape, dtype=dtype)

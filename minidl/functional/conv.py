@@ -76,7 +76,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from minidl.core import backend
+import numpy
+
+from minidl.core import backend, batch_threads
 from minidl.autodiff.function import Function, as_tensor
 from minidl.functional.activation import bias_relu, relu_backward_and_channel_sums
 from minidl.functional.padding import normalize_padding, normalize_tuple, padding_amounts, window_output_size
@@ -171,12 +173,36 @@ class Conv2D(Function):
 
     def forward(self, x: Any, kernel: Any, bias: Any = None) -> Any:
         self.has_bias = bias is not None
+        if not any(self.needs_input_grad) and backend.get_array_module(x) is numpy:
+            return self.inference(x, kernel, bias)
         y = self.product(x, kernel, keep_for_kernel_gradient=self.needs_input_grad[1])
         if self.relu:
             self.y = bias_relu(y, bias)                               # y = max(y + b, 0), in place
         elif self.has_bias:
             y += bias
         return y.reshape((x.shape[0],) + self.out_size + (kernel.shape[3],))
+
+    def inference(self, x: Any, kernel: Any, bias: Any) -> Any:
+        """The output where no gradient is needed, on the CPU: a few samples at a time, patches, product, bias
+        (and ReLU) while the slice is in the cache, the batch split over the cores (``core/batch_threads.py``)."""
+        self.set_geometry(x, kernel)
+        n, filters, rows = x.shape[0], kernel.shape[3], self.out_size[0] * self.out_size[1]
+        kernel_rows = kernel.reshape(-1, filters)
+        y = backend.empty((n * rows, filters), numpy.result_type(x, kernel), x)
+        parts = batch_threads.parts_for(n)
+        step = max(1, backend.samples_per_cache_slice(x, rows * kernel_rows.shape[0] * x.dtype.itemsize, n) // parts)
+
+        def compute(start: int, stop: int) -> None:
+            for first in range(start, stop, step):
+                last = min(stop, first + step)
+                out = backend.matmul(self.patches(x[first:last]), kernel_rows, y[first * rows : last * rows])
+                if self.relu:
+                    bias_relu(out, bias)
+                elif bias is not None:
+                    out += bias
+
+        batch_threads.run_in_parts(compute, n)
+        return y.reshape((n,) + self.out_size + (filters,))
 
     def product(self, x: Any, kernel: Any, keep_for_kernel_gradient: bool) -> Any:
         """cols @ K: (N * OH * OW, Cout), the output before bias and activation; sets the geometry.

@@ -49,7 +49,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from minidl.core import backend
+import numpy
+
+from minidl.core import backend, batch_threads
 from minidl.autodiff.function import as_tensor
 from minidl.functional.activation import bias_relu, relu_backward_and_channel_sums
 from minidl.functional import conv
@@ -127,12 +129,23 @@ class Conv2DReluMaxPool2D(Conv2D):
         y = backend.empty(shape, backend.get_array_module(x).result_type(x, kernel_rows), x)
         argmax = backend.empty(shape, backend.window_index_dtype(self.pool_size), x)
         self.cols = backend.empty((n * rows, patch), x.dtype, x) if keep_patches else None
-        for start in range(0, n, step):
-            stop = min(n, start + step)
-            cols = self.patches(x[start:stop], None if self.cols is None else self.cols[start * rows : stop * rows])
-            z = bias_relu(backend.matmul(cols, kernel_rows), bias)    # z = max(cols @ K + b, 0)
-            max_pool2d_forward(z.reshape((stop - start,) + self.out_size + (filters,)), self.pool_size,
-                               self.pool_strides, self.pool_pads, pooled_size, out=(y[start:stop], argmax[start:stop]))
+        inference = not any(self.needs_input_grad) and backend.get_array_module(x) is numpy
+        if inference:  # the batch split over the cores (core/batch_threads.py), slices for one core each
+            step = max(1, step // batch_threads.parts_for(n))
+
+        def compute(start: int, stop: int) -> None:
+            for first in range(start, stop, step):
+                last = min(stop, first + step)
+                cols = self.patches(x[first:last], None if self.cols is None else self.cols[first * rows : last * rows])
+                z = bias_relu(backend.matmul(cols, kernel_rows), bias)    # z = max(cols @ K + b, 0)
+                max_pool2d_forward(z.reshape((last - first,) + self.out_size + (filters,)), self.pool_size,
+                                   self.pool_strides, self.pool_pads, pooled_size,
+                                   out=(y[first:last], argmax[first:last]))
+
+        if inference:
+            batch_threads.run_in_parts(compute, n)
+        else:
+            compute(0, n)
         return y, argmax
 
     def backward(self, gy: Any) -> tuple:

@@ -29,7 +29,7 @@ import types
 
 from numba import njit
 
-from minidl.core import cores
+from minidl.core import batch_threads, cores
 
 #: numba's options for every kernel: cached on disk, divisions without a Python zero check
 COMPILE = {"cache": True, "error_model": "numpy"}
@@ -48,10 +48,11 @@ class Kernel:
         self.threaded = njit(parallel=True, **COMPILE)(loops)
         serial = types.FunctionType(loops.__code__, loops.__globals__, loops.__name__ + "_serial")
         serial.__qualname__ = loops.__qualname__ + "_serial"  # its own entry in numba's disk cache
-        self.serial = njit(**COMPILE)(serial)
+        self.serial = njit(nogil=True, **COMPILE)(serial)  # nogil: parts of a split batch run side by side
 
     def __call__(self, elements, *arguments):
-        threaded = cores.parallel_kernels and elements >= cores.PARALLEL_MIN_ELEMENTS
+        threaded = (cores.parallel_kernels and elements >= cores.PARALLEL_MIN_ELEMENTS
+                    and not batch_threads.in_part())  # in one part of a split batch: that thread's core only
         return (self.threaded if threaded else self.serial)(*arguments)
 
 

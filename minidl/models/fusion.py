@@ -19,7 +19,16 @@ runs at inference as one convolution: the normalisation folded into its
 weights (``functional.norm.folded_into_convolution``: W' = W s,
 b' = (b - mean) s + beta, s = gamma / sqrt(variance + eps), from the
 moving statistics), the ReLU applied with the bias inside the convolution
-(after the product for a Dense).
+(after the product for a Dense). A Conv1D/Conv2D chain with that ReLU,
+read only by a MaxPooling1D/MaxPooling2D, runs with the pooling too, as
+``functional.conv2d_relu_max_pool2d`` with the folded weights (a Conv1D as
+an image of height 1): the convolution's output is pooled slice by slice,
+never written out whole (on the family's ``cifar_bn`` and ``conv1d_bn``).
+The same without the normalisation: a Conv1D/Conv2D/Dense without
+activation read only by a plain ReLU layer (Keras's
+``Conv2D(...)``, ``Activation("relu")`` idiom) runs as one convolution
+with the ReLU applied with the bias, and with a max pooling after it as
+above.
 Inference means: the batch normalisation in inference mode and no
 gradient recorded (``predict``, ``evaluate``, calls under ``no_grad``);
 otherwise, and for layers with an activity regulariser, the layers run
@@ -47,7 +56,7 @@ from minidl.layers.activation import ReLU
 from minidl.layers.conv import Conv1D, Conv2D
 from minidl.layers.core import Activation, Dense
 from minidl.layers.normalization import BatchNormalization
-from minidl.layers.pooling import MaxPooling2D
+from minidl.layers.pooling import MaxPooling1D, MaxPooling2D
 
 #: Whether models run the pairs above as one function (set False to run every layer on its own).
 ENABLED = True
@@ -55,13 +64,17 @@ ENABLED = True
 
 class FoldedChain:
     """A BatchNormalization, the convolution or Dense that it alone reads (or None), the ReLU that alone reads it
-    (or None). ``convolution`` names the first layer whichever it is: both compute x W + b."""
+    (or None), the max pooling of the convolution's rank that alone reads that ReLU (or None); or, without
+    normalisation (None), a convolution or Dense and the ReLU that alone reads it (and such a pooling).
+    ``convolution`` names the first layer whichever it is: both compute x W + b."""
 
-    def __init__(self, convolution, normalization, relu=None) -> None:
-        self.nodes = tuple(node for node in (convolution, normalization, relu) if node is not None)
+    def __init__(self, convolution, normalization, relu=None, pooling=None) -> None:
+        self.nodes = tuple(node for node in (convolution, normalization, relu, pooling) if node is not None)
+        self.training_nodes = tuple(node for node in (normalization, relu) if node is not None)
         self.convolution = None if convolution is None else convolution.layer
-        self.normalization = normalization.layer
+        self.normalization = None if normalization is None else normalization.layer
         self.relu = None if relu is None else relu.layer
+        self.pooling = None if pooling is None else pooling.layer
         self.with_relu = relu is not None
 
 
@@ -89,6 +102,13 @@ def fused_pairs(nodes: list, outputs: list) -> dict:
             and getattr(producer.layer, "groups", 1) == 1  # a grouped convolution runs on its own
         return producer if usable else None
 
+    def pooling_after(convolution, relu):  # the max pooling of the convolution's rank that alone reads the ReLU
+        if relu is None or convolution is None or type(convolution.layer) is Dense:
+            return None
+        pool_type = MaxPooling1D if convolution.layer.rank == 1 else MaxPooling2D
+        return next((reader for reader in nodes if type(reader.layer) is pool_type
+                     and sole_producer(reader, (ReLU, Activation)) is relu), None)
+
     pairs: dict = {}
     for node in nodes:
         if type(node.layer) is MaxPooling2D and sole_producer(node, (Conv2D,)) is not None:
@@ -102,7 +122,12 @@ def fused_pairs(nodes: list, outputs: list) -> dict:
         relu = next((reader for reader in nodes if _is_plain_relu(reader.layer)
                      and sole_producer(reader, (BatchNormalization,)) is node), None)
         if convolution is not None or relu is not None:
-            chain = FoldedChain(convolution, node, relu)
+            chain = FoldedChain(convolution, node, relu, pooling_after(convolution, relu))
+            pairs[id(chain.nodes[-1])] = chain
+    for node in nodes:  # a convolution or Dense without activation, then a ReLU layer: no normalisation between
+        convolution = sole_producer(node, (Conv1D, Conv2D, Dense)) if _is_plain_relu(node.layer) else None
+        if convolution is not None and convolution.layer.activation is activations.linear:
+            chain = FoldedChain(convolution, None, node, pooling_after(convolution, node))
             pairs[id(chain.nodes[-1])] = chain
     return pairs
 
@@ -123,11 +148,14 @@ def running_together(group, training: bool | None) -> tuple:
     layers = [layer for layer in (group.convolution, normalization, group.relu) if layer is not None]
     if not ENABLED or any(layer.activity_regularizer is not None for layer in layers):
         return ()
+    if normalization is None:  # convolution and ReLU: at inference only
+        inference = not is_grad_enabled() and group.convolution.activation is activations.linear
+        return group.nodes if inference and _is_plain_relu(group.relu) else ()
     in_training = (bool(normalization.training) if training is None else training) and normalization.trainable
     if not in_training and group.convolution is not None and not is_grad_enabled():
         return group.nodes if group.convolution.activation is activations.linear else ()
     if in_training and group.with_relu and _is_plain_relu(group.relu):
-        return group.nodes[-2:]
+        return group.training_nodes
     return ()
 
 
@@ -135,7 +163,7 @@ def run_together(group, nodes: tuple, x: Any) -> Tensor:
     """The output of ``nodes`` (``running_together``'s answer) on their first one's input ``x``."""
     if not isinstance(group, FoldedChain):
         return run_pair(nodes[0].layer, nodes[1].layer, x)
-    if len(nodes) == 2 and nodes[0].layer is group.normalization:
+    if nodes == group.training_nodes:
         return run_normalization_relu(group.normalization, x)
     return run_folded(group, x)
 
@@ -155,17 +183,34 @@ def run_folded(chain: FoldedChain, x: Any) -> Tensor:
     ReLU)."""
     convolution, normalization = chain.convolution, chain.normalization
     x = convolution.checked_inputs(x)
-    kernel, bias = folded_into_convolution(
-        convolution.kernel.data, None if convolution.bias is None else convolution.bias.data,
-        normalization.moving_mean.data, normalization.moving_variance.data,
-        None if normalization.gamma is None else normalization.gamma.data,
-        None if normalization.beta is None else normalization.beta.data, normalization.epsilon)
+    kernel, bias = convolution.kernel.data, None if convolution.bias is None else convolution.bias.data
+    if normalization is not None:
+        kernel, bias = folded_into_convolution(
+            kernel, bias, normalization.moving_mean.data, normalization.moving_variance.data,
+            None if normalization.gamma is None else normalization.gamma.data,
+            None if normalization.beta is None else normalization.beta.data, normalization.epsilon)
     if isinstance(convolution, Dense):
         y = F.linear(x, kernel, bias)
         return F.relu(y) if chain.with_relu else y
+    if chain.pooling is not None:
+        return folded_and_pooled(convolution, chain.pooling, x, kernel, bias)
     convolve = F.conv1d if convolution.rank == 1 else F.conv2d
     return convolve(x, kernel, bias, convolution.strides, convolution.padding, convolution.dilation_rate,
                     "relu" if chain.with_relu else None)
+
+
+def folded_and_pooled(convolution, pooling, x: Tensor, kernel: Any, bias: Any) -> Tensor:
+    """max_pool(relu(conv(x, kernel) + bias)) as one function (``functional.conv2d_relu_max_pool2d``: the
+    convolution's output is never written out whole); a rank-1 chain as an image of height 1."""
+    if convolution.rank == 2:
+        return F.conv2d_relu_max_pool2d(x, kernel, bias, convolution.strides, convolution.padding,
+                                        convolution.dilation_rate, pooling.pool_size, pooling.strides,
+                                        pooling.padding)
+    image = F.reshape(x, (x.shape[0], 1) + tuple(x.shape[1:]))
+    y = F.conv2d_relu_max_pool2d(image, kernel[None], bias, (1,) + tuple(convolution.strides), convolution.padding,
+                                 (1,) + tuple(convolution.dilation_rate), (1,) + tuple(pooling.pool_size),
+                                 (1,) + tuple(pooling.strides), pooling.padding)
+    return F.reshape(y, (y.shape[0],) + tuple(y.shape[2:]))
 
 
 def runs_fused(convolution: Conv2D) -> bool:

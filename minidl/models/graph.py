@@ -124,7 +124,7 @@ def run_graph(inputs: list, outputs: list, nodes: list, values: list, training: 
     known = {id(tensor): value for tensor, value in zip(inputs, values)}
     calls: dict = {}  # layer name -> calls recorded so far
     together = {} if record is not None or not fused else {
-        last: (group, members) for last, group in fused.items()
+        id(members[-1]): (group, members) for group in fused.values()
         if (members := fusion.running_together(group, training))}
     deferred = {id(member) for _, members in together.values() for member in members[:-1]}  # run by the last
     for node in nodes:
