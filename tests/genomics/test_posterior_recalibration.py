@@ -38,7 +38,7 @@ def test_normal_cdf_and_quantile_match_the_standard_library():
 
 @pytest.mark.parametrize("bias, width", [(0.0, 1.0), (0.4, 1.0), (0.0, 1.6), (-0.3, 0.6)])
 def test_the_fitted_shift_and_scale_are_the_bias_and_width_error_of_a_gaussian_posterior(bias, width):
-    samples, truth = miscalibrated_gaussian(4000, 999, bias, width, seed=1)
+    samples, truth = miscalibrated_gaussian(4000, 199, bias, width, seed=1)
     fitted = ProbitRecalibration.fit(samples, truth, ["theta"], seed=0)
     # standard errors of a normal sample's mean and sd over 4,000: width / 63 and width / 89; 4 of them allowed
     assert fitted.shift[0] == pytest.approx(bias, abs=4 * width / 63 + 0.01)
@@ -48,9 +48,9 @@ def test_the_fitted_shift_and_scale_are_the_bias_and_width_error_of_a_gaussian_p
 
 @pytest.mark.parametrize("bias, width", [(0.5, 1.0), (0.0, 1.7), (0.0, 0.55), (-0.4, 1.3)])
 def test_a_miscalibrated_posterior_covers_every_level_once_recalibrated(bias, width):
-    calibration_samples, calibration_truth = miscalibrated_gaussian(4000, 999, bias, width, seed=12)
+    calibration_samples, calibration_truth = miscalibrated_gaussian(4000, 199, bias, width, seed=12)
     recalibration = ProbitRecalibration.fit(calibration_samples, calibration_truth, ["theta"], seed=0)
-    samples, truth = miscalibrated_gaussian(4000, 999, bias, width, seed=3)
+    samples, truth = miscalibrated_gaussian(4000, 199, bias, width, seed=3)
     raw = posterior_checks.calibration_report(samples, truth, ["theta"])["targets"]["theta"]
     fixed = posterior_checks.calibration_report(recalibration.apply(samples), truth, ["theta"])["targets"]["theta"]
     # the raw posterior misses by its closed-form coverage, e.g. 2 Phi(0.674 / 1.7) - 1 = 0.31 at 50% for width 1.7
