@@ -68,6 +68,7 @@ from minidl.layers.reshaping import (
     ZeroPadding1D,
     ZeroPadding2D,
 )
+from minidl.layers import wrappers
 from minidl.layers.wrappers import Bidirectional, TimeDistributed
 from minidl.core.registry import Registry
 from minidl.core.registry import serialize as serialize_object
@@ -110,6 +111,9 @@ REGISTRY = Registry("layer class", {**ALL, **CELLS}, base=Layer)
 def deserialize(config: dict) -> Layer:
     """A layer from ``{"class_name": ..., "config": ...}``, as written by ``serialize``."""
     return REGISTRY.deserialize(config)
+
+
+wrappers.deserialize_layer = deserialize  # layers inside layers (Bidirectional, RNN cells) are read by it
 
 
 def serialize(layer: Layer) -> dict:

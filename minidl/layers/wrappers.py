@@ -15,7 +15,7 @@ says where, for ``minidl.saving``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from minidl import functional as F
 from minidl.autodiff.tensor import Tensor
@@ -23,6 +23,12 @@ from minidl.core.registry import snake_case
 from minidl.layers.base import Layer
 from minidl.layers.masks import any_length
 from minidl.layers.symbolic import flatten
+
+
+#: The registry of every layer class, as a function of a config: set by the package (``minidl.layers``) once
+#: every class is defined. A wrapper's or an RNN's config names the layer inside it, and only the package knows
+#: every class; importing it from here would point upward (the package imports this module).
+deserialize_layer: Callable[[dict], Layer] | None = None
 
 
 def keras_variable_groups(layer: Layer) -> list:
@@ -34,8 +40,9 @@ def keras_variable_groups(layer: Layer) -> list:
 def _layer_of(value: Any, what: str) -> Layer:
     """A layer given as one, or as its config (a model file's ``{"class_name": ..., "config": ...}``)."""
     if isinstance(value, dict):
-        from minidl.layers import deserialize  # the package's registry of every layer class
-        return deserialize(value)
+        if deserialize_layer is None:
+            raise RuntimeError("minidl.layers has not set wrappers.deserialize_layer (import minidl.layers)")
+        return deserialize_layer(value)
     if not isinstance(value, Layer):
         raise ValueError(f"{what} must be a layer, got {type(value).__name__}")
     return value
