@@ -87,7 +87,7 @@ def run_design(name: str, scenario_name: str, arguments: argparse.Namespace, wor
         simulate([scenario], count, folders[part], master_seed=seed, workers=arguments.workers, progress=False)
     simulated = time.perf_counter()
     settings = PosteriorSettings(head=arguments.head, epochs=arguments.epochs, patience=arguments.patience,
-                                 hidden=arguments.hidden)
+                                 hidden=arguments.hidden, validation_fraction=arguments.validation_fraction)
     estimator = fit_posterior(folders["train"], settings=settings, held_out_fraction=0.0)
     trained = time.perf_counter()
     held = load_simulations(folders["held_out"])
@@ -172,6 +172,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--epochs", type=int, default=PosteriorSettings.epochs)
     parser.add_argument("--patience", type=int, default=PosteriorSettings.patience)
     parser.add_argument("--hidden", type=int, default=PosteriorSettings.hidden)
+    parser.add_argument("--validation-fraction", type=float, default=PosteriorSettings.validation_fraction,
+                        help="share of the training replicates kept for early stopping and the recalibration")
     parser.add_argument("--workers", type=int, default=1, help="simulation processes")
     parser.add_argument("--json", help="write every figure here")
     parser.add_argument("--work", help="keep the simulations in this folder (and resume or reuse them there); "
