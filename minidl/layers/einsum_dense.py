@@ -7,13 +7,13 @@ from typing import Any
 
 import numpy
 
-from minidl import activations, constraints, initializers, regularizers
+from minidl import initializers
 from minidl.autodiff.tensor import Tensor
 from minidl.functional.einsum_dense import einsum_dense, einsum_dense_shapes, parse_equation
-from minidl.layers.base import Layer
+from minidl.layers.kernel import KernelLayer
 
 
-class EinsumDense(Layer):
+class EinsumDense(KernelLayer):
     """y = activation(einsum(equation, x, kernel) + bias), Keras's ``EinsumDense``.
 
     ``equation``: "ab,bc->ac" (a Dense), "abc,cd->abd", "...b,bc->...c",
@@ -31,7 +31,10 @@ class EinsumDense(Layer):
                  kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
                  kernel_regularizer: Any = None, bias_regularizer: Any = None, kernel_constraint: Any = None,
                  bias_constraint: Any = None, lora_rank: Any = None, lora_alpha: Any = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        super().__init__(activation=activation, use_bias=bias_axes is not None,
+                         kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
+                         kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
+                         kernel_constraint=kernel_constraint, bias_constraint=bias_constraint, **kwargs)
         if lora_rank is not None:
             raise ValueError(f"EinsumDense: lora_rank must be None (minidl has no LoRA), got {lora_rank!r}")
         self.equation = equation
@@ -48,13 +51,6 @@ class EinsumDense(Layer):
             raise ValueError(f"EinsumDense: bias_axes must be letters of the output term {self.spec.output!r} "
                              f"of {equation!r}, got {bias_axes!r}")
         self.bias_axes = bias_axes
-        self.activation = activations.get(activation)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
 
     def _shapes(self, input_shape: tuple) -> tuple:
         return einsum_dense_shapes(self.equation, self.bias_axes, (None,) + tuple(input_shape),
@@ -79,16 +75,10 @@ class EinsumDense(Layer):
         return self.activation(einsum_dense(x, self.kernel, self.equation, self.bias))
 
     def get_config(self) -> dict:
-        return {
-            **super().get_config(), "output_shape": list(self.partial_output_shape), "equation": self.equation,
-            "activation": activations.serialize(self.activation), "bias_axes": self.bias_axes,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
-        }
+        config = {**super().get_config(), "output_shape": list(self.partial_output_shape), "equation": self.equation,
+                  "bias_axes": self.bias_axes}
+        del config["use_bias"]  # Keras's EinsumDense says it by bias_axes
+        return config
 
 
 class _FansByAxes:
