@@ -106,7 +106,7 @@ def censored_normal_fit(z: numpy.ndarray, below: numpy.ndarray, above: numpy.nda
     for _ in range(iterations):
         a, b = (high - m) / s, (low - m) / s
         upper_tail, lower_tail = max(1 - float(normal_cdf(a)), 1e-300), max(float(normal_cdf(b)), 1e-300)
-        h_up, h_low = _density(a) / upper_tail, _density(b) / lower_tail
+        h_up, h_low = _STANDARD.pdf(a) / upper_tail, _STANDARD.pdf(b) / lower_tail
         first = numpy.where(above, m + s * h_up, numpy.where(below, m - s * h_low, z))
         variance = numpy.where(above, s * s * (1 + a * h_up - h_up ** 2),
                                numpy.where(below, s * s * (1 - b * h_low - h_low ** 2), 0.0))
@@ -119,9 +119,6 @@ def censored_normal_fit(z: numpy.ndarray, below: numpy.ndarray, above: numpy.nda
             break
     return m, s
 
-
-def _density(x: float) -> float:
-    return float(numpy.exp(-0.5 * x * x) / numpy.sqrt(2 * numpy.pi))
 
 
 @dataclass
