@@ -50,10 +50,10 @@ def test_a_poisson_spectrum_of_a_long_sequence_gives_back_its_parameters(folded)
         assert exact.parameters[name] == pytest.approx(value, rel=2e-3), name
     drawn = np.random.default_rng(5).poisson(expected).astype(float)
     fit = fit_spectrum(drawn, model, length, folded, starts=3, seed=2)
-    # tolerance: 5%, against relative standard errors of 0.3-1.2% that the spread of fits to 20 such Poisson
-    # draws showed (generations the widest), i.e. more than 4 standard errors
+    # tolerance 10%: over 20 Poisson draws (seeds 100-119) the fits' relative errors had standard deviations of
+    # 0.05-0.08% (N_ancestral), 1.0-1.2% (fraction) and 1.7-2.2% (generations; unfolded-folded): 10% is more than 4.5 of them
     for name, value in TRUTH.items():
-        assert fit.parameters[name] == pytest.approx(value, rel=0.05), name
+        assert fit.parameters[name] == pytest.approx(value, rel=0.1), name
     assert fit.log_likelihood >= log_likelihood(drawn, expected) - 1e-6     # the maximum is at least the truth's
     assert fit.starts == 3 and 1 <= fit.converged <= 3
 
