@@ -196,7 +196,7 @@ def bootstrap_fits(window_spectra: numpy.ndarray, window_lengths: numpy.ndarray,
     """Block bootstrap: ``replicates`` re-fits of the windows resampled with replacement. Shape (replicates, free).
 
     window_spectra: (windows, n - 1) or (windows, n // 2); window_lengths: (windows,) bp. Each re-fit starts from
-    ``estimate`` and from one draw of the priors.
+    ``estimate`` only (a resample's maximum lies near it).
     """
     window_spectra = model.check_spectrum(window_spectra, folded, "window_spectra")
     window_lengths = numpy.asarray(window_lengths, dtype=float)
@@ -207,10 +207,10 @@ def bootstrap_fits(window_spectra: numpy.ndarray, window_lengths: numpy.ndarray,
         raise SpectrumFitError(f"{{replicates}} is {replicates!r}; a bootstrap needs a whole number >= 2")
     generator = numpy.random.default_rng(seed)
     values = []
-    for replicate in range(replicates):
+    for _ in range(replicates):
         chosen = generator.integers(0, len(window_lengths), len(window_lengths))
         refit = fit_spectrum(window_spectra[chosen].sum(axis=0), model, float(window_lengths[chosen].sum()), folded,
-                             starts=1, seed=seed + 1 + replicate, initial=[estimate.parameters])
+                             starts=0, initial=[estimate.parameters])
         values.append([refit.parameters[name] for name in model.free])
     return numpy.array(values)
 
