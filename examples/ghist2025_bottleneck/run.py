@@ -1,4 +1,4 @@
-"""GHIST 2025's bottleneck challenge, reproduced: a neural posterior of the decline's age and depth.
+"""GHIST 2025's bottleneck challenge, reproduced: the decline's age and depth, by two methods.
 
 The challenge (tjstruck/GHIST-2025-repo; every fact's source is in
 README.md): 22 diploids of one population, 100 Mb, mutation rate
@@ -6,27 +6,37 @@ README.md): 22 diploids of one population, 100 Mb, mutation rate
 population declined from 27,293 to 8,119.67 individuals 2,025.63
 generations ago. Scored: ``generations`` and ``post_decline_fraction``, by
 sqrt(sum(((true - predicted) / true)^2)); the winner scored 0.1138 and
-the median of the 8 entries is 0.56.
+the median of the 8 entries is 0.56. ``bottleneck.toml`` holds the model
+and its priors, wide and not centred on the truth.
 
-Steps (``bottleneck.toml`` holds the model and its priors, wide and not
-centred on the truth):
+``--method sfs`` (the default): re-simulate ``--datasets`` data sets at the
+truth (independent windows of ``--window-length`` bp; the project's
+``simulate_loci``), take each window's unfolded site frequency spectrum,
+fit the summed spectrum by composite likelihood
+(``genomics.baselines.sfs_likelihood``; the priors give bounds and starts),
+give block-bootstrap intervals over the windows, and score each estimate;
+``--organisers N`` also fits N chromosomes simulated as the organisers'
+script does, written as VCF by tskit and read by genomics.
 
-1. simulate training replicates from the priors, each cut into windows
-   (independent windows of ``--window-length`` bp; the project's
-   ``simulate_loci``), and compute per window the summary statistics of
+``--method npe``:
+
+1. simulate training replicates from the priors, each cut into windows,
+   and compute per window the summary statistics of
    ``genomics.encoding.sumstats`` and the folded spectrum in bins
    (``genomics.encoding.window_spectrum``);
 2. fit ``genomics.learning.posterior.PosteriorEstimator`` (the library
    behind ``genomics posterior``) for the two scored parameters; its
    coverage and SBC on held-out replicates are printed;
 3. re-simulate ``--datasets`` data sets at the truth with fresh seeds, take
-   each one's posterior median and score it;
-4. with ``--vcf`` (the challenge's VCF is not in the repository), apply the
-   posterior to a VCF cut into windows of ``--window-length``.
+   each one's posterior median and score it.
 
-    python examples/ghist2025_bottleneck/run.py --quick      # tiny sizes, every step (well under a minute)
-    python examples/ghist2025_bottleneck/run.py --simulations 300 --windows 5 --datasets 20
-    python examples/ghist2025_bottleneck/run.py --workers 64  # the full size: 100 windows of 1 Mb (README.md)
+With ``--vcf`` (the challenge's VCF is not in the repository) either method
+is applied to a VCF cut into windows of ``--window-length``.
+
+    python examples/ghist2025_bottleneck/run.py --quick      # tiny sizes, every step of the sfs method
+    python examples/ghist2025_bottleneck/run.py --datasets 20 --bootstrap 20 --organisers 2 --organisers-length 2e7
+    python examples/ghist2025_bottleneck/run.py --method npe --quick
+    python examples/ghist2025_bottleneck/run.py --method npe --workers 64  # the full size: 100 windows of 1 Mb
 """
 
 from __future__ import annotations
@@ -373,7 +383,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--method", choices=("sfs", "npe"), default="sfs", help="sfs (default): a composite-"
                         "likelihood fit of the site frequency spectrum; npe: the neural posterior of window statistics")
     parser.add_argument("--out", default="ghist2025_bottleneck_out", help="folder for the results")
-    parser.add_argument("--quick", action="store_true", help="60 simulations of 2 windows of 20 kb, 3 data sets")
+    parser.add_argument("--quick", action="store_true", help="3 data sets of 4 windows of 100 kb (sfs); 80 "
+                        "simulations of 2 windows of 20 kb, 3 data sets (npe)")
     parser.add_argument("--simulations", type=int, default=2000, help="training replicates, all rounds (default 2000)")
     parser.add_argument("--rounds", type=int, choices=(1, 2), default=2, help="1: the wide priors only; 2 (default): "
                         "half the simulations again from the priors cut to the data sets' posteriors")
