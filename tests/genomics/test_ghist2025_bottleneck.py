@@ -60,7 +60,8 @@ def write_truth_vcf(path: Path, length: float = 4e4) -> None:
 
 def test_the_quick_mode_scores_data_sets_re_simulated_at_the_truth(example, tmp_path, capsys):
     write_truth_vcf(tmp_path / "truth.vcf")
-    results = example["main"](["--quick", "--out", str(tmp_path), "--vcf", str(tmp_path / "truth.vcf")])
+    results = example["main"](["--quick", "--method", "npe", "--out", str(tmp_path), "--vcf",
+                               str(tmp_path / "truth.vcf")])
     rows = results["datasets"]
     assert len(rows) == 3 and len({row["seed"] for row in rows}) == 3
     for row in rows:
@@ -82,10 +83,35 @@ def test_the_quick_mode_scores_data_sets_re_simulated_at_the_truth(example, tmp_
     assert 500 <= estimate["generations"] <= 20000 and 0.05 <= estimate["post_decline_fraction"] <= 1.0
     assert results["vcf"]["score"] == pytest.approx(example["score"](example["TRUTH"], estimate))
     # a second run of the same settings reads the simulations back instead of simulating them again
-    again = example["main"](["--quick", "--out", str(tmp_path), "--vcf", str(tmp_path / "truth.vcf")])
+    again = example["main"](["--quick", "--method", "npe", "--out", str(tmp_path), "--vcf",
+                             str(tmp_path / "truth.vcf")])
     printed = capsys.readouterr().out
     assert printed.count("read 3 replicates from") == 1 and printed.count("read 40 replicates from") == 2
     assert again["datasets"] == results["datasets"]
+
+
+def test_the_quick_spectrum_fit_scores_simulated_organisers_and_vcf_data_sets(example, tmp_path, capsys):
+    write_truth_vcf(tmp_path / "truth.vcf", length=3e5)
+    results = example["main"](["--quick", "--method", "sfs", "--organisers", "1", "--out", str(tmp_path), "--vcf",
+                               str(tmp_path / "truth.vcf")])
+    rows = results["datasets"]
+    assert results["method"] == "sfs" and len(rows) == 3 and len({row["seed"] for row in rows}) == 3
+    for row in rows + results["organisers"]["datasets"] + [results["vcf"]]:
+        predicted = {k: row[k] for k in ("generations", "post_decline_fraction")}
+        assert row["score"] == pytest.approx(example["score"](example["TRUTH"], predicted))
+        assert 500 <= row["generations"] <= 20000 and 0.05 <= row["post_decline_fraction"] <= 1.0   # the priors
+        assert 5000 <= row["N_ancestral"] <= 100000 and row["segregating_sites"] > 0
+        for name, (low, high) in row["bootstrap_90"].items():
+            assert low <= high, name
+    assert results["median_score"] == pytest.approx(np.median([row["score"] for row in rows]))
+    for target in ("generations", "post_decline_fraction"):
+        errors = [(row[target] - example["TRUTH"][target]) / example["TRUTH"][target] for row in rows]
+        assert results[target]["mean_relative_error"] == pytest.approx(np.mean(errors))
+    assert not (tmp_path / "organisers_1.vcf").exists()                  # the simulated VCF is not kept
+    printed = capsys.readouterr().out
+    assert "the winner's 0.1138" in printed and "truth.vcf: " in printed and " in 3 windows" in printed
+    again = example["main"](["--quick", "--out", str(tmp_path)])         # sfs is the default; spectra read back
+    assert "read 3 data sets from" in capsys.readouterr().out and again["datasets"] == rows
 
 
 def test_a_missing_vcf_is_refused_before_any_simulation(example, tmp_path, capsys):
