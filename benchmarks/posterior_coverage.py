@@ -47,6 +47,7 @@ import numpy
 from genomics.baselines import posterior_predictive
 from genomics.learning.posterior import PosteriorSettings, fit_posterior
 from genomics.learning.posterior_features import simulated_window_statistics
+from genomics.learning.quantile_recalibration import METHODS
 from genomics.scenario import catalogue
 from genomics.simulation.run import load_simulations, simulate
 from genomics.simulation.store import simulated_genotypes
@@ -96,6 +97,13 @@ def run_design(name: str, scenario_name: str, arguments: argparse.Namespace, wor
     values = estimator.space.values([held.parameters[i] for i in indices])
     report = estimator.assess(windows, values, draws=arguments.draws, bins=10, seed=0)
     raw = estimator.assess(windows, values, draws=arguments.draws, bins=10, seed=0, recalibrated=False)
+    maps, default = {}, estimator.recalibration
+    for method in METHODS if default is not None else ():  # each map fitted on the same validation draws
+        estimator.recalibration = estimator.fit_recalibration(*estimator.validation_data, method, settings.seed)
+        mapped = estimator.assess(windows, values, draws=arguments.draws, bins=10, seed=0)
+        maps[method] = {"recalibration": estimator.recalibration.to_dict(), "coverage": coverage_table(mapped),
+                        "sbc": sbc_table(mapped)}
+    estimator.recalibration = default
     assessed = time.perf_counter()
     checks = []
     for i in range(min(arguments.predictive_sets, len(indices))):
@@ -111,7 +119,7 @@ def run_design(name: str, scenario_name: str, arguments: argparse.Namespace, wor
             "train": arguments.train, "held_out": arguments.held_out, "epochs_run": len(estimator.history["loss"]),
             "recalibration": estimator.recalibration and estimator.recalibration.to_dict(),
             "coverage": coverage_table(report), "sbc": sbc_table(report),
-            "coverage_raw": coverage_table(raw), "sbc_raw": sbc_table(raw),
+            "coverage_raw": coverage_table(raw), "sbc_raw": sbc_table(raw), "maps": maps,
             "predictive": checks, "seconds": {"simulate": simulated - started, "train": trained - simulated,
                                               "assess": assessed - trained,
                                               "predictive": time.perf_counter() - assessed}}
@@ -123,11 +131,12 @@ def describe(result: dict) -> str:
     if result.get("recalibration"):
         lines.append("the network's raw posterior:")
         lines += coverage_lines(result["coverage_raw"], result["sbc_raw"], result["held_out"])
-        recalibration = result["recalibration"]
-        lines.append(f"recalibrated on {recalibration['simulations']} validation replicates (shift, scale): "
-                     + ", ".join(f"{target} ({m:+.2f}, {s:.2f})" for target, m, s in
-                                 zip(recalibration["targets"], recalibration["shift"], recalibration["scale"])))
-        lines.append("the recalibrated posterior (what genomics posterior reports):")
+        for method, entry in result.get("maps", {}).items():
+            lines.append(f"recalibrated by the {method} map on {entry['recalibration']['simulations']} validation "
+                         f"replicates (fitted: {entry['recalibration']['method']}):")
+            lines += coverage_lines(entry["coverage"], entry["sbc"], result["held_out"])
+        lines.append(f"the recalibrated posterior (what genomics posterior reports: "
+                     f"{result['recalibration']['method']}):")
     lines += coverage_lines(result["coverage"], result["sbc"], result["held_out"])
     for check in result["predictive"]:
         lines.append(f"posterior predictive check of held-out replicate {check['held_out_replicate']}: "

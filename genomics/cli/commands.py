@@ -212,7 +212,8 @@ def _posterior_settings(arguments: argparse.Namespace) -> PosteriorSettings:
     return PosteriorSettings(head=arguments.head, components=arguments.components, hidden=arguments.hidden,
                              epochs=arguments.epochs, patience=arguments.patience, batch_size=arguments.batch_size,
                              seed=arguments.init_seed, spectrum_bins=arguments.spectrum_bins,
-                             recalibrate=arguments.recalibrate)
+                             recalibrate=arguments.recalibrate,
+                             recalibration=arguments.recalibration)
 
 
 def command_posterior(arguments: argparse.Namespace) -> None:

@@ -31,9 +31,11 @@ the units of the scenario file and inside the prior's support.
 
 Recalibration (on by default, ``PosteriorSettings.recalibrate``): after
 training, each target's marginal is recalibrated on the validation split
-(never trained on) by a probit-affine map of its PIT
-(``posterior_recalibration``: a shift for a bias, a scale for a posterior
-too narrow or too wide), and every sample, summary and check uses the
+(never trained on) by a monotone map of its PIT
+(``PosteriorSettings.recalibration``: "empirical", the PIT's smoothed
+quantile map, ``quantile_recalibration``; or "probit-affine", a shift for a
+bias and a scale for a posterior too narrow or too wide,
+``posterior_recalibration``), and every sample, summary and check uses the
 recalibrated posterior; ``recalibrated=False`` gives the raw one.
 """
 
@@ -51,7 +53,9 @@ from minidl.functional.mixture import mixture_output_size, sample_mixture
 from genomics.genotypes import Genotypes
 from genomics.learning import posterior_checks
 from genomics.learning.parameter_space import ParameterSpace, PosteriorTargetError
-from genomics.learning.posterior_recalibration import BASE_DRAWS, FEWEST_SIMULATIONS, ProbitRecalibration
+from genomics.learning.posterior_recalibration import BASE_DRAWS, FEWEST_SIMULATIONS
+from genomics.learning.quantile_recalibration import (DEFAULT_METHOD, METHODS, Recalibration, fit_recalibration,
+                                                      recalibration_from_dict)
 from genomics.learning.posterior_features import (FeatureScaling, PosteriorDataError, simulated_window_statistics,
                                                   spectrum_bins_of, window_statistic_names, window_statistics)
 from genomics.scenario.scenario import Scenario
@@ -79,6 +83,7 @@ class PosteriorSettings:
     seed: int = 1
     spectrum_bins: int = 0      # bins of each window's folded spectrum added to its statistics (0: none)
     recalibrate: bool = True    # recalibrate each marginal on the validation split (posterior_recalibration)
+    recalibration: str = DEFAULT_METHOD  # the map: "empirical" or "probit-affine" (quantile_recalibration)
 
     def head_settings(self) -> dict:
         """The density head, as saved: {"head", "components"} or {"head", "steps", "hidden"}."""
@@ -96,6 +101,9 @@ class PosteriorSettings:
         if not isinstance(self.spectrum_bins, int) or isinstance(self.spectrum_bins, bool) or self.spectrum_bins < 0:
             raise PosteriorTargetError(f"posterior setting spectrum_bins must be a whole number >= 0, got "
                                        f"{self.spectrum_bins!r}")
+        if self.recalibration not in METHODS:
+            raise PosteriorTargetError(f"posterior setting recalibration must be one of {', '.join(METHODS)}, got "
+                                       f"{self.recalibration!r}")
         if not 0 < self.validation_fraction < 0.5:
             raise PosteriorTargetError(f"posterior setting validation_fraction must lie in (0, 0.5), got "
                                        f"{self.validation_fraction!r}")
@@ -147,9 +155,11 @@ class PosteriorEstimator:
     scenario: str = ""
     history: dict = field(default_factory=dict)
     calibration: dict | None = None
-    recalibration: ProbitRecalibration | None = None
+    recalibration: Recalibration | None = None
     # the training simulations' data-set statistics (simulations, statistics), for predictive checks; not saved
     reference_statistics: numpy.ndarray | None = field(default=None, repr=False, compare=False)
+    # the validation split's windows and natural values, which the map was fitted on (``fit``); not saved
+    validation_data: tuple | None = field(default=None, repr=False, compare=False)
 
     # ------------------------------------------------------------------ training
     @classmethod
@@ -183,10 +193,17 @@ class PosteriorEstimator:
                             verbose=verbose)
         estimator = cls(space, features, mean.tolist(), sd.tolist(), model, settings.head_settings(), scenario,
                         {key: [float(v) for v in values] for key, values in history.history.items()})
+        estimator.validation_data = (windows[validation], values[validation])
         if settings.recalibrate and len(validation) >= FEWEST_SIMULATIONS:
-            raw = estimator.sample_windows(windows[validation], draws=999, seed=settings.seed, recalibrated=False)
-            estimator.recalibration = ProbitRecalibration.fit(raw, values[validation], space.targets, settings.seed)
+            estimator.recalibration = estimator.fit_recalibration(*estimator.validation_data, settings.recalibration,
+                                                                  settings.seed)
         return estimator
+
+    def fit_recalibration(self, windows: numpy.ndarray, values: numpy.ndarray, method: str = DEFAULT_METHOD,
+                          seed: int = 0) -> Recalibration:
+        """The map ``method`` of the raw posterior's PIT on simulations (windows, natural values) not trained on."""
+        raw = self.sample_windows(windows, draws=999, seed=seed, recalibrated=False)
+        return fit_recalibration(raw, values, self.space.targets, method, seed)
 
     # ------------------------------------------------------------------ posterior
     def windows_of(self, data: Any) -> numpy.ndarray:
@@ -276,7 +293,7 @@ class PosteriorEstimator:
         return cls(ParameterSpace.from_dict(metadata["space"]), FeatureScaling.from_dict(metadata["features"]),
                    metadata["target_mean"], metadata["target_sd"], model, dict(metadata["head"]),
                    metadata.get("scenario", ""), metadata.get("history", {}), metadata.get("calibration"),
-                   ProbitRecalibration.from_dict(recalibration) if recalibration else None)
+                   recalibration_from_dict(recalibration) if recalibration else None)
 
     def describe(self) -> str:
         return json.dumps({"scenario": self.scenario, "targets": self.space.targets,
