@@ -104,6 +104,8 @@ def run_design(name: str, scenario_name: str, arguments: argparse.Namespace, wor
         maps[method] = {"recalibration": estimator.recalibration.to_dict(), "coverage": coverage_table(mapped),
                         "sbc": sbc_table(mapped)}
     estimator.recalibration = default
+    validation = estimator.assess(*estimator.validation_data, draws=arguments.draws, bins=10, seed=0,
+                                  recalibrated=False)  # what the maps were fitted on, scored like the held-out
     assessed = time.perf_counter()
     checks = []
     for i in range(min(arguments.predictive_sets, len(indices))):
@@ -120,6 +122,8 @@ def run_design(name: str, scenario_name: str, arguments: argparse.Namespace, wor
             "recalibration": estimator.recalibration and estimator.recalibration.to_dict(),
             "coverage": coverage_table(report), "sbc": sbc_table(report),
             "coverage_raw": coverage_table(raw), "sbc_raw": sbc_table(raw), "maps": maps,
+            "validation_raw": {"simulations": len(estimator.validation_data[1]),
+                               "coverage": coverage_table(validation), "sbc": sbc_table(validation)},
             "predictive": checks, "seconds": {"simulate": simulated - started, "train": trained - simulated,
                                               "assess": assessed - trained,
                                               "predictive": time.perf_counter() - assessed}}
@@ -138,6 +142,10 @@ def describe(result: dict) -> str:
         lines.append(f"the recalibrated posterior (what genomics posterior reports: "
                      f"{result['recalibration']['method']}):")
     lines += coverage_lines(result["coverage"], result["sbc"], result["held_out"])
+    if result.get("validation_raw"):
+        lines.append(f"the raw posterior on the {result['validation_raw']['simulations']} validation replicates:")
+        lines += coverage_lines(result["validation_raw"]["coverage"], result["validation_raw"]["sbc"],
+                                result["validation_raw"]["simulations"])
     for check in result["predictive"]:
         lines.append(f"posterior predictive check of held-out replicate {check['held_out_replicate']}: "
                      f"{'reproduced' if check['reproduced'] else 'NOT reproduced'}, smallest p "
