@@ -163,3 +163,17 @@ def test_a_fitted_posterior_with_enough_validation_simulations_gets_the_empirica
                                estimator.sample_windows(windows[:3], draws=200, seed=1), rtol=1e-6)
     with pytest.raises(PosteriorTargetError, match="recalibration must be one of empirical, probit-affine, got 'x'"):
         PosteriorSettings(recalibration="x").check()
+
+
+def test_genomics_posterior_picks_the_map_beside_no_recalibrate(capsys):
+    from genomics.cli import commands
+    from genomics.cli.parser import parser
+
+    chosen = parser().parse_args(["posterior", "sims", "--out", "out", "--recalibration", "probit-affine"])
+    assert commands._posterior_settings(chosen).recalibration == "probit-affine"
+    default = parser().parse_args(["posterior", "sims", "--out", "out"])
+    assert commands._posterior_settings(default).recalibration == PosteriorSettings().recalibration
+    assert commands._posterior_settings(default).recalibrate is True
+    with pytest.raises(SystemExit):
+        parser().parse_args(["posterior", "sims", "--out", "out", "--recalibration", "isotonic"])
+    assert "argument --recalibration: invalid choice: 'isotonic'" in capsys.readouterr().err
