@@ -47,7 +47,7 @@ import numpy
 from genomics.baselines import posterior_predictive
 from genomics.learning.posterior import PosteriorSettings, fit_posterior
 from genomics.learning.posterior_features import simulated_window_statistics
-from genomics.learning.quantile_recalibration import METHODS
+from genomics.learning.quantile_recalibration import MAPS
 from genomics.scenario import catalogue
 from genomics.simulation.run import load_simulations, simulate
 from genomics.simulation.store import simulated_genotypes
@@ -98,7 +98,7 @@ def run_design(name: str, scenario_name: str, arguments: argparse.Namespace, wor
     report = estimator.assess(windows, values, draws=arguments.draws, bins=10, seed=0)
     raw = estimator.assess(windows, values, draws=arguments.draws, bins=10, seed=0, recalibrated=False)
     maps, default = {}, estimator.recalibration
-    for method in METHODS if default is not None else ():  # each map fitted on the same validation draws
+    for method in MAPS if default is not None else ():  # each map fitted on the same validation draws
         estimator.recalibration = estimator.fit_recalibration(*estimator.validation_data, method, settings.seed)
         mapped = estimator.assess(windows, values, draws=arguments.draws, bins=10, seed=0)
         maps[method] = {"recalibration": estimator.recalibration.to_dict(), "coverage": coverage_table(mapped),

@@ -18,7 +18,7 @@ from genomics.cli.options import (add_cluster_options, add_data_options, add_dat
 from genomics.demo import DemoSettings
 from genomics.encoding.encoder import Encoder
 from genomics.learning.posterior import HEADS, PosteriorSettings
-from genomics.learning.quantile_recalibration import EMPIRICAL_FEWEST, METHODS
+from genomics.learning.quantile_recalibration import AUTO_EMPIRICAL_FROM, EMPIRICAL_FEWEST, METHODS
 from genomics.pipeline.encode import BATCH_SIZE
 from genomics.scenario import catalogue
 
@@ -283,8 +283,9 @@ def _posterior(subcommands: argparse._SubParsersAction) -> None:
                             "the validation split by a monotone map of its PIT, and the map is printed)")
     group.add_argument("--recalibration", choices=METHODS, default=defaults.recalibration,
                        help="the map: empirical (the PIT's smoothed quantile map; probit-affine below "
-                            f"{EMPIRICAL_FEWEST} validation replicates) or probit-affine (a shift and a scale of the "
-                            f"PIT's probit; default {defaults.recalibration})")
+                            f"{EMPIRICAL_FEWEST} validation replicates), probit-affine (a shift and a scale of the "
+                            f"PIT's probit) or auto (empirical from {AUTO_EMPIRICAL_FROM} validation replicates; "
+                            f"default {defaults.recalibration})")
     add_seed(group, "--init-seed", "init_seed", defaults.seed, "seed of the initial weights, the shuffles and the "
              "held-out replicates")
     posterior.add_argument("--predictive", type=_predictive_replicates,

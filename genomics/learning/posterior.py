@@ -33,9 +33,10 @@ Recalibration (on by default, ``PosteriorSettings.recalibrate``): after
 training, each target's marginal is recalibrated on the validation split
 (never trained on) by a monotone map of its PIT
 (``PosteriorSettings.recalibration``: "empirical", the PIT's smoothed
-quantile map, ``quantile_recalibration``; or "probit-affine", a shift for a
+quantile map, ``quantile_recalibration``; "probit-affine", a shift for a
 bias and a scale for a posterior too narrow or too wide,
-``posterior_recalibration``), and every sample, summary and check uses the
+``posterior_recalibration``; or "auto", the default: empirical from 2,000
+validation simulations, as measured), and every sample, summary and check uses the
 recalibrated posterior; ``recalibrated=False`` gives the raw one.
 """
 
@@ -83,7 +84,7 @@ class PosteriorSettings:
     seed: int = 1
     spectrum_bins: int = 0      # bins of each window's folded spectrum added to its statistics (0: none)
     recalibrate: bool = True    # recalibrate each marginal on the validation split (posterior_recalibration)
-    recalibration: str = DEFAULT_METHOD  # the map: "empirical" or "probit-affine" (quantile_recalibration)
+    recalibration: str = DEFAULT_METHOD  # "auto", "empirical" or "probit-affine" (quantile_recalibration)
 
     def head_settings(self) -> dict:
         """The density head, as saved: {"head", "components"} or {"head", "steps", "hidden"}."""

@@ -14,8 +14,8 @@ from genomics.learning import posterior_checks
 from genomics.learning.parameter_space import ParameterSpace
 from genomics.learning.posterior import PosteriorEstimator, PosteriorSettings, PosteriorTargetError
 from genomics.learning.posterior_recalibration import ProbitRecalibration
-from genomics.learning.quantile_recalibration import (EMPIRICAL_FEWEST, EmpiricalRecalibration, fit_recalibration,
-                                                      knots_for, recalibration_from_dict)
+from genomics.learning.quantile_recalibration import (AUTO_EMPIRICAL_FROM, EMPIRICAL_FEWEST, EmpiricalRecalibration,
+                                                      fit_recalibration, knots_for, recalibration_from_dict)
 from genomics.scenario.priors import Uniform
 
 LEVELS = ("0.5", "0.8", "0.9", "0.95")
@@ -116,15 +116,20 @@ def test_the_map_survives_json_and_old_probit_affine_files_still_load():
 
 
 def test_few_simulations_fall_back_to_the_probit_affine_map_and_unknown_maps_are_refused():
+    """"empirical" from 500 simulations, "auto" (the default) from 2,000: below, the probit-affine map."""
     samples, truth = student_truths(EMPIRICAL_FEWEST - 1, 99, seed=7)
     assert isinstance(fit_recalibration(samples, truth, ["theta"], "empirical"), ProbitRecalibration)
     with pytest.raises(ValueError, match=f"{EMPIRICAL_FEWEST - 1} simulations are too few for the empirical"):
         EmpiricalRecalibration.fit(samples, truth, ["theta"])
-    with pytest.raises(ValueError, match="posterior recalibration 'isotonic' is not one of empirical, probit-affine"):
+    with pytest.raises(ValueError, match="recalibration 'isotonic' is not one of auto, empirical, probit-affine"):
         fit_recalibration(samples, truth, ["theta"], "isotonic")
     enough = student_truths(EMPIRICAL_FEWEST, 99, seed=7)
     assert isinstance(fit_recalibration(*enough, ["theta"], "empirical"), EmpiricalRecalibration)
     assert isinstance(fit_recalibration(*enough, ["theta"], "probit-affine"), ProbitRecalibration)
+    assert isinstance(fit_recalibration(*enough, ["theta"]), ProbitRecalibration)  # "auto"
+    many = student_truths(AUTO_EMPIRICAL_FROM, 99, seed=7)
+    assert isinstance(fit_recalibration(*many, ["theta"], "auto"), EmpiricalRecalibration)
+    assert isinstance(fit_recalibration(*many, ["theta"], "probit-affine"), ProbitRecalibration)
 
 
 @settings(max_examples=30, deadline=None)
@@ -148,20 +153,24 @@ def test_the_map_keeps_every_targets_order_and_its_draws_inside_the_support(bend
                                u[:, 0], atol=1e-9)
 
 
-def test_a_fitted_posterior_with_enough_validation_simulations_gets_the_empirical_map_and_saves_it(tmp_path):
+def test_a_fitted_posterior_asked_for_the_empirical_map_gets_it_and_saves_it(tmp_path):
     generator = np.random.default_rng(8)
     theta = generator.uniform(-3, 3, 2000)
     windows = np.stack([theta[:, None] + generator.standard_normal((2000, 3)),
                         generator.standard_normal((2000, 3))], axis=-1)
     space = ParameterSpace.from_priors({"theta": Uniform(-3.0, 3.0)}, ["theta"])
-    fit = PosteriorSettings(components=2, hidden=8, epochs=3, patience=2, batch_size=200, validation_fraction=0.3)
+    fit = PosteriorSettings(components=2, hidden=8, epochs=3, patience=2, batch_size=200, validation_fraction=0.3,
+                            recalibration="empirical")
     estimator = PosteriorEstimator.fit(windows, theta[:, None], space, ["x", "noise"], fit)
     assert isinstance(estimator.recalibration, EmpiricalRecalibration) and estimator.recalibration.simulations == 600
     loaded = PosteriorEstimator.load(estimator.save(str(tmp_path / "posterior.npz")))
     assert loaded.recalibration == estimator.recalibration
     np.testing.assert_allclose(loaded.sample_windows(windows[:3], draws=200, seed=1),
                                estimator.sample_windows(windows[:3], draws=200, seed=1), rtol=1e-6)
-    with pytest.raises(PosteriorTargetError, match="recalibration must be one of empirical, probit-affine, got 'x'"):
+    automatic = PosteriorEstimator.fit(windows, theta[:, None], space, ["x", "noise"],
+                                       PosteriorSettings(**{**fit.__dict__, "recalibration": "auto"}))
+    assert isinstance(automatic.recalibration, ProbitRecalibration)  # 600 < AUTO_EMPIRICAL_FROM
+    with pytest.raises(PosteriorTargetError, match="must be one of auto, empirical, probit-affine, got 'x'"):
         PosteriorSettings(recalibration="x").check()
 
 
