@@ -129,6 +129,18 @@ def run_design(name: str, scenario_name: str, arguments: argparse.Namespace, wor
                                               "predictive": time.perf_counter() - assessed}}
 
 
+def summary_of(result: dict) -> dict:
+    """Per posterior (raw, each map): the largest coverage deviation and each target's SBC p; the predictive
+    checks' verdicts."""
+    scored = {"raw": (result["coverage_raw"], result["sbc_raw"])}
+    scored.update({method: (entry["coverage"], entry["sbc"]) for method, entry in result.get("maps", {}).items()})
+    return {"largest_deviation": {name: coverage["largest_deviation"] for name, (coverage, _) in scored.items()},
+            "sbc_p": {name: {target: row["p_value"] for target, row in sbc["by_target"].items()}
+                      for name, (_, sbc) in scored.items()},
+            "sbc_threshold": result["sbc"]["test"]["threshold"],
+            "predictive_reproduced": [check["reproduced"] for check in result["predictive"]]}
+
+
 def describe(result: dict) -> str:
     lines = [f"\n{result['design']} ({result['scenario']}): {result['train']} training and {result['held_out']} "
              f"held-out replicates, {result['epochs_run']} epochs"]
@@ -206,6 +218,7 @@ def main(argv: list[str] | None = None) -> dict:
             if name not in DESIGNS:
                 parser.error(f"--designs: unknown design {name!r}; known: {', '.join(DESIGNS)}")
             results["designs"][name] = run_design(name, DESIGNS[name], arguments, work)
+            results["designs"][name]["summary"] = summary_of(results["designs"][name])
             print(describe(results["designs"][name]), flush=True)
     if arguments.json:
         with open(arguments.json, "w") as handle:
