@@ -55,12 +55,16 @@ validation draws; benchmarks/results-2026-12-07-posterior-empirical-*.json).
 With 1,000 for the map the two tie: largest coverage deviation on the demo
 design 0.039 empirical against 0.033 probit-affine, on Perez's 0.026
 against 0.029; SBC ranks uniform for 4 of 7 and 1 of 4 targets against 4 of
-7 and 2 of 4. With 2,500 the empirical map wins: demo 0.030 against 0.045,
-SBC uniform for 6 of 7 against 4 of 7. On an exactly calibrated posterior
-(synthetic, 40 repetitions) the empirical map's own noise makes the stated
-SBC test reject a target's ranks at 2,500 held-out in 48% of fits on 1,000
-simulations and 24% on 2,500 (probit-affine: 10% and 2.5%): below about
-2,000 its noise costs more than the shape it corrects.
+7 and 2 of 4. With 2,500 (``validation_fraction`` 0.25) the empirical map
+wins: demo 0.030 against 0.045, SBC uniform for 6 of 7 against 4 of 7;
+Perez's 0.016 against 0.024, SBC uniform for 4 of 4 against 2 of 4. On an
+exactly calibrated posterior (``benchmarks.recalibration_noise``) the
+empirical map's own noise makes the stated SBC test reject a target's ranks
+at 2,500 held-out in 50% of 40 fits on 1,000 simulations and 22% on 2,500
+(mean chi-square 24.4 and 15.1 on 9 degrees of freedom; probit-affine: 10%
+and 2.5%): below about 2,000 its noise costs more than the shape it
+corrects. With 4,000 (``validation_fraction`` 0.4) the demo reaches 0.026
+(probit-affine 0.046), SBC uniform for 5 of 7 (N_AB, N_ANC rejected).
 """
 
 from __future__ import annotations
