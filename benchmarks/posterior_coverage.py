@@ -88,7 +88,8 @@ def run_design(name: str, scenario_name: str, arguments: argparse.Namespace, wor
         simulate([scenario], count, folders[part], master_seed=seed, workers=arguments.workers, progress=False)
     simulated = time.perf_counter()
     settings = PosteriorSettings(head=arguments.head, epochs=arguments.epochs, patience=arguments.patience,
-                                 hidden=arguments.hidden, validation_fraction=arguments.validation_fraction)
+                                 hidden=arguments.hidden, validation_fraction=arguments.validation_fraction,
+                                 recalibration_fraction=arguments.recalibration_fraction)
     estimator = fit_posterior(folders["train"], settings=settings, held_out_fraction=0.0)
     trained = time.perf_counter()
     held = load_simulations(folders["held_out"])
@@ -98,8 +99,8 @@ def run_design(name: str, scenario_name: str, arguments: argparse.Namespace, wor
     report = estimator.assess(windows, values, draws=arguments.draws, bins=10, seed=0)
     raw = estimator.assess(windows, values, draws=arguments.draws, bins=10, seed=0, recalibrated=False)
     maps, default = {}, estimator.recalibration
-    for method in MAPS if default is not None else ():  # each map fitted on the same validation draws
-        estimator.recalibration = estimator.fit_recalibration(*estimator.validation_data, method, settings.seed)
+    for method in MAPS if default is not None else ():  # each map fitted on the same draws as the default one
+        estimator.recalibration = estimator.fit_recalibration(*estimator.recalibration_data, method, settings.seed)
         mapped = estimator.assess(windows, values, draws=arguments.draws, bins=10, seed=0)
         maps[method] = {"recalibration": estimator.recalibration.to_dict(), "coverage": coverage_table(mapped),
                         "sbc": sbc_table(mapped)}
@@ -120,6 +121,8 @@ def run_design(name: str, scenario_name: str, arguments: argparse.Namespace, wor
     return {"design": name, "scenario": scenario.name, "targets": estimator.space.targets,
             "train": arguments.train, "held_out": arguments.held_out, "epochs_run": len(estimator.history["loss"]),
             "recalibration": estimator.recalibration and estimator.recalibration.to_dict(),
+            "recalibration_split": estimator.recalibration_split,
+            "split_sizes": {name: len(part) for name, part in estimator.split_indices.items()},
             "coverage": coverage_table(report), "sbc": sbc_table(report),
             "coverage_raw": coverage_table(raw), "sbc_raw": sbc_table(raw), "maps": maps,
             "validation_raw": {"simulations": len(estimator.validation_data[1]),
@@ -148,7 +151,8 @@ def describe(result: dict) -> str:
         lines.append("the network's raw posterior:")
         lines += coverage_lines(result["coverage_raw"], result["sbc_raw"], result["held_out"])
         for method, entry in result.get("maps", {}).items():
-            lines.append(f"recalibrated by the {method} map on {entry['recalibration']['simulations']} validation "
+            where = (result.get("recalibration_split") or {}).get("split", "validation")
+            lines.append(f"recalibrated by the {method} map on {entry['recalibration']['simulations']} {where} "
                          f"replicates (fitted: {entry['recalibration']['method']}):")
             lines += coverage_lines(entry["coverage"], entry["sbc"], result["held_out"])
         lines.append(f"the recalibrated posterior (what genomics posterior reports: "
@@ -202,7 +206,10 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--patience", type=int, default=PosteriorSettings.patience)
     parser.add_argument("--hidden", type=int, default=PosteriorSettings.hidden)
     parser.add_argument("--validation-fraction", type=float, default=PosteriorSettings.validation_fraction,
-                        help="share of the training replicates kept for early stopping and the recalibration")
+                        help="share of the training replicates kept for early stopping")
+    parser.add_argument("--recalibration-fraction", type=float, default=None,
+                        help="share of the training replicates held out for the map alone (0: the validation "
+                             "split; default: as genomics posterior)")
     parser.add_argument("--workers", type=int, default=1, help="simulation processes")
     parser.add_argument("--json", help="write every figure here")
     parser.add_argument("--work", help="keep the simulations in this folder (and resume or reuse them there); "
