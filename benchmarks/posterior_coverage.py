@@ -106,7 +106,9 @@ def run_design(name: str, scenario_name: str, arguments: argparse.Namespace, wor
                         "sbc": sbc_table(mapped)}
     estimator.recalibration = default
     validation = estimator.assess(*estimator.validation_data, draws=arguments.draws, bins=10, seed=0,
-                                  recalibrated=False)  # what the maps were fitted on, scored like the held-out
+                                  recalibrated=False)  # early stopping's split, scored like the held-out
+    mapped_on = estimator.assess(*estimator.recalibration_data, draws=arguments.draws, bins=10, seed=0,
+                                 recalibrated=False)  # what the maps were fitted on (the validation split or not)
     assessed = time.perf_counter()
     checks = []
     for i in range(min(arguments.predictive_sets, len(indices))):
@@ -127,6 +129,8 @@ def run_design(name: str, scenario_name: str, arguments: argparse.Namespace, wor
             "coverage_raw": coverage_table(raw), "sbc_raw": sbc_table(raw), "maps": maps,
             "validation_raw": {"simulations": len(estimator.validation_data[1]),
                                "coverage": coverage_table(validation), "sbc": sbc_table(validation)},
+            "recalibration_raw": {"simulations": len(estimator.recalibration_data[1]),
+                                  "coverage": coverage_table(mapped_on), "sbc": sbc_table(mapped_on)},
             "predictive": checks, "seconds": {"simulate": simulated - started, "train": trained - simulated,
                                               "assess": assessed - trained,
                                               "predictive": time.perf_counter() - assessed}}
@@ -162,6 +166,10 @@ def describe(result: dict) -> str:
         lines.append(f"the raw posterior on the {result['validation_raw']['simulations']} validation replicates:")
         lines += coverage_lines(result["validation_raw"]["coverage"], result["validation_raw"]["sbc"],
                                 result["validation_raw"]["simulations"])
+    if (result.get("recalibration_split") or {}).get("split") == "recalibration":
+        lines.append(f"the raw posterior on the {result['recalibration_raw']['simulations']} recalibration replicates:")
+        lines += coverage_lines(result["recalibration_raw"]["coverage"], result["recalibration_raw"]["sbc"],
+                                result["recalibration_raw"]["simulations"])
     for check in result["predictive"]:
         lines.append(f"posterior predictive check of held-out replicate {check['held_out_replicate']}: "
                      f"{'reproduced' if check['reproduced'] else 'NOT reproduced'}, smallest p "
