@@ -214,7 +214,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--patience", type=int, default=PosteriorSettings.patience)
     parser.add_argument("--hidden", type=int, default=PosteriorSettings.hidden)
     parser.add_argument("--validation-fraction", type=float, default=PosteriorSettings.validation_fraction,
-                        help="share of the training replicates kept for early stopping")
+                        help="share of the training replicates kept for early stopping (and the map where no "
+                             "recalibration split is held out)")
     parser.add_argument("--recalibration-fraction", type=float, default=None,
                         help="share of the training replicates held out for the map alone (0: the validation "
                              "split; default: as genomics posterior)")

@@ -49,10 +49,11 @@ def test_the_map_is_fitted_on_simulations_neither_trained_on_nor_used_for_early_
         split_sentence(loaded.recalibration_split)
 
 
-def test_the_default_holds_out_a_fifth_only_where_that_leaves_the_map_2000_simulations():
-    assert (RECALIBRATION_SHARE, RECALIBRATION_FEWEST) == (0.2, 2000)
-    assert recalibration_count(None, 10_000) == 2000
-    assert recalibration_count(None, 9_997) == 0  # a fifth is 1,999.4: the validation split is used
+def test_the_default_holds_out_three_tenths_only_where_that_leaves_the_map_2000_simulations():
+    assert (RECALIBRATION_SHARE, RECALIBRATION_FEWEST) == (0.3, 2000)
+    assert recalibration_count(None, 10_000) == 3000
+    assert recalibration_count(None, 6_700) == 2010
+    assert recalibration_count(None, 6_660) == 0  # 3/10 is 1,998: the validation split is used
     assert recalibration_count(0.0, 50_000) == 0
     assert recalibration_count(0.25, 100) == 25
     windows, theta, space = gaussian_problem(300)
@@ -62,7 +63,7 @@ def test_the_default_holds_out_a_fifth_only_where_that_leaves_the_map_2000_simul
     assert estimator.recalibration.simulations == 30
     said = split_sentence(estimator.recalibration_split)
     assert said.startswith("the map was fitted on the 30 validation simulations, which early stopping also used")
-    assert "20% of the simulations would be fewer than 2000" in said
+    assert "30% of the simulations would be fewer than 2000" in said
 
 
 def test_a_file_written_before_the_recalibration_split_still_loads(tmp_path):
@@ -116,7 +117,7 @@ def test_genomics_posterior_passes_the_share_on_and_says_where_the_map_was_fitte
               "--held-out", "0.1", "--quiet"]
     assert main(["posterior", folder, "--out", str(tmp_path / "a"), *common]) == 0
     assert ("the map was fitted on the 22 validation simulations, which early stopping also used: no recalibration "
-            "split") in capsys.readouterr().out  # 225 kept: a fifth is far below 2,000
+            "split") in capsys.readouterr().out  # 225 kept: 3/10 is far below 2,000
     assert main(["posterior", folder, "--out", str(tmp_path / "b"), *common, "--recalibration-fraction", "0.2"]) == 0
     assert ("the map was fitted on 45 simulations held out of training and of early stopping"
             in capsys.readouterr().out)
