@@ -47,6 +47,7 @@ import numpy
 from genomics.baselines import posterior_predictive
 from genomics.learning.posterior import PosteriorSettings, fit_posterior
 from genomics.learning.posterior_features import simulated_window_statistics
+from genomics.learning.quantile_recalibration import MAPS
 from genomics.scenario import catalogue
 from genomics.simulation.run import load_simulations, simulate
 from genomics.simulation.store import simulated_genotypes
@@ -87,7 +88,8 @@ def run_design(name: str, scenario_name: str, arguments: argparse.Namespace, wor
         simulate([scenario], count, folders[part], master_seed=seed, workers=arguments.workers, progress=False)
     simulated = time.perf_counter()
     settings = PosteriorSettings(head=arguments.head, epochs=arguments.epochs, patience=arguments.patience,
-                                 hidden=arguments.hidden, validation_fraction=arguments.validation_fraction)
+                                 hidden=arguments.hidden, validation_fraction=arguments.validation_fraction,
+                                 recalibration_fraction=arguments.recalibration_fraction)
     estimator = fit_posterior(folders["train"], settings=settings, held_out_fraction=0.0)
     trained = time.perf_counter()
     held = load_simulations(folders["held_out"])
@@ -96,6 +98,17 @@ def run_design(name: str, scenario_name: str, arguments: argparse.Namespace, wor
     values = estimator.space.values([held.parameters[i] for i in indices])
     report = estimator.assess(windows, values, draws=arguments.draws, bins=10, seed=0)
     raw = estimator.assess(windows, values, draws=arguments.draws, bins=10, seed=0, recalibrated=False)
+    maps, default = {}, estimator.recalibration
+    for method in MAPS if default is not None else ():  # each map fitted on the same draws as the default one
+        estimator.recalibration = estimator.fit_recalibration(*estimator.recalibration_data, method, settings.seed)
+        mapped = estimator.assess(windows, values, draws=arguments.draws, bins=10, seed=0)
+        maps[method] = {"recalibration": estimator.recalibration.to_dict(), "coverage": coverage_table(mapped),
+                        "sbc": sbc_table(mapped)}
+    estimator.recalibration = default
+    validation = estimator.assess(*estimator.validation_data, draws=arguments.draws, bins=10, seed=0,
+                                  recalibrated=False)  # early stopping's split, scored like the held-out
+    mapped_on = estimator.assess(*estimator.recalibration_data, draws=arguments.draws, bins=10, seed=0,
+                                 recalibrated=False)  # what the maps were fitted on (the validation split or not)
     assessed = time.perf_counter()
     checks = []
     for i in range(min(arguments.predictive_sets, len(indices))):
@@ -110,11 +123,29 @@ def run_design(name: str, scenario_name: str, arguments: argparse.Namespace, wor
     return {"design": name, "scenario": scenario.name, "targets": estimator.space.targets,
             "train": arguments.train, "held_out": arguments.held_out, "epochs_run": len(estimator.history["loss"]),
             "recalibration": estimator.recalibration and estimator.recalibration.to_dict(),
+            "recalibration_split": estimator.recalibration_split,
+            "split_sizes": {name: len(part) for name, part in estimator.split_indices.items()},
             "coverage": coverage_table(report), "sbc": sbc_table(report),
-            "coverage_raw": coverage_table(raw), "sbc_raw": sbc_table(raw),
+            "coverage_raw": coverage_table(raw), "sbc_raw": sbc_table(raw), "maps": maps,
+            "validation_raw": {"simulations": len(estimator.validation_data[1]),
+                               "coverage": coverage_table(validation), "sbc": sbc_table(validation)},
+            "recalibration_raw": {"simulations": len(estimator.recalibration_data[1]),
+                                  "coverage": coverage_table(mapped_on), "sbc": sbc_table(mapped_on)},
             "predictive": checks, "seconds": {"simulate": simulated - started, "train": trained - simulated,
                                               "assess": assessed - trained,
                                               "predictive": time.perf_counter() - assessed}}
+
+
+def summary_of(result: dict) -> dict:
+    """Per posterior (raw, each map): the largest coverage deviation and each target's SBC p; the predictive
+    checks' verdicts."""
+    scored = {"raw": (result["coverage_raw"], result["sbc_raw"])}
+    scored.update({method: (entry["coverage"], entry["sbc"]) for method, entry in result.get("maps", {}).items()})
+    return {"largest_deviation": {name: coverage["largest_deviation"] for name, (coverage, _) in scored.items()},
+            "sbc_p": {name: {target: row["p_value"] for target, row in sbc["by_target"].items()}
+                      for name, (_, sbc) in scored.items()},
+            "sbc_threshold": result["sbc"]["test"]["threshold"],
+            "predictive_reproduced": [check["reproduced"] for check in result["predictive"]]}
 
 
 def describe(result: dict) -> str:
@@ -123,12 +154,22 @@ def describe(result: dict) -> str:
     if result.get("recalibration"):
         lines.append("the network's raw posterior:")
         lines += coverage_lines(result["coverage_raw"], result["sbc_raw"], result["held_out"])
-        recalibration = result["recalibration"]
-        lines.append(f"recalibrated on {recalibration['simulations']} validation replicates (shift, scale): "
-                     + ", ".join(f"{target} ({m:+.2f}, {s:.2f})" for target, m, s in
-                                 zip(recalibration["targets"], recalibration["shift"], recalibration["scale"])))
-        lines.append("the recalibrated posterior (what genomics posterior reports):")
+        for method, entry in result.get("maps", {}).items():
+            where = (result.get("recalibration_split") or {}).get("split", "validation")
+            lines.append(f"recalibrated by the {method} map on {entry['recalibration']['simulations']} {where} "
+                         f"replicates (fitted: {entry['recalibration']['method']}):")
+            lines += coverage_lines(entry["coverage"], entry["sbc"], result["held_out"])
+        lines.append(f"the recalibrated posterior (what genomics posterior reports: "
+                     f"{result['recalibration']['method']}):")
     lines += coverage_lines(result["coverage"], result["sbc"], result["held_out"])
+    if result.get("validation_raw"):
+        lines.append(f"the raw posterior on the {result['validation_raw']['simulations']} validation replicates:")
+        lines += coverage_lines(result["validation_raw"]["coverage"], result["validation_raw"]["sbc"],
+                                result["validation_raw"]["simulations"])
+    if (result.get("recalibration_split") or {}).get("split") == "recalibration":
+        lines.append(f"the raw posterior on the {result['recalibration_raw']['simulations']} recalibration replicates:")
+        lines += coverage_lines(result["recalibration_raw"]["coverage"], result["recalibration_raw"]["sbc"],
+                                result["recalibration_raw"]["simulations"])
     for check in result["predictive"]:
         lines.append(f"posterior predictive check of held-out replicate {check['held_out_replicate']}: "
                      f"{'reproduced' if check['reproduced'] else 'NOT reproduced'}, smallest p "
@@ -173,7 +214,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--patience", type=int, default=PosteriorSettings.patience)
     parser.add_argument("--hidden", type=int, default=PosteriorSettings.hidden)
     parser.add_argument("--validation-fraction", type=float, default=PosteriorSettings.validation_fraction,
-                        help="share of the training replicates kept for early stopping and the recalibration")
+                        help="share of the training replicates kept for early stopping (and the map where no "
+                             "recalibration split is held out)")
+    parser.add_argument("--recalibration-fraction", type=float, default=None,
+                        help="share of the training replicates held out for the map alone (0: the validation "
+                             "split; default: as genomics posterior)")
     parser.add_argument("--workers", type=int, default=1, help="simulation processes")
     parser.add_argument("--json", help="write every figure here")
     parser.add_argument("--work", help="keep the simulations in this folder (and resume or reuse them there); "
@@ -189,6 +234,7 @@ def main(argv: list[str] | None = None) -> dict:
             if name not in DESIGNS:
                 parser.error(f"--designs: unknown design {name!r}; known: {', '.join(DESIGNS)}")
             results["designs"][name] = run_design(name, DESIGNS[name], arguments, work)
+            results["designs"][name]["summary"] = summary_of(results["designs"][name])
             print(describe(results["designs"][name]), flush=True)
     if arguments.json:
         with open(arguments.json, "w") as handle:

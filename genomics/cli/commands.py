@@ -21,6 +21,7 @@ from genomics.encoding.encoder import Encoder
 from genomics.learning import posterior, posterior_checks
 from genomics.learning.joint_posterior import JointPosterior
 from genomics.learning.posterior import PosteriorSettings
+from genomics.learning.quantile_recalibration import split_sentence
 from genomics.observed import readers, vcf, vcf_zarr
 from genomics.observed.files import read_observed
 from genomics.progress import reporting
@@ -212,7 +213,9 @@ def _posterior_settings(arguments: argparse.Namespace) -> PosteriorSettings:
     return PosteriorSettings(head=arguments.head, components=arguments.components, hidden=arguments.hidden,
                              epochs=arguments.epochs, patience=arguments.patience, batch_size=arguments.batch_size,
                              seed=arguments.init_seed, spectrum_bins=arguments.spectrum_bins,
-                             recalibrate=arguments.recalibrate)
+                             recalibrate=arguments.recalibrate,
+                             recalibration=arguments.recalibration,
+                             recalibration_fraction=arguments.recalibration_fraction)
 
 
 def command_posterior(arguments: argparse.Namespace) -> None:
@@ -257,6 +260,7 @@ def _fit_posterior(arguments: argparse.Namespace, settings: PosteriorSettings,
                    f"the posterior of {', '.join(estimator.space.targets)} in scenario {estimator.scenario}")
     if estimator.recalibration is not None:
         print(estimator.recalibration.describe())
+        print(split_sentence(estimator.recalibration_split))
     if estimator.calibration:
         report.posterior_calibration(estimator.calibration)
         report.pictures([posterior_checks.plot_calibration(estimator.calibration,

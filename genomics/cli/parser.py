@@ -18,6 +18,8 @@ from genomics.cli.options import (add_cluster_options, add_data_options, add_dat
 from genomics.demo import DemoSettings
 from genomics.encoding.encoder import Encoder
 from genomics.learning.posterior import HEADS, PosteriorSettings
+from genomics.learning.quantile_recalibration import (AUTO_EMPIRICAL_FROM, EMPIRICAL_FEWEST, METHODS,
+                                                      RECALIBRATION_FEWEST, RECALIBRATION_SHARE)
 from genomics.pipeline.encode import BATCH_SIZE
 from genomics.scenario import catalogue
 
@@ -279,7 +281,16 @@ def _posterior(subcommands: argparse._SubParsersAction) -> None:
                             "of P(scenario | data) (default 0.1)")
     group.add_argument("--no-recalibrate", dest="recalibrate", action="store_false",
                        help="keep the network's raw posterior (default: each target's marginal is recalibrated on "
-                            "the validation split by a shift and a scale of its PIT, and the map is printed)")
+                            "replicates not trained on by a monotone map of its PIT, and the map is printed)")
+    group.add_argument("--recalibration", choices=METHODS, default=defaults.recalibration,
+                       help="the map: empirical (the PIT's smoothed quantile map; probit-affine below "
+                            f"{EMPIRICAL_FEWEST} validation replicates), probit-affine (a shift and a scale of the "
+                            f"PIT's probit) or auto (empirical from {AUTO_EMPIRICAL_FROM} validation replicates; "
+                            f"default {defaults.recalibration})")
+    group.add_argument("--recalibration-fraction", type=options.share_below(0.5), default=None, metavar="F",
+                       help="share of the replicates held out of training and of early stopping to fit the map on "
+                            f"(0: the validation split; default: {RECALIBRATION_SHARE:g} where that is at least "
+                            f"{RECALIBRATION_FEWEST} replicates, else the validation split)")
     add_seed(group, "--init-seed", "init_seed", defaults.seed, "seed of the initial weights, the shuffles and the "
              "held-out replicates")
     posterior.add_argument("--predictive", type=_predictive_replicates,

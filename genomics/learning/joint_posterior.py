@@ -42,7 +42,7 @@ from genomics.learning.posterior import (KIND, PosteriorEstimator, PosteriorSett
 from genomics.learning.posterior_features import (FeatureScaling, PosteriorDataError, simulated_window_statistics,
                                                   spectrum_bins_of, window_statistics)
 from genomics.learning.scenario_classifier import ScenarioClassifier
-from genomics.learning.posterior_recalibration import ProbitRecalibration
+from genomics.learning.quantile_recalibration import recalibration_from_dict
 from genomics.scenario.scenario import Scenario
 from genomics.simulation.run import load_simulations
 
@@ -172,7 +172,7 @@ class JointPosterior:
             estimators.append(PosteriorEstimator(space, features, entry["target_mean"], entry["target_sd"], model,
                                                  head, entry["scenario"], entry.get("history", {}),
                                                  entry.get("calibration"),
-                                                 ProbitRecalibration.from_dict(recalibration) if recalibration else None))
+                                                 recalibration_from_dict(recalibration) if recalibration else None))
         return cls(ScenarioClassifier.from_dict(metadata["classifier"], weights), estimators,
                    metadata.get("calibration"))
 

@@ -30,11 +30,16 @@ so means, medians and the central 50/80/90/95% credible intervals are in
 the units of the scenario file and inside the prior's support.
 
 Recalibration (on by default, ``PosteriorSettings.recalibrate``): after
-training, each target's marginal is recalibrated on the validation split
-(never trained on) by a probit-affine map of its PIT
-(``posterior_recalibration``: a shift for a bias, a scale for a posterior
-too narrow or too wide), and every sample, summary and check uses the
-recalibrated posterior; ``recalibrated=False`` gives the raw one.
+training, each target's marginal is recalibrated on a recalibration split
+(``recalibration_fraction``: held out of training and of early stopping) by
+a monotone map of its PIT
+(``PosteriorSettings.recalibration``: "empirical", the PIT's smoothed
+quantile map, ``quantile_recalibration``; "probit-affine", a shift for a
+bias and a scale for a posterior too narrow or too wide,
+``posterior_recalibration``; or "auto", the default: empirical from 2,000
+validation simulations, as measured), and every sample, summary and check uses the
+recalibrated posterior; ``recalibrated=False`` gives the raw one. Which
+simulations the map is fitted on: ``quantile_recalibration``, "Where".
 """
 
 from __future__ import annotations
@@ -51,7 +56,9 @@ from minidl.functional.mixture import mixture_output_size, sample_mixture
 from genomics.genotypes import Genotypes
 from genomics.learning import posterior_checks
 from genomics.learning.parameter_space import ParameterSpace, PosteriorTargetError
-from genomics.learning.posterior_recalibration import BASE_DRAWS, FEWEST_SIMULATIONS, ProbitRecalibration
+from genomics.learning.posterior_recalibration import BASE_DRAWS, FEWEST_SIMULATIONS
+from genomics.learning.quantile_recalibration import (DEFAULT_METHOD, METHODS, Recalibration, fit_recalibration,
+                                                      recalibration_count, recalibration_from_dict)
 from genomics.learning.posterior_features import (FeatureScaling, PosteriorDataError, simulated_window_statistics,
                                                   spectrum_bins_of, window_statistic_names, window_statistics)
 from genomics.scenario.scenario import Scenario
@@ -78,7 +85,9 @@ class PosteriorSettings:
     validation_fraction: float = 0.1
     seed: int = 1
     spectrum_bins: int = 0      # bins of each window's folded spectrum added to its statistics (0: none)
-    recalibrate: bool = True    # recalibrate each marginal on the validation split (posterior_recalibration)
+    recalibrate: bool = True    # recalibrate each marginal (quantile_recalibration, "Where")
+    recalibration: str = DEFAULT_METHOD  # "auto", "empirical" or "probit-affine" (quantile_recalibration)
+    recalibration_fraction: float | None = None  # share for the map alone (None: as measured; 0: validation split)
 
     def head_settings(self) -> dict:
         """The density head, as saved: {"head", "components"} or {"head", "steps", "hidden"}."""
@@ -96,9 +105,16 @@ class PosteriorSettings:
         if not isinstance(self.spectrum_bins, int) or isinstance(self.spectrum_bins, bool) or self.spectrum_bins < 0:
             raise PosteriorTargetError(f"posterior setting spectrum_bins must be a whole number >= 0, got "
                                        f"{self.spectrum_bins!r}")
+        if self.recalibration not in METHODS:
+            raise PosteriorTargetError(f"posterior setting recalibration must be one of {', '.join(METHODS)}, got "
+                                       f"{self.recalibration!r}")
         if not 0 < self.validation_fraction < 0.5:
             raise PosteriorTargetError(f"posterior setting validation_fraction must lie in (0, 0.5), got "
                                        f"{self.validation_fraction!r}")
+        share = self.recalibration_fraction
+        if share is not None and not (0 <= share < 0.5 and share + self.validation_fraction < 0.6):
+            raise PosteriorTargetError(f"posterior setting recalibration_fraction must lie in [0, 0.5) and leave "
+                                       f"0.4 of the simulations for training with the validation share, got {share!r}")
 
 
 def build_network(statistics: int, dimensions: int, settings: PosteriorSettings) -> minidl.Sequential:
@@ -147,9 +163,15 @@ class PosteriorEstimator:
     scenario: str = ""
     history: dict = field(default_factory=dict)
     calibration: dict | None = None
-    recalibration: ProbitRecalibration | None = None
+    recalibration: Recalibration | None = None
     # the training simulations' data-set statistics (simulations, statistics), for predictive checks; not saved
     reference_statistics: numpy.ndarray | None = field(default=None, repr=False, compare=False)
+    # {"split": "recalibration" or "validation", "simulations": n}: what the map was fitted on (None: older files)
+    recalibration_split: dict | None = None
+    # the validation and the recalibration splits' (windows, natural values), and every split's indices; not saved
+    validation_data: tuple | None = field(default=None, repr=False, compare=False)
+    recalibration_data: tuple | None = field(default=None, repr=False, compare=False)
+    split_indices: dict | None = field(default=None, repr=False, compare=False)
 
     # ------------------------------------------------------------------ training
     @classmethod
@@ -171,7 +193,8 @@ class PosteriorEstimator:
         targets = ((unbounded - mean) / sd).astype(numpy.float32)
         order = numpy.random.default_rng(settings.seed).permutation(len(windows))
         validation = order[:max(1, int(round(settings.validation_fraction * len(windows))))]
-        train = order[len(validation):]
+        held = order[len(validation):][:recalibration_count(settings.recalibration_fraction, len(windows))]
+        train = order[len(validation) + len(held):]  # held out of training and early stopping: the map's alone
         inputs = features.apply(windows)
         minidl.random.seed(settings.seed)
         model = build_network(inputs.shape[-1], len(space.targets), settings)
@@ -183,10 +206,22 @@ class PosteriorEstimator:
                             verbose=verbose)
         estimator = cls(space, features, mean.tolist(), sd.tolist(), model, settings.head_settings(), scenario,
                         {key: [float(v) for v in values] for key, values in history.history.items()})
-        if settings.recalibrate and len(validation) >= FEWEST_SIMULATIONS:
-            raw = estimator.sample_windows(windows[validation], draws=999, seed=settings.seed, recalibrated=False)
-            estimator.recalibration = ProbitRecalibration.fit(raw, values[validation], space.targets, settings.seed)
+        estimator.validation_data = (windows[validation], values[validation])
+        mapped = held if len(held) else validation
+        estimator.recalibration_data = (windows[mapped], values[mapped])
+        estimator.split_indices = {"train": train, "validation": validation, "recalibration": held}
+        if settings.recalibrate and len(mapped) >= FEWEST_SIMULATIONS:
+            estimator.recalibration = estimator.fit_recalibration(*estimator.recalibration_data,
+                                                                  settings.recalibration, settings.seed)
+            estimator.recalibration_split = {"split": "recalibration" if len(held) else "validation",
+                                             "simulations": len(mapped)}
         return estimator
+
+    def fit_recalibration(self, windows: numpy.ndarray, values: numpy.ndarray, method: str = DEFAULT_METHOD,
+                          seed: int = 0) -> Recalibration:
+        """The map ``method`` of the raw posterior's PIT on simulations (windows, natural values) not trained on."""
+        raw = self.sample_windows(windows, draws=999, seed=seed, recalibrated=False)
+        return fit_recalibration(raw, values, self.space.targets, method, seed)
 
     # ------------------------------------------------------------------ posterior
     def windows_of(self, data: Any) -> numpy.ndarray:
@@ -254,7 +289,8 @@ class PosteriorEstimator:
         return {"kind": KIND, "version": VERSION, "scenario": self.scenario, "space": self.space.to_dict(),
                 "features": self.features.to_dict(), "target_mean": self.target_mean, "target_sd": self.target_sd,
                 "head": self.head, "history": self.history, "calibration": self.calibration,
-                "recalibration": self.recalibration.to_dict() if self.recalibration is not None else None}
+                "recalibration": self.recalibration.to_dict() if self.recalibration is not None else None,
+                "recalibration_split": self.recalibration_split}
 
     def save(self, path: str) -> str:
         """The network and everything above as JSON metadata, in one minidl ``.npz`` (no pickle)."""
@@ -276,7 +312,8 @@ class PosteriorEstimator:
         return cls(ParameterSpace.from_dict(metadata["space"]), FeatureScaling.from_dict(metadata["features"]),
                    metadata["target_mean"], metadata["target_sd"], model, dict(metadata["head"]),
                    metadata.get("scenario", ""), metadata.get("history", {}), metadata.get("calibration"),
-                   ProbitRecalibration.from_dict(recalibration) if recalibration else None)
+                   recalibration_from_dict(recalibration) if recalibration else None,
+                   recalibration_split=metadata.get("recalibration_split"))
 
     def describe(self) -> str:
         return json.dumps({"scenario": self.scenario, "targets": self.space.targets,

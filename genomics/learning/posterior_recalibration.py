@@ -119,6 +119,75 @@ def censored_normal_fit(z: numpy.ndarray, below: numpy.ndarray, above: numpy.nda
             break
     return m, s
 
+def check_calibration_input(samples: numpy.ndarray, true: numpy.ndarray,
+                            targets: list[str]) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """Draws (simulations, L, targets) and true values (simulations, targets) as floats; bad shapes or too few
+    simulations are refused in one sentence."""
+    samples, true = numpy.asarray(samples, dtype=float), numpy.asarray(true, dtype=float)
+    if samples.ndim != 3 or true.shape != (samples.shape[0], samples.shape[2]) or samples.shape[2] != len(targets):
+        raise ValueError(f"recalibration needs draws (simulations, draws, {len(targets)}) and true values "
+                         f"(simulations, {len(targets)}); got shapes {samples.shape} and {true.shape}")
+    if samples.shape[0] < FEWEST_SIMULATIONS:
+        raise ValueError(f"{samples.shape[0]} simulations are too few to recalibrate a posterior (at least "
+                         f"{FEWEST_SIMULATIONS})")
+    return samples, true
+
+
+def quantile_map(samples: numpy.ndarray, levels_of, targets: int) -> numpy.ndarray:
+    """Draws (..., L, targets) -> draws of the recalibrated posterior: the draw of rank r (0-based) of each
+    target becomes Q(w_r), Q the draws' quantile function (linear between order statistics, a Gaussian tail
+    past the extreme ones), w = ``levels_of(L)`` (L, targets) the recalibrated levels of the ranks."""
+    samples = numpy.asarray(samples, dtype=float)
+    draws = samples.shape[-2]
+    if samples.shape[-1] != targets:
+        raise ValueError(f"draws of {samples.shape[-1]} targets given to a recalibration of {targets}")
+    order = numpy.argsort(samples, axis=-2, kind="stable")
+    ordered = numpy.take_along_axis(samples, order, axis=-2)
+    levels = levels_of(draws)                                            # (L, targets)
+    positions = numpy.clip(levels * draws - 0.5, 0, draws - 1)           # 0-based, inside the draws
+    low = numpy.floor(positions).astype(numpy.int64)
+    high = numpy.minimum(low + 1, draws - 1)
+    fraction = positions - low
+    shape = ordered.shape[:-2] + positions.shape
+    below = numpy.take_along_axis(ordered, numpy.broadcast_to(low, shape), axis=-2)
+    above = numpy.take_along_axis(ordered, numpy.broadcast_to(high, shape), axis=-2)
+    mapped = below + fraction * (above - below)
+    edge = 0.5 / draws
+    beyond = (levels < edge) | (levels > 1 - edge)
+    if beyond.any():  # a Gaussian tail past the extreme draws, with the draws' own spread
+        spread = numpy.diff(numpy.quantile(ordered, [0.1, 0.9], axis=-2), axis=0)[0] / (2 * TAIL_PROBIT)
+        excess = normal_quantile(numpy.clip(levels, 1e-300, 1 - 1e-16)) - normal_quantile(
+            numpy.clip(levels, edge, 1 - edge))
+        mapped = mapped + numpy.where(beyond, excess, 0.0) * spread[..., None, :]
+    result = numpy.empty_like(samples)
+    numpy.put_along_axis(result, order, mapped, axis=-2)
+    return result
+
+
+@dataclass
+class Probits:
+    """z = Phi^-1(PIT) (simulations, targets) of truths among draws, with the censored ones marked: ``below``
+    (rank 0: z known only to be < ``low`` = Phi^-1(1 / (L + 1))) and ``above`` (rank L: z > ``high``)."""
+
+    z: numpy.ndarray
+    below: numpy.ndarray
+    above: numpy.ndarray
+    low: float
+    high: float
+
+    @classmethod
+    def of(cls, samples: numpy.ndarray, true: numpy.ndarray, seed: int) -> "Probits":
+        """From draws (simulations, L, targets) and true values (simulations, targets); randomised PIT."""
+        draws = samples.shape[1]
+        ranks = truth_ranks(samples, true)
+        z = normal_quantile(probability_integral_transform(ranks, draws, numpy.random.default_rng(seed)))
+        return cls(z, ranks == 0, ranks == draws, float(normal_quantile(1 / (draws + 1))),
+                   float(normal_quantile(draws / (draws + 1))))
+
+    def normal_fit(self, target: int) -> tuple[float, float]:
+        """(m, s): maximum likelihood of N(m, s^2) for one target's z, censored where marked."""
+        return censored_normal_fit(self.z[:, target], self.below[:, target], self.above[:, target], self.low,
+                                   self.high)
 
 
 @dataclass
@@ -134,19 +203,9 @@ class ProbitRecalibration:
     def fit(cls, samples: numpy.ndarray, true: numpy.ndarray, targets: list[str],
             seed: int = 0) -> "ProbitRecalibration":
         """Maximum-likelihood m and s from posterior draws (simulations, L, targets) and true values."""
-        samples, true = numpy.asarray(samples, dtype=float), numpy.asarray(true, dtype=float)
-        if samples.ndim != 3 or true.shape != (samples.shape[0], samples.shape[2]) or samples.shape[2] != len(targets):
-            raise ValueError(f"recalibration needs draws (simulations, draws, {len(targets)}) and true values "
-                             f"(simulations, {len(targets)}); got shapes {samples.shape} and {true.shape}")
-        if samples.shape[0] < FEWEST_SIMULATIONS:
-            raise ValueError(f"{samples.shape[0]} simulations are too few to recalibrate a posterior (at least "
-                             f"{FEWEST_SIMULATIONS})")
-        draws = samples.shape[1]
-        ranks = truth_ranks(samples, true)
-        z = normal_quantile(probability_integral_transform(ranks, draws, numpy.random.default_rng(seed)))
-        low, high = float(normal_quantile(1 / (draws + 1))), float(normal_quantile(draws / (draws + 1)))
-        fits = [censored_normal_fit(z[:, j], ranks[:, j] == 0, ranks[:, j] == draws, low, high)
-                for j in range(len(targets))]
+        samples, true = check_calibration_input(samples, true, targets)
+        probits = Probits.of(samples, true, seed)
+        fits = [probits.normal_fit(j) for j in range(len(targets))]
         return cls(list(targets), [m for m, _ in fits], [s for _, s in fits], int(samples.shape[0]))
 
     def levels(self, draws: int) -> numpy.ndarray:
@@ -156,31 +215,7 @@ class ProbitRecalibration:
 
     def apply(self, samples: numpy.ndarray) -> numpy.ndarray:
         """Draws (..., L, targets) of the estimated posterior -> as many draws of the recalibrated one."""
-        samples = numpy.asarray(samples, dtype=float)
-        draws = samples.shape[-2]
-        if samples.shape[-1] != len(self.targets):
-            raise ValueError(f"draws of {samples.shape[-1]} targets given to a recalibration of {len(self.targets)}")
-        order = numpy.argsort(samples, axis=-2, kind="stable")
-        ordered = numpy.take_along_axis(samples, order, axis=-2)
-        levels = self.levels(draws)                                          # (L, targets)
-        positions = numpy.clip(levels * draws - 0.5, 0, draws - 1)           # 0-based, inside the draws
-        low = numpy.floor(positions).astype(numpy.int64)
-        high = numpy.minimum(low + 1, draws - 1)
-        fraction = positions - low
-        shape = ordered.shape[:-2] + positions.shape
-        below = numpy.take_along_axis(ordered, numpy.broadcast_to(low, shape), axis=-2)
-        above = numpy.take_along_axis(ordered, numpy.broadcast_to(high, shape), axis=-2)
-        mapped = below + fraction * (above - below)
-        edge = 0.5 / draws
-        beyond = (levels < edge) | (levels > 1 - edge)
-        if beyond.any():  # a Gaussian tail past the extreme draws, with the draws' own spread
-            spread = numpy.diff(numpy.quantile(ordered, [0.1, 0.9], axis=-2), axis=0)[0] / (2 * TAIL_PROBIT)
-            excess = normal_quantile(numpy.clip(levels, 1e-300, 1 - 1e-16)) - normal_quantile(
-                numpy.clip(levels, edge, 1 - edge))
-            mapped = mapped + numpy.where(beyond, excess, 0.0) * spread[..., None, :]
-        result = numpy.empty_like(samples)
-        numpy.put_along_axis(result, order, mapped, axis=-2)
-        return result
+        return quantile_map(samples, self.levels, len(self.targets))
 
     def to_dict(self) -> dict:
         return {"method": "probit-affine", "targets": self.targets, "shift": self.shift, "scale": self.scale,
