@@ -83,8 +83,10 @@ def run_design(name: str, scenario_name: str, arguments: argparse.Namespace, wor
     scenario = catalogue.resolve([scenario_name])[0]
     started = time.perf_counter()
     folders = {}
-    for part, count, seed in (("train", arguments.train, 1), ("held_out", arguments.held_out, 2)):
-        folders[part] = os.path.join(work, f"{name}_{part}_{count}")
+    parts = (("train", arguments.train, 1), ("held_out", arguments.held_out, arguments.held_out_seed))
+    for part, count, seed in parts:
+        suffix = "" if part == "train" or seed == 2 else f"_seed{seed}"  # seed 2: the folders of earlier runs
+        folders[part] = os.path.join(work, f"{name}_{part}_{count}{suffix}")
         simulate([scenario], count, folders[part], master_seed=seed, workers=arguments.workers, progress=False)
     simulated = time.perf_counter()
     settings = PosteriorSettings(head=arguments.head, epochs=arguments.epochs, patience=arguments.patience,
@@ -121,7 +123,8 @@ def run_design(name: str, scenario_name: str, arguments: argparse.Namespace, wor
                        "predictive_tail_share": result["predictive_distance"]["tail_share"],
                        "prior_predictive_tail_share": result["prior_predictive_distance"]["tail_share"]})
     return {"design": name, "scenario": scenario.name, "targets": estimator.space.targets,
-            "train": arguments.train, "held_out": arguments.held_out, "epochs_run": len(estimator.history["loss"]),
+            "train": arguments.train, "held_out": arguments.held_out,
+            "held_out_seed": arguments.held_out_seed, "epochs_run": len(estimator.history["loss"]),
             "recalibration": estimator.recalibration and estimator.recalibration.to_dict(),
             "recalibration_split": estimator.recalibration_split,
             "split_sizes": {name: len(part) for name, part in estimator.split_indices.items()},
@@ -206,6 +209,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--designs", default="demo,perez", help="comma-separated: demo, perez")
     parser.add_argument("--train", type=int, default=2000, help="training replicates per design")
     parser.add_argument("--held-out", type=int, default=1000, help="held-out replicates per design")
+    parser.add_argument("--held-out-seed", type=int, default=2,
+                        help="master seed of the held-out simulations (another seed: another independent set)")
     parser.add_argument("--draws", type=int, default=999, help="posterior draws per held-out replicate")
     parser.add_argument("--predictive", type=int, default=100, help="replicates per posterior predictive check")
     parser.add_argument("--predictive-sets", type=int, default=3, help="held-out data sets checked")
