@@ -284,8 +284,8 @@ def _posterior(subcommands: argparse._SubParsersAction) -> None:
                             "replicates not trained on by a monotone map of its PIT, and the map is printed)")
     group.add_argument("--recalibration", choices=METHODS, default=defaults.recalibration,
                        help="the map: empirical (the PIT's smoothed quantile map; probit-affine below "
-                            f"{EMPIRICAL_FEWEST} validation replicates), probit-affine (a shift and a scale of the "
-                            f"PIT's probit) or auto (empirical from {AUTO_EMPIRICAL_FROM} validation replicates; "
+                            f"{EMPIRICAL_FEWEST} replicates to fit it on), probit-affine (a shift and a scale of the "
+                            f"PIT's probit) or auto (empirical from {AUTO_EMPIRICAL_FROM} replicates to fit it on; "
                             f"default {defaults.recalibration})")
     group.add_argument("--recalibration-fraction", type=options.share_below(0.5), default=None, metavar="F",
                        help="share of the replicates held out of training and of early stopping to fit the map on "

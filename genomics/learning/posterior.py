@@ -37,7 +37,7 @@ a monotone map of its PIT
 quantile map, ``quantile_recalibration``; "probit-affine", a shift for a
 bias and a scale for a posterior too narrow or too wide,
 ``posterior_recalibration``; or "auto", the default: empirical from 2,000
-validation simulations, as measured), and every sample, summary and check uses the
+simulations to fit it on, as measured), and every sample, summary and check uses the
 recalibrated posterior; ``recalibrated=False`` gives the raw one. Which
 simulations the map is fitted on: ``quantile_recalibration``, "Where".
 """

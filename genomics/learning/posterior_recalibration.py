@@ -119,6 +119,7 @@ def censored_normal_fit(z: numpy.ndarray, below: numpy.ndarray, above: numpy.nda
             break
     return m, s
 
+
 def check_calibration_input(samples: numpy.ndarray, true: numpy.ndarray,
                             targets: list[str]) -> tuple[numpy.ndarray, numpy.ndarray]:
     """Draws (simulations, L, targets) and true values (simulations, targets) as floats; bad shapes or too few

@@ -48,46 +48,28 @@ test's critical value at 0.05 / 7 is 21.7. The stated SBC test at 2,500
 held-out simulations can reject an unbiased map fitted on 1,000.
 
 Which map: "auto" (the default) fits the empirical map from
-``AUTO_EMPIRICAL_FROM`` = 2,000 calibration simulations and the
-probit-affine one below, as measured (``benchmarks.posterior_coverage``,
-10,000 training and 2,500 held-out simulations, both maps fitted on the same
-validation draws; benchmarks/results-2026-12-07-posterior-empirical-*.json).
-With 1,000 for the map the two tie: largest coverage deviation on the demo
-design 0.039 empirical against 0.033 probit-affine, on Perez's 0.026
-against 0.029; SBC ranks uniform for 4 of 7 and 1 of 4 targets against 4 of
-7 and 2 of 4. With 2,500 (``validation_fraction`` 0.25) the empirical map
-wins: demo 0.030 against 0.045, SBC uniform for 6 of 7 against 4 of 7;
-Perez's 0.016 against 0.024, SBC uniform for 4 of 4 against 2 of 4. On an
-exactly calibrated posterior (``benchmarks.recalibration_noise``) the
-empirical map's own noise makes the stated SBC test reject a target's ranks
-at 2,500 held-out in 50% of 40 fits on 1,000 simulations and 22% on 2,500
-(mean chi-square 24.4 and 15.1 on 9 degrees of freedom; probit-affine: 10%
-and 2.5%): below about 2,000 its noise costs more than the shape it
-corrects. With 4,000 (``validation_fraction`` 0.4) the demo reaches 0.026
-(probit-affine 0.046), SBC uniform for 5 of 7 (N_AB, N_ANC rejected).
+``AUTO_EMPIRICAL_FROM`` = 2,000 simulations for the map and the
+probit-affine one below. Measured (``benchmarks.posterior_coverage``, both
+maps fitted on the same draws): with about 1,000 simulations the two tie,
+with 2,500 the empirical map wins; on an exactly calibrated posterior
+(``benchmarks.recalibration_noise``) the empirical map's own noise makes the
+stated SBC test reject far more often than the probit-affine map's below
+about 2,000, so there its noise costs more than the shape it corrects.
 
 Where the map is fitted: not on the validation split where it can be
 avoided. Early stopping picked the weights on that split, and there the raw
-posterior covers more than on fresh simulations (0.011 at 50% on the demo
-design, and passes SBC there while it fails on fresh ones), so a map fitted
-on it under-corrects. ``PosteriorSettings.recalibration_fraction`` holds a
-share of the simulations out of training and of early stopping for the map
-alone; by default (None) ``RECALIBRATION_SHARE`` = 0.3 where that leaves
+posterior covers more than on fresh simulations (and can pass SBC there
+while it fails on fresh ones), so a map fitted on it under-corrects.
+``PosteriorSettings.recalibration_fraction`` holds a share of the
+simulations out of training and of early stopping for the map alone; by
+default (None) ``RECALIBRATION_SHARE`` = 0.3 where that leaves
 ``RECALIBRATION_FEWEST`` = 2,000 simulations (so "auto" fits the empirical
 map), else none, and the map is fitted on the validation split as before
 (``recalibration_count``; ``split_sentence`` says which, and how many).
-Measured on 10,000 simulations (1,000 for early stopping) and 2,500 held
-out (benchmarks/results-2026-12-07-posterior-split-*.json): with 0.2
-(2,000 for the map) the demo design reaches 0.036 and SBC uniform for 3 of
-7 targets, Perez's 0.014 and 4 of 4; with 0.3 (3,000) the demo 0.025 and 6
-of 7 (N_AB rejected), Perez's 0.019 and 4 of 4. The raw posterior's rank
-histograms on the recalibration split agree with the held-out ones
-(homogeneity p 0.05 to 0.99) where the validation split's do not (N_AB
-0.010). The map's own noise is what is left
-(``benchmarks.recalibration_noise``, an exactly calibrated posterior, a
-target failing where SBC is rejected or a level is off by more than 0.03):
-19% of fits on 2,000, 15% on 2,500, 6% on 4,000, so all 7 of the demo's
-targets pass in about 23%, 32% and 66% of fits.
+The raw posterior's rank histograms on that split agree with held-out ones
+where the validation split's do not. Every figure (coverage, SBC, the noise
+floor per split size) is in benchmarks/RESULTS.md, "Posteriors recalibrated
+on a split no network saw".
 """
 
 from __future__ import annotations
