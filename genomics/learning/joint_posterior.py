@@ -172,7 +172,8 @@ class JointPosterior:
             estimators.append(PosteriorEstimator(space, features, entry["target_mean"], entry["target_sd"], model,
                                                  head, entry["scenario"], entry.get("history", {}),
                                                  entry.get("calibration"),
-                                                 recalibration_from_dict(recalibration) if recalibration else None))
+                                                 recalibration_from_dict(recalibration) if recalibration else None,
+                                                 recalibration_split=entry.get("recalibration_split")))
         return cls(ScenarioClassifier.from_dict(metadata["classifier"], weights), estimators,
                    metadata.get("calibration"))
 

@@ -177,9 +177,11 @@ def test_a_joint_posterior_of_two_scenarios_survives_saving(two_scenarios, tmp_p
         ("shrink", "N"), ("shrink", "T"), ("shrink", "f"), ("grow", "N"), ("grow", "T"), ("grow", "g"),
         ("model-averaged", "N"), ("model-averaged", "T")]
     assert rows[-1]["averaged_over"] == "shrink+grow" and rows[-1]["median"] == averaged["median"]
+    joint.estimators[1].recalibration_split = {"split": "recalibration", "simulations": 3}  # as a larger fit says
     path = joint.save(str(tmp_path / "posterior.npz"))
     again = load_posterior(path)
     assert isinstance(again, JointPosterior) and again.calibration == calibration
+    assert [e.recalibration_split for e in again.estimators] == [None, {"split": "recalibration", "simulations": 3}]
     assert again.summary_rows([genotypes], ["first"]) == rows
     assert isinstance(load_posterior(alone.save(str(tmp_path / "alone.npz"))), PosteriorEstimator)
 
