@@ -27,6 +27,7 @@ import numpy
 import tskit
 
 from genomics.scenario.design import MissingData, SamplingDesign
+from genomics.simulation.genealogies import one_tree_genealogies
 from genomics.genotypes import MISSING, Genotypes
 
 
@@ -162,11 +163,19 @@ def simulate_loci(scenario: Any, parameters: dict, generator: numpy.random.Gener
         copies = [(design.loci[i], genomes[i][2]) for i in group for _ in range(design.loci[i].count)]
         seeds = [int(s) for s in generator.integers(1, 2**31 - 1, size=1 + len(copies))]
         length, recombination, _ = genomes[group[0]]
-        replicates = msprime.sim_ancestry(
-            samples=scenario.sample_sets(),
-            demography=scenario.demography(parameters, design.loci[group[0]].size_scale),
-            sequence_length=length, recombination_rate=recombination, random_seed=seeds[0],
-            num_replicates=len(copies), record_provenance=False)  # the manifest records how shards were made
+        ancestry = {"samples": scenario.sample_sets(), "sequence_length": length,
+                    "demography": scenario.demography(parameters, design.loci[group[0]].size_scale),
+                    "recombination_rate": recombination, "random_seed": seeds[0]}
+        if isinstance(recombination, (int, float)) and recombination == 0 and all(l.fixed_sites for l, _ in copies):
+            for arrays, (locus, _), seed in zip(one_tree_genealogies(len(copies), **ancestry), copies, seeds[1:]):
+                g, p = sites_on_one_tree(*arrays, locus.segregating_sites, numpy.random.default_rng(seed))
+                blocks.append(g)
+                positions.append(p)
+            site_counts += [l.segregating_sites for l, _ in copies]
+            lengths += [length] * len(copies)
+            continue
+        replicates = msprime.sim_ancestry(**ancestry, num_replicates=len(copies),
+                                          record_provenance=False)  # the manifest records how shards were made
         for ts, (locus, mutation), seed in zip(replicates, copies, seeds[1:]):
             if locus.fixed_sites:
                 g, p = place_segregating_sites(ts, locus.segregating_sites, numpy.random.default_rng(seed))

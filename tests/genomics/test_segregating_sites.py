@@ -10,6 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from genomics.scenario.scenario import Scenario, load_toml
+from genomics.simulation import genealogies
+from genomics.simulation.genealogies import one_tree_genealogies, reads_simulator
 from genomics.simulation.loci import place_segregating_sites
 from genomics.simulation.replicate import replicate_seed, simulate_shard
 
@@ -36,7 +38,7 @@ def main_place_segregating_sites(ts, count, generator):
     return genotypes, positions
 
 
-genealogies = st.tuples(st.integers(1, 2**31 - 2), st.integers(2, 40), st.sampled_from([1, 2]),
+genealogy_cases = st.tuples(st.integers(1, 2**31 - 2), st.integers(2, 40), st.sampled_from([1, 2]),
                         st.sampled_from([0.0, 0.0, 1e-5, 3e-4]))
 
 
@@ -46,7 +48,7 @@ def genealogy(seed, individuals, ploidy, recombination_rate):
 
 
 @settings(max_examples=60, deadline=None)
-@given(genealogies, st.integers(1, 20), st.integers(1, 2**63 - 1))
+@given(genealogy_cases, st.integers(1, 20), st.integers(1, 2**63 - 1))
 def test_sites_are_drawn_and_placed_as_main_placed_them(case, count, seed):
     ts = genealogy(*case)
     genotypes, positions = place_segregating_sites(ts, count, np.random.default_rng(seed))
@@ -56,7 +58,7 @@ def test_sites_are_drawn_and_placed_as_main_placed_them(case, count, seed):
 
 
 @settings(max_examples=40, deadline=None)
-@given(genealogies, st.integers(1, 8), st.integers(1, 2**63 - 1))
+@given(genealogy_cases, st.integers(1, 8), st.integers(1, 2**63 - 1))
 def test_each_site_s_carriers_are_the_samples_below_one_branch_of_its_tree(case, count, seed):
     """Independent of the draws: tskit's ``Tree.samples(u)`` for a non-root node ``u`` of the tree at the site."""
     ts = genealogy(*case)
@@ -114,3 +116,27 @@ def test_a_shard_is_bit_identical_to_one_simulated_by_main_before_the_speed_up()
     for name, (build, expected) in MAIN_SHARDS.items():
         arrays = simulate_shard(build(), [replicate_seed(7, 0, r) for r in range(3)])
         assert shard_digest(arrays) == expected, name
+
+
+def test_genealogies_read_from_msprime_s_simulator_are_its_public_tree_sequences():
+    """The private read (msprime 1.0-1.4) against ``sim_ancestry(num_replicates=...)``'s tree sequences."""
+    assert reads_simulator()  # the installed msprime is one this was checked on; otherwise nothing below is new
+    demography = msprime.Demography.island_model([500, 2000], migration_rate=1e-3)
+    for seed in (1, 2, 3):
+        arguments = {"samples": {"pop_0": 7, "pop_1": 5}, "demography": demography, "sequence_length": 1.0,
+                     "recombination_rate": 0.0, "random_seed": seed}
+        read = list(one_tree_genealogies(12, simulator=True, **arguments))
+        public = list(msprime.sim_ancestry(**arguments, num_replicates=12))
+        assert len(read) == len(public) == 12
+        for arrays, ts in zip(read, public):
+            expected = (ts.edges_parent, ts.edges_child, ts.edges_left, ts.edges_right, ts.nodes_time, ts.samples())
+            for array, reference in zip(arrays, expected):
+                assert array.dtype == reference.dtype and array.tobytes() == reference.tobytes()
+
+
+def test_an_msprime_not_checked_here_goes_through_the_public_tree_sequences(monkeypatch):
+    monkeypatch.setattr(msprime, "__version__", "2.0.0")
+    assert not reads_simulator()
+    monkeypatch.setattr(genealogies, "_simulator_tables", None)  # would fail if called
+    build, expected = MAIN_SHARDS["steppe"]
+    assert shard_digest(simulate_shard(build(), [replicate_seed(7, 0, r) for r in range(3)])) == expected
