@@ -77,9 +77,31 @@ def sites_on_one_tree(parent: numpy.ndarray, child: numpy.ndarray, left: numpy.n
                       times: numpy.ndarray, samples: numpy.ndarray, count: int,
                       generator: numpy.random.Generator) -> tuple:
     """``place_segregating_sites`` on the one tree that the edges make (``samples``: the sample node ids, one
-    row each): ``draw_sites``, then ``haplotypes_below`` each chosen edge's child."""
-    chosen, positions = draw_sites(parent, child, left, right, times, count, generator)
-    return haplotypes_below(parent, child, times.size, child[chosen], samples), positions
+    row each): ``draw_sites``'s draws, compiled after the areas' sum (numpy's own, pairwise)."""
+    area = (right - left) * (times[parent] - times[child])
+    total = area.sum()
+    edge_draws = generator.random(count)
+    return placed_on_one_tree(parent, child, left, right, area, total, edge_draws, generator.random(count), samples,
+                              times.size)
+
+
+@numba.njit(cache=True)
+def placed_on_one_tree(parent: numpy.ndarray, child: numpy.ndarray, left: numpy.ndarray, right: numpy.ndarray,
+                       area: numpy.ndarray, total: float, edge_draws: numpy.ndarray, position_draws: numpy.ndarray,
+                       samples: numpy.ndarray, num_nodes: int) -> tuple:
+    """(genotypes (samples, sites) int8, positions (sites,)) of ``draw_sites`` from its uniform draws, on one tree:
+    ``cdf = cumsum(area / total) / cdf[-1]``, edge ``searchsorted(cdf, u, "right")``, position ``left + u' span``,
+    sorted stably by position, then ``haplotypes_below``. The same operations in the same order as numpy's."""
+    cdf = numpy.empty(area.size)
+    running = 0.0
+    for e in range(area.size):
+        running += area[e] / total
+        cdf[e] = running
+    cdf /= running
+    chosen = numpy.searchsorted(cdf, edge_draws, side="right")
+    positions = left[chosen] + position_draws * (right[chosen] - left[chosen])
+    order = numpy.argsort(positions, kind="mergesort")
+    return haplotypes_below(parent, child, num_nodes, child[chosen[order]], samples), positions[order]
 
 
 def place_on_trees(ts: Any, chosen: numpy.ndarray, positions: numpy.ndarray) -> numpy.ndarray:
