@@ -7,6 +7,11 @@ infinite-sites model) or, for ``segregating_sites = S``, exactly as ms ``-s S``
 places them: S mutations, each on a branch chosen with probability
 proportional to its length times the span of sequence it covers
 (``place_segregating_sites``), so every copy has exactly S biallelic sites.
+Copies of one tree (no recombination) with S sites skip msprime's tree
+sequences: their edges and node times come straight from the simulator
+(``genomics.simulation.genealogies``) and their sites from one compiled
+call (``sites_on_one_tree``), the same draws and the same bits as through
+tskit (issue 35: the steppe study's 1,000 one-SNP loci, 1.6x faster).
 The copies are concatenated along the site axis in the design's order; a
 replicate is one ``genomics.genotypes.Genotypes``, whose site counts and
 locus lengths say where every copy begins (a copy without mutations is a
@@ -162,8 +167,10 @@ def simulate_loci(scenario: Any, parameters: dict, generator: numpy.random.Gener
 
     Consecutive loci with the same length, recombination rate and size
     scale share one ``sim_ancestry`` call (``num_replicates`` = their copies:
-    starting a simulation costs about ten times more than one short locus).
-    The genotypes hold the calls (1 derived, 0 ancestral, ``MISSING``),
+    starting a simulation costs about ten times more than one short locus);
+    a group of ``segregating_sites`` loci without recombination reads its
+    copies' genealogies as arrays (``one_tree_genealogies``), the others as
+    tree sequences. The genotypes hold the calls (1 derived, 0 ancestral, ``MISSING``),
     positions within each copy, the site count and length of every copy (a
     copy without any mutation is a locus of 0 sites) and, in
     ``provenance``, the scenario and the seed of the missing calls' mask
@@ -188,12 +195,13 @@ def simulate_loci(scenario: Any, parameters: dict, generator: numpy.random.Gener
         ancestry = {"samples": scenario.sample_sets(), "sequence_length": length,
                     "demography": scenario.demography(parameters, design.loci[group[0]].size_scale),
                     "recombination_rate": recombination, "random_seed": seeds[0]}
-        if isinstance(recombination, (int, float)) and recombination == 0 and all(l.fixed_sites for l, _ in copies):
+        one_tree = isinstance(recombination, (int, float)) and recombination == 0  # not a RateMap
+        if one_tree and all(kind.fixed_sites for kind, _ in copies):
             for arrays, (locus, _), seed in zip(one_tree_genealogies(len(copies), **ancestry), copies, seeds[1:]):
                 g, p = sites_on_one_tree(*arrays, locus.segregating_sites, numpy.random.default_rng(seed))
                 blocks.append(g)
                 positions.append(p)
-            site_counts += [l.segregating_sites for l, _ in copies]
+            site_counts += [kind.segregating_sites for kind, _ in copies]
             lengths += [length] * len(copies)
             continue
         replicates = msprime.sim_ancestry(**ancestry, num_replicates=len(copies),
