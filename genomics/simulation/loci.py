@@ -170,9 +170,9 @@ def simulate_loci(scenario: Any, parameters: dict, generator: numpy.random.Gener
     starting a simulation costs about ten times more than one short locus);
     a group of ``segregating_sites`` loci without recombination reads its
     copies' genealogies as arrays (``one_tree_genealogies``), the others as
-    tree sequences. The genotypes hold the calls (1 derived, 0 ancestral, ``MISSING``),
-    positions within each copy, the site count and length of every copy (a
-    copy without any mutation is a locus of 0 sites) and, in
+    tree sequences. The genotypes hold the calls (1 derived, 0 ancestral,
+    ``MISSING``), positions within each copy, the site count and length of
+    every copy (a copy without any mutation is a locus of 0 sites) and, in
     ``provenance``, the scenario and the seed of the missing calls' mask
     (``mask_seed``, 0 without missing data). ``mask=False``: the calls
     before the mask (``with_design_mask`` applies it).
