@@ -31,6 +31,7 @@ sd sqrt(a (1 - a) / M): 0.016 at a = 0.5 with M = 1,000; M >= 2,500
 
     python -m benchmarks.posterior_coverage --quick          # every step on a few replicates (the tests run it)
     python -m benchmarks.posterior_coverage --train 2000 --held-out 1000 --json out.json
+    python -m benchmarks.posterior_coverage --designs demo --held-out-seed 2,3,4   # one fit, three held-out sets
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ import math
 import os
 import tempfile
 import time
+from typing import Any
 
 import numpy
 
@@ -79,22 +81,48 @@ def sbc_table(report: dict) -> dict:
                                                       for target, entry in report["targets"].items()}}
 
 
-def run_design(name: str, scenario_name: str, arguments: argparse.Namespace, work: str) -> dict:
+def run_design(name: str, scenario_name: str, arguments: argparse.Namespace, work: str) -> list[dict]:
+    """Fit the design's posterior once on its training simulations; one result per held-out seed."""
     scenario = catalogue.resolve([scenario_name])[0]
     started = time.perf_counter()
-    folders = {}
-    parts = (("train", arguments.train, 1), ("held_out", arguments.held_out, arguments.held_out_seed))
-    for part, count, seed in parts:
-        suffix = "" if part == "train" or seed == 2 else f"_seed{seed}"  # seed 2: the folders of earlier runs
-        folders[part] = os.path.join(work, f"{name}_{part}_{count}{suffix}")
-        simulate([scenario], count, folders[part], master_seed=seed, workers=arguments.workers, progress=False)
+    train = os.path.join(work, f"{name}_train_{arguments.train}")
+    simulate([scenario], arguments.train, train, master_seed=1, workers=arguments.workers, progress=False)
+    held_out = {}
+    for seed in held_out_seeds(arguments.held_out_seed):
+        suffix = "" if seed == 2 else f"_seed{seed}"  # seed 2: the folders of earlier runs
+        held_out[seed] = os.path.join(work, f"{name}_held_out_{arguments.held_out}{suffix}")
+        simulate([scenario], arguments.held_out, held_out[seed], master_seed=seed, workers=arguments.workers,
+                 progress=False)
     simulated = time.perf_counter()
     settings = PosteriorSettings(head=arguments.head, epochs=arguments.epochs, patience=arguments.patience,
                                  hidden=arguments.hidden, validation_fraction=arguments.validation_fraction,
                                  recalibration_fraction=arguments.recalibration_fraction)
-    estimator = fit_posterior(folders["train"], settings=settings, held_out_fraction=0.0)
+    estimator = fit_posterior(train, settings=settings, held_out_fraction=0.0)
     trained = time.perf_counter()
-    held = load_simulations(folders["held_out"])
+    results = []
+    for seed, folder in held_out.items():
+        began = time.perf_counter()
+        result = assess_design(name, scenario, estimator, folder, arguments)
+        result["held_out_seed"] = seed
+        result["seconds"] = {"simulate": simulated - started, "train": trained - simulated, **result["seconds"]}
+        results.append(result)
+        simulated = trained = began  # later sets: no simulation or training of their own
+    return results
+
+
+def held_out_seeds(text: str | int) -> list[int]:
+    """``--held-out-seed``: one master seed or several, comma-separated (each an independent held-out set)."""
+    parts = [part.strip() for part in str(text).split(",") if part.strip()]
+    seeds = [int(part) for part in parts if part.isdigit()]
+    if not seeds or len(seeds) != len(parts) or any(seed < 0 for seed in seeds) or len(set(seeds)) != len(seeds):
+        raise ValueError(f"--held-out-seed: distinct whole numbers >= 0, comma-separated; got {text!r}")
+    return seeds
+
+
+def assess_design(name: str, scenario: Any, estimator: Any, folder: str, arguments: argparse.Namespace) -> dict:
+    """Coverage, SBC (raw and every map) and predictive checks of a fitted posterior on one held-out folder."""
+    started = time.perf_counter()
+    held = load_simulations(folder)
     indices = numpy.arange(len(held.labels))
     windows = simulated_window_statistics(held, indices)
     values = estimator.space.values([held.parameters[i] for i in indices])
@@ -102,7 +130,8 @@ def run_design(name: str, scenario_name: str, arguments: argparse.Namespace, wor
     raw = estimator.assess(windows, values, draws=arguments.draws, bins=10, seed=0, recalibrated=False)
     maps, default = {}, estimator.recalibration
     for method in MAPS if default is not None else ():  # each map fitted on the same draws as the default one
-        estimator.recalibration = estimator.fit_recalibration(*estimator.recalibration_data, method, settings.seed)
+        estimator.recalibration = estimator.fit_recalibration(*estimator.recalibration_data, method,
+                                                              PosteriorSettings.seed)
         mapped = estimator.assess(windows, values, draws=arguments.draws, bins=10, seed=0)
         maps[method] = {"recalibration": estimator.recalibration.to_dict(), "coverage": coverage_table(mapped),
                         "sbc": sbc_table(mapped)}
@@ -123,8 +152,7 @@ def run_design(name: str, scenario_name: str, arguments: argparse.Namespace, wor
                        "predictive_tail_share": result["predictive_distance"]["tail_share"],
                        "prior_predictive_tail_share": result["prior_predictive_distance"]["tail_share"]})
     return {"design": name, "scenario": scenario.name, "targets": estimator.space.targets,
-            "train": arguments.train, "held_out": arguments.held_out,
-            "held_out_seed": arguments.held_out_seed, "epochs_run": len(estimator.history["loss"]),
+            "train": arguments.train, "held_out": arguments.held_out, "epochs_run": len(estimator.history["loss"]),
             "recalibration": estimator.recalibration and estimator.recalibration.to_dict(),
             "recalibration_split": estimator.recalibration_split,
             "split_sizes": {name: len(part) for name, part in estimator.split_indices.items()},
@@ -134,8 +162,7 @@ def run_design(name: str, scenario_name: str, arguments: argparse.Namespace, wor
                                "coverage": coverage_table(validation), "sbc": sbc_table(validation)},
             "recalibration_raw": {"simulations": len(estimator.recalibration_data[1]),
                                   "coverage": coverage_table(mapped_on), "sbc": sbc_table(mapped_on)},
-            "predictive": checks, "seconds": {"simulate": simulated - started, "train": trained - simulated,
-                                              "assess": assessed - trained,
+            "predictive": checks, "seconds": {"assess": assessed - started,
                                               "predictive": time.perf_counter() - assessed}}
 
 
@@ -153,7 +180,7 @@ def summary_of(result: dict) -> dict:
 
 def describe(result: dict) -> str:
     lines = [f"\n{result['design']} ({result['scenario']}): {result['train']} training and {result['held_out']} "
-             f"held-out replicates, {result['epochs_run']} epochs"]
+             f"held-out replicates (master seed {result['held_out_seed']}), {result['epochs_run']} epochs"]
     if result.get("recalibration"):
         lines.append("the network's raw posterior:")
         lines += coverage_lines(result["coverage_raw"], result["sbc_raw"], result["held_out"])
@@ -209,8 +236,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--designs", default="demo,perez", help="comma-separated: demo, perez")
     parser.add_argument("--train", type=int, default=2000, help="training replicates per design")
     parser.add_argument("--held-out", type=int, default=1000, help="held-out replicates per design")
-    parser.add_argument("--held-out-seed", type=int, default=2,
-                        help="master seed of the held-out simulations (another seed: another independent set)")
+    parser.add_argument("--held-out-seed", default="2",
+                        help="master seed of the held-out simulations (another seed: another independent set); "
+                             "several, comma-separated: one fit assessed on each set")
     parser.add_argument("--draws", type=int, default=999, help="posterior draws per held-out replicate")
     parser.add_argument("--predictive", type=int, default=100, help="replicates per posterior predictive check")
     parser.add_argument("--predictive-sets", type=int, default=3, help="held-out data sets checked")
@@ -229,6 +257,10 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--work", help="keep the simulations in this folder (and resume or reuse them there); "
                                        "default: a temporary folder, removed at the end")
     arguments = parser.parse_args(argv)
+    try:
+        held_out_seeds(arguments.held_out_seed)
+    except ValueError as error:
+        parser.error(str(error))
     if arguments.quick:
         arguments.train, arguments.held_out, arguments.draws = 60, 20, 99
         arguments.predictive, arguments.predictive_sets, arguments.epochs, arguments.hidden = 20, 1, 3, 8
@@ -238,9 +270,10 @@ def main(argv: list[str] | None = None) -> dict:
         for name in [text.strip() for text in arguments.designs.split(",")]:
             if name not in DESIGNS:
                 parser.error(f"--designs: unknown design {name!r}; known: {', '.join(DESIGNS)}")
-            results["designs"][name] = run_design(name, DESIGNS[name], arguments, work)
-            results["designs"][name]["summary"] = summary_of(results["designs"][name])
-            print(describe(results["designs"][name]), flush=True)
+            for number, result in enumerate(run_design(name, DESIGNS[name], arguments, work)):
+                key = name if number == 0 else f"{name}, held-out seed {result['held_out_seed']}"
+                results["designs"][key] = {**result, "summary": summary_of(result)}
+                print(describe(result), flush=True)
     if arguments.json:
         with open(arguments.json, "w") as handle:
             json.dump(results, handle, indent=1)

@@ -100,10 +100,16 @@ def test_each_family_network_has_the_same_parameters_in_minidl_keras_and_pytorch
 
 def test_the_posterior_coverage_benchmark_runs_on_both_designs(tmp_path):
     output = tmp_path / "coverage.json"
-    completed = subprocess.run([sys.executable, "-m", "benchmarks.posterior_coverage", "--quick", "--json", str(output)],
-                               cwd=ROOT, capture_output=True, text=True, timeout=600)
+    completed = subprocess.run([sys.executable, "-m", "benchmarks.posterior_coverage", "--quick", "--json", str(output),
+                                "--held-out-seed", "2,3"], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert completed.returncode == 0, completed.stderr
     report = json.loads(output.read_text())["designs"]
+    assert sorted(report) == ["demo", "demo, held-out seed 3", "perez", "perez, held-out seed 3"]
+    for name in ("demo", "perez"):  # one fit, assessed on two independent held-out sets
+        first, second = report[name], report[f"{name}, held-out seed 3"]
+        assert (first["held_out_seed"], second["held_out_seed"]) == (2, 3)
+        assert first["recalibration"] == second["recalibration"] and first["epochs_run"] == second["epochs_run"]
+        assert first["coverage_raw"] != second["coverage_raw"]
     assert sorted(report["demo"]["targets"]) == ["N_A", "N_AB", "N_ANC", "N_B", "N_C", "T1", "dT"]
     assert sorted(report["perez"]["targets"]) == ["f1", "f2", "f3", "root"]
     for design in report.values():
