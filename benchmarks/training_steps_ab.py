@@ -10,7 +10,9 @@ The settings, by name (``--switch``):
 - ``branch``: A is the code before the 2026-12-07 training-path changes (2 MiB training slices,
   ``conv.TRAINING_SLICE_BYTES``; global average pooling handing back a broadcast view), B this code;
 - ``slices``: 2 MiB training slices (A) against ``conv.TRAINING_SLICE_BYTES`` (B);
-- ``recompute``: dL/dK from patches built again (A, ``conv.RECOMPUTED_PATCH_WIDTHS``) against patches kept (B).
+- ``recompute``: dL/dK from patches built again (A, ``conv.RECOMPUTED_PATCH_WIDTHS``) against patches kept (B);
+- ``winograd``: 3 x 3 stride-1 convolutions by im2col and products (A) against Winograd's F(2 x 2, 3 x 3) (B,
+  ``functional/winograd.py``).
 
 ``--torch`` adds PyTorch's step of the same network (``benchmarks.frameworks``, 2 threads) to each round, and
 the medians of A / PyTorch and B / PyTorch.
@@ -32,6 +34,7 @@ from minidl.functional import conv, pool
 from minidl.functional.reduce import Mean
 
 _GAP_BACKWARD = pool.GlobalAvgPool.backward
+_WINOGRAD_APPLIES = conv.winograd_applies
 _TRAINING_SLICES, _RECOMPUTED = conv.TRAINING_SLICE_BYTES, conv.RECOMPUTED_PATCH_WIDTHS
 
 
@@ -46,6 +49,8 @@ SWITCHES = {  # name: (set up A, set up B)
                lambda: setattr(conv, "TRAINING_SLICE_BYTES", _TRAINING_SLICES)),
     "recompute": (lambda: setattr(conv, "RECOMPUTED_PATCH_WIDTHS", _RECOMPUTED),
                   lambda: setattr(conv, "RECOMPUTED_PATCH_WIDTHS", range(0))),
+    "winograd": (lambda: setattr(conv, "winograd_applies", lambda *arguments: False),
+                 lambda: setattr(conv, "winograd_applies", _WINOGRAD_APPLIES)),
 }
 
 

@@ -84,6 +84,7 @@ from minidl.functional.activation import bias_relu, relu_backward_and_channel_su
 from minidl.functional.padding import normalize_padding, normalize_tuple, padding_amounts, window_output_size
 from minidl.functional.reduce import channel_sums
 from minidl.functional.shape import reshape
+from minidl.functional.winograd import WinogradConvolution, applies as winograd_applies
 from minidl.kernels import accelerated
 from minidl.autodiff.tensor import Tensor
 
@@ -168,6 +169,9 @@ TRAINING_SLICE_BYTES = 8 * 2**20
 class Conv2D(Function):
     """2-D convolution with optional bias and fused ReLU; see the module docstring for both equations."""
 
+    #: the Winograd products of a 3 x 3 stride-1 convolution in training (``functional/winograd.py``), or None
+    winograd = None
+
     def __init__(self, strides: tuple, padding: str, dilation_rate: tuple, relu: bool = False) -> None:
         self.strides, self.padding, self.dilation, self.relu = strides, padding, dilation_rate, relu
 
@@ -211,6 +215,9 @@ class Conv2D(Function):
         x is kept to build them again slice by slice (module docstring).
         """
         self.set_geometry(x, kernel)
+        if winograd_applies(x, kernel, self.strides, self.dilation):  # F(2 x 2, 3 x 3): no patch matrix
+            self.winograd = WinogradConvolution(self.pads, self.out_size)
+            return self.winograd.forward(x, kernel, keep_for_kernel_gradient, self.needs_input_grad[0])
         filters = kernel.shape[3]
         kernel_rows = kernel.reshape(-1, filters)                     # K: (kh*kw*Cin, Cout)
         patch = kernel_rows.shape[0]
@@ -279,9 +286,11 @@ class Conv2D(Function):
     def product_backward(self, gy_rows: Any, g_bias: Any = None) -> tuple:
         """The gradients of the inputs from gy_rows = dL/d(cols @ K + b); ``g_bias`` if already summed."""
         g_x = g_kernel = None
-        if self.needs_input_grad[0]:                                  # dL/dcols = gy K^T, then col2im
+        if self.winograd is not None:
+            g_x, g_kernel = self.winograd.backward(gy_rows, self.needs_input_grad[0], self.needs_input_grad[1])
+        elif self.needs_input_grad[0]:                                # dL/dcols = gy K^T, then col2im
             g_x = self.input_gradient(gy_rows)
-        if self.needs_input_grad[1]:                                  # dL/dK = cols^T gy
+        if self.needs_input_grad[1] and self.winograd is None:        # dL/dK = cols^T gy
             g_kernel = (kernel_gradient(self.cols, gy_rows) if self.cols is not None
                         else self.kernel_gradient_by_slices(gy_rows)).reshape(self.kernel.shape)
         if not self.has_bias:

@@ -1,0 +1,116 @@
+"""The Winograd F(2 x 2, 3 x 3) convolution: its kernels against their reference, and the convolution it computes
+against the direct definition, in values and float64 gradients."""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from minidl import Tensor, gradcheck
+from minidl import functional as F
+from minidl.functional import winograd
+from minidl.kernels import winograd as compiled
+from tests.strategies import leaf
+from tests.test_conv_pool import direct_conv2d
+
+
+@st.composite
+def tiled_case(draw):
+    """(x, pads, output size, tiles) of a drawn 3 x 3 stride-1 convolution, 'same' or 'valid', odd or even sides."""
+    padding = draw(st.sampled_from(["same", "valid"]))
+    low = 1 if padding == "same" else 3
+    n, h, w, c = draw(st.integers(1, 3)), draw(st.integers(low, 9)), draw(st.integers(low, 9)), draw(st.integers(1, 5))
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    x = np.random.default_rng(draw(st.integers(0, 1000))).normal(size=(n, h, w, c)).astype(dtype)
+    pads = ((1, 1), (1, 1)) if padding == "same" else ((0, 0), (0, 0))
+    out = (h, w) if padding == "same" else (h - 2, w - 2)
+    return x, pads, out, winograd.tile_counts(out)
+
+
+@given(case=tiled_case(), filters=st.integers(1, 4))
+def test_the_winograd_kernels_match_their_reference(case, filters):
+    x, pads, out, tiles = case
+    rng = np.random.default_rng(7)
+    tolerance = {"rtol": 1e-5, "atol": 1e-5} if x.dtype == np.float32 else {"rtol": 1e-12, "atol": 1e-12}
+    v = compiled.winograd_input_tiles(x, pads, tiles)
+    np.testing.assert_allclose(v, winograd.winograd_input_tiles.reference(x, pads, tiles), **tolerance)
+    m = rng.normal(size=(16, v.shape[1], filters)).astype(x.dtype)
+    np.testing.assert_allclose(compiled.winograd_output(m, out, tiles),
+                               winograd.winograd_output.reference(m, out, tiles), **tolerance)
+    gy = rng.normal(size=(x.shape[0],) + out + (filters,)).astype(x.dtype)
+    np.testing.assert_allclose(compiled.winograd_output_gradient_tiles(gy, tiles),
+                               winograd.winograd_output_gradient_tiles.reference(gy, tiles), **tolerance)
+    dv = rng.normal(size=v.shape).astype(x.dtype)
+    np.testing.assert_allclose(compiled.winograd_input_gradient(dv, x.shape, pads, tiles),
+                               winograd.winograd_input_gradient.reference(dv, x.shape, pads, tiles), **tolerance)
+    for result in (v, compiled.winograd_output(m, out, tiles)):
+        assert result.dtype == x.dtype
+
+
+@pytest.fixture
+def every_3x3_convolution_winograd(monkeypatch):
+    """Send every 3 x 3 stride-1 convolution of the test through the Winograd path, and count the calls."""
+    monkeypatch.setattr(winograd, "MIN_INPUT_CHANNELS", 1)
+    calls = []
+    original = winograd.WinogradConvolution.forward
+    monkeypatch.setattr(winograd.WinogradConvolution, "forward",
+                        lambda self, *arguments: calls.append(1) or original(self, *arguments))
+    return calls
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])  # the fixture only patches and counts
+@given(case=tiled_case(), filters=st.integers(1, 3), seed=st.integers(0, 100))
+def test_the_winograd_convolution_equals_the_direct_definition(case, filters, seed, every_3x3_convolution_winograd):
+    x, pads, _, _ = case
+    x = x.astype(np.float64)
+    rng = np.random.default_rng(seed)
+    kernel, bias = rng.normal(size=(3, 3, x.shape[3], filters)), rng.normal(size=filters)
+    padding = "same" if pads[0][0] else "valid"
+    before = len(every_3x3_convolution_winograd)
+    y = F.conv2d(leaf(x), leaf(kernel), leaf(bias), 1, padding)      # a gradient needed: the training path
+    assert len(every_3x3_convolution_winograd) == before + 1
+    np.testing.assert_allclose(y.data, direct_conv2d(x, kernel, bias, (1, 1), padding, (1, 1)), rtol=1e-10,
+                               atol=1e-10)
+
+
+@pytest.mark.parametrize("padding, side", [("same", 4), ("same", 5), ("valid", 6), ("valid", 5)])
+@pytest.mark.parametrize("activation", [None, "relu"])
+def test_the_winograd_convolution_passes_gradcheck_in_input_kernel_and_bias(padding, side, activation,
+                                                                             every_3x3_convolution_winograd):
+    rng = np.random.default_rng(side)
+    x, kernel, bias = rng.normal(size=(2, side, side + 1, 3)), rng.normal(size=(3, 3, 3, 2)), rng.normal(size=2)
+    gradcheck(lambda a, k, b: F.conv2d(a, k, b, 1, padding, activation=activation), leaf(x), leaf(kernel), leaf(bias))
+    gradcheck(lambda a, k: F.conv2d(a, k, None, 1, padding), leaf(x), leaf(kernel))
+    assert every_3x3_convolution_winograd
+
+
+def test_winograd_and_im2col_agree_in_float32_on_a_cifar_layer(monkeypatch):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 16, 16, 32), dtype=np.float32)
+    kernel = (0.1 * rng.standard_normal((3, 3, 32, 64))).astype(np.float32)
+    bias = rng.standard_normal(64).astype(np.float32)
+    gy = rng.standard_normal((4, 16, 16, 64)).astype(np.float32)
+
+    def run():
+        tensors = [Tensor(a, requires_grad=True) for a in (x, kernel, bias)]
+        y = F.conv2d(*tensors, padding="same")
+        y.backward(gy)
+        return [y.data] + [t.grad for t in tensors]
+
+    assert winograd.applies(x, kernel, (1, 1), (1, 1))
+    fast = run()
+    monkeypatch.setattr(winograd, "MIN_INPUT_CHANNELS", 10**9)
+    plain = run()
+    for a, b in zip(fast, plain):
+        assert a.dtype == np.float32
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4 * np.abs(b).max())
+
+
+def test_winograd_takes_only_3x3_stride_1_undilated_convolutions_of_enough_channels():
+    x, kernel = np.zeros((1, 8, 8, 16), np.float32), np.zeros((3, 3, 16, 4), np.float32)
+    assert winograd.applies(x, kernel, (1, 1), (1, 1))
+    assert not winograd.applies(x, kernel, (2, 1), (1, 1))
+    assert not winograd.applies(x, kernel, (1, 1), (1, 2))
+    assert not winograd.applies(x, np.zeros((5, 5, 16, 4), np.float32), (1, 1), (1, 1))
+    assert not winograd.applies(x[..., :3], kernel[:, :, :3], (1, 1), (1, 1))
+    assert not winograd.applies(x, kernel.astype(np.float64), (1, 1), (1, 1))
