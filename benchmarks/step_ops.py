@@ -55,6 +55,14 @@ def instrument(model) -> None:
         setattr(conv_module, name, timed(f"  kernel {name}", getattr(conv_module, name),
                                          (lambda c, g: 2.0 * c.shape[0] * c.shape[1] * g.shape[1])
                                          if name == "kernel_gradient" else None))
+    from minidl.functional import winograd  # noqa: PLC0415
+
+    for name in ("winograd_input_tiles", "winograd_output", "winograd_output_gradient_tiles",
+                 "winograd_input_gradient"):
+        setattr(winograd, name, timed(f"  kernel {name}", getattr(winograd, name)))
+    for method in ("forward", "backward"):
+        setattr(winograd.WinogradConvolution, method,
+                timed(f" WinogradConvolution.{method}", getattr(winograd.WinogradConvolution, method)))
     backend.matmul = timed("  kernel matmul", backend.matmul, lambda a, b, out=None: 2.0 * a.shape[0] * a.shape[1]
                            * b.shape[1])
     optimizer = model.optimizer

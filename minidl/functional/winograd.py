@@ -69,7 +69,8 @@ def _padded_patches(x: Any, pads: tuple, tiles: tuple) -> Any:
 def winograd_input_tiles(x: Any, pads: tuple, tiles: tuple, out: Any = None) -> Any:
     """V = B^T d B for every tile: (16, N * tiles_h * tiles_w, C), position xi = 4 * row + column of the 4 x 4.
 
-    x: (N, H, W, C); ``pads`` ((top, bottom), (left, right)) of the convolution; written into ``out`` if given.
+    x: (N, H, W, C); ``pads`` ((top, bottom), (left, right)) of the convolution; written into the first rows of
+    ``out``'s planes if given (``plane_rows``).
     """
     xp = backend.get_array_module(x)
     patches = _padded_patches(x, pads, tiles)
@@ -78,20 +79,21 @@ def winograd_input_tiles(x: Any, pads: tuple, tiles: tuple, out: Any = None) -> 
     v = v.reshape(16, -1, x.shape[3])
     if out is None:
         return xp.ascontiguousarray(v)
-    out[...] = v
+    out[:, : v.shape[1]] = v
     return out
 
 
 @accelerated
-def winograd_output(m: Any, out_size: tuple, tiles: tuple, out: Any = None) -> Any:
+def winograd_output(m: Any, out_size: tuple, tiles: tuple, out: Any = None, n: Any = None) -> Any:
     """Y = A^T M A for every tile, the tiles laid back as the output (N, OH, OW, Cout); into ``out`` if given.
 
-    m: (16, N * tiles_h * tiles_w, Cout).
+    m: (16, N * tiles_h * tiles_w, Cout), or (16, rows, Cout) with ``n`` given: its first rows are the tiles'.
     """
     xp = backend.get_array_module(m)
     at = xp.asarray(OUTPUT_TRANSFORM_T, dtype=m.dtype)
     filters = m.shape[2]
-    n = m.shape[1] // (tiles[0] * tiles[1])
+    n = m.shape[1] // (tiles[0] * tiles[1]) if n is None else n
+    m = m[:, : n * tiles[0] * tiles[1]]
     tiles_m = m.reshape(4, 4, n, tiles[0], tiles[1], filters)
     y_tiles = xp.einsum("ia,abntso,jb->ntisjo", at, tiles_m, at)        # (N, th, 2, tw, 2, Cout)
     y = y_tiles.reshape(n, 2 * tiles[0], 2 * tiles[1], filters)[:, : out_size[0], : out_size[1]]
@@ -105,7 +107,7 @@ def winograd_output(m: Any, out_size: tuple, tiles: tuple, out: Any = None) -> A
 def winograd_output_gradient_tiles(gy: Any, tiles: tuple, out: Any = None) -> Any:
     """dM = A dY A^T for every tile: (16, N * tiles_h * tiles_w, Cout), dY zero beyond the output.
 
-    gy: (N, OH, OW, Cout); written into ``out`` if given.
+    gy: (N, OH, OW, Cout); written into the first rows of ``out``'s planes if given (``plane_rows``).
     """
     xp = backend.get_array_module(gy)
     n, out_h, out_w, filters = gy.shape
@@ -116,7 +118,7 @@ def winograd_output_gradient_tiles(gy: Any, tiles: tuple, out: Any = None) -> An
     dm = xp.einsum("ia,ntisjo,jb->abntso", at, g_tiles, at).reshape(16, -1, filters)
     if out is None:
         return xp.ascontiguousarray(dm)
-    out[...] = dm
+    out[:, : dm.shape[1]] = dm
     return out
 
 
@@ -124,10 +126,12 @@ def winograd_output_gradient_tiles(gy: Any, tiles: tuple, out: Any = None) -> An
 def winograd_input_gradient(dv: Any, x_shape: tuple, pads: tuple, tiles: tuple, out: Any = None) -> Any:
     """dL/dx: dd = B dV B^T for every tile, added back where the tile's 4 x 4 patch was read (padding dropped).
 
-    dv: (16, N * tiles_h * tiles_w, C); returns ``x_shape``, written into ``out`` if given.
+    dv: (16, N * tiles_h * tiles_w, C), or longer planes whose first rows are the tiles'; returns ``x_shape``,
+    written into ``out`` if given.
     """
     xp = backend.get_array_module(dv)
     n, height, width, channels = x_shape
+    dv = dv[:, : n * tiles[0] * tiles[1]]
     (top, _), (left, _) = pads
     bt = xp.asarray(INPUT_TRANSFORM_T, dtype=dv.dtype)
     dd = xp.einsum("ai,abntsc,bj->ntsijc", bt, dv.reshape(4, 4, n, tiles[0], tiles[1], channels), bt)
@@ -141,6 +145,28 @@ def winograd_input_gradient(dv: Any, x_shape: tuple, pads: tuple, tiles: tuple, 
         gx[...] = 0
     gx[:, :rows, :cols] = padded[:, top : top + rows, left : left + cols]
     return gx
+
+
+def plane_rows(tiles: int, channels: int, itemsize: int) -> int:
+    """Rows of each of the 16 planes of a tile buffer (16, rows, channels): ``tiles`` or a few more.
+
+    The transforms read or write the 16 planes side by side, 16 streams one plane apart. Where a plane takes a
+    multiple of 4 KiB (cifar_bn's 32 x 32 x 32 layer: 16,384 tiles x 32 channels, 2 MiB), the 16 streams fall
+    on the same cache sets and evict each other: the transform of dL/dx took 64 ms there, against 11 ms with
+    planes 3 rows longer (same process, load 6). The planes are made longer by the fewest rows that put the
+    16 streams on 16 different 64-byte lines of a 4 KiB page.
+    """
+    row = channels * itemsize
+    for extra in range(64):
+        stride = (tiles + extra) * row
+        if len({(k * stride) % 4096 // 64 for k in range(16)}) == 16:
+            return tiles + extra
+    return tiles + 1
+
+
+def tile_buffer(tiles: int, channels: int, like: Any) -> Any:
+    """An uninitialised (16, plane_rows, channels) buffer of ``like``'s dtype; its [:, :tiles] hold the tiles."""
+    return backend.empty((16, plane_rows(tiles, channels, like.dtype.itemsize), channels), like.dtype, like)
 
 
 def kernel_tiles(kernel: Any) -> Any:
@@ -177,6 +203,11 @@ class WinogradConvolution:
 
     Used by ``minidl.functional.conv.Conv2D`` for the convolutions ``applies`` accepts; bias and activation
     stay with it. Outputs and gradients are rows: (N * OH * OW, Cout), as the im2col path's.
+
+    dU's 16 products (Cin x Cout, each summed over every tile of the batch) run in parts of the 16 with BLAS on
+    one thread each (``core/batch_threads.py``): OpenBLAS on 2 threads ran a (32 x 16,384) @ (16,384 x 32)
+    product at 0.5-0.7 GFLOP/s, on one thread at 17-31 (same process, load 5). With the split turned off
+    (``MINIDL_BATCH_THREADS=0``) they run with BLAS's own threads.
     """
 
     def __init__(self, pads: tuple, out_size: tuple) -> None:
@@ -185,32 +216,33 @@ class WinogradConvolution:
     def forward(self, x: Any, kernel: Any, keep_input_tiles: bool, keep_kernel_tiles: bool) -> Any:
         """y = x * kernel (cross-correlation), (N * OH * OW, Cout)."""
         self.x_shape, self.kernel_shape = x.shape, kernel.shape
-        v = winograd_input_tiles(x, self.pads, self.tiles)
+        self.count = x.shape[0] * self.tiles[0] * self.tiles[1]
+        v = winograd_input_tiles(x, self.pads, self.tiles, tile_buffer(self.count, x.shape[3], x))
         u = kernel_tiles(kernel)
-        m = backend.empty((16, v.shape[1], kernel.shape[3]), x.dtype, x)
-        numpy.matmul(v, u, out=m)
-        y = winograd_output(m, self.out_size, self.tiles)
+        m = tile_buffer(self.count, kernel.shape[3], x)
+        numpy.matmul(v[:, : self.count], u, out=m[:, : self.count])
+        y = winograd_output(m, self.out_size, self.tiles, None, x.shape[0])
         self.v = v if keep_input_tiles else None
         self.u_t = numpy.ascontiguousarray(u.transpose(0, 2, 1)) if keep_kernel_tiles else None
         return y.reshape(-1, kernel.shape[3])
 
     def backward(self, gy_rows: Any, input_gradient: bool, kernel_gradient: bool) -> tuple:
         """(dL/dx or None, dL/dK or None) from gy_rows = dL/dy, (N * OH * OW, Cout)."""
-        filters = self.kernel_shape[3]
-        gy = gy_rows.reshape((self.x_shape[0],) + self.out_size + (filters,))
-        dm = winograd_output_gradient_tiles(numpy.ascontiguousarray(gy), self.tiles)
+        filters, count = self.kernel_shape[3], self.count
+        gy = numpy.ascontiguousarray(gy_rows.reshape((self.x_shape[0],) + self.out_size + (filters,)))
+        dm = winograd_output_gradient_tiles(gy, self.tiles, tile_buffer(count, filters, gy))
         g_x = g_kernel = None
         if input_gradient:
-            dv = backend.empty((16, dm.shape[1], self.kernel_shape[2]), dm.dtype, dm)
-            numpy.matmul(dm, self.u_t, out=dv)
+            dv = tile_buffer(count, self.kernel_shape[2], dm)
+            numpy.matmul(dm[:, :count], self.u_t, out=dv[:, :count])
             g_x = winograd_input_gradient(dv, self.x_shape, self.pads, self.tiles)
         if kernel_gradient:
             du = numpy.empty((16,) + tuple(self.kernel_shape[2:]), dm.dtype)
             v = self.v
 
-            def products(first: int, last: int) -> None:  # BLAS on one thread per part (see kernel_gradient_rows)
+            def products(first: int, last: int) -> None:  # BLAS on one thread per part: see the class docstring
                 for xi in range(first, last):
-                    numpy.matmul(v[xi].T, dm[xi], out=du[xi])
+                    numpy.matmul(v[xi, :count].T, dm[xi, :count], out=du[xi])
 
             batch_threads.run_in_parts(products, 16)
             g_kernel = kernel_gradient_from_tiles(du)

@@ -107,9 +107,9 @@ def _output(m, y, tiles_h, tiles_w):  # pragma: no cover - compiled
     return y
 
 
-def winograd_output(m, out_size, tiles, out=None):
+def winograd_output(m, out_size, tiles, out=None, n=None):
     """Y = A^T M A for every tile, laid back as the output (N, OH, OW, Cout), into ``out`` if given."""
-    n = m.shape[1] // (tiles[0] * tiles[1])
+    n = m.shape[1] // (tiles[0] * tiles[1]) if n is None else n
     y = backend.empty((n,) + tuple(out_size) + (m.shape[2],), m.dtype, m) if out is None else out
     return _output(m.size, m, y, tiles[0], tiles[1])
 
