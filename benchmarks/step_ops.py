@@ -55,7 +55,14 @@ def instrument(model) -> None:
         setattr(conv_module, name, timed(f"  kernel {name}", getattr(conv_module, name),
                                          (lambda c, g: 2.0 * c.shape[0] * c.shape[1] * g.shape[1])
                                          if name == "kernel_gradient" else None))
-    from minidl.functional import winograd  # noqa: PLC0415
+    from minidl.functional import winograd, winograd_1d  # noqa: PLC0415
+
+    for name in ("winograd1d_input_tiles", "winograd1d_output", "winograd1d_output_gradient_tiles",
+                 "winograd1d_input_gradient"):
+        setattr(winograd_1d, name, timed(f"  kernel {name}", getattr(winograd_1d, name)))
+    for method in ("forward", "backward"):
+        setattr(winograd_1d.WinogradConvolution1D, method,
+                timed(f" WinogradConvolution1D.{method}", getattr(winograd_1d.WinogradConvolution1D, method)))
 
     for name in ("winograd_input_tiles", "winograd_output", "winograd_output_gradient_tiles",
                  "winograd_input_gradient"):

@@ -169,6 +169,30 @@ def tile_buffer(tiles: int, channels: int, like: Any) -> Any:
     return backend.empty((16, plane_rows(tiles, channels, like.dtype.itemsize), channels), like.dtype, like)
 
 
+#: Whether the products over the planes (forward and dL/dx; dL/dK's always) run in parts of the planes with BLAS on
+#: one thread each (``plane_products``) rather than as one stacked numpy product with BLAS's own threads.
+PLANES_IN_PARTS = True
+
+
+def plane_products(a: Any, b: Any, out: Any, transpose_a: bool = False, in_parts: bool | None = None) -> Any:
+    """out[xi] = a[xi] @ b[xi] (or a[xi]^T @ b[xi]) for every plane xi, 3-D arrays of 2-D C-ordered planes.
+
+    In parts of the planes, one per core, BLAS on one thread in each (``core/batch_threads.py``), where
+    ``PLANES_IN_PARTS`` (or ``in_parts``) says so, and always for transposed ``a`` (dL/dK's products: OpenBLAS
+    on 2 threads ran a (32 x 16,384) @ (16,384 x 32) product at 0.5-0.7 GFLOP/s, on one at 17-31).
+    """
+    in_parts = PLANES_IN_PARTS if in_parts is None else in_parts
+    if not (in_parts or transpose_a):
+        return numpy.matmul(a, b, out=out)
+
+    def products(first: int, last: int) -> None:
+        for xi in range(first, last):
+            numpy.matmul(a[xi].T if transpose_a else a[xi], b[xi], out=out[xi])
+
+    batch_threads.run_in_parts(products, a.shape[0])
+    return out
+
+
 def kernel_tiles(kernel: Any) -> Any:
     """U = G g G^T for every (input, output) channel pair: (16, Cin, Cout), from kernel (3, 3, Cin, Cout)."""
     xp = backend.get_array_module(kernel)
@@ -203,11 +227,7 @@ class WinogradConvolution:
 
     Used by ``minidl.functional.conv.Conv2D`` for the convolutions ``applies`` accepts; bias and activation
     stay with it. Outputs and gradients are rows: (N * OH * OW, Cout), as the im2col path's.
-
-    dU's 16 products (Cin x Cout, each summed over every tile of the batch) run in parts of the 16 with BLAS on
-    one thread each (``core/batch_threads.py``): OpenBLAS on 2 threads ran a (32 x 16,384) @ (16,384 x 32)
-    product at 0.5-0.7 GFLOP/s, on one thread at 17-31 (same process, load 5). With the split turned off
-    (``MINIDL_BATCH_THREADS=0``) they run with BLAS's own threads.
+    The 16 products of each step run in parts of the planes (``plane_products``).
     """
 
     def __init__(self, pads: tuple, out_size: tuple) -> None:
@@ -220,7 +240,7 @@ class WinogradConvolution:
         v = winograd_input_tiles(x, self.pads, self.tiles, tile_buffer(self.count, x.shape[3], x))
         u = kernel_tiles(kernel)
         m = tile_buffer(self.count, kernel.shape[3], x)
-        numpy.matmul(v[:, : self.count], u, out=m[:, : self.count])
+        plane_products(v[:, : self.count], u, m[:, : self.count])
         y = winograd_output(m, self.out_size, self.tiles, None, x.shape[0])
         self.v = v if keep_input_tiles else None
         self.u_t = numpy.ascontiguousarray(u.transpose(0, 2, 1)) if keep_kernel_tiles else None
@@ -234,16 +254,10 @@ class WinogradConvolution:
         g_x = g_kernel = None
         if input_gradient:
             dv = tile_buffer(count, self.kernel_shape[2], dm)
-            numpy.matmul(dm[:, :count], self.u_t, out=dv[:, :count])
+            plane_products(dm[:, :count], self.u_t, dv[:, :count])
             g_x = winograd_input_gradient(dv, self.x_shape, self.pads, self.tiles)
         if kernel_gradient:
-            du = numpy.empty((16,) + tuple(self.kernel_shape[2:]), dm.dtype)
-            v = self.v
-
-            def products(first: int, last: int) -> None:  # BLAS on one thread per part: see the class docstring
-                for xi in range(first, last):
-                    numpy.matmul(v[xi, :count].T, dm[xi, :count], out=du[xi])
-
-            batch_threads.run_in_parts(products, 16)
+            du = plane_products(self.v[:, :count], dm[:, :count], numpy.empty((16,) + tuple(self.kernel_shape[2:]),
+                                                                               dm.dtype), transpose_a=True)
             g_kernel = kernel_gradient_from_tiles(du)
         return g_x, g_kernel

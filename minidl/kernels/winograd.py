@@ -208,3 +208,109 @@ def winograd_input_gradient(dv, x_shape, pads, tiles, out=None):
     """dL/dx: B dV B^T of every tile added back where its patch was read (padding dropped), into ``out``."""
     gx = backend.empty(tuple(x_shape), dv.dtype, dv) if out is None else out
     return _input_gradient(dv.size, dv, gx, pads[0][0], pads[1][0], tiles[0], tiles[1])
+
+
+# Conv1D, F(m, r): ``minidl.functional.winograd_1d``. The transforms are small matrices (B^T, A^T) passed in the
+# data's dtype; each kernel walks a tile's rows of a transform, skipping its zeros, with the channels innermost.
+
+
+@Kernel
+def _input_tiles_1d(x, v, bt, left, m, tiles):  # pragma: no cover - compiled
+    batch, length, channels = x.shape
+    n_points = bt.shape[0]
+    for b in prange(batch):
+        for tile in range(tiles):
+            start = tile * m - left
+            t = b * tiles + tile
+            for a in range(n_points):
+                for ch in range(channels):
+                    v[a, t, ch] = 0
+                for i in range(n_points):
+                    coefficient = bt[a, i]
+                    if coefficient != 0 and 0 <= start + i < length:
+                        for ch in range(channels):
+                            v[a, t, ch] += coefficient * x[b, start + i, ch]
+    return v
+
+
+def winograd1d_input_tiles(x, left, bt, m, tiles, out=None):
+    """V = B^T d for every tile: (n, N * tiles, C), into the first rows of ``out``'s planes if given."""
+    v = backend.empty((bt.shape[0], x.shape[0] * tiles, x.shape[2]), x.dtype, x) if out is None else out
+    return _input_tiles_1d(v.size, x, v, bt, left, m, tiles)
+
+
+@Kernel
+def _output_1d(mm, y, at):  # pragma: no cover - compiled
+    batch, out_length, filters = y.shape
+    m, n_points = at.shape
+    tiles = (out_length + m - 1) // m
+    for b in prange(batch):
+        for tile in range(tiles):
+            t = b * tiles + tile
+            for j in range(min(m, out_length - tile * m)):
+                position = tile * m + j
+                for o in range(filters):
+                    y[b, position, o] = 0
+                for a in range(n_points):
+                    coefficient = at[j, a]
+                    if coefficient != 0:
+                        for o in range(filters):
+                            y[b, position, o] += coefficient * mm[a, t, o]
+    return y
+
+
+def winograd1d_output(mm, at, out_length, batch, out=None):
+    """y = A^T M for every tile, laid back as (N, L_out, Cout), into ``out`` if given."""
+    y = backend.empty((batch, out_length, mm.shape[2]), mm.dtype, mm) if out is None else out
+    return _output_1d(mm.size, mm, y, at)
+
+
+@Kernel
+def _output_gradient_tiles_1d(gy, dm, at):  # pragma: no cover - compiled
+    batch, out_length, filters = gy.shape
+    m, n_points = at.shape
+    tiles = (out_length + m - 1) // m
+    for b in prange(batch):
+        for tile in range(tiles):
+            t = b * tiles + tile
+            for a in range(n_points):
+                for o in range(filters):
+                    dm[a, t, o] = 0
+                for j in range(min(m, out_length - tile * m)):
+                    coefficient = at[j, a]
+                    if coefficient != 0:
+                        for o in range(filters):
+                            dm[a, t, o] += coefficient * gy[b, tile * m + j, o]
+    return dm
+
+
+def winograd1d_output_gradient_tiles(gy, at, out=None):
+    """dM = A dY for every tile: (n, N * tiles, Cout), into the first rows of ``out``'s planes if given."""
+    tiles = (gy.shape[1] + at.shape[0] - 1) // at.shape[0]
+    dm = backend.empty((at.shape[1], gy.shape[0] * tiles, gy.shape[2]), gy.dtype, gy) if out is None else out
+    return _output_gradient_tiles_1d(dm.size, gy, dm, at)
+
+
+@Kernel
+def _input_gradient_1d(dv, gx, bt, left, m, tiles):  # pragma: no cover - compiled
+    batch, length, channels = gx.shape
+    n_points = bt.shape[0]
+    for b in prange(batch):
+        gx[b] = 0
+        for tile in range(tiles):
+            start = tile * m - left
+            t = b * tiles + tile
+            for i in range(n_points):
+                if 0 <= start + i < length:
+                    for a in range(n_points):
+                        coefficient = bt[a, i]
+                        if coefficient != 0:
+                            for ch in range(channels):
+                                gx[b, start + i, ch] += coefficient * dv[a, t, ch]
+    return gx
+
+
+def winograd1d_input_gradient(dv, bt, x_shape, left, m, tiles, out=None):
+    """dL/dx: B dV of every tile added back where its inputs were read (padding dropped), into ``out``."""
+    gx = backend.empty(tuple(x_shape), dv.dtype, dv) if out is None else out
+    return _input_gradient_1d(dv.size, dv, gx, bt, left, m, tiles)
