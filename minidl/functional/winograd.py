@@ -33,6 +33,7 @@ names (one pass over the input or output each, the channels innermost), checked 
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy
@@ -48,6 +49,36 @@ OUTPUT_TRANSFORM_T = numpy.array([[1, 1, 1, 0], [0, 1, -1, -1]], dtype=numpy.flo
 def tile_counts(out_size: tuple) -> tuple:
     """Tiles of 2 x 2 output positions along the height and the width (the last ones may stick out)."""
     return (out_size[0] + 1) // 2, (out_size[1] + 1) // 2
+
+
+_POINTS = (0.0, 1.0, -1.0, 2.0, -2.0, 0.5, -0.5)
+
+
+@functools.lru_cache(maxsize=None)
+def transform_matrices(m: int, r: int) -> tuple:
+    """(A^T (m x n), G (n x r), B^T (n x n)) of the 1-D F(m, r), float64, n = m + r - 1.
+
+    The Toom-Cook construction over the points 0, 1, -1, 2, -2, 1/2, -1/2 (as many as needed) and infinity:
+    A^T[i, j] = p_j^i and G[j, k] = p_j^k / prod_{l != j} (p_j - p_l), the point at infinity taking the last
+    column of A^T and row of G; B^T is then solved from the identity the three satisfy,
+    sum_xi A^T[i, xi] G[xi, k] B^T[xi, l] = [l == i + k] (a correlation), and checked. F(2, 3)'s are the
+    matrices of the module docstring up to the signs of a row; ``functional/winograd_1d.py`` uses them.
+    """
+    n = m + r - 1
+    points = _POINTS[: n - 1]
+    at, g = numpy.zeros((m, n)), numpy.zeros((n, r))
+    for j, p in enumerate(points):
+        scale = numpy.prod([p - q for k, q in enumerate(points) if k != j])
+        at[:, j] = [p**i for i in range(m)]
+        g[j] = [p**k / scale for k in range(r)]
+    at[m - 1, n - 1] = g[n - 1, r - 1] = 1.0
+    products = numpy.array([at[i] * g[:, k] for i in range(m) for k in range(r)])
+    wanted = numpy.array([[float(l == i + k) for l in range(n)] for i in range(m) for k in range(r)])
+    bt = numpy.linalg.lstsq(products, wanted, rcond=None)[0]
+    bt = numpy.round(bt * 2**12) / 2**12                       # the exact fractions, without the solver's rounding
+    if numpy.abs(products @ bt - wanted).max() > 1e-12:
+        raise RuntimeError(f"no Winograd transform F({m}, {r}) from the points {points}")
+    return at, g, bt
 
 
 def _padded_patches(x: Any, pads: tuple, tiles: tuple) -> Any:

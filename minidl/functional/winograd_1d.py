@@ -23,41 +23,18 @@ units in the last place of the larger terms (tests/test_winograd.py bounds them 
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import numpy
 
 from minidl.core import backend
-from minidl.functional.winograd import plane_products, plane_rows
+from minidl.functional.winograd import plane_products, plane_rows, transform_matrices
 from minidl.kernels import accelerated
 
 #: Outputs per tile, by kernel width: the Conv1D kernels that take the Winograd path.
 OUTPUTS_PER_TILE = {3: 4, 5: 4}
 #: As in 2-D, the path needs at least this many input channels (thinner products are slow in BLAS).
 MIN_INPUT_CHANNELS = 16
-_POINTS = (0.0, 1.0, -1.0, 2.0, -2.0, 0.5, -0.5)
-
-
-@functools.lru_cache(maxsize=None)
-def transform_matrices(m: int, r: int) -> tuple:
-    """(A^T (m x n), G (n x r), B^T (n x n)) of F(m, r), float64, with n = m + r - 1 (module docstring)."""
-    n = m + r - 1
-    points = _POINTS[: n - 1]
-    at, g = numpy.zeros((m, n)), numpy.zeros((n, r))
-    for j, p in enumerate(points):
-        scale = numpy.prod([p - q for k, q in enumerate(points) if k != j])
-        at[:, j] = [p**i for i in range(m)]
-        g[j] = [p**k / scale for k in range(r)]
-    at[m - 1, n - 1] = g[n - 1, r - 1] = 1.0
-    # sum_xi A^T[i, xi] G[xi, k] B^T[xi, l] = [l == i + k] for every i < m, k < r, l < n: linear in B^T
-    products = numpy.array([at[i] * g[:, k] for i in range(m) for k in range(r)])
-    wanted = numpy.array([[float(l == i + k) for l in range(n)] for i in range(m) for k in range(r)])
-    bt = numpy.linalg.lstsq(products, wanted, rcond=None)[0]
-    bt = numpy.round(bt * 2**12) / 2**12                       # the exact fractions, without the solver's rounding
-    if numpy.abs(products @ bt - wanted).max() > 1e-12:
-        raise RuntimeError(f"no Winograd transform F({m}, {r}) from the points {points}")
-    return at, g, bt
 
 
 def tile_count(out_length: int, m: int) -> int:
