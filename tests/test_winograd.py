@@ -1,5 +1,8 @@
-"""The Winograd F(2 x 2, 3 x 3) convolution: its kernels against their reference, and the convolution it computes
-against the direct definition, in values and float64 gradients."""
+"""The Winograd convolutions, F(2 x 2, 3 x 3) for Conv2D and F(4, r) for Conv1D: their kernels against their
+reference, the convolutions they compute against the direct definition in values and float64 gradients, against
+im2col in float32, and networks on them against Keras's training."""
+
+import os
 
 import numpy as np
 import pytest
@@ -220,3 +223,44 @@ def test_1d_winograd_and_im2col_agree_in_float32_on_a_conv1d_bn_layer(monkeypatc
     for a, b in zip(fast, plain):
         assert a.dtype == np.float32
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4 * np.abs(b).max())
+
+
+# ---------------------------------------------------------------------------- beside Keras
+@pytest.mark.parametrize("rank", [2, 1])
+def test_networks_on_the_winograd_paths_train_as_keras_does(rank, monkeypatch):
+    """A conv-BN-ReLU network whose convolutions take the Winograd paths: Keras's loss history, epoch by epoch."""
+    if os.environ.get("CI"):
+        import keras  # noqa: PLC0415 - the test extra installs it: its absence under CI is a broken set-up
+    else:
+        keras = pytest.importorskip("keras")
+    import minidl  # noqa: PLC0415
+
+    calls = []
+    for module, name in ((winograd, "WinogradConvolution"), (winograd_1d, "WinogradConvolution1D")):
+        original = getattr(module, name).forward
+        monkeypatch.setattr(getattr(module, name), "forward",
+                            lambda self, *arguments, original=original: calls.append(1) or original(self, *arguments))
+
+    def build(layers):
+        if rank == 2:
+            head = [keras.Input((8, 8, 16)) if layers is keras.layers else minidl.layers.Input((8, 8, 16)),
+                    layers.Conv2D(16, 3, padding="same")]
+            pool = layers.GlobalAveragePooling2D()
+        else:
+            head = [keras.Input((12, 16)) if layers is keras.layers else minidl.layers.Input((12, 16)),
+                    layers.Conv1D(16, 5, padding="same")]
+            pool = layers.GlobalAveragePooling1D()
+        return head + [layers.BatchNormalization(), layers.ReLU(), pool, layers.Dense(3, activation="softmax")]
+
+    keras_model = keras.Sequential(build(keras.layers))
+    model = minidl.Sequential(build(minidl.layers))
+    model.set_weights(keras_model.get_weights())
+    rng = np.random.default_rng(rank)
+    x = rng.normal(size=(48,) + keras_model.input_shape[1:]).astype(np.float32)
+    y = rng.integers(0, 3, 48)
+    keras_model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
+    model.compile(minidl.optimizers.Adam(0.01), "sparse_categorical_crossentropy")
+    expected = keras_model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0).history
+    history = model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0).history
+    assert calls
+    np.testing.assert_allclose(history["loss"], expected["loss"], rtol=1e-4)
