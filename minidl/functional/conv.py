@@ -70,8 +70,8 @@ stride 1 over at least 16 channels runs by Winograd's F(2 x 2, 3 x 3)
 (``functional/winograd.py``), and a Conv1D of width 3 or 5, stride 1, by
 F(4, r) (``functional/winograd_1d.py``): the same sums with 2.25x (2-D)
 and 2-2.5x (1-D) fewer multiplications, no patch matrix. Whole training
-steps, in-process A/B at load 5-6 (2026-12-08): cifar_bn 0.57-0.70x,
-resnet_block 0.60-0.69x, conv1d_bn 0.86x the im2col path's time.
+steps, in-process A/B at load 5 (2026-12-08, benchmarks/RESULTS.md):
+cifar_bn 0.64x, resnet_block 0.61x, conv1d_bn 0.68x the im2col path's time.
 
 conv1d is conv2d over an image of height 1.
 
@@ -178,7 +178,7 @@ TRAINING_SLICE_BYTES = 8 * 2**20
 class Conv2D(Function):
     """2-D convolution with optional bias and fused ReLU; see the module docstring for both equations."""
 
-    #: the Winograd products of a 3 x 3 stride-1 convolution in training (``functional/winograd.py``), or None
+    #: the Winograd products of a training convolution (``functional/winograd.py``, ``winograd_1d.py``), or None
     winograd = None
 
     def __init__(self, strides: tuple, padding: str, dilation_rate: tuple, relu: bool = False) -> None:
