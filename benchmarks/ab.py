@@ -10,7 +10,9 @@ and compare the figures pair by pair: the machine is shared, and only ratios tak
 True then False, each call timed alone, and prints the median of the N ratios fused / unfused for an epoch and for
 a predict. With fusion off every layer runs on its own, which is the code before the BatchNormalization fold and
 the BatchNormalization + ReLU function (and also without the Conv2D + ReLU + MaxPooling2D pair: compare workloads
-without that pair only).
+without that pair only). With ``--switch winograd`` the pairs are (Winograd, im2col) instead: the training
+convolutions by ``functional/winograd.py`` and ``winograd_1d.py`` against im2col and products (prediction does
+not use them, so only the epoch ratio means something then).
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ def main() -> None:
     parser.add_argument("--predict-samples", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--pairs", type=int, default=0, help="in-process A/B of fusion on and off, this many pairs")
+    parser.add_argument("--switch", choices=("fusion", "winograd"), default="fusion",
+                        help="what --pairs turns on and off")
     arguments = parser.parse_args()
     sys.path.insert(0, os.path.abspath(arguments.tree))
     import minidl  # noqa: PLC0415 - from the checkout under test
@@ -46,7 +50,8 @@ def main() -> None:
     batch = W.FAMILY[arguments.task]["batch_size"]
     train_x, train_y, sample = x[: arguments.train_samples], y[: arguments.train_samples], x[: arguments.predict_samples]
     if arguments.pairs:
-        print(json.dumps(fusion_pairs(model, train_x, train_y, sample, batch, arguments.pairs, arguments.task)))
+        print(json.dumps(fusion_pairs(model, train_x, train_y, sample, batch, arguments.pairs, arguments.task,
+                                      arguments.switch)))
         return
     epoch, _ = W.median_seconds(lambda: model.fit(train_x, train_y, batch_size=batch, epochs=1, verbose=0),
                                 arguments.repeats)
@@ -56,15 +61,25 @@ def main() -> None:
                       "predict_seconds": predict}))
 
 
-def fusion_pairs(model, train_x, train_y, sample, batch: int, pairs: int, task: str) -> dict:
-    """Median over ``pairs`` of (seconds with fusion) / (seconds without), for one epoch and one predict."""
+def fusion_pairs(model, train_x, train_y, sample, batch: int, pairs: int, task: str, switch: str = "fusion") -> dict:
+    """Median over ``pairs`` of (seconds with fusion) / (seconds without), for one epoch and one predict; with
+    ``switch="winograd"``, with the Winograd convolutions against without them."""
     import statistics  # noqa: PLC0415
     import time  # noqa: PLC0415
 
+    from minidl.functional import conv  # noqa: PLC0415
     from minidl.models import fusion  # noqa: PLC0415
 
+    winograd = (conv.winograd_applies, getattr(conv, "winograd_1d_applies", None))
+
+    def set_switch(enabled):
+        if switch == "fusion":
+            fusion.ENABLED = enabled
+        else:
+            conv.winograd_applies, conv.winograd_1d_applies = winograd if enabled else (lambda *a: False,) * 2
+
     def seconds(run, enabled):
-        fusion.ENABLED = enabled
+        set_switch(enabled)
         start = time.perf_counter()
         run()
         return time.perf_counter() - start
@@ -79,9 +94,9 @@ def fusion_pairs(model, train_x, train_y, sample, batch: int, pairs: int, task: 
     for name, run in (("epoch", epoch), ("predict", predict)):
         seconds(run, True), seconds(run, False)  # warm-up: compiled kernels, buffers
         timed = [(seconds(run, True), seconds(run, False)) for _ in range(pairs)]
-        result[f"{name}_ratio_fused_over_unfused"] = statistics.median(a / b for a, b in timed)
+        result[f"{name}_ratio_{switch}_on_over_off"] = statistics.median(a / b for a, b in timed)
         result[f"{name}_seconds_pairs"] = timed
-    fusion.ENABLED = True
+    set_switch(True)
     return result
 
 

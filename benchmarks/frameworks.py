@@ -110,10 +110,11 @@ def minidl_first_call_seconds() -> float:
     import time
     import types
 
-    from minidl.kernels import conv, elementwise, normalization, optimizers, pooling
+    from minidl.kernels import conv, elementwise, normalization, optimizers, pooling, winograd
 
     # the compiled loops themselves, not the dispatchers
-    kernels = types.SimpleNamespace(**{name: value for module in (conv, pooling, optimizers, elementwise, normalization)
+    kernels = types.SimpleNamespace(**{name: value for module in (conv, pooling, optimizers, elementwise, normalization,
+                                                                  winograd)
                                        for name, value in vars(module).items() if not name.startswith("_")})
 
     start = time.perf_counter()
@@ -138,6 +139,14 @@ def minidl_first_call_seconds() -> float:
         mean, variance = kernels.batch_norm_statistics(x)
         x_hat, y = kernels.batch_norm_forward(x, mean, variance, mean, variance)
         kernels.batch_norm_backward(y, x_hat, mean, variance, True)
+        same = ((1, 1), (1, 1))
+        v = kernels.winograd_input_tiles(x, same, (2, 2))
+        kernels.winograd_input_gradient(v, x.shape, same, (2, 2))
+        kernels.winograd_output_gradient_tiles(kernels.winograd_output(v, (4, 4), (2, 2)), (2, 2))
+        row, bt, at = x[:, 0], numpy.ones((8, 8), dtype), numpy.ones((4, 8), dtype)  # F(4, 5)'s shapes
+        v = kernels.winograd1d_input_tiles(row, 2, bt, 4, 1)
+        kernels.winograd1d_input_gradient(v, bt, row.shape, 2, 4, 1)
+        kernels.winograd1d_output_gradient_tiles(kernels.winograd1d_output(v, at, 4, 1), at)
     return time.perf_counter() - start
 
 

@@ -10,7 +10,11 @@ The settings, by name (``--switch``):
 - ``branch``: A is the code before the 2026-12-07 training-path changes (2 MiB training slices,
   ``conv.TRAINING_SLICE_BYTES``; global average pooling handing back a broadcast view), B this code;
 - ``slices``: 2 MiB training slices (A) against ``conv.TRAINING_SLICE_BYTES`` (B);
-- ``recompute``: dL/dK from patches built again (A, ``conv.RECOMPUTED_PATCH_WIDTHS``) against patches kept (B).
+- ``recompute``: dL/dK from patches built again (A, ``conv.RECOMPUTED_PATCH_WIDTHS``) against patches kept (B);
+- ``winograd``: 3 x 3 stride-1 Conv2D and width-3 or -5 stride-1 Conv1D by im2col and products (A) against
+  Winograd's F(2 x 2, 3 x 3) and F(4, r) (B, ``functional/winograd.py``, ``functional/winograd_1d.py``);
+- ``planes``: Winograd's forward and dL/dx products as one stacked numpy product (A) against in parts of the
+  planes with BLAS on one thread each (B, ``winograd.PLANES_IN_PARTS``).
 
 ``--torch`` adds PyTorch's step of the same network (``benchmarks.frameworks``, 2 threads) to each round, and
 the medians of A / PyTorch and B / PyTorch.
@@ -28,10 +32,16 @@ import numpy
 
 from benchmarks import frameworks
 from benchmarks import workloads as W
-from minidl.functional import conv, pool
+from minidl.functional import conv, pool, winograd
 from minidl.functional.reduce import Mean
 
 _GAP_BACKWARD = pool.GlobalAvgPool.backward
+_WINOGRAD_APPLIES = (conv.winograd_applies, conv.winograd_1d_applies)
+
+
+def _winograd(on: bool) -> None:
+    conv.winograd_applies, conv.winograd_1d_applies = _WINOGRAD_APPLIES if on else (lambda *a: False,) * 2
+
 _TRAINING_SLICES, _RECOMPUTED = conv.TRAINING_SLICE_BYTES, conv.RECOMPUTED_PATCH_WIDTHS
 
 
@@ -46,6 +56,8 @@ SWITCHES = {  # name: (set up A, set up B)
                lambda: setattr(conv, "TRAINING_SLICE_BYTES", _TRAINING_SLICES)),
     "recompute": (lambda: setattr(conv, "RECOMPUTED_PATCH_WIDTHS", _RECOMPUTED),
                   lambda: setattr(conv, "RECOMPUTED_PATCH_WIDTHS", range(0))),
+    "winograd": (lambda: _winograd(False), lambda: _winograd(True)),
+    "planes": (lambda: setattr(winograd, "PLANES_IN_PARTS", False), lambda: setattr(winograd, "PLANES_IN_PARTS", True)),
 }
 
 

@@ -41,7 +41,7 @@ from typing import Any
 import numpy
 
 #: The kernel modules, one per family of operations.
-FAMILIES = ("conv", "conv_pool", "pooling", "elementwise", "normalization", "optimizers")
+FAMILIES = ("conv", "conv_pool", "pooling", "elementwise", "normalization", "optimizers", "winograd")
 
 try:
     _families = tuple(importlib.import_module(f"minidl.kernels.{family}") for family in FAMILIES)
