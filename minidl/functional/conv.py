@@ -69,9 +69,9 @@ In training (a gradient needed, numpy arrays), a 3 x 3 convolution of
 stride 1 over at least 16 channels runs by Winograd's F(2 x 2, 3 x 3)
 (``functional/winograd.py``), and a Conv1D of width 3 or 5, stride 1, by
 F(4, r) (``functional/winograd_1d.py``): the same sums with 2.25x (2-D)
-and 2-2.5x (1-D) fewer multiplications, no patch matrix. Whole training
-steps, in-process A/B at load 5 (2026-12-08, benchmarks/RESULTS.md):
-cifar_bn 0.64x, resnet_block 0.61x, conv1d_bn 0.68x the im2col path's time.
+and 2-2.5x (1-D) fewer multiplications, no patch matrix (the time it saves
+on whole training steps: benchmarks/RESULTS.md, "Winograd convolutions in
+training").
 
 conv1d is conv2d over an image of height 1.
 

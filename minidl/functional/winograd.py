@@ -183,9 +183,9 @@ def plane_rows(tiles: int, channels: int, itemsize: int) -> int:
 
     The transforms read or write the 16 planes side by side, 16 streams one plane apart. Where a plane takes a
     multiple of 4 KiB (cifar_bn's 32 x 32 x 32 layer: 16,384 tiles x 32 channels, 2 MiB), the 16 streams fall
-    on the same cache sets and evict each other: the transform of dL/dx took 64 ms there, against 11 ms with
-    planes 3 rows longer (same process, load 6). The planes are made longer by the fewest rows that put the
-    16 streams on 16 different 64-byte lines of a 4 KiB page.
+    on the same cache sets and evict each other (the measured cost: benchmarks/RESULTS.md, "Winograd
+    convolutions in training"). The planes are made longer by the fewest rows that put the 16 streams on 16
+    different 64-byte lines of a 4 KiB page.
     """
     row = channels * itemsize
     for extra in range(64):
@@ -209,8 +209,8 @@ def plane_products(a: Any, b: Any, out: Any, transpose_a: bool = False, in_parts
     """out[xi] = a[xi] @ b[xi] (or a[xi]^T @ b[xi]) for every plane xi, 3-D arrays of 2-D C-ordered planes.
 
     In parts of the planes, one per core, BLAS on one thread in each (``core/batch_threads.py``), where
-    ``PLANES_IN_PARTS`` (or ``in_parts``) says so, and always for transposed ``a`` (dL/dK's products: OpenBLAS
-    on 2 threads ran a (32 x 16,384) @ (16,384 x 32) product at 0.5-0.7 GFLOP/s, on one at 17-31).
+    ``PLANES_IN_PARTS`` (or ``in_parts``) says so, and always for transposed ``a`` (dL/dK's products, with a
+    small output and a long sum, run far slower on OpenBLAS's 2 threads than on one: benchmarks/RESULTS.md).
     """
     in_parts = PLANES_IN_PARTS if in_parts is None else in_parts
     if not (in_parts or transpose_a):
