@@ -57,19 +57,14 @@ def instrument(model) -> None:
                                          if name == "kernel_gradient" else None))
     from minidl.functional import winograd, winograd_1d  # noqa: PLC0415
 
-    for name in ("winograd1d_input_tiles", "winograd1d_output", "winograd1d_output_gradient_tiles",
-                 "winograd1d_input_gradient"):
-        setattr(winograd_1d, name, timed(f"  kernel {name}", getattr(winograd_1d, name)))
-    for method in ("forward", "backward"):
-        setattr(winograd_1d.WinogradConvolution1D, method,
-                timed(f" WinogradConvolution1D.{method}", getattr(winograd_1d.WinogradConvolution1D, method)))
-
-    for name in ("winograd_input_tiles", "winograd_output", "winograd_output_gradient_tiles",
-                 "winograd_input_gradient"):
-        setattr(winograd, name, timed(f"  kernel {name}", getattr(winograd, name)))
-    for method in ("forward", "backward"):
-        setattr(winograd.WinogradConvolution, method,
-                timed(f" WinogradConvolution.{method}", getattr(winograd.WinogradConvolution, method)))
+    for module, prefix, convolution in ((winograd_1d, "winograd1d", winograd_1d.WinogradConvolution1D),
+                                        (winograd, "winograd", winograd.WinogradConvolution)):
+        for name in (f"{prefix}_{step}" for step in ("input_tiles", "output", "output_gradient_tiles",
+                                                      "input_gradient")):
+            setattr(module, name, timed(f"  kernel {name}", getattr(module, name)))
+        for method in ("forward", "backward"):
+            setattr(convolution, method,
+                    timed(f" {convolution.__name__}.{method}", getattr(convolution, method)))
     backend.matmul = timed("  kernel matmul", backend.matmul, lambda a, b, out=None: 2.0 * a.shape[0] * a.shape[1]
                            * b.shape[1])
     optimizer = model.optimizer

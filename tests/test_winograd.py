@@ -50,15 +50,19 @@ def test_the_winograd_kernels_match_their_reference(case, filters):
         assert result.dtype == x.dtype
 
 
+def counted_winograd_calls(monkeypatch, module, convolution) -> list:
+    """Let ``module``'s Winograd path take any channel count, and count ``convolution.forward``'s calls."""
+    monkeypatch.setattr(module, "MIN_INPUT_CHANNELS", 1)
+    calls = []
+    original = convolution.forward
+    monkeypatch.setattr(convolution, "forward", lambda self, *arguments: calls.append(1) or original(self, *arguments))
+    return calls
+
+
 @pytest.fixture
 def every_3x3_convolution_winograd(monkeypatch):
     """Send every 3 x 3 stride-1 convolution of the test through the Winograd path, and count the calls."""
-    monkeypatch.setattr(winograd, "MIN_INPUT_CHANNELS", 1)
-    calls = []
-    original = winograd.WinogradConvolution.forward
-    monkeypatch.setattr(winograd.WinogradConvolution, "forward",
-                        lambda self, *arguments: calls.append(1) or original(self, *arguments))
-    return calls
+    return counted_winograd_calls(monkeypatch, winograd, winograd.WinogradConvolution)
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])  # the fixture only patches and counts
@@ -170,12 +174,7 @@ def test_the_1d_winograd_kernels_match_their_reference(case, filters):
 @pytest.fixture
 def every_conv1d_winograd(monkeypatch):
     """Send every Conv1D of width 3 or 5, stride 1, through the Winograd path, and count the calls."""
-    monkeypatch.setattr(winograd_1d, "MIN_INPUT_CHANNELS", 1)
-    calls = []
-    original = winograd_1d.WinogradConvolution1D.forward
-    monkeypatch.setattr(winograd_1d.WinogradConvolution1D, "forward",
-                        lambda self, *arguments: calls.append(1) or original(self, *arguments))
-    return calls
+    return counted_winograd_calls(monkeypatch, winograd_1d, winograd_1d.WinogradConvolution1D)
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])  # the fixture only patches and counts
